@@ -1,0 +1,125 @@
+// invoke: runs the validated op list in order. Each case reads shapes from the tensor
+// table and hands raw pointers to a kernel; nothing is allocated, memory never grows.
+
+import * as F from './format';
+import * as M from './model';
+import * as O from './ops';
+import { conv_s8, dwconv_s8, ConvParams } from './kernels/conv';
+import { fc_s8 } from './kernels/fully-connected';
+import { pool_s8, PoolParams } from './kernels/pool';
+import { add_s8, mul_s8, AddParams, MulParams, Broadcast4 } from './kernels/elementwise';
+import { softmax_s8 } from './kernels/softmax';
+import { pad_s8, transpose_s8, concat_copy, mean_s8, Dims4 } from './kernels/shape';
+import { requantize_s8, quantize_f32_s8, dequantize_s8_f32 } from './kernels/quantize';
+
+const dimsA = memory.data(16);
+const dimsB = memory.data(16);
+const broadcast = memory.data(48);
+
+function fillDims4(t: u32, at: usize): Dims4 {
+  for (let k = 0; k < 4; k++) store<i32>(at + (<usize>k << 2), M.dim4(t, k));
+  return changetype<Dims4>(at);
+}
+
+/** Output dims and per-input strides, 0 where the input broadcasts. */
+function fillBroadcast(a: u32, b: u32, y: u32): Broadcast4 {
+  let sa: i32 = 1, sb: i32 = 1;
+  for (let k = 3; k >= 0; k--) {
+    const d = M.dim4(y, k);
+    store<i32>(broadcast + (<usize>k << 2), d);
+    const da = M.dim4(a, k), db = M.dim4(b, k);
+    store<i32>(broadcast + 16 + (<usize>k << 2), da == 1 && d != 1 ? 0 : sa);
+    store<i32>(broadcast + 32 + (<usize>k << 2), db == 1 && d != 1 ? 0 : sb);
+    sa *= da;
+    sb *= db;
+  }
+  return changetype<Broadcast4>(broadcast);
+}
+
+function optionalData(t: u32): usize {
+  return t == F.NO_TENSOR ? 0 : M.dataOf(t);
+}
+
+export function runOp(r: usize): void {
+  const code = O.opcode(r);
+  const y = O.output(r, 0);
+  const yp = M.dataOf(y);
+  const p = O.params(r);
+  if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) {
+    const x = O.input(r, 0), w = O.input(r, 1);
+    const xp = M.dataOf(x), wp = M.dataOf(w);
+    const bias = optionalData(O.input(r, 2)), mult = M.dataOf(O.input(r, 3)), shift = M.dataOf(O.input(r, 4));
+    const cp = changetype<ConvParams>(p);
+    if (code == F.OP_CONV_2D) {
+      conv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2), M.dim(w, 3),
+        bias, mult, shift, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp);
+    } else {
+      dwconv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2),
+        bias, mult, shift, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp);
+    }
+  } else if (code == F.OP_FULLY_CONNECTED) {
+    const x = O.input(r, 0), w = O.input(r, 1);
+    const depth = M.dim(w, 1);
+    fc_s8(M.dataOf(x), M.elements(x) / depth, depth, M.dataOf(w), M.dim(w, 0),
+      optionalData(O.input(r, 2)), M.dataOf(O.input(r, 3)), M.dataOf(O.input(r, 4)), yp,
+      O.param(r, 0), O.param(r, 1), O.param(r, 2), O.param(r, 3));
+  } else if (code == F.OP_AVERAGE_POOL_2D || code == F.OP_MAX_POOL_2D) {
+    const x = O.input(r, 0);
+    pool_s8(code == F.OP_MAX_POOL_2D, M.dataOf(x), M.dim(x, 1), M.dim(x, 2), M.dim(x, 3),
+      yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), changetype<PoolParams>(p));
+  } else if (code == F.OP_ADD || code == F.OP_MUL) {
+    const a = O.input(r, 0), b = O.input(r, 1);
+    const s = fillBroadcast(a, b, y);
+    if (code == F.OP_ADD) add_s8(M.dataOf(a), M.dataOf(b), yp, s, changetype<AddParams>(p));
+    else mul_s8(M.dataOf(a), M.dataOf(b), yp, s, changetype<MulParams>(p));
+  } else if (code == F.OP_SOFTMAX) {
+    const x = O.input(r, 0);
+    const depth = M.dim4(x, 3);
+    softmax_s8(M.dataOf(x), yp, M.elements(x) / depth, depth, O.param(r, 0), O.param(r, 1), O.param(r, 2));
+  } else if (code == F.OP_PAD) {
+    const x = O.input(r, 0);
+    pad_s8(M.dataOf(x), fillDims4(x, dimsA), yp, fillDims4(y, dimsB), p, O.param(r, 8));
+  } else if (code == F.OP_MEAN) {
+    const x = O.input(r, 0);
+    mean_s8(M.dataOf(x), fillDims4(x, dimsA), yp, O.param(r, 0), O.param(r, 1), O.param(r, 2), O.param(r, 3), O.param(r, 4));
+  } else if (code == F.OP_TRANSPOSE) {
+    const x = O.input(r, 0);
+    transpose_s8(M.dataOf(x), fillDims4(x, dimsA), yp, fillDims4(y, dimsB), p);
+  } else if (code == F.OP_CONCATENATION) {
+    runConcat(r, y, yp);
+  } else if (code == F.OP_REQUANTIZE) {
+    const x = O.input(r, 0);
+    requantize_s8(M.dataOf(x), yp, M.elements(x), O.param(r, 0), O.param(r, 1), O.param(r, 2), O.param(r, 3));
+  } else if (code == F.OP_QUANTIZE) {
+    const x = O.input(r, 0);
+    quantize_f32_s8(M.dataOf(x), yp, M.elements(x), reinterpret<f32>(O.param(r, 0)), O.param(r, 1));
+  } else if (code == F.OP_DEQUANTIZE) {
+    const x = O.input(r, 0);
+    dequantize_s8_f32(M.dataOf(x), yp, M.elements(x), reinterpret<f32>(O.param(r, 0)), O.param(r, 1));
+  }
+}
+
+function runConcat(r: usize, y: u32, yp: usize): void {
+  const axis = O.param(r, 0);
+  let outer: i32 = 1, after: i32 = 1;
+  for (let k = 0; k < axis; k++) outer *= M.dim4(y, k);
+  for (let k = axis + 1; k < 4; k++) after *= M.dim4(y, k);
+  const outInner = M.dim4(y, axis) * after;
+  let offset: i32 = 0;
+  for (let i: u32 = 0; i < O.nIn(r); i++) {
+    const x = O.input(r, i);
+    const inner = M.dim4(x, axis) * after;
+    concat_copy(M.dataOf(x), yp, outer, inner, outInner, offset);
+    offset += inner;
+  }
+}
+
+export function invoke(): i32 {
+  if (!M.loaded) return M.fail(F.E_NOT_LOADED, 'no model loaded');
+  let r = M.firstOp;
+  for (let i: u32 = 0; i < M.opCount; i++) {
+    runOp(r);
+    r = O.next(r);
+  }
+  return F.E_OK;
+}

@@ -1,0 +1,33 @@
+// TFLite's fixed-point requantization, bit for bit (gemmlowp rounding, double rounding:
+// a saturating rounding doubling high multiply, then a rounding right shift).
+
+/** SaturatingRoundingDoublingHighMul: round(a * b / 2^31), saturating the one overflow case. */
+// @ts-ignore: decorator
+@inline export function srdhm(a: i32, b: i32): i32 {
+  if (a == b && a == i32.MIN_VALUE) return i32.MAX_VALUE;
+  const ab = <i64>a * <i64>b;
+  const nudge: i64 = ab >= 0 ? 1 << 30 : 1 - (1 << 30);
+  return <i32>((ab + nudge) / (<i64>1 << 31)); // i64.div_s truncates toward zero, as C++ does
+}
+
+/** RoundingDivideByPOT: x / 2^e rounded to nearest, ties away from zero. */
+// @ts-ignore: decorator
+@inline export function rdbpot(x: i32, e: i32): i32 {
+  const mask = (<i32>((<i64>1 << e) - 1));
+  const remainder = x & mask;
+  const threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> e) + (remainder > threshold ? 1 : 0);
+}
+
+/** MultiplyByQuantizedMultiplier: x * m * 2^(shift - 31), TFLite's reference rounding. */
+// @ts-ignore: decorator
+@inline export function mbqm(x: i32, m: i32, shift: i32): i32 {
+  const left = shift > 0 ? shift : 0;
+  const right = shift > 0 ? 0 : -shift;
+  return rdbpot(srdhm(x << left, m), right);
+}
+
+// @ts-ignore: decorator
+@inline export function clamp(v: i32, lo: i32, hi: i32): i32 {
+  return v < lo ? lo : v > hi ? hi : v;
+}

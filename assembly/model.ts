@@ -1,0 +1,191 @@
+// The loaded model: validated header, sections, tensor table and I/O list, and the
+// accessors every kernel call uses. Nothing here allocates; all state is globals
+// pointing into the .epk bytes and the arena.
+//
+// Linear memory (resident mode):
+//   [ statics | .epk (16-aligned) | arena (16-aligned) | scratch ]
+//   ^0        ^modelPtr           ^arenaPtr           ^scratchPtr
+
+import * as F from './format';
+import * as msg from './message';
+import { crc32 } from './crc32';
+
+export let loaded = false;
+export let modelPtr: usize = 0;
+export let modelLen: u32 = 0;
+export let tensorsPtr: usize = 0;
+export let tensorCount: u32 = 0;
+export let opsPtr: usize = 0; // first op record
+export let opsEnd: usize = 0;
+export let opCount: u32 = 0;
+export let firstOp: usize = 0;
+export let ioPtr: usize = 0;
+export let ioLen: u32 = 0;
+export let inputCount: u32 = 0;
+export let outputCount: u32 = 0;
+export let dataPtr: usize = 0;
+export let dataLen: u32 = 0;
+export let stringsPtr: usize = 0;
+export let stringsLen: u32 = 0;
+export let arenaPtr: usize = 0;
+export let arenaBytes: u32 = 0;
+export let scratchPtr: usize = 0;
+export let scratchBytes: u32 = 0;
+
+export function fail(code: i32, what: string): i32 {
+  msg.clear();
+  msg.text(what);
+  return code;
+}
+
+export function failAt(code: i32, what: string, offset: i64): i32 {
+  msg.clear();
+  msg.text(what);
+  msg.text(' at byte offset ');
+  msg.num(offset);
+  return code;
+}
+
+// --- tensor accessors (valid after load) -------------------------------------------
+
+// @ts-ignore: decorator
+@inline export function rec(t: u32): usize { return tensorsPtr + <usize>t * F.TENSOR_RECORD_BYTES; }
+// @ts-ignore: decorator
+@inline export function dtype(t: u32): u8 { return load<u8>(rec(t) + F.T_DTYPE); }
+// @ts-ignore: decorator
+@inline export function rank(t: u32): i32 { return <i32>load<u8>(rec(t) + F.T_RANK); }
+// @ts-ignore: decorator
+@inline export function kind(t: u32): u8 { return load<u8>(rec(t) + F.T_KIND); }
+// @ts-ignore: decorator
+@inline export function dim(t: u32, k: i32): i32 { return load<i32>(rec(t) + F.T_DIMS + (<usize>k << 2)); }
+// @ts-ignore: decorator
+@inline export function byteCount(t: u32): u32 { return load<u32>(rec(t) + F.T_BYTES); }
+
+/** Dimension k of the shape right-aligned to rank 4 (leading ones). */
+export function dim4(t: u32, k: i32): i32 {
+  const lead = 4 - rank(t);
+  return k < lead ? 1 : dim(t, k - lead);
+}
+
+export function elements(t: u32): i32 {
+  let n: i32 = 1;
+  for (let k = 0; k < rank(t); k++) n *= dim(t, k);
+  return n;
+}
+
+export function dataOf(t: u32): usize {
+  const off = <usize>load<u32>(rec(t) + F.T_OFFSET);
+  return kind(t) == F.KIND_CONST ? dataPtr + off : arenaPtr + off;
+}
+
+export function ioTensor(i: u32): u32 {
+  return load<u32>(ioPtr + 8 + (<usize>i << 2));
+}
+
+// --- load-time validation ------------------------------------------------------------
+
+function dtypeBytes(d: u8): u32 {
+  if (d == F.DT_INT8 || d == F.DT_UINT8) return 1;
+  if (d == F.DT_INT16) return 2;
+  if (d == F.DT_INT32 || d == F.DT_FLOAT32) return 4;
+  return 0;
+}
+
+/** Checks header, CRC and section table; sets the section pointers. */
+export function loadSections(ptr: usize, len: u32): i32 {
+  loaded = false;
+  if (len < F.HEADER_BYTES) return failAt(F.E_TRUNCATED, 'file is shorter than the 32-byte header', len);
+  if (load<u32>(ptr + F.H_MAGIC) != F.MAGIC) return failAt(F.E_BAD_MAGIC, 'not an .epk file (magic)', 0);
+  if (load<u16>(ptr + F.H_VERSION) != F.VERSION) return failAt(F.E_BAD_VERSION, 'unsupported format version', F.H_VERSION);
+  if (<u32>load<u16>(ptr + F.H_HEADER_BYTES) != F.HEADER_BYTES) return failAt(F.E_BAD_VERSION, 'unexpected header size', F.H_HEADER_BYTES);
+  const fileBytes = load<u32>(ptr + F.H_FILE_BYTES);
+  if (fileBytes > len) return failAt(F.E_TRUNCATED, 'file is truncated: header says more bytes than were given', len);
+  if (fileBytes < len) return failAt(F.E_BAD_SECTION, 'trailing bytes after the end the header states', fileBytes);
+  if (crc32(ptr + 16, len - 16) != load<u32>(ptr + F.H_CRC32)) return failAt(F.E_BAD_CRC, 'CRC-32 mismatch: the file is corrupted', F.H_CRC32);
+
+  const count = <u32>load<u16>(ptr + F.H_SECTION_COUNT);
+  const tableEnd = <u64>F.HEADER_BYTES + <u64>count * F.SECTION_ENTRY_BYTES;
+  if (tableEnd > <u64>len) return failAt(F.E_BAD_SECTION, 'section table runs past the end of the file', F.HEADER_BYTES);
+  let seen: u32 = 0;
+  for (let i: u32 = 0; i < count; i++) {
+    const e = ptr + F.HEADER_BYTES + <usize>i * F.SECTION_ENTRY_BYTES;
+    const kind = load<u32>(e), off = load<u32>(e + 4), size = load<u32>(e + 8);
+    const where = <i64>(F.HEADER_BYTES + i * F.SECTION_ENTRY_BYTES);
+    if (kind < 1 || kind > F.S_COUNT) return failAt(F.E_BAD_SECTION, 'unknown section kind', where);
+    if (seen & (1 << kind)) return failAt(F.E_BAD_SECTION, 'duplicate section', where);
+    seen |= 1 << kind;
+    if (<u64>off < tableEnd || <u64>off + <u64>size > <u64>len || (off & (F.SECTION_ALIGN - 1)) != 0) {
+      return failAt(F.E_BAD_SECTION, 'section lies outside the file or is misaligned', where);
+    }
+    const p = ptr + off;
+    if (kind == F.S_TENSORS) { tensorsPtr = p; tensorCount = size / F.TENSOR_RECORD_BYTES; if (size % F.TENSOR_RECORD_BYTES) return failAt(F.E_BAD_SECTION, 'tensor section size is not a multiple of 48', where); }
+    else if (kind == F.S_OPS) { opsPtr = p; opsEnd = p + size; }
+    else if (kind == F.S_IO) { ioPtr = p; ioLen = size; if (size < 8) return failAt(F.E_BAD_SECTION, 'I/O section too small', where); }
+    else if (kind == F.S_DATA) { dataPtr = p; dataLen = size; }
+    else if (kind == F.S_STRINGS) { stringsPtr = p; stringsLen = size; }
+  }
+  if (seen != 0b111110) return failAt(F.E_BAD_SECTION, 'a required section is missing', F.H_SECTION_COUNT);
+  if (opsEnd - opsPtr < 4) return failAt(F.E_BAD_SECTION, 'op section too small', <i64>(opsPtr - ptr));
+  if (tensorCount >= F.NO_TENSOR) return fail(F.E_BAD_SECTION, 'too many tensors');
+  modelPtr = ptr;
+  modelLen = len;
+  arenaBytes = load<u32>(ptr + F.H_ARENA_BYTES);
+  scratchBytes = load<u32>(ptr + F.H_SCRATCH_BYTES);
+  return F.E_OK;
+}
+
+/** Checks every tensor record: type, shape, byte count, and that its bytes lie in bounds. */
+export function loadTensors(): i32 {
+  for (let t: u32 = 0; t < tensorCount; t++) {
+    const r = rec(t);
+    const where = <i64>(r - modelPtr);
+    const size = dtypeBytes(dtype(t));
+    if (size == 0) return failAt(F.E_BAD_TENSOR, 'tensor has an unknown dtype', where);
+    const rk = rank(t);
+    if (<u32>rk > F.MAX_RANK) return failAt(F.E_BAD_TENSOR, 'tensor rank above 4', where);
+    let n: u64 = 1;
+    for (let k = 0; k < rk; k++) {
+      const d = dim(t, k);
+      if (d < 1) return failAt(F.E_BAD_TENSOR, 'tensor has a dimension below 1', where);
+      n *= <u64>d;
+      if (n > 0x7fffffff) return failAt(F.E_BAD_TENSOR, 'tensor is too large', where);
+    }
+    if (n * size != <u64>byteCount(t)) return failAt(F.E_BAD_TENSOR, 'tensor byte count does not match its shape', where);
+    const off = <u64>load<u32>(r + F.T_OFFSET);
+    const k = kind(t);
+    if (k == F.KIND_CONST) {
+      if (off + <u64>byteCount(t) > <u64>dataLen) return failAt(F.E_BAD_TENSOR, 'constant tensor lies outside the data section', where);
+    } else if (k == F.KIND_ARENA) {
+      if (off + <u64>byteCount(t) > <u64>arenaBytes) return failAt(F.E_BAD_TENSOR, 'tensor lies outside the arena', where);
+    } else return failAt(F.E_BAD_TENSOR, 'unknown tensor kind', where);
+    if (<u64>load<u32>(r + F.T_NAME_OFFSET) + <u64>load<u32>(r + F.T_NAME_BYTES) > <u64>stringsLen) {
+      return failAt(F.E_BAD_TENSOR, 'tensor name lies outside the string section', where);
+    }
+  }
+  return F.E_OK;
+}
+
+export function loadIO(): i32 {
+  inputCount = load<u32>(ioPtr);
+  outputCount = load<u32>(ioPtr + 4);
+  const n = <u64>inputCount + <u64>outputCount;
+  if (inputCount == 0 || outputCount == 0 || n > 1024) return failAt(F.E_BAD_IO, 'model must have 1 to 1024 inputs and outputs', <i64>(ioPtr - modelPtr));
+  if (8 + 4 * n > <u64>ioLen) return failAt(F.E_BAD_IO, 'I/O list runs past its section', <i64>(ioPtr - modelPtr));
+  for (let i: u32 = 0; i < <u32>n; i++) {
+    const t = ioTensor(i);
+    if (t >= tensorCount) return failAt(F.E_BAD_IO, 'I/O entry refers to a missing tensor', <i64>(ioPtr + 8 + i * 4 - modelPtr));
+    if (kind(t) != F.KIND_ARENA) return failAt(F.E_BAD_IO, 'I/O tensor is not in the arena', <i64>(ioPtr + 8 + i * 4 - modelPtr));
+  }
+  return F.E_OK;
+}
+
+export function markLoaded(arena: usize): void {
+  arenaPtr = arena;
+  scratchPtr = arena + <usize>arenaBytes;
+  loaded = true;
+}
+
+export function setOps(first: usize, count: u32): void {
+  firstOp = first;
+  opCount = count;
+}

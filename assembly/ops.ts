@@ -1,0 +1,217 @@
+// Op records: accessors and the load-time checks that make every kernel call safe.
+// After validateOps() succeeds, each op's tensors have the dtypes and shapes its kernel
+// assumes, so no kernel can read or write outside its tensors, whatever the file says.
+
+import * as F from './format';
+import * as M from './model';
+import * as msg from './message';
+
+// --- record layout: u16 opcode | u8 nIn | u8 nOut | u16 nParams | u16 source | u16 tensors[] (4-aligned) | i32 params[]
+
+// @ts-ignore: decorator
+@inline export function opcode(r: usize): u32 { return <u32>load<u16>(r); }
+// @ts-ignore: decorator
+@inline export function nIn(r: usize): u32 { return <u32>load<u8>(r + 2); }
+// @ts-ignore: decorator
+@inline export function nOut(r: usize): u32 { return <u32>load<u8>(r + 3); }
+// @ts-ignore: decorator
+@inline export function nParams(r: usize): u32 { return <u32>load<u16>(r + 4); }
+// @ts-ignore: decorator
+@inline export function sourceIndex(r: usize): u32 { return <u32>load<u16>(r + 6); }
+// @ts-ignore: decorator
+@inline export function input(r: usize, k: u32): u32 { return <u32>load<u16>(r + F.OP_HEADER_BYTES + (<usize>k << 1)); }
+// @ts-ignore: decorator
+@inline export function output(r: usize, k: u32): u32 { return input(r, nIn(r) + k); }
+// @ts-ignore: decorator
+@inline export function params(r: usize): usize { return r + F.OP_HEADER_BYTES + ((<usize>(nIn(r) + nOut(r)) * 2 + 3) & ~3); }
+// @ts-ignore: decorator
+@inline export function param(r: usize, k: u32): i32 { return load<i32>(params(r) + (<usize>k << 2)); }
+// @ts-ignore: decorator
+@inline export function next(r: usize): usize { return params(r) + (<usize>nParams(r) << 2); }
+
+const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1, 4, 2, 2];
+
+export function opName(code: u32): string {
+  switch (code) {
+    case F.OP_CONV_2D: return 'CONV_2D';
+    case F.OP_DEPTHWISE_CONV_2D: return 'DEPTHWISE_CONV_2D';
+    case F.OP_FULLY_CONNECTED: return 'FULLY_CONNECTED';
+    case F.OP_AVERAGE_POOL_2D: return 'AVERAGE_POOL_2D';
+    case F.OP_MAX_POOL_2D: return 'MAX_POOL_2D';
+    case F.OP_ADD: return 'ADD';
+    case F.OP_MUL: return 'MUL';
+    case F.OP_SOFTMAX: return 'SOFTMAX';
+    case F.OP_PAD: return 'PAD';
+    case F.OP_MEAN: return 'MEAN';
+    case F.OP_TRANSPOSE: return 'TRANSPOSE';
+    case F.OP_CONCATENATION: return 'CONCATENATION';
+    case F.OP_REQUANTIZE: return 'REQUANTIZE';
+    case F.OP_QUANTIZE: return 'QUANTIZE';
+    case F.OP_DEQUANTIZE: return 'DEQUANTIZE';
+  }
+  return 'UNKNOWN';
+}
+
+let current: usize = 0;
+let currentIndex: u32 = 0;
+
+function opFail(code: i32, problem: string): i32 {
+  msg.clear();
+  msg.text('op ');
+  msg.num(currentIndex);
+  msg.text(' (');
+  msg.text(opName(opcode(current)));
+  msg.text(') at byte offset ');
+  msg.num(<i64>(current - M.modelPtr));
+  msg.text(': ');
+  msg.text(problem);
+  return code;
+}
+
+/** Walks the op list once, checking record bounds, then each op's tensors and params. */
+export function validateOps(): i32 {
+  const count = load<u32>(M.opsPtr);
+  let r = M.opsPtr + 4;
+  for (let i: u32 = 0; i < count; i++) {
+    current = r;
+    currentIndex = i;
+    if (r + F.OP_HEADER_BYTES > M.opsEnd) return M.failAt(F.E_TRUNCATED, 'op list ends inside an op record', <i64>(r - M.modelPtr));
+    const code = opcode(r);
+    if (code < 1 || code > F.OP_LAST) return opFail(F.E_UNSUPPORTED_OP, 'unknown opcode');
+    if (params(r) > M.opsEnd || next(r) > M.opsEnd) return opFail(F.E_TRUNCATED, 'op record runs past the op section');
+    if (nParams(r) != <u32>PARAM_COUNTS[code]) return opFail(F.E_BAD_OP, 'wrong number of params');
+    if (nOut(r) != 1) return opFail(F.E_BAD_OP, 'op must have exactly one output');
+    for (let k: u32 = 0; k < nIn(r) + nOut(r); k++) {
+      const t = input(r, k);
+      if (t != F.NO_TENSOR && t >= M.tensorCount) return opFail(F.E_BAD_OP, 'refers to a tensor index beyond the tensor table');
+    }
+    const y = output(r, 0);
+    if (y == F.NO_TENSOR || M.kind(y) != F.KIND_ARENA) return opFail(F.E_BAD_OP, 'output must be an arena tensor');
+    const err = validateOp(r, code);
+    if (err != F.E_OK) return err;
+    r = next(r);
+  }
+  M.setOps(M.opsPtr + 4, count);
+  return F.E_OK;
+}
+
+function has(r: usize, k: u32, dt: u8, rk: i32): bool {
+  const t = input(r, k);
+  if (t == F.NO_TENSOR) return false;
+  if (M.dtype(t) != dt) return false;
+  return rk < 0 || M.rank(t) == rk;
+}
+
+function perChannel(r: usize, channels: i32): bool {
+  const b = input(r, 2);
+  if (b != F.NO_TENSOR && (M.dtype(b) != F.DT_INT32 || M.elements(b) != channels)) return false;
+  return has(r, 3, F.DT_INT32, -1) && M.elements(input(r, 3)) == channels && has(r, 4, F.DT_INT32, -1) && M.elements(input(r, 4)) == channels;
+}
+
+function positiveGeometry(r: usize): bool {
+  return param(r, 0) >= 1 && param(r, 1) >= 1 && param(r, 2) >= 1 && param(r, 3) >= 1;
+}
+
+function validateOp(r: usize, code: u32): i32 {
+  const y = output(r, 0);
+  if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) {
+    if (nIn(r) != 5) return opFail(F.E_BAD_OP, 'expects 5 inputs');
+    if (!has(r, 0, F.DT_INT8, 4) || !has(r, 1, F.DT_INT8, 4) || M.dtype(y) != F.DT_INT8 || M.rank(y) != 4) return opFail(F.E_BAD_SHAPE, 'input, filter and output must be rank-4 int8');
+    const x = input(r, 0), w = input(r, 1);
+    const oc = M.dim(y, 3);
+    if (M.dim(y, 0) != M.dim(x, 0)) return opFail(F.E_BAD_SHAPE, 'batch of output and input differ');
+    if (!positiveGeometry(r)) return opFail(F.E_BAD_OP, 'strides and dilations must be >= 1');
+    if (code == F.OP_CONV_2D) {
+      const groupC = M.dim(w, 3);
+      if (M.dim(w, 0) != oc || M.dim(x, 3) % groupC != 0 || oc % (M.dim(x, 3) / groupC) != 0) return opFail(F.E_BAD_SHAPE, 'filter shape does not fit input and output channels');
+    } else {
+      const dm = param(r, 10);
+      if (M.dim(w, 0) != 1 || M.dim(w, 3) != oc || dm < 1 || M.dim(x, 3) * dm != oc) return opFail(F.E_BAD_SHAPE, 'filter shape or depth multiplier does not fit the channels');
+    }
+    if (!perChannel(r, oc)) return opFail(F.E_BAD_SHAPE, 'bias, multiplier and shift must be int32 with one value per output channel');
+    return F.E_OK;
+  }
+  if (code == F.OP_FULLY_CONNECTED) {
+    if (nIn(r) != 5 || !has(r, 0, F.DT_INT8, -1) || !has(r, 1, F.DT_INT8, 2) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input, rank-2 int8 weights, int8 output');
+    const w = input(r, 1);
+    const depth = M.dim(w, 1), oc = M.dim(w, 0);
+    const n = M.elements(input(r, 0));
+    if (n % depth != 0 || M.elements(y) != (n / depth) * oc) return opFail(F.E_BAD_SHAPE, 'input/output sizes do not fit the weights');
+    if (!perChannel(r, oc)) return opFail(F.E_BAD_SHAPE, 'bias, multiplier and shift must be int32 with one value per output');
+    return F.E_OK;
+  }
+  if (code == F.OP_AVERAGE_POOL_2D || code == F.OP_MAX_POOL_2D) {
+    if (nIn(r) != 1 || !has(r, 0, F.DT_INT8, 4) || M.dtype(y) != F.DT_INT8 || M.rank(y) != 4) return opFail(F.E_BAD_SHAPE, 'expects rank-4 int8 input and output');
+    const x = input(r, 0);
+    if (M.dim(y, 0) != M.dim(x, 0) || M.dim(y, 3) != M.dim(x, 3)) return opFail(F.E_BAD_SHAPE, 'output batch/channels differ from input');
+    if (param(r, 0) < 1 || param(r, 1) < 1 || param(r, 2) < 1 || param(r, 3) < 1) return opFail(F.E_BAD_OP, 'strides and filter must be >= 1');
+    return F.E_OK;
+  }
+  if (code == F.OP_ADD || code == F.OP_MUL) {
+    if (nIn(r) != 2 || !has(r, 0, F.DT_INT8, -1) || !has(r, 1, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects two int8 inputs and an int8 output');
+    const a = input(r, 0), b = input(r, 1);
+    for (let k = 0; k < 4; k++) {
+      const d = M.dim4(y, k), da = M.dim4(a, k), db = M.dim4(b, k);
+      if ((da != d && da != 1) || (db != d && db != 1)) return opFail(F.E_BAD_SHAPE, 'input shapes do not broadcast to the output');
+    }
+    return F.E_OK;
+  }
+  if (code == F.OP_SOFTMAX) {
+    if (nIn(r) != 1 || !has(r, 0, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input and output');
+    const x = input(r, 0);
+    if (M.elements(x) != M.elements(y) || M.dim4(x, 3) != M.dim4(y, 3)) return opFail(F.E_BAD_SHAPE, 'output shape differs from input');
+    if (param(r, 1) < 0 || param(r, 1) > 31) return opFail(F.E_BAD_OP, 'input shift out of range');
+    return F.E_OK;
+  }
+  if (code == F.OP_PAD) {
+    if (nIn(r) != 1 || !has(r, 0, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input and output');
+    const x = input(r, 0);
+    for (let k: u32 = 0; k < 4; k++) {
+      const b = param(r, k), a = param(r, 4 + k);
+      if (b < 0 || a < 0 || <i64>M.dim4(x, k) + <i64>b + <i64>a != <i64>M.dim4(y, k)) return opFail(F.E_BAD_SHAPE, 'output is not the padded input');
+    }
+    return F.E_OK;
+  }
+  if (code == F.OP_MEAN) {
+    if (nIn(r) != 1 || !has(r, 0, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input and output');
+    const x = input(r, 0), mask = param(r, 0);
+    if (mask < 0 || mask > 15) return opFail(F.E_BAD_OP, 'axis mask out of range');
+    let kept: i32 = 1;
+    for (let k = 0; k < 4; k++) if (!(mask & (1 << k))) kept *= M.dim4(x, k);
+    if (kept != M.elements(y)) return opFail(F.E_BAD_SHAPE, 'output size does not match the reduced input');
+    return F.E_OK;
+  }
+  if (code == F.OP_TRANSPOSE) {
+    if (nIn(r) != 1 || !has(r, 0, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input and output');
+    const x = input(r, 0);
+    let seen = 0;
+    for (let k: u32 = 0; k < 4; k++) {
+      const p = param(r, k);
+      if (p < 0 || p > 3 || (seen & (1 << p))) return opFail(F.E_BAD_OP, 'perm is not a permutation of 4 axes');
+      seen |= 1 << p;
+      if (M.dim4(x, p) != M.dim4(y, k)) return opFail(F.E_BAD_SHAPE, 'output is not the permuted input');
+    }
+    return F.E_OK;
+  }
+  if (code == F.OP_CONCATENATION) {
+    const axis = param(r, 0);
+    if (M.dtype(y) != F.DT_INT8 || axis < 0 || axis > 3 || nIn(r) < 1) return opFail(F.E_BAD_OP, 'expects int8 output and an axis in 0..3');
+    let total: i64 = 0;
+    for (let i: u32 = 0; i < nIn(r); i++) {
+      if (!has(r, i, F.DT_INT8, -1)) return opFail(F.E_BAD_SHAPE, 'inputs must be int8');
+      const x = input(r, i);
+      for (let k = 0; k < 4; k++) if (k != axis && M.dim4(x, k) != M.dim4(y, k)) return opFail(F.E_BAD_SHAPE, 'input shapes differ off the axis');
+      total += M.dim4(x, axis);
+    }
+    if (total != <i64>M.dim4(y, axis)) return opFail(F.E_BAD_SHAPE, 'inputs do not fill the output axis');
+    return F.E_OK;
+  }
+  if (code == F.OP_REQUANTIZE || code == F.OP_QUANTIZE || code == F.OP_DEQUANTIZE) {
+    const inType: u8 = code == F.OP_QUANTIZE ? F.DT_FLOAT32 : F.DT_INT8;
+    const outType: u8 = code == F.OP_DEQUANTIZE ? F.DT_FLOAT32 : F.DT_INT8;
+    if (nIn(r) != 1 || !has(r, 0, inType, -1) || M.dtype(y) != outType) return opFail(F.E_BAD_SHAPE, 'input/output dtypes do not fit the op');
+    if (M.elements(input(r, 0)) != M.elements(y)) return opFail(F.E_BAD_SHAPE, 'input and output sizes differ');
+    return F.E_OK;
+  }
+  return opFail(F.E_UNSUPPORTED_OP, 'unknown opcode');
+}

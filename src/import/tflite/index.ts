@@ -1,0 +1,182 @@
+// TFLite flatbuffer -> IR. Reads the first subgraph: tensors (with per-tensor and
+// per-channel quantization), constant buffers, operators and their builtin options.
+// Anything it cannot represent is rejected with an error naming the op and its index.
+
+import { ConvertError, Graph, Op, Quant, Tensor, TensorData } from '../../ir/graph.js';
+import { FbFile, Table } from './flatbuffer.js';
+import {
+  ACTIVATIONS,
+  BUILTIN,
+  BufferF,
+  ModelF,
+  OperatorCodeF,
+  OperatorF,
+  QuantF,
+  SubGraphF,
+  TENSOR_TYPES,
+  TENSOR_TYPE_NAMES,
+  TensorF,
+} from './schema.js';
+
+export function importTflite(bytes: Uint8Array, name = 'model.tflite'): Graph {
+  if (bytes.length < 8) throw new ConvertError(`${name}: ${bytes.length} bytes is too short for a TFLite model`);
+  const ident = new TextDecoder().decode(bytes.subarray(4, 8));
+  if (ident !== 'TFL3') {
+    throw new ConvertError(`${name}: not a TFLite model (file identifier at byte offset 4 is ${JSON.stringify(ident)}, expected "TFL3")`);
+  }
+  const file = new FbFile(bytes, name);
+  const model = file.root();
+  const opNames = readOperatorCodes(model);
+  const buffers = model.tables(ModelF.buffers, 'buffers');
+  const subgraphs = model.tables(ModelF.subgraphs, 'subgraphs');
+  if (subgraphs.length === 0) throw new ConvertError(`${name}: model has no subgraph`);
+  const sg = subgraphs[0];
+  const tensors = sg.tables(SubGraphF.tensors, 'tensors').map((t, i) => readTensor(file, t, i, buffers));
+  const checkIndex = (i: number, what: string) => {
+    if (i < -1 || i >= tensors.length) throw new ConvertError(`${name}: ${what} refers to tensor ${i}, but there are ${tensors.length}`);
+    return i;
+  };
+  const ops = sg.tables(SubGraphF.operators, 'operators').map((o, i) => readOperator(file, o, i, opNames, checkIndex));
+  return {
+    tensors,
+    ops,
+    inputs: sg.i32Vector(SubGraphF.inputs, 'subgraph inputs').map((i) => checkIndex(i, 'subgraph input')),
+    outputs: sg.i32Vector(SubGraphF.outputs, 'subgraph outputs').map((i) => checkIndex(i, 'subgraph output')),
+    source: name,
+  };
+}
+
+function readOperatorCodes(model: Table): string[] {
+  return model.tables(ModelF.operatorCodes, 'operator_codes').map((c) => {
+    // Older writers fill only deprecated_builtin_code; newer ones both. Take the larger.
+    const code = Math.max(c.i8(OperatorCodeF.deprecatedBuiltinCode), c.i32(OperatorCodeF.builtinCode));
+    if (code === 32) return `CUSTOM:${c.string(OperatorCodeF.customCode) ?? '?'}`;
+    return BUILTIN[code] ?? `BUILTIN_${code}`;
+  });
+}
+
+function readTensor(file: FbFile, t: Table, index: number, buffers: Table[]): Tensor {
+  const name = t.string(TensorF.name) ?? `tensor_${index}`;
+  const typeCode = t.i8(TensorF.type);
+  const dtype = TENSOR_TYPES[typeCode];
+  if (!dtype) {
+    throw new ConvertError(`${file.name}: tensor ${index} "${name}" has type ${TENSOR_TYPE_NAMES[typeCode] ?? typeCode}, which edgepack does not support`);
+  }
+  if (t.has(TensorF.sparsity)) throw new ConvertError(`${file.name}: tensor ${index} "${name}" is sparse, which edgepack does not support`);
+  const shape = t.i32Vector(TensorF.shape, `tensor ${index} shape`);
+  const tensor: Tensor = { name, shape, dtype };
+  const q = t.table(TensorF.quantization, `tensor ${index} quantization`);
+  if (q) {
+    const quant = readQuant(q);
+    if (quant) tensor.quant = quant;
+  }
+  const bufIndex = t.u32(TensorF.buffer);
+  if (bufIndex > 0) {
+    if (bufIndex >= buffers.length) {
+      throw new ConvertError(`${file.name}: tensor ${index} "${name}" refers to buffer ${bufIndex}, but there are ${buffers.length}`);
+    }
+    const raw = readBuffer(file, buffers[bufIndex], bufIndex);
+    if (raw && raw.length > 0) tensor.data = typedCopy(file, raw, tensor, index);
+  }
+  return tensor;
+}
+
+function readQuant(q: Table): Quant | undefined {
+  const scale = q.f32Vector(QuantF.scale, 'quantization scale');
+  if (scale.length === 0) return undefined;
+  const zp = q.i64Vector(QuantF.zeroPoint, 'quantization zero_point').map(Number);
+  return {
+    scale,
+    zeroPoint: zp.length ? zp : scale.map(() => 0),
+    axis: q.i32(QuantF.quantizedDimension),
+  };
+}
+
+function readBuffer(file: FbFile, b: Table, index: number): Uint8Array | null {
+  const data = b.bytes(BufferF.data, `buffer ${index}`);
+  if (data && data.length) return data;
+  const offset = Number(b.u64(BufferF.offset));
+  const size = Number(b.u64(BufferF.size));
+  if (offset > 1 && size > 0) {
+    file.check(offset, size, `buffer ${index} (offset/size form)`);
+    return file.bytes.subarray(offset, offset + size);
+  }
+  return null;
+}
+
+function typedCopy(file: FbFile, raw: Uint8Array, t: Tensor, index: number): TensorData {
+  const count = t.shape.reduce((a, b) => a * b, 1);
+  const size = { int8: 1, uint8: 1, bool: 1, int16: 2, int32: 4, float32: 4, int64: 8 }[t.dtype];
+  if (raw.length !== count * size) {
+    throw new ConvertError(
+      `${file.name}: tensor ${index} "${t.name}" shape ${JSON.stringify(t.shape)} needs ${count * size} bytes, its buffer has ${raw.length}`,
+    );
+  }
+  const copy = raw.slice().buffer; // aligned copy; the input file is never modified
+  switch (t.dtype) {
+    case 'int8': return new Int8Array(copy);
+    case 'uint8': case 'bool': return new Uint8Array(copy);
+    case 'int16': return new Int16Array(copy);
+    case 'int32': return new Int32Array(copy);
+    case 'float32': return new Float32Array(copy);
+    case 'int64': return new BigInt64Array(copy);
+  }
+}
+
+type IndexCheck = (i: number, what: string) => number;
+
+function readOperator(file: FbFile, o: Table, index: number, opNames: string[], check: IndexCheck): Op {
+  const codeIndex = o.u32(OperatorF.opcodeIndex);
+  if (codeIndex >= opNames.length) {
+    throw new ConvertError(`${file.name}: op ${index} uses operator code ${codeIndex}, but the model lists ${opNames.length}`);
+  }
+  const type = opNames[codeIndex];
+  const what = `op ${index} (${type})`;
+  const inputs = o.i32Vector(OperatorF.inputs, `${what} inputs`).map((i) => check(i, `${what} input`));
+  const outputs = o.i32Vector(OperatorF.outputs, `${what} outputs`).map((i) => check(i, `${what} output`));
+  const opts = o.table(OperatorF.builtinOptions, `${what} options`);
+  return { type, inputs, outputs, options: readOptions(type, opts), sourceIndex: index };
+}
+
+function act(t: Table | null, id: number): string {
+  const code = t ? t.i8(id) : 0;
+  return ACTIVATIONS[code] ?? `ACTIVATION_${code}`;
+}
+
+function padding(t: Table | null): string {
+  return (t ? t.i8(0) : 0) === 1 ? 'VALID' : 'SAME';
+}
+
+/** Builtin options by op type, with the schema's defaults where the table is absent. */
+function readOptions(type: string, t: Table | null): Record<string, unknown> {
+  const i = (id: number, def = 0) => (t ? t.i32(id, def) : def);
+  switch (type) {
+    case 'CONV_2D':
+      return { padding: padding(t), strideW: i(1), strideH: i(2), activation: act(t, 3), dilationW: i(4, 1), dilationH: i(5, 1) };
+    case 'DEPTHWISE_CONV_2D':
+      return {
+        padding: padding(t), strideW: i(1), strideH: i(2), depthMultiplier: i(3), activation: act(t, 4),
+        dilationW: i(5, 1), dilationH: i(6, 1),
+      };
+    case 'AVERAGE_POOL_2D':
+    case 'MAX_POOL_2D':
+      return { padding: padding(t), strideW: i(1), strideH: i(2), filterW: i(3), filterH: i(4), activation: act(t, 5) };
+    case 'FULLY_CONNECTED':
+      return { activation: act(t, 0), weightsFormat: t ? t.i8(1) : 0, keepNumDims: t ? t.bool(2) : false };
+    case 'ADD':
+    case 'MUL':
+    case 'SUB':
+      return { activation: act(t, 0) };
+    case 'SOFTMAX':
+      return { beta: t ? t.f32(0) : 0 };
+    case 'CONCATENATION':
+      return { axis: i(0), activation: act(t, 1) };
+    case 'MEAN':
+    case 'SUM':
+      return { keepDims: t ? t.bool(0) : false };
+    case 'SQUEEZE':
+      return { squeezeDims: t ? t.i32Vector(0, 'squeeze_dims') : [] };
+    default:
+      return {};
+  }
+}

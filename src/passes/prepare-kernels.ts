@@ -1,0 +1,48 @@
+// prepare-kernels: matches every op of the graph to a runtime kernel and computes its
+// params offline (multipliers, shifts, padding, activation ranges); reshape-like ops
+// become aliases. Guarantees: every op has `kernel` or `alias`, or conversion fails
+// with an error naming the op, its index and the tensor at fault.
+
+import { OpCode } from '../format/constants.js';
+import { ConvertError, Graph, cloneGraph } from '../ir/graph.js';
+import { PrepareContext } from './prepare/context.js';
+import { prepareConv, prepareDepthwise, prepareFullyConnected, preparePool } from './prepare/conv.js';
+import { prepareAdd, prepareDequantize, prepareMul, prepareQuantize, prepareSoftmax } from './prepare/elementwise.js';
+import { prepareAlias, prepareConcatenation, prepareMean, preparePad, prepareTranspose } from './prepare/shape-ops.js';
+
+const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
+  CONV_2D: prepareConv,
+  DEPTHWISE_CONV_2D: prepareDepthwise,
+  FULLY_CONNECTED: prepareFullyConnected,
+  AVERAGE_POOL_2D: (ctx) => preparePool(ctx, OpCode.AveragePool2D),
+  MAX_POOL_2D: (ctx) => preparePool(ctx, OpCode.MaxPool2D),
+  ADD: prepareAdd,
+  MUL: prepareMul,
+  SOFTMAX: prepareSoftmax,
+  PAD: preparePad,
+  PADV2: preparePad,
+  MEAN: prepareMean,
+  TRANSPOSE: prepareTranspose,
+  CONCATENATION: prepareConcatenation,
+  QUANTIZE: prepareQuantize,
+  DEQUANTIZE: prepareDequantize,
+  RESHAPE: prepareAlias,
+  SQUEEZE: prepareAlias,
+  EXPAND_DIMS: prepareAlias,
+};
+
+export const SUPPORTED_OPS = Object.keys(PREPARE);
+
+export function prepareKernels(input: Graph): Graph {
+  const g = cloneGraph(input);
+  for (const op of g.ops) {
+    const prepare = PREPARE[op.type];
+    if (!prepare) {
+      throw new ConvertError(
+        `${g.source}: op ${op.sourceIndex} (${op.type}) is not supported; supported ops: ${SUPPORTED_OPS.join(', ')}`,
+      );
+    }
+    prepare(new PrepareContext(g, op));
+  }
+  return g;
+}

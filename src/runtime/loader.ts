@@ -1,0 +1,76 @@
+// Host side of the runtime ABI for Node and browsers: instantiate a build, copy an
+// .epk into its memory, then run inferences over typed arrays.
+
+import { ERROR_NAMES, ErrorCode } from '../format/constants.js';
+
+export type Target = 'simd' | 'scalar';
+
+export interface RuntimeExports {
+  memory: WebAssembly.Memory;
+  ep_model_buffer(len: number): number;
+  ep_load(ptr: number, len: number): number;
+  ep_invoke(): number;
+  ep_input_count(): number;
+  ep_output_count(): number;
+  ep_input_ptr(i: number): number;
+  ep_input_bytes(i: number): number;
+  ep_output_ptr(i: number): number;
+  ep_output_bytes(i: number): number;
+  ep_arena_bytes(): number;
+  ep_scratch_bytes(): number;
+  ep_error_ptr(): number;
+  ep_error_len(): number;
+}
+
+export class RuntimeError extends Error {
+  constructor(readonly code: ErrorCode, message: string) {
+    super(`${ERROR_NAMES[code] ?? `ERROR_${code}`}: ${message}`);
+    this.name = 'RuntimeError';
+  }
+}
+
+export class Model {
+  constructor(readonly exports: RuntimeExports) {}
+
+  get inputCount(): number { return this.exports.ep_input_count(); }
+  get outputCount(): number { return this.exports.ep_output_count(); }
+  inputBytes(i = 0): number { return this.exports.ep_input_bytes(i); }
+  outputBytes(i = 0): number { return this.exports.ep_output_bytes(i); }
+  get arenaBytes(): number { return this.exports.ep_arena_bytes(); }
+  get memoryBytes(): number { return this.exports.memory.buffer.byteLength; }
+
+  /** Runs one inference. `inputs` holds raw tensor bytes in model input order. */
+  run(...inputs: Uint8Array[]): Uint8Array[] {
+    const e = this.exports;
+    if (inputs.length !== this.inputCount) throw new Error(`model has ${this.inputCount} inputs, ${inputs.length} given`);
+    inputs.forEach((bytes, i) => {
+      const want = e.ep_input_bytes(i);
+      if (bytes.length !== want) throw new Error(`input ${i} must be ${want} bytes, got ${bytes.length}`);
+      new Uint8Array(e.memory.buffer, e.ep_input_ptr(i), want).set(bytes);
+    });
+    check(e, e.ep_invoke());
+    return Array.from({ length: this.outputCount }, (_, i) =>
+      new Uint8Array(e.memory.buffer, e.ep_output_ptr(i), e.ep_output_bytes(i)).slice(),
+    );
+  }
+}
+
+function errorMessage(e: RuntimeExports): string {
+  return new TextDecoder().decode(new Uint8Array(e.memory.buffer, e.ep_error_ptr(), e.ep_error_len()));
+}
+
+function check(e: RuntimeExports, code: number): void {
+  if (code !== 0) throw new RuntimeError(code, errorMessage(e));
+}
+
+/** Instantiates a runtime module (its bytes) and loads `epk` into it. */
+export async function loadModel(wasm: BufferSource | WebAssembly.Module, epk: Uint8Array): Promise<Model> {
+  const module = wasm instanceof WebAssembly.Module ? wasm : await WebAssembly.compile(wasm);
+  const instance = await WebAssembly.instantiate(module, {});
+  const e = instance.exports as unknown as RuntimeExports;
+  const ptr = e.ep_model_buffer(epk.length);
+  if (ptr === 0) check(e, ErrorCode.OutOfMemory);
+  new Uint8Array(e.memory.buffer, ptr, epk.length).set(epk);
+  check(e, e.ep_load(ptr, epk.length));
+  return new Model(e);
+}

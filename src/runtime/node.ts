@@ -1,0 +1,26 @@
+// Node conveniences: find the built runtime modules next to the package.
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { Model, Target, loadModel } from './loader.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const compiled = new Map<Target, WebAssembly.Module>();
+
+export function runtimePath(target: Target): string {
+  return join(root, 'build', `edgepack-${target}.wasm`);
+}
+
+export function runtimeModule(target: Target): WebAssembly.Module {
+  let m = compiled.get(target);
+  if (!m) {
+    m = new WebAssembly.Module(readFileSync(runtimePath(target)));
+    compiled.set(target, m);
+  }
+  return m;
+}
+
+export function loadModelNode(epk: Uint8Array, target: Target = 'simd'): Promise<Model> {
+  return loadModel(runtimeModule(target), epk);
+}
