@@ -1,0 +1,51 @@
+import { parseArgs } from 'node:util';
+import { Target } from '../runtime/loader.js';
+import { loadModelNode } from '../runtime/node.js';
+import { UsageError, readInput, writeAtomic } from './io.js';
+
+export const usage = 'edgepack run MODEL.epk --input IN.bin [--input IN2.bin]... --output OUT.bin [--target simd|scalar]';
+
+/**
+ * Runs N inferences when each input file holds N whole input tensors back to back,
+ * and writes the N outputs back to back (outputs of one inference in model order).
+ */
+export async function runCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      input: { type: 'string', short: 'i', multiple: true },
+      output: { type: 'string', short: 'o' },
+      target: { type: 'string', default: 'simd' },
+    },
+  });
+  if (positionals.length !== 1 || !values.input?.length || !values.output) throw new UsageError(`usage: ${usage}`);
+  const target = values.target as Target;
+  if (target !== 'simd' && target !== 'scalar') throw new UsageError(`--target must be simd or scalar, not ${values.target}`);
+  const model = await loadModelNode(readInput(positionals[0], 'model'), target);
+  if (values.input.length !== model.inputCount) {
+    throw new UsageError(`model has ${model.inputCount} input(s); ${values.input.length} --input file(s) given`);
+  }
+  const files = values.input.map((p) => readInput(p, 'input'));
+  let batches = -1;
+  files.forEach((f, i) => {
+    const per = model.inputBytes(i);
+    if (f.length === 0 || f.length % per !== 0) {
+      throw new UsageError(`${values.input![i]}: ${f.length} bytes is not a whole number of ${per}-byte input tensors (input ${i})`);
+    }
+    const n = f.length / per;
+    if (batches >= 0 && n !== batches) throw new UsageError(`${values.input![i]} holds ${n} inputs, but the first input file holds ${batches}`);
+    batches = n;
+  });
+  const outBytes = Array.from({ length: model.outputCount }, (_, i) => model.outputBytes(i)).reduce((a, b) => a + b, 0);
+  const out = new Uint8Array(outBytes * batches);
+  for (let b = 0; b < batches; b++) {
+    const inputs = files.map((f, i) => f.subarray(b * model.inputBytes(i), (b + 1) * model.inputBytes(i)));
+    let at = b * outBytes;
+    for (const o of model.run(...inputs)) {
+      out.set(o, at);
+      at += o.length;
+    }
+  }
+  writeAtomic(values.output, out);
+}

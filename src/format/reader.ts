@@ -1,0 +1,203 @@
+// .epk -> a plain object, for inspect and tests. Checks the same structure the runtime
+// checks at load (header, CRC, sections, tensor bounds, op records) and throws an
+// EpkError carrying the runtime's error code and the byte offset at fault.
+
+import {
+  DType,
+  DTYPE_BYTES,
+  ErrorCode,
+  ERROR_NAMES,
+  H,
+  HEADER_BYTES,
+  MAGIC,
+  MAX_RANK,
+  NO_TENSOR,
+  OP_HEADER_BYTES,
+  OP_PARAM_COUNT,
+  OpCode,
+  SECTION_ALIGN,
+  SECTION_ENTRY_BYTES,
+  Section,
+  T,
+  TENSOR_RECORD_BYTES,
+  TensorKind,
+  VERSION,
+  align,
+} from './constants.js';
+import { crc32 } from './crc32.js';
+
+export class EpkError extends Error {
+  constructor(readonly code: ErrorCode, message: string, readonly offset?: number) {
+    super(`${ERROR_NAMES[code]}: ${message}${offset !== undefined ? ` at byte offset ${offset}` : ''}`);
+    this.name = 'EpkError';
+  }
+}
+
+export interface EpkTensor {
+  index: number;
+  name: string;
+  dtype: DType;
+  shape: number[];
+  kind: TensorKind;
+  offset: number;
+  bytes: number;
+  scale: number;
+  zeroPoint: number;
+}
+
+export interface EpkOp {
+  index: number;
+  opcode: OpCode;
+  sourceIndex: number;
+  inputs: number[]; // NO_TENSOR for absent
+  outputs: number[];
+  params: number[];
+  /** Byte offset of the record in the file. */
+  at: number;
+}
+
+export interface Epk {
+  version: number;
+  fileBytes: number;
+  arenaBytes: number;
+  scratchBytes: number;
+  sections: { kind: Section; offset: number; size: number }[];
+  tensors: EpkTensor[];
+  ops: EpkOp[];
+  inputs: number[];
+  outputs: number[];
+  data: Uint8Array;
+}
+
+export function readEpk(bytes: Uint8Array): Epk {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const len = bytes.length;
+  if (len < HEADER_BYTES) throw new EpkError(ErrorCode.Truncated, 'file is shorter than the 32-byte header', len);
+  if (v.getUint32(H.magic, true) !== MAGIC) throw new EpkError(ErrorCode.BadMagic, 'not an .epk file (magic)', 0);
+  const version = v.getUint16(H.version, true);
+  if (version !== VERSION) throw new EpkError(ErrorCode.BadVersion, `unsupported format version ${version}`, H.version);
+  if (v.getUint16(H.headerBytes, true) !== HEADER_BYTES) throw new EpkError(ErrorCode.BadVersion, 'unexpected header size', H.headerBytes);
+  const fileBytes = v.getUint32(H.fileBytes, true);
+  if (fileBytes > len) throw new EpkError(ErrorCode.Truncated, `file is truncated: header says ${fileBytes} bytes, have ${len}`, len);
+  if (fileBytes < len) throw new EpkError(ErrorCode.BadSection, 'trailing bytes after the end the header states', fileBytes);
+  if (crc32(bytes, 16) !== v.getUint32(H.crc32, true)) throw new EpkError(ErrorCode.BadCrc, 'CRC-32 mismatch: the file is corrupted', H.crc32);
+
+  const sections = readSections(v, len);
+  const sec = (k: Section) => sections.find((s) => s.kind === k)!;
+  const strings = sec(Section.Strings), data = sec(Section.Data);
+  const arenaBytes = v.getUint32(H.arenaBytes, true);
+  const tensors = readTensors(bytes, v, sec(Section.Tensors), strings, data.size, arenaBytes);
+  const { inputs, outputs } = readIO(v, sec(Section.IO), tensors);
+  const ops = readOps(v, sec(Section.Ops), tensors.length);
+  return {
+    version,
+    fileBytes,
+    arenaBytes,
+    scratchBytes: v.getUint32(H.scratchBytes, true),
+    sections,
+    tensors,
+    ops,
+    inputs,
+    outputs,
+    data: bytes.subarray(data.offset, data.offset + data.size),
+  };
+}
+
+function readSections(v: DataView, len: number) {
+  const count = v.getUint16(H.sectionCount, true);
+  const tableEnd = HEADER_BYTES + count * SECTION_ENTRY_BYTES;
+  if (tableEnd > len) throw new EpkError(ErrorCode.BadSection, 'section table runs past the end of the file', HEADER_BYTES);
+  const sections: { kind: Section; offset: number; size: number }[] = [];
+  for (let i = 0; i < count; i++) {
+    const e = HEADER_BYTES + i * SECTION_ENTRY_BYTES;
+    const kind = v.getUint32(e, true), offset = v.getUint32(e + 4, true), size = v.getUint32(e + 8, true);
+    if (kind < 1 || kind > 5) throw new EpkError(ErrorCode.BadSection, `unknown section kind ${kind}`, e);
+    if (sections.some((s) => s.kind === kind)) throw new EpkError(ErrorCode.BadSection, `duplicate section ${Section[kind]}`, e);
+    if (offset < tableEnd || offset + size > len || offset % SECTION_ALIGN !== 0) {
+      throw new EpkError(ErrorCode.BadSection, `section ${Section[kind]} lies outside the file or is misaligned`, e);
+    }
+    sections.push({ kind, offset, size });
+  }
+  for (const k of [Section.Tensors, Section.Ops, Section.IO, Section.Data, Section.Strings]) {
+    if (!sections.some((s) => s.kind === k)) throw new EpkError(ErrorCode.BadSection, `section ${Section[k]} is missing`, H.sectionCount);
+  }
+  return sections;
+}
+
+function readTensors(bytes: Uint8Array, v: DataView, s: { offset: number; size: number }, strings: { offset: number; size: number }, dataSize: number, arenaBytes: number): EpkTensor[] {
+  if (s.size % TENSOR_RECORD_BYTES !== 0) throw new EpkError(ErrorCode.BadSection, 'tensor section size is not a multiple of 48', s.offset);
+  const tensors: EpkTensor[] = [];
+  for (let i = 0; i < s.size / TENSOR_RECORD_BYTES; i++) {
+    const at = s.offset + i * TENSOR_RECORD_BYTES;
+    const bad = (m: string): never => { throw new EpkError(ErrorCode.BadTensor, `tensor ${i}: ${m}`, at); };
+    const dtype = v.getUint8(at + T.dtype) as DType;
+    if (!DTYPE_BYTES[dtype]) bad(`unknown dtype ${dtype}`);
+    const rank = v.getUint8(at + T.rank);
+    if (rank > MAX_RANK) bad(`rank ${rank} above ${MAX_RANK}`);
+    const shape = Array.from({ length: rank }, (_, k) => v.getInt32(at + T.dims + 4 * k, true));
+    if (shape.some((d) => d < 1)) bad(`shape ${JSON.stringify(shape)} has a dimension below 1`);
+    const count = shape.reduce((a, d) => a * d, 1);
+    if (count > 0x7fffffff) bad('too large');
+    const nbytes = v.getUint32(at + T.bytes, true);
+    if (count * DTYPE_BYTES[dtype] !== nbytes) bad(`byte count ${nbytes} does not match shape ${JSON.stringify(shape)}`);
+    const kind = v.getUint8(at + T.kind) as TensorKind;
+    const offset = v.getUint32(at + T.offset, true);
+    if (kind === TensorKind.Const) {
+      if (offset + nbytes > dataSize) bad(`constant bytes [${offset}, ${offset + nbytes}) lie outside the data section (${dataSize} bytes)`);
+    } else if (kind === TensorKind.Arena) {
+      if (offset + nbytes > arenaBytes) bad(`arena bytes [${offset}, ${offset + nbytes}) lie outside the arena (${arenaBytes} bytes)`);
+    } else bad(`unknown kind ${kind}`);
+    const nameOffset = v.getUint32(at + T.nameOffset, true), nameBytes = v.getUint32(at + T.nameBytes, true);
+    if (nameOffset + nameBytes > strings.size) bad('name lies outside the string section');
+    const name = new TextDecoder().decode(bytes.subarray(strings.offset + nameOffset, strings.offset + nameOffset + nameBytes));
+    tensors.push({
+      index: i, name, dtype, shape, kind, offset, bytes: nbytes,
+      scale: v.getFloat32(at + T.scale, true), zeroPoint: v.getInt32(at + T.zeroPoint, true),
+    });
+  }
+  if (tensors.length >= NO_TENSOR) throw new EpkError(ErrorCode.BadSection, 'too many tensors', s.offset);
+  return tensors;
+}
+
+function readIO(v: DataView, s: { offset: number; size: number }, tensors: EpkTensor[]) {
+  if (s.size < 8) throw new EpkError(ErrorCode.BadSection, 'I/O section too small', s.offset);
+  const nIn = v.getUint32(s.offset, true), nOut = v.getUint32(s.offset + 4, true);
+  if (nIn === 0 || nOut === 0 || nIn + nOut > 1024) throw new EpkError(ErrorCode.BadIO, 'model must have 1 to 1024 inputs and outputs', s.offset);
+  if (8 + 4 * (nIn + nOut) > s.size) throw new EpkError(ErrorCode.BadIO, 'I/O list runs past its section', s.offset);
+  const list = Array.from({ length: nIn + nOut }, (_, i) => {
+    const t = v.getUint32(s.offset + 8 + 4 * i, true);
+    if (t >= tensors.length) throw new EpkError(ErrorCode.BadIO, `I/O entry ${i} refers to missing tensor ${t}`, s.offset + 8 + 4 * i);
+    if (tensors[t].kind !== TensorKind.Arena) throw new EpkError(ErrorCode.BadIO, `I/O tensor ${t} is not in the arena`, s.offset + 8 + 4 * i);
+    return t;
+  });
+  return { inputs: list.slice(0, nIn), outputs: list.slice(nIn) };
+}
+
+function readOps(v: DataView, s: { offset: number; size: number }, tensorCount: number): EpkOp[] {
+  const end = s.offset + s.size;
+  if (s.size < 4) throw new EpkError(ErrorCode.BadSection, 'op section too small', s.offset);
+  const count = v.getUint32(s.offset, true);
+  const ops: EpkOp[] = [];
+  let at = s.offset + 4;
+  for (let i = 0; i < count; i++) {
+    if (at + OP_HEADER_BYTES > end) throw new EpkError(ErrorCode.Truncated, `op list ends inside op ${i}`, at);
+    const opcode = v.getUint16(at, true) as OpCode;
+    const nIn = v.getUint8(at + 2), nOut = v.getUint8(at + 3), nParams = v.getUint16(at + 4, true);
+    if (!OP_PARAM_COUNT[opcode]) throw new EpkError(ErrorCode.UnsupportedOp, `op ${i}: unknown opcode ${opcode}`, at);
+    const paramsAt = at + OP_HEADER_BYTES + align(2 * (nIn + nOut), 4);
+    const next = paramsAt + 4 * nParams;
+    if (next > end) throw new EpkError(ErrorCode.Truncated, `op ${i} runs past the op section`, at);
+    if (nParams !== OP_PARAM_COUNT[opcode]) throw new EpkError(ErrorCode.BadOp, `op ${i}: ${nParams} params, expected ${OP_PARAM_COUNT[opcode]}`, at);
+    if (nOut !== 1) throw new EpkError(ErrorCode.BadOp, `op ${i}: must have exactly one output`, at);
+    const idx = Array.from({ length: nIn + nOut }, (_, k) => v.getUint16(at + OP_HEADER_BYTES + 2 * k, true));
+    for (const t of idx) if (t !== NO_TENSOR && t >= tensorCount) throw new EpkError(ErrorCode.BadOp, `op ${i}: tensor index ${t} beyond the tensor table`, at);
+    ops.push({
+      index: i, opcode, sourceIndex: v.getUint16(at + 6, true),
+      inputs: idx.slice(0, nIn), outputs: idx.slice(nIn),
+      params: Array.from({ length: nParams }, (_, k) => v.getInt32(paramsAt + 4 * k, true)),
+      at,
+    });
+    at = next;
+  }
+  return ops;
+}

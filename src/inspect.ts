@@ -1,0 +1,113 @@
+// inspect: a per-layer summary of an .epk (op, shapes, MACs, weight bytes, arena
+// placement) and totals; the same figures as JSON for other tools.
+
+import { DTYPE_NAMES, NO_TENSOR, OP_NAMES, OpCode, TensorKind } from './format/constants.js';
+import { Epk, EpkOp, EpkTensor, readEpk } from './format/reader.js';
+
+export interface TensorInfo {
+  name: string;
+  shape: number[];
+  dtype: string;
+  bytes: number;
+  scale: number;
+  zeroPoint: number;
+}
+
+export interface LayerInfo {
+  index: number;
+  op: string;
+  sourceIndex: number;
+  inputShapes: number[][];
+  outputShape: number[];
+  macs: number;
+  weightBytes: number;
+  arenaOffset: number;
+  arenaBytes: number;
+}
+
+export interface Summary {
+  modelBytes: number;
+  arenaBytes: number;
+  scratchBytes: number;
+  weightBytes: number;
+  macs: number;
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+  layers: LayerInfo[];
+}
+
+/** Multiply-accumulates of one op, from its shapes. */
+export function opMacs(op: EpkOp, tensors: EpkTensor[]): number {
+  const elems = (t: EpkTensor) => t.shape.reduce((a, d) => a * d, 1);
+  const y = tensors[op.outputs[0]];
+  switch (op.opcode) {
+    case OpCode.Conv2D: {
+      const w = tensors[op.inputs[1]];
+      return elems(y) * w.shape[1] * w.shape[2] * w.shape[3];
+    }
+    case OpCode.DepthwiseConv2D: {
+      const w = tensors[op.inputs[1]];
+      return elems(y) * w.shape[1] * w.shape[2];
+    }
+    case OpCode.FullyConnected:
+      return elems(y) * tensors[op.inputs[1]].shape[1];
+    default:
+      return 0;
+  }
+}
+
+function tensorInfo(t: EpkTensor): TensorInfo {
+  return { name: t.name, shape: t.shape, dtype: DTYPE_NAMES[t.dtype], bytes: t.bytes, scale: t.scale, zeroPoint: t.zeroPoint };
+}
+
+export function summarize(bytes: Uint8Array): Summary {
+  const epk: Epk = readEpk(bytes);
+  const T = epk.tensors;
+  const layers = epk.ops.map((op): LayerInfo => {
+    const y = T[op.outputs[0]];
+    const present = op.inputs.filter((i) => i !== NO_TENSOR).map((i) => T[i]);
+    return {
+      index: op.index,
+      op: OP_NAMES[op.opcode],
+      sourceIndex: op.sourceIndex,
+      inputShapes: present.filter((t) => t.kind === TensorKind.Arena).map((t) => t.shape),
+      outputShape: y.shape,
+      macs: opMacs(op, T),
+      weightBytes: present.filter((t) => t.kind === TensorKind.Const).reduce((a, t) => a + t.bytes, 0),
+      arenaOffset: y.offset,
+      arenaBytes: y.bytes,
+    };
+  });
+  return {
+    modelBytes: bytes.length,
+    arenaBytes: epk.arenaBytes,
+    scratchBytes: epk.scratchBytes,
+    weightBytes: epk.data.length,
+    macs: layers.reduce((a, l) => a + l.macs, 0),
+    inputs: epk.inputs.map((i) => tensorInfo(T[i])),
+    outputs: epk.outputs.map((i) => tensorInfo(T[i])),
+    layers,
+  };
+}
+
+export function formatSummary(s: Summary): string {
+  const rows = [['#', 'op', 'input', 'output', 'MACs', 'weights', 'arena off', 'arena size']];
+  for (const l of s.layers) {
+    rows.push([
+      String(l.index), l.op, l.inputShapes.map((x) => x.join('x')).join(' + '), l.outputShape.join('x'),
+      String(l.macs), String(l.weightBytes), String(l.arenaOffset), String(l.arenaBytes),
+    ]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const lines = rows.map((r) => r.map((cell, c) => (c >= 4 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  '));
+  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  const io = (label: string, list: TensorInfo[]) =>
+    list.map((t) => `${label} ${t.name}: ${t.dtype}[${t.shape.join('x')}] ${t.bytes} B, scale ${t.scale}, zero point ${t.zeroPoint}`);
+  lines.push(
+    '',
+    ...io('input ', s.inputs),
+    ...io('output', s.outputs),
+    `layers ${s.layers.length}, MACs ${s.macs}, weights ${s.weightBytes} B, model ${s.modelBytes} B, arena ${s.arenaBytes} B, scratch ${s.scratchBytes} B`,
+  );
+  return lines.join('\n');
+}
