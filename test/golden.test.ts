@@ -19,6 +19,7 @@ for (const g of goldenModels().filter((m) => !only || only.includes(m.name))) {
     assert.ok(plan.arenaBytes <= tflmArena, `arena ${plan.arenaBytes} > TFLM ${tflmArena}`);
     for (const target of ['scalar', 'simd'] as const) {
       const model = await loadModelNode(epk, target);
+      const memoryBefore = model.memoryBytes;
       for (const c of g.manifest.cases) {
         const [out] = model.run(readBytes(join(g.dir, c.input)));
         const want = readBytes(join(g.dir, c.output));
@@ -26,6 +27,7 @@ for (const g of goldenModels().filter((m) => !only || only.includes(m.name))) {
         const diff = out.findIndex((b, i) => b !== want[i]);
         assert.is(diff, -1, `${target} ${c.input}: first mismatch at byte ${diff}`);
       }
+      assert.is(model.memoryBytes, memoryBefore, 'invoke must not grow memory');
     }
   });
 }

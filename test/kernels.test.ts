@@ -22,7 +22,9 @@ async function runBoth(tflite: Uint8Array, ...inputs: Int8Array[]): Promise<numb
   const outs: number[][] = [];
   for (const target of ['scalar', 'simd'] as const) {
     const m = await loadModelNode(epk, target);
+    const memoryBefore = m.memoryBytes;
     const [y] = m.run(...inputs.map((x) => new Uint8Array(x.buffer)));
+    assert.is(m.memoryBytes, memoryBefore, 'invoke must not grow memory');
     outs.push(Array.from(new Int8Array(y.buffer, y.byteOffset, y.length)));
   }
   assert.equal(outs[0], outs[1], 'scalar and simd differ');
