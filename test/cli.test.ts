@@ -49,7 +49,7 @@ test('inspect --json reports the contract fields', () => {
   assert.is(r.status, 0, r.stderr);
   const s = JSON.parse(r.stdout);
   assert.is(s.modelBytes, readFileSync(epkPath).length);
-  assert.is(s.arenaBytes, 3072);
+  assert.is(s.arenaBytes, 2560);
   assert.is(s.macs, 47776);
   assert.equal(s.inputs[0], { name: 'image', shape: [1, 16, 16, 3], dtype: 'int8', bytes: 768, scale: 0.015625, zeroPoint: 0 });
   assert.equal(s.outputs[0].shape, [1, 10]);

@@ -42,6 +42,17 @@ test('chain: largest first, first fit, 16-byte aligned, reshape aliases its inpu
   assert.is(plan.arenaBytes, 160);
 });
 
+test('in place: ADD writes over the input that dies there, never over one still needed', () => {
+  const g = prepareKernels(importModel(buildTinyCnn(), 'tiny_cnn.tflite'));
+  const plan = planMemory(g);
+  const id = (name: string) => g.tensors.findIndex((t) => t.name === name);
+  // residual = project + shortcut: both die at the ADD; the output takes the first one's bytes
+  assert.is(plan.root[id('residual')], id('project'));
+  assert.is(plan.offsets[id('residual')], plan.offsets[id('project')]);
+  assert.is.not(plan.offsets[id('residual')], plan.offsets[id('shortcut')]);
+  assert.is(plan.arenaBytes, 2560);
+});
+
 function assertNoOverlap(g: Graph, plan: MemoryPlan, name: string): void {
   const owners = [...plan.lifetimes.keys()];
   for (const t of owners) assert.ok(plan.offsets[t] % 16 === 0, `${name}: ${g.tensors[t].name} misaligned`);

@@ -1,6 +1,8 @@
 // ADD and MUL over int8 with 4-D broadcasting, as TFLite's reference_integer_ops
 // (ADD: both inputs scaled up by 2^left_shift, rescaled to a common scale, summed,
 // rescaled to the output; MUL: product of offset inputs, rescaled once).
+// In place: the planner may let y alias an input of y's shape (IN_PLACE_OPCODES), so
+// element i of each input must be read before element i of y is written.
 
 import { clamp, mbqm } from './quant';
 
