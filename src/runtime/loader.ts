@@ -74,3 +74,29 @@ export async function loadModel(wasm: BufferSource | WebAssembly.Module, epk: Ui
   check(e, e.ep_load(ptr, epk.length));
   return new Model(e);
 }
+
+export interface LoadOptions {
+  /** Runtime build; default 'simd'. */
+  target?: Target;
+  /** The runtime module: bytes, a compiled module, or a URL to fetch (browsers). In Node it defaults to the built file. */
+  wasm?: BufferSource | WebAssembly.Module | URL | string;
+}
+
+/** load(epkBytes) -> Model, in Node and browsers. In browsers pass `wasm` (e.g. the URL of build/edgepack-simd.wasm). */
+export async function load(epk: Uint8Array, opts: LoadOptions = {}): Promise<Model> {
+  const target = opts.target ?? 'simd';
+  let wasm = opts.wasm;
+  if (wasm === undefined) {
+    if (typeof process === 'undefined' || !process.versions?.node) {
+      throw new Error('load(): pass opts.wasm (the runtime module or its URL) outside Node');
+    }
+    const node = await import('./node.js');
+    wasm = node.runtimeModule(target);
+  }
+  if (typeof wasm === 'string' || wasm instanceof URL) {
+    const res = await fetch(wasm);
+    if (!res.ok) throw new Error(`cannot fetch the runtime module ${String(wasm)}: HTTP ${res.status}`);
+    wasm = await res.arrayBuffer();
+  }
+  return loadModel(wasm, epk);
+}
