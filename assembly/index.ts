@@ -74,6 +74,8 @@ export function ep_output_bytes(i: u32): u32 {
   return M.loaded && i < M.outputCount ? M.byteCount(M.ioTensor(M.inputCount + i)) : 0;
 }
 
+/** Bytes of linear memory before the model buffer: the runtime's static data. */
+export function ep_statics_bytes(): usize { return alignUp(__heap_base); }
 export function ep_arena_bytes(): u32 { return M.arenaBytes; }
 export function ep_scratch_bytes(): u32 { return M.scratchBytes; }
 export function ep_arena_ptr(): usize { return M.arenaPtr; }

@@ -51,6 +51,8 @@ test('inspect --json reports the contract fields', () => {
   assert.is(s.modelBytes, readFileSync(epkPath).length);
   assert.is(s.arenaBytes, 2560);
   assert.is(s.macs, 47776);
+  assert.is(s.peakRamResidentBytes, s.staticsBytes + s.modelBytes + s.arenaBytes + s.scratchBytes);
+  assert.is(s.wasmPages, Math.ceil(s.peakRamResidentBytes / 65536));
   assert.equal(s.inputs[0], { name: 'image', shape: [1, 16, 16, 3], dtype: 'int8', bytes: 768, scale: 0.015625, zeroPoint: 0 });
   assert.equal(s.outputs[0].shape, [1, 10]);
   assert.equal(s.layers.map((l: { op: string }) => l.op), ['CONV_2D', 'DEPTHWISE_CONV_2D', 'CONV_2D', 'CONV_2D', 'ADD', 'AVERAGE_POOL_2D', 'FULLY_CONNECTED', 'SOFTMAX']);

@@ -16,6 +16,7 @@ export interface RuntimeExports {
   ep_input_bytes(i: number): number;
   ep_output_ptr(i: number): number;
   ep_output_bytes(i: number): number;
+  ep_statics_bytes(): number;
   ep_arena_bytes(): number;
   ep_scratch_bytes(): number;
   ep_error_ptr(): number;
@@ -37,7 +38,11 @@ export class Model {
   inputBytes(i = 0): number { return this.exports.ep_input_bytes(i); }
   outputBytes(i = 0): number { return this.exports.ep_output_bytes(i); }
   get arenaBytes(): number { return this.exports.ep_arena_bytes(); }
+  get scratchBytes(): number { return this.exports.ep_scratch_bytes(); }
+  get staticsBytes(): number { return this.exports.ep_statics_bytes(); }
+  /** Linear memory now: statics + model (resident) + arena + scratch, rounded up to 64 KiB pages. */
   get memoryBytes(): number { return this.exports.memory.buffer.byteLength; }
+  get wasmPages(): number { return this.memoryBytes / 65536; }
 
   /** Runs one inference. `inputs` holds raw tensor bytes in model input order. */
   run(...inputs: Uint8Array[]): Uint8Array[] {
