@@ -239,6 +239,13 @@ function concat(ctx: FloatOp): Float32Array {
   return activate(ctx, out);
 }
 
+/** Inference batch-norm, channels on the last axis: (x - mean) * scale / sqrt(var + eps) + bias. */
+function batchNorm(ctx: FloatOp): Float32Array {
+  const x = ctx.x(0), [scale, bias, mean, variance] = [1, 2, 3, 4].map((k) => ctx.x(k));
+  const c = scale.length, eps = (ctx.o.epsilon as number) ?? 1e-5;
+  return x.map((v, i) => ((v - mean[i % c]) * scale[i % c]) / Math.sqrt(variance[i % c] + eps) + bias[i % c]);
+}
+
 function unary(f: (v: number, o: Record<string, unknown>) => number): Kernel {
   return (ctx) => ctx.x(0).map((v) => f(v, ctx.o));
 }
@@ -256,6 +263,7 @@ export const FLOAT_KERNELS: Record<string, Kernel> = {
   SUB: (c) => binary(c, (a, b) => a - b),
   MUL: (c) => binary(c, (a, b) => a * b),
   SOFTMAX: softmax,
+  BATCH_NORM: batchNorm,
   PAD: padOp,
   PADV2: padOp,
   MEAN: mean,

@@ -201,7 +201,7 @@ const concat: Handler = (c) => {
   const out = [...c.shapeOf(ins[0])];
   out[axis] = ins.reduce((s, t) => s + c.shapeOf(t)[axis], 0);
   const irIns = rank === 4 ? ins.map((t) => nhwcOperand(c, t)) : ins;
-  c.emit('CONCATENATION', irIns, [c.output(0, out)], { axis: rank === 4 ? NHWC_TO_NCHW.indexOf(axis) : axis, activation: 'NONE' });
+  c.emit('CONCATENATION', irIns, [c.output(0, out)], { axis: rank === 4 ? NCHW_TO_NHWC.indexOf(axis) : axis, activation: 'NONE' });
 };
 
 /** Any reinterpretation of memory order: through NCHW order, back to NHWC if 4-D. */
@@ -279,7 +279,7 @@ const pad: Handler = (c) => {
   const r = s.length;
   if (pads.length !== 2 * r) c.fail(`pads hold ${pads.length} values for rank ${r}`);
   const out = s.map((d, i) => d + pads[i] + pads[i + r]);
-  const order = r === 4 ? NHWC_TO_NCHW : s.map((_, i) => i);
+  const order = r === 4 ? NCHW_TO_NHWC : s.map((_, i) => i);
   const irPads = Int32Array.from(order.flatMap((a) => [pads[a], pads[a + r]]));
   const p = c.addConst(`${c.node.output![0]}/paddings`, 'int32', [r, 2], irPads);
   c.emit('PAD', [x, p], [c.output(0, out)]);

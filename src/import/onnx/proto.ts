@@ -39,7 +39,7 @@ export function tensorValue(t: TensorProto, where: string): { dtype: DTypeName; 
 }
 
 function fromRaw(raw: Uint8Array, dtype: DTypeName): TensorData {
-  const copy = raw.slice().buffer; // aligned copy; the input is never modified
+  const copy = new Uint8Array(raw).buffer; // aligned copy (protobufjs may hand out Buffer views); the input is never modified
   switch (dtype) {
     case 'float32': return new Float32Array(copy);
     case 'int8': return new Int8Array(copy);
