@@ -4,13 +4,14 @@
 // Usage: node dist/tools/cifar-accuracy.js [CALIB=300] [COUNT=1000]
 
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { convertModel, importModel } from '../src/convert.js';
 import { runFloat } from '../src/float/interpret.js';
 import { SqnrAccumulator, argmax, f32, f32Bytes } from '../src/float/sqnr.js';
 import { loadModelNode } from '../src/runtime/node.js';
 
-const SHARED = join(process.cwd(), '..', 'shared');
+const SHARED = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared');
 const PIXELS = 32 * 32 * 3;
 
 export interface CifarResult {

@@ -258,6 +258,14 @@ const transpose: Handler = (c) => {
   const x = c.required(0, 'input'), s = c.shapeOf(x);
   const perm = c.attr('perm', s.map((_, i) => s.length - 1 - i)) as number[];
   const out = perm.map((p) => s[p]);
+  if (c.isConst(x) && s.length <= 4 && !c.nhwc.has(x)) {
+    // A transposed weight (QDQ exporters write Transpose(DequantizeLinear(W))): fold now.
+    const lead = 4 - s.length, s4 = [...new Array(lead).fill(1), ...s];
+    const perm4 = [...Array.from({ length: lead }, (_, i) => i), ...perm.map((p) => p + lead)];
+    const name = c.node.output![0];
+    c.byName.set(name, c.addConst(name, c.tensor(x).dtype, out, permute(c.tensor(x).data!, s4, perm4)));
+    return;
+  }
   const y = c.output(0, out);
   if (s.length !== 4) {
     c.emit('TRANSPOSE', [x, c.addConst(`${c.tensor(y).name}/perm`, 'int32', [perm.length], Int32Array.from(perm))], [y]);
