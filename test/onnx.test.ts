@@ -81,6 +81,34 @@ test('Conv weights are rearranged OIHW -> OHWI: a 2x2 conv by hand', () => {
   assert.equal(Array.from(out), [1 * 1 + 2 * 2 + 10 * 3 + 20 * 4, 2 * 1 + 3 * 2 + 20 * 3 + 30 * 4]);
 });
 
+
+test('a Constant node without a value is named in the error', () => {
+  const b = new OnnxBuilder();
+  b.output(b.node('Add', [b.input('x', [1, 2]), b.node('Constant', [], {})]), [1, 2]);
+  assert.throws(() => importOnnx(b.build(), 'c.onnx'), /c\.onnx: node 0 "Constant_0" \(Constant\): Constant without a supported value attribute/);
+});
+
+test('pools with padding, Gemm (alpha, beta, transB = 0), MatMul, Squeeze/Unsqueeze, LeakyRelu, Softmax: values by hand', () => {
+  const b = new OnnxBuilder();
+  const x = b.input('x', [1, 1, 2, 2]);
+  const avg = b.node('AveragePool', [x], { kernel_shape: [2, 2], pads: [1, 1, 0, 0] }); // counts valid taps only
+  const max = b.node('MaxPool', [b.node('Mul', [x, b.init([], [-1])])], { kernel_shape: [2, 2], pads: [0, 0, 1, 1] });
+  const flat = b.node('Squeeze', [b.node('Unsqueeze', [b.node('Flatten', [b.node('Concat', [avg, max], { axis: 1 })]), b.ints([0])]), b.ints([0])]);
+  const gemm = b.node('Gemm', [flat, b.init([8, 2], [1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1]), b.init([2], [1, 2])], { alpha: { float: 0.5 }, beta: { float: 2 } });
+  const mm = b.node('MatMul', [b.node('LeakyRelu', [gemm], { alpha: { float: 0.5 } }), b.init([2, 2], [1, 1, 0, -1])]);
+  const sm = b.node('Softmax', [mm], { axis: -1 });
+  for (const [t, n] of [[sm, 2], [mm, 2], [gemm, 2], [flat, 8]] as const) b.output(t, [1, n]);
+  const g = importOnnx(b.build(), 'ops.onnx');
+  const [ysm, ymm, ygemm, yflat] = runFloat(g, [Float32Array.from([1, 2, 3, 4])]); // 1x1x2x2: NCHW = NHWC
+  // avg over padded 2x2 windows: [1, 1.5, 2, 2.5]; max of -x: [-1, -2, -3, -4]
+  assert.equal(Array.from(yflat), [1, 1.5, 2, 2.5, -1, -2, -3, -4]);
+  // gemm: even positions sum to 1 + 2 - 1 - 3 = -1, odd to 1.5 + 2.5 - 2 - 4 = -2; * 0.5 + 2 * [1, 2]
+  assert.equal(Array.from(ygemm), [1.5, 3]);
+  assert.equal(Array.from(ymm), [1.5, -1.5]); // [1.5 + 0, 1.5 - 3]
+  const e = Math.exp(3);
+  assert.ok(Math.abs(ysm[0] - e / (e + 1)) < 1e-6 && Math.abs(ysm[1] - 1 / (e + 1)) < 1e-6);
+});
+
 test('an unsupported op is named with its node index and name', () => {
   const b = new OnnxBuilder();
   b.output(b.node('Resize', [b.node('Relu', [b.input('x', [1, 1, 2, 2])])]), []);
