@@ -174,4 +174,15 @@ test('grouped, Nx1, 1xN and depthwise-multiplier-2 convolutions run on the exist
   assert.ok(report.outputSqnrDb > 25, `SQNR ${report.outputSqnrDb}`);
 });
 
+test('FC reshaped to 4-D, conv, Sigmoid, Transpose, HardSwish: converts through TRANSPOSE and LUT ops', async () => {
+  const b = new NetBuilder(9);
+  let x = b.input('x', [1, 16]);
+  x = b.node('Reshape', [b.dense(x, 16, 32), b.ints([1, 2, 4, 4])]);
+  x = b.node('Transpose', [b.node('Sigmoid', [b.conv(x, 2, 3, 3)])], { perm: [0, 3, 1, 2] });
+  b.output(b.node('HardSwish', [x]), [1, 4, 3, 4]);
+  const { result, report } = await quantizeAndMeasure(b.build(), 'mixed.onnx', -1, 1);
+  assert.equal(result.graph.ops.map((o) => o.type), ['QUANTIZE', 'FULLY_CONNECTED', 'RESHAPE', 'TRANSPOSE', 'CONV_2D', 'LUT', 'TRANSPOSE', 'LUT', 'DEQUANTIZE']);
+  assert.ok(report.outputSqnrDb > 25, `SQNR ${report.outputSqnrDb}`);
+});
+
 test.run();

@@ -111,7 +111,7 @@ class Quantizer {
     const hint = this.hints.get(t);
     if (hint) return hint;
     const r = this.ranges.get(t);
-    if (!r) this.fail(op, `no calibration range for "${this.g.tensors[t].name}"`);
+    if (!r) this.fail(op, `no range for "${this.g.tensors[t].name}": it has no QuantizeLinear/DequantizeLinear pair and no calibration data was given (--calibrate DIR_OR_FILE)`);
     return activationQuant(r);
   }
 
