@@ -39,22 +39,23 @@ test('weights: symmetric per output channel, max |w| maps to 127', () => {
 });
 
 /** One-op ONNX model over 256 values. */
-function unaryModel(op: string, attrs = {}): Uint8Array {
+function unaryModel(op: string, attrs = {}, extra: number[] = []): Uint8Array {
   const b = new OnnxBuilder();
-  b.output(b.node(op, [b.input('x', [1, 256])], attrs), [1, 256]);
+  b.output(b.node(op, [b.input('x', [1, 256]), ...extra.map((v) => b.init([], [v]))], attrs), [1, 256]);
   return b.build();
 }
 
-const FUNCTIONS: [string, (x: number) => number, Record<string, number | { float: number }>][] = [
+const FUNCTIONS: [string, (x: number) => number, Record<string, number | { float: number }>, number[]?][] = [
   ['Sigmoid', (x) => 1 / (1 + Math.exp(-x)), {}],
   ['Tanh', Math.tanh, {}],
   ['LeakyRelu', (x) => (x >= 0 ? x : 0.1 * x), { alpha: { float: 0.1 } }],
   ['HardSwish', (x) => (x * Math.min(6, Math.max(0, x + 3))) / 6, {}],
+  ['Clip', (x) => Math.min(2.5, Math.max(-0.5, x)), {}, [-0.5, 2.5]],
 ];
 
-for (const [op, f, attrs] of FUNCTIONS) {
+for (const [op, f, attrs, extra] of FUNCTIONS) {
   test(`${op} runs as an int8 LUT: every one of the 256 codes gives quantize(f(dequantize(q)))`, async () => {
-    const bytes = unaryModel(op, attrs);
+    const bytes = unaryModel(op, attrs, extra);
     const g = importOnnx(bytes, `${op}.onnx`);
     const samples = [[Float32Array.from({ length: 256 }, (_, i) => -6 + (12 * i) / 255)]];
     const { graph, epk } = convertModel(bytes, `${op}.onnx`, { quantize: { samples } });

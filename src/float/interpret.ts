@@ -281,6 +281,7 @@ export const FLOAT_KERNELS: Record<string, Kernel> = {
   TANH: unary((v) => Math.tanh(v)),
   LEAKY_RELU: unary((v, o) => (v >= 0 ? v : v * (o.alpha as number))),
   HARD_SWISH: unary((v) => (v * Math.min(6, Math.max(0, v + 3))) / 6),
+  CLIP: unary((v, o) => Math.min(o.max as number, Math.max(o.min as number, v))),
   // QDQ pair from an ONNX model: round to the int8 grid and back.
   FAKE_QUANT: unary((v, o) => {
     const s = o.scale as number, zp = o.zeroPoint as number;

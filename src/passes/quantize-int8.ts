@@ -31,6 +31,7 @@ export const LUT_FUNCTIONS: Record<string, (x: number, o: Record<string, unknown
   TANH: (x) => Math.tanh(x),
   LEAKY_RELU: (x, o) => (x >= 0 ? x : x * (o.alpha as number)),
   HARD_SWISH: (x) => (x * Math.min(6, Math.max(0, x + 3))) / 6,
+  CLIP: (x, o) => Math.min(o.max as number, Math.max(o.min as number, x)),
 };
 
 /** Output quantization fixed by the int8 kernels or by the function's range. */

@@ -154,8 +154,10 @@ const clip: Handler = (c) => {
   };
   const lo = bound(1, 'min', -Infinity), hi = bound(2, 'max', Infinity);
   const type = lo === 0 && hi === 6 ? 'RELU6' : lo === 0 && hi === Infinity ? 'RELU' : lo === -1 && hi === 1 ? 'RELU_N1_TO_1' : null;
-  if (!type) c.fail(`Clip(${lo}, ${hi}) is not supported; supported: [0, 6], [0, inf), [-1, 1]`);
-  unary(type as string)(c);
+  if (type) return unary(type)(c);
+  if (!(lo <= hi)) c.fail(`Clip(${lo}, ${hi}): min must not exceed max`);
+  unary('CLIP', () => ({ min: lo, max: hi }))(c); // any other bounds: an int8 LUT
+
 };
 
 /** Broadcast shape (numpy rules) of ONNX shapes. */
