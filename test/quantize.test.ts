@@ -20,7 +20,7 @@ import { activationQuant, quantizeWeights } from '../src/passes/quantize-int8.js
 import { loadModelNode } from '../src/runtime/node.js';
 import { OnnxBuilder } from '../src/testing/onnx-builder.js';
 import { SHARED, hasShared, readBytes, skipNotice } from './helpers.js';
-import { cifarAccuracy } from '../tools/cifar-accuracy.js';
+import { cifarAccuracy, cifarImages } from '../tools/cifar-accuracy.js';
 
 skipNotice('hello_world and ic_resnet8 quantization tests');
 
@@ -186,6 +186,25 @@ test('ic_resnet8_float32 quantized: top-1 on a CIFAR-10 subset within 3 points o
   const r = await cifarAccuracy(64, 100);
   console.log(`  ic_resnet8 (calib 64, 100 images): edgepack int8 ${(100 * r.edgepackInt8Top1).toFixed(1)}%, MLPerf int8 ${(100 * r.mlperfInt8Top1).toFixed(1)}%, float ${(100 * r.floatTop1).toFixed(1)}%, output SQNR ${r.outputSqnrDb.toFixed(1)} dB`);
   assert.ok(Math.abs(r.edgepackInt8Top1 - r.mlperfInt8Top1) <= 0.03 + 1e-9, `${r.edgepackInt8Top1} vs ${r.mlperfInt8Top1}`);
+});
+
+test('--int8-io: ic_resnet8_float32 takes u8 - 128 directly (input scale 1, zero point -128), same answers as float I/O', async () => {
+  if (!hasShared) return;
+  const bytes = readBytes(join(SHARED, 'models/ic_resnet8_float32.tflite'));
+  const { pixels } = cifarImages(24);
+  const samples = pixels.slice(0, 16).map((p) => [Float32Array.from(p)]);
+  const a = convertModel(bytes, 'r8', { quantize: { samples } });
+  const b = convertModel(bytes, 'r8', { quantize: { samples, int8Io: true } });
+  const inQ = b.graph.tensors[b.graph.inputs[0]].quant!, outQ = b.graph.tensors[b.graph.outputs[0]].quant!;
+  assert.equal([inQ.scale, inQ.zeroPoint], [[1], [-128]]);
+  assert.equal(b.graph.ops.map((o) => o.type).filter((t) => t === 'QUANTIZE' || t === 'DEQUANTIZE'), []);
+  const ma = await loadModelNode(a.epk), mb = await loadModelNode(b.epk);
+  for (const p of pixels.slice(16)) {
+    const fa = f32(ma.run(f32Bytes(Float32Array.from(p)))[0]);
+    const qb = mb.run(Uint8Array.from(p, (v) => (v - 128) & 0xff))[0];
+    const fb = Array.from(new Int8Array(qb.buffer, qb.byteOffset, qb.length), (q) => Math.fround(outQ.scale[0] * (q - outQ.zeroPoint[0])));
+    assert.equal(Array.from(fa), fb);
+  }
 });
 
 test.run();

@@ -9,7 +9,7 @@ import { formatSqnr, measureSqnr } from '../float/sqnr.js';
 import { UsageError, readInput, writeAtomic } from './io.js';
 
 export const usage =
-  'edgepack convert MODEL.(tflite|onnx) -o OUT.epk [--calibrate DIR_OR_FILE [--calibrate-count N] [--calibrate-raw u8|f32] [--percentile P]] [--dump-after PASS]... [--quiet]';
+  'edgepack convert MODEL.(tflite|onnx) -o OUT.epk [--calibrate DIR_OR_FILE [--calibrate-count N] [--calibrate-raw u8|f32] [--percentile P] [--int8-io]] [--dump-after PASS]... [--quiet]';
 
 export async function convertCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -22,6 +22,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
       'calibrate-count': { type: 'string' },
       'calibrate-raw': { type: 'string' },
       percentile: { type: 'string' },
+      'int8-io': { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
     },
   });
@@ -39,13 +40,13 @@ export async function convertCommand(argv: string[]): Promise<void> {
   }
   const percentile = values.percentile === undefined ? undefined : Number(values.percentile);
   if (percentile !== undefined && !(percentile > 50 && percentile <= 100)) throw new UsageError(`--percentile must lie in (50, 100], not ${values.percentile}`);
-  const result = convertModel(bytes, name, { dumpAfter: values['dump-after'], quantize: { samples, percentile } });
+  const result = convertModel(bytes, name, { dumpAfter: values['dump-after'], quantize: { samples, percentile, int8Io: values['int8-io'] } });
   writeAtomic(values.output, result.epk);
   if (values.quiet) return;
   const s = summarize(result.epk);
   process.stdout.write(`${formatSummary(s)}\nwrote ${values.output} (${result.epk.length} bytes; source ${bytes.length} bytes)\n`);
   const floatGraph = result.after['fuse-pad'];
-  if (samples && isFloatGraph(floatGraph)) {
+  if (samples && isFloatGraph(floatGraph) && !values['int8-io']) {
     const report = await measureSqnr(floatGraph, result.graph, samples.slice(0, 100));
     process.stdout.write(formatSqnr(report) + '\n');
   }

@@ -1,7 +1,8 @@
 // quantize-int8: matches a graph whose activations are float32 and emits TFLite's int8
 // scheme: weights symmetric per output channel (q in [-127, 127]), activations
 // asymmetric per tensor from calibration ranges, bias int32 at scale in*w[c], a QUANTIZE
-// op after each float input and a DEQUANTIZE before each float output. Standalone
+// op after each float input and a DEQUANTIZE before each float output (or int8 inputs and
+// outputs with `int8Io`). Standalone
 // activations (RELU, LOGISTIC, TANH, LEAKY_RELU, HARD_SWISH, ...) become a 256-entry LUT
 // computed here. Guarantees: no float activation is left between the boundary ops, so
 // prepare-kernels runs the same int8 kernels as for an int8 .tflite. Int8 graphs pass through.
@@ -17,6 +18,8 @@ export interface QuantizeOptions {
   samples?: Float32Array[][];
   /** Activation range percentile in (50, 100]; 100 = min/max. */
   percentile?: number;
+  /** Keep graph inputs and outputs int8 (no QUANTIZE / DEQUANTIZE at the boundary). */
+  int8Io?: boolean;
 }
 
 /** Ops whose int8 output must carry its input's scale and zero point (bytes move, values don't). */
@@ -89,7 +92,7 @@ class Quantizer {
   /** Scales given by the model itself (ONNX QDQ pairs, as FAKE_QUANT ops). */
   readonly hints = new Map<number, Quant>();
 
-  constructor(readonly src: Graph, readonly ranges: Map<number, Range>) {
+  constructor(readonly src: Graph, readonly ranges: Map<number, Range>, readonly int8Io = false) {
     this.g = cloneGraph(src);
     for (const op of this.g.ops.filter((o) => o.type === 'FAKE_QUANT')) {
       const x = op.inputs[0];
@@ -213,7 +216,7 @@ class Quantizer {
 
   run(): Graph {
     this.assignActivations();
-    const { front, back } = this.boundaries();
+    const { front, back } = this.int8Io ? { front: [], back: [] } : this.boundaries();
     const ops: Op[] = [...front];
     for (const op of this.g.ops) {
       const extra: Op[] = [];
@@ -230,7 +233,8 @@ class Quantizer {
     this.g.ops = ops;
     for (const [t, q] of this.quant) {
       const tensor = this.g.tensors[t];
-      if (tensor.dtype === 'float32' && !isConst(tensor) && !this.g.inputs.includes(t) && !this.g.outputs.includes(t)) {
+      const boundary = this.g.inputs.includes(t) || this.g.outputs.includes(t);
+      if (tensor.dtype === 'float32' && !isConst(tensor) && (this.int8Io || !boundary)) {
         this.g.tensors[t] = { ...tensor, dtype: 'int8', quant: q };
       }
     }
@@ -246,5 +250,5 @@ export function quantizeInt8(g: Graph, opts: QuantizeOptions = {}): Graph {
     throw new ConvertError(`${g.source}: the model is float32; quantizing it to int8 needs calibration inputs (--calibrate DIR_OR_FILE)`);
   }
   const ranges = opts.samples?.length ? calibrate(g, opts.samples, { percentile: opts.percentile }) : new Map<number, Range>();
-  return new Quantizer(g, ranges).run();
+  return new Quantizer(g, ranges, opts.int8Io).run();
 }
