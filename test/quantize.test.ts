@@ -15,7 +15,11 @@ import { f32, f32Bytes } from '../src/float/sqnr.js';
 import { importOnnx } from '../src/import/onnx/index.js';
 import { loadCalibration } from '../src/io/calibration.js';
 import { readNpy, readNpz } from '../src/io/npy.js';
-import { ConvertError } from '../src/ir/graph.js';
+import { ConvertError, Graph } from '../src/ir/graph.js';
+import { OpCode } from '../src/format/constants.js';
+import { writeEpk } from '../src/format/writer.js';
+import { planMemory } from '../src/passes/plan-memory.js';
+import { RuntimeError } from '../src/runtime/loader.js';
 import { activationQuant, quantizeWeights } from '../src/passes/quantize-int8.js';
 import { loadModelNode } from '../src/runtime/node.js';
 import { OnnxBuilder } from '../src/testing/onnx-builder.js';
@@ -204,6 +208,28 @@ test('--int8-io: ic_resnet8_float32 takes u8 - 128 directly (input scale 1, zero
     const qb = mb.run(Uint8Array.from(p, (v) => (v - 128) & 0xff))[0];
     const fb = Array.from(new Int8Array(qb.buffer, qb.byteOffset, qb.length), (q) => Math.fround(outQ.scale[0] * (q - outQ.zeroPoint[0])));
     assert.equal(Array.from(fa), fb);
+  }
+});
+
+test('the runtime refuses a LUT op whose table is not 256 entries (no out-of-bounds read)', async () => {
+  const q = { scale: [1], zeroPoint: [0], axis: 0 };
+  const g: Graph = {
+    tensors: [
+      { name: 'x', shape: [1, 4], dtype: 'int8', quant: q },
+      { name: 'table', shape: [255], dtype: 'int8', data: new Int8Array(255) },
+      { name: 'y', shape: [1, 4], dtype: 'int8', quant: q },
+    ],
+    ops: [{ type: 'LUT', inputs: [0, 1], outputs: [2], options: {}, sourceIndex: 0, kernel: { opcode: OpCode.Lut, params: [] } }],
+    inputs: [0],
+    outputs: [2],
+    source: 'bad-lut',
+  };
+  try {
+    await loadModelNode(writeEpk(g, planMemory(g)));
+    assert.unreachable('should fail');
+  } catch (e) {
+    assert.instance(e, RuntimeError);
+    assert.match((e as Error).message, /op 0 \(LUT\) at byte offset \d+: table must hold 256 entries/);
   }
 });
 

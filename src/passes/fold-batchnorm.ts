@@ -6,7 +6,7 @@
 
 import { constValue } from '../float/interpret.js';
 import { ConvertError, Graph, Op, cloneGraph, describeOp, producers } from '../ir/graph.js';
-import { replaceUses, soleConsumer } from './rewrite.js';
+import { soleConsumer } from './rewrite.js';
 
 const FOLDS_INTO: Record<string, number> = { CONV_2D: 0, FULLY_CONNECTED: 0, DEPTHWISE_CONV_2D: 3 };
 
@@ -71,6 +71,5 @@ export function foldBatchNorm(input: Graph): Graph {
     const a = affine(g, bn);
     if (!foldInto(g, bn, a)) lower(g, bn, a);
   }
-  void replaceUses;
   return g;
 }
