@@ -109,6 +109,37 @@ test('pools with padding, Gemm (alpha, beta, transB = 0), MatMul, Squeeze/Unsque
   assert.ok(Math.abs(ysm[0] - e / (e + 1)) < 1e-6 && Math.abs(ysm[1] - 1 / (e + 1)) < 1e-6);
 });
 
+test('ConvTranspose (stride 1) by hand: each input scatters the kernel', () => {
+  const b = new OnnxBuilder();
+  // 1 input channel 1x2, kernel [1 in, 1 out, 1, 2] = [1, 10], no pads: output 1x3.
+  b.output(b.node('ConvTranspose', [b.input('x', [1, 1, 1, 2]), b.init([1, 1, 1, 2], [1, 10]), b.init([1], [0.5])], { kernel_shape: [1, 2] }), [1, 1, 1, 3]);
+  const g = importOnnx(b.build(), 'ct.onnx');
+  assert.equal(g.ops.map((o) => o.type), ['CONV_2D']);
+  const [y] = runFloat(g, [Float32Array.from([2, 3])]);
+  assert.equal(Array.from(y), [2 + 0.5, 20 + 3 + 0.5, 30 + 0.5]);
+  const b2 = new OnnxBuilder();
+  b2.output(b2.node('ConvTranspose', [b2.input('x', [1, 1, 2, 2]), b2.init([1, 1, 2, 2], [1, 2, 3, 4])], { strides: [2, 2] }), []);
+  assert.throws(() => importOnnx(b2.build(), 'ct2.onnx'), /node 0 "ConvTranspose_0" \(ConvTranspose\): only stride 1/);
+});
+
+test('ConvTranspose with 2 -> 3 channels, 2x3 kernel and pads matches a direct NCHW scatter', () => {
+  const b = new NetBuilder(12);
+  const [ci, co, kh, kw, h, w] = [2, 3, 2, 3, 3, 4];
+  const W = b.randn(ci * co * kh * kw, 1), X = b.randn(ci * h * w, 1);
+  const [pt, pl, pb, pr] = [1, 0, 0, 2];
+  const oh = h - 1 + kh - pt - pb, ow = w - 1 + kw - pl - pr;
+  b.output(b.node('ConvTranspose', [b.input('x', [1, ci, h, w]), b.init([ci, co, kh, kw], W)], { kernel_shape: [kh, kw], pads: [pt, pl, pb, pr] }), [1, co, oh, ow]);
+  const g = importOnnx(b.build(), 'ct3.onnx');
+  const want = new Float32Array(co * oh * ow);
+  for (let i = 0; i < ci; i++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let o = 0; o < co; o++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
+    const oy = y + ky - pt, ox = x + kx - pl;
+    if (oy >= 0 && oy < oh && ox >= 0 && ox < ow) want[(o * oh + oy) * ow + ox] += X[(i * h + y) * w + x] * W[((i * co + o) * kh + ky) * kw + kx];
+  }
+  const [got] = runFloat(g, [toNhwc(X, [1, ci, h, w])]);
+  const wantNhwc = toNhwc(want, [1, co, oh, ow]);
+  for (let k = 0; k < got.length; k++) assert.ok(Math.abs(got[k] - wantNhwc[k]) < 1e-5, `index ${k}: ${got[k]} vs ${wantNhwc[k]}`);
+});
+
 test('an unsupported op is named with its node index and name', () => {
   const b = new OnnxBuilder();
   b.output(b.node('Resize', [b.node('Relu', [b.input('x', [1, 1, 2, 2])])]), []);

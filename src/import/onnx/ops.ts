@@ -63,6 +63,41 @@ const conv: Handler = (c) => {
   }
 };
 
+/**
+ * ConvTranspose with stride 1 is a conv of the same input with the kernel flipped and
+ * in/out swapped, padded k - 1 - p: W'[o, ky, kx, i] = W[i, o, kh-1-ky, kw-1-kx].
+ * Strides above 1 would need zero insertion, which no kernel does: refused.
+ */
+const convTranspose: Handler = (c) => {
+  const { x, n, ch, h, w } = spatialInput(c);
+  const wi = c.required(1, 'weights');
+  const ws = c.shapeOf(wi);
+  if (ws.length !== 4 || ws[0] !== ch) c.fail(`weights ${JSON.stringify(ws)} do not fit ${ch} input channels (2-D only)`);
+  const [, oc, kh, kw] = ws;
+  const strides = c.attr('strides', [1, 1]) as number[], dil = c.attr('dilations', [1, 1]) as number[];
+  if (strides.some((s) => s !== 1) || dil.some((d) => d !== 1) || (c.attr('group', 1) as number) !== 1) {
+    c.fail('only stride 1, dilation 1, group 1 ConvTranspose is supported');
+  }
+  if ((c.attr('output_padding', [0, 0]) as number[]).some((p) => p !== 0) || c.attrs.has('output_shape')) c.fail('output_padding / output_shape are not supported');
+  if ((c.attr('auto_pad', 'NOTSET') as string) !== 'NOTSET') c.fail('auto_pad is not supported on ConvTranspose');
+  const [pt, pl, pb, pr] = c.attr('pads', [0, 0, 0, 0]) as number[];
+  if (pt > kh - 1 || pb > kh - 1 || pl > kw - 1 || pr > kw - 1) c.fail(`pads ${JSON.stringify([pt, pl, pb, pr])} exceed kernel - 1`);
+  const W = c.constFloats(wi, 'weights');
+  const flipped = new Float32Array(W.length);
+  for (let i = 0; i < ch; i++) for (let o = 0; o < oc; o++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
+    flipped[((o * kh + ky) * kw + kx) * ch + i] = W[((i * oc + o) * kh + (kh - 1 - ky)) * kw + (kw - 1 - kx)];
+  }
+  const options = {
+    padding: 'EXPLICIT', padTop: kh - 1 - pt, padLeft: kw - 1 - pl, padBottom: kh - 1 - pb, padRight: kw - 1 - pr,
+    strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'NONE',
+  };
+  const geo = geometry(options, h, w, kh, kw);
+  const y = c.output(0, [n, oc, geo.outH, geo.outW]);
+  const bias = c.input(2);
+  const b = bias >= 0 ? c.addConst(c.tensor(bias).name, 'float32', [oc], c.constFloats(bias, 'bias')) : -1;
+  c.emit('CONV_2D', [x, c.addConst(`${c.tensor(wi).name}/flipped`, 'float32', [oc, kh, kw, ch], flipped), b], [y], options);
+};
+
 function pool(type: 'MAX_POOL_2D' | 'AVERAGE_POOL_2D'): Handler {
   return (c) => {
     const { x, n, ch, h, w } = spatialInput(c);
@@ -358,6 +393,7 @@ const quantizeLinear: Handler = (c) => {
 
 export const HANDLERS: Record<string, Handler> = {
   Conv: conv,
+  ConvTranspose: convTranspose,
   Gemm: gemm,
   MatMul: matMul,
   BatchNormalization: batchNorm,
