@@ -66,7 +66,8 @@ export const OP_CONCATENATION: u32 = 12;
 export const OP_REQUANTIZE: u32 = 13;
 export const OP_QUANTIZE: u32 = 14;
 export const OP_DEQUANTIZE: u32 = 15;
-export const OP_LAST: u32 = 15;
+export const OP_LUT: u32 = 16;
+export const OP_LAST: u32 = 16;
 
 // error codes
 export const E_OK: i32 = 0;

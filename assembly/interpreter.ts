@@ -11,6 +11,7 @@ import { add_s8, mul_s8, AddParams, MulParams, Broadcast4 } from './kernels/elem
 import { softmax_s8 } from './kernels/softmax';
 import { pad_s8, transpose_s8, concat_copy, mean_s8, Dims4 } from './kernels/shape';
 import { requantize_s8, quantize_f32_s8, dequantize_s8_f32 } from './kernels/quantize';
+import { lut_s8 } from './kernels/activation';
 
 const dimsA = memory.data(16);
 const dimsB = memory.data(16);
@@ -96,6 +97,9 @@ export function runOp(r: usize): void {
   } else if (code == F.OP_DEQUANTIZE) {
     const x = O.input(r, 0);
     dequantize_s8_f32(M.dataOf(x), yp, M.elements(x), reinterpret<f32>(O.param(r, 0)), O.param(r, 1));
+  } else if (code == F.OP_LUT) {
+    const x = O.input(r, 0);
+    lut_s8(M.dataOf(x), M.dataOf(O.input(r, 1)), yp, M.elements(x));
   }
 }
 

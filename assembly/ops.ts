@@ -29,7 +29,7 @@ import * as msg from './message';
 // @ts-ignore: decorator
 @inline export function next(r: usize): usize { return params(r) + (<usize>nParams(r) << 2); }
 
-const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1, 4, 2, 2];
+const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1, 4, 2, 2, 0];
 
 export function opName(code: u32): string {
   switch (code) {
@@ -48,6 +48,7 @@ export function opName(code: u32): string {
     case F.OP_REQUANTIZE: return 'REQUANTIZE';
     case F.OP_QUANTIZE: return 'QUANTIZE';
     case F.OP_DEQUANTIZE: return 'DEQUANTIZE';
+    case F.OP_LUT: return 'LUT';
   }
   return 'UNKNOWN';
 }
@@ -210,6 +211,12 @@ function validateOp(r: usize, code: u32): i32 {
     const inType: u8 = code == F.OP_QUANTIZE ? F.DT_FLOAT32 : F.DT_INT8;
     const outType: u8 = code == F.OP_DEQUANTIZE ? F.DT_FLOAT32 : F.DT_INT8;
     if (nIn(r) != 1 || !has(r, 0, inType, -1) || M.dtype(y) != outType) return opFail(F.E_BAD_SHAPE, 'input/output dtypes do not fit the op');
+    if (M.elements(input(r, 0)) != M.elements(y)) return opFail(F.E_BAD_SHAPE, 'input and output sizes differ');
+    return F.E_OK;
+  }
+  if (code == F.OP_LUT) {
+    if (nIn(r) != 2 || !has(r, 0, F.DT_INT8, -1) || !has(r, 1, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input, int8 table and int8 output');
+    if (M.elements(input(r, 1)) != 256) return opFail(F.E_BAD_SHAPE, 'table must hold 256 entries');
     if (M.elements(input(r, 0)) != M.elements(y)) return opFail(F.E_BAD_SHAPE, 'input and output sizes differ');
     return F.E_OK;
   }

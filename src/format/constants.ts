@@ -95,6 +95,7 @@ export enum OpCode {
   Requantize = 13,
   Quantize = 14,
   Dequantize = 15,
+  Lut = 16,
 }
 
 export const OP_NAMES: Record<OpCode, string> = {
@@ -113,6 +114,7 @@ export const OP_NAMES: Record<OpCode, string> = {
   [OpCode.Requantize]: 'REQUANTIZE',
   [OpCode.Quantize]: 'QUANTIZE',
   [OpCode.Dequantize]: 'DEQUANTIZE',
+  [OpCode.Lut]: 'LUT',
 };
 
 /** Number of i32 params each opcode carries (Concatenation: fixed 1). */
@@ -132,6 +134,7 @@ export const OP_PARAM_COUNT: Record<OpCode, number> = {
   [OpCode.Requantize]: 4,
   [OpCode.Quantize]: 2,
   [OpCode.Dequantize]: 2,
+  [OpCode.Lut]: 0,
 };
 
 /** Runtime error codes (assembly/errors.ts mirrors these). */

@@ -8,6 +8,7 @@ import { ConvertError, Graph, cloneGraph } from '../ir/graph.js';
 import { PrepareContext } from './prepare/context.js';
 import { prepareConv, prepareDepthwise, prepareFullyConnected, preparePool } from './prepare/conv.js';
 import { prepareAdd, prepareDequantize, prepareMul, prepareQuantize, prepareSoftmax } from './prepare/elementwise.js';
+import { prepareLut } from './prepare/lut.js';
 import { prepareAlias, prepareConcatenation, prepareMean, preparePad, prepareTranspose } from './prepare/shape-ops.js';
 
 const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
@@ -29,6 +30,7 @@ const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
   RESHAPE: prepareAlias,
   SQUEEZE: prepareAlias,
   EXPAND_DIMS: prepareAlias,
+  LUT: prepareLut,
 };
 
 export const SUPPORTED_OPS = Object.keys(PREPARE);

@@ -3,7 +3,8 @@
 
 import { OpCode } from '../../format/constants.js';
 import { Tensor } from '../../ir/graph.js';
-import { activationRange, computePadding, quantizeMultiplier } from '../quant-math.js';
+import { activationRange, quantizeMultiplier } from '../quant-math.js';
+import { padDim } from '../../ir/geometry.js';
 import { PrepareContext } from './context.js';
 
 interface Channels {
@@ -45,8 +46,8 @@ function spatial(ctx: PrepareContext, x: Tensor, y: Tensor, kh: number, kw: numb
   const strideH = o.strideH, strideW = o.strideW;
   const dilH = o.dilationH ?? 1, dilW = o.dilationW ?? 1;
   if (!(strideH >= 1 && strideW >= 1 && dilH >= 1 && dilW >= 1)) ctx.fail(`strides (${strideH},${strideW}) and dilations (${dilH},${dilW}) must be >= 1`);
-  const ph = computePadding(o.padding, strideH, dilH, x.shape[1], kh);
-  const pw = computePadding(o.padding, strideW, dilW, x.shape[2], kw);
+  const ph = padDim(o, 'H', strideH, dilH, x.shape[1], kh);
+  const pw = padDim(o, 'W', strideW, dilW, x.shape[2], kw);
   if (ph.out !== y.shape[1] || pw.out !== y.shape[2]) {
     ctx.fail(`output "${y.name}" is ${y.shape[1]}x${y.shape[2]}, but ${o.padding} padding with this filter and stride gives ${ph.out}x${pw.out}`);
   }

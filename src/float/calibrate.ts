@@ -1,0 +1,69 @@
+// Calibration: runs the float reference over sample inputs and records, per activation
+// tensor, its range -- min/max, or the P-th / (100-P)-th percentile of a strided sample
+// (at most SAMPLE_PER_RUN values per tensor per input, so 300 CIFAR images x 30
+// tensors stay near 37 MB).
+
+import { Graph, elementCount } from '../ir/graph.js';
+import { runFloat } from './interpret.js';
+
+export type Range = [lo: number, hi: number];
+
+export interface CalibrationOptions {
+  /** Percentile in (50, 100]; 100 or absent = plain min/max. */
+  percentile?: number;
+}
+
+const SAMPLE_PER_RUN = 1024;
+
+/** Range per tensor index, for every tensor the float graph produces or takes in. */
+export function calibrate(g: Graph, samples: Float32Array[][], opts: CalibrationOptions = {}): Map<number, Range> {
+  const p = opts.percentile ?? 100;
+  if (!(p > 50 && p <= 100)) throw new Error(`percentile ${p} must lie in (50, 100]`);
+  const minMax = new Map<number, Range>();
+  const pools = new Map<number, number[]>();
+  for (const inputs of samples) {
+    runFloat(g, inputs, (t, v) => {
+      let lo = Infinity, hi = -Infinity;
+      for (let i = 0; i < v.length; i++) {
+        if (v[i] < lo) lo = v[i];
+        if (v[i] > hi) hi = v[i];
+      }
+      const r = minMax.get(t);
+      minMax.set(t, r ? [Math.min(r[0], lo), Math.max(r[1], hi)] : [lo, hi]);
+      if (p < 100) {
+        const pool = pools.get(t) ?? [];
+        const step = Math.max(1, Math.floor(v.length / SAMPLE_PER_RUN));
+        for (let i = 0; i < v.length; i += step) pool.push(v[i]);
+        pools.set(t, pool);
+      }
+    });
+  }
+  if (p === 100) return minMax;
+  const ranges = new Map<number, Range>();
+  for (const [t, pool] of pools) {
+    pool.sort((a, b) => a - b);
+    const at = (q: number) => pool[Math.min(pool.length - 1, Math.max(0, Math.round(q * (pool.length - 1))))];
+    ranges.set(t, [at(1 - p / 100), at(p / 100)]);
+  }
+  return ranges;
+}
+
+/** Uniform random inputs in [lo, hi] for every graph input, from a seeded generator. */
+export function randomInputs(g: Graph, count: number, seed = 1, lo = -1, hi = 1): Float32Array[][] {
+  const rand = mulberry32(seed);
+  return Array.from({ length: count }, () =>
+    g.inputs.map((t) => Float32Array.from({ length: elementCount(g.tensors[t].shape) }, () => lo + (hi - lo) * rand())),
+  );
+}
+
+/** Small deterministic PRNG (mulberry32): uniform in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,68 @@
+// Calibration inputs for quantize-int8 from a file or a directory (every file, sorted):
+// .npy (one array: one sample, or a leading batch axis of samples), .npz (one array per
+// graph input, in order), or raw bytes holding one or more samples back to back:
+// u8 (one byte per value, unscaled) when asked, or when the file name has a "u8" token
+// (cifar10_..._u8_rgb_hwc.bin) or its size is no multiple of 4 x the values; else
+// float32 little-endian. Values are taken in the graph input's element order.
+
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConvertError } from '../ir/graph.js';
+import { NpyArray, NpyError, readNpy, readNpz } from './npy.js';
+
+export class CalibrationError extends ConvertError {}
+
+export interface CalibrationRequest {
+  /** Values per graph input. */
+  inputSizes: number[];
+  /** Keep at most this many samples (first ones). */
+  limit?: number;
+  /** Element type of raw files; detected from the name and size when absent. */
+  raw?: 'u8' | 'f32';
+}
+
+export function loadCalibration(path: string, req: CalibrationRequest): Float32Array[][] {
+  let files: string[];
+  try {
+    files = statSync(path).isDirectory() ? readdirSync(path).sort().map((f) => join(path, f)).filter((f) => statSync(f).isFile()) : [path];
+  } catch {
+    throw new CalibrationError(`cannot read calibration data ${path}: no such file or directory`);
+  }
+  const samples: Float32Array[][] = [];
+  for (const f of files) {
+    if (req.limit !== undefined && samples.length >= req.limit) break;
+    try {
+      samples.push(...readFile(f, req));
+    } catch (e) {
+      throw e instanceof NpyError ? new CalibrationError(e.message) : e;
+    }
+  }
+  if (samples.length === 0) throw new CalibrationError(`${path}: no calibration samples found`);
+  return req.limit !== undefined ? samples.slice(0, req.limit) : samples;
+}
+
+function split(a: Float32Array, size: number, what: string): Float32Array[] {
+  if (a.length === 0 || a.length % size !== 0) throw new CalibrationError(`${what}: ${a.length} values is not a multiple of the input's ${size}`);
+  return Array.from({ length: a.length / size }, (_, i) => a.subarray(i * size, (i + 1) * size));
+}
+
+function readFile(f: string, req: CalibrationRequest): Float32Array[][] {
+  const b = readFileSync(f);
+  const bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  const sizes = req.inputSizes;
+  if (f.endsWith('.npz')) {
+    const arrays = [...readNpz(bytes, f).values()];
+    if (arrays.length !== sizes.length) throw new CalibrationError(`${f}: holds ${arrays.length} arrays, the model has ${sizes.length} inputs`);
+    const perInput = arrays.map((a: NpyArray, k) => split(a.data, sizes[k], `${f} array ${k}`));
+    return perInput[0].map((_, s) => perInput.map((p) => p[s]));
+  }
+  if (sizes.length !== 1) throw new CalibrationError(`${f}: a model with ${sizes.length} inputs needs .npz calibration files`);
+  if (f.endsWith('.npy')) return split(readNpy(bytes, f).data, sizes[0], f).map((s) => [s]);
+  const size = sizes[0];
+  const u8 = req.raw ? req.raw === 'u8' : /(^|[^a-z0-9])u8([^a-z0-9]|$)/i.test(f.split('/').pop()!) || bytes.length % (4 * size) !== 0;
+  if (!u8) {
+    const copy = new Float32Array(bytes.slice().buffer);
+    return split(copy, size, f).map((s) => [s]);
+  }
+  return split(Float32Array.from(bytes), size, f).map((s) => [s]);
+}

@@ -1,0 +1,50 @@
+// `edgepack convert` on a float ONNX model with --calibrate / --percentile: the .epk is
+// written, the SQNR report printed; bad calibration input is a clear error, exit 1.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../src/cli/index.js';
+import { resNetStyle } from '../src/testing/onnx-builder.js';
+
+async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [], err: string[] = [];
+  const wo = process.stdout.write.bind(process.stdout), we = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
+  try {
+    return { code: await main(argv), out: out.join(''), err: err.join('') };
+  } finally {
+    process.stdout.write = wo;
+    process.stderr.write = we;
+  }
+}
+
+test('convert --calibrate raw f32 file --percentile 99.9 writes the .epk and prints per-layer SQNR', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ep-cli-'));
+  try {
+    writeFileSync(join(dir, 'net.onnx'), resNetStyle(2, 8));
+    const values = Float32Array.from({ length: 8 * 3 * 8 * 8 }, (_, i) => ((i * 7919) % 1000) / 1000);
+    writeFileSync(join(dir, 'calib.f32'), new Uint8Array(values.buffer)); // 8 samples of 1x8x8x3
+    const r = await capture(['convert', join(dir, 'net.onnx'), '-o', join(dir, 'net.epk'), '--calibrate', join(dir, 'calib.f32'), '--percentile', '99.9']);
+    assert.is(r.code, 0, r.err);
+    assert.ok(existsSync(join(dir, 'net.epk')));
+    assert.match(r.out, /per-layer SQNR vs float reference:\n\s+[\d.]+ dB {2}CONV_2D/);
+    assert.match(r.out, /output SQNR [\d.]+ dB, top-1 agreement [\d.]+% over 8 inputs/);
+
+    const bad = await capture(['convert', join(dir, 'net.onnx'), '-o', join(dir, 'x.epk'), '--calibrate', join(dir, 'net.onnx'), '--calibrate-raw', 'u8']);
+    assert.is(bad.code, 1);
+    assert.match(bad.err, /net\.onnx: \d+ values is not a multiple of the input's 192/);
+    assert.not.ok(existsSync(join(dir, 'x.epk')));
+
+    const noCal = await capture(['convert', join(dir, 'net.onnx'), '-o', join(dir, 'y.epk')]);
+    assert.is(noCal.code, 1);
+    assert.match(noCal.err, /needs calibration inputs \(--calibrate DIR_OR_FILE\)/);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test.run();
