@@ -3,8 +3,9 @@
 // `native` (gcc, Linux) and `m4` (arm-none-eabi-gcc, Cortex-M4F, run under QEMU mps2-an386).
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type FirmwareTarget = 'native' | 'm4';
@@ -44,12 +45,25 @@ export function toolAvailable(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 }
 
-/** wasm2c: the runtime module -> edgepack.c / edgepack.h (symbols Z_edgepack*). */
-function translate(wasm: string, dir: string): void {
+/**
+ * wasm2c + compile of the runtime module, once per (module bytes, target): the translated
+ * runtime does not depend on the model. Returns the directory holding edgepack.{h,o}.
+ */
+function compileRuntime(wasm: string, target: FirmwareTarget, outRoot: string): string {
+  const bytes = readFileSync(wasm);
+  const key = createHash('sha256').update(bytes).update(JSON.stringify(FLAGS)).digest('hex').slice(0, 16);
+  const dir = join(outRoot, `runtime-${target}-${basename(wasm, '.wasm')}`);
+  const stamp = join(dir, 'key');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === key) return dir;
+  mkdirSync(dir, { recursive: true });
   execFileSync('wasm2c', [wasm, '-n', 'edgepack', '-o', join(dir, 'edgepack.c')]);
   const header = WASM_RT_HEADERS.find((h) => existsSync(h));
   if (!header) throw new Error('wasm-rt.h not found: install Debian wabt');
   copyFileSync(header, join(dir, 'wasm-rt.h'));
+  const cc = target === 'native' ? ['gcc'] : ['arm-none-eabi-gcc', ...FLAGS.m4];
+  execFileSync(cc[0], [...cc.slice(1), ...FLAGS.common, '-I', dir, '-c', join(dir, 'edgepack.c'), '-o', join(dir, 'edgepack.o')]);
+  writeFileSync(stamp, key);
+  return dir;
 }
 
 /** The model and test vectors as const arrays, placed with .incbin (no multi-MB C source). */
@@ -89,12 +103,12 @@ function writeModelData(spec: FirmwareSpec, dir: string): void {
 export function buildFirmware(spec: FirmwareSpec, outRoot = join(REPO, 'build', 'firmware')): string {
   const dir = join(outRoot, spec.name);
   mkdirSync(dir, { recursive: true });
-  translate(spec.wasm, dir);
+  const rt = compileRuntime(spec.wasm, spec.target, outRoot);
   writeModelData(spec, dir);
   const defs = [`-DEP_MEMORY_BYTES=${spec.memoryBytes}`];
   if (spec.streamScratch !== undefined) defs.push('-DEP_STREAMED', `-DEP_STREAM_SCRATCH=${spec.streamScratch}`);
-  const sources = [join(dir, 'edgepack.c'), join(SRC, 'wasm-rt-bare.c'), join(SRC, 'host.c'), join(dir, 'model-data.S')];
-  const includes = ['-I', dir, '-I', SRC];
+  const sources = [join(rt, 'edgepack.o'), join(SRC, 'wasm-rt-bare.c'), join(SRC, 'host.c'), join(dir, 'model-data.S')];
+  const includes = ['-I', rt, '-I', SRC];
   const elf = join(dir, spec.target === 'native' ? 'firmware' : 'firmware.elf');
   if (spec.target === 'native') {
     execFileSync('gcc', [...FLAGS.common, ...defs, ...includes, ...sources, join(SRC, 'platform-native.c'), '-o', elf, '-lm'], { cwd: dir });
@@ -161,4 +175,43 @@ export function sectionSizes(elf: string, modelBytes: number, linearMemoryBytes:
 
 export function hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+export type Mode = 'resident' | 'streamed';
+
+export interface ModelFirmware {
+  elf: string;
+  mode: Mode;
+  linearMemoryBytes: number; // what the Node loader measured for the same module and model
+  stageBytes: number; // streamed: stage granted (fills the pages the model needs anyway)
+}
+
+/**
+ * Linear memory for a mode, measured by loading the model in Node with the same module:
+ * resident = pages after ep_load; streamed = the pages the smallest stage needs, with the
+ * stage grown to fill them (RAM already paid for), so fewer ops run tiled.
+ */
+export async function planMemory(epk: Uint8Array, mode: Mode): Promise<{ memoryBytes: number; stageBytes: number }> {
+  const { loadModelNode } = await import('../../src/runtime/node.js');
+  const { loadModelStreamed } = await import('../../src/runtime/streamed.js');
+  if (mode === 'resident') return { memoryBytes: (await loadModelNode(epk, 'scalar')).memoryBytes, stageBytes: 0 };
+  const probe = (await loadModelStreamed(epk, 0)).memory();
+  const fixed = (await loadModelStreamed(epk, probe.stageMinBytes)).memory().usedBytes - probe.stageMinBytes;
+  const memoryBytes = Math.ceil((fixed + probe.stageMinBytes) / 65536) * 65536;
+  const stageBytes = Math.min(probe.stageWholeBytes, Math.floor((memoryBytes - fixed) / 16) * 16);
+  return { memoryBytes, stageBytes };
+}
+
+export async function buildModelFirmware(
+  name: string, target: FirmwareTarget, mode: Mode, epk: Uint8Array, cases: Uint8Array[], measureCase = 0,
+): Promise<ModelFirmware> {
+  const { runtimePath } = await import('../../src/runtime/node.js');
+  const { streamedPath } = await import('../../src/runtime/streamed.js');
+  const { memoryBytes, stageBytes } = await planMemory(epk, mode);
+  const elf = buildFirmware({
+    name: `${name}-${target}-${mode}`, target, epk, cases, measureCase, memoryBytes,
+    wasm: mode === 'resident' ? runtimePath('scalar') : streamedPath,
+    streamScratch: mode === 'streamed' ? stageBytes : undefined,
+  });
+  return { elf, mode, linearMemoryBytes: memoryBytes, stageBytes };
 }
