@@ -83,3 +83,17 @@ export async function loadModelStreamed(epk: Uint8Array, stageBytes = 0, module 
   }
   return new StreamedModel(e);
 }
+
+/**
+ * Streamed linear memory for a device: the pages the smallest stage needs, with the stage
+ * then grown to fill those pages (RAM already paid for), so fewer ops run tiled.
+ * Measured by loading the model, not estimated.
+ */
+export async function planStreamedMemory(epk: Uint8Array): Promise<{ memoryBytes: number; stageBytes: number; memory: StreamedMemory }> {
+  const probe = (await loadModelStreamed(epk, 0)).memory();
+  const fixed = (await loadModelStreamed(epk, probe.stageMinBytes)).memory().usedBytes - probe.stageMinBytes;
+  const memoryBytes = Math.ceil((fixed + probe.stageMinBytes) / 65536) * 65536;
+  const stageBytes = Math.min(probe.stageWholeBytes, Math.floor((memoryBytes - fixed) / 16) * 16);
+  const memory = (await loadModelStreamed(epk, stageBytes)).memory();
+  return { memoryBytes, stageBytes, memory };
+}

@@ -186,20 +186,12 @@ export interface ModelFirmware {
   stageBytes: number; // streamed: stage granted (fills the pages the model needs anyway)
 }
 
-/**
- * Linear memory for a mode, measured by loading the model in Node with the same module:
- * resident = pages after ep_load; streamed = the pages the smallest stage needs, with the
- * stage grown to fill them (RAM already paid for), so fewer ops run tiled.
- */
+/** Linear memory for a mode, measured by loading the model in Node with the same module. */
 export async function planMemory(epk: Uint8Array, mode: Mode): Promise<{ memoryBytes: number; stageBytes: number }> {
   const { loadModelNode } = await import('../../src/runtime/node.js');
-  const { loadModelStreamed } = await import('../../src/runtime/streamed.js');
+  const { planStreamedMemory } = await import('../../src/runtime/streamed.js');
   if (mode === 'resident') return { memoryBytes: (await loadModelNode(epk, 'scalar')).memoryBytes, stageBytes: 0 };
-  const probe = (await loadModelStreamed(epk, 0)).memory();
-  const fixed = (await loadModelStreamed(epk, probe.stageMinBytes)).memory().usedBytes - probe.stageMinBytes;
-  const memoryBytes = Math.ceil((fixed + probe.stageMinBytes) / 65536) * 65536;
-  const stageBytes = Math.min(probe.stageWholeBytes, Math.floor((memoryBytes - fixed) / 16) * 16);
-  return { memoryBytes, stageBytes };
+  return planStreamedMemory(epk);
 }
 
 export async function buildModelFirmware(
