@@ -213,6 +213,17 @@ export function ep_invoke(): i32 {
   return F.E_OK;
 }
 
+export function ep_op_count(): u32 { return M.loaded && ready ? M.opCount : 0; }
+
+/** Runs op i alone (ops must still run in order 0..n-1): per-op profiling on a device. */
+export function ep_invoke_op(i: u32): i32 {
+  if (!M.loaded || !ready) return M.fail(F.E_NOT_LOADED, 'no model loaded');
+  if (i >= M.opCount) return M.fail(F.E_BAD_OP, 'op index out of range');
+  let r = M.firstOp;
+  for (let k: u32 = 0; k < i; k++) r = O.next(r);
+  return wholeBytes(r) <= stageBytes ? runStaged(r) : runTiled(r);
+}
+
 /** Fetches n bytes of tensor t's constant data, from byte `from` of it, to stage offset `at`. */
 function fetch(t: u32, from: u32, n: u32, at: usize): i32 {
   const fileOffset = dataOffset + load<u32>(constOffsets + (<usize>t << 2)) + from;

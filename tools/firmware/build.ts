@@ -19,7 +19,7 @@ export const STACK_BYTES = 8192; // C stack reserved on the M4 (peak use is prin
 
 /** The C compiler flags, reported beside every figure. */
 export const FLAGS = {
-  common: [process.env.EP_FW_OPT ?? '-O3', '-DNDEBUG', '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0', '-ffunction-sections', '-fdata-sections'],
+  common: [...(process.env.EP_FW_OPT ?? '-O3').split(' '), '-DNDEBUG', '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0', '-ffunction-sections', '-fdata-sections'],
   m4: ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16'],
 };
 
@@ -32,11 +32,14 @@ export interface FirmwareSpec {
   measureCase: number;
   memoryBytes: number; // linear memory reserved in RAM (whole 64 KiB pages)
   streamScratch?: number; // streamed build: scratch bytes the host grants
+  profile?: boolean; // streamed build: count instructions per op (prints `op <i> <n>`)
 }
 
 export interface FirmwareRun {
   outputs: string[]; // hex per case
   instructions: number;
+  opInstructions: number[]; // with profile: per op
+  calibration: number; // counter around a loop of exactly 100,000,000 instructions (+ call overhead)
   memoryBytes: number;
   stackBytes: number;
 }
@@ -107,6 +110,7 @@ export function buildFirmware(spec: FirmwareSpec, outRoot = join(REPO, 'build', 
   writeModelData(spec, dir);
   const defs = [`-DEP_MEMORY_BYTES=${spec.memoryBytes}`];
   if (spec.streamScratch !== undefined) defs.push('-DEP_STREAMED', `-DEP_STREAM_SCRATCH=${spec.streamScratch}`);
+  if (spec.profile) defs.push('-DEP_PROFILE');
   const sources = [join(rt, 'edgepack.o'), join(SRC, 'wasm-rt-bare.c'), join(SRC, 'host.c'), join(dir, 'model-data.S')];
   const includes = ['-I', rt, '-I', SRC];
   const elf = join(dir, spec.target === 'native' ? 'firmware' : 'firmware.elf');
@@ -136,11 +140,13 @@ export function runFirmware(elf: string, target: FirmwareTarget, timeoutMs = 600
 }
 
 function parseRun(text: string): FirmwareRun {
-  const run: FirmwareRun = { outputs: [], instructions: 0, memoryBytes: 0, stackBytes: 0 };
+  const run: FirmwareRun = { outputs: [], instructions: 0, opInstructions: [], calibration: 0, memoryBytes: 0, stackBytes: 0 };
   for (const line of text.split('\n')) {
     const [key, a, b] = line.trim().split(' ');
     if (key === 'out') run.outputs[Number(a)] = b ?? '';
+    else if (key === 'op') run.opInstructions[Number(a)] = Number(b);
     else if (key === 'instructions') run.instructions = Number(a);
+    else if (key === 'calibration') run.calibration = Number(a);
     else if (key === 'memory') run.memoryBytes = Number(a);
     else if (key === 'stack') run.stackBytes = Number(a);
   }
@@ -195,13 +201,13 @@ export async function planMemory(epk: Uint8Array, mode: Mode): Promise<{ memoryB
 }
 
 export async function buildModelFirmware(
-  name: string, target: FirmwareTarget, mode: Mode, epk: Uint8Array, cases: Uint8Array[], measureCase = 0,
+  name: string, target: FirmwareTarget, mode: Mode, epk: Uint8Array, cases: Uint8Array[], measureCase = 0, profile = false,
 ): Promise<ModelFirmware> {
   const { runtimePath } = await import('../../src/runtime/node.js');
   const { streamedPath } = await import('../../src/runtime/streamed.js');
   const { memoryBytes, stageBytes } = await planMemory(epk, mode);
   const elf = buildFirmware({
-    name: `${name}-${target}-${mode}`, target, epk, cases, measureCase, memoryBytes,
+    name: `${name}-${target}-${mode}${profile ? '-profile' : ''}`, target, epk, cases, measureCase, memoryBytes, profile,
     wasm: mode === 'resident' ? runtimePath('scalar') : streamedPath,
     streamScratch: mode === 'streamed' ? stageBytes : undefined,
   });

@@ -5,6 +5,7 @@
  *   instructions <N>     one ep_invoke on case EP_MEASURE_CASE, after a warm-up invoke
  *   memory <bytes>       wasm linear memory in use (pages * 64 KiB)
  *   stack <bytes>        peak C stack
+ *   calibration <N>      the counter around a 100,000,000-instruction loop
  * EP_STREAMED selects the streamed build: the .epk stays in flash and the runtime pulls
  * weight tiles through the imported function env.ep_read. */
 #include <stdint.h>
@@ -21,6 +22,7 @@ extern const uint32_t ep_case_bytes;
 extern const uint32_t ep_measure_case;
 
 static Z_edgepack_instance_t rt;
+#define EP_CALIBRATION_LOOPS 50000000u /* `calibration` should print 100000000 (+ a few): spans a SysTick wrap */
 
 static void print_u64(const char* label, uint64_t v) {
   char buf[48];
@@ -129,9 +131,27 @@ int main(void) {
       err = Z_edgepackZ_ep_invoke(&rt); /* warm-up, as TFLM's figures were taken */
       if (!err) {
         set_inputs(k); /* the arena reuses input memory: inputs are rewritten before each invoke */
+#ifdef EP_PROFILE
+        /* per op: "op <i> <instructions>"; the sum is the invoke minus one call per op */
+        uint32_t ops = Z_edgepackZ_ep_op_count(&rt);
+        for (uint32_t i = 0; i < ops && !err; i++) {
+          fw_count_start();
+          err = Z_edgepackZ_ep_invoke_op(&rt, i);
+          uint64_t n = fw_count_stop();
+          char label[16] = "op ";
+          int at = 3;
+          if (i >= 100) label[at++] = (char)('0' + i / 100);
+          if (i >= 10) label[at++] = (char)('0' + i / 10 % 10);
+          label[at++] = (char)('0' + i % 10);
+          label[at] = 0;
+          print_u64(label, n);
+          instructions += n;
+        }
+#else
         fw_count_start();
         err = Z_edgepackZ_ep_invoke(&rt);
         instructions = fw_count_stop();
+#endif
       }
     } else {
       err = Z_edgepackZ_ep_invoke(&rt);
@@ -143,6 +163,7 @@ int main(void) {
     print_outputs(k);
   }
   print_u64("instructions", instructions);
+  print_u64("calibration", fw_calibrate(EP_CALIBRATION_LOOPS));
   print_u64("memory", rt.w2c_memory.size);
   print_u64("stack", fw_stack_peak());
   return 0;

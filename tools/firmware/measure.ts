@@ -18,17 +18,20 @@ export interface McuFigures {
   modelBytes: number;
   codeBytes: number; // flash without the .epk
   casesChecked: number;
+  calibration: number; // counter around a 100,000,000-instruction loop (spans SysTick wraps): checks the method
+  opInstructions?: number[]; // --profile: per op of the measured invoke
+  epk?: Uint8Array;
   tflmRefInstructions?: number;
   tflmCmsisInstructions?: number;
 }
 
-export async function measureModel(name: string, mode: Mode, caseLimit = Infinity): Promise<McuFigures> {
+export async function measureModel(name: string, mode: Mode, caseLimit = Infinity, profile = false): Promise<McuFigures> {
   const g = goldenModels().find((m) => m.name === name);
   if (!g) throw new Error(`no golden model ${name} in ../shared/golden`);
   const { epk } = convertModel(readBytes(g.modelPath), g.name);
   const cases = g.manifest.cases.slice(0, caseLimit);
   const measureCase = Math.max(0, cases.findIndex((c) => c.input === 'input_rand_0.bin'));
-  const fw = await buildModelFirmware(g.name, 'm4', mode, epk, cases.map((c) => readBytes(join(g.dir, c.input))), measureCase);
+  const fw = await buildModelFirmware(g.name, 'm4', mode, epk, cases.map((c) => readBytes(join(g.dir, c.input))), measureCase, profile);
   const run = runFirmware(fw.elf, 'm4');
   const exact = cases.every((c, k) => run.outputs[k] === hex(readBytes(join(g.dir, c.output))));
   const size = sectionSizes(fw.elf, epk.length, fw.linearMemoryBytes);
@@ -45,6 +48,8 @@ export async function measureModel(name: string, mode: Mode, caseLimit = Infinit
     modelBytes: epk.length,
     codeBytes: size.flashBytes - epk.length,
     casesChecked: cases.length,
+    calibration: run.calibration,
+    ...(profile ? { opInstructions: run.opInstructions, epk } : {}),
     tflmRefInstructions: tflm?.ref?.invoke_instructions,
     tflmCmsisInstructions: tflm?.cmsis?.invoke_instructions,
   };

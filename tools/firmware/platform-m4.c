@@ -37,32 +37,56 @@ void fw_trap(int code) {
   fw_exit(3);
 }
 
+#define ICSR (*(volatile uint32_t*)0xE000ED04u)
+#define ICSR_PENDSTSET (1u << 26)
+
+/* SysTick runs free from the first fw_count_start on and is never written again; a wrap
+ * (every 2^24 ticks) is counted by the interrupt. A count is the difference of two reads
+ * of the 64-bit tick time, each taken with interrupts masked: if a wrap is pending but not
+ * yet counted, it is added and VAL re-read after it. */
 static volatile uint32_t wraps;
 void SysTick_Handler(void) { wraps++; }
 
 static uint64_t ticks_now(void) {
-  uint32_t w, v;
-  do {
-    w = wraps;
+  __asm__ volatile("cpsid i" ::: "memory");
+  uint32_t v = SYST_CVR;
+  uint32_t w = wraps;
+  if (ICSR & ICSR_PENDSTSET) {
     v = SYST_CVR;
-  } while (w != wraps);
+    w++;
+  }
+  __asm__ volatile("cpsie i" ::: "memory");
   return (uint64_t)w * (SYST_RELOAD + 1u) + (SYST_RELOAD - v);
+}
+
+static void systick_start_once(void) {
+  static int running;
+  if (running) return;
+  running = 1;
+  SYST_CSR = 0;
+  SYST_RVR = SYST_RELOAD;
+  SYST_CVR = 0;
+  SYST_CSR = 7; /* processor clock, interrupt on wrap, enable */
+  while (SYST_CVR == 0) {} /* wait for the first reload */
 }
 
 static uint64_t start_ticks;
 void fw_count_start(void) {
-  SYST_CSR = 0;
-  SYST_RVR = SYST_RELOAD;
-  SYST_CVR = 0;
-  wraps = 0;
-  SYST_CSR = 7; /* processor clock, interrupt on wrap, enable */
+  systick_start_once();
   start_ticks = ticks_now();
 }
 
 uint64_t fw_count_stop(void) {
-  uint64_t t = ticks_now() - start_ticks;
-  SYST_CSR = 0;
-  return t * INSTRUCTIONS_PER_TICK;
+  return (ticks_now() - start_ticks) * INSTRUCTIONS_PER_TICK;
+}
+
+uint64_t fw_calibrate(uint32_t iterations) {
+  fw_count_start();
+  __asm__ volatile(
+    "1: subs %0, %0, #1\n"
+    "   bne 1b\n"
+    : "+r"(iterations) :: "cc");
+  return fw_count_stop();
 }
 
 extern uint32_t _stack_bottom, _stack_top;

@@ -13,3 +13,4 @@ void fw_trap(int code) {
 void fw_count_start(void) {}
 uint64_t fw_count_stop(void) { return 0; }
 uint32_t fw_stack_peak(void) { return 0; }
+uint64_t fw_calibrate(uint32_t iterations) { (void)iterations; return 0; }

@@ -13,6 +13,10 @@ __attribute__((noreturn)) void fw_trap(int code);
 void fw_count_start(void);
 uint64_t fw_count_stop(void);
 
+/* Instructions counted around a loop of 2 * iterations instructions (subs; bne): checks the
+ * counter itself. 0 where not measured. */
+uint64_t fw_calibrate(uint32_t iterations);
+
 /* Peak bytes of C stack used so far (stack painting); 0 where not measured. */
 uint32_t fw_stack_peak(void);
 #endif
