@@ -29,6 +29,7 @@ export {
 declare function hostRead(offset: u32, dst: usize, len: u32): i32;
 
 const ALIGN: usize = 16;
+const T_FLAGS: usize = 3; // tensor record byte 3 (src/format/constants.ts T.flags)
 const CRC_CHUNK: u32 = 4096; // bytes per host read while checking the CRC at load
 const SAVED_RECORDS: i32 = 5; // w, bias, multiplier, shift, output of a tiled op
 const saved = memory.data(<i32>(SAVED_RECORDS * F.TENSOR_RECORD_BYTES));
@@ -165,8 +166,11 @@ function lastDim(t: u32): i32 {
 function tileable(r: usize): bool {
   const code = O.opcode(r);
   if (code != F.OP_CONV_2D && code != F.OP_FULLY_CONNECTED) return false;
+  if (O.nIn(r) != 5) return false; // any other input would not be sliced
   const x = O.input(r, 0), w = O.input(r, 1), y = O.output(r, 0);
   if (M.kind(x) == F.KIND_CONST || M.kind(w) != F.KIND_CONST) return false;
+  // rows of plain int8 only: an encoded tensor (flags byte set) is staged whole
+  if (M.dtype(w) != F.DT_INT8 || load<u8>(M.rec(w) + T_FLAGS) != 0 || <i32>M.byteCount(w) != M.elements(w)) return false;
   if (code == F.OP_CONV_2D && M.dim(w, 3) != M.dim(x, 3)) return false;
   const oc = M.dim(w, 0);
   if (lastDim(y) != oc) return false;
