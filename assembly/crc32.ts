@@ -13,10 +13,15 @@ function build(): void {
 }
 
 export function crc32(ptr: usize, len: usize): u32 {
+  return crc32Update(0xffffffff, ptr, len) ^ 0xffffffff;
+}
+
+/** Folds [ptr, ptr+len) into a running CRC state (start 0xffffffff, finish with ^ 0xffffffff). */
+export function crc32Update(state: u32, ptr: usize, len: usize): u32 {
   if (!ready) build();
-  let c: u32 = 0xffffffff;
+  let c = state;
   for (let i: usize = 0; i < len; i++) {
     c = load<u32>(table + (<usize>((c ^ <u32>load<u8>(ptr + i)) & 0xff) << 2)) ^ (c >>> 8);
   }
-  return c ^ 0xffffffff;
+  return c;
 }

@@ -92,7 +92,7 @@ function dtypeBytes(d: u8): u32 {
 }
 
 /** Checks header, CRC and section table; sets the section pointers. */
-export function loadSections(ptr: usize, len: u32): i32 {
+export function loadSections(ptr: usize, len: u32, checkCrc: bool = true): i32 {
   loaded = false;
   if (len < F.HEADER_BYTES) return failAt(F.E_TRUNCATED, 'file is shorter than the 32-byte header', len);
   if (load<u32>(ptr + F.H_MAGIC) != F.MAGIC) return failAt(F.E_BAD_MAGIC, 'not an .epk file (magic)', 0);
@@ -101,7 +101,7 @@ export function loadSections(ptr: usize, len: u32): i32 {
   const fileBytes = load<u32>(ptr + F.H_FILE_BYTES);
   if (fileBytes > len) return failAt(F.E_TRUNCATED, 'file is truncated: header says more bytes than were given', len);
   if (fileBytes < len) return failAt(F.E_BAD_SECTION, 'trailing bytes after the end the header states', fileBytes);
-  if (crc32(ptr + 16, len - 16) != load<u32>(ptr + F.H_CRC32)) return failAt(F.E_BAD_CRC, 'CRC-32 mismatch: the file is corrupted', F.H_CRC32);
+  if (checkCrc && crc32(ptr + 16, len - 16) != load<u32>(ptr + F.H_CRC32)) return failAt(F.E_BAD_CRC, 'CRC-32 mismatch: the file is corrupted', F.H_CRC32);
 
   const count = <u32>load<u16>(ptr + F.H_SECTION_COUNT);
   const tableEnd = <u64>F.HEADER_BYTES + <u64>count * F.SECTION_ENTRY_BYTES;
@@ -183,6 +183,11 @@ export function markLoaded(arena: usize): void {
   arenaPtr = arena;
   scratchPtr = arena + <usize>arenaBytes;
   loaded = true;
+}
+
+/** Streamed mode: constants are read from a staging area instead of the Data section. */
+export function setDataPtr(p: usize): void {
+  dataPtr = p;
 }
 
 export function setOps(first: usize, count: u32): void {

@@ -7,6 +7,8 @@ import { UsageError } from './io.js';
 import * as convert from './convert.js';
 import * as run from './run.js';
 import * as inspect from './inspect.js';
+import * as fit from './fit.js';
+import { FitError } from '../fit.js';
 
 type Command = (argv: string[]) => Promise<void>;
 
@@ -14,6 +16,7 @@ export const COMMANDS: Record<string, { run: Command; usage: string }> = {
   convert: { run: convert.convertCommand, usage: convert.usage },
   run: { run: run.runCommand, usage: run.usage },
   inspect: { run: inspect.inspectCommand, usage: inspect.usage },
+  fit: { run: fit.fitCommand, usage: fit.usage },
 };
 
 function help(): string {
@@ -35,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
     await cmd.run(rest);
     return 0;
   } catch (e) {
-    const known = e instanceof ConvertError || e instanceof EpkError || e instanceof RuntimeError || e instanceof UsageError;
+    const known = e instanceof ConvertError || e instanceof EpkError || e instanceof RuntimeError || e instanceof UsageError || e instanceof FitError;
     const parseError = (e as { code?: string }).code?.startsWith?.('ERR_PARSE_ARGS');
     if (!known && !parseError) throw e;
     process.stderr.write(`edgepack ${name}: error: ${(e as Error).message}\n`);

@@ -1,0 +1,99 @@
+// Host side of the streamed build (build/edgepack-streamed.wasm): the .epk stays in host
+// memory and the runtime pulls constants through its one import, env.ep_read, into a
+// bounded stage. Same Model API as the resident loader; plus a RAM breakdown.
+
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ErrorCode, ERROR_NAMES } from '../format/constants.js';
+import { Model, RuntimeError, RuntimeExports } from './loader.js';
+
+export interface StreamedExports extends Omit<RuntimeExports, 'ep_model_buffer' | 'ep_load'> {
+  ep_stream_load(fileBytes: number, stageBytes: number): number;
+  ep_stream_stage_bytes(): number;
+  ep_stream_min_bytes(): number;
+  ep_stream_whole_bytes(): number;
+  ep_memory_used(): number;
+  ep_heap_base(): number;
+  ep_arena_ptr(): number;
+}
+
+/** Where the linear memory of a loaded model goes, in bytes. */
+export interface StreamedMemory {
+  staticsBytes: number; // wasm statics up to __heap_base
+  metadataBytes: number; // header .. strings prefix of the .epk + 4 B per tensor
+  arenaBytes: number;
+  scratchBytes: number; // kernel scratch from the .epk header
+  stageBytes: number; // the streamed constants' stage
+  usedBytes: number; // sum of the above (16-aligned regions)
+  pages: number; // 64 KiB wasm pages the memory occupies
+  stageMinBytes: number; // smallest stage that runs every op (tiled where needed)
+  stageWholeBytes: number; // stage that runs every op untiled
+}
+
+export class StreamedModel extends Model {
+  constructor(readonly streamed: StreamedExports) {
+    super(streamed as unknown as RuntimeExports);
+  }
+  memory(): StreamedMemory {
+    const e = this.streamed;
+    const statics = e.ep_heap_base();
+    const arena = e.ep_arena_ptr();
+    return {
+      staticsBytes: statics,
+      metadataBytes: arena - statics,
+      arenaBytes: e.ep_arena_bytes(),
+      scratchBytes: e.ep_scratch_bytes(),
+      stageBytes: e.ep_stream_stage_bytes(),
+      usedBytes: e.ep_memory_used(),
+      pages: e.memory.buffer.byteLength / 65536,
+      stageMinBytes: e.ep_stream_min_bytes(),
+      stageWholeBytes: e.ep_stream_whole_bytes(),
+    };
+  }
+}
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const streamedPath = join(root, 'build', 'edgepack-streamed.wasm');
+
+let compiled: WebAssembly.Module | undefined;
+export function streamedModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(readFileSync(streamedPath));
+  return compiled;
+}
+
+/**
+ * Loads `epk` into the streamed runtime with a stage of `stageBytes` (0: what the largest
+ * op needs untiled). `epk` is read, never copied whole into the module, never modified.
+ */
+export async function loadModelStreamed(epk: Uint8Array, stageBytes = 0, module = streamedModule()): Promise<StreamedModel> {
+  let e: StreamedExports | undefined;
+  const ep_read = (offset: number, dst: number, len: number): number => {
+    const mem = e!.memory.buffer;
+    if (offset + len > epk.length || dst + len > mem.byteLength) return 1;
+    new Uint8Array(mem, dst, len).set(epk.subarray(offset, offset + len));
+    return 0;
+  };
+  const instance = await WebAssembly.instantiate(module, { env: { ep_read } });
+  e = instance.exports as unknown as StreamedExports;
+  const code = e.ep_stream_load(epk.length, stageBytes);
+  if (code !== ErrorCode.Ok) {
+    const text = new TextDecoder().decode(new Uint8Array(e.memory.buffer, e.ep_error_ptr(), e.ep_error_len()));
+    throw new RuntimeError(code, text || ERROR_NAMES[code as ErrorCode]);
+  }
+  return new StreamedModel(e);
+}
+
+/**
+ * Streamed linear memory for a device: the pages the smallest stage needs, with the stage
+ * then grown to fill those pages (RAM already paid for), so fewer ops run tiled.
+ * Measured by loading the model, not estimated.
+ */
+export async function planStreamedMemory(epk: Uint8Array): Promise<{ memoryBytes: number; stageBytes: number; memory: StreamedMemory }> {
+  const probe = (await loadModelStreamed(epk, 0)).memory();
+  const fixed = (await loadModelStreamed(epk, probe.stageMinBytes)).memory().usedBytes - probe.stageMinBytes;
+  const memoryBytes = Math.ceil((fixed + probe.stageMinBytes) / 65536) * 65536;
+  const stageBytes = Math.min(probe.stageWholeBytes, Math.floor((memoryBytes - fixed) / 16) * 16);
+  const memory = (await loadModelStreamed(epk, stageBytes)).memory();
+  return { memoryBytes, stageBytes, memory };
+}

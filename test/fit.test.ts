@@ -1,0 +1,85 @@
+// fit: person_detect goes onto an nrf52840 (256 KiB RAM, 1 MiB flash) in streamed mode and
+// the written .epk runs golden-exact there; a model built here that cannot fit a small
+// board is refused with the exact shortfall, and nothing is written.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FitError, fitModel, loadBoard } from '../src/fit.js';
+import { loadModelStreamed } from '../src/runtime/streamed.js';
+import { TfliteBuilder } from '../src/testing/tflite-builder.js';
+import { REPO, goldenModels, readBytes, skipNotice } from './helpers.js';
+
+skipNotice('fit on person_detect');
+const CLI = join(REPO, 'bin', 'edgepack.js');
+
+/** int8 fully connected, `depth` inputs -> `units` outputs: depth * units weight bytes. */
+function fcModel(depth: number, units: number): Uint8Array {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, depth], 'int8', { scale: [0.05], zeroPoint: [3] });
+  const w = b.constant('w', [units, depth], 'int8', Array.from({ length: units * depth }, (_, i) => ((i * 37) % 255) - 127), { scale: [0.01], zeroPoint: [0] });
+  const bias = b.constant('bias', [units], 'int32', Array.from({ length: units }, (_, i) => i * 10 - 50), { scale: [0.0005], zeroPoint: [0] });
+  const y = b.tensor('y', [1, units], 'int8', { scale: [0.2], zeroPoint: [-5] });
+  b.op('FULLY_CONNECTED', [x, w, bias], [y], { activation: 'NONE' });
+  b.io([x], [y]);
+  return b.finish();
+}
+
+test('boards: every profile loads with whole-byte budgets; unknown names are refused', () => {
+  for (const name of ['nrf52840', 'stm32l4r5', 'stm32h743', 'rp2040', 'esp32s3', 'linux-gateway']) {
+    const b = loadBoard(name);
+    assert.is(b.name, name);
+    assert.ok(b.ramBytes > 0 && b.flashBytes > 0 && typeof b.simd === 'boolean' && b.core && b.wasmRuntime);
+  }
+  assert.ok(loadBoard('linux-gateway').simd);
+  assert.throws(() => loadBoard('nope'), (e: Error) => e instanceof FitError && /unknown board "nope"/.test(e.message));
+});
+
+const pd = goldenModels().find((g) => g.name === 'person_detect');
+if (pd) {
+  test('fit person_detect --board nrf52840: streamed, within 256 KiB RAM and 1 MiB flash, golden-exact', async () => {
+    const board = loadBoard('nrf52840');
+    const r = await fitModel(readBytes(pd.modelPath), 'person_detect', board);
+    assert.ok(r.chosen, 'should fit');
+    assert.is(r.chosen!.mode, 'streamed');
+    assert.ok(r.chosen!.ramBytes <= 262144 && r.chosen!.flashBytes <= 1048576);
+    const resident = r.options.find((o) => o.mode === 'resident')!;
+    assert.ok(resident.ramBytes > 262144, 'resident does not fit: the reason streamed was chosen');
+    assert.is(r.layers.reduce((a, l) => a + l.weightBytes + l.otherBytes, 0) <= r.epk.length, true);
+    const model = await loadModelStreamed(r.epk, r.chosen!.stageBytes);
+    assert.ok(model.memory().usedBytes <= r.chosen!.linearMemoryBytes);
+    for (const c of pd.manifest.cases.slice(0, 4)) {
+      const [out] = model.run(readBytes(join(pd.dir, c.input)));
+      assert.equal(Buffer.from(out), Buffer.from(readBytes(join(pd.dir, c.output))), c.input);
+    }
+  });
+}
+
+test('fit CLI: a model that cannot fit says so with the exact shortfall and writes nothing', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edgepack-fit-'));
+  try {
+    writeFileSync(join(dir, 'fc.tflite'), fcModel(256, 512)); // 128 KiB of weights
+    writeFileSync(join(dir, 'tiny.json'), JSON.stringify({
+      name: 'tiny', description: 'test board', core: 'Cortex-M0+', clockMHz: 48, ramBytes: 1 << 20, flashBytes: 100000,
+      wasmRuntime: 'wasm2c', simd: false, reserveRamBytes: 4096, runtimeFlashBytes: 60000,
+    }));
+    const r = spawnSync('node', [CLI, 'fit', join(dir, 'fc.tflite'), '--board', join(dir, 'tiny.json'), '-o', join(dir, 'out.epk')], { encoding: 'utf8' });
+    assert.is(r.status, 1);
+    const epkBytes = Number(/\.epk (\d+) B/.exec(r.stdout)![1]);
+    assert.ok(epkBytes > 131072);
+    const over = epkBytes + 60000 - 100000;
+    assert.match(r.stdout, `does not fit tiny: the closest option (resident) is over flash by ${over} B`);
+    assert.match(r.stderr, 'does not fit tiny');
+    assert.not.ok(existsSync(join(dir, 'out.epk')));
+    const ok = execFileSync('node', [CLI, 'fit', join(dir, 'fc.tflite'), '--board', 'linux-gateway', '-o', join(dir, 'out.epk')], { encoding: 'utf8' });
+    assert.match(ok, 'fits linux-gateway in resident mode');
+    assert.ok(existsSync(join(dir, 'out.epk')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();

@@ -1,0 +1,215 @@
+// Builds and runs the C firmware: the scalar (or streamed) runtime translated by wasm2c,
+// a small C host, and one model with its test inputs as const arrays. Two targets:
+// `native` (gcc, Linux) and `m4` (arm-none-eabi-gcc, Cortex-M4F, run under QEMU mps2-an386).
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type FirmwareTarget = 'native' | 'm4';
+
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const SRC = join(REPO, 'tools', 'firmware');
+// Debian wabt installs wasm-rt.h in /usr/include; it is copied next to the generated C so the
+// cross compiler never sees the host's /usr/include.
+const WASM_RT_HEADERS = ['/usr/include/wasm-rt.h', '/usr/src/wasm2c/wasm-rt.h'];
+export const STACK_BYTES = 8192; // C stack reserved on the M4 (peak use is printed as `stack`)
+
+/** The C compiler flags, reported beside every figure. */
+export const FLAGS = {
+  common: [...(process.env.EP_FW_OPT ?? '-O3').split(' '), '-DNDEBUG', '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0', '-ffunction-sections', '-fdata-sections'],
+  m4: ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16'],
+};
+
+export interface FirmwareSpec {
+  name: string; // build directory name
+  target: FirmwareTarget;
+  wasm: string; // runtime module to translate
+  epk: Uint8Array;
+  cases: Uint8Array[]; // all inputs of one inference, back to back, per case
+  measureCase: number;
+  memoryBytes: number; // linear memory reserved in RAM (whole 64 KiB pages)
+  streamScratch?: number; // streamed build: scratch bytes the host grants
+  profile?: boolean; // streamed build: count instructions per op (prints `op <i> <n>`)
+}
+
+export interface FirmwareRun {
+  outputs: string[]; // hex per case
+  instructions: number;
+  opInstructions: number[]; // with profile: per op
+  calibration: number; // counter around a loop of exactly 100,000,000 instructions (+ call overhead)
+  memoryBytes: number;
+  stackBytes: number;
+}
+
+export function toolAvailable(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+/**
+ * wasm2c + compile of the runtime module, once per (module bytes, target): the translated
+ * runtime does not depend on the model. Returns the directory holding edgepack.{h,o}.
+ */
+function compileRuntime(wasm: string, target: FirmwareTarget, outRoot: string): string {
+  const bytes = readFileSync(wasm);
+  const key = createHash('sha256').update(bytes).update(JSON.stringify(FLAGS)).digest('hex').slice(0, 16);
+  const dir = join(outRoot, `runtime-${target}-${basename(wasm, '.wasm')}`);
+  const stamp = join(dir, 'key');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === key) return dir;
+  mkdirSync(dir, { recursive: true });
+  execFileSync('wasm2c', [wasm, '-n', 'edgepack', '-o', join(dir, 'edgepack.c')]);
+  const header = WASM_RT_HEADERS.find((h) => existsSync(h));
+  if (!header) throw new Error('wasm-rt.h not found: install Debian wabt');
+  copyFileSync(header, join(dir, 'wasm-rt.h'));
+  const cc = target === 'native' ? ['gcc'] : ['arm-none-eabi-gcc', ...FLAGS.m4];
+  execFileSync(cc[0], [...cc.slice(1), ...FLAGS.common, '-I', dir, '-c', join(dir, 'edgepack.c'), '-o', join(dir, 'edgepack.o')]);
+  writeFileSync(stamp, key);
+  return dir;
+}
+
+/** The model and test vectors as const arrays, placed with .incbin (no multi-MB C source). */
+function writeModelData(spec: FirmwareSpec, dir: string): void {
+  writeFileSync(join(dir, 'model.epk'), spec.epk);
+  const caseBytes = spec.cases[0]?.length ?? 0;
+  const cases = new Uint8Array(caseBytes * spec.cases.length);
+  spec.cases.forEach((c, i) => cases.set(c, i * caseBytes));
+  writeFileSync(join(dir, 'cases.bin'), cases);
+  const asm = [
+    '  .section .rodata.ep_model, "a"',
+    '  .balign 16',
+    '  .global ep_model',
+    'ep_model:',
+    '  .incbin "model.epk"',
+    'ep_model_end:',
+    '  .balign 4',
+    '  .global ep_model_len',
+    'ep_model_len: .long ep_model_end - ep_model',
+    '  .global ep_case_count',
+    `ep_case_count: .long ${spec.cases.length}`,
+    '  .global ep_case_bytes',
+    `ep_case_bytes: .long ${caseBytes}`,
+    '  .global ep_measure_case',
+    `ep_measure_case: .long ${spec.measureCase}`,
+    '  .section .testvec, "a"',
+    '  .balign 16',
+    '  .global ep_cases',
+    'ep_cases:',
+    '  .incbin "cases.bin"',
+    '',
+  ];
+  if (spec.target === 'native') asm.push('  .section .note.GNU-stack, "", @progbits', '');
+  writeFileSync(join(dir, 'model-data.S'), asm.join('\n'));
+}
+
+export function buildFirmware(spec: FirmwareSpec, outRoot = join(REPO, 'build', 'firmware')): string {
+  const dir = join(outRoot, spec.name);
+  mkdirSync(dir, { recursive: true });
+  const rt = compileRuntime(spec.wasm, spec.target, outRoot);
+  writeModelData(spec, dir);
+  const defs = [`-DEP_MEMORY_BYTES=${spec.memoryBytes}`];
+  if (spec.streamScratch !== undefined) defs.push('-DEP_STREAMED', `-DEP_STREAM_SCRATCH=${spec.streamScratch}`);
+  if (spec.profile) defs.push('-DEP_PROFILE');
+  const sources = [join(rt, 'edgepack.o'), join(SRC, 'wasm-rt-bare.c'), join(SRC, 'host.c'), join(dir, 'model-data.S')];
+  const includes = ['-I', rt, '-I', SRC];
+  const elf = join(dir, spec.target === 'native' ? 'firmware' : 'firmware.elf');
+  if (spec.target === 'native') {
+    execFileSync('gcc', [...FLAGS.common, ...defs, ...includes, ...sources, join(SRC, 'platform-native.c'), '-o', elf, '-lm'], { cwd: dir });
+  } else {
+    execFileSync('arm-none-eabi-gcc', [
+      ...FLAGS.m4, ...FLAGS.common, ...defs, ...includes, ...sources,
+      join(SRC, 'platform-m4.c'), join(SRC, 'startup-m4.c'),
+      '-nostartfiles', '--specs=nano.specs', '-Wl,--gc-sections', `-Wl,--defsym=EP_STACK_BYTES=${STACK_BYTES}`,
+      '-T', join(SRC, 'mps2-an386.ld'), '-o', elf, '-lm',
+    ], { cwd: dir });
+  }
+  return elf;
+}
+
+export function runFirmware(elf: string, target: FirmwareTarget, timeoutMs = 600_000): FirmwareRun {
+  const cmd = target === 'native' ? elf : 'qemu-system-arm';
+  const args = target === 'native' ? [] : [
+    '-M', 'mps2-an386', '-cpu', 'cortex-m4', '-nographic', '-monitor', 'none', '-serial', 'none',
+    '-semihosting-config', 'enable=on,target=native', '-icount', 'shift=3', '-kernel', elf,
+  ];
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${elf} exited with ${r.status}: ${(r.stdout + r.stderr).trim().split('\n').slice(-3).join(' | ')}`);
+  return parseRun(r.stdout + r.stderr); // QEMU writes semihosting output to stderr
+}
+
+function parseRun(text: string): FirmwareRun {
+  const run: FirmwareRun = { outputs: [], instructions: 0, opInstructions: [], calibration: 0, memoryBytes: 0, stackBytes: 0 };
+  for (const line of text.split('\n')) {
+    const [key, a, b] = line.trim().split(' ');
+    if (key === 'out') run.outputs[Number(a)] = b ?? '';
+    else if (key === 'op') run.opInstructions[Number(a)] = Number(b);
+    else if (key === 'instructions') run.instructions = Number(a);
+    else if (key === 'calibration') run.calibration = Number(a);
+    else if (key === 'memory') run.memoryBytes = Number(a);
+    else if (key === 'stack') run.stackBytes = Number(a);
+  }
+  return run;
+}
+
+export interface SectionSizes {
+  flashBytes: number; // .vectors + .text + .rodata + .ARM.exidx + .data image (test vectors excluded)
+  modelBytes: number; // the .epk inside .rodata
+  ramBytes: number; // .data + .bss (incl. linear memory) + reserved stack
+  linearMemoryBytes: number;
+  testVectorBytes: number;
+}
+
+/** Section sizes of an M4 image from `arm-none-eabi-size -A`. */
+export function sectionSizes(elf: string, modelBytes: number, linearMemoryBytes: number): SectionSizes {
+  const text = execFileSync('arm-none-eabi-size', ['-A', elf], { encoding: 'utf8' });
+  const size: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^(\.\S+)\s+(\d+)/.exec(line.trim());
+    if (m) size[m[1]] = Number(m[2]);
+  }
+  const s = (k: string) => size[k] ?? 0;
+  return {
+    flashBytes: s('.vectors') + s('.text') + s('.rodata') + s('.ARM.exidx') + s('.data'),
+    modelBytes,
+    ramBytes: s('.data') + s('.bss') + s('.stack'),
+    linearMemoryBytes,
+    testVectorBytes: s('.testvec'),
+  };
+}
+
+export function hex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+export type Mode = 'resident' | 'streamed';
+
+export interface ModelFirmware {
+  elf: string;
+  mode: Mode;
+  linearMemoryBytes: number; // what the Node loader measured for the same module and model
+  stageBytes: number; // streamed: stage granted (fills the pages the model needs anyway)
+}
+
+/** Linear memory for a mode, measured by loading the model in Node with the same module. */
+export async function planMemory(epk: Uint8Array, mode: Mode): Promise<{ memoryBytes: number; stageBytes: number }> {
+  const { loadModelNode } = await import('../../src/runtime/node.js');
+  const { planStreamedMemory } = await import('../../src/runtime/streamed.js');
+  if (mode === 'resident') return { memoryBytes: (await loadModelNode(epk, 'scalar')).memoryBytes, stageBytes: 0 };
+  return planStreamedMemory(epk);
+}
+
+export async function buildModelFirmware(
+  name: string, target: FirmwareTarget, mode: Mode, epk: Uint8Array, cases: Uint8Array[], measureCase = 0, profile = false,
+): Promise<ModelFirmware> {
+  const { runtimePath } = await import('../../src/runtime/node.js');
+  const { streamedPath } = await import('../../src/runtime/streamed.js');
+  const { memoryBytes, stageBytes } = await planMemory(epk, mode);
+  const elf = buildFirmware({
+    name: `${name}-${target}-${mode}${profile ? '-profile' : ''}`, target, epk, cases, measureCase, memoryBytes, profile,
+    wasm: mode === 'resident' ? runtimePath('scalar') : streamedPath,
+    streamScratch: mode === 'streamed' ? stageBytes : undefined,
+  });
+  return { elf, mode, linearMemoryBytes: memoryBytes, stageBytes };
+}
