@@ -100,5 +100,4 @@ export const P_PAYLOAD_OFF: u32 = 24; // u32
 export const P_PAYLOAD_BYTES: u32 = 28; // u32
 export const P_HEADER_BYTES: u32 = 32; // codebook tables follow: tables x 2^bits int8
 export const HUF_COUNTS: u32 = 0; // u16[16]
-export const HUF_SYMBOLS: u32 = 32; // u8[256]
-export const HUF_TILE_BITS: u32 = 288; // u32[tileCount + 1], then the stream
+export const HUF_SYMBOLS: u32 = 32; // u8[nsym], padded to 4; then u32 tileBits[tileCount + 1], then the stream

@@ -9,7 +9,7 @@
 //   16 rowsPerTile | 20 tileCount | 24 payloadOff | 28 payloadBytes
 //   32 tables x 2^bits int8 codebook entries (table r belongs to output channel r)
 //   payloadOff: codebook only -> ceil(n*bits/8) + 1 pad bytes of LSB-first indices
-//               Huffman -> u16 counts[16] | u8 symbols[256] | u32 tileBits[tileCount+1] | stream
+//               Huffman -> u16 counts[16] | u8 symbols[nsym] (padded to 4) | u32 tileBits[tileCount+1] | stream
 
 import * as F from './format';
 import * as M from './model';
@@ -69,18 +69,32 @@ export function checkBlob(t: u32): string | null {
   return checkHuffman(b, rows, rowElems, bits, pBytes);
 }
 
+/** Symbols in a Huffman payload: the sum of its code counts (<= 15 x 65535). */
+function symbolCount(p: usize): u32 {
+  let n: u32 = 0;
+  for (let len: u32 = 1; len <= 15; len++) n += <u32>load<u16>(p + F.HUF_COUNTS + (<usize>len << 1));
+  return n;
+}
+
+/** Offset of the tile bit table in a Huffman payload. */
+// @ts-ignore: decorator
+@inline function tileBitsAt(p: usize): usize { return <usize>F.HUF_SYMBOLS + ((<usize>symbolCount(p) + 3) & ~3); }
+
 function checkHuffman(b: usize, rows: u64, rowElems: u64, bits: u32, pBytes: u64): string | null {
   const rpt = <u64>u32at(b, F.P_ROWS_PER_TILE), tiles = <u64>u32at(b, F.P_TILE_COUNT);
   if (rpt < 1 || tiles != (rows + rpt - 1) / rpt) return 'Huffman tile count does not match rows per tile';
   if (rpt * rowElems > <u64>M.scratchBytes) return 'Huffman tile does not fit the scratch bytes the header states';
-  const head = <u64>F.HUF_TILE_BITS + 4 * (tiles + 1);
-  if (head > pBytes) return 'Huffman tables run past the payload';
   const p = payload(b);
+  if (pBytes < <u64>F.HUF_SYMBOLS) return 'Huffman tables run past the payload';
+  const nsym = symbolCount(p);
+  if (nsym < 1 || nsym > 256 || <u64>tileBitsAt(p) + 4 * (tiles + 1) > pBytes) return 'Huffman tables run past the payload';
   if (huff_check_table(p + F.HUF_COUNTS, p + F.HUF_SYMBOLS, bits == 0 ? 256 : 1 << bits) < 0) return 'Huffman code table is invalid';
+  const tb = p + tileBitsAt(p);
+  const head = <u64>tileBitsAt(p) + 4 * (tiles + 1);
   const stream = p + <usize>head, streamBits = (pBytes - head) << 3;
   let prev: u64 = 0;
   for (let i: u64 = 0; i < tiles; i++) {
-    const start = <u64>load<u32>(p + F.HUF_TILE_BITS + <usize>(i << 2)), end = <u64>load<u32>(p + F.HUF_TILE_BITS + <usize>((i + 1) << 2));
+    const start = <u64>load<u32>(tb + <usize>(i << 2)), end = <u64>load<u32>(tb + <usize>((i + 1) << 2));
     if (start < prev || end < start || end > streamBits) return 'Huffman tile offsets are out of order or past the stream';
     prev = end;
     const count = <i32>((min(rows, (i + 1) * rpt) - i * rpt) * rowElems);
@@ -143,11 +157,12 @@ function runLut(r: usize, code: u32, w: u32, b: usize): void {
 export function decodeTile(b: usize, i: i32, o0: i32, o1: i32): void {
   const p = payload(b);
   const tiles = u32at(b, F.P_TILE_COUNT);
-  const head = F.HUF_TILE_BITS + 4 * (tiles + 1);
+  const tb = p + tileBitsAt(p);
+  const stream = tb + (<usize>(tiles + 1) << 2);
   const rowElems = <i32>u32at(b, F.P_ROW_ELEMS);
   const n = (o1 - o0) * rowElems;
-  const start = <u64>load<u32>(p + F.HUF_TILE_BITS + (<usize>i << 2)), end = <u64>load<u32>(p + F.HUF_TILE_BITS + (<usize>(i + 1) << 2));
-  huff_decode(p + head, start, end, p + F.HUF_COUNTS, p + F.HUF_SYMBOLS, M.scratchPtr, n);
+  const start = <u64>load<u32>(tb + (<usize>i << 2)), end = <u64>load<u32>(tb + (<usize>(i + 1) << 2));
+  huff_decode(stream, start, end, p + F.HUF_COUNTS, p + F.HUF_SYMBOLS, M.scratchPtr, n);
   const bits = bitsOf(b);
   if (bits != 0) lut_expand(M.scratchPtr, n, rowElems, o0, b + F.P_HEADER_BYTES, tablesOf(b) == 1 ? 0 : <i32>(1 << bits));
 }

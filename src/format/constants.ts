@@ -62,7 +62,7 @@ export enum Encoding {
  *   16 rowsPerTile u32 | 20 tileCount u32 | 24 payloadOff u32 | 28 payloadBytes u32
  *   32 codebook: tables x 2^bits int8 (table r belongs to output channel r)
  *   payload: codebook only -> LSB-first b-bit indices in the tensor's own layout, + 1 pad byte
- *            Huffman -> counts u16[16] | symbols u8[256] | tileBits u32[tileCount+1] | stream
+ *            Huffman -> counts u16[16] | symbols u8[nsym] (padded to 4) | tileBits u32[tileCount+1] | stream
  * Huffman rows are output channels in channel-major order (depthwise: the transpose of
  * its [1, kh, kw, outC] layout), decoded rowsPerTile rows at a time into scratch.
  */
@@ -80,8 +80,13 @@ export const P = {
   headerBytes: 32,
 } as const;
 
-/** Huffman payload offsets (from the payload start). */
-export const HUF = { counts: 0, symbols: 32, tileBits: 288, maxCodeBits: 15 } as const;
+/** Huffman payload offsets (from the payload start); nsym = sum of counts. */
+export const HUF = { counts: 0, symbols: 32, maxCodeBits: 15 } as const;
+
+/** Offset of the tile bit table in a Huffman payload holding nsym symbols. */
+export function hufTileBitsOffset(nsym: number): number {
+  return HUF.symbols + align(nsym, 4);
+}
 
 export enum DType {
   Int8 = 1,

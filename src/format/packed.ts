@@ -2,7 +2,7 @@
 // weight tensor as codebook indices, Huffman codes, or both; and the reference decoder
 // that turns a blob back into the tensor's int8 values (tests, inspect, reports).
 
-import { HUF, P, align } from './constants.js';
+import { HUF, P, align, hufTileBitsOffset } from './constants.js';
 import { BitWriter, buildCode, decodeSymbols } from '../compress/huffman.js';
 
 export type Repr = 'raw' | 'codebook' | 'huffman' | 'codebook+huffman';
@@ -62,12 +62,13 @@ function huffmanPayload(l: RowLayout, sym: Uint8Array): { payload: Uint8Array; t
   }
   tileBits.push(w.bit);
   const stream = w.finish(0);
-  const head = HUF.tileBits + 4 * (tiles + 1);
+  const tileBitsAt = hufTileBitsOffset(code.symbols.length);
+  const head = tileBitsAt + 4 * (tiles + 1);
   const payload = new Uint8Array(head + stream.length);
   const v = new DataView(payload.buffer);
   code.counts.forEach((c, len) => v.setUint16(HUF.counts + 2 * len, c, true));
   payload.set(code.symbols, HUF.symbols);
-  tileBits.forEach((b, i) => v.setUint32(HUF.tileBits + 4 * i, b, true));
+  tileBits.forEach((b, i) => v.setUint32(tileBitsAt + 4 * i, b, true));
   payload.set(stream, head);
   return { payload, tiles, rpt };
 }
@@ -145,13 +146,15 @@ export function decodeBlob(blob: Uint8Array, channelLast: boolean): Int8Array {
   }
   const pv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const counts = Array.from({ length: 16 }, (_, l) => pv.getUint16(HUF.counts + 2 * l, true));
-  const symbols = Array.from(payload.subarray(HUF.symbols, HUF.symbols + 256));
-  const head = HUF.tileBits + 4 * (info.tileCount + 1);
+  const nsym = counts.reduce((a, c) => a + c, 0);
+  const symbols = Array.from(payload.subarray(HUF.symbols, HUF.symbols + nsym));
+  const tileBitsAt = hufTileBitsOffset(nsym);
+  const head = tileBitsAt + 4 * (info.tileCount + 1);
   const stream = payload.subarray(head);
   const major = new Int8Array(n);
   for (let i = 0; i < info.tileCount; i++) {
     const r0 = i * info.rowsPerTile, r1 = Math.min(info.rows, r0 + info.rowsPerTile);
-    const sym = decodeSymbols(stream, pv.getUint32(HUF.tileBits + 4 * i, true), pv.getUint32(HUF.tileBits + 4 * i + 4, true), counts, symbols, (r1 - r0) * info.rowElems);
+    const sym = decodeSymbols(stream, pv.getUint32(tileBitsAt + 4 * i, true), pv.getUint32(tileBitsAt + 4 * i + 4, true), counts, symbols, (r1 - r0) * info.rowElems);
     sym.forEach((s, j) => {
       const row = r0 + Math.floor(j / info.rowElems);
       major[r0 * info.rowElems + j] = info.bits ? table(row, s) : (s << 24) >> 24;
