@@ -120,6 +120,23 @@ test('codebook bits: b-bit filters hold at most 2^b distinct values; pruning kee
   assert.ok((fc.data as Int8Array).filter((v) => v === 0).length >= 8640 / 2);
 });
 
+test('structured pruning removes channels and rewires depthwise and the next conv', async () => {
+  const r = convertModel(buildSmallModel(), 'small', { compress: { structuredPrune: 0.25 } });
+  const shape = (n: string) => r.graph.tensors.find((t) => t.name === n)!.shape;
+  // conv1 has 16 filters: floor(0.25 * 16) = 4 go; dw and pw's input follow. pw feeds FC: kept.
+  assert.equal(shape('conv1/w'), [12, 3, 3, 8]);
+  assert.equal(shape('conv1/b'), [12]);
+  assert.equal(shape('conv1/out'), [1, 12, 12, 12]);
+  assert.equal(shape('dw/w'), [1, 3, 3, 12]);
+  assert.equal(shape('dw/out'), [1, 6, 6, 12]);
+  assert.equal(shape('pw/w'), [24, 1, 1, 12]);
+  assert.equal(shape('fc/w'), [10, 864]);
+  assert.equal(r.graph.tensors.find((t) => t.name === 'conv1/w')!.quant!.scale.length, 12);
+  const c = convertModel(buildSmallModel(), 'small', { compress: { structuredPrune: 0.25, codebook: 4, huffman: true } });
+  assertBlobsDecode(c);
+  await assertExact(c, [randomBytes(1152, 3)], 'structured + codebook');
+});
+
 test('scratch bytes: the largest Huffman tile, stated in the header', () => {
   const r = convertModel(buildSmallModel(), 'small', { compress: { huffman: true, pack: 'huffman' } });
   const e = readEpk(r.epk);
@@ -211,7 +228,10 @@ test('npy: parses a hand-built little-endian float64 array; rejects a bad magic'
 // --- the exactness guarantee on every shared model ----------------------------------------
 
 const only = process.env.GOLDEN_MODELS?.split(',');
-const SHARED_VARIANTS: CompressOptions[] = [{ huffman: true }, { codebook: 4, huffman: true }, { prune: 0.5, codebook: 4, huffman: true }];
+const SHARED_VARIANTS: CompressOptions[] = [
+  { huffman: true }, { codebook: 4, huffman: true }, { prune: 0.5, codebook: 4, huffman: true },
+  { structuredPrune: 0.25, codebook: 4, perChannelCodebook: true, huffman: true },
+];
 
 for (const g of goldenModels().filter((m) => !only || only.includes(m.name))) {
   test(`exactness ${g.name}: compressed == decoded weights converted plainly, both builds`, async () => {
