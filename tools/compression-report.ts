@@ -3,11 +3,11 @@
 // + Huffman, (c) 50% magnitude pruning + 4-bit codebook + Huffman, with top-1 agreement and
 // output SQNR against the uncompressed model on the golden inputs and on the real inputs
 // in ../shared/data; then sww_dscnn_int8 accuracy on its 45 labelled samples under (b).
-// Flags: --cifar N (CIFAR-10 images for ic_resnet8, default 200), --variants extra JSON.
+// Flags: --cifar N (CIFAR-10 images for ic_resnet8, default 200), --models a,b, --only abcde.
 
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CompressOptions, convertModel } from '../src/convert.js';
+import { CompressOptions, convertModel, importModel } from '../src/convert.js';
 import { ModelFidelity, argmax, compareModels } from '../src/compress/report.js';
 import { readEpk } from '../src/format/reader.js';
 import { loadModelNode } from '../src/runtime/node.js';
@@ -23,7 +23,21 @@ export const VARIANTS: [string, CompressOptions][] = [
   ['(b) 4-bit codebook+Huffman', { codebook: 4, huffman: true }],
   ['(c) 50% prune+4-bit codebook+Huffman', { prune: 0.5, codebook: 4, huffman: true }],
   ['(d) 4-bit per-channel codebook+Huffman', { codebook: 4, perChannelCodebook: true, huffman: true }],
+  ['(e) 4-bit codebook+Huffman, depthwise unshared', { codebook: 4, huffman: true }],
 ];
+
+/** Options of a variant for one model: (e) leaves every depthwise filter out of the codebook. */
+function optionsFor(label: string, opts: CompressOptions, src: Uint8Array, model: string): CompressOptions {
+  if (!label.startsWith('(e)')) return opts;
+  const layers = Object.fromEntries(importModel(src, model).ops.filter((o) => o.type === 'DEPTHWISE_CONV_2D').map((o) => [o.sourceIndex, 0]));
+  return { ...opts, codebookLayers: layers };
+}
+
+/** --only be: the variants whose letters are listed (default all). */
+function selected(): [string, CompressOptions][] {
+  const only = arg('--only');
+  return VARIANTS.filter(([label]) => !only || only.includes(label[1]));
+}
 
 function goldenInputs(model: string): Uint8Array[] {
   const dir = join(SHARED, 'golden', model);
@@ -87,8 +101,8 @@ async function main(): Promise<void> {
     const real = realInputs(model);
     const accBase = real.labels ? await accuracy(plain, real.inputs, real.labels) : undefined;
     lines.push(`| ${model} | uncompressed int8 | ${plain.length} | ${(plain.length / src.length).toFixed(3)} | - | - | ${real.what} | ${accBase === undefined ? '-' : pct(accBase)} |`);
-    for (const [label, opts] of VARIANTS) {
-      const epk = convertModel(src, model, { compress: opts }).epk;
+    for (const [label, opts] of selected()) {
+      const epk = convertModel(src, model, { compress: optionsFor(label, opts, src, model) }).epk;
       const g = await compareModels(plain, epk, golden);
       const r = await compareModels(plain, epk, real.inputs);
       const acc = real.labels ? await accuracy(epk, real.inputs, real.labels) : undefined;
@@ -101,8 +115,8 @@ async function main(): Promise<void> {
   const sww = swwSamples(swwPlain);
   lines.push('', '| sww_dscnn_int8 (45 labelled samples) | .epk / .tflite | accuracy | top-1 agree / SQNR dB |', '|---|---:|---:|---|');
   lines.push(`| uncompressed int8 | ${(swwPlain.length / swwSrc.length).toFixed(3)} | ${pct(await accuracy(swwPlain, sww.inputs, sww.labels))} | - |`);
-  for (const [label, opts] of VARIANTS.slice(1)) {
-    const epk = convertModel(swwSrc, 'sww_dscnn_int8', { compress: opts }).epk;
+  for (const [label, opts] of selected().filter(([l]) => !l.startsWith('(a)'))) {
+    const epk = convertModel(swwSrc, 'sww_dscnn_int8', { compress: optionsFor(label, opts, swwSrc, 'sww_dscnn_int8') }).epk;
     lines.push(`| ${label} | ${(epk.length / swwSrc.length).toFixed(3)} | ${pct(await accuracy(epk, sww.inputs, sww.labels))} | ${fid(await compareModels(swwPlain, epk, sww.inputs))} |`);
   }
   process.stdout.write(lines.join('\n') + '\n');
