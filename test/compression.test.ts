@@ -88,12 +88,15 @@ async function assertExact(r: ConvertResult, inputs: Uint8Array[], what: string)
   }
 }
 
+/** Names all four filters of the small model, so even small-row filters get a codebook. */
+const all = (bits: number) => ({ 0: bits, 1: bits, 2: bits, 3: bits });
+
 const SMALL_VARIANTS: CompressOptions[] = [
   { huffman: true, pack: 'huffman' },
-  ...[2, 3, 4, 5, 6, 7, 8].map((bits) => ({ codebook: bits, pack: 'codebook' as const })),
-  { codebook: 4, perChannelCodebook: true, pack: 'codebook' },
-  { codebook: 3, pack: 'codebook+huffman' },
-  { codebook: 4, perChannelCodebook: true, pack: 'codebook+huffman' },
+  ...[2, 3, 4, 5, 6, 7, 8].map((bits) => ({ codebookLayers: all(bits), pack: 'codebook' as const })),
+  { codebookLayers: all(4), perChannelCodebook: true, pack: 'codebook' },
+  { codebookLayers: all(3), pack: 'codebook+huffman' },
+  { codebookLayers: all(4), perChannelCodebook: true, pack: 'codebook+huffman' },
   { prune: 0.5, codebook: 4, huffman: true },
   { codebook: 4, codebookLayers: { 0: 6, 3: 0 }, huffman: true },
 ];
@@ -114,6 +117,8 @@ test('codebook bits: b-bit filters hold at most 2^b distinct values; pruning kee
   for (const bits of [2, 3, 4]) {
     const r = convertModel(src, 'small', { compress: { codebook: bits } });
     for (const t of r.graph.tensors.filter((x) => x.codebook)) assert.ok(new Set(t.data as Int8Array).size <= 2 ** bits, t.name);
+    // dw rows hold 9 weights: shared only below 4 bits (2^3 = 8 < 9) unless named.
+    assert.is(!!r.graph.tensors.find((t) => t.name === 'dw/w')!.codebook, bits < 4, `dw at ${bits} bits`);
   }
   const r = convertModel(src, 'small', { compress: { prune: 0.5, codebook: 2 } });
   const fc = r.graph.tensors.find((t) => t.name === 'fc/w')!;
@@ -174,8 +179,8 @@ async function loadError(epk: Uint8Array): Promise<RuntimeError> {
 }
 
 test('hostile packed blobs are refused at load with BAD_TENSOR / BAD_OP, both builds', async () => {
-  const huff = convertModel(buildSmallModel(), 'small', { compress: { codebook: 4, pack: 'codebook+huffman' } }).epk;
-  const lut = convertModel(buildSmallModel(), 'small', { compress: { codebook: 4, pack: 'codebook' } }).epk;
+  const huff = convertModel(buildSmallModel(), 'small', { compress: { codebookLayers: all(4), pack: 'codebook+huffman' } }).epk;
+  const lut = convertModel(buildSmallModel(), 'small', { compress: { codebookLayers: all(4), pack: 'codebook' } }).epk;
   const cases: [string, Uint8Array, ErrorCode, RegExp][] = [
     ['blob size past data', tamper(huff, (v, b) => v.setUint32(b + P.blobBytes, 0x7fffffff, true)), ErrorCode.BadTensor, /outside the data section/],
     ['bits 9', tamper(lut, (v, b) => v.setUint8(b + P.bits, 9)), ErrorCode.BadTensor, /bits must be 2..8/],

@@ -23,13 +23,14 @@ export const VARIANTS: [string, CompressOptions][] = [
   ['(b) 4-bit codebook+Huffman', { codebook: 4, huffman: true }],
   ['(c) 50% prune+4-bit codebook+Huffman', { prune: 0.5, codebook: 4, huffman: true }],
   ['(d) 4-bit per-channel codebook+Huffman', { codebook: 4, perChannelCodebook: true, huffman: true }],
-  ['(e) 4-bit codebook+Huffman, depthwise unshared', { codebook: 4, huffman: true }],
+  ['(e) 4-bit codebook+Huffman on every filter', { codebook: 4, huffman: true }],
 ];
 
-/** Options of a variant for one model: (e) leaves every depthwise filter out of the codebook. */
+/** Options of a variant for one model: (e) names every filter, so small-row ones are shared too. */
 function optionsFor(label: string, opts: CompressOptions, src: Uint8Array, model: string): CompressOptions {
   if (!label.startsWith('(e)')) return opts;
-  const layers = Object.fromEntries(importModel(src, model).ops.filter((o) => o.type === 'DEPTHWISE_CONV_2D').map((o) => [o.sourceIndex, 0]));
+  const kinds = ['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED'];
+  const layers = Object.fromEntries(importModel(src, model).ops.filter((o) => kinds.includes(o.type)).map((o) => [o.sourceIndex, 4]));
   return { ...opts, codebookLayers: layers };
 }
 

@@ -22,15 +22,16 @@ export function pack(opts: PackOptions): (g: Graph) => Graph {
     for (const ref of weightRefs(g)) {
       const values = ref.tensor.data as Int8Array;
       const cb = ref.tensor.codebook ?? null;
-      const allowed = opts.force ? [opts.force] : REPRS.filter((r) => (!r.startsWith('codebook') || cb) && (!r.endsWith('huffman') || opts.huffman));
-      if (opts.force?.startsWith('codebook') && !cb) throw new ConvertError(`${g.source}: --pack ${opts.force} needs --codebook for op ${ref.op.sourceIndex} (${ref.op.type})`);
+      // A forced codebook representation applies to the filters that have a codebook; the others stay raw.
+      const forced = opts.force && (!opts.force.startsWith('codebook') || cb) ? [opts.force] : opts.force ? [] : null;
+      const allowed = forced ?? REPRS.filter((r) => (!r.startsWith('codebook') || cb) && (!r.endsWith('huffman') || opts.huffman));
       let best: { blob: Uint8Array; repr: Repr } | null = null;
       for (const repr of allowed) {
         if (repr === 'raw') continue;
         const blob = encodeBlob(ref.layout, values, repr.startsWith('codebook') ? cb : null, repr.endsWith('huffman'));
         if (!best || blob.length < best.blob.length) best = { blob, repr };
       }
-      const keepRaw = !best || (!opts.force && best.blob.length >= values.length);
+      const keepRaw = !best || (!forced && best.blob.length >= values.length);
       if (keepRaw) {
         g.tensors[ref.t] = { ...ref.tensor, packed: undefined };
         continue;

@@ -1,8 +1,10 @@
 // share-weights: k-means weight sharing. Matches each conv / depthwise / FC int8 filter
 // with a codebook width (--codebook B, --codebook-layer OP=B; B = 2..8); emits the
 // filter's values snapped to 2^B int8 centroids (per tensor, or per output channel) and
-// `tensor.codebook` (tables + one index per weight). Guarantees: tensor.data is exactly
-// what the codebook decodes to, so the model's arithmetic stays plain int8.
+// `tensor.codebook` (tables + one index per weight). Filters with fewer weights per output
+// channel than 2^B entries (3x3 depthwise, a 3x3x1 first conv) stay unshared unless named
+// by --codebook-layer: they are tiny and the most sensitive to a shared table.
+// Guarantees: tensor.data is exactly what the codebook decodes to (plain int8 arithmetic).
 
 import { ConvertError, Graph, cloneGraph } from '../ir/graph.js';
 import { Codebook } from '../format/packed.js';
@@ -24,8 +26,10 @@ export function shareWeights(opts: ShareOptions): (g: Graph) => Graph {
   return (input) => {
     const g = cloneGraph(input);
     for (const ref of weightRefs(g)) {
-      const bits = opts.layers?.[ref.op.sourceIndex] ?? opts.bits ?? 0;
+      const named = opts.layers?.[ref.op.sourceIndex];
+      const bits = named ?? opts.bits ?? 0;
       if (!bits) continue;
+      if (named === undefined && ref.layout.rowElems < 1 << bits) continue;
       if (!(Number.isInteger(bits) && bits >= 2 && bits <= 8)) throw new ConvertError(`${g.source}: op ${ref.op.sourceIndex}: codebook bits must be 2..8, got ${bits}`);
       const { values, codebook } = shareTensor(ref, bits, !!opts.perChannel, !!opts.keepZero);
       g.tensors[ref.t] = { ...ref.tensor, data: values, codebook };
