@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
-import { CompressOptions, convertModel } from '../src/convert.js';
+import { CompressOptions, convertModel, importModel } from '../src/convert.js';
 import { loadModelNode } from '../src/runtime/node.js';
 
 const SHARED = join(process.cwd(), '..', 'shared');
@@ -21,13 +21,18 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-const VARIANTS: [string, CompressOptions][] = [
-  ['plain int8', {}],
-  ['codebook 4b (LUT)', { codebook: 4, pack: 'codebook' }],
-  ['codebook 4b per-channel (LUT)', { codebook: 4, perChannelCodebook: true, pack: 'codebook' }],
-  ['int8+Huffman (tiles)', { huffman: true, pack: 'huffman' }],
-  ['codebook 4b+Huffman (tiles)', { codebook: 4, pack: 'codebook+huffman' }],
-];
+/** Every filter named, so each conv / depthwise / FC runs packed. */
+function variants(src: Uint8Array, model: string): [string, CompressOptions][] {
+  const kinds = ['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED'];
+  const all = Object.fromEntries(importModel(src, model).ops.filter((o) => kinds.includes(o.type)).map((o) => [o.sourceIndex, 4]));
+  return [
+    ['plain int8', {}],
+    ['codebook 4b (LUT)', { codebookLayers: all, pack: 'codebook' }],
+    ['codebook 4b per-channel (LUT)', { codebookLayers: all, perChannelCodebook: true, pack: 'codebook' }],
+    ['int8+Huffman (tiles)', { huffman: true, pack: 'huffman' }],
+    ['codebook 4b+Huffman (tiles)', { codebookLayers: all, pack: 'codebook+huffman' }],
+  ];
+}
 
 async function main(): Promise<void> {
   process.stdout.write(`machine: ${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, node ${process.version}; median of ${ROUNDS} interleaved rounds\n\n`);
@@ -38,7 +43,7 @@ async function main(): Promise<void> {
     const input = new Uint8Array(readFileSync(join(SHARED, 'golden', model, manifest.cases[0].input)));
     for (const target of ['simd', 'scalar'] as const) {
       const runs = [];
-      for (const [name, opts] of VARIANTS) {
+      for (const [name, opts] of variants(src, model)) {
         const m = await loadModelNode(convertModel(src, model, { compress: opts }).epk, target);
         m.run(input); // warm-up
         runs.push({ name, run: () => m.run(input), ms: [] as number[] });
