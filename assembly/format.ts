@@ -83,3 +83,22 @@ export const E_BAD_IO: i32 = 9;
 export const E_OUT_OF_MEMORY: i32 = 10;
 export const E_NOT_LOADED: i32 = 11;
 export const E_BAD_SHAPE: i32 = 12;
+
+// Compressed weights (docs/compression.md): tensor record byte 44 is the encoding;
+// a packed tensor's offset points to a blob in the Data section laid out as below.
+export const T_ENCODING: u32 = 44;
+export const ENC_RAW: u8 = 0;
+export const ENC_PACKED: u8 = 1;
+export const P_BLOB_BYTES: u32 = 0; // u32
+export const P_BITS: u32 = 4; // u8: 0 = int8 symbols, 2..8 = codebook index bits
+export const P_HUFFMAN: u32 = 5; // u8: 0 | 1
+export const P_TABLES: u32 = 6; // u16: 0, 1 or rows
+export const P_ROWS: u32 = 8; // u32: output channels
+export const P_ROW_ELEMS: u32 = 12; // u32: weights per output channel
+export const P_ROWS_PER_TILE: u32 = 16; // u32 (Huffman)
+export const P_TILE_COUNT: u32 = 20; // u32 (Huffman)
+export const P_PAYLOAD_OFF: u32 = 24; // u32
+export const P_PAYLOAD_BYTES: u32 = 28; // u32
+export const P_HEADER_BYTES: u32 = 32; // codebook tables follow: tables x 2^bits int8
+export const HUF_COUNTS: u32 = 0; // u16[16]
+export const HUF_SYMBOLS: u32 = 32; // u8[nsym], padded to 4; then u32 tileBits[tileCount + 1], then the stream

@@ -12,6 +12,7 @@ import { softmax_s8 } from './kernels/softmax';
 import { pad_s8, transpose_s8, concat_copy, mean_s8, Dims4 } from './kernels/shape';
 import { requantize_s8, quantize_f32_s8, dequantize_s8_f32 } from './kernels/quantize';
 import { lut_s8 } from './kernels/activation';
+import { runPacked, usesPacked } from './packed';
 
 const dimsA = memory.data(16);
 const dimsB = memory.data(16);
@@ -46,6 +47,7 @@ export function runOp(r: usize): void {
   const y = O.output(r, 0);
   const yp = M.dataOf(y);
   const p = O.params(r);
+  if (usesPacked(r, code)) { runPacked(r, code); return; } // compressed filter: packed.ts
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) {
     const x = O.input(r, 0), w = O.input(r, 1);
     const xp = M.dataOf(x), wp = M.dataOf(w);

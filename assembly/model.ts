@@ -9,6 +9,7 @@
 import * as F from './format';
 import * as msg from './message';
 import { crc32 } from './crc32';
+import { checkBlob, isPacked, storedBytes } from './packed';
 
 export let loaded = false;
 export let modelPtr: usize = 0;
@@ -153,8 +154,15 @@ export function loadTensors(): i32 {
     if (n * size != <u64>byteCount(t)) return failAt(F.E_BAD_TENSOR, 'tensor byte count does not match its shape', where);
     const off = <u64>load<u32>(r + F.T_OFFSET);
     const k = kind(t);
+    if (load<u8>(r + F.T_ENCODING) > F.ENC_PACKED) return failAt(F.E_BAD_TENSOR, 'tensor has an unknown encoding', where);
     if (k == F.KIND_CONST) {
-      if (off + <u64>byteCount(t) > <u64>dataLen) return failAt(F.E_BAD_TENSOR, 'constant tensor lies outside the data section', where);
+      if (off + storedBytes(t) > <u64>dataLen) return failAt(F.E_BAD_TENSOR, 'constant tensor lies outside the data section', where);
+      if (isPacked(t)) {
+        const problem = checkBlob(t);
+        if (problem !== null) return failAt(F.E_BAD_TENSOR, problem, where);
+      }
+    } else if (isPacked(t)) {
+      return failAt(F.E_BAD_TENSOR, 'only constant tensors may be packed', where);
     } else if (k == F.KIND_ARENA) {
       if (off + <u64>byteCount(t) > <u64>arenaBytes) return failAt(F.E_BAD_TENSOR, 'tensor lies outside the arena', where);
     } else return failAt(F.E_BAD_TENSOR, 'unknown tensor kind', where);

@@ -5,6 +5,7 @@
 import * as F from './format';
 import * as M from './model';
 import * as msg from './message';
+import { checkPackedInputs } from './packed';
 
 // --- record layout: u16 opcode | u8 nIn | u8 nOut | u16 nParams | u16 source | u16 tensors[] (4-aligned) | i32 params[]
 
@@ -90,6 +91,8 @@ export function validateOps(): i32 {
     if (y == F.NO_TENSOR || M.kind(y) != F.KIND_ARENA) return opFail(F.E_BAD_OP, 'output must be an arena tensor');
     const err = validateOp(r, code);
     if (err != F.E_OK) return err;
+    const packedProblem = checkPackedInputs(r, code);
+    if (packedProblem !== null) return opFail(F.E_BAD_OP, packedProblem);
     r = next(r);
   }
   M.setOps(M.opsPtr + 4, count);

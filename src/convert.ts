@@ -1,5 +1,7 @@
-// The converter's pipeline, in order, one named pass per line.
-// import (tflite | onnx) -> strip -> fold -> fuse -> quantize -> prepare-kernels -> plan-memory -> emit .epk
+// The converter's pipeline, in order, one named pass per line:
+// import (tflite | onnx) -> strip -> fold -> fuse -> quantize -> [prune -> structured-prune]
+// -> prepare-kernels -> [share-weights -> pack] -> plan-memory -> emit .epk
+// (bracketed passes run when compression options ask for them).
 
 import { Graph, formatGraph } from './ir/graph.js';
 import { importTflite } from './import/tflite/index.js';
@@ -10,10 +12,33 @@ import { foldConstants } from './passes/fold-constants.js';
 import { fuseActivation } from './passes/fuse-activation.js';
 import { fusePad } from './passes/fuse-pad.js';
 import { QuantizeOptions, quantizeInt8 } from './passes/quantize-int8.js';
+import { magnitudePrune } from './passes/prune.js';
+import { structuredPrune } from './passes/structured-prune.js';
 import { prepareKernels } from './passes/prepare-kernels.js';
+import { shareWeights } from './passes/share-weights.js';
+import { pack, packScratchBytes } from './passes/pack-huffman.js';
 import { MemoryPlan, planMemory } from './passes/plan-memory.js';
 import { verifyGraph } from './passes/verify.js';
 import { writeEpk } from './format/writer.js';
+import { Repr } from './format/packed.js';
+
+/** Compression choices (docs/compression.md); all off by default. */
+export interface CompressOptions {
+  /** Magnitude pruning: fraction of each filter's weights set to 0 (--prune). */
+  prune?: number;
+  /** Structured pruning: fraction of output channels removed where consumers allow (--structured-prune). */
+  structuredPrune?: number;
+  /** Codebook index bits, 2..8 (--codebook). */
+  codebook?: number;
+  /** Per-layer codebook bits by source op index (--codebook-layer OP=B); 0 = no codebook there. */
+  codebookLayers?: Record<number, number>;
+  /** One codebook per output channel (--per-channel-codebook). */
+  perChannelCodebook?: boolean;
+  /** Allow Huffman coding (--huffman). */
+  huffman?: boolean;
+  /** Force a representation for every filter (--pack). */
+  pack?: Repr;
+}
 
 export interface ConvertOptions {
   /** Pass names after which to print the graph (`--dump-after`). */
@@ -21,6 +46,7 @@ export interface ConvertOptions {
   log?: (line: string) => void;
   /** Calibration for float models (`--calibrate`, `--percentile`). */
   quantize?: QuantizeOptions;
+  compress?: CompressOptions;
 }
 
 export interface ConvertResult {
@@ -33,7 +59,7 @@ export interface ConvertResult {
 
 type Pass = [name: string, run: (g: Graph, opts: ConvertOptions) => Graph];
 
-/** Graph passes between import and planning, in order. */
+/** Graph passes between import and planning, in order (compression passes: passesFor). */
 export const PASSES: Pass[] = [
   ['strip', strip],
   ['fold-batchnorm', foldBatchNorm],
@@ -44,6 +70,19 @@ export const PASSES: Pass[] = [
   ['prepare-kernels', prepareKernels],
 ];
 
+/** The passes one conversion runs: PASSES with the compression passes its options ask for. */
+export function passesFor(c: CompressOptions = {}): Pass[] {
+  const prune: Pass[] = [], share: Pass[] = [];
+  if (c.prune) prune.push(['prune', magnitudePrune(c.prune)]);
+  if (c.structuredPrune) prune.push(['structured-prune', structuredPrune(c.structuredPrune)]);
+  if (c.codebook || c.codebookLayers) {
+    share.push(['share-weights', shareWeights({ bits: c.codebook, layers: c.codebookLayers, perChannel: c.perChannelCodebook, keepZero: !!c.prune })]);
+  }
+  if (c.codebook || c.codebookLayers || c.huffman || c.pack) share.push(['pack', pack({ huffman: c.huffman, force: c.pack })]);
+  const prepare = PASSES.findIndex(([name]) => name === 'prepare-kernels');
+  return [...PASSES.slice(0, prepare), ...prune, PASSES[prepare], ...PASSES.slice(prepare + 1), ...share];
+}
+
 export function convertGraph(imported: Graph, opts: ConvertOptions = {}): ConvertResult {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const dump = (name: string, g: Graph) => {
@@ -53,14 +92,14 @@ export function convertGraph(imported: Graph, opts: ConvertOptions = {}): Conver
   const after: Record<string, Graph> = { import: g };
   verifyGraph(g, 'import');
   dump('import', g);
-  for (const [name, run] of PASSES) {
+  for (const [name, run] of passesFor(opts.compress)) {
     g = run(g, opts);
     verifyGraph(g, name);
     after[name] = g;
     dump(name, g);
   }
   const plan = planMemory(g);
-  const epk = writeEpk(g, plan);
+  const epk = writeEpk(g, plan, { scratchBytes: packScratchBytes(g) });
   return { graph: g, plan, epk, after };
 }
 

@@ -21,6 +21,10 @@ export interface LayerInfo {
   outputShape: number[];
   macs: number;
   weightBytes: number;
+  /** Bytes the weights occupy in the file (smaller than weightBytes when packed). */
+  storedWeightBytes: number;
+  /** How the filter is stored: raw, codebook Nb, huffman, codebook Nb+huffman. */
+  weightEncoding: string;
   arenaOffset: number;
   arenaBytes: number;
 }
@@ -56,6 +60,13 @@ export function opMacs(op: EpkOp, tensors: EpkTensor[]): number {
   }
 }
 
+function encodingName(t: EpkTensor | undefined): string {
+  if (!t?.packed) return '';
+  const p = t.packed;
+  const kind = p.bits ? `codebook ${p.bits}b${p.tables > 1 ? '/ch' : ''}${p.huffman ? '+huffman' : ''}` : 'huffman';
+  return `${kind} ${((8 * p.blobBytes) / (p.rows * p.rowElems)).toFixed(2)} b/w`;
+}
+
 function tensorInfo(t: EpkTensor): TensorInfo {
   return { name: t.name, shape: t.shape, dtype: DTYPE_NAMES[t.dtype], bytes: t.bytes, scale: t.scale, zeroPoint: t.zeroPoint };
 }
@@ -74,6 +85,8 @@ export function summarize(bytes: Uint8Array): Summary {
       outputShape: y.shape,
       macs: opMacs(op, T),
       weightBytes: present.filter((t) => t.kind === TensorKind.Const).reduce((a, t) => a + t.bytes, 0),
+      storedWeightBytes: present.filter((t) => t.kind === TensorKind.Const).reduce((a, t) => a + t.storedBytes, 0),
+      weightEncoding: encodingName(present.find((t) => t.packed)),
       arenaOffset: y.offset,
       arenaBytes: y.bytes,
     };
@@ -91,15 +104,15 @@ export function summarize(bytes: Uint8Array): Summary {
 }
 
 export function formatSummary(s: Summary): string {
-  const rows = [['#', 'op', 'input', 'output', 'MACs', 'weights', 'arena off', 'arena size']];
+  const rows = [['#', 'op', 'input', 'output', 'MACs', 'weights', 'stored', 'arena off', 'arena size', 'packed']];
   for (const l of s.layers) {
     rows.push([
       String(l.index), l.op, l.inputShapes.map((x) => x.join('x')).join(' + '), l.outputShape.join('x'),
-      String(l.macs), String(l.weightBytes), String(l.arenaOffset), String(l.arenaBytes),
+      String(l.macs), String(l.weightBytes), String(l.storedWeightBytes), String(l.arenaOffset), String(l.arenaBytes), l.weightEncoding,
     ]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const lines = rows.map((r) => r.map((cell, c) => (c >= 4 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  '));
+  const lines = rows.map((r) => r.map((cell, c) => (c >= 4 && c <= 8 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  '));
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   const io = (label: string, list: TensorInfo[]) =>
     list.map((t) => `${label} ${t.name}: ${t.dtype}[${t.shape.join('x')}] ${t.bytes} B, scale ${t.scale}, zero point ${t.zeroPoint}`);

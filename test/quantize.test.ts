@@ -14,7 +14,7 @@ import { calibrate, randomInputs } from '../src/float/calibrate.js';
 import { f32, f32Bytes } from '../src/float/sqnr.js';
 import { importOnnx } from '../src/import/onnx/index.js';
 import { loadCalibration } from '../src/io/calibration.js';
-import { readNpy, readNpz } from '../src/io/npy.js';
+import { parseNpy, parseNpz } from '../src/io/npy.js';
 import { ConvertError, Graph } from '../src/ir/graph.js';
 import { OpCode } from '../src/format/constants.js';
 import { writeEpk } from '../src/format/writer.js';
@@ -126,9 +126,9 @@ test('.npy and .npz (stored and deflated) calibration files are read', () => {
     out.set(body, 10 + header.length);
     return out;
   };
-  const a = readNpy(npy([1, 2, 3, 4, 5, 6], [2, 3]));
+  const a = parseNpy(npy([1, 2, 3, 4, 5, 6], [2, 3]));
   assert.equal(a.shape, [2, 3]);
-  assert.equal(Array.from(a.data), [1, 2, 3, 4, 5, 6]);
+  assert.equal(Array.from(a.data as Float64Array), [1, 2, 3, 4, 5, 6]);
   const zip = (members: [string, Uint8Array, boolean][]): Uint8Array => {
     const locals: number[] = [], central: number[] = [];
     const u16 = (v: number) => [v & 0xff, v >> 8], u32 = (v: number) => [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >>> 24];
@@ -143,9 +143,9 @@ test('.npy and .npz (stored and deflated) calibration files are read', () => {
     const eocd = [...u32(0x06054b50), ...u16(0), ...u16(0), ...u16(members.length), ...u16(members.length), ...u32(central.length), ...u32(locals.length), ...u16(0)];
     return Uint8Array.from([...locals, ...central, ...eocd]);
   };
-  const z = readNpz(zip([['a.npy', npy([1, 2], [2]), false], ['b.npy', npy([3, 4, 5], [3]), true]]));
+  const z = parseNpz(zip([['a.npy', npy([1, 2], [2]), false], ['b.npy', npy([3, 4, 5], [3]), true]]));
   assert.equal([...z.keys()], ['a', 'b']);
-  assert.equal(Array.from(z.get('b')!.data), [3, 4, 5]);
+  assert.equal(Array.from(z.get("b")!.data as Float64Array), [3, 4, 5]);
   const dir = mkdtempSync(join(tmpdir(), 'ep-calib-'));
   try {
     writeFileSync(join(dir, 'a.npy'), npy([1, 2, 3, 4, 5, 6], [2, 3]));

@@ -1,15 +1,65 @@
 import { parseArgs } from 'node:util';
 import { basename } from 'node:path';
-import { convertModel, importModel } from '../convert.js';
+import { CompressOptions, ConvertOptions, convertModel, importModel } from '../convert.js';
 import { formatSummary, summarize } from '../inspect.js';
 import { elementCount } from '../ir/graph.js';
 import { loadCalibration } from '../io/calibration.js';
 import { isFloatGraph } from '../passes/quantize-int8.js';
 import { formatSqnr, measureSqnr } from '../float/sqnr.js';
+import { REPRS } from '../passes/pack-huffman.js';
+import { Repr } from '../format/packed.js';
+import { formatFidelity, fidelityReport } from '../compress/report.js';
 import { UsageError, readInput, writeAtomic } from './io.js';
 
 export const usage =
-  'edgepack convert MODEL.(tflite|onnx) -o OUT.epk [--calibrate DIR_OR_FILE [--calibrate-count N] [--calibrate-raw u8|f32] [--percentile P] [--int8-io]] [--dump-after PASS]... [--quiet]';
+  'edgepack convert MODEL.(tflite|onnx) -o OUT.epk [--calibrate DIR_OR_FILE [--calibrate-count N] [--calibrate-raw u8|f32] [--percentile P] [--int8-io]] ' +
+  '[--prune F] [--structured-prune F] [--codebook B] [--codebook-layer OP=B]... [--per-channel-codebook] [--huffman] ' +
+  '[--pack raw|codebook|huffman|codebook+huffman] [--report] [--dump-after PASS]... [--quiet]';
+
+function fraction(flag: string, s: string | undefined): number | undefined {
+  if (s === undefined) return undefined;
+  const v = Number(s);
+  if (!(v >= 0 && v < 1)) throw new UsageError(`--${flag} must be a fraction in [0, 1), got "${s}"`);
+  return v;
+}
+
+function bits(flag: string, s: string): number {
+  const v = Number(s);
+  if (!(Number.isInteger(v) && ((v >= 2 && v <= 8) || (flag === 'codebook-layer' && v === 0)))) {
+    throw new UsageError(`--${flag} bits must be an integer 2..8${flag === 'codebook-layer' ? ' (or 0: none)' : ''}, got "${s}"`);
+  }
+  return v;
+}
+
+export function compressOptions(values: Record<string, string | boolean | string[] | undefined>): CompressOptions {
+  const layers: Record<number, number> = {};
+  for (const spec of (values['codebook-layer'] as string[] | undefined) ?? []) {
+    const m = /^(\d+)=(\d+)$/.exec(spec);
+    if (!m) throw new UsageError(`--codebook-layer expects OP=BITS (source op index), got "${spec}"`);
+    layers[Number(m[1])] = bits('codebook-layer', m[2]);
+  }
+  const packAs = values.pack as string | undefined;
+  if (packAs !== undefined && !REPRS.includes(packAs as Repr)) throw new UsageError(`--pack must be one of ${REPRS.join(', ')}, got "${packAs}"`);
+  return {
+    prune: fraction('prune', values.prune as string | undefined),
+    structuredPrune: fraction('structured-prune', values['structured-prune'] as string | undefined),
+    codebook: values.codebook === undefined ? undefined : bits('codebook', values.codebook as string),
+    codebookLayers: Object.keys(layers).length ? layers : undefined,
+    perChannelCodebook: !!values['per-channel-codebook'],
+    huffman: !!values.huffman,
+    pack: packAs as Repr | undefined,
+  };
+}
+
+export const COMPRESS_FLAGS = {
+  prune: { type: 'string' },
+  'structured-prune': { type: 'string' },
+  codebook: { type: 'string' },
+  'codebook-layer': { type: 'string', multiple: true },
+  'per-channel-codebook': { type: 'boolean' },
+  huffman: { type: 'boolean' },
+  pack: { type: 'string' },
+} as const;
 
 export async function convertCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -24,12 +74,15 @@ export async function convertCommand(argv: string[]): Promise<void> {
       percentile: { type: 'string' },
       'int8-io': { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
+      report: { type: 'boolean' },
+      ...COMPRESS_FLAGS,
     },
   });
   if (positionals.length !== 1 || !values.output) throw new UsageError(`usage: ${usage}`);
   const input = positionals[0];
   const bytes = readInput(input, 'model');
   const name = basename(input);
+  const compress = compressOptions(values);
   const imported = importModel(bytes, name);
   let samples: Float32Array[][] | undefined;
   if (values.calibrate) {
@@ -40,7 +93,8 @@ export async function convertCommand(argv: string[]): Promise<void> {
   }
   const percentile = values.percentile === undefined ? undefined : Number(values.percentile);
   if (percentile !== undefined && !(percentile > 50 && percentile <= 100)) throw new UsageError(`--percentile must lie in (50, 100], not ${values.percentile}`);
-  const result = convertModel(bytes, name, { dumpAfter: values['dump-after'], quantize: { samples, percentile, int8Io: values['int8-io'] } });
+  const plainOptions: ConvertOptions = { quantize: { samples, percentile, int8Io: values['int8-io'] } };
+  const result = convertModel(bytes, name, { ...plainOptions, dumpAfter: values['dump-after'], compress });
   writeAtomic(values.output, result.epk);
   if (values.quiet) return;
   const s = summarize(result.epk);
@@ -49,6 +103,10 @@ export async function convertCommand(argv: string[]): Promise<void> {
   if (samples && isFloatGraph(floatGraph) && !values['int8-io']) {
     const report = await measureSqnr(floatGraph, result.graph, samples.slice(0, 100));
     process.stdout.write(formatSqnr(report) + '\n');
+  }
+  if (values.report) {
+    const report = await fidelityReport(bytes, name, result.epk, { baseline: plainOptions });
+    process.stdout.write(formatFidelity(report) + '\n');
   }
 }
 

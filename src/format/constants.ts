@@ -46,8 +46,47 @@ export const T = {
   zeroPoint: 32, // i32
   nameOffset: 36,
   nameBytes: 40,
-  reserved: 44,
+  encoding: 44, // u8 Encoding; bytes 45..47 reserved (0)
 } as const;
+
+/** How a constant's bytes are stored (tensor record byte 44). */
+export enum Encoding {
+  Raw = 0, // `bytes` bytes of the tensor at `offset`
+  Packed = 1, // a packed-weights blob at `offset` (P below); `bytes` stays the decoded size
+}
+
+/**
+ * Packed-weights blob, 16-aligned in the Data section (docs/compression.md):
+ *   0 blobBytes u32 | 4 bits u8 (0: int8 symbols; 2..8: codebook index bits) | 5 huffman u8
+ *   6 tables u16 (0, 1, or one per row) | 8 rows u32 (output channels) | 12 rowElems u32
+ *   16 rowsPerTile u32 | 20 tileCount u32 | 24 payloadOff u32 | 28 payloadBytes u32
+ *   32 codebook: tables x 2^bits int8 (table r belongs to output channel r)
+ *   payload: codebook only -> LSB-first b-bit indices in the tensor's own layout, + 1 pad byte
+ *            Huffman -> counts u16[16] | symbols u8[nsym] (padded to 4) | tileBits u32[tileCount+1] | stream
+ * Huffman rows are output channels in channel-major order (depthwise: the transpose of
+ * its [1, kh, kw, outC] layout), decoded rowsPerTile rows at a time into scratch.
+ */
+export const P = {
+  blobBytes: 0,
+  bits: 4,
+  huffman: 5,
+  tables: 6,
+  rows: 8,
+  rowElems: 12,
+  rowsPerTile: 16,
+  tileCount: 20,
+  payloadOff: 24,
+  payloadBytes: 28,
+  headerBytes: 32,
+} as const;
+
+/** Huffman payload offsets (from the payload start); nsym = sum of counts. */
+export const HUF = { counts: 0, symbols: 32, maxCodeBits: 15 } as const;
+
+/** Offset of the tile bit table in a Huffman payload holding nsym symbols. */
+export function hufTileBitsOffset(nsym: number): number {
+  return HUF.symbols + align(nsym, 4);
+}
 
 export enum DType {
   Int8 = 1,

@@ -5,6 +5,8 @@
 import {
   DType,
   DTYPE_BYTES,
+  Encoding,
+  P,
   ErrorCode,
   ERROR_NAMES,
   H,
@@ -25,6 +27,7 @@ import {
   align,
 } from './constants.js';
 import { crc32 } from './crc32.js';
+import { BlobInfo, blobInfo } from './packed.js';
 
 export class EpkError extends Error {
   constructor(readonly code: ErrorCode, message: string, readonly offset?: number) {
@@ -43,6 +46,11 @@ export interface EpkTensor {
   bytes: number;
   scale: number;
   zeroPoint: number;
+  encoding: Encoding;
+  /** Bytes the tensor occupies in the Data section (its blob when packed). */
+  storedBytes: number;
+  /** Header of the packed-weights blob, when packed. */
+  packed?: BlobInfo;
 }
 
 export interface EpkOp {
@@ -86,7 +94,7 @@ export function readEpk(bytes: Uint8Array): Epk {
   const sec = (k: Section) => sections.find((s) => s.kind === k)!;
   const strings = sec(Section.Strings), data = sec(Section.Data);
   const arenaBytes = v.getUint32(H.arenaBytes, true);
-  const tensors = readTensors(bytes, v, sec(Section.Tensors), strings, data.size, arenaBytes);
+  const tensors = readTensors(bytes, v, sec(Section.Tensors), strings, data.size, arenaBytes, data.offset);
   const { inputs, outputs } = readIO(v, sec(Section.IO), tensors);
   const ops = readOps(v, sec(Section.Ops), tensors.length);
   return {
@@ -124,7 +132,7 @@ function readSections(v: DataView, len: number) {
   return sections;
 }
 
-function readTensors(bytes: Uint8Array, v: DataView, s: { offset: number; size: number }, strings: { offset: number; size: number }, dataSize: number, arenaBytes: number): EpkTensor[] {
+function readTensors(bytes: Uint8Array, v: DataView, s: { offset: number; size: number }, strings: { offset: number; size: number }, dataSize: number, arenaBytes: number, dataStart: number): EpkTensor[] {
   if (s.size % TENSOR_RECORD_BYTES !== 0) throw new EpkError(ErrorCode.BadSection, 'tensor section size is not a multiple of 48', s.offset);
   const tensors: EpkTensor[] = [];
   for (let i = 0; i < s.size / TENSOR_RECORD_BYTES; i++) {
@@ -142,8 +150,20 @@ function readTensors(bytes: Uint8Array, v: DataView, s: { offset: number; size: 
     if (count * DTYPE_BYTES[dtype] !== nbytes) bad(`byte count ${nbytes} does not match shape ${JSON.stringify(shape)}`);
     const kind = v.getUint8(at + T.kind) as TensorKind;
     const offset = v.getUint32(at + T.offset, true);
+    const encoding = v.getUint8(at + T.encoding) as Encoding;
+    if (encoding !== Encoding.Raw && encoding !== Encoding.Packed) bad(`unknown encoding ${encoding}`);
+    if (encoding === Encoding.Packed && (kind !== TensorKind.Const || dtype !== DType.Int8)) bad('only int8 constants may be packed');
+    let stored = nbytes, packed: BlobInfo | undefined;
+    if (encoding === Encoding.Packed) {
+      if (offset + P.headerBytes > dataSize) bad('packed blob header lies outside the data section');
+      const dataAt = dataStart + offset;
+      stored = v.getUint32(dataAt + P.blobBytes, true);
+      if (stored < P.headerBytes || offset + stored > dataSize) bad(`packed blob [${offset}, ${offset + stored}) lies outside the data section (${dataSize} bytes)`);
+      packed = blobInfo(bytes.subarray(dataAt, dataAt + stored));
+      if (packed.rows * packed.rowElems !== count) bad('packed rows x row size differ from the tensor shape');
+    }
     if (kind === TensorKind.Const) {
-      if (offset + nbytes > dataSize) bad(`constant bytes [${offset}, ${offset + nbytes}) lie outside the data section (${dataSize} bytes)`);
+      if (offset + stored > dataSize) bad(`constant bytes [${offset}, ${offset + stored}) lie outside the data section (${dataSize} bytes)`);
     } else if (kind === TensorKind.Arena) {
       if (offset + nbytes > arenaBytes) bad(`arena bytes [${offset}, ${offset + nbytes}) lie outside the arena (${arenaBytes} bytes)`);
     } else bad(`unknown kind ${kind}`);
@@ -153,6 +173,7 @@ function readTensors(bytes: Uint8Array, v: DataView, s: { offset: number; size: 
     tensors.push({
       index: i, name, dtype, shape, kind, offset, bytes: nbytes,
       scale: v.getFloat32(at + T.scale, true), zeroPoint: v.getInt32(at + T.zeroPoint, true),
+      encoding, storedBytes: stored, packed,
     });
   }
   if (tensors.length >= NO_TENSOR) throw new EpkError(ErrorCode.BadSection, 'too many tensors', s.offset);

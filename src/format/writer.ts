@@ -5,6 +5,7 @@ import { ConvertError, Graph, Tensor, byteSize } from '../ir/graph.js';
 import { MemoryPlan } from '../passes/plan-memory.js';
 import {
   DType,
+  Encoding,
   H,
   HEADER_BYTES,
   MAGIC,
@@ -91,7 +92,11 @@ function writeTensor(g: Graph, plan: MemoryPlan, t: number, v: DataView, at: num
   v.setUint8(at + T.rank, tensor.shape.length);
   tensor.shape.forEach((d, i) => v.setInt32(at + T.dims + 4 * i, d, true));
   const bytes = byteSize(tensor);
-  if (tensor.data) {
+  if (tensor.packed) {
+    v.setUint8(at + T.kind, TensorKind.Const);
+    v.setUint8(at + T.encoding, Encoding.Packed);
+    v.setUint32(at + T.offset, data.add(tensor.packed.blob), true);
+  } else if (tensor.data) {
     v.setUint8(at + T.kind, TensorKind.Const);
     v.setUint32(at + T.offset, data.add(tensor.data), true);
   } else {

@@ -8,7 +8,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConvertError } from '../ir/graph.js';
-import { NpyArray, NpyError, readNpy, readNpz } from './npy.js';
+import { NpyArray, NpyData, NpyError, parseNpy, parseNpz } from './npy.js';
 
 export class CalibrationError extends ConvertError {}
 
@@ -41,7 +41,13 @@ export function loadCalibration(path: string, req: CalibrationRequest): Float32A
   return req.limit !== undefined ? samples.slice(0, req.limit) : samples;
 }
 
-function split(a: Float32Array, size: number, what: string): Float32Array[] {
+/** Calibration values as float32, whatever the array's dtype. */
+function toFloat32(data: NpyData): Float32Array {
+  return data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number | bigint>, Number);
+}
+
+function split(data: NpyData, size: number, what: string): Float32Array[] {
+  const a = toFloat32(data);
   if (a.length === 0 || a.length % size !== 0) throw new CalibrationError(`${what}: ${a.length} values is not a multiple of the input's ${size}`);
   return Array.from({ length: a.length / size }, (_, i) => a.subarray(i * size, (i + 1) * size));
 }
@@ -51,13 +57,13 @@ function readFile(f: string, req: CalibrationRequest): Float32Array[][] {
   const bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   const sizes = req.inputSizes;
   if (f.endsWith('.npz')) {
-    const arrays = [...readNpz(bytes, f).values()];
+    const arrays = [...parseNpz(bytes, f).values()];
     if (arrays.length !== sizes.length) throw new CalibrationError(`${f}: holds ${arrays.length} arrays, the model has ${sizes.length} inputs`);
     const perInput = arrays.map((a: NpyArray, k) => split(a.data, sizes[k], `${f} array ${k}`));
     return perInput[0].map((_, s) => perInput.map((p) => p[s]));
   }
   if (sizes.length !== 1) throw new CalibrationError(`${f}: a model with ${sizes.length} inputs needs .npz calibration files`);
-  if (f.endsWith('.npy')) return split(readNpy(bytes, f).data, sizes[0], f).map((s) => [s]);
+  if (f.endsWith('.npy')) return split(parseNpy(bytes, f).data, sizes[0], f).map((s) => [s]);
   const size = sizes[0];
   const u8 = req.raw ? req.raw === 'u8' : /(^|[^a-z0-9])u8([^a-z0-9]|$)/i.test(f.split('/').pop()!) || bytes.length % (4 * size) !== 0;
   if (!u8) {

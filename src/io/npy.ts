@@ -1,14 +1,15 @@
-// NumPy .npy and .npz readers (self-contained): .npy is a 10-byte preamble
-// ("\x93NUMPY", version, header length), a Python-dict header (descr, fortran_order,
-// shape) and C-order data; .npz is a zip of .npy members, stored or deflated.
-// Values come back as float64-exact numbers in a Float32Array (calibration inputs).
+// Reader for NumPy .npy arrays and .npz archives (zip of .npy, stored or deflated):
+// little-endian numeric dtypes, C order. Errors name the file, the member and the
+// byte offset at fault; nothing is read past the buffer.
 
 import { inflateRawSync } from 'node:zlib';
 
+export type NpyData = Float64Array | Float32Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array | Uint32Array | BigInt64Array;
+
 export interface NpyArray {
-  shape: number[];
   dtype: string;
-  data: Float32Array;
+  shape: number[];
+  data: NpyData;
 }
 
 export class NpyError extends Error {
@@ -18,75 +19,74 @@ export class NpyError extends Error {
   }
 }
 
-const READERS: Record<string, [bytes: number, read: (v: DataView, o: number, le: boolean) => number]> = {
-  f4: [4, (v, o, le) => v.getFloat32(o, le)],
-  f8: [8, (v, o, le) => v.getFloat64(o, le)],
-  i1: [1, (v, o) => v.getInt8(o)],
-  u1: [1, (v, o) => v.getUint8(o)],
-  i2: [2, (v, o, le) => v.getInt16(o, le)],
-  u2: [2, (v, o, le) => v.getUint16(o, le)],
-  i4: [4, (v, o, le) => v.getInt32(o, le)],
-  u4: [4, (v, o, le) => v.getUint32(o, le)],
-  i8: [8, (v, o, le) => Number(v.getBigInt64(o, le))],
-  b1: [1, (v, o) => v.getUint8(o)],
+const DTYPES: Record<string, [number, (b: ArrayBuffer, n: number) => NpyData]> = {
+  f8: [8, (b, n) => new Float64Array(b, 0, n)],
+  f4: [4, (b, n) => new Float32Array(b, 0, n)],
+  i8: [8, (b, n) => new BigInt64Array(b, 0, n)],
+  i4: [4, (b, n) => new Int32Array(b, 0, n)],
+  u4: [4, (b, n) => new Uint32Array(b, 0, n)],
+  i2: [2, (b, n) => new Int16Array(b, 0, n)],
+  u2: [2, (b, n) => new Uint16Array(b, 0, n)],
+  i1: [1, (b, n) => new Int8Array(b, 0, n)],
+  u1: [1, (b, n) => new Uint8Array(b, 0, n)],
+  b1: [1, (b, n) => new Uint8Array(b, 0, n)],
 };
 
-export function readNpy(bytes: Uint8Array, name = 'array.npy'): NpyArray {
-  const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
-  if (bytes.length < 10 || magic.some((b, i) => bytes[i] !== b)) throw new NpyError(`${name}: not a .npy file (bad magic at byte 0)`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** Parses one .npy file's bytes. */
+export function parseNpy(bytes: Uint8Array, what = 'array'): NpyArray {
+  const fail = (m: string, at: number): never => { throw new NpyError(`${what}: ${m} at byte offset ${at}`); };
+  if (bytes.length < 10 || bytes[0] !== 0x93 || String.fromCharCode(...bytes.subarray(1, 6)) !== 'NUMPY') fail('not a .npy array (magic)', 0);
   const major = bytes[6];
-  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLen = major === 1 ? v.getUint16(8, true) : v.getUint32(8, true);
   const start = major === 1 ? 10 : 12;
-  if (start + headerLen > bytes.length) throw new NpyError(`${name}: header runs past the end of the file`);
+  if (start + headerLen > bytes.length) fail('header runs past the end', 8);
   const header = new TextDecoder().decode(bytes.subarray(start, start + headerLen));
-  const descr = /'descr':\s*'([<>|=])([a-z]\d)'/.exec(header);
+  const descr = /'descr':\s*'([<>|=])([a-z]\d+)'/.exec(header);
   const shapeM = /'shape':\s*\(([^)]*)\)/.exec(header);
-  if (!descr || !shapeM) throw new NpyError(`${name}: cannot parse header ${JSON.stringify(header.trim())}`);
-  if (/'fortran_order':\s*True/.test(header)) throw new NpyError(`${name}: Fortran-order arrays are not supported`);
-  const reader = READERS[descr[2]];
-  if (!reader) throw new NpyError(`${name}: dtype ${descr[1]}${descr[2]} is not supported`);
-  const shape = shapeM[1].split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  const count = shape.reduce((a, b) => a * b, 1);
-  const dataStart = start + headerLen;
-  const [size, read] = reader;
-  if (dataStart + count * size > bytes.length) {
-    throw new NpyError(`${name}: shape ${JSON.stringify(shape)} needs ${count * size} data bytes, file has ${bytes.length - dataStart}`);
-  }
-  const le = descr[1] !== '>';
-  const data = new Float32Array(count);
-  for (let i = 0; i < count; i++) data[i] = read(view, dataStart + i * size, le);
-  return { shape, dtype: descr[1] + descr[2], data };
+  if (!descr || !shapeM) fail(`cannot parse header ${JSON.stringify(header.trim())}`, start);
+  if (/'fortran_order':\s*True/.test(header)) fail('Fortran-order arrays are not supported', start);
+  if (descr![1] === '>') fail(`big-endian dtype ${descr![2]} is not supported`, start);
+  const kind = DTYPES[descr![2]];
+  if (!kind) fail(`unsupported dtype ${descr![2]}`, start);
+  const shape = shapeM![1].split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const n = shape.reduce((a, d) => a * d, 1);
+  const dataAt = start + headerLen;
+  if (dataAt + n * kind[0] > bytes.length) fail(`data for shape (${shape.join(', ')}) runs past the end`, dataAt);
+  const copy = bytes.slice(dataAt, dataAt + n * kind[0]).buffer; // aligned copy
+  return { dtype: descr![2], shape, data: kind[1](copy, n) };
 }
 
-/** Members of a .npz (zip) archive, in archive order, by name without ".npy". */
-export function readNpz(bytes: Uint8Array, name = 'arrays.npz'): Map<string, NpyArray> {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  // End of central directory: signature 0x06054b50, within the last 64 KiB + 22 bytes.
+/** Parses a .npz archive: member name (without ".npy") -> array. */
+export function parseNpz(bytes: Uint8Array, what = 'archive'): Map<string, NpyArray> {
+  const fail = (m: string, at: number): never => { throw new NpyError(`${what}: ${m} at byte offset ${at}`); };
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let eocd = -1;
-  for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 65557); i--) {
-    if (view.getUint32(i, true) === 0x06054b50) { eocd = i; break; }
+  for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 0xffff); i--) {
+    if (v.getUint32(i, true) === 0x06054b50) { eocd = i; break; }
   }
-  if (eocd < 0) throw new NpyError(`${name}: not a zip archive (no end-of-central-directory record)`);
-  const entries = view.getUint16(eocd + 10, true);
-  let p = view.getUint32(eocd + 16, true);
+  if (eocd < 0) fail('not a zip archive (no end-of-central-directory record)', bytes.length);
+  const count = v.getUint16(eocd + 10, true);
+  let at = v.getUint32(eocd + 16, true);
   const out = new Map<string, NpyArray>();
-  for (let e = 0; e < entries; e++) {
-    if (p + 46 > bytes.length || view.getUint32(p, true) !== 0x02014b50) throw new NpyError(`${name}: bad central directory entry at byte offset ${p}`);
-    const method = view.getUint16(p + 10, true);
-    const compressed = view.getUint32(p + 20, true);
-    const nameLen = view.getUint16(p + 28, true), extraLen = view.getUint16(p + 30, true), commentLen = view.getUint16(p + 32, true);
-    const local = view.getUint32(p + 42, true);
-    const member = new TextDecoder().decode(bytes.subarray(p + 46, p + 46 + nameLen));
-    p += 46 + nameLen + extraLen + commentLen;
-    if (view.getUint32(local, true) !== 0x04034b50) throw new NpyError(`${name}: bad local header for ${member} at byte offset ${local}`);
-    const dataStart = local + 30 + view.getUint16(local + 26, true) + view.getUint16(local + 28, true);
-    const raw = bytes.subarray(dataStart, dataStart + compressed);
-    let body: Uint8Array;
-    if (method === 0) body = raw;
-    else if (method === 8) body = new Uint8Array(inflateRawSync(raw));
-    else throw new NpyError(`${name}: member ${member} uses compression method ${method} (stored or deflate only)`);
-    out.set(member.replace(/\.npy$/, ''), readNpy(body, `${name}:${member}`));
+  for (let i = 0; i < count; i++) {
+    if (at + 46 > bytes.length || v.getUint32(at, true) !== 0x02014b50) fail('bad central directory entry', at);
+    const method = v.getUint16(at + 10, true);
+    const compSize = v.getUint32(at + 20, true), size = v.getUint32(at + 24, true);
+    const nameLen = v.getUint16(at + 28, true), extraLen = v.getUint16(at + 30, true), commentLen = v.getUint16(at + 32, true);
+    const local = v.getUint32(at + 42, true);
+    const name = new TextDecoder().decode(bytes.subarray(at + 46, at + 46 + nameLen));
+    at += 46 + nameLen + extraLen + commentLen;
+    if (local + 30 > bytes.length || v.getUint32(local, true) !== 0x04034b50) fail(`bad local header for ${name}`, local);
+    const dataAt = local + 30 + v.getUint16(local + 26, true) + v.getUint16(local + 28, true);
+    if (dataAt + compSize > bytes.length) fail(`member ${name} runs past the end`, dataAt);
+    const raw = bytes.subarray(dataAt, dataAt + compSize);
+    let member: Uint8Array;
+    if (method === 0) member = raw;
+    else if (method === 8) member = new Uint8Array(inflateRawSync(raw));
+    else fail(`member ${name} uses unsupported compression method ${method}`, local);
+    if (member!.length !== size) fail(`member ${name} inflates to ${member!.length} bytes, expected ${size}`, dataAt);
+    out.set(name.replace(/\.npy$/, ''), parseNpy(member!, `${what}/${name}`));
   }
   return out;
 }

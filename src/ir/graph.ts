@@ -2,6 +2,8 @@
 // Layout is NHWC. Quantization follows TFLite: real = scale * (q - zeroPoint), with
 // per-channel scales along `axis` for weights.
 
+import type { Codebook, Repr } from '../format/packed.js';
+
 export type DTypeName = 'int8' | 'uint8' | 'int16' | 'int32' | 'int64' | 'float32' | 'bool';
 
 export interface Quant {
@@ -20,6 +22,10 @@ export interface Tensor {
   /** Present for constants. */
   data?: TensorData;
   quant?: Quant;
+  /** Set by share-weights: the codebook `data` decodes from (docs/compression.md). */
+  codebook?: Codebook;
+  /** Set by pack: the stored form of `data`, when smaller than raw int8. */
+  packed?: { blob: Uint8Array; repr: Repr };
 }
 
 export interface Op {

@@ -1,0 +1,192 @@
+// Packed (compressed) weights at run time: load-time checks of each blob and the
+// dispatch of conv / depthwise / FC whose filter is packed. Codebook-only weights run
+// through the LUT kernels (kernels/lut.ts) with no decoded copy; Huffman weights are
+// decoded one tile (rowsPerTile output channels) at a time into scratch, whose size
+// the converter states in the header and load checks against every tile.
+//
+// Blob (offsets from its start, u32 little-endian unless noted; format.ts P_*):
+//   0 blobBytes | 4 bits u8 | 5 huffman u8 | 6 tables u16 | 8 rows | 12 rowElems
+//   16 rowsPerTile | 20 tileCount | 24 payloadOff | 28 payloadBytes
+//   32 tables x 2^bits int8 codebook entries (table r belongs to output channel r)
+//   payloadOff: codebook only -> ceil(n*bits/8) + 1 pad bytes of LSB-first indices
+//               Huffman -> u16 counts[16] | u8 symbols[nsym] (padded to 4) | u32 tileBits[tileCount+1] | stream
+
+import * as F from './format';
+import * as M from './model';
+import * as O from './ops';
+import { ConvParams } from './kernels/conv';
+import { conv_s8_lut, dwconv_s8_lut, fc_s8_lut } from './kernels/lut';
+import { conv_s8_rows, dwconv_s8_rows, fc_s8_rows } from './kernels/rows';
+import { huff_check_table, huff_decode, lut_expand } from './kernels/huffman';
+
+// @ts-ignore: decorator
+@inline export function isPacked(t: u32): bool { return load<u8>(M.rec(t) + F.T_ENCODING) == F.ENC_PACKED; }
+// @ts-ignore: decorator
+@inline function blob(t: u32): usize { return M.dataPtr + <usize>load<u32>(M.rec(t) + F.T_OFFSET); }
+// @ts-ignore: decorator
+@inline function u32at(b: usize, off: u32): u32 { return load<u32>(b + off); }
+// @ts-ignore: decorator
+@inline function bitsOf(b: usize): u32 { return <u32>load<u8>(b + F.P_BITS); }
+// @ts-ignore: decorator
+@inline function tablesOf(b: usize): u32 { return <u32>load<u16>(b + F.P_TABLES); }
+// @ts-ignore: decorator
+@inline function huffman(b: usize): bool { return load<u8>(b + F.P_HUFFMAN) != 0; }
+// @ts-ignore: decorator
+@inline function payload(b: usize): usize { return b + <usize>u32at(b, F.P_PAYLOAD_OFF); }
+
+/** Byte count of a tensor's bytes in the Data section: its blob when packed. */
+export function storedBytes(t: u32): u64 {
+  if (!isPacked(t)) return <u64>M.byteCount(t);
+  const off = <u64>load<u32>(M.rec(t) + F.T_OFFSET);
+  if (off + F.P_HEADER_BYTES > <u64>M.dataLen) return 0xffffffffff;
+  return <u64>load<u32>(M.dataPtr + <usize>off + F.P_BLOB_BYTES);
+}
+
+/** Tile bytes of a Huffman blob: rowsPerTile * rowElems (0 when not Huffman). */
+function tileBytes(b: usize): u64 {
+  return huffman(b) ? <u64>u32at(b, F.P_ROWS_PER_TILE) * <u64>u32at(b, F.P_ROW_ELEMS) : 0;
+}
+
+/** Load-time check of tensor t's blob; returns an error message or null. Runs after the bounds check. */
+export function checkBlob(t: u32): string | null {
+  const b = blob(t);
+  const size = <u64>u32at(b, F.P_BLOB_BYTES);
+  if (size < F.P_HEADER_BYTES) return 'packed blob smaller than its 32-byte header';
+  if (M.dtype(t) != F.DT_INT8) return 'packed tensor must be int8';
+  const rows = <u64>u32at(b, F.P_ROWS), rowElems = <u64>u32at(b, F.P_ROW_ELEMS);
+  const n = rows * rowElems;
+  if (rows < 1 || n != <u64>M.elements(t)) return 'packed rows x row size differ from the tensor shape';
+  const bits = bitsOf(b), tables = <u64>tablesOf(b);
+  if (bits == 0) {
+    if (tables != 0 || !huffman(b)) return 'packed blob without a codebook must be Huffman-coded';
+  } else if (bits < 2 || bits > 8 || (tables != 1 && tables != rows)) return 'codebook bits must be 2..8 with 1 table or one per row';
+  const pOff = <u64>u32at(b, F.P_PAYLOAD_OFF), pBytes = <u64>u32at(b, F.P_PAYLOAD_BYTES);
+  if (<u64>F.P_HEADER_BYTES + (tables << bits) > pOff || pOff + pBytes > size) return 'codebook tables or payload lie outside the blob';
+  if (!huffman(b)) {
+    if (pBytes < ((n * <u64>bits + 7) >> 3) + 1) return 'codebook index stream is shorter than the tensor';
+    return null;
+  }
+  return checkHuffman(b, rows, rowElems, bits, pBytes);
+}
+
+/** Symbols in a Huffman payload: the sum of its code counts (<= 15 x 65535). */
+function symbolCount(p: usize): u32 {
+  let n: u32 = 0;
+  for (let len: u32 = 1; len <= 15; len++) n += <u32>load<u16>(p + F.HUF_COUNTS + (<usize>len << 1));
+  return n;
+}
+
+/** Offset of the tile bit table in a Huffman payload. */
+// @ts-ignore: decorator
+@inline function tileBitsAt(p: usize): usize { return <usize>F.HUF_SYMBOLS + ((<usize>symbolCount(p) + 3) & ~3); }
+
+function checkHuffman(b: usize, rows: u64, rowElems: u64, bits: u32, pBytes: u64): string | null {
+  const rpt = <u64>u32at(b, F.P_ROWS_PER_TILE), tiles = <u64>u32at(b, F.P_TILE_COUNT);
+  if (rpt < 1 || tiles != (rows + rpt - 1) / rpt) return 'Huffman tile count does not match rows per tile';
+  if (rpt * rowElems > <u64>M.scratchBytes) return 'Huffman tile does not fit the scratch bytes the header states';
+  const p = payload(b);
+  if (pBytes < <u64>F.HUF_SYMBOLS) return 'Huffman tables run past the payload';
+  const nsym = symbolCount(p);
+  if (nsym < 1 || nsym > 256 || <u64>tileBitsAt(p) + 4 * (tiles + 1) > pBytes) return 'Huffman tables run past the payload';
+  if (huff_check_table(p + F.HUF_COUNTS, p + F.HUF_SYMBOLS, bits == 0 ? 256 : 1 << bits) < 0) return 'Huffman code table is invalid';
+  const tb = p + tileBitsAt(p);
+  const head = <u64>tileBitsAt(p) + 4 * (tiles + 1);
+  const stream = p + <usize>head, streamBits = (pBytes - head) << 3;
+  let prev: u64 = 0;
+  for (let i: u64 = 0; i < tiles; i++) {
+    const start = <u64>load<u32>(tb + <usize>(i << 2)), end = <u64>load<u32>(tb + <usize>((i + 1) << 2));
+    if (start < prev || end < start || end > streamBits) return 'Huffman tile offsets are out of order or past the stream';
+    prev = end;
+    const count = <i32>((min(rows, (i + 1) * rpt) - i * rpt) * rowElems);
+    if (huff_decode(stream, start, end, p + F.HUF_COUNTS, p + F.HUF_SYMBOLS, 0, count) != count) return 'Huffman tile does not decode to its weights within its bits';
+  }
+  return null;
+}
+
+/** Op-level check: a packed tensor may only be the filter (input 1) of conv / depthwise / FC. */
+export function checkPackedInputs(r: usize, code: u32): string | null {
+  for (let k: u32 = 0; k < O.nIn(r); k++) {
+    const t = O.input(r, k);
+    if (t == F.NO_TENSOR || !isPacked(t)) continue;
+    const weightOp = code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D || code == F.OP_FULLY_CONNECTED;
+    if (!weightOp || k != 1) return 'packed weights are only readable as the filter of CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED';
+    const oc = code == F.OP_DEPTHWISE_CONV_2D ? M.dim(t, 3) : M.dim(t, 0);
+    if (<i32>u32at(blob(t), F.P_ROWS) != oc) return 'packed weights must have one row per output channel';
+  }
+  return null;
+}
+
+/** True when op r's filter is packed: the interpreter then hands the op to runPacked. */
+export function usesPacked(r: usize, code: u32): bool {
+  if (code != F.OP_CONV_2D && code != F.OP_DEPTHWISE_CONV_2D && code != F.OP_FULLY_CONNECTED) return false;
+  return isPacked(O.input(r, 1));
+}
+
+function optionalData(t: u32): usize {
+  return t == F.NO_TENSOR ? 0 : M.dataOf(t);
+}
+
+export function runPacked(r: usize, code: u32): void {
+  const w = O.input(r, 1);
+  const b = blob(w);
+  if (huffman(b)) runHuffman(r, code, w, b);
+  else runLut(r, code, w, b);
+}
+
+function runLut(r: usize, code: u32, w: u32, b: usize): void {
+  const x = O.input(r, 0), y = O.output(r, 0);
+  const xp = M.dataOf(x), yp = M.dataOf(y);
+  const bias = optionalData(O.input(r, 2)), mult = M.dataOf(O.input(r, 3)), shift = M.dataOf(O.input(r, 4));
+  const bits = bitsOf(b);
+  const tables = b + F.P_HEADER_BYTES, stride = tablesOf(b) == 1 ? 0 : <i32>(1 << bits);
+  const idx = payload(b);
+  if (code == F.OP_CONV_2D) {
+    conv_s8_lut(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), idx, bits, tables, stride, M.dim(w, 1), M.dim(w, 2), M.dim(w, 3),
+      bias, mult, shift, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), changetype<ConvParams>(O.params(r)));
+  } else if (code == F.OP_DEPTHWISE_CONV_2D) {
+    dwconv_s8_lut(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), idx, bits, tables, stride, M.dim(w, 1), M.dim(w, 2),
+      bias, mult, shift, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), changetype<ConvParams>(O.params(r)));
+  } else {
+    const depth = M.dim(w, 1);
+    fc_s8_lut(xp, M.elements(x) / depth, depth, idx, bits, tables, stride, M.dim(w, 0), bias, mult, shift, yp,
+      O.param(r, 0), O.param(r, 1), O.param(r, 2), O.param(r, 3));
+  }
+}
+
+/** Decodes tile `i` (rows [o0, o1)) of blob b into scratch as int8 weights, channel-major. */
+export function decodeTile(b: usize, i: i32, o0: i32, o1: i32): void {
+  const p = payload(b);
+  const tiles = u32at(b, F.P_TILE_COUNT);
+  const tb = p + tileBitsAt(p);
+  const stream = tb + (<usize>(tiles + 1) << 2);
+  const rowElems = <i32>u32at(b, F.P_ROW_ELEMS);
+  const n = (o1 - o0) * rowElems;
+  const start = <u64>load<u32>(tb + (<usize>i << 2)), end = <u64>load<u32>(tb + (<usize>(i + 1) << 2));
+  huff_decode(stream, start, end, p + F.HUF_COUNTS, p + F.HUF_SYMBOLS, M.scratchPtr, n);
+  const bits = bitsOf(b);
+  if (bits != 0) lut_expand(M.scratchPtr, n, rowElems, o0, b + F.P_HEADER_BYTES, tablesOf(b) == 1 ? 0 : <i32>(1 << bits));
+}
+
+function runHuffman(r: usize, code: u32, w: u32, b: usize): void {
+  const x = O.input(r, 0), y = O.output(r, 0);
+  const xp = M.dataOf(x), yp = M.dataOf(y);
+  const bias = optionalData(O.input(r, 2)), mult = M.dataOf(O.input(r, 3)), shift = M.dataOf(O.input(r, 4));
+  const rows = <i32>u32at(b, F.P_ROWS), rpt = <i32>u32at(b, F.P_ROWS_PER_TILE);
+  const s = M.scratchPtr;
+  const cp = changetype<ConvParams>(O.params(r));
+  for (let i = 0, o0 = 0; o0 < rows; i++, o0 += rpt) {
+    const o1 = min(rows, o0 + rpt);
+    decodeTile(b, i, o0, o1);
+    if (code == F.OP_CONV_2D) {
+      conv_s8_rows(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), s, M.dim(w, 1), M.dim(w, 2), M.dim(w, 3),
+        bias, mult, shift, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), o0, o1, cp);
+    } else if (code == F.OP_DEPTHWISE_CONV_2D) {
+      dwconv_s8_rows(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), s, M.dim(w, 1), M.dim(w, 2),
+        bias, mult, shift, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), o0, o1, cp);
+    } else {
+      const depth = M.dim(w, 1);
+      fc_s8_rows(xp, M.elements(x) / depth, depth, s, M.dim(w, 0), bias, mult, shift, yp,
+        O.param(r, 0), O.param(r, 1), O.param(r, 2), O.param(r, 3), o0, o1);
+    }
+  }
+}
