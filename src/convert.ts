@@ -1,9 +1,10 @@
 // The converter's pipeline, in order, one named pass per line.
-// import (tflite) -> prepare-kernels -> plan-memory -> emit .epk
+// import (tflite) -> prepare-kernels -> layout-weights -> plan-memory -> emit .epk
 
 import { Graph, formatGraph } from './ir/graph.js';
 import { importTflite } from './import/tflite/index.js';
 import { prepareKernels } from './passes/prepare-kernels.js';
+import { layoutWeights, scratchBytes } from './passes/layout-weights.js';
 import { MemoryPlan, planMemory } from './passes/plan-memory.js';
 import { verifyGraph } from './passes/verify.js';
 import { writeEpk } from './format/writer.js';
@@ -23,7 +24,10 @@ export interface ConvertResult {
 type Pass = [name: string, run: (g: Graph) => Graph];
 
 /** Graph passes between import and planning, in order. */
-export const PASSES: Pass[] = [['prepare-kernels', prepareKernels]];
+export const PASSES: Pass[] = [
+  ['prepare-kernels', prepareKernels],
+  ['layout-weights', layoutWeights],
+];
 
 export function convertGraph(imported: Graph, opts: ConvertOptions = {}): ConvertResult {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
@@ -39,7 +43,7 @@ export function convertGraph(imported: Graph, opts: ConvertOptions = {}): Conver
     dump(name, g);
   }
   const plan = planMemory(g);
-  const epk = writeEpk(g, plan);
+  const epk = writeEpk(g, plan, { scratchBytes: scratchBytes(g) });
   return { graph: g, plan, epk };
 }
 
