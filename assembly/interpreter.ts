@@ -139,3 +139,13 @@ export function invoke(): i32 {
   }
   return F.E_OK;
 }
+
+/** Runs op i alone, for per-layer profiling; the ops before it must have run. */
+export function invokeOp(i: u32): i32 {
+  if (!M.loaded) return M.fail(F.E_NOT_LOADED, 'no model loaded');
+  if (i >= M.opCount) return M.fail(F.E_BAD_OP, 'op index beyond the op list');
+  let r = M.firstOp;
+  for (let k: u32 = 0; k < i; k++) r = O.next(r);
+  runOp(r);
+  return F.E_OK;
+}
