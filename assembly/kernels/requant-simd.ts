@@ -1,41 +1,48 @@
 // Vectorised requantization, bit-exact with quant.ts's mbqm for 4 channels at once.
-// Reads one 128-byte record per channel quad from the offline requant table (layout below);
-// per-lane shifts are done by i64 multiplies, since SIMD128 shifts take one count per vector.
+// Reads one 64-byte record per channel quad from the offline requant table (layout below).
 //
-// Record (128 bytes, 4 channels c0..c3), built by src/passes/layout-weights.ts:
-//   +0   i32x4  multiplier m               (0 or [2^30, 2^31): never i32.MIN, so srdhm cannot saturate)
-//   +16  i32x4  2^left, left = max(shift, 0)  (x << left == x * 2^left mod 2^32, as the reference)
-//   +32  i64x2 x2  round  = e >= 1 ? 2^(e-1) : 0,  e = max(-shift, 0) in [0, 31]
-//   +64  i64x2 x2  negAdj = e >= 1 ? -1 : 0      (ties go away from zero for negative values)
-//   +96  i64x2 x2  scale  = 2^(31 - e)           (floor(r / 2^e) == (r * 2^(31-e)) >> 31 for |r| < 2^32)
+//   srdhm(x, m), m in [0, 2^31): |x| * m as u64 (pmuludq), + 2^30 - (x < 0), >> 31 logical,
+//     then the sign of x put back. Equals TFLite's (x*m + nudge) / 2^31 truncated toward
+//     zero: for x < 0 that is -((|x|*m + 2^30 - 1) >> 31). x == i32.MIN: |x| = 2^31 as u32.
+//   rdbpot(q, e), e in [0, 31]: round half away from zero of q / 2^e, done in f64:
+//     v = q * 2^-e is exact (<= 31 significant bits), v + copysign(0.5, v) is exact
+//     (<= 33 bits), and truncation toward zero gives the rounded value. SIMD128 shifts take one
+//     count per vector; the per-channel shift becomes a per-lane multiply by 2^-e instead.
+//
+// Record (64 bytes, channels c0..c3), built by src/passes/layout-weights.ts:
+//   +0   i32x4     multiplier m
+//   +16  i32x4     2^left, left = max(shift, 0)   (x << left == x * 2^left mod 2^32)
+//   +32  f64x2 x2  2^-e, e = max(-shift, 0)
 
-export const RQ_RECORD_BYTES: usize = 128;
+export const RQ_RECORD_BYTES: usize = 64;
 
-/** srdhm(x, m) for two lanes held as i64: (x*m + nudge) / 2^31, truncated toward zero. */
+/** srdhm(x, m) for 4 lanes (m >= 0). */
 // @ts-ignore: decorator
-@inline function srdhm2(ab: v128): v128 {
-  const sign = i64x2.shr_s(ab, 63); // -1 where ab < 0
-  const nudge = i64x2.add(i64x2.splat(1 << 30), v128.and(sign, i64x2.splat(1 - (<i64>1 << 31))));
-  const t = i64x2.add(ab, nudge); // same sign as ab: |nudge| < 2^30 and ab is a multiple of m or 0
-  return i64x2.shr_s(i64x2.add(t, v128.and(sign, i64x2.splat(0x7fffffff))), 31);
+@inline function srdhm4(x: v128, m: v128): v128 {
+  const s = i32x4.shr_s(x, 31); // -1 where x < 0
+  const a = i32x4.abs(x); // as u32: |x|, 2^31 for i32.MIN
+  const lo = i64x2.add(i64x2.extmul_low_i32x4_u(a, m), i64x2.add(i64x2.extend_low_i32x4_s(s), i64x2.splat(1 << 30)));
+  const hi = i64x2.add(i64x2.extmul_high_i32x4_u(a, m), i64x2.add(i64x2.extend_high_i32x4_s(s), i64x2.splat(1 << 30)));
+  const q = i32x4.shuffle(i64x2.shr_u(lo, 31), i64x2.shr_u(hi, 31), 0, 2, 4, 6); // < 2^32 >> 31... fits
+  return i32x4.sub(v128.xor(q, s), s);
 }
 
-/** rdbpot(q, e) for two lanes: floor((q + round + (q < 0 ? negAdj : 0)) / 2^e). */
+/** rdbpot(q, e) for 2 lanes in f64 (lanes 0, 1 of q), result in i32 lanes 0, 1. */
 // @ts-ignore: decorator
-@inline function rdbpot2(q: v128, rq: usize): v128 {
-  const r = i64x2.add(i64x2.add(q, v128.load(rq, 32)), v128.and(i64x2.shr_s(q, 63), v128.load(rq, 64)));
-  return i64x2.shr_s(i64x2.mul(r, v128.load(rq, 96)), 31);
+@inline function rdbpot2(q: v128, scale: v128): v128 {
+  const v = f64x2.mul(f64x2.convert_low_i32x4_s(q), scale);
+  const half = v128.or(v128.and(v, i64x2.splat(0x8000000000000000)), f64x2.splat(0.5));
+  return i32x4.trunc_sat_f64x2_s_zero(f64x2.add(v, half));
 }
 
 /** mbqm for 4 lanes, then + outOff and clamp to [lo, hi] (i32x4 splats). */
 // @ts-ignore: decorator
 @inline export function requant4(acc: v128, rq: usize, outOff: v128, lo: v128, hi: v128): v128 {
-  const x = i32x4.mul(acc, v128.load(rq, 16));
-  const m = v128.load(rq);
-  const q0 = rdbpot2(srdhm2(i64x2.extmul_low_i32x4_s(x, m)), rq);
-  const q1 = rdbpot2(srdhm2(i64x2.extmul_high_i32x4_s(x, m)), rq + 16);
-  const q = i32x4.shuffle(q0, q1, 0, 2, 4, 6); // low words: |q| < 2^31
-  return i32x4.min_s(i32x4.max_s(i32x4.add(q, outOff), lo), hi);
+  const q = srdhm4(i32x4.mul(acc, v128.load(rq, 16)), v128.load(rq));
+  const r01 = rdbpot2(q, v128.load(rq, 32));
+  const r23 = rdbpot2(i32x4.shuffle(q, q, 2, 3, 2, 3), v128.load(rq, 48));
+  const r = i32x4.shuffle(r01, r23, 0, 1, 4, 5);
+  return i32x4.min_s(i32x4.max_s(i32x4.add(r, outOff), lo), hi);
 }
 
 /** Two requantized quads -> 8 int8 values in the low half of a v128 (already in [-128, 127]). */

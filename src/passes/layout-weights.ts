@@ -18,8 +18,8 @@ import { Graph, Op, Tensor, cloneGraph } from '../ir/graph.js';
 export const LAYOUT_PACKED = 1;
 /** Bytes a direct GEMM row may be read past its tensor (K8 - K <= 7, rounded up). */
 export const SCRATCH_SLACK = 16;
-/** Requant table: 32 i32 (128 bytes) per quad of channels, see assembly/kernels/requant-simd.ts. */
-export const RQ_I32_PER_QUAD = 32;
+/** Requant table: 16 i32 (64 bytes) per quad of channels, see assembly/kernels/requant-simd.ts. */
+export const RQ_I32_PER_QUAD = 16;
 
 const round4 = (n: number) => Math.ceil(n / 4) * 4;
 const round8 = (n: number) => Math.ceil(n / 8) * 8;
@@ -61,23 +61,20 @@ export function foldBias(w: Int8Array, oc: number, k: number, bias: Int32Array |
   return out;
 }
 
-/** The 128-byte-per-quad requant table of assembly/kernels/requant-simd.ts. */
+/** The 64-byte-per-quad requant table of assembly/kernels/requant-simd.ts. */
 export function requantTable(mult: Int32Array, shift: Int32Array, channels: number): Int32Array {
   const quads = Math.ceil(channels / 4);
   const t = new Int32Array(quads * RQ_I32_PER_QUAD);
-  const i64 = new BigInt64Array(t.buffer);
+  const f64 = new Float64Array(t.buffer);
   for (let c = 0; c < quads * 4; c++) {
     const q = c >> 2, l = c & 3;
     const m = c < channels ? mult[c] : 0, s = c < channels ? shift[c] : 0;
     const left = Math.max(s, 0), e = Math.max(-s, 0);
-    if (e > 31) throw new Error(`shift ${s} out of range`);
+    if (m < 0 || left > 31 || e > 31) throw new Error(`multiplier ${m} / shift ${s} out of range`);
     const base = q * RQ_I32_PER_QUAD;
     t[base + l] = m;
-    t[base + 4 + l] = left >= 31 ? -(2 ** 31) : 2 ** left; // 2^left mod 2^32
-    const base64 = q * (RQ_I32_PER_QUAD / 2);
-    i64[base64 + 4 + l] = e >= 1 ? 1n << BigInt(e - 1) : 0n;
-    i64[base64 + 8 + l] = e >= 1 ? -1n : 0n;
-    i64[base64 + 12 + l] = 1n << BigInt(31 - e);
+    t[base + 4 + l] = left === 31 ? -(2 ** 31) : 2 ** left; // 2^left mod 2^32
+    f64[base / 2 + 4 + l] = 2 ** -e;
   }
   return t;
 }
@@ -100,7 +97,7 @@ function attachGemm(g: Graph, op: Op, w: Int8Array, oc: number, k: number, inOff
     addConst(g, `${wt.name}/bias_folded`, [oc4], foldBias(w, oc, k, bias, inOffset)),
     addConst(g, `${wt.name}/multiplier_oc4`, [oc4], padI32(mult, oc4)),
     addConst(g, `${wt.name}/shift_oc4`, [oc4], padI32(shift, oc4)),
-    addConst(g, `${wt.name}/requant`, [oc4 * 8], requantTable(mult, shift, oc)),
+    addConst(g, `${wt.name}/requant`, [oc4 * 4], requantTable(mult, shift, oc)),
   ];
 }
 
@@ -113,14 +110,29 @@ function packConv(g: Graph, op: Op): void {
   op.kernel = { opcode: OpCode.Conv2D, params: [...p, LAYOUT_PACKED, kh, kw] };
 }
 
+/**
+ * A depthwise conv over a 1-channel input (depth multiplier = oc) is the conv with filter
+ * w'[o, ky, kx, 0] = w[0, ky, kx, o]: same taps, same sums, same per-channel requantization.
+ */
+function depthwiseAsConv(g: Graph, op: Op): void {
+  const wt = g.tensors[op.inputs[1]];
+  const [, kh, kw, oc] = wt.shape;
+  const w = int8Data(wt);
+  const rows = new Int8Array(oc * kh * kw);
+  for (let o = 0; o < oc; o++) for (let t = 0; t < kh * kw; t++) rows[o * kh * kw + t] = w[t * oc + o];
+  attachGemm(g, op, rows, oc, kh * kw, op.kernel!.params[6]);
+  op.kernel = { opcode: OpCode.Conv2D, params: [...op.kernel!.params.slice(0, 10), LAYOUT_PACKED, kh, kw] };
+}
+
 function packDepthwise(g: Graph, op: Op): void {
   const p = op.kernel!.params;
-  if (p[10] !== 1) return; // depth multiplier > 1: keeps the reference kernel
+  if (g.tensors[op.inputs[0]].shape[3] === 1 && p[10] > 1) return depthwiseAsConv(g, op);
+  if (p[10] !== 1) return; // depth multiplier > 1 over several channels: keeps the reference kernel
   const wt = g.tensors[op.inputs[1]];
   const oc = wt.shape[3];
   const bias = op.inputs[2] >= 0 ? op.inputs[2] : addConst(g, `${wt.name}/bias_zero`, [oc], new Int32Array(oc));
   const mult = int32Data(g.tensors[op.inputs[3]]), shift = int32Data(g.tensors[op.inputs[4]]);
-  const rq = addConst(g, `${wt.name}/requant`, [round4(oc) * 8], requantTable(mult, shift, oc));
+  const rq = addConst(g, `${wt.name}/requant`, [round4(oc) * 4], requantTable(mult, shift, oc));
   op.inputs = [op.inputs[0], op.inputs[1], bias, op.inputs[3], op.inputs[4], rq];
   op.kernel = { opcode: OpCode.DepthwiseConv2D, params: [...p, LAYOUT_PACKED] };
 }

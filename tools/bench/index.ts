@@ -1,4 +1,4 @@
-// npm run bench [-- --models a,b] [--time MS] [--json FILE] [--profile MODEL] [--svg FILE] [--no-peer] [--smoke]
+// npm run bench [-- --models a,b] [--time MS] [--rounds N] [--json FILE] [--profile MODEL] [--svg FILE] [--no-peer] [--smoke]
 // Latency of edgepack simd and scalar (packed kernels) and of the _ref kernels (the "before"),
 // side by side with TFLite's own wasm runtime (@tensorflow/tfjs-tflite, one thread) on the same
 // .tflite and the same input, in one process; MAC/s; a per-layer profile with an SVG chart;
@@ -26,10 +26,11 @@ interface Args {
   svg?: string;
   peer: boolean;
   smoke: boolean;
+  rounds: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { models: DEFAULT_MODELS, timeMs: 2000, profile: 'mobilenet_v2_224_nchw_int8', peer: true, smoke: false };
+  const a: Args = { models: DEFAULT_MODELS, timeMs: 2000, profile: 'mobilenet_v2_224_nchw_int8', peer: true, smoke: false, rounds: 5 };
   for (let i = 0; i < argv.length; i++) {
     const v = () => {
       if (i + 1 >= argv.length) throw new Error(`${argv[i]} needs a value`);
@@ -42,12 +43,14 @@ function parseArgs(argv: string[]): Args {
       case '--profile': a.profile = v(); break;
       case '--svg': a.svg = v(); break;
       case '--no-peer': a.peer = false; break;
+      case '--rounds': a.rounds = Math.max(1, Number(v())); break;
       case '--smoke': a.smoke = true; break;
       default: throw new Error(`unknown option ${argv[i]}`);
     }
   }
   if (a.smoke) {
     a.timeMs = 30;
+    a.rounds = 1;
     if (!argv.includes('--models')) a.models = ['kws_dscnn_int8'];
     a.profile = a.models[0];
   }
@@ -95,17 +98,25 @@ function machine(): string {
   }
 }
 
-async function timeTasks(tasks: [string, () => void][], timeMs: number): Promise<Map<string, Timing>> {
-  const bench = new Bench({ time: timeMs, warmupTime: Math.min(300, timeMs), retainSamples: true });
-  for (const [name, fn] of tasks) bench.add(name, fn);
-  await bench.run();
-  const out = new Map<string, Timing>();
-  for (const t of bench.tasks) {
-    const r = t.result as { state: string; latency?: { p50: number; samples?: number[] }; error?: Error };
-    if (!r.latency) throw new Error(`${t.name}: ${r.state} ${r.error?.message ?? ''}`);
-    const s = r.latency.samples ?? [r.latency.p50];
-    out.set(t.name, { medianMs: r.latency.p50, p90Ms: quantile(s, 0.9), samples: s.length });
+/**
+ * Runs the tasks in `rounds` interleaved tinybench runs of timeMs / rounds each and pools the
+ * samples, so load from other processes on a shared machine falls on every task alike.
+ */
+async function timeTasks(tasks: [string, () => void][], timeMs: number, rounds: number): Promise<Map<string, Timing>> {
+  const pooled = new Map<string, number[]>(tasks.map(([n]) => [n, []]));
+  for (let r = 0; r < rounds; r++) {
+    const slice = timeMs / rounds;
+    const bench = new Bench({ time: slice, warmupTime: r === 0 ? Math.min(300, timeMs) : 20, retainSamples: true });
+    for (const [name, fn] of r % 2 ? [...tasks].reverse() : tasks) bench.add(name, fn);
+    await bench.run();
+    for (const t of bench.tasks) {
+      const res = t.result as { state: string; latency?: { p50: number; samples?: number[] }; error?: Error };
+      if (!res.latency) throw new Error(`${t.name}: ${res.state} ${res.error?.message ?? ''}`);
+      pooled.get(t.name)!.push(...(res.latency.samples ?? [res.latency.p50]));
+    }
   }
+  const out = new Map<string, Timing>();
+  for (const [name, s] of pooled) out.set(name, { medianMs: quantile(s, 0.5), p90Ms: quantile(s, 0.9), samples: s.length });
   return out;
 }
 
@@ -141,7 +152,7 @@ async function benchModel(name: string, args: Args): Promise<{ result: ModelResu
       result.peerError = (e as Error).message;
     }
   }
-  const t = await timeTasks(tasks, args.timeMs);
+  const t = await timeTasks(tasks, args.timeMs, args.rounds);
   result.edgepackSimd = t.get('edgepack simd')!;
   result.edgepackScalar = t.get('edgepack scalar')!;
   result.edgepackRef = t.get('edgepack ref')!;
@@ -187,10 +198,10 @@ function writeAtomic(path: string, text: string): void {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const env = machine();
-  console.log(`edgepack bench -- ${env}; ${args.timeMs} ms per task`);
+  console.log(`edgepack bench -- ${env}; ${args.timeMs} ms per task in ${args.rounds} interleaved rounds`);
   console.log('note: a shared machine; figures vary from run to run, compare ratios measured in the same run');
 
-  const roof = measureRoofline(args.smoke ? 200_000 : 20_000_000, args.smoke ? 1 : 5);
+  const roof = measureRoofline(args.smoke ? 200_000 : 2_000_000, args.smoke ? 1 : 10);
   console.log(`roofline: i32x4.dot_i16x8_s + i32x4.add, 8 independent chains: ${(roof.dotsPerSecond / 1e9).toFixed(2)} G dot/s = ${(roof.macsPerSecond / 1e9).toFixed(2)} GMAC/s (int8 MACs, one core)`);
 
   const rows: ModelResult[] = [];
