@@ -7,7 +7,7 @@ import * as O from './ops';
 import { conv_s8, conv_s8_ref, dwconv_s8, dwconv_s8_ref, ConvParams } from './kernels/conv';
 import { fc_s8, fc_s8_ref } from './kernels/fully-connected';
 import { pool_s8, PoolParams } from './kernels/pool';
-import { add_s8, mul_s8, AddParams, MulParams, Broadcast4 } from './kernels/elementwise';
+import { add_s8, add_s8_ref, mul_s8_ref, AddParams, MulParams, Broadcast4 } from './kernels/elementwise';
 import { softmax_s8 } from './kernels/softmax';
 import { pad_s8, transpose_s8, concat_copy, mean_s8, Dims4 } from './kernels/shape';
 import { requantize_s8, quantize_f32_s8, dequantize_s8_f32 } from './kernels/quantize';
@@ -85,9 +85,14 @@ export function runOp(r: usize): void {
       yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), changetype<PoolParams>(p));
   } else if (code == F.OP_ADD || code == F.OP_MUL) {
     const a = O.input(r, 0), b = O.input(r, 1);
-    const s = fillBroadcast(a, b, y);
-    if (code == F.OP_ADD) add_s8(M.dataOf(a), M.dataOf(b), yp, s, changetype<AddParams>(p));
-    else mul_s8(M.dataOf(a), M.dataOf(b), yp, s, changetype<MulParams>(p));
+    const n = M.elements(y);
+    if (code == F.OP_ADD && M.elements(a) == n && M.elements(b) == n) {
+      add_s8(M.dataOf(a), M.dataOf(b), yp, n, changetype<AddParams>(p)); // same shapes: no broadcast
+    } else {
+      const s = fillBroadcast(a, b, y);
+      if (code == F.OP_ADD) add_s8_ref(M.dataOf(a), M.dataOf(b), yp, s, changetype<AddParams>(p));
+      else mul_s8_ref(M.dataOf(a), M.dataOf(b), yp, s, changetype<MulParams>(p));
+    }
   } else if (code == F.OP_SOFTMAX) {
     const x = O.input(r, 0);
     const depth = M.dim4(x, 3);

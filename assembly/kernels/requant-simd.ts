@@ -18,7 +18,7 @@ export const RQ_RECORD_BYTES: usize = 64;
 
 /** srdhm(x, m) for 4 lanes (m >= 0). */
 // @ts-ignore: decorator
-@inline function srdhm4(x: v128, m: v128): v128 {
+@inline export function srdhm4(x: v128, m: v128): v128 {
   const s = i32x4.shr_s(x, 31); // -1 where x < 0
   const a = i32x4.abs(x); // as u32: |x|, 2^31 for i32.MIN
   const lo = i64x2.add(i64x2.extmul_low_i32x4_u(a, m), i64x2.add(i64x2.extend_low_i32x4_s(s), i64x2.splat(1 << 30)));
@@ -50,4 +50,14 @@ export const RQ_RECORD_BYTES: usize = 64;
 @inline export function narrow8(a: v128, b: v128): v128 {
   const h = i16x8.narrow_i32x4_s(a, b);
   return i8x16.narrow_i16x8_s(h, h);
+}
+
+/** mbqm for 4 lanes with one multiplier m >= 0 and one shift for all lanes (per-tensor scales). */
+// @ts-ignore: decorator
+@inline export function mbqmUniform4(x: v128, m: v128, left: i32, right: i32): v128 {
+  const q = srdhm4(i32x4.shl(x, left), m);
+  const mask = i32x4.splat((1 << right) - 1);
+  const threshold = i32x4.add(i32x4.shr_s(mask, 1), i32x4.shr_u(q, 31));
+  // rdbpot: (q >> right) + (remainder > threshold); gt_s gives -1 for true
+  return i32x4.sub(i32x4.shr_s(q, right), i32x4.gt_s(v128.and(q, mask), threshold));
 }
