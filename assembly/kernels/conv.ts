@@ -133,19 +133,33 @@ function im2col(
     const iy = iy0 + ky * p.dilationH;
     const row = x + <usize>((b * inH + iy) * inW) * <usize>inC;
     if (iy < 0 || iy >= inH) {
-      memory.fill(d, zp, <usize>rowC);
+      fillBytes(d, zp, rowC);
     } else if (p.dilationW == 1 && ix0 >= 0 && ix0 + kw <= inW) {
-      memory.copy(d, row + <usize>(ix0 * inC), <usize>rowC); // whole kernel row inside the image
+      copyBytes(d, row + <usize>(ix0 * inC), rowC); // whole kernel row inside the image
     } else {
       for (let kx = 0; kx < kw; kx++) {
         const ix = ix0 + kx * p.dilationW;
-        if (ix < 0 || ix >= inW) memory.fill(d + <usize>(kx * inC), zp, <usize>inC);
-        else memory.copy(d + <usize>(kx * inC), row + <usize>(ix * inC), <usize>inC);
+        if (ix < 0 || ix >= inW) fillBytes(d + <usize>(kx * inC), zp, inC);
+        else copyBytes(d + <usize>(kx * inC), row + <usize>(ix * inC), inC);
       }
     }
     d += <usize>rowC;
   }
-  memory.fill(d, 0, <usize>(k8 - kh * rowC));
+  fillBytes(d, 0, k8 - kh * rowC);
+}
+
+// Rows of a first-layer patch are a few bytes (3x3 taps of 1-3 channels): a byte loop beats
+// a bulk-memory call below 32 bytes.
+// @ts-ignore: decorator
+@inline function copyBytes(d: usize, s: usize, n: i32): void {
+  if (n >= 32) memory.copy(d, s, <usize>n);
+  else for (let i: usize = 0; i < <usize>n; i++) store<u8>(d + i, load<u8>(s + i));
+}
+
+// @ts-ignore: decorator
+@inline function fillBytes(d: usize, v: u8, n: i32): void {
+  if (n >= 32) memory.fill(d, v, <usize>n);
+  else for (let i: usize = 0; i < <usize>n; i++) store<u8>(d + i, v);
 }
 
 /**

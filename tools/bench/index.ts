@@ -201,7 +201,7 @@ async function main(): Promise<void> {
   console.log(`edgepack bench -- ${env}; ${args.timeMs} ms per task in ${args.rounds} interleaved rounds`);
   console.log('note: a shared machine; figures vary from run to run, compare ratios measured in the same run');
 
-  const roof = measureRoofline(args.smoke ? 200_000 : 2_000_000, args.smoke ? 1 : 10);
+  const roof = measureRoofline(args.smoke ? 100_000 : 500_000, args.smoke ? 2 : 40);
   console.log(`roofline: i32x4.dot_i16x8_s + i32x4.add, 8 independent chains: ${(roof.dotsPerSecond / 1e9).toFixed(2)} G dot/s = ${(roof.macsPerSecond / 1e9).toFixed(2)} GMAC/s (int8 MACs, one core)`);
 
   const rows: ModelResult[] = [];

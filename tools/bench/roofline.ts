@@ -55,8 +55,9 @@ export interface Roofline {
 /**
  * Best of `repeats` timed runs of n iterations (8 dots each). V8 tiers a wasm function up
  * between calls (no on-stack replacement), so it is first called many times with small n.
+ * Runs are kept short (~2 ms) so that the best one is a run no other process interrupted.
  */
-export function measureRoofline(n = 2_000_000, repeats = 10): Roofline {
+export function measureRoofline(n = 500_000, repeats = 40): Roofline {
   const inst = new WebAssembly.Instance(new WebAssembly.Module(rooflineModule() as BufferSource));
   const run = inst.exports.run as (n: number) => number;
   for (let i = 0; i < 200; i++) run(10_000);
