@@ -106,7 +106,9 @@ async function timeTasks(tasks: [string, () => void][], timeMs: number, rounds: 
   const pooled = new Map<string, number[]>(tasks.map(([n]) => [n, []]));
   for (let r = 0; r < rounds; r++) {
     const slice = timeMs / rounds;
-    const bench = new Bench({ time: slice, warmupTime: r === 0 ? Math.min(300, timeMs) : 20, retainSamples: true });
+    // at least 3 samples per round (tinybench's default minimum of 64 would take minutes for
+    // the slowest task, the _ref kernels on mobilenet_v2 at ~2 s per inference)
+    const bench = new Bench({ time: slice, iterations: 3, warmupTime: r === 0 ? Math.min(300, timeMs) : 20, warmupIterations: r === 0 ? 2 : 1, retainSamples: true });
     for (const [name, fn] of r % 2 ? [...tasks].reverse() : tasks) bench.add(name, fn);
     await bench.run();
     for (const t of bench.tasks) {
