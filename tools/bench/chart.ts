@@ -4,6 +4,8 @@ export interface OpProfileRow {
   index: number;
   op: string;
   ms: number;
+  /** The same op in the scalar build, when profiled. */
+  scalarMs?: number;
   macs: number;
 }
 

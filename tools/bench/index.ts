@@ -86,6 +86,7 @@ interface ModelResult {
   peerError?: string;
   peerPatchedTensors?: number;
   peerOutputBytesDiffering?: number;
+  outputBytes: number;
 }
 
 function machine(): string {
@@ -122,7 +123,7 @@ async function timeTasks(tasks: [string, () => void][], timeMs: number, rounds: 
   return out;
 }
 
-async function benchModel(name: string, args: Args): Promise<{ result: ModelResult; simd: Model; input: Uint8Array; macs: number[]; labels: string[] }> {
+async function benchModel(name: string, args: Args): Promise<{ result: ModelResult; simd: Model; scalar: Model; input: Uint8Array; macs: number[]; labels: string[] }> {
   const tflite = new Uint8Array(readFileSync(join(SHARED_MODELS, `${name}.tflite`)));
   const packed = convert(tflite, `${name}.tflite`);
   const ref = convert(tflite, `${name}.tflite`, true);
@@ -139,7 +140,7 @@ async function benchModel(name: string, args: Args): Promise<{ result: ModelResu
     ['edgepack ref', () => void refModel.run(input)],
   ];
   const result: ModelResult = {
-    model: name, macs: modelMacs(packed.graph), scratchBytes: packed.scratchBytes, arenaBytes: packed.arenaBytes,
+    model: name, outputBytes: a.length, macs: modelMacs(packed.graph), scratchBytes: packed.scratchBytes, arenaBytes: packed.arenaBytes,
     edgepackSimd: null!, edgepackScalar: null!, edgepackRef: null!, peer: null,
   };
   if (args.peer) {
@@ -160,7 +161,7 @@ async function benchModel(name: string, args: Args): Promise<{ result: ModelResu
   result.edgepackRef = t.get('edgepack ref')!;
   result.peer = t.get('tflite-wasm') ?? null;
   const ops = emittedOps(packed.graph);
-  return { result, simd, input, macs: ops.map((o) => opMacs(packed.graph, o)), labels: ops.map(opLabel) };
+  return { result, simd, scalar, input, macs: ops.map((o) => opMacs(packed.graph, o)), labels: ops.map(opLabel) };
 }
 
 let peerBuild = '';
@@ -213,8 +214,9 @@ async function main(): Promise<void> {
     rows.push(r.result);
     if (r.result.peerError) console.log(`${name}: the peer (tfjs-tflite) could not run: ${r.result.peerError}`);
     if (name === args.profile) {
-      const ms = profileOps(r.simd, r.input, args.smoke ? 2 : 30);
-      profileRows = ms.map((t, i) => ({ index: i, op: r.labels[i], ms: t, macs: r.macs[i] }));
+      const rounds = args.smoke ? 2 : 30;
+      const ms = profileOps(r.simd, r.input, rounds), scalarMs = profileOps(r.scalar, r.input, rounds);
+      profileRows = ms.map((t, i) => ({ index: i, op: r.labels[i], ms: t, scalarMs: scalarMs[i], macs: r.macs[i] }));
     }
   }
   if (args.peer && peerBuild) console.log(`peer: @tensorflow/tfjs-tflite, one thread, scripts: ${peerBuild}`);
@@ -222,17 +224,19 @@ async function main(): Promise<void> {
   printTable(rows);
   for (const r of rows) {
     if (r.peerPatchedTensors) console.log(`${r.model}: peer copy has quantized_dimension set to 0 on ${r.peerPatchedTensors} bias tensors`);
-    if (r.peerOutputBytesDiffering) console.log(`${r.model}: tflite-wasm output differs from edgepack (= TFLM) in ${r.peerOutputBytesDiffering} bytes`);
+    if (r.peerOutputBytesDiffering) console.log(`${r.model}: tflite-wasm output differs from edgepack (= TFLM) in ${r.peerOutputBytesDiffering} of ${r.outputBytes} bytes`);
   }
   const maxScratch = Math.max(...rows.map((r) => r.scratchBytes));
   console.log(`scratch bytes per model: ${rows.map((r) => `${r.model} ${r.scratchBytes}`).join(', ')} (max ${maxScratch})`);
 
   if (profileRows) {
     const total = profileRows.reduce((a, r) => a + r.ms, 0);
-    console.log(`\nper-layer profile, ${args.profile}, edgepack simd (median of per-op times):`);
-    console.log('| # | op | ms | share | MMAC | GMAC/s |\n|--:|----|--:|--:|--:|--:|');
+    const scalarTotal = profileRows.reduce((a, r) => a + (r.scalarMs ?? 0), 0);
+    console.log(`\nper-layer profile, ${args.profile} (median of per-op times; sums: simd ${total.toFixed(3)} ms, scalar ${scalarTotal.toFixed(3)} ms, ratio ${(scalarTotal / total).toFixed(2)}):`);
+    console.log('| # | op | simd ms | share | MMAC | simd GMAC/s | scalar ms | scalar GMAC/s |\n|--:|----|--:|--:|--:|--:|--:|--:|');
     for (const r of profileRows) {
-      console.log(`| ${r.index} | ${r.op} | ${r.ms.toFixed(3)} | ${((100 * r.ms) / total).toFixed(1)}% | ${(r.macs / 1e6).toFixed(2)} | ${r.macs ? gmacs(r.macs, r.ms) : '-'} |`);
+      const sc = r.scalarMs ?? 0;
+      console.log(`| ${r.index} | ${r.op} | ${r.ms.toFixed(3)} | ${((100 * r.ms) / total).toFixed(1)}% | ${(r.macs / 1e6).toFixed(2)} | ${r.macs ? gmacs(r.macs, r.ms) : '-'} | ${sc.toFixed(3)} | ${r.macs ? gmacs(r.macs, sc) : '-'} |`);
     }
     if (args.svg) {
       writeAtomic(args.svg, profileSvg(`${args.profile}: edgepack simd, per-op median time (${env})`, profileRows, total));
