@@ -144,6 +144,23 @@ function hasCount(r: usize, k: u32, n: i64): bool {
   return has(r, k, F.DT_INT32, -1) && <i64>M.elements(input(r, k)) == n;
 }
 
+const GEOMETRY_LIMIT: i64 = 1 << 24;
+
+/**
+ * Packed conv/depthwise kernels compute tap ranges and row addresses in i32 once per pixel
+ * instead of checking every tap: with pads in [0, 2^16], image sides <= 2^24 and the strided
+ * window span (out - 1) * stride + (k - 1) * dilation <= 2^24, none of that arithmetic can
+ * overflow, so the computed taps are exactly the in-image ones.
+ */
+function packedGeometry(r: usize, x: u32, y: u32, kh: i64, kw: i64): bool {
+  const padTop = <i64>param(r, 4), padLeft = <i64>param(r, 5);
+  if (padTop < 0 || padLeft < 0 || padTop > 0xffff || padLeft > 0xffff) return false;
+  if (<i64>M.dim(x, 1) > GEOMETRY_LIMIT || <i64>M.dim(x, 2) > GEOMETRY_LIMIT) return false;
+  const spanH = <i64>(M.dim(y, 1) - 1) * <i64>param(r, 0) + (kh - 1) * <i64>param(r, 2);
+  const spanW = <i64>(M.dim(y, 2) - 1) * <i64>param(r, 1) + (kw - 1) * <i64>param(r, 3);
+  return spanH <= GEOMETRY_LIMIT && spanW <= GEOMETRY_LIMIT;
+}
+
 /** The packed variants: shapes of w, bias, multiplier, shift, requant table, and scratch. */
 function validatePacked(r: usize, code: u32): i32 {
   const y = output(r, 0);
@@ -170,6 +187,7 @@ function validatePacked(r: usize, code: u32): i32 {
     if (param(r, 10) != LAYOUT_PACKED) return opFail(F.E_BAD_OP, 'unknown weight layout');
     const kh = <i64>param(r, 11), kw = <i64>param(r, 12);
     if (kh < 1 || kw < 1 || kh > 0xffff || kw > 0xffff) return opFail(F.E_BAD_OP, 'kernel size out of range');
+    if (!packedGeometry(r, x, y, kh, kw)) return opFail(F.E_BAD_OP, 'padding, strides or dilations out of range for the packed kernels');
     const k8 = round8(kh * kw * <i64>M.dim(x, 3));
     if (!has(r, 1, F.DT_INT8, 2) || <i64>M.dim(w, 0) != round4(oc) || <i64>M.dim(w, 1) != k8) return opFail(F.E_BAD_SHAPE, 'packed filter is not [oc4, K8]');
     const oc4 = round4(oc);
@@ -178,6 +196,7 @@ function validatePacked(r: usize, code: u32): i32 {
     return F.E_OK;
   }
   if (param(r, 11) != LAYOUT_PACKED) return opFail(F.E_BAD_OP, 'unknown weight layout');
+  if (!has(r, 1, F.DT_INT8, 4) || !packedGeometry(r, x, y, <i64>M.dim(w, 1), <i64>M.dim(w, 2))) return opFail(F.E_BAD_OP, 'padding, strides or dilations out of range for the packed kernels');
   if (!has(r, 1, F.DT_INT8, 4) || M.dim(w, 0) != 1 || <i64>M.dim(w, 3) != oc || param(r, 10) != 1 || <i64>M.dim(x, 3) != oc) return opFail(F.E_BAD_SHAPE, 'packed depthwise needs depth multiplier 1 and a [1, kh, kw, oc] filter');
   if (!hasCount(r, 2, oc) || !hasCount(r, 3, oc) || !hasCount(r, 4, oc) || !hasCount(r, 5, round4(oc) * 4)) return opFail(F.E_BAD_SHAPE, 'bias, multiplier, shift and requant table must cover the channels');
   return F.E_OK;

@@ -164,4 +164,42 @@ test('packed conv needs its scratch: a file that states too little is refused at
   }
 });
 
+/** Rewrites i32 param k of op 0 of an .epk and fixes the CRC. */
+async function patchParam(epk: Uint8Array, k: number, value: number): Promise<Uint8Array> {
+  const { readEpk } = await import('../src/format/reader.js');
+  const { crc32 } = await import('../src/format/crc32.js');
+  const out = epk.slice();
+  const op = readEpk(out).ops[0];
+  const v = new DataView(out.buffer);
+  const nTensors = v.getUint8(op.at + 2) + v.getUint8(op.at + 3);
+  v.setInt32(op.at + 8 + Math.ceil((2 * nTensors) / 4) * 4 + 4 * k, value, true);
+  v.setUint32(12, crc32(out, 16), true);
+  return out;
+}
+
+test('packed conv and depthwise: out-of-range geometry is refused at load, not run', async () => {
+  for (const make of [convCase, depthwiseCase]) {
+    const r = rng(11);
+    let c = make(r, 0);
+    const { readEpk } = await import('../src/format/reader.js');
+    const packedWithRows = (epk: Uint8Array) => {
+      const f = readEpk(epk), op = f.ops[0];
+      return op.params.length >= 12 && f.tensors[op.outputs[0]].shape[1] >= 2;
+    };
+    let epk = convertModel(c.tflite, 'case.tflite', { log: () => {} }).epk;
+    while (!packedWithRows(epk)) {
+      c = make(r, 1);
+      epk = convertModel(c.tflite, 'case.tflite', { log: () => {} }).epk;
+    }
+    for (const [k, value] of [[0, 1 << 30], [4, -1], [5, 70000]]) {
+      try {
+        await loadModelNode(await patchParam(epk, k, value), 'simd');
+        assert.unreachable(`${c.name}: loaded with param ${k} = ${value}`);
+      } catch (e) {
+        assert.match((e as Error).message, /BAD_OP: .*out of range for the packed kernels/, c.name);
+      }
+    }
+  }
+});
+
 test.run();

@@ -177,7 +177,7 @@ export function conv_s8(
   p: ConvParams, scratch: usize,
 ): void {
   const direct = kh == 1 && kw == 1 && p.padTop == 0 && p.padLeft == 0
-    && (outH - 1) * p.strideH < inH && (outW - 1) * p.strideW < inW;
+    && <i64>(outH - 1) * <i64>p.strideH < <i64>inH && <i64>(outW - 1) * <i64>p.strideW < <i64>inW;
   const total = batches * outH * outW;
   const hw = outH * outW;
   for (let n = 0; n < total; n += 2) {

@@ -11,7 +11,7 @@
 // input zero point (x + in_offset == 0 there). |in_offset * sum| <= 255 * 128 * K: exact in
 // double and in i32 for K < 65793.
 
-import { OpCode } from '../format/constants.js';
+import { OP_PACKED_PARAM_COUNT, OpCode } from '../format/constants.js';
 import { Graph, Op, Tensor, cloneGraph } from '../ir/graph.js';
 
 /** Packed layout code stored in the op params (assembly/ops.ts LAYOUT_PACKED). */
@@ -162,8 +162,8 @@ export function scratchBytes(g: Graph): number {
   for (const op of g.ops) {
     const k = op.kernel;
     if (!k) continue;
-    if (k.opcode === OpCode.Conv2D && k.params.length === 13) need = Math.max(need, 2 * g.tensors[op.inputs[1]].shape[1] + SCRATCH_SLACK);
-    if (k.opcode === OpCode.FullyConnected && k.params.length === 6) need = Math.max(need, SCRATCH_SLACK);
+    if (k.opcode === OpCode.Conv2D && k.params.length === OP_PACKED_PARAM_COUNT[OpCode.Conv2D]) need = Math.max(need, 2 * g.tensors[op.inputs[1]].shape[1] + SCRATCH_SLACK);
+    if (k.opcode === OpCode.FullyConnected && k.params.length === OP_PACKED_PARAM_COUNT[OpCode.FullyConnected]) need = Math.max(need, SCRATCH_SLACK);
   }
   return need;
 }

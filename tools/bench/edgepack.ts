@@ -3,7 +3,7 @@
 
 import { convertModel, importModel } from '../../src/convert.js';
 import { writeEpk } from '../../src/format/writer.js';
-import { OpCode, OP_NAMES } from '../../src/format/constants.js';
+import { OP_NAMES, OP_PACKED_PARAM_COUNT, OpCode } from '../../src/format/constants.js';
 import { Graph, Op } from '../../src/ir/graph.js';
 import { prepareKernels } from '../../src/passes/prepare-kernels.js';
 import { planMemory } from '../../src/passes/plan-memory.js';
@@ -37,13 +37,13 @@ export function opMacs(g: Graph, op: Op): number {
   const y = g.tensors[op.outputs[0]].shape, x = g.tensors[op.inputs[0]].shape, w = g.tensors[op.inputs[1]].shape;
   const outputs = y.reduce((a, d) => a * d, 1);
   if (k.opcode === OpCode.Conv2D) {
-    const packed = k.params.length === 13;
+    const packed = k.params.length === OP_PACKED_PARAM_COUNT[OpCode.Conv2D];
     const taps = packed ? k.params[11] * k.params[12] * x[3] : w[1] * w[2] * w[3];
     return outputs * taps;
   }
   if (k.opcode === OpCode.DepthwiseConv2D) return outputs * w[1] * w[2];
   if (k.opcode === OpCode.FullyConnected) {
-    const depth = k.params.length === 6 ? k.params[5] : w[1];
+    const depth = k.params.length === OP_PACKED_PARAM_COUNT[OpCode.FullyConnected] ? k.params[5] : w[1];
     return outputs * depth;
   }
   return 0;
