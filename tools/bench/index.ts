@@ -4,7 +4,7 @@
 // .tflite and the same input, in one process; MAC/s; a per-layer profile with an SVG chart;
 // and the roofline of i32x4.dot_i16x8_s. Timings are reported, never asserted.
 
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -207,6 +207,8 @@ async function main(): Promise<void> {
   const roof = measureRoofline(args.smoke ? 100_000 : 500_000, args.smoke ? 2 : 40);
   console.log(`roofline: i32x4.dot_i16x8_s + i32x4.add, 8 independent chains: ${(roof.dotsPerSecond / 1e9).toFixed(2)} G dot/s = ${(roof.macsPerSecond / 1e9).toFixed(2)} GMAC/s (int8 MACs, one core)`);
 
+  const missing = args.models.filter((m) => !existsSync(join(SHARED_MODELS, `${m}.tflite`)));
+  if (missing.length) throw new Error(`model file(s) not found in ${SHARED_MODELS}: ${missing.map((m) => `${m}.tflite`).join(', ')} (set EDGEPACK_SHARED_MODELS to their folder)`);
   const rows: ModelResult[] = [];
   let profileRows: OpProfileRow[] | null = null;
   for (const name of args.models) {
