@@ -16,13 +16,18 @@
 
 export const RQ_RECORD_BYTES: usize = 64;
 
+// Vector constants live in memory: V8 rebuilds a v128.const inside a loop with ~4
+// instructions each time, a load from here is one. +0 i64x2 2^30, +16 i64x2 sign bit, +32 f64x2 0.5.
+const RQ_CONSTANTS = memory.data<i64>([1 << 30, 1 << 30, 0x8000000000000000, 0x8000000000000000, 0x3fe0000000000000, 0x3fe0000000000000], 16);
+
 /** srdhm(x, m) for 4 lanes (m >= 0). */
 // @ts-ignore: decorator
 @inline export function srdhm4(x: v128, m: v128): v128 {
   const s = i32x4.shr_s(x, 31); // -1 where x < 0
   const a = i32x4.abs(x); // as u32: |x|, 2^31 for i32.MIN
-  const lo = i64x2.add(i64x2.extmul_low_i32x4_u(a, m), i64x2.add(i64x2.extend_low_i32x4_s(s), i64x2.splat(1 << 30)));
-  const hi = i64x2.add(i64x2.extmul_high_i32x4_u(a, m), i64x2.add(i64x2.extend_high_i32x4_s(s), i64x2.splat(1 << 30)));
+  const k30 = v128.load(RQ_CONSTANTS);
+  const lo = i64x2.add(i64x2.extmul_low_i32x4_u(a, m), i64x2.add(i64x2.extend_low_i32x4_s(s), k30));
+  const hi = i64x2.add(i64x2.extmul_high_i32x4_u(a, m), i64x2.add(i64x2.extend_high_i32x4_s(s), k30));
   const q = i32x4.shuffle(i64x2.shr_u(lo, 31), i64x2.shr_u(hi, 31), 0, 2, 4, 6); // < 2^32 >> 31... fits
   return i32x4.sub(v128.xor(q, s), s);
 }
@@ -31,7 +36,7 @@ export const RQ_RECORD_BYTES: usize = 64;
 // @ts-ignore: decorator
 @inline function rdbpot2(q: v128, scale: v128): v128 {
   const v = f64x2.mul(f64x2.convert_low_i32x4_s(q), scale);
-  const half = v128.or(v128.and(v, i64x2.splat(0x8000000000000000)), f64x2.splat(0.5));
+  const half = v128.or(v128.and(v, v128.load(RQ_CONSTANTS, 16)), v128.load(RQ_CONSTANTS, 32));
   return i32x4.trunc_sat_f64x2_s_zero(f64x2.add(v, half));
 }
 
