@@ -1,4 +1,5 @@
 // npm run bench [-- --models a,b] [--time MS] [--rounds N] [--json FILE] [--profile MODEL] [--svg FILE] [--no-peer] [--smoke]
+//                 [--baseline-wasm FILE]  (an older runtime build, timed beside simd: before/after in one run)
 // Latency of edgepack simd and scalar (packed kernels) and of the _ref kernels (the "before"),
 // side by side with TFLite's own wasm runtime (@tensorflow/tfjs-tflite, one thread) on the same
 // .tflite and the same input, in one process; MAC/s; a per-layer profile with an SVG chart;
@@ -9,7 +10,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Bench } from 'tinybench';
-import { Model } from '../../src/runtime/loader.js';
+import { Model, loadModel } from '../../src/runtime/loader.js';
 import { SHARED_MODELS } from './paths.js';
 import { convert, emittedOps, load, modelMacs, opLabel, opMacs, profileOps, quantile } from './edgepack.js';
 import { loadPeerModel } from './peer-tflite.js';
@@ -27,6 +28,8 @@ interface Args {
   peer: boolean;
   smoke: boolean;
   rounds: number;
+  /** Another build of the runtime (e.g. before an optimisation), timed beside simd on the same .epk. */
+  baseline?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -44,6 +47,7 @@ function parseArgs(argv: string[]): Args {
       case '--svg': a.svg = v(); break;
       case '--no-peer': a.peer = false; break;
       case '--rounds': a.rounds = Math.max(1, Number(v())); break;
+      case '--baseline-wasm': a.baseline = v(); break;
       case '--smoke': a.smoke = true; break;
       default: throw new Error(`unknown option ${argv[i]}`);
     }
@@ -83,6 +87,7 @@ interface ModelResult {
   edgepackScalar: Timing;
   edgepackRef: Timing;
   peer: Timing | null;
+  baseline?: Timing;
   peerError?: string;
   peerPatchedTensors?: number;
   peerOutputBytesDiffering?: number;
@@ -143,6 +148,11 @@ async function benchModel(name: string, args: Args): Promise<{ result: ModelResu
     model: name, outputBytes: a.length, macs: modelMacs(packed.graph), scratchBytes: packed.scratchBytes, arenaBytes: packed.arenaBytes,
     edgepackSimd: null!, edgepackScalar: null!, edgepackRef: null!, peer: null,
   };
+  if (args.baseline) {
+    const base = await loadModel(new WebAssembly.Module(readFileSync(args.baseline)), packed.epk);
+    if (!equal(base.run(input)[0], a)) throw new Error(`${name}: the baseline build's output differs`);
+    tasks.push(['baseline', () => void base.run(input)]);
+  }
   if (args.peer) {
     try {
       const peer = await loadPeerModel(tflite);
@@ -160,6 +170,7 @@ async function benchModel(name: string, args: Args): Promise<{ result: ModelResu
   result.edgepackScalar = t.get('edgepack scalar')!;
   result.edgepackRef = t.get('edgepack ref')!;
   result.peer = t.get('tflite-wasm') ?? null;
+  result.baseline = t.get('baseline');
   const ops = emittedOps(packed.graph);
   return { result, simd, scalar, input, macs: ops.map((o) => opMacs(packed.graph, o)), labels: ops.map(opLabel) };
 }
@@ -227,6 +238,10 @@ async function main(): Promise<void> {
   for (const r of rows) {
     if (r.peerPatchedTensors) console.log(`${r.model}: peer copy has quantized_dimension set to 0 on ${r.peerPatchedTensors} bias tensors`);
     if (r.peerOutputBytesDiffering) console.log(`${r.model}: tflite-wasm output differs from edgepack (= TFLM) in ${r.peerOutputBytesDiffering} of ${r.outputBytes} bytes`);
+  }
+  if (args.baseline) {
+    console.log(`\nbefore/after in this run: baseline ${args.baseline} vs current simd build (medians, ms)`);
+    for (const r of rows) console.log(`  ${r.model}: baseline ${f2(r.baseline!.medianMs)}, simd ${f2(r.edgepackSimd.medianMs)}, simd/baseline ${(r.edgepackSimd.medianMs / r.baseline!.medianMs).toFixed(3)}`);
   }
   const maxScratch = Math.max(...rows.map((r) => r.scratchBytes));
   console.log(`scratch bytes per model: ${rows.map((r) => `${r.model} ${r.scratchBytes}`).join(', ')} (max ${maxScratch})`);
