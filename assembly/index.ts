@@ -7,7 +7,7 @@ import * as F from './format';
 import * as M from './model';
 import * as msg from './message';
 import { validateOps } from './ops';
-import { invoke } from './interpreter';
+import { invoke, invokeOp } from './interpreter';
 
 const ALIGN: usize = 16;
 
@@ -57,6 +57,10 @@ export function ep_load(ptr: usize, len: u32): i32 {
 export function ep_invoke(): i32 {
   return invoke();
 }
+
+/** Profiling: the number of ops, and running op i alone (after ops 0..i-1). */
+export function ep_op_count(): u32 { return M.loaded ? M.opCount : 0; }
+export function ep_invoke_op(i: u32): i32 { return invokeOp(i); }
 
 export function ep_input_count(): u32 { return M.loaded ? M.inputCount : 0; }
 export function ep_output_count(): u32 { return M.loaded ? M.outputCount : 0; }

@@ -4,10 +4,10 @@
 import * as F from './format';
 import * as M from './model';
 import * as O from './ops';
-import { conv_s8, dwconv_s8, ConvParams } from './kernels/conv';
-import { fc_s8 } from './kernels/fully-connected';
+import { conv_s8, conv_s8_ref, dwconv_s8, dwconv_s8_ref, ConvParams } from './kernels/conv';
+import { fc_s8, fc_s8_ref } from './kernels/fully-connected';
 import { pool_s8, PoolParams } from './kernels/pool';
-import { add_s8, mul_s8, AddParams, MulParams, Broadcast4 } from './kernels/elementwise';
+import { add_s8, add_s8_ref, mul_s8_ref, AddParams, MulParams, Broadcast4 } from './kernels/elementwise';
 import { softmax_s8 } from './kernels/softmax';
 import { pad_s8, transpose_s8, concat_copy, mean_s8, Dims4 } from './kernels/shape';
 import { requantize_s8, quantize_f32_s8, dequantize_s8_f32 } from './kernels/quantize';
@@ -53,17 +53,33 @@ export function runOp(r: usize): void {
     const xp = M.dataOf(x), wp = M.dataOf(w);
     const bias = optionalData(O.input(r, 2)), mult = M.dataOf(O.input(r, 3)), shift = M.dataOf(O.input(r, 4));
     const cp = changetype<ConvParams>(p);
-    if (code == F.OP_CONV_2D) {
-      conv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2), M.dim(w, 3),
+    if (O.isPacked(r)) {
+      const rq = M.dataOf(O.input(r, 5));
+      if (code == F.OP_CONV_2D) {
+        conv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, O.param(r, 11), O.param(r, 12), M.dim(w, 1),
+          bias, mult, shift, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp, M.scratchPtr);
+      } else {
+        dwconv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2),
+          bias, mult, shift, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), cp);
+      }
+    } else if (code == F.OP_CONV_2D) {
+      conv_s8_ref(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2), M.dim(w, 3),
         bias, mult, shift, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp);
     } else {
-      dwconv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2),
+      dwconv_s8_ref(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2),
         bias, mult, shift, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp);
     }
+  } else if (code == F.OP_FULLY_CONNECTED && O.isPacked(r)) {
+    const x = O.input(r, 0), w = O.input(r, 1);
+    const depth = O.param(r, 5);
+    const batches = M.elements(x) / depth;
+    fc_s8(M.dataOf(x), batches, depth, M.dim(w, 1), M.dataOf(w), M.elements(y) / batches,
+      M.dataOf(O.input(r, 2)), M.dataOf(O.input(r, 3)), M.dataOf(O.input(r, 4)), M.dataOf(O.input(r, 5)), yp,
+      O.param(r, 1), O.param(r, 2), O.param(r, 3));
   } else if (code == F.OP_FULLY_CONNECTED) {
     const x = O.input(r, 0), w = O.input(r, 1);
     const depth = M.dim(w, 1);
-    fc_s8(M.dataOf(x), M.elements(x) / depth, depth, M.dataOf(w), M.dim(w, 0),
+    fc_s8_ref(M.dataOf(x), M.elements(x) / depth, depth, M.dataOf(w), M.dim(w, 0),
       optionalData(O.input(r, 2)), M.dataOf(O.input(r, 3)), M.dataOf(O.input(r, 4)), yp,
       O.param(r, 0), O.param(r, 1), O.param(r, 2), O.param(r, 3));
   } else if (code == F.OP_AVERAGE_POOL_2D || code == F.OP_MAX_POOL_2D) {
@@ -72,9 +88,14 @@ export function runOp(r: usize): void {
       yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), changetype<PoolParams>(p));
   } else if (code == F.OP_ADD || code == F.OP_MUL) {
     const a = O.input(r, 0), b = O.input(r, 1);
-    const s = fillBroadcast(a, b, y);
-    if (code == F.OP_ADD) add_s8(M.dataOf(a), M.dataOf(b), yp, s, changetype<AddParams>(p));
-    else mul_s8(M.dataOf(a), M.dataOf(b), yp, s, changetype<MulParams>(p));
+    const n = M.elements(y);
+    if (code == F.OP_ADD && M.elements(a) == n && M.elements(b) == n) {
+      add_s8(M.dataOf(a), M.dataOf(b), yp, n, changetype<AddParams>(p)); // same shapes: no broadcast
+    } else {
+      const s = fillBroadcast(a, b, y);
+      if (code == F.OP_ADD) add_s8_ref(M.dataOf(a), M.dataOf(b), yp, s, changetype<AddParams>(p));
+      else mul_s8_ref(M.dataOf(a), M.dataOf(b), yp, s, changetype<MulParams>(p));
+    }
   } else if (code == F.OP_SOFTMAX) {
     const x = O.input(r, 0);
     const depth = M.dim4(x, 3);
@@ -127,5 +148,15 @@ export function invoke(): i32 {
     runOp(r);
     r = O.next(r);
   }
+  return F.E_OK;
+}
+
+/** Runs op i alone, for per-layer profiling; the ops before it must have run. */
+export function invokeOp(i: u32): i32 {
+  if (!M.loaded) return M.fail(F.E_NOT_LOADED, 'no model loaded');
+  if (i >= M.opCount) return M.fail(F.E_BAD_OP, 'op index beyond the op list');
+  let r = M.firstOp;
+  for (let k: u32 = 0; k < i; k++) r = O.next(r);
+  runOp(r);
   return F.E_OK;
 }

@@ -32,6 +32,29 @@ import { checkPackedInputs } from './packed';
 
 const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1, 4, 2, 2, 0];
 
+// Packed weight layouts (src/passes/layout-weights.ts) append params and a 6th input, the
+// requant table (16 i32 = 64 bytes per channel quad, assembly/kernels/requant-simd.ts):
+//   CONV_2D            +[layout=1, kh, kw]  w [oc4, K8], K = kh*kw*inC, groups 1
+//   DEPTHWISE_CONV_2D  +[layout=1]          w unchanged, depth multiplier 1
+//   FULLY_CONNECTED    +[layout=1, depth]   w [oc4, K8], K = depth
+// oc4 = oc rounded up to 4, K8 = K rounded up to 8; bias, multiplier and shift hold oc4
+// values (dwconv: oc). Direct GEMM rows may be read up to 7 bytes past a tensor, so these
+// ops need scratch_bytes >= 16 (conv: >= 2 * K8 + 16, two im2col patches).
+export const LAYOUT_PACKED: i32 = 1;
+export const SCRATCH_SLACK: i64 = 16;
+
+function packedParamCount(code: u32): u32 {
+  if (code == F.OP_CONV_2D) return 13;
+  if (code == F.OP_DEPTHWISE_CONV_2D) return 12;
+  if (code == F.OP_FULLY_CONNECTED) return 6;
+  return 0xffff;
+}
+
+/** True if r is a conv/dwconv/FC record in the packed layout (checked by validateOps). */
+export function isPacked(r: usize): bool {
+  return nParams(r) == packedParamCount(opcode(r));
+}
+
 export function opName(code: u32): string {
   switch (code) {
     case F.OP_CONV_2D: return 'CONV_2D';
@@ -81,7 +104,7 @@ export function validateOps(): i32 {
     const code = opcode(r);
     if (code < 1 || code > F.OP_LAST) return opFail(F.E_UNSUPPORTED_OP, 'unknown opcode');
     if (params(r) > M.opsEnd || next(r) > M.opsEnd) return opFail(F.E_TRUNCATED, 'op record runs past the op section');
-    if (nParams(r) != <u32>PARAM_COUNTS[code]) return opFail(F.E_BAD_OP, 'wrong number of params');
+    if (nParams(r) != <u32>PARAM_COUNTS[code] && nParams(r) != packedParamCount(code)) return opFail(F.E_BAD_OP, 'wrong number of params');
     if (nOut(r) != 1) return opFail(F.E_BAD_OP, 'op must have exactly one output');
     for (let k: u32 = 0; k < nIn(r) + nOut(r); k++) {
       const t = input(r, k);
@@ -116,8 +139,76 @@ function positiveGeometry(r: usize): bool {
   return param(r, 0) >= 1 && param(r, 1) >= 1 && param(r, 2) >= 1 && param(r, 3) >= 1;
 }
 
+// @ts-ignore: decorator
+@inline function round4(n: i64): i64 { return (n + 3) & ~3; }
+// @ts-ignore: decorator
+@inline function round8(n: i64): i64 { return (n + 7) & ~7; }
+
+function hasCount(r: usize, k: u32, n: i64): bool {
+  return has(r, k, F.DT_INT32, -1) && <i64>M.elements(input(r, k)) == n;
+}
+
+const GEOMETRY_LIMIT: i64 = 1 << 24;
+
+/**
+ * Packed conv/depthwise kernels compute tap ranges and row addresses in i32 once per pixel
+ * instead of checking every tap: with pads in [0, 2^16], image sides <= 2^24 and the strided
+ * window span (out - 1) * stride + (k - 1) * dilation <= 2^24, none of that arithmetic can
+ * overflow, so the computed taps are exactly the in-image ones.
+ */
+function packedGeometry(r: usize, x: u32, y: u32, kh: i64, kw: i64): bool {
+  const padTop = <i64>param(r, 4), padLeft = <i64>param(r, 5);
+  if (padTop < 0 || padLeft < 0 || padTop > 0xffff || padLeft > 0xffff) return false;
+  if (<i64>M.dim(x, 1) > GEOMETRY_LIMIT || <i64>M.dim(x, 2) > GEOMETRY_LIMIT) return false;
+  const spanH = <i64>(M.dim(y, 1) - 1) * <i64>param(r, 0) + (kh - 1) * <i64>param(r, 2);
+  const spanW = <i64>(M.dim(y, 2) - 1) * <i64>param(r, 1) + (kw - 1) * <i64>param(r, 3);
+  return spanH <= GEOMETRY_LIMIT && spanW <= GEOMETRY_LIMIT;
+}
+
+/** The packed variants: shapes of w, bias, multiplier, shift, requant table, and scratch. */
+function validatePacked(r: usize, code: u32): i32 {
+  const y = output(r, 0);
+  if (nIn(r) != 6) return opFail(F.E_BAD_OP, 'packed layout expects 6 inputs');
+  if (code == F.OP_FULLY_CONNECTED) {
+    if (param(r, 4) != LAYOUT_PACKED) return opFail(F.E_BAD_OP, 'unknown weight layout');
+    if (!has(r, 0, F.DT_INT8, -1) || !has(r, 1, F.DT_INT8, 2) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input, rank-2 packed int8 weights, int8 output');
+    const depth = <i64>param(r, 5), n = <i64>M.elements(input(r, 0)), ny = <i64>M.elements(y);
+    if (depth < 1 || n % depth != 0) return opFail(F.E_BAD_SHAPE, 'input size is not a multiple of the depth');
+    const batches = n / depth;
+    if (ny % batches != 0) return opFail(F.E_BAD_SHAPE, 'output size does not fit the batches');
+    const oc4 = round4(ny / batches), w = input(r, 1);
+    if (<i64>M.dim(w, 0) != oc4 || <i64>M.dim(w, 1) != round8(depth)) return opFail(F.E_BAD_SHAPE, 'packed weights are not [oc4, K8]');
+    if (!hasCount(r, 2, oc4) || !hasCount(r, 3, oc4) || !hasCount(r, 4, oc4) || !hasCount(r, 5, oc4 * 4)) return opFail(F.E_BAD_SHAPE, 'bias, multiplier, shift and requant table must cover oc4 channels');
+    if (<i64>M.scratchBytes < SCRATCH_SLACK) return opFail(F.E_BAD_OP, 'packed layout needs at least 16 scratch bytes');
+    return F.E_OK;
+  }
+  if (!has(r, 0, F.DT_INT8, 4) || M.dtype(y) != F.DT_INT8 || M.rank(y) != 4) return opFail(F.E_BAD_SHAPE, 'input and output must be rank-4 int8');
+  const x = input(r, 0), w = input(r, 1);
+  const oc = <i64>M.dim(y, 3);
+  if (M.dim(y, 0) != M.dim(x, 0)) return opFail(F.E_BAD_SHAPE, 'batch of output and input differ');
+  if (!positiveGeometry(r)) return opFail(F.E_BAD_OP, 'strides and dilations must be >= 1');
+  if (code == F.OP_CONV_2D) {
+    if (param(r, 10) != LAYOUT_PACKED) return opFail(F.E_BAD_OP, 'unknown weight layout');
+    const kh = <i64>param(r, 11), kw = <i64>param(r, 12);
+    if (kh < 1 || kw < 1 || kh > 0xffff || kw > 0xffff) return opFail(F.E_BAD_OP, 'kernel size out of range');
+    if (!packedGeometry(r, x, y, kh, kw)) return opFail(F.E_BAD_OP, 'padding, strides or dilations out of range for the packed kernels');
+    const k8 = round8(kh * kw * <i64>M.dim(x, 3));
+    if (!has(r, 1, F.DT_INT8, 2) || <i64>M.dim(w, 0) != round4(oc) || <i64>M.dim(w, 1) != k8) return opFail(F.E_BAD_SHAPE, 'packed filter is not [oc4, K8]');
+    const oc4 = round4(oc);
+    if (!hasCount(r, 2, oc4) || !hasCount(r, 3, oc4) || !hasCount(r, 4, oc4) || !hasCount(r, 5, oc4 * 4)) return opFail(F.E_BAD_SHAPE, 'bias, multiplier, shift and requant table must cover oc4 channels');
+    if (<i64>M.scratchBytes < 2 * k8 + SCRATCH_SLACK) return opFail(F.E_BAD_OP, 'scratch is smaller than two im2col patches');
+    return F.E_OK;
+  }
+  if (param(r, 11) != LAYOUT_PACKED) return opFail(F.E_BAD_OP, 'unknown weight layout');
+  if (!has(r, 1, F.DT_INT8, 4) || !packedGeometry(r, x, y, <i64>M.dim(w, 1), <i64>M.dim(w, 2))) return opFail(F.E_BAD_OP, 'padding, strides or dilations out of range for the packed kernels');
+  if (!has(r, 1, F.DT_INT8, 4) || M.dim(w, 0) != 1 || <i64>M.dim(w, 3) != oc || param(r, 10) != 1 || <i64>M.dim(x, 3) != oc) return opFail(F.E_BAD_SHAPE, 'packed depthwise needs depth multiplier 1 and a [1, kh, kw, oc] filter');
+  if (!hasCount(r, 2, oc) || !hasCount(r, 3, oc) || !hasCount(r, 4, oc) || !hasCount(r, 5, round4(oc) * 4)) return opFail(F.E_BAD_SHAPE, 'bias, multiplier, shift and requant table must cover the channels');
+  return F.E_OK;
+}
+
 function validateOp(r: usize, code: u32): i32 {
   const y = output(r, 0);
+  if (isPacked(r)) return validatePacked(r, code);
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) {
     if (nIn(r) != 5) return opFail(F.E_BAD_OP, 'expects 5 inputs');
     if (!has(r, 0, F.DT_INT8, 4) || !has(r, 1, F.DT_INT8, 4) || M.dtype(y) != F.DT_INT8 || M.rank(y) != 4) return opFail(F.E_BAD_SHAPE, 'input, filter and output must be rank-4 int8');

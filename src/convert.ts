@@ -1,6 +1,6 @@
 // The converter's pipeline, in order, one named pass per line:
 // import (tflite | onnx) -> strip -> fold -> fuse -> quantize -> [prune -> structured-prune]
-// -> prepare-kernels -> [share-weights -> pack] -> plan-memory -> emit .epk
+// -> prepare-kernels -> [share-weights -> pack] -> layout-weights -> plan-memory -> emit .epk
 // (bracketed passes run when compression options ask for them).
 
 import { Graph, formatGraph } from './ir/graph.js';
@@ -17,6 +17,7 @@ import { structuredPrune } from './passes/structured-prune.js';
 import { prepareKernels } from './passes/prepare-kernels.js';
 import { shareWeights } from './passes/share-weights.js';
 import { pack, packScratchBytes } from './passes/pack-huffman.js';
+import { layoutWeights, scratchBytes } from './passes/layout-weights.js';
 import { MemoryPlan, planMemory } from './passes/plan-memory.js';
 import { verifyGraph } from './passes/verify.js';
 import { writeEpk } from './format/writer.js';
@@ -47,6 +48,11 @@ export interface ConvertOptions {
   /** Calibration for float models (`--calibrate`, `--percentile`). */
   quantize?: QuantizeOptions;
   compress?: CompressOptions;
+  /**
+   * Reorder weights into the fast kernels' blocked layouts (layout-weights; default true).
+   * Off for streamed builds that tile weights by output channel within a small stage.
+   */
+  weightLayouts?: boolean;
 }
 
 export interface ConvertResult {
@@ -68,10 +74,16 @@ export const PASSES: Pass[] = [
   ['fuse-pad', fusePad],
   ['quantize-int8', (g, o) => quantizeInt8(g, o.quantize)],
   ['prepare-kernels', prepareKernels],
+  ['layout-weights', layoutWeights],
 ];
 
-/** The passes one conversion runs: PASSES with the compression passes its options ask for. */
-export function passesFor(c: CompressOptions = {}): Pass[] {
+/**
+ * The passes one conversion runs: PASSES with the compression passes its options ask for --
+ * pruning before prepare-kernels, sharing and packing right after it (layout-weights then
+ * leaves packed filters to the LUT/Huffman kernels).
+ */
+export function passesFor(opts: ConvertOptions = {}): Pass[] {
+  const c = opts.compress ?? {};
   const prune: Pass[] = [], share: Pass[] = [];
   if (c.prune) prune.push(['prune', magnitudePrune(c.prune)]);
   if (c.structuredPrune) prune.push(['structured-prune', structuredPrune(c.structuredPrune)]);
@@ -80,7 +92,8 @@ export function passesFor(c: CompressOptions = {}): Pass[] {
   }
   if (c.codebook || c.codebookLayers || c.huffman || c.pack) share.push(['pack', pack({ huffman: c.huffman, force: c.pack })]);
   const prepare = PASSES.findIndex(([name]) => name === 'prepare-kernels');
-  return [...PASSES.slice(0, prepare), ...prune, PASSES[prepare], ...PASSES.slice(prepare + 1), ...share];
+  const rest = PASSES.slice(prepare + 1).filter(([name]) => name !== 'layout-weights' || opts.weightLayouts !== false);
+  return [...PASSES.slice(0, prepare), ...prune, PASSES[prepare], ...share, ...rest];
 }
 
 export function convertGraph(imported: Graph, opts: ConvertOptions = {}): ConvertResult {
@@ -92,15 +105,22 @@ export function convertGraph(imported: Graph, opts: ConvertOptions = {}): Conver
   const after: Record<string, Graph> = { import: g };
   verifyGraph(g, 'import');
   dump('import', g);
-  for (const [name, run] of passesFor(opts.compress)) {
+  for (const [name, run] of passesFor(opts)) {
     g = run(g, opts);
     verifyGraph(g, name);
     after[name] = g;
     dump(name, g);
   }
-  const plan = planMemory(g);
-  const epk = writeEpk(g, plan, { scratchBytes: packScratchBytes(g) });
+  const { plan, epk } = emit(g);
   return { graph: g, plan, epk, after };
+}
+
+/** plan-memory -> emit: the arena plan and the .epk bytes of a prepared graph. */
+export function emit(g: Graph): { plan: MemoryPlan; epk: Uint8Array } {
+  const plan = planMemory(g);
+  // Huffman tiles (packed filters) and im2col patches (layout-packed convs) never share an op.
+  const epk = writeEpk(g, plan, { scratchBytes: Math.max(packScratchBytes(g), scratchBytes(g)) });
+  return { plan, epk };
 }
 
 export function convertModel(bytes: Uint8Array, name: string, opts: ConvertOptions = {}): ConvertResult {

@@ -1,7 +1,7 @@
 // inspect: a per-layer summary of an .epk (op, shapes, MACs, weight bytes, arena
 // placement) and totals; the same figures as JSON for other tools.
 
-import { DTYPE_NAMES, NO_TENSOR, OP_NAMES, OpCode, TensorKind } from './format/constants.js';
+import { DTYPE_NAMES, NO_TENSOR, OP_NAMES, OP_PACKED_PARAM_COUNT, OpCode, TensorKind } from './format/constants.js';
 import { Epk, EpkOp, EpkTensor, readEpk } from './format/reader.js';
 
 export interface TensorInfo {
@@ -47,6 +47,8 @@ export function opMacs(op: EpkOp, tensors: EpkTensor[]): number {
   switch (op.opcode) {
     case OpCode.Conv2D: {
       const w = tensors[op.inputs[1]];
+      // packed layout (w [oc4, K8]): params 11, 12 hold kh, kw; K = kh * kw * input channels
+      if (op.params.length === OP_PACKED_PARAM_COUNT[OpCode.Conv2D]) return elems(y) * op.params[11] * op.params[12] * tensors[op.inputs[0]].shape[3];
       return elems(y) * w.shape[1] * w.shape[2] * w.shape[3];
     }
     case OpCode.DepthwiseConv2D: {
@@ -54,6 +56,7 @@ export function opMacs(op: EpkOp, tensors: EpkTensor[]): number {
       return elems(y) * w.shape[1] * w.shape[2];
     }
     case OpCode.FullyConnected:
+      if (op.params.length === OP_PACKED_PARAM_COUNT[OpCode.FullyConnected]) return elems(y) * op.params[5]; // packed: depth
       return elems(y) * tensors[op.inputs[1]].shape[1];
     default:
       return 0;

@@ -5,11 +5,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import { CompressOptions, ConvertResult, convertModel } from '../src/convert.js';
+import { CompressOptions, ConvertResult, convertModel, emit } from '../src/convert.js';
 import { loadModelNode } from '../src/runtime/node.js';
 import { RuntimeError } from '../src/runtime/loader.js';
-import { writeEpk } from '../src/format/writer.js';
-import { planMemory } from '../src/passes/plan-memory.js';
 import { readEpk } from '../src/format/reader.js';
 import { crc32 } from '../src/format/crc32.js';
 import { ErrorCode, H, P, Section, T, TENSOR_RECORD_BYTES } from '../src/format/constants.js';
@@ -61,7 +59,7 @@ test('magnitude pruning zeros exactly the smallest |w|, ties by index', () => {
 /** The same graph with every packed tensor stored as its decoded int8 values. */
 function decodedPlain(r: ConvertResult): Uint8Array {
   const g: Graph = { ...r.graph, tensors: r.graph.tensors.map((t) => ({ ...t, packed: undefined, codebook: undefined })) };
-  return writeEpk(g, planMemory(g));
+  return emit(g).epk;
 }
 
 /** The .epk's packed tensors decode (TS reference decoder) to the graph's int8 values. */

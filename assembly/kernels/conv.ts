@@ -1,9 +1,15 @@
 // Convolutions over int8 NHWC tensors with per-channel requantization: the same
 // arithmetic as TFLite's reference_integer_ops::ConvPerChannel / DepthwiseConvPerChannel.
+// conv_s8_ref / dwconv_s8_ref read the original layouts; conv_s8 (packed weights, GEMM over
+// pixel pairs) and dwconv_s8 pick the SIMD or scalar micro-kernels at compile time
+// (ASC_FEATURE_SIMD), so the scalar build contains no v128 instruction.
 // Accumulator bound: |(x + in_offset) * w| <= 255 * 128 = 32640 per tap, so i32 holds
 // 65793 taps (e.g. 3x3x7310 channels) before overflow -- far above any real layer.
 
 import { clamp, mbqm } from './quant';
+import { gemm1_s8 } from './gemm';
+import { gemm2_s8_simd } from './gemm-simd';
+import { dwconv_s8_simd } from './dwconv-simd';
 
 /** Geometry and quantization shared by conv and depthwise: 11 i32 params (see FORMAT.md). */
 @unmanaged export class ConvParams {
@@ -24,7 +30,7 @@ import { clamp, mbqm } from './quant';
  * conv_s8: x [batches, inH, inW, inC], w [outC, kh, kw, groupC] (groups = inC / groupC),
  * bias i32 [outC] or 0, multiplier/shift i32 [outC], y [batches, outH, outW, outC].
  */
-export function conv_s8(
+export function conv_s8_ref(
   x: usize, inH: i32, inW: i32, inC: i32,
   w: usize, kh: i32, kw: i32, groupC: i32,
   bias: usize, mult: usize, shift: usize,
@@ -71,7 +77,7 @@ export function conv_s8(
  * dwconv_s8: x [batches, inH, inW, inC], w [1, kh, kw, outC] with outC = inC * depthMultiplier,
  * output channel o = c * depthMultiplier + m reads input channel c.
  */
-export function dwconv_s8(
+export function dwconv_s8_ref(
   x: usize, inH: i32, inW: i32, inC: i32,
   w: usize, kh: i32, kw: i32,
   bias: usize, mult: usize, shift: usize,
@@ -105,6 +111,161 @@ export function dwconv_s8(
           store<i8>(out, <i8>clamp(acc, p.actMin, p.actMax));
           out++;
         }
+      }
+    }
+  }
+}
+
+/**
+ * Writes the K8-byte im2col patch of output pixel (b, oy, ox) at dst: taps in [kh][kw][inC]
+ * order, padding taps filled with the input zero point (so x + in_offset == 0 there, exactly
+ * as the reference skips them), bytes K..K8 zero (their packed weights are zero).
+ */
+function im2col(
+  x: usize, inH: i32, inW: i32, inC: i32, kh: i32, kw: i32, k8: i32,
+  b: i32, oy: i32, ox: i32, p: ConvParams, dst: usize,
+): void {
+  const zp = <u8>(-p.inputOffset);
+  const iy0 = oy * p.strideH - p.padTop, ix0 = ox * p.strideW - p.padLeft;
+  const rowC = kw * inC;
+  let d = dst;
+  for (let ky = 0; ky < kh; ky++) {
+    const iy = iy0 + ky * p.dilationH;
+    const row = x + <usize>((b * inH + iy) * inW) * <usize>inC;
+    if (iy < 0 || iy >= inH) {
+      fillBytes(d, zp, rowC);
+    } else if (p.dilationW == 1 && ix0 >= 0 && ix0 + kw <= inW) {
+      copyBytes(d, row + <usize>(ix0 * inC), rowC); // whole kernel row inside the image
+    } else {
+      for (let kx = 0; kx < kw; kx++) {
+        const ix = ix0 + kx * p.dilationW;
+        if (ix < 0 || ix >= inW) fillBytes(d + <usize>(kx * inC), zp, inC);
+        else copyBytes(d + <usize>(kx * inC), row + <usize>(ix * inC), inC);
+      }
+    }
+    d += <usize>rowC;
+  }
+  fillBytes(d, 0, k8 - kh * rowC);
+}
+
+// Rows of a first-layer patch are a few bytes (3x3 taps of 1-3 channels): a byte loop beats
+// a bulk-memory call below 32 bytes.
+// @ts-ignore: decorator
+@inline function copyBytes(d: usize, s: usize, n: i32): void {
+  if (n >= 32) memory.copy(d, s, <usize>n);
+  else for (let i: usize = 0; i < <usize>n; i++) store<u8>(d + i, load<u8>(s + i));
+}
+
+// @ts-ignore: decorator
+@inline function fillBytes(d: usize, v: u8, n: i32): void {
+  if (n >= 32) memory.fill(d, v, <usize>n);
+  else for (let i: usize = 0; i < <usize>n; i++) store<u8>(d + i, v);
+}
+
+/**
+ * conv_s8 over packed weights [oc4/4][K8/8][4][8] with K = kh*kw*inC (groups == 1) and the
+ * folded bias bias'[o] = bias[o] + in_offset * sum(w[o]) (oc4 values, as mult/shift).
+ * A 1x1 conv whose taps all lie inside the image reads pixels in place; any other conv
+ * builds two im2col patches at a time in scratch (2 * K8 bytes). Reads of a direct row may
+ * run K8 - K <= 7 bytes past it (times zero weights); the load-time check keeps them in memory.
+ */
+export function conv_s8(
+  x: usize, inH: i32, inW: i32, inC: i32,
+  w: usize, kh: i32, kw: i32, k8: i32,
+  bias: usize, mult: usize, shift: usize, rq: usize,
+  y: usize, batches: i32, outH: i32, outW: i32, outC: i32,
+  p: ConvParams, scratch: usize,
+): void {
+  const direct = kh == 1 && kw == 1 && p.padTop == 0 && p.padLeft == 0
+    && <i64>(outH - 1) * <i64>p.strideH < <i64>inH && <i64>(outW - 1) * <i64>p.strideW < <i64>inW;
+  const total = batches * outH * outW;
+  const hw = outH * outW;
+  for (let n = 0; n < total; n += 2) {
+    const n1 = min(n + 1, total - 1);
+    const b0 = n / hw, r0 = n % hw, b1 = n1 / hw, r1 = n1 % hw;
+    const oy0 = r0 / outW, ox0 = r0 % outW, oy1 = r1 / outW, ox1 = r1 % outW;
+    let p0: usize, p1: usize;
+    if (direct) {
+      p0 = x + <usize>(((b0 * inH + oy0 * p.strideH) * inW + ox0 * p.strideW) * inC);
+      p1 = x + <usize>(((b1 * inH + oy1 * p.strideH) * inW + ox1 * p.strideW) * inC);
+    } else {
+      p0 = scratch;
+      p1 = n1 == n ? p0 : scratch + <usize>k8;
+      im2col(x, inH, inW, inC, kh, kw, k8, b0, oy0, ox0, p, p0);
+      if (p1 != p0) im2col(x, inH, inW, inC, kh, kw, k8, b1, oy1, ox1, p, p1);
+    }
+    const y0 = y + <usize>(n * outC), y1 = y + <usize>(n1 * outC);
+    if (ASC_FEATURE_SIMD) {
+      gemm2_s8_simd(p0, n1 == n ? p0 : p1, k8, w, outC, bias, rq, y0, y1, p.outputOffset, p.actMin, p.actMax);
+    } else {
+      gemm1_s8(p0, k8, w, outC, bias, mult, shift, y0, p.outputOffset, p.actMin, p.actMax);
+      if (n1 != n) gemm1_s8(p1, k8, w, outC, bias, mult, shift, y1, p.outputOffset, p.actMin, p.actMax);
+    }
+  }
+}
+
+/**
+ * dwconv_s8 for depth multiplier 1 (bias required): SIMD build -> dwconv_s8_simd; scalar build
+ * -> per pixel, tap bounds hoisted out of the channel loop, 3x3 interior taps unrolled.
+ */
+export function dwconv_s8(
+  x: usize, inH: i32, inW: i32, c: i32,
+  w: usize, kh: i32, kw: i32,
+  bias: usize, mult: usize, shift: usize, rq: usize,
+  y: usize, batches: i32, outH: i32, outW: i32,
+  p: ConvParams,
+): void {
+  if (ASC_FEATURE_SIMD) {
+    dwconv_s8_simd(x, inH, inW, c, w, kh, kw, bias, mult, shift, rq, y, batches, outH, outW, p);
+    return;
+  }
+  const inOff = p.inputOffset;
+  const rowBytes = inW * c;
+  const dH = p.dilationH, dW = p.dilationW;
+  const tapW = <usize>(dW * c), tapH = <usize>(dH * rowBytes);
+  const cs = <usize>c;
+  let out = y;
+  for (let b = 0; b < batches; b++) {
+    const xb = x + <usize>(b * inH * rowBytes);
+    for (let oy = 0; oy < outH; oy++) {
+      const iy0 = oy * p.strideH - p.padTop;
+      const ky0 = iy0 >= 0 ? 0 : (-iy0 + dH - 1) / dH;
+      const ky1 = min(kh, (inH - iy0 + dH - 1) / dH);
+      for (let ox = 0; ox < outW; ox++) {
+        const ix0 = ox * p.strideW - p.padLeft;
+        const kx0 = ix0 >= 0 ? 0 : (-ix0 + dW - 1) / dW;
+        const kx1 = min(kw, (inW - ix0 + dW - 1) / dW);
+        const base = xb + <usize>(iy0 * rowBytes + ix0 * c);
+        if (kh == 3 && kw == 3 && ky0 == 0 && kx0 == 0 && ky1 == 3 && kx1 == 3) {
+          for (let ch: usize = 0; ch < cs; ch++) {
+            const r0 = base + ch, r1 = r0 + tapH, r2 = r1 + tapH, wc = w + ch;
+            let acc = load<i32>(bias + (ch << 2));
+            acc += (<i32>load<i8>(r0) + inOff) * <i32>load<i8>(wc)
+              + (<i32>load<i8>(r0 + tapW) + inOff) * <i32>load<i8>(wc + cs)
+              + (<i32>load<i8>(r0 + 2 * tapW) + inOff) * <i32>load<i8>(wc + 2 * cs);
+            acc += (<i32>load<i8>(r1) + inOff) * <i32>load<i8>(wc + 3 * cs)
+              + (<i32>load<i8>(r1 + tapW) + inOff) * <i32>load<i8>(wc + 4 * cs)
+              + (<i32>load<i8>(r1 + 2 * tapW) + inOff) * <i32>load<i8>(wc + 5 * cs);
+            acc += (<i32>load<i8>(r2) + inOff) * <i32>load<i8>(wc + 6 * cs)
+              + (<i32>load<i8>(r2 + tapW) + inOff) * <i32>load<i8>(wc + 7 * cs)
+              + (<i32>load<i8>(r2 + 2 * tapW) + inOff) * <i32>load<i8>(wc + 8 * cs);
+            acc = mbqm(acc, load<i32>(mult + (ch << 2)), load<i32>(shift + (ch << 2))) + p.outputOffset;
+            store<i8>(out + ch, <i8>clamp(acc, p.actMin, p.actMax));
+          }
+        } else {
+          for (let ch: usize = 0; ch < cs; ch++) {
+            let acc = load<i32>(bias + (ch << 2));
+            for (let ky = ky0; ky < ky1; ky++) {
+              const xr = base + <usize>ky * tapH + ch, wr = w + <usize>(ky * kw) * cs + ch;
+              for (let kx = kx0; kx < kx1; kx++) {
+                acc += (<i32>load<i8>(xr + <usize>kx * tapW) + inOff) * <i32>load<i8>(wr + <usize>kx * cs);
+              }
+            }
+            acc = mbqm(acc, load<i32>(mult + (ch << 2)), load<i32>(shift + (ch << 2))) + p.outputOffset;
+            store<i8>(out + ch, <i8>clamp(acc, p.actMin, p.actMax));
+          }
+        }
+        out += cs;
       }
     }
   }

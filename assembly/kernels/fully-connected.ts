@@ -1,10 +1,14 @@
 // Fully connected over int8: y[b, o] = requant(sum_k (x[b, k] + in_offset) * w[o, k] + bias[o]),
 // as TFLite's reference_integer_ops::FullyConnected(PerChannel). Weights are symmetric
 // (zero point 0). Per-tensor models carry the same multiplier in every channel slot.
+// fc_s8_ref reads w [oc, depth]; fc_s8 reads packed w [oc4/4][K8/8][4][8] with the folded bias
+// bias'[o] = bias[o] + in_offset * sum(w[o]) and runs the GEMM micro-kernels two rows at a time.
 
 import { clamp, mbqm } from './quant';
+import { gemm1_s8 } from './gemm';
+import { gemm2_s8_simd } from './gemm-simd';
 
-export function fc_s8(
+export function fc_s8_ref(
   x: usize, batches: i32, depth: i32,
   w: usize, outC: i32,
   bias: usize, mult: usize, shift: usize,
@@ -22,6 +26,26 @@ export function fc_s8(
       if (bias) acc += load<i32>(bias + (<usize>o << 2));
       acc = mbqm(acc, load<i32>(mult + (<usize>o << 2)), load<i32>(shift + (<usize>o << 2))) + outputOffset;
       store<i8>(y + <usize>(b * outC + o), <i8>clamp(acc, actMin, actMax));
+    }
+  }
+}
+
+export function fc_s8(
+  x: usize, batches: i32, depth: i32, k8: i32,
+  w: usize, outC: i32,
+  bias: usize, mult: usize, shift: usize, rq: usize,
+  y: usize,
+  outputOffset: i32, actMin: i32, actMax: i32,
+): void {
+  for (let b = 0; b < batches; b += 2) {
+    const b1 = min(b + 1, batches - 1);
+    const p0 = x + <usize>(b * depth), p1 = x + <usize>(b1 * depth);
+    const y0 = y + <usize>(b * outC), y1 = y + <usize>(b1 * outC);
+    if (ASC_FEATURE_SIMD) {
+      gemm2_s8_simd(p0, p1, k8, w, outC, bias, rq, y0, y1, outputOffset, actMin, actMax);
+    } else {
+      gemm1_s8(p0, k8, w, outC, bias, mult, shift, y0, outputOffset, actMin, actMax);
+      if (b1 != b) gemm1_s8(p1, k8, w, outC, bias, mult, shift, y1, outputOffset, actMin, actMax);
     }
   }
 }

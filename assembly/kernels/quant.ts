@@ -7,7 +7,10 @@
   if (a == b && a == i32.MIN_VALUE) return i32.MAX_VALUE;
   const ab = <i64>a * <i64>b;
   const nudge: i64 = ab >= 0 ? 1 << 30 : 1 - (1 << 30);
-  return <i32>((ab + nudge) / (<i64>1 << 31)); // i64.div_s truncates toward zero, as C++ does
+  // (ab + nudge) / 2^31 truncated toward zero, as C++ divides, without a 64-bit division:
+  // negative values get 2^31 - 1 added before the arithmetic shift.
+  const t = ab + nudge;
+  return <i32>((t + ((t >> 63) & 0x7fffffff)) >> 31);
 }
 
 /** RoundingDivideByPOT: x / 2^e rounded to nearest, ties away from zero. */

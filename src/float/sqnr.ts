@@ -4,8 +4,7 @@
 // every int8 activation that has a float twin as an extra output.
 
 import { Graph, Quant, elementCount } from '../ir/graph.js';
-import { planMemory } from '../passes/plan-memory.js';
-import { writeEpk } from '../format/writer.js';
+import { emit } from '../convert.js';
 import { loadModelNode } from '../runtime/node.js';
 import { Target } from '../runtime/loader.js';
 import { runFloat } from './interpret.js';
@@ -69,7 +68,7 @@ export async function measureSqnr(floatGraph: Graph, prepared: Graph, samples: F
     .filter((t) => t < floatGraph.tensors.length && prepared.tensors[t].dtype === 'int8' && prepared.tensors[t].quant && !prepared.outputs.includes(t) &&
       elementCount(prepared.tensors[t].shape) === elementCount(floatGraph.tensors[t].shape));
   const probe: Graph = { ...prepared, outputs: [...prepared.outputs, ...probes] };
-  const model = await loadModelNode(writeEpk(probe, planMemory(probe)), target);
+  const model = await loadModelNode(emit(probe).epk, target);
   const layerAcc = probes.map(() => new SqnrAccumulator());
   const outAcc = new SqnrAccumulator();
   let agree = 0;

@@ -176,6 +176,16 @@ export const OP_PARAM_COUNT: Record<OpCode, number> = {
   [OpCode.Lut]: 0,
 };
 
+/**
+ * Param counts of ops in the packed weight layout (src/passes/layout-weights.ts; the runtime's
+ * assembly/ops.ts validates them): the base params + [layout=1, kh, kw] / [layout=1] / [layout=1, depth].
+ */
+export const OP_PACKED_PARAM_COUNT: Partial<Record<OpCode, number>> = {
+  [OpCode.Conv2D]: 13,
+  [OpCode.DepthwiseConv2D]: 12,
+  [OpCode.FullyConnected]: 6,
+};
+
 /** Runtime error codes (assembly/errors.ts mirrors these). */
 export enum ErrorCode {
   Ok = 0,

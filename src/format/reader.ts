@@ -15,6 +15,7 @@ import {
   MAX_RANK,
   NO_TENSOR,
   OP_HEADER_BYTES,
+  OP_PACKED_PARAM_COUNT,
   OP_PARAM_COUNT,
   OpCode,
   SECTION_ALIGN,
@@ -208,7 +209,7 @@ function readOps(v: DataView, s: { offset: number; size: number }, tensorCount: 
     const paramsAt = at + OP_HEADER_BYTES + align(2 * (nIn + nOut), 4);
     const next = paramsAt + 4 * nParams;
     if (next > end) throw new EpkError(ErrorCode.Truncated, `op ${i} runs past the op section`, at);
-    if (nParams !== OP_PARAM_COUNT[opcode]) throw new EpkError(ErrorCode.BadOp, `op ${i}: ${nParams} params, expected ${OP_PARAM_COUNT[opcode]}`, at);
+    if (nParams !== OP_PARAM_COUNT[opcode] && nParams !== OP_PACKED_PARAM_COUNT[opcode]) throw new EpkError(ErrorCode.BadOp, `op ${i}: ${nParams} params, expected ${OP_PARAM_COUNT[opcode]}`, at);
     if (nOut !== 1) throw new EpkError(ErrorCode.BadOp, `op ${i}: must have exactly one output`, at);
     const idx = Array.from({ length: nIn + nOut }, (_, k) => v.getUint16(at + OP_HEADER_BYTES + 2 * k, true));
     for (const t of idx) if (t !== NO_TENSOR && t >= tensorCount) throw new EpkError(ErrorCode.BadOp, `op ${i}: tensor index ${t} beyond the tensor table`, at);

@@ -1,0 +1,80 @@
+// Depthwise conv (depth multiplier 1) on WebAssembly SIMD128: 8 channels per step, taps
+// clipped to the image exactly as dwconv_s8_ref (padding taps are skipped, not zero-filled).
+// Per tap: (x + in_offset) in [-255, 255] and w in [-128, 127] as i16, product by
+// i32x4.extmul (|p| <= 32640); 3x3 interior pixels run 9 unrolled taps, stride 1 or 2.
+// Channels past the last multiple of 8 use the scalar tail. Bit-exact with dwconv_s8_ref.
+
+import { ConvParams } from './conv';
+import { requant4, narrow8 } from './requant-simd';
+import { clamp, mbqm } from './quant';
+
+export function dwconv_s8_simd(
+  x: usize, inH: i32, inW: i32, c: i32,
+  w: usize, kh: i32, kw: i32,
+  bias: usize, mult: usize, shift: usize, rq: usize,
+  y: usize, batches: i32, outH: i32, outW: i32,
+  p: ConvParams,
+): void {
+  const inOff = i16x8.splat(<i16>p.inputOffset);
+  const outOff = i32x4.splat(p.outputOffset), lo = i32x4.splat(p.actMin), hi = i32x4.splat(p.actMax);
+  const c8 = c & ~7;
+  const rowBytes = <usize>(inW * c);
+  const dH = p.dilationH, dW = p.dilationW;
+  const tapW = <usize>(dW * c), tapH = <usize>dH * rowBytes;
+  const fast3 = kh == 3 && kw == 3;
+  let out = y;
+  for (let b = 0; b < batches; b++) {
+    const xb = x + <usize>(b * inH) * rowBytes;
+    for (let oy = 0; oy < outH; oy++) {
+      const iy0 = oy * p.strideH - p.padTop;
+      const ky0 = iy0 >= 0 ? 0 : (-iy0 + dH - 1) / dH;
+      const ky1 = min(kh, (inH - iy0 + dH - 1) / dH);
+      for (let ox = 0; ox < outW; ox++) {
+        const ix0 = ox * p.strideW - p.padLeft;
+        const kx0 = ix0 >= 0 ? 0 : (-ix0 + dW - 1) / dW;
+        const kx1 = min(kw, (inW - ix0 + dW - 1) / dW);
+        const interior = fast3 && ky0 == 0 && kx0 == 0 && ky1 == 3 && kx1 == 3;
+        // base: address of tap (0,0) for channel 0 (may lie outside x for border pixels; only valid taps are read)
+        const base = xb + <usize>(iy0 * <i32>rowBytes + ix0 * c);
+        for (let ch = 0; ch < c8; ch += 8) {
+          let a0 = v128.load(bias + (<usize>ch << 2));
+          let a1 = v128.load(bias + (<usize>ch << 2), 16);
+          const xc = base + <usize>ch, wc = w + <usize>ch;
+          if (interior) {
+            for (let ky: usize = 0; ky < 3; ky++) {
+              const xr = xc + ky * tapH, wr = wc + ky * 3 * <usize>c;
+              const v0 = i16x8.add(v128.load8x8_s(xr), inOff), u0 = v128.load8x8_s(wr);
+              const v1 = i16x8.add(v128.load8x8_s(xr + tapW), inOff), u1 = v128.load8x8_s(wr + <usize>c);
+              const v2 = i16x8.add(v128.load8x8_s(xr + 2 * tapW), inOff), u2 = v128.load8x8_s(wr + 2 * <usize>c);
+              a0 = i32x4.add(a0, i32x4.add(i32x4.add(i32x4.extmul_low_i16x8_s(v0, u0), i32x4.extmul_low_i16x8_s(v1, u1)), i32x4.extmul_low_i16x8_s(v2, u2)));
+              a1 = i32x4.add(a1, i32x4.add(i32x4.add(i32x4.extmul_high_i16x8_s(v0, u0), i32x4.extmul_high_i16x8_s(v1, u1)), i32x4.extmul_high_i16x8_s(v2, u2)));
+            }
+          } else {
+            for (let ky = ky0; ky < ky1; ky++) {
+              for (let kx = kx0; kx < kx1; kx++) {
+                const v = i16x8.add(v128.load8x8_s(xc + <usize>ky * tapH + <usize>kx * tapW), inOff);
+                const u = v128.load8x8_s(wc + <usize>((ky * kw + kx) * c));
+                a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(v, u));
+                a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(v, u));
+              }
+            }
+          }
+          const q = rq + (<usize>ch << 4); // 64 bytes per quad of channels
+          v128.store64_lane(out + <usize>ch, narrow8(requant4(a0, q, outOff, lo, hi), requant4(a1, q + 64, outOff, lo, hi)), 0);
+        }
+        for (let ch = c8; ch < c; ch++) {
+          let acc = load<i32>(bias + (<usize>ch << 2));
+          for (let ky = ky0; ky < ky1; ky++) {
+            for (let kx = kx0; kx < kx1; kx++) {
+              const xv = <i32>load<i8>(base + <usize>ky * tapH + <usize>kx * tapW + <usize>ch);
+              acc += (xv + p.inputOffset) * <i32>load<i8>(w + <usize>((ky * kw + kx) * c + ch));
+            }
+          }
+          acc = mbqm(acc, load<i32>(mult + (<usize>ch << 2)), load<i32>(shift + (<usize>ch << 2))) + p.outputOffset;
+          store<i8>(out + <usize>ch, <i8>clamp(acc, p.actMin, p.actMax));
+        }
+        out += <usize>c;
+      }
+    }
+  }
+}

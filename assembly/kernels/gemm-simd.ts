@@ -1,0 +1,72 @@
+// int8 GEMM micro-kernel on WebAssembly SIMD128 for 1x1 conv, im2col conv and FC.
+// Matches: rows of K8 int8 values (pixels or batches) times packed weights
+// [oc4/4][K8/8][4 oc][8 k] (src/passes/layout-weights.ts); emits int8 rows of oc values.
+// Guarantees: bit-exact with conv_s8_ref / fc_s8_ref given the folded bias
+// bias'[o] = bias[o] + in_offset * sum_k w[o,k]: i8*i8 products <= 2^14, pair sums <= 2^15,
+// and the exact i32 result fits (see conv.ts), so wrapping i32 adds give the same value.
+
+import { requant4 } from './requant-simd';
+
+/** Sums the 4 lanes of each of a, b, c, d into one i32x4 [sum a, sum b, sum c, sum d]. */
+// @ts-ignore: decorator
+@inline function hsum4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = i32x4.add(i32x4.shuffle(a, b, 0, 4, 1, 5), i32x4.shuffle(a, b, 2, 6, 3, 7));
+  const cd = i32x4.add(i32x4.shuffle(c, d, 0, 4, 1, 5), i32x4.shuffle(c, d, 2, 6, 3, 7));
+  return i32x4.add(i32x4.shuffle(ab, cd, 0, 1, 4, 5), i32x4.shuffle(ab, cd, 2, 3, 6, 7));
+}
+
+/**
+ * Two rows p0, p1 (K8 bytes each; p1 may equal p0) times all oc outputs -> y0, y1.
+ * 4 output channels x 2 rows per step: 8 i32x4 accumulators, 64 MACs per 8-deep slice.
+ */
+export function gemm2_s8_simd(
+  p0: usize, p1: usize, k8: i32,
+  w: usize, oc: i32, bias: usize, rq: usize,
+  y0: usize, y1: usize, outOffset: i32, actMin: i32, actMax: i32,
+): void {
+  const outOff = i32x4.splat(outOffset), lo = i32x4.splat(actMin), hi = i32x4.splat(actMax);
+  const blockBytes = <usize>k8 << 2;
+  const twoRows = p1 != p0;
+  let wb = w;
+  for (let o = 0; o < oc; o += 4) {
+    let a00 = i32x4.splat(0), a10 = i32x4.splat(0), a20 = i32x4.splat(0), a30 = i32x4.splat(0);
+    let a01 = i32x4.splat(0), a11 = i32x4.splat(0), a21 = i32x4.splat(0), a31 = i32x4.splat(0);
+    let wp = wb;
+    for (let k = 0; k < k8; k += 8) {
+      const x0 = v128.load8x8_s(p0 + <usize>k);
+      const x1 = v128.load8x8_s(p1 + <usize>k);
+      const w01 = v128.load(wp), w23 = v128.load(wp, 16);
+      const w0 = i16x8.extend_low_i8x16_s(w01), w1 = i16x8.extend_high_i8x16_s(w01);
+      const w2 = i16x8.extend_low_i8x16_s(w23), w3 = i16x8.extend_high_i8x16_s(w23);
+      a00 = i32x4.add(a00, i32x4.dot_i16x8_s(x0, w0));
+      a10 = i32x4.add(a10, i32x4.dot_i16x8_s(x0, w1));
+      a20 = i32x4.add(a20, i32x4.dot_i16x8_s(x0, w2));
+      a30 = i32x4.add(a30, i32x4.dot_i16x8_s(x0, w3));
+      a01 = i32x4.add(a01, i32x4.dot_i16x8_s(x1, w0));
+      a11 = i32x4.add(a11, i32x4.dot_i16x8_s(x1, w1));
+      a21 = i32x4.add(a21, i32x4.dot_i16x8_s(x1, w2));
+      a31 = i32x4.add(a31, i32x4.dot_i16x8_s(x1, w3));
+      wp += 32;
+    }
+    const b = v128.load(bias + (<usize>o << 2));
+    const q = rq + (<usize>o << 4); // 64 bytes per quad of channels
+    const n = min(4, oc - o);
+    storeQuad(y0 + <usize>o, requant4(i32x4.add(hsum4(a00, a10, a20, a30), b), q, outOff, lo, hi), n);
+    if (twoRows) storeQuad(y1 + <usize>o, requant4(i32x4.add(hsum4(a01, a11, a21, a31), b), q, outOff, lo, hi), n);
+    wb += blockBytes;
+  }
+}
+
+/** Stores the first n (1..4) lanes of a clamped i32x4 as int8 at y. */
+// @ts-ignore: decorator
+@inline function storeQuad(y: usize, v: v128, n: i32): void {
+  const h = i16x8.narrow_i32x4_s(v, v);
+  const b = i8x16.narrow_i16x8_s(h, h);
+  if (n == 4) {
+    v128.store32_lane(y, b, 0);
+  } else {
+    store<i8>(y, i8x16.extract_lane_s(b, 0));
+    if (n > 1) store<i8>(y, i8x16.extract_lane_s(b, 1), 1);
+    if (n > 2) store<i8>(y, i8x16.extract_lane_s(b, 2), 2);
+  }
+}

@@ -1,0 +1,68 @@
+// Vectorised requantization, bit-exact with quant.ts's mbqm for 4 channels at once.
+// Reads one 64-byte record per channel quad from the offline requant table (layout below).
+//
+//   srdhm(x, m), m in [0, 2^31): |x| * m as u64 (pmuludq), + 2^30 - (x < 0), >> 31 logical,
+//     then the sign of x put back. Equals TFLite's (x*m + nudge) / 2^31 truncated toward
+//     zero: for x < 0 that is -((|x|*m + 2^30 - 1) >> 31). x == i32.MIN: |x| = 2^31 as u32.
+//   rdbpot(q, e), e in [0, 31]: round half away from zero of q / 2^e, done in f64:
+//     v = q * 2^-e is exact (<= 31 significant bits), v + copysign(0.5, v) is exact
+//     (<= 33 bits), and truncation toward zero gives the rounded value. SIMD128 shifts take one
+//     count per vector; the per-channel shift becomes a per-lane multiply by 2^-e instead.
+//
+// Record (64 bytes, channels c0..c3), built by src/passes/layout-weights.ts:
+//   +0   i32x4     multiplier m
+//   +16  i32x4     2^left, left = max(shift, 0)   (x << left == x * 2^left mod 2^32)
+//   +32  f64x2 x2  2^-e, e = max(-shift, 0)
+
+export const RQ_RECORD_BYTES: usize = 64;
+
+// Vector constants live in memory: V8 rebuilds a v128.const inside a loop with ~4
+// instructions each time, a load from here is one. +0 i64x2 2^30, +16 i64x2 sign bit, +32 f64x2 0.5.
+const RQ_CONSTANTS = memory.data<i64>([1 << 30, 1 << 30, 0x8000000000000000, 0x8000000000000000, 0x3fe0000000000000, 0x3fe0000000000000], 16);
+
+/** srdhm(x, m) for 4 lanes (m >= 0). */
+// @ts-ignore: decorator
+@inline export function srdhm4(x: v128, m: v128): v128 {
+  const s = i32x4.shr_s(x, 31); // -1 where x < 0
+  const a = i32x4.abs(x); // as u32: |x|, 2^31 for i32.MIN
+  const k30 = v128.load(RQ_CONSTANTS);
+  const lo = i64x2.add(i64x2.extmul_low_i32x4_u(a, m), i64x2.add(i64x2.extend_low_i32x4_s(s), k30));
+  const hi = i64x2.add(i64x2.extmul_high_i32x4_u(a, m), i64x2.add(i64x2.extend_high_i32x4_s(s), k30));
+  const q = i32x4.shuffle(i64x2.shr_u(lo, 31), i64x2.shr_u(hi, 31), 0, 2, 4, 6); // < 2^32 >> 31... fits
+  return i32x4.sub(v128.xor(q, s), s);
+}
+
+/** rdbpot(q, e) for 2 lanes in f64 (lanes 0, 1 of q), result in i32 lanes 0, 1. */
+// @ts-ignore: decorator
+@inline function rdbpot2(q: v128, scale: v128): v128 {
+  const v = f64x2.mul(f64x2.convert_low_i32x4_s(q), scale);
+  const half = v128.or(v128.and(v, v128.load(RQ_CONSTANTS, 16)), v128.load(RQ_CONSTANTS, 32));
+  return i32x4.trunc_sat_f64x2_s_zero(f64x2.add(v, half));
+}
+
+/** mbqm for 4 lanes, then + outOff and clamp to [lo, hi] (i32x4 splats). */
+// @ts-ignore: decorator
+@inline export function requant4(acc: v128, rq: usize, outOff: v128, lo: v128, hi: v128): v128 {
+  const q = srdhm4(i32x4.mul(acc, v128.load(rq, 16)), v128.load(rq));
+  const r01 = rdbpot2(q, v128.load(rq, 32));
+  const r23 = rdbpot2(i32x4.shuffle(q, q, 2, 3, 2, 3), v128.load(rq, 48));
+  const r = i32x4.shuffle(r01, r23, 0, 1, 4, 5);
+  return i32x4.min_s(i32x4.max_s(i32x4.add(r, outOff), lo), hi);
+}
+
+/** Two requantized quads -> 8 int8 values in the low half of a v128 (already in [-128, 127]). */
+// @ts-ignore: decorator
+@inline export function narrow8(a: v128, b: v128): v128 {
+  const h = i16x8.narrow_i32x4_s(a, b);
+  return i8x16.narrow_i16x8_s(h, h);
+}
+
+/** mbqm for 4 lanes with one multiplier m >= 0 and one shift for all lanes (per-tensor scales). */
+// @ts-ignore: decorator
+@inline export function mbqmUniform4(x: v128, m: v128, left: i32, right: i32): v128 {
+  const q = srdhm4(i32x4.shl(x, left), m);
+  const mask = i32x4.splat((1 << right) - 1);
+  const threshold = i32x4.add(i32x4.shr_s(mask, 1), i32x4.shr_u(q, 31));
+  // rdbpot: (q >> right) + (remainder > threshold); gt_s gives -1 for true
+  return i32x4.sub(i32x4.shr_s(q, right), i32x4.gt_s(v128.and(q, mask), threshold));
+}

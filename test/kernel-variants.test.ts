@@ -1,0 +1,205 @@
+// Every kernel variant against its _ref kernel on random shapes: single-op models built in
+// code are converted twice -- prepare only (the _ref kernels read the original layouts) and the
+// full pipeline (layout-weights: packed GEMM, depthwise, SIMD/scalar ADD) -- and run in both
+// runtime builds on random inputs. All four outputs must be bit-identical.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { convertModel, importModel } from '../src/convert.js';
+import { writeEpk } from '../src/format/writer.js';
+import { prepareKernels } from '../src/passes/prepare-kernels.js';
+import { planMemory } from '../src/passes/plan-memory.js';
+import { loadModelNode } from '../src/runtime/node.js';
+import { TfliteBuilder } from '../src/testing/tflite-builder.js';
+import { OpCode } from '../src/format/constants.js';
+
+/** Small deterministic PRNG (mulberry32), so a failure names a reproducible case. */
+function rng(seed: number) {
+  let s = seed >>> 0;
+  const next = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
+    pick: <T>(xs: T[]) => xs[Math.floor(next() * xs.length)],
+    real: (lo: number, hi: number) => lo + next() * (hi - lo),
+  };
+}
+type Rng = ReturnType<typeof rng>;
+
+const ACTS = ['NONE', 'RELU', 'RELU6'];
+const int8s = (r: Rng, n: number) => Array.from({ length: n }, () => r.int(-128, 127));
+
+function act(r: Rng, b: TfliteBuilder, name: string, shape: number[]) {
+  return b.tensor(name, shape, 'int8', { scale: [r.real(0.01, 0.2)], zeroPoint: [r.int(-128, 127)] });
+}
+
+function weights(r: Rng, b: TfliteBuilder, shape: number[], channels: number, axis: number, inScale: number) {
+  const scales = Array.from({ length: channels }, () => r.real(0.002, 0.05));
+  const n = shape.reduce((a, d) => a * d, 1);
+  const w = b.constant('w', shape, 'int8', int8s(r, n).map((v) => (v === -128 ? -127 : v)), { scale: scales, zeroPoint: scales.map(() => 0), axis });
+  const bias = b.constant('b', [channels], 'int32', Array.from({ length: channels }, () => r.int(-20000, 20000)), {
+    scale: scales.map((s) => s * inScale), zeroPoint: scales.map(() => 0),
+  });
+  return { w, bias };
+}
+
+interface Case {
+  name: string;
+  tflite: Uint8Array;
+  inputs: number[];
+}
+
+function convCase(r: Rng, i: number): Case {
+  const b = new TfliteBuilder();
+  const [n, h, w, ic] = [r.int(1, 2), r.int(3, 11), r.int(3, 11), r.pick([1, 2, 3, 5, 8, 13, 16])];
+  const [kh, kw] = [r.pick([1, 1, 2, 3, 5]), r.pick([1, 1, 2, 3, 4])];
+  const o = { strideH: r.int(1, 2), strideW: r.int(1, 2), dilationH: r.int(1, 2), dilationW: r.int(1, 2), padding: r.pick(['SAME', 'VALID']), activation: r.pick(ACTS) };
+  if ((kh - 1) * o.dilationH + 1 > h || (kw - 1) * o.dilationW + 1 > w) o.padding = 'SAME';
+  const oc = r.int(1, 19);
+  const oh = o.padding === 'SAME' ? Math.ceil(h / o.strideH) : Math.floor((h - ((kh - 1) * o.dilationH + 1)) / o.strideH) + 1;
+  const ow = o.padding === 'SAME' ? Math.ceil(w / o.strideW) : Math.floor((w - ((kw - 1) * o.dilationW + 1)) / o.strideW) + 1;
+  const x = act(r, b, 'x', [n, h, w, ic]);
+  const { w: wt, bias } = weights(r, b, [oc, kh, kw, ic], oc, 0, 0.1);
+  const y = act(r, b, 'y', [n, oh, ow, oc]);
+  b.op('CONV_2D', [x, wt, r.int(0, 3) ? bias : -1], [y], o);
+  b.io([x], [y]);
+  return { name: `conv#${i} x${JSON.stringify([n, h, w, ic])} k${kh}x${kw} oc${oc} ${JSON.stringify(o)}`, tflite: b.finish(), inputs: [n * h * w * ic] };
+}
+
+function depthwiseCase(r: Rng, i: number): Case {
+  const b = new TfliteBuilder();
+  const kind = r.int(0, 4); // 0-2: multiplier 1 (packed), 3: 1 input channel (as conv), 4: multiplier 2 (reference)
+  const ic = kind === 3 ? 1 : r.pick([1, 3, 8, 9, 16, 21, 32]);
+  const dm = kind === 3 ? r.int(2, 9) : kind === 4 ? 2 : 1;
+  const [n, h, w] = [r.int(1, 2), r.int(3, 12), r.int(3, 12)];
+  const [kh, kw] = r.pick([[3, 3], [3, 3], [5, 5], [1, 1], [2, 3]]);
+  const o = { strideH: r.int(1, 2), strideW: r.int(1, 2), dilationH: r.pick([1, 1, 2]), dilationW: r.pick([1, 1, 2]), padding: r.pick(['SAME', 'VALID']), activation: r.pick(ACTS), depthMultiplier: dm };
+  if ((kh - 1) * o.dilationH + 1 > h || (kw - 1) * o.dilationW + 1 > w) o.padding = 'SAME';
+  const oc = ic * dm;
+  const oh = o.padding === 'SAME' ? Math.ceil(h / o.strideH) : Math.floor((h - ((kh - 1) * o.dilationH + 1)) / o.strideH) + 1;
+  const ow = o.padding === 'SAME' ? Math.ceil(w / o.strideW) : Math.floor((w - ((kw - 1) * o.dilationW + 1)) / o.strideW) + 1;
+  const x = act(r, b, 'x', [n, h, w, ic]);
+  const { w: wt, bias } = weights(r, b, [1, kh, kw, oc], oc, 3, 0.1);
+  const y = act(r, b, 'y', [n, oh, ow, oc]);
+  b.op('DEPTHWISE_CONV_2D', [x, wt, r.int(0, 3) ? bias : -1], [y], o);
+  b.io([x], [y]);
+  return { name: `dwconv#${i} x${JSON.stringify([n, h, w, ic])} k${kh}x${kw} ${JSON.stringify(o)}`, tflite: b.finish(), inputs: [n * h * w * ic] };
+}
+
+function fullyConnectedCase(r: Rng, i: number): Case {
+  const b = new TfliteBuilder();
+  const [batches, depth, oc] = [r.int(1, 3), r.int(1, 45), r.int(1, 21)];
+  const x = act(r, b, 'x', [batches, depth]);
+  const { w: wt, bias } = weights(r, b, [oc, depth], oc, 0, 0.1);
+  const y = act(r, b, 'y', [batches, oc]);
+  b.op('FULLY_CONNECTED', [x, wt, r.int(0, 3) ? bias : -1], [y], { activation: r.pick(ACTS) });
+  b.io([x], [y]);
+  return { name: `fc#${i} batches ${batches} depth ${depth} oc ${oc}`, tflite: b.finish(), inputs: [batches * depth] };
+}
+
+function addCase(r: Rng, i: number): Case {
+  const b = new TfliteBuilder();
+  const shape = [1, r.int(1, 7), r.int(1, 9), r.int(1, 19)];
+  const other = r.int(0, 2) ? shape : [1, 1, 1, shape[3]]; // same shape (flat kernel) or broadcast (reference)
+  const a = act(r, b, 'a', shape), c = act(r, b, 'c', other), y = act(r, b, 'y', shape);
+  b.op('ADD', [a, c], [y], { activation: r.pick(ACTS) });
+  b.io([a, c], [y]);
+  return { name: `add#${i} ${JSON.stringify(shape)} + ${JSON.stringify(other)}`, tflite: b.finish(), inputs: [shape, other].map((s) => s.reduce((p, d) => p * d, 1)) };
+}
+
+function referenceEpk(tflite: Uint8Array): Uint8Array {
+  const g = prepareKernels(importModel(tflite, 'case.tflite'));
+  return writeEpk(g, planMemory(g));
+}
+
+async function runAll(c: Case, seed: number): Promise<{ packedOps: number }> {
+  const r = rng(seed);
+  const inputs = c.inputs.map((n) => Uint8Array.from(int8s(r, n), (v) => v & 0xff));
+  const packed = convertModel(c.tflite, 'case.tflite', { log: () => {} });
+  const ref = referenceEpk(c.tflite);
+  const want = (await loadModelNode(ref, 'scalar')).run(...inputs)[0];
+  for (const target of ['scalar', 'simd'] as const) {
+    assert.equal(Array.from((await loadModelNode(ref, target)).run(...inputs)[0]), Array.from(want), `${c.name}: reference kernels, ${target} build`);
+    assert.equal(Array.from((await loadModelNode(packed.epk, target)).run(...inputs)[0]), Array.from(want), `${c.name}: packed kernels, ${target} build`);
+  }
+  const packedOps = packed.graph.ops.filter((o) => o.kernel && [OpCode.Conv2D, OpCode.DepthwiseConv2D, OpCode.FullyConnected].includes(o.kernel.opcode) &&
+    o.kernel.params.length !== { [OpCode.Conv2D]: 10, [OpCode.DepthwiseConv2D]: 11, [OpCode.FullyConnected]: 4 }[o.kernel.opcode as 1 | 2 | 3]).length;
+  return { packedOps };
+}
+
+const CASES_PER_KIND = 40;
+
+for (const [kind, make] of [['conv', convCase], ['depthwise', depthwiseCase], ['fully connected', fullyConnectedCase], ['add', addCase]] as const) {
+  test(`${kind}: fast variants (scalar, simd) == _ref on ${CASES_PER_KIND} random shapes`, async () => {
+    const r = rng(kind.length * 7919);
+    let packed = 0;
+    for (let i = 0; i < CASES_PER_KIND; i++) {
+      const c = make(r, i);
+      packed += (await runAll(c, 1000 + i)).packedOps;
+    }
+    // the packed path really ran (grouped / multiplier-2 depthwise cases keep the reference)
+    if (kind !== 'add') assert.ok(packed >= CASES_PER_KIND / 2, `only ${packed} of ${CASES_PER_KIND} ${kind} cases used packed weights`);
+  });
+}
+
+test('packed conv needs its scratch: a file that states too little is refused at load', async () => {
+  const r = rng(5);
+  let c = convCase(r, 0);
+  while (!/k[235]x/.test(c.name)) c = convCase(r, 1);
+  const epk = convertModel(c.tflite, 'case.tflite', { log: () => {} }).epk.slice();
+  const v = new DataView(epk.buffer);
+  v.setUint32(24, 15, true); // scratch_bytes below 2 * K8 + 16
+  const { crc32 } = await import('../src/format/crc32.js');
+  v.setUint32(12, crc32(epk, 16), true);
+  try {
+    await loadModelNode(epk, 'simd');
+    assert.unreachable('loaded with too little scratch');
+  } catch (e) {
+    assert.match((e as Error).message, /BAD_OP: .*scratch is smaller than two im2col patches/);
+  }
+});
+
+/** Rewrites i32 param k of op 0 of an .epk and fixes the CRC. */
+async function patchParam(epk: Uint8Array, k: number, value: number): Promise<Uint8Array> {
+  const { readEpk } = await import('../src/format/reader.js');
+  const { crc32 } = await import('../src/format/crc32.js');
+  const out = epk.slice();
+  const op = readEpk(out).ops[0];
+  const v = new DataView(out.buffer);
+  const nTensors = v.getUint8(op.at + 2) + v.getUint8(op.at + 3);
+  v.setInt32(op.at + 8 + Math.ceil((2 * nTensors) / 4) * 4 + 4 * k, value, true);
+  v.setUint32(12, crc32(out, 16), true);
+  return out;
+}
+
+test('packed conv and depthwise: out-of-range geometry is refused at load, not run', async () => {
+  for (const make of [convCase, depthwiseCase]) {
+    const r = rng(11);
+    let c = make(r, 0);
+    const { readEpk } = await import('../src/format/reader.js');
+    const packedWithRows = (epk: Uint8Array) => {
+      const f = readEpk(epk), op = f.ops[0];
+      return op.params.length >= 12 && f.tensors[op.outputs[0]].shape[1] >= 2;
+    };
+    let epk = convertModel(c.tflite, 'case.tflite', { log: () => {} }).epk;
+    while (!packedWithRows(epk)) {
+      c = make(r, 1);
+      epk = convertModel(c.tflite, 'case.tflite', { log: () => {} }).epk;
+    }
+    for (const [k, value] of [[0, 1 << 30], [4, -1], [5, 70000]]) {
+      try {
+        await loadModelNode(await patchParam(epk, k, value), 'simd');
+        assert.unreachable(`${c.name}: loaded with param ${k} = ${value}`);
+      } catch (e) {
+        assert.match((e as Error).message, /BAD_OP: .*out of range for the packed kernels/, c.name);
+      }
+    }
+  }
+});
+
+test.run();
