@@ -30,3 +30,14 @@ for (const target of ['scalar', 'simd'] as const) {
 const same = results.scalar.every((b, i) => b === results.simd[i]);
 console.log(`\nscalar and simd outputs ${same ? 'are bit-identical' : 'DIFFER'}`);
 if (!same) process.exitCode = 1;
+
+// The same model with every filter on a 4-bit codebook, Huffman-packed where it pays.
+const small = convertModel(tflite, 'tiny_cnn.tflite', { compress: { codebookLayers: { 0: 4, 1: 4, 2: 4, 3: 4, 7: 4 }, huffman: true } }).epk;
+writeFileSync(join(outDir, 'tiny_cnn-4bit.epk'), small);
+const [compressed] = (await loadModelNode(small, 'simd')).run(input);
+const toProbs = (o: Uint8Array) => Array.from(new Int8Array(o.buffer, o.byteOffset, o.length), (q) => (q + 128) / 256);
+const plainProbs = toProbs(results.simd), smallProbs = toProbs(compressed);
+const top = (p: number[]) => p.indexOf(Math.max(...p));
+const maxDiff = Math.max(...plainProbs.map((p, i) => Math.abs(p - smallProbs[i])));
+console.log(`\n4-bit codebook + Huffman: ${small.length} bytes (${(small.length / epk.length).toFixed(2)}x the int8 .epk), ` +
+  `top-1 class ${top(smallProbs)} (int8: ${top(plainProbs)}), largest probability change ${maxDiff.toFixed(3)}`);
