@@ -19,7 +19,7 @@ import { shareWeights } from './passes/share-weights.js';
 import { pack, packScratchBytes } from './passes/pack-huffman.js';
 import { MemoryPlan, planMemory } from './passes/plan-memory.js';
 import { verifyGraph } from './passes/verify.js';
-import { writeEpk } from './format/writer.js';
+import { NameMode, writeEpk } from './format/writer.js';
 import { Repr } from './format/packed.js';
 
 /** Compression choices (docs/compression.md); all off by default. */
@@ -38,6 +38,13 @@ export interface CompressOptions {
   huffman?: boolean;
   /** Force a representation for every filter (--pack). */
   pack?: Repr;
+  /** Tensor names kept in the .epk (--names); default 'io' when any compression option is on, else 'all'. */
+  names?: NameMode;
+}
+
+/** True when the options ask for any compression pass. */
+export function compressing(c: CompressOptions = {}): boolean {
+  return !!(c.prune || c.structuredPrune || c.codebook || c.codebookLayers || c.huffman || c.pack);
 }
 
 export interface ConvertOptions {
@@ -99,7 +106,8 @@ export function convertGraph(imported: Graph, opts: ConvertOptions = {}): Conver
     dump(name, g);
   }
   const plan = planMemory(g);
-  const epk = writeEpk(g, plan, { scratchBytes: packScratchBytes(g) });
+  const c = opts.compress ?? {};
+  const epk = writeEpk(g, plan, { scratchBytes: packScratchBytes(g), names: c.names ?? (compressing(c) ? 'io' : 'all') });
   return { graph: g, plan, epk, after };
 }
 
