@@ -182,9 +182,16 @@ async function measure(epk: Uint8Array, board: Board): Promise<Need[]> {
 
 const fits = (n: Need, b: Board) => n.flashBytes <= b.flashBytes && n.ramBytes <= b.ramBytes;
 
-/** Bytes the filters must shrink by for the closest mode to fit (flash; RAM too when the model sits in RAM). */
+/**
+ * Bytes the filters must shrink by for the closest mode to fit (flash; RAM too, since the
+ * model (resident) or the stage (streamed) holds filters), or 0 when no mode can fit by
+ * compression: RAM without the model / the stage (arena, statics, metadata) already over.
+ */
 function deficit(options: Need[], b: Board): number {
-  return Math.min(...options.map((n) => Math.max(n.flashBytes - b.flashBytes, n.mode === 'resident' ? n.ramBytes - b.ramBytes : 0, 1)));
+  const need = options
+    .filter((n) => n.ramBytes - n.stageBytes - n.modelInRamBytes <= b.ramBytes)
+    .map((n) => Math.max(n.flashBytes - b.flashBytes, n.ramBytes - b.ramBytes, 1));
+  return need.length ? Math.min(...need) : 0;
 }
 
 /**
@@ -206,7 +213,8 @@ export async function fitModel(modelBytes: Uint8Array, modelName: string, board:
     const result: ConvertResult = Object.keys(compress).length ? convertGraph(fresh(), { log: () => {}, compress }) : plain;
     const options = await measure(result.epk, board);
     const chosen = options.find((n) => fits(n, board));
-    const swapped = chosen ? 0 : swapUntil(layers, choice, deficit(options, board));
+    const need = chosen ? 0 : deficit(options, board);
+    const swapped = need > 0 ? swapUntil(layers, choice, need) : 0;
     if (chosen || swapped === 0) {
       const rows = layerRows(result.graph, layers, choice);
       const exact = [...choice.values()].every((r) => REPRESENTATIONS[r].bits === 0);
@@ -268,7 +276,7 @@ function layerRows(g: Graph, options: LayerOptions[], choice: Map<number, number
     const w = WEIGHT_OPS.includes(o.type) ? o.inputs[1] : consts.reduce((a, t) => (byteSize(g.tensors[t]) > byteSize(g.tensors[a]) ? t : a));
     const tw = g.tensors[w];
     const l = byOp.get(o.sourceIndex);
-    const stored = tw.packed ? `${tw.packed.repr}${tw.codebook ? ` ${tw.codebook.bits}b` : ''}` : 'raw';
+    const stored = tw.packed ? (tw.codebook ? `codebook ${tw.codebook.bits}b, stored ${tw.packed.repr}` : tw.packed.repr) : 'raw';
     const loss = l ? l.loss[choice.get(o.sourceIndex)!] : 0;
     rows.push({
       op: o.sourceIndex, type: o.type, weights: tw.name, representation: stored,
