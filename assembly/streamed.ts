@@ -141,7 +141,7 @@ function checkStreamedBlobs(temp: usize): i32 {
   for (let t: u32 = 0; t < M.tensorCount; t++) if (M.kind(t) == F.KIND_CONST && isPacked(t)) packed++;
   if (packed == 0) return F.E_OK;
   const blobs = alignUp(temp + <usize>packed * F.P_HEADER_BYTES);
-  if (!ensureMemory(<u64>blobs)) return M.fail(F.E_OUT_OF_MEMORY, 'cannot grow memory to check packed weights');
+  if (!ensureMemory(<u64>blobs + F.P_HEADER_BYTES)) return M.fail(F.E_OUT_OF_MEMORY, 'cannot grow memory to check packed weights');
   M.setDataPtr(blobs);
   let k: u32 = 0;
   for (let t: u32 = 0; t < M.tensorCount; t++) {
