@@ -206,17 +206,19 @@ function deficit(options: Need[], b: Board): number {
 export async function fitModel(modelBytes: Uint8Array, modelName: string, board: Board): Promise<FitResult> {
   const fresh = () => importModel(modelBytes, modelName); // passes may annotate ops: import anew per try
   const plain = convertGraph(fresh(), { log: () => {} });
-  const layers = layerOptions(plain.graph);
-  const choice = new Map<number, number>(layers.map((l) => [l.op, 0]));
+  const refs = weightRefs(plain.graph);
+  let layers: LayerOptions[] | undefined; // encoded in every representation only when raw does not fit
+  const choice = new Map<number, number>(refs.map((r) => [r.op.sourceIndex, 0]));
   for (;;) {
     const compress = compressFor(choice);
     const result: ConvertResult = Object.keys(compress).length ? convertGraph(fresh(), { log: () => {}, compress }) : plain;
     const options = await measure(result.epk, board);
     const chosen = options.find((n) => fits(n, board));
     const need = chosen ? 0 : deficit(options, board);
-    const swapped = need > 0 ? swapUntil(layers, choice, need) : 0;
+    if (need > 0) layers ??= layerOptions(plain.graph);
+    const swapped = need > 0 ? swapUntil(layers!, choice, need) : 0;
     if (chosen || swapped === 0) {
-      const rows = layerRows(result.graph, layers, choice);
+      const rows = layerRows(result.graph, layers ?? [], choice);
       const exact = [...choice.values()].every((r) => REPRESENTATIONS[r].bits === 0);
       if (exact) return { board, layers: rows, epk: result.epk, options, chosen, fidelity: exactNote(choice) };
       const inputs = randomInputs(plain.epk, 8);
@@ -277,7 +279,7 @@ function layerRows(g: Graph, options: LayerOptions[], choice: Map<number, number
     const tw = g.tensors[w];
     const l = byOp.get(o.sourceIndex);
     const stored = tw.packed ? (tw.codebook ? `codebook ${tw.codebook.bits}b, stored ${tw.packed.repr}` : tw.packed.repr) : 'raw';
-    const loss = l ? l.loss[choice.get(o.sourceIndex)!] : 0;
+    const loss = l ? l.loss[choice.get(o.sourceIndex)!] : 0; // no options computed: every filter raw
     rows.push({
       op: o.sourceIndex, type: o.type, weights: tw.name, representation: stored,
       weightBytes: tw.packed ? tw.packed.blob.length : byteSize(tw),
