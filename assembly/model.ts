@@ -135,8 +135,11 @@ export function loadSections(ptr: usize, len: u32, checkCrc: bool = true): i32 {
   return F.E_OK;
 }
 
-/** Checks every tensor record: type, shape, byte count, and that its bytes lie in bounds. */
-export function loadTensors(): i32 {
+/**
+ * Checks every tensor record: type, shape, byte count, and that its bytes lie in bounds.
+ * checkBlobs = false (streamed mode, Data not in memory): packed blobs are left to the caller.
+ */
+export function loadTensors(checkBlobs: bool = true): i32 {
   for (let t: u32 = 0; t < tensorCount; t++) {
     const r = rec(t);
     const where = <i64>(r - modelPtr);
@@ -155,7 +158,9 @@ export function loadTensors(): i32 {
     const off = <u64>load<u32>(r + F.T_OFFSET);
     const k = kind(t);
     if (load<u8>(r + F.T_ENCODING) > F.ENC_PACKED) return failAt(F.E_BAD_TENSOR, 'tensor has an unknown encoding', where);
-    if (k == F.KIND_CONST) {
+    if (k == F.KIND_CONST && !checkBlobs && isPacked(t)) {
+      // streamed.ts reads the blob through the host and checks it (checkStreamedBlobs)
+    } else if (k == F.KIND_CONST) {
       if (off + storedBytes(t) > <u64>dataLen) return failAt(F.E_BAD_TENSOR, 'constant tensor lies outside the data section', where);
       if (isPacked(t)) {
         const problem = checkBlob(t);

@@ -6,9 +6,14 @@
 // output channels (weights rows, bias/multiplier/shift slices, a tile of output).
 //
 // Linear memory (streamed mode), every region 16-aligned:
-//   [ statics | metadata prefix | const offsets (4 B/tensor) | arena | kernel scratch | stage ]
-//   ^0        ^modelPtr                                       ^arenaPtr                ^stagePtr
+//   [ statics | metadata prefix | const offsets (4 B/tensor) | stored bytes (4 B/tensor) | arena | kernel scratch | stage ]
+//   ^0        ^modelPtr                                                                 ^arenaPtr                ^stagePtr
 // Peak RAM = all of it; nothing grows after ep_stream_load.
+// Packed (compressed) filters are staged whole as their blob (stored bytes, not decoded
+// bytes) and run by the packed kernels: codebook indices through the LUT, Huffman tiles
+// decoded into the kernel scratch one tile at a time, so no decoded copy of a filter
+// exists. At load every blob is read once through the host and checked like in resident
+// mode (packed.ts checkBlob) in the space the arena and stage later occupy.
 
 import * as F from './format';
 import * as M from './model';
@@ -17,6 +22,7 @@ import * as msg from './message';
 import { crc32Update } from './crc32';
 import { validateOps } from './ops';
 import { runOp } from './interpreter';
+import { checkBlob, isPacked } from './packed';
 
 export {
   ep_input_count, ep_output_count, ep_input_ptr, ep_input_bytes, ep_output_ptr, ep_output_bytes,
@@ -38,6 +44,7 @@ const savedIds = memory.data(SAVED_RECORDS * 4);
 let ready = false;
 let dataOffset: u32 = 0; // file offset of the Data section
 let constOffsets: usize = 0; // u32 per tensor: its offset in the Data section, as in the file
+let storedSizes: usize = 0; // u32 per tensor: bytes staged (blob bytes when packed)
 let stagePtr: usize = 0;
 let stageBytes: u32 = 0;
 let stageWhole: u32 = 0; // stage bytes that run every op untiled
@@ -86,12 +93,20 @@ export function ep_stream_load(fileBytes: u32, stageLimit: u32): i32 {
   if (!read(tableEnd, base + tableEnd, prefix - tableEnd)) return M.fail(F.E_TRUNCATED, 'host could not read the model metadata');
   let err = checkCrc(base, prefix, fileBytes, chunk);
   if (err == F.E_OK) err = M.loadSections(base, fileBytes, false);
-  if (err == F.E_OK) err = M.loadTensors();
+  if (err == F.E_OK) err = M.loadTensors(false);
   if (err == F.E_OK) err = M.loadIO();
-  if (err == F.E_OK) err = validateOps();
   if (err != F.E_OK) return err;
   constOffsets = chunk;
-  for (let t: u32 = 0; t < M.tensorCount; t++) store<u32>(constOffsets + (<usize>t << 2), load<u32>(M.rec(t) + F.T_OFFSET));
+  storedSizes = chunk + (<usize>M.tensorCount << 2);
+  if (!ensureMemory(<u64>storedSizes + (<u64>M.tensorCount << 2))) return M.fail(F.E_OUT_OF_MEMORY, 'cannot grow memory for the model metadata');
+  for (let t: u32 = 0; t < M.tensorCount; t++) {
+    store<u32>(constOffsets + (<usize>t << 2), load<u32>(M.rec(t) + F.T_OFFSET));
+    store<u32>(storedSizes + (<usize>t << 2), M.byteCount(t));
+  }
+  err = checkStreamedBlobs(alignUp(storedSizes + (<usize>M.tensorCount << 2)));
+  if (err == F.E_OK) err = validateOps();
+  if (err != F.E_OK) return err;
+  for (let t: u32 = 0; t < M.tensorCount; t++) store<u32>(M.rec(t) + F.T_OFFSET, load<u32>(constOffsets + (<usize>t << 2)));
   err = measureStage();
   if (err != F.E_OK) return err;
   stageBytes = stageLimit == 0 ? stageWhole : stageLimit;
@@ -103,7 +118,7 @@ export function ep_stream_load(fileBytes: u32, stageLimit: u32): i32 {
     msg.num(stageMin);
     return F.E_OUT_OF_MEMORY;
   }
-  const arena = alignUp(constOffsets + (<usize>M.tensorCount << 2));
+  const arena = alignUp(storedSizes + (<usize>M.tensorCount << 2));
   const stage = alignUp(arena + <usize>M.arenaBytes + <usize>M.scratchBytes);
   if (!ensureMemory(<u64>stage + <u64>stageBytes)) return M.fail(F.E_OUT_OF_MEMORY, 'cannot grow memory to hold the arena and stage');
   memory.fill(arena, 0, <usize>M.arenaBytes);
@@ -113,6 +128,57 @@ export function ep_stream_load(fileBytes: u32, stageLimit: u32): i32 {
   memoryUsed = stage + stageBytes;
   ready = true;
   return F.E_OK;
+}
+
+/**
+ * Reads and checks every packed blob (resident mode's checks, packed.ts checkBlob) at
+ * `temp`: first the 32-byte headers of all packed tensors side by side (they stay there,
+ * each record pointing at its header, while validateOps reads rows), then each blob
+ * whole after them, one at a time. Records its blob bytes in storedSizes.
+ */
+function checkStreamedBlobs(temp: usize): i32 {
+  let packed: u32 = 0;
+  for (let t: u32 = 0; t < M.tensorCount; t++) if (M.kind(t) == F.KIND_CONST && isPacked(t)) packed++;
+  if (packed == 0) return F.E_OK;
+  const blobs = alignUp(temp + <usize>packed * F.P_HEADER_BYTES);
+  if (!ensureMemory(<u64>blobs + F.P_HEADER_BYTES)) return M.fail(F.E_OUT_OF_MEMORY, 'cannot grow memory to check packed weights');
+  M.setDataPtr(blobs);
+  let k: u32 = 0;
+  for (let t: u32 = 0; t < M.tensorCount; t++) {
+    if (M.kind(t) != F.KIND_CONST || !isPacked(t)) continue;
+    const r = M.rec(t);
+    const where = <i64>(r - M.modelPtr);
+    const off = <u64>load<u32>(constOffsets + (<usize>t << 2));
+    if (off + F.P_HEADER_BYTES > <u64>M.dataLen) return M.failAt(F.E_BAD_TENSOR, 'constant tensor lies outside the data section', where);
+    if (!read(dataOffset + <u32>off, blobs, F.P_HEADER_BYTES)) return M.failAt(F.E_TRUNCATED, 'host could not read a packed blob', dataOffset + <u32>off);
+    const size = load<u32>(blobs + F.P_BLOB_BYTES);
+    if (off + <u64>size > <u64>M.dataLen) return M.failAt(F.E_BAD_TENSOR, 'constant tensor lies outside the data section', where);
+    if (size >= F.P_HEADER_BYTES) {
+      if (!ensureMemory(<u64>blobs + <u64>size)) return M.fail(F.E_OUT_OF_MEMORY, 'cannot grow memory to check packed weights');
+      if (!read(dataOffset + <u32>off, blobs, size)) return M.failAt(F.E_TRUNCATED, 'host could not read a packed blob', dataOffset + <u32>off);
+    }
+    store<u32>(r + F.T_OFFSET, 0);
+    const problem = checkBlob(t);
+    if (problem !== null) return M.failAt(F.E_BAD_TENSOR, problem, where);
+    store<u32>(storedSizes + (<usize>t << 2), size);
+    memory.copy(temp + <usize>k * F.P_HEADER_BYTES, blobs, F.P_HEADER_BYTES);
+    k++;
+  }
+  // validateOps reads each packed filter's header (rows): point the records at the copies
+  M.setDataPtr(temp);
+  k = 0;
+  for (let t: u32 = 0; t < M.tensorCount; t++) {
+    if (M.kind(t) != F.KIND_CONST || !isPacked(t)) continue;
+    store<u32>(M.rec(t) + F.T_OFFSET, k * F.P_HEADER_BYTES);
+    k++;
+  }
+  return F.E_OK;
+}
+
+/** Bytes op inputs stage for tensor t: its blob when packed, else its bytes. */
+// @ts-ignore: decorator
+@inline function stagedBytes(t: u32): u32 {
+  return load<u32>(storedSizes + (<usize>t << 2));
 }
 
 /** Bytes from the start of the file to the Data section, or 0 if it is not the last section. */
@@ -154,7 +220,7 @@ function isStagedInput(r: usize, k: u32): bool {
 /** Stage bytes to run op r untiled: every distinct constant input, each 16-aligned. */
 function wholeBytes(r: usize): u32 {
   let n: usize = 0;
-  for (let k: u32 = 0; k < O.nIn(r); k++) if (isStagedInput(r, k)) n += alignUp(<usize>M.byteCount(O.input(r, k)));
+  for (let k: u32 = 0; k < O.nIn(r); k++) if (isStagedInput(r, k)) n += alignUp(<usize>stagedBytes(O.input(r, k)));
   return <u32>n;
 }
 
@@ -171,6 +237,7 @@ function tileable(r: usize): bool {
   if (M.kind(x) == F.KIND_CONST || M.kind(w) != F.KIND_CONST) return false;
   // rows of plain int8 only: an encoded tensor (flags byte set) is staged whole
   if (M.dtype(w) != F.DT_INT8 || load<u8>(M.rec(w) + T_FLAGS) != 0 || <i32>M.byteCount(w) != M.elements(w)) return false;
+  if (isPacked(w)) return false; // a blob is staged whole (its tiles decode into scratch)
   if (code == F.OP_CONV_2D && M.dim(w, 3) != M.dim(x, 3)) return false;
   const oc = M.dim(w, 0);
   if (lastDim(y) != oc) return false;
@@ -240,10 +307,11 @@ function runStaged(r: usize): i32 {
   for (let k: u32 = 0; k < O.nIn(r); k++) {
     if (!isStagedInput(r, k)) continue;
     const t = O.input(r, k);
-    const err = fetch(t, 0, M.byteCount(t), at);
+    const n = stagedBytes(t);
+    const err = fetch(t, 0, n, at);
     if (err != F.E_OK) return err;
-    store<u32>(M.rec(t) + F.T_OFFSET, <u32>at); // dataOf(t) = stagePtr + at
-    at = alignUp(at + M.byteCount(t));
+    store<u32>(M.rec(t) + F.T_OFFSET, <u32>at); // dataOf(t) = stagePtr + at; a packed blob too
+    at = alignUp(at + n);
   }
   runOp(r);
   return F.E_OK;

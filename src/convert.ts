@@ -20,7 +20,7 @@ import { pack, packScratchBytes } from './passes/pack-huffman.js';
 import { layoutWeights, scratchBytes } from './passes/layout-weights.js';
 import { MemoryPlan, planMemory } from './passes/plan-memory.js';
 import { verifyGraph } from './passes/verify.js';
-import { writeEpk } from './format/writer.js';
+import { NameMode, writeEpk } from './format/writer.js';
 import { Repr } from './format/packed.js';
 
 /** Compression choices (docs/compression.md); all off by default. */
@@ -39,6 +39,13 @@ export interface CompressOptions {
   huffman?: boolean;
   /** Force a representation for every filter (--pack). */
   pack?: Repr;
+  /** Tensor names kept in the .epk (--names); default 'io' when any compression option is on, else 'all'. */
+  names?: NameMode;
+}
+
+/** True when the options ask for any compression pass. */
+export function compressing(c: CompressOptions = {}): boolean {
+  return !!(c.prune || c.structuredPrune || c.codebook || c.codebookLayers || c.huffman || c.pack);
 }
 
 export interface ConvertOptions {
@@ -111,15 +118,16 @@ export function convertGraph(imported: Graph, opts: ConvertOptions = {}): Conver
     after[name] = g;
     dump(name, g);
   }
-  const { plan, epk } = emit(g);
+  const c = opts.compress ?? {};
+  const { plan, epk } = emit(g, c.names ?? (compressing(c) ? 'io' : 'all'));
   return { graph: g, plan, epk, after };
 }
 
 /** plan-memory -> emit: the arena plan and the .epk bytes of a prepared graph. */
-export function emit(g: Graph): { plan: MemoryPlan; epk: Uint8Array } {
+export function emit(g: Graph, names: NameMode = 'all'): { plan: MemoryPlan; epk: Uint8Array } {
   const plan = planMemory(g);
   // Huffman tiles (packed filters) and im2col patches (layout-packed convs) never share an op.
-  const epk = writeEpk(g, plan, { scratchBytes: Math.max(packScratchBytes(g), scratchBytes(g)) });
+  const epk = writeEpk(g, plan, { scratchBytes: Math.max(packScratchBytes(g), scratchBytes(g)), names });
   return { plan, epk };
 }
 

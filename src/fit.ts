@@ -1,14 +1,20 @@
 // fit: a model and a board profile (boards/*.json) -> the .epk that fits the board's flash
-// and RAM with the least fidelity loss, and the figures that show it. Per constant tensor
-// it picks a representation from REPRESENTATIONS; then the mode: resident if the whole
-// model fits in RAM beside the arena, else streamed. RAM and flash are measured by loading
+// and RAM with the least fidelity loss, and the figures that show it. Per filter it picks
+// a representation from REPRESENTATIONS (raw, lossless Huffman, codebooks of 6..2 bits);
+// then the mode: resident if the whole model fits in RAM beside the arena, else streamed
+// (which decodes packed filters on the way). RAM and flash are measured by loading
 // the emitted .epk in the runtime builds, never estimated.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Graph, byteSize } from './ir/graph.js';
-import { ConvertResult, convertGraph, importModel } from './convert.js';
+import { CompressOptions, ConvertResult, convertGraph, importModel } from './convert.js';
+import { WEIGHT_OPS, weightRefs } from './passes/weights.js';
+import { shareTensor } from './passes/share-weights.js';
+import { encodeBlob } from './format/packed.js';
+import { readEpk } from './format/reader.js';
+import { compareModels, randomInput } from './compress/report.js';
 import { loadModelNode } from './runtime/node.js';
 import { planStreamedMemory } from './runtime/streamed.js';
 
@@ -54,26 +60,71 @@ export class FitError extends Error {
 
 // --- representations: the one place compressed encodings plug in -------------------
 
-/** One way to store a constant tensor; `loss` 0 means outputs stay bit-exact. */
+/**
+ * One way to store a conv / depthwise / FC filter, lossless first. bits = codebook index
+ * bits (0: none); huffman = Huffman coding allowed (the pack pass keeps whichever of
+ * raw / codebook / Huffman / codebook+Huffman is smallest, so bytes never exceed raw).
+ * Every representation decodes to int8 weights: the arithmetic stays exact int8.
+ */
 export interface Representation {
   name: string;
-  /** Bytes of tensor t stored this way, or undefined where it does not apply. */
-  bytes(g: Graph, t: number): number | undefined;
-  /** Fidelity cost of using it on t (0 = bit-exact); ranks choices when space is short. */
-  loss(g: Graph, t: number): number;
-  /** The graph with t stored this way (identity for raw). */
-  apply(g: Graph, t: number): Graph;
+  bits: number;
+  huffman: boolean;
 }
 
-export const RAW_INT8: Representation = {
-  name: 'raw',
-  bytes: (g, t) => byteSize(g.tensors[t]),
-  loss: () => 0,
-  apply: (g) => g,
-};
+export const REPRESENTATIONS: Representation[] = [
+  { name: 'raw', bits: 0, huffman: false },
+  { name: 'int8+huffman', bits: 0, huffman: true },
+  ...[6, 5, 4, 3, 2].map((bits) => ({ name: `codebook ${bits}b`, bits, huffman: true })),
+];
 
-/** Candidates, lossless first. Codebook / Huffman encodings are added here when they exist. */
-export const REPRESENTATIONS: Representation[] = [RAW_INT8];
+/** A filter's cost in each representation: stored bytes and weight noise-to-signal (0 = exact). */
+export interface LayerOptions {
+  op: number; // source op index
+  t: number;
+  name: string;
+  bytes: number[]; // by REPRESENTATIONS index
+  loss: number[]; // sum (w - w')^2 / sum w^2, by REPRESENTATIONS index
+}
+
+/** Encodes every filter in every representation (the passes' own code: shareTensor, encodeBlob). */
+export function layerOptions(g: Graph): LayerOptions[] {
+  return weightRefs(g).map((ref) => {
+    const w = ref.tensor.data as Int8Array;
+    const bytes: number[] = [], loss: number[] = [];
+    for (const rep of REPRESENTATIONS) {
+      if (rep.bits === 0) {
+        bytes.push(rep.huffman ? Math.min(w.length, encodeBlob(ref.layout, w, null, true).length) : w.length);
+        loss.push(0);
+        continue;
+      }
+      const { values, codebook } = shareTensor(ref, rep.bits, false, false);
+      const sizes = [w.length, encodeBlob(ref.layout, values, codebook, false).length, encodeBlob(ref.layout, values, codebook, true).length,
+        encodeBlob(ref.layout, values, null, true).length];
+      bytes.push(Math.min(...sizes));
+      loss.push(noiseToSignal(w, values));
+    }
+    return { op: ref.op.sourceIndex, t: ref.t, name: ref.tensor.name, bytes, loss };
+  });
+}
+
+function noiseToSignal(w: Int8Array, v: Int8Array): number {
+  let s = 0, e = 0;
+  for (let i = 0; i < w.length; i++) {
+    s += w[i] * w[i];
+    e += (w[i] - v[i]) ** 2;
+  }
+  return s === 0 ? 0 : e / s;
+}
+
+/** The compression options that store each layer as chosen (choice: source op -> REPRESENTATIONS index). */
+export function compressFor(choice: Map<number, number>): CompressOptions {
+  const reps = [...choice.values()].map((r) => REPRESENTATIONS[r]);
+  if (!reps.some((r) => r.huffman || r.bits)) return {};
+  const layers: Record<number, number> = {};
+  for (const [op, r] of choice) layers[op] = REPRESENTATIONS[r].bits;
+  return { huffman: reps.some((r) => r.huffman), codebookLayers: layers };
+}
 
 // --- the fit --------------------------------------------------------------------------
 
@@ -86,6 +137,7 @@ export interface LayerRow {
   weights: string;
   representation: string;
   weightBytes: number;
+  weightSqnrDb: number | null; // null: exact
   otherBytes: number; // bias, requantization multipliers and shifts (raw int32)
   otherRepresentation: string;
 }
@@ -107,22 +159,9 @@ export interface FitResult {
   options: Need[]; // resident and streamed, measured
   chosen?: Need;
   fidelity: string;
-}
-
-/** Constant tensors the ops read, with the op that first reads each. */
-function constTensors(g: Graph): { op: number; type: string; t: number }[] {
-  const seen = new Set<number>();
-  const out: { op: number; type: string; t: number }[] = [];
-  g.ops.forEach((o, i) => {
-    if (!o.kernel) return;
-    for (const t of o.inputs) {
-      if (t >= 0 && g.tensors[t].data && !seen.has(t)) {
-        seen.add(t);
-        out.push({ op: i, type: o.type, t });
-      }
-    }
-  });
-  return out;
+  /** Whole model against the uncompressed int8 conversion on 8 random inputs; absent when exact. */
+  outputSqnrDb?: number;
+  top1Agreement?: number;
 }
 
 async function measure(epk: Uint8Array, board: Board): Promise<Need[]> {
@@ -144,67 +183,112 @@ async function measure(epk: Uint8Array, board: Board): Promise<Need[]> {
 const fits = (n: Need, b: Board) => n.flashBytes <= b.flashBytes && n.ramBytes <= b.ramBytes;
 
 /**
- * Picks representations and mode. Starts from the least lossy representation of every
- * tensor; while nothing fits, switches the tensor whose next representation saves the
- * most bytes per unit of loss. With raw int8 as the only representation the loop has
- * nothing to switch and the answer is resident, streamed, or an honest "does not fit".
+ * Bytes the filters must shrink by for the closest mode to fit (flash; RAM too, since the
+ * model (resident) or the stage (streamed) holds filters), or 0 when no mode can fit by
+ * compression: RAM without the model / the stage (arena, statics, metadata) already over.
+ */
+function deficit(options: Need[], b: Board): number {
+  const need = options
+    .filter((n) => n.ramBytes - n.stageBytes - n.modelInRamBytes <= b.ramBytes)
+    .map((n) => Math.max(n.flashBytes - b.flashBytes, n.ramBytes - b.ramBytes, 1));
+  return need.length ? Math.min(...need) : 0;
+}
+
+/**
+ * Picks representations and mode. Starts with every filter raw (bit-exact, fastest);
+ * while nothing fits, switches filters, each time the one whose next representation
+ * saves the most bytes per unit of added weight noise (lossless Huffman first, then
+ * codebooks of 6..2 bits), until the estimated saving covers the shortfall; then
+ * converts and measures again (RAM and flash are measured by loading the .epk in the
+ * runtime builds, streamed and resident). Stops with an honest "does not fit" when
+ * every filter is at 2 bits.
  */
 export async function fitModel(modelBytes: Uint8Array, modelName: string, board: Board): Promise<FitResult> {
   const fresh = () => importModel(modelBytes, modelName); // passes may annotate ops: import anew per try
-  const consts = constTensors(convertGraph(fresh(), { log: () => {} }).graph);
-  const choice = new Map<number, number>(consts.map((c) => [c.t, 0]));
-  let lossTotal = 0;
+  const plain = convertGraph(fresh(), { log: () => {} });
+  const refs = weightRefs(plain.graph);
+  let layers: LayerOptions[] | undefined; // encoded in every representation only when raw does not fit
+  const choice = new Map<number, number>(refs.map((r) => [r.op.sourceIndex, 0]));
   for (;;) {
-    const result: ConvertResult = convertGraph(applyChoices(fresh(), choice), { log: () => {} });
+    const compress = compressFor(choice);
+    const result: ConvertResult = Object.keys(compress).length ? convertGraph(fresh(), { log: () => {}, compress }) : plain;
     const options = await measure(result.epk, board);
     const chosen = options.find((n) => fits(n, board));
-    const swap = chosen ? undefined : bestSwap(result.graph, consts.map((c) => c.t), choice);
-    if (chosen || !swap) {
-      const layers = layerRows(result.graph, consts, choice);
-      const fidelity = lossTotal === 0 ? 'bit-exact (every tensor raw int8: same outputs as the int8 model)' : `approximate (loss score ${lossTotal.toFixed(4)})`;
-      return { board, layers, epk: result.epk, options, chosen, fidelity };
-    }
-    choice.set(swap.t, swap.rep);
-    lossTotal += swap.loss;
-  }
-}
-
-function layerRows(g: Graph, consts: { op: number; type: string; t: number }[], choice: Map<number, number>): LayerRow[] {
-  const rows = new Map<number, LayerRow>();
-  const sized = consts.map((c) => ({ ...c, rep: REPRESENTATIONS[choice.get(c.t)!], bytes: REPRESENTATIONS[choice.get(c.t)!].bytes(g, c.t)! }));
-  for (const c of sized) {
-    const row = rows.get(c.op) ?? { op: c.op, type: c.type, weights: '', representation: '', weightBytes: 0, otherBytes: 0, otherRepresentation: '' };
-    rows.set(c.op, row);
-    if (c.bytes > row.weightBytes) {
-      if (row.weights) { row.otherBytes += row.weightBytes; row.otherRepresentation ||= row.representation; }
-      Object.assign(row, { weights: g.tensors[c.t].name, representation: c.rep.name, weightBytes: c.bytes });
-    } else {
-      row.otherBytes += c.bytes;
-      row.otherRepresentation ||= c.rep.name;
+    const need = chosen ? 0 : deficit(options, board);
+    if (need > 0) layers ??= layerOptions(plain.graph);
+    const swapped = need > 0 ? swapUntil(layers!, choice, need) : 0;
+    if (chosen || swapped === 0) {
+      const rows = layerRows(result.graph, layers ?? [], choice);
+      const exact = [...choice.values()].every((r) => REPRESENTATIONS[r].bits === 0);
+      if (exact) return { board, layers: rows, epk: result.epk, options, chosen, fidelity: exactNote(choice) };
+      const inputs = randomInputs(plain.epk, 8);
+      const f = await compareModels(plain.epk, result.epk, inputs, board.simd ? 'simd' : 'scalar');
+      const fidelity = `approximate: output SQNR ${f.outputSqnrDb.toFixed(1)} dB, top-1 agreement ${(100 * f.top1Agreement).toFixed(1)}%, ` +
+        `max |diff| ${f.maxAbsDiff} against the uncompressed int8 model on ${f.inputs} random inputs`;
+      return { board, layers: rows, epk: result.epk, options, chosen, fidelity, outputSqnrDb: f.outputSqnrDb, top1Agreement: f.top1Agreement };
     }
   }
-  return [...rows.values()];
 }
 
-function applyChoices(g: Graph, choice: Map<number, number>): Graph {
-  let out = g;
-  for (const [t, r] of choice) out = REPRESENTATIONS[r].apply(out, t);
-  return out;
+function exactNote(choice: Map<number, number>): string {
+  return [...choice.values()].some((r) => r > 0)
+    ? 'bit-exact (lossless Huffman: same outputs as the int8 model)'
+    : 'bit-exact (every tensor raw int8: same outputs as the int8 model)';
 }
 
-function bestSwap(g: Graph, tensors: number[], choice: Map<number, number>): { t: number; rep: number; loss: number } | undefined {
-  let best: { t: number; rep: number; loss: number; score: number } | undefined;
-  for (const t of tensors) {
-    const now = REPRESENTATIONS[choice.get(t)!].bytes(g, t)!;
-    for (let r = choice.get(t)! + 1; r < REPRESENTATIONS.length; r++) {
-      const b = REPRESENTATIONS[r].bytes(g, t);
-      if (b === undefined || b >= now) continue;
-      const loss = REPRESENTATIONS[r].loss(g, t);
-      const score = (now - b) / (loss + 1e-9);
-      if (!best || score > best.score) best = { t, rep: r, loss, score };
+function randomInputs(epk: Uint8Array, n: number): Uint8Array[] {
+  const e = readEpk(epk);
+  return Array.from({ length: n }, (_, k) => randomInput(e.tensors[e.inputs[0]].bytes, k));
+}
+
+/** Greedy switches until `need` bytes are (estimated) saved; returns how many were made. */
+function swapUntil(layers: LayerOptions[], choice: Map<number, number>, need: number): number {
+  let saved = 0, made = 0;
+  while (saved < need) {
+    const s = bestSwap(layers, choice);
+    if (!s) break;
+    choice.set(s.layer.op, s.rep);
+    saved += s.saved;
+    made++;
+  }
+  return made;
+}
+
+function bestSwap(layers: LayerOptions[], choice: Map<number, number>): { layer: LayerOptions; rep: number; saved: number } | undefined {
+  let best: { layer: LayerOptions; rep: number; saved: number; score: number } | undefined;
+  for (const l of layers) {
+    const now = choice.get(l.op)!;
+    for (let r = now + 1; r < REPRESENTATIONS.length; r++) {
+      const saved = l.bytes[now] - l.bytes[r];
+      if (saved <= 0) continue;
+      const score = saved / (l.loss[r] - l.loss[now] + 1e-9);
+      if (!best || score > best.score) best = { layer: l, rep: r, saved, score };
     }
   }
   return best;
+}
+
+function layerRows(g: Graph, options: LayerOptions[], choice: Map<number, number>): LayerRow[] {
+  const byOp = new Map(options.map((l) => [l.op, l]));
+  const rows: LayerRow[] = [];
+  for (const o of g.ops) {
+    if (!o.kernel) continue;
+    const consts = o.inputs.filter((t) => t >= 0 && g.tensors[t].data);
+    if (!consts.length) continue;
+    const w = WEIGHT_OPS.includes(o.type) ? o.inputs[1] : consts.reduce((a, t) => (byteSize(g.tensors[t]) > byteSize(g.tensors[a]) ? t : a));
+    const tw = g.tensors[w];
+    const l = byOp.get(o.sourceIndex);
+    const stored = tw.packed ? (tw.codebook ? `codebook ${tw.codebook.bits}b, stored ${tw.packed.repr}` : tw.packed.repr) : 'raw';
+    const loss = l ? l.loss[choice.get(o.sourceIndex)!] : 0; // no options computed: every filter raw
+    rows.push({
+      op: o.sourceIndex, type: o.type, weights: tw.name, representation: stored,
+      weightBytes: tw.packed ? tw.packed.blob.length : byteSize(tw),
+      weightSqnrDb: loss > 0 ? -10 * Math.log10(loss) : null,
+      otherBytes: consts.filter((t) => t !== w).reduce((a, t) => a + byteSize(g.tensors[t]), 0),
+      otherRepresentation: consts.length > 1 ? 'raw' : '',
+    });
+  }
+  return rows;
 }
 
 // --- report ---------------------------------------------------------------------------
@@ -212,12 +296,13 @@ function bestSwap(g: Graph, tensors: number[], choice: Map<number, number>): { t
 const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
 
 export function formatFit(r: FitResult): string {
-  const rows = [['op', 'type', 'weights', 'repr', 'bytes', 'bias+requant', 'repr']];
+  const rows = [['op', 'type', 'weights', 'repr', 'bytes', 'weight SQNR', 'bias+requant', 'repr']];
   for (const l of r.layers) {
-    rows.push([String(l.op), l.type, l.weights, l.representation, String(l.weightBytes), String(l.otherBytes), l.otherRepresentation || '-']);
+    const sqnr = l.weightSqnrDb === null ? 'exact' : `${l.weightSqnrDb.toFixed(1)} dB`;
+    rows.push([String(l.op), l.type, l.weights, l.representation, String(l.weightBytes), sqnr, String(l.otherBytes), l.otherRepresentation || '-']);
   }
   const w = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-  const right = new Set([0, 4, 5]);
+  const right = new Set([0, 4, 5, 6]);
   const lines = rows.map((row) => row.map((cell, c) => (right.has(c) ? cell.padStart(w[c]) : cell.padEnd(w[c]))).join('  '));
   lines.splice(1, 0, w.map((n) => '-'.repeat(n)).join('  '));
   const b = r.board;

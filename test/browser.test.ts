@@ -3,7 +3,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +26,7 @@ try {
     out[target] = Array.from(model.run(input)[0]);
   }
 } catch (e) { out.error = String(e); }
-document.body.textContent = 'RESULT' + JSON.stringify(out) + 'END';
+await fetch('/result', { method: 'POST', body: JSON.stringify(out) });
 </script></body></html>`;
 
 test('headless Chromium runs the model through the loader, same bytes as Node', async () => {
@@ -36,8 +36,16 @@ test('headless Chromium runs the model through the loader, same bytes as Node', 
   }
   const { epk } = convertModel(buildTinyCnn(), 'tiny.tflite');
   const input = new Uint8Array(randomInt8(768, 3).buffer);
+  let deliver: (body: string) => void = () => {};
+  const posted = new Promise<string>((resolve) => (deliver = resolve));
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x').pathname;
+    if (url === '/result' && req.method === 'POST') {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => { res.writeHead(204).end(); deliver(body); });
+      return;
+    }
     const types: Record<string, string> = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
     let body: Uint8Array | string;
     if (url === '/') body = PAGE;
@@ -50,25 +58,27 @@ test('headless Chromium runs the model through the loader, same bytes as Node', 
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
+  const profile = mkdtempSync(join(tmpdir(), 'edgepack-chromium-'));
+  // The page POSTs its result; the test waits for it (no race with page load), then closes Chromium.
+  const browser = spawn(chromium, [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, `http://127.0.0.1:${port}/`,
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  browser.stderr.on('data', (c) => (stderr += c));
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const profile = mkdtempSync(join(tmpdir(), 'edgepack-chromium-'));
-    const r = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
-      import('node:child_process').then(({ execFile }) =>
-        execFile(chromium, [
-          '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-          '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, '--virtual-time-budget=20000',
-          '--dump-dom', `http://127.0.0.1:${port}/`,
-        ], { timeout: 120000 }, (_err, stdout, stderr) => resolve({ stdout, stderr })),
-      );
+    const timeout = new Promise<string>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no result from the page in 120 s; chromium said: ${stderr.slice(-500)}`)), 120000);
     });
-    const m = /RESULT(.*)END/.exec(r.stdout);
-    assert.ok(m, `no result in the page; chromium said: ${r.stderr.slice(-500)}`);
-    const got = JSON.parse(m![1]);
+    const got = JSON.parse(await Promise.race([posted, timeout]));
     assert.not.ok(got.error, got.error);
     const want = Array.from((await load(epk, { target: 'scalar' })).run(input)[0]);
     assert.equal(got.scalar, want);
     assert.equal(got.simd, want);
   } finally {
+    clearTimeout(timer);
+    browser.kill('SIGKILL');
     server.close();
   }
 });

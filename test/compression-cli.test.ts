@@ -29,13 +29,21 @@ test('convert --codebook 4 --codebook-layer 1=3 --huffman --report writes packed
   const out = join(dir, 'small.epk');
   assert.is(await quietly(['convert', model, '-o', out, '--codebook', '4', '--codebook-layer', '1=3', '--huffman', '--report']), 0);
   const e = readEpk(new Uint8Array(readFileSync(out)));
-  const dw = e.tensors.find((t) => t.name === 'dw/w')!;
+  const dw = e.tensors[e.ops.find((o) => o.sourceIndex === 1)!.inputs[1]]; // op 1 is the depthwise
   assert.ok(dw.packed, 'dw/w packed');
+  assert.is(dw.name, '', 'compressed builds keep only I/O names');
   assert.ok(e.tensors.filter((t) => t.packed).length >= 3);
 });
 
+test('--names all keeps every tensor name in a compressed build', async () => {
+  const out = join(dir, 'named.epk');
+  assert.is(await quietly(['convert', model, '-o', out, '--codebook', '4', '--huffman', '--names', 'all']), 0);
+  const e = readEpk(new Uint8Array(readFileSync(out)));
+  assert.is(e.tensors[e.ops.find((o) => o.sourceIndex === 1)!.inputs[1]].name, 'dw/w');
+});
+
 test('bad compression flags are usage errors and write nothing', async () => {
-  for (const bad of [['--codebook', '9'], ['--codebook', '1'], ['--prune', '1.5'], ['--codebook-layer', 'x=4'], ['--pack', 'zip'], ['--structured-prune', '-0.1']]) {
+  for (const bad of [['--codebook', '9'], ['--codebook', '1'], ['--prune', '1.5'], ['--codebook-layer', 'x=4'], ['--pack', 'zip'], ['--structured-prune', '-0.1'], ['--names', 'some']]) {
     const out = join(dir, `bad${bad.join('')}.epk`);
     assert.is(await quietly(['convert', model, '-o', out, ...bad]), 2, bad.join(' '));
     assert.not.ok(existsSync(out), bad.join(' '));

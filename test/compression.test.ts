@@ -22,6 +22,11 @@ import { goldenModels, readBytes } from './helpers.js';
 
 const TARGETS = ['scalar', 'simd'] as const;
 
+/** Converts keeping every tensor name (compressed builds keep I/O names only by default): the checks below find tensors by name. */
+function convertNamed(src: Uint8Array, name: string, opts: { compress?: CompressOptions }): ConvertResult {
+  return convertModel(src, name, { ...opts, compress: { names: 'all', ...opts.compress } });
+}
+
 test('canonical Huffman: hand-checked code for frequencies a:1 b:1 c:2', () => {
   const freq = new Array(256).fill(0);
   freq[97] = 1; freq[98] = 1; freq[99] = 2;
@@ -103,7 +108,7 @@ test('exactness on a project-built model: every representation, both builds', as
   const src = buildSmallModel();
   const inputs = [randomBytes(1152, 1), randomBytes(1152, 2)];
   for (const c of SMALL_VARIANTS) {
-    const r = convertModel(src, 'small', { compress: c });
+    const r = convertNamed(src, 'small', { compress: c });
     const packed = assertBlobsDecode(r);
     assert.ok(packed >= (c.pack ? 4 : 1), `${JSON.stringify(c)}: ${packed} packed tensors`);
     await assertExact(r, inputs, JSON.stringify(c));
@@ -113,18 +118,18 @@ test('exactness on a project-built model: every representation, both builds', as
 test('codebook bits: b-bit filters hold at most 2^b distinct values; pruning keeps exact zeros', () => {
   const src = buildSmallModel();
   for (const bits of [2, 3, 4]) {
-    const r = convertModel(src, 'small', { compress: { codebook: bits } });
+    const r = convertNamed(src, 'small', { compress: { codebook: bits } });
     for (const t of r.graph.tensors.filter((x) => x.codebook)) assert.ok(new Set(t.data as Int8Array).size <= 2 ** bits, t.name);
     // dw rows hold 9 weights: shared only below 4 bits (2^3 = 8 < 9) unless named.
     assert.is(!!r.graph.tensors.find((t) => t.name === 'dw/w')!.codebook, bits < 4, `dw at ${bits} bits`);
   }
-  const r = convertModel(src, 'small', { compress: { prune: 0.5, codebook: 2 } });
+  const r = convertNamed(src, 'small', { compress: { prune: 0.5, codebook: 2 } });
   const fc = r.graph.tensors.find((t) => t.name === 'fc/w')!;
   assert.ok((fc.data as Int8Array).filter((v) => v === 0).length >= 8640 / 2);
 });
 
 test('structured pruning removes channels and rewires depthwise and the next conv', async () => {
-  const r = convertModel(buildSmallModel(), 'small', { compress: { structuredPrune: 0.25 } });
+  const r = convertNamed(buildSmallModel(), 'small', { compress: { structuredPrune: 0.25 } });
   const shape = (n: string) => r.graph.tensors.find((t) => t.name === n)!.shape;
   // conv1 has 16 filters: floor(0.25 * 16) = 4 go; dw and pw's input follow. pw feeds FC: kept.
   assert.equal(shape('conv1/w'), [12, 3, 3, 8]);
@@ -135,13 +140,13 @@ test('structured pruning removes channels and rewires depthwise and the next con
   assert.equal(shape('pw/w'), [24, 1, 1, 12]);
   assert.equal(shape('fc/w'), [10, 864]);
   assert.equal(r.graph.tensors.find((t) => t.name === 'conv1/w')!.quant!.scale.length, 12);
-  const c = convertModel(buildSmallModel(), 'small', { compress: { structuredPrune: 0.25, codebook: 4, huffman: true } });
+  const c = convertNamed(buildSmallModel(), 'small', { compress: { structuredPrune: 0.25, codebook: 4, huffman: true } });
   assertBlobsDecode(c);
   await assertExact(c, [randomBytes(1152, 3)], 'structured + codebook');
 });
 
 test('scratch bytes: the largest Huffman tile, stated in the header', () => {
-  const r = convertModel(buildSmallModel(), 'small', { compress: { huffman: true, pack: 'huffman' } });
+  const r = convertNamed(buildSmallModel(), 'small', { compress: { huffman: true, pack: 'huffman' } });
   const e = readEpk(r.epk);
   const tiles = e.tensors.filter((t) => t.packed).map((t) => t.packed!.tileBytes);
   // FC rows are 864 weights: floor(4096 / 864) = 4 rows = 3456 bytes per tile.
@@ -177,8 +182,8 @@ async function loadError(epk: Uint8Array): Promise<RuntimeError> {
 }
 
 test('hostile packed blobs are refused at load with BAD_TENSOR / BAD_OP, both builds', async () => {
-  const huff = convertModel(buildSmallModel(), 'small', { compress: { codebookLayers: all(4), pack: 'codebook+huffman' } }).epk;
-  const lut = convertModel(buildSmallModel(), 'small', { compress: { codebookLayers: all(4), pack: 'codebook' } }).epk;
+  const huff = convertNamed(buildSmallModel(), 'small', { compress: { codebookLayers: all(4), pack: 'codebook+huffman' } }).epk;
+  const lut = convertNamed(buildSmallModel(), 'small', { compress: { codebookLayers: all(4), pack: 'codebook' } }).epk;
   const cases: [string, Uint8Array, ErrorCode, RegExp][] = [
     ['blob size past data', tamper(huff, (v, b) => v.setUint32(b + P.blobBytes, 0x7fffffff, true)), ErrorCode.BadTensor, /outside the data section/],
     ['bits 9', tamper(lut, (v, b) => v.setUint8(b + P.bits, 9)), ErrorCode.BadTensor, /bits must be 2..8/],
@@ -241,7 +246,7 @@ for (const g of goldenModels().filter((m) => !only || only.includes(m.name))) {
     const src = readBytes(g.modelPath);
     const inputs = g.manifest.cases.slice(0, 2).map((c) => readBytes(join(g.dir, c.input)));
     for (const c of SHARED_VARIANTS) {
-      const r = convertModel(src, g.name, { compress: c });
+      const r = convertNamed(src, g.name, { compress: c });
       assertBlobsDecode(r);
       await assertExact(r, inputs, `${g.name} ${JSON.stringify(c)}`);
     }

@@ -10,6 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FitError, fitModel, loadBoard } from '../src/fit.js';
 import { loadModelStreamed } from '../src/runtime/streamed.js';
+import { loadModelNode } from '../src/runtime/node.js';
+import { convertModel } from '../src/convert.js';
+import { readEpk } from '../src/format/reader.js';
+import { randomInput, tensorValues } from '../src/compress/report.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { REPO, goldenModels, readBytes, skipNotice } from './helpers.js';
 
@@ -18,9 +22,13 @@ const CLI = join(REPO, 'bin', 'edgepack.js');
 
 /** int8 fully connected, `depth` inputs -> `units` outputs: depth * units weight bytes. */
 function fcModel(depth: number, units: number): Uint8Array {
+  return fcModelWith(depth, units, Array.from({ length: units * depth }, (_, i) => ((i * 37) % 255) - 127));
+}
+
+function fcModelWith(depth: number, units: number, weights: ArrayLike<number>): Uint8Array {
   const b = new TfliteBuilder();
   const x = b.tensor('x', [1, depth], 'int8', { scale: [0.05], zeroPoint: [3] });
-  const w = b.constant('w', [units, depth], 'int8', Array.from({ length: units * depth }, (_, i) => ((i * 37) % 255) - 127), { scale: [0.01], zeroPoint: [0] });
+  const w = b.constant('w', [units, depth], 'int8', Array.from(weights), { scale: [0.01], zeroPoint: [0] });
   const bias = b.constant('bias', [units], 'int32', Array.from({ length: units }, (_, i) => i * 10 - 50), { scale: [0.0005], zeroPoint: [0] });
   const y = b.tensor('y', [1, units], 'int8', { scale: [0.2], zeroPoint: [-5] });
   b.op('FULLY_CONNECTED', [x, w, bias], [y], { activation: 'NONE' });
@@ -61,16 +69,16 @@ if (pd) {
 test('fit CLI: a model that cannot fit says so with the exact shortfall and writes nothing', () => {
   const dir = mkdtempSync(join(tmpdir(), 'edgepack-fit-'));
   try {
-    writeFileSync(join(dir, 'fc.tflite'), fcModel(256, 512)); // 128 KiB of weights
+    writeFileSync(join(dir, 'fc.tflite'), fcModel(256, 512)); // 128 KiB of weights: 32 KiB even at 2 bits
     writeFileSync(join(dir, 'tiny.json'), JSON.stringify({
-      name: 'tiny', description: 'test board', core: 'Cortex-M0+', clockMHz: 48, ramBytes: 1 << 20, flashBytes: 100000,
+      name: 'tiny', description: 'test board', core: 'Cortex-M0+', clockMHz: 48, ramBytes: 1 << 20, flashBytes: 80000,
       wasmRuntime: 'wasm2c', simd: false, reserveRamBytes: 4096, runtimeFlashBytes: 60000,
     }));
     const r = spawnSync('node', [CLI, 'fit', join(dir, 'fc.tflite'), '--board', join(dir, 'tiny.json'), '-o', join(dir, 'out.epk')], { encoding: 'utf8' });
     assert.is(r.status, 1);
     const epkBytes = Number(/\.epk (\d+) B/.exec(r.stdout)![1]);
-    assert.ok(epkBytes > 131072);
-    const over = epkBytes + 60000 - 100000;
+    assert.ok(epkBytes > 32768 && epkBytes < 40000, `${epkBytes}: every filter at 2 bits before giving up`);
+    const over = epkBytes + 60000 - 80000;
     assert.match(r.stdout, `does not fit tiny: the closest option (resident) is over flash by ${over} B`);
     assert.match(r.stderr, 'does not fit tiny');
     assert.not.ok(existsSync(join(dir, 'out.epk')));
@@ -79,6 +87,35 @@ test('fit CLI: a model that cannot fit says so with the exact shortfall and writ
     assert.ok(existsSync(join(dir, 'out.epk')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('fit: a budget that needs compression gets codebook filters, runs exact vs its decoded weights in both modes', async () => {
+  const src = fcModel(256, 512); // 131072 weight bytes raw; 6 bits ~ 98 KB, 5 bits ~ 82 KB, 4 bits ~ 66 KB
+  const board = { ...loadBoard('nrf52840'), name: 'small', flashBytes: 60000 + 80000, ramBytes: 1 << 20, runtimeFlashBytes: 60000 };
+  const r = await fitModel(src, 'fc.tflite', board);
+  assert.ok(r.chosen, 'fits with compression');
+  assert.is(r.layers.length, 1);
+  assert.match(r.layers[0].representation, /codebook/);
+  assert.ok(r.layers[0].weightBytes <= 80000 && r.layers[0].weightSqnrDb! > 0);
+  assert.ok(r.epk.length + 60000 <= board.flashBytes);
+  assert.ok(r.outputSqnrDb !== undefined && Number.isFinite(r.outputSqnrDb), r.fidelity);
+  assert.match(r.fidelity, /output SQNR/);
+  // the same fit, plain: does not fit raw (the reason to compress)
+  assert.ok(131072 + 60000 > board.flashBytes);
+  const e = readEpk(r.epk);
+  const w = e.tensors[e.ops[0].inputs[1]];
+  assert.ok(w.packed);
+  const decoded = tensorValues(e, w, false);
+  const plain = convertModel(fcModelWith(256, 512, decoded), 'fc.tflite', { log: () => {} }).epk;
+  const streamed = await loadModelStreamed(r.epk);
+  for (const target of ['scalar', 'simd'] as const) {
+    const a = await loadModelNode(r.epk, target), b = await loadModelNode(plain, target);
+    for (let k = 0; k < 3; k++) {
+      const x = randomInput(256, k);
+      assert.equal(Array.from(a.run(x)[0]), Array.from(b.run(x)[0]), `${target} ${k}`);
+      assert.equal(Array.from(streamed.run(x)[0]), Array.from(b.run(x)[0]), `streamed ${k}`);
+    }
   }
 });
 

@@ -8,13 +8,14 @@ import { isFloatGraph } from '../passes/quantize-int8.js';
 import { formatSqnr, measureSqnr } from '../float/sqnr.js';
 import { REPRS } from '../passes/pack-huffman.js';
 import { Repr } from '../format/packed.js';
+import { NameMode } from '../format/writer.js';
 import { formatFidelity, fidelityReport } from '../compress/report.js';
 import { UsageError, readInput, writeAtomic } from './io.js';
 
 export const usage =
   'edgepack convert MODEL.(tflite|onnx) -o OUT.epk [--calibrate DIR_OR_FILE [--calibrate-count N] [--calibrate-raw u8|f32] [--percentile P] [--int8-io]] ' +
   '[--prune F] [--structured-prune F] [--codebook B] [--codebook-layer OP=B]... [--per-channel-codebook] [--huffman] ' +
-  '[--pack raw|codebook|huffman|codebook+huffman] [--report] [--dump-after PASS]... [--quiet]';
+  '[--pack raw|codebook|huffman|codebook+huffman] [--names all|io] [--report] [--dump-after PASS]... [--quiet]';
 
 function fraction(flag: string, s: string | undefined): number | undefined {
   if (s === undefined) return undefined;
@@ -48,6 +49,7 @@ export function compressOptions(values: Record<string, string | boolean | string
     perChannelCodebook: !!values['per-channel-codebook'],
     huffman: !!values.huffman,
     pack: packAs as Repr | undefined,
+    names: nameMode(values.names as string | undefined),
   };
 }
 
@@ -59,7 +61,13 @@ export const COMPRESS_FLAGS = {
   'per-channel-codebook': { type: 'boolean' },
   huffman: { type: 'boolean' },
   pack: { type: 'string' },
+  names: { type: 'string' },
 } as const;
+
+function nameMode(v: string | undefined): NameMode | undefined {
+  if (v !== undefined && v !== 'all' && v !== 'io') throw new UsageError(`--names must be all or io, got "${v}"`);
+  return v as NameMode | undefined;
+}
 
 export async function convertCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({

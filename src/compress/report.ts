@@ -48,17 +48,24 @@ export function tensorValues(epk: Epk, t: EpkTensor, channelLast: boolean): Int8
 
 export function layerFidelity(source: Uint8Array, name: string, bytes: Uint8Array): LayerFidelity[] {
   const epk = readEpk(bytes);
-  const original = new Map(importModel(source, name).tensors.filter((t) => t.data instanceof Int8Array).map((t) => [t.name, t]));
+  const imported = importModel(source, name);
+  const original = new Map(imported.tensors.filter((t) => t.data instanceof Int8Array).map((t) => [t.name, t]));
+  // compressed builds keep only I/O names: find the filter by its source op (input 1)
+  const bySource = new Map(imported.ops.map((o) => [o.sourceIndex, o]));
+  const sourceFilter = (op: number) => {
+    const t = bySource.get(op)?.inputs[1];
+    return t !== undefined && t >= 0 && imported.tensors[t].data instanceof Int8Array ? imported.tensors[t] : undefined;
+  };
   const rows: LayerFidelity[] = [];
   for (const op of epk.ops) {
     if (op.opcode !== OpCode.Conv2D && op.opcode !== OpCode.DepthwiseConv2D && op.opcode !== OpCode.FullyConnected) continue;
     const w = epk.tensors[op.inputs[1]];
     if (w.kind !== TensorKind.Const) continue;
     const values = tensorValues(epk, w, op.opcode === OpCode.DepthwiseConv2D);
-    const src = original.get(w.name);
+    const src = (w.name ? original.get(w.name) : undefined) ?? sourceFilter(op.sourceIndex);
     const same = src && src.shape.join() === w.shape.join();
     rows.push({
-      op: op.sourceIndex, type: OP_NAMES[op.opcode], weights: w.name, shape: w.shape,
+      op: op.sourceIndex, type: OP_NAMES[op.opcode], weights: w.name || src?.name || '-', shape: w.shape,
       repr: w.packed?.repr ?? 'raw', bytesBefore: src ? src.data!.length : w.bytes, bytesAfter: w.storedBytes,
       bitsPerWeight: (8 * w.storedBytes) / values.length,
       weightSqnrDb: same ? sqnrDb(src.data as Int8Array, values) : null,

@@ -33,7 +33,12 @@ const DTYPE_CODES: Partial<Record<Tensor['dtype'], DType>> = {
 
 export interface WriteOptions {
   scratchBytes?: number;
+  /** Tensor names to keep in the Strings section: every tensor's (default) or the model I/O's only. */
+  names?: NameMode;
 }
+
+/** 'io' drops the names of internal tensors (name_bytes 0): lossless, outputs unchanged. */
+export type NameMode = 'all' | 'io';
 
 export function writeEpk(g: Graph, plan: MemoryPlan, opts: WriteOptions = {}): Uint8Array {
   const ops = g.ops.filter((o) => o.kernel);
@@ -63,7 +68,8 @@ export function writeEpk(g: Graph, plan: MemoryPlan, opts: WriteOptions = {}): U
   const data = new DataSection();
   const tensors = new Uint8Array(order.length * TENSOR_RECORD_BYTES);
   const tv = new DataView(tensors.buffer);
-  order.forEach((t, i) => writeTensor(g, plan, t, tv, i * TENSOR_RECORD_BYTES, strings, data));
+  const named = opts.names === 'io' ? new Set([...g.inputs, ...g.outputs]) : undefined;
+  order.forEach((t, i) => writeTensor(g, plan, t, tv, i * TENSOR_RECORD_BYTES, strings, data, !named || named.has(t)));
 
   const opsBytes = encodeOps(ops, index);
   const io = new Uint8Array(8 + 4 * (g.inputs.length + g.outputs.length));
@@ -82,7 +88,7 @@ export function writeEpk(g: Graph, plan: MemoryPlan, opts: WriteOptions = {}): U
   return assemble(sections, plan.arenaBytes, opts.scratchBytes ?? 0);
 }
 
-function writeTensor(g: Graph, plan: MemoryPlan, t: number, v: DataView, at: number, strings: StringTable, data: DataSection): void {
+function writeTensor(g: Graph, plan: MemoryPlan, t: number, v: DataView, at: number, strings: StringTable, data: DataSection, named: boolean): void {
   const tensor = g.tensors[t];
   const dtype = DTYPE_CODES[tensor.dtype];
   if (!dtype) throw new ConvertError(`${g.source}: tensor "${tensor.name}" has type ${tensor.dtype}, which the runtime cannot hold`);
@@ -108,7 +114,7 @@ function writeTensor(g: Graph, plan: MemoryPlan, t: number, v: DataView, at: num
   v.setUint32(at + T.bytes, bytes, true);
   v.setFloat32(at + T.scale, tensor.quant?.scale.length === 1 ? tensor.quant.scale[0] : 0, true);
   v.setInt32(at + T.zeroPoint, tensor.quant?.scale.length === 1 ? tensor.quant.zeroPoint[0] : 0, true);
-  const name = strings.add(tensor.name);
+  const name = named ? strings.add(tensor.name) : { offset: 0, bytes: 0 };
   v.setUint32(at + T.nameOffset, name.offset, true);
   v.setUint32(at + T.nameBytes, name.bytes, true);
 }
@@ -179,19 +185,28 @@ class StringTable {
   }
 }
 
-/** Constant bytes, each tensor 16-byte aligned; identical arrays are stored once. */
+/** Constant bytes, each tensor 16-byte aligned; identical arrays (same object or same bytes) are stored once. */
 class DataSection {
   private parts: { at: number; bytes: Uint8Array }[] = [];
   private size = 0;
   private seen = new Map<unknown, number>();
+  private byContent = new Map<string, { at: number; bytes: Uint8Array }[]>();
   add(data: NonNullable<Tensor['data']>): number {
     const known = this.seen.get(data);
     if (known !== undefined) return known;
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const key = `${bytes.length}:${fnv1a(bytes)}`;
+    const same = this.byContent.get(key)?.find((p) => equalBytes(p.bytes, bytes));
+    if (same) {
+      this.seen.set(data, same.at);
+      return same.at;
+    }
     const at = align(this.size, SECTION_ALIGN);
-    this.parts.push({ at, bytes });
+    const part = { at, bytes };
+    this.parts.push(part);
     this.size = at + bytes.length;
     this.seen.set(data, at);
+    this.byContent.set(key, [...(this.byContent.get(key) ?? []), part]);
     return at;
   }
   bytes(): Uint8Array {
@@ -209,4 +224,16 @@ function concat(parts: Uint8Array[]): Uint8Array {
     at += p.length;
   }
   return out;
+}
+
+function fnv1a(b: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return h >>> 0;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

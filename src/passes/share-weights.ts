@@ -63,11 +63,47 @@ export function shareTensor(ref: WeightRef, bits: number, perChannel: boolean, k
   });
   const indices = new Uint8Array(w.length);
   const values = new Int8Array(w.length);
+  const table = (e: number) => lists[perChannel ? rowOf(e) : 0];
   w.forEach((v, e) => {
-    const gi = perChannel ? rowOf(e) : 0;
-    const j = nearest(lists[gi], v);
-    indices[e] = j;
-    values[e] = lists[gi][j];
+    indices[e] = nearest(table(e), v);
+  });
+  const rowsOf: number[][] = Array.from({ length: rows }, () => []);
+  for (let e = 0; e < w.length; e++) rowsOf[rowOf(e)].push(e);
+  for (const row of rowsOf) balanceRow(row, w, indices, table, keepZero);
+  w.forEach((_, e) => {
+    values[e] = table(e)[indices[e]];
   });
   return { values, codebook: { bits, tables, tableCount: groups, indices } };
+}
+
+/**
+ * Balanced assignment: nearest-centroid snapping can shift an output channel's weight sum
+ * (sum of errors up to n x half a gap), a systematic error in every output that scales
+ * with the input's mean (x - zero point). This moves the cheapest borderline weights to
+ * their other neighbouring centroid until the row's error sum is as close to 0 as single
+ * moves allow, so the channel's response to a constant input is kept. Data-free; costs
+ * a little weight MSE (each move is the least squared-error increase per unit of sum).
+ * With keepZero, weights that are 0 (pruned) never move.
+ */
+function balanceRow(row: number[], w: Int8Array, indices: Uint8Array, table: (e: number) => number[], keepZero: boolean): void {
+  let sum = 0;
+  for (const e of row) sum += table(e)[indices[e]] - w[e];
+  if (sum === 0) return;
+  const moves: { e: number; to: number; delta: number; cost: number }[] = [];
+  for (const e of row) {
+    if (keepZero && w[e] === 0) continue;
+    const c = table(e), j = indices[e];
+    const to = sum > 0 ? j - 1 : j + 1; // the neighbour that lowers |sum|
+    if (to < 0 || to >= c.length || c[to] === c[j]) continue;
+    const delta = c[to] - c[j];
+    const cost = (c[to] - w[e]) ** 2 - (c[j] - w[e]) ** 2;
+    moves.push({ e, to, delta, cost: cost / Math.abs(delta) });
+  }
+  moves.sort((a, b) => a.cost - b.cost || a.e - b.e);
+  for (const m of moves) {
+    if (Math.abs(sum + m.delta) >= Math.abs(sum)) continue;
+    sum += m.delta;
+    indices[m.e] = m.to;
+    if (sum === 0) break;
+  }
 }
