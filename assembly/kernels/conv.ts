@@ -7,7 +7,7 @@
 // 65793 taps (e.g. 3x3x7310 channels) before overflow -- far above any real layer.
 
 import { clamp, mbqm } from './quant';
-import { gemm1_s8 } from './gemm';
+import { gemm1_s8, sb0, sb1, sb2, sb3 } from './gemm';
 import { gemm2_s8_simd } from './gemm-simd';
 import { dwconv_s8_simd } from './dwconv-simd';
 
@@ -204,6 +204,12 @@ export function conv_s8(
   }
 }
 
+// @ts-ignore: decorator
+@inline function dwStore(y: usize, acc: i32, mult: usize, shift: usize, p: ConvParams): void {
+  const v = mbqm(acc, load<i32>(mult), load<i32>(shift)) + p.outputOffset;
+  store<i8>(y, <i8>clamp(v, p.actMin, p.actMax));
+}
+
 /**
  * dwconv_s8 for depth multiplier 1 (bias required): SIMD build -> dwconv_s8_simd; scalar build
  * -> per pixel, tap bounds hoisted out of the channel loop, 3x3 interior taps unrolled.
@@ -236,34 +242,85 @@ export function dwconv_s8(
         const kx0 = ix0 >= 0 ? 0 : (-ix0 + dW - 1) / dW;
         const kx1 = min(kw, (inW - ix0 + dW - 1) / dW);
         const base = xb + <usize>(iy0 * rowBytes + ix0 * c);
-        if (kh == 3 && kw == 3 && ky0 == 0 && kx0 == 0 && ky1 == 3 && kx1 == 3) {
-          for (let ch: usize = 0; ch < cs; ch++) {
+        const full3 = kh == 3 && kw == 3 && ky0 == 0 && kx0 == 0 && ky1 == 3 && kx1 == 3;
+        let ch: usize = 0;
+        // 4 channels per step: each tap is one i32 load of 4 inputs and one of 4 weights.
+        for (; ch + 4 <= cs; ch += 4) {
+          let a0 = load<i32>(bias + (ch << 2)), a1 = load<i32>(bias + (ch << 2), 4);
+          let a2 = load<i32>(bias + (ch << 2), 8), a3 = load<i32>(bias + (ch << 2), 12);
+          if (full3) {
             const r0 = base + ch, r1 = r0 + tapH, r2 = r1 + tapH, wc = w + ch;
-            let acc = load<i32>(bias + (ch << 2));
-            acc += (<i32>load<i8>(r0) + inOff) * <i32>load<i8>(wc)
-              + (<i32>load<i8>(r0 + tapW) + inOff) * <i32>load<i8>(wc + cs)
-              + (<i32>load<i8>(r0 + 2 * tapW) + inOff) * <i32>load<i8>(wc + 2 * cs);
-            acc += (<i32>load<i8>(r1) + inOff) * <i32>load<i8>(wc + 3 * cs)
-              + (<i32>load<i8>(r1 + tapW) + inOff) * <i32>load<i8>(wc + 4 * cs)
-              + (<i32>load<i8>(r1 + 2 * tapW) + inOff) * <i32>load<i8>(wc + 5 * cs);
-            acc += (<i32>load<i8>(r2) + inOff) * <i32>load<i8>(wc + 6 * cs)
-              + (<i32>load<i8>(r2 + tapW) + inOff) * <i32>load<i8>(wc + 7 * cs)
-              + (<i32>load<i8>(r2 + 2 * tapW) + inOff) * <i32>load<i8>(wc + 8 * cs);
-            acc = mbqm(acc, load<i32>(mult + (ch << 2)), load<i32>(shift + (ch << 2))) + p.outputOffset;
-            store<i8>(out + ch, <i8>clamp(acc, p.actMin, p.actMax));
-          }
-        } else {
-          for (let ch: usize = 0; ch < cs; ch++) {
-            let acc = load<i32>(bias + (ch << 2));
+            {
+              const xv = load<i32>(r0), wv = load<i32>(wc);
+              a0 += (sb0(xv) + inOff) * sb0(wv); a1 += (sb1(xv) + inOff) * sb1(wv);
+              a2 += (sb2(xv) + inOff) * sb2(wv); a3 += (sb3(xv) + inOff) * sb3(wv);
+            }
+            {
+              const xv = load<i32>(r0 + tapW), wv = load<i32>(wc + cs);
+              a0 += (sb0(xv) + inOff) * sb0(wv); a1 += (sb1(xv) + inOff) * sb1(wv);
+              a2 += (sb2(xv) + inOff) * sb2(wv); a3 += (sb3(xv) + inOff) * sb3(wv);
+            }
+            {
+              const xv = load<i32>(r0 + 2 * tapW), wv = load<i32>(wc + 2 * cs);
+              a0 += (sb0(xv) + inOff) * sb0(wv); a1 += (sb1(xv) + inOff) * sb1(wv);
+              a2 += (sb2(xv) + inOff) * sb2(wv); a3 += (sb3(xv) + inOff) * sb3(wv);
+            }
+            {
+              const xv = load<i32>(r1), wv = load<i32>(wc + 3 * cs);
+              a0 += (sb0(xv) + inOff) * sb0(wv); a1 += (sb1(xv) + inOff) * sb1(wv);
+              a2 += (sb2(xv) + inOff) * sb2(wv); a3 += (sb3(xv) + inOff) * sb3(wv);
+            }
+            {
+              const xv = load<i32>(r1 + tapW), wv = load<i32>(wc + 4 * cs);
+              a0 += (sb0(xv) + inOff) * sb0(wv); a1 += (sb1(xv) + inOff) * sb1(wv);
+              a2 += (sb2(xv) + inOff) * sb2(wv); a3 += (sb3(xv) + inOff) * sb3(wv);
+            }
+            {
+              const xv = load<i32>(r1 + 2 * tapW), wv = load<i32>(wc + 5 * cs);
+              a0 += (sb0(xv) + inOff) * sb0(wv); a1 += (sb1(xv) + inOff) * sb1(wv);
+              a2 += (sb2(xv) + inOff) * sb2(wv); a3 += (sb3(xv) + inOff) * sb3(wv);
+            }
+            {
+              const xv = load<i32>(r2), wv = load<i32>(wc + 6 * cs);
+              a0 += (sb0(xv) + inOff) * sb0(wv); a1 += (sb1(xv) + inOff) * sb1(wv);
+              a2 += (sb2(xv) + inOff) * sb2(wv); a3 += (sb3(xv) + inOff) * sb3(wv);
+            }
+            {
+              const xv = load<i32>(r2 + tapW), wv = load<i32>(wc + 7 * cs);
+              a0 += (sb0(xv) + inOff) * sb0(wv); a1 += (sb1(xv) + inOff) * sb1(wv);
+              a2 += (sb2(xv) + inOff) * sb2(wv); a3 += (sb3(xv) + inOff) * sb3(wv);
+            }
+            {
+              const xv = load<i32>(r2 + 2 * tapW), wv = load<i32>(wc + 8 * cs);
+              a0 += (sb0(xv) + inOff) * sb0(wv); a1 += (sb1(xv) + inOff) * sb1(wv);
+              a2 += (sb2(xv) + inOff) * sb2(wv); a3 += (sb3(xv) + inOff) * sb3(wv);
+            }
+          } else {
             for (let ky = ky0; ky < ky1; ky++) {
               const xr = base + <usize>ky * tapH + ch, wr = w + <usize>(ky * kw) * cs + ch;
               for (let kx = kx0; kx < kx1; kx++) {
-                acc += (<i32>load<i8>(xr + <usize>kx * tapW) + inOff) * <i32>load<i8>(wr + <usize>kx * cs);
+                {
+                  const xv = load<i32>(xr + <usize>kx * tapW), wv = load<i32>(wr + <usize>kx * cs);
+                  a0 += (sb0(xv) + inOff) * sb0(wv); a1 += (sb1(xv) + inOff) * sb1(wv);
+                  a2 += (sb2(xv) + inOff) * sb2(wv); a3 += (sb3(xv) + inOff) * sb3(wv);
+                }
               }
             }
-            acc = mbqm(acc, load<i32>(mult + (ch << 2)), load<i32>(shift + (ch << 2))) + p.outputOffset;
-            store<i8>(out + ch, <i8>clamp(acc, p.actMin, p.actMax));
           }
+          dwStore(out + ch, a0, mult + (ch << 2), shift + (ch << 2), p);
+          dwStore(out + ch + 1, a1, mult + (ch << 2) + 4, shift + (ch << 2) + 4, p);
+          dwStore(out + ch + 2, a2, mult + (ch << 2) + 8, shift + (ch << 2) + 8, p);
+          dwStore(out + ch + 3, a3, mult + (ch << 2) + 12, shift + (ch << 2) + 12, p);
+        }
+        for (; ch < cs; ch++) {
+          let acc = load<i32>(bias + (ch << 2));
+          for (let ky = ky0; ky < ky1; ky++) {
+            const xr = base + <usize>ky * tapH + ch, wr = w + <usize>(ky * kw) * cs + ch;
+            for (let kx = kx0; kx < kx1; kx++) {
+              acc += (<i32>load<i8>(xr + <usize>kx * tapW) + inOff) * <i32>load<i8>(wr + <usize>kx * cs);
+            }
+          }
+          dwStore(out + ch, acc, mult + (ch << 2), shift + (ch << 2), p);
         }
         out += cs;
       }
