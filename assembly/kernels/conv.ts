@@ -7,7 +7,7 @@
 // 65793 taps (e.g. 3x3x7310 channels) before overflow -- far above any real layer.
 
 import { clamp, mbqm } from './quant';
-import { gemm1_s8, sb0, sb1, sb2, sb3 } from './gemm';
+import { gemm1_s8, gemm2_s8, sb0, sb1, sb2, sb3 } from './gemm';
 import { gemm2_s8_simd } from './gemm-simd';
 import { dwconv_s8_simd } from './dwconv-simd';
 
@@ -198,8 +198,8 @@ export function conv_s8(
     if (ASC_FEATURE_SIMD) {
       gemm2_s8_simd(p0, n1 == n ? p0 : p1, k8, w, outC, bias, rq, y0, y1, p.outputOffset, p.actMin, p.actMax);
     } else {
-      gemm1_s8(p0, k8, w, outC, bias, mult, shift, y0, p.outputOffset, p.actMin, p.actMax);
-      if (n1 != n) gemm1_s8(p1, k8, w, outC, bias, mult, shift, y1, p.outputOffset, p.actMin, p.actMax);
+      if (n1 != n) gemm2_s8(p0, p1, k8, w, outC, bias, mult, shift, y0, y1, p.outputOffset, p.actMin, p.actMax);
+      else gemm1_s8(p0, k8, w, outC, bias, mult, shift, y0, p.outputOffset, p.actMin, p.actMax);
     }
   }
 }

@@ -2,7 +2,8 @@
 // Matches: one row of K8 int8 values times packed weights [oc4/4][K8/8][4 oc][8 k]
 // (src/passes/layout-weights.ts); emits oc int8 values. 4 i32 accumulators, the 8 inputs of a
 // slice loaded once (2 i32 words) for 4 channels, weights read 4 bytes per access, 32 MACs
-// unrolled per slice: 10 memory accesses per 32 MACs (40 with byte loads). Bit-exact with the _ref kernels
+// unrolled per slice: 5 memory accesses (8-byte words) per 32 MACs (40 with byte loads);
+// gemm2_s8 shares each weight word between two rows. Bit-exact with the _ref kernels
 // given the folded bias (|x*w| <= 2^14 per tap; the exact sum fits i32, see conv.ts).
 
 import { clamp, mbqm } from './quant';
@@ -17,19 +18,20 @@ import { clamp, mbqm } from './quant';
 // @ts-ignore: decorator
 @inline export function sb3(v: i32): i32 { return v >> 24; }
 
-// 8 taps: the 8 weights read as two i32 words (2 memory accesses instead of 8).
-// @ts-ignore: decorator
-@inline function dot8(xa: i32, xb: i32, w: usize): i32 {
-  const wa = load<i32>(w), wb = load<i32>(w, 4);
-  return sb0(xa) * sb0(wa) + sb1(xa) * sb1(wa) + sb2(xa) * sb2(wa) + sb3(xa) * sb3(wa)
-    + sb0(xb) * sb0(wb) + sb1(xb) * sb1(wb) + sb2(xb) * sb2(wb) + sb3(xb) * sb3(wb);
-}
-
 // @ts-ignore: decorator
 @inline function requantStore(y: usize, o: i32, acc: i32, bias: usize, mult: usize, shift: usize, outOffset: i32, actMin: i32, actMax: i32): void {
   const c = <usize>o << 2;
   const v = mbqm(acc + load<i32>(bias + c), load<i32>(mult + c), load<i32>(shift + c)) + outOffset;
   store<i8>(y + <usize>o, <i8>clamp(v, actMin, actMax));
+}
+
+// 8 taps from two 8-byte words (one wasm access each, so one bounds check per 8 bytes when
+// translated to C); the i64 halves are plain 32-bit registers on a 32-bit core.
+// @ts-ignore: decorator
+@inline function dot8w(xa: i32, xb: i32, wv: i64): i32 {
+  const wa = <i32>wv, wb = <i32>(wv >>> 32);
+  return sb0(xa) * sb0(wa) + sb1(xa) * sb1(wa) + sb2(xa) * sb2(wa) + sb3(xa) * sb3(wa)
+    + sb0(xb) * sb0(wb) + sb1(xb) * sb1(wb) + sb2(xb) * sb2(wb) + sb3(xb) * sb3(wb);
 }
 
 /** One row p (K8 bytes) times all oc outputs -> y. bias/mult/shift hold oc4 values. */
@@ -42,17 +44,58 @@ export function gemm1_s8(
   for (let o = 0; o < oc; o += 4) {
     let a0: i32 = 0, a1: i32 = 0, a2: i32 = 0, a3: i32 = 0;
     for (let k = 0; k < k8; k += 8) {
-      const xp = p + <usize>k;
-      const xa = load<i32>(xp), xb = load<i32>(xp, 4);
-      a0 += dot8(xa, xb, wp);
-      a1 += dot8(xa, xb, wp + 8);
-      a2 += dot8(xa, xb, wp + 16);
-      a3 += dot8(xa, xb, wp + 24);
+      const xv = load<i64>(p + <usize>k);
+      const xa = <i32>xv, xb = <i32>(xv >>> 32);
+      a0 += dot8w(xa, xb, load<i64>(wp));
+      a1 += dot8w(xa, xb, load<i64>(wp, 8));
+      a2 += dot8w(xa, xb, load<i64>(wp, 16));
+      a3 += dot8w(xa, xb, load<i64>(wp, 24));
       wp += 32;
     }
     requantStore(y, o, a0, bias, mult, shift, outOffset, actMin, actMax);
     if (o + 1 < oc) requantStore(y, o + 1, a1, bias, mult, shift, outOffset, actMin, actMax);
     if (o + 2 < oc) requantStore(y, o + 2, a2, bias, mult, shift, outOffset, actMin, actMax);
     if (o + 3 < oc) requantStore(y, o + 3, a3, bias, mult, shift, outOffset, actMin, actMax);
+  }
+}
+
+/**
+ * Two rows p0, p1 (K8 bytes each) times all oc outputs -> y0, y1: each 8-byte weight word is
+ * read once for both rows (6 accesses per 64 MACs). 8 i32 accumulators.
+ */
+export function gemm2_s8(
+  p0: usize, p1: usize, k8: i32,
+  w: usize, oc: i32, bias: usize, mult: usize, shift: usize,
+  y0: usize, y1: usize, outOffset: i32, actMin: i32, actMax: i32,
+): void {
+  let wp = w;
+  for (let o = 0; o < oc; o += 4) {
+    let a0: i32 = 0, a1: i32 = 0, a2: i32 = 0, a3: i32 = 0;
+    let b0: i32 = 0, b1: i32 = 0, b2: i32 = 0, b3: i32 = 0;
+    for (let k = 0; k < k8; k += 8) {
+      const xv = load<i64>(p0 + <usize>k), zv = load<i64>(p1 + <usize>k);
+      const xa = <i32>xv, xb = <i32>(xv >>> 32), za = <i32>zv, zb = <i32>(zv >>> 32);
+      const w0 = load<i64>(wp), w1 = load<i64>(wp, 8);
+      a0 += dot8w(xa, xb, w0); b0 += dot8w(za, zb, w0);
+      a1 += dot8w(xa, xb, w1); b1 += dot8w(za, zb, w1);
+      const w2 = load<i64>(wp, 16), w3 = load<i64>(wp, 24);
+      a2 += dot8w(xa, xb, w2); b2 += dot8w(za, zb, w2);
+      a3 += dot8w(xa, xb, w3); b3 += dot8w(za, zb, w3);
+      wp += 32;
+    }
+    requantStore(y0, o, a0, bias, mult, shift, outOffset, actMin, actMax);
+    requantStore(y1, o, b0, bias, mult, shift, outOffset, actMin, actMax);
+    if (o + 1 < oc) {
+      requantStore(y0, o + 1, a1, bias, mult, shift, outOffset, actMin, actMax);
+      requantStore(y1, o + 1, b1, bias, mult, shift, outOffset, actMin, actMax);
+    }
+    if (o + 2 < oc) {
+      requantStore(y0, o + 2, a2, bias, mult, shift, outOffset, actMin, actMax);
+      requantStore(y1, o + 2, b2, bias, mult, shift, outOffset, actMin, actMax);
+    }
+    if (o + 3 < oc) {
+      requantStore(y0, o + 3, a3, bias, mult, shift, outOffset, actMin, actMax);
+      requantStore(y1, o + 3, b3, bias, mult, shift, outOffset, actMin, actMax);
+    }
   }
 }
