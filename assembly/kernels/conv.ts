@@ -205,14 +205,15 @@ export function conv_s8(
 }
 
 // @ts-ignore: decorator
-@inline function dwStore(y: usize, acc: i32, mult: usize, shift: usize, p: ConvParams): void {
-  const v = mbqm(acc, load<i32>(mult), load<i32>(shift)) + p.outputOffset;
-  store<i8>(y, <i8>clamp(v, p.actMin, p.actMax));
+@inline function dwStore(y: usize, acc: i32, mult: usize, shift: usize, outOff: i32, lo: i32, hi: i32): void {
+  const v = mbqm(acc, load<i32>(mult), load<i32>(shift)) + outOff;
+  store<i8>(y, <i8>clamp(v, lo, hi));
 }
 
 /**
  * dwconv_s8 for depth multiplier 1 (bias required): SIMD build -> dwconv_s8_simd; scalar build
- * -> per pixel, tap bounds hoisted out of the channel loop, 3x3 interior taps unrolled.
+ * -> per pixel, tap bounds hoisted out of the channel loop, 3x3 interior taps unrolled, 8 then 4
+ * channels per step (one 8- or 4-byte load of inputs and of weights per tap), then single bytes.
  */
 export function dwconv_s8(
   x: usize, inH: i32, inW: i32, c: i32,
@@ -225,7 +226,9 @@ export function dwconv_s8(
     dwconv_s8_simd(x, inH, inW, c, w, kh, kw, bias, mult, shift, rq, y, batches, outH, outW, p);
     return;
   }
-  const inOff = p.inputOffset;
+  // Quantization params in locals: each read of p is a memory access (a bounds check in C).
+  const inOff = p.inputOffset, outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
+  const strideH = p.strideH, strideW = p.strideW, padTop = p.padTop, padLeft = p.padLeft;
   const rowBytes = inW * c;
   const dH = p.dilationH, dW = p.dilationW;
   const tapW = <usize>(dW * c), tapH = <usize>(dH * rowBytes);
@@ -234,17 +237,116 @@ export function dwconv_s8(
   for (let b = 0; b < batches; b++) {
     const xb = x + <usize>(b * inH * rowBytes);
     for (let oy = 0; oy < outH; oy++) {
-      const iy0 = oy * p.strideH - p.padTop;
+      const iy0 = oy * strideH - padTop;
       const ky0 = iy0 >= 0 ? 0 : (-iy0 + dH - 1) / dH;
       const ky1 = min(kh, (inH - iy0 + dH - 1) / dH);
       for (let ox = 0; ox < outW; ox++) {
-        const ix0 = ox * p.strideW - p.padLeft;
+        const ix0 = ox * strideW - padLeft;
         const kx0 = ix0 >= 0 ? 0 : (-ix0 + dW - 1) / dW;
         const kx1 = min(kw, (inW - ix0 + dW - 1) / dW);
         const base = xb + <usize>(iy0 * rowBytes + ix0 * c);
         const full3 = kh == 3 && kw == 3 && ky0 == 0 && kx0 == 0 && ky1 == 3 && kx1 == 3;
         let ch: usize = 0;
-        // 4 channels per step: each tap is one i32 load of 4 inputs and one of 4 weights.
+        // 8 channels per step: each tap is one 8-byte load of inputs and one of weights.
+        for (; ch + 8 <= cs; ch += 8) {
+          const bq = bias + (ch << 2);
+          let a0 = load<i32>(bq), a1 = load<i32>(bq, 4), a2 = load<i32>(bq, 8), a3 = load<i32>(bq, 12);
+          let a4 = load<i32>(bq, 16), a5 = load<i32>(bq, 20), a6 = load<i32>(bq, 24), a7 = load<i32>(bq, 28);
+          if (full3) {
+            const r0 = base + ch, r1 = r0 + tapH, r2 = r1 + tapH, wc = w + ch;
+            {
+              const xv = load<i64>(r0), wv = load<i64>(wc);
+              const xl = <i32>xv, xh = <i32>(xv >>> 32), wl = <i32>wv, wh = <i32>(wv >>> 32);
+              a0 += (sb0(xl) + inOff) * sb0(wl); a1 += (sb1(xl) + inOff) * sb1(wl);
+              a2 += (sb2(xl) + inOff) * sb2(wl); a3 += (sb3(xl) + inOff) * sb3(wl);
+              a4 += (sb0(xh) + inOff) * sb0(wh); a5 += (sb1(xh) + inOff) * sb1(wh);
+              a6 += (sb2(xh) + inOff) * sb2(wh); a7 += (sb3(xh) + inOff) * sb3(wh);
+            }
+            {
+              const xv = load<i64>(r0 + tapW), wv = load<i64>(wc + cs);
+              const xl = <i32>xv, xh = <i32>(xv >>> 32), wl = <i32>wv, wh = <i32>(wv >>> 32);
+              a0 += (sb0(xl) + inOff) * sb0(wl); a1 += (sb1(xl) + inOff) * sb1(wl);
+              a2 += (sb2(xl) + inOff) * sb2(wl); a3 += (sb3(xl) + inOff) * sb3(wl);
+              a4 += (sb0(xh) + inOff) * sb0(wh); a5 += (sb1(xh) + inOff) * sb1(wh);
+              a6 += (sb2(xh) + inOff) * sb2(wh); a7 += (sb3(xh) + inOff) * sb3(wh);
+            }
+            {
+              const xv = load<i64>(r0 + 2 * tapW), wv = load<i64>(wc + 2 * cs);
+              const xl = <i32>xv, xh = <i32>(xv >>> 32), wl = <i32>wv, wh = <i32>(wv >>> 32);
+              a0 += (sb0(xl) + inOff) * sb0(wl); a1 += (sb1(xl) + inOff) * sb1(wl);
+              a2 += (sb2(xl) + inOff) * sb2(wl); a3 += (sb3(xl) + inOff) * sb3(wl);
+              a4 += (sb0(xh) + inOff) * sb0(wh); a5 += (sb1(xh) + inOff) * sb1(wh);
+              a6 += (sb2(xh) + inOff) * sb2(wh); a7 += (sb3(xh) + inOff) * sb3(wh);
+            }
+            {
+              const xv = load<i64>(r1), wv = load<i64>(wc + 3 * cs);
+              const xl = <i32>xv, xh = <i32>(xv >>> 32), wl = <i32>wv, wh = <i32>(wv >>> 32);
+              a0 += (sb0(xl) + inOff) * sb0(wl); a1 += (sb1(xl) + inOff) * sb1(wl);
+              a2 += (sb2(xl) + inOff) * sb2(wl); a3 += (sb3(xl) + inOff) * sb3(wl);
+              a4 += (sb0(xh) + inOff) * sb0(wh); a5 += (sb1(xh) + inOff) * sb1(wh);
+              a6 += (sb2(xh) + inOff) * sb2(wh); a7 += (sb3(xh) + inOff) * sb3(wh);
+            }
+            {
+              const xv = load<i64>(r1 + tapW), wv = load<i64>(wc + 4 * cs);
+              const xl = <i32>xv, xh = <i32>(xv >>> 32), wl = <i32>wv, wh = <i32>(wv >>> 32);
+              a0 += (sb0(xl) + inOff) * sb0(wl); a1 += (sb1(xl) + inOff) * sb1(wl);
+              a2 += (sb2(xl) + inOff) * sb2(wl); a3 += (sb3(xl) + inOff) * sb3(wl);
+              a4 += (sb0(xh) + inOff) * sb0(wh); a5 += (sb1(xh) + inOff) * sb1(wh);
+              a6 += (sb2(xh) + inOff) * sb2(wh); a7 += (sb3(xh) + inOff) * sb3(wh);
+            }
+            {
+              const xv = load<i64>(r1 + 2 * tapW), wv = load<i64>(wc + 5 * cs);
+              const xl = <i32>xv, xh = <i32>(xv >>> 32), wl = <i32>wv, wh = <i32>(wv >>> 32);
+              a0 += (sb0(xl) + inOff) * sb0(wl); a1 += (sb1(xl) + inOff) * sb1(wl);
+              a2 += (sb2(xl) + inOff) * sb2(wl); a3 += (sb3(xl) + inOff) * sb3(wl);
+              a4 += (sb0(xh) + inOff) * sb0(wh); a5 += (sb1(xh) + inOff) * sb1(wh);
+              a6 += (sb2(xh) + inOff) * sb2(wh); a7 += (sb3(xh) + inOff) * sb3(wh);
+            }
+            {
+              const xv = load<i64>(r2), wv = load<i64>(wc + 6 * cs);
+              const xl = <i32>xv, xh = <i32>(xv >>> 32), wl = <i32>wv, wh = <i32>(wv >>> 32);
+              a0 += (sb0(xl) + inOff) * sb0(wl); a1 += (sb1(xl) + inOff) * sb1(wl);
+              a2 += (sb2(xl) + inOff) * sb2(wl); a3 += (sb3(xl) + inOff) * sb3(wl);
+              a4 += (sb0(xh) + inOff) * sb0(wh); a5 += (sb1(xh) + inOff) * sb1(wh);
+              a6 += (sb2(xh) + inOff) * sb2(wh); a7 += (sb3(xh) + inOff) * sb3(wh);
+            }
+            {
+              const xv = load<i64>(r2 + tapW), wv = load<i64>(wc + 7 * cs);
+              const xl = <i32>xv, xh = <i32>(xv >>> 32), wl = <i32>wv, wh = <i32>(wv >>> 32);
+              a0 += (sb0(xl) + inOff) * sb0(wl); a1 += (sb1(xl) + inOff) * sb1(wl);
+              a2 += (sb2(xl) + inOff) * sb2(wl); a3 += (sb3(xl) + inOff) * sb3(wl);
+              a4 += (sb0(xh) + inOff) * sb0(wh); a5 += (sb1(xh) + inOff) * sb1(wh);
+              a6 += (sb2(xh) + inOff) * sb2(wh); a7 += (sb3(xh) + inOff) * sb3(wh);
+            }
+            {
+              const xv = load<i64>(r2 + 2 * tapW), wv = load<i64>(wc + 8 * cs);
+              const xl = <i32>xv, xh = <i32>(xv >>> 32), wl = <i32>wv, wh = <i32>(wv >>> 32);
+              a0 += (sb0(xl) + inOff) * sb0(wl); a1 += (sb1(xl) + inOff) * sb1(wl);
+              a2 += (sb2(xl) + inOff) * sb2(wl); a3 += (sb3(xl) + inOff) * sb3(wl);
+              a4 += (sb0(xh) + inOff) * sb0(wh); a5 += (sb1(xh) + inOff) * sb1(wh);
+              a6 += (sb2(xh) + inOff) * sb2(wh); a7 += (sb3(xh) + inOff) * sb3(wh);
+            }
+          } else {
+            for (let ky = ky0; ky < ky1; ky++) {
+              const xr = base + <usize>ky * tapH + ch, wr = w + <usize>(ky * kw) * cs + ch;
+              for (let kx = kx0; kx < kx1; kx++) {
+                {
+                  const xv = load<i64>(xr + <usize>kx * tapW), wv = load<i64>(wr + <usize>kx * cs);
+                  const xl = <i32>xv, xh = <i32>(xv >>> 32), wl = <i32>wv, wh = <i32>(wv >>> 32);
+                  a0 += (sb0(xl) + inOff) * sb0(wl); a1 += (sb1(xl) + inOff) * sb1(wl);
+                  a2 += (sb2(xl) + inOff) * sb2(wl); a3 += (sb3(xl) + inOff) * sb3(wl);
+                  a4 += (sb0(xh) + inOff) * sb0(wh); a5 += (sb1(xh) + inOff) * sb1(wh);
+                  a6 += (sb2(xh) + inOff) * sb2(wh); a7 += (sb3(xh) + inOff) * sb3(wh);
+                }
+              }
+            }
+          }
+          const mq = mult + (ch << 2), sq = shift + (ch << 2), oq = out + ch;
+          dwStore(oq, a0, mq, sq, outOff, lo, hi); dwStore(oq + 1, a1, mq + 4, sq + 4, outOff, lo, hi);
+          dwStore(oq + 2, a2, mq + 8, sq + 8, outOff, lo, hi); dwStore(oq + 3, a3, mq + 12, sq + 12, outOff, lo, hi);
+          dwStore(oq + 4, a4, mq + 16, sq + 16, outOff, lo, hi); dwStore(oq + 5, a5, mq + 20, sq + 20, outOff, lo, hi);
+          dwStore(oq + 6, a6, mq + 24, sq + 24, outOff, lo, hi); dwStore(oq + 7, a7, mq + 28, sq + 28, outOff, lo, hi);
+        }
         for (; ch + 4 <= cs; ch += 4) {
           let a0 = load<i32>(bias + (ch << 2)), a1 = load<i32>(bias + (ch << 2), 4);
           let a2 = load<i32>(bias + (ch << 2), 8), a3 = load<i32>(bias + (ch << 2), 12);
@@ -307,10 +409,10 @@ export function dwconv_s8(
               }
             }
           }
-          dwStore(out + ch, a0, mult + (ch << 2), shift + (ch << 2), p);
-          dwStore(out + ch + 1, a1, mult + (ch << 2) + 4, shift + (ch << 2) + 4, p);
-          dwStore(out + ch + 2, a2, mult + (ch << 2) + 8, shift + (ch << 2) + 8, p);
-          dwStore(out + ch + 3, a3, mult + (ch << 2) + 12, shift + (ch << 2) + 12, p);
+          dwStore(out + ch, a0, mult + (ch << 2), shift + (ch << 2), outOff, lo, hi);
+          dwStore(out + ch + 1, a1, mult + (ch << 2) + 4, shift + (ch << 2) + 4, outOff, lo, hi);
+          dwStore(out + ch + 2, a2, mult + (ch << 2) + 8, shift + (ch << 2) + 8, outOff, lo, hi);
+          dwStore(out + ch + 3, a3, mult + (ch << 2) + 12, shift + (ch << 2) + 12, outOff, lo, hi);
         }
         for (; ch < cs; ch++) {
           let acc = load<i32>(bias + (ch << 2));
@@ -320,7 +422,7 @@ export function dwconv_s8(
               acc += (<i32>load<i8>(xr + <usize>kx * tapW) + inOff) * <i32>load<i8>(wr + <usize>kx * cs);
             }
           }
-          dwStore(out + ch, acc, mult + (ch << 2), shift + (ch << 2), p);
+          dwStore(out + ch, acc, mult + (ch << 2), shift + (ch << 2), outOff, lo, hi);
         }
         out += cs;
       }
