@@ -210,6 +210,17 @@ export function conv_s8(
   store<i8>(y, <i8>clamp(v, lo, hi));
 }
 
+// Four channels' requantized int8 values packed little-endian in an i32 (multipliers and
+// shifts read as 8-byte pairs).
+// @ts-ignore: decorator
+@inline function dwQuad(a0: i32, a1: i32, a2: i32, a3: i32, mult: usize, shift: usize, outOff: i32, lo: i32, hi: i32): i32 {
+  const m01 = load<i64>(mult), m23 = load<i64>(mult, 8), s01 = load<i64>(shift), s23 = load<i64>(shift, 8);
+  return (clamp(mbqm(a0, <i32>m01, <i32>s01) + outOff, lo, hi) & 0xff)
+    | (clamp(mbqm(a1, <i32>(m01 >>> 32), <i32>(s01 >>> 32)) + outOff, lo, hi) & 0xff) << 8
+    | (clamp(mbqm(a2, <i32>m23, <i32>s23) + outOff, lo, hi) & 0xff) << 16
+    | (clamp(mbqm(a3, <i32>(m23 >>> 32), <i32>(s23 >>> 32)) + outOff, lo, hi) & 0xff) << 24;
+}
+
 /**
  * dwconv_s8 for depth multiplier 1 (bias required): SIMD build -> dwconv_s8_simd; scalar build
  * -> per pixel, tap bounds hoisted out of the channel loop, 3x3 interior taps unrolled, 8 then 4
@@ -250,8 +261,9 @@ export function dwconv_s8(
         // 8 channels per step: each tap is one 8-byte load of inputs and one of weights.
         for (; ch + 8 <= cs; ch += 8) {
           const bq = bias + (ch << 2);
-          let a0 = load<i32>(bq), a1 = load<i32>(bq, 4), a2 = load<i32>(bq, 8), a3 = load<i32>(bq, 12);
-          let a4 = load<i32>(bq, 16), a5 = load<i32>(bq, 20), a6 = load<i32>(bq, 24), a7 = load<i32>(bq, 28);
+          const b01 = load<i64>(bq), b23 = load<i64>(bq, 8), b45 = load<i64>(bq, 16), b67 = load<i64>(bq, 24);
+          let a0 = <i32>b01, a1 = <i32>(b01 >>> 32), a2 = <i32>b23, a3 = <i32>(b23 >>> 32);
+          let a4 = <i32>b45, a5 = <i32>(b45 >>> 32), a6 = <i32>b67, a7 = <i32>(b67 >>> 32);
           if (full3) {
             const r0 = base + ch, r1 = r0 + tapH, r2 = r1 + tapH, wc = w + ch;
             {
@@ -341,11 +353,10 @@ export function dwconv_s8(
               }
             }
           }
-          const mq = mult + (ch << 2), sq = shift + (ch << 2), oq = out + ch;
-          dwStore(oq, a0, mq, sq, outOff, lo, hi); dwStore(oq + 1, a1, mq + 4, sq + 4, outOff, lo, hi);
-          dwStore(oq + 2, a2, mq + 8, sq + 8, outOff, lo, hi); dwStore(oq + 3, a3, mq + 12, sq + 12, outOff, lo, hi);
-          dwStore(oq + 4, a4, mq + 16, sq + 16, outOff, lo, hi); dwStore(oq + 5, a5, mq + 20, sq + 20, outOff, lo, hi);
-          dwStore(oq + 6, a6, mq + 24, sq + 24, outOff, lo, hi); dwStore(oq + 7, a7, mq + 28, sq + 28, outOff, lo, hi);
+          const mq = mult + (ch << 2), sq = shift + (ch << 2);
+          const lo4 = dwQuad(a0, a1, a2, a3, mq, sq, outOff, lo, hi);
+          const hi4 = dwQuad(a4, a5, a6, a7, mq + 16, sq + 16, outOff, lo, hi);
+          store<i64>(out + ch, <i64><u32>lo4 | (<i64>hi4 << 32)); // 8 outputs, one access
         }
         for (; ch + 4 <= cs; ch += 4) {
           let a0 = load<i32>(bias + (ch << 2)), a1 = load<i32>(bias + (ch << 2), 4);
@@ -409,10 +420,7 @@ export function dwconv_s8(
               }
             }
           }
-          dwStore(out + ch, a0, mult + (ch << 2), shift + (ch << 2), outOff, lo, hi);
-          dwStore(out + ch + 1, a1, mult + (ch << 2) + 4, shift + (ch << 2) + 4, outOff, lo, hi);
-          dwStore(out + ch + 2, a2, mult + (ch << 2) + 8, shift + (ch << 2) + 8, outOff, lo, hi);
-          dwStore(out + ch + 3, a3, mult + (ch << 2) + 12, shift + (ch << 2) + 12, outOff, lo, hi);
+          store<i32>(out + ch, dwQuad(a0, a1, a2, a3, mult + (ch << 2), shift + (ch << 2), outOff, lo, hi));
         }
         for (; ch < cs; ch++) {
           let acc = load<i32>(bias + (ch << 2));

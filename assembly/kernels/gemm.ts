@@ -19,10 +19,31 @@ import { clamp, mbqm } from './quant';
 @inline export function sb3(v: i32): i32 { return v >> 24; }
 
 // @ts-ignore: decorator
-@inline function requantStore(y: usize, o: i32, acc: i32, bias: usize, mult: usize, shift: usize, outOffset: i32, actMin: i32, actMax: i32): void {
+@inline function rq1(acc: i32, b: i32, m: i32, sh: i32, outOffset: i32, actMin: i32, actMax: i32): i32 {
+  return clamp(mbqm(acc + b, m, sh) + outOffset, actMin, actMax) & 0xff;
+}
+
+/**
+ * Requantizes the quad of channels o..o+3 (bias/mult/shift read as 8-byte pairs: they hold oc4
+ * values) and stores min(4, oc - o) int8 values at y + o: one 4-byte store for a full quad.
+ */
+// @ts-ignore: decorator
+@inline function requantQuad(y: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32, bias: usize, mult: usize, shift: usize, outOffset: i32, actMin: i32, actMax: i32): void {
   const c = <usize>o << 2;
-  const v = mbqm(acc + load<i32>(bias + c), load<i32>(mult + c), load<i32>(shift + c)) + outOffset;
-  store<i8>(y + <usize>o, <i8>clamp(v, actMin, actMax));
+  const b01 = load<i64>(bias + c), b23 = load<i64>(bias + c, 8);
+  const m01 = load<i64>(mult + c), m23 = load<i64>(mult + c, 8);
+  const s01 = load<i64>(shift + c), s23 = load<i64>(shift + c, 8);
+  const r = rq1(a0, <i32>b01, <i32>m01, <i32>s01, outOffset, actMin, actMax)
+    | rq1(a1, <i32>(b01 >>> 32), <i32>(m01 >>> 32), <i32>(s01 >>> 32), outOffset, actMin, actMax) << 8
+    | rq1(a2, <i32>b23, <i32>m23, <i32>s23, outOffset, actMin, actMax) << 16
+    | rq1(a3, <i32>(b23 >>> 32), <i32>(m23 >>> 32), <i32>(s23 >>> 32), outOffset, actMin, actMax) << 24;
+  const yo = y + <usize>o;
+  if (o + 4 <= oc) store<i32>(yo, r);
+  else {
+    store<u8>(yo, <u8>r);
+    if (o + 1 < oc) store<u8>(yo, <u8>(r >>> 8), 1);
+    if (o + 2 < oc) store<u8>(yo, <u8>(r >>> 16), 2);
+  }
 }
 
 // 8 taps from two 8-byte words (one wasm access each, so one bounds check per 8 bytes when
@@ -52,10 +73,7 @@ export function gemm1_s8(
       a3 += dot8w(xa, xb, load<i64>(wp, 24));
       wp += 32;
     }
-    requantStore(y, o, a0, bias, mult, shift, outOffset, actMin, actMax);
-    if (o + 1 < oc) requantStore(y, o + 1, a1, bias, mult, shift, outOffset, actMin, actMax);
-    if (o + 2 < oc) requantStore(y, o + 2, a2, bias, mult, shift, outOffset, actMin, actMax);
-    if (o + 3 < oc) requantStore(y, o + 3, a3, bias, mult, shift, outOffset, actMin, actMax);
+    requantQuad(y, o, oc, a0, a1, a2, a3, bias, mult, shift, outOffset, actMin, actMax);
   }
 }
 
@@ -83,19 +101,7 @@ export function gemm2_s8(
       a3 += dot8w(xa, xb, w3); b3 += dot8w(za, zb, w3);
       wp += 32;
     }
-    requantStore(y0, o, a0, bias, mult, shift, outOffset, actMin, actMax);
-    requantStore(y1, o, b0, bias, mult, shift, outOffset, actMin, actMax);
-    if (o + 1 < oc) {
-      requantStore(y0, o + 1, a1, bias, mult, shift, outOffset, actMin, actMax);
-      requantStore(y1, o + 1, b1, bias, mult, shift, outOffset, actMin, actMax);
-    }
-    if (o + 2 < oc) {
-      requantStore(y0, o + 2, a2, bias, mult, shift, outOffset, actMin, actMax);
-      requantStore(y1, o + 2, b2, bias, mult, shift, outOffset, actMin, actMax);
-    }
-    if (o + 3 < oc) {
-      requantStore(y0, o + 3, a3, bias, mult, shift, outOffset, actMin, actMax);
-      requantStore(y1, o + 3, b3, bias, mult, shift, outOffset, actMin, actMax);
-    }
+    requantQuad(y0, o, oc, a0, a1, a2, a3, bias, mult, shift, outOffset, actMin, actMax);
+    requantQuad(y1, o, oc, b0, b1, b2, b3, bias, mult, shift, outOffset, actMin, actMax);
   }
 }
