@@ -117,35 +117,33 @@ export function dwconv_s8_ref(
 }
 
 /**
- * Writes the K8-byte im2col patch of output pixel (b, oy, ox) at dst: taps in [kh][kw][inC]
+ * Writes the K-byte im2col patch of output pixel (b, oy, ox) at dst: taps in [kh][kw][inC]
  * order, padding taps filled with the input zero point (so x + in_offset == 0 there, exactly
- * as the reference skips them), bytes K..K8 zero (their packed weights are zero).
+ * as the reference skips them). Bytes K..K8 are zeroed once per conv_s8 call (never written here).
  */
 function im2col(
-  x: usize, inH: i32, inW: i32, inC: i32, kh: i32, kw: i32, k8: i32,
-  b: i32, oy: i32, ox: i32, p: ConvParams, dst: usize,
+  x: usize, inH: i32, inW: i32, inC: i32, kh: i32, kw: i32,
+  b: i32, oy: i32, ox: i32, sH: i32, sW: i32, padTop: i32, padLeft: i32, dH: i32, dW: i32, zp: u8, dst: usize,
 ): void {
-  const zp = <u8>(-p.inputOffset);
-  const iy0 = oy * p.strideH - p.padTop, ix0 = ox * p.strideW - p.padLeft;
+  const iy0 = oy * sH - padTop, ix0 = ox * sW - padLeft;
   const rowC = kw * inC;
   let d = dst;
   for (let ky = 0; ky < kh; ky++) {
-    const iy = iy0 + ky * p.dilationH;
+    const iy = iy0 + ky * dH;
     const row = x + <usize>((b * inH + iy) * inW) * <usize>inC;
     if (iy < 0 || iy >= inH) {
       fillBytes(d, zp, rowC);
-    } else if (p.dilationW == 1 && ix0 >= 0 && ix0 + kw <= inW) {
+    } else if (dW == 1 && ix0 >= 0 && ix0 + kw <= inW) {
       copyBytes(d, row + <usize>(ix0 * inC), rowC); // whole kernel row inside the image
     } else {
       for (let kx = 0; kx < kw; kx++) {
-        const ix = ix0 + kx * p.dilationW;
+        const ix = ix0 + kx * dW;
         if (ix < 0 || ix >= inW) fillBytes(d + <usize>(kx * inC), zp, inC);
         else copyBytes(d + <usize>(kx * inC), row + <usize>(ix * inC), inC);
       }
     }
     d += <usize>rowC;
   }
-  fillBytes(d, 0, k8 - kh * rowC);
 }
 
 // Rows of a first-layer patch are a few bytes (3x3 taps of 1-3 channels): a byte loop beats
@@ -180,26 +178,35 @@ export function conv_s8(
     && <i64>(outH - 1) * <i64>p.strideH < <i64>inH && <i64>(outW - 1) * <i64>p.strideW < <i64>inW;
   const total = batches * outH * outW;
   const hw = outH * outW;
+  // Geometry in locals: each ConvParams field read is a memory access (a bounds check in C).
+  const sH = p.strideH, sW = p.strideW, padTop = p.padTop, padLeft = p.padLeft;
+  const dH = p.dilationH, dW = p.dilationW, zp = <u8>(-p.inputOffset);
+  const outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
+  const kk = kh * kw * inC;
+  if (!direct) { // the K8 - K <= 7 tail bytes of both patches: zero (their weights are zero)
+    fillBytes(scratch + <usize>kk, 0, k8 - kk);
+    fillBytes(scratch + <usize>(k8 + kk), 0, k8 - kk);
+  }
   for (let n = 0; n < total; n += 2) {
     const n1 = min(n + 1, total - 1);
     const b0 = n / hw, r0 = n % hw, b1 = n1 / hw, r1 = n1 % hw;
     const oy0 = r0 / outW, ox0 = r0 % outW, oy1 = r1 / outW, ox1 = r1 % outW;
     let p0: usize, p1: usize;
     if (direct) {
-      p0 = x + <usize>(((b0 * inH + oy0 * p.strideH) * inW + ox0 * p.strideW) * inC);
-      p1 = x + <usize>(((b1 * inH + oy1 * p.strideH) * inW + ox1 * p.strideW) * inC);
+      p0 = x + <usize>(((b0 * inH + oy0 * sH) * inW + ox0 * sW) * inC);
+      p1 = x + <usize>(((b1 * inH + oy1 * sH) * inW + ox1 * sW) * inC);
     } else {
       p0 = scratch;
       p1 = n1 == n ? p0 : scratch + <usize>k8;
-      im2col(x, inH, inW, inC, kh, kw, k8, b0, oy0, ox0, p, p0);
-      if (p1 != p0) im2col(x, inH, inW, inC, kh, kw, k8, b1, oy1, ox1, p, p1);
+      im2col(x, inH, inW, inC, kh, kw, b0, oy0, ox0, sH, sW, padTop, padLeft, dH, dW, zp, p0);
+      if (p1 != p0) im2col(x, inH, inW, inC, kh, kw, b1, oy1, ox1, sH, sW, padTop, padLeft, dH, dW, zp, p1);
     }
     const y0 = y + <usize>(n * outC), y1 = y + <usize>(n1 * outC);
     if (ASC_FEATURE_SIMD) {
-      gemm2_s8_simd(p0, n1 == n ? p0 : p1, k8, w, outC, bias, rq, y0, y1, p.outputOffset, p.actMin, p.actMax);
+      gemm2_s8_simd(p0, n1 == n ? p0 : p1, k8, w, outC, bias, rq, y0, y1, outOff, lo, hi);
     } else {
-      if (n1 != n) gemm2_s8(p0, p1, k8, w, outC, bias, mult, shift, y0, y1, p.outputOffset, p.actMin, p.actMax);
-      else gemm1_s8(p0, k8, w, outC, bias, mult, shift, y0, p.outputOffset, p.actMin, p.actMax);
+      if (n1 != n) gemm2_s8(p0, p1, k8, w, outC, bias, mult, shift, y0, y1, outOff, lo, hi);
+      else gemm1_s8(p0, k8, w, outC, bias, mult, shift, y0, outOff, lo, hi);
     }
   }
 }
