@@ -7,7 +7,7 @@
 // 65793 taps (e.g. 3x3x7310 channels) before overflow -- far above any real layer.
 
 import { clamp, mbqm } from './quant';
-import { gemm1_s8 } from './gemm';
+import { gemm1_s8, gemm2_s8, sb0, sb1, sb2, sb3 } from './gemm';
 import { gemm2_s8_simd } from './gemm-simd';
 import { dwconv_s8_simd } from './dwconv-simd';
 
@@ -117,35 +117,33 @@ export function dwconv_s8_ref(
 }
 
 /**
- * Writes the K8-byte im2col patch of output pixel (b, oy, ox) at dst: taps in [kh][kw][inC]
+ * Writes the K-byte im2col patch of output pixel (b, oy, ox) at dst: taps in [kh][kw][inC]
  * order, padding taps filled with the input zero point (so x + in_offset == 0 there, exactly
- * as the reference skips them), bytes K..K8 zero (their packed weights are zero).
+ * as the reference skips them). Bytes K..K8 are zeroed once per conv_s8 call (never written here).
  */
 function im2col(
-  x: usize, inH: i32, inW: i32, inC: i32, kh: i32, kw: i32, k8: i32,
-  b: i32, oy: i32, ox: i32, p: ConvParams, dst: usize,
+  x: usize, inH: i32, inW: i32, inC: i32, kh: i32, kw: i32,
+  b: i32, oy: i32, ox: i32, sH: i32, sW: i32, padTop: i32, padLeft: i32, dH: i32, dW: i32, zp: u8, dst: usize,
 ): void {
-  const zp = <u8>(-p.inputOffset);
-  const iy0 = oy * p.strideH - p.padTop, ix0 = ox * p.strideW - p.padLeft;
+  const iy0 = oy * sH - padTop, ix0 = ox * sW - padLeft;
   const rowC = kw * inC;
   let d = dst;
   for (let ky = 0; ky < kh; ky++) {
-    const iy = iy0 + ky * p.dilationH;
+    const iy = iy0 + ky * dH;
     const row = x + <usize>((b * inH + iy) * inW) * <usize>inC;
     if (iy < 0 || iy >= inH) {
       fillBytes(d, zp, rowC);
-    } else if (p.dilationW == 1 && ix0 >= 0 && ix0 + kw <= inW) {
+    } else if (dW == 1 && ix0 >= 0 && ix0 + kw <= inW) {
       copyBytes(d, row + <usize>(ix0 * inC), rowC); // whole kernel row inside the image
     } else {
       for (let kx = 0; kx < kw; kx++) {
-        const ix = ix0 + kx * p.dilationW;
+        const ix = ix0 + kx * dW;
         if (ix < 0 || ix >= inW) fillBytes(d + <usize>(kx * inC), zp, inC);
         else copyBytes(d + <usize>(kx * inC), row + <usize>(ix * inC), inC);
       }
     }
     d += <usize>rowC;
   }
-  fillBytes(d, 0, k8 - kh * rowC);
 }
 
 // Rows of a first-layer patch are a few bytes (3x3 taps of 1-3 channels): a byte loop beats
@@ -180,33 +178,60 @@ export function conv_s8(
     && <i64>(outH - 1) * <i64>p.strideH < <i64>inH && <i64>(outW - 1) * <i64>p.strideW < <i64>inW;
   const total = batches * outH * outW;
   const hw = outH * outW;
+  // Geometry in locals: each ConvParams field read is a memory access (a bounds check in C).
+  const sH = p.strideH, sW = p.strideW, padTop = p.padTop, padLeft = p.padLeft;
+  const dH = p.dilationH, dW = p.dilationW, zp = <u8>(-p.inputOffset);
+  const outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
+  const kk = kh * kw * inC;
+  if (!direct) { // the K8 - K <= 7 tail bytes of both patches: zero (their weights are zero)
+    fillBytes(scratch + <usize>kk, 0, k8 - kk);
+    fillBytes(scratch + <usize>(k8 + kk), 0, k8 - kk);
+  }
   for (let n = 0; n < total; n += 2) {
     const n1 = min(n + 1, total - 1);
     const b0 = n / hw, r0 = n % hw, b1 = n1 / hw, r1 = n1 % hw;
     const oy0 = r0 / outW, ox0 = r0 % outW, oy1 = r1 / outW, ox1 = r1 % outW;
     let p0: usize, p1: usize;
     if (direct) {
-      p0 = x + <usize>(((b0 * inH + oy0 * p.strideH) * inW + ox0 * p.strideW) * inC);
-      p1 = x + <usize>(((b1 * inH + oy1 * p.strideH) * inW + ox1 * p.strideW) * inC);
+      p0 = x + <usize>(((b0 * inH + oy0 * sH) * inW + ox0 * sW) * inC);
+      p1 = x + <usize>(((b1 * inH + oy1 * sH) * inW + ox1 * sW) * inC);
     } else {
       p0 = scratch;
       p1 = n1 == n ? p0 : scratch + <usize>k8;
-      im2col(x, inH, inW, inC, kh, kw, k8, b0, oy0, ox0, p, p0);
-      if (p1 != p0) im2col(x, inH, inW, inC, kh, kw, k8, b1, oy1, ox1, p, p1);
+      im2col(x, inH, inW, inC, kh, kw, b0, oy0, ox0, sH, sW, padTop, padLeft, dH, dW, zp, p0);
+      if (p1 != p0) im2col(x, inH, inW, inC, kh, kw, b1, oy1, ox1, sH, sW, padTop, padLeft, dH, dW, zp, p1);
     }
     const y0 = y + <usize>(n * outC), y1 = y + <usize>(n1 * outC);
     if (ASC_FEATURE_SIMD) {
-      gemm2_s8_simd(p0, n1 == n ? p0 : p1, k8, w, outC, bias, rq, y0, y1, p.outputOffset, p.actMin, p.actMax);
+      gemm2_s8_simd(p0, n1 == n ? p0 : p1, k8, w, outC, bias, rq, y0, y1, outOff, lo, hi);
     } else {
-      gemm1_s8(p0, k8, w, outC, bias, mult, shift, y0, p.outputOffset, p.actMin, p.actMax);
-      if (n1 != n) gemm1_s8(p1, k8, w, outC, bias, mult, shift, y1, p.outputOffset, p.actMin, p.actMax);
+      if (n1 != n) gemm2_s8(p0, p1, k8, w, outC, bias, mult, shift, y0, y1, outOff, lo, hi);
+      else gemm1_s8(p0, k8, w, outC, bias, mult, shift, y0, outOff, lo, hi);
     }
   }
 }
 
+// @ts-ignore: decorator
+@inline function dwStore(y: usize, acc: i32, mult: usize, shift: usize, outOff: i32, lo: i32, hi: i32): void {
+  const v = mbqm(acc, load<i32>(mult), load<i32>(shift)) + outOff;
+  store<i8>(y, <i8>clamp(v, lo, hi));
+}
+
+// Four channels' requantized int8 values packed little-endian in an i32 (multipliers and
+// shifts read as 8-byte pairs).
+// @ts-ignore: decorator
+@inline function dwQuad(a0: i32, a1: i32, a2: i32, a3: i32, mult: usize, shift: usize, outOff: i32, lo: i32, hi: i32): i32 {
+  const m01 = load<i64>(mult), m23 = load<i64>(mult, 8), s01 = load<i64>(shift), s23 = load<i64>(shift, 8);
+  return (clamp(mbqm(a0, <i32>m01, <i32>s01) + outOff, lo, hi) & 0xff)
+    | (clamp(mbqm(a1, <i32>(m01 >>> 32), <i32>(s01 >>> 32)) + outOff, lo, hi) & 0xff) << 8
+    | (clamp(mbqm(a2, <i32>m23, <i32>s23) + outOff, lo, hi) & 0xff) << 16
+    | (clamp(mbqm(a3, <i32>(m23 >>> 32), <i32>(s23 >>> 32)) + outOff, lo, hi) & 0xff) << 24;
+}
+
 /**
  * dwconv_s8 for depth multiplier 1 (bias required): SIMD build -> dwconv_s8_simd; scalar build
- * -> per pixel, tap bounds hoisted out of the channel loop, 3x3 interior taps unrolled.
+ * -> per pixel, tap bounds hoisted out of the channel loop, 3x3 interior taps unrolled, 8 then 4
+ * channels per step (one 8- or 4-byte load of inputs and of weights per tap), then single bytes.
  */
 export function dwconv_s8(
   x: usize, inH: i32, inW: i32, c: i32,
@@ -219,7 +244,9 @@ export function dwconv_s8(
     dwconv_s8_simd(x, inH, inW, c, w, kh, kw, bias, mult, shift, rq, y, batches, outH, outW, p);
     return;
   }
-  const inOff = p.inputOffset;
+  // Quantization params in locals: each read of p is a memory access (a bounds check in C).
+  const inOff = p.inputOffset, outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
+  const strideH = p.strideH, strideW = p.strideW, padTop = p.padTop, padLeft = p.padLeft;
   const rowBytes = inW * c;
   const dH = p.dilationH, dW = p.dilationW;
   const tapW = <usize>(dW * c), tapH = <usize>(dH * rowBytes);
@@ -228,42 +255,189 @@ export function dwconv_s8(
   for (let b = 0; b < batches; b++) {
     const xb = x + <usize>(b * inH * rowBytes);
     for (let oy = 0; oy < outH; oy++) {
-      const iy0 = oy * p.strideH - p.padTop;
+      const iy0 = oy * strideH - padTop;
       const ky0 = iy0 >= 0 ? 0 : (-iy0 + dH - 1) / dH;
       const ky1 = min(kh, (inH - iy0 + dH - 1) / dH);
       for (let ox = 0; ox < outW; ox++) {
-        const ix0 = ox * p.strideW - p.padLeft;
+        const ix0 = ox * strideW - padLeft;
         const kx0 = ix0 >= 0 ? 0 : (-ix0 + dW - 1) / dW;
         const kx1 = min(kw, (inW - ix0 + dW - 1) / dW);
         const base = xb + <usize>(iy0 * rowBytes + ix0 * c);
-        if (kh == 3 && kw == 3 && ky0 == 0 && kx0 == 0 && ky1 == 3 && kx1 == 3) {
-          for (let ch: usize = 0; ch < cs; ch++) {
+        const full3 = kh == 3 && kw == 3 && ky0 == 0 && kx0 == 0 && ky1 == 3 && kx1 == 3;
+        let ch: usize = 0;
+        // 8 channels per step: each tap is one 8-byte load of inputs and one of weights.
+        for (; ch + 8 <= cs; ch += 8) {
+          const bq = bias + (ch << 2);
+          const b01 = load<i64>(bq), b23 = load<i64>(bq, 8), b45 = load<i64>(bq, 16), b67 = load<i64>(bq, 24);
+          let a0 = <i32>b01, a1 = <i32>(b01 >>> 32), a2 = <i32>b23, a3 = <i32>(b23 >>> 32);
+          let a4 = <i32>b45, a5 = <i32>(b45 >>> 32), a6 = <i32>b67, a7 = <i32>(b67 >>> 32);
+          if (full3) {
             const r0 = base + ch, r1 = r0 + tapH, r2 = r1 + tapH, wc = w + ch;
-            let acc = load<i32>(bias + (ch << 2));
-            acc += (<i32>load<i8>(r0) + inOff) * <i32>load<i8>(wc)
-              + (<i32>load<i8>(r0 + tapW) + inOff) * <i32>load<i8>(wc + cs)
-              + (<i32>load<i8>(r0 + 2 * tapW) + inOff) * <i32>load<i8>(wc + 2 * cs);
-            acc += (<i32>load<i8>(r1) + inOff) * <i32>load<i8>(wc + 3 * cs)
-              + (<i32>load<i8>(r1 + tapW) + inOff) * <i32>load<i8>(wc + 4 * cs)
-              + (<i32>load<i8>(r1 + 2 * tapW) + inOff) * <i32>load<i8>(wc + 5 * cs);
-            acc += (<i32>load<i8>(r2) + inOff) * <i32>load<i8>(wc + 6 * cs)
-              + (<i32>load<i8>(r2 + tapW) + inOff) * <i32>load<i8>(wc + 7 * cs)
-              + (<i32>load<i8>(r2 + 2 * tapW) + inOff) * <i32>load<i8>(wc + 8 * cs);
-            acc = mbqm(acc, load<i32>(mult + (ch << 2)), load<i32>(shift + (ch << 2))) + p.outputOffset;
-            store<i8>(out + ch, <i8>clamp(acc, p.actMin, p.actMax));
-          }
-        } else {
-          for (let ch: usize = 0; ch < cs; ch++) {
-            let acc = load<i32>(bias + (ch << 2));
+            {
+              const xv = load<i64>(r0), wv = load<i64>(wc);
+              const xl = <i32>xv, xh = <i32>(xv >>> 32), wl = <i32>wv, wh = <i32>(wv >>> 32);
+              a0 += (sb0(xl) + inOff) * sb0(wl); a1 += (sb1(xl) + inOff) * sb1(wl);
+              a2 += (sb2(xl) + inOff) * sb2(wl); a3 += (sb3(xl) + inOff) * sb3(wl);
+              a4 += (sb0(xh) + inOff) * sb0(wh); a5 += (sb1(xh) + inOff) * sb1(wh);
+              a6 += (sb2(xh) + inOff) * sb2(wh); a7 += (sb3(xh) + inOff) * sb3(wh);
+            }
+            {
+              const xv = load<i64>(r0 + tapW), wv = load<i64>(wc + cs);
+              const xl = <i32>xv, xh = <i32>(xv >>> 32), wl = <i32>wv, wh = <i32>(wv >>> 32);
+              a0 += (sb0(xl) + inOff) * sb0(wl); a1 += (sb1(xl) + inOff) * sb1(wl);
+              a2 += (sb2(xl) + inOff) * sb2(wl); a3 += (sb3(xl) + inOff) * sb3(wl);
+              a4 += (sb0(xh) + inOff) * sb0(wh); a5 += (sb1(xh) + inOff) * sb1(wh);
+              a6 += (sb2(xh) + inOff) * sb2(wh); a7 += (sb3(xh) + inOff) * sb3(wh);
+            }
+            {
+              const xv = load<i64>(r0 + 2 * tapW), wv = load<i64>(wc + 2 * cs);
+              const xl = <i32>xv, xh = <i32>(xv >>> 32), wl = <i32>wv, wh = <i32>(wv >>> 32);
+              a0 += (sb0(xl) + inOff) * sb0(wl); a1 += (sb1(xl) + inOff) * sb1(wl);
+              a2 += (sb2(xl) + inOff) * sb2(wl); a3 += (sb3(xl) + inOff) * sb3(wl);
+              a4 += (sb0(xh) + inOff) * sb0(wh); a5 += (sb1(xh) + inOff) * sb1(wh);
+              a6 += (sb2(xh) + inOff) * sb2(wh); a7 += (sb3(xh) + inOff) * sb3(wh);
+            }
+            {
+              const xv = load<i64>(r1), wv = load<i64>(wc + 3 * cs);
+              const xl = <i32>xv, xh = <i32>(xv >>> 32), wl = <i32>wv, wh = <i32>(wv >>> 32);
+              a0 += (sb0(xl) + inOff) * sb0(wl); a1 += (sb1(xl) + inOff) * sb1(wl);
+              a2 += (sb2(xl) + inOff) * sb2(wl); a3 += (sb3(xl) + inOff) * sb3(wl);
+              a4 += (sb0(xh) + inOff) * sb0(wh); a5 += (sb1(xh) + inOff) * sb1(wh);
+              a6 += (sb2(xh) + inOff) * sb2(wh); a7 += (sb3(xh) + inOff) * sb3(wh);
+            }
+            {
+              const xv = load<i64>(r1 + tapW), wv = load<i64>(wc + 4 * cs);
+              const xl = <i32>xv, xh = <i32>(xv >>> 32), wl = <i32>wv, wh = <i32>(wv >>> 32);
+              a0 += (sb0(xl) + inOff) * sb0(wl); a1 += (sb1(xl) + inOff) * sb1(wl);
+              a2 += (sb2(xl) + inOff) * sb2(wl); a3 += (sb3(xl) + inOff) * sb3(wl);
+              a4 += (sb0(xh) + inOff) * sb0(wh); a5 += (sb1(xh) + inOff) * sb1(wh);
+              a6 += (sb2(xh) + inOff) * sb2(wh); a7 += (sb3(xh) + inOff) * sb3(wh);
+            }
+            {
+              const xv = load<i64>(r1 + 2 * tapW), wv = load<i64>(wc + 5 * cs);
+              const xl = <i32>xv, xh = <i32>(xv >>> 32), wl = <i32>wv, wh = <i32>(wv >>> 32);
+              a0 += (sb0(xl) + inOff) * sb0(wl); a1 += (sb1(xl) + inOff) * sb1(wl);
+              a2 += (sb2(xl) + inOff) * sb2(wl); a3 += (sb3(xl) + inOff) * sb3(wl);
+              a4 += (sb0(xh) + inOff) * sb0(wh); a5 += (sb1(xh) + inOff) * sb1(wh);
+              a6 += (sb2(xh) + inOff) * sb2(wh); a7 += (sb3(xh) + inOff) * sb3(wh);
+            }
+            {
+              const xv = load<i64>(r2), wv = load<i64>(wc + 6 * cs);
+              const xl = <i32>xv, xh = <i32>(xv >>> 32), wl = <i32>wv, wh = <i32>(wv >>> 32);
+              a0 += (sb0(xl) + inOff) * sb0(wl); a1 += (sb1(xl) + inOff) * sb1(wl);
+              a2 += (sb2(xl) + inOff) * sb2(wl); a3 += (sb3(xl) + inOff) * sb3(wl);
+              a4 += (sb0(xh) + inOff) * sb0(wh); a5 += (sb1(xh) + inOff) * sb1(wh);
+              a6 += (sb2(xh) + inOff) * sb2(wh); a7 += (sb3(xh) + inOff) * sb3(wh);
+            }
+            {
+              const xv = load<i64>(r2 + tapW), wv = load<i64>(wc + 7 * cs);
+              const xl = <i32>xv, xh = <i32>(xv >>> 32), wl = <i32>wv, wh = <i32>(wv >>> 32);
+              a0 += (sb0(xl) + inOff) * sb0(wl); a1 += (sb1(xl) + inOff) * sb1(wl);
+              a2 += (sb2(xl) + inOff) * sb2(wl); a3 += (sb3(xl) + inOff) * sb3(wl);
+              a4 += (sb0(xh) + inOff) * sb0(wh); a5 += (sb1(xh) + inOff) * sb1(wh);
+              a6 += (sb2(xh) + inOff) * sb2(wh); a7 += (sb3(xh) + inOff) * sb3(wh);
+            }
+            {
+              const xv = load<i64>(r2 + 2 * tapW), wv = load<i64>(wc + 8 * cs);
+              const xl = <i32>xv, xh = <i32>(xv >>> 32), wl = <i32>wv, wh = <i32>(wv >>> 32);
+              a0 += (sb0(xl) + inOff) * sb0(wl); a1 += (sb1(xl) + inOff) * sb1(wl);
+              a2 += (sb2(xl) + inOff) * sb2(wl); a3 += (sb3(xl) + inOff) * sb3(wl);
+              a4 += (sb0(xh) + inOff) * sb0(wh); a5 += (sb1(xh) + inOff) * sb1(wh);
+              a6 += (sb2(xh) + inOff) * sb2(wh); a7 += (sb3(xh) + inOff) * sb3(wh);
+            }
+          } else {
             for (let ky = ky0; ky < ky1; ky++) {
               const xr = base + <usize>ky * tapH + ch, wr = w + <usize>(ky * kw) * cs + ch;
               for (let kx = kx0; kx < kx1; kx++) {
-                acc += (<i32>load<i8>(xr + <usize>kx * tapW) + inOff) * <i32>load<i8>(wr + <usize>kx * cs);
+                {
+                  const xv = load<i64>(xr + <usize>kx * tapW), wv = load<i64>(wr + <usize>kx * cs);
+                  const xl = <i32>xv, xh = <i32>(xv >>> 32), wl = <i32>wv, wh = <i32>(wv >>> 32);
+                  a0 += (sb0(xl) + inOff) * sb0(wl); a1 += (sb1(xl) + inOff) * sb1(wl);
+                  a2 += (sb2(xl) + inOff) * sb2(wl); a3 += (sb3(xl) + inOff) * sb3(wl);
+                  a4 += (sb0(xh) + inOff) * sb0(wh); a5 += (sb1(xh) + inOff) * sb1(wh);
+                  a6 += (sb2(xh) + inOff) * sb2(wh); a7 += (sb3(xh) + inOff) * sb3(wh);
+                }
               }
             }
-            acc = mbqm(acc, load<i32>(mult + (ch << 2)), load<i32>(shift + (ch << 2))) + p.outputOffset;
-            store<i8>(out + ch, <i8>clamp(acc, p.actMin, p.actMax));
           }
+          const mq = mult + (ch << 2), sq = shift + (ch << 2);
+          const lo4 = dwQuad(a0, a1, a2, a3, mq, sq, outOff, lo, hi);
+          const hi4 = dwQuad(a4, a5, a6, a7, mq + 16, sq + 16, outOff, lo, hi);
+          store<i64>(out + ch, <i64><u32>lo4 | (<i64>hi4 << 32)); // 8 outputs, one access
+        }
+        for (; ch + 4 <= cs; ch += 4) {
+          let a0 = load<i32>(bias + (ch << 2)), a1 = load<i32>(bias + (ch << 2), 4);
+          let a2 = load<i32>(bias + (ch << 2), 8), a3 = load<i32>(bias + (ch << 2), 12);
+          if (full3) {
+            const r0 = base + ch, r1 = r0 + tapH, r2 = r1 + tapH, wc = w + ch;
+            {
+              const xv = load<i32>(r0), wv = load<i32>(wc);
+              a0 += (sb0(xv) + inOff) * sb0(wv); a1 += (sb1(xv) + inOff) * sb1(wv);
+              a2 += (sb2(xv) + inOff) * sb2(wv); a3 += (sb3(xv) + inOff) * sb3(wv);
+            }
+            {
+              const xv = load<i32>(r0 + tapW), wv = load<i32>(wc + cs);
+              a0 += (sb0(xv) + inOff) * sb0(wv); a1 += (sb1(xv) + inOff) * sb1(wv);
+              a2 += (sb2(xv) + inOff) * sb2(wv); a3 += (sb3(xv) + inOff) * sb3(wv);
+            }
+            {
+              const xv = load<i32>(r0 + 2 * tapW), wv = load<i32>(wc + 2 * cs);
+              a0 += (sb0(xv) + inOff) * sb0(wv); a1 += (sb1(xv) + inOff) * sb1(wv);
+              a2 += (sb2(xv) + inOff) * sb2(wv); a3 += (sb3(xv) + inOff) * sb3(wv);
+            }
+            {
+              const xv = load<i32>(r1), wv = load<i32>(wc + 3 * cs);
+              a0 += (sb0(xv) + inOff) * sb0(wv); a1 += (sb1(xv) + inOff) * sb1(wv);
+              a2 += (sb2(xv) + inOff) * sb2(wv); a3 += (sb3(xv) + inOff) * sb3(wv);
+            }
+            {
+              const xv = load<i32>(r1 + tapW), wv = load<i32>(wc + 4 * cs);
+              a0 += (sb0(xv) + inOff) * sb0(wv); a1 += (sb1(xv) + inOff) * sb1(wv);
+              a2 += (sb2(xv) + inOff) * sb2(wv); a3 += (sb3(xv) + inOff) * sb3(wv);
+            }
+            {
+              const xv = load<i32>(r1 + 2 * tapW), wv = load<i32>(wc + 5 * cs);
+              a0 += (sb0(xv) + inOff) * sb0(wv); a1 += (sb1(xv) + inOff) * sb1(wv);
+              a2 += (sb2(xv) + inOff) * sb2(wv); a3 += (sb3(xv) + inOff) * sb3(wv);
+            }
+            {
+              const xv = load<i32>(r2), wv = load<i32>(wc + 6 * cs);
+              a0 += (sb0(xv) + inOff) * sb0(wv); a1 += (sb1(xv) + inOff) * sb1(wv);
+              a2 += (sb2(xv) + inOff) * sb2(wv); a3 += (sb3(xv) + inOff) * sb3(wv);
+            }
+            {
+              const xv = load<i32>(r2 + tapW), wv = load<i32>(wc + 7 * cs);
+              a0 += (sb0(xv) + inOff) * sb0(wv); a1 += (sb1(xv) + inOff) * sb1(wv);
+              a2 += (sb2(xv) + inOff) * sb2(wv); a3 += (sb3(xv) + inOff) * sb3(wv);
+            }
+            {
+              const xv = load<i32>(r2 + 2 * tapW), wv = load<i32>(wc + 8 * cs);
+              a0 += (sb0(xv) + inOff) * sb0(wv); a1 += (sb1(xv) + inOff) * sb1(wv);
+              a2 += (sb2(xv) + inOff) * sb2(wv); a3 += (sb3(xv) + inOff) * sb3(wv);
+            }
+          } else {
+            for (let ky = ky0; ky < ky1; ky++) {
+              const xr = base + <usize>ky * tapH + ch, wr = w + <usize>(ky * kw) * cs + ch;
+              for (let kx = kx0; kx < kx1; kx++) {
+                {
+                  const xv = load<i32>(xr + <usize>kx * tapW), wv = load<i32>(wr + <usize>kx * cs);
+                  a0 += (sb0(xv) + inOff) * sb0(wv); a1 += (sb1(xv) + inOff) * sb1(wv);
+                  a2 += (sb2(xv) + inOff) * sb2(wv); a3 += (sb3(xv) + inOff) * sb3(wv);
+                }
+              }
+            }
+          }
+          store<i32>(out + ch, dwQuad(a0, a1, a2, a3, mult + (ch << 2), shift + (ch << 2), outOff, lo, hi));
+        }
+        for (; ch < cs; ch++) {
+          let acc = load<i32>(bias + (ch << 2));
+          for (let ky = ky0; ky < ky1; ky++) {
+            const xr = base + <usize>ky * tapH + ch, wr = w + <usize>(ky * kw) * cs + ch;
+            for (let kx = kx0; kx < kx1; kx++) {
+              acc += (<i32>load<i8>(xr + <usize>kx * tapW) + inOff) * <i32>load<i8>(wr + <usize>kx * cs);
+            }
+          }
+          dwStore(out + ch, acc, mult + (ch << 2), shift + (ch << 2), outOff, lo, hi);
         }
         out += cs;
       }

@@ -115,7 +115,26 @@ export function add_s8(a: usize, b: usize, y: usize, n: i32, p: AddParams): void
       v128.store(y + <usize>i, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)));
     }
   }
+  // Scalar: params in locals (each read of p is a checked memory access once translated to C),
+  // 4 values per i32 load and store.
+  const o1 = p.input1Offset, o2 = p.input2Offset, oo = p.outputOffset, ls = p.leftShift;
+  const m1 = p.input1Multiplier, s1 = p.input1Shift, m2 = p.input2Multiplier, s2 = p.input2Shift;
+  const mo = p.outputMultiplier, so = p.outputShift, lo = p.actMin, hi = p.actMax;
+  if (!ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const va = load<i32>(a + <usize>i), vb = load<i32>(b + <usize>i);
+      let r = 0;
+      for (let j = 0; j < 32; j += 8) {
+        const sa = mbqm((((va << (24 - j)) >> 24) + o1) << ls, m1, s1);
+        const sb = mbqm((((vb << (24 - j)) >> 24) + o2) << ls, m2, s2);
+        r |= (clamp(mbqm(sa + sb, mo, so) + oo, lo, hi) & 0xff) << j;
+      }
+      store<i32>(y + <usize>i, r);
+    }
+  }
   for (; i < n; i++) {
-    store<i8>(y + <usize>i, <i8>addOne(<i32>load<i8>(a + <usize>i), <i32>load<i8>(b + <usize>i), p));
+    const sa = mbqm((<i32>load<i8>(a + <usize>i) + o1) << ls, m1, s1);
+    const sb = mbqm((<i32>load<i8>(b + <usize>i) + o2) << ls, m2, s2);
+    store<i8>(y + <usize>i, <i8>clamp(mbqm(sa + sb, mo, so) + oo, lo, hi));
   }
 }

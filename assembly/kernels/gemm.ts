@@ -1,22 +1,58 @@
 // Scalar int8 GEMM micro-kernel for 32-bit microcontrollers (no SIMD, no i64 outside mbqm).
 // Matches: one row of K8 int8 values times packed weights [oc4/4][K8/8][4 oc][8 k]
 // (src/passes/layout-weights.ts); emits oc int8 values. 4 i32 accumulators, the 8 inputs of a
-// slice loaded once for 4 channels, 32 MACs unrolled per slice. Bit-exact with the _ref kernels
+// slice loaded once (2 i32 words) for 4 channels, weights read 4 bytes per access, 32 MACs
+// unrolled per slice: 5 memory accesses (8-byte words) per 32 MACs (40 with byte loads);
+// gemm2_s8 shares each weight word between two rows. Bit-exact with the _ref kernels
 // given the folded bias (|x*w| <= 2^14 per tap; the exact sum fits i32, see conv.ts).
 
 import { clamp, mbqm } from './quant';
 
+// Byte i (0-3, little-endian) of a 32-bit word, sign-extended (one SXTB with rotation on ARMv7E-M).
 // @ts-ignore: decorator
-@inline function dot8(x0: i32, x1: i32, x2: i32, x3: i32, x4: i32, x5: i32, x6: i32, x7: i32, w: usize): i32 {
-  return x0 * <i32>load<i8>(w) + x1 * <i32>load<i8>(w, 1) + x2 * <i32>load<i8>(w, 2) + x3 * <i32>load<i8>(w, 3)
-    + x4 * <i32>load<i8>(w, 4) + x5 * <i32>load<i8>(w, 5) + x6 * <i32>load<i8>(w, 6) + x7 * <i32>load<i8>(w, 7);
-}
+@inline export function sb0(v: i32): i32 { return (v << 24) >> 24; }
+// @ts-ignore: decorator
+@inline export function sb1(v: i32): i32 { return (v << 16) >> 24; }
+// @ts-ignore: decorator
+@inline export function sb2(v: i32): i32 { return (v << 8) >> 24; }
+// @ts-ignore: decorator
+@inline export function sb3(v: i32): i32 { return v >> 24; }
 
 // @ts-ignore: decorator
-@inline function requantStore(y: usize, o: i32, acc: i32, bias: usize, mult: usize, shift: usize, outOffset: i32, actMin: i32, actMax: i32): void {
+@inline function rq1(acc: i32, b: i32, m: i32, sh: i32, outOffset: i32, actMin: i32, actMax: i32): i32 {
+  return clamp(mbqm(acc + b, m, sh) + outOffset, actMin, actMax) & 0xff;
+}
+
+/**
+ * Requantizes the quad of channels o..o+3 (bias/mult/shift read as 8-byte pairs: they hold oc4
+ * values) and stores min(4, oc - o) int8 values at y + o: one 4-byte store for a full quad.
+ */
+// @ts-ignore: decorator
+@inline function requantQuad(y: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32, bias: usize, mult: usize, shift: usize, outOffset: i32, actMin: i32, actMax: i32): void {
   const c = <usize>o << 2;
-  const v = mbqm(acc + load<i32>(bias + c), load<i32>(mult + c), load<i32>(shift + c)) + outOffset;
-  store<i8>(y + <usize>o, <i8>clamp(v, actMin, actMax));
+  const b01 = load<i64>(bias + c), b23 = load<i64>(bias + c, 8);
+  const m01 = load<i64>(mult + c), m23 = load<i64>(mult + c, 8);
+  const s01 = load<i64>(shift + c), s23 = load<i64>(shift + c, 8);
+  const r = rq1(a0, <i32>b01, <i32>m01, <i32>s01, outOffset, actMin, actMax)
+    | rq1(a1, <i32>(b01 >>> 32), <i32>(m01 >>> 32), <i32>(s01 >>> 32), outOffset, actMin, actMax) << 8
+    | rq1(a2, <i32>b23, <i32>m23, <i32>s23, outOffset, actMin, actMax) << 16
+    | rq1(a3, <i32>(b23 >>> 32), <i32>(m23 >>> 32), <i32>(s23 >>> 32), outOffset, actMin, actMax) << 24;
+  const yo = y + <usize>o;
+  if (o + 4 <= oc) store<i32>(yo, r);
+  else {
+    store<u8>(yo, <u8>r);
+    if (o + 1 < oc) store<u8>(yo, <u8>(r >>> 8), 1);
+    if (o + 2 < oc) store<u8>(yo, <u8>(r >>> 16), 2);
+  }
+}
+
+// 8 taps from two 8-byte words (one wasm access each, so one bounds check per 8 bytes when
+// translated to C); the i64 halves are plain 32-bit registers on a 32-bit core.
+// @ts-ignore: decorator
+@inline function dot8w(xa: i32, xb: i32, wv: i64): i32 {
+  const wa = <i32>wv, wb = <i32>(wv >>> 32);
+  return sb0(xa) * sb0(wa) + sb1(xa) * sb1(wa) + sb2(xa) * sb2(wa) + sb3(xa) * sb3(wa)
+    + sb0(xb) * sb0(wb) + sb1(xb) * sb1(wb) + sb2(xb) * sb2(wb) + sb3(xb) * sb3(wb);
 }
 
 /** One row p (K8 bytes) times all oc outputs -> y. bias/mult/shift hold oc4 values. */
@@ -29,18 +65,43 @@ export function gemm1_s8(
   for (let o = 0; o < oc; o += 4) {
     let a0: i32 = 0, a1: i32 = 0, a2: i32 = 0, a3: i32 = 0;
     for (let k = 0; k < k8; k += 8) {
-      const xp = p + <usize>k;
-      const x0 = <i32>load<i8>(xp), x1 = <i32>load<i8>(xp, 1), x2 = <i32>load<i8>(xp, 2), x3 = <i32>load<i8>(xp, 3);
-      const x4 = <i32>load<i8>(xp, 4), x5 = <i32>load<i8>(xp, 5), x6 = <i32>load<i8>(xp, 6), x7 = <i32>load<i8>(xp, 7);
-      a0 += dot8(x0, x1, x2, x3, x4, x5, x6, x7, wp);
-      a1 += dot8(x0, x1, x2, x3, x4, x5, x6, x7, wp + 8);
-      a2 += dot8(x0, x1, x2, x3, x4, x5, x6, x7, wp + 16);
-      a3 += dot8(x0, x1, x2, x3, x4, x5, x6, x7, wp + 24);
+      const xv = load<i64>(p + <usize>k);
+      const xa = <i32>xv, xb = <i32>(xv >>> 32);
+      a0 += dot8w(xa, xb, load<i64>(wp));
+      a1 += dot8w(xa, xb, load<i64>(wp, 8));
+      a2 += dot8w(xa, xb, load<i64>(wp, 16));
+      a3 += dot8w(xa, xb, load<i64>(wp, 24));
       wp += 32;
     }
-    requantStore(y, o, a0, bias, mult, shift, outOffset, actMin, actMax);
-    if (o + 1 < oc) requantStore(y, o + 1, a1, bias, mult, shift, outOffset, actMin, actMax);
-    if (o + 2 < oc) requantStore(y, o + 2, a2, bias, mult, shift, outOffset, actMin, actMax);
-    if (o + 3 < oc) requantStore(y, o + 3, a3, bias, mult, shift, outOffset, actMin, actMax);
+    requantQuad(y, o, oc, a0, a1, a2, a3, bias, mult, shift, outOffset, actMin, actMax);
+  }
+}
+
+/**
+ * Two rows p0, p1 (K8 bytes each) times all oc outputs -> y0, y1: each 8-byte weight word is
+ * read once for both rows (6 accesses per 64 MACs). 8 i32 accumulators.
+ */
+export function gemm2_s8(
+  p0: usize, p1: usize, k8: i32,
+  w: usize, oc: i32, bias: usize, mult: usize, shift: usize,
+  y0: usize, y1: usize, outOffset: i32, actMin: i32, actMax: i32,
+): void {
+  let wp = w;
+  for (let o = 0; o < oc; o += 4) {
+    let a0: i32 = 0, a1: i32 = 0, a2: i32 = 0, a3: i32 = 0;
+    let b0: i32 = 0, b1: i32 = 0, b2: i32 = 0, b3: i32 = 0;
+    for (let k = 0; k < k8; k += 8) {
+      const xv = load<i64>(p0 + <usize>k), zv = load<i64>(p1 + <usize>k);
+      const xa = <i32>xv, xb = <i32>(xv >>> 32), za = <i32>zv, zb = <i32>(zv >>> 32);
+      const w0 = load<i64>(wp), w1 = load<i64>(wp, 8);
+      a0 += dot8w(xa, xb, w0); b0 += dot8w(za, zb, w0);
+      a1 += dot8w(xa, xb, w1); b1 += dot8w(za, zb, w1);
+      const w2 = load<i64>(wp, 16), w3 = load<i64>(wp, 24);
+      a2 += dot8w(xa, xb, w2); b2 += dot8w(za, zb, w2);
+      a3 += dot8w(xa, xb, w3); b3 += dot8w(za, zb, w3);
+      wp += 32;
+    }
+    requantQuad(y0, o, oc, a0, a1, a2, a3, bias, mult, shift, outOffset, actMin, actMax);
+    requantQuad(y1, o, oc, b0, b1, b2, b3, bias, mult, shift, outOffset, actMin, actMax);
   }
 }
