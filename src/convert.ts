@@ -56,8 +56,10 @@ export interface ConvertOptions {
   quantize?: QuantizeOptions;
   compress?: CompressOptions;
   /**
-   * Reorder weights into the fast kernels' blocked layouts (layout-weights; default true).
-   * Off for streamed builds that tile weights by output channel within a small stage.
+   * Reorder weights into the fast kernels' blocked layouts (layout-weights). Default: on for
+   * plain conversions, off when compressing (the layouts add requantization tables and
+   * padding: person_detect int8+Huffman 0.800x -> 0.884x the .tflite), and off for streamed
+   * builds that tile weights by output channel within a small stage.
    */
   weightLayouts?: boolean;
 }
@@ -99,7 +101,8 @@ export function passesFor(opts: ConvertOptions = {}): Pass[] {
   }
   if (c.codebook || c.codebookLayers || c.huffman || c.pack) share.push(['pack', pack({ huffman: c.huffman, force: c.pack })]);
   const prepare = PASSES.findIndex(([name]) => name === 'prepare-kernels');
-  const rest = PASSES.slice(prepare + 1).filter(([name]) => name !== 'layout-weights' || opts.weightLayouts !== false);
+  const layouts = opts.weightLayouts ?? !compressing(c);
+  const rest = PASSES.slice(prepare + 1).filter(([name]) => name !== 'layout-weights' || layouts);
   return [...PASSES.slice(0, prepare), ...prune, PASSES[prepare], ...share, ...rest];
 }
 
