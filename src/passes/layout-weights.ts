@@ -1,6 +1,7 @@
 // layout-weights: matches prepared CONV_2D (groups 1), DEPTHWISE_CONV_2D (depth multiplier 1)
 // and FULLY_CONNECTED ops; emits their weights in the layout the fast kernels read, a folded
-// bias and a requant table, and marks the op with layout param 1 (assembly/ops.ts lists them).
+// bias and a requant table that replaces the multiplier and shift tensors (inputs become
+// [x, w, bias, requant]), and marks the op with layout param 1 (assembly/ops.ts lists them).
 // Filters stored packed by the pack pass (codebook/Huffman blobs) are left alone.
 // Guarantees: the packed op computes exactly what the original one did (same int32 sums,
 // same requantization), so the runtime never repacks and stays bit-exact.
@@ -80,13 +81,7 @@ export function requantTable(mult: Int32Array, shift: Int32Array, channels: numb
   return t;
 }
 
-function padI32(v: Int32Array, n: number): Int32Array {
-  const out = new Int32Array(n);
-  out.set(v.subarray(0, Math.min(v.length, n)));
-  return out;
-}
-
-/** Common tail: folded bias, padded multiplier/shift, requant table become inputs 2..5. */
+/** Common tail: folded bias and requant table become inputs 2, 3 (mult/shift are in the table). */
 function attachGemm(g: Graph, op: Op, w: Int8Array, oc: number, k: number, inOffset: number): void {
   const wt = g.tensors[op.inputs[1]];
   const bias = op.inputs[2] >= 0 ? int32Data(g.tensors[op.inputs[2]]) : null;
@@ -96,8 +91,6 @@ function attachGemm(g: Graph, op: Op, w: Int8Array, oc: number, k: number, inOff
     op.inputs[0],
     addConst(g, `${wt.name}/packed`, [oc4, k8], packGemmWeights(w, oc, k)),
     addConst(g, `${wt.name}/bias_folded`, [oc4], foldBias(w, oc, k, bias, inOffset)),
-    addConst(g, `${wt.name}/multiplier_oc4`, [oc4], padI32(mult, oc4)),
-    addConst(g, `${wt.name}/shift_oc4`, [oc4], padI32(shift, oc4)),
     addConst(g, `${wt.name}/requant`, [oc4 * 4], requantTable(mult, shift, oc)),
   ];
 }
@@ -134,7 +127,7 @@ function packDepthwise(g: Graph, op: Op): void {
   const bias = op.inputs[2] >= 0 ? op.inputs[2] : addConst(g, `${wt.name}/bias_zero`, [oc], new Int32Array(oc));
   const mult = int32Data(g.tensors[op.inputs[3]]), shift = int32Data(g.tensors[op.inputs[4]]);
   const rq = addConst(g, `${wt.name}/requant`, [round4(oc) * 4], requantTable(mult, shift, oc));
-  op.inputs = [op.inputs[0], op.inputs[1], bias, op.inputs[3], op.inputs[4], rq];
+  op.inputs = [op.inputs[0], op.inputs[1], bias, rq];
   op.kernel = { opcode: OpCode.DepthwiseConv2D, params: [...p, LAYOUT_PACKED] };
 }
 
