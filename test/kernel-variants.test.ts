@@ -227,7 +227,7 @@ test('packed conv and depthwise: 4 inputs, the requant table is the only multipl
     const f = readEpk(epk), op = f.ops[0];
     const oc = f.tensors[op.outputs[0]].shape[3], oc4 = Math.ceil(oc / 4) * 4;
     assert.is(op.inputs.length, 4, c.name);
-    assert.equal(f.tensors[op.inputs[3]].shape, [oc4 * 4], `${c.name}: requant table holds 16 i32 per quad`);
+    assert.equal(f.tensors[op.inputs[3]].shape, [oc4 * 3], `${c.name}: requant table holds 12 i32 per quad`);
     // x, w, bias, table and the output: no plain multiplier/shift tensors are stored
     assert.is(f.tensors.length, 5, c.name);
     try {

@@ -218,7 +218,7 @@ export function conv_s8(
 }
 
 // Four channels' requantized int8 values packed little-endian in an i32 (multipliers and
-// shifts from the quad's 64-byte requant record q, quant.ts rqMult/rqShift).
+// shifts from the quad's 48-byte requant record q, quant.ts rqMult/rqShift).
 // @ts-ignore: decorator
 @inline function dwQuad(a0: i32, a1: i32, a2: i32, a3: i32, q: usize, outOff: i32, lo: i32, hi: i32): i32 {
   return (clamp(mbqm(a0, rqMult(q, 0), rqShift(q, 0)) + outOff, lo, hi) & 0xff)
@@ -359,9 +359,9 @@ export function dwconv_s8(
               }
             }
           }
-          const q = rq + (ch << 4); // 64 bytes per quad, ch a multiple of 4
+          const q = rq + ch * 12; // 48 bytes per quad, ch a multiple of 4
           const lo4 = dwQuad(a0, a1, a2, a3, q, outOff, lo, hi);
-          const hi4 = dwQuad(a4, a5, a6, a7, q + 64, outOff, lo, hi);
+          const hi4 = dwQuad(a4, a5, a6, a7, q + 48, outOff, lo, hi);
           store<i64>(out + ch, <i64><u32>lo4 | (<i64>hi4 << 32)); // 8 outputs, one access
         }
         for (; ch + 4 <= cs; ch += 4) {
@@ -426,7 +426,7 @@ export function dwconv_s8(
               }
             }
           }
-          store<i32>(out + ch, dwQuad(a0, a1, a2, a3, rq + (ch << 4), outOff, lo, hi));
+          store<i32>(out + ch, dwQuad(a0, a1, a2, a3, rq + ch * 12, outOff, lo, hi));
         }
         for (; ch < cs; ch++) {
           let acc = load<i32>(bias + (ch << 2));

@@ -59,8 +59,8 @@ export function dwconv_s8_simd(
               }
             }
           }
-          const q = rq + (<usize>ch << 4); // 64 bytes per quad of channels
-          v128.store64_lane(out + <usize>ch, narrow8(requant4(a0, q, outOff, lo, hi), requant4(a1, q + 64, outOff, lo, hi)), 0);
+          const q = rq + <usize>ch * 12; // 48 bytes per quad of channels
+          v128.store64_lane(out + <usize>ch, narrow8(requant4(a0, q, outOff, lo, hi), requant4(a1, q + 48, outOff, lo, hi)), 0);
         }
         for (let ch = c8; ch < c; ch++) {
           let acc = load<i32>(bias + (<usize>ch << 2));

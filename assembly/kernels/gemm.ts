@@ -25,14 +25,14 @@ import { clamp, mbqm, rqMult, rqShift } from './quant';
 
 /**
  * Requantizes the quad of channels o..o+3 (bias read as 8-byte pairs: it holds oc4 values;
- * multipliers and shifts from the quad's 64-byte requant record, quant.ts rqMult/rqShift)
+ * multipliers and shifts from the quad's 48-byte requant record, quant.ts rqMult/rqShift)
  * and stores min(4, oc - o) int8 values at y + o: one 4-byte store for a full quad.
  */
 // @ts-ignore: decorator
 @inline function requantQuad(y: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32, bias: usize, rq: usize, outOffset: i32, actMin: i32, actMax: i32): void {
   const c = <usize>o << 2;
   const b01 = load<i64>(bias + c), b23 = load<i64>(bias + c, 8);
-  const q = rq + (<usize>o << 4); // 64 bytes per quad
+  const q = rq + <usize>o * 12; // 48 bytes per quad
   const r = rq1(a0, <i32>b01, rqMult(q, 0), rqShift(q, 0), outOffset, actMin, actMax)
     | rq1(a1, <i32>(b01 >>> 32), rqMult(q, 1), rqShift(q, 1), outOffset, actMin, actMax) << 8
     | rq1(a2, <i32>b23, rqMult(q, 2), rqShift(q, 2), outOffset, actMin, actMax) << 16

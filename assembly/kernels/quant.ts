@@ -35,15 +35,15 @@
   return v < lo ? lo : v > hi ? hi : v;
 }
 
-// The packed ops' requant table (assembly/kernels/requant-simd.ts: 64 bytes per quad of
-// channels, +0 i32 m, +16 i32 2^left, +32 f64 2^-e) is their only copy of the multiplier and
-// shift; the scalar kernels read them back: shift = left - e, left = ctz(2^left) (2^31 is
-// stored as i32.MIN, ctz 31), e = 1023 - the f64 exponent field (2^-e, e in [0, 31], is normal).
+// The packed ops' requant table (assembly/kernels/requant-simd.ts: 48 bytes per quad of
+// channels, +0 i32 m, +16 i32 2^left, +32 i32 1023 - e) is their only copy of the multiplier
+// and shift; the scalar kernels read them back: shift = left - e, left = ctz(2^left) (2^31 is
+// stored as i32.MIN, ctz 31).
 // A malformed table cannot trap: mbqm takes any m and shift.
 
 /** Address of the record of the quad holding channel c. */
 // @ts-ignore: decorator
-@inline export function rqRecord(rq: usize, c: usize): usize { return rq + ((c >> 2) << 6); }
+@inline export function rqRecord(rq: usize, c: usize): usize { return rq + (c >> 2) * 48; }
 
 /** Multiplier of lane l (0-3) of record q. */
 // @ts-ignore: decorator
@@ -53,7 +53,7 @@
 // @ts-ignore: decorator
 @inline export function rqShift(q: usize, l: usize): i32 {
   const left = ctz(load<i32>(q + 16 + (l << 2)));
-  const e = 1023 - <i32>((load<i64>(q + 32 + (l << 3)) >>> 52) & 0x7ff);
+  const e = 1023 - load<i32>(q + 32 + (l << 2));
   return left - e;
 }
 
