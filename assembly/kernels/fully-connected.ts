@@ -2,7 +2,8 @@
 // as TFLite's reference_integer_ops::FullyConnected(PerChannel). Weights are symmetric
 // (zero point 0). Per-tensor models carry the same multiplier in every channel slot.
 // fc_s8_ref reads w [oc, depth]; fc_s8 reads packed w [oc4/4][K8/8][4][8] with the folded bias
-// bias'[o] = bias[o] + in_offset * sum(w[o]), the requant table (no multiplier/shift tensors) and runs the GEMM micro-kernels two rows at a time.
+// bias'[o] = bias[o] + in_offset * sum(w[o]) and the requant table (its only multiplier/shift
+// copy), and runs the GEMM micro-kernels two rows at a time.
 
 import { clamp, mbqm } from './quant';
 import { gemm1_s8 } from './gemm';
