@@ -51,18 +51,21 @@ export function runOp(r: usize): void {
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) {
     const x = O.input(r, 0), w = O.input(r, 1);
     const xp = M.dataOf(x), wp = M.dataOf(w);
-    const bias = optionalData(O.input(r, 2)), mult = M.dataOf(O.input(r, 3)), shift = M.dataOf(O.input(r, 4));
+    const bias = optionalData(O.input(r, 2));
     const cp = changetype<ConvParams>(p);
-    if (O.isPacked(r)) {
-      const rq = M.dataOf(O.input(r, 5));
+    if (O.isPacked(r)) { // inputs [x, w, bias, requant table]
+      const rq = M.dataOf(O.input(r, 3));
       if (code == F.OP_CONV_2D) {
         conv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, O.param(r, 11), O.param(r, 12), M.dim(w, 1),
-          bias, mult, shift, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp, M.scratchPtr);
+          bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp, M.scratchPtr);
       } else {
         dwconv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2),
-          bias, mult, shift, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), cp);
+          bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), cp);
       }
-    } else if (code == F.OP_CONV_2D) {
+      return;
+    }
+    const mult = M.dataOf(O.input(r, 3)), shift = M.dataOf(O.input(r, 4));
+    if (code == F.OP_CONV_2D) {
       conv_s8_ref(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2), M.dim(w, 3),
         bias, mult, shift, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp);
     } else {
@@ -74,7 +77,7 @@ export function runOp(r: usize): void {
     const depth = O.param(r, 5);
     const batches = M.elements(x) / depth;
     fc_s8(M.dataOf(x), batches, depth, M.dim(w, 1), M.dataOf(w), M.elements(y) / batches,
-      M.dataOf(O.input(r, 2)), M.dataOf(O.input(r, 3)), M.dataOf(O.input(r, 4)), M.dataOf(O.input(r, 5)), yp,
+      M.dataOf(O.input(r, 2)), M.dataOf(O.input(r, 3)), yp,
       O.param(r, 1), O.param(r, 2), O.param(r, 3));
   } else if (code == F.OP_FULLY_CONNECTED) {
     const x = O.input(r, 0), w = O.input(r, 1);

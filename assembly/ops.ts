@@ -32,16 +32,18 @@ import { checkPackedInputs } from './packed';
 
 const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1, 4, 2, 2, 0];
 
-// Packed weight layouts (src/passes/layout-weights.ts) append params and a 6th input, the
-// requant table (16 i32 = 64 bytes per channel quad, assembly/kernels/requant-simd.ts):
+// Packed weight layouts (src/passes/layout-weights.ts) append params and have 4 inputs
+// [x, w, bias, requant table]: the table (12 i32 = 48 bytes per channel quad,
+// assembly/kernels/requant-simd.ts) is the only copy of the multipliers and shifts:
 //   CONV_2D            +[layout=1, kh, kw]  w [oc4, K8], K = kh*kw*inC, groups 1
 //   DEPTHWISE_CONV_2D  +[layout=1]          w unchanged, depth multiplier 1
 //   FULLY_CONNECTED    +[layout=1, depth]   w [oc4, K8], K = depth
-// oc4 = oc rounded up to 4, K8 = K rounded up to 8; bias, multiplier and shift hold oc4
-// values (dwconv: oc). Direct GEMM rows may be read up to 7 bytes past a tensor, so these
+// oc4 = oc rounded up to 4, K8 = K rounded up to 8; bias holds oc4 values (dwconv: oc), the
+// table oc4 * 3 i32. Direct GEMM rows may be read up to 7 bytes past a tensor, so these
 // ops need scratch_bytes >= 16 (conv: >= 2 * K8 + 16, two im2col patches).
 export const LAYOUT_PACKED: i32 = 1;
 export const SCRATCH_SLACK: i64 = 16;
+export const PACKED_INPUTS: u32 = 4;
 
 function packedParamCount(code: u32): u32 {
   if (code == F.OP_CONV_2D) return 13;
@@ -165,10 +167,10 @@ function packedGeometry(r: usize, x: u32, y: u32, kh: i64, kw: i64): bool {
   return spanH <= GEOMETRY_LIMIT && spanW <= GEOMETRY_LIMIT;
 }
 
-/** The packed variants: shapes of w, bias, multiplier, shift, requant table, and scratch. */
+/** The packed variants: shapes of w, bias, requant table, and scratch. */
 function validatePacked(r: usize, code: u32): i32 {
   const y = output(r, 0);
-  if (nIn(r) != 6) return opFail(F.E_BAD_OP, 'packed layout expects 6 inputs');
+  if (nIn(r) != PACKED_INPUTS) return opFail(F.E_BAD_OP, 'packed layout expects 4 inputs (x, weights, bias, requant table)');
   if (code == F.OP_FULLY_CONNECTED) {
     if (param(r, 4) != LAYOUT_PACKED) return opFail(F.E_BAD_OP, 'unknown weight layout');
     if (!has(r, 0, F.DT_INT8, -1) || !has(r, 1, F.DT_INT8, 2) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input, rank-2 packed int8 weights, int8 output');
@@ -178,7 +180,7 @@ function validatePacked(r: usize, code: u32): i32 {
     if (ny % batches != 0) return opFail(F.E_BAD_SHAPE, 'output size does not fit the batches');
     const oc4 = round4(ny / batches), w = input(r, 1);
     if (<i64>M.dim(w, 0) != oc4 || <i64>M.dim(w, 1) != round8(depth)) return opFail(F.E_BAD_SHAPE, 'packed weights are not [oc4, K8]');
-    if (!hasCount(r, 2, oc4) || !hasCount(r, 3, oc4) || !hasCount(r, 4, oc4) || !hasCount(r, 5, oc4 * 4)) return opFail(F.E_BAD_SHAPE, 'bias, multiplier, shift and requant table must cover oc4 channels');
+    if (!hasCount(r, 2, oc4) || !hasCount(r, 3, oc4 * 3)) return opFail(F.E_BAD_SHAPE, 'bias and requant table must cover oc4 channels');
     if (<i64>M.scratchBytes < SCRATCH_SLACK) return opFail(F.E_BAD_OP, 'packed layout needs at least 16 scratch bytes');
     return F.E_OK;
   }
@@ -195,14 +197,14 @@ function validatePacked(r: usize, code: u32): i32 {
     const k8 = round8(kh * kw * <i64>M.dim(x, 3));
     if (!has(r, 1, F.DT_INT8, 2) || <i64>M.dim(w, 0) != round4(oc) || <i64>M.dim(w, 1) != k8) return opFail(F.E_BAD_SHAPE, 'packed filter is not [oc4, K8]');
     const oc4 = round4(oc);
-    if (!hasCount(r, 2, oc4) || !hasCount(r, 3, oc4) || !hasCount(r, 4, oc4) || !hasCount(r, 5, oc4 * 4)) return opFail(F.E_BAD_SHAPE, 'bias, multiplier, shift and requant table must cover oc4 channels');
+    if (!hasCount(r, 2, oc4) || !hasCount(r, 3, oc4 * 3)) return opFail(F.E_BAD_SHAPE, 'bias and requant table must cover oc4 channels');
     if (<i64>M.scratchBytes < 2 * k8 + SCRATCH_SLACK) return opFail(F.E_BAD_OP, 'scratch is smaller than two im2col patches');
     return F.E_OK;
   }
   if (param(r, 11) != LAYOUT_PACKED) return opFail(F.E_BAD_OP, 'unknown weight layout');
   if (!has(r, 1, F.DT_INT8, 4) || !packedGeometry(r, x, y, <i64>M.dim(w, 1), <i64>M.dim(w, 2))) return opFail(F.E_BAD_OP, 'padding, strides or dilations out of range for the packed kernels');
   if (!has(r, 1, F.DT_INT8, 4) || M.dim(w, 0) != 1 || <i64>M.dim(w, 3) != oc || param(r, 10) != 1 || <i64>M.dim(x, 3) != oc) return opFail(F.E_BAD_SHAPE, 'packed depthwise needs depth multiplier 1 and a [1, kh, kw, oc] filter');
-  if (!hasCount(r, 2, oc) || !hasCount(r, 3, oc) || !hasCount(r, 4, oc) || !hasCount(r, 5, round4(oc) * 4)) return opFail(F.E_BAD_SHAPE, 'bias, multiplier, shift and requant table must cover the channels');
+  if (!hasCount(r, 2, oc) || !hasCount(r, 3, round4(oc) * 3)) return opFail(F.E_BAD_SHAPE, 'bias and requant table must cover the channels');
   return F.E_OK;
 }
 

@@ -202,4 +202,41 @@ test('packed conv and depthwise: out-of-range geometry is refused at load, not r
   }
 });
 
+/** Points input k of op 0 of an .epk at tensor t and fixes the CRC. */
+async function patchInput(epk: Uint8Array, k: number, t: number): Promise<Uint8Array> {
+  const { readEpk } = await import('../src/format/reader.js');
+  const { crc32 } = await import('../src/format/crc32.js');
+  const out = epk.slice();
+  const op = readEpk(out).ops[0];
+  const v = new DataView(out.buffer);
+  v.setUint16(op.at + 8 + 2 * k, t, true);
+  v.setUint32(12, crc32(out, 16), true);
+  return out;
+}
+
+test('packed conv and depthwise: 4 inputs, the requant table is the only multiplier/shift copy and must cover the channels', async () => {
+  const { readEpk } = await import('../src/format/reader.js');
+  for (const make of [convCase, depthwiseCase]) {
+    const r = rng(13);
+    let c = make(r, 0);
+    let epk = convertModel(c.tflite, 'case.tflite', { log: () => {} }).epk;
+    while (readEpk(epk).ops[0].params.length < 12) {
+      c = make(r, 1);
+      epk = convertModel(c.tflite, 'case.tflite', { log: () => {} }).epk;
+    }
+    const f = readEpk(epk), op = f.ops[0];
+    const oc = f.tensors[op.outputs[0]].shape[3], oc4 = Math.ceil(oc / 4) * 4;
+    assert.is(op.inputs.length, 4, c.name);
+    assert.equal(f.tensors[op.inputs[3]].shape, [oc4 * 3], `${c.name}: requant table holds 12 i32 per quad`);
+    // x, w, bias, table and the output: no plain multiplier/shift tensors are stored
+    assert.is(f.tensors.length, 5, c.name);
+    try {
+      await loadModelNode(await patchInput(epk, 3, op.inputs[2]), 'scalar'); // table -> the bias (oc or oc4 i32)
+      assert.unreachable(`${c.name}: loaded with a short requant table`);
+    } catch (e) {
+      assert.match((e as Error).message, /BAD_SHAPE: .*requant table must cover/, c.name);
+    }
+  }
+});
+
 test.run();

@@ -6,7 +6,7 @@
 // Accumulator bound: |(x + in_offset) * w| <= 255 * 128 = 32640 per tap, so i32 holds
 // 65793 taps (e.g. 3x3x7310 channels) before overflow -- far above any real layer.
 
-import { clamp, mbqm } from './quant';
+import { clamp, mbqm, mbqmTable, rqMult, rqShift } from './quant';
 import { gemm1_s8, gemm2_s8, sb0, sb1, sb2, sb3 } from './gemm';
 import { gemm2_s8_simd } from './gemm-simd';
 import { dwconv_s8_simd } from './dwconv-simd';
@@ -162,7 +162,7 @@ function im2col(
 
 /**
  * conv_s8 over packed weights [oc4/4][K8/8][4][8] with K = kh*kw*inC (groups == 1) and the
- * folded bias bias'[o] = bias[o] + in_offset * sum(w[o]) (oc4 values, as mult/shift).
+ * folded bias bias'[o] = bias[o] + in_offset * sum(w[o]) (oc4 values) and the requant table rq.
  * A 1x1 conv whose taps all lie inside the image reads pixels in place; any other conv
  * builds two im2col patches at a time in scratch (2 * K8 bytes). Reads of a direct row may
  * run K8 - K <= 7 bytes past it (times zero weights); the load-time check keeps them in memory.
@@ -170,7 +170,7 @@ function im2col(
 export function conv_s8(
   x: usize, inH: i32, inW: i32, inC: i32,
   w: usize, kh: i32, kw: i32, k8: i32,
-  bias: usize, mult: usize, shift: usize, rq: usize,
+  bias: usize, rq: usize,
   y: usize, batches: i32, outH: i32, outW: i32, outC: i32,
   p: ConvParams, scratch: usize,
 ): void {
@@ -205,27 +205,26 @@ export function conv_s8(
     if (ASC_FEATURE_SIMD) {
       gemm2_s8_simd(p0, n1 == n ? p0 : p1, k8, w, outC, bias, rq, y0, y1, outOff, lo, hi);
     } else {
-      if (n1 != n) gemm2_s8(p0, p1, k8, w, outC, bias, mult, shift, y0, y1, outOff, lo, hi);
-      else gemm1_s8(p0, k8, w, outC, bias, mult, shift, y0, outOff, lo, hi);
+      if (n1 != n) gemm2_s8(p0, p1, k8, w, outC, bias, rq, y0, y1, outOff, lo, hi);
+      else gemm1_s8(p0, k8, w, outC, bias, rq, y0, outOff, lo, hi);
     }
   }
 }
 
 // @ts-ignore: decorator
-@inline function dwStore(y: usize, acc: i32, mult: usize, shift: usize, outOff: i32, lo: i32, hi: i32): void {
-  const v = mbqm(acc, load<i32>(mult), load<i32>(shift)) + outOff;
+@inline function dwStore(y: usize, acc: i32, rq: usize, c: usize, outOff: i32, lo: i32, hi: i32): void {
+  const v = mbqmTable(acc, rq, c) + outOff;
   store<i8>(y, <i8>clamp(v, lo, hi));
 }
 
 // Four channels' requantized int8 values packed little-endian in an i32 (multipliers and
-// shifts read as 8-byte pairs).
+// shifts from the quad's 48-byte requant record q, quant.ts rqMult/rqShift).
 // @ts-ignore: decorator
-@inline function dwQuad(a0: i32, a1: i32, a2: i32, a3: i32, mult: usize, shift: usize, outOff: i32, lo: i32, hi: i32): i32 {
-  const m01 = load<i64>(mult), m23 = load<i64>(mult, 8), s01 = load<i64>(shift), s23 = load<i64>(shift, 8);
-  return (clamp(mbqm(a0, <i32>m01, <i32>s01) + outOff, lo, hi) & 0xff)
-    | (clamp(mbqm(a1, <i32>(m01 >>> 32), <i32>(s01 >>> 32)) + outOff, lo, hi) & 0xff) << 8
-    | (clamp(mbqm(a2, <i32>m23, <i32>s23) + outOff, lo, hi) & 0xff) << 16
-    | (clamp(mbqm(a3, <i32>(m23 >>> 32), <i32>(s23 >>> 32)) + outOff, lo, hi) & 0xff) << 24;
+@inline function dwQuad(a0: i32, a1: i32, a2: i32, a3: i32, q: usize, outOff: i32, lo: i32, hi: i32): i32 {
+  return (clamp(mbqm(a0, rqMult(q, 0), rqShift(q, 0)) + outOff, lo, hi) & 0xff)
+    | (clamp(mbqm(a1, rqMult(q, 1), rqShift(q, 1)) + outOff, lo, hi) & 0xff) << 8
+    | (clamp(mbqm(a2, rqMult(q, 2), rqShift(q, 2)) + outOff, lo, hi) & 0xff) << 16
+    | (clamp(mbqm(a3, rqMult(q, 3), rqShift(q, 3)) + outOff, lo, hi) & 0xff) << 24;
 }
 
 /**
@@ -236,12 +235,12 @@ export function conv_s8(
 export function dwconv_s8(
   x: usize, inH: i32, inW: i32, c: i32,
   w: usize, kh: i32, kw: i32,
-  bias: usize, mult: usize, shift: usize, rq: usize,
+  bias: usize, rq: usize,
   y: usize, batches: i32, outH: i32, outW: i32,
   p: ConvParams,
 ): void {
   if (ASC_FEATURE_SIMD) {
-    dwconv_s8_simd(x, inH, inW, c, w, kh, kw, bias, mult, shift, rq, y, batches, outH, outW, p);
+    dwconv_s8_simd(x, inH, inW, c, w, kh, kw, bias, rq, y, batches, outH, outW, p);
     return;
   }
   // Quantization params in locals: each read of p is a memory access (a bounds check in C).
@@ -360,9 +359,9 @@ export function dwconv_s8(
               }
             }
           }
-          const mq = mult + (ch << 2), sq = shift + (ch << 2);
-          const lo4 = dwQuad(a0, a1, a2, a3, mq, sq, outOff, lo, hi);
-          const hi4 = dwQuad(a4, a5, a6, a7, mq + 16, sq + 16, outOff, lo, hi);
+          const q = rq + ch * 12; // 48 bytes per quad, ch a multiple of 4
+          const lo4 = dwQuad(a0, a1, a2, a3, q, outOff, lo, hi);
+          const hi4 = dwQuad(a4, a5, a6, a7, q + 48, outOff, lo, hi);
           store<i64>(out + ch, <i64><u32>lo4 | (<i64>hi4 << 32)); // 8 outputs, one access
         }
         for (; ch + 4 <= cs; ch += 4) {
@@ -427,7 +426,7 @@ export function dwconv_s8(
               }
             }
           }
-          store<i32>(out + ch, dwQuad(a0, a1, a2, a3, mult + (ch << 2), shift + (ch << 2), outOff, lo, hi));
+          store<i32>(out + ch, dwQuad(a0, a1, a2, a3, rq + ch * 12, outOff, lo, hi));
         }
         for (; ch < cs; ch++) {
           let acc = load<i32>(bias + (ch << 2));
@@ -437,7 +436,7 @@ export function dwconv_s8(
               acc += (<i32>load<i8>(xr + <usize>kx * tapW) + inOff) * <i32>load<i8>(wr + <usize>kx * cs);
             }
           }
-          dwStore(out + ch, acc, mult + (ch << 2), shift + (ch << 2), outOff, lo, hi);
+          dwStore(out + ch, acc, rq, ch, outOff, lo, hi);
         }
         out += cs;
       }

@@ -6,12 +6,12 @@
 
 import { ConvParams } from './conv';
 import { requant4, narrow8 } from './requant-simd';
-import { clamp, mbqm } from './quant';
+import { clamp, mbqmTable } from './quant';
 
 export function dwconv_s8_simd(
   x: usize, inH: i32, inW: i32, c: i32,
   w: usize, kh: i32, kw: i32,
-  bias: usize, mult: usize, shift: usize, rq: usize,
+  bias: usize, rq: usize,
   y: usize, batches: i32, outH: i32, outW: i32,
   p: ConvParams,
 ): void {
@@ -59,8 +59,8 @@ export function dwconv_s8_simd(
               }
             }
           }
-          const q = rq + (<usize>ch << 4); // 64 bytes per quad of channels
-          v128.store64_lane(out + <usize>ch, narrow8(requant4(a0, q, outOff, lo, hi), requant4(a1, q + 64, outOff, lo, hi)), 0);
+          const q = rq + <usize>ch * 12; // 48 bytes per quad of channels
+          v128.store64_lane(out + <usize>ch, narrow8(requant4(a0, q, outOff, lo, hi), requant4(a1, q + 48, outOff, lo, hi)), 0);
         }
         for (let ch = c8; ch < c; ch++) {
           let acc = load<i32>(bias + (<usize>ch << 2));
@@ -70,7 +70,7 @@ export function dwconv_s8_simd(
               acc += (xv + p.inputOffset) * <i32>load<i8>(w + <usize>((ky * kw + kx) * c + ch));
             }
           }
-          acc = mbqm(acc, load<i32>(mult + (<usize>ch << 2)), load<i32>(shift + (<usize>ch << 2))) + p.outputOffset;
+          acc = mbqmTable(acc, rq, <usize>ch) + p.outputOffset;
           store<i8>(out + <usize>ch, <i8>clamp(acc, p.actMin, p.actMax));
         }
         out += <usize>c;

@@ -2,7 +2,8 @@
 // as TFLite's reference_integer_ops::FullyConnected(PerChannel). Weights are symmetric
 // (zero point 0). Per-tensor models carry the same multiplier in every channel slot.
 // fc_s8_ref reads w [oc, depth]; fc_s8 reads packed w [oc4/4][K8/8][4][8] with the folded bias
-// bias'[o] = bias[o] + in_offset * sum(w[o]) and runs the GEMM micro-kernels two rows at a time.
+// bias'[o] = bias[o] + in_offset * sum(w[o]) and the requant table (its only multiplier/shift
+// copy), and runs the GEMM micro-kernels two rows at a time.
 
 import { clamp, mbqm } from './quant';
 import { gemm1_s8 } from './gemm';
@@ -33,7 +34,7 @@ export function fc_s8_ref(
 export function fc_s8(
   x: usize, batches: i32, depth: i32, k8: i32,
   w: usize, outC: i32,
-  bias: usize, mult: usize, shift: usize, rq: usize,
+  bias: usize, rq: usize,
   y: usize,
   outputOffset: i32, actMin: i32, actMax: i32,
 ): void {
@@ -44,8 +45,8 @@ export function fc_s8(
     if (ASC_FEATURE_SIMD) {
       gemm2_s8_simd(p0, p1, k8, w, outC, bias, rq, y0, y1, outputOffset, actMin, actMax);
     } else {
-      gemm1_s8(p0, k8, w, outC, bias, mult, shift, y0, outputOffset, actMin, actMax);
-      if (b1 != b) gemm1_s8(p1, k8, w, outC, bias, mult, shift, y1, outputOffset, actMin, actMax);
+      gemm1_s8(p0, k8, w, outC, bias, rq, y0, outputOffset, actMin, actMax);
+      if (b1 != b) gemm1_s8(p1, k8, w, outC, bias, rq, y1, outputOffset, actMin, actMax);
     }
   }
 }

@@ -49,7 +49,7 @@ export function gemm2_s8_simd(
       wp += 32;
     }
     const b = v128.load(bias + (<usize>o << 2));
-    const q = rq + (<usize>o << 4); // 64 bytes per quad of channels
+    const q = rq + <usize>o * 12; // 48 bytes per quad of channels
     const n = min(4, oc - o);
     storeQuad(y0 + <usize>o, requant4(i32x4.add(hsum4(a00, a10, a20, a30), b), q, outOff, lo, hi), n);
     if (twoRows) storeQuad(y1 + <usize>o, requant4(i32x4.add(hsum4(a01, a11, a21, a31), b), q, outOff, lo, hi), n);

@@ -6,7 +6,7 @@
 // gemm2_s8 shares each weight word between two rows. Bit-exact with the _ref kernels
 // given the folded bias (|x*w| <= 2^14 per tap; the exact sum fits i32, see conv.ts).
 
-import { clamp, mbqm } from './quant';
+import { clamp, mbqm, rqMult, rqShift } from './quant';
 
 // Byte i (0-3, little-endian) of a 32-bit word, sign-extended (one SXTB with rotation on ARMv7E-M).
 // @ts-ignore: decorator
@@ -24,19 +24,19 @@ import { clamp, mbqm } from './quant';
 }
 
 /**
- * Requantizes the quad of channels o..o+3 (bias/mult/shift read as 8-byte pairs: they hold oc4
- * values) and stores min(4, oc - o) int8 values at y + o: one 4-byte store for a full quad.
+ * Requantizes the quad of channels o..o+3 (bias read as 8-byte pairs: it holds oc4 values;
+ * multipliers and shifts from the quad's 48-byte requant record, quant.ts rqMult/rqShift)
+ * and stores min(4, oc - o) int8 values at y + o: one 4-byte store for a full quad.
  */
 // @ts-ignore: decorator
-@inline function requantQuad(y: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32, bias: usize, mult: usize, shift: usize, outOffset: i32, actMin: i32, actMax: i32): void {
+@inline function requantQuad(y: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32, bias: usize, rq: usize, outOffset: i32, actMin: i32, actMax: i32): void {
   const c = <usize>o << 2;
   const b01 = load<i64>(bias + c), b23 = load<i64>(bias + c, 8);
-  const m01 = load<i64>(mult + c), m23 = load<i64>(mult + c, 8);
-  const s01 = load<i64>(shift + c), s23 = load<i64>(shift + c, 8);
-  const r = rq1(a0, <i32>b01, <i32>m01, <i32>s01, outOffset, actMin, actMax)
-    | rq1(a1, <i32>(b01 >>> 32), <i32>(m01 >>> 32), <i32>(s01 >>> 32), outOffset, actMin, actMax) << 8
-    | rq1(a2, <i32>b23, <i32>m23, <i32>s23, outOffset, actMin, actMax) << 16
-    | rq1(a3, <i32>(b23 >>> 32), <i32>(m23 >>> 32), <i32>(s23 >>> 32), outOffset, actMin, actMax) << 24;
+  const q = rq + <usize>o * 12; // 48 bytes per quad
+  const r = rq1(a0, <i32>b01, rqMult(q, 0), rqShift(q, 0), outOffset, actMin, actMax)
+    | rq1(a1, <i32>(b01 >>> 32), rqMult(q, 1), rqShift(q, 1), outOffset, actMin, actMax) << 8
+    | rq1(a2, <i32>b23, rqMult(q, 2), rqShift(q, 2), outOffset, actMin, actMax) << 16
+    | rq1(a3, <i32>(b23 >>> 32), rqMult(q, 3), rqShift(q, 3), outOffset, actMin, actMax) << 24;
   const yo = y + <usize>o;
   if (o + 4 <= oc) store<i32>(yo, r);
   else {
@@ -55,10 +55,10 @@ import { clamp, mbqm } from './quant';
     + sb0(xb) * sb0(wb) + sb1(xb) * sb1(wb) + sb2(xb) * sb2(wb) + sb3(xb) * sb3(wb);
 }
 
-/** One row p (K8 bytes) times all oc outputs -> y. bias/mult/shift hold oc4 values. */
+/** One row p (K8 bytes) times all oc outputs -> y. bias holds oc4 values, rq oc4/4 records. */
 export function gemm1_s8(
   p: usize, k8: i32,
-  w: usize, oc: i32, bias: usize, mult: usize, shift: usize,
+  w: usize, oc: i32, bias: usize, rq: usize,
   y: usize, outOffset: i32, actMin: i32, actMax: i32,
 ): void {
   let wp = w;
@@ -73,7 +73,7 @@ export function gemm1_s8(
       a3 += dot8w(xa, xb, load<i64>(wp, 24));
       wp += 32;
     }
-    requantQuad(y, o, oc, a0, a1, a2, a3, bias, mult, shift, outOffset, actMin, actMax);
+    requantQuad(y, o, oc, a0, a1, a2, a3, bias, rq, outOffset, actMin, actMax);
   }
 }
 
@@ -83,7 +83,7 @@ export function gemm1_s8(
  */
 export function gemm2_s8(
   p0: usize, p1: usize, k8: i32,
-  w: usize, oc: i32, bias: usize, mult: usize, shift: usize,
+  w: usize, oc: i32, bias: usize, rq: usize,
   y0: usize, y1: usize, outOffset: i32, actMin: i32, actMax: i32,
 ): void {
   let wp = w;
@@ -101,7 +101,7 @@ export function gemm2_s8(
       a3 += dot8w(xa, xb, w3); b3 += dot8w(za, zb, w3);
       wp += 32;
     }
-    requantQuad(y0, o, oc, a0, a1, a2, a3, bias, mult, shift, outOffset, actMin, actMax);
-    requantQuad(y1, o, oc, b0, b1, b2, b3, bias, mult, shift, outOffset, actMin, actMax);
+    requantQuad(y0, o, oc, a0, a1, a2, a3, bias, rq, outOffset, actMin, actMax);
+    requantQuad(y1, o, oc, b0, b1, b2, b3, bias, rq, outOffset, actMin, actMax);
   }
 }

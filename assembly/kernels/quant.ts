@@ -34,3 +34,32 @@
 @inline export function clamp(v: i32, lo: i32, hi: i32): i32 {
   return v < lo ? lo : v > hi ? hi : v;
 }
+
+// The packed ops' requant table (assembly/kernels/requant-simd.ts: 48 bytes per quad of
+// channels, +0 i32 m, +16 i32 2^left, +32 i32 1023 - e) is their only copy of the multiplier
+// and shift; the scalar kernels read them back: shift = left - e, left = ctz(2^left) (2^31 is
+// stored as i32.MIN, ctz 31).
+// A malformed table cannot trap: mbqm takes any m and shift.
+
+/** Address of the record of the quad holding channel c. */
+// @ts-ignore: decorator
+@inline export function rqRecord(rq: usize, c: usize): usize { return rq + (c >> 2) * 48; }
+
+/** Multiplier of lane l (0-3) of record q. */
+// @ts-ignore: decorator
+@inline export function rqMult(q: usize, l: usize): i32 { return load<i32>(q + (l << 2)); }
+
+/** Shift (TFLite convention: > 0 left, < 0 right) of lane l (0-3) of record q. */
+// @ts-ignore: decorator
+@inline export function rqShift(q: usize, l: usize): i32 {
+  const left = ctz(load<i32>(q + 16 + (l << 2)));
+  const e = 1023 - load<i32>(q + 32 + (l << 2));
+  return left - e;
+}
+
+/** mbqm with channel c's multiplier and shift from the requant table rq. */
+// @ts-ignore: decorator
+@inline export function mbqmTable(x: i32, rq: usize, c: usize): i32 {
+  const q = rqRecord(rq, c), l = c & 3;
+  return mbqm(x, rqMult(q, l), rqShift(q, l));
+}

@@ -1,5 +1,5 @@
 // Vectorised requantization, bit-exact with quant.ts's mbqm for 4 channels at once.
-// Reads one 64-byte record per channel quad from the offline requant table (layout below).
+// Reads one 48-byte record per channel quad from the offline requant table (layout below).
 //
 //   srdhm(x, m), m in [0, 2^31): |x| * m as u64 (pmuludq), + 2^30 - (x < 0), >> 31 logical,
 //     then the sign of x put back. Equals TFLite's (x*m + nudge) / 2^31 truncated toward
@@ -9,12 +9,13 @@
 //     (<= 33 bits), and truncation toward zero gives the rounded value. SIMD128 shifts take one
 //     count per vector; the per-channel shift becomes a per-lane multiply by 2^-e instead.
 //
-// Record (64 bytes, channels c0..c3), built by src/passes/layout-weights.ts:
-//   +0   i32x4     multiplier m
-//   +16  i32x4     2^left, left = max(shift, 0)   (x << left == x * 2^left mod 2^32)
-//   +32  f64x2 x2  2^-e, e = max(-shift, 0)
+// Record (48 bytes, channels c0..c3), built by src/passes/layout-weights.ts:
+//   +0   i32x4  multiplier m
+//   +16  i32x4  2^left, left = max(shift, 0)   (x << left == x * 2^left mod 2^32)
+//   +32  i32x4  1023 - e, e = max(-shift, 0): the f64 exponent field of 2^-e; one i64x2
+//               shift by 52 (the same count in every lane) rebuilds the f64 2^-e
 
-export const RQ_RECORD_BYTES: usize = 64;
+export const RQ_RECORD_BYTES: usize = 48;
 
 // Vector constants live in memory: V8 rebuilds a v128.const inside a loop with ~4
 // instructions each time, a load from here is one. +0 i64x2 2^30, +16 i64x2 sign bit, +32 f64x2 0.5.
@@ -44,8 +45,9 @@ const RQ_CONSTANTS = memory.data<i64>([1 << 30, 1 << 30, 0x8000000000000000, 0x8
 // @ts-ignore: decorator
 @inline export function requant4(acc: v128, rq: usize, outOff: v128, lo: v128, hi: v128): v128 {
   const q = srdhm4(i32x4.mul(acc, v128.load(rq, 16)), v128.load(rq));
-  const r01 = rdbpot2(q, v128.load(rq, 32));
-  const r23 = rdbpot2(i32x4.shuffle(q, q, 2, 3, 2, 3), v128.load(rq, 48));
+  const ex = v128.load(rq, 32);
+  const r01 = rdbpot2(q, i64x2.shl(i64x2.extend_low_i32x4_u(ex), 52));
+  const r23 = rdbpot2(i32x4.shuffle(q, q, 2, 3, 2, 3), i64x2.shl(i64x2.extend_high_i32x4_u(ex), 52));
   const r = i32x4.shuffle(r01, r23, 0, 1, 4, 5);
   return i32x4.min_s(i32x4.max_s(i32x4.add(r, outOff), lo), hi);
 }

@@ -1,6 +1,7 @@
 // layout-weights: matches prepared CONV_2D (groups 1), DEPTHWISE_CONV_2D (depth multiplier 1)
 // and FULLY_CONNECTED ops; emits their weights in the layout the fast kernels read, a folded
-// bias and a requant table, and marks the op with layout param 1 (assembly/ops.ts lists them).
+// bias and a requant table that replaces the multiplier and shift tensors (inputs become
+// [x, w, bias, requant]), and marks the op with layout param 1 (assembly/ops.ts lists them).
 // Filters stored packed by the pack pass (codebook/Huffman blobs) are left alone.
 // Guarantees: the packed op computes exactly what the original one did (same int32 sums,
 // same requantization), so the runtime never repacks and stays bit-exact.
@@ -19,8 +20,8 @@ import { Graph, Op, Tensor, cloneGraph } from '../ir/graph.js';
 export const LAYOUT_PACKED = 1;
 /** Bytes a direct GEMM row may be read past its tensor (K8 - K <= 7, rounded up). */
 export const SCRATCH_SLACK = 16;
-/** Requant table: 16 i32 (64 bytes) per quad of channels, see assembly/kernels/requant-simd.ts. */
-export const RQ_I32_PER_QUAD = 16;
+/** Requant table: 12 i32 (48 bytes) per quad of channels, see assembly/kernels/requant-simd.ts. */
+export const RQ_I32_PER_QUAD = 12;
 
 const round4 = (n: number) => Math.ceil(n / 4) * 4;
 const round8 = (n: number) => Math.ceil(n / 8) * 8;
@@ -62,11 +63,10 @@ export function foldBias(w: Int8Array, oc: number, k: number, bias: Int32Array |
   return out;
 }
 
-/** The 64-byte-per-quad requant table of assembly/kernels/requant-simd.ts. */
+/** The 48-byte-per-quad requant table of assembly/kernels/requant-simd.ts: m, 2^left, 1023 - e. */
 export function requantTable(mult: Int32Array, shift: Int32Array, channels: number): Int32Array {
   const quads = Math.ceil(channels / 4);
   const t = new Int32Array(quads * RQ_I32_PER_QUAD);
-  const f64 = new Float64Array(t.buffer);
   for (let c = 0; c < quads * 4; c++) {
     const q = c >> 2, l = c & 3;
     const m = c < channels ? mult[c] : 0, s = c < channels ? shift[c] : 0;
@@ -75,18 +75,12 @@ export function requantTable(mult: Int32Array, shift: Int32Array, channels: numb
     const base = q * RQ_I32_PER_QUAD;
     t[base + l] = m;
     t[base + 4 + l] = left === 31 ? -(2 ** 31) : 2 ** left; // 2^left mod 2^32
-    f64[base / 2 + 4 + l] = 2 ** -e;
+    t[base + 8 + l] = 1023 - e; // exponent field of the f64 2^-e
   }
   return t;
 }
 
-function padI32(v: Int32Array, n: number): Int32Array {
-  const out = new Int32Array(n);
-  out.set(v.subarray(0, Math.min(v.length, n)));
-  return out;
-}
-
-/** Common tail: folded bias, padded multiplier/shift, requant table become inputs 2..5. */
+/** Common tail: folded bias and requant table become inputs 2, 3 (mult/shift are in the table). */
 function attachGemm(g: Graph, op: Op, w: Int8Array, oc: number, k: number, inOffset: number): void {
   const wt = g.tensors[op.inputs[1]];
   const bias = op.inputs[2] >= 0 ? int32Data(g.tensors[op.inputs[2]]) : null;
@@ -96,9 +90,7 @@ function attachGemm(g: Graph, op: Op, w: Int8Array, oc: number, k: number, inOff
     op.inputs[0],
     addConst(g, `${wt.name}/packed`, [oc4, k8], packGemmWeights(w, oc, k)),
     addConst(g, `${wt.name}/bias_folded`, [oc4], foldBias(w, oc, k, bias, inOffset)),
-    addConst(g, `${wt.name}/multiplier_oc4`, [oc4], padI32(mult, oc4)),
-    addConst(g, `${wt.name}/shift_oc4`, [oc4], padI32(shift, oc4)),
-    addConst(g, `${wt.name}/requant`, [oc4 * 4], requantTable(mult, shift, oc)),
+    addConst(g, `${wt.name}/requant`, [oc4 * 3], requantTable(mult, shift, oc)),
   ];
 }
 
@@ -133,8 +125,8 @@ function packDepthwise(g: Graph, op: Op): void {
   const oc = wt.shape[3];
   const bias = op.inputs[2] >= 0 ? op.inputs[2] : addConst(g, `${wt.name}/bias_zero`, [oc], new Int32Array(oc));
   const mult = int32Data(g.tensors[op.inputs[3]]), shift = int32Data(g.tensors[op.inputs[4]]);
-  const rq = addConst(g, `${wt.name}/requant`, [round4(oc) * 4], requantTable(mult, shift, oc));
-  op.inputs = [op.inputs[0], op.inputs[1], bias, op.inputs[3], op.inputs[4], rq];
+  const rq = addConst(g, `${wt.name}/requant`, [round4(oc) * 3], requantTable(mult, shift, oc));
+  op.inputs = [op.inputs[0], op.inputs[1], bias, rq];
   op.kernel = { opcode: OpCode.DepthwiseConv2D, params: [...p, LAYOUT_PACKED] };
 }
 
