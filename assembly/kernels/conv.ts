@@ -7,6 +7,7 @@
 // 65793 taps (e.g. 3x3x7310 channels) before overflow -- far above any real layer.
 
 import { clamp, mbqm, mbqmTable, rqMult, rqShift } from './quant';
+import { conv_s8_rows } from './rows';
 import { gemm1_s8, gemm2_s8, sb0, sb1, sb2, sb3 } from './gemm';
 import { gemm2_s8_simd } from './gemm-simd';
 import { dwconv_s8_simd } from './dwconv-simd';
@@ -37,40 +38,8 @@ export function conv_s8_ref(
   y: usize, batches: i32, outH: i32, outW: i32, outC: i32,
   p: ConvParams,
 ): void {
-  const outPerGroup = outC / (inC / groupC);
-  const filterSize = kh * kw * groupC;
-  const inOff = p.inputOffset;
-  let out = y;
-  for (let b = 0; b < batches; b++) {
-    for (let oy = 0; oy < outH; oy++) {
-      const iy0 = oy * p.strideH - p.padTop;
-      for (let ox = 0; ox < outW; ox++) {
-        const ix0 = ox * p.strideW - p.padLeft;
-        for (let o = 0; o < outC; o++) {
-          const icBase = (o / outPerGroup) * groupC;
-          const wRow = w + <usize>(o * filterSize);
-          let acc: i32 = 0;
-          for (let ky = 0; ky < kh; ky++) {
-            const iy = iy0 + ky * p.dilationH;
-            if (iy < 0 || iy >= inH) continue;
-            for (let kx = 0; kx < kw; kx++) {
-              const ix = ix0 + kx * p.dilationW;
-              if (ix < 0 || ix >= inW) continue;
-              const xp = x + <usize>(((b * inH + iy) * inW + ix) * inC + icBase);
-              const wp = wRow + <usize>((ky * kw + kx) * groupC);
-              for (let c = 0; c < groupC; c++) {
-                acc += (<i32>load<i8>(xp + c) + inOff) * <i32>load<i8>(wp + c);
-              }
-            }
-          }
-          if (bias) acc += load<i32>(bias + (<usize>o << 2));
-          acc = mbqm(acc, load<i32>(mult + (<usize>o << 2)), load<i32>(shift + (<usize>o << 2))) + p.outputOffset;
-          store<i8>(out, <i8>clamp(acc, p.actMin, p.actMax));
-          out++;
-        }
-      }
-    }
-  }
+  // The reference is the row-range kernel over every output channel (rows.ts).
+  conv_s8_rows(x, inH, inW, inC, w, kh, kw, groupC, bias, mult, shift, y, batches, outH, outW, outC, 0, outC, p);
 }
 
 /**

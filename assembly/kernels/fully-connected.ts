@@ -7,6 +7,7 @@
 
 import { clamp, mbqm } from './quant';
 import { gemm1_s8 } from './gemm';
+import { fc_s8_rows } from './rows';
 import { gemm2_s8_simd } from './gemm-simd';
 
 export function fc_s8_ref(
@@ -16,19 +17,8 @@ export function fc_s8_ref(
   y: usize,
   inputOffset: i32, outputOffset: i32, actMin: i32, actMax: i32,
 ): void {
-  for (let b = 0; b < batches; b++) {
-    const xRow = x + <usize>(b * depth);
-    for (let o = 0; o < outC; o++) {
-      const wRow = w + <usize>(o * depth);
-      let acc: i32 = 0;
-      for (let k = 0; k < depth; k++) {
-        acc += (<i32>load<i8>(xRow + k) + inputOffset) * <i32>load<i8>(wRow + k);
-      }
-      if (bias) acc += load<i32>(bias + (<usize>o << 2));
-      acc = mbqm(acc, load<i32>(mult + (<usize>o << 2)), load<i32>(shift + (<usize>o << 2))) + outputOffset;
-      store<i8>(y + <usize>(b * outC + o), <i8>clamp(acc, actMin, actMax));
-    }
-  }
+  // The reference is the row-range kernel over every output channel (rows.ts).
+  fc_s8_rows(x, batches, depth, w, outC, bias, mult, shift, y, inputOffset, outputOffset, actMin, actMax, 0, outC);
 }
 
 export function fc_s8(
