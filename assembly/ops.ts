@@ -6,6 +6,7 @@ import * as F from './format';
 import * as M from './model';
 import * as msg from './message';
 import { checkPackedInputs } from './packed';
+import { overlapProblem } from './overlap';
 
 // --- record layout: u16 opcode | u8 nIn | u8 nOut | u16 nParams | u16 source | u16 tensors[] (4-aligned) | i32 params[]
 
@@ -118,6 +119,8 @@ export function validateOps(): i32 {
     if (err != F.E_OK) return err;
     const packedProblem = checkPackedInputs(r, code);
     if (packedProblem !== null) return opFail(F.E_BAD_OP, packedProblem);
+    const overlap = overlapProblem(r, code);
+    if (overlap !== null) return opFail(F.E_BAD_OP, overlap);
     r = next(r);
   }
   M.setOps(M.opsPtr + 4, count);

@@ -190,3 +190,8 @@ function runHuffman(r: usize, code: u32, w: u32, b: usize): void {
     }
   }
 }
+
+/** True when op r's filter is Huffman-coded: run in tiles of output channels, each re-reading all of x. */
+export function usesHuffman(r: usize, code: u32): bool {
+  return usesPacked(r, code) && huffman(blob(O.input(r, 1)));
+}

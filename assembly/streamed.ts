@@ -21,6 +21,7 @@ import * as O from './ops';
 import * as msg from './message';
 import { crc32Update } from './crc32';
 import { validateOps } from './ops';
+import { sharesBytes } from './overlap';
 import { runOp } from './interpreter';
 import { checkBlob, isPacked } from './packed';
 
@@ -265,7 +266,8 @@ function measureStage(): i32 {
   for (let i: u32 = 0; i < M.opCount; i++) {
     const whole = wholeBytes(r);
     stageWhole = max(stageWhole, whole);
-    stageMin = max(stageMin, tileable(r) ? min(whole, tileBytes(r, 1)) : whole);
+    // an op writing over its input cannot be tiled (each tile re-reads the input): whole stage
+    stageMin = max(stageMin, tileable(r) && !sharesBytes(r, 0) ? min(whole, tileBytes(r, 1)) : whole);
     r = O.next(r);
   }
   return F.E_OK;
@@ -344,6 +346,7 @@ function narrow(t: u32, dimIndex: i32, n: u32, bytes: u32, offset: u32): void {
  */
 function runTiled(r: usize): i32 {
   if (!tileable(r)) return M.fail(F.E_OUT_OF_MEMORY, 'an op needs more stage than granted and cannot be tiled');
+  if (sharesBytes(r, 0)) return M.fail(F.E_OUT_OF_MEMORY, 'an op writing over its input needs its whole constants staged and cannot be tiled');
   const w = O.input(r, 1), y = O.output(r, 0);
   const oc = <u32>M.dim(w, 0);
   const row = M.byteCount(w) / oc;

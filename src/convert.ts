@@ -18,7 +18,7 @@ import { prepareKernels } from './passes/prepare-kernels.js';
 import { shareWeights } from './passes/share-weights.js';
 import { pack, packScratchBytes } from './passes/pack-huffman.js';
 import { layoutWeights, scratchBytes } from './passes/layout-weights.js';
-import { MemoryPlan, planMemory } from './passes/plan-memory.js';
+import { MemoryPlan, PlanOptions, planMemory } from './passes/plan-memory.js';
 import { verifyGraph } from './passes/verify.js';
 import { NameMode, writeEpk } from './format/writer.js';
 import { Repr } from './format/packed.js';
@@ -62,6 +62,11 @@ export interface ConvertOptions {
    * builds that tile weights by output channel within a small stage.
    */
   weightLayouts?: boolean;
+  /**
+   * Streamed stage budget (bytes): only ops whose constants fit it may write their output
+   * over their input (plan-memory), since such an op cannot be tiled. Default 8192.
+   */
+  stageBytes?: number;
 }
 
 export interface ConvertResult {
@@ -122,13 +127,13 @@ export function convertGraph(imported: Graph, opts: ConvertOptions = {}): Conver
     dump(name, g);
   }
   const c = opts.compress ?? {};
-  const { plan, epk } = emit(g, c.names ?? (compressing(c) ? 'io' : 'all'));
+  const { plan, epk } = emit(g, c.names ?? (compressing(c) ? 'io' : 'all'), { stageBytes: opts.stageBytes });
   return { graph: g, plan, epk, after };
 }
 
 /** plan-memory -> emit: the arena plan and the .epk bytes of a prepared graph. */
-export function emit(g: Graph, names: NameMode = 'all'): { plan: MemoryPlan; epk: Uint8Array } {
-  const plan = planMemory(g);
+export function emit(g: Graph, names: NameMode = 'all', planOptions: PlanOptions = {}): { plan: MemoryPlan; epk: Uint8Array } {
+  const plan = planMemory(g, planOptions);
   // Huffman tiles (packed filters) and im2col patches (layout-packed convs) never share an op.
   const epk = writeEpk(g, plan, { scratchBytes: Math.max(packScratchBytes(g), scratchBytes(g)), names });
   return { plan, epk };
