@@ -94,3 +94,54 @@ export function buildTinyCnn(seed = 7): Uint8Array {
   b.io([x], [probs]);
   return b.finish();
 }
+
+/** One layer of buildRowNet: a conv, depthwise or pool with its geometry. */
+export interface RowLayer {
+  op: 'CONV_2D' | 'DEPTHWISE_CONV_2D' | 'MAX_POOL_2D' | 'AVERAGE_POOL_2D';
+  k: number;
+  stride: number;
+  padding: 'SAME' | 'VALID';
+  /** Output channels (conv); depthwise and pools keep the input's. */
+  outC?: number;
+  dilation?: number;
+}
+
+function outSide(side: number, k: number, stride: number, dilation: number, padding: 'SAME' | 'VALID'): number {
+  return padding === 'SAME' ? Math.ceil(side / stride) : Math.floor((side - (k - 1) * dilation - 1) / stride) + 1;
+}
+
+/**
+ * A chain of convs, depthwise convs and pools over a [1, h, w, c] int8 image, each layer
+ * reading only the previous one's output (so each input dies at its consumer: the shapes
+ * the memory planner may overlap, test/overlap.test.ts). Activations RELU, scales 0.05.
+ */
+export function buildRowNet(layers: RowLayer[], inShape = [1, 12, 12, 4], seed = 11): Uint8Array {
+  const b = new TfliteBuilder();
+  const l: Layer = { b, rand: xorshift32(seed) };
+  const scale = 0.05;
+  let shape = inShape;
+  const image = b.tensor('image', shape, 'int8', { scale: [scale], zeroPoint: [-128] });
+  let x = image;
+  layers.forEach((layer, i) => {
+    const [, h, w, c] = shape;
+    const d = layer.dilation ?? 1;
+    const outC = layer.op === 'CONV_2D' ? layer.outC ?? c : c;
+    const next = [1, outSide(h, layer.k, layer.stride, d, layer.padding), outSide(w, layer.k, layer.stride, d, layer.padding), outC];
+    const y = b.tensor(`layer${i}`, next, 'int8', { scale: [scale], zeroPoint: [-128] });
+    const geometry = { padding: layer.padding, strideH: layer.stride, strideW: layer.stride, activation: 'RELU' };
+    if (layer.op === 'MAX_POOL_2D' || layer.op === 'AVERAGE_POOL_2D') {
+      b.op(layer.op, [x], [y], { ...geometry, filterH: layer.k, filterW: layer.k });
+    } else {
+      const fanIn = layer.op === 'CONV_2D' ? layer.k * layer.k * c : layer.k * layer.k;
+      const scales = weightScales(l.rand, outC, fanIn, scale, scale);
+      const wShape = layer.op === 'CONV_2D' ? [outC, layer.k, layer.k, c] : [1, layer.k, layer.k, outC];
+      const wt = b.constant(`layer${i}/weights`, wShape, 'int8', int8Weights(l.rand, outC * fanIn), { scale: scales, zeroPoint: scales.map(() => 0), axis: layer.op === 'CONV_2D' ? 0 : 3 });
+      const bias = b.constant(`layer${i}/bias`, [outC], 'int32', Array.from({ length: outC }, () => (l.rand() % 2001) - 1000), { scale: scales.map((s) => s * scale), zeroPoint: scales.map(() => 0) });
+      b.op(layer.op, [x, wt, bias], [y], { ...geometry, dilationH: d, dilationW: d, depthMultiplier: 1 });
+    }
+    x = y;
+    shape = next;
+  });
+  b.io([image], [x]);
+  return b.finish();
+}
