@@ -29,7 +29,8 @@ for (const g of goldenModels().filter((m) => STREAMED_MODELS.includes(m.name))) 
     const whole = await loadModelStreamed(epk);
     const mem = whole.memory();
     const smallest = await loadModelStreamed(epk, mem.stageMinBytes);
-    assert.ok(mem.stageMinBytes < mem.stageWholeBytes, 'the smallest stage should force tiling');
+    // an op writing over its input is never tiled (plan-memory): kws's widest ops all do
+    assert.ok(mem.stageMinBytes < mem.stageWholeBytes || plan.overlaps.length > 0, 'the smallest stage should force tiling');
     assert.is(mem.arenaBytes, plan.arenaBytes);
     assert.is(mem.stageBytes, mem.stageWholeBytes);
     const resident = await loadModelNode(epk, 'scalar');
