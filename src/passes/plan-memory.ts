@@ -1,5 +1,6 @@
 // plan-memory: gives every activation tensor an arena offset from its lifetime.
-// Reshape-like aliases share their source's bytes. Buffers are placed largest first,
+// Reshape-like aliases share their source's bytes. Buffers are placed largest first (under
+// a few strategies, the smallest arena kept: STRATEGIES),
 // each at the lowest 16-byte-aligned offset where it shares no byte with an already-placed
 // buffer whose lifetime intersects its own -- except two kinds of proven-safe pairs:
 // - in place: elementwise ops whose kernels read element i before writing it (ADD, MUL,
@@ -149,11 +150,11 @@ function reserveBelow(g: Graph, t: number, overlaps: Overlap[], chain: Strategy[
 }
 
 /**
- * The lowest aligned offset >= below (room kept under t for its chain of outputs) for t among
- * the candidates -- 0 and the end of each busy buffer, raised by below (`raise`) or only those
- * at or above it (with below itself), and for an overlap pair
- * the bound itself (I + maxShift rounded down when t is the output, O - maxShift rounded up
- * when t is the input) -- at which t fits beside every busy buffer.
+ * The lowest candidate offset at which t fits beside every busy buffer. Candidates: 0 and the
+ * end of each busy buffer -- raised by `below` (room kept under t for its chain of outputs),
+ * or (raise false) below itself and those at or above it -- and for each overlap pair the
+ * bound itself: I + maxShift rounded down when t is the output, O - maxShift rounded up when
+ * t is the input. The highest end always fits, so there is always an answer.
  */
 function lowestFit(t: number, size: number, busy: Placed[], overlaps: Overlap[], below: number, raise: boolean): number {
   const ends = [0, ...busy.map((b) => alignUp(b.end))];
@@ -180,8 +181,8 @@ function fits(t: number, at: number, size: number, b: Placed, overlaps: Overlap[
 
 /**
  * Output-over-input pairs: op i's output root and its input 0's root, when the input dies
- * at i, is no graph input, the rule covers the op (overlap-rule.ts) and its staged constants
- * fit the stage budget.
+ * at i, is no graph input nor another input of the op, the rule covers the op
+ * (overlap-rule.ts) and its staged constants fit the stage budget.
  */
 function findOverlaps(g: Graph, root: number[], life: Map<number, [number, number]>, stageBytes: number): Overlap[] {
   const graphInputs = new Set(g.inputs.map((t) => root[t]));
@@ -191,6 +192,7 @@ function findOverlaps(g: Graph, root: number[], life: Map<number, [number, numbe
     if (!geo || stagedConstBytes(g, op) > stageBytes) return;
     const input = root[op.inputs[0]], output = root[op.outputs[0]];
     if (input === output || graphInputs.has(input) || life.get(input)?.[1] !== i || life.get(output)?.[0] !== i) return;
+    if (op.inputs.some((t, k) => k > 0 && t >= 0 && root[t] === input)) return; // read as another input too
     found.push({ op: i, output, input, maxShift: maxOutputShift(geo) });
   });
   return found;
