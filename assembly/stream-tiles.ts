@@ -8,6 +8,11 @@
 //   DEPTHWISE packed DEPTHWISE_CONV_2D             4 ch      w 4*kh*kw (gathered from [1,kh,kw,C]) + bias 16 + requant 48
 //   ROWS      reference CONV_2D, FULLY_CONNECTED   1 ch      w row + bias/mult/shift 12 + one channel of output
 //
+// A packed FULLY_CONNECTED whose single quad (4 * K8 bytes) exceeds the stage is split
+// along K as well (micro_speech: 4 x 4000 weights): per quad, chunks of kc inputs (kc % 8
+// == 0, 4 * kc bytes of weights) add into 4 i32 sums per batch in the stage, requantized
+// after the last chunk (kernels/gemm.ts gemm_quad_acc_s8, gemm_quad_requant_s8).
+//
 // GEMM and DEPTHWISE tiles start on a quad (the requant table has one 48-byte record per 4
 // channels); the last tile may hold fewer than 4*n channels. The kernels read only inside the
 // tile's parts: weight rows are whole K8 rows, bias and requant are read per quad, and the
@@ -21,6 +26,7 @@ import * as M from './model';
 import * as O from './ops';
 import { ConvParams, conv_s8, dwconv_s8 } from './kernels/conv';
 import { fc_s8 } from './kernels/fully-connected';
+import { gemm_quad_acc_s8, gemm_quad_requant_s8 } from './kernels/gemm';
 import { runOp } from './interpreter';
 import { isPacked as isCompressed } from './packed';
 import { fetch, fetchStrided, stagePtr } from './stream-io';
@@ -108,6 +114,26 @@ export function tileBytes(r: usize, kind: i32, n: u32): u64 {
   return bytes;
 }
 
+/** Batches of a packed FC (x holds batches x depth values). */
+function fcBatches(r: usize): u32 {
+  return <u32>(M.elements(O.input(r, 0)) / O.param(r, 5));
+}
+
+/** Stage bytes of a K-split FC tile: kc inputs of one quad, its bias and requant record, 4 i32 sums per batch. */
+function deepBytes(r: usize, kc: u32): u64 {
+  return a16(4 * <u64>kc) + 16 + RQ_QUAD_BYTES + a16(16 * <u64>fcBatches(r));
+}
+
+function splitsK(r: usize, kind: i32): bool {
+  return kind == TILE_GEMM && O.opcode(r) == F.OP_FULLY_CONNECTED;
+}
+
+/** The smallest stage op r can run in: one unit (a packed FC: 8 inputs of one quad, if that is less). */
+export function smallestTile(r: usize, kind: i32): u64 {
+  const one = tileBytes(r, kind, 1);
+  return splitsK(r, kind) ? min(one, deepBytes(r, 8)) : one;
+}
+
 /** Units per tile in a stage of `stage` bytes: the most that fit, then evened out over the tiles. */
 function tileUnits(r: usize, kind: i32, stage: u32): u32 {
   const total = units(r, kind);
@@ -125,6 +151,7 @@ function tileUnits(r: usize, kind: i32, stage: u32): u32 {
 export function runTiled(r: usize, stage: u32): i32 {
   const kind = tileKind(r);
   if (kind == TILE_NONE) return M.fail(F.E_OUT_OF_MEMORY, 'an op needs more stage than granted and cannot be tiled');
+  if (splitsK(r, kind) && tileBytes(r, kind, 1) > <u64>stage) return runDeepFc(r, stage);
   const n = tileUnits(r, kind, stage);
   if (kind == TILE_GEMM) return runGemmTiles(r, n);
   if (kind == TILE_DEPTHWISE) return runDepthwiseTiles(r, n);
@@ -156,6 +183,36 @@ function runGemmTiles(r: usize, n: u32): i32 {
       const depth = O.param(r, 5);
       fc_s8(xp, M.elements(x) / depth, depth, <i32>k8, stagePtr + wAt, <i32>ch, stagePtr + bAt, stagePtr + rqAt,
         yp + <usize>c0, O.param(r, 1), O.param(r, 2), O.param(r, 3), <i32>oc);
+    }
+  }
+  return F.E_OK;
+}
+
+/** Packed FC quad by quad, each quad's K in chunks of kc inputs (see the top of this file). */
+function runDeepFc(r: usize, stage: u32): i32 {
+  const x = O.input(r, 0), w = O.input(r, 1), bias = O.input(r, 2), rq = O.input(r, 3), y = O.output(r, 0);
+  const k8 = <u32>M.dim(w, 1), depth = <u32>O.param(r, 5), batches = fcBatches(r);
+  const quads = units(r, TILE_GEMM), oc = channels(r, TILE_GEMM);
+  const fixed = deepBytes(r, 0);
+  let kc = min(k8, <u32>((<u64>stage - fixed) / 32) * 8); // stage >= deepBytes(8), checked at load
+  const chunks = (k8 + kc - 1) / kc;
+  kc = ((k8 + chunks - 1) / chunks + 7) & ~7; // evened out, still a multiple of 8 and no larger
+  const bAt = <usize>(4 * kc), rqAt = bAt + 16, accAt = rqAt + <usize>RQ_QUAD_BYTES;
+  const xp = M.dataOf(x), yp = M.dataOf(y), acc = stagePtr + accAt;
+  for (let q: u32 = 0; q < quads; q++) {
+    let err = fetch(bias, q * 16, 16, bAt);
+    if (err == F.E_OK) err = fetch(rq, q * RQ_QUAD_BYTES, RQ_QUAD_BYTES, rqAt);
+    if (err != F.E_OK) return err;
+    memory.fill(acc, 0, <usize>(16 * batches));
+    for (let k0: u32 = 0; k0 < k8; k0 += kc) {
+      const n = min(kc, k8 - k0);
+      err = fetch(w, q * 4 * k8 + 4 * k0, 4 * n, 0); // quad q's slices k0/8 .. (k0 + n)/8: contiguous
+      if (err != F.E_OK) return err;
+      for (let b: u32 = 0; b < batches; b++) gemm_quad_acc_s8(xp + <usize>(b * depth + k0), <i32>n, stagePtr, acc + <usize>(b * 16));
+    }
+    for (let b: u32 = 0; b < batches; b++) {
+      gemm_quad_requant_s8(acc + <usize>(b * 16), stagePtr + bAt, stagePtr + rqAt, yp + <usize>(b * oc + 4 * q), <i32>(oc - 4 * q),
+        O.param(r, 1), O.param(r, 2), O.param(r, 3));
     }
   }
   return F.E_OK;

@@ -28,7 +28,7 @@ import { validateOps } from './ops';
 import { runOp } from './interpreter';
 import { checkBlob, isPacked } from './packed';
 import { fetch, fileOffset, read, readU32, setLayout, setStage } from './stream-io';
-import { TILE_NONE, runTiled, tileBytes, tileKind } from './stream-tiles';
+import { TILE_NONE, runTiled, smallestTile, tileKind } from './stream-tiles';
 
 export {
   ep_input_count, ep_output_count, ep_input_ptr, ep_input_bytes, ep_output_ptr, ep_output_bytes,
@@ -230,7 +230,7 @@ function measureStage(): void {
     const whole = wholeBytes(r);
     const kind = tileKind(r);
     stageWhole = max(stageWhole, whole);
-    stageMin = max(stageMin, kind != TILE_NONE ? min(whole, <u32>tileBytes(r, kind, 1)) : whole);
+    stageMin = max(stageMin, kind != TILE_NONE ? min(whole, <u32>smallestTile(r, kind)) : whole);
     r = O.next(r);
   }
 }

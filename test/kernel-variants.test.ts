@@ -129,10 +129,13 @@ async function runAll(c: Case, seed: number): Promise<{ packedOps: number }> {
     assert.equal(Array.from((await loadModelNode(ref, target)).run(...inputs)[0]), Array.from(want), `${c.name}: reference kernels, ${target} build`);
     assert.equal(Array.from((await loadModelNode(packed.epk, target)).run(...inputs)[0]), Array.from(want), `${c.name}: packed kernels, ${target} build`);
   }
-  // streamed build at its smallest stage: one quad of output channels per tile, the kernels
-  // writing a channel range of a wider output (conv/FC yStride, depthwise stride)
-  const min = (await loadModelStreamed(packed.epk)).memory().stageMinBytes;
-  assert.equal(Array.from((await loadModelStreamed(packed.epk, min)).run(...inputs)[0]), Array.from(want), `${c.name}: packed kernels, streamed tiles`);
+  // streamed build at its smallest stage (one quad of output channels per tile; a packed FC
+  // splits K too) and halfway to the whole stage (several quads per tile): the kernels write
+  // a channel range of a wider output (conv/FC yStride, depthwise stride)
+  const { stageMinBytes, stageWholeBytes } = (await loadModelStreamed(packed.epk)).memory();
+  for (const stage of [stageMinBytes, Math.floor((stageMinBytes + stageWholeBytes) / 2)]) {
+    assert.equal(Array.from((await loadModelStreamed(packed.epk, stage)).run(...inputs)[0]), Array.from(want), `${c.name}: packed kernels, streamed stage ${stage}`);
+  }
   const packedOps = packed.graph.ops.filter((o) => o.kernel && [OpCode.Conv2D, OpCode.DepthwiseConv2D, OpCode.FullyConnected].includes(o.kernel.opcode) &&
     o.kernel.params.length !== { [OpCode.Conv2D]: 10, [OpCode.DepthwiseConv2D]: 11, [OpCode.FullyConnected]: 4 }[o.kernel.opcode as 1 | 2 | 3]).length;
   return { packedOps };
