@@ -127,7 +127,15 @@ export function gemm_quad_acc_s8(p: usize, n: i32, w: usize, acc: usize): void {
   store<i32>(acc, a0); store<i32>(acc, a1, 4); store<i32>(acc, a2, 8); store<i32>(acc, a3, 12);
 }
 
-/** Requantizes a quad's sums acc[0..3] with its bias (4 values) and 48-byte requant record: min(4, oc) int8 at y. */
+/**
+ * Requantizes a quad's sums acc[0..3] with its bias (4 values) and 48-byte requant record:
+ * min(4, oc) int8 at y. A loop, not requantQuad's unrolled lanes: it runs once per quad of
+ * a K-split FC, so code size matters more than its few instructions.
+ */
 export function gemm_quad_requant_s8(acc: usize, bias: usize, rq: usize, y: usize, oc: i32, outOffset: i32, actMin: i32, actMax: i32): void {
-  requantQuad(y, 0, oc, load<i32>(acc), load<i32>(acc, 4), load<i32>(acc, 8), load<i32>(acc, 12), bias, rq, outOffset, actMin, actMax);
+  const n = <usize>min(4, oc);
+  for (let l: usize = 0; l < n; l++) {
+    const v = mbqm(load<i32>(acc + (l << 2)) + load<i32>(bias + (l << 2)), rqMult(rq, l), rqShift(rq, l));
+    store<i8>(y + l, <i8>clamp(v + outOffset, actMin, actMax));
+  }
 }
