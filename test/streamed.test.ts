@@ -17,6 +17,11 @@ import { GoldenModel, goldenModels, readBytes, skipNotice } from './helpers.js';
 skipNotice('streamed golden tests');
 const STREAMED_MODELS = (process.env.GOLDEN_MODELS ?? 'person_detect,kws_dscnn_int8,ic_resnet8_int8').split(',');
 
+test('DEFAULT_STAGE_BYTES: the TypeScript constant is the runtime\'s exported one', async () => {
+  const { exports } = await WebAssembly.instantiate(streamedModule(), { env: { ep_read: () => 1 } });
+  assert.is((exports.DEFAULT_STAGE_BYTES as WebAssembly.Global).value, DEFAULT_STAGE_BYTES);
+});
+
 test('imports: resident builds have none, the streamed build exactly env.ep_read', () => {
   assert.equal(WebAssembly.Module.imports(runtimeModule('scalar')), []);
   assert.equal(WebAssembly.Module.imports(runtimeModule('simd')), []);

@@ -62,7 +62,7 @@ export function streamedModule(): WebAssembly.Module {
   return compiled;
 }
 
-/** Stage bytes the runtime grants by default (assembly/streamed.ts DEFAULT_STAGE_BYTES). */
+/** Stage bytes the runtime grants by default: assembly/streamed.ts DEFAULT_STAGE_BYTES, which the module exports (test/streamed.test.ts checks they agree). */
 export const DEFAULT_STAGE_BYTES = 8192;
 
 /**
