@@ -44,6 +44,23 @@ test('run: a file of N inputs gives N outputs, each equal to a single run', asyn
   }
 });
 
+test('run --target streamed [--stage-bytes N]: same outputs as the resident build; a stage below the minimum is refused', async () => {
+  const x = new Uint8Array(randomInt8(768, 9).buffer);
+  writeFileSync(join(dir, 'in1.bin'), x);
+  const want = (await loadModelNode(new Uint8Array(readFileSync(epkPath)), 'scalar')).run(x)[0];
+  for (const extra of [[], ['--stage-bytes', '4096']]) {
+    const out = join(dir, 'out-streamed.bin');
+    const r = cli('run', epkPath, '--input', join(dir, 'in1.bin'), '--output', out, '--target', 'streamed', ...extra);
+    assert.is(r.status, 0, r.stderr);
+    assert.ok(readFileSync(out).equals(want), extra.join(' '));
+  }
+  const small = cli('run', epkPath, '--input', join(dir, 'in1.bin'), '--output', join(dir, 'o.bin'), '--target', 'streamed', '--stage-bytes', '16');
+  assert.is.not(small.status, 0);
+  assert.match(small.stderr, /needs at least \d+/);
+  const misuse = cli('run', epkPath, '--input', join(dir, 'in1.bin'), '--output', join(dir, 'o.bin'), '--stage-bytes', '4096');
+  assert.match(misuse.stderr, /--stage-bytes needs --target streamed/);
+});
+
 test('inspect --json reports the contract fields', () => {
   const r = cli('inspect', epkPath, '--json');
   assert.is(r.status, 0, r.stderr);

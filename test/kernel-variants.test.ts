@@ -1,7 +1,8 @@
 // Every kernel variant against its _ref kernel on random shapes: single-op models built in
 // code are converted twice -- prepare only (the _ref kernels read the original layouts) and the
 // full pipeline (layout-weights: packed GEMM, depthwise, SIMD/scalar ADD) -- and run in both
-// runtime builds on random inputs. All four outputs must be bit-identical.
+// runtime builds on random inputs, and the packed model in the streamed build at its smallest
+// stage (tiles of one channel quad / group). All outputs must be bit-identical.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,6 +11,7 @@ import { writeEpk } from '../src/format/writer.js';
 import { prepareKernels } from '../src/passes/prepare-kernels.js';
 import { planMemory } from '../src/passes/plan-memory.js';
 import { loadModelNode } from '../src/runtime/node.js';
+import { loadModelStreamed } from '../src/runtime/streamed.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { OpCode } from '../src/format/constants.js';
 
@@ -126,6 +128,13 @@ async function runAll(c: Case, seed: number): Promise<{ packedOps: number }> {
   for (const target of ['scalar', 'simd'] as const) {
     assert.equal(Array.from((await loadModelNode(ref, target)).run(...inputs)[0]), Array.from(want), `${c.name}: reference kernels, ${target} build`);
     assert.equal(Array.from((await loadModelNode(packed.epk, target)).run(...inputs)[0]), Array.from(want), `${c.name}: packed kernels, ${target} build`);
+  }
+  // streamed build at its smallest stage (one quad of output channels per tile; a packed FC
+  // splits K too) and halfway to the whole stage (several quads per tile): the kernels write
+  // a channel range of a wider output (conv/FC yStride, depthwise stride)
+  const { stageMinBytes, stageWholeBytes } = (await loadModelStreamed(packed.epk)).memory();
+  for (const stage of [stageMinBytes, Math.floor((stageMinBytes + stageWholeBytes) / 2)]) {
+    assert.equal(Array.from((await loadModelStreamed(packed.epk, stage)).run(...inputs)[0]), Array.from(want), `${c.name}: packed kernels, streamed stage ${stage}`);
   }
   const packedOps = packed.graph.ops.filter((o) => o.kernel && [OpCode.Conv2D, OpCode.DepthwiseConv2D, OpCode.FullyConnected].includes(o.kernel.opcode) &&
     o.kernel.params.length !== { [OpCode.Conv2D]: 10, [OpCode.DepthwiseConv2D]: 11, [OpCode.FullyConnected]: 4 }[o.kernel.opcode as 1 | 2 | 3]).length;

@@ -135,13 +135,15 @@ function im2col(
  * A 1x1 conv whose taps all lie inside the image reads pixels in place; any other conv
  * builds two im2col patches at a time in scratch (2 * K8 bytes). Reads of a direct row may
  * run K8 - K <= 7 bytes past it (times zero weights); the load-time check keeps them in memory.
+ * Output pixels lie yStride >= outC bytes apart: the streamed runtime computes channels
+ * [c0, c0 + outC) of a wider output with y at channel c0 and yStride its channel count.
  */
 export function conv_s8(
   x: usize, inH: i32, inW: i32, inC: i32,
   w: usize, kh: i32, kw: i32, k8: i32,
   bias: usize, rq: usize,
   y: usize, batches: i32, outH: i32, outW: i32, outC: i32,
-  p: ConvParams, scratch: usize,
+  p: ConvParams, scratch: usize, yStride: i32 = outC,
 ): void {
   const direct = kh == 1 && kw == 1 && p.padTop == 0 && p.padLeft == 0
     && <i64>(outH - 1) * <i64>p.strideH < <i64>inH && <i64>(outW - 1) * <i64>p.strideW < <i64>inW;
@@ -170,7 +172,7 @@ export function conv_s8(
       im2col(x, inH, inW, inC, kh, kw, b0, oy0, ox0, sH, sW, padTop, padLeft, dH, dW, zp, p0);
       if (p1 != p0) im2col(x, inH, inW, inC, kh, kw, b1, oy1, ox1, sH, sW, padTop, padLeft, dH, dW, zp, p1);
     }
-    const y0 = y + <usize>(n * outC), y1 = y + <usize>(n1 * outC);
+    const y0 = y + <usize>(n * yStride), y1 = y + <usize>(n1 * yStride);
     if (ASC_FEATURE_SIMD) {
       gemm2_s8_simd(p0, n1 == n ? p0 : p1, k8, w, outC, bias, rq, y0, y1, outOff, lo, hi);
     } else {
@@ -200,25 +202,28 @@ export function conv_s8(
  * dwconv_s8 for depth multiplier 1 (bias required): SIMD build -> dwconv_s8_simd; scalar build
  * -> per pixel, tap bounds hoisted out of the channel loop, 3x3 interior taps unrolled, 8 then 4
  * channels per step (one 8- or 4-byte load of inputs and of weights per tap), then single bytes.
+ * Computes c channels: w is [kh, kw, c], bias c values, rq ceil(c/4) quads; x and y pixels lie
+ * `stride` >= c bytes apart. The streamed runtime runs a channel group [c0, c0 + c) of a
+ * stride-channel tensor with x, y at channel c0 and the group's weights gathered into its stage.
  */
 export function dwconv_s8(
   x: usize, inH: i32, inW: i32, c: i32,
   w: usize, kh: i32, kw: i32,
   bias: usize, rq: usize,
   y: usize, batches: i32, outH: i32, outW: i32,
-  p: ConvParams,
+  p: ConvParams, stride: i32 = c,
 ): void {
   if (ASC_FEATURE_SIMD) {
-    dwconv_s8_simd(x, inH, inW, c, w, kh, kw, bias, rq, y, batches, outH, outW, p);
+    dwconv_s8_simd(x, inH, inW, c, w, kh, kw, bias, rq, y, batches, outH, outW, p, stride);
     return;
   }
   // Quantization params in locals: each read of p is a memory access (a bounds check in C).
   const inOff = p.inputOffset, outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
   const strideH = p.strideH, strideW = p.strideW, padTop = p.padTop, padLeft = p.padLeft;
-  const rowBytes = inW * c;
+  const rowBytes = inW * stride;
   const dH = p.dilationH, dW = p.dilationW;
-  const tapW = <usize>(dW * c), tapH = <usize>(dH * rowBytes);
-  const cs = <usize>c;
+  const tapW = <usize>(dW * stride), tapH = <usize>(dH * rowBytes);
+  const cs = <usize>c; // weights: c bytes per tap
   let out = y;
   for (let b = 0; b < batches; b++) {
     const xb = x + <usize>(b * inH * rowBytes);
@@ -230,7 +235,7 @@ export function dwconv_s8(
         const ix0 = ox * strideW - padLeft;
         const kx0 = ix0 >= 0 ? 0 : (-ix0 + dW - 1) / dW;
         const kx1 = min(kw, (inW - ix0 + dW - 1) / dW);
-        const base = xb + <usize>(iy0 * rowBytes + ix0 * c);
+        const base = xb + <usize>(iy0 * rowBytes + ix0 * stride);
         const full3 = kh == 3 && kw == 3 && ky0 == 0 && kx0 == 0 && ky1 == 3 && kx1 == 3;
         let ch: usize = 0;
         // 8 channels per step: each tap is one 8-byte load of inputs and one of weights.
@@ -407,7 +412,7 @@ export function dwconv_s8(
           }
           dwStore(out + ch, acc, rq, ch, outOff, lo, hi);
         }
-        out += cs;
+        out += <usize>stride;
       }
     }
   }

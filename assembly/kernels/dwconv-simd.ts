@@ -3,6 +3,7 @@
 // Per tap: (x + in_offset) in [-255, 255] and w in [-128, 127] as i16, product by
 // i32x4.extmul (|p| <= 32640); 3x3 interior pixels run 9 unrolled taps, stride 1 or 2.
 // Channels past the last multiple of 8 use the scalar tail. Bit-exact with dwconv_s8_ref.
+// c channels of x and y whose pixels lie `stride` >= c bytes apart (see conv.ts dwconv_s8).
 
 import { ConvParams } from './conv';
 import { requant4, narrow8 } from './requant-simd';
@@ -13,14 +14,14 @@ export function dwconv_s8_simd(
   w: usize, kh: i32, kw: i32,
   bias: usize, rq: usize,
   y: usize, batches: i32, outH: i32, outW: i32,
-  p: ConvParams,
+  p: ConvParams, stride: i32,
 ): void {
   const inOff = i16x8.splat(<i16>p.inputOffset);
   const outOff = i32x4.splat(p.outputOffset), lo = i32x4.splat(p.actMin), hi = i32x4.splat(p.actMax);
   const c8 = c & ~7;
-  const rowBytes = <usize>(inW * c);
+  const rowBytes = <usize>(inW * stride); // x, y: pixels `stride` bytes apart; w: c bytes per tap
   const dH = p.dilationH, dW = p.dilationW;
-  const tapW = <usize>(dW * c), tapH = <usize>dH * rowBytes;
+  const tapW = <usize>(dW * stride), tapH = <usize>dH * rowBytes;
   const fast3 = kh == 3 && kw == 3;
   let out = y;
   for (let b = 0; b < batches; b++) {
@@ -35,7 +36,7 @@ export function dwconv_s8_simd(
         const kx1 = min(kw, (inW - ix0 + dW - 1) / dW);
         const interior = fast3 && ky0 == 0 && kx0 == 0 && ky1 == 3 && kx1 == 3;
         // base: address of tap (0,0) for channel 0 (may lie outside x for border pixels; only valid taps are read)
-        const base = xb + <usize>(iy0 * <i32>rowBytes + ix0 * c);
+        const base = xb + <usize>(iy0 * <i32>rowBytes + ix0 * stride);
         for (let ch = 0; ch < c8; ch += 8) {
           let a0 = v128.load(bias + (<usize>ch << 2));
           let a1 = v128.load(bias + (<usize>ch << 2), 16);
@@ -73,7 +74,7 @@ export function dwconv_s8_simd(
           acc = mbqmTable(acc, rq, <usize>ch) + p.outputOffset;
           store<i8>(out + <usize>ch, <i8>clamp(acc, p.actMin, p.actMax));
         }
-        out += <usize>c;
+        out += <usize>stride;
       }
     }
   }

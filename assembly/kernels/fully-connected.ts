@@ -3,7 +3,8 @@
 // (zero point 0). Per-tensor models carry the same multiplier in every channel slot.
 // fc_s8_ref reads w [oc, depth]; fc_s8 reads packed w [oc4/4][K8/8][4][8] with the folded bias
 // bias'[o] = bias[o] + in_offset * sum(w[o]) and the requant table (its only multiplier/shift
-// copy), and runs the GEMM micro-kernels two rows at a time.
+// copy), and runs the GEMM micro-kernels two rows at a time; output rows lie yStride >= outC
+// bytes apart (the streamed runtime's tiles of output channels write into the whole output).
 
 import { clamp, mbqm } from './quant';
 import { gemm1_s8 } from './gemm';
@@ -26,12 +27,12 @@ export function fc_s8(
   w: usize, outC: i32,
   bias: usize, rq: usize,
   y: usize,
-  outputOffset: i32, actMin: i32, actMax: i32,
+  outputOffset: i32, actMin: i32, actMax: i32, yStride: i32 = outC,
 ): void {
   for (let b = 0; b < batches; b += 2) {
     const b1 = min(b + 1, batches - 1);
     const p0 = x + <usize>(b * depth), p1 = x + <usize>(b1 * depth);
-    const y0 = y + <usize>(b * outC), y1 = y + <usize>(b1 * outC);
+    const y0 = y + <usize>(b * yStride), y1 = y + <usize>(b1 * yStride);
     if (ASC_FEATURE_SIMD) {
       gemm2_s8_simd(p0, p1, k8, w, outC, bias, rq, y0, y1, outputOffset, actMin, actMax);
     } else {

@@ -105,3 +105,37 @@ export function gemm2_s8(
     requantQuad(y1, o, oc, b0, b1, b2, b3, bias, rq, outOffset, actMin, actMax);
   }
 }
+
+/**
+ * One quad of output channels when its K is split into chunks (the streamed runtime's FC
+ * tiles when 4 * K8 weight bytes exceed the stage): acc[0..3] (i32) += row p (n bytes,
+ * n % 8 == 0) times the quad's n/8 slices of 32 bytes at w. Same products and i32 sums as
+ * gemm1_s8, in a different order of exact additions (see the bound at the top of conv.ts).
+ */
+export function gemm_quad_acc_s8(p: usize, n: i32, w: usize, acc: usize): void {
+  let a0 = load<i32>(acc), a1 = load<i32>(acc, 4), a2 = load<i32>(acc, 8), a3 = load<i32>(acc, 12);
+  let wp = w;
+  for (let k = 0; k < n; k += 8) {
+    const xv = load<i64>(p + <usize>k);
+    const xa = <i32>xv, xb = <i32>(xv >>> 32);
+    a0 += dot8w(xa, xb, load<i64>(wp));
+    a1 += dot8w(xa, xb, load<i64>(wp, 8));
+    a2 += dot8w(xa, xb, load<i64>(wp, 16));
+    a3 += dot8w(xa, xb, load<i64>(wp, 24));
+    wp += 32;
+  }
+  store<i32>(acc, a0); store<i32>(acc, a1, 4); store<i32>(acc, a2, 8); store<i32>(acc, a3, 12);
+}
+
+/**
+ * Requantizes a quad's sums acc[0..3] with its bias (4 values) and 48-byte requant record:
+ * min(4, oc) int8 at y. A loop, not requantQuad's unrolled lanes: it runs once per quad of
+ * a K-split FC, so code size matters more than its few instructions.
+ */
+export function gemm_quad_requant_s8(acc: usize, bias: usize, rq: usize, y: usize, oc: i32, outOffset: i32, actMin: i32, actMax: i32): void {
+  const n = <usize>min(4, oc);
+  for (let l: usize = 0; l < n; l++) {
+    const v = mbqm(load<i32>(acc + (l << 2)) + load<i32>(bias + (l << 2)), rqMult(rq, l), rqShift(rq, l));
+    store<i8>(y + l, <i8>clamp(v + outOffset, actMin, actMax));
+  }
+}

@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
 import { Target } from '../runtime/loader.js';
 import { loadModelNode } from '../runtime/node.js';
+import { loadModelStreamed } from '../runtime/streamed.js';
 import { UsageError, readInput, writeAtomic } from './io.js';
 
-export const usage = 'edgepack run MODEL.epk --input IN.bin [--input IN2.bin]... --output OUT.bin [--target simd|scalar]';
+export const usage = 'edgepack run MODEL.epk --input IN.bin [--input IN2.bin]... --output OUT.bin [--target simd|scalar|streamed [--stage-bytes N]]';
 
 /**
  * Runs N inferences when each input file holds N whole input tensors back to back,
@@ -17,12 +18,16 @@ export async function runCommand(argv: string[]): Promise<void> {
       input: { type: 'string', short: 'i', multiple: true },
       output: { type: 'string', short: 'o' },
       target: { type: 'string', default: 'simd' },
+      'stage-bytes': { type: 'string' },
     },
   });
   if (positionals.length !== 1 || !values.input?.length || !values.output) throw new UsageError(`usage: ${usage}`);
-  const target = values.target as Target;
-  if (target !== 'simd' && target !== 'scalar') throw new UsageError(`--target must be simd or scalar, not ${values.target}`);
-  const model = await loadModelNode(readInput(positionals[0], 'model'), target);
+  const target = values.target as Target | 'streamed';
+  if (target !== 'simd' && target !== 'scalar' && target !== 'streamed') throw new UsageError(`--target must be simd, scalar or streamed, not ${values.target}`);
+  const stage = stageBytes(values['stage-bytes'], target);
+  const epk = readInput(positionals[0], 'model');
+  // streamed: the .epk stays in host memory, constants pass through a stage (0 = the runtime's default, <= 8 KiB)
+  const model = target === 'streamed' ? await loadModelStreamed(epk, stage) : await loadModelNode(epk, target);
   if (values.input.length !== model.inputCount) {
     throw new UsageError(`model has ${model.inputCount} input(s); ${values.input.length} --input file(s) given`);
   }
@@ -48,4 +53,13 @@ export async function runCommand(argv: string[]): Promise<void> {
     }
   }
   writeAtomic(values.output, out);
+}
+
+/** --stage-bytes N: the streamed build's constants stage (1 .. 2^32 - 1 bytes); 0 when not given. */
+function stageBytes(v: string | undefined, target: string): number {
+  if (v === undefined) return 0;
+  if (target !== 'streamed') throw new UsageError('--stage-bytes needs --target streamed');
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) throw new UsageError(`--stage-bytes must be a whole number of bytes from 1, not ${v}`);
+  return n;
 }

@@ -21,11 +21,11 @@ export interface StreamedExports extends Omit<RuntimeExports, 'ep_model_buffer' 
 /** Where the linear memory of a loaded model goes, in bytes. */
 export interface StreamedMemory {
   staticsBytes: number; // wasm statics up to __heap_base
-  metadataBytes: number; // header .. strings prefix of the .epk + 4 B per tensor
+  metadataBytes: number; // header, section table, tensor and op records, I/O list (names and constants stay in flash)
   arenaBytes: number;
   scratchBytes: number; // kernel scratch from the .epk header
   stageBytes: number; // the streamed constants' stage
-  usedBytes: number; // sum of the above (16-aligned regions)
+  usedBytes: number; // sum of the above (16-aligned regions), or the load-time peak if higher
   pages: number; // 64 KiB wasm pages the memory occupies
   stageMinBytes: number; // smallest stage that runs every op (tiled where needed)
   stageWholeBytes: number; // stage that runs every op untiled
@@ -62,9 +62,13 @@ export function streamedModule(): WebAssembly.Module {
   return compiled;
 }
 
+/** Stage bytes the runtime grants by default: assembly/streamed.ts DEFAULT_STAGE_BYTES, which the module exports (test/streamed.test.ts checks they agree). */
+export const DEFAULT_STAGE_BYTES = 8192;
+
 /**
- * Loads `epk` into the streamed runtime with a stage of `stageBytes` (0: what the largest
- * op needs untiled). `epk` is read, never copied whole into the module, never modified.
+ * Loads `epk` into the streamed runtime with a stage of `stageBytes` (0: the default,
+ * min(stageWholeBytes, DEFAULT_STAGE_BYTES) but at least stageMinBytes; a value above
+ * stageWholeBytes is cut to it). `epk` is read, never copied whole into the module, never modified.
  */
 export async function loadModelStreamed(epk: Uint8Array, stageBytes = 0, module = streamedModule()): Promise<StreamedModel> {
   let e: StreamedExports | undefined;
@@ -85,15 +89,12 @@ export async function loadModelStreamed(epk: Uint8Array, stageBytes = 0, module 
 }
 
 /**
- * Streamed linear memory for a device: the pages the smallest stage needs, with the stage
- * then grown to fill those pages (RAM already paid for), so fewer ops run tiled.
- * Measured by loading the model, not estimated.
+ * Streamed linear memory for a device with a stage of `stageBytes` (0: the runtime's
+ * default, min(stageWholeBytes, 8192) but never below stageMinBytes): the exact bytes the
+ * loaded model uses (statics, metadata, arena, scratch, stage), measured by loading it.
+ * Not rounded to 64 KiB pages; a host that backs whole pages rounds up itself.
  */
-export async function planStreamedMemory(epk: Uint8Array): Promise<{ memoryBytes: number; stageBytes: number; memory: StreamedMemory }> {
-  const probe = (await loadModelStreamed(epk, 0)).memory();
-  const fixed = (await loadModelStreamed(epk, probe.stageMinBytes)).memory().usedBytes - probe.stageMinBytes;
-  const memoryBytes = Math.ceil((fixed + probe.stageMinBytes) / 65536) * 65536;
-  const stageBytes = Math.min(probe.stageWholeBytes, Math.floor((memoryBytes - fixed) / 16) * 16);
+export async function planStreamedMemory(epk: Uint8Array, stageBytes = 0): Promise<{ memoryBytes: number; stageBytes: number; memory: StreamedMemory }> {
   const memory = (await loadModelStreamed(epk, stageBytes)).memory();
-  return { memoryBytes, stageBytes, memory };
+  return { memoryBytes: memory.usedBytes, stageBytes: memory.stageBytes, memory };
 }

@@ -189,7 +189,7 @@ export interface ModelFirmware {
   elf: string;
   mode: Mode;
   linearMemoryBytes: number; // what the Node loader measured for the same module and model
-  stageBytes: number; // streamed: stage granted (fills the pages the model needs anyway)
+  stageBytes: number; // streamed: stage granted (the runtime's default, <= 8 KiB)
 }
 
 /** Linear memory for a mode, measured by loading the model in Node with the same module. */
@@ -197,7 +197,8 @@ export async function planMemory(epk: Uint8Array, mode: Mode): Promise<{ memoryB
   const { loadModelNode } = await import('../../src/runtime/node.js');
   const { planStreamedMemory } = await import('../../src/runtime/streamed.js');
   if (mode === 'resident') return { memoryBytes: (await loadModelNode(epk, 'scalar')).memoryBytes, stageBytes: 0 };
-  return planStreamedMemory(epk);
+  const s = await planStreamedMemory(epk); // exact bytes; wasm-rt-bare.c backs whole pages
+  return { memoryBytes: Math.ceil(s.memoryBytes / 65536) * 65536, stageBytes: s.stageBytes };
 }
 
 export async function buildModelFirmware(
