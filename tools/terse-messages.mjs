@@ -72,6 +72,7 @@ function generate() {
     for (const spec of imports) if (spec.startsWith('.')) queue.push(resolve(dirname(file), spec + '.ts'));
   }
   if (existsSync(OUT)) rmSync(OUT, { recursive: true });
+  mkdirSync(dirname(TABLE_JSON), { recursive: true });
   files.sort();
   let msgTypes = 0;
   for (const file of files) {
