@@ -100,6 +100,8 @@ function generate() {
     '',
   ].join('\n'));
   const longest = Math.max(...texts.map((t) => t.length));
+  // message.ts sizes the full build's buffer (256 B) for the op prefix (at most 71 chars) + one text
+  if (longest > 256 - 71) throw new Error(`a message of ${longest} chars would not fit message.ts's 256-byte buffer`);
   console.log(`terse-messages: ${files.length} files, ${texts.length - 1} messages (longest ${longest} chars) -> ${OUT}, ${TABLE_H}`);
 }
 
