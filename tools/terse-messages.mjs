@@ -1,7 +1,8 @@
 // Terse error messages for the microcontroller builds (scalar, streamed), defmt-style:
 // on a device all of wasm linear memory is RAM, and AssemblyScript stores each message
 // literal there as UTF-16 (about 10 KB of the streamed build's statics). This tool
-//   generate  copies the runtime sources reachable from the entries into build/terse/assembly/,
+//   generate [ENTRY.ts...]  copies the runtime sources reachable from the entries (default
+//             assembly/index.ts and assembly/streamed.ts) into build/terse/assembly/,
 //             every string literal replaced by a u16 id (0 = '', message.ts NO_MESSAGE) and
 //             message.ts's `type Msg = string` by `u16`; message.ts then stores an id as
 //             3 bytes (0xFF, id low, id high) in the error buffer. Writes the id -> text
@@ -22,7 +23,7 @@ import { readFileSync, writeFileSync, mkdirSync, rmSync, existsSync } from 'node
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 
-export const SECTION = 'ep.messages';
+export const SECTION = 'ep.messages'; // = src/runtime/messages.ts MESSAGE_SECTION (test/terse-messages.test.ts)
 const ENTRIES = ['assembly/index.ts', 'assembly/streamed.ts'];
 const OUT = 'build/terse';
 const TABLE_JSON = 'build/edgepack-messages.json';
@@ -50,7 +51,7 @@ function messageLiterals(source) {
   return { found, imports };
 }
 
-function generate() {
+function generate(entries) {
   const texts = [''];
   const ids = new Map([['', 0]]);
   const idOf = (text) => {
@@ -58,7 +59,7 @@ function generate() {
     if (!ids.has(text)) { ids.set(text, texts.length); texts.push(text); }
     return ids.get(text);
   };
-  const queue = ENTRIES.map((e) => resolve(e));
+  const queue = (entries.length ? entries : ENTRIES).map((e) => resolve(e));
   const seen = new Set();
   const files = [];
   while (queue.length) {
@@ -127,9 +128,9 @@ function embed(wasmFiles) {
 }
 
 const [mode, ...args] = process.argv.slice(2);
-if (mode === 'generate') generate();
+if (mode === 'generate') generate(args);
 else if (mode === 'embed') embed(args);
 else {
-  console.error('usage: node tools/terse-messages.mjs generate | embed FILE.wasm...');
+  console.error('usage: node tools/terse-messages.mjs generate [ENTRY.ts...] | embed FILE.wasm...');
   process.exit(2);
 }
