@@ -38,7 +38,9 @@ const ALIGN: usize = 16;
 const T_FLAGS: usize = 3; // tensor record byte 3 (src/format/constants.ts T.flags)
 const CRC_CHUNK: u32 = 4096; // bytes per host read while checking the CRC at load
 const SAVED_RECORDS: i32 = 5; // w, bias, multiplier, shift, output of a tiled op
-const saved = memory.data(<i32>(SAVED_RECORDS * F.TENSOR_RECORD_BYTES));
+const SAVED_FROM: u32 = F.T_DIMS; // narrow() changes dims, offset and bytes: record bytes 4..27
+const SAVED_BYTES: u32 = F.T_BYTES + 4 - F.T_DIMS;
+const saved = memory.data(<i32>(SAVED_RECORDS * SAVED_BYTES));
 const savedIds = memory.data(SAVED_RECORDS * 4);
 
 let ready = false;
@@ -319,13 +321,13 @@ function runStaged(r: usize): i32 {
 
 function save(slot: i32, t: u32): void {
   store<u32>(savedIds + (<usize>slot << 2), t);
-  if (t != F.NO_TENSOR) memory.copy(saved + <usize>slot * F.TENSOR_RECORD_BYTES, M.rec(t), F.TENSOR_RECORD_BYTES);
+  if (t != F.NO_TENSOR) memory.copy(saved + <usize>slot * SAVED_BYTES, M.rec(t) + SAVED_FROM, SAVED_BYTES);
 }
 
 function restore(): void {
   for (let slot = SAVED_RECORDS - 1; slot >= 0; slot--) {
     const t = load<u32>(savedIds + (<usize>slot << 2));
-    if (t != F.NO_TENSOR) memory.copy(M.rec(t), saved + <usize>slot * F.TENSOR_RECORD_BYTES, F.TENSOR_RECORD_BYTES);
+    if (t != F.NO_TENSOR) memory.copy(M.rec(t) + SAVED_FROM, saved + <usize>slot * SAVED_BYTES, SAVED_BYTES);
   }
 }
 
