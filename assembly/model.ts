@@ -8,6 +8,7 @@
 
 import * as F from './format';
 import * as msg from './message';
+import { Msg, NO_MESSAGE } from './message';
 import { crc32 } from './crc32';
 import { checkBlob, isPacked, storedBytes } from './packed';
 
@@ -33,13 +34,13 @@ export let arenaBytes: u32 = 0;
 export let scratchPtr: usize = 0;
 export let scratchBytes: u32 = 0;
 
-export function fail(code: i32, what: string): i32 {
+export function fail(code: i32, what: Msg): i32 {
   msg.clear();
   msg.text(what);
   return code;
 }
 
-export function failAt(code: i32, what: string, offset: i64): i32 {
+export function failAt(code: i32, what: Msg, offset: i64): i32 {
   msg.clear();
   msg.text(what);
   msg.text(' at byte offset ');
@@ -164,7 +165,7 @@ export function loadTensors(checkBlobs: bool = true): i32 {
       if (off + storedBytes(t) > <u64>dataLen) return failAt(F.E_BAD_TENSOR, 'constant tensor lies outside the data section', where);
       if (isPacked(t)) {
         const problem = checkBlob(t);
-        if (problem !== null) return failAt(F.E_BAD_TENSOR, problem, where);
+        if (problem != NO_MESSAGE) return failAt(F.E_BAD_TENSOR, problem, where);
       }
     } else if (isPacked(t)) {
       return failAt(F.E_BAD_TENSOR, 'only constant tensors may be packed', where);

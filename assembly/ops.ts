@@ -5,6 +5,7 @@
 import * as F from './format';
 import * as M from './model';
 import * as msg from './message';
+import { Msg, NO_MESSAGE } from './message';
 import { checkPackedInputs } from './packed';
 import { overlapProblem } from './overlap';
 
@@ -58,7 +59,7 @@ export function isPacked(r: usize): bool {
   return nParams(r) == packedParamCount(opcode(r));
 }
 
-export function opName(code: u32): string {
+export function opName(code: u32): Msg {
   switch (code) {
     case F.OP_CONV_2D: return 'CONV_2D';
     case F.OP_DEPTHWISE_CONV_2D: return 'DEPTHWISE_CONV_2D';
@@ -83,7 +84,7 @@ export function opName(code: u32): string {
 let current: usize = 0;
 let currentIndex: u32 = 0;
 
-function opFail(code: i32, problem: string): i32 {
+function opFail(code: i32, problem: Msg): i32 {
   msg.clear();
   msg.text('op ');
   msg.num(currentIndex);
@@ -118,9 +119,9 @@ export function validateOps(): i32 {
     const err = validateOp(r, code);
     if (err != F.E_OK) return err;
     const packedProblem = checkPackedInputs(r, code);
-    if (packedProblem !== null) return opFail(F.E_BAD_OP, packedProblem);
+    if (packedProblem != NO_MESSAGE) return opFail(F.E_BAD_OP, packedProblem);
     const overlap = overlapProblem(r, code);
-    if (overlap !== null) return opFail(F.E_BAD_OP, overlap);
+    if (overlap != NO_MESSAGE) return opFail(F.E_BAD_OP, overlap);
     r = next(r);
   }
   M.setOps(M.opsPtr + 4, count);

@@ -12,6 +12,7 @@ import * as F from './format';
 import * as M from './model';
 import * as O from './ops';
 import { usesHuffman } from './packed';
+import { Msg, NO_MESSAGE } from './message';
 
 /** Arena byte range of tensor t: [start, start + bytes). */
 // @ts-ignore: decorator
@@ -89,8 +90,8 @@ function overlapCapable(r: usize, code: u32): bool {
   return !usesHuffman(r, code); // Huffman tiles re-read the whole input per tile of channels
 }
 
-/** Problem with op r's output sharing bytes with an input, or null. Runs after validateOp. */
-export function overlapProblem(r: usize, code: u32): string | null {
+/** Problem with op r's output sharing bytes with an input, or NO_MESSAGE. Runs after validateOp. */
+export function overlapProblem(r: usize, code: u32): Msg {
   const y = O.output(r, 0);
   for (let k: u32 = 0; k < O.nIn(r); k++) {
     if (!sharesBytes(r, k)) continue;
@@ -99,5 +100,5 @@ export function overlapProblem(r: usize, code: u32): string | null {
     if (k == 0 && overlapCapable(r, code) && start(y) - start(x) <= maxOutputShift(r, code)) continue;
     return 'output overlaps input: the kernel would overwrite bytes it has yet to read';
   }
-  return null;
+  return NO_MESSAGE;
 }

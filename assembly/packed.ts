@@ -14,6 +14,7 @@
 import * as F from './format';
 import * as M from './model';
 import * as O from './ops';
+import { Msg, NO_MESSAGE } from './message';
 import { ConvParams } from './kernels/conv';
 import { conv_s8_lut, dwconv_s8_lut, fc_s8_lut } from './kernels/lut';
 import { conv_s8_rows, dwconv_s8_rows, fc_s8_rows } from './kernels/rows';
@@ -47,8 +48,8 @@ function tileBytes(b: usize): u64 {
   return huffman(b) ? <u64>u32at(b, F.P_ROWS_PER_TILE) * <u64>u32at(b, F.P_ROW_ELEMS) : 0;
 }
 
-/** Load-time check of tensor t's blob; returns an error message or null. Runs after the bounds check. */
-export function checkBlob(t: u32): string | null {
+/** Load-time check of tensor t's blob; returns an error message or NO_MESSAGE. Runs after the bounds check. */
+export function checkBlob(t: u32): Msg {
   const b = blob(t);
   const size = <u64>u32at(b, F.P_BLOB_BYTES);
   if (size < F.P_HEADER_BYTES) return 'packed blob smaller than its 32-byte header';
@@ -64,7 +65,7 @@ export function checkBlob(t: u32): string | null {
   if (<u64>F.P_HEADER_BYTES + (tables << bits) > pOff || pOff + pBytes > size) return 'codebook tables or payload lie outside the blob';
   if (!huffman(b)) {
     if (pBytes < ((n * <u64>bits + 7) >> 3) + 1) return 'codebook index stream is shorter than the tensor';
-    return null;
+    return NO_MESSAGE;
   }
   return checkHuffman(b, rows, rowElems, bits, pBytes);
 }
@@ -80,7 +81,7 @@ function symbolCount(p: usize): u32 {
 // @ts-ignore: decorator
 @inline function tileBitsAt(p: usize): usize { return <usize>F.HUF_SYMBOLS + ((<usize>symbolCount(p) + 3) & ~3); }
 
-function checkHuffman(b: usize, rows: u64, rowElems: u64, bits: u32, pBytes: u64): string | null {
+function checkHuffman(b: usize, rows: u64, rowElems: u64, bits: u32, pBytes: u64): Msg {
   const rpt = <u64>u32at(b, F.P_ROWS_PER_TILE), tiles = <u64>u32at(b, F.P_TILE_COUNT);
   if (rpt < 1 || tiles != (rows + rpt - 1) / rpt) return 'Huffman tile count does not match rows per tile';
   if (rpt * rowElems > <u64>M.scratchBytes) return 'Huffman tile does not fit the scratch bytes the header states';
@@ -100,11 +101,11 @@ function checkHuffman(b: usize, rows: u64, rowElems: u64, bits: u32, pBytes: u64
     const count = <i32>((min(rows, (i + 1) * rpt) - i * rpt) * rowElems);
     if (huff_decode(stream, start, end, p + F.HUF_COUNTS, p + F.HUF_SYMBOLS, 0, count) != count) return 'Huffman tile does not decode to its weights within its bits';
   }
-  return null;
+  return NO_MESSAGE;
 }
 
 /** Op-level check: a packed tensor may only be the filter (input 1) of conv / depthwise / FC. */
-export function checkPackedInputs(r: usize, code: u32): string | null {
+export function checkPackedInputs(r: usize, code: u32): Msg {
   for (let k: u32 = 0; k < O.nIn(r); k++) {
     const t = O.input(r, k);
     if (t == F.NO_TENSOR || !isPacked(t)) continue;
@@ -113,7 +114,7 @@ export function checkPackedInputs(r: usize, code: u32): string | null {
     const oc = code == F.OP_DEPTHWISE_CONV_2D ? M.dim(t, 3) : M.dim(t, 0);
     if (<i32>u32at(blob(t), F.P_ROWS) != oc) return 'packed weights must have one row per output channel';
   }
-  return null;
+  return NO_MESSAGE;
 }
 
 /** True when op r's filter is packed: the interpreter then hands the op to runPacked. */

@@ -148,7 +148,7 @@ function checkStreamedBlobs(temp: usize): i32 {
     }
     store<u32>(r + F.T_OFFSET, 0);
     const problem = checkBlob(t);
-    if (problem !== null) return M.failAt(F.E_BAD_TENSOR, problem, where);
+    if (problem != msg.NO_MESSAGE) return M.failAt(F.E_BAD_TENSOR, problem, where);
     memory.copy(temp + <usize>k * F.P_HEADER_BYTES, blobs, F.P_HEADER_BYTES);
     k++;
   }

@@ -2,6 +2,7 @@
 // .epk into its memory, then run inferences over typed arrays.
 
 import { ERROR_NAMES, ErrorCode } from '../format/constants.js';
+import { expandMessage, messageTable } from './messages.js';
 
 export type Target = 'simd' | 'scalar';
 
@@ -31,7 +32,8 @@ export class RuntimeError extends Error {
 }
 
 export class Model {
-  constructor(readonly exports: RuntimeExports) {}
+  /** `messages`: the module's error message table (messages.ts), empty for a full build. */
+  constructor(readonly exports: RuntimeExports, readonly messages: readonly string[] = []) {}
 
   get inputCount(): number { return this.exports.ep_input_count(); }
   get outputCount(): number { return this.exports.ep_output_count(); }
@@ -53,19 +55,20 @@ export class Model {
       if (bytes.length !== want) throw new Error(`input ${i} must be ${want} bytes, got ${bytes.length}`);
       new Uint8Array(e.memory.buffer, e.ep_input_ptr(i), want).set(bytes);
     });
-    check(e, e.ep_invoke());
+    check(e, e.ep_invoke(), this.messages);
     return Array.from({ length: this.outputCount }, (_, i) =>
       new Uint8Array(e.memory.buffer, e.ep_output_ptr(i), e.ep_output_bytes(i)).slice(),
     );
   }
 }
 
-function errorMessage(e: RuntimeExports): string {
-  return new TextDecoder().decode(new Uint8Array(e.memory.buffer, e.ep_error_ptr(), e.ep_error_len()));
+/** The runtime's last error message, ids expanded through `messages`. */
+export function errorMessage(e: Pick<RuntimeExports, 'memory' | 'ep_error_ptr' | 'ep_error_len'>, messages: readonly string[]): string {
+  return expandMessage(new Uint8Array(e.memory.buffer, e.ep_error_ptr(), e.ep_error_len()), messages);
 }
 
-function check(e: RuntimeExports, code: number): void {
-  if (code !== 0) throw new RuntimeError(code, errorMessage(e));
+function check(e: RuntimeExports, code: number, messages: readonly string[]): void {
+  if (code !== 0) throw new RuntimeError(code, errorMessage(e, messages));
 }
 
 /** Instantiates a runtime module (its bytes) and loads `epk` into it. */
@@ -73,11 +76,12 @@ export async function loadModel(wasm: BufferSource | WebAssembly.Module, epk: Ui
   const module = wasm instanceof WebAssembly.Module ? wasm : await WebAssembly.compile(wasm);
   const instance = await WebAssembly.instantiate(module, {});
   const e = instance.exports as unknown as RuntimeExports;
+  const messages = messageTable(module);
   const ptr = e.ep_model_buffer(epk.length);
-  if (ptr === 0) check(e, ErrorCode.OutOfMemory);
+  if (ptr === 0) check(e, ErrorCode.OutOfMemory, messages);
   new Uint8Array(e.memory.buffer, ptr, epk.length).set(epk);
-  check(e, e.ep_load(ptr, epk.length));
-  return new Model(e);
+  check(e, e.ep_load(ptr, epk.length), messages);
+  return new Model(e, messages);
 }
 
 export interface LoadOptions {

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, ERROR_NAMES } from '../format/constants.js';
-import { Model, RuntimeError, RuntimeExports } from './loader.js';
+import { Model, RuntimeError, RuntimeExports, errorMessage } from './loader.js';
+import { messageTable } from './messages.js';
 
 export interface StreamedExports extends Omit<RuntimeExports, 'ep_model_buffer' | 'ep_load'> {
   ep_stream_load(fileBytes: number, stageBytes: number): number;
@@ -32,8 +33,8 @@ export interface StreamedMemory {
 }
 
 export class StreamedModel extends Model {
-  constructor(readonly streamed: StreamedExports) {
-    super(streamed as unknown as RuntimeExports);
+  constructor(readonly streamed: StreamedExports, messages: readonly string[] = []) {
+    super(streamed as unknown as RuntimeExports, messages);
   }
   memory(): StreamedMemory {
     const e = this.streamed;
@@ -82,10 +83,10 @@ export async function loadModelStreamed(epk: Uint8Array, stageBytes = 0, module 
   e = instance.exports as unknown as StreamedExports;
   const code = e.ep_stream_load(epk.length, stageBytes);
   if (code !== ErrorCode.Ok) {
-    const text = new TextDecoder().decode(new Uint8Array(e.memory.buffer, e.ep_error_ptr(), e.ep_error_len()));
+    const text = errorMessage(e, messageTable(module));
     throw new RuntimeError(code, text || ERROR_NAMES[code as ErrorCode]);
   }
-  return new StreamedModel(e);
+  return new StreamedModel(e, messageTable(module));
 }
 
 /**

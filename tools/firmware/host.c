@@ -13,6 +13,7 @@
 
 #include "platform.h"
 #include "edgepack.h"
+#include "../../build/edgepack-messages.h" /* tools/terse-messages.mjs */
 
 extern const uint8_t ep_model[];
 extern const uint32_t ep_model_len;
@@ -37,10 +38,13 @@ static void print_u64(const char* label, uint64_t v) {
   fw_print(buf);
 }
 
+/* Error bytes of a terse build (docs/ABI.md "Error messages"): EP_MESSAGE_ESCAPE, id low,
+ * id high stands for ep_messages[id] (build/edgepack-messages.h, const: in flash). */
 static void print_error(const char* what, uint32_t code) {
   char buf[512];
+  const size_t end = sizeof buf - 2;
+  const uint8_t* err = rt.w2c_memory.data + Z_edgepackZ_ep_error_ptr(&rt);
   uint32_t len = Z_edgepackZ_ep_error_len(&rt);
-  if (len > 400) len = 400;
   size_t at = strlen(what);
   memcpy(buf, what, at);
   buf[at++] = ' ';
@@ -48,8 +52,12 @@ static void print_error(const char* what, uint32_t code) {
   buf[at++] = (char)('0' + code % 10);
   buf[at++] = ':';
   buf[at++] = ' ';
-  memcpy(buf + at, rt.w2c_memory.data + Z_edgepackZ_ep_error_ptr(&rt), len);
-  at += len;
+  for (uint32_t i = 0; i < len && at < end; i++) {
+    if (err[i] != EP_MESSAGE_ESCAPE || i + 2 >= len) { buf[at++] = (char)err[i]; continue; }
+    uint32_t id = err[i + 1] | (uint32_t)err[i + 2] << 8;
+    i += 2;
+    for (const char* t = id < EP_MESSAGE_COUNT ? ep_messages[id] : "<unknown message>"; *t && at < end; t++) buf[at++] = *t;
+  }
   buf[at++] = '\n';
   buf[at] = 0;
   fw_print(buf);

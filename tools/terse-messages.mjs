@@ -1,0 +1,136 @@
+// Terse error messages for the microcontroller builds (scalar, streamed), defmt-style:
+// on a device all of wasm linear memory is RAM, and AssemblyScript stores each message
+// literal there as UTF-16 (about 10 KB of the streamed build's statics). This tool
+//   generate [ENTRY.ts...]  copies the runtime sources reachable from the entries (default
+//             assembly/index.ts and assembly/streamed.ts) into build/terse/assembly/,
+//             every string literal replaced by a u16 id (0 = '', message.ts NO_MESSAGE) and
+//             message.ts's `type Msg = string` by `u16`; message.ts then stores an id as
+//             3 bytes (0xFF, id low, id high) in the error buffer. Writes the id -> text
+//             table as build/edgepack-messages.json and build/edgepack-messages.h (firmware:
+//             plain ASCII in flash).
+//   embed     appends the table to the given .wasm files as the custom section `ep.messages`
+//             (JSON array, index = id): custom sections are never loaded into linear memory,
+//             and every host (Node, browsers, wasm2c) finds the table in the module itself.
+// The sources keep their literal messages; the full builds (simd, wasi) compile them as
+// they are. docs/ABI.md "Error messages" is the host-side contract.
+//
+// Why a source copy and not an AssemblyScript transform: the copy is plain text one can
+// read and diff, it needs no compiler internals, and the type checker does the rest: a
+// literal anywhere else than in a Msg position fails to compile in the terse build.
+// Plain JavaScript (not tools/*.ts) because `npm run build` runs it before tsc, on Node 20.
+
+import { readFileSync, writeFileSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript';
+
+export const SECTION = 'ep.messages'; // = src/runtime/messages.ts MESSAGE_SECTION (test/terse-messages.test.ts)
+const ENTRIES = ['assembly/index.ts', 'assembly/streamed.ts'];
+const OUT = 'build/terse';
+const TABLE_JSON = 'build/edgepack-messages.json';
+const TABLE_H = 'build/edgepack-messages.h';
+const MSG_TYPE = 'export type Msg = string;';
+const MSG_TERSE = 'export type Msg = u16;';
+
+/** String literals of a file that are not module specifiers or decorator arguments. */
+function messageLiterals(source) {
+  const found = [];
+  const imports = [];
+  const visit = (node) => {
+    if (ts.isDecorator(node)) return;
+    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier) {
+      imports.push(node.moduleSpecifier.text);
+      return;
+    }
+    if (ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateExpression(node)) {
+      throw new Error(`${source.fileName}: template literal: write messages as '...' literals`);
+    }
+    if (ts.isStringLiteral(node)) found.push(node);
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return { found, imports };
+}
+
+function generate(entries) {
+  const texts = [''];
+  const ids = new Map([['', 0]]);
+  const idOf = (text) => {
+    if (!/^[\x20-\x7e]*$/.test(text)) throw new Error(`message is not printable ASCII: ${JSON.stringify(text)}`);
+    if (!ids.has(text)) { ids.set(text, texts.length); texts.push(text); }
+    return ids.get(text);
+  };
+  const queue = (entries.length ? entries : ENTRIES).map((e) => resolve(e));
+  const seen = new Set();
+  const files = [];
+  while (queue.length) {
+    const file = queue.shift();
+    if (seen.has(file)) continue;
+    seen.add(file);
+    files.push(file);
+    const text = readFileSync(file, 'utf8');
+    const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+    const { imports } = messageLiterals(source);
+    for (const spec of imports) if (spec.startsWith('.')) queue.push(resolve(dirname(file), spec + '.ts'));
+  }
+  if (existsSync(OUT)) rmSync(OUT, { recursive: true });
+  mkdirSync(dirname(TABLE_JSON), { recursive: true });
+  files.sort();
+  let msgTypes = 0;
+  for (const file of files) {
+    let text = readFileSync(file, 'utf8');
+    const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+    const literals = messageLiterals(source).found.map((n) => ({ start: n.getStart(source), end: n.getEnd(), id: idOf(n.text) }));
+    for (const l of literals.reverse()) text = text.slice(0, l.start) + String(l.id) + text.slice(l.end);
+    if (text.includes(MSG_TYPE)) { text = text.replace(MSG_TYPE, MSG_TERSE); msgTypes++; }
+    const out = join(OUT, relative(process.cwd(), file));
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, text);
+  }
+  if (msgTypes !== 1) throw new Error(`expected one '${MSG_TYPE}' in the runtime sources, found ${msgTypes}`);
+  if (texts.length > 0xffff) throw new Error('more than 65535 messages');
+  writeFileSync(TABLE_JSON, JSON.stringify(texts, null, 1) + '\n');
+  const c = (s) => '"' + s.replace(/[\\"]/g, '\\$&') + '"';
+  writeFileSync(TABLE_H, [
+    '/* Generated by tools/terse-messages.mjs: error message id -> text for the terse runtime',
+    ' * builds (docs/ABI.md "Error messages"). In the error bytes, EP_MESSAGE_ESCAPE, id low, id high. */',
+    '#define EP_MESSAGE_ESCAPE 0xff',
+    `#define EP_MESSAGE_COUNT ${texts.length}u`,
+    'static const char* const ep_messages[EP_MESSAGE_COUNT] = {',
+    ...texts.map((t, i) => `  ${c(t)}, /* ${i} */`),
+    '};',
+    '',
+  ].join('\n'));
+  const longest = Math.max(...texts.map((t) => t.length));
+  // message.ts sizes the full build's buffer (256 B) for the op prefix (at most 71 chars) + one text
+  if (longest > 256 - 71) throw new Error(`a message of ${longest} chars would not fit message.ts's 256-byte buffer`);
+  console.log(`terse-messages: ${files.length} files, ${texts.length - 1} messages (longest ${longest} chars) -> ${OUT}, ${TABLE_H}`);
+}
+
+function uleb(n) {
+  const out = [];
+  do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; out.push(b); } while (n);
+  return out;
+}
+
+/** Appends (or replaces) the custom section SECTION holding the JSON table. */
+function embed(wasmFiles) {
+  const table = JSON.stringify(JSON.parse(readFileSync(TABLE_JSON, 'utf8')));
+  const name = Buffer.from(SECTION), body = Buffer.from(table);
+  const payload = Buffer.concat([Buffer.from(uleb(name.length)), name, body]);
+  const section = Buffer.concat([Buffer.from([0]), Buffer.from(uleb(payload.length)), payload]);
+  for (const file of wasmFiles) {
+    const wasm = readFileSync(file);
+    const module = new WebAssembly.Module(wasm);
+    if (WebAssembly.Module.customSections(module, SECTION).length) throw new Error(`${file} already has ${SECTION}`);
+    writeFileSync(file, Buffer.concat([wasm, section]));
+    console.log(`terse-messages: ${file} + ${section.length} bytes (${SECTION}, not in linear memory)`);
+  }
+}
+
+const [mode, ...args] = process.argv.slice(2);
+if (mode === 'generate') generate(args);
+else if (mode === 'embed') embed(args);
+else {
+  console.error('usage: node tools/terse-messages.mjs generate [ENTRY.ts...] | embed FILE.wasm...');
+  process.exit(2);
+}
