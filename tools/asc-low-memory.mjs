@@ -11,7 +11,7 @@
 // validated offset below the memory size (at most 0xffff0000, index.ts ensureMemory), so
 // nothing wraps; if something did, a trap is the safer outcome.
 
-import binaryen from 'binaryen';
+import binaryen from 'binaryen'; // the instance asc itself uses (assemblyscript's dependency)
 import { Transform } from 'assemblyscript/transform';
 
 export default class LowMemoryUnused extends Transform {
