@@ -23,10 +23,12 @@ import { crc32Update } from './crc32';
 import { validateOps } from './ops';
 import { runOp } from './interpreter';
 import { checkBlob, isPacked } from './packed';
+import { withinLimit } from './memory-limit';
 
 export {
   ep_input_count, ep_output_count, ep_input_ptr, ep_input_bytes, ep_output_ptr, ep_output_bytes,
   ep_arena_bytes, ep_scratch_bytes, ep_arena_ptr, ep_error_ptr, ep_error_len,
+  ep_set_memory_limit, ep_memory_high_water,
 } from './index';
 
 /** Host import: copy `len` bytes of the .epk at file offset `offset` to linear memory `dst`. 0 = ok. */
@@ -57,7 +59,7 @@ let memoryUsed: usize = 0;
 }
 
 function ensureMemory(end: u64): bool {
-  if (end > 0xffff0000) return false;
+  if (!withinLimit(end)) return false; // the host's grant (memory-limit.ts)
   const have = <u64>memory.size() << 16;
   if (end <= have) return true;
   return memory.grow(<i32>((end - have + 0xffff) >> 16)) >= 0;

@@ -21,7 +21,9 @@ for (const g of goldenModels().filter((m) => haveTools && (!only || only.include
     for (const mode of ['resident', 'streamed'] as const) {
       const fw = await buildModelFirmware(g.name, 'native', mode, epk, cases);
       const run = runFirmware(fw.elf, 'native');
+      // backed to the byte (not whole pages), and the runtime's high-water mark reaches exactly it
       assert.is(run.memoryBytes, fw.linearMemoryBytes, `${mode}: linear memory differs from the Node loader's`);
+      assert.is(run.memoryUsedBytes, fw.linearMemoryBytes, `${mode}: high-water mark differs from the planned bytes`);
       g.manifest.cases.forEach((c, k) => {
         assert.is(run.outputs[k], hex(readBytes(join(g.dir, c.output))), `${mode} ${c.input}`);
       });

@@ -15,7 +15,9 @@ const SRC = join(REPO, 'tools', 'firmware');
 // Debian wabt installs wasm-rt.h in /usr/include; it is copied next to the generated C so the
 // cross compiler never sees the host's /usr/include.
 const WASM_RT_HEADERS = ['/usr/include/wasm-rt.h', '/usr/src/wasm2c/wasm-rt.h'];
-export const STACK_BYTES = 8192; // C stack reserved on the M4 (peak use is printed as `stack`)
+// C stack reserved on the M4 (peak use is printed as `stack`): measured peak + margin, src/runtime/firmware.ts
+export { FIRMWARE_STACK_BYTES as STACK_BYTES } from '../../src/runtime/firmware.js';
+import { FIRMWARE_STACK_BYTES as STACK_BYTES, firmwareRam } from '../../src/runtime/firmware.js';
 
 /** The C compiler flags, reported beside every figure. */
 export const FLAGS = {
@@ -30,7 +32,7 @@ export interface FirmwareSpec {
   epk: Uint8Array;
   cases: Uint8Array[]; // all inputs of one inference, back to back, per case
   measureCase: number;
-  memoryBytes: number; // linear memory reserved in RAM (whole 64 KiB pages)
+  memoryBytes: number; // linear memory backed in RAM: exact bytes (wasm-rt-bare.c)
   streamScratch?: number; // streamed build: scratch bytes the host grants
   profile?: boolean; // streamed build: count instructions per op (prints `op <i> <n>`)
 }
@@ -40,7 +42,8 @@ export interface FirmwareRun {
   instructions: number;
   opInstructions: number[]; // with profile: per op
   calibration: number; // counter around a loop of exactly 100,000,000 instructions (+ call overhead)
-  memoryBytes: number;
+  memoryBytes: number; // linear memory backed (exact bytes)
+  memoryUsedBytes: number; // the runtime's high-water mark in it
   stackBytes: number;
 }
 
@@ -140,7 +143,7 @@ export function runFirmware(elf: string, target: FirmwareTarget, timeoutMs = 600
 }
 
 function parseRun(text: string): FirmwareRun {
-  const run: FirmwareRun = { outputs: [], instructions: 0, opInstructions: [], calibration: 0, memoryBytes: 0, stackBytes: 0 };
+  const run: FirmwareRun = { outputs: [], instructions: 0, opInstructions: [], calibration: 0, memoryBytes: 0, memoryUsedBytes: 0, stackBytes: 0 };
   for (const line of text.split('\n')) {
     const [key, a, b] = line.trim().split(' ');
     if (key === 'out') run.outputs[Number(a)] = b ?? '';
@@ -148,6 +151,7 @@ function parseRun(text: string): FirmwareRun {
     else if (key === 'instructions') run.instructions = Number(a);
     else if (key === 'calibration') run.calibration = Number(a);
     else if (key === 'memory') run.memoryBytes = Number(a);
+    else if (key === 'memory_used') run.memoryUsedBytes = Number(a);
     else if (key === 'stack') run.stackBytes = Number(a);
   }
   return run;
@@ -156,25 +160,34 @@ function parseRun(text: string): FirmwareRun {
 export interface SectionSizes {
   flashBytes: number; // .vectors + .text + .rodata + .ARM.exidx + .data image (test vectors excluded)
   modelBytes: number; // the .epk inside .rodata
+  codeBytes: number; // flashBytes - modelBytes
   ramBytes: number; // .data + .bss (incl. linear memory) + reserved stack
-  linearMemoryBytes: number;
+  linearMemoryBytes: number; // size of the linear_memory symbol (wasm-rt-bare.c)
+  hostRamBytes: number; // .data + .bss besides the linear memory
+  stackBytes: number; // reserved
   testVectorBytes: number;
 }
 
-/** Section sizes of an M4 image from `arm-none-eabi-size -A`. */
-export function sectionSizes(elf: string, modelBytes: number, linearMemoryBytes: number): SectionSizes {
+/** Section sizes of an M4 image from `arm-none-eabi-size -A`, the linear memory from `nm -S`. */
+export function sectionSizes(elf: string, modelBytes: number): SectionSizes {
   const text = execFileSync('arm-none-eabi-size', ['-A', elf], { encoding: 'utf8' });
+  const sym = /^[0-9a-f]+ ([0-9a-f]+) [bBdD] linear_memory$/m.exec(execFileSync('arm-none-eabi-nm', ['-S', elf], { encoding: 'utf8' }));
+  const linearMemoryBytes = sym ? parseInt(sym[1], 16) : 0;
   const size: Record<string, number> = {};
   for (const line of text.split('\n')) {
     const m = /^(\.\S+)\s+(\d+)/.exec(line.trim());
     if (m) size[m[1]] = Number(m[2]);
   }
   const s = (k: string) => size[k] ?? 0;
+  const flashBytes = s('.vectors') + s('.text') + s('.rodata') + s('.ARM.exidx') + s('.data');
   return {
-    flashBytes: s('.vectors') + s('.text') + s('.rodata') + s('.ARM.exidx') + s('.data'),
+    flashBytes,
     modelBytes,
+    codeBytes: flashBytes - modelBytes,
     ramBytes: s('.data') + s('.bss') + s('.stack'),
     linearMemoryBytes,
+    hostRamBytes: s('.data') + s('.bss') - linearMemoryBytes,
+    stackBytes: s('.stack'),
     testVectorBytes: s('.testvec'),
   };
 }
@@ -188,28 +201,55 @@ export type Mode = 'resident' | 'streamed';
 export interface ModelFirmware {
   elf: string;
   mode: Mode;
-  linearMemoryBytes: number; // what the Node loader measured for the same module and model
-  stageBytes: number; // streamed: stage granted (fills the pages the model needs anyway)
+  linearMemoryBytes: number; // exact bytes the Node loader's high-water mark gave for the same module and model
+  stageBytes: number; // streamed: stage granted
+  plannedRamBytes: number; // src/runtime/firmware.ts firmwareRam: linear memory + stack + host RAM
+  kernelMask: number; // kernel variants linked (src/format/kernels.ts); ALL_KERNELS for the default build
 }
 
-/** Linear memory for a mode, measured by loading the model in Node with the same module. */
-export async function planMemory(epk: Uint8Array, mode: Mode): Promise<{ memoryBytes: number; stageBytes: number }> {
-  const { loadModelNode } = await import('../../src/runtime/node.js');
-  const { planStreamedMemory } = await import('../../src/runtime/streamed.js');
-  if (mode === 'resident') return { memoryBytes: (await loadModelNode(epk, 'scalar')).memoryBytes, stageBytes: 0 };
-  return planStreamedMemory(epk);
+/**
+ * Linear memory for a mode, exact to the byte: the high-water mark of loading the model in
+ * Node with the same module (src/runtime/firmware.ts), which the firmware then backs.
+ */
+export async function planMemory(epk: Uint8Array, mode: Mode, wasm?: string): Promise<{ memoryBytes: number; stageBytes: number; ramBytes: number }> {
+  const ram = await firmwareRam(epk, mode, wasm);
+  return { memoryBytes: ram.linearMemoryBytes, stageBytes: ram.stageBytes, ramBytes: ram.ramBytes };
+}
+
+/**
+ * The runtime module for one kernel set: the default build for every kernel, else
+ * `asc --use EP_KERNELS=<mask>` of the same entry and options (asconfig.json), cached
+ * by mask in build/firmware/runtimes/.
+ */
+export function runtimeForKernels(mode: Mode, mask: number, outRoot = join(REPO, 'build', 'firmware')): string {
+  const target = mode === 'resident' ? 'scalar' : 'streamed';
+  const entry = mode === 'resident' ? 'assembly/index.ts' : 'assembly/streamed.ts';
+  const dir = join(outRoot, 'runtimes');
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, `${target}-k${mask.toString(16)}.wasm`);
+  const sources = execFileSync('sh', ['-c', 'cat assembly/*.ts assembly/kernels/*.ts asconfig.json'], { cwd: REPO });
+  const key = createHash('sha256').update(sources).update(String(mask)).digest('hex').slice(0, 16);
+  if (existsSync(out) && existsSync(`${out}.key`) && readFileSync(`${out}.key`, 'utf8') === key) return out;
+  execFileSync(join(REPO, 'node_modules', '.bin', 'asc'), [entry, '--target', target, '--use', `EP_KERNELS=${mask}`, '--outFile', out, '--textFile', ''], { cwd: REPO });
+  writeFileSync(`${out}.key`, key);
+  return out;
 }
 
 export async function buildModelFirmware(
   name: string, target: FirmwareTarget, mode: Mode, epk: Uint8Array, cases: Uint8Array[], measureCase = 0, profile = false,
+  modelSpecific = false,
 ): Promise<ModelFirmware> {
   const { runtimePath } = await import('../../src/runtime/node.js');
   const { streamedPath } = await import('../../src/runtime/streamed.js');
-  const { memoryBytes, stageBytes } = await planMemory(epk, mode);
+  const { ALL_KERNELS, kernelMask } = await import('../../src/format/kernels.js');
+  const { readEpk } = await import('../../src/format/reader.js');
+  const kernels = modelSpecific ? kernelMask(readEpk(epk)) : ALL_KERNELS;
+  const wasm = modelSpecific ? runtimeForKernels(mode, kernels) : mode === 'resident' ? runtimePath('scalar') : streamedPath;
+  const { memoryBytes, stageBytes, ramBytes } = await planMemory(epk, mode, wasm);
   const elf = buildFirmware({
-    name: `${name}-${target}-${mode}${profile ? '-profile' : ''}`, target, epk, cases, measureCase, memoryBytes, profile,
-    wasm: mode === 'resident' ? runtimePath('scalar') : streamedPath,
+    name: `${name}-${target}-${mode}${modelSpecific ? '-specific' : ''}${profile ? '-profile' : ''}`,
+    target, epk, cases, measureCase, memoryBytes, profile, wasm,
     streamScratch: mode === 'streamed' ? stageBytes : undefined,
   });
-  return { elf, mode, linearMemoryBytes: memoryBytes, stageBytes };
+  return { elf, mode, linearMemoryBytes: memoryBytes, stageBytes, plannedRamBytes: ramBytes, kernelMask: kernels };
 }
