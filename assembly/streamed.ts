@@ -91,9 +91,12 @@ export function ep_stream_load(fileBytes: u32, stageLimit: u32): i32 {
   const prefix = metadataPrefix(base, count, fileBytes);
   if (prefix == 0) return M.failAt(F.E_BAD_SECTION, 'streamed mode needs one Data section after every other section', F.HEADER_BYTES);
   const chunk = alignUp(base + prefix);
-  if (!ensureMemory(<u64>chunk + CRC_CHUNK)) return M.fail(F.E_OUT_OF_MEMORY, 'cannot grow memory for the model metadata');
+  // the CRC chunk lies where the arena goes later: no larger than arena + scratch (from the
+  // header, only a size hint here), so the check never raises the high-water mark
+  const crcChunk = max<u32>(64, min<u32>(CRC_CHUNK, <u32>min<u64>(<u64>load<u32>(base + F.H_ARENA_BYTES) + <u64>load<u32>(base + F.H_SCRATCH_BYTES), CRC_CHUNK)));
+  if (!ensureMemory(<u64>chunk + crcChunk)) return M.fail(F.E_OUT_OF_MEMORY, 'cannot grow memory for the model metadata');
   if (!read(tableEnd, base + tableEnd, prefix - tableEnd)) return M.fail(F.E_TRUNCATED, 'host could not read the model metadata');
-  let err = checkCrc(base, prefix, fileBytes, chunk);
+  let err = checkCrc(base, prefix, fileBytes, chunk, crcChunk);
   if (err == F.E_OK) err = M.loadSections(base, fileBytes, false);
   if (err == F.E_OK) err = M.loadTensors(false);
   if (err == F.E_OK) err = M.loadIO();
@@ -198,11 +201,11 @@ function metadataPrefix(base: usize, count: u32, fileBytes: u32): u32 {
   return dataAt;
 }
 
-/** CRC-32 of bytes 16.. of the file: the prefix from memory, the rest through `chunk`. */
-function checkCrc(base: usize, prefix: u32, fileBytes: u32, chunk: usize): i32 {
+/** CRC-32 of bytes 16.. of the file: the prefix from memory, the rest through `chunk` (chunkBytes long). */
+function checkCrc(base: usize, prefix: u32, fileBytes: u32, chunk: usize, chunkBytes: u32): i32 {
   let c = crc32Update(0xffffffff, base + 16, prefix - 16);
-  for (let at = prefix; at < fileBytes; at += CRC_CHUNK) {
-    const n = min(CRC_CHUNK, fileBytes - at);
+  for (let at = prefix; at < fileBytes; at += chunkBytes) {
+    const n = min(chunkBytes, fileBytes - at);
     if (!read(at, chunk, n)) return M.failAt(F.E_TRUNCATED, 'host could not read the model', at);
     c = crc32Update(c, chunk, n);
   }

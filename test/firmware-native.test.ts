@@ -6,7 +6,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { convertModel } from '../src/convert.js';
-import { buildModelFirmware, hex, runFirmware, toolAvailable } from '../tools/firmware/build.js';
+import { buildFirmware, buildModelFirmware, hex, runFirmware, toolAvailable } from '../tools/firmware/build.js';
+import { runtimePath } from '../src/runtime/node.js';
+import { streamedPath } from '../src/runtime/streamed.js';
 import { goldenModels, readBytes, skipNotice } from './helpers.js';
 
 skipNotice('native firmware tests');
@@ -30,5 +32,22 @@ for (const g of goldenModels().filter((m) => haveTools && (!only || only.include
     }
   });
 }
+
+// A grant one 16-byte step short of the planned bytes: the load fails with OUT_OF_MEMORY
+// (host.c prints it and exits 1), it does not trap on the first access past the backed bytes.
+test('firmware (native): a memory grant below the planned bytes fails the load cleanly', async () => {
+  const g = goldenModels().find((m) => m.name === 'kws_dscnn_int8');
+  if (!haveTools || !g) return;
+  const { epk } = convertModel(readBytes(g.modelPath), g.name);
+  const cases = [readBytes(join(g.dir, g.manifest.cases[0].input))];
+  for (const mode of ['resident', 'streamed'] as const) {
+    const fw = await buildModelFirmware(g.name, 'native', mode, epk, cases);
+    const elf = buildFirmware({
+      name: `${g.name}-native-${mode}-short`, target: 'native', epk, cases, measureCase: 0, memoryBytes: fw.linearMemoryBytes - 16,
+      wasm: mode === 'resident' ? runtimePath('scalar') : streamedPath, streamScratch: mode === 'streamed' ? fw.stageBytes : undefined,
+    });
+    assert.throws(() => runFirmware(elf, 'native'), (e: Error) => /exited with 1: load failed 10: cannot grow memory/.test(e.message), mode);
+  }
+});
 
 test.run();
