@@ -6,7 +6,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { convertModel } from '../src/convert.js';
-import { buildFirmware, buildModelFirmware, hex, runFirmware, toolAvailable } from '../tools/firmware/build.js';
+import { readFileSync } from 'node:fs';
+import { buildFirmware, buildModelFirmware, hex, mergeDataSegments, runFirmware, toolAvailable } from '../tools/firmware/build.js';
+import { loadModel } from '../src/runtime/loader.js';
 import { runtimePath } from '../src/runtime/node.js';
 import { streamedPath } from '../src/runtime/streamed.js';
 import { goldenModels, readBytes, skipNotice } from './helpers.js';
@@ -32,6 +34,23 @@ for (const g of goldenModels().filter((m) => haveTools && (!only || only.include
     }
   });
 }
+
+// wasm2c initialises each data segment with its own bounds-checked copy: the firmware build
+// merges segments a few bytes apart. The merged module must hold the same statics.
+test('mergeDataSegments: few segments, same statics, same outputs', async () => {
+  const g = goldenModels().find((m) => m.name === 'kws_dscnn_int8');
+  const wasm = new Uint8Array(readFileSync(runtimePath('scalar')));
+  const merged = new Uint8Array(mergeDataSegments(wasm));
+  assert.ok(merged.length < wasm.length + 4096, 'gaps of at most 32 B');
+  const a = new Uint8Array((new WebAssembly.Instance(new WebAssembly.Module(wasm)).exports.memory as WebAssembly.Memory).buffer);
+  const b = new Uint8Array((new WebAssembly.Instance(new WebAssembly.Module(merged)).exports.memory as WebAssembly.Memory).buffer);
+  assert.ok(Buffer.from(a).equals(Buffer.from(b)), 'linear memory after instantiation differs');
+  if (!g) return;
+  const { epk } = convertModel(readBytes(g.modelPath), g.name);
+  const m = await loadModel(merged, epk);
+  const c = g.manifest.cases[0];
+  assert.is(hex(m.run(readBytes(join(g.dir, c.input)))[0]), hex(readBytes(join(g.dir, c.output))));
+});
 
 // A grant one 16-byte step short of the planned bytes: the load fails with OUT_OF_MEMORY
 // (host.c prints it and exits 1), it does not trap on the first access past the backed bytes.

@@ -21,7 +21,7 @@ import { FIRMWARE_STACK_BYTES as STACK_BYTES, firmwareRam } from '../../src/runt
 
 /** The C compiler flags, reported beside every figure. */
 export const FLAGS = {
-  common: [...(process.env.EP_FW_OPT ?? '-O3').split(' '), '-DNDEBUG', '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0', '-ffunction-sections', '-fdata-sections'],
+  common: [...(process.env.EP_FW_OPT ?? '-O2').split(' '), '-DNDEBUG', '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0', '-ffunction-sections', '-fdata-sections'],
   m4: ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16'],
 };
 
@@ -57,12 +57,14 @@ export function toolAvailable(cmd: string): boolean {
  */
 function compileRuntime(wasm: string, target: FirmwareTarget, outRoot: string): string {
   const bytes = readFileSync(wasm);
-  const key = createHash('sha256').update(bytes).update(JSON.stringify(FLAGS)).digest('hex').slice(0, 16);
+  const key = createHash('sha256').update(bytes).update(JSON.stringify(FLAGS)).update(mergeDataSegments.toString()).digest('hex').slice(0, 16);
   const dir = join(outRoot, `runtime-${target}-${basename(wasm, '.wasm')}`);
   const stamp = join(dir, 'key');
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === key) return dir;
   mkdirSync(dir, { recursive: true });
-  execFileSync('wasm2c', [wasm, '-n', 'edgepack', '-o', join(dir, 'edgepack.c')]);
+  const merged = join(dir, 'edgepack.wasm');
+  writeFileSync(merged, mergeDataSegments(new Uint8Array(bytes)));
+  execFileSync('wasm2c', [merged, '-n', 'edgepack', '-o', join(dir, 'edgepack.c')]);
   const header = WASM_RT_HEADERS.find((h) => existsSync(h));
   if (!header) throw new Error('wasm-rt.h not found: install Debian wabt');
   copyFileSync(header, join(dir, 'wasm-rt.h'));
@@ -252,4 +254,104 @@ export async function buildModelFirmware(
     streamScratch: mode === 'streamed' ? stageBytes : undefined,
   });
   return { elf, mode, linearMemoryBytes: memoryBytes, stageBytes, plannedRamBytes: ramBytes, kernelMask: kernels };
+}
+
+// --- data segments ----------------------------------------------------------------------
+
+const uleb = (b: Uint8Array, at: number): [number, number] => {
+  let v = 0, shift = 0, n = 0;
+  for (;;) {
+    const byte = b[at + n++];
+    v += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+    if (!(byte & 0x80)) return [v, n];
+  }
+};
+const sleb = (b: Uint8Array, at: number): [number, number] => {
+  let v = 0, shift = 0, n = 0, byte = 0;
+  do {
+    byte = b[at + n++];
+    v += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+  } while (byte & 0x80);
+  if (byte & 0x40) v -= 2 ** shift;
+  return [v, n];
+};
+const encU = (v: number): number[] => {
+  const out: number[] = [];
+  do {
+    let byte = v & 0x7f;
+    v = Math.floor(v / 128);
+    if (v) byte |= 0x80;
+    out.push(byte);
+  } while (v);
+  return out;
+};
+const encS = (v: number): number[] => {
+  const out: number[] = [];
+  for (;;) {
+    const byte = v & 0x7f;
+    v = Math.floor(v / 128);
+    if ((v === 0 && !(byte & 0x40)) || (v === -1 && byte & 0x40)) { out.push(byte); return out; }
+    out.push(byte | 0x80);
+  }
+};
+
+/**
+ * Merges active data segments lying at most `maxGap` bytes apart into one (the gap filled
+ * with zeros, which linear memory holds there anyway). AssemblyScript emits one segment per
+ * static (274 in the streamed build); wasm2c initialises each with its own bounds-checked
+ * copy, about 36 B of Cortex-M4 code apiece, so gaps under that are cheaper stored than
+ * coded. Returns the module unchanged when it holds anything but active segments of memory 0
+ * at i32.const offsets (passive segments are addressed by index: no merging then).
+ */
+export function mergeDataSegments(wasm: Uint8Array, maxGap = 32): Uint8Array {
+  const sections: { id: number; start: number; end: number }[] = [];
+  for (let at = 8; at < wasm.length;) {
+    const id = wasm[at];
+    const [size, n] = uleb(wasm, at + 1);
+    sections.push({ id, start: at + 1 + n, end: at + 1 + n + size });
+    at += 1 + n + size;
+  }
+  const data = sections.find((s) => s.id === 11);
+  if (!data) return wasm;
+  let at = data.start;
+  const [count, cn] = uleb(wasm, at);
+  at += cn;
+  const segs: { offset: number; bytes: Uint8Array }[] = [];
+  for (let i = 0; i < count; i++) {
+    if (wasm[at] !== 0 || wasm[at + 1] !== 0x41) return wasm; // active, memory 0, i32.const
+    const [offset, on] = sleb(wasm, at + 2);
+    if (wasm[at + 2 + on] !== 0x0b) return wasm;
+    at += 3 + on;
+    const [size, sn] = uleb(wasm, at);
+    at += sn;
+    segs.push({ offset, bytes: wasm.subarray(at, at + size) });
+    at += size;
+  }
+  segs.sort((a, b) => a.offset - b.offset);
+  const merged: { offset: number; parts: { offset: number; bytes: Uint8Array }[]; end: number }[] = [];
+  for (const s of segs) {
+    const last = merged[merged.length - 1];
+    if (last && s.offset >= last.end - 0 && s.offset - last.end <= maxGap) {
+      last.parts.push(s);
+      last.end = Math.max(last.end, s.offset + s.bytes.length);
+    } else if (last && s.offset < last.end) {
+      return wasm; // overlapping segments: leave the module as it is
+    } else {
+      merged.push({ offset: s.offset, parts: [s], end: s.offset + s.bytes.length });
+    }
+  }
+  const body: number[] = [...encU(merged.length)];
+  for (const m of merged) {
+    const bytes = new Uint8Array(m.end - m.offset);
+    for (const p of m.parts) bytes.set(p.bytes, p.offset - m.offset);
+    body.push(0, 0x41, ...encS(m.offset), 0x0b, ...encU(bytes.length), ...bytes);
+  }
+  const out: number[] = [...wasm.subarray(0, 8)];
+  for (const s of sections) {
+    const payload = s.id === 11 ? body : s.id === 12 ? encU(merged.length) : [...wasm.subarray(s.start, s.end)];
+    out.push(s.id, ...encU(payload.length), ...payload);
+  }
+  return new Uint8Array(out);
 }
