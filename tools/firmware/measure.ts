@@ -43,6 +43,8 @@ export interface McuFigures {
   tflmCmsisInstructions?: number;
   tflmRef?: TflmFigures;
   tflmCmsis?: TflmFigures;
+  /** edgepack / TFLM: RAM and code flash against the reference and CMSIS-NN images. */
+  ratios?: { ramVsRef?: number; ramVsCmsis?: number; codeVsRef?: number; codeVsCmsis?: number };
 }
 
 interface TflmBuild {
@@ -72,6 +74,8 @@ export async function measureModel(
   const exact = cases.every((c, k) => run.outputs[k] === hex(readBytes(join(g.dir, c.output))));
   const size = sectionSizes(fw.elf, epk.length);
   const tflm = g.manifest.cortex_m4_qemu as { ref?: Partial<TflmBuild>; cmsis?: Partial<TflmBuild> } | undefined;
+  const ref = tflmFigures(tflm?.ref), cmsis = tflmFigures(tflm?.cmsis);
+  const ratio = (a: number, b?: number) => (b ? Math.round((a / b) * 1000) / 1000 : undefined);
   return {
     instructions: run.instructions,
     flashBytes: size.flashBytes,
@@ -95,7 +99,11 @@ export async function measureModel(
     ...(profile ? { opInstructions: run.opInstructions, epk } : {}),
     tflmRefInstructions: tflm?.ref?.invoke_instructions,
     tflmCmsisInstructions: tflm?.cmsis?.invoke_instructions,
-    tflmRef: tflmFigures(tflm?.ref),
-    tflmCmsis: tflmFigures(tflm?.cmsis),
+    tflmRef: ref,
+    tflmCmsis: cmsis,
+    ratios: {
+      ramVsRef: ratio(size.ramBytes, ref?.ramBytes), ramVsCmsis: ratio(size.ramBytes, cmsis?.ramBytes),
+      codeVsRef: ratio(size.codeBytes, ref?.codeBytes), codeVsCmsis: ratio(size.codeBytes, cmsis?.codeBytes),
+    },
   };
 }
