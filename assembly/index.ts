@@ -6,8 +6,14 @@
 import * as F from './format';
 import * as M from './model';
 import * as msg from './message';
+import * as O from './ops';
 import { validateOps } from './ops';
+import { kernelOf } from './dispatch';
+import { KERNEL_VARIANT_COUNT } from './kernel-table';
 import { invoke, invokeOp } from './interpreter';
+import { withinLimit } from './memory-limit';
+
+export { ep_set_memory_limit, ep_memory_high_water } from './memory-limit';
 
 const ALIGN: usize = 16;
 
@@ -18,7 +24,7 @@ const ALIGN: usize = 16;
 
 /** Grows linear memory so that [0, end) is addressable; false if the host refuses. */
 function ensureMemory(end: u64): bool {
-  if (end > 0xffff0000) return false;
+  if (!withinLimit(end)) return false; // the host's grant (memory-limit.ts)
   const have = <u64>memory.size() << 16;
   if (end <= have) return true;
   const pages = <i32>((end - have + 0xffff) >> 16);
@@ -61,6 +67,14 @@ export function ep_invoke(): i32 {
 /** Profiling: the number of ops, and running op i alone (after ops 0..i-1). */
 export function ep_op_count(): u32 { return M.loaded ? M.opCount : 0; }
 export function ep_invoke_op(i: u32): i32 { return invokeOp(i); }
+
+/** The kernel variant (kernel-table.ts) op i runs: the same classification as validateOps. */
+export function ep_op_kernel(i: u32): u32 {
+  if (!M.loaded || i >= M.opCount) return KERNEL_VARIANT_COUNT;
+  let r = M.firstOp;
+  for (let k: u32 = 0; k < i; k++) r = O.next(r);
+  return kernelOf(r);
+}
 
 export function ep_input_count(): u32 { return M.loaded ? M.inputCount : 0; }
 export function ep_output_count(): u32 { return M.loaded ? M.outputCount : 0; }

@@ -13,6 +13,12 @@ import { pad_s8, transpose_s8, concat_copy, mean_s8, Dims4 } from './kernels/sha
 import { requantize_s8, quantize_f32_s8, dequantize_s8_f32 } from './kernels/quantize';
 import { lut_s8 } from './kernels/activation';
 import { runPacked, usesPacked } from './packed';
+import {
+  HAS_CONV_BLOCKED, HAS_CONV_REF, HAS_DWCONV_BLOCKED, HAS_DWCONV_REF, HAS_FC_BLOCKED, HAS_FC_REF,
+  HAS_CONV_CODEBOOK, HAS_DWCONV_CODEBOOK, HAS_FC_CODEBOOK, HAS_CONV_HUFFMAN, HAS_DWCONV_HUFFMAN, HAS_FC_HUFFMAN,
+  HAS_POOL, HAS_ADD_SAME, HAS_ADD_BROADCAST, HAS_MUL, HAS_SOFTMAX, HAS_PAD, HAS_MEAN, HAS_TRANSPOSE, HAS_CONCAT,
+  HAS_REQUANTIZE, HAS_QUANTIZE, HAS_DEQUANTIZE, HAS_LUT,
+} from './kernel-table';
 
 const dimsA = memory.data(16);
 const dimsB = memory.data(16);
@@ -42,12 +48,18 @@ function optionalData(t: u32): usize {
   return t == F.NO_TENSOR ? 0 : M.dataOf(t);
 }
 
+// Every kernel call is guarded by its variant's HAS_ constant (kernel-table.ts): a build for
+// one model (asc --use EP_KERNELS=<mask>) compiles only the kernels in its mask, and
+// validateOps has already refused an op whose variant is not in (kernelOf, dispatch.ts).
+const HAS_COMPRESSED: bool = HAS_CONV_CODEBOOK || HAS_DWCONV_CODEBOOK || HAS_FC_CODEBOOK ||
+  HAS_CONV_HUFFMAN || HAS_DWCONV_HUFFMAN || HAS_FC_HUFFMAN;
+
 export function runOp(r: usize): void {
   const code = O.opcode(r);
   const y = O.output(r, 0);
   const yp = M.dataOf(y);
   const p = O.params(r);
-  if (usesPacked(r, code)) { runPacked(r, code); return; } // compressed filter: packed.ts
+  if (HAS_COMPRESSED && usesPacked(r, code)) { runPacked(r, code); return; } // compressed filter: packed.ts
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) {
     const x = O.input(r, 0), w = O.input(r, 1);
     const xp = M.dataOf(x), wp = M.dataOf(w);
@@ -56,76 +68,76 @@ export function runOp(r: usize): void {
     if (O.isPacked(r)) { // inputs [x, w, bias, requant table]
       const rq = M.dataOf(O.input(r, 3));
       if (code == F.OP_CONV_2D) {
-        conv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, O.param(r, 11), O.param(r, 12), M.dim(w, 1),
+        if (HAS_CONV_BLOCKED) conv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, O.param(r, 11), O.param(r, 12), M.dim(w, 1),
           bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp, M.scratchPtr);
       } else {
-        dwconv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2),
+        if (HAS_DWCONV_BLOCKED) dwconv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2),
           bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), cp);
       }
       return;
     }
     const mult = M.dataOf(O.input(r, 3)), shift = M.dataOf(O.input(r, 4));
     if (code == F.OP_CONV_2D) {
-      conv_s8_ref(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2), M.dim(w, 3),
+      if (HAS_CONV_REF) conv_s8_ref(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2), M.dim(w, 3),
         bias, mult, shift, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp);
     } else {
-      dwconv_s8_ref(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2),
+      if (HAS_DWCONV_REF) dwconv_s8_ref(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2),
         bias, mult, shift, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp);
     }
   } else if (code == F.OP_FULLY_CONNECTED && O.isPacked(r)) {
     const x = O.input(r, 0), w = O.input(r, 1);
     const depth = O.param(r, 5);
     const batches = M.elements(x) / depth;
-    fc_s8(M.dataOf(x), batches, depth, M.dim(w, 1), M.dataOf(w), M.elements(y) / batches,
+    if (HAS_FC_BLOCKED) fc_s8(M.dataOf(x), batches, depth, M.dim(w, 1), M.dataOf(w), M.elements(y) / batches,
       M.dataOf(O.input(r, 2)), M.dataOf(O.input(r, 3)), yp,
       O.param(r, 1), O.param(r, 2), O.param(r, 3));
   } else if (code == F.OP_FULLY_CONNECTED) {
     const x = O.input(r, 0), w = O.input(r, 1);
     const depth = M.dim(w, 1);
-    fc_s8_ref(M.dataOf(x), M.elements(x) / depth, depth, M.dataOf(w), M.dim(w, 0),
+    if (HAS_FC_REF) fc_s8_ref(M.dataOf(x), M.elements(x) / depth, depth, M.dataOf(w), M.dim(w, 0),
       optionalData(O.input(r, 2)), M.dataOf(O.input(r, 3)), M.dataOf(O.input(r, 4)), yp,
       O.param(r, 0), O.param(r, 1), O.param(r, 2), O.param(r, 3));
   } else if (code == F.OP_AVERAGE_POOL_2D || code == F.OP_MAX_POOL_2D) {
     const x = O.input(r, 0);
-    pool_s8(code == F.OP_MAX_POOL_2D, M.dataOf(x), M.dim(x, 1), M.dim(x, 2), M.dim(x, 3),
+    if (HAS_POOL) pool_s8(code == F.OP_MAX_POOL_2D, M.dataOf(x), M.dim(x, 1), M.dim(x, 2), M.dim(x, 3),
       yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), changetype<PoolParams>(p));
   } else if (code == F.OP_ADD || code == F.OP_MUL) {
     const a = O.input(r, 0), b = O.input(r, 1);
     const n = M.elements(y);
     if (code == F.OP_ADD && M.elements(a) == n && M.elements(b) == n) {
-      add_s8(M.dataOf(a), M.dataOf(b), yp, n, changetype<AddParams>(p)); // same shapes: no broadcast
-    } else {
+      if (HAS_ADD_SAME) add_s8(M.dataOf(a), M.dataOf(b), yp, n, changetype<AddParams>(p)); // same shapes: no broadcast
+    } else if (HAS_ADD_BROADCAST || HAS_MUL) {
       const s = fillBroadcast(a, b, y);
-      if (code == F.OP_ADD) add_s8_ref(M.dataOf(a), M.dataOf(b), yp, s, changetype<AddParams>(p));
-      else mul_s8_ref(M.dataOf(a), M.dataOf(b), yp, s, changetype<MulParams>(p));
+      if (code == F.OP_ADD) { if (HAS_ADD_BROADCAST) add_s8_ref(M.dataOf(a), M.dataOf(b), yp, s, changetype<AddParams>(p)); }
+      else if (HAS_MUL) mul_s8_ref(M.dataOf(a), M.dataOf(b), yp, s, changetype<MulParams>(p));
     }
   } else if (code == F.OP_SOFTMAX) {
     const x = O.input(r, 0);
     const depth = M.dim4(x, 3);
-    softmax_s8(M.dataOf(x), yp, M.elements(x) / depth, depth, O.param(r, 0), O.param(r, 1), O.param(r, 2));
+    if (HAS_SOFTMAX) softmax_s8(M.dataOf(x), yp, M.elements(x) / depth, depth, O.param(r, 0), O.param(r, 1), O.param(r, 2));
   } else if (code == F.OP_PAD) {
     const x = O.input(r, 0);
-    pad_s8(M.dataOf(x), fillDims4(x, dimsA), yp, fillDims4(y, dimsB), p, O.param(r, 8));
+    if (HAS_PAD) pad_s8(M.dataOf(x), fillDims4(x, dimsA), yp, fillDims4(y, dimsB), p, O.param(r, 8));
   } else if (code == F.OP_MEAN) {
     const x = O.input(r, 0);
-    mean_s8(M.dataOf(x), fillDims4(x, dimsA), yp, O.param(r, 0), O.param(r, 1), O.param(r, 2), O.param(r, 3), O.param(r, 4));
+    if (HAS_MEAN) mean_s8(M.dataOf(x), fillDims4(x, dimsA), yp, O.param(r, 0), O.param(r, 1), O.param(r, 2), O.param(r, 3), O.param(r, 4));
   } else if (code == F.OP_TRANSPOSE) {
     const x = O.input(r, 0);
-    transpose_s8(M.dataOf(x), fillDims4(x, dimsA), yp, fillDims4(y, dimsB), p);
+    if (HAS_TRANSPOSE) transpose_s8(M.dataOf(x), fillDims4(x, dimsA), yp, fillDims4(y, dimsB), p);
   } else if (code == F.OP_CONCATENATION) {
-    runConcat(r, y, yp);
+    if (HAS_CONCAT) runConcat(r, y, yp);
   } else if (code == F.OP_REQUANTIZE) {
     const x = O.input(r, 0);
-    requantize_s8(M.dataOf(x), yp, M.elements(x), O.param(r, 0), O.param(r, 1), O.param(r, 2), O.param(r, 3));
+    if (HAS_REQUANTIZE) requantize_s8(M.dataOf(x), yp, M.elements(x), O.param(r, 0), O.param(r, 1), O.param(r, 2), O.param(r, 3));
   } else if (code == F.OP_QUANTIZE) {
     const x = O.input(r, 0);
-    quantize_f32_s8(M.dataOf(x), yp, M.elements(x), reinterpret<f32>(O.param(r, 0)), O.param(r, 1));
+    if (HAS_QUANTIZE) quantize_f32_s8(M.dataOf(x), yp, M.elements(x), reinterpret<f32>(O.param(r, 0)), O.param(r, 1));
   } else if (code == F.OP_DEQUANTIZE) {
     const x = O.input(r, 0);
-    dequantize_s8_f32(M.dataOf(x), yp, M.elements(x), reinterpret<f32>(O.param(r, 0)), O.param(r, 1));
+    if (HAS_DEQUANTIZE) dequantize_s8_f32(M.dataOf(x), yp, M.elements(x), reinterpret<f32>(O.param(r, 0)), O.param(r, 1));
   } else if (code == F.OP_LUT) {
     const x = O.input(r, 0);
-    lut_s8(M.dataOf(x), M.dataOf(O.input(r, 1)), yp, M.elements(x));
+    if (HAS_LUT) lut_s8(M.dataOf(x), M.dataOf(O.input(r, 1)), yp, M.elements(x));
   }
 }
 

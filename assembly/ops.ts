@@ -8,6 +8,8 @@ import * as msg from './message';
 import { Msg, NO_MESSAGE } from './message';
 import { checkPackedInputs } from './packed';
 import { overlapProblem } from './overlap';
+import { kernelOf } from './dispatch';
+import { inBuild } from './kernel-table';
 
 // --- record layout: u16 opcode | u8 nIn | u8 nOut | u16 nParams | u16 source | u16 tensors[] (4-aligned) | i32 params[]
 
@@ -122,6 +124,13 @@ export function validateOps(): i32 {
     if (packedProblem != NO_MESSAGE) return opFail(F.E_BAD_OP, packedProblem);
     const overlap = overlapProblem(r, code);
     if (overlap != NO_MESSAGE) return opFail(F.E_BAD_OP, overlap);
+    const kernel = kernelOf(r);
+    if (!inBuild(kernel)) { // a runtime built for another model (asc --use EP_KERNELS=<mask>)
+      opFail(F.E_UNSUPPORTED_OP, 'needs kernel variant ');
+      msg.num(kernel);
+      msg.text(' (src/format/kernels.ts), which this runtime build leaves out');
+      return F.E_UNSUPPORTED_OP;
+    }
     r = next(r);
   }
   M.setOps(M.opsPtr + 4, count);

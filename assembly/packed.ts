@@ -19,6 +19,12 @@ import { ConvParams } from './kernels/conv';
 import { conv_s8_lut, dwconv_s8_lut, fc_s8_lut } from './kernels/lut';
 import { conv_s8_rows, dwconv_s8_rows, fc_s8_rows } from './kernels/rows';
 import { huff_check_table, huff_decode, lut_expand } from './kernels/huffman';
+import {
+  HAS_CONV_CODEBOOK, HAS_DWCONV_CODEBOOK, HAS_FC_CODEBOOK, HAS_CONV_HUFFMAN, HAS_DWCONV_HUFFMAN, HAS_FC_HUFFMAN,
+} from './kernel-table';
+
+// Kernel guards (kernel-table.ts): a build without a variant never compiles its kernel.
+const HAS_HUFFMAN: bool = HAS_CONV_HUFFMAN || HAS_DWCONV_HUFFMAN || HAS_FC_HUFFMAN;
 
 // @ts-ignore: decorator
 @inline export function isPacked(t: u32): bool { return load<u8>(M.rec(t) + F.T_ENCODING) == F.ENC_PACKED; }
@@ -48,6 +54,9 @@ function tileBytes(b: usize): u64 {
   return huffman(b) ? <u64>u32at(b, F.P_ROWS_PER_TILE) * <u64>u32at(b, F.P_ROW_ELEMS) : 0;
 }
 
+/** True when packed tensor t is Huffman-coded (its blob header must be readable). */
+export function isHuffmanCoded(t: u32): bool { return huffman(blob(t)); }
+
 /** Load-time check of tensor t's blob; returns an error message or NO_MESSAGE. Runs after the bounds check. */
 export function checkBlob(t: u32): Msg {
   const b = blob(t);
@@ -67,6 +76,7 @@ export function checkBlob(t: u32): Msg {
     if (pBytes < ((n * <u64>bits + 7) >> 3) + 1) return 'codebook index stream is shorter than the tensor';
     return NO_MESSAGE;
   }
+  if (!HAS_HUFFMAN) return 'Huffman-coded weights: this runtime was built without the Huffman kernels';
   return checkHuffman(b, rows, rowElems, bits, pBytes);
 }
 
@@ -130,8 +140,8 @@ function optionalData(t: u32): usize {
 export function runPacked(r: usize, code: u32): void {
   const w = O.input(r, 1);
   const b = blob(w);
-  if (huffman(b)) runHuffman(r, code, w, b);
-  else runLut(r, code, w, b);
+  if (huffman(b)) { if (HAS_HUFFMAN) runHuffman(r, code, w, b); }
+  else if (HAS_CONV_CODEBOOK || HAS_DWCONV_CODEBOOK || HAS_FC_CODEBOOK) runLut(r, code, w, b);
 }
 
 function runLut(r: usize, code: u32, w: u32, b: usize): void {
@@ -142,14 +152,14 @@ function runLut(r: usize, code: u32, w: u32, b: usize): void {
   const tables = b + F.P_HEADER_BYTES, stride = tablesOf(b) == 1 ? 0 : <i32>(1 << bits);
   const idx = payload(b);
   if (code == F.OP_CONV_2D) {
-    conv_s8_lut(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), idx, bits, tables, stride, M.dim(w, 1), M.dim(w, 2), M.dim(w, 3),
+    if (HAS_CONV_CODEBOOK) conv_s8_lut(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), idx, bits, tables, stride, M.dim(w, 1), M.dim(w, 2), M.dim(w, 3),
       bias, mult, shift, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), changetype<ConvParams>(O.params(r)));
   } else if (code == F.OP_DEPTHWISE_CONV_2D) {
-    dwconv_s8_lut(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), idx, bits, tables, stride, M.dim(w, 1), M.dim(w, 2),
+    if (HAS_DWCONV_CODEBOOK) dwconv_s8_lut(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), idx, bits, tables, stride, M.dim(w, 1), M.dim(w, 2),
       bias, mult, shift, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), changetype<ConvParams>(O.params(r)));
   } else {
     const depth = M.dim(w, 1);
-    fc_s8_lut(xp, M.elements(x) / depth, depth, idx, bits, tables, stride, M.dim(w, 0), bias, mult, shift, yp,
+    if (HAS_FC_CODEBOOK) fc_s8_lut(xp, M.elements(x) / depth, depth, idx, bits, tables, stride, M.dim(w, 0), bias, mult, shift, yp,
       O.param(r, 0), O.param(r, 1), O.param(r, 2), O.param(r, 3));
   }
 }
@@ -179,14 +189,14 @@ function runHuffman(r: usize, code: u32, w: u32, b: usize): void {
     const o1 = min(rows, o0 + rpt);
     decodeTile(b, i, o0, o1);
     if (code == F.OP_CONV_2D) {
-      conv_s8_rows(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), s, M.dim(w, 1), M.dim(w, 2), M.dim(w, 3),
+      if (HAS_CONV_HUFFMAN) conv_s8_rows(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), s, M.dim(w, 1), M.dim(w, 2), M.dim(w, 3),
         bias, mult, shift, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), o0, o1, cp);
     } else if (code == F.OP_DEPTHWISE_CONV_2D) {
-      dwconv_s8_rows(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), s, M.dim(w, 1), M.dim(w, 2),
+      if (HAS_DWCONV_HUFFMAN) dwconv_s8_rows(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), s, M.dim(w, 1), M.dim(w, 2),
         bias, mult, shift, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), o0, o1, cp);
     } else {
       const depth = M.dim(w, 1);
-      fc_s8_rows(xp, M.elements(x) / depth, depth, s, M.dim(w, 0), bias, mult, shift, yp,
+      if (HAS_FC_HUFFMAN) fc_s8_rows(xp, M.elements(x) / depth, depth, s, M.dim(w, 0), bias, mult, shift, yp,
         O.param(r, 0), O.param(r, 1), O.param(r, 2), O.param(r, 3), o0, o1);
     }
   }

@@ -29,10 +29,12 @@ import { runOp } from './interpreter';
 import { checkBlob, isPacked } from './packed';
 import { fetch, fileOffset, read, readU32, setLayout, setStage } from './stream-io';
 import { TILE_NONE, runTiled, smallestTile, tileKind } from './stream-tiles';
+import { withinLimit } from './memory-limit';
 
 export {
   ep_input_count, ep_output_count, ep_input_ptr, ep_input_bytes, ep_output_ptr, ep_output_bytes,
   ep_arena_bytes, ep_scratch_bytes, ep_arena_ptr, ep_error_ptr, ep_error_len,
+  ep_set_memory_limit, ep_memory_high_water,
 } from './index';
 
 /** Stage bytes when the host asks for the default (stage 0): 8 KiB, or less when every op fits in less. */
@@ -53,7 +55,7 @@ let loadPeak: usize = 0; // highest address load-time reads touched
 }
 
 function ensureMemory(end: u64): bool {
-  if (end > 0xffff0000) return false;
+  if (!withinLimit(end)) return false; // the host's grant (memory-limit.ts)
   if (end > <u64>loadPeak) loadPeak = <usize>end;
   const have = <u64>memory.size() << 16;
   if (end <= have) return true;
@@ -84,9 +86,12 @@ export function ep_stream_load(fileBytes: u32, stageLimit: u32): i32 {
   const prefix = metadataEnd(base, count, fileBytes);
   if (prefix == 0) return M.failAt(F.E_BAD_SECTION, 'streamed mode needs the Tensors, Ops and IO sections before the Data section', F.HEADER_BYTES);
   const chunk = alignUp(base + prefix);
-  if (!ensureMemory(<u64>chunk + CRC_CHUNK)) return M.fail(F.E_OUT_OF_MEMORY, 'cannot grow memory for the model metadata');
+  // the CRC chunk lies where the arena goes later: no larger than arena + scratch (from the
+  // header, only a size hint here), so the check never raises the high-water mark
+  const crcChunk = max<u32>(64, min<u32>(CRC_CHUNK, <u32>min<u64>(<u64>load<u32>(base + F.H_ARENA_BYTES) + <u64>load<u32>(base + F.H_SCRATCH_BYTES), CRC_CHUNK)));
+  if (!ensureMemory(<u64>chunk + crcChunk)) return M.fail(F.E_OUT_OF_MEMORY, 'cannot grow memory for the model metadata');
   if (!read(tableEnd, base + tableEnd, prefix - tableEnd)) return M.fail(F.E_TRUNCATED, 'host could not read the model metadata');
-  let err = checkCrc(base, prefix, fileBytes, chunk);
+  let err = checkCrc(base, prefix, fileBytes, chunk, crcChunk);
   if (err == F.E_OK) err = M.loadSections(base, fileBytes, false);
   if (err == F.E_OK) err = M.loadTensors(false);
   if (err == F.E_OK) err = M.loadIO();
@@ -194,11 +199,11 @@ function metadataEnd(base: usize, count: u32, fileBytes: u32): u32 {
   return load<u32>(data + 4) >= end ? end : 0;
 }
 
-/** CRC-32 of bytes 16.. of the file: the prefix from memory, the rest through `chunk`. */
-function checkCrc(base: usize, prefix: u32, fileBytes: u32, chunk: usize): i32 {
+/** CRC-32 of bytes 16.. of the file: the prefix from memory, the rest through `chunk` (chunkBytes long). */
+function checkCrc(base: usize, prefix: u32, fileBytes: u32, chunk: usize, chunkBytes: u32): i32 {
   let c = crc32Update(0xffffffff, base + 16, prefix - 16);
-  for (let at = prefix; at < fileBytes; at += CRC_CHUNK) {
-    const n = min(CRC_CHUNK, fileBytes - at);
+  for (let at = prefix; at < fileBytes; at += chunkBytes) {
+    const n = min(chunkBytes, fileBytes - at);
     if (!read(at, chunk, n)) return M.failAt(F.E_TRUNCATED, 'host could not read the model', at);
     c = crc32Update(c, chunk, n);
   }

@@ -16,7 +16,7 @@ import { encodeBlob } from './format/packed.js';
 import { readEpk } from './format/reader.js';
 import { compareModels, randomInput } from './compress/report.js';
 import { loadModelNode } from './runtime/node.js';
-import { planStreamedMemory } from './runtime/streamed.js';
+import { firmwareRam } from './runtime/firmware.js';
 
 export interface Board {
   name: string;
@@ -31,13 +31,20 @@ export interface Board {
   reserveRamBytes: number;
   /** Flash of the runtime's code and the host, without the model. */
   runtimeFlashBytes: number;
+  /**
+   * How the board's wasm runtime backs linear memory: "exact" (the wasm2c firmware of
+   * tools/firmware backs the bytes the model needs, and its C stack and host RAM are
+   * counted with them, src/runtime/firmware.ts) or "pages" (WAMR, wasm3, wasmtime, V8
+   * allocate whole 64 KiB pages). Default "pages".
+   */
+  linearMemory?: 'exact' | 'pages';
   notes?: string;
 }
 
 const BOARDS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'boards');
 
 export function boardNames(): string[] {
-  return ['esp32s3', 'linux-gateway', 'nrf52840', 'rp2040', 'stm32h743', 'stm32l4r5'];
+  return ['esp32s3', 'linux-gateway', 'nrf52832', 'nrf52840', 'rp2040', 'stm32h743', 'stm32l4r5'];
 }
 
 /** A board by name (boards/NAME.json) or by path to a JSON file of the same shape. */
@@ -48,6 +55,8 @@ export function loadBoard(nameOrPath: string): Board {
   for (const k of ['ramBytes', 'flashBytes', 'reserveRamBytes', 'runtimeFlashBytes'] as const) {
     if (!(Number.isInteger(b[k]) && b[k] >= 0)) throw new FitError(`${path}: "${k}" must be a whole number of bytes`);
   }
+  b.linearMemory ??= 'pages';
+  if (b.linearMemory !== 'exact' && b.linearMemory !== 'pages') throw new FitError(`${path}: "linearMemory" must be "exact" or "pages"`);
   return b;
 }
 
@@ -145,8 +154,10 @@ export interface LayerRow {
 export interface Need {
   mode: Mode;
   flashBytes: number; // .epk + runtime code
-  ramBytes: number; // linear memory (whole pages) + reserve
-  linearMemoryBytes: number;
+  /** linear memory + reserve; "exact" boards: linear memory to the byte + C stack + C host RAM + reserve */
+  ramBytes: number;
+  linearMemoryBytes: number; // "exact": the bytes the runtime asks for; "pages": whole 64 KiB pages
+  firmwareBytes: number; // "exact": C stack + C host .data/.bss (src/runtime/firmware.ts); else 0
   arenaBytes: number;
   stageBytes: number; // streamed: constants stage
   modelInRamBytes: number; // resident: the .epk in linear memory
@@ -165,17 +176,27 @@ export interface FitResult {
 }
 
 async function measure(epk: Uint8Array, board: Board): Promise<Need[]> {
-  const resident = await loadModelNode(epk, board.simd ? 'simd' : 'scalar');
-  const streamed = await planStreamedMemory(epk);
   const flash = epk.length + board.runtimeFlashBytes;
+  const streamed = await firmwareRam(epk, 'streamed');
+  if (board.linearMemory === 'exact') {
+    const resident = await firmwareRam(epk, 'resident');
+    return [resident, streamed].map((f) => ({
+      mode: f.mode, flashBytes: flash, ramBytes: f.ramBytes + board.reserveRamBytes, linearMemoryBytes: f.linearMemoryBytes,
+      firmwareBytes: f.stackBytes + f.hostRamBytes, arenaBytes: f.arenaBytes, stageBytes: f.stageBytes,
+      modelInRamBytes: f.mode === 'resident' ? epk.length : 0,
+    }));
+  }
+  // whole pages: what WAMR, wasm3 and the JS engines allocate for the memory the runtime grows
+  const pages = (n: number) => Math.ceil(n / 65536) * 65536;
+  const resident = await loadModelNode(epk, board.simd ? 'simd' : 'scalar');
   return [
     {
-      mode: 'resident', flashBytes: flash, ramBytes: resident.memoryBytes + board.reserveRamBytes,
+      mode: 'resident', flashBytes: flash, ramBytes: resident.memoryBytes + board.reserveRamBytes, firmwareBytes: 0,
       linearMemoryBytes: resident.memoryBytes, arenaBytes: resident.arenaBytes, stageBytes: 0, modelInRamBytes: epk.length,
     },
     {
-      mode: 'streamed', flashBytes: flash, ramBytes: streamed.memoryBytes + board.reserveRamBytes,
-      linearMemoryBytes: streamed.memoryBytes, arenaBytes: streamed.memory.arenaBytes, stageBytes: streamed.stageBytes, modelInRamBytes: 0,
+      mode: 'streamed', flashBytes: flash, ramBytes: pages(streamed.linearMemoryBytes) + board.reserveRamBytes, firmwareBytes: 0,
+      linearMemoryBytes: pages(streamed.linearMemoryBytes), arenaBytes: streamed.arenaBytes, stageBytes: streamed.stageBytes, modelInRamBytes: 0,
     },
   ];
 }
@@ -309,8 +330,10 @@ export function formatFit(r: FitResult): string {
   lines.push('', `board ${b.name}: ${b.core} ${b.clockMHz} MHz, RAM ${kib(b.ramBytes)}, flash ${kib(b.flashBytes)}, ${b.wasmRuntime}${b.simd ? ', SIMD' : ''}`);
   lines.push(`constants ${r.layers.reduce((a, l) => a + l.weightBytes + l.otherBytes, 0)} B in ${r.layers.length} layers; .epk ${r.epk.length} B`);
   for (const n of r.options) {
-    const ram = `RAM ${n.ramBytes} / ${b.ramBytes} B (linear memory ${n.linearMemoryBytes / 65536} pages = arena ${n.arenaBytes}` +
-      (n.mode === 'resident' ? ` + model ${n.modelInRamBytes}` : ` + stage ${n.stageBytes}`) + ` + statics/metadata; reserve ${b.reserveRamBytes})`;
+    const lin = b.linearMemory === 'exact' ? `linear memory ${n.linearMemoryBytes} B` : `linear memory ${n.linearMemoryBytes / 65536} pages`;
+    const ram = `RAM ${n.ramBytes} / ${b.ramBytes} B (${lin} = arena ${n.arenaBytes}` +
+      (n.mode === 'resident' ? ` + model ${n.modelInRamBytes}` : ` + stage ${n.stageBytes}`) + ' + statics/metadata' +
+      (n.firmwareBytes ? `; C stack + host ${n.firmwareBytes}` : '') + `; reserve ${b.reserveRamBytes})`;
     const flash = `flash ${n.flashBytes} / ${b.flashBytes} B (.epk ${r.epk.length} + runtime ${b.runtimeFlashBytes})`;
     const verdict = fits(n, b) ? 'fits' : shortfall(n, b);
     lines.push(`${n === r.chosen ? '*' : ' '} ${n.mode.padEnd(8)} ${ram}; ${flash}: ${verdict}`);

@@ -3,6 +3,7 @@
 
 import { DTYPE_NAMES, NO_TENSOR, OP_NAMES, OP_PACKED_PARAM_COUNT, OpCode, TensorKind } from './format/constants.js';
 import { Epk, EpkOp, EpkTensor, readEpk } from './format/reader.js';
+import { kernelMask, kernelNames } from './format/kernels.js';
 
 export interface TensorInfo {
   name: string;
@@ -38,6 +39,8 @@ export interface Summary {
   inputs: TensorInfo[];
   outputs: TensorInfo[];
   layers: LayerInfo[];
+  /** Kernel variants the ops run (src/format/kernels.ts): the set a model-specific firmware links. */
+  kernels: { mask: number; names: string[] };
 }
 
 /** Multiply-accumulates of one op, from its shapes. */
@@ -103,6 +106,7 @@ export function summarize(bytes: Uint8Array): Summary {
     inputs: epk.inputs.map((i) => tensorInfo(T[i])),
     outputs: epk.outputs.map((i) => tensorInfo(T[i])),
     layers,
+    kernels: { mask: kernelMask(epk), names: kernelNames(kernelMask(epk)) },
   };
 }
 
@@ -124,6 +128,7 @@ export function formatSummary(s: Summary): string {
     ...io('input ', s.inputs),
     ...io('output', s.outputs),
     `layers ${s.layers.length}, MACs ${s.macs}, weights ${s.weightBytes} B, model ${s.modelBytes} B, arena ${s.arenaBytes} B, scratch ${s.scratchBytes} B`,
+    `kernels ${s.kernels.names.join(', ')} (mask 0x${s.kernels.mask.toString(16)})`,
   );
   return lines.join('\n');
 }

@@ -73,6 +73,12 @@ test('inspect --json reports the contract fields', () => {
   assert.equal(s.inputs[0], { name: 'image', shape: [1, 16, 16, 3], dtype: 'int8', bytes: 768, scale: 0.015625, zeroPoint: 0 });
   assert.equal(s.outputs[0].shape, [1, 10]);
   assert.equal(s.layers.map((l: { op: string }) => l.op), ['CONV_2D', 'DEPTHWISE_CONV_2D', 'CONV_2D', 'CONV_2D', 'ADD', 'AVERAGE_POOL_2D', 'FULLY_CONNECTED', 'SOFTMAX']);
+  // the kernel set a model-specific firmware links, and that firmware's RAM to the byte (streamed)
+  assert.ok(s.kernels.names.includes('add_same') && s.kernels.names.includes('softmax'));
+  const f = s.firmware;
+  assert.is(f.ramBytes, f.linearMemoryBytes + f.stackBytes + f.hostRamBytes);
+  assert.ok(f.linearMemoryBytes >= f.staticsBytes + f.metadataBytes + f.arenaBytes + f.scratchBytes + f.stageBytes);
+  assert.ok(f.linearMemoryBytes < f.staticsBytes + f.metadataBytes + f.arenaBytes + f.scratchBytes + f.stageBytes + 64, 'only alignment besides the regions');
 });
 
 test('errors: one line, non-zero exit, no partial output', () => {

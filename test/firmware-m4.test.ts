@@ -5,7 +5,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { toolAvailable } from '../tools/firmware/build.js';
+import { STACK_BYTES, toolAvailable } from '../tools/firmware/build.js';
 import { measureModel } from '../tools/firmware/measure.js';
 import { goldenModels, skipNotice } from './helpers.js';
 
@@ -16,14 +16,22 @@ const only = process.env.GOLDEN_MODELS?.split(',');
 const M4_MODELS = ['person_detect', 'ic_resnet8_int8', 'kws_dscnn_int8'];
 
 for (const g of goldenModels().filter((m) => haveTools && M4_MODELS.includes(m.name) && (!only || only.includes(m.name)))) {
-  test(`Cortex-M4 (QEMU) ${g.name}: golden-exact, instructions counted`, async () => {
-    const f = await measureModel(g.name, 'streamed', 2);
+  test(`Cortex-M4 (QEMU) ${g.name}: model-specific streamed image golden-exact, RAM to the byte`, async () => {
+    const f = await measureModel(g.name, 'streamed', 2, false, true);
     assert.ok(f.exact, 'outputs differ from TFLM golden');
     assert.is(f.casesChecked, 2);
+    assert.ok(f.modelSpecific && !f.kernels.includes('all'), 'runtime built with the model\'s kernels only');
     assert.ok(f.instructions > 0, 'no instruction count');
     // the counter around a loop of exactly 10^8 instructions (subs; bne), crossing SysTick wraps
     assert.ok(f.calibration >= 100_000_000 && f.calibration <= 100_000_050, `counter check read ${f.calibration}`);
-    assert.ok(f.ramBytes >= f.linearMemoryBytes, 'RAM must include the linear memory');
+    // linear memory: the planned bytes exactly, backed in the image, reported by it, and reached by the runtime
+    assert.is(f.linearMemoryBytes, f.plannedLinearMemoryBytes, 'backed linear memory differs from the planned bytes');
+    assert.is(f.linearMemoryUsedBytes, f.plannedLinearMemoryBytes, 'runtime high-water mark differs from the planned bytes');
+    assert.is(f.ramBytes, f.linearMemoryBytes + f.hostRamBytes + f.stackBytes);
+    assert.ok(f.stackBytes >= STACK_BYTES && f.stackBytes < STACK_BYTES + 8, 'stack reserved (+ 8-byte alignment)');
+    assert.ok(f.stackPeakBytes + 256 <= STACK_BYTES, `stack peak ${f.stackPeakBytes} B leaves under 256 B of the ${STACK_BYTES} B reserved`);
+    // the RAM stated before building (src/runtime/firmware.ts) holds the image's
+    assert.ok(f.ramBytes <= f.plannedRamBytes, `image RAM ${f.ramBytes} B exceeds the planned ${f.plannedRamBytes} B`);
   });
 }
 

@@ -3,12 +3,13 @@
 // board is refused with the exact shortfall, and nothing is written.
 
 import { test } from 'uvu';
+import { firmwareRam } from '../src/runtime/firmware.js';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FitError, fitModel, loadBoard } from '../src/fit.js';
+import { FitError, fitModel, formatFit, loadBoard } from '../src/fit.js';
 import { loadModelStreamed } from '../src/runtime/streamed.js';
 import { loadModelNode } from '../src/runtime/node.js';
 import { convertModel } from '../src/convert.js';
@@ -37,12 +38,15 @@ function fcModelWith(depth: number, units: number, weights: ArrayLike<number>): 
 }
 
 test('boards: every profile loads with whole-byte budgets; unknown names are refused', () => {
-  for (const name of ['nrf52840', 'stm32l4r5', 'stm32h743', 'rp2040', 'esp32s3', 'linux-gateway']) {
+  for (const name of ['nrf52832', 'nrf52840', 'stm32l4r5', 'stm32h743', 'rp2040', 'esp32s3', 'linux-gateway']) {
     const b = loadBoard(name);
     assert.is(b.name, name);
     assert.ok(b.ramBytes > 0 && b.flashBytes > 0 && typeof b.simd === 'boolean' && b.core && b.wasmRuntime);
   }
   assert.ok(loadBoard('linux-gateway').simd);
+  assert.is(loadBoard('nrf52832').ramBytes, 65536);
+  assert.is(loadBoard('nrf52832').linearMemory, 'exact');
+  assert.is(loadBoard('rp2040').linearMemory, 'pages', 'default: the runtime allocates whole pages');
   assert.throws(() => loadBoard('nope'), (e: Error) => e instanceof FitError && /unknown board "nope"/.test(e.message));
 });
 
@@ -63,6 +67,19 @@ if (pd) {
       const [out] = model.run(readBytes(join(pd.dir, c.input)));
       assert.equal(Buffer.from(out), Buffer.from(readBytes(join(pd.dir, c.output))), c.input);
     }
+  });
+}
+
+if (pd) {
+  test('fit person_detect --board nrf52832: streamed RAM counted to the byte (linear memory + C stack + host)', async () => {
+    const r = await fitModel(readBytes(pd.modelPath), 'person_detect', loadBoard('nrf52832'));
+    const s = r.options.find((o) => o.mode === 'streamed')!;
+    const f = await firmwareRam(r.epk, 'streamed');
+    assert.is(s.ramBytes, f.ramBytes, 'fit uses the firmware figure, no whole pages');
+    assert.is(s.linearMemoryBytes, f.linearMemoryBytes);
+    assert.ok(s.linearMemoryBytes % 65536 !== 0);
+    assert.is(s.firmwareBytes, f.stackBytes + f.hostRamBytes);
+    if (!r.chosen) assert.match(formatFit(r), /does not fit nrf52832: the closest option \(streamed\) is over RAM by \d+ B/);
   });
 }
 

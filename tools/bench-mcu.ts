@@ -1,13 +1,15 @@
-// npm run bench:mcu [-- --json FILE] [--models a,b] [--cases N] [--mode streamed|resident|both] [--profile]
+// npm run bench:mcu [-- --json FILE] [--models a,b] [--cases N] [--mode streamed|resident|both] [--profile] [--all-kernels]
 // Builds the Cortex-M4F firmware (wasm2c scalar runtime + C host) per shared model, runs it
 // under QEMU mps2-an386 with -icount shift=3, and prints instructions per inference, flash
 // and RAM beside TFLM's reference-kernel and CMSIS-NN figures from ../shared/golden/summary.json
-// (measured the same way: SysTick around the 2nd invoke on input_rand_0, ticks x 5).
+// (measured the same way: SysTick around the 2nd invoke on input_rand_0, ticks x 5), then RAM
+// and code flash beside TFLM's images with the ratios. The runtime links only the model's
+// kernels (src/format/kernels.ts) unless --all-kernels.
 
 import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { FLAGS, Mode, STACK_BYTES, toolAvailable } from './firmware/build.js';
-import { McuFigures, measureModel } from './firmware/measure.js';
+import { McuFigures, TflmFigures, measureModel } from './firmware/measure.js';
 import { readEpk } from '../src/format/reader.js';
 import { opMacs } from '../src/inspect.js';
 import { OP_NAMES } from '../src/format/constants.js';
@@ -25,6 +27,18 @@ function row(name: string, f: McuFigures): string {
     String(f.tflmCmsisInstructions ?? '-').padStart(10), ratio(f.instructions, f.tflmCmsisInstructions).padStart(6),
     kb(f.flashBytes).padStart(8), kb(f.codeBytes).padStart(7), kb(f.ramBytes).padStart(8), kb(f.linearMemoryBytes).padStart(7),
     kb(f.stageBytes).padStart(7), `${f.exact ? 'yes' : 'NO'} (${f.casesChecked})`.padEnd(13), String(f.calibration).padStart(9),
+  ].join(' ');
+}
+
+/** RAM and code flash beside TFLM's reference and CMSIS-NN images, with the ratios. */
+function footprintRow(name: string, f: McuFigures): string {
+  const vs = (ours: number, t?: TflmFigures, k?: 'ramBytes' | 'codeBytes') =>
+    t && k ? `${String(t[k]).padStart(8)} ${ratio(ours, t[k]).padStart(5)}` : `${'-'.padStart(8)} ${'-'.padStart(5)}`;
+  return [
+    name.padEnd(16), f.mode.padEnd(9), String(f.ramBytes).padStart(8), vs(f.ramBytes, f.tflmRef, 'ramBytes'), vs(f.ramBytes, f.tflmCmsis, 'ramBytes'),
+    String(f.codeBytes).padStart(8), vs(f.codeBytes, f.tflmRef, 'codeBytes'), vs(f.codeBytes, f.tflmCmsis, 'codeBytes'),
+    `lin ${f.linearMemoryBytes} + host ${f.hostRamBytes} + stack ${f.stackBytes} (peak ${f.stackPeakBytes})`,
+    f.modelSpecific ? `kernels ${f.kernels.join(',')}` : 'all kernels',
   ].join(' ');
 }
 
@@ -50,6 +64,7 @@ async function main(): Promise<void> {
       cases: { type: 'string' },
       mode: { type: 'string', default: 'both' },
       profile: { type: 'boolean' },
+      'all-kernels': { type: 'boolean' },
     },
   });
   for (const tool of ['wasm2c', 'arm-none-eabi-gcc', 'qemu-system-arm']) {
@@ -68,15 +83,25 @@ async function main(): Promise<void> {
     'lin'.padStart(7), 'stage'.padStart(7), 'exact (cases)', 'counter check (loop of 100000000)',
   ].join(' '));
   const json: Record<string, McuFigures & { resident?: McuFigures }> = {};
+  const all: [string, McuFigures][] = [];
   for (const name of models) {
     for (const mode of modes) {
-      const f = await measureModel(name, mode, limit, values.profile);
+      const f = await measureModel(name, mode, limit, values.profile, !values['all-kernels']);
       console.log(row(name, f));
       if (f.opInstructions && f.epk) console.log(profileTable(f.epk, f.opInstructions));
+      all.push([name, f]);
       if (!json[name]) json[name] = f;
       else if (mode === 'resident') json[name].resident = f;
     }
   }
+  console.log('');
+  console.log('RAM = data+bss+stack (TFLM: arena_used_bytes_m4 + size_data + size_bss_excluding_arena, its stack not counted);');
+  console.log('code = flash - .epk (TFLM: text_excluding_model_data + size_data); x = edgepack / TFLM');
+  console.log([
+    'model'.padEnd(16), 'mode'.padEnd(9), 'RAM'.padStart(8), 'TFLM ref'.padStart(8), 'x'.padStart(5), 'cmsis'.padStart(8), 'x'.padStart(5),
+    'code'.padStart(8), 'TFLM ref'.padStart(8), 'x'.padStart(5), 'cmsis'.padStart(8), 'x'.padStart(5), 'where the RAM goes',
+  ].join(' '));
+  for (const [name, f] of all) console.log(footprintRow(name, f));
   if (values.json) {
     writeFileSync(values.json, JSON.stringify(json, null, 1) + '\n');
     console.log(`wrote ${values.json}`);

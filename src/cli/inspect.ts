@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { formatSummary, summarize } from '../inspect.js';
 import { load } from '../runtime/loader.js';
+import { FirmwareRam, firmwareRam } from '../runtime/firmware.js';
 import { UsageError, readInput } from './io.js';
 
 export const usage = 'edgepack inspect MODEL.epk [--json]';
@@ -17,9 +18,25 @@ export async function inspectCommand(argv: string[]): Promise<void> {
     peakRamResidentBytes: model.staticsBytes + summary.modelBytes + summary.arenaBytes + summary.scratchBytes,
     wasmPages: model.wasmPages,
   };
+  // The wasm2c firmware's RAM in streamed mode, to the byte (src/runtime/firmware.ts):
+  // loaded with the streamed module; null when that build refuses the file.
+  let fw: FirmwareRam | null = null;
+  try {
+    fw = await firmwareRam(bytes, 'streamed');
+  } catch {
+    fw = null;
+  }
+  const firmware = fw && {
+    mode: fw.mode, ramBytes: fw.ramBytes, linearMemoryBytes: fw.linearMemoryBytes, staticsBytes: fw.staticsBytes,
+    metadataBytes: fw.modelInRamBytes, arenaBytes: fw.arenaBytes, scratchBytes: fw.scratchBytes, stageBytes: fw.stageBytes,
+    stackBytes: fw.stackBytes, hostRamBytes: fw.hostRamBytes,
+  };
   if (values.json) {
-    process.stdout.write(JSON.stringify({ ...summary, ...memory }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ ...summary, ...memory, firmware }, null, 2) + '\n');
   } else {
-    process.stdout.write(`${formatSummary(summary)}\nruntime statics ${memory.staticsBytes} B; resident peak RAM ${memory.peakRamResidentBytes} B (statics + model + arena + scratch); ${memory.wasmPages} wasm pages\n`);
+    const fwLine = firmware
+      ? `firmware (wasm2c, streamed) RAM ${firmware.ramBytes} B = linear memory ${firmware.linearMemoryBytes} (statics ${firmware.staticsBytes} + metadata ${firmware.metadataBytes} + arena ${firmware.arenaBytes} + scratch ${firmware.scratchBytes} + stage ${firmware.stageBytes}, 16-aligned) + C stack ${firmware.stackBytes} + host ${firmware.hostRamBytes}`
+      : 'firmware (wasm2c, streamed): the streamed build refuses this file';
+    process.stdout.write(`${formatSummary(summary)}\nruntime statics ${memory.staticsBytes} B; resident peak RAM ${memory.peakRamResidentBytes} B (statics + model + arena + scratch); ${memory.wasmPages} wasm pages\n${fwLine}\n`);
   }
 }

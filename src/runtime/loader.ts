@@ -22,6 +22,8 @@ export interface RuntimeExports {
   ep_scratch_bytes(): number;
   ep_error_ptr(): number;
   ep_error_len(): number;
+  ep_set_memory_limit(bytes: number): void;
+  ep_memory_high_water(): number;
 }
 
 export class RuntimeError extends Error {
@@ -45,6 +47,8 @@ export class Model {
   /** Linear memory now: statics + model (resident) + arena + scratch, rounded up to 64 KiB pages. */
   get memoryBytes(): number { return this.exports.memory.buffer.byteLength; }
   get wasmPages(): number { return this.memoryBytes / 65536; }
+  /** Exact bytes of linear memory the loads asked for (statics included): what a firmware backs. */
+  get memoryUsedBytes(): number { return this.exports.ep_memory_high_water(); }
 
   /** Runs one inference. `inputs` holds raw tensor bytes in model input order. */
   run(...inputs: Uint8Array[]): Uint8Array[] {

@@ -17,12 +17,13 @@ const SRC = join(REPO, 'tools', 'firmware');
 const WASM_RT_HEADERS = ['/usr/include/wasm-rt.h', '/usr/src/wasm2c/wasm-rt.h'];
 // C stack reserved on the M4 (peak use is printed as `stack`): peaks measured 968-1,288 B
 // (kws, ic_resnet8, person_detect; resident, streamed, codebook and Huffman filters), so
-// 2 KiB keeps >= 760 B of margin. runFirmware fails when a run uses more than 3/4 of it.
-export const STACK_BYTES = 2048;
+// 2 KiB keeps >= 760 B of margin (src/runtime/firmware.ts). runFirmware fails above 3/4 of it.
+export { FIRMWARE_STACK_BYTES as STACK_BYTES } from '../../src/runtime/firmware.js';
+import { FIRMWARE_STACK_BYTES as STACK_BYTES, firmwareRam } from '../../src/runtime/firmware.js';
 
 /** The C compiler flags, reported beside every figure. */
 export const FLAGS = {
-  common: [...(process.env.EP_FW_OPT ?? '-O3').split(' '), '-DNDEBUG', '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0', '-ffunction-sections', '-fdata-sections'],
+  common: [...(process.env.EP_FW_OPT ?? '-O2').split(' '), '-DNDEBUG', '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0', '-ffunction-sections', '-fdata-sections'],
   m4: ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16'],
 };
 
@@ -33,7 +34,7 @@ export interface FirmwareSpec {
   epk: Uint8Array;
   cases: Uint8Array[]; // all inputs of one inference, back to back, per case
   measureCase: number;
-  memoryBytes: number; // linear memory reserved in RAM (whole 64 KiB pages)
+  memoryBytes: number; // linear memory backed in RAM: exact bytes (wasm-rt-bare.c)
   streamScratch?: number; // streamed build: scratch bytes the host grants
   profile?: boolean; // streamed build: count instructions per op (prints `op <i> <n>`)
 }
@@ -43,7 +44,8 @@ export interface FirmwareRun {
   instructions: number;
   opInstructions: number[]; // with profile: per op
   calibration: number; // counter around a loop of exactly 100,000,000 instructions (+ call overhead)
-  memoryBytes: number;
+  memoryBytes: number; // linear memory backed (exact bytes)
+  memoryUsedBytes: number; // the runtime's high-water mark in it
   stackBytes: number;
 }
 
@@ -57,12 +59,14 @@ export function toolAvailable(cmd: string): boolean {
  */
 function compileRuntime(wasm: string, target: FirmwareTarget, outRoot: string): string {
   const bytes = readFileSync(wasm);
-  const key = createHash('sha256').update(bytes).update(JSON.stringify(FLAGS)).digest('hex').slice(0, 16);
+  const key = createHash('sha256').update(bytes).update(JSON.stringify(FLAGS)).update(mergeDataSegments.toString()).digest('hex').slice(0, 16);
   const dir = join(outRoot, `runtime-${target}-${basename(wasm, '.wasm')}`);
   const stamp = join(dir, 'key');
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === key) return dir;
   mkdirSync(dir, { recursive: true });
-  execFileSync('wasm2c', [wasm, '-n', 'edgepack', '-o', join(dir, 'edgepack.c')]);
+  const merged = join(dir, 'edgepack.wasm');
+  writeFileSync(merged, mergeDataSegments(new Uint8Array(bytes)));
+  execFileSync('wasm2c', [merged, '-n', 'edgepack', '-o', join(dir, 'edgepack.c')]);
   const header = WASM_RT_HEADERS.find((h) => existsSync(h));
   if (!header) throw new Error('wasm-rt.h not found: install Debian wabt');
   copyFileSync(header, join(dir, 'wasm-rt.h'));
@@ -145,7 +149,7 @@ export function runFirmware(elf: string, target: FirmwareTarget, timeoutMs = 600
 }
 
 function parseRun(text: string): FirmwareRun {
-  const run: FirmwareRun = { outputs: [], instructions: 0, opInstructions: [], calibration: 0, memoryBytes: 0, stackBytes: 0 };
+  const run: FirmwareRun = { outputs: [], instructions: 0, opInstructions: [], calibration: 0, memoryBytes: 0, memoryUsedBytes: 0, stackBytes: 0 };
   for (const line of text.split('\n')) {
     const [key, a, b] = line.trim().split(' ');
     if (key === 'out') run.outputs[Number(a)] = b ?? '';
@@ -153,6 +157,7 @@ function parseRun(text: string): FirmwareRun {
     else if (key === 'instructions') run.instructions = Number(a);
     else if (key === 'calibration') run.calibration = Number(a);
     else if (key === 'memory') run.memoryBytes = Number(a);
+    else if (key === 'memory_used') run.memoryUsedBytes = Number(a);
     else if (key === 'stack') run.stackBytes = Number(a);
   }
   return run;
@@ -161,25 +166,34 @@ function parseRun(text: string): FirmwareRun {
 export interface SectionSizes {
   flashBytes: number; // .vectors + .text + .rodata + .ARM.exidx + .data image (test vectors excluded)
   modelBytes: number; // the .epk inside .rodata
+  codeBytes: number; // flashBytes - modelBytes
   ramBytes: number; // .data + .bss (incl. linear memory) + reserved stack
-  linearMemoryBytes: number;
+  linearMemoryBytes: number; // size of the linear_memory symbol (wasm-rt-bare.c)
+  hostRamBytes: number; // .data + .bss besides the linear memory
+  stackBytes: number; // reserved
   testVectorBytes: number;
 }
 
-/** Section sizes of an M4 image from `arm-none-eabi-size -A`. */
-export function sectionSizes(elf: string, modelBytes: number, linearMemoryBytes: number): SectionSizes {
+/** Section sizes of an M4 image from `arm-none-eabi-size -A`, the linear memory from `nm -S`. */
+export function sectionSizes(elf: string, modelBytes: number): SectionSizes {
   const text = execFileSync('arm-none-eabi-size', ['-A', elf], { encoding: 'utf8' });
+  const sym = /^[0-9a-f]+ ([0-9a-f]+) [bBdD] linear_memory$/m.exec(execFileSync('arm-none-eabi-nm', ['-S', elf], { encoding: 'utf8' }));
+  const linearMemoryBytes = sym ? parseInt(sym[1], 16) : 0;
   const size: Record<string, number> = {};
   for (const line of text.split('\n')) {
     const m = /^(\.\S+)\s+(\d+)/.exec(line.trim());
     if (m) size[m[1]] = Number(m[2]);
   }
   const s = (k: string) => size[k] ?? 0;
+  const flashBytes = s('.vectors') + s('.text') + s('.rodata') + s('.ARM.exidx') + s('.data');
   return {
-    flashBytes: s('.vectors') + s('.text') + s('.rodata') + s('.ARM.exidx') + s('.data'),
+    flashBytes,
     modelBytes,
+    codeBytes: flashBytes - modelBytes,
     ramBytes: s('.data') + s('.bss') + s('.stack'),
     linearMemoryBytes,
+    hostRamBytes: s('.data') + s('.bss') - linearMemoryBytes,
+    stackBytes: s('.stack'),
     testVectorBytes: s('.testvec'),
   };
 }
@@ -193,29 +207,160 @@ export type Mode = 'resident' | 'streamed';
 export interface ModelFirmware {
   elf: string;
   mode: Mode;
-  linearMemoryBytes: number; // what the Node loader measured for the same module and model
-  stageBytes: number; // streamed: stage granted (the runtime's default, <= 8 KiB)
+  linearMemoryBytes: number; // exact bytes the Node loader's high-water mark gave for the same module and model
+  stageBytes: number; // streamed: stage granted
+  plannedRamBytes: number; // src/runtime/firmware.ts firmwareRam: linear memory + stack + host RAM
+  kernelMask: number; // kernel variants linked (src/format/kernels.ts); ALL_KERNELS for the default build
 }
 
-/** Linear memory for a mode, measured by loading the model in Node with the same module. */
-export async function planMemory(epk: Uint8Array, mode: Mode): Promise<{ memoryBytes: number; stageBytes: number }> {
-  const { loadModelNode } = await import('../../src/runtime/node.js');
-  const { planStreamedMemory } = await import('../../src/runtime/streamed.js');
-  if (mode === 'resident') return { memoryBytes: (await loadModelNode(epk, 'scalar')).memoryBytes, stageBytes: 0 };
-  const s = await planStreamedMemory(epk); // exact bytes; wasm-rt-bare.c backs whole pages
-  return { memoryBytes: Math.ceil(s.memoryBytes / 65536) * 65536, stageBytes: s.stageBytes };
+/**
+ * Linear memory for a mode, exact to the byte: the high-water mark of loading the model in
+ * Node with the same module (src/runtime/firmware.ts), which the firmware then backs.
+ */
+export async function planMemory(epk: Uint8Array, mode: Mode, wasm?: string): Promise<{ memoryBytes: number; stageBytes: number; ramBytes: number }> {
+  const ram = await firmwareRam(epk, mode, wasm);
+  return { memoryBytes: ram.linearMemoryBytes, stageBytes: ram.stageBytes, ramBytes: ram.ramBytes };
+}
+
+/**
+ * The runtime module for one kernel set: the default build for every kernel, else
+ * `asc --use EP_KERNELS=<mask>` of the same terse entry and options as `npm run build:wasm`, cached
+ * by mask in build/firmware/runtimes/.
+ */
+export function runtimeForKernels(mode: Mode, mask: number, outRoot = join(REPO, 'build', 'firmware')): string {
+  const target = mode === 'resident' ? 'scalar' : 'streamed';
+  // the terse copy (tools/terse-messages.mjs, made by npm run build:wasm): message ids, no texts in RAM
+  const entry = mode === 'resident' ? 'build/terse/assembly/index.ts' : 'build/terse/assembly/streamed.ts';
+  const dir = join(outRoot, 'runtimes');
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, `${target}-k${mask.toString(16)}.wasm`);
+  const sources = execFileSync('sh', ['-c', 'cat build/terse/assembly/*.ts build/terse/assembly/kernels/*.ts asconfig.json tools/asc-low-memory.mjs build/edgepack-messages.json'], { cwd: REPO });
+  const key = createHash('sha256').update(sources).update(String(mask)).digest('hex').slice(0, 16);
+  if (existsSync(out) && existsSync(`${out}.key`) && readFileSync(`${out}.key`, 'utf8') === key) return out;
+  execFileSync(join(REPO, 'node_modules', '.bin', 'asc'), [
+    entry, '--target', target, '--use', `EP_KERNELS=${mask}`, '--outFile', out, '--textFile', '',
+    '--memoryBase', '16', '--transform', './tools/asc-low-memory.mjs', // as npm run build:wasm builds the terse targets
+  ], { cwd: REPO });
+  execFileSync('node', [join(REPO, 'tools', 'terse-messages.mjs'), 'embed', out], { cwd: REPO });
+  writeFileSync(`${out}.key`, key);
+  return out;
 }
 
 export async function buildModelFirmware(
   name: string, target: FirmwareTarget, mode: Mode, epk: Uint8Array, cases: Uint8Array[], measureCase = 0, profile = false,
+  modelSpecific = false,
 ): Promise<ModelFirmware> {
   const { runtimePath } = await import('../../src/runtime/node.js');
   const { streamedPath } = await import('../../src/runtime/streamed.js');
-  const { memoryBytes, stageBytes } = await planMemory(epk, mode);
+  const { ALL_KERNELS, kernelMask } = await import('../../src/format/kernels.js');
+  const { readEpk } = await import('../../src/format/reader.js');
+  const kernels = modelSpecific ? kernelMask(readEpk(epk)) : ALL_KERNELS;
+  const wasm = modelSpecific ? runtimeForKernels(mode, kernels) : mode === 'resident' ? runtimePath('scalar') : streamedPath;
+  const { memoryBytes, stageBytes, ramBytes } = await planMemory(epk, mode, wasm);
   const elf = buildFirmware({
-    name: `${name}-${target}-${mode}${profile ? '-profile' : ''}`, target, epk, cases, measureCase, memoryBytes, profile,
-    wasm: mode === 'resident' ? runtimePath('scalar') : streamedPath,
+    name: `${name}-${target}-${mode}${modelSpecific ? '-specific' : ''}${profile ? '-profile' : ''}`,
+    target, epk, cases, measureCase, memoryBytes, profile, wasm,
     streamScratch: mode === 'streamed' ? stageBytes : undefined,
   });
-  return { elf, mode, linearMemoryBytes: memoryBytes, stageBytes };
+  return { elf, mode, linearMemoryBytes: memoryBytes, stageBytes, plannedRamBytes: ramBytes, kernelMask: kernels };
+}
+
+// --- data segments ----------------------------------------------------------------------
+
+const uleb = (b: Uint8Array, at: number): [number, number] => {
+  let v = 0, shift = 0, n = 0;
+  for (;;) {
+    const byte = b[at + n++];
+    v += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+    if (!(byte & 0x80)) return [v, n];
+  }
+};
+const sleb = (b: Uint8Array, at: number): [number, number] => {
+  let v = 0, shift = 0, n = 0, byte = 0;
+  do {
+    byte = b[at + n++];
+    v += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+  } while (byte & 0x80);
+  if (byte & 0x40) v -= 2 ** shift;
+  return [v, n];
+};
+const encU = (v: number): number[] => {
+  const out: number[] = [];
+  do {
+    let byte = v & 0x7f;
+    v = Math.floor(v / 128);
+    if (v) byte |= 0x80;
+    out.push(byte);
+  } while (v);
+  return out;
+};
+const encS = (v: number): number[] => {
+  const out: number[] = [];
+  for (;;) {
+    const byte = v & 0x7f;
+    v = Math.floor(v / 128);
+    if ((v === 0 && !(byte & 0x40)) || (v === -1 && byte & 0x40)) { out.push(byte); return out; }
+    out.push(byte | 0x80);
+  }
+};
+
+/**
+ * Merges active data segments lying at most `maxGap` bytes apart into one (the gap filled
+ * with zeros, which linear memory holds there anyway). AssemblyScript emits one segment per
+ * static (274 in the streamed build); wasm2c initialises each with its own bounds-checked
+ * copy, about 36 B of Cortex-M4 code apiece, so gaps under that are cheaper stored than
+ * coded. Returns the module unchanged when it holds anything but active segments of memory 0
+ * at i32.const offsets (passive segments are addressed by index: no merging then).
+ */
+export function mergeDataSegments(wasm: Uint8Array, maxGap = 32): Uint8Array {
+  const sections: { id: number; start: number; end: number }[] = [];
+  for (let at = 8; at < wasm.length;) {
+    const id = wasm[at];
+    const [size, n] = uleb(wasm, at + 1);
+    sections.push({ id, start: at + 1 + n, end: at + 1 + n + size });
+    at += 1 + n + size;
+  }
+  const data = sections.find((s) => s.id === 11);
+  if (!data) return wasm;
+  let at = data.start;
+  const [count, cn] = uleb(wasm, at);
+  at += cn;
+  const segs: { offset: number; bytes: Uint8Array }[] = [];
+  for (let i = 0; i < count; i++) {
+    if (wasm[at] !== 0 || wasm[at + 1] !== 0x41) return wasm; // active, memory 0, i32.const
+    const [offset, on] = sleb(wasm, at + 2);
+    if (wasm[at + 2 + on] !== 0x0b) return wasm;
+    at += 3 + on;
+    const [size, sn] = uleb(wasm, at);
+    at += sn;
+    segs.push({ offset, bytes: wasm.subarray(at, at + size) });
+    at += size;
+  }
+  segs.sort((a, b) => a.offset - b.offset);
+  const merged: { offset: number; parts: { offset: number; bytes: Uint8Array }[]; end: number }[] = [];
+  for (const s of segs) {
+    const last = merged[merged.length - 1];
+    if (last && s.offset >= last.end - 0 && s.offset - last.end <= maxGap) {
+      last.parts.push(s);
+      last.end = Math.max(last.end, s.offset + s.bytes.length);
+    } else if (last && s.offset < last.end) {
+      return wasm; // overlapping segments: leave the module as it is
+    } else {
+      merged.push({ offset: s.offset, parts: [s], end: s.offset + s.bytes.length });
+    }
+  }
+  const body: number[] = [...encU(merged.length)];
+  for (const m of merged) {
+    const bytes = new Uint8Array(m.end - m.offset);
+    for (const p of m.parts) bytes.set(p.bytes, p.offset - m.offset);
+    body.push(0, 0x41, ...encS(m.offset), 0x0b, ...encU(bytes.length), ...bytes);
+  }
+  const out: number[] = [...wasm.subarray(0, 8)];
+  for (const s of sections) {
+    const payload = s.id === 11 ? body : s.id === 12 ? encU(merged.length) : [...wasm.subarray(s.start, s.end)];
+    out.push(s.id, ...encU(payload.length), ...payload);
+  }
+  return new Uint8Array(out);
 }

@@ -3,7 +3,8 @@
  * (docs/ABI.md), runs every case and prints, one line each:
  *   out <case> <hex bytes of all outputs>
  *   instructions <N>     one ep_invoke on case EP_MEASURE_CASE, after a warm-up invoke
- *   memory <bytes>       wasm linear memory in use (pages * 64 KiB)
+ *   memory <bytes>       wasm linear memory backed in RAM (EP_MEMORY_BYTES, exact bytes)
+ *   memory_used <bytes>  the runtime's high-water mark (ep_memory_high_water): equal to memory
  *   stack <bytes>        peak C stack
  *   calibration <N>      the counter around a 100,000,000-instruction loop
  * EP_STREAMED selects the streamed build: the .epk stays in flash and the runtime pulls
@@ -127,6 +128,8 @@ int main(void) {
 #else
   Z_edgepack_instantiate(&rt);
 #endif
+  /* the bytes backed (wasm-rt-bare.c): a model needing more fails to load, cleanly */
+  Z_edgepackZ_ep_set_memory_limit(&rt, EP_MEMORY_BYTES);
   uint32_t err = load_model();
   if (err) {
     print_error("load failed", err);
@@ -173,6 +176,7 @@ int main(void) {
   print_u64("instructions", instructions);
   print_u64("calibration", fw_calibrate(EP_CALIBRATION_LOOPS));
   print_u64("memory", rt.w2c_memory.size);
+  print_u64("memory_used", Z_edgepackZ_ep_memory_high_water(&rt));
   print_u64("stack", fw_stack_peak());
   return 0;
 }

@@ -1,0 +1,43 @@
+// Which kernel variant (kernel-table.ts, generated from src/format/kernels.ts) runs an op:
+// the same decision runOp (interpreter.ts) and packed.ts take, stated once for validation
+// and reports. src/format/kernels.ts kernelOf is its converter-side twin; the test
+// test/kernel-table.test.ts compares them on every op of the shared models.
+
+import * as F from './format';
+import * as M from './model';
+import * as O from './ops';
+import { isPacked, isHuffmanCoded } from './packed';
+import * as K from './kernel-table';
+
+/** The variant of op record r (valid after validateOp accepted its shapes). */
+export function kernelOf(r: usize): u32 {
+  const code = O.opcode(r);
+  if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D || code == F.OP_FULLY_CONNECTED) {
+    const w = O.input(r, 1);
+    const conv = code == F.OP_CONV_2D, dw = code == F.OP_DEPTHWISE_CONV_2D;
+    if (isPacked(w)) {
+      if (isHuffmanCoded(w)) return conv ? K.K_CONV_HUFFMAN : dw ? K.K_DWCONV_HUFFMAN : K.K_FC_HUFFMAN;
+      return conv ? K.K_CONV_CODEBOOK : dw ? K.K_DWCONV_CODEBOOK : K.K_FC_CODEBOOK;
+    }
+    if (O.isPacked(r)) return conv ? K.K_CONV_BLOCKED : dw ? K.K_DWCONV_BLOCKED : K.K_FC_BLOCKED;
+    return conv ? K.K_CONV_REF : dw ? K.K_DWCONV_REF : K.K_FC_REF;
+  }
+  switch (code) {
+    case F.OP_AVERAGE_POOL_2D: case F.OP_MAX_POOL_2D: return K.K_POOL;
+    case F.OP_ADD: {
+      const n = M.elements(O.output(r, 0));
+      return M.elements(O.input(r, 0)) == n && M.elements(O.input(r, 1)) == n ? K.K_ADD_SAME : K.K_ADD_BROADCAST;
+    }
+    case F.OP_MUL: return K.K_MUL;
+    case F.OP_SOFTMAX: return K.K_SOFTMAX;
+    case F.OP_PAD: return K.K_PAD;
+    case F.OP_MEAN: return K.K_MEAN;
+    case F.OP_TRANSPOSE: return K.K_TRANSPOSE;
+    case F.OP_CONCATENATION: return K.K_CONCAT;
+    case F.OP_REQUANTIZE: return K.K_REQUANTIZE;
+    case F.OP_QUANTIZE: return K.K_QUANTIZE;
+    case F.OP_DEQUANTIZE: return K.K_DEQUANTIZE;
+    case F.OP_LUT: return K.K_LUT;
+  }
+  return K.KERNEL_VARIANT_COUNT;
+}

@@ -1,0 +1,117 @@
+// The runtime's kernel variants: one row each, the one list both halves read. The converter
+// side (inspect, the firmware build) classifies a model's ops with kernelOf and states the
+// set as a bit mask (bit = row index); the runtime side reads the same rows from
+// assembly/kernel-table.ts, GENERATED from this table by tools/gen-kernel-table.ts (a test
+// checks it is current). A firmware built for one model compiles the runtime with
+// `asc --use EP_KERNELS=<mask>`: runOp (assembly/interpreter.ts) and assembly/packed.ts
+// guard each kernel call with its bit, so kernels outside the mask and their static data
+// are never compiled; validateOps refuses, naming op and kernel, a model that needs one.
+// This is the seed of the runtime's dispatch table (issue 10): a new variant is a new row.
+
+import { Epk, EpkOp, EpkTensor } from './reader.js';
+import { OP_PACKED_PARAM_COUNT, OpCode } from './constants.js';
+
+export interface KernelVariant {
+  /** Constant name stem on the AssemblyScript side: K_<NAME>. */
+  name: string;
+  /** Opcodes this variant runs. */
+  ops: OpCode[];
+  /** The kernel function(s) it links (assembly/kernels/). */
+  kernel: string;
+  /** When an op takes this variant. */
+  when: string;
+}
+
+export const KERNEL_VARIANTS: readonly KernelVariant[] = [
+  { name: 'CONV_BLOCKED', ops: [OpCode.Conv2D], kernel: 'conv_s8', when: 'blocked weight layout [oc4, K8] with a requant table (params + [layout, kh, kw])' },
+  { name: 'CONV_REF', ops: [OpCode.Conv2D], kernel: 'conv_s8_ref', when: 'plain [oc, kh, kw, ic/groups] int8 filter' },
+  { name: 'DWCONV_BLOCKED', ops: [OpCode.DepthwiseConv2D], kernel: 'dwconv_s8', when: 'blocked layout (params + [layout]) with a requant table' },
+  { name: 'DWCONV_REF', ops: [OpCode.DepthwiseConv2D], kernel: 'dwconv_s8_ref', when: 'plain [1, kh, kw, oc] int8 filter' },
+  { name: 'FC_BLOCKED', ops: [OpCode.FullyConnected], kernel: 'fc_s8', when: 'blocked layout [oc4, K8] (params + [layout, depth]) with a requant table' },
+  { name: 'FC_REF', ops: [OpCode.FullyConnected], kernel: 'fc_s8_ref', when: 'plain [oc, depth] int8 filter' },
+  { name: 'CONV_CODEBOOK', ops: [OpCode.Conv2D], kernel: 'conv_s8_lut', when: 'filter stored as codebook indices (no Huffman)' },
+  { name: 'DWCONV_CODEBOOK', ops: [OpCode.DepthwiseConv2D], kernel: 'dwconv_s8_lut', when: 'filter stored as codebook indices (no Huffman)' },
+  { name: 'FC_CODEBOOK', ops: [OpCode.FullyConnected], kernel: 'fc_s8_lut', when: 'filter stored as codebook indices (no Huffman)' },
+  { name: 'CONV_HUFFMAN', ops: [OpCode.Conv2D], kernel: 'conv_s8_rows + huff_decode', when: 'Huffman-coded filter (int8 or codebook indices), decoded tile by tile' },
+  { name: 'DWCONV_HUFFMAN', ops: [OpCode.DepthwiseConv2D], kernel: 'dwconv_s8_rows + huff_decode', when: 'Huffman-coded filter, decoded tile by tile' },
+  { name: 'FC_HUFFMAN', ops: [OpCode.FullyConnected], kernel: 'fc_s8_rows + huff_decode', when: 'Huffman-coded filter, decoded tile by tile' },
+  { name: 'POOL', ops: [OpCode.AveragePool2D, OpCode.MaxPool2D], kernel: 'pool_s8', when: 'average or max pooling' },
+  { name: 'ADD_SAME', ops: [OpCode.Add], kernel: 'add_s8', when: 'both inputs have the output\'s element count (no broadcast)' },
+  { name: 'ADD_BROADCAST', ops: [OpCode.Add], kernel: 'add_s8_ref', when: 'an input broadcasts' },
+  { name: 'MUL', ops: [OpCode.Mul], kernel: 'mul_s8_ref', when: 'always (broadcasting)' },
+  { name: 'SOFTMAX', ops: [OpCode.Softmax], kernel: 'softmax_s8', when: 'always' },
+  { name: 'PAD', ops: [OpCode.Pad], kernel: 'pad_s8', when: 'always' },
+  { name: 'MEAN', ops: [OpCode.Mean], kernel: 'mean_s8', when: 'always' },
+  { name: 'TRANSPOSE', ops: [OpCode.Transpose], kernel: 'transpose_s8', when: 'always' },
+  { name: 'CONCAT', ops: [OpCode.Concatenation], kernel: 'concat_copy', when: 'always' },
+  { name: 'REQUANTIZE', ops: [OpCode.Requantize], kernel: 'requantize_s8', when: 'always' },
+  { name: 'QUANTIZE', ops: [OpCode.Quantize], kernel: 'quantize_f32_s8', when: 'always' },
+  { name: 'DEQUANTIZE', ops: [OpCode.Dequantize], kernel: 'dequantize_s8_f32', when: 'always' },
+  { name: 'LUT', ops: [OpCode.Lut], kernel: 'lut_s8', when: 'activation as a 256-entry int8 table' },
+];
+
+/** Bit of a variant by name. */
+export function kernelBit(name: string): number {
+  const i = KERNEL_VARIANTS.findIndex((k) => k.name === name);
+  if (i < 0) throw new Error(`no kernel variant ${name}`);
+  return i;
+}
+
+/** Every variant: the mask of the default build. */
+export const ALL_KERNELS = 2 ** KERNEL_VARIANTS.length - 1;
+
+const elements = (t: EpkTensor) => t.shape.reduce((a, d) => a * d, 1);
+
+/**
+ * The variant that runs op `op`, decided exactly as assembly/kernel-table.ts kernelOf does
+ * (test/kernel-table.test.ts compares the two on every op of the shared models).
+ */
+export function kernelOf(op: EpkOp, tensors: EpkTensor[]): number {
+  const stem = op.opcode === OpCode.Conv2D ? 'CONV' : op.opcode === OpCode.DepthwiseConv2D ? 'DWCONV' : op.opcode === OpCode.FullyConnected ? 'FC' : '';
+  if (stem) {
+    const w = tensors[op.inputs[1]];
+    if (w?.packed) return kernelBit(`${stem}_${w.packed.huffman ? 'HUFFMAN' : 'CODEBOOK'}`);
+    return kernelBit(`${stem}_${op.params.length === OP_PACKED_PARAM_COUNT[op.opcode] ? 'BLOCKED' : 'REF'}`);
+  }
+  if (op.opcode === OpCode.Add) {
+    const n = elements(tensors[op.outputs[0]]);
+    return kernelBit(elements(tensors[op.inputs[0]]) === n && elements(tensors[op.inputs[1]]) === n ? 'ADD_SAME' : 'ADD_BROADCAST');
+  }
+  const i = KERNEL_VARIANTS.findIndex((k) => k.ops.includes(op.opcode));
+  if (i < 0) throw new Error(`opcode ${op.opcode} has no kernel variant`);
+  return i;
+}
+
+/** The model's kernel set: bit i set when some op runs KERNEL_VARIANTS[i]. */
+export function kernelMask(epk: Epk): number {
+  let mask = 0;
+  for (const op of epk.ops) mask |= 2 ** kernelOf(op, epk.tensors);
+  return mask >>> 0;
+}
+
+export function kernelNames(mask: number): string[] {
+  return KERNEL_VARIANTS.filter((_, i) => Math.floor(mask / 2 ** i) % 2 === 1).map((k) => k.name.toLowerCase());
+}
+
+/** assembly/kernel-table.ts, generated from KERNEL_VARIANTS (tools/gen-kernel-table.ts). */
+export function kernelTableSource(): string {
+  const lines = [
+    '// GENERATED by tools/gen-kernel-table.ts from src/format/kernels.ts KERNEL_VARIANTS: do not edit.',
+    '// One bit per kernel variant. EP_KERNELS (asc --use EP_KERNELS=<mask>) is the set this build',
+    '// links; without it every variant is in. HAS_<NAME> is a compile-time constant, so a branch',
+    '// guarded by it vanishes, with the kernels only it calls, when the bit is clear.',
+    '',
+    '// @ts-ignore: EP_KERNELS exists only when given with --use',
+    'export const EP_KERNEL_SET: u32 = isDefined(EP_KERNELS) ? <u32>EP_KERNELS : 0xffffffff;',
+    '',
+    ...KERNEL_VARIANTS.map((k, i) => `export const K_${k.name}: u32 = ${i}; // ${k.kernel}: ${k.when}`),
+    `export const KERNEL_VARIANT_COUNT: u32 = ${KERNEL_VARIANTS.length};`,
+    '',
+    ...KERNEL_VARIANTS.map((k) => `export const HAS_${k.name}: bool = (EP_KERNEL_SET & (<u32>1 << K_${k.name})) != 0;`),
+    '',
+    'export function inBuild(k: u32): bool { return k < KERNEL_VARIANT_COUNT && (EP_KERNEL_SET & (<u32>1 << k)) != 0; }',
+    '',
+    '',
+  ];
+  return lines.join('\n');
+}
