@@ -66,7 +66,7 @@ test('inspect --json reports the contract fields', () => {
   assert.is(r.status, 0, r.stderr);
   const s = JSON.parse(r.stdout);
   assert.is(s.modelBytes, readFileSync(epkPath).length);
-  assert.is(s.arenaBytes, 2096); // 2560 with no output over its input (test/plan.test.ts)
+  assert.is(s.arenaBytes, 2080); // 2560 with no output over its input (test/plan.test.ts)
   assert.is(s.macs, 47776);
   assert.is(s.peakRamResidentBytes, s.staticsBytes + s.modelBytes + s.arenaBytes + s.scratchBytes);
   assert.is(s.wasmPages, Math.ceil(s.peakRamResidentBytes / 65536));

@@ -16,7 +16,7 @@ import { prepareKernels } from '../src/passes/prepare-kernels.js';
 import { RuntimeError } from '../src/runtime/loader.js';
 import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed } from '../src/runtime/streamed.js';
-import { RowLayer, buildRowNet, randomInt8 } from '../src/testing/models.js';
+import { RowLayer, buildRowNet, randomInt8, xorshift32 } from '../src/testing/models.js';
 
 const geo = { inH: 4, inW: 4, inC: 8, outH: 4, outW: 4, outC: 8, strideH: 1, strideW: 1, padTop: 0, padLeft: 0, kh: 1, kw: 1, pixelsPerStep: 1 };
 
@@ -123,16 +123,75 @@ test('streamed: an op writing over its input is never tiled -- the stage minimum
   }
 });
 
-/** The .epk with the arena offset of the tensor named `name` set to `offset` (CRC resealed). */
-function withOffset(epk: Uint8Array, name: string, offset: number): Uint8Array {
+/** The .epk with the named tensors' arena offsets (and the arena size, if given) rewritten, CRC resealed. */
+function withOffsets(epk: Uint8Array, offsets: Record<string, number>, arenaBytes?: number): Uint8Array {
   const b = epk.slice();
-  const t = readEpk(epk).tensors.find((x) => x.name === name)!.index;
-  const rec = readEpk(epk).sections.find((s) => s.kind === Section.Tensors)!.offset + t * 48;
+  const e = readEpk(epk);
+  const table = e.sections.find((s) => s.kind === Section.Tensors)!.offset;
   const v = new DataView(b.buffer);
-  v.setUint32(rec + T.offset, offset, true);
+  for (const [name, offset] of Object.entries(offsets)) v.setUint32(table + e.tensors.find((x) => x.name === name)!.index * 48 + T.offset, offset, true);
+  if (arenaBytes !== undefined) v.setUint32(H.arenaBytes, arenaBytes, true);
   v.setUint32(H.crc32, crc32(b, 16), true);
   return b;
 }
+
+function withOffset(epk: Uint8Array, name: string, offset: number): Uint8Array {
+  return withOffsets(epk, { [name]: offset });
+}
+
+/** A random conv / depthwise / pool layer (kernel 1-3, stride 1-2, SAME or VALID, dilation 1-2). */
+function randomLayer(rand: () => number): RowLayer {
+  const ops = ['CONV_2D', 'DEPTHWISE_CONV_2D', 'MAX_POOL_2D', 'AVERAGE_POOL_2D'] as const;
+  const op = ops[rand() % 4];
+  const pool = op === 'MAX_POOL_2D' || op === 'AVERAGE_POOL_2D';
+  return { op, k: 1 + (rand() % 3), stride: 1 + (rand() % 2), padding: rand() % 2 ? 'SAME' : 'VALID', outC: 1 + (rand() % 20), dilation: pool ? 1 : 1 + (rand() % 2) };
+}
+
+test('at the exact bound O = I + maxShift every admitted op gives the plain plan\'s bytes; one byte higher is refused', async () => {
+  const rand = xorshift32(2024);
+  const sharing = new Set<string>(); // op kinds whose output really lay over its input
+  let cases = 0;
+  while (cases < 32) {
+    const shape = [1, 3 + (rand() % 8), 3 + (rand() % 8), 1 + (rand() % 12)];
+    const layer = randomLayer(rand);
+    // layer0 (an identity-sized 1x1 max pool) makes x, an arena tensor that dies at layer1
+    const tflite = buildRowNet([{ op: 'MAX_POOL_2D', k: 1, stride: 1, padding: 'VALID' }, layer], shape, 100 + cases);
+    let converted;
+    try {
+      // packed layouts (fast kernels), reference kernels, codebook (LUT kernels) in turn
+      const kernels: ConvertOptions[] = [{}, { weightLayouts: false }, { compress: { codebook: 4, names: 'all' } }];
+      converted = convertModel(tflite, 'edge.tflite', { ...kernels[cases % 3], log: () => {} });
+    } catch {
+      continue; // a VALID window larger than the image
+    }
+    const { epk, plan, graph } = converted;
+    const pair = plan.overlaps.find((o) => o.op === 1);
+    if (!pair) continue;
+    cases++;
+    const size = (t: number) => byteSize(graph.tensors[t]);
+    const image = graph.inputs[0];
+    const x = pair.input, y = pair.output, s = pair.maxShift;
+    const base = Math.ceil(size(image) / 16) * 16 + Math.max(0, -s);
+    const arena = Math.ceil(Math.max(base + size(x), base + s + size(y)) / 16) * 16;
+    const at = (shift: number) => withOffsets(epk, { image: 0, [graph.tensors[x].name]: base, [graph.tensors[y].name]: base + shift }, arena);
+    const plain = await loadModelNode(emit(graph, 'all', { overlap: false }).epk, 'scalar');
+    const edge = at(s);
+    const runs = [await loadModelNode(edge, 'scalar'), await loadModelNode(edge, 'simd'), await loadModelStreamed(edge)];
+    const input = new Uint8Array(randomInt8(size(image), cases).buffer);
+    const [want] = plain.run(input);
+    for (const [i, model] of runs.entries()) assert.equal(model.run(input)[0], want, `${JSON.stringify(layer)} over ${shape}: ${['scalar', 'simd', 'streamed'][i]}`);
+    if (s + size(y) > 0) sharing.add(layer.op);
+    if (s + 1 + size(y) > 0) {
+      try {
+        await loadModelNode(at(s + 1), 'scalar');
+        assert.unreachable(`${JSON.stringify(layer)}: one byte past the bound loaded`);
+      } catch (err) {
+        assert.match((err as Error).message, /output overlaps input/, String(err));
+      }
+    }
+  }
+  assert.equal([...sharing].sort(), ['AVERAGE_POOL_2D', 'CONV_2D', 'DEPTHWISE_CONV_2D', 'MAX_POOL_2D']);
+});
 
 test('hostile file: an output moved over its input beyond the proven bound is refused (E_BAD_OP, op index named)', async () => {
   const tflite = buildRowNet([
