@@ -19,7 +19,10 @@
 // direct GEMM's reads up to 7 bytes past an input row stay in the arena's scratch slack.
 // ROWS (row layouts, conversions without weight layouts) narrows the op's records to the
 // tile and runs the unchanged op into an output tile in the stage, then scatters it.
-// Compressed (codebook/Huffman) filters are never tiled: their blob is staged whole.
+// HUFFMAN (a compressed filter whose blob is Huffman-coded, inputs [x, w, bias?, mult, shift])
+// runs by the blob's own tiles (rowsPerTile rows each): the other constants whole, then the
+// blob's header and tables, then one tile's bytes of the coded stream at a time (see
+// runHuffmanTiles). Codebook-only blobs (LUT kernels) are staged whole.
 
 import * as F from './format';
 import * as M from './model';
@@ -28,13 +31,14 @@ import { ConvParams, conv_s8, dwconv_s8 } from './kernels/conv';
 import { fc_s8 } from './kernels/fully-connected';
 import { gemm_quad_acc_s8, gemm_quad_requant_s8 } from './kernels/gemm';
 import { runOp } from './interpreter';
-import { isPacked as isCompressed } from './packed';
-import { fetch, fetchStrided, stagePtr } from './stream-io';
+import { huffmanStreamStart, isPacked as isCompressed, runHuffmanTile } from './packed';
+import { fetch, fetchStrided, fileOffset, readU32, stagePtr } from './stream-io';
 
 export const TILE_NONE: i32 = 0;
 export const TILE_GEMM: i32 = 1;
 export const TILE_DEPTHWISE: i32 = 2;
 export const TILE_ROWS: i32 = 3;
+export const TILE_HUFFMAN: i32 = 4;
 
 const ALIGN: usize = 16;
 const T_FLAGS: usize = 3; // tensor record byte 3 (src/format/constants.ts T.flags)
@@ -56,7 +60,8 @@ export function tileKind(r: usize): i32 {
   const code = O.opcode(r);
   if (code != F.OP_CONV_2D && code != F.OP_DEPTHWISE_CONV_2D && code != F.OP_FULLY_CONNECTED) return TILE_NONE;
   const x = O.input(r, 0), w = O.input(r, 1);
-  if (isConst(x) || !isConst(w) || isCompressed(w)) return TILE_NONE; // a compressed blob is staged whole
+  if (isConst(x) || !isConst(w)) return TILE_NONE;
+  if (isCompressed(w)) return O.nIn(r) == 5 && huffmanBlob(w) ? TILE_HUFFMAN : TILE_NONE; // codebook only: staged whole
   if (O.isPacked(r)) { // [x, w, bias, requant table], shapes checked by validatePacked
     if (!isConst(O.input(r, 2)) || !isConst(O.input(r, 3))) return TILE_NONE;
     return code == F.OP_DEPTHWISE_CONV_2D ? TILE_DEPTHWISE : TILE_GEMM;
@@ -130,6 +135,7 @@ function splitsK(r: usize, kind: i32): bool {
 
 /** The smallest stage op r can run in: one unit (a packed FC: 8 inputs of one quad, if that is less). */
 export function smallestTile(r: usize, kind: i32): u64 {
+  if (kind == TILE_HUFFMAN) return huffmanBytes(r);
   const one = tileBytes(r, kind, 1);
   return splitsK(r, kind) ? min(one, deepBytes(r, 8)) : one;
 }
@@ -151,6 +157,7 @@ function tileUnits(r: usize, kind: i32, stage: u32): u32 {
 export function runTiled(r: usize, stage: u32): i32 {
   const kind = tileKind(r);
   if (kind == TILE_NONE) return M.fail(F.E_OUT_OF_MEMORY, 'an op needs more stage than granted and cannot be tiled');
+  if (kind == TILE_HUFFMAN) return runHuffmanTiles(r);
   if (splitsK(r, kind) && tileBytes(r, kind, 1) > <u64>stage) return runDeepFc(r, stage);
   const n = tileUnits(r, kind, stage);
   if (kind == TILE_GEMM) return runGemmTiles(r, n);
@@ -233,6 +240,88 @@ function runDepthwiseTiles(r: usize, n: u32): i32 {
     if (err != F.E_OK) return err;
     dwconv_s8(xp + <usize>c0, M.dim(x, 1), M.dim(x, 2), <i32>ch, stagePtr + wAt, kh, kw, stagePtr + bAt, stagePtr + rqAt,
       yp + <usize>c0, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), changetype<ConvParams>(O.params(r)), <i32>c);
+  }
+  return F.E_OK;
+}
+
+// --- HUFFMAN: the blob's tiles, one tile's coded bytes in the stage at a time -----------
+//
+// stage: [ other constants (16-aligned each) | blob bytes [0, streamStart): header, codebook
+//          tables, code table, tile bit table | the current tile's bytes of the stream ]
+// decodeTile reads tile i's bits [tileBits[i], tileBits[i+1]) from the stream that follows
+// the tile bit table, so the staged copy of that table is rewritten for each tile to the
+// bits' offsets within the bytes fetched (the flash copy is never touched). The decoder never
+// reads at or past the end bit (kernels/huffman.ts), so the tile's bytes are all it reads.
+
+/** True if constant t's blob is Huffman-coded (its header read from flash). */
+function huffmanBlob(t: u32): bool {
+  return ((readU32(fileOffset(t) + F.P_BITS) >>> 8) & 0xff) != 0; // u8 bits | u8 huffman | u16 tables
+}
+
+/** Bytes of op r's constants other than the filter, each 16-aligned, staged once each. */
+function otherBytes(r: usize): u64 {
+  let n: u64 = 0;
+  for (let k: u32 = 2; k < O.nIn(r); k++) if (stagedOther(r, k)) n += a16(<u64>M.byteCount(O.input(r, k)));
+  return n;
+}
+
+function stagedOther(r: usize, k: u32): bool {
+  const t = O.input(r, k);
+  if (!isConst(t) || t == O.input(r, 1)) return false;
+  for (let j: u32 = 2; j < k; j++) if (O.input(r, j) == t) return false;
+  return true;
+}
+
+/** Stage bytes of a Huffman-tiled op: the other constants, the blob up to its stream, its largest tile's bytes (flash reads, at load). */
+function huffmanBytes(r: usize): u64 {
+  const base = fileOffset(O.input(r, 1));
+  const payloadOff = readU32(base + F.P_PAYLOAD_OFF), tiles = readU32(base + F.P_TILE_COUNT);
+  let nsym: u32 = 0;
+  for (let j: u32 = 0; j < 8; j++) { // u16 counts[16] (counts[0] is 0)
+    const v = readU32(base + payloadOff + F.HUF_COUNTS + 4 * j);
+    nsym += (v & 0xffff) + (v >>> 16);
+  }
+  const tb = payloadOff + F.HUF_SYMBOLS + ((nsym + 3) & ~3);
+  const streamStart = tb + 4 * (tiles + 1);
+  let largest: u32 = 0, start = readU32(base + tb);
+  for (let i: u32 = 1; i <= tiles; i++) {
+    const end = readU32(base + tb + 4 * i);
+    largest = max(largest, ((end + 7) >> 3) - (start >> 3));
+    start = end;
+  }
+  return otherBytes(r) + <u64>streamStart + <u64>largest;
+}
+
+function runHuffmanTiles(r: usize): i32 {
+  let at: usize = 0;
+  for (let k: u32 = 2; k < O.nIn(r); k++) {
+    if (!stagedOther(r, k)) continue;
+    const t = O.input(r, k), n = M.byteCount(t);
+    const err = fetch(t, 0, n, at);
+    if (err != F.E_OK) return err;
+    store<u32>(M.rec(t) + F.T_OFFSET, <u32>at);
+    at = next16(at, n);
+  }
+  const w = O.input(r, 1), b = stagePtr + at;
+  // header, then up to the code table's symbols (their count sizes the rest), then the rest of the tables
+  let err = fetch(w, 0, F.P_HEADER_BYTES, at);
+  const payloadOff = load<u32>(b + F.P_PAYLOAD_OFF), tiles = load<u32>(b + F.P_TILE_COUNT);
+  if (err == F.E_OK) err = fetch(w, F.P_HEADER_BYTES, payloadOff + F.HUF_SYMBOLS - F.P_HEADER_BYTES, at + F.P_HEADER_BYTES);
+  const streamStart = huffmanStreamStart(b);
+  if (err == F.E_OK) err = fetch(w, payloadOff + F.HUF_SYMBOLS, streamStart - payloadOff - F.HUF_SYMBOLS, at + <usize>(payloadOff + F.HUF_SYMBOLS));
+  if (err != F.E_OK) return err;
+  store<u32>(M.rec(w) + F.T_OFFSET, <u32>at);
+  const tb = b + <usize>(streamStart - 4 * (tiles + 1));
+  let start = load<u32>(tb);
+  for (let i: u32 = 0; i < tiles; i++) {
+    const end = load<u32>(tb + (<usize>(i + 1) << 2));
+    const first = start >> 3;
+    err = fetch(w, streamStart + first, ((end + 7) >> 3) - first, at + <usize>streamStart);
+    if (err != F.E_OK) return err;
+    store<u32>(tb + (<usize>i << 2), start & 7);
+    store<u32>(tb + (<usize>(i + 1) << 2), end - (first << 3));
+    runHuffmanTile(r, O.opcode(r), w, b, <i32>i);
+    start = end;
   }
   return F.E_OK;
 }
