@@ -190,15 +190,17 @@ export function runHuffmanTile(r: usize, code: u32, w: u32, b: usize, i: i32): v
   const cp = changetype<ConvParams>(O.params(r));
   const o0 = i * rpt, o1 = min(rows, o0 + rpt);
   decodeTile(b, i, o0, o1);
+  const c = <usize>o0 << 2; // the rows kernels read the tile's channels [o0, o1) of bias, mult, shift
+  const biasT = bias ? bias + c : 0, multT = mult + c, shiftT = shift + c;
   if (code == F.OP_CONV_2D) {
     conv_s8_rows(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), s, M.dim(w, 1), M.dim(w, 2), M.dim(w, 3),
-      bias, mult, shift, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), o0, o1, cp);
+      biasT, multT, shiftT, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), o0, o1, cp);
   } else if (code == F.OP_DEPTHWISE_CONV_2D) {
     dwconv_s8_rows(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), s, M.dim(w, 1), M.dim(w, 2),
-      bias, mult, shift, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), o0, o1, cp);
+      biasT, multT, shiftT, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), o0, o1, cp);
   } else {
     const depth = M.dim(w, 1);
-    fc_s8_rows(xp, M.elements(x) / depth, depth, s, M.dim(w, 0), bias, mult, shift, yp,
+    fc_s8_rows(xp, M.elements(x) / depth, depth, s, M.dim(w, 0), biasT, multT, shiftT, yp,
       O.param(r, 0), O.param(r, 1), O.param(r, 2), O.param(r, 3), o0, o1);
   }
 }

@@ -1,12 +1,12 @@
 // Streamed build: ops whose constants do not fit the stage run in tiles of output channels,
 // whatever weight layout the converter wrote. A tile's constants are fetched into the stage
 // (stage offset 0 up, each part 16-aligned) and the kernel writes its channels straight into
-// the op's output in the arena (ROWS excepted, see below).
+// the op's output in the arena.
 //
 //   kind      ops (assembly/ops.ts layouts)        unit      stage bytes per unit
 //   GEMM      packed CONV_2D, FULLY_CONNECTED      4 ch      w 4*K8 (one quad of [oc4, K8]) + bias 16 + requant 48
 //   DEPTHWISE packed DEPTHWISE_CONV_2D             4 ch      w 4*kh*kw (gathered from [1,kh,kw,C]) + bias 16 + requant 48
-//   ROWS      reference CONV_2D, FULLY_CONNECTED   1 ch      w row + bias/mult/shift 12 + one channel of output
+//   ROWS      reference CONV_2D, FULLY_CONNECTED   1 ch      w row + bias/mult/shift 12
 //
 // A packed FULLY_CONNECTED whose single quad (4 * K8 bytes) exceeds the stage is split
 // along K as well (micro_speech: 4 x 4000 weights): per quad, chunks of kc inputs (kc % 8
@@ -17,8 +17,9 @@
 // channels); the last tile may hold fewer than 4*n channels. The kernels read only inside the
 // tile's parts: weight rows are whole K8 rows, bias and requant are read per quad, and the
 // direct GEMM's reads up to 7 bytes past an input row stay in the arena's scratch slack.
-// ROWS (row layouts, conversions without weight layouts) narrows the op's records to the
-// tile and runs the unchanged op into an output tile in the stage, then scatters it.
+// ROWS (row layouts: conversions without weight layouts, and every raw filter of a
+// compressed conversion) runs the row-range kernels (kernels/rows.ts), which the _ref
+// kernels are, over channels [c0, c0 + n).
 // HUFFMAN (a compressed filter whose blob is Huffman-coded, inputs [x, w, bias?, mult, shift])
 // runs by the blob's own tiles (rowsPerTile rows each): the other constants whole, then the
 // blob's header and tables, then one tile's bytes of the coded stream at a time (see
@@ -29,8 +30,8 @@ import * as M from './model';
 import * as O from './ops';
 import { ConvParams, conv_s8, dwconv_s8 } from './kernels/conv';
 import { fc_s8 } from './kernels/fully-connected';
+import { conv_s8_rows, fc_s8_rows } from './kernels/rows';
 import { gemm_quad_acc_s8, gemm_quad_requant_s8 } from './kernels/gemm';
-import { runOp } from './interpreter';
 import { huffmanStreamStart, isPacked as isCompressed, runHuffmanTile } from './packed';
 import { fetch, fetchStrided, fileOffset, readU32, stagePtr } from './stream-io';
 
@@ -113,8 +114,6 @@ export function tileBytes(r: usize, kind: i32, n: u32): u64 {
   const u = <u64>n;
   let bytes = a16(u * unitWeights(r, kind));
   if (kind != TILE_ROWS) return bytes + a16(u * 16) + a16(u * RQ_QUAD_BYTES);
-  const y = O.output(r, 0);
-  bytes += a16(<u64>(M.byteCount(y) / <u32>lastDim(y)) * u); // the output tile
   for (let k: u32 = 2; k < 5; k++) if (O.input(r, k) != F.NO_TENSOR) bytes += a16(u * 4);
   return bytes;
 }
@@ -326,60 +325,34 @@ function runHuffmanTiles(r: usize): i32 {
   return F.E_OK;
 }
 
-// --- ROWS: reference layouts, records narrowed to the tile ------------------------------
+// --- ROWS: reference layouts, the row-range kernels -------------------------------------
 
-const SAVED_RECORDS: i32 = 5; // w, bias, multiplier, shift, output of a tiled op
-const saved = memory.data(<i32>(SAVED_RECORDS * F.TENSOR_RECORD_BYTES));
-const savedIds = memory.data(SAVED_RECORDS * 4);
-
-function save(slot: i32, t: u32): void {
-  store<u32>(savedIds + (<usize>slot << 2), t);
-  if (t != F.NO_TENSOR) memory.copy(saved + <usize>slot * F.TENSOR_RECORD_BYTES, M.rec(t), F.TENSOR_RECORD_BYTES);
-}
-
-function restore(): void {
-  for (let slot = SAVED_RECORDS - 1; slot >= 0; slot--) {
-    const t = load<u32>(savedIds + (<usize>slot << 2));
-    if (t != F.NO_TENSOR) memory.copy(M.rec(t), saved + <usize>slot * F.TENSOR_RECORD_BYTES, F.TENSOR_RECORD_BYTES);
-  }
-}
-
-/** Points tensor t at `n` channels: dimension dimIndex becomes n. */
-function narrow(t: u32, dimIndex: i32, n: u32, bytes: u32, offset: u32): void {
-  const r = M.rec(t);
-  store<i32>(r + F.T_DIMS + (<usize>dimIndex << 2), <i32>n);
-  store<u32>(r + F.T_BYTES, bytes);
-  store<u32>(r + F.T_OFFSET, offset);
-}
-
+/** Row-layout conv / FC by n channels: w rows [c0, c0 + n), bias/mult/shift slices; y written in place. */
 function runRowTiles(r: usize, tile: u32): i32 {
-  const w = O.input(r, 1), y = O.output(r, 0);
-  const oc = <u32>M.dim(w, 0);
-  const row = M.byteCount(w) / oc;
-  const outer = M.byteCount(y) / oc;
-  const yPtr = M.dataOf(y);
-  for (let k: u32 = 1; k < 5; k++) save(<i32>k - 1, O.input(r, k));
-  save(4, y);
-  let err = F.E_OK;
-  for (let c0: u32 = 0; c0 < oc && err == F.E_OK; c0 += tile) {
+  const x = O.input(r, 0), w = O.input(r, 1), bias = O.input(r, 2), mult = O.input(r, 3), shift = O.input(r, 4), y = O.output(r, 0);
+  const oc = <u32>M.dim(w, 0), row = M.byteCount(w) / oc;
+  const xp = M.dataOf(x), yp = M.dataOf(y);
+  const conv = O.opcode(r) == F.OP_CONV_2D;
+  for (let c0: u32 = 0; c0 < oc; c0 += tile) {
     const n = min(tile, oc - c0);
-    let at: usize = 0;
-    err = fetch(w, c0 * row, n * row, at);
-    narrow(w, 0, n, n * row, <u32>at);
-    at = next16(at, n * row);
-    for (let k: u32 = 2; k < 5 && err == F.E_OK; k++) {
-      const t = O.input(r, k);
-      if (t == F.NO_TENSOR) continue;
-      err = fetch(t, c0 * 4, n * 4, at);
-      narrow(t, M.rank(t) - 1, n, n * 4, <u32>at);
-      at = next16(at, n * 4);
+    let err = fetch(w, c0 * row, n * row, 0);
+    let at = next16(0, n * row);
+    const bp: usize = bias == F.NO_TENSOR ? 0 : stagePtr + at;
+    if (err == F.E_OK && bias != F.NO_TENSOR) { err = fetch(bias, c0 * 4, n * 4, at); at = next16(at, n * 4); }
+    const mp = stagePtr + at;
+    if (err == F.E_OK) err = fetch(mult, c0 * 4, n * 4, at);
+    at = next16(at, n * 4);
+    const sp = stagePtr + at;
+    if (err == F.E_OK) err = fetch(shift, c0 * 4, n * 4, at);
+    if (err != F.E_OK) return err;
+    if (conv) {
+      conv_s8_rows(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), stagePtr, M.dim(w, 1), M.dim(w, 2), M.dim(w, 3), bp, mp, sp,
+        yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), <i32>c0, <i32>(c0 + n), changetype<ConvParams>(O.params(r)));
+    } else {
+      const depth = M.dim(w, 1);
+      fc_s8_rows(xp, M.elements(x) / depth, depth, stagePtr, <i32>oc, bp, mp, sp, yp,
+        O.param(r, 0), O.param(r, 1), O.param(r, 2), O.param(r, 3), <i32>c0, <i32>(c0 + n));
     }
-    if (err != F.E_OK) break;
-    const tileOut = stagePtr + at;
-    narrow(y, M.rank(y) - 1, n, outer * n, <u32>(tileOut - M.arenaPtr));
-    runOp(r);
-    for (let i: u32 = 0; i < outer; i++) memory.copy(yPtr + <usize>(i * oc + c0), tileOut + <usize>(i * n), n);
   }
-  restore();
-  return err;
+  return F.E_OK;
 }
