@@ -179,26 +179,40 @@ export function decodeTile(b: usize, i: i32, o0: i32, o1: i32): void {
 }
 
 function runHuffman(r: usize, code: u32, w: u32, b: usize): void {
+  const tiles = <i32>u32at(b, F.P_TILE_COUNT);
+  for (let i = 0; i < tiles; i++) runHuffmanTile(r, code, w, b, i);
+}
+
+/** Byte offset in a Huffman blob where the coded stream starts (after the tile bit table). */
+export function huffmanStreamStart(b: usize): u32 {
+  return u32at(b, F.P_PAYLOAD_OFF) + <u32>tileBitsAt(payload(b)) + ((u32at(b, F.P_TILE_COUNT) + 1) << 2);
+}
+
+/**
+ * Decodes tile i of op r's Huffman filter blob b into scratch and computes its output
+ * channels: rows [i * rowsPerTile, min(rows, (i + 1) * rowsPerTile)).
+ */
+export function runHuffmanTile(r: usize, code: u32, w: u32, b: usize, i: i32): void {
   const x = O.input(r, 0), y = O.output(r, 0);
   const xp = M.dataOf(x), yp = M.dataOf(y);
   const bias = optionalData(O.input(r, 2)), mult = M.dataOf(O.input(r, 3)), shift = M.dataOf(O.input(r, 4));
   const rows = <i32>u32at(b, F.P_ROWS), rpt = <i32>u32at(b, F.P_ROWS_PER_TILE);
   const s = M.scratchPtr;
   const cp = changetype<ConvParams>(O.params(r));
-  for (let i = 0, o0 = 0; o0 < rows; i++, o0 += rpt) {
-    const o1 = min(rows, o0 + rpt);
-    decodeTile(b, i, o0, o1);
-    if (code == F.OP_CONV_2D) {
-      if (HAS_CONV_HUFFMAN) conv_s8_rows(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), s, M.dim(w, 1), M.dim(w, 2), M.dim(w, 3),
-        bias, mult, shift, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), o0, o1, cp);
-    } else if (code == F.OP_DEPTHWISE_CONV_2D) {
-      if (HAS_DWCONV_HUFFMAN) dwconv_s8_rows(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), s, M.dim(w, 1), M.dim(w, 2),
-        bias, mult, shift, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), o0, o1, cp);
-    } else {
-      const depth = M.dim(w, 1);
-      if (HAS_FC_HUFFMAN) fc_s8_rows(xp, M.elements(x) / depth, depth, s, M.dim(w, 0), bias, mult, shift, yp,
-        O.param(r, 0), O.param(r, 1), O.param(r, 2), O.param(r, 3), o0, o1);
-    }
+  const o0 = i * rpt, o1 = min(rows, o0 + rpt);
+  decodeTile(b, i, o0, o1);
+  const c = <usize>o0 << 2; // the rows kernels read the tile's channels [o0, o1) of bias, mult, shift
+  const biasT = bias ? bias + c : 0, multT = mult + c, shiftT = shift + c;
+  if (code == F.OP_CONV_2D) {
+    if (HAS_CONV_HUFFMAN) conv_s8_rows(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), s, M.dim(w, 1), M.dim(w, 2), M.dim(w, 3),
+      biasT, multT, shiftT, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), o0, o1, cp);
+  } else if (code == F.OP_DEPTHWISE_CONV_2D) {
+    if (HAS_DWCONV_HUFFMAN) dwconv_s8_rows(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), s, M.dim(w, 1), M.dim(w, 2),
+      biasT, multT, shiftT, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), o0, o1, cp);
+  } else {
+    const depth = M.dim(w, 1);
+    if (HAS_FC_HUFFMAN) fc_s8_rows(xp, M.elements(x) / depth, depth, s, M.dim(w, 0), biasT, multT, shiftT, yp,
+      O.param(r, 0), O.param(r, 1), O.param(r, 2), O.param(r, 3), o0, o1);
   }
 }
 

@@ -1,12 +1,12 @@
 // Streamed build: ops whose constants do not fit the stage run in tiles of output channels,
 // whatever weight layout the converter wrote. A tile's constants are fetched into the stage
 // (stage offset 0 up, each part 16-aligned) and the kernel writes its channels straight into
-// the op's output in the arena (ROWS excepted, see below).
+// the op's output in the arena.
 //
 //   kind      ops (assembly/ops.ts layouts)        unit      stage bytes per unit
 //   GEMM      packed CONV_2D, FULLY_CONNECTED      4 ch      w 4*K8 (one quad of [oc4, K8]) + bias 16 + requant 48
 //   DEPTHWISE packed DEPTHWISE_CONV_2D             4 ch      w 4*kh*kw (gathered from [1,kh,kw,C]) + bias 16 + requant 48
-//   ROWS      reference CONV_2D, FULLY_CONNECTED   1 ch      w row + bias/mult/shift 12 + one channel of output
+//   ROWS      reference CONV_2D, FULLY_CONNECTED   1 ch      w row + bias/mult/shift 12
 //
 // A packed FULLY_CONNECTED whose single quad (4 * K8 bytes) exceeds the stage is split
 // along K as well (micro_speech: 4 x 4000 weights): per quad, chunks of kc inputs (kc % 8
@@ -17,25 +17,31 @@
 // channels); the last tile may hold fewer than 4*n channels. The kernels read only inside the
 // tile's parts: weight rows are whole K8 rows, bias and requant are read per quad, and the
 // direct GEMM's reads up to 7 bytes past an input row stay in the arena's scratch slack.
-// ROWS (row layouts, conversions without weight layouts) narrows the op's records to the
-// tile and runs the unchanged op into an output tile in the stage, then scatters it.
-// Compressed (codebook/Huffman) filters are never tiled: their blob is staged whole.
+// ROWS (row layouts: conversions without weight layouts, and every raw filter of a
+// compressed conversion) runs the row-range kernels (kernels/rows.ts), which the _ref
+// kernels are, over channels [c0, c0 + n).
+// HUFFMAN (a compressed filter whose blob is Huffman-coded, inputs [x, w, bias?, mult, shift])
+// runs by the blob's own tiles (rowsPerTile rows each): the other constants whole, then the
+// blob's header and tables, then one tile's bytes of the coded stream at a time (see
+// runHuffmanTiles). Codebook-only blobs (LUT kernels) are staged whole.
 
 import * as F from './format';
 import * as M from './model';
 import * as O from './ops';
 import { ConvParams, conv_s8, dwconv_s8 } from './kernels/conv';
 import { fc_s8 } from './kernels/fully-connected';
+import { conv_s8_rows, fc_s8_rows } from './kernels/rows';
 import { gemm_quad_acc_s8, gemm_quad_requant_s8 } from './kernels/gemm';
-import { runOp } from './interpreter';
-import { isPacked as isCompressed } from './packed';
-import { fetch, fetchStrided, stagePtr } from './stream-io';
+import { huffmanStreamStart, isPacked as isCompressed, runHuffmanTile } from './packed';
+import { fetch, fetchStrided, fileOffset, readU32, stagePtr } from './stream-io';
 import { sharesBytes } from './overlap';
+import { HAS_CONV_BLOCKED, HAS_CONV_REF, HAS_DWCONV_BLOCKED, HAS_FC_BLOCKED, HAS_FC_REF } from './kernel-table';
 
 export const TILE_NONE: i32 = 0;
 export const TILE_GEMM: i32 = 1;
 export const TILE_DEPTHWISE: i32 = 2;
 export const TILE_ROWS: i32 = 3;
+export const TILE_HUFFMAN: i32 = 4;
 
 const ALIGN: usize = 16;
 const T_FLAGS: usize = 3; // tensor record byte 3 (src/format/constants.ts T.flags)
@@ -57,8 +63,9 @@ export function tileKind(r: usize): i32 {
   const code = O.opcode(r);
   if (code != F.OP_CONV_2D && code != F.OP_DEPTHWISE_CONV_2D && code != F.OP_FULLY_CONNECTED) return TILE_NONE;
   const x = O.input(r, 0), w = O.input(r, 1);
-  if (isConst(x) || !isConst(w) || isCompressed(w)) return TILE_NONE; // a compressed blob is staged whole
+  if (isConst(x) || !isConst(w)) return TILE_NONE;
   if (sharesBytes(r, 0)) return TILE_NONE; // writes over its input (plan-memory): a tile would re-read overwritten bytes
+  if (isCompressed(w)) return O.nIn(r) == 5 && huffmanBlob(w) ? TILE_HUFFMAN : TILE_NONE; // codebook only: staged whole
   if (O.isPacked(r)) { // [x, w, bias, requant table], shapes checked by validatePacked
     if (!isConst(O.input(r, 2)) || !isConst(O.input(r, 3))) return TILE_NONE;
     return code == F.OP_DEPTHWISE_CONV_2D ? TILE_DEPTHWISE : TILE_GEMM;
@@ -110,8 +117,6 @@ export function tileBytes(r: usize, kind: i32, n: u32): u64 {
   const u = <u64>n;
   let bytes = a16(u * unitWeights(r, kind));
   if (kind != TILE_ROWS) return bytes + a16(u * 16) + a16(u * RQ_QUAD_BYTES);
-  const y = O.output(r, 0);
-  bytes += a16(<u64>(M.byteCount(y) / <u32>lastDim(y)) * u); // the output tile
   for (let k: u32 = 2; k < 5; k++) if (O.input(r, k) != F.NO_TENSOR) bytes += a16(u * 4);
   return bytes;
 }
@@ -132,6 +137,7 @@ function splitsK(r: usize, kind: i32): bool {
 
 /** The smallest stage op r can run in: one unit (a packed FC: 8 inputs of one quad, if that is less). */
 export function smallestTile(r: usize, kind: i32): u64 {
+  if (kind == TILE_HUFFMAN) return huffmanBytes(r);
   const one = tileBytes(r, kind, 1);
   return splitsK(r, kind) ? min(one, deepBytes(r, 8)) : one;
 }
@@ -153,6 +159,7 @@ function tileUnits(r: usize, kind: i32, stage: u32): u32 {
 export function runTiled(r: usize, stage: u32): i32 {
   const kind = tileKind(r);
   if (kind == TILE_NONE) return M.fail(F.E_OUT_OF_MEMORY, 'an op needs more stage than granted and cannot be tiled');
+  if (kind == TILE_HUFFMAN) return runHuffmanTiles(r);
   if (splitsK(r, kind) && tileBytes(r, kind, 1) > <u64>stage) return runDeepFc(r, stage);
   const n = tileUnits(r, kind, stage);
   if (kind == TILE_GEMM) return runGemmTiles(r, n);
@@ -178,12 +185,12 @@ function runGemmTiles(r: usize, n: u32): i32 {
     if (err == F.E_OK) err = fetch(rq, q0 * RQ_QUAD_BYTES, nq * RQ_QUAD_BYTES, rqAt);
     if (err != F.E_OK) return err;
     if (conv) {
-      conv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), stagePtr + wAt, O.param(r, 11), O.param(r, 12), <i32>k8,
+      if (HAS_CONV_BLOCKED) conv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), stagePtr + wAt, O.param(r, 11), O.param(r, 12), <i32>k8,
         stagePtr + bAt, stagePtr + rqAt, yp + <usize>c0, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), <i32>ch,
         changetype<ConvParams>(O.params(r)), M.scratchPtr, <i32>oc);
     } else {
       const depth = O.param(r, 5);
-      fc_s8(xp, M.elements(x) / depth, depth, <i32>k8, stagePtr + wAt, <i32>ch, stagePtr + bAt, stagePtr + rqAt,
+      if (HAS_FC_BLOCKED) fc_s8(xp, M.elements(x) / depth, depth, <i32>k8, stagePtr + wAt, <i32>ch, stagePtr + bAt, stagePtr + rqAt,
         yp + <usize>c0, O.param(r, 1), O.param(r, 2), O.param(r, 3), <i32>oc);
     }
   }
@@ -210,9 +217,9 @@ function runDeepFc(r: usize, stage: u32): i32 {
       const n = min(kc, k8 - k0);
       err = fetch(w, q * 4 * k8 + 4 * k0, 4 * n, 0); // quad q's slices k0/8 .. (k0 + n)/8: contiguous
       if (err != F.E_OK) return err;
-      for (let b: u32 = 0; b < batches; b++) gemm_quad_acc_s8(xp + <usize>(b * depth + k0), <i32>n, stagePtr, acc + <usize>(b * 16));
+      if (HAS_FC_BLOCKED) for (let b: u32 = 0; b < batches; b++) gemm_quad_acc_s8(xp + <usize>(b * depth + k0), <i32>n, stagePtr, acc + <usize>(b * 16));
     }
-    for (let b: u32 = 0; b < batches; b++) {
+    if (HAS_FC_BLOCKED) for (let b: u32 = 0; b < batches; b++) {
       gemm_quad_requant_s8(acc + <usize>(b * 16), stagePtr + bAt, stagePtr + rqAt, yp + <usize>(b * oc + 4 * q), <i32>(oc - 4 * q),
         O.param(r, 1), O.param(r, 2), O.param(r, 3));
     }
@@ -233,66 +240,122 @@ function runDepthwiseTiles(r: usize, n: u32): i32 {
     if (err == F.E_OK) err = fetch(bias, c0 * 4, ch * 4, bAt);
     if (err == F.E_OK) err = fetch(rq, q0 * RQ_QUAD_BYTES, nq * RQ_QUAD_BYTES, rqAt);
     if (err != F.E_OK) return err;
-    dwconv_s8(xp + <usize>c0, M.dim(x, 1), M.dim(x, 2), <i32>ch, stagePtr + wAt, kh, kw, stagePtr + bAt, stagePtr + rqAt,
+    if (HAS_DWCONV_BLOCKED) dwconv_s8(xp + <usize>c0, M.dim(x, 1), M.dim(x, 2), <i32>ch, stagePtr + wAt, kh, kw, stagePtr + bAt, stagePtr + rqAt,
       yp + <usize>c0, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), changetype<ConvParams>(O.params(r)), <i32>c);
   }
   return F.E_OK;
 }
 
-// --- ROWS: reference layouts, records narrowed to the tile ------------------------------
+// --- HUFFMAN: the blob's tiles, one tile's coded bytes in the stage at a time -----------
+//
+// stage: [ other constants (16-aligned each) | blob bytes [0, streamStart): header, codebook
+//          tables, code table, tile bit table | the current tile's bytes of the stream ]
+// decodeTile reads tile i's bits [tileBits[i], tileBits[i+1]) from the stream that follows
+// the tile bit table, so the staged copy of that table is rewritten for each tile to the
+// bits' offsets within the bytes fetched (the flash copy is never touched). The decoder never
+// reads at or past the end bit (kernels/huffman.ts), so the tile's bytes are all it reads.
 
-const SAVED_RECORDS: i32 = 5; // w, bias, multiplier, shift, output of a tiled op
-const saved = memory.data(<i32>(SAVED_RECORDS * F.TENSOR_RECORD_BYTES));
-const savedIds = memory.data(SAVED_RECORDS * 4);
-
-function save(slot: i32, t: u32): void {
-  store<u32>(savedIds + (<usize>slot << 2), t);
-  if (t != F.NO_TENSOR) memory.copy(saved + <usize>slot * F.TENSOR_RECORD_BYTES, M.rec(t), F.TENSOR_RECORD_BYTES);
+/** True if constant t's blob is Huffman-coded (its header read from flash). */
+function huffmanBlob(t: u32): bool {
+  return ((readU32(fileOffset(t) + F.P_BITS) >>> 8) & 0xff) != 0; // u8 bits | u8 huffman | u16 tables
 }
 
-function restore(): void {
-  for (let slot = SAVED_RECORDS - 1; slot >= 0; slot--) {
-    const t = load<u32>(savedIds + (<usize>slot << 2));
-    if (t != F.NO_TENSOR) memory.copy(M.rec(t), saved + <usize>slot * F.TENSOR_RECORD_BYTES, F.TENSOR_RECORD_BYTES);
+/** Bytes of op r's constants other than the filter, each 16-aligned, staged once each. */
+function otherBytes(r: usize): u64 {
+  let n: u64 = 0;
+  for (let k: u32 = 2; k < O.nIn(r); k++) if (stagedOther(r, k)) n += a16(<u64>M.byteCount(O.input(r, k)));
+  return n;
+}
+
+function stagedOther(r: usize, k: u32): bool {
+  const t = O.input(r, k);
+  if (!isConst(t) || t == O.input(r, 1)) return false;
+  for (let j: u32 = 2; j < k; j++) if (O.input(r, j) == t) return false;
+  return true;
+}
+
+/** Stage bytes of a Huffman-tiled op: the other constants, the blob up to its stream, its largest tile's bytes (flash reads, at load). */
+function huffmanBytes(r: usize): u64 {
+  const base = fileOffset(O.input(r, 1));
+  const payloadOff = readU32(base + F.P_PAYLOAD_OFF), tiles = readU32(base + F.P_TILE_COUNT);
+  let nsym: u32 = 0;
+  for (let j: u32 = 0; j < 8; j++) { // u16 counts[16] (counts[0] is 0)
+    const v = readU32(base + payloadOff + F.HUF_COUNTS + 4 * j);
+    nsym += (v & 0xffff) + (v >>> 16);
   }
+  const tb = payloadOff + F.HUF_SYMBOLS + ((nsym + 3) & ~3);
+  const streamStart = tb + 4 * (tiles + 1);
+  let largest: u32 = 0, start = readU32(base + tb);
+  for (let i: u32 = 1; i <= tiles; i++) {
+    const end = readU32(base + tb + 4 * i);
+    largest = max(largest, ((end + 7) >> 3) - (start >> 3));
+    start = end;
+  }
+  return otherBytes(r) + <u64>streamStart + <u64>largest;
 }
 
-/** Points tensor t at `n` channels: dimension dimIndex becomes n. */
-function narrow(t: u32, dimIndex: i32, n: u32, bytes: u32, offset: u32): void {
-  const r = M.rec(t);
-  store<i32>(r + F.T_DIMS + (<usize>dimIndex << 2), <i32>n);
-  store<u32>(r + F.T_BYTES, bytes);
-  store<u32>(r + F.T_OFFSET, offset);
+function runHuffmanTiles(r: usize): i32 {
+  let at: usize = 0;
+  for (let k: u32 = 2; k < O.nIn(r); k++) {
+    if (!stagedOther(r, k)) continue;
+    const t = O.input(r, k), n = M.byteCount(t);
+    const err = fetch(t, 0, n, at);
+    if (err != F.E_OK) return err;
+    store<u32>(M.rec(t) + F.T_OFFSET, <u32>at);
+    at = next16(at, n);
+  }
+  const w = O.input(r, 1), b = stagePtr + at;
+  // header, then up to the code table's symbols (their count sizes the rest), then the rest of the tables
+  let err = fetch(w, 0, F.P_HEADER_BYTES, at);
+  const payloadOff = load<u32>(b + F.P_PAYLOAD_OFF), tiles = load<u32>(b + F.P_TILE_COUNT);
+  if (err == F.E_OK) err = fetch(w, F.P_HEADER_BYTES, payloadOff + F.HUF_SYMBOLS - F.P_HEADER_BYTES, at + F.P_HEADER_BYTES);
+  const streamStart = huffmanStreamStart(b);
+  if (err == F.E_OK) err = fetch(w, payloadOff + F.HUF_SYMBOLS, streamStart - payloadOff - F.HUF_SYMBOLS, at + <usize>(payloadOff + F.HUF_SYMBOLS));
+  if (err != F.E_OK) return err;
+  store<u32>(M.rec(w) + F.T_OFFSET, <u32>at);
+  const tb = b + <usize>(streamStart - 4 * (tiles + 1));
+  let start = load<u32>(tb);
+  for (let i: u32 = 0; i < tiles; i++) {
+    const end = load<u32>(tb + (<usize>(i + 1) << 2));
+    const first = start >> 3;
+    err = fetch(w, streamStart + first, ((end + 7) >> 3) - first, at + <usize>streamStart);
+    if (err != F.E_OK) return err;
+    store<u32>(tb + (<usize>i << 2), start & 7);
+    store<u32>(tb + (<usize>(i + 1) << 2), end - (first << 3));
+    runHuffmanTile(r, O.opcode(r), w, b, <i32>i);
+    start = end;
+  }
+  return F.E_OK;
 }
 
+// --- ROWS: reference layouts, the row-range kernels -------------------------------------
+
+/** Row-layout conv / FC by n channels: w rows [c0, c0 + n), bias/mult/shift slices; y written in place. */
 function runRowTiles(r: usize, tile: u32): i32 {
-  const w = O.input(r, 1), y = O.output(r, 0);
-  const oc = <u32>M.dim(w, 0);
-  const row = M.byteCount(w) / oc;
-  const outer = M.byteCount(y) / oc;
-  const yPtr = M.dataOf(y);
-  for (let k: u32 = 1; k < 5; k++) save(<i32>k - 1, O.input(r, k));
-  save(4, y);
-  let err = F.E_OK;
-  for (let c0: u32 = 0; c0 < oc && err == F.E_OK; c0 += tile) {
+  const x = O.input(r, 0), w = O.input(r, 1), bias = O.input(r, 2), mult = O.input(r, 3), shift = O.input(r, 4), y = O.output(r, 0);
+  const oc = <u32>M.dim(w, 0), row = M.byteCount(w) / oc;
+  const xp = M.dataOf(x), yp = M.dataOf(y);
+  const conv = O.opcode(r) == F.OP_CONV_2D;
+  for (let c0: u32 = 0; c0 < oc; c0 += tile) {
     const n = min(tile, oc - c0);
-    let at: usize = 0;
-    err = fetch(w, c0 * row, n * row, at);
-    narrow(w, 0, n, n * row, <u32>at);
-    at = next16(at, n * row);
-    for (let k: u32 = 2; k < 5 && err == F.E_OK; k++) {
-      const t = O.input(r, k);
-      if (t == F.NO_TENSOR) continue;
-      err = fetch(t, c0 * 4, n * 4, at);
-      narrow(t, M.rank(t) - 1, n, n * 4, <u32>at);
-      at = next16(at, n * 4);
+    let err = fetch(w, c0 * row, n * row, 0);
+    let at = next16(0, n * row);
+    const bp: usize = bias == F.NO_TENSOR ? 0 : stagePtr + at;
+    if (err == F.E_OK && bias != F.NO_TENSOR) { err = fetch(bias, c0 * 4, n * 4, at); at = next16(at, n * 4); }
+    const mp = stagePtr + at;
+    if (err == F.E_OK) err = fetch(mult, c0 * 4, n * 4, at);
+    at = next16(at, n * 4);
+    const sp = stagePtr + at;
+    if (err == F.E_OK) err = fetch(shift, c0 * 4, n * 4, at);
+    if (err != F.E_OK) return err;
+    if (conv) {
+      if (HAS_CONV_REF) conv_s8_rows(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), stagePtr, M.dim(w, 1), M.dim(w, 2), M.dim(w, 3), bp, mp, sp,
+        yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), <i32>c0, <i32>(c0 + n), changetype<ConvParams>(O.params(r)));
+    } else {
+      const depth = M.dim(w, 1);
+      if (HAS_FC_REF) fc_s8_rows(xp, M.elements(x) / depth, depth, stagePtr, <i32>oc, bp, mp, sp, yp,
+        O.param(r, 0), O.param(r, 1), O.param(r, 2), O.param(r, 3), <i32>c0, <i32>(c0 + n));
     }
-    if (err != F.E_OK) break;
-    const tileOut = stagePtr + at;
-    narrow(y, M.rank(y) - 1, n, outer * n, <u32>(tileOut - M.arenaPtr));
-    runOp(r);
-    for (let i: u32 = 0; i < outer; i++) memory.copy(yPtr + <usize>(i * oc + c0), tileOut + <usize>(i * n), n);
   }
-  restore();
-  return err;
+  return F.E_OK;
 }

@@ -13,10 +13,11 @@
 // arena and stage, and count when they run past it); nothing grows after ep_stream_load.
 // The stage defaults to min(what the largest op needs untiled, DEFAULT_STAGE_BYTES), never
 // below the smallest stage that runs every op (stageMin).
-// Packed (compressed) filters are staged whole as their blob (stored bytes, not decoded
-// bytes) and run by the packed kernels: codebook indices through the LUT, Huffman tiles
-// decoded into the kernel scratch one tile at a time, so no decoded copy of a filter
-// exists. At load every blob is read once through the host and checked like in resident
+// Packed (compressed) filters are staged as their blob (stored bytes, not decoded bytes)
+// and run by the packed kernels: codebook indices through the LUT (the blob whole),
+// Huffman tiles decoded into the kernel scratch one tile at a time (the blob whole when
+// it fits the stage, else one tile's coded bytes at a time), so no decoded copy of a
+// filter exists. At load every blob is read once through the host and checked like in resident
 // mode (packed.ts checkBlob) in the space the arena and stage later occupy.
 
 import * as F from './format';

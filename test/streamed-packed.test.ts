@@ -1,5 +1,6 @@
-// Streamed mode with packed (compressed) filters: blobs are staged whole and decoded on the
-// way (LUT in the inner loop, Huffman tiles into the kernel scratch). Outputs must equal
+// Streamed mode with packed (compressed) filters: codebook blobs are staged whole (LUT in the
+// inner loop); Huffman blobs whole when they fit, else tile by tile (the coded bytes of one
+// tile in the stage at a time), decoded into the kernel scratch. Outputs must equal
 // the resident build's and the plain model with the decoded weights; hostile blobs get
 // the same error codes as in resident mode.
 
@@ -11,7 +12,7 @@ import { readEpk } from '../src/format/reader.js';
 import { crc32 } from '../src/format/crc32.js';
 import { ErrorCode, H, P, Section } from '../src/format/constants.js';
 import { loadModelNode } from '../src/runtime/node.js';
-import { loadModelStreamed } from '../src/runtime/streamed.js';
+import { DEFAULT_STAGE_BYTES, loadModelStreamed } from '../src/runtime/streamed.js';
 import { RuntimeError } from '../src/runtime/loader.js';
 import { buildSmallModel, randomBytes } from './compression-model.js';
 import { goldenModels, readBytes } from './helpers.js';
@@ -36,12 +37,16 @@ test('streamed == resident == decoded weights, every packed representation', asy
     const r = convertModel(src, 'small', { log: () => {}, compress: c });
     assert.ok(readEpk(r.epk).tensors.some((t) => t.packed), JSON.stringify(c));
     const s = await loadModelStreamed(r.epk);
+    // smallest stage: Huffman filters by the blob's tiles (one tile's coded bytes staged at a time)
+    const smallest = await loadModelStreamed(r.epk, s.memory().stageMinBytes);
+    if (c.huffman || c.pack?.includes('huffman')) assert.ok(s.memory().stageMinBytes < s.memory().stageWholeBytes, `${JSON.stringify(c)}: Huffman tiles need less stage`);
     const res = await loadModelNode(r.epk, 'scalar');
     const plain = await loadModelNode(decodedPlain(r.graph), 'scalar');
     for (let k = 0; k < 3; k++) {
       const x = randomBytes(1152, 70 + k);
       const want = Array.from(plain.run(x)[0]);
       assert.equal(Array.from(s.run(x)[0]), want, `${JSON.stringify(c)} streamed input ${k}`);
+      assert.equal(Array.from(smallest.run(x)[0]), want, `${JSON.stringify(c)} streamed smallest stage input ${k}`);
       assert.equal(Array.from(res.run(x)[0]), want, `${JSON.stringify(c)} resident input ${k}`);
     }
     // the stage holds blobs, not decoded filters: never more than the largest op's stored inputs
@@ -105,6 +110,19 @@ for (const g of goldenModels().filter((m) => (!only || only.includes(m.name)) &&
     for (const c of g.manifest.cases.slice(0, 2)) {
       const x = readBytes(join(g.dir, c.input));
       assert.equal(Array.from(s.run(x)[0]), Array.from(plain.run(x)[0]), c.input);
+    }
+  });
+
+  test(`streamed ${g.name}: Huffman only (lossless) runs golden-exact in the default stage (<= 8 KiB), by Huffman tiles`, async () => {
+    const r = convertModel(readBytes(g.modelPath), g.name, { log: () => {}, compress: { huffman: true, pack: 'huffman' } });
+    const s = await loadModelStreamed(r.epk);
+    const m = s.memory();
+    assert.ok(m.stageBytes <= DEFAULT_STAGE_BYTES, `stage ${m.stageBytes}`);
+    for (const model of [s, await loadModelStreamed(r.epk, m.stageMinBytes)]) {
+      for (const c of g.manifest.cases.slice(0, 2)) {
+        const [out] = model.run(readBytes(join(g.dir, c.input)));
+        assert.equal(Buffer.from(out).toString('hex'), Buffer.from(readBytes(join(g.dir, c.output))).toString('hex'), c.input);
+      }
     }
   });
 }

@@ -1,8 +1,11 @@
-// Row-range kernels over a decoded weight tile: output channels [o0, o1) of conv,
-// depthwise and FC, with the tile holding those channels' weights channel-major
-// ([o1 - o0, filter size]; for depthwise [o1 - o0, kh*kw], the transpose of its
-// [kh, kw, outC] layout). Same arithmetic as conv_s8/dwconv_s8/fc_s8; they write only
-// the outputs of channels [o0, o1), so tiles run one after another fill the output.
+// Row-range kernels over a weight tile: output channels [o0, o1) of conv, depthwise and
+// FC, with the tile holding those channels' weights channel-major ([o1 - o0, filter
+// size]; for depthwise [o1 - o0, kh*kw], the transpose of its [kh, kw, outC] layout) and
+// bias (or 0), multiplier and shift holding those channels' o1 - o0 values. Same
+// arithmetic as conv_s8/dwconv_s8/fc_s8; they write only the outputs of channels
+// [o0, o1) of y (outC channels), so tiles run one after another fill the output. Users:
+// the _ref kernels (every channel), Huffman tiles decoded into scratch (packed.ts), the
+// streamed runtime's tiles of row-layout filters (stream-tiles.ts).
 
 import { ConvParams } from './conv';
 import { clamp, mbqm } from './quant';
@@ -40,8 +43,8 @@ export function conv_s8_rows(
               }
             }
           }
-          if (bias) acc += load<i32>(bias + (<usize>o << 2));
-          acc = mbqm(acc, load<i32>(mult + (<usize>o << 2)), load<i32>(shift + (<usize>o << 2))) + p.outputOffset;
+          if (bias) acc += load<i32>(bias + (<usize>(o - o0) << 2));
+          acc = mbqm(acc, load<i32>(mult + (<usize>(o - o0) << 2)), load<i32>(shift + (<usize>(o - o0) << 2))) + p.outputOffset;
           store<i8>(out + <usize>o, <i8>clamp(acc, p.actMin, p.actMax));
         }
       }
@@ -79,8 +82,8 @@ export function dwconv_s8_rows(
               acc += (xv + inOff) * <i32>load<i8>(wRow + <usize>(ky * kw + kx));
             }
           }
-          if (bias) acc += load<i32>(bias + (<usize>o << 2));
-          acc = mbqm(acc, load<i32>(mult + (<usize>o << 2)), load<i32>(shift + (<usize>o << 2))) + p.outputOffset;
+          if (bias) acc += load<i32>(bias + (<usize>(o - o0) << 2));
+          acc = mbqm(acc, load<i32>(mult + (<usize>(o - o0) << 2)), load<i32>(shift + (<usize>(o - o0) << 2))) + p.outputOffset;
           store<i8>(out + <usize>o, <i8>clamp(acc, p.actMin, p.actMax));
         }
       }
@@ -104,8 +107,8 @@ export function fc_s8_rows(
       for (let k = 0; k < depth; k++) {
         acc += (<i32>load<i8>(xRow + k) + inputOffset) * <i32>load<i8>(wRow + k);
       }
-      if (bias) acc += load<i32>(bias + (<usize>o << 2));
-      acc = mbqm(acc, load<i32>(mult + (<usize>o << 2)), load<i32>(shift + (<usize>o << 2))) + outputOffset;
+      if (bias) acc += load<i32>(bias + (<usize>(o - o0) << 2));
+      acc = mbqm(acc, load<i32>(mult + (<usize>(o - o0) << 2)), load<i32>(shift + (<usize>(o - o0) << 2))) + outputOffset;
       store<i8>(y + <usize>(b * outC + o), <i8>clamp(acc, actMin, actMax));
     }
   }
