@@ -22,6 +22,7 @@ import { MemoryPlan, planMemory } from './passes/plan-memory.js';
 import { verifyGraph } from './passes/verify.js';
 import { NameMode, writeEpk } from './format/writer.js';
 import { Repr } from './format/packed.js';
+import { Bytes, toBytes } from './io/bytes.js';
 
 /** Compression choices (docs/compression.md); all off by default. */
 export interface CompressOptions {
@@ -134,11 +135,12 @@ export function emit(g: Graph, names: NameMode = 'all'): { plan: MemoryPlan; epk
   return { plan, epk };
 }
 
-export function convertModel(bytes: Uint8Array, name: string, opts: ConvertOptions = {}): ConvertResult {
+export function convertModel(bytes: Bytes, name: string, opts: ConvertOptions = {}): ConvertResult {
   return convertGraph(importModel(bytes, name), opts);
 }
 
 /** Picks the importer by content: a TFLite flatbuffer says "TFL3" at byte 4; else ONNX protobuf. */
-export function importModel(bytes: Uint8Array, name: string): Graph {
+export function importModel(input: Bytes, name: string): Graph {
+  const bytes = toBytes(input, 'model bytes');
   return isOnnx(bytes) ? importOnnx(bytes, name) : importTflite(bytes, name);
 }

@@ -29,6 +29,7 @@ import {
 } from './constants.js';
 import { crc32 } from './crc32.js';
 import { BlobInfo, blobInfo } from './packed.js';
+import { Bytes, toBytes } from '../io/bytes.js';
 
 export class EpkError extends Error {
   constructor(readonly code: ErrorCode, message: string, readonly offset?: number) {
@@ -78,7 +79,8 @@ export interface Epk {
   data: Uint8Array;
 }
 
-export function readEpk(bytes: Uint8Array): Epk {
+export function readEpk(input: Bytes): Epk {
+  const bytes = toBytes(input, '.epk bytes');
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const len = bytes.length;
   if (len < HEADER_BYTES) throw new EpkError(ErrorCode.Truncated, 'file is shorter than the 32-byte header', len);

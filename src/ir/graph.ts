@@ -69,6 +69,12 @@ export const DTYPE_SIZE: Record<DTypeName, number> = {
   bool: 1,
 };
 
+/**
+ * Largest element count the importers accept for one tensor: 2^31 - 1, so byte sizes of
+ * int8 tensors and element indices fit the format's and the runtimes' 32-bit fields.
+ */
+export const MAX_ELEMENTS = 0x7fffffff;
+
 export function elementCount(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }

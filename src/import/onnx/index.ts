@@ -7,16 +7,19 @@ import { ConvertError, Graph } from '../../ir/graph.js';
 import { ImportContext, NCHW_TO_NHWC } from './context.js';
 import { HANDLERS } from './ops.js';
 import { decodeModel, num, tensorValue } from './proto.js';
+import { Bytes, toBytes } from '../../io/bytes.js';
 
 export const SUPPORTED_ONNX_OPS = Object.keys(HANDLERS);
 
 /** ONNX models start with field 1 (ir_version, varint): byte 0x08; TFLite says "TFL3" at offset 4. */
-export function isOnnx(bytes: Uint8Array): boolean {
+export function isOnnx(input: Bytes): boolean {
+  const bytes = toBytes(input);
   if (bytes.length < 8 || bytes[0] !== 0x08) return false;
   return new TextDecoder().decode(bytes.subarray(4, 8)) !== 'TFL3';
 }
 
-export function importOnnx(bytes: Uint8Array, name = 'model.onnx'): Graph {
+export function importOnnx(input: Bytes, name = 'model.onnx'): Graph {
+  const bytes = toBytes(input, 'model bytes');
   const model = decodeModel(bytes, name);
   const g = model.graph;
   if (!g) throw new ConvertError(`${name}: ONNX model has no graph`);

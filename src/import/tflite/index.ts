@@ -4,6 +4,7 @@
 
 import { ConvertError, Graph, Op, Quant, Tensor, TensorData } from '../../ir/graph.js';
 import { FbFile, Table } from './flatbuffer.js';
+import { Bytes, copyBuffer, toBytes } from '../../io/bytes.js';
 import {
   ACTIVATIONS,
   BUILTIN,
@@ -18,7 +19,8 @@ import {
   TensorF,
 } from './schema.js';
 
-export function importTflite(bytes: Uint8Array, name = 'model.tflite'): Graph {
+export function importTflite(input: Bytes, name = 'model.tflite'): Graph {
+  const bytes = toBytes(input, 'model bytes');
   if (bytes.length < 8) throw new ConvertError(`${name}: ${bytes.length} bytes is too short for a TFLite model`);
   const ident = new TextDecoder().decode(bytes.subarray(4, 8));
   if (ident !== 'TFL3') {
@@ -112,7 +114,7 @@ function typedCopy(file: FbFile, raw: Uint8Array, t: Tensor, index: number): Ten
       `${file.name}: tensor ${index} "${t.name}" shape ${JSON.stringify(t.shape)} needs ${count * size} bytes, its buffer has ${raw.length}`,
     );
   }
-  const copy = raw.slice().buffer; // aligned copy; the input file is never modified
+  const copy = copyBuffer(raw); // exact, aligned copy (raw may be a view at any offset); the input is never modified
   switch (t.dtype) {
     case 'int8': return new Int8Array(copy);
     case 'uint8': case 'bool': return new Uint8Array(copy);
