@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { Target } from '../runtime/loader.js';
 import { loadModelNode } from '../runtime/node.js';
-import { UsageError, readInput, writeAtomic } from './io.js';
+import { AtomicOutput, UsageError, maxMemoryFlag, readInput, refuseSameFile } from './io.js';
 
-export const usage = 'edgepack run MODEL.epk --input IN.bin [--input IN2.bin]... --output OUT.bin [--target simd|scalar]';
+export const usage = 'edgepack run MODEL.epk --input IN.bin [--input IN2.bin]... --output OUT.bin [--target simd|scalar] [--max-memory BYTES]';
 
 /**
  * Runs N inferences when each input file holds N whole input tensors back to back,
@@ -17,12 +17,14 @@ export async function runCommand(argv: string[]): Promise<void> {
       input: { type: 'string', short: 'i', multiple: true },
       output: { type: 'string', short: 'o' },
       target: { type: 'string', default: 'simd' },
+      'max-memory': { type: 'string' },
     },
   });
   if (positionals.length !== 1 || !values.input?.length || !values.output) throw new UsageError(`usage: ${usage}`);
   const target = values.target as Target;
   if (target !== 'simd' && target !== 'scalar') throw new UsageError(`--target must be simd or scalar, not ${values.target}`);
-  const model = await loadModelNode(readInput(positionals[0], 'model'), target);
+  refuseSameFile(values.output, [[positionals[0], 'model'], ...values.input.map((p): [string, string] => [p, 'input'])]);
+  const model = await loadModelNode(readInput(positionals[0], 'model'), target, maxMemoryFlag(values['max-memory']));
   if (values.input.length !== model.inputCount) {
     throw new UsageError(`model has ${model.inputCount} input(s); ${values.input.length} --input file(s) given`);
   }
@@ -38,14 +40,28 @@ export async function runCommand(argv: string[]): Promise<void> {
     batches = n;
   });
   const outBytes = Array.from({ length: model.outputCount }, (_, i) => model.outputBytes(i)).reduce((a, b) => a + b, 0);
-  const out = new Uint8Array(outBytes * batches);
-  for (let b = 0; b < batches; b++) {
-    const inputs = files.map((f, i) => f.subarray(b * model.inputBytes(i), (b + 1) * model.inputBytes(i)));
-    let at = b * outBytes;
-    for (const o of model.run(...inputs)) {
-      out.set(o, at);
-      at += o.length;
+  // Outputs go to a temporary file as they are computed, renamed over OUT at the end; the
+  // loop yields now and then so SIGINT/SIGTERM can remove the temporary file and stop.
+  const file = new AtomicOutput(values.output);
+  try {
+    let yielded = Date.now();
+    for (let b = 0; b < batches; b++) {
+      const inputs = files.map((f, i) => f.subarray(b * model.inputBytes(i), (b + 1) * model.inputBytes(i)));
+      const out = new Uint8Array(outBytes);
+      let at = 0;
+      for (const o of model.run(...inputs)) {
+        out.set(o, at);
+        at += o.length;
+      }
+      file.write(out);
+      if (Date.now() - yielded > 50) {
+        await new Promise((r) => setImmediate(r));
+        yielded = Date.now();
+      }
     }
+    file.commit();
+  } catch (e) {
+    file.abort();
+    throw e;
   }
-  writeAtomic(values.output, out);
 }
