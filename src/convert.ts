@@ -3,7 +3,7 @@
 // -> prepare-kernels -> [share-weights -> pack] -> layout-weights -> plan-memory -> emit .epk
 // (bracketed passes run when compression options ask for them).
 
-import { Graph, formatGraph } from './ir/graph.js';
+import { ConvertError, Graph, formatGraph } from './ir/graph.js';
 import { importTflite } from './import/tflite/index.js';
 import { importOnnx, isOnnx } from './import/onnx/index.js';
 import { strip } from './passes/strip.js';
@@ -117,14 +117,27 @@ export function convertGraph(imported: Graph, opts: ConvertOptions = {}): Conver
   verifyGraph(g, 'import');
   dump('import', g);
   for (const [name, run] of passesFor(opts)) {
-    g = run(g, opts);
+    g = inPass(name, g.source, () => run(g, opts));
     verifyGraph(g, name);
     after[name] = g;
     dump(name, g);
   }
   const c = opts.compress ?? {};
-  const { plan, epk } = emit(g, c.names ?? (compressing(c) ? 'io' : 'all'));
+  const { plan, epk } = inPass('emit', g.source, () => emit(g, c.names ?? (compressing(c) ? 'io' : 'all')));
   return { graph: g, plan, epk, after };
+}
+
+/**
+ * Runs one pass; an exception that is not a ConvertError (a bug, or an input no check
+ * caught) becomes one ConvertError naming the pass, never a raw TypeError/RangeError.
+ */
+export function inPass<T>(pass: string, source: string, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof ConvertError) throw e;
+    throw new ConvertError(`${source}: internal error in pass ${pass}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+  }
 }
 
 /** plan-memory -> emit: the arena plan and the .epk bytes of a prepared graph. */
@@ -142,5 +155,5 @@ export function convertModel(bytes: Bytes, name: string, opts: ConvertOptions = 
 /** Picks the importer by content: a TFLite flatbuffer says "TFL3" at byte 4; else ONNX protobuf. */
 export function importModel(input: Bytes, name: string): Graph {
   const bytes = toBytes(input, 'model bytes');
-  return isOnnx(bytes) ? importOnnx(bytes, name) : importTflite(bytes, name);
+  return inPass('import', name, () => (isOnnx(bytes) ? importOnnx(bytes, name) : importTflite(bytes, name)));
 }

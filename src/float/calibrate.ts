@@ -3,7 +3,7 @@
 // (at most SAMPLE_PER_RUN values per tensor per input, so 300 CIFAR images x 30
 // tensors stay near 37 MB).
 
-import { Graph, elementCount } from '../ir/graph.js';
+import { ConvertError, Graph, elementCount } from '../ir/graph.js';
 import { runFloat } from './interpret.js';
 
 export type Range = [lo: number, hi: number];
@@ -15,10 +15,39 @@ export interface CalibrationOptions {
 
 const SAMPLE_PER_RUN = 1024;
 
+/**
+ * Most multiply-adds (or pool taps) one float inference may take: 2^32, 14x mobilenet_v2
+ * 224's 0.3 G. A hostile file (a pool with a 2^20 x 2^20 filter) is refused at once
+ * instead of running the float reference for hours.
+ */
+export const MAX_FLOAT_WORK = 2 ** 32;
+
+/** Multiply-adds of one float inference, estimated from shapes and options (an upper bound). */
+export function floatWork(g: Graph): number {
+  let work = 0;
+  for (const op of g.ops) {
+    const t = (k: number) => (op.inputs[k] >= 0 ? g.tensors[op.inputs[k]] : undefined);
+    const outElems = op.outputs.reduce((a, o) => a + elementCount(g.tensors[o].shape), 0);
+    const w = t(1), o = op.options as Record<string, number>;
+    switch (op.type) {
+      case 'CONV_2D': work += outElems * (w && w.shape.length ? elementCount(w.shape) / Math.max(1, w.shape[0]) : 1); break;
+      case 'DEPTHWISE_CONV_2D': work += outElems * (w && w.shape.length === 4 ? w.shape[1] * w.shape[2] : 1); break;
+      case 'FULLY_CONNECTED': work += outElems * (w && w.shape.length ? w.shape[w.shape.length - 1] : 1); break;
+      case 'AVERAGE_POOL_2D': case 'MAX_POOL_2D': work += outElems * Math.max(1, o.filterH) * Math.max(1, o.filterW); break;
+      default: work += outElems + op.inputs.reduce((a, i) => a + (i >= 0 ? elementCount(g.tensors[i].shape) : 0), 0);
+    }
+  }
+  return work;
+}
+
 /** Range per tensor index, for every tensor the float graph produces or takes in. */
 export function calibrate(g: Graph, samples: Float32Array[][], opts: CalibrationOptions = {}): Map<number, Range> {
   const p = opts.percentile ?? 100;
   if (!(p > 50 && p <= 100)) throw new Error(`percentile ${p} must lie in (50, 100]`);
+  const work = floatWork(g);
+  if (!(work <= MAX_FLOAT_WORK)) {
+    throw new ConvertError(`${g.source}: calibration refused: one float inference would take ~${work.toExponential(2)} multiply-adds, above the limit of ${MAX_FLOAT_WORK} (absurd shapes or pool filter sizes)`);
+  }
   const minMax = new Map<number, Range>();
   const pools = new Map<number, number[]>();
   for (const inputs of samples) {

@@ -75,6 +75,15 @@ export const DTYPE_SIZE: Record<DTypeName, number> = {
  */
 export const MAX_ELEMENTS = 0x7fffffff;
 
+/** Most tensors a model may have: the .epk's 16-bit tensor indices, 0xFFFF meaning "absent". */
+export const MAX_TENSORS = 0xfffe;
+
+/**
+ * Most ops the importers accept. Real models have tens to a few thousand (mobilenet_v2: 65);
+ * the cap keeps hostile files (a 65,535-op .tflite took 18 s to be refused) fast to refuse.
+ */
+export const MAX_OPS = 16384;
+
 export function elementCount(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }

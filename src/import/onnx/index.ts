@@ -3,7 +3,7 @@
 // by ops.ts. 4-D activations become NHWC here, once; the model's 4-D inputs and
 // outputs are NHWC too. Unsupported ops are named with their node index and name.
 
-import { ConvertError, Graph } from '../../ir/graph.js';
+import { ConvertError, Graph, MAX_OPS } from '../../ir/graph.js';
 import { ImportContext, NCHW_TO_NHWC } from './context.js';
 import { HANDLERS } from './ops.js';
 import { decodeModel, num, tensorValue } from './proto.js';
@@ -41,6 +41,8 @@ export function importOnnx(input: Bytes, name = 'model.onnx'): Graph {
     c.byName.set(vi.name!, t);
     inputs.push(t);
   }
+  if ((g.node?.length ?? 0) > MAX_OPS) throw new ConvertError(`${name}: ${g.node!.length} nodes, above the limit of ${MAX_OPS}`);
+  if ((g.output?.length ?? 0) === 0) throw new ConvertError(`${name}: the graph has no outputs`);
   (g.node ?? []).forEach((node, i) => {
     c.begin(node, i);
     if (node.domain && node.domain !== 'ai.onnx') c.fail(`operator domain "${node.domain}" is not supported`);
