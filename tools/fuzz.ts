@@ -1,0 +1,328 @@
+// Structure-aware fuzzing (issue 13): `npm run fuzz -- --seconds N [--target epk|tflite|onnx|all]
+// [--out DIR] [--seed S]`. Mutants of seed models built in code (plus ../shared models when
+// present): for .epk, field-aware edits of header, section, tensor, op and I/O records with the
+// CRC recomputed (and some raw byte edits); for .tflite/.onnx, byte, 32-bit field and truncation
+// edits. Each mutant runs in a worker: .epk -> inspect (summarize), load + one inference in simd,
+// scalar and streamed; .tflite/.onnx -> convert (calibrated when float), then the same as .epk.
+// Classes: ok, clean (a documented error), raw (any other JS exception), trap (a wasm trap),
+// hang (> 5 s: the worker is killed), disagree (builds that all load give different bytes).
+// Reproducers of every class but ok/clean go to OUT/<class>/ with a .txt saying what happened.
+
+import { Worker, isMainThread, parentPort } from 'node:worker_threads';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { H, HEADER_BYTES, OP_HEADER_BYTES, SECTION_ENTRY_BYTES, Section, T, TENSOR_RECORD_BYTES } from '../src/format/constants.js';
+import { crc32 } from '../src/format/crc32.js';
+import { readEpk } from '../src/format/reader.js';
+
+export type Target = 'epk' | 'tflite' | 'onnx';
+export type Outcome = 'ok' | 'clean' | 'raw' | 'trap' | 'hang' | 'disagree';
+export const OUTCOMES: Outcome[] = ['ok', 'clean', 'raw', 'trap', 'hang', 'disagree'];
+export const HANG_MS = 5000;
+
+export interface FuzzOptions {
+  seconds: number;
+  targets?: Target[];
+  out?: string;
+  seed?: number;
+  log?: (line: string) => void;
+}
+
+export interface FuzzReport {
+  mutants: number;
+  seconds: number;
+  perSecond: number;
+  counts: Record<Target, Record<Outcome, number>>;
+  /** First message of each (target, class, message) seen, with its reproducer path. */
+  findings: { target: Target; outcome: Outcome; message: string; file: string }[];
+}
+
+// --- seeds ------------------------------------------------------------------------------
+
+const SHARED_MODELS = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', 'shared', 'models');
+
+async function seeds(target: Target): Promise<Uint8Array[]> {
+  const { buildTinyCnn } = await import('../src/testing/models.js');
+  const { mobileNetStyle, resNetStyle } = await import('../src/testing/onnx-builder.js');
+  const shared = (names: string[]) => names.map((n) => join(SHARED_MODELS, n)).filter(existsSync).map((p) => new Uint8Array(readFileSync(p)));
+  if (target === 'tflite') return [buildTinyCnn(), buildTinyCnn(3), ...shared(['hello_world_int8.tflite', 'hello_world_float32.tflite', 'kws_dscnn_int8.tflite'])];
+  if (target === 'onnx') return [mobileNetStyle(1, 8, 4), resNetStyle(2, 8, 4)];
+  const { convertModel } = await import('../src/convert.js');
+  const tiny = buildTinyCnn();
+  const out = [
+    convertModel(tiny, 'tiny').epk,
+    convertModel(tiny, 'tiny', { compress: { huffman: true } }).epk,
+    convertModel(tiny, 'tiny', { compress: { codebook: 4 } }).epk,
+    convertModel(tiny, 'tiny', { weightLayouts: false }).epk,
+  ];
+  for (const m of shared(['hello_world_int8.tflite', 'kws_dscnn_int8.tflite'])) out.push(convertModel(m, 'shared').epk);
+  return out;
+}
+
+// --- mutators ---------------------------------------------------------------------------
+
+const INTERESTING = [0, 1, 2, 3, 4, 7, 8, 15, 16, 31, 32, 63, 64, 127, 128, 255, 256, 0x7fff, 0x8000, 0xfffe, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffff0, 0xffffffff];
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    return s;
+  };
+}
+
+function pick<T>(r: () => number, xs: T[]): T {
+  return xs[r() % xs.length];
+}
+
+/** A new value for a field of `bytes` width holding `old`. */
+function value(r: () => number, old: number, bytes: number): number {
+  const max = 2 ** (8 * bytes);
+  switch (r() % 4) {
+    case 0: return pick(r, INTERESTING) % max;
+    case 1: return (old + (r() % 2 ? 1 : -1) * (1 + (r() % 16)) + max) % max;
+    case 2: return r() % max;
+    default: return (old ^ (1 << (r() % (8 * bytes)))) >>> 0;
+  }
+}
+
+function put(v: DataView, at: number, bytes: number, x: number): void {
+  if (at + bytes > v.byteLength) return;
+  if (bytes === 1) v.setUint8(at, x);
+  else if (bytes === 2) v.setUint16(at, x, true);
+  else v.setUint32(at, x >>> 0, true);
+}
+
+function get(v: DataView, at: number, bytes: number): number {
+  if (at + bytes > v.byteLength) return 0;
+  return bytes === 1 ? v.getUint8(at) : bytes === 2 ? v.getUint16(at, true) : v.getUint32(at, true);
+}
+
+/** The fields of an .epk, as (offset, width): header, section table, tensors, ops, I/O. */
+function epkFields(epk: Uint8Array): [number, number][] {
+  const f: [number, number][] = [[H.version, 2], [H.headerBytes, 2], [H.fileBytes, 4], [H.sectionCount, 2], [H.flags, 2], [H.arenaBytes, 4], [H.scratchBytes, 4], [H.reserved, 4]];
+  const e = readEpk(epk);
+  e.sections.forEach((_, i) => { for (const k of [0, 4, 8, 12]) f.push([HEADER_BYTES + i * SECTION_ENTRY_BYTES + k, 4]); });
+  const ts = e.sections.find((s) => s.kind === Section.Tensors)!;
+  for (let i = 0; i < e.tensors.length; i++) {
+    const at = ts.offset + i * TENSOR_RECORD_BYTES;
+    f.push([at + T.dtype, 1], [at + T.rank, 1], [at + T.kind, 1], [at + T.flags, 1], [at + T.offset, 4], [at + T.bytes, 4], [at + T.scale, 4], [at + T.zeroPoint, 4], [at + T.nameOffset, 4], [at + T.nameBytes, 4], [at + T.encoding, 1]);
+    for (let d = 0; d < 4; d++) f.push([at + T.dims + 4 * d, 4]);
+  }
+  for (const op of e.ops) {
+    f.push([op.at, 2], [op.at + 2, 1], [op.at + 3, 1], [op.at + 4, 2], [op.at + 6, 2]);
+    for (let k = 0; k < op.inputs.length + op.outputs.length; k++) f.push([op.at + OP_HEADER_BYTES + 2 * k, 2]);
+    const paramsAt = op.at + OP_HEADER_BYTES + ((2 * (op.inputs.length + op.outputs.length) + 3) & ~3);
+    op.params.forEach((_, k) => f.push([paramsAt + 4 * k, 4]));
+  }
+  const io = e.sections.find((s) => s.kind === Section.IO)!;
+  for (let k = 0; k < 2 + e.inputs.length + e.outputs.length; k++) f.push([io.offset + 4 * k, 4]);
+  // packed blob headers in the data section
+  const data = e.sections.find((s) => s.kind === Section.Data)!;
+  for (const t of e.tensors) if (t.packed) for (let k = 0; k < 32; k += 4) f.push([data.offset + t.offset + k, 4]);
+  return f;
+}
+
+function reseal(b: Uint8Array): void {
+  if (b.length >= HEADER_BYTES) new DataView(b.buffer, b.byteOffset, b.byteLength).setUint32(H.crc32, crc32(b, 16), true);
+}
+
+function byteMutant(r: () => number, seed: Uint8Array): Uint8Array {
+  const kind = r() % 10;
+  if (kind === 0) return seed.slice(0, r() % seed.length); // truncation
+  const b = seed.slice();
+  const v = new DataView(b.buffer);
+  const edits = 1 + (r() % 4);
+  for (let i = 0; i < edits; i++) {
+    const at = r() % b.length;
+    if (kind < 5) b[at] ^= 1 << (r() % 8);
+    else if (kind < 8) put(v, at & ~3, 4, value(r, get(v, at & ~3, 4), 4)); // a 32-bit field (flatbuffer offsets, counts, dims, options)
+    else b[at] = pick(r, INTERESTING) & 0xff;
+  }
+  return b;
+}
+
+const fieldCache = new WeakMap<Uint8Array, [number, number][]>();
+
+export function mutate(target: Target, seed: Uint8Array, r: () => number): Uint8Array {
+  if (target !== 'epk' || r() % 4 === 0) {
+    const b = byteMutant(r, seed);
+    if (target === 'epk' && r() % 2) reseal(b);
+    return b;
+  }
+  let fields = fieldCache.get(seed);
+  if (!fields) fieldCache.set(seed, (fields = epkFields(seed)));
+  const b = seed.slice();
+  const v = new DataView(b.buffer);
+  const edits = 1 + (r() % 3);
+  for (let i = 0; i < edits; i++) {
+    const [at, bytes] = pick(r, fields);
+    put(v, at, bytes, value(r, get(v, at, bytes), bytes));
+  }
+  reseal(b);
+  return b;
+}
+
+// --- worker: one mutant through every path --------------------------------------------------
+
+interface Job { target: Target; bytes: Uint8Array }
+interface Result { outcome: Outcome; message: string }
+
+async function runJob(job: Job): Promise<Result> {
+  const { convertModel, importModel } = await import('../src/convert.js');
+  const { summarize } = await import('../src/inspect.js');
+  const { loadModelNode } = await import('../src/runtime/node.js');
+  const { loadModelStreamed } = await import('../src/runtime/streamed.js');
+  const { RuntimeError } = await import('../src/runtime/loader.js');
+  const { EpkError } = await import('../src/format/reader.js');
+  const { ConvertError } = await import('../src/ir/graph.js');
+  const { randomInputs } = await import('../src/float/calibrate.js');
+  const { isFloatGraph } = await import('../src/passes/quantize-int8.js');
+  const clean = (e: unknown) => e instanceof ConvertError || e instanceof EpkError || e instanceof RuntimeError;
+  const classify = (e: unknown, where: string): Result => {
+    if (e instanceof WebAssembly.RuntimeError) return { outcome: 'trap', message: `${where}: ${e.message}` };
+    if (clean(e)) return { outcome: 'clean', message: `${where}: ${(e as Error).message}` };
+    return { outcome: 'raw', message: `${where}: ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e)}` };
+  };
+  let epk = job.bytes;
+  if (job.target !== 'epk') {
+    try {
+      const g = importModel(job.bytes, `mutant.${job.target}`);
+      const samples = isFloatGraph(g) ? randomInputs(g, 2, 1) : undefined;
+      epk = convertModel(job.bytes, `mutant.${job.target}`, { quantize: { samples } }).epk;
+    } catch (e) {
+      return classify(e, 'convert');
+    }
+  }
+  try {
+    summarize(epk);
+  } catch (e) {
+    const r = classify(e, 'inspect');
+    if (r.outcome !== 'clean') return r;
+  }
+  const outputs: [string, Uint8Array[] | null][] = [];
+  let lastClean: Result | undefined;
+  for (const build of ['simd', 'scalar', 'streamed'] as const) {
+    try {
+      const m = build === 'streamed' ? await loadModelStreamed(epk) : await loadModelNode(epk, build);
+      const inputs = Array.from({ length: m.inputCount }, (_, i) => m.inputBytes(i));
+      if (inputs.some((n) => n > 1 << 24)) { outputs.push([build, null]); continue; }
+      const x = inputs.map((n, i) => Uint8Array.from({ length: n }, (_, k) => (k * 37 + i * 11) & 0xff));
+      outputs.push([build, m.run(...x)]);
+    } catch (e) {
+      const r = classify(e, build);
+      if (r.outcome !== 'clean') return r;
+      lastClean = r;
+      outputs.push([build, null]);
+    }
+  }
+  const loaded = outputs.filter(([, o]) => o !== null) as [string, Uint8Array[]][];
+  const accepted = new Set(outputs.map(([, o]) => o !== null));
+  if (accepted.size > 1) return { outcome: 'disagree', message: `builds disagree on loading: ${outputs.map(([b, o]) => `${b} ${o ? 'loads' : 'refuses'}`).join(', ')}${lastClean ? ` (${lastClean.message})` : ''}` };
+  for (const [b, o] of loaded.slice(1)) {
+    const same = o.length === loaded[0][1].length && o.every((y, i) => Buffer.compare(Buffer.from(y), Buffer.from(loaded[0][1][i])) === 0);
+    if (!same) return { outcome: 'disagree', message: `${b} output differs from ${loaded[0][0]}` };
+  }
+  return lastClean ?? { outcome: 'ok', message: '' };
+}
+
+if (!isMainThread && parentPort) {
+  const port = parentPort;
+  port.on('message', async (job: Job) => port.postMessage(await runJob(job).catch((e) => ({ outcome: 'raw', message: `harness: ${String(e)}` }))));
+}
+
+// --- main: schedule, time out, record ----------------------------------------------------------
+
+class Runner {
+  private worker!: Worker;
+  constructor() { this.spawn(); }
+  private spawn(): void {
+    this.worker = new Worker(new URL(import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 2048 } });
+    this.worker.unref();
+  }
+  run(job: Job): Promise<Result> {
+    return new Promise((resolve) => {
+      const w = this.worker;
+      const done = (r: Result) => {
+        clearTimeout(timer);
+        w.removeAllListeners('message');
+        w.removeAllListeners('error');
+        w.removeAllListeners('exit');
+        resolve(r);
+      };
+      const timer = setTimeout(() => {
+        void w.terminate();
+        this.spawn();
+        done({ outcome: 'hang', message: `no answer in ${HANG_MS} ms` });
+      }, HANG_MS);
+      w.once('message', (r: Result) => done(r));
+      w.once('error', (e) => { this.spawn(); done({ outcome: e instanceof WebAssembly.RuntimeError ? 'trap' : 'raw', message: `worker died: ${String(e)}` }); });
+      w.once('exit', (code) => { this.spawn(); done({ outcome: 'raw', message: `worker exited with ${code} (out of memory?)` }); });
+      w.postMessage(job);
+    });
+  }
+  close(): Promise<number> { return this.worker.terminate(); }
+}
+
+export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
+  const targets = opts.targets ?? ['epk', 'tflite', 'onnx'];
+  const out = opts.out ?? 'fuzz-out';
+  const log = opts.log ?? (() => {});
+  const r = rng(opts.seed ?? Date.now());
+  const pool = new Map<Target, Uint8Array[]>();
+  for (const t of targets) pool.set(t, await seeds(t));
+  const counts = Object.fromEntries(targets.map((t) => [t, Object.fromEntries(OUTCOMES.map((o) => [o, 0]))])) as FuzzReport['counts'];
+  const findings: FuzzReport['findings'] = [];
+  const seen = new Set<string>();
+  const runner = new Runner();
+  const start = Date.now();
+  let mutants = 0;
+  try {
+    while (Date.now() - start < opts.seconds * 1000) {
+      const target = targets[mutants % targets.length];
+      const bytes = mutate(target, pick(r, pool.get(target)!), r);
+      const res = await runner.run({ target, bytes });
+      mutants++;
+      counts[target][res.outcome]++;
+      if (res.outcome === 'ok' || res.outcome === 'clean') continue;
+      const hash = createHash('sha1').update(bytes).digest('hex').slice(0, 12);
+      const dir = join(out, res.outcome);
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, `${target}-${hash}.${target}`);
+      writeFileSync(file, bytes);
+      writeFileSync(`${file}.txt`, `${res.message}\n`);
+      const key = `${target} ${res.outcome} ${res.message.split('\n')[0].replace(/\d+/g, 'N')}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        findings.push({ target, outcome: res.outcome, message: res.message.split('\n')[0], file });
+        log(`${res.outcome} (${target}): ${res.message.split('\n')[0]} -> ${file}`);
+      }
+    }
+  } finally {
+    await runner.close();
+  }
+  const seconds = (Date.now() - start) / 1000;
+  return { mutants, seconds, perSecond: mutants / seconds, counts, findings };
+}
+
+export function formatReport(rep: FuzzReport): string {
+  const lines = [`${rep.mutants} mutants in ${rep.seconds.toFixed(0)} s (${rep.perSecond.toFixed(1)}/s)`];
+  for (const [t, c] of Object.entries(rep.counts)) lines.push(`  ${t.padEnd(7)} ${OUTCOMES.map((o) => `${o} ${c[o]}`).join(', ')}`);
+  lines.push(`${rep.findings.length} distinct findings`);
+  return lines.join('\n');
+}
+
+if (isMainThread && process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { parseArgs } = await import('node:util');
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, target: { type: 'string', default: 'all' }, out: { type: 'string', default: 'fuzz-out' }, seed: { type: 'string' } } });
+  const all: Target[] = ['epk', 'tflite', 'onnx'];
+  const targets = values.target === 'all' ? all : [values.target as Target];
+  if (!targets.every((t) => all.includes(t))) {
+    process.stderr.write(`fuzz: --target must be epk, tflite, onnx or all, not ${values.target}\n`);
+    process.exit(2);
+  }
+  const rep = await fuzz({ seconds: Number(values.seconds), targets, out: values.out, seed: values.seed ? Number(values.seed) : undefined, log: (l) => process.stdout.write(l + '\n') });
+  process.stdout.write(formatReport(rep) + '\n');
+}
