@@ -118,7 +118,7 @@ function floatPool(opts: Record<string, unknown>, yShape = [1, 8, 8, 2]): Uint8A
 test('float calibration: stride 0 refused at import; an absurd pool filter refused before running', () => {
   const samples = [[new Float32Array(128).fill(0.5)]];
   refused(floatPool({ padding: 'SAME', strideH: 0, strideW: 0, filterH: 2, filterW: 2 }), 'f-stride0.tflite', /strideW is 0; it must be >= 1/, samples);
-  refused(floatPool({ padding: 'SAME', strideH: 1, strideW: 1, filterH: 1 << 20, filterW: 1 << 20 }), 'f-filter.tflite', /calibration refused: one float inference would take ~.* multiply-adds, above the limit of 4294967296/, samples);
+  refused(floatPool({ padding: 'SAME', strideH: 1, strideW: 1, filterH: 1 << 20, filterW: 1 << 20 }), 'f-filter.tflite', /calibration refused: one float inference would take ~.* multiply-adds, above the limit of 1073741824/, samples);
   // the sane version converts
   assert.ok(convertModel(floatPool({ padding: 'SAME', strideH: 1, strideW: 1, filterH: 2, filterW: 2 }), 'ok.tflite', { quantize: { samples } }).epk.length > 0);
 });
@@ -137,10 +137,11 @@ test('onnx: raw_data not a multiple of the element size, zero/negative strides, 
   let x = b.input('x', [1, 4]);
   b.output(b.node('Add', [x, b.rawInit([1, 4], 1, new Uint8Array(15), 'odd')]), [1, 4]);
   refused(b.build(), 'odd.onnx', /tensor "odd" raw_data is 15 bytes, not a multiple of its 4-byte float32 elements/);
-  refused(onnxConv({ strides: [0, 1] }), 'stride0.onnx', /node 0 "Conv_0" \(Conv\): strides \[0,1\] must be two whole numbers >= 1/);
-  refused(onnxConv({ strides: [-1, -1] }), 'strideneg.onnx', /strides \[-1,-1\] must be two whole numbers >= 1/);
-  refused(onnxConv({ dilations: [0, 1] }), 'dil0.onnx', /dilations \[0,1\] must be two whole numbers >= 1/);
-  refused(onnxConv({ pads: [-1, 0, 0, 0] }, 3), 'padneg.onnx', /pads \[-1,0,0,0\] must be whole numbers >= 0/);
+  refused(onnxConv({ strides: [0, 1] }), 'stride0.onnx', /node 0 "Conv_0" \(Conv\): strides \[0,1\] must be two whole numbers in \[1, 2\^31 - 1\]/);
+  refused(onnxConv({ strides: [-1, -1] }), 'strideneg.onnx', /strides \[-1,-1\] must be two whole numbers in \[1, 2\^31 - 1\]/);
+  refused(onnxConv({ strides: [2 ** 32, 1] }), 'stride2e32.onnx', /strides \[4294967296,1\] must be two whole numbers in \[1, 2\^31 - 1\]/); // wrapped to 0 in the .epk: converted, then refused by run
+  refused(onnxConv({ dilations: [0, 1] }), 'dil0.onnx', /dilations \[0,1\] must be two whole numbers in \[1, 2\^31 - 1\]/);
+  refused(onnxConv({ pads: [-1, 0, 0, 0] }, 3), 'padneg.onnx', /pads \[-1,0,0,0\] must be whole numbers in \[0, 2\^31 - 1\]/);
   b = new OnnxBuilder();
   x = b.input('x', [1, 2, 4, 4]);
   b.output(b.node('Pad', [x, b.ints([0, 0, -1, 0, 0, 0, 0, 0])]), [1, 2, 3, 4]);

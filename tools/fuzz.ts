@@ -16,10 +16,17 @@ import { fileURLToPath } from 'node:url';
 import { H, HEADER_BYTES, OP_HEADER_BYTES, SECTION_ENTRY_BYTES, Section, T, TENSOR_RECORD_BYTES } from '../src/format/constants.js';
 import { crc32 } from '../src/format/crc32.js';
 import { readEpk } from '../src/format/reader.js';
+import { onnx } from '../src/import/onnx/proto.js';
 
 export type Target = 'epk' | 'tflite' | 'onnx';
-export type Outcome = 'ok' | 'clean' | 'raw' | 'trap' | 'hang' | 'disagree';
-export const OUTCOMES: Outcome[] = ['ok', 'clean', 'raw', 'trap', 'hang', 'disagree'];
+/**
+ * unloadable: a .tflite/.onnx mutant converts, but no build loads the .epk (convert should have refused).
+ * big: a valid float model whose float reference costs more than BIG_WORK per sample: not calibrated here.
+ */
+export type Outcome = 'ok' | 'clean' | 'raw' | 'trap' | 'hang' | 'disagree' | 'unloadable' | 'big';
+export const OUTCOMES: Outcome[] = ['ok', 'clean', 'raw', 'trap', 'hang', 'disagree', 'unloadable', 'big'];
+/** 2^26 multiply-adds: ~1 s of float reference, so a calibrated conversion stays well inside HANG_MS. */
+export const BIG_WORK = 2 ** 26;
 export const HANG_MS = 5000;
 
 export interface FuzzOptions {
@@ -144,9 +151,48 @@ function byteMutant(r: () => number, seed: Uint8Array): Uint8Array {
   return b;
 }
 
+const INTERESTING_SIGNED = [0, 1, -1, 2, 3, -2, 7, 8, 255, 65535, 1 << 20, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 2 ** 32, 2 ** 40];
+
+/** ONNX, structure-aware: decode, edit one attribute, dim, raw_data length, input name or op type, re-encode. */
+function onnxMutant(r: () => number, seed: Uint8Array): Uint8Array {
+  const m = onnx.ModelProto.decode(seed);
+  const g = m.graph!;
+  const nodes = g.node ?? [];
+  const num = (old: number) => (r() % 2 ? pick(r, INTERESTING_SIGNED) : old + (r() % 5) - 2);
+  const edits = 1 + (r() % 2);
+  for (let e = 0; e < edits; e++) {
+    const kind = r() % 6;
+    if (kind <= 1 && nodes.length) {
+      const a = pick(r, nodes).attribute ?? [];
+      if (!a.length) continue;
+      const at = pick(r, a);
+      if (at.ints?.length) { const k = r() % at.ints.length; at.ints[k] = num(Number(at.ints[k])); } else if (at.i != null) at.i = num(Number(at.i));
+      else if (at.f != null) at.f = pick(r, [0, -1, NaN, Infinity, 1e30, 1e-30]);
+    } else if (kind === 2) {
+      const t = pick(r, [...(g.initializer ?? [])]);
+      if (t?.dims?.length) { const k = r() % t.dims.length; t.dims[k] = num(Number(t.dims[k])); }
+    } else if (kind === 3) {
+      const t = pick(r, [...(g.initializer ?? [])]);
+      if (t?.rawData?.length) t.rawData = t.rawData.subarray(0, r() % (t.rawData.length + 1));
+    } else if (kind === 4 && nodes.length) {
+      const n = pick(r, nodes);
+      if (n.input?.length) {
+        const k = r() % n.input.length;
+        n.input[k] = r() % 3 === 0 ? '' : pick(r, [...nodes.flatMap((x) => x.output ?? []), ...(g.initializer ?? []).map((t) => t.name ?? '')]);
+      }
+    } else if (kind === 5) {
+      const vi = pick(r, [...(g.input ?? []), ...(g.output ?? [])]);
+      const d = vi?.type?.tensorType?.shape?.dim;
+      if (d?.length) d[r() % d.length].dimValue = num(Number(d[r() % d.length].dimValue ?? 1));
+    }
+  }
+  return new Uint8Array(onnx.ModelProto.encode(m).finish()); // a copy, never a pooled Buffer view
+}
+
 const fieldCache = new WeakMap<Uint8Array, [number, number][]>();
 
 export function mutate(target: Target, seed: Uint8Array, r: () => number): Uint8Array {
+  if (target === 'onnx' && r() % 4 !== 0) return onnxMutant(r, seed);
   if (target !== 'epk' || r() % 4 === 0) {
     const b = byteMutant(r, seed);
     if (target === 'epk' && r() % 2) reseal(b);
@@ -178,7 +224,7 @@ async function runJob(job: Job): Promise<Result> {
   const { RuntimeError } = await import('../src/runtime/loader.js');
   const { EpkError } = await import('../src/format/reader.js');
   const { ConvertError } = await import('../src/ir/graph.js');
-  const { randomInputs } = await import('../src/float/calibrate.js');
+  const { floatWork } = await import('../src/float/calibrate.js');
   const { isFloatGraph } = await import('../src/passes/quantize-int8.js');
   const clean = (e: unknown) => e instanceof ConvertError || e instanceof EpkError || e instanceof RuntimeError;
   const classify = (e: unknown, where: string): Result => {
@@ -190,7 +236,11 @@ async function runJob(job: Job): Promise<Result> {
   if (job.target !== 'epk') {
     try {
       const g = importModel(job.bytes, `mutant.${job.target}`);
-      const samples = isFloatGraph(g) ? randomInputs(g, 2, 1) : undefined;
+      let samples: Float32Array[][] | undefined;
+      if (isFloatGraph(g)) {
+        if (floatWork(g) > BIG_WORK) return { outcome: 'big', message: `float reference ${floatWork(g)} multiply-adds per sample` };
+        samples = [g.inputs.map((t) => new Float32Array(g.tensors[t].shape.reduce((a, d) => a * d, 1)).fill(0.25))];
+      }
       epk = convertModel(job.bytes, `mutant.${job.target}`, { quantize: { samples } }).epk;
     } catch (e) {
       return classify(e, 'convert');
@@ -220,6 +270,7 @@ async function runJob(job: Job): Promise<Result> {
   }
   const loaded = outputs.filter(([, o]) => o !== null) as [string, Uint8Array[]][];
   const accepted = new Set(outputs.map(([, o]) => o !== null));
+  if (job.target !== 'epk' && loaded.length === 0 && lastClean) return { outcome: 'unloadable', message: lastClean.message };
   if (accepted.size > 1) return { outcome: 'disagree', message: `builds disagree on loading: ${outputs.map(([b, o]) => `${b} ${o ? 'loads' : 'refuses'}`).join(', ')}${lastClean ? ` (${lastClean.message})` : ''}` };
   for (const [b, o] of loaded.slice(1)) {
     const same = o.length === loaded[0][1].length && o.every((y, i) => Buffer.compare(Buffer.from(y), Buffer.from(loaded[0][1][i])) === 0);
@@ -272,7 +323,8 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const log = opts.log ?? (() => {});
   const r = rng(opts.seed ?? Date.now());
   const pool = new Map<Target, Uint8Array[]>();
-  for (const t of targets) pool.set(t, await seeds(t));
+  // plain copies: a Buffer's .slice() is a view, and mutants must never edit their seed
+  for (const t of targets) pool.set(t, (await seeds(t)).map((s) => new Uint8Array(s)));
   const counts = Object.fromEntries(targets.map((t) => [t, Object.fromEntries(OUTCOMES.map((o) => [o, 0]))])) as FuzzReport['counts'];
   const findings: FuzzReport['findings'] = [];
   const seen = new Set<string>();
@@ -286,7 +338,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
       const res = await runner.run({ target, bytes });
       mutants++;
       counts[target][res.outcome]++;
-      if (res.outcome === 'ok' || res.outcome === 'clean') continue;
+      if (res.outcome === 'ok' || res.outcome === 'clean' || res.outcome === 'big') continue;
       const hash = createHash('sha1').update(bytes).digest('hex').slice(0, 12);
       const dir = join(out, res.outcome);
       mkdirSync(dir, { recursive: true });

@@ -16,11 +16,12 @@ export interface CalibrationOptions {
 const SAMPLE_PER_RUN = 1024;
 
 /**
- * Most multiply-adds (or pool taps) one float inference may take: 2^32, 14x mobilenet_v2
- * 224's 0.3 G. A hostile file (a pool with a 2^20 x 2^20 filter) is refused at once
- * instead of running the float reference for hours.
+ * Most multiply-adds (or pool taps) one float inference may take: 2^30, 3.5x mobilenet_v2
+ * 224's 0.3 G and 85x ic_resnet8's 12.6 M; the float reference runs ~70 M/s, so at most
+ * ~15 s per calibration sample. A hostile file (a pool with a 2^20 x 2^20 filter, a
+ * 2^20-wide input) is refused at once instead of running for hours.
  */
-export const MAX_FLOAT_WORK = 2 ** 32;
+export const MAX_FLOAT_WORK = 2 ** 30;
 
 /** Multiply-adds of one float inference, estimated from shapes and options (an upper bound). */
 export function floatWork(g: Graph): number {
