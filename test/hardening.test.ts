@@ -93,15 +93,20 @@ test('tflite: a 65,535-op file is refused at once', () => {
   refused(b.finish(), 'many-ops.tflite', /65535 operators, above the limit of 16384/, undefined, 1000);
 });
 
-test('tflite: a zero or negative output scale gives a clear error naming the op, not "multiplier out of range"', () => {
-  for (const scale of [0, -0.1, 1e-300]) {
+test('tflite: bad scales and zero points give a clear error naming the tensor or op, not "multiplier out of range"', () => {
+  for (const [scale, zp, pattern] of [
+    [0, 0, /tensor 2 "y": quantization scale 0 must be finite and > 0/],
+    [-0.1, 0, /tensor 2 "y": quantization scale -0\.1\d* must be finite and > 0/],
+    [0.1, 1716561701, /tensor 2 "y": zero point 1716561701 outside the int8 range \[-128, 127\]/],
+    [1e-38, 0, /op 0 \(CONV_2D\): requantization multiplier .* is not in \(0, 2\^31\): a quantization scale is zero, negative, non-finite or out of proportion/],
+  ] as [number, number, RegExp][]) {
     const b = new TfliteBuilder();
     const x = b.tensor('x', [1, 4, 4, 2], 'int8', q(0.1));
     const w = b.constant('w', [2, 1, 1, 2], 'int8', [1, 2, 3, 4], { scale: [0.01, 0.01], zeroPoint: [0, 0], axis: 0 });
-    const y = b.tensor('y', [1, 4, 4, 2], 'int8', q(scale));
+    const y = b.tensor('y', [1, 4, 4, 2], 'int8', q(scale, zp));
     b.op('CONV_2D', [x, w, -1], [y], { padding: 'SAME', strideH: 1, strideW: 1 });
     b.io([x], [y]);
-    refused(b.finish(), `scale${scale}.tflite`, /op 0 \(CONV_2D\): requantization multiplier .* is not in \(0, 2\^31\): a quantization scale is zero, negative, non-finite or out of proportion/);
+    refused(b.finish(), `scale${scale}.tflite`, pattern);
   }
 });
 

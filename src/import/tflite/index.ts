@@ -84,7 +84,7 @@ function readTensor(file: FbFile, t: Table, index: number, buffers: Table[]): Te
   const q = t.table(TensorF.quantization, `tensor ${index} quantization`);
   if (q) {
     const quant = readQuant(q);
-    if (quant) tensor.quant = quant;
+    if (quant) tensor.quant = checkQuant(file, tensor, index, quant);
   }
   const bufIndex = t.u32(TensorF.buffer);
   if (bufIndex > 0) {
@@ -106,6 +106,27 @@ function readQuant(q: Table): Quant | undefined {
     zeroPoint: zp.length ? zp : scale.map(() => 0),
     axis: q.i32(QuantF.quantizedDimension),
   };
+}
+
+/** Zero-point range of each quantized type (TFLite stores them as int64). */
+const ZP_RANGE: Partial<Record<Tensor['dtype'], [number, number]>> = { int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767], int32: [0, 0] };
+
+/**
+ * Quantization the later passes can use: as many zero points as scales, inside the type's range, scales of int8/uint8/int16 tensors
+ * finite and positive. Anything else would surface as a wrong model or a failed pass.
+ */
+function checkQuant(file: FbFile, t: Tensor, index: number, q: Quant): Quant {
+  const fail = (m: string): never => { throw new ConvertError(`${file.name}: tensor ${index} "${t.name}": ${m}`); };
+  if (q.zeroPoint.length !== q.scale.length) fail(`${q.scale.length} scales but ${q.zeroPoint.length} zero points`);
+  const range = ZP_RANGE[t.dtype];
+  if (range && t.dtype !== 'int32' && q.zeroPoint.some((z) => !(z >= range[0] && z <= range[1]))) {
+    fail(`zero point ${q.zeroPoint.find((z) => !(z >= range[0] && z <= range[1]))} outside the ${t.dtype} range [${range[0]}, ${range[1]}]`);
+  }
+  if (t.dtype === 'int8' || t.dtype === 'uint8' || t.dtype === 'int16') {
+    const bad = q.scale.find((s) => !(s > 0 && Number.isFinite(s)));
+    if (bad !== undefined) fail(`quantization scale ${bad} must be finite and > 0`);
+  }
+  return q;
 }
 
 function readBuffer(file: FbFile, b: Table, index: number): Uint8Array | null {
