@@ -1,8 +1,10 @@
 // Structure-aware fuzzing (issue 13): `npm run fuzz -- --seconds N [--target epk|tflite|onnx|all]
 // [--out DIR] [--seed S]`. Mutants of seed models built in code (plus ../shared models when
 // present): for .epk, field-aware edits of header, section, tensor, op and I/O records with the
-// CRC recomputed (and some raw byte edits); for .tflite/.onnx, byte, 32-bit field and truncation
-// edits. Each mutant runs in a worker: .epk -> inspect (summarize), load + one inference in simd,
+// CRC recomputed; for .tflite, field-aware edits of op codes, tensor shapes/types/buffers/
+// quantization, op indices and options, graph I/O; for .onnx, decoded edits of attributes,
+// dims, raw_data lengths, node inputs and graph I/O shapes; for all, a quarter byte, 32-bit
+// and truncation edits. Each mutant runs in a worker: .epk -> inspect (summarize), load + one inference in simd,
 // scalar and streamed; .tflite/.onnx -> convert (calibrated when float), then the same as .epk.
 // Classes: ok, clean (a documented error), raw (any other JS exception), trap (a wasm trap),
 // hang (> 5 s: the worker is killed), disagree (builds that all load give different bytes).
@@ -17,6 +19,8 @@ import { H, HEADER_BYTES, OP_HEADER_BYTES, SECTION_ENTRY_BYTES, Section, T, TENS
 import { crc32 } from '../src/format/crc32.js';
 import { readEpk } from '../src/format/reader.js';
 import { onnx } from '../src/import/onnx/proto.js';
+import { FbFile, Table } from '../src/import/tflite/flatbuffer.js';
+import { ModelF, OperatorCodeF, OperatorF, QuantF, SubGraphF, TensorF } from '../src/import/tflite/schema.js';
 
 export type Target = 'epk' | 'tflite' | 'onnx';
 /**
@@ -189,17 +193,40 @@ function onnxMutant(r: () => number, seed: Uint8Array): Uint8Array {
   return new Uint8Array(onnx.ModelProto.encode(m).finish()); // a copy, never a pooled Buffer view
 }
 
+/** The scalar fields of a .tflite, as (offset, width): op codes, tensors (shape, type, buffer, quantization), ops (indices, options), graph I/O. */
+function tfliteFields(bytes: Uint8Array): [number, number][] {
+  const f: [number, number][] = [];
+  const file = new FbFile(bytes, 'seed');
+  const model = file.root();
+  const scalar = (t: Table, id: number, width: number) => { const o = t.field(id); if (o) f.push([o, width]); };
+  const vec = (t: Table, id: number, elem: number, width = elem) => {
+    const v = t.vector(id, elem, 'v');
+    if (v) { f.push([v.start - 4, 4]); for (let i = 0; i < v.length; i++) f.push([v.start + elem * i, width]); }
+  };
+  for (const c of model.tables(ModelF.operatorCodes, 'codes')) { scalar(c, OperatorCodeF.deprecatedBuiltinCode, 1); scalar(c, OperatorCodeF.builtinCode, 4); }
+  const sg = model.tables(ModelF.subgraphs, 'subgraphs')[0];
+  vec(sg, SubGraphF.inputs, 4);
+  vec(sg, SubGraphF.outputs, 4);
+  for (const t of sg.tables(SubGraphF.tensors, 'tensors')) {
+    vec(t, TensorF.shape, 4);
+    scalar(t, TensorF.type, 1);
+    scalar(t, TensorF.buffer, 4);
+    const q = t.table(TensorF.quantization, 'q');
+    if (q) { vec(q, QuantF.scale, 4); vec(q, QuantF.zeroPoint, 8, 4); scalar(q, QuantF.quantizedDimension, 4); }
+  }
+  for (const o of sg.tables(SubGraphF.operators, 'ops')) {
+    scalar(o, OperatorF.opcodeIndex, 4);
+    vec(o, OperatorF.inputs, 4);
+    vec(o, OperatorF.outputs, 4);
+    const opts = o.table(OperatorF.builtinOptions, 'options');
+    if (opts) for (let id = 0; id < 8; id++) { const at = opts.field(id); if (at) f.push([at, at % 4 === 0 ? 4 : 1]); }
+  }
+  return f;
+}
+
 const fieldCache = new WeakMap<Uint8Array, [number, number][]>();
 
-export function mutate(target: Target, seed: Uint8Array, r: () => number): Uint8Array {
-  if (target === 'onnx' && r() % 4 !== 0) return onnxMutant(r, seed);
-  if (target !== 'epk' || r() % 4 === 0) {
-    const b = byteMutant(r, seed);
-    if (target === 'epk' && r() % 2) reseal(b);
-    return b;
-  }
-  let fields = fieldCache.get(seed);
-  if (!fields) fieldCache.set(seed, (fields = epkFields(seed)));
+function fieldMutant(r: () => number, seed: Uint8Array, fields: [number, number][]): Uint8Array {
   const b = seed.slice();
   const v = new DataView(b.buffer);
   const edits = 1 + (r() % 3);
@@ -207,6 +234,24 @@ export function mutate(target: Target, seed: Uint8Array, r: () => number): Uint8
     const [at, bytes] = pick(r, fields);
     put(v, at, bytes, value(r, get(v, at, bytes), bytes));
   }
+  return b;
+}
+
+export function mutate(target: Target, seed: Uint8Array, r: () => number): Uint8Array {
+  if (target === 'onnx' && r() % 4 !== 0) return onnxMutant(r, seed);
+  if (target === 'tflite' && r() % 4 !== 0) {
+    let fields = fieldCache.get(seed);
+    if (!fields) fieldCache.set(seed, (fields = tfliteFields(seed)));
+    return fieldMutant(r, seed, fields);
+  }
+  if (target !== 'epk' || r() % 4 === 0) {
+    const b = byteMutant(r, seed);
+    if (target === 'epk' && r() % 2) reseal(b);
+    return b;
+  }
+  let fields = fieldCache.get(seed);
+  if (!fields) fieldCache.set(seed, (fields = epkFields(seed)));
+  const b = fieldMutant(r, seed, fields);
   reseal(b);
   return b;
 }
