@@ -64,6 +64,9 @@ test('tflite: tensor index -1 where an input is required, an empty input list, n
   }, [1, 2]), 'fc-absent.tflite', /op 0 \(FULLY_CONNECTED\) input 1 refers to tensor -1, but it is required/);
   refused(int8Model((b, _x, y) => b.op('SOFTMAX', [], [y], { beta: 1 })), 'empty.tflite', /op 0 \(SOFTMAX\) has 0 inputs, needs at least 1/);
   refused(int8Model((b, x) => b.op('SOFTMAX', [x], [], { beta: 1 })), 'no-out.tflite', /op 0 \(SOFTMAX\) has no outputs/);
+  refused(int8Model((b, x, y) => { b.op('ADD', [x, x], [y]); b.op('ADD', [y, x], [y]); }), 'self.tflite', /graph invalid after import: tensor "y" is produced twice|op 1 \(ADD\) writes its own input "y"/);
+  refused(int8Model((b, x, y) => { b.op('ADD', [y, y], [y]); }), 'self2.tflite', /op 0 \(ADD\) reads "y" before it is produced|writes its own input/);
+  refused(int8Model((b, x, y) => { b.op('ADD', [x, x], [y]); b.op('ADD', [y, y], [x]); }), 'write-input.tflite', /op 1 \(ADD\) writes "x", a graph input or constant/);
   const b = new TfliteBuilder();
   const x = b.tensor('x', [1, 4], 'int8', q(0.1));
   b.op('SOFTMAX', [x], [b.tensor('y', [1, 4], 'int8', q(1 / 256, -128))], { beta: 1 });
