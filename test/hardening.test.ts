@@ -164,6 +164,20 @@ test('onnx: raw_data not a multiple of the element size, zero/negative strides, 
   refused(b.build(), 'no-out.onnx', /the graph has no outputs/);
 });
 
+test('onnx QDQ: a zero, negative or non-finite activation scale is refused at import', () => {
+  for (const [scale, zp, pattern] of [
+    [0, 0, /x_scale 0 must be finite and > 0/],
+    [-0.5, 0, /x_scale -0.5 must be finite and > 0/],
+    [NaN, 0, /x_scale NaN must be finite and > 0/],
+  ] as [number, number, RegExp][]) {
+    const b = new OnnxBuilder();
+    const x = b.input('x', [1, 4]);
+    const s = b.init([], [scale]), z = b.rawInit([], 3, Uint8Array.of(zp));
+    b.output(b.node('DequantizeLinear', [b.node('QuantizeLinear', [x, s, z]), s, z]), [1, 4]);
+    refused(b.build(), `qdq${scale}-${zp}.onnx`, pattern);
+  }
+});
+
 test('an unexpected exception inside a pass becomes one ConvertError naming the pass', () => {
   try {
     inPass('fuse-pad', 'm.tflite', () => (undefined as unknown as number[])[0]);

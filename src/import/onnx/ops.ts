@@ -371,6 +371,9 @@ const dequantizeLinear: Handler = (c) => {
   const pending = c.pendingQuant.get(x);
   if (pending) {
     if (scale.length !== 1) c.fail('per-axis activation quantization is not supported');
+    if (!(scale[0] > 0 && Number.isFinite(scale[0]))) c.fail(`x_scale ${scale[0]} must be finite and > 0`);
+    const [lo, hi] = c.tensor(x).dtype === 'uint8' ? [0, 255] : [-128, 127];
+    if (!(zp[0] >= lo && zp[0] <= hi)) c.fail(`x_zero_point ${zp[0]} outside the ${c.tensor(x).dtype} range [${lo}, ${hi}]`);
     c.emit('FAKE_QUANT', [pending], [c.output(0, c.shapeOf(pending))], { scale: scale[0], zeroPoint: zp[0] - (c.tensor(x).dtype === 'uint8' ? 128 : 0) });
     return;
   }
