@@ -166,7 +166,9 @@ type IndexCheck = (i: number, what: string, optional?: boolean) => number;
 const MIN_INPUTS: Record<string, number> = {
   CONV_2D: 2, DEPTHWISE_CONV_2D: 2, FULLY_CONNECTED: 2, ADD: 2, MUL: 2, SUB: 2, PAD: 2, PADV2: 2, MEAN: 2, SUM: 2, TRANSPOSE: 2,
 };
-const OPTIONAL_SLOTS: Record<string, number[]> = { CONV_2D: [2], DEPTHWISE_CONV_2D: [2], FULLY_CONNECTED: [2], PADV2: [2], RESHAPE: [1] };
+const OPTIONAL_SLOTS: Record<string, number[]> = { CONV_2D: [2], DEPTHWISE_CONV_2D: [2], FULLY_CONNECTED: [2], PADV2: [2], RESHAPE: [1], TRANSPOSE_CONV: [3] };
+/** Ops edgepack does not run, with many optional inputs: -1 accepted past input 0 so the "not supported" error names them. */
+const MANY_OPTIONAL = /^(CUSTOM:|(UNIDIRECTIONAL_SEQUENCE_|BIDIRECTIONAL_SEQUENCE_)?(LSTM|RNN)$|SVDF$)/;
 
 function readOperator(file: FbFile, o: Table, index: number, opNames: string[], check: IndexCheck): Op {
   const codeIndex = o.u32(OperatorF.opcodeIndex);
@@ -176,7 +178,7 @@ function readOperator(file: FbFile, o: Table, index: number, opNames: string[], 
   const type = opNames[codeIndex];
   const what = `op ${index} (${type})`;
   const optional = OPTIONAL_SLOTS[type] ?? [];
-  const inputs = o.i32Vector(OperatorF.inputs, `${what} inputs`).map((i, k) => check(i, `${what} input ${k}`, optional.includes(k)));
+  const inputs = o.i32Vector(OperatorF.inputs, `${what} inputs`).map((i, k) => check(i, `${what} input ${k}`, optional.includes(k) || (k > 0 && MANY_OPTIONAL.test(type))));
   const outputs = o.i32Vector(OperatorF.outputs, `${what} outputs`).map((i, k) => check(i, `${what} output ${k}`));
   const need = MIN_INPUTS[type] ?? 1;
   if (inputs.length < need) throw new ConvertError(`${file.name}: ${what} has ${inputs.length} inputs, needs at least ${need}`);
