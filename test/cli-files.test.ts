@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertModel } from '../src/convert.js';
@@ -126,5 +126,7 @@ test('--max-memory: a model declaring more than the limit is refused (exit 1), a
   assert.is(r.status, 2);
   assert.match(r.stderr, /--max-memory must be a positive number of bytes/);
 });
+
+test.after(() => rmSync(dir, { recursive: true, force: true })); // the batch input is 15 MB
 
 test.run();
