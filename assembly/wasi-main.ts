@@ -2,7 +2,8 @@
 // e.g. `wasmtime run --dir . edgepack-run.wasm model.epk in.bin out.bin`. One input file per
 // model input; each holds N whole input tensors back to back and OUT gets the N results
 // back to back (outputs of one inference in model order), as `edgepack run` does.
-// OUT is written to OUT.edgepack-tmp and renamed into place; inputs are opened read-only.
+// OUT is written to a per-process OUT.<16 random hex>.edgepack-tmp (created exclusively) and
+// renamed into place, so concurrent runs never share a temp file; inputs are opened read-only.
 // Exit codes: 0 ok, 1 model/file/runtime error, 2 usage. Errors go to stderr, one line.
 
 import * as F from './format';
@@ -33,14 +34,19 @@ import { ep_model_buffer, ep_load, ep_invoke, ep_input_count, ep_output_count, e
 @external('wasi_snapshot_preview1', 'path_unlink_file') declare function path_unlink_file(dir: u32, path: usize, len: u32): u32;
 // @ts-ignore: decorator
 @external('wasi_snapshot_preview1', 'proc_exit') declare function proc_exit(code: u32): void;
+// @ts-ignore: decorator
+@external('wasi_snapshot_preview1', 'random_get') declare function random_get(buf: usize, len: u32): u32;
+// @ts-ignore: decorator
+@external('wasi_snapshot_preview1', 'clock_time_get') declare function clock_time_get(id: u32, precision: u64, out: usize): u32;
 
 const O_CREAT: u32 = 1;
+const O_EXCL: u32 = 4;
 const O_TRUNC: u32 = 8;
 const RIGHTS_READ: u64 = (1 << 1) | (1 << 21); // fd_read | fd_filestat_get
 const RIGHTS_WRITE: u64 = 1 << 6; // fd_write
 const MAX_FILES: i32 = 18; // model + up to 16 inputs + output
 const ARGS_BYTES: i32 = 8192; // all argument strings together
-const TMP_SUFFIX = '.edgepack-tmp';
+const TMP_SUFFIX = '.XXXXXXXXXXXXXXXX.edgepack-tmp'; // the X's become 16 random hex digits
 
 const argvPtrs = memory.data(4 * 64);
 const argBuf = memory.data(ARGS_BYTES);
@@ -204,7 +210,8 @@ export function _start(): void {
   // output: a temp file in the same directory, renamed over OUT at the end
   const outArg = argc - 1;
   const tmpLen = relativePath(outArg, TMP_SUFFIX);
-  if (path_open(preopen, 1, pathBuf, tmpLen, O_CREAT | O_TRUNC, RIGHTS_WRITE, 0, 0, scratch) != 0) { say('edgepack-run: cannot write '); sayArg(outArg); die(1); }
+  uniqueSuffix(pathBuf + tmpLen - <u32>TMP_SUFFIX.length + 1);
+  if (path_open(preopen, 1, pathBuf, tmpLen, O_CREAT | O_EXCL | O_TRUNC, RIGHTS_WRITE, 0, 0, scratch) != 0) { say('edgepack-run: cannot write '); sayArg(outArg); die(1); }
   const ofd = load<u32>(scratch);
   for (let b: u64 = 0; b < batches; b++) {
     for (let i = 0; i < inputs; i++) {
@@ -221,6 +228,16 @@ export function _start(): void {
   memory.copy(tmpCopy, pathBuf, tmpLen);
   const outLen = relativePath(outArg, '');
   if (path_rename(preopen, tmpCopy, tmpLen, preopen, pathBuf, outLen) != 0) { path_unlink_file(preopen, tmpCopy, tmpLen); say('edgepack-run: cannot rename into '); sayArg(outArg); die(1); }
+}
+
+/** 16 hex digits at `at` from 8 bytes of random_get (the realtime clock's nanoseconds if it fails). */
+function uniqueSuffix(at: usize): void {
+  if (random_get(scratch, 8) != 0 && clock_time_get(0, 1, scratch) != 0) store<u64>(scratch, 0);
+  const r = load<u64>(scratch);
+  for (let k: u32 = 0; k < 16; k++) {
+    const d = <u32>((r >> (<u64>k << 2)) & 15);
+    store<u8>(at + k, <u8>(d < 10 ? 48 + d : 87 + d));
+  }
 }
 
 function abandon(ofd: u32, tmpLen: u32): void {

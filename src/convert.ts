@@ -3,7 +3,7 @@
 // -> prepare-kernels -> [share-weights -> pack] -> layout-weights -> plan-memory -> emit .epk
 // (bracketed passes run when compression options ask for them).
 
-import { Graph, formatGraph } from './ir/graph.js';
+import { ConvertError, Graph, formatGraph } from './ir/graph.js';
 import { importTflite } from './import/tflite/index.js';
 import { importOnnx, isOnnx } from './import/onnx/index.js';
 import { strip } from './passes/strip.js';
@@ -22,6 +22,7 @@ import { MemoryPlan, PlanOptions, planMemory } from './passes/plan-memory.js';
 import { verifyGraph } from './passes/verify.js';
 import { NameMode, writeEpk } from './format/writer.js';
 import { Repr } from './format/packed.js';
+import { Bytes, toBytes } from './io/bytes.js';
 
 /** Compression choices (docs/compression.md); all off by default. */
 export interface CompressOptions {
@@ -121,14 +122,27 @@ export function convertGraph(imported: Graph, opts: ConvertOptions = {}): Conver
   verifyGraph(g, 'import');
   dump('import', g);
   for (const [name, run] of passesFor(opts)) {
-    g = run(g, opts);
+    g = inPass(name, g.source, () => run(g, opts));
     verifyGraph(g, name);
     after[name] = g;
     dump(name, g);
   }
   const c = opts.compress ?? {};
-  const { plan, epk } = emit(g, c.names ?? (compressing(c) ? 'io' : 'all'), { stageBytes: opts.stageBytes });
+  const { plan, epk } = inPass('emit', g.source, () => emit(g, c.names ?? (compressing(c) ? 'io' : 'all'), { stageBytes: opts.stageBytes }));
   return { graph: g, plan, epk, after };
+}
+
+/**
+ * Runs one pass; an exception that is not a ConvertError (a bug, or an input no check
+ * caught) becomes one ConvertError naming the pass, never a raw TypeError/RangeError.
+ */
+export function inPass<T>(pass: string, source: string, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof ConvertError) throw e;
+    throw new ConvertError(`${source}: internal error in pass ${pass}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+  }
 }
 
 /** plan-memory -> emit: the arena plan and the .epk bytes of a prepared graph. */
@@ -139,11 +153,12 @@ export function emit(g: Graph, names: NameMode = 'all', planOptions: PlanOptions
   return { plan, epk };
 }
 
-export function convertModel(bytes: Uint8Array, name: string, opts: ConvertOptions = {}): ConvertResult {
+export function convertModel(bytes: Bytes, name: string, opts: ConvertOptions = {}): ConvertResult {
   return convertGraph(importModel(bytes, name), opts);
 }
 
 /** Picks the importer by content: a TFLite flatbuffer says "TFL3" at byte 4; else ONNX protobuf. */
-export function importModel(bytes: Uint8Array, name: string): Graph {
-  return isOnnx(bytes) ? importOnnx(bytes, name) : importTflite(bytes, name);
+export function importModel(input: Bytes, name: string): Graph {
+  const bytes = toBytes(input, 'model bytes');
+  return inPass('import', name, () => (isOnnx(bytes) ? importOnnx(bytes, name) : importTflite(bytes, name)));
 }

@@ -4,6 +4,7 @@
 import { DTYPE_NAMES, NO_TENSOR, OP_NAMES, OP_PACKED_PARAM_COUNT, OpCode, TensorKind } from './format/constants.js';
 import { Epk, EpkOp, EpkTensor, readEpk } from './format/reader.js';
 import { kernelMask, kernelNames } from './format/kernels.js';
+import { Bytes, toBytes } from './io/bytes.js';
 
 export interface TensorInfo {
   name: string;
@@ -77,7 +78,8 @@ function tensorInfo(t: EpkTensor): TensorInfo {
   return { name: t.name, shape: t.shape, dtype: DTYPE_NAMES[t.dtype], bytes: t.bytes, scale: t.scale, zeroPoint: t.zeroPoint };
 }
 
-export function summarize(bytes: Uint8Array): Summary {
+export function summarize(input: Bytes): Summary {
+  const bytes = toBytes(input, '.epk bytes');
   const epk: Epk = readEpk(bytes);
   const T = epk.tensors;
   const layers = epk.ops.map((op): LayerInfo => {

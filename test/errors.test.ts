@@ -143,7 +143,7 @@ test('converter: out-of-range buffer and tensor indices', () => {
   const y = b.tensor('y', [1, 4], 'int8', { scale: [1], zeroPoint: [0] });
   b.op('ADD', [x, 7], [y]);
   b.io([x], [y]);
-  convertFails(b.finish(), /op 0 \(ADD\) input refers to tensor 7, but there are 2/);
+  convertFails(b.finish(), /op 0 \(ADD\) input 1 refers to tensor 7, but there are 2/);
 });
 
 test('converter: unsupported op is named with its index', () => {

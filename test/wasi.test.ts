@@ -10,6 +10,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertModel } from '../src/convert.js';
+import { buildTinyCnn } from '../src/testing/models.js';
 import { REPO, goldenModels, readBytes, skipNotice } from './helpers.js';
 
 skipNotice('WASI golden tests');
@@ -84,6 +85,35 @@ test('WASI errors: usage, missing file, ragged input, corrupted model; OUT untou
     assert.is(r.code, 1);
     assert.is(r.stderr, 'edgepack-run: bad.epk: error 4: CRC-32 mismatch: the file is corrupted at byte offset 12\n');
     assert.not.ok(existsSync(join(dir, 'out.bin')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('WASI temp files: a per-run OUT.<16 hex>.edgepack-tmp, created exclusively, different every run, none left', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edgepack-wasi-'));
+  try {
+    writeFileSync(join(dir, 'model.epk'), convertModel(buildTinyCnn(), 'tiny').epk);
+    writeFileSync(join(dir, 'in.bin'), new Uint8Array(768 * 2));
+    const created: string[] = [];
+    for (let run = 0; run < 2; run++) {
+      const wasi = new WASI({ version: 'preview1', args: ['edgepack-run', 'model.epk', 'in.bin', 'out.bin'], preopens: { '.': dir }, returnOnExit: true });
+      const imports = wasi.getImportObject() as { wasi_snapshot_preview1: Record<string, (...a: number[]) => number> };
+      const w = imports.wasi_snapshot_preview1, open = w.path_open;
+      let memory: WebAssembly.Memory | undefined;
+      // path_open(dir, dirflags, path, len, oflags, ...): log the names created (oflags & O_CREAT)
+      w.path_open = (...a: number[]) => {
+        if (a[4] & 1) created.push(`${new TextDecoder().decode(new Uint8Array(memory!.buffer, a[2], a[3]))} oflags ${a[4]}`);
+        return open(...a);
+      };
+      const instance = await WebAssembly.instantiate(wasm, imports as unknown as WebAssembly.Imports);
+      memory = instance.exports.memory as WebAssembly.Memory;
+      assert.is(wasi.start(instance), 0);
+    }
+    assert.is(created.length, 2);
+    for (const c of created) assert.match(c, /^out\.bin\.[0-9a-f]{16}\.edgepack-tmp oflags 13$/); // CREAT | EXCL | TRUNC
+    assert.is.not(created[0], created[1]);
+    assert.equal(readdirSync(dir).sort(), ['in.bin', 'model.epk', 'out.bin']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -10,7 +10,7 @@ import { REPRS } from '../passes/pack-huffman.js';
 import { Repr } from '../format/packed.js';
 import { NameMode } from '../format/writer.js';
 import { formatFidelity, fidelityReport } from '../compress/report.js';
-import { UsageError, readInput, writeAtomic } from './io.js';
+import { UsageError, readInput, refuseSameFile, writeAtomic } from './io.js';
 
 export const usage =
   'edgepack convert MODEL.(tflite|onnx) -o OUT.epk [--calibrate DIR_OR_FILE [--calibrate-count N] [--calibrate-raw u8|f32] [--percentile P] [--int8-io]] ' +
@@ -88,6 +88,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
   });
   if (positionals.length !== 1 || !values.output) throw new UsageError(`usage: ${usage}`);
   const input = positionals[0];
+  refuseSameFile(values.output, [[input, 'model'], ...(values.calibrate ? [[values.calibrate, 'calibration data'] as [string, string]] : [])]);
   const bytes = readInput(input, 'model');
   const name = basename(input);
   const compress = compressOptions(values);

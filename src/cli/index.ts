@@ -40,7 +40,12 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const known = e instanceof ConvertError || e instanceof EpkError || e instanceof RuntimeError || e instanceof UsageError || e instanceof FitError;
     const parseError = (e as { code?: string }).code?.startsWith?.('ERR_PARSE_ARGS');
-    if (!known && !parseError) throw e;
+    if (!known && !parseError) {
+      // Never a stack trace: one line, exit 1 (EDGEPACK_DEBUG=1 rethrows for the stack).
+      if (process.env.EDGEPACK_DEBUG) throw e;
+      process.stderr.write(`edgepack ${name}: internal error: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}\n`);
+      return 1;
+    }
     process.stderr.write(`edgepack ${name}: error: ${(e as Error).message}\n`);
     return e instanceof UsageError || parseError ? 2 : 1;
   }

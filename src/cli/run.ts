@@ -2,9 +2,9 @@ import { parseArgs } from 'node:util';
 import { Target } from '../runtime/loader.js';
 import { loadModelNode } from '../runtime/node.js';
 import { loadModelStreamed } from '../runtime/streamed.js';
-import { UsageError, readInput, writeAtomic } from './io.js';
+import { AtomicOutput, UsageError, maxMemoryFlag, readInput, refuseSameFile } from './io.js';
 
-export const usage = 'edgepack run MODEL.epk --input IN.bin [--input IN2.bin]... --output OUT.bin [--target simd|scalar|streamed [--stage-bytes N]]';
+export const usage = 'edgepack run MODEL.epk --input IN.bin [--input IN2.bin]... --output OUT.bin [--target simd|scalar|streamed [--stage-bytes N]] [--max-memory BYTES]';
 
 /**
  * Runs N inferences when each input file holds N whole input tensors back to back,
@@ -19,15 +19,18 @@ export async function runCommand(argv: string[]): Promise<void> {
       output: { type: 'string', short: 'o' },
       target: { type: 'string', default: 'simd' },
       'stage-bytes': { type: 'string' },
+      'max-memory': { type: 'string' },
     },
   });
   if (positionals.length !== 1 || !values.input?.length || !values.output) throw new UsageError(`usage: ${usage}`);
   const target = values.target as Target | 'streamed';
   if (target !== 'simd' && target !== 'scalar' && target !== 'streamed') throw new UsageError(`--target must be simd, scalar or streamed, not ${values.target}`);
   const stage = stageBytes(values['stage-bytes'], target);
+  refuseSameFile(values.output, [[positionals[0], 'model'], ...values.input.map((p): [string, string] => [p, 'input'])]);
   const epk = readInput(positionals[0], 'model');
+  const maxMemory = maxMemoryFlag(values['max-memory']);
   // streamed: the .epk stays in host memory, constants pass through a stage (0 = the runtime's default, <= 8 KiB)
-  const model = target === 'streamed' ? await loadModelStreamed(epk, stage) : await loadModelNode(epk, target);
+  const model = target === 'streamed' ? await loadModelStreamed(epk, stage, undefined, { maxMemory }) : await loadModelNode(epk, target, maxMemory);
   if (values.input.length !== model.inputCount) {
     throw new UsageError(`model has ${model.inputCount} input(s); ${values.input.length} --input file(s) given`);
   }
@@ -43,16 +46,30 @@ export async function runCommand(argv: string[]): Promise<void> {
     batches = n;
   });
   const outBytes = Array.from({ length: model.outputCount }, (_, i) => model.outputBytes(i)).reduce((a, b) => a + b, 0);
-  const out = new Uint8Array(outBytes * batches);
-  for (let b = 0; b < batches; b++) {
-    const inputs = files.map((f, i) => f.subarray(b * model.inputBytes(i), (b + 1) * model.inputBytes(i)));
-    let at = b * outBytes;
-    for (const o of model.run(...inputs)) {
-      out.set(o, at);
-      at += o.length;
+  // Outputs go to a temporary file as they are computed, renamed over OUT at the end; the
+  // loop yields now and then so SIGINT/SIGTERM can remove the temporary file and stop.
+  const file = new AtomicOutput(values.output);
+  try {
+    let yielded = Date.now();
+    for (let b = 0; b < batches; b++) {
+      const inputs = files.map((f, i) => f.subarray(b * model.inputBytes(i), (b + 1) * model.inputBytes(i)));
+      const out = new Uint8Array(outBytes);
+      let at = 0;
+      for (const o of model.run(...inputs)) {
+        out.set(o, at);
+        at += o.length;
+      }
+      file.write(out);
+      if (Date.now() - yielded > 50) {
+        await new Promise((r) => setImmediate(r));
+        yielded = Date.now();
+      }
     }
+    file.commit();
+  } catch (e) {
+    file.abort();
+    throw e;
   }
-  writeAtomic(values.output, out);
 }
 
 /** --stage-bytes N: the streamed build's constants stage (1 .. 2^32 - 1 bytes); 0 when not given. */

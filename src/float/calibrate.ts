@@ -3,7 +3,7 @@
 // (at most SAMPLE_PER_RUN values per tensor per input, so 300 CIFAR images x 30
 // tensors stay near 37 MB).
 
-import { Graph, elementCount } from '../ir/graph.js';
+import { ConvertError, Graph, elementCount } from '../ir/graph.js';
 import { runFloat } from './interpret.js';
 
 export type Range = [lo: number, hi: number];
@@ -15,10 +15,45 @@ export interface CalibrationOptions {
 
 const SAMPLE_PER_RUN = 1024;
 
+/**
+ * Most multiply-adds (or pool taps) one float inference may take, as floatWork bounds them:
+ * 2^30, 3.5x mobilenet_v2 224's 0.3 G and 50x ic_resnet8's 21 M estimate; the float reference runs ~70 M/s, so at most
+ * ~15 s per calibration sample. A hostile file (a pool with a 2^20 x 2^20 filter, a
+ * 2^20-wide input) is refused at once instead of running for hours.
+ */
+export const MAX_FLOAT_WORK = 2 ** 30;
+
+/** Multiply-adds of one float inference, estimated from shapes and options (an upper bound), plus every element each op reads. */
+export function floatWork(g: Graph): number {
+  let work = 0;
+  for (const op of g.ops) {
+    const t = (k: number) => (op.inputs[k] >= 0 ? g.tensors[op.inputs[k]] : undefined);
+    const outElems = op.outputs.reduce((a, o) => a + elementCount(g.tensors[o].shape), 0);
+    work += op.inputs.reduce((a, i) => a + (i >= 0 ? elementCount(g.tensors[i].shape) : 0), 0);
+    const x = t(0), w = t(1), o = op.options as Record<string, number>;
+    // The float reference loops over what the input shape implies (SAME/VALID: out <= in), which a
+    // hostile file can make far larger than the declared output: bound by both.
+    const spatial = (c: number) => Math.max(outElems, x && x.shape.length === 4 ? x.shape[0] * x.shape[1] * x.shape[2] * c : 0);
+    const dims = (s: number[] | undefined) => (s && s.length ? s : [1]);
+    switch (op.type) {
+      case 'CONV_2D': { const [oc, kh = 1, kw = 1, ic = 1] = dims(w?.shape); work += spatial(oc) * kh * kw * ic; break; }
+      case 'DEPTHWISE_CONV_2D': { const s = dims(w?.shape); work += spatial(s[s.length - 1]) * (s[1] ?? 1) * (s[2] ?? 1); break; }
+      case 'FULLY_CONNECTED': { const s = dims(w?.shape); work += Math.max(outElems * s[s.length - 1], (x ? elementCount(x.shape) : 0) * s[0]); break; }
+      case 'AVERAGE_POOL_2D': case 'MAX_POOL_2D': work += spatial(x?.shape[3] ?? 1) * Math.max(1, o.filterH) * Math.max(1, o.filterW); break;
+      default: work += outElems;
+    }
+  }
+  return work;
+}
+
 /** Range per tensor index, for every tensor the float graph produces or takes in. */
 export function calibrate(g: Graph, samples: Float32Array[][], opts: CalibrationOptions = {}): Map<number, Range> {
   const p = opts.percentile ?? 100;
   if (!(p > 50 && p <= 100)) throw new Error(`percentile ${p} must lie in (50, 100]`);
+  const work = floatWork(g);
+  if (!(work <= MAX_FLOAT_WORK)) {
+    throw new ConvertError(`${g.source}: calibration refused: one float inference would take ~${work.toExponential(2)} multiply-adds, above the limit of ${MAX_FLOAT_WORK} (absurd shapes or pool filter sizes)`);
+  }
   const minMax = new Map<number, Range>();
   const pools = new Map<number, number[]>();
   for (const inputs of samples) {

@@ -18,6 +18,7 @@ import {
   OP_PACKED_PARAM_COUNT,
   OP_PARAM_COUNT,
   OpCode,
+  OP_NAMES,
   SECTION_ALIGN,
   SECTION_ENTRY_BYTES,
   Section,
@@ -29,6 +30,7 @@ import {
 } from './constants.js';
 import { crc32 } from './crc32.js';
 import { BlobInfo, blobInfo } from './packed.js';
+import { Bytes, toBytes } from '../io/bytes.js';
 
 export class EpkError extends Error {
   constructor(readonly code: ErrorCode, message: string, readonly offset?: number) {
@@ -78,7 +80,8 @@ export interface Epk {
   data: Uint8Array;
 }
 
-export function readEpk(bytes: Uint8Array): Epk {
+export function readEpk(input: Bytes): Epk {
+  const bytes = toBytes(input, '.epk bytes');
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const len = bytes.length;
   if (len < HEADER_BYTES) throw new EpkError(ErrorCode.Truncated, 'file is shorter than the 32-byte header', len);
@@ -97,7 +100,7 @@ export function readEpk(bytes: Uint8Array): Epk {
   const arenaBytes = v.getUint32(H.arenaBytes, true);
   const tensors = readTensors(bytes, v, sec(Section.Tensors), strings, data.size, arenaBytes, data.offset);
   const { inputs, outputs } = readIO(v, sec(Section.IO), tensors);
-  const ops = readOps(v, sec(Section.Ops), tensors.length);
+  const ops = readOps(v, sec(Section.Ops), tensors);
   return {
     version,
     fileBytes,
@@ -195,7 +198,22 @@ function readIO(v: DataView, s: { offset: number; size: number }, tensors: EpkTe
   return { inputs: list.slice(0, nIn), outputs: list.slice(nIn) };
 }
 
-function readOps(v: DataView, s: { offset: number; size: number }, tensorCount: number): EpkOp[] {
+/**
+ * Inputs each op must have (slot -> rank, -1: any rank) for what readers of an EpkOp rely on
+ * (inspect's MAC count reads the filter's and input's dims); the runtime checks these and more.
+ * Packed layouts (the longer param list) keep the filter as [oc4, K8] and the dims in params.
+ */
+function requiredInputs(opcode: OpCode, packed: boolean): [slot: number, rank: number][] {
+  switch (opcode) {
+    case OpCode.Conv2D: return packed ? [[0, 4], [1, -1]] : [[0, 4], [1, 4]];
+    case OpCode.DepthwiseConv2D: return packed ? [[0, 4], [1, -1]] : [[0, 4], [1, 4]];
+    case OpCode.FullyConnected: return packed ? [[0, -1], [1, -1]] : [[0, -1], [1, 2]];
+    default: return [[0, -1]];
+  }
+}
+
+function readOps(v: DataView, s: { offset: number; size: number }, tensors: EpkTensor[]): EpkOp[] {
+  const tensorCount = tensors.length;
   const end = s.offset + s.size;
   if (s.size < 4) throw new EpkError(ErrorCode.BadSection, 'op section too small', s.offset);
   const count = v.getUint32(s.offset, true);
@@ -212,7 +230,24 @@ function readOps(v: DataView, s: { offset: number; size: number }, tensorCount: 
     if (nParams !== OP_PARAM_COUNT[opcode] && nParams !== OP_PACKED_PARAM_COUNT[opcode]) throw new EpkError(ErrorCode.BadOp, `op ${i}: ${nParams} params, expected ${OP_PARAM_COUNT[opcode]}`, at);
     if (nOut !== 1) throw new EpkError(ErrorCode.BadOp, `op ${i}: must have exactly one output`, at);
     const idx = Array.from({ length: nIn + nOut }, (_, k) => v.getUint16(at + OP_HEADER_BYTES + 2 * k, true));
-    for (const t of idx) if (t !== NO_TENSOR && t >= tensorCount) throw new EpkError(ErrorCode.BadOp, `op ${i}: tensor index ${t} beyond the tensor table`, at);
+    idx.forEach((t, k) => {
+      const slot = k < nIn ? `input ${k}` : 'output';
+      if (t !== NO_TENSOR && t >= tensorCount) {
+        throw new EpkError(ErrorCode.BadOp, `op ${i} (${OP_NAMES[opcode]}): ${slot} refers to tensor ${t}, beyond the tensor table (${tensorCount} tensors)`, at + OP_HEADER_BYTES + 2 * k);
+      }
+    });
+    const y = idx[nIn];
+    if (y === NO_TENSOR || tensors[y].kind !== TensorKind.Arena) {
+      throw new EpkError(ErrorCode.BadOp, `op ${i} (${OP_NAMES[opcode]}): output ${y === NO_TENSOR ? 'is absent (0xFFFF)' : `tensor ${y} is not in the arena`}`, at + OP_HEADER_BYTES + 2 * nIn);
+    }
+    for (const [k, rank] of requiredInputs(opcode, nParams !== OP_PARAM_COUNT[opcode])) {
+      const t = k < nIn ? idx[k] : NO_TENSOR;
+      const where = at + OP_HEADER_BYTES + 2 * Math.min(k, nIn);
+      if (t === NO_TENSOR) throw new EpkError(ErrorCode.BadOp, `op ${i} (${OP_NAMES[opcode]}): input ${k} is required but absent`, where);
+      if (rank >= 0 && tensors[t].shape.length !== rank) {
+        throw new EpkError(ErrorCode.BadShape, `op ${i} (${OP_NAMES[opcode]}): input ${k} (tensor ${t}) has rank ${tensors[t].shape.length}, expected ${rank}`, where);
+      }
+    }
     ops.push({
       index: i, opcode, sourceIndex: v.getUint16(at + 6, true),
       inputs: idx.slice(0, nIn), outputs: idx.slice(nIn),

@@ -3,6 +3,7 @@
 // byte offset at fault; nothing is read past the buffer.
 
 import { inflateRawSync } from 'node:zlib';
+import { toBytes } from './bytes.js';
 
 export type NpyData = Float64Array | Float32Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array | Uint32Array | BigInt64Array;
 
@@ -33,7 +34,8 @@ const DTYPES: Record<string, [number, (b: ArrayBuffer, n: number) => NpyData]> =
 };
 
 /** Parses one .npy file's bytes. */
-export function parseNpy(bytes: Uint8Array, what = 'array'): NpyArray {
+export function parseNpy(input: Uint8Array, what = 'array'): NpyArray {
+  const bytes = toBytes(input);
   const fail = (m: string, at: number): never => { throw new NpyError(`${what}: ${m} at byte offset ${at}`); };
   if (bytes.length < 10 || bytes[0] !== 0x93 || String.fromCharCode(...bytes.subarray(1, 6)) !== 'NUMPY') fail('not a .npy array (magic)', 0);
   const major = bytes[6];
@@ -58,7 +60,8 @@ export function parseNpy(bytes: Uint8Array, what = 'array'): NpyArray {
 }
 
 /** Parses a .npz archive: member name (without ".npy") -> array. */
-export function parseNpz(bytes: Uint8Array, what = 'archive'): Map<string, NpyArray> {
+export function parseNpz(input: Uint8Array, what = 'archive'): Map<string, NpyArray> {
+  const bytes = toBytes(input);
   const fail = (m: string, at: number): never => { throw new NpyError(`${what}: ${m} at byte offset ${at}`); };
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let eocd = -1;

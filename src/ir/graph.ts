@@ -69,6 +69,21 @@ export const DTYPE_SIZE: Record<DTypeName, number> = {
   bool: 1,
 };
 
+/**
+ * Largest element count the importers accept for one tensor: 2^31 - 1, so byte sizes of
+ * int8 tensors and element indices fit the format's and the runtimes' 32-bit fields.
+ */
+export const MAX_ELEMENTS = 0x7fffffff;
+
+/** Most tensors a model may have: the .epk's 16-bit tensor indices, 0xFFFF meaning "absent". */
+export const MAX_TENSORS = 0xfffe;
+
+/**
+ * Most ops the importers accept. Real models have tens to a few thousand (mobilenet_v2: 65);
+ * the cap keeps hostile files (a 65,535-op .tflite took 18 s to be refused) fast to refuse.
+ */
+export const MAX_OPS = 16384;
+
 export function elementCount(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }

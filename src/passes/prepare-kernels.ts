@@ -44,7 +44,12 @@ export function prepareKernels(input: Graph): Graph {
         `${g.source}: op ${op.sourceIndex} (${op.type}) is not supported; supported ops: ${SUPPORTED_OPS.join(', ')}`,
       );
     }
-    prepare(new PrepareContext(g, op));
+    try {
+      prepare(new PrepareContext(g, op));
+    } catch (e) {
+      if (e instanceof ConvertError) throw e;
+      throw new ConvertError(`${g.source}: op ${op.sourceIndex} (${op.type}): ${(e as Error).message}`);
+    }
   }
   return g;
 }

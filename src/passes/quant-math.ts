@@ -13,6 +13,11 @@ export function roundHalfAway(x: number): number {
  */
 export function quantizeMultiplier(m: number): { multiplier: number; shift: number } {
   if (m === 0) return { multiplier: 0, shift: 0 };
+  // The kernels take q >= 0 and a shift in [-31, 31]: m in (0, 2^31). Anything else comes from
+  // a zero, negative, non-finite or wildly mismatched quantization scale.
+  if (!(m > 0 && m < 2 ** 31)) {
+    throw new RangeError(`requantization multiplier ${m} (input scale x weight scale / output scale) is not in (0, 2^31): a quantization scale is zero, negative, non-finite or out of proportion`);
+  }
   let [q, shift] = frexp(m);
   let qFixed = roundHalfAway(q * 2 ** 31);
   if (qFixed === 2 ** 31) {

@@ -1,6 +1,7 @@
 // verify: the graph invariants every pass must keep, checked between passes.
-// Tensor indices in range; each tensor produced at most once; ops in topological
-// order (every input is a constant, a graph input, or produced by an earlier op).
+// Tensor indices in range; each tensor produced at most once, never a constant, a graph
+// input or one of its own op's inputs; ops in topological order (every input is a
+// constant, a graph input, or produced by an earlier op).
 
 import { ConvertError, Graph } from '../ir/graph.js';
 
@@ -16,6 +17,7 @@ export function verifyGraph(g: Graph, after: string): void {
     ready[i] = true;
   }
   const produced = new Set<number>();
+  const graphInputs = new Set(g.inputs);
   g.ops.forEach((op) => {
     for (const t of op.inputs) {
       if (t === -1) continue;
@@ -25,6 +27,8 @@ export function verifyGraph(g: Graph, after: string): void {
     for (const t of op.outputs) {
       if (!(t >= 0 && t < n)) fail(`op ${op.sourceIndex} (${op.type}) writes tensor ${t}, out of range`);
       if (produced.has(t)) fail(`tensor "${g.tensors[t].name}" is produced twice`);
+      if (op.inputs.includes(t)) fail(`op ${op.sourceIndex} (${op.type}) writes its own input "${g.tensors[t].name}"`);
+      if (graphInputs.has(t) || g.tensors[t].data !== undefined) fail(`op ${op.sourceIndex} (${op.type}) writes "${g.tensors[t].name}", a graph input or constant`);
       produced.add(t);
       ready[t] = true;
     }

@@ -1,8 +1,36 @@
 // Host side of the runtime ABI for Node and browsers: instantiate a build, copy an
 // .epk into its memory, then run inferences over typed arrays.
 
-import { ERROR_NAMES, ErrorCode } from '../format/constants.js';
 import { expandMessage, messageTable } from './messages.js';
+import { ERROR_NAMES, ErrorCode, H, HEADER_BYTES, MAGIC } from '../format/constants.js';
+import { Bytes, toBytes } from '../io/bytes.js';
+
+/**
+ * Default host memory limit: 1 GiB of declared model + arena + scratch. The largest model
+ * the project runs (mobilenet_v2 224) needs ~7 MiB; a file asking for more than this is
+ * refused before the runtime grows its memory (override with maxMemory / --max-memory).
+ */
+export const DEFAULT_MAX_MEMORY = 1 << 30;
+
+/**
+ * Bytes the .epk header declares (arena + scratch, plus `extra`: the resident copy of the
+ * file, or the streamed stage), checked against `maxMemory` before anything is allocated.
+ * A file too short for a header is left to the runtime's own checks.
+ */
+export function checkDeclaredMemory(epk: Uint8Array, extra: number, maxMemory = DEFAULT_MAX_MEMORY): void {
+  if (!(maxMemory > 0)) throw new RangeError(`maxMemory must be a positive number of bytes, not ${maxMemory}`);
+  if (epk.length < HEADER_BYTES) return;
+  const v = new DataView(epk.buffer, epk.byteOffset, epk.byteLength);
+  if (v.getUint32(0, true) !== MAGIC) return;
+  const arena = v.getUint32(H.arenaBytes, true), scratch = v.getUint32(H.scratchBytes, true);
+  const total = arena + scratch + extra; // doubles: no 32-bit wrap
+  if (total > maxMemory) {
+    throw new RuntimeError(
+      ErrorCode.OutOfMemory,
+      `the model needs ${total} bytes (arena ${arena} + scratch ${scratch} + ${extra} model/stage), above the host memory limit of ${maxMemory} bytes (maxMemory / --max-memory)`,
+    );
+  }
+}
 
 export type Target = 'simd' | 'scalar';
 
@@ -39,11 +67,12 @@ export class Model {
 
   get inputCount(): number { return this.exports.ep_input_count(); }
   get outputCount(): number { return this.exports.ep_output_count(); }
-  inputBytes(i = 0): number { return this.exports.ep_input_bytes(i); }
-  outputBytes(i = 0): number { return this.exports.ep_output_bytes(i); }
-  get arenaBytes(): number { return this.exports.ep_arena_bytes(); }
-  get scratchBytes(): number { return this.exports.ep_scratch_bytes(); }
-  get staticsBytes(): number { return this.exports.ep_statics_bytes(); }
+  // The exports return i32; sizes and pointers above 2^31 arrive negative, so read them unsigned.
+  inputBytes(i = 0): number { return this.exports.ep_input_bytes(i) >>> 0; }
+  outputBytes(i = 0): number { return this.exports.ep_output_bytes(i) >>> 0; }
+  get arenaBytes(): number { return this.exports.ep_arena_bytes() >>> 0; }
+  get scratchBytes(): number { return this.exports.ep_scratch_bytes() >>> 0; }
+  get staticsBytes(): number { return this.exports.ep_statics_bytes() >>> 0; }
   /** Linear memory now: statics + model (resident) + arena + scratch, rounded up to 64 KiB pages. */
   get memoryBytes(): number { return this.exports.memory.buffer.byteLength; }
   get wasmPages(): number { return this.memoryBytes / 65536; }
@@ -51,24 +80,32 @@ export class Model {
   get memoryUsedBytes(): number { return this.exports.ep_memory_high_water(); }
 
   /** Runs one inference. `inputs` holds raw tensor bytes in model input order. */
-  run(...inputs: Uint8Array[]): Uint8Array[] {
+  run(...inputs: Bytes[]): Uint8Array[] {
     const e = this.exports;
     if (inputs.length !== this.inputCount) throw new Error(`model has ${this.inputCount} inputs, ${inputs.length} given`);
-    inputs.forEach((bytes, i) => {
-      const want = e.ep_input_bytes(i);
+    inputs.forEach((input, i) => {
+      const bytes = toBytes(input, `input ${i}`);
+      const want = e.ep_input_bytes(i) >>> 0;
       if (bytes.length !== want) throw new Error(`input ${i} must be ${want} bytes, got ${bytes.length}`);
-      new Uint8Array(e.memory.buffer, e.ep_input_ptr(i), want).set(bytes);
+      new Uint8Array(e.memory.buffer, e.ep_input_ptr(i) >>> 0, want).set(bytes);
     });
     check(e, e.ep_invoke(), this.messages);
     return Array.from({ length: this.outputCount }, (_, i) =>
-      new Uint8Array(e.memory.buffer, e.ep_output_ptr(i), e.ep_output_bytes(i)).slice(),
+      new Uint8Array(e.memory.buffer, e.ep_output_ptr(i) >>> 0, e.ep_output_bytes(i) >>> 0).slice(),
     );
   }
 }
 
 /** The runtime's last error message, ids expanded through `messages`. */
 export function errorMessage(e: Pick<RuntimeExports, 'memory' | 'ep_error_ptr' | 'ep_error_len'>, messages: readonly string[]): string {
-  return expandMessage(new Uint8Array(e.memory.buffer, e.ep_error_ptr(), e.ep_error_len()), messages);
+  return errorText(e.memory, e.ep_error_ptr(), e.ep_error_len(), messages);
+}
+
+/** The runtime's error message at (ptr, len), read unsigned, clamped to its memory, ids expanded. */
+export function errorText(memory: WebAssembly.Memory, ptr: number, len: number, messages: readonly string[] = []): string {
+  const buf = memory.buffer, at = ptr >>> 0, n = len >>> 0;
+  if (at > buf.byteLength || n > buf.byteLength - at) return '';
+  return expandMessage(new Uint8Array(buf, at, n), messages);
 }
 
 function check(e: RuntimeExports, code: number, messages: readonly string[]): void {
@@ -76,12 +113,14 @@ function check(e: RuntimeExports, code: number, messages: readonly string[]): vo
 }
 
 /** Instantiates a runtime module (its bytes) and loads `epk` into it. */
-export async function loadModel(wasm: BufferSource | WebAssembly.Module, epk: Uint8Array): Promise<Model> {
+export async function loadModel(wasm: BufferSource | WebAssembly.Module, input: Bytes, maxMemory = DEFAULT_MAX_MEMORY): Promise<Model> {
+  const epk = toBytes(input, '.epk bytes');
+  checkDeclaredMemory(epk, epk.length, maxMemory);
   const module = wasm instanceof WebAssembly.Module ? wasm : await WebAssembly.compile(wasm);
   const instance = await WebAssembly.instantiate(module, {});
   const e = instance.exports as unknown as RuntimeExports;
   const messages = messageTable(module);
-  const ptr = e.ep_model_buffer(epk.length);
+  const ptr = e.ep_model_buffer(epk.length) >>> 0;
   if (ptr === 0) check(e, ErrorCode.OutOfMemory, messages);
   new Uint8Array(e.memory.buffer, ptr, epk.length).set(epk);
   check(e, e.ep_load(ptr, epk.length), messages);
@@ -93,10 +132,14 @@ export interface LoadOptions {
   target?: Target;
   /** The runtime module: bytes, a compiled module, or a URL to fetch (browsers). In Node it defaults to the built file. */
   wasm?: BufferSource | WebAssembly.Module | URL | string;
+  /** Host memory limit in bytes for what the .epk declares (model + arena + scratch); default DEFAULT_MAX_MEMORY (1 GiB). */
+  maxMemory?: number;
 }
 
 /** load(epkBytes) -> Model, in Node and browsers. In browsers pass `wasm` (e.g. the URL of build/edgepack-simd.wasm). */
-export async function load(epk: Uint8Array, opts: LoadOptions = {}): Promise<Model> {
+export async function load(input: Bytes, opts: LoadOptions = {}): Promise<Model> {
+  const epk = toBytes(input, '.epk bytes');
+  checkDeclaredMemory(epk, epk.length, opts.maxMemory);
   const target = opts.target ?? 'simd';
   let wasm = opts.wasm;
   if (wasm === undefined) {
@@ -111,5 +154,5 @@ export async function load(epk: Uint8Array, opts: LoadOptions = {}): Promise<Mod
     if (!res.ok) throw new Error(`cannot fetch the runtime module ${String(wasm)}: HTTP ${res.status}`);
     wasm = await res.arrayBuffer();
   }
-  return loadModel(wasm, epk);
+  return loadModel(wasm, epk, opts.maxMemory);
 }

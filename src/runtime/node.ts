@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { Model, Target, loadModel } from './loader.js';
+import { Bytes } from '../io/bytes.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const compiled = new Map<Target, WebAssembly.Module>();
@@ -21,6 +22,6 @@ export function runtimeModule(target: Target): WebAssembly.Module {
   return m;
 }
 
-export function loadModelNode(epk: Uint8Array, target: Target = 'simd'): Promise<Model> {
-  return loadModel(runtimeModule(target), epk);
+export function loadModelNode(epk: Bytes, target: Target = 'simd', maxMemory?: number): Promise<Model> {
+  return loadModel(runtimeModule(target), epk, maxMemory);
 }

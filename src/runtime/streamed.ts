@@ -6,8 +6,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, ERROR_NAMES } from '../format/constants.js';
-import { Model, RuntimeError, RuntimeExports, errorMessage } from './loader.js';
+import { Model, RuntimeError, RuntimeExports, checkDeclaredMemory, errorMessage } from './loader.js';
 import { messageTable } from './messages.js';
+import { Bytes, toBytes } from '../io/bytes.js';
 
 export interface StreamedExports extends Omit<RuntimeExports, 'ep_model_buffer' | 'ep_load'> {
   ep_stream_load(fileBytes: number, stageBytes: number): number;
@@ -38,18 +39,18 @@ export class StreamedModel extends Model {
   }
   memory(): StreamedMemory {
     const e = this.streamed;
-    const statics = e.ep_heap_base();
-    const arena = e.ep_arena_ptr();
+    const statics = e.ep_heap_base() >>> 0; // i32 exports: read every size and pointer unsigned
+    const arena = e.ep_arena_ptr() >>> 0;
     return {
       staticsBytes: statics,
       metadataBytes: arena - statics,
-      arenaBytes: e.ep_arena_bytes(),
-      scratchBytes: e.ep_scratch_bytes(),
-      stageBytes: e.ep_stream_stage_bytes(),
-      usedBytes: e.ep_memory_used(),
+      arenaBytes: e.ep_arena_bytes() >>> 0,
+      scratchBytes: e.ep_scratch_bytes() >>> 0,
+      stageBytes: e.ep_stream_stage_bytes() >>> 0,
+      usedBytes: e.ep_memory_used() >>> 0,
       pages: e.memory.buffer.byteLength / 65536,
-      stageMinBytes: e.ep_stream_min_bytes(),
-      stageWholeBytes: e.ep_stream_whole_bytes(),
+      stageMinBytes: e.ep_stream_min_bytes() >>> 0,
+      stageWholeBytes: e.ep_stream_whole_bytes() >>> 0,
     };
   }
 }
@@ -71,10 +72,15 @@ export const DEFAULT_STAGE_BYTES = 8192;
  * min(stageWholeBytes, DEFAULT_STAGE_BYTES) but at least stageMinBytes; a value above
  * stageWholeBytes is cut to it). `epk` is read, never copied whole into the module, never modified.
  */
-export async function loadModelStreamed(epk: Uint8Array, stageBytes = 0, module = streamedModule()): Promise<StreamedModel> {
+export async function loadModelStreamed(
+  input: Bytes, stageBytes = 0, module = streamedModule(), opts: { maxMemory?: number } = {},
+): Promise<StreamedModel> {
+  const epk = toBytes(input, '.epk bytes');
+  checkDeclaredMemory(epk, stageBytes, opts.maxMemory);
   let e: StreamedExports | undefined;
   const ep_read = (offset: number, dst: number, len: number): number => {
     const mem = e!.memory.buffer;
+    offset >>>= 0; dst >>>= 0; len >>>= 0; // i32 arguments: addresses above 2^31 arrive negative
     if (offset + len > epk.length || dst + len > mem.byteLength) return 1;
     new Uint8Array(mem, dst, len).set(epk.subarray(offset, offset + len));
     return 0;

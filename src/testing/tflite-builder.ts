@@ -162,7 +162,8 @@ function writeTensor(b: flatbuffers.Builder, t: TensorSpec, buffer: number): num
 /** Builtin options table and its union type id, per op. */
 function writeOptions(b: flatbuffers.Builder, o: OpSpec): [number, number] {
   const opt = o.options as Record<string, number & string & boolean>;
-  const act = ACT_CODE[opt.activation ?? 'NONE'];
+  // a number is written as is (tests of unknown activation codes)
+  const act = typeof opt.activation === 'number' ? opt.activation : ACT_CODE[opt.activation ?? 'NONE'];
   const pad = opt.padding === 'VALID' ? 1 : 0;
   switch (o.type) {
     case 'CONV_2D':

@@ -3,7 +3,7 @@
 // order (Flatten, Reshape, Transpose, ...) first gets the NCHW order back, through an
 // alias when the move is trivial (H = W = 1 or C = 1), a TRANSPOSE otherwise.
 
-import { ConvertError, DTypeName, Graph, Op, Tensor, TensorData } from '../../ir/graph.js';
+import { ConvertError, DTypeName, Graph, MAX_ELEMENTS, MAX_TENSORS, Op, Tensor, TensorData } from '../../ir/graph.js';
 import { AttrValue, NodeProto, TensorProto, attributes, num, tensorValue } from './proto.js';
 
 export const NCHW_TO_NHWC = [0, 2, 3, 1];
@@ -44,6 +44,12 @@ export class ImportContext {
   }
 
   addTensor(t: Tensor, onnxShape: number[], nhwc = false): number {
+    // Every tensor the importer makes: whole non-negative dims, at most MAX_ELEMENTS elements
+    // (sizes stay exact in 32 bits), at most MAX_TENSORS tensors.
+    if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) this.fail(`tensor "${t.name}" has shape ${JSON.stringify(t.shape)}; dims must be whole numbers >= 0`);
+    const count = t.shape.reduce((a, d) => a * d, 1);
+    if (count > MAX_ELEMENTS) this.fail(`tensor "${t.name}" shape ${JSON.stringify(onnxShape)} has ${count} elements, above the limit of ${MAX_ELEMENTS}`);
+    if (this.tensors.length >= MAX_TENSORS) this.fail(`more than ${MAX_TENSORS} tensors, the most an .epk holds`);
     this.tensors.push(t);
     const i = this.tensors.length - 1;
     this.onnxShape.set(i, onnxShape);

@@ -3,20 +3,23 @@
 // by ops.ts. 4-D activations become NHWC here, once; the model's 4-D inputs and
 // outputs are NHWC too. Unsupported ops are named with their node index and name.
 
-import { ConvertError, Graph } from '../../ir/graph.js';
+import { ConvertError, Graph, MAX_OPS } from '../../ir/graph.js';
 import { ImportContext, NCHW_TO_NHWC } from './context.js';
 import { HANDLERS } from './ops.js';
 import { decodeModel, num, tensorValue } from './proto.js';
+import { Bytes, toBytes } from '../../io/bytes.js';
 
 export const SUPPORTED_ONNX_OPS = Object.keys(HANDLERS);
 
 /** ONNX models start with field 1 (ir_version, varint): byte 0x08; TFLite says "TFL3" at offset 4. */
-export function isOnnx(bytes: Uint8Array): boolean {
+export function isOnnx(input: Bytes): boolean {
+  const bytes = toBytes(input);
   if (bytes.length < 8 || bytes[0] !== 0x08) return false;
   return new TextDecoder().decode(bytes.subarray(4, 8)) !== 'TFL3';
 }
 
-export function importOnnx(bytes: Uint8Array, name = 'model.onnx'): Graph {
+export function importOnnx(input: Bytes, name = 'model.onnx'): Graph {
+  const bytes = toBytes(input, 'model bytes');
   const model = decodeModel(bytes, name);
   const g = model.graph;
   if (!g) throw new ConvertError(`${name}: ONNX model has no graph`);
@@ -38,6 +41,8 @@ export function importOnnx(bytes: Uint8Array, name = 'model.onnx'): Graph {
     c.byName.set(vi.name!, t);
     inputs.push(t);
   }
+  if ((g.node?.length ?? 0) > MAX_OPS) throw new ConvertError(`${name}: ${g.node!.length} nodes, above the limit of ${MAX_OPS}`);
+  if ((g.output?.length ?? 0) === 0) throw new ConvertError(`${name}: the graph has no outputs`);
   (g.node ?? []).forEach((node, i) => {
     c.begin(node, i);
     if (node.domain && node.domain !== 'ai.onnx') c.fail(`operator domain "${node.domain}" is not supported`);

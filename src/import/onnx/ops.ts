@@ -12,6 +12,11 @@ const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 /** ONNX auto_pad / pads -> IR padding options (SAME = SAME_UPPER, as TFLite). */
 function padOptions(c: ImportContext, h: number, w: number, kh: number, kw: number, s: number[], d: number[]): Record<string, unknown> {
+  // the .epk stores these as i32 params: whole numbers in [min, 2^31 - 1]
+  const whole = (v: number[], n: number, min: number) => v.length === n && v.every((x) => Number.isSafeInteger(x) && x >= min && x <= 0x7fffffff);
+  if (!whole([kh, kw], 2, 1)) c.fail(`kernel ${kh}x${kw}: sizes must be whole numbers >= 1`);
+  if (!whole(s, 2, 1)) c.fail(`strides ${JSON.stringify(s)} must be two whole numbers in [1, 2^31 - 1]`);
+  if (!whole(d, 2, 1)) c.fail(`dilations ${JSON.stringify(d)} must be two whole numbers in [1, 2^31 - 1]`);
   const auto = c.attr('auto_pad', 'NOTSET') as string;
   if (auto === 'SAME_UPPER') return { padding: 'SAME' };
   if (auto === 'VALID') return { padding: 'VALID' };
@@ -22,6 +27,7 @@ function padOptions(c: ImportContext, h: number, w: number, kh: number, kw: numb
     pads = [Math.ceil(th / 2), Math.ceil(tw / 2), Math.floor(th / 2), Math.floor(tw / 2)];
   } else if (auto !== 'NOTSET') c.fail(`auto_pad ${auto} is not supported`);
   if (pads.length !== 4) c.fail(`pads ${JSON.stringify(pads)}: only 2-D spatial padding is supported`);
+  if (!whole(pads, 4, 0)) c.fail(`pads ${JSON.stringify(pads)} must be whole numbers in [0, 2^31 - 1]`);
   if (pads.every((p) => p === 0)) return { padding: 'VALID' };
   return { padding: 'EXPLICIT', padTop: pads[0], padLeft: pads[1], padBottom: pads[2], padRight: pads[3] };
 }
@@ -323,6 +329,7 @@ const pad: Handler = (c) => {
   if (value !== 0) c.fail(`pad value ${value} is not supported (0 only)`);
   const r = s.length;
   if (pads.length !== 2 * r) c.fail(`pads hold ${pads.length} values for rank ${r}`);
+  if (!pads.every((v) => Number.isSafeInteger(v) && v >= 0 && v <= 0x7fffffff)) c.fail(`pads ${JSON.stringify(pads)} must be whole numbers >= 0 (negative pads crop, which is not supported)`);
   const out = s.map((d, i) => d + pads[i] + pads[i + r]);
   const order = r === 4 ? NCHW_TO_NHWC : s.map((_, i) => i);
   const irPads = Int32Array.from(order.flatMap((a) => [pads[a], pads[a + r]]));
@@ -364,6 +371,9 @@ const dequantizeLinear: Handler = (c) => {
   const pending = c.pendingQuant.get(x);
   if (pending) {
     if (scale.length !== 1) c.fail('per-axis activation quantization is not supported');
+    if (!(scale[0] > 0 && Number.isFinite(scale[0]))) c.fail(`x_scale ${scale[0]} must be finite and > 0`);
+    const [lo, hi] = c.tensor(x).dtype === 'uint8' ? [0, 255] : [-128, 127];
+    if (!(zp[0] >= lo && zp[0] <= hi)) c.fail(`x_zero_point ${zp[0]} outside the ${c.tensor(x).dtype} range [${lo}, ${hi}]`);
     c.emit('FAKE_QUANT', [pending], [c.output(0, c.shapeOf(pending))], { scale: scale[0], zeroPoint: zp[0] - (c.tensor(x).dtype === 'uint8' ? 128 : 0) });
     return;
   }

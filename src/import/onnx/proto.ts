@@ -3,7 +3,8 @@
 // endian) and node attributes as plain values.
 
 import onnxProto from 'onnx-proto';
-import { ConvertError, DTypeName, TensorData } from '../../ir/graph.js';
+import { ConvertError, DTYPE_SIZE, DTypeName, MAX_ELEMENTS, TensorData } from '../../ir/graph.js';
+import { copyBuffer } from '../../io/bytes.js';
 
 export const onnx = onnxProto.onnx;
 export type ModelProto = onnxProto.onnx.ModelProto;
@@ -31,15 +32,20 @@ export function tensorValue(t: TensorProto, where: string): { dtype: DTypeName; 
   if (!dtype) throw new ConvertError(`${where}: tensor "${t.name}" has ONNX data type ${t.dataType}, which edgepack does not support`);
   if (t.dataLocation === 1) throw new ConvertError(`${where}: tensor "${t.name}" keeps its data in an external file, which edgepack does not read`);
   const shape = (t.dims ?? []).map(num);
+  if (shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new ConvertError(`${where}: tensor "${t.name}" has dims ${JSON.stringify(shape)}; dims must be non-negative integers`);
   const count = shape.reduce((a, b) => a * b, 1);
+  if (count > MAX_ELEMENTS) throw new ConvertError(`${where}: tensor "${t.name}" shape ${JSON.stringify(shape)} has ${count} elements, above the limit of ${MAX_ELEMENTS}`);
   const raw = t.rawData && t.rawData.length ? t.rawData : null;
+  if (raw && raw.length % DTYPE_SIZE[dtype] !== 0) {
+    throw new ConvertError(`${where}: tensor "${t.name}" raw_data is ${raw.length} bytes, not a multiple of its ${DTYPE_SIZE[dtype]}-byte ${dtype} elements`);
+  }
   const data = raw ? fromRaw(raw, dtype) : fromFields(t, dtype);
   if (data.length !== count) throw new ConvertError(`${where}: tensor "${t.name}" shape ${JSON.stringify(shape)} needs ${count} values, has ${data.length}`);
   return { dtype, shape, data };
 }
 
 function fromRaw(raw: Uint8Array, dtype: DTypeName): TensorData {
-  const copy = new Uint8Array(raw).buffer; // aligned copy (protobufjs may hand out Buffer views); the input is never modified
+  const copy = copyBuffer(raw); // exact, aligned copy (protobufjs hands out Buffer views); the input is never modified
   switch (dtype) {
     case 'float32': return new Float32Array(copy);
     case 'int8': return new Int8Array(copy);

@@ -2,8 +2,9 @@
 // per-channel quantization), constant buffers, operators and their builtin options.
 // Anything it cannot represent is rejected with an error naming the op and its index.
 
-import { ConvertError, Graph, Op, Quant, Tensor, TensorData } from '../../ir/graph.js';
+import { ConvertError, Graph, MAX_ELEMENTS, MAX_OPS, MAX_TENSORS, Op, Quant, Tensor, TensorData } from '../../ir/graph.js';
 import { FbFile, Table } from './flatbuffer.js';
+import { Bytes, copyBuffer, toBytes } from '../../io/bytes.js';
 import {
   ACTIVATIONS,
   BUILTIN,
@@ -18,7 +19,8 @@ import {
   TensorF,
 } from './schema.js';
 
-export function importTflite(bytes: Uint8Array, name = 'model.tflite'): Graph {
+export function importTflite(input: Bytes, name = 'model.tflite'): Graph {
+  const bytes = toBytes(input, 'model bytes');
   if (bytes.length < 8) throw new ConvertError(`${name}: ${bytes.length} bytes is too short for a TFLite model`);
   const ident = new TextDecoder().decode(bytes.subarray(4, 8));
   if (ident !== 'TFL3') {
@@ -31,17 +33,28 @@ export function importTflite(bytes: Uint8Array, name = 'model.tflite'): Graph {
   const subgraphs = model.tables(ModelF.subgraphs, 'subgraphs');
   if (subgraphs.length === 0) throw new ConvertError(`${name}: model has no subgraph`);
   const sg = subgraphs[0];
+  // Counts first, before any table is read: a hostile count is refused at once.
+  const tensorCount = sg.vector(SubGraphF.tensors, 4, 'tensors')?.length ?? 0;
+  if (tensorCount > MAX_TENSORS) throw new ConvertError(`${name}: ${tensorCount} tensors, above the limit of ${MAX_TENSORS}`);
+  const opCount = sg.vector(SubGraphF.operators, 4, 'operators')?.length ?? 0;
+  if (opCount > MAX_OPS) throw new ConvertError(`${name}: ${opCount} operators, above the limit of ${MAX_OPS}`);
   const tensors = sg.tables(SubGraphF.tensors, 'tensors').map((t, i) => readTensor(file, t, i, buffers));
-  const checkIndex = (i: number, what: string) => {
-    if (i < -1 || i >= tensors.length) throw new ConvertError(`${name}: ${what} refers to tensor ${i}, but there are ${tensors.length}`);
+  // -1 ("absent") is accepted only where a slot is optional (checkOperands); everywhere else an index must exist.
+  const checkIndex = (i: number, what: string, optional = false) => {
+    if (i === -1 && optional) return i;
+    if (i < 0 || i >= tensors.length) {
+      throw new ConvertError(`${name}: ${what} refers to tensor ${i}, but ${i === -1 ? 'it is required' : `there are ${tensors.length}`}`);
+    }
     return i;
   };
   const ops = sg.tables(SubGraphF.operators, 'operators').map((o, i) => readOperator(file, o, i, opNames, checkIndex));
+  const outputs = sg.i32Vector(SubGraphF.outputs, 'subgraph outputs').map((i) => checkIndex(i, 'subgraph output'));
+  if (outputs.length === 0) throw new ConvertError(`${name}: the subgraph has no outputs`);
   return {
     tensors,
     ops,
     inputs: sg.i32Vector(SubGraphF.inputs, 'subgraph inputs').map((i) => checkIndex(i, 'subgraph input')),
-    outputs: sg.i32Vector(SubGraphF.outputs, 'subgraph outputs').map((i) => checkIndex(i, 'subgraph output')),
+    outputs,
     source: name,
   };
 }
@@ -64,11 +77,14 @@ function readTensor(file: FbFile, t: Table, index: number, buffers: Table[]): Te
   }
   if (t.has(TensorF.sparsity)) throw new ConvertError(`${file.name}: tensor ${index} "${name}" is sparse, which edgepack does not support`);
   const shape = t.i32Vector(TensorF.shape, `tensor ${index} shape`);
+  if (shape.some((d) => d < 0)) throw new ConvertError(`${file.name}: tensor ${index} "${name}" has shape ${JSON.stringify(shape)}; dims must be >= 0`);
+  const count = shape.reduce((a, d) => a * d, 1);
+  if (count > MAX_ELEMENTS) throw new ConvertError(`${file.name}: tensor ${index} "${name}" shape ${JSON.stringify(shape)} has ${count} elements, above the limit of ${MAX_ELEMENTS}`);
   const tensor: Tensor = { name, shape, dtype };
   const q = t.table(TensorF.quantization, `tensor ${index} quantization`);
   if (q) {
     const quant = readQuant(q);
-    if (quant) tensor.quant = quant;
+    if (quant) tensor.quant = checkQuant(file, tensor, index, quant);
   }
   const bufIndex = t.u32(TensorF.buffer);
   if (bufIndex > 0) {
@@ -92,6 +108,27 @@ function readQuant(q: Table): Quant | undefined {
   };
 }
 
+/** Zero-point range of each quantized type (TFLite stores them as int64). */
+const ZP_RANGE: Partial<Record<Tensor['dtype'], [number, number]>> = { int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767], int32: [0, 0] };
+
+/**
+ * Quantization the later passes can use: as many zero points as scales, inside the type's range, scales of int8/uint8/int16 tensors
+ * finite and positive. Anything else would surface as a wrong model or a failed pass.
+ */
+function checkQuant(file: FbFile, t: Tensor, index: number, q: Quant): Quant {
+  const fail = (m: string): never => { throw new ConvertError(`${file.name}: tensor ${index} "${t.name}": ${m}`); };
+  if (q.zeroPoint.length !== q.scale.length) fail(`${q.scale.length} scales but ${q.zeroPoint.length} zero points`);
+  const range = ZP_RANGE[t.dtype];
+  if (range && t.dtype !== 'int32' && q.zeroPoint.some((z) => !(z >= range[0] && z <= range[1]))) {
+    fail(`zero point ${q.zeroPoint.find((z) => !(z >= range[0] && z <= range[1]))} outside the ${t.dtype} range [${range[0]}, ${range[1]}]`);
+  }
+  if (t.dtype === 'int8' || t.dtype === 'uint8' || t.dtype === 'int16') {
+    const bad = q.scale.find((s) => !(s > 0 && Number.isFinite(s)));
+    if (bad !== undefined) fail(`quantization scale ${bad} must be finite and > 0`);
+  }
+  return q;
+}
+
 function readBuffer(file: FbFile, b: Table, index: number): Uint8Array | null {
   const data = b.bytes(BufferF.data, `buffer ${index}`);
   if (data && data.length) return data;
@@ -112,7 +149,7 @@ function typedCopy(file: FbFile, raw: Uint8Array, t: Tensor, index: number): Ten
       `${file.name}: tensor ${index} "${t.name}" shape ${JSON.stringify(t.shape)} needs ${count * size} bytes, its buffer has ${raw.length}`,
     );
   }
-  const copy = raw.slice().buffer; // aligned copy; the input file is never modified
+  const copy = copyBuffer(raw); // exact, aligned copy (raw may be a view at any offset); the input is never modified
   switch (t.dtype) {
     case 'int8': return new Int8Array(copy);
     case 'uint8': case 'bool': return new Uint8Array(copy);
@@ -123,7 +160,15 @@ function typedCopy(file: FbFile, raw: Uint8Array, t: Tensor, index: number): Ten
   }
 }
 
-type IndexCheck = (i: number, what: string) => number;
+type IndexCheck = (i: number, what: string, optional?: boolean) => number;
+
+/** Fewest inputs an op type needs (1 for types not listed); slots that may be absent (-1). */
+const MIN_INPUTS: Record<string, number> = {
+  CONV_2D: 2, DEPTHWISE_CONV_2D: 2, FULLY_CONNECTED: 2, ADD: 2, MUL: 2, SUB: 2, PAD: 2, PADV2: 2, MEAN: 2, SUM: 2, TRANSPOSE: 2,
+};
+const OPTIONAL_SLOTS: Record<string, number[]> = { CONV_2D: [2], DEPTHWISE_CONV_2D: [2], FULLY_CONNECTED: [2], PADV2: [2], RESHAPE: [1], TRANSPOSE_CONV: [3] };
+/** Ops edgepack does not run, with many optional inputs: -1 accepted past input 0 so the "not supported" error names them. */
+const MANY_OPTIONAL = /^(CUSTOM:|(UNIDIRECTIONAL_SEQUENCE_|BIDIRECTIONAL_SEQUENCE_)?(LSTM|RNN)$|SVDF$)/;
 
 function readOperator(file: FbFile, o: Table, index: number, opNames: string[], check: IndexCheck): Op {
   const codeIndex = o.u32(OperatorF.opcodeIndex);
@@ -132,15 +177,30 @@ function readOperator(file: FbFile, o: Table, index: number, opNames: string[], 
   }
   const type = opNames[codeIndex];
   const what = `op ${index} (${type})`;
-  const inputs = o.i32Vector(OperatorF.inputs, `${what} inputs`).map((i) => check(i, `${what} input`));
-  const outputs = o.i32Vector(OperatorF.outputs, `${what} outputs`).map((i) => check(i, `${what} output`));
+  const optional = OPTIONAL_SLOTS[type] ?? [];
+  const inputs = o.i32Vector(OperatorF.inputs, `${what} inputs`).map((i, k) => check(i, `${what} input ${k}`, optional.includes(k) || (k > 0 && MANY_OPTIONAL.test(type))));
+  const outputs = o.i32Vector(OperatorF.outputs, `${what} outputs`).map((i, k) => check(i, `${what} output ${k}`));
+  const need = MIN_INPUTS[type] ?? 1;
+  if (inputs.length < need) throw new ConvertError(`${file.name}: ${what} has ${inputs.length} inputs, needs at least ${need}`);
+  if (outputs.length === 0) throw new ConvertError(`${file.name}: ${what} has no outputs`);
   const opts = o.table(OperatorF.builtinOptions, `${what} options`);
-  return { type, inputs, outputs, options: readOptions(type, opts), sourceIndex: index };
+  const options = readOptions(type, opts, (m) => {
+    throw new ConvertError(`${file.name}: ${what}: ${m}`);
+  });
+  return { type, inputs, outputs, options, sourceIndex: index };
 }
 
-function act(t: Table | null, id: number): string {
+type Fail = (message: string) => never;
+
+function act(t: Table | null, id: number, fail: Fail): string {
   const code = t ? t.i8(id) : 0;
-  return ACTIVATIONS[code] ?? `ACTIVATION_${code}`;
+  return ACTIVATIONS[code] ?? fail(`unknown fused activation code ${code} (known: ${Object.entries(ACTIVATIONS).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+}
+
+/** Strides, dilations and filter sizes must be >= 1 (0 would divide by zero or loop forever). */
+function positive(o: Record<string, unknown>, keys: string[], fail: Fail): Record<string, unknown> {
+  for (const k of keys) if (!((o[k] as number) >= 1)) fail(`${k} is ${o[k]}; it must be >= 1`);
+  return o;
 }
 
 function padding(t: Table | null): string {
@@ -148,29 +208,31 @@ function padding(t: Table | null): string {
 }
 
 /** Builtin options by op type, with the schema's defaults where the table is absent. */
-function readOptions(type: string, t: Table | null): Record<string, unknown> {
+function readOptions(type: string, t: Table | null, fail: Fail): Record<string, unknown> {
   const i = (id: number, def = 0) => (t ? t.i32(id, def) : def);
   switch (type) {
     case 'CONV_2D':
-      return { padding: padding(t), strideW: i(1), strideH: i(2), activation: act(t, 3), dilationW: i(4, 1), dilationH: i(5, 1) };
+      return positive({ padding: padding(t), strideW: i(1), strideH: i(2), activation: act(t, 3, fail), dilationW: i(4, 1), dilationH: i(5, 1) },
+        ['strideW', 'strideH', 'dilationW', 'dilationH'], fail);
     case 'DEPTHWISE_CONV_2D':
-      return {
-        padding: padding(t), strideW: i(1), strideH: i(2), depthMultiplier: i(3), activation: act(t, 4),
+      return positive({
+        padding: padding(t), strideW: i(1), strideH: i(2), depthMultiplier: i(3), activation: act(t, 4, fail),
         dilationW: i(5, 1), dilationH: i(6, 1),
-      };
+      }, ['strideW', 'strideH', 'dilationW', 'dilationH'], fail);
     case 'AVERAGE_POOL_2D':
     case 'MAX_POOL_2D':
-      return { padding: padding(t), strideW: i(1), strideH: i(2), filterW: i(3), filterH: i(4), activation: act(t, 5) };
+      return positive({ padding: padding(t), strideW: i(1), strideH: i(2), filterW: i(3), filterH: i(4), activation: act(t, 5, fail) },
+        ['strideW', 'strideH', 'filterW', 'filterH'], fail);
     case 'FULLY_CONNECTED':
-      return { activation: act(t, 0), weightsFormat: t ? t.i8(1) : 0, keepNumDims: t ? t.bool(2) : false };
+      return { activation: act(t, 0, fail), weightsFormat: t ? t.i8(1) : 0, keepNumDims: t ? t.bool(2) : false };
     case 'ADD':
     case 'MUL':
     case 'SUB':
-      return { activation: act(t, 0) };
+      return { activation: act(t, 0, fail) };
     case 'SOFTMAX':
       return { beta: t ? t.f32(0) : 0 };
     case 'CONCATENATION':
-      return { axis: i(0), activation: act(t, 1) };
+      return { axis: i(0), activation: act(t, 1, fail) };
     case 'MEAN':
     case 'SUM':
       return { keepDims: t ? t.bool(0) : false };
