@@ -15,7 +15,7 @@ import { UsageError, readInput, refuseSameFile, writeAtomic } from './io.js';
 export const usage =
   'edgepack convert MODEL.(tflite|onnx) -o OUT.epk [--calibrate DIR_OR_FILE [--calibrate-count N] [--calibrate-raw u8|f32] [--percentile P] [--int8-io]] ' +
   '[--prune F] [--structured-prune F] [--codebook B] [--codebook-layer OP=B]... [--per-channel-codebook] [--huffman] ' +
-  '[--pack raw|codebook|huffman|codebook+huffman] [--names all|io] [--report] [--dump-after PASS]... [--quiet]';
+  '[--pack raw|codebook|huffman|codebook+huffman] [--names all|io] [--stage-bytes N] [--report] [--dump-after PASS]... [--quiet]';
 
 function fraction(flag: string, s: string | undefined): number | undefined {
   if (s === undefined) return undefined;
@@ -83,6 +83,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
       'int8-io': { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
       report: { type: 'boolean' },
+      'stage-bytes': { type: 'string' },
       ...COMPRESS_FLAGS,
     },
   });
@@ -102,7 +103,9 @@ export async function convertCommand(argv: string[]): Promise<void> {
   }
   const percentile = values.percentile === undefined ? undefined : Number(values.percentile);
   if (percentile !== undefined && !(percentile > 50 && percentile <= 100)) throw new UsageError(`--percentile must lie in (50, 100], not ${values.percentile}`);
-  const plainOptions: ConvertOptions = { quantize: { samples, percentile, int8Io: values['int8-io'] } };
+  // the streamed stage the model is planned for: ops whose constants fit it may write over their input
+  const stageBytes = values['stage-bytes'] === undefined ? undefined : positiveInt(values['stage-bytes'], '--stage-bytes');
+  const plainOptions: ConvertOptions = { quantize: { samples, percentile, int8Io: values['int8-io'] }, stageBytes };
   const result = convertModel(bytes, name, { ...plainOptions, dumpAfter: values['dump-after'], compress });
   writeAtomic(values.output, result.epk);
   if (values.quiet) return;
