@@ -34,8 +34,6 @@ import { inBuild } from './kernel-table';
 // @ts-ignore: decorator
 @inline export function next(r: usize): usize { return params(r) + (<usize>nParams(r) << 2); }
 
-const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1, 4, 2, 2, 0];
-
 // Packed weight layouts (src/passes/layout-weights.ts) append params and have 4 inputs
 // [x, w, bias, requant table]: the table (12 i32 = 48 bytes per channel quad,
 // assembly/kernels/requant-simd.ts) is the only copy of the multipliers and shifts:
@@ -45,20 +43,13 @@ const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1,
 // oc4 = oc rounded up to 4, K8 = K rounded up to 8; bias holds oc4 values (dwconv: oc), the
 // table oc4 * 3 i32. Direct GEMM rows may be read up to 7 bytes past a tensor, so these
 // ops need scratch_bytes >= 16 (conv: >= 2 * K8 + 16, two im2col patches).
-export const LAYOUT_PACKED: i32 = 1;
-export const SCRATCH_SLACK: i64 = 16;
-export const PACKED_INPUTS: u32 = 4;
-
-function packedParamCount(code: u32): u32 {
-  if (code == F.OP_CONV_2D) return 13;
-  if (code == F.OP_DEPTHWISE_CONV_2D) return 12;
-  if (code == F.OP_FULLY_CONNECTED) return 6;
-  return 0xffff;
-}
+export const LAYOUT_PACKED: i32 = F.LAYOUT_PACKED;
+export const SCRATCH_SLACK: i64 = F.SCRATCH_SLACK;
+export const PACKED_INPUTS: u32 = F.PACKED_INPUTS;
 
 /** True if r is a conv/dwconv/FC record in the packed layout (checked by validateOps). */
 export function isPacked(r: usize): bool {
-  return nParams(r) == packedParamCount(opcode(r));
+  return nParams(r) == F.packedParamCount(opcode(r));
 }
 
 export function opName(code: u32): Msg {
@@ -110,7 +101,7 @@ export function validateOps(): i32 {
     const code = opcode(r);
     if (code < 1 || code > F.OP_LAST) return opFail(F.E_UNSUPPORTED_OP, 'unknown opcode');
     if (params(r) > M.opsEnd || next(r) > M.opsEnd) return opFail(F.E_TRUNCATED, 'op record runs past the op section');
-    if (nParams(r) != <u32>PARAM_COUNTS[code] && nParams(r) != packedParamCount(code)) return opFail(F.E_BAD_OP, 'wrong number of params');
+    if (nParams(r) != <u32>F.PARAM_COUNTS[code] && nParams(r) != F.packedParamCount(code)) return opFail(F.E_BAD_OP, 'wrong number of params');
     if (nOut(r) != 1) return opFail(F.E_BAD_OP, 'op must have exactly one output');
     for (let k: u32 = 0; k < nIn(r) + nOut(r); k++) {
       const t = input(r, k);
