@@ -95,6 +95,10 @@ export const HUF_COUNTS: u32 = 0;
 export const HUF_SYMBOLS: u32 = 32;
 export const HUF_MAX_CODE_BITS: u32 = 15;
 
+// Ops section offsets: u32 op_count, then the op records
+export const OPS_COUNT: u32 = 0;
+export const OPS_RECORDS: u32 = 4;
+
 // Op record header field offsets; u16 tensors[nIn + nOut] (padded to 4 bytes) and i32 params[nParams] follow
 export const OPR_OPCODE: u32 = 0;
 export const OPR_N_IN: u32 = 2;

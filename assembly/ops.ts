@@ -14,15 +14,15 @@ import { inBuild } from './kernel-table';
 // --- record layout: u16 opcode | u8 nIn | u8 nOut | u16 nParams | u16 source | u16 tensors[] (4-aligned) | i32 params[]
 
 // @ts-ignore: decorator
-@inline export function opcode(r: usize): u32 { return <u32>load<u16>(r); }
+@inline export function opcode(r: usize): u32 { return <u32>load<u16>(r + F.OPR_OPCODE); }
 // @ts-ignore: decorator
-@inline export function nIn(r: usize): u32 { return <u32>load<u8>(r + 2); }
+@inline export function nIn(r: usize): u32 { return <u32>load<u8>(r + F.OPR_N_IN); }
 // @ts-ignore: decorator
-@inline export function nOut(r: usize): u32 { return <u32>load<u8>(r + 3); }
+@inline export function nOut(r: usize): u32 { return <u32>load<u8>(r + F.OPR_N_OUT); }
 // @ts-ignore: decorator
-@inline export function nParams(r: usize): u32 { return <u32>load<u16>(r + 4); }
+@inline export function nParams(r: usize): u32 { return <u32>load<u16>(r + F.OPR_N_PARAMS); }
 // @ts-ignore: decorator
-@inline export function sourceIndex(r: usize): u32 { return <u32>load<u16>(r + 6); }
+@inline export function sourceIndex(r: usize): u32 { return <u32>load<u16>(r + F.OPR_SOURCE); }
 // @ts-ignore: decorator
 @inline export function input(r: usize, k: u32): u32 { return <u32>load<u16>(r + F.OP_HEADER_BYTES + (<usize>k << 1)); }
 // @ts-ignore: decorator
@@ -92,8 +92,8 @@ function opFail(code: i32, problem: Msg): i32 {
 
 /** Walks the op list once, checking record bounds, then each op's tensors and params. */
 export function validateOps(): i32 {
-  const count = load<u32>(M.opsPtr);
-  let r = M.opsPtr + 4;
+  const count = load<u32>(M.opsPtr + F.OPS_COUNT);
+  let r = M.opsPtr + F.OPS_RECORDS;
   for (let i: u32 = 0; i < count; i++) {
     current = r;
     currentIndex = i;
@@ -124,7 +124,7 @@ export function validateOps(): i32 {
     }
     r = next(r);
   }
-  M.setOps(M.opsPtr + 4, count);
+  M.setOps(M.opsPtr + F.OPS_RECORDS, count);
   return F.E_OK;
 }
 

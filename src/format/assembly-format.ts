@@ -48,6 +48,7 @@ export const AS_RULES: Record<keyof typeof C, AsRule | null> = {
   Encoding: { type: 'u8', prefix: 'ENC_', doc: 'How a constant\'s bytes are stored (T_ENCODING); a packed tensor\'s offset points to a blob (P_*) in the Data section' },
   P: { type: 'u32', prefix: 'P_', doc: 'Packed-weights blob header offsets (docs/compression.md); codebook tables follow: tables x 2^bits int8' },
   HUF: { type: 'u32', prefix: 'HUF_', doc: 'Huffman payload offsets: counts u16[16] | symbols u8[nsym], padded to 4 | u32 tileBits[tileCount + 1] | stream' },
+  OPS: { type: 'u32', prefix: 'OPS_', doc: 'Ops section offsets: u32 op_count, then the op records' },
   OPR: { type: 'u32', prefix: 'OPR_', doc: 'Op record header field offsets; u16 tensors[nIn + nOut] (padded to 4 bytes) and i32 params[nParams] follow' },
   IO: { type: 'u32', prefix: 'IO_', doc: 'IO section offsets' },
   OpCode: { type: 'u32', prefix: 'OP_', names: C.OP_NAMES, doc: 'Opcodes' },

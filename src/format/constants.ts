@@ -83,6 +83,9 @@ const tensorRecord = record({
 export const T = tensorRecord.at;
 export const TENSOR_RECORD_BYTES = tensorRecord.bytes; // 48
 
+/** Ops section: u32 op_count, then the op records. */
+export const OPS = { count: 0, records: 4 } as const;
+
 const opRecord = record({ opcode: 'u16', nIn: 'u8', nOut: 'u8', nParams: 'u16', source: 'u16' });
 /**
  * Op record header field offsets. The Ops section is `u32 op_count` then the records, each
