@@ -2,6 +2,8 @@
 // The .epk format's constants for the runtime (docs/FORMAT.md); src/format/assembly-format.ts
 // names them. Edit constants.ts, then: npm run build:ts && node dist/tools/gen-format.js
 // (test/format.test.ts fails while this file is stale).
+
+import { Msg } from './message';
 export const MAGIC: u32 = 0x004b5045; // "EPK\0" little-endian
 export const VERSION: u16 = 1; // format version
 export const HEADER_BYTES: u32 = 32; // header size
@@ -192,3 +194,26 @@ export function packedParamCount(code: u32): u32 {
 
 /** Bytes per element of dtype `d`, 0 when unknown. */
 export function dtypeSize(d: u32): u32 { return d < <u32>DTYPE_SIZES.length ? <u32>DTYPE_SIZES[d] : 0; }
+
+/** An opcode's name (OP_NAMES), for messages. */
+export function opName(code: u32): Msg {
+  switch (code) {
+    case OP_CONV_2D: return 'CONV_2D';
+    case OP_DEPTHWISE_CONV_2D: return 'DEPTHWISE_CONV_2D';
+    case OP_FULLY_CONNECTED: return 'FULLY_CONNECTED';
+    case OP_AVERAGE_POOL_2D: return 'AVERAGE_POOL_2D';
+    case OP_MAX_POOL_2D: return 'MAX_POOL_2D';
+    case OP_ADD: return 'ADD';
+    case OP_MUL: return 'MUL';
+    case OP_SOFTMAX: return 'SOFTMAX';
+    case OP_PAD: return 'PAD';
+    case OP_MEAN: return 'MEAN';
+    case OP_TRANSPOSE: return 'TRANSPOSE';
+    case OP_CONCATENATION: return 'CONCATENATION';
+    case OP_REQUANTIZE: return 'REQUANTIZE';
+    case OP_QUANTIZE: return 'QUANTIZE';
+    case OP_DEQUANTIZE: return 'DEQUANTIZE';
+    case OP_LUT: return 'LUT';
+  }
+  return 'UNKNOWN';
+}

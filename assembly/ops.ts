@@ -52,28 +52,6 @@ export function isPacked(r: usize): bool {
   return nParams(r) == F.packedParamCount(opcode(r));
 }
 
-export function opName(code: u32): Msg {
-  switch (code) {
-    case F.OP_CONV_2D: return 'CONV_2D';
-    case F.OP_DEPTHWISE_CONV_2D: return 'DEPTHWISE_CONV_2D';
-    case F.OP_FULLY_CONNECTED: return 'FULLY_CONNECTED';
-    case F.OP_AVERAGE_POOL_2D: return 'AVERAGE_POOL_2D';
-    case F.OP_MAX_POOL_2D: return 'MAX_POOL_2D';
-    case F.OP_ADD: return 'ADD';
-    case F.OP_MUL: return 'MUL';
-    case F.OP_SOFTMAX: return 'SOFTMAX';
-    case F.OP_PAD: return 'PAD';
-    case F.OP_MEAN: return 'MEAN';
-    case F.OP_TRANSPOSE: return 'TRANSPOSE';
-    case F.OP_CONCATENATION: return 'CONCATENATION';
-    case F.OP_REQUANTIZE: return 'REQUANTIZE';
-    case F.OP_QUANTIZE: return 'QUANTIZE';
-    case F.OP_DEQUANTIZE: return 'DEQUANTIZE';
-    case F.OP_LUT: return 'LUT';
-  }
-  return 'UNKNOWN';
-}
-
 let current: usize = 0;
 let currentIndex: u32 = 0;
 
@@ -82,7 +60,7 @@ function opFail(code: i32, problem: Msg): i32 {
   msg.text('op ');
   msg.num(currentIndex);
   msg.text(' (');
-  msg.text(opName(opcode(current)));
+  msg.text(F.opName(opcode(current)));
   msg.text(') at byte offset ');
   msg.num(<i64>(current - M.modelPtr));
   msg.text(': ');

@@ -123,6 +123,14 @@ function derived(): string[] {
     '',
     '/** Bytes per element of dtype `d`, 0 when unknown. */',
     'export function dtypeSize(d: u32): u32 { return d < <u32>DTYPE_SIZES.length ? <u32>DTYPE_SIZES[d] : 0; }',
+    '',
+    '/** An opcode\'s name (OP_NAMES), for messages. */',
+    'export function opName(code: u32): Msg {',
+    '  switch (code) {',
+    ...Object.values(C.OP_NAMES).map((n) => `    case OP_${n}: return '${n}';`),
+    '  }',
+    "  return 'UNKNOWN';",
+    '}',
   ];
 }
 
@@ -133,6 +141,8 @@ export function formatSource(): string {
     '// The .epk format\'s constants for the runtime (docs/FORMAT.md); src/format/assembly-format.ts',
     '// names them. Edit constants.ts, then: npm run build:ts && node dist/tools/gen-format.js',
     '// (test/format.test.ts fails while this file is stale).',
+    '',
+    "import { Msg } from './message';",
   ];
   for (const [key, rule] of Object.entries(AS_RULES) as [keyof typeof C, AsRule | null][]) {
     if (rule) lines.push(...group(key, rule));
