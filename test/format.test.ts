@@ -46,6 +46,33 @@ test('writer and reader agree: tensors, constant bytes, ops, params, I/O', () =>
   assert.equal(e.outputs.map((t) => e.tensors[t].name), g.outputs.map((t) => g.tensors[t].name));
 });
 
+test('the file holds every record field where constants.ts puts it (section table, IO, op records, CRC range)', () => {
+  const { epk } = convertModel(buildTinyCnn(), 'tiny.tflite');
+  const e = readEpk(epk);
+  const v = new DataView(epk.buffer, epk.byteOffset, epk.byteLength);
+  assert.is(v.getUint16(C.H.sectionCount, true), e.sections.length);
+  e.sections.forEach((s, i) => {
+    const at = C.HEADER_BYTES + i * C.SECTION_ENTRY_BYTES;
+    assert.equal([v.getUint32(at + C.SE.kind, true), v.getUint32(at + C.SE.offset, true), v.getUint32(at + C.SE.bytes, true), v.getUint32(at + C.SE.reserved, true)], [s.kind, s.offset, s.size, 0]);
+  });
+  const sec = (k: C.Section) => e.sections.find((s) => s.kind === k)!;
+  const io = sec(C.Section.IO).offset;
+  assert.is(v.getUint32(io + C.IO.inputCount, true), e.inputs.length);
+  assert.is(v.getUint32(io + C.IO.outputCount, true), e.outputs.length);
+  [...e.inputs, ...e.outputs].forEach((t, i) => assert.is(v.getUint32(io + C.IO.tensors + 4 * i, true), t));
+  const ops = sec(C.Section.Ops);
+  assert.is(v.getUint32(ops.offset + C.OPS.count, true), e.ops.length);
+  let r = ops.offset + C.OPS.records;
+  for (const op of e.ops) {
+    const nIn = v.getUint8(r + C.OPR.nIn), nOut = v.getUint8(r + C.OPR.nOut), nParams = v.getUint16(r + C.OPR.nParams, true);
+    assert.equal([v.getUint16(r + C.OPR.opcode, true), nIn, nOut, nParams], [op.opcode, op.inputs.length, op.outputs.length, op.params.length]);
+    assert.is(v.getUint16(r + C.OPR.source, true), op.sourceIndex < 0 ? C.NO_SOURCE : op.sourceIndex);
+    r += C.OP_HEADER_BYTES + C.align(2 * (nIn + nOut), 4) + 4 * nParams;
+  }
+  assert.is(r, ops.offset + ops.size);
+  assert.is(v.getUint32(C.H.crc32, true), crc32(epk, C.CRC_START));
+});
+
 const asFile = () => readFileSync(join(REPO, 'assembly', 'format.ts'), 'utf8');
 
 /** name -> value of every `export const NAME: type = number;` in the runtime's format.ts. */
