@@ -83,8 +83,9 @@ const tensorRecord = record({
 export const T = tensorRecord.at;
 export const TENSOR_RECORD_BYTES = tensorRecord.bytes; // 48
 
+const opsHeader = record({ count: 'u32' });
 /** Ops section: u32 op_count, then the op records. */
-export const OPS = { count: 0, records: 4 } as const;
+export const OPS = { ...opsHeader.at, records: opsHeader.bytes } as const;
 
 const opRecord = record({ opcode: 'u16', nIn: 'u8', nOut: 'u8', nParams: 'u16', source: 'u16' });
 /**
@@ -94,8 +95,9 @@ const opRecord = record({ opcode: 'u16', nIn: 'u8', nOut: 'u8', nParams: 'u16', 
 export const OPR = opRecord.at;
 export const OP_HEADER_BYTES = opRecord.bytes; // 8
 
+const ioHeader = record({ inputCount: 'u32', outputCount: 'u32' });
 /** IO section: u32 n_inputs | u32 n_outputs | u32 tensor_index[n_inputs + n_outputs]. */
-export const IO = { inputCount: 0, outputCount: 4, tensors: 8 } as const;
+export const IO = { ...ioHeader.at, tensors: ioHeader.bytes } as const;
 
 /** How a constant's bytes are stored (tensor record byte 44). */
 export enum Encoding {
@@ -128,8 +130,9 @@ const packedBlob = record({
 });
 export const P = { ...packedBlob.at, headerBytes: packedBlob.bytes } as const;
 
+const hufHeader = record({ counts: 'u16[16]' }); // counts[len]: codes of length len, 1..maxCodeBits (counts[0] unused)
 /** Huffman payload offsets (from the payload start); nsym = sum of counts. */
-export const HUF = { counts: 0, symbols: 32, maxCodeBits: 15 } as const;
+export const HUF = { ...hufHeader.at, symbols: hufHeader.bytes, maxCodeBits: 15 } as const;
 
 /** Offset of the tile bit table in a Huffman payload holding nsym symbols. */
 export function hufTileBitsOffset(nsym: number): number {
