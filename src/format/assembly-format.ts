@@ -12,13 +12,12 @@ type AsType = 'u8' | 'u16' | 'u32' | 'i32';
 export interface AsRule {
   /** AssemblyScript type of the generated constant(s). */
   type: AsType;
-  /** One value: the AS name (default: the export's name). Objects and enums: the prefix of each member's name. */
-  name?: string;
+  /** Objects and enums: the prefix of each member's AS name (a single number keeps the export's name). */
   prefix?: string;
   /** Enum and table members are named by this table (value or key -> NAME) instead of their own name. */
   names?: Record<number, string>;
-  /** A table keyed by opcode or dtype: also emit `NAME: StaticArray<u8>` indexed by key (absent keys: `missing`). */
-  table?: { name: string; missing: number };
+  /** A record keyed by opcode or dtype: also emit `export const <table>: StaticArray<u8>` indexed by key (absent keys: 0). */
+  table?: string;
   /** Emit values in hex. */
   hex?: boolean;
   /** Comment line(s) above the group. */
@@ -42,7 +41,7 @@ export const AS_RULES: Record<keyof typeof C, AsRule | null> = {
   Section: { type: 'u32', prefix: 'S_', doc: 'Section kinds' },
   T: { type: 'u32', prefix: 'T_', doc: 'Tensor record field offsets' },
   DType: { type: 'u8', prefix: 'DT_', doc: 'dtypes (tensor record byte T_DTYPE)' },
-  DTYPE_BYTES: { type: 'u32', prefix: 'DT_BYTES_', names: C.DTYPE_NAMES, table: { name: 'DTYPE_SIZES', missing: 0 }, doc: 'Bytes per element of each dtype (DTYPE_SIZES: indexed by dtype, 0: unknown)' },
+  DTYPE_BYTES: { type: 'u32', prefix: 'DT_BYTES_', names: C.DTYPE_NAMES, table: 'DTYPE_SIZES', doc: 'Bytes per element of each dtype (DTYPE_SIZES: indexed by dtype, 0: unknown)' },
   DTYPE_NAMES: null,
   TensorKind: { type: 'u8', prefix: 'KIND_', doc: 'Tensor kinds (T_KIND)' },
   Encoding: { type: 'u8', prefix: 'ENC_', doc: 'How a constant\'s bytes are stored (T_ENCODING); a packed tensor\'s offset points to a blob (P_*) in the Data section' },
@@ -53,7 +52,7 @@ export const AS_RULES: Record<keyof typeof C, AsRule | null> = {
   IO: { type: 'u32', prefix: 'IO_', doc: 'IO section offsets' },
   OpCode: { type: 'u32', prefix: 'OP_', names: C.OP_NAMES, doc: 'Opcodes' },
   OP_NAMES: null,
-  OP_PARAM_COUNT: { type: 'u32', prefix: 'PARAMS_', names: C.OP_NAMES, table: { name: 'PARAM_COUNTS', missing: 0 }, doc: 'i32 params of each opcode (PARAM_COUNTS: indexed by opcode)' },
+  OP_PARAM_COUNT: { type: 'u32', prefix: 'PARAMS_', names: C.OP_NAMES, table: 'PARAM_COUNTS', doc: 'i32 params of each opcode (PARAM_COUNTS: indexed by opcode)' },
   OP_PACKED_PARAM_COUNT: { type: 'u32', prefix: 'PACKED_PARAMS_', names: C.OP_NAMES, doc: 'i32 params of an op in the packed weight layout (packedParamCount below)' },
   LAYOUT_PACKED: { type: 'i32', doc: 'packed weight layout code (first appended param)' },
   PACKED_INPUTS: { type: 'u32', doc: 'inputs of an op in the packed layout: x, weights, bias, requant table' },
@@ -76,7 +75,7 @@ export function asConstants(key: keyof typeof C): [string, number][] {
   const rule = AS_RULES[key];
   const v = (C as Record<string, unknown>)[key];
   if (!rule) return [];
-  if (typeof v === 'number') return [[rule.name ?? key, v]];
+  if (typeof v === 'number') return [[key, v]];
   const out: [string, number][] = [];
   for (const [member, value] of Object.entries(v as Record<string, number>)) {
     if (/^\d+$/.test(member) && typeof value === 'string') continue; // a numeric enum's reverse mapping
@@ -94,14 +93,14 @@ function literal(value: number, rule: AsRule): string {
 function group(key: keyof typeof C, rule: AsRule): string[] {
   const consts = asConstants(key);
   const lines = consts.map(([name, value]) => `export const ${name}: ${rule.type} = ${literal(value, rule)};`);
-  if (rule.name !== undefined || !rule.prefix) return [`${lines[0]} // ${rule.doc}`];
+  if (!rule.prefix) return [`${lines[0]} // ${rule.doc}`];
   lines.unshift(`// ${rule.doc}`);
   if (rule.table) {
     const entries = Object.entries((C as Record<string, unknown>)[key] as Record<string, number>).map(([k, n]) => [Number(k), n] as const);
     const size = Math.max(...Object.keys(rule.names!).map(Number)) + 1;
-    const row = Array.from({ length: size }, (_, i) => entries.find(([k]) => k === i)?.[1] ?? rule.table!.missing);
-    const type = Math.max(...row) > 0xff ? 'u32' : 'u8';
-    lines.push(`export const ${rule.table.name}: StaticArray<${type}> = [${row.join(', ')}];`);
+    const row = Array.from({ length: size }, (_, i) => entries.find(([k]) => k === i)?.[1] ?? 0);
+    if (Math.max(...row) > 0xff) throw new Error(`${key}: a value does not fit the u8 table ${rule.table}`);
+    lines.push(`export const ${rule.table}: StaticArray<u8> = [${row.join(', ')}];`);
   }
   return ['', ...lines];
 }
