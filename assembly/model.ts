@@ -81,17 +81,10 @@ export function dataOf(t: u32): usize {
 }
 
 export function ioTensor(i: u32): u32 {
-  return load<u32>(ioPtr + 8 + (<usize>i << 2));
+  return load<u32>(ioPtr + F.IO_TENSORS + (<usize>i << 2));
 }
 
 // --- load-time validation ------------------------------------------------------------
-
-function dtypeBytes(d: u8): u32 {
-  if (d == F.DT_INT8 || d == F.DT_UINT8) return 1;
-  if (d == F.DT_INT16) return 2;
-  if (d == F.DT_INT32 || d == F.DT_FLOAT32) return 4;
-  return 0;
-}
 
 /** Checks header, CRC and section table; sets the section pointers. */
 export function loadSections(ptr: usize, len: u32, checkCrc: bool = true): i32 {
@@ -103,7 +96,7 @@ export function loadSections(ptr: usize, len: u32, checkCrc: bool = true): i32 {
   const fileBytes = load<u32>(ptr + F.H_FILE_BYTES);
   if (fileBytes > len) return failAt(F.E_TRUNCATED, 'file is truncated: header says more bytes than were given', len);
   if (fileBytes < len) return failAt(F.E_BAD_SECTION, 'trailing bytes after the end the header states', fileBytes);
-  if (checkCrc && crc32(ptr + 16, len - 16) != load<u32>(ptr + F.H_CRC32)) return failAt(F.E_BAD_CRC, 'CRC-32 mismatch: the file is corrupted', F.H_CRC32);
+  if (checkCrc && crc32(ptr + F.CRC_START, len - F.CRC_START) != load<u32>(ptr + F.H_CRC32)) return failAt(F.E_BAD_CRC, 'CRC-32 mismatch: the file is corrupted', F.H_CRC32);
 
   const count = <u32>load<u16>(ptr + F.H_SECTION_COUNT);
   const tableEnd = <u64>F.HEADER_BYTES + <u64>count * F.SECTION_ENTRY_BYTES;
@@ -111,7 +104,7 @@ export function loadSections(ptr: usize, len: u32, checkCrc: bool = true): i32 {
   let seen: u32 = 0;
   for (let i: u32 = 0; i < count; i++) {
     const e = ptr + F.HEADER_BYTES + <usize>i * F.SECTION_ENTRY_BYTES;
-    const kind = load<u32>(e), off = load<u32>(e + 4), size = load<u32>(e + 8);
+    const kind = load<u32>(e + F.SE_KIND), off = load<u32>(e + F.SE_OFFSET), size = load<u32>(e + F.SE_BYTES);
     const where = <i64>(F.HEADER_BYTES + i * F.SECTION_ENTRY_BYTES);
     if (kind < 1 || kind > F.S_COUNT) return failAt(F.E_BAD_SECTION, 'unknown section kind', where);
     if (seen & (1 << kind)) return failAt(F.E_BAD_SECTION, 'duplicate section', where);
@@ -122,12 +115,12 @@ export function loadSections(ptr: usize, len: u32, checkCrc: bool = true): i32 {
     const p = ptr + off;
     if (kind == F.S_TENSORS) { tensorsPtr = p; tensorCount = size / F.TENSOR_RECORD_BYTES; if (size % F.TENSOR_RECORD_BYTES) return failAt(F.E_BAD_SECTION, 'tensor section size is not a multiple of 48', where); }
     else if (kind == F.S_OPS) { opsPtr = p; opsEnd = p + size; }
-    else if (kind == F.S_IO) { ioPtr = p; ioLen = size; if (size < 8) return failAt(F.E_BAD_SECTION, 'I/O section too small', where); }
+    else if (kind == F.S_IO) { ioPtr = p; ioLen = size; if (size < F.IO_TENSORS) return failAt(F.E_BAD_SECTION, 'I/O section too small', where); }
     else if (kind == F.S_DATA) { dataPtr = p; dataLen = size; }
     else if (kind == F.S_STRINGS) { stringsPtr = p; stringsLen = size; }
   }
   if (seen != 0b111110) return failAt(F.E_BAD_SECTION, 'a required section is missing', F.H_SECTION_COUNT);
-  if (opsEnd - opsPtr < 4) return failAt(F.E_BAD_SECTION, 'op section too small', <i64>(opsPtr - ptr));
+  if (opsEnd - opsPtr < F.OPS_RECORDS) return failAt(F.E_BAD_SECTION, 'op section too small', <i64>(opsPtr - ptr));
   if (tensorCount >= F.NO_TENSOR) return fail(F.E_BAD_SECTION, 'too many tensors');
   modelPtr = ptr;
   modelLen = len;
@@ -144,7 +137,7 @@ export function loadTensors(checkBlobs: bool = true): i32 {
   for (let t: u32 = 0; t < tensorCount; t++) {
     const r = rec(t);
     const where = <i64>(r - modelPtr);
-    const size = dtypeBytes(dtype(t));
+    const size = F.dtypeSize(dtype(t));
     if (size == 0) return failAt(F.E_BAD_TENSOR, 'tensor has an unknown dtype', where);
     const rk = rank(t);
     if (<u32>rk > F.MAX_RANK) return failAt(F.E_BAD_TENSOR, 'tensor rank above 4', where);
@@ -180,15 +173,15 @@ export function loadTensors(checkBlobs: bool = true): i32 {
 }
 
 export function loadIO(): i32 {
-  inputCount = load<u32>(ioPtr);
-  outputCount = load<u32>(ioPtr + 4);
+  inputCount = load<u32>(ioPtr + F.IO_INPUT_COUNT);
+  outputCount = load<u32>(ioPtr + F.IO_OUTPUT_COUNT);
   const n = <u64>inputCount + <u64>outputCount;
   if (inputCount == 0 || outputCount == 0 || n > 1024) return failAt(F.E_BAD_IO, 'model must have 1 to 1024 inputs and outputs', <i64>(ioPtr - modelPtr));
   if (8 + 4 * n > <u64>ioLen) return failAt(F.E_BAD_IO, 'I/O list runs past its section', <i64>(ioPtr - modelPtr));
   for (let i: u32 = 0; i < <u32>n; i++) {
     const t = ioTensor(i);
-    if (t >= tensorCount) return failAt(F.E_BAD_IO, 'I/O entry refers to a missing tensor', <i64>(ioPtr + 8 + i * 4 - modelPtr));
-    if (kind(t) != F.KIND_ARENA) return failAt(F.E_BAD_IO, 'I/O tensor is not in the arena', <i64>(ioPtr + 8 + i * 4 - modelPtr));
+    if (t >= tensorCount) return failAt(F.E_BAD_IO, 'I/O entry refers to a missing tensor', <i64>(ioPtr + F.IO_TENSORS + i * 4 - modelPtr));
+    if (kind(t) != F.KIND_ARENA) return failAt(F.E_BAD_IO, 'I/O tensor is not in the arena', <i64>(ioPtr + F.IO_TENSORS + i * 4 - modelPtr));
   }
   return F.E_OK;
 }

@@ -14,15 +14,15 @@ import { inBuild } from './kernel-table';
 // --- record layout: u16 opcode | u8 nIn | u8 nOut | u16 nParams | u16 source | u16 tensors[] (4-aligned) | i32 params[]
 
 // @ts-ignore: decorator
-@inline export function opcode(r: usize): u32 { return <u32>load<u16>(r); }
+@inline export function opcode(r: usize): u32 { return <u32>load<u16>(r + F.OPR_OPCODE); }
 // @ts-ignore: decorator
-@inline export function nIn(r: usize): u32 { return <u32>load<u8>(r + 2); }
+@inline export function nIn(r: usize): u32 { return <u32>load<u8>(r + F.OPR_N_IN); }
 // @ts-ignore: decorator
-@inline export function nOut(r: usize): u32 { return <u32>load<u8>(r + 3); }
+@inline export function nOut(r: usize): u32 { return <u32>load<u8>(r + F.OPR_N_OUT); }
 // @ts-ignore: decorator
-@inline export function nParams(r: usize): u32 { return <u32>load<u16>(r + 4); }
+@inline export function nParams(r: usize): u32 { return <u32>load<u16>(r + F.OPR_N_PARAMS); }
 // @ts-ignore: decorator
-@inline export function sourceIndex(r: usize): u32 { return <u32>load<u16>(r + 6); }
+@inline export function sourceIndex(r: usize): u32 { return <u32>load<u16>(r + F.OPR_SOURCE); }
 // @ts-ignore: decorator
 @inline export function input(r: usize, k: u32): u32 { return <u32>load<u16>(r + F.OP_HEADER_BYTES + (<usize>k << 1)); }
 // @ts-ignore: decorator
@@ -34,8 +34,6 @@ import { inBuild } from './kernel-table';
 // @ts-ignore: decorator
 @inline export function next(r: usize): usize { return params(r) + (<usize>nParams(r) << 2); }
 
-const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1, 4, 2, 2, 0];
-
 // Packed weight layouts (src/passes/layout-weights.ts) append params and have 4 inputs
 // [x, w, bias, requant table]: the table (12 i32 = 48 bytes per channel quad,
 // assembly/kernels/requant-simd.ts) is the only copy of the multipliers and shifts:
@@ -45,42 +43,13 @@ const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1,
 // oc4 = oc rounded up to 4, K8 = K rounded up to 8; bias holds oc4 values (dwconv: oc), the
 // table oc4 * 3 i32. Direct GEMM rows may be read up to 7 bytes past a tensor, so these
 // ops need scratch_bytes >= 16 (conv: >= 2 * K8 + 16, two im2col patches).
-export const LAYOUT_PACKED: i32 = 1;
-export const SCRATCH_SLACK: i64 = 16;
-export const PACKED_INPUTS: u32 = 4;
-
-function packedParamCount(code: u32): u32 {
-  if (code == F.OP_CONV_2D) return 13;
-  if (code == F.OP_DEPTHWISE_CONV_2D) return 12;
-  if (code == F.OP_FULLY_CONNECTED) return 6;
-  return 0xffff;
-}
+export const LAYOUT_PACKED: i32 = F.LAYOUT_PACKED;
+export const SCRATCH_SLACK: i64 = F.SCRATCH_SLACK;
+export const PACKED_INPUTS: u32 = F.PACKED_INPUTS;
 
 /** True if r is a conv/dwconv/FC record in the packed layout (checked by validateOps). */
 export function isPacked(r: usize): bool {
-  return nParams(r) == packedParamCount(opcode(r));
-}
-
-export function opName(code: u32): Msg {
-  switch (code) {
-    case F.OP_CONV_2D: return 'CONV_2D';
-    case F.OP_DEPTHWISE_CONV_2D: return 'DEPTHWISE_CONV_2D';
-    case F.OP_FULLY_CONNECTED: return 'FULLY_CONNECTED';
-    case F.OP_AVERAGE_POOL_2D: return 'AVERAGE_POOL_2D';
-    case F.OP_MAX_POOL_2D: return 'MAX_POOL_2D';
-    case F.OP_ADD: return 'ADD';
-    case F.OP_MUL: return 'MUL';
-    case F.OP_SOFTMAX: return 'SOFTMAX';
-    case F.OP_PAD: return 'PAD';
-    case F.OP_MEAN: return 'MEAN';
-    case F.OP_TRANSPOSE: return 'TRANSPOSE';
-    case F.OP_CONCATENATION: return 'CONCATENATION';
-    case F.OP_REQUANTIZE: return 'REQUANTIZE';
-    case F.OP_QUANTIZE: return 'QUANTIZE';
-    case F.OP_DEQUANTIZE: return 'DEQUANTIZE';
-    case F.OP_LUT: return 'LUT';
-  }
-  return 'UNKNOWN';
+  return nParams(r) == F.packedParamCount(opcode(r));
 }
 
 let current: usize = 0;
@@ -91,7 +60,7 @@ function opFail(code: i32, problem: Msg): i32 {
   msg.text('op ');
   msg.num(currentIndex);
   msg.text(' (');
-  msg.text(opName(opcode(current)));
+  msg.text(F.opName(opcode(current)));
   msg.text(') at byte offset ');
   msg.num(<i64>(current - M.modelPtr));
   msg.text(': ');
@@ -101,8 +70,8 @@ function opFail(code: i32, problem: Msg): i32 {
 
 /** Walks the op list once, checking record bounds, then each op's tensors and params. */
 export function validateOps(): i32 {
-  const count = load<u32>(M.opsPtr);
-  let r = M.opsPtr + 4;
+  const count = load<u32>(M.opsPtr + F.OPS_COUNT);
+  let r = M.opsPtr + F.OPS_RECORDS;
   for (let i: u32 = 0; i < count; i++) {
     current = r;
     currentIndex = i;
@@ -110,7 +79,7 @@ export function validateOps(): i32 {
     const code = opcode(r);
     if (code < 1 || code > F.OP_LAST) return opFail(F.E_UNSUPPORTED_OP, 'unknown opcode');
     if (params(r) > M.opsEnd || next(r) > M.opsEnd) return opFail(F.E_TRUNCATED, 'op record runs past the op section');
-    if (nParams(r) != <u32>PARAM_COUNTS[code] && nParams(r) != packedParamCount(code)) return opFail(F.E_BAD_OP, 'wrong number of params');
+    if (nParams(r) != <u32>F.PARAM_COUNTS[code] && nParams(r) != F.packedParamCount(code)) return opFail(F.E_BAD_OP, 'wrong number of params');
     if (nOut(r) != 1) return opFail(F.E_BAD_OP, 'op must have exactly one output');
     for (let k: u32 = 0; k < nIn(r) + nOut(r); k++) {
       const t = input(r, k);
@@ -133,7 +102,7 @@ export function validateOps(): i32 {
     }
     r = next(r);
   }
-  M.setOps(M.opsPtr + 4, count);
+  M.setOps(M.opsPtr + F.OPS_RECORDS, count);
   return F.E_OK;
 }
 

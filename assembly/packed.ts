@@ -83,7 +83,7 @@ export function checkBlob(t: u32): Msg {
 /** Symbols in a Huffman payload: the sum of its code counts (<= 15 x 65535). */
 function symbolCount(p: usize): u32 {
   let n: u32 = 0;
-  for (let len: u32 = 1; len <= 15; len++) n += <u32>load<u16>(p + F.HUF_COUNTS + (<usize>len << 1));
+  for (let len: u32 = 1; len <= F.HUF_MAX_CODE_BITS; len++) n += <u32>load<u16>(p + F.HUF_COUNTS + (<usize>len << 1));
   return n;
 }
 

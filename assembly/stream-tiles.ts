@@ -44,8 +44,8 @@ export const TILE_ROWS: i32 = 3;
 export const TILE_HUFFMAN: i32 = 4;
 
 const ALIGN: usize = 16;
-const T_FLAGS: usize = 3; // tensor record byte 3 (src/format/constants.ts T.flags)
-const RQ_QUAD_BYTES: u32 = 48; // requant record per 4 channels (kernels/requant-simd.ts)
+const T_FLAGS: usize = F.T_FLAGS;
+const RQ_QUAD_BYTES: u32 = F.RQ_QUAD_BYTES;
 
 // @ts-ignore: decorator
 @inline function a16(n: u64): u64 { return (n + ALIGN - 1) & ~(<u64>ALIGN - 1); }

@@ -97,7 +97,7 @@ export function ep_stream_load(fileBytes: u32, stageLimit: u32): i32 {
   if (err == F.E_OK) err = M.loadTensors(false);
   if (err == F.E_OK) err = M.loadIO();
   if (err != F.E_OK) return err;
-  setLayout(load<u32>(dataEntry(base, count) + 4), <u32>(M.tensorsPtr - base));
+  setLayout(load<u32>(dataEntry(base, count) + F.SE_OFFSET), <u32>(M.tensorsPtr - base));
   err = checkStreamedBlobs(chunk);
   if (err == F.E_OK) err = validateOps();
   if (err != F.E_OK) return err;
@@ -177,7 +177,7 @@ function stagedBytes(t: u32): u32 {
 function dataEntry(base: usize, count: u32): usize {
   for (let i: u32 = 0; i < count; i++) {
     const e = base + F.HEADER_BYTES + <usize>i * F.SECTION_ENTRY_BYTES;
-    if (load<u32>(e) == F.S_DATA) return e;
+    if (load<u32>(e + F.SE_KIND) == F.S_DATA) return e;
   }
   return 0;
 }
@@ -193,16 +193,16 @@ function metadataEnd(base: usize, count: u32, fileBytes: u32): u32 {
   if (data == 0) return 0;
   for (let i: u32 = 0; i < count; i++) {
     const e = base + F.HEADER_BYTES + <usize>i * F.SECTION_ENTRY_BYTES;
-    const kind = load<u32>(e), off = load<u32>(e + 4), size = load<u32>(e + 8);
+    const kind = load<u32>(e + F.SE_KIND), off = load<u32>(e + F.SE_OFFSET), size = load<u32>(e + F.SE_BYTES);
     if (<u64>off + <u64>size > <u64>fileBytes) return 0;
     if (kind == F.S_TENSORS || kind == F.S_OPS || kind == F.S_IO) end = max(end, off + size);
   }
-  return load<u32>(data + 4) >= end ? end : 0;
+  return load<u32>(data + F.SE_OFFSET) >= end ? end : 0;
 }
 
 /** CRC-32 of bytes 16.. of the file: the prefix from memory, the rest through `chunk` (chunkBytes long). */
 function checkCrc(base: usize, prefix: u32, fileBytes: u32, chunk: usize, chunkBytes: u32): i32 {
-  let c = crc32Update(0xffffffff, base + 16, prefix - 16);
+  let c = crc32Update(0xffffffff, base + F.CRC_START, prefix - F.CRC_START);
   for (let at = prefix; at < fileBytes; at += chunkBytes) {
     const n = min(chunkBytes, fileBytes - at);
     if (!read(at, chunk, n)) return M.failAt(F.E_TRUNCATED, 'host could not read the model', at);

@@ -1,29 +1,60 @@
-// The .epk binary format, mirrored by assembly/format.ts. docs/FORMAT.md is the spec:
-// change the three together.
+// The .epk binary format: the ONE source of its constants. docs/FORMAT.md is the spec (byte
+// tables); the runtime's assembly/format.ts is GENERATED from this module by
+// tools/gen-format.ts (src/format/assembly-format.ts says how each export maps to AS names),
+// and test/format.test.ts fails while the generated file is stale or misses any constant here.
+// Record layouts are lists of field types; offsets and sizes are computed from them.
+
+/** A field's type: a scalar, or a fixed array of scalars ("i32[4]"). */
+type FieldType = 'u8' | 'u16' | 'u32' | 'i32' | 'f32' | `${'u8' | 'u16' | 'u32' | 'i32'}[${number}]`;
+
+const SCALAR_BYTES: Record<string, number> = { u8: 1, u16: 2, u32: 4, i32: 4, f32: 4 };
+
+/**
+ * Offsets of a record's fields, laid out one after another in the given order, and the
+ * record's size. Every field is naturally aligned (checked), so the runtime may load<T> it.
+ */
+function record<const F extends Record<string, FieldType>>(fields: F): { at: { readonly [K in keyof F]: number }; bytes: number } {
+  const at: Record<string, number> = {};
+  let offset = 0;
+  for (const [name, type] of Object.entries(fields)) {
+    const m = /^(\w+?)(?:\[(\d+)\])?$/.exec(type)!;
+    const size = SCALAR_BYTES[m[1]];
+    if (offset % size !== 0) throw new Error(`format: field ${name} at ${offset} is not ${size}-aligned`);
+    at[name] = offset;
+    offset += size * (m[2] === undefined ? 1 : Number(m[2]));
+  }
+  return { at: at as { readonly [K in keyof F]: number }, bytes: offset };
+}
 
 export const MAGIC = 0x004b5045; // "EPK\0" little-endian
 export const VERSION = 1;
-export const HEADER_BYTES = 32;
-export const SECTION_ENTRY_BYTES = 16;
 export const SECTION_ALIGN = 16;
-export const TENSOR_RECORD_BYTES = 48;
-export const OP_HEADER_BYTES = 8;
 export const MAX_RANK = 4;
-export const NO_TENSOR = 0xffff;
+export const NO_TENSOR = 0xffff; // absent optional input (op record tensor index)
+export const NO_SOURCE = 0xffff; // op record source index: no op of the original model
 
+const header = record({
+  magic: 'u32',
+  version: 'u16',
+  headerBytes: 'u16',
+  fileBytes: 'u32',
+  crc32: 'u32',
+  sectionCount: 'u16',
+  flags: 'u16',
+  arenaBytes: 'u32',
+  scratchBytes: 'u32',
+  reserved: 'u32',
+});
 /** Header field offsets (bytes from the start of the file). */
-export const H = {
-  magic: 0,
-  version: 4,
-  headerBytes: 6,
-  fileBytes: 8,
-  crc32: 12,
-  sectionCount: 16,
-  flags: 18,
-  arenaBytes: 20,
-  scratchBytes: 24,
-  reserved: 28,
-} as const;
+export const H = header.at;
+export const HEADER_BYTES = header.bytes; // 32
+/** The CRC-32 covers bytes [CRC_START, file_bytes): everything after the crc32 field. */
+export const CRC_START = H.crc32 + 4;
+
+const sectionEntry = record({ kind: 'u32', offset: 'u32', bytes: 'u32', reserved: 'u32' });
+/** Section table entry field offsets (the table follows the header). */
+export const SE = sectionEntry.at;
+export const SECTION_ENTRY_BYTES = sectionEntry.bytes; // 16
 
 export enum Section {
   Tensors = 1,
@@ -33,21 +64,40 @@ export enum Section {
   Strings = 5,
 }
 
-/** Tensor record field offsets (48 bytes per record). */
-export const T = {
-  dtype: 0,
-  rank: 1,
-  kind: 2,
-  flags: 3,
-  dims: 4, // 4 x i32
-  offset: 20,
-  bytes: 24,
-  scale: 28, // f32
-  zeroPoint: 32, // i32
-  nameOffset: 36,
-  nameBytes: 40,
-  encoding: 44, // u8 Encoding; bytes 45..47 reserved (0)
-} as const;
+const tensorRecord = record({
+  dtype: 'u8', // DType
+  rank: 'u8',
+  kind: 'u8', // TensorKind
+  flags: 'u8', // 0 (the streamed runtime tiles only weights with no flags set)
+  dims: 'i32[4]',
+  offset: 'u32',
+  bytes: 'u32',
+  scale: 'f32',
+  zeroPoint: 'i32',
+  nameOffset: 'u32',
+  nameBytes: 'u32',
+  encoding: 'u8', // Encoding
+  reserved: 'u8[3]', // 0
+});
+/** Tensor record field offsets. */
+export const T = tensorRecord.at;
+export const TENSOR_RECORD_BYTES = tensorRecord.bytes; // 48
+
+const opsHeader = record({ count: 'u32' });
+/** Ops section: u32 op_count, then the op records. */
+export const OPS = { ...opsHeader.at, records: opsHeader.bytes } as const;
+
+const opRecord = record({ opcode: 'u16', nIn: 'u8', nOut: 'u8', nParams: 'u16', source: 'u16' });
+/**
+ * Op record header field offsets. The Ops section is `u32 op_count` then the records, each
+ * this header | u16 tensors[nIn + nOut] padded to 4 bytes | i32 params[nParams].
+ */
+export const OPR = opRecord.at;
+export const OP_HEADER_BYTES = opRecord.bytes; // 8
+
+const ioHeader = record({ inputCount: 'u32', outputCount: 'u32' });
+/** IO section: u32 n_inputs | u32 n_outputs | u32 tensor_index[n_inputs + n_outputs]. */
+export const IO = { ...ioHeader.at, tensors: ioHeader.bytes } as const;
 
 /** How a constant's bytes are stored (tensor record byte 44). */
 export enum Encoding {
@@ -66,22 +116,23 @@ export enum Encoding {
  * Huffman rows are output channels in channel-major order (depthwise: the transpose of
  * its [1, kh, kw, outC] layout), decoded rowsPerTile rows at a time into scratch.
  */
-export const P = {
-  blobBytes: 0,
-  bits: 4,
-  huffman: 5,
-  tables: 6,
-  rows: 8,
-  rowElems: 12,
-  rowsPerTile: 16,
-  tileCount: 20,
-  payloadOff: 24,
-  payloadBytes: 28,
-  headerBytes: 32,
-} as const;
+const packedBlob = record({
+  blobBytes: 'u32',
+  bits: 'u8',
+  huffman: 'u8',
+  tables: 'u16',
+  rows: 'u32',
+  rowElems: 'u32',
+  rowsPerTile: 'u32',
+  tileCount: 'u32',
+  payloadOff: 'u32',
+  payloadBytes: 'u32',
+});
+export const P = { ...packedBlob.at, headerBytes: packedBlob.bytes } as const;
 
+const hufHeader = record({ counts: 'u16[16]' }); // counts[len]: codes of length len, 1..maxCodeBits (counts[0] unused)
 /** Huffman payload offsets (from the payload start); nsym = sum of counts. */
-export const HUF = { counts: 0, symbols: 32, maxCodeBits: 15 } as const;
+export const HUF = { ...hufHeader.at, symbols: hufHeader.bytes, maxCodeBits: 15 } as const;
 
 /** Offset of the tile bit table in a Huffman payload holding nsym symbols. */
 export function hufTileBitsOffset(nsym: number): number {
@@ -186,7 +237,23 @@ export const OP_PACKED_PARAM_COUNT: Partial<Record<OpCode, number>> = {
   [OpCode.FullyConnected]: 6,
 };
 
-/** Runtime error codes (assembly/errors.ts mirrors these). */
+/** Layout code, the first appended param of an op in the packed weight layout. */
+export const LAYOUT_PACKED = 1;
+/** Inputs of an op in the packed layout: x, weights, bias, requant table. */
+export const PACKED_INPUTS = 4;
+/** Scratch bytes a packed-layout op needs at least: a direct GEMM row may be read up to 7 bytes past its tensor. */
+export const SCRATCH_SLACK = 16;
+
+const requantQuad = record({ mult: 'i32[4]', left: 'i32[4]', right: 'i32[4]' });
+/**
+ * Requant table record of the packed layout, one per quad of output channels
+ * (assembly/kernels/requant-simd.ts): m[4] | 2^left[4], left = max(shift, 0) |
+ * 1023 - e[4], e = max(-shift, 0) (the f64 exponent field of 2^-e).
+ */
+export const RQ = requantQuad.at;
+export const RQ_QUAD_BYTES = requantQuad.bytes; // 48
+
+/** Runtime error codes (assembly/format.ts E_*, generated). */
 export enum ErrorCode {
   Ok = 0,
   Truncated = 1,

@@ -13,15 +13,12 @@
 // input zero point (x + in_offset == 0 there). |in_offset * sum| <= 255 * 128 * K: exact in
 // double and in i32 for K < 65793.
 
-import { OP_PACKED_PARAM_COUNT, OpCode } from '../format/constants.js';
+import { LAYOUT_PACKED, OP_PACKED_PARAM_COUNT, OpCode, RQ_QUAD_BYTES, SCRATCH_SLACK } from '../format/constants.js';
 import { Graph, Op, Tensor, cloneGraph } from '../ir/graph.js';
 
-/** Packed layout code stored in the op params (assembly/ops.ts LAYOUT_PACKED). */
-export const LAYOUT_PACKED = 1;
-/** Bytes a direct GEMM row may be read past its tensor (K8 - K <= 7, rounded up). */
-export const SCRATCH_SLACK = 16;
+export { LAYOUT_PACKED, SCRATCH_SLACK }; // src/format/constants.ts
 /** Requant table: 12 i32 (48 bytes) per quad of channels, see assembly/kernels/requant-simd.ts. */
-export const RQ_I32_PER_QUAD = 12;
+export const RQ_I32_PER_QUAD = RQ_QUAD_BYTES / 4;
 
 const round4 = (n: number) => Math.ceil(n / 4) * 4;
 const round8 = (n: number) => Math.ceil(n / 8) * 8;
