@@ -31,6 +31,7 @@ import { checkBlob, isPacked } from './packed';
 import { fetch, fileOffset, read, readU32, setLayout, setStage } from './stream-io';
 import { TILE_NONE, runTiled, smallestTile, tileKind } from './stream-tiles';
 import { withinLimit } from './memory-limit';
+import { checkRequantConstants } from './const-check';
 
 export {
   ep_input_count, ep_output_count, ep_input_ptr, ep_input_bytes, ep_output_ptr, ep_output_bytes,
@@ -42,6 +43,9 @@ export {
 export const DEFAULT_STAGE_BYTES: u32 = 8192;
 const ALIGN: usize = 16;
 const CRC_CHUNK: u32 = 4096; // bytes per host read while checking the CRC at load
+const CHECK_CHUNK_MIN: u32 = 48; // one requant-table quad (const-check.ts)
+const CHECK_CHUNK_MAX: u32 = 48 * 64; // bytes per host read while checking requant constants
+const MEMORY_END: u64 = <u64>1 << 32; // a wasm32 memory's size limit
 
 let ready = false;
 let stageBytes: u32 = 0;
@@ -79,13 +83,15 @@ export function ep_stream_load(fileBytes: u32, stageLimit: u32): i32 {
   if (load<u32>(base + F.H_MAGIC) != F.MAGIC) return M.failAt(F.E_BAD_MAGIC, 'not an .epk file (magic)', 0);
   if (load<u32>(base + F.H_FILE_BYTES) > fileBytes) return M.failAt(F.E_TRUNCATED, 'file is truncated: header says more bytes than were given', fileBytes);
   const count = <u32>load<u16>(base + F.H_SECTION_COUNT);
-  const tableEnd = F.HEADER_BYTES + count * F.SECTION_ENTRY_BYTES;
+  const tableEnd = F.HEADER_BYTES + count * F.SECTION_ENTRY_BYTES; // <= 32 + 65535 * 16: no wrap
   if (tableEnd > fileBytes) return M.failAt(F.E_BAD_SECTION, 'section table runs past the end of the file', F.HEADER_BYTES);
   if (!ensureMemory(<u64>base + tableEnd) || !read(F.HEADER_BYTES, base + F.HEADER_BYTES, tableEnd - F.HEADER_BYTES)) {
     return M.fail(F.E_TRUNCATED, 'host could not read the section table');
   }
   const prefix = metadataEnd(base, count, fileBytes);
   if (prefix == 0) return M.failAt(F.E_BAD_SECTION, 'streamed mode needs the Tensors, Ops and IO sections before the Data section', F.HEADER_BYTES);
+  // every address below is checked in 64 bits against the 4 GiB of a wasm32 memory first
+  if (<u64>base + <u64>prefix + <u64>ALIGN > MEMORY_END) return M.fail(F.E_OUT_OF_MEMORY, 'model metadata does not fit in a 4 GiB memory');
   const chunk = alignUp(base + prefix);
   // the CRC chunk lies where the arena goes later: no larger than arena + scratch (from the
   // header, only a size hint here), so the check never raises the high-water mark
@@ -112,8 +118,18 @@ export function ep_stream_load(fileBytes: u32, stageLimit: u32): i32 {
     return F.E_OUT_OF_MEMORY;
   }
   const arena = chunk;
-  const stage = alignUp(arena + <usize>M.arenaBytes + <usize>M.scratchBytes);
-  if (!ensureMemory(<u64>stage + <u64>stageBytes)) return M.fail(F.E_OUT_OF_MEMORY, 'cannot grow memory to hold the arena and stage');
+  // 64-bit sums: arena + arena_bytes + scratch + stage cannot wrap past 2^32 and land the
+  // stage over the arena or the metadata
+  const stage64 = (<u64>arena + <u64>M.arenaBytes + <u64>M.scratchBytes + <u64>ALIGN - 1) & ~(<u64>ALIGN - 1);
+  const end64 = stage64 + <u64>stageBytes;
+  if (end64 > MEMORY_END || !ensureMemory(end64)) return M.fail(F.E_OUT_OF_MEMORY, 'cannot grow memory to hold the arena and stage');
+  const stage = <usize>stage64;
+  // requantization constants (const-check.ts) read from flash through the space of the
+  // arena, scratch and stage, which nothing uses yet
+  const room = <u64>max<u64>(end64 - <u64>arena, <u64>CHECK_CHUNK_MIN);
+  if (!ensureMemory(<u64>arena + room)) return M.fail(F.E_OUT_OF_MEMORY, 'cannot grow memory to check requantization constants');
+  err = checkRequantConstants(streamedReader, arena, <u32>min<u64>(room, <u64>CHECK_CHUNK_MAX));
+  if (err != F.E_OK) return err;
   memory.fill(arena, 0, <usize>M.arenaBytes);
   M.markLoaded(arena);
   setStage(stage);
@@ -134,6 +150,7 @@ function checkStreamedBlobs(temp: usize): i32 {
   let packed: u32 = 0;
   for (let t: u32 = 0; t < M.tensorCount; t++) if (M.kind(t) == F.KIND_CONST && isPacked(t)) packed++;
   if (packed == 0) return F.E_OK;
+  if (<u64>temp + <u64>packed * F.P_HEADER_BYTES + <u64>ALIGN > MEMORY_END) return M.fail(F.E_OUT_OF_MEMORY, 'cannot grow memory to check packed weights');
   const blobs = alignUp(temp + <usize>packed * F.P_HEADER_BYTES);
   if (!ensureMemory(<u64>blobs + F.P_HEADER_BYTES)) return M.fail(F.E_OUT_OF_MEMORY, 'cannot grow memory to check packed weights');
   M.setDataPtr(blobs);
@@ -167,6 +184,11 @@ function checkStreamedBlobs(temp: usize): i32 {
     k++;
   }
   return F.E_OK;
+}
+
+/** const-check.ts reader: bytes [at, at + n) of constant t from flash into buf. */
+function streamedReader(t: u32, at: u32, n: u32, buf: usize): usize {
+  return read(fileOffset(t) + at, buf, n) ? buf : 0;
 }
 
 /** Bytes an op stages for constant t: its blob when packed (read from flash), else its bytes. */
@@ -223,9 +245,11 @@ function isStagedInput(r: usize, k: u32): bool {
 
 /** Stage bytes to run op r untiled: every distinct constant input, each 16-aligned. */
 function wholeBytes(r: usize): u32 {
-  let n: usize = 0;
-  for (let k: u32 = 0; k < O.nIn(r); k++) if (isStagedInput(r, k)) n += alignUp(<usize>stagedBytes(O.input(r, k)));
-  return <u32>n;
+  let n: u64 = 0; // up to 255 inputs of < 2^32 bytes each: summed in 64 bits, saturated
+  for (let k: u32 = 0; k < O.nIn(r); k++) {
+    if (isStagedInput(r, k)) n += (<u64>stagedBytes(O.input(r, k)) + <u64>ALIGN - 1) & ~(<u64>ALIGN - 1);
+  }
+  return <u32>min<u64>(n, 0xffffffff);
 }
 
 function measureStage(): void {
