@@ -9,33 +9,27 @@
 //         padding lanes (c >= channels): m 0, 2^0, 1023.
 // Outside those ranges the SIMD and scalar kernels may round differently, so every build
 // refuses such a file the same way (docs/FORMAT.md "What the loader checks").
-// Reads go through a ConstReader: resident builds return the bytes in place, the streamed
-// build reads them from flash (env.ep_read) into a buffer, whole 48-byte quads at a time.
+// Resident builds check the bytes in place (checkRequantConstants); the streamed build reads
+// them from flash (env.ep_read) into a buffer, whole 48-byte quads at a time, with the same
+// per-chunk check (streamed.ts checkStreamedRequant). No function references: the firmware
+// builds (wasm2c) have no funcref table.
 
 import * as F from './format';
 import * as M from './model';
 import * as O from './ops';
 import { Msg, NO_MESSAGE } from './message';
 
-/** Returns the address of bytes [at, at + n) of constant t (copied to `buf` if need be), or 0 if unreadable. */
-export type ConstReader = (t: u32, at: u32, n: u32, buf: usize) => usize;
-
-const RQ_QUAD_BYTES: u32 = 48;
+export const RQ_QUAD_BYTES: u32 = 48;
 const MULT_MIN: i32 = 1 << 30;
-
-/** Resident builds: the Data section is in linear memory. */
-export function residentReader(t: u32, at: u32, n: u32, buf: usize): usize {
-  return M.dataOf(t) + <usize>at;
-}
 
 // @ts-ignore: decorator
 @inline function multOk(m: i32): bool { return m == 0 || m >= MULT_MIN; } // as i32: [2^30, 2^31)
 // @ts-ignore: decorator
 @inline function shiftOk(s: i32): bool { return s >= -31 && s <= 31; }
 
-const WORDS_MULT: u32 = 0;
-const WORDS_SHIFT: u32 = 1;
-const WORDS_TABLE: u32 = 2;
+export const WORDS_MULT: u32 = 0;
+export const WORDS_SHIFT: u32 = 1;
+export const WORDS_TABLE: u32 = 2;
 
 function quadProblem(q: usize, first: u32, channels: u32): Msg {
   for (let l: u32 = 0; l < 4; l++) {
@@ -52,7 +46,8 @@ function quadProblem(q: usize, first: u32, channels: u32): Msg {
   return NO_MESSAGE;
 }
 
-function wordsProblem(kind: u32, p: usize, first: u32, n: u32, channels: u32): Msg {
+/** Checks n bytes at p: words of a requant constant of `kind`, starting at channel `first` (tables: whole quads). */
+export function wordsProblem(kind: u32, p: usize, first: u32, n: u32, channels: u32): Msg {
   if (kind == WORDS_TABLE) {
     for (let k: u32 = 0; k < n; k += RQ_QUAD_BYTES) {
       const problem = quadProblem(p + k, first + (k / RQ_QUAD_BYTES) * 4, channels);
@@ -68,23 +63,8 @@ function wordsProblem(kind: u32, p: usize, first: u32, n: u32, channels: u32): M
   return NO_MESSAGE;
 }
 
-/** Checks constant t's words in chunks of at most bufBytes (a multiple of 48); first channel 0. */
-function checkWords(t: u32, kind: u32, channels: u32, read: ConstReader, buf: usize, bufBytes: u32): Msg {
-  if (M.kind(t) != F.KIND_CONST) return 'requantization parameters must be constant tensors';
-  const total = M.byteCount(t);
-  const step = bufBytes - bufBytes % RQ_QUAD_BYTES;
-  for (let at: u32 = 0; at < total; at += step) {
-    const n = min(step, total - at);
-    const p = read(t, at, n, buf);
-    if (p == 0) return 'host could not read a constant tensor';
-    const problem = wordsProblem(kind, p, (at / RQ_QUAD_BYTES) * 4, n, channels);
-    if (problem != NO_MESSAGE) return problem;
-  }
-  return NO_MESSAGE;
-}
-
 /** Output channels of a conv / depthwise / FC op (validateOps has checked the shapes). */
-function channelsOf(r: usize, code: u32): u32 {
+export function channelsOf(r: usize, code: u32): u32 {
   const y = O.output(r, 0);
   if (code == F.OP_FULLY_CONNECTED) {
     if (O.isPacked(r)) return <u32>(M.elements(y) / (M.elements(O.input(r, 0)) / O.param(r, 5)));
@@ -93,25 +73,35 @@ function channelsOf(r: usize, code: u32): u32 {
   return <u32>M.dim(y, 3);
 }
 
-/**
- * Walks the validated op list and checks every requantization constant. `buf`/`bufBytes`:
- * where a reader may copy (bufBytes >= 48). Returns an error code (message set).
- */
-export function checkRequantConstants(read: ConstReader, buf: usize, bufBytes: u32): i32 {
+/** Op r's requant constant number s (0, 1) and its kind, or NO_TENSOR: the table, or mult then shift. */
+export function requantInput(r: usize, s: u32): u32 {
+  const code = O.opcode(r);
+  if (code != F.OP_CONV_2D && code != F.OP_DEPTHWISE_CONV_2D && code != F.OP_FULLY_CONNECTED) return F.NO_TENSOR;
+  if (O.isPacked(r)) return s == 0 ? O.input(r, 3) : F.NO_TENSOR;
+  return s < 2 ? O.input(r, 3 + s) : F.NO_TENSOR;
+}
+
+export function requantKind(r: usize, s: u32): u32 {
+  return O.isPacked(r) ? WORDS_TABLE : s == 0 ? WORDS_MULT : WORDS_SHIFT;
+}
+
+/** Resident builds: walks the validated op list and checks every requant constant in place. */
+export function checkRequantConstants(): i32 {
   let r = M.firstOp;
   for (let i: u32 = 0; i < M.opCount; i++) {
-    const code = O.opcode(r);
-    if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D || code == F.OP_FULLY_CONNECTED) {
-      const channels = channelsOf(r, code);
-      let problem: Msg = NO_MESSAGE;
-      if (O.isPacked(r)) problem = checkWords(O.input(r, 3), WORDS_TABLE, channels, read, buf, bufBytes);
-      else {
-        problem = checkWords(O.input(r, 3), WORDS_MULT, channels, read, buf, bufBytes);
-        if (problem == NO_MESSAGE) problem = checkWords(O.input(r, 4), WORDS_SHIFT, channels, read, buf, bufBytes);
-      }
+    for (let s: u32 = 0; s < 2; s++) {
+      const t = requantInput(r, s);
+      if (t == F.NO_TENSOR) break;
+      let problem = constKindProblem(t);
+      if (problem == NO_MESSAGE) problem = wordsProblem(requantKind(r, s), M.dataOf(t), 0, M.byteCount(t), channelsOf(r, O.opcode(r)));
       if (problem != NO_MESSAGE) return O.failOp(i, r, F.E_BAD_OP, problem);
     }
     r = O.next(r);
   }
   return F.E_OK;
+}
+
+/** Requant constants are constant tensors (the converter never plans them in the arena). */
+export function constKindProblem(t: u32): Msg {
+  return M.kind(t) == F.KIND_CONST ? NO_MESSAGE : 'requantization parameters must be constant tensors';
 }

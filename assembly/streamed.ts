@@ -31,7 +31,7 @@ import { checkBlob, isPacked } from './packed';
 import { fetch, fileOffset, read, readU32, setLayout, setStage } from './stream-io';
 import { TILE_NONE, runTiled, smallestTile, tileKind } from './stream-tiles';
 import { withinLimit } from './memory-limit';
-import { checkRequantConstants } from './const-check';
+import { RQ_QUAD_BYTES, channelsOf, constKindProblem, requantInput, requantKind, wordsProblem } from './const-check';
 
 export {
   ep_input_count, ep_output_count, ep_input_ptr, ep_input_bytes, ep_output_ptr, ep_output_bytes,
@@ -89,7 +89,10 @@ export function ep_stream_load(fileBytes: u32, stageLimit: u32): i32 {
     return M.fail(F.E_TRUNCATED, 'host could not read the section table');
   }
   const prefix = metadataEnd(base, count, fileBytes);
-  if (prefix == 0) return M.failAt(F.E_BAD_SECTION, 'streamed mode needs the Tensors, Ops and IO sections before the Data section', F.HEADER_BYTES);
+  // the resident builds' messages (model.ts loadSections): one rule, one answer in every build
+  if (prefix == META_MISSING) return M.failAt(F.E_BAD_SECTION, 'a required section is missing', F.H_SECTION_COUNT);
+  if (prefix == META_OUTSIDE) return M.failAt(F.E_BAD_SECTION, 'section lies outside the file or is misaligned', F.HEADER_BYTES);
+  if (prefix == META_LAYOUT) return M.failAt(F.E_BAD_SECTION, 'the Data section must start after the end of the Tensors, Ops and IO sections', F.HEADER_BYTES);
   // every address below is checked in 64 bits against the 4 GiB of a wasm32 memory first
   if (<u64>base + <u64>prefix + <u64>ALIGN > MEMORY_END) return M.fail(F.E_OUT_OF_MEMORY, 'model metadata does not fit in a 4 GiB memory');
   const chunk = alignUp(base + prefix);
@@ -128,7 +131,7 @@ export function ep_stream_load(fileBytes: u32, stageLimit: u32): i32 {
   // arena, scratch and stage, which nothing uses yet
   const room = <u64>max<u64>(end64 - <u64>arena, <u64>CHECK_CHUNK_MIN);
   if (!ensureMemory(<u64>arena + room)) return M.fail(F.E_OUT_OF_MEMORY, 'cannot grow memory to check requantization constants');
-  err = checkRequantConstants(streamedReader, arena, <u32>min<u64>(room, <u64>CHECK_CHUNK_MAX));
+  err = checkStreamedRequant(arena, <u32>min<u64>(room, <u64>CHECK_CHUNK_MAX));
   if (err != F.E_OK) return err;
   memory.fill(arena, 0, <usize>M.arenaBytes);
   M.markLoaded(arena);
@@ -186,9 +189,29 @@ function checkStreamedBlobs(temp: usize): i32 {
   return F.E_OK;
 }
 
-/** const-check.ts reader: bytes [at, at + n) of constant t from flash into buf. */
-function streamedReader(t: u32, at: u32, n: u32, buf: usize): usize {
-  return read(fileOffset(t) + at, buf, n) ? buf : 0;
+/**
+ * const-check.ts's checks of every requant constant, read from flash through `buf`
+ * (bufBytes >= 48) in chunks of whole 48-byte quads.
+ */
+function checkStreamedRequant(buf: usize, bufBytes: u32): i32 {
+  const step = bufBytes - bufBytes % RQ_QUAD_BYTES;
+  let r = M.firstOp;
+  for (let i: u32 = 0; i < M.opCount; i++) {
+    for (let s: u32 = 0; s < 2; s++) {
+      const t = requantInput(r, s);
+      if (t == F.NO_TENSOR) break;
+      let problem = constKindProblem(t);
+      const total = M.byteCount(t), base = fileOffset(t);
+      for (let at: u32 = 0; problem == msg.NO_MESSAGE && at < total; at += step) {
+        const n = min(step, total - at);
+        if (!read(base + at, buf, n)) return M.failAt(F.E_TRUNCATED, 'host could not read a constant tensor', base + at);
+        problem = wordsProblem(requantKind(r, s), buf, (at / RQ_QUAD_BYTES) * 4, n, channelsOf(r, O.opcode(r)));
+      }
+      if (problem != msg.NO_MESSAGE) return O.failOp(i, r, F.E_BAD_OP, problem);
+    }
+    r = O.next(r);
+  }
+  return F.E_OK;
 }
 
 /** Bytes an op stages for constant t: its blob when packed (read from flash), else its bytes. */
@@ -206,20 +229,25 @@ function dataEntry(base: usize, count: u32): usize {
 
 /**
  * Bytes from the start of the file to the end of the Tensors, Ops and IO sections (what
- * stays in RAM), or 0 if the Data section starts before that end or a section lies past
- * the file. Strings may lie anywhere: they are never read.
+ * stays in RAM), or META_LAYOUT if the Data section starts before that end (model.ts
+ * layoutProblem: the same rule in every build), META_OUTSIDE if a section lies past the file,
+ * META_MISSING without a Data section. Strings may lie anywhere: they are never read.
  */
+const META_LAYOUT: u32 = 0; // metadataEnd failures (a real prefix is >= 32 bytes)
+const META_OUTSIDE: u32 = 1;
+const META_MISSING: u32 = 2;
+
 function metadataEnd(base: usize, count: u32, fileBytes: u32): u32 {
   let end: u32 = F.HEADER_BYTES + count * F.SECTION_ENTRY_BYTES;
   const data = dataEntry(base, count);
-  if (data == 0) return 0;
+  if (data == 0) return META_MISSING;
   for (let i: u32 = 0; i < count; i++) {
     const e = base + F.HEADER_BYTES + <usize>i * F.SECTION_ENTRY_BYTES;
     const kind = load<u32>(e), off = load<u32>(e + 4), size = load<u32>(e + 8);
-    if (<u64>off + <u64>size > <u64>fileBytes) return 0;
+    if (<u64>off + <u64>size > <u64>fileBytes) return META_OUTSIDE;
     if (kind == F.S_TENSORS || kind == F.S_OPS || kind == F.S_IO) end = max(end, off + size);
   }
-  return load<u32>(data + 4) >= end ? end : 0;
+  return load<u32>(data + 4) >= end ? end : META_LAYOUT;
 }
 
 /** CRC-32 of bytes 16.. of the file: the prefix from memory, the rest through `chunk` (chunkBytes long). */
