@@ -125,6 +125,9 @@ export function validateOps(): i32 {
     }
     const y = output(r, 0);
     if (y == F.NO_TENSOR || M.kind(y) != F.KIND_ARENA) return opFail(F.E_BAD_OP, 'output must be an arena tensor');
+    for (let k: u32 = 0; k < nIn(r); k++) {
+      if (input(r, k) == y) return opFail(F.E_BAD_OP, 'output tensor is also one of its inputs'); // never emitted; streamed tiling narrows both
+    }
     let err = validateOp(r, code);
     if (err == F.E_OK) err = validateParams(r, code);
     if (err != F.E_OK) return err;

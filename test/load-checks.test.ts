@@ -134,6 +134,11 @@ test('section layout: one rule for every build (was: only streamed refused Data 
   await refusedEverywhere(edited((w) => w.setUint32(32 + 16 * strings + 4, e.sections[tensors].offset, true)), ErrorCode.BadSection, /sections overlap/);
 });
 
+test('an op whose output tensor is also its input: BAD_OP everywhere (was: streamed trapped, tiling narrowed both)', async () => {
+  const conv = op(OpCode.Conv2D, true);
+  await refusedEverywhere(edited((v) => v.setUint16(conv.at + 8 + 2 * conv.inputs.length, conv.inputs[0], true)), ErrorCode.BadOp, /output tensor is also one of its inputs/);
+});
+
 test('flags and reserved fields: the same answer in every build', async () => {
   await refusedEverywhere(edited((v) => v.setUint16(18, 1, true)), ErrorCode.BadVersion, /flags/);
   await refusedEverywhere(edited((v) => v.setUint32(28, 1, true)), ErrorCode.BadVersion, /reserved/);
