@@ -33,9 +33,11 @@ export let arenaPtr: usize = 0;
 export let arenaBytes: u32 = 0;
 export let scratchPtr: usize = 0;
 export let scratchBytes: u32 = 0;
-/** Highest end of an arena tensor (loadTensors) and scratch the ops and blobs need (validateOps, packed.ts). */
-export let arenaNeed: u64 = 0;
-export let scratchNeed: u64 = 0;
+// Highest end of an arena tensor (loadTensors) at +0 and the scratch the ops and blobs need
+// (validateOps, packed.ts) at +8, u64 each. Kept in linear memory, not in wasm globals: a
+// firmware's wasm globals sit in its fixed C host RAM (src/runtime/firmware.ts), statics
+// are measured with the linear memory of each build.
+const NEEDS = memory.data(16);
 
 // arena_bytes and scratch_bytes may exceed what the file's tensors and ops need only by the
 // rounding to 16 the converter applies (src/passes/plan-memory.ts alignUp): a 2 KB file
@@ -46,14 +48,14 @@ export const NEED_ALIGN: u64 = 16;
 
 /** After validateOps: arena_bytes and scratch_bytes no larger than needed (rounded up to 16). */
 export function checkDeclaredSizes(): i32 {
-  if (<u64>arenaBytes > roundNeed(arenaNeed)) return failAt(F.E_BAD_SECTION, 'arena_bytes is larger than the highest arena tensor end rounded up to 16', F.H_ARENA_BYTES);
-  if (<u64>scratchBytes > roundNeed(scratchNeed)) return failAt(F.E_BAD_SECTION, 'scratch_bytes is larger than the ops and packed blobs need, rounded up to 16', F.H_SCRATCH_BYTES);
+  if (<u64>arenaBytes > roundNeed(load<u64>(NEEDS))) return failAt(F.E_BAD_SECTION, 'arena_bytes is larger than the highest arena tensor end rounded up to 16', F.H_ARENA_BYTES);
+  if (<u64>scratchBytes > roundNeed(load<u64>(NEEDS, 8))) return failAt(F.E_BAD_SECTION, 'scratch_bytes is larger than the ops and packed blobs need, rounded up to 16', F.H_SCRATCH_BYTES);
   return F.E_OK;
 }
 
 /** Raises the scratch the loaded model needs to at least n bytes. */
 export function needScratch(n: u64): void {
-  if (n > scratchNeed) scratchNeed = n;
+  if (n > load<u64>(NEEDS, 8)) store<u64>(NEEDS, n, 8);
 }
 
 export function fail(code: i32, what: Msg): i32 {
@@ -195,8 +197,8 @@ export function loadSections(ptr: usize, len: u32, checkCrc: bool = true): i32 {
  * checkBlobs = false (streamed mode, Data not in memory): packed blobs are left to the caller.
  */
 export function loadTensors(checkBlobs: bool = true): i32 {
-  arenaNeed = 0;
-  scratchNeed = 0;
+  store<u64>(NEEDS, 0);
+  store<u64>(NEEDS, 0, 8);
   for (let t: u32 = 0; t < tensorCount; t++) {
     const r = rec(t);
     const where = <i64>(r - modelPtr);
@@ -228,7 +230,7 @@ export function loadTensors(checkBlobs: bool = true): i32 {
       return failAt(F.E_BAD_TENSOR, 'only constant tensors may be packed', where);
     } else if (k == F.KIND_ARENA) {
       if (off + <u64>byteCount(t) > <u64>arenaBytes) return failAt(F.E_BAD_TENSOR, 'tensor lies outside the arena', where);
-      if (off + <u64>byteCount(t) > arenaNeed) arenaNeed = off + <u64>byteCount(t);
+      if (off + <u64>byteCount(t) > load<u64>(NEEDS)) store<u64>(NEEDS, off + <u64>byteCount(t));
     } else return failAt(F.E_BAD_TENSOR, 'unknown tensor kind', where);
     if (<u64>load<u32>(r + F.T_NAME_OFFSET) + <u64>load<u32>(r + F.T_NAME_BYTES) > <u64>stringsLen) {
       return failAt(F.E_BAD_TENSOR, 'tensor name lies outside the string section', where);
