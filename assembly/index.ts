@@ -12,6 +12,7 @@ import { kernelOf } from './dispatch';
 import { KERNEL_VARIANT_COUNT } from './kernel-table';
 import { invoke, invokeOp } from './interpreter';
 import { withinLimit } from './memory-limit';
+import { checkRequantConstants } from './const-check';
 
 export { ep_set_memory_limit, ep_memory_high_water } from './memory-limit';
 
@@ -50,6 +51,7 @@ export function ep_load(ptr: usize, len: u32): i32 {
   if (err == F.E_OK) err = M.loadTensors();
   if (err == F.E_OK) err = M.loadIO();
   if (err == F.E_OK) err = validateOps();
+  if (err == F.E_OK) err = checkRequantConstants();
   if (err != F.E_OK) return err;
   const arena = alignUp(max<usize>(__heap_base, ptr + len));
   if (!ensureMemory(<u64>arena + <u64>M.arenaBytes + <u64>M.scratchBytes)) {

@@ -33,6 +33,30 @@ export let arenaPtr: usize = 0;
 export let arenaBytes: u32 = 0;
 export let scratchPtr: usize = 0;
 export let scratchBytes: u32 = 0;
+// Highest end of an arena tensor (loadTensors) at +0 and the scratch the ops and blobs need
+// (validateOps, packed.ts) at +8, u64 each. Kept in linear memory, not in wasm globals: a
+// firmware's wasm globals sit in its fixed C host RAM (src/runtime/firmware.ts), statics
+// are measured with the linear memory of each build.
+const NEEDS = memory.data(16);
+
+// arena_bytes and scratch_bytes may exceed what the file's tensors and ops need only by the
+// rounding to 16 the converter applies (src/passes/plan-memory.ts alignUp): a 2 KB file
+// cannot make any build reserve gigabytes (docs/FORMAT.md "What the loader checks").
+export const NEED_ALIGN: u64 = 16;
+// @ts-ignore: decorator
+@inline export function roundNeed(n: u64): u64 { return (n + NEED_ALIGN - 1) & ~(NEED_ALIGN - 1); }
+
+/** After validateOps: arena_bytes and scratch_bytes no larger than needed (rounded up to 16). */
+export function checkDeclaredSizes(): i32 {
+  if (<u64>arenaBytes > roundNeed(load<u64>(NEEDS))) return failAt(F.E_BAD_SECTION, 'arena_bytes is larger than the highest arena tensor end rounded up to 16', F.H_ARENA_BYTES);
+  if (<u64>scratchBytes > roundNeed(load<u64>(NEEDS, 8))) return failAt(F.E_BAD_SECTION, 'scratch_bytes is larger than the ops and packed blobs need, rounded up to 16', F.H_SCRATCH_BYTES);
+  return F.E_OK;
+}
+
+/** Raises the scratch the loaded model needs to at least n bytes. */
+export function needScratch(n: u64): void {
+  if (n > load<u64>(NEEDS, 8)) store<u64>(NEEDS, n, 8);
+}
 
 export function fail(code: i32, what: Msg): i32 {
   msg.clear();
@@ -86,6 +110,29 @@ export function ioTensor(i: u32): u32 {
 
 // --- load-time validation ------------------------------------------------------------
 
+/**
+ * Section layout rule, the same in every build: no two sections overlap, and the Data
+ * section starts at or after the end of the Tensors, Ops and IO sections (the streamed
+ * build keeps that prefix of the file in RAM and reads Data through the host; Strings may
+ * lie anywhere). The writer emits Tensors, Ops, IO, Strings, Data.
+ */
+function layoutProblem(ptr: usize, count: u32): Msg {
+  let metaEnd: u64 = 0, dataOff: u64 = 0;
+  for (let i: u32 = 0; i < count; i++) {
+    const e = ptr + F.HEADER_BYTES + <usize>i * F.SECTION_ENTRY_BYTES;
+    const kind = load<u32>(e + F.SE_KIND), off = <u64>load<u32>(e + F.SE_OFFSET), size = <u64>load<u32>(e + F.SE_BYTES);
+    if (kind == F.S_DATA) dataOff = off;
+    else if (kind != F.S_STRINGS && off + size > metaEnd) metaEnd = off + size;
+    for (let j: u32 = i + 1; j < count; j++) {
+      const f = ptr + F.HEADER_BYTES + <usize>j * F.SECTION_ENTRY_BYTES;
+      const off2 = <u64>load<u32>(f + F.SE_OFFSET), size2 = <u64>load<u32>(f + F.SE_BYTES);
+      if (size != 0 && size2 != 0 && off < off2 + size2 && off2 < off + size) return 'sections overlap';
+    }
+  }
+  if (dataOff < metaEnd) return 'the Data section must start after the end of the Tensors, Ops and IO sections';
+  return NO_MESSAGE;
+}
+
 /** Checks header, CRC and section table; sets the section pointers. */
 export function loadSections(ptr: usize, len: u32, checkCrc: bool = true): i32 {
   loaded = false;
@@ -98,6 +145,7 @@ export function loadSections(ptr: usize, len: u32, checkCrc: bool = true): i32 {
   if (fileBytes < len) return failAt(F.E_BAD_SECTION, 'trailing bytes after the end the header states', fileBytes);
   if (checkCrc && crc32(ptr + F.CRC_START, len - F.CRC_START) != load<u32>(ptr + F.H_CRC32)) return failAt(F.E_BAD_CRC, 'CRC-32 mismatch: the file is corrupted', F.H_CRC32);
 
+  if (load<u16>(ptr + F.H_FLAGS) != 0 || load<u32>(ptr + F.H_RESERVED) != 0) return failAt(F.E_BAD_VERSION, 'header flags and reserved field must be 0', F.H_FLAGS);
   const count = <u32>load<u16>(ptr + F.H_SECTION_COUNT);
   const tableEnd = <u64>F.HEADER_BYTES + <u64>count * F.SECTION_ENTRY_BYTES;
   if (tableEnd > <u64>len) return failAt(F.E_BAD_SECTION, 'section table runs past the end of the file', F.HEADER_BYTES);
@@ -107,6 +155,7 @@ export function loadSections(ptr: usize, len: u32, checkCrc: bool = true): i32 {
     const kind = load<u32>(e + F.SE_KIND), off = load<u32>(e + F.SE_OFFSET), size = load<u32>(e + F.SE_BYTES);
     const where = <i64>(F.HEADER_BYTES + i * F.SECTION_ENTRY_BYTES);
     if (kind < 1 || kind > F.S_COUNT) return failAt(F.E_BAD_SECTION, 'unknown section kind', where);
+    if (load<u32>(e + F.SE_RESERVED) != 0) return failAt(F.E_BAD_SECTION, 'section entry reserved field must be 0', where);
     if (seen & (1 << kind)) return failAt(F.E_BAD_SECTION, 'duplicate section', where);
     seen |= 1 << kind;
     if (<u64>off < tableEnd || <u64>off + <u64>size > <u64>len || (off & (F.SECTION_ALIGN - 1)) != 0) {
@@ -120,6 +169,8 @@ export function loadSections(ptr: usize, len: u32, checkCrc: bool = true): i32 {
     else if (kind == F.S_STRINGS) { stringsPtr = p; stringsLen = size; }
   }
   if (seen != 0b111110) return failAt(F.E_BAD_SECTION, 'a required section is missing', F.H_SECTION_COUNT);
+  const layout = layoutProblem(ptr, count);
+  if (layout != NO_MESSAGE) return failAt(F.E_BAD_SECTION, layout, F.HEADER_BYTES);
   if (opsEnd - opsPtr < F.OPS_RECORDS) return failAt(F.E_BAD_SECTION, 'op section too small', <i64>(opsPtr - ptr));
   if (tensorCount >= F.NO_TENSOR) return fail(F.E_BAD_SECTION, 'too many tensors');
   modelPtr = ptr;
@@ -134,6 +185,8 @@ export function loadSections(ptr: usize, len: u32, checkCrc: bool = true): i32 {
  * checkBlobs = false (streamed mode, Data not in memory): packed blobs are left to the caller.
  */
 export function loadTensors(checkBlobs: bool = true): i32 {
+  store<u64>(NEEDS, 0);
+  store<u64>(NEEDS, 0, 8);
   for (let t: u32 = 0; t < tensorCount; t++) {
     const r = rec(t);
     const where = <i64>(r - modelPtr);
@@ -152,6 +205,7 @@ export function loadTensors(checkBlobs: bool = true): i32 {
     const off = <u64>load<u32>(r + F.T_OFFSET);
     const k = kind(t);
     if (load<u8>(r + F.T_ENCODING) > F.ENC_PACKED) return failAt(F.E_BAD_TENSOR, 'tensor has an unknown encoding', where);
+    if (load<u8>(r + F.T_FLAGS) != 0 || (load<u32>(r + F.T_ENCODING) >> 8) != 0) return failAt(F.E_BAD_TENSOR, 'tensor flags and reserved bytes must be 0', where);
     if (k == F.KIND_CONST && !checkBlobs && isPacked(t)) {
       // streamed.ts reads the blob through the host and checks it (checkStreamedBlobs)
     } else if (k == F.KIND_CONST) {
@@ -164,6 +218,7 @@ export function loadTensors(checkBlobs: bool = true): i32 {
       return failAt(F.E_BAD_TENSOR, 'only constant tensors may be packed', where);
     } else if (k == F.KIND_ARENA) {
       if (off + <u64>byteCount(t) > <u64>arenaBytes) return failAt(F.E_BAD_TENSOR, 'tensor lies outside the arena', where);
+      if (off + <u64>byteCount(t) > load<u64>(NEEDS)) store<u64>(NEEDS, off + <u64>byteCount(t));
     } else return failAt(F.E_BAD_TENSOR, 'unknown tensor kind', where);
     if (<u64>load<u32>(r + F.T_NAME_OFFSET) + <u64>load<u32>(r + F.T_NAME_BYTES) > <u64>stringsLen) {
       return failAt(F.E_BAD_TENSOR, 'tensor name lies outside the string section', where);

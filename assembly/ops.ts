@@ -68,6 +68,13 @@ function opFail(code: i32, problem: Msg): i32 {
   return code;
 }
 
+/** Sets the op context (index i, record r) of the message, then opFail. */
+export function failOp(i: u32, r: usize, code: i32, problem: Msg): i32 {
+  current = r;
+  currentIndex = i;
+  return opFail(code, problem);
+}
+
 /** Walks the op list once, checking record bounds, then each op's tensors and params. */
 export function validateOps(): i32 {
   const count = load<u32>(M.opsPtr + F.OPS_COUNT);
@@ -87,7 +94,11 @@ export function validateOps(): i32 {
     }
     const y = output(r, 0);
     if (y == F.NO_TENSOR || M.kind(y) != F.KIND_ARENA) return opFail(F.E_BAD_OP, 'output must be an arena tensor');
-    const err = validateOp(r, code);
+    for (let k: u32 = 0; k < nIn(r); k++) {
+      if (input(r, k) == y) return opFail(F.E_BAD_OP, 'output tensor is also one of its inputs'); // never emitted; streamed tiling narrows both
+    }
+    let err = validateOp(r, code);
+    if (err == F.E_OK) err = validateParams(r, code);
     if (err != F.E_OK) return err;
     const packedProblem = checkPackedInputs(r, code);
     if (packedProblem != NO_MESSAGE) return opFail(F.E_BAD_OP, packedProblem);
@@ -102,6 +113,8 @@ export function validateOps(): i32 {
     }
     r = next(r);
   }
+  const sizes = M.checkDeclaredSizes();
+  if (sizes != F.E_OK) return sizes;
   M.setOps(M.opsPtr + F.OPS_RECORDS, count);
   return F.E_OK;
 }
@@ -164,6 +177,7 @@ function validatePacked(r: usize, code: u32): i32 {
     if (<i64>M.dim(w, 0) != oc4 || <i64>M.dim(w, 1) != round8(depth)) return opFail(F.E_BAD_SHAPE, 'packed weights are not [oc4, K8]');
     if (!hasCount(r, 2, oc4) || !hasCount(r, 3, oc4 * 3)) return opFail(F.E_BAD_SHAPE, 'bias and requant table must cover oc4 channels');
     if (<i64>M.scratchBytes < SCRATCH_SLACK) return opFail(F.E_BAD_OP, 'packed layout needs at least 16 scratch bytes');
+    M.needScratch(<u64>SCRATCH_SLACK);
     return F.E_OK;
   }
   if (!has(r, 0, F.DT_INT8, 4) || M.dtype(y) != F.DT_INT8 || M.rank(y) != 4) return opFail(F.E_BAD_SHAPE, 'input and output must be rank-4 int8');
@@ -181,6 +195,7 @@ function validatePacked(r: usize, code: u32): i32 {
     const oc4 = round4(oc);
     if (!hasCount(r, 2, oc4) || !hasCount(r, 3, oc4 * 3)) return opFail(F.E_BAD_SHAPE, 'bias and requant table must cover oc4 channels');
     if (<i64>M.scratchBytes < 2 * k8 + SCRATCH_SLACK) return opFail(F.E_BAD_OP, 'scratch is smaller than two im2col patches');
+    M.needScratch(<u64>(2 * k8 + SCRATCH_SLACK));
     return F.E_OK;
   }
   if (param(r, 11) != LAYOUT_PACKED) return opFail(F.E_BAD_OP, 'unknown weight layout');
@@ -299,4 +314,72 @@ function validateOp(r: usize, code: u32): i32 {
     return F.E_OK;
   }
   return opFail(F.E_UNSUPPORTED_OP, 'unknown opcode');
+}
+
+// --- param ranges ---------------------------------------------------------------------
+// The values the converter can emit (src/passes/prepare/*, quant-math.ts): int8 zero points,
+// input offsets -zp, activation clamps inside int8 with min <= max, TFLite multipliers
+// (0 or [2^30, 2^31)) with shifts in [-31, 31]. Outside them the SIMD and scalar kernels
+// could round or wrap differently (i16 lanes, per-lane f64 shifts), so every build refuses
+// them the same way here; the requant constants in Data are checked by const-check.ts.
+
+// @ts-ignore: decorator
+@inline function int8Ok(v: i32): bool { return v >= -128 && v <= 127; }
+// @ts-ignore: decorator
+@inline function inOffsetOk(v: i32): bool { return v >= -127 && v <= 128; } // -zp, zp in int8
+// @ts-ignore: decorator
+@inline function multOk(m: i32): bool { return m == 0 || m >= (1 << 30); }
+// @ts-ignore: decorator
+@inline function shiftOk(s: i32): bool { return s >= -31 && s <= 31; }
+
+function actOk(r: usize, k: u32): bool {
+  const lo = param(r, k), hi = param(r, k + 1);
+  return lo >= -128 && hi <= 127 && lo <= hi;
+}
+
+function offsetsOk(r: usize, inOff: u32, outOff: u32): bool {
+  return inOffsetOk(param(r, inOff)) && int8Ok(param(r, outOff));
+}
+
+function requantOk(r: usize, k: u32): bool {
+  return multOk(param(r, k)) && shiftOk(param(r, k + 1));
+}
+
+const ADD_LEFT_SHIFT_MAX: i32 = 20; // (x + offset) in [-255, 255] << 20 < 2^28: no wrap
+
+function validateParams(r: usize, code: u32): i32 {
+  if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) {
+    if (!offsetsOk(r, 6, 7)) return opFail(F.E_BAD_OP, 'input offset must be -zp and output offset a zero point in int8');
+    if (!actOk(r, 8)) return opFail(F.E_BAD_OP, 'activation bounds must lie in [-128, 127] with min <= max');
+  } else if (code == F.OP_FULLY_CONNECTED) {
+    if (!offsetsOk(r, 0, 1)) return opFail(F.E_BAD_OP, 'input offset must be -zp and output offset a zero point in int8');
+    if (!actOk(r, 2)) return opFail(F.E_BAD_OP, 'activation bounds must lie in [-128, 127] with min <= max');
+  } else if (code == F.OP_AVERAGE_POOL_2D || code == F.OP_MAX_POOL_2D) {
+    const pt = param(r, 4), pl = param(r, 5);
+    if (pt < 0 || pl < 0 || pt > 0xffff || pl > 0xffff) return opFail(F.E_BAD_OP, 'padding out of range');
+    if (!actOk(r, 6)) return opFail(F.E_BAD_OP, 'activation bounds must lie in [-128, 127] with min <= max');
+  } else if (code == F.OP_ADD) {
+    if (!inOffsetOk(param(r, 0)) || !offsetsOk(r, 1, 2)) return opFail(F.E_BAD_OP, 'input offsets must be -zp and output offset a zero point in int8');
+    const ls = param(r, 3);
+    if (ls < 0 || ls > ADD_LEFT_SHIFT_MAX) return opFail(F.E_BAD_OP, 'left shift out of range');
+    if (!requantOk(r, 4) || !requantOk(r, 6) || !requantOk(r, 8)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');
+    if (!actOk(r, 10)) return opFail(F.E_BAD_OP, 'activation bounds must lie in [-128, 127] with min <= max');
+  } else if (code == F.OP_MUL) {
+    if (!inOffsetOk(param(r, 0)) || !offsetsOk(r, 1, 2)) return opFail(F.E_BAD_OP, 'input offsets must be -zp and output offset a zero point in int8');
+    if (!requantOk(r, 3)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');
+    if (!actOk(r, 5)) return opFail(F.E_BAD_OP, 'activation bounds must lie in [-128, 127] with min <= max');
+  } else if (code == F.OP_SOFTMAX) {
+    if (!multOk(param(r, 0)) || param(r, 2) > 0) return opFail(F.E_BAD_OP, 'input multiplier not 0 nor in [2^30, 2^31) or diff_min above 0');
+  } else if (code == F.OP_PAD) {
+    if (!int8Ok(param(r, 8))) return opFail(F.E_BAD_OP, 'pad value out of int8 range');
+  } else if (code == F.OP_MEAN) {
+    if (!int8Ok(param(r, 1)) || !int8Ok(param(r, 2)) || param(r, 3) < 0) return opFail(F.E_BAD_OP, 'zero points out of int8 range or negative multiplier');
+  } else if (code == F.OP_REQUANTIZE) {
+    if (!int8Ok(param(r, 0)) || !int8Ok(param(r, 1))) return opFail(F.E_BAD_OP, 'zero points out of int8 range');
+    if (!requantOk(r, 2)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');
+  } else if (code == F.OP_QUANTIZE || code == F.OP_DEQUANTIZE) {
+    const scale = reinterpret<f32>(param(r, 0));
+    if (!(scale > 0) || !isFinite(scale) || !int8Ok(param(r, 1))) return opFail(F.E_BAD_OP, 'scale must be finite and > 0, zero point in int8');
+  }
+  return F.E_OK;
 }

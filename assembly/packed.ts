@@ -95,6 +95,7 @@ function checkHuffman(b: usize, rows: u64, rowElems: u64, bits: u32, pBytes: u64
   const rpt = <u64>u32at(b, F.P_ROWS_PER_TILE), tiles = <u64>u32at(b, F.P_TILE_COUNT);
   if (rpt < 1 || tiles != (rows + rpt - 1) / rpt) return 'Huffman tile count does not match rows per tile';
   if (rpt * rowElems > <u64>M.scratchBytes) return 'Huffman tile does not fit the scratch bytes the header states';
+  M.needScratch(rpt * rowElems);
   const p = payload(b);
   if (pBytes < <u64>F.HUF_SYMBOLS) return 'Huffman tables run past the payload';
   const nsym = symbolCount(p);

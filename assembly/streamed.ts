@@ -31,6 +31,7 @@ import { checkBlob, isPacked } from './packed';
 import { fetch, fileOffset, read, readU32, setLayout, setStage } from './stream-io';
 import { TILE_NONE, runTiled, smallestTile, tileKind } from './stream-tiles';
 import { withinLimit } from './memory-limit';
+import { RQ_QUAD_BYTES, channelsOf, constKindProblem, requantInput, requantKind, wordsProblem } from './const-check';
 
 export {
   ep_input_count, ep_output_count, ep_input_ptr, ep_input_bytes, ep_output_ptr, ep_output_bytes,
@@ -42,6 +43,9 @@ export {
 export const DEFAULT_STAGE_BYTES: u32 = 8192;
 const ALIGN: usize = 16;
 const CRC_CHUNK: u32 = 4096; // bytes per host read while checking the CRC at load
+const CHECK_CHUNK_MIN: u32 = 48; // one requant-table quad (const-check.ts)
+const CHECK_CHUNK_MAX: u32 = 48 * 64; // bytes per host read while checking requant constants
+const MEMORY_END: u64 = <u64>1 << 32; // a wasm32 memory's size limit
 
 let ready = false;
 let stageBytes: u32 = 0;
@@ -79,13 +83,18 @@ export function ep_stream_load(fileBytes: u32, stageLimit: u32): i32 {
   if (load<u32>(base + F.H_MAGIC) != F.MAGIC) return M.failAt(F.E_BAD_MAGIC, 'not an .epk file (magic)', 0);
   if (load<u32>(base + F.H_FILE_BYTES) > fileBytes) return M.failAt(F.E_TRUNCATED, 'file is truncated: header says more bytes than were given', fileBytes);
   const count = <u32>load<u16>(base + F.H_SECTION_COUNT);
-  const tableEnd = F.HEADER_BYTES + count * F.SECTION_ENTRY_BYTES;
+  const tableEnd = F.HEADER_BYTES + count * F.SECTION_ENTRY_BYTES; // <= 32 + 65535 * 16: no wrap
   if (tableEnd > fileBytes) return M.failAt(F.E_BAD_SECTION, 'section table runs past the end of the file', F.HEADER_BYTES);
   if (!ensureMemory(<u64>base + tableEnd) || !read(F.HEADER_BYTES, base + F.HEADER_BYTES, tableEnd - F.HEADER_BYTES)) {
     return M.fail(F.E_TRUNCATED, 'host could not read the section table');
   }
   const prefix = metadataEnd(base, count, fileBytes);
-  if (prefix == 0) return M.failAt(F.E_BAD_SECTION, 'streamed mode needs the Tensors, Ops and IO sections before the Data section', F.HEADER_BYTES);
+  // the resident builds' messages (model.ts loadSections): one rule, one answer in every build
+  if (prefix == META_MISSING) return M.failAt(F.E_BAD_SECTION, 'a required section is missing', F.H_SECTION_COUNT);
+  if (prefix == META_OUTSIDE) return M.failAt(F.E_BAD_SECTION, 'section lies outside the file or is misaligned', F.HEADER_BYTES);
+  if (prefix == META_LAYOUT) return M.failAt(F.E_BAD_SECTION, 'the Data section must start after the end of the Tensors, Ops and IO sections', F.HEADER_BYTES);
+  // every address below is checked in 64 bits against the 4 GiB of a wasm32 memory first
+  if (<u64>base + <u64>prefix + <u64>ALIGN > MEMORY_END) return M.fail(F.E_OUT_OF_MEMORY, 'model metadata does not fit in a 4 GiB memory');
   const chunk = alignUp(base + prefix);
   // the CRC chunk lies where the arena goes later: no larger than arena + scratch (from the
   // header, only a size hint here), so the check never raises the high-water mark
@@ -112,8 +121,18 @@ export function ep_stream_load(fileBytes: u32, stageLimit: u32): i32 {
     return F.E_OUT_OF_MEMORY;
   }
   const arena = chunk;
-  const stage = alignUp(arena + <usize>M.arenaBytes + <usize>M.scratchBytes);
-  if (!ensureMemory(<u64>stage + <u64>stageBytes)) return M.fail(F.E_OUT_OF_MEMORY, 'cannot grow memory to hold the arena and stage');
+  // 64-bit sums: arena + arena_bytes + scratch + stage cannot wrap past 2^32 and land the
+  // stage over the arena or the metadata
+  const stage64 = (<u64>arena + <u64>M.arenaBytes + <u64>M.scratchBytes + <u64>ALIGN - 1) & ~(<u64>ALIGN - 1);
+  const end64 = stage64 + <u64>stageBytes;
+  if (end64 > MEMORY_END || !ensureMemory(end64)) return M.fail(F.E_OUT_OF_MEMORY, 'cannot grow memory to hold the arena and stage');
+  const stage = <usize>stage64;
+  // requantization constants (const-check.ts) read from flash through the space of the
+  // arena, scratch and stage, which nothing uses yet
+  const room = <u64>max<u64>(end64 - <u64>arena, <u64>CHECK_CHUNK_MIN);
+  if (!ensureMemory(<u64>arena + room)) return M.fail(F.E_OUT_OF_MEMORY, 'cannot grow memory to check requantization constants');
+  err = checkStreamedRequant(arena, <u32>min<u64>(room, <u64>CHECK_CHUNK_MAX));
+  if (err != F.E_OK) return err;
   memory.fill(arena, 0, <usize>M.arenaBytes);
   M.markLoaded(arena);
   setStage(stage);
@@ -134,6 +153,7 @@ function checkStreamedBlobs(temp: usize): i32 {
   let packed: u32 = 0;
   for (let t: u32 = 0; t < M.tensorCount; t++) if (M.kind(t) == F.KIND_CONST && isPacked(t)) packed++;
   if (packed == 0) return F.E_OK;
+  if (<u64>temp + <u64>packed * F.P_HEADER_BYTES + <u64>ALIGN > MEMORY_END) return M.fail(F.E_OUT_OF_MEMORY, 'cannot grow memory to check packed weights');
   const blobs = alignUp(temp + <usize>packed * F.P_HEADER_BYTES);
   if (!ensureMemory(<u64>blobs + F.P_HEADER_BYTES)) return M.fail(F.E_OUT_OF_MEMORY, 'cannot grow memory to check packed weights');
   M.setDataPtr(blobs);
@@ -169,6 +189,31 @@ function checkStreamedBlobs(temp: usize): i32 {
   return F.E_OK;
 }
 
+/**
+ * const-check.ts's checks of every requant constant, read from flash through `buf`
+ * (bufBytes >= 48) in chunks of whole 48-byte quads.
+ */
+function checkStreamedRequant(buf: usize, bufBytes: u32): i32 {
+  const step = bufBytes - bufBytes % RQ_QUAD_BYTES;
+  let r = M.firstOp;
+  for (let i: u32 = 0; i < M.opCount; i++) {
+    for (let s: u32 = 0; s < 2; s++) {
+      const t = requantInput(r, s);
+      if (t == F.NO_TENSOR) break;
+      let problem = constKindProblem(t);
+      const total = M.byteCount(t), base = fileOffset(t);
+      for (let at: u32 = 0; problem == msg.NO_MESSAGE && at < total; at += step) {
+        const n = min(step, total - at);
+        if (!read(base + at, buf, n)) return M.failAt(F.E_TRUNCATED, 'host could not read a constant tensor', base + at);
+        problem = wordsProblem(requantKind(r, s), buf, (at / RQ_QUAD_BYTES) * 4, n, channelsOf(r, O.opcode(r)));
+      }
+      if (problem != msg.NO_MESSAGE) return O.failOp(i, r, F.E_BAD_OP, problem);
+    }
+    r = O.next(r);
+  }
+  return F.E_OK;
+}
+
 /** Bytes an op stages for constant t: its blob when packed (read from flash), else its bytes. */
 function stagedBytes(t: u32): u32 {
   return isPacked(t) ? readU32(fileOffset(t) + F.P_BLOB_BYTES) : M.byteCount(t);
@@ -184,20 +229,25 @@ function dataEntry(base: usize, count: u32): usize {
 
 /**
  * Bytes from the start of the file to the end of the Tensors, Ops and IO sections (what
- * stays in RAM), or 0 if the Data section starts before that end or a section lies past
- * the file. Strings may lie anywhere: they are never read.
+ * stays in RAM), or META_LAYOUT if the Data section starts before that end (model.ts
+ * layoutProblem: the same rule in every build), META_OUTSIDE if a section lies past the file,
+ * META_MISSING without a Data section. Strings may lie anywhere: they are never read.
  */
+const META_LAYOUT: u32 = 0; // metadataEnd failures (a real prefix is >= 32 bytes)
+const META_OUTSIDE: u32 = 1;
+const META_MISSING: u32 = 2;
+
 function metadataEnd(base: usize, count: u32, fileBytes: u32): u32 {
   let end: u32 = F.HEADER_BYTES + count * F.SECTION_ENTRY_BYTES;
   const data = dataEntry(base, count);
-  if (data == 0) return 0;
+  if (data == 0) return META_MISSING;
   for (let i: u32 = 0; i < count; i++) {
     const e = base + F.HEADER_BYTES + <usize>i * F.SECTION_ENTRY_BYTES;
     const kind = load<u32>(e + F.SE_KIND), off = load<u32>(e + F.SE_OFFSET), size = load<u32>(e + F.SE_BYTES);
-    if (<u64>off + <u64>size > <u64>fileBytes) return 0;
+    if (<u64>off + <u64>size > <u64>fileBytes) return META_OUTSIDE;
     if (kind == F.S_TENSORS || kind == F.S_OPS || kind == F.S_IO) end = max(end, off + size);
   }
-  return load<u32>(data + F.SE_OFFSET) >= end ? end : 0;
+  return load<u32>(data + F.SE_OFFSET) >= end ? end : META_LAYOUT;
 }
 
 /** CRC-32 of bytes 16.. of the file: the prefix from memory, the rest through `chunk` (chunkBytes long). */
@@ -223,9 +273,11 @@ function isStagedInput(r: usize, k: u32): bool {
 
 /** Stage bytes to run op r untiled: every distinct constant input, each 16-aligned. */
 function wholeBytes(r: usize): u32 {
-  let n: usize = 0;
-  for (let k: u32 = 0; k < O.nIn(r); k++) if (isStagedInput(r, k)) n += alignUp(<usize>stagedBytes(O.input(r, k)));
-  return <u32>n;
+  let n: u64 = 0; // up to 255 inputs of < 2^32 bytes each: summed in 64 bits, saturated
+  for (let k: u32 = 0; k < O.nIn(r); k++) {
+    if (isStagedInput(r, k)) n += (<u64>stagedBytes(O.input(r, k)) + <u64>ALIGN - 1) & ~(<u64>ALIGN - 1);
+  }
+  return <u32>min<u64>(n, 0xffffffff);
 }
 
 function measureStage(): void {

@@ -76,8 +76,8 @@ export async function loadModelStreamed(
   input: Bytes, stageBytes = 0, module = streamedModule(), opts: { maxMemory?: number } = {},
 ): Promise<StreamedModel> {
   const epk = toBytes(input, '.epk bytes');
-  // the runtime cuts a stage above what every op needs untiled (at most the file's constants) to that
-  checkDeclaredMemory(epk, Math.min(stageBytes === 0 ? DEFAULT_STAGE_BYTES : stageBytes, epk.length), opts.maxMemory);
+  // the runtime cuts a stage request to what every op needs untiled (its constants, < the file)
+  checkDeclaredMemory(epk, Math.min(stageBytes === 0 ? DEFAULT_STAGE_BYTES : stageBytes >>> 0, epk.length), opts.maxMemory);
   let e: StreamedExports | undefined;
   const ep_read = (offset: number, dst: number, len: number): number => {
     const mem = e!.memory.buffer;
