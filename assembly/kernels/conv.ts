@@ -6,7 +6,7 @@
 // Accumulator bound: |(x + in_offset) * w| <= 255 * 128 = 32640 per tap, so i32 holds
 // 65793 taps (e.g. 3x3x7310 channels) before overflow -- far above any real layer.
 
-import { clamp, mbqm, mbqmTable, rqMult, rqShift } from './quant';
+import { clamp, mbqm, mbqm_ref, mbqmTable, rqMult, rqShift } from './quant';
 import { conv_s8_rows } from './rows';
 import { gemm1_s8, gemm2_s8, sb0, sb1, sb2, sb3 } from './gemm';
 import { gemm2_s8_simd } from './gemm-simd';
@@ -76,7 +76,7 @@ export function dwconv_s8_ref(
             }
           }
           if (bias) acc += load<i32>(bias + (<usize>o << 2));
-          acc = mbqm(acc, load<i32>(mult + (<usize>o << 2)), load<i32>(shift + (<usize>o << 2))) + p.outputOffset;
+          acc = mbqm_ref(acc, load<i32>(mult + (<usize>o << 2)), load<i32>(shift + (<usize>o << 2))) + p.outputOffset;
           store<i8>(out, <i8>clamp(acc, p.actMin, p.actMax));
           out++;
         }

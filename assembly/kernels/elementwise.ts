@@ -6,7 +6,7 @@
 // In place: the planner may let y alias an input of y's shape (IN_PLACE_OPCODES), so
 // element i of each input must be read before element i of y is written.
 
-import { clamp, mbqm } from './quant';
+import { clamp, mbqm_ref } from './quant';
 import { mbqmUniform4 } from './requant-simd';
 
 @unmanaged export class AddParams {
@@ -43,15 +43,15 @@ import { mbqmUniform4 } from './requant-simd';
 
 // @ts-ignore: decorator
 @inline function addOne(a: i32, b: i32, p: AddParams): i32 {
-  const sa = mbqm((a + p.input1Offset) << p.leftShift, p.input1Multiplier, p.input1Shift);
-  const sb = mbqm((b + p.input2Offset) << p.leftShift, p.input2Multiplier, p.input2Shift);
-  return clamp(mbqm(sa + sb, p.outputMultiplier, p.outputShift) + p.outputOffset, p.actMin, p.actMax);
+  const sa = mbqm_ref((a + p.input1Offset) << p.leftShift, p.input1Multiplier, p.input1Shift);
+  const sb = mbqm_ref((b + p.input2Offset) << p.leftShift, p.input2Multiplier, p.input2Shift);
+  return clamp(mbqm_ref(sa + sb, p.outputMultiplier, p.outputShift) + p.outputOffset, p.actMin, p.actMax);
 }
 
 // @ts-ignore: decorator
 @inline function mulOne(a: i32, b: i32, p: MulParams): i32 {
   const prod = (a + p.input1Offset) * (b + p.input2Offset);
-  return clamp(mbqm(prod, p.outputMultiplier, p.outputShift) + p.outputOffset, p.actMin, p.actMax);
+  return clamp(mbqm_ref(prod, p.outputMultiplier, p.outputShift) + p.outputOffset, p.actMin, p.actMax);
 }
 
 export function add_s8_ref(a: usize, b: usize, y: usize, s: Broadcast4, p: AddParams): void {
@@ -125,16 +125,16 @@ export function add_s8(a: usize, b: usize, y: usize, n: i32, p: AddParams): void
       const va = load<i32>(a + <usize>i), vb = load<i32>(b + <usize>i);
       let r = 0;
       for (let j = 0; j < 32; j += 8) {
-        const sa = mbqm((((va << (24 - j)) >> 24) + o1) << ls, m1, s1);
-        const sb = mbqm((((vb << (24 - j)) >> 24) + o2) << ls, m2, s2);
-        r |= (clamp(mbqm(sa + sb, mo, so) + oo, lo, hi) & 0xff) << j;
+        const sa = mbqm_ref((((va << (24 - j)) >> 24) + o1) << ls, m1, s1);
+        const sb = mbqm_ref((((vb << (24 - j)) >> 24) + o2) << ls, m2, s2);
+        r |= (clamp(mbqm_ref(sa + sb, mo, so) + oo, lo, hi) & 0xff) << j;
       }
       store<i32>(y + <usize>i, r);
     }
   }
   for (; i < n; i++) {
-    const sa = mbqm((<i32>load<i8>(a + <usize>i) + o1) << ls, m1, s1);
-    const sb = mbqm((<i32>load<i8>(b + <usize>i) + o2) << ls, m2, s2);
-    store<i8>(y + <usize>i, <i8>clamp(mbqm(sa + sb, mo, so) + oo, lo, hi));
+    const sa = mbqm_ref((<i32>load<i8>(a + <usize>i) + o1) << ls, m1, s1);
+    const sb = mbqm_ref((<i32>load<i8>(b + <usize>i) + o2) << ls, m2, s2);
+    store<i8>(y + <usize>i, <i8>clamp(mbqm_ref(sa + sb, mo, so) + oo, lo, hi));
   }
 }

@@ -22,12 +22,37 @@
   return (x >> e) + (remainder > threshold ? 1 : 0);
 }
 
-/** MultiplyByQuantizedMultiplier: x * m * 2^(shift - 31), TFLite's reference rounding. */
+/** MultiplyByQuantizedMultiplier: x * m * 2^(shift - 31), TFLite's two roundings as written. */
 // @ts-ignore: decorator
-@inline export function mbqm(x: i32, m: i32, shift: i32): i32 {
+@inline export function mbqm_ref(x: i32, m: i32, shift: i32): i32 {
   const left = shift > 0 ? shift : 0;
   const right = shift > 0 ? 0 : -shift;
   return rdbpot(srdhm(x << left, m), right);
+}
+
+/**
+ * mbqm_ref with one rounding: one 64-bit product P = (x << left) * m, one add, one shift.
+ *   e = 0:   (P + 2^30) >> 31
+ *   e >= 1:  (P + 2^30 + 2^(30+e) - (x < 0 ? 2^31 : 0)) >> (31 + e)
+ * srdhm is floor((P + 2^30) / 2^31) for every P, rdbpot(q, e) is floor((q + 2^(e-1) - [q < 0]) / 2^e),
+ * and nested floors merge; test/requant-exact.test.ts proves the equality (exhaustive edges,
+ * half-way points, random cases). Domain: m in [0, 2^31), e and left in [0, 31] (the
+ * converter's requant tables, src/passes/layout-weights.ts). Then:
+ * - the selector may be x < 0 instead of q < 0 (P < -2^30): for P in [-2^30, 0) both constants
+ *   give 0 when e >= 1;
+ * - srdhm's one saturating case (x << left == m == i32.MIN) cannot occur, as m >= 0;
+ * - |P| <= 2^62 and the constant is <= 2^61 + 2^30, so the i64 sum does not wrap; the result
+ *   fits i32 (|P + c| / 2^31 < 2^31 for e = 0, / 2^32 <= 2^30 + 1 for e >= 1).
+ * Outside the domain (a malformed table) it returns some value; it never traps.
+ */
+// @ts-ignore: decorator
+@inline export function mbqm(x: i32, m: i32, shift: i32): i32 {
+  const left = shift > 0 ? shift : 0;
+  const e = shift > 0 ? 0 : -shift;
+  const p = <i64>(x << left) * <i64>m;
+  // c = 2^30 + j 2^31, j = 2^(e-1) - [x < 0] for e >= 1, j = 0 for e = 0
+  const j = (<i32>(<u32>(1 << e) >>> 1)) - ((x >>> 31) & <i32>(e != 0));
+  return <i32>((p + ((<i64>1 << 30) + (<i64>j << 31))) >> (31 + e));
 }
 
 // @ts-ignore: decorator
@@ -39,7 +64,7 @@
 // channels, +0 i32 m, +16 i32 2^left, +32 i32 1023 - e) is their only copy of the multiplier
 // and shift; the scalar kernels read them back: shift = left - e, left = ctz(2^left) (2^31 is
 // stored as i32.MIN, ctz 31).
-// A malformed table cannot trap: mbqm takes any m and shift.
+// A malformed table cannot trap: mbqm and mbqm_ref take any m and shift.
 
 /** Address of the record of the quad holding channel c. */
 // @ts-ignore: decorator
