@@ -1,4 +1,4 @@
-// Scalar int8 GEMM micro-kernel for 32-bit microcontrollers (no SIMD, no i64 outside mbqm).
+// Scalar int8 GEMM micro-kernel for 32-bit microcontrollers (no SIMD, no i64 outside mbqmRq).
 // Matches: one row of K8 int8 values times packed weights [oc4/4][K8/8][4 oc][8 k]
 // (src/passes/layout-weights.ts); emits oc int8 values. 4 i32 accumulators, the 8 inputs of a
 // slice loaded once (2 i32 words) for 4 channels, weights read 4 bytes per access, 32 MACs
@@ -6,7 +6,7 @@
 // gemm2_s8 shares each weight word between two rows. Bit-exact with the _ref kernels
 // given the folded bias (|x*w| <= 2^14 per tap; the exact sum fits i32, see conv.ts).
 
-import { clamp, mbqm, rqMult, rqShift } from './quant';
+import { clamp, mbqmRq, rqMult, rqPow2, rqRight } from './quant';
 
 // Byte i (0-3, little-endian) of a 32-bit word, sign-extended (one SXTB with rotation on ARMv7E-M).
 // @ts-ignore: decorator
@@ -19,8 +19,8 @@ import { clamp, mbqm, rqMult, rqShift } from './quant';
 @inline export function sb3(v: i32): i32 { return v >> 24; }
 
 // @ts-ignore: decorator
-@inline function rq1(acc: i32, b: i32, m: i32, sh: i32, outOffset: i32, actMin: i32, actMax: i32): i32 {
-  return clamp(mbqm(acc + b, m, sh) + outOffset, actMin, actMax) & 0xff;
+@inline function rq1(acc: i32, b: i32, m: i32, pow2: i32, e: i32, outOffset: i32, actMin: i32, actMax: i32): i32 {
+  return clamp(mbqmRq(acc + b, m, pow2, e) + outOffset, actMin, actMax) & 0xff;
 }
 
 /**
@@ -33,10 +33,10 @@ import { clamp, mbqm, rqMult, rqShift } from './quant';
   const c = <usize>o << 2;
   const b01 = load<i64>(bias + c), b23 = load<i64>(bias + c, 8);
   const q = rq + <usize>o * 12; // 48 bytes per quad
-  const r = rq1(a0, <i32>b01, rqMult(q, 0), rqShift(q, 0), outOffset, actMin, actMax)
-    | rq1(a1, <i32>(b01 >>> 32), rqMult(q, 1), rqShift(q, 1), outOffset, actMin, actMax) << 8
-    | rq1(a2, <i32>b23, rqMult(q, 2), rqShift(q, 2), outOffset, actMin, actMax) << 16
-    | rq1(a3, <i32>(b23 >>> 32), rqMult(q, 3), rqShift(q, 3), outOffset, actMin, actMax) << 24;
+  const r = rq1(a0, <i32>b01, rqMult(q, 0), rqPow2(q, 0), rqRight(q, 0), outOffset, actMin, actMax)
+    | rq1(a1, <i32>(b01 >>> 32), rqMult(q, 1), rqPow2(q, 1), rqRight(q, 1), outOffset, actMin, actMax) << 8
+    | rq1(a2, <i32>b23, rqMult(q, 2), rqPow2(q, 2), rqRight(q, 2), outOffset, actMin, actMax) << 16
+    | rq1(a3, <i32>(b23 >>> 32), rqMult(q, 3), rqPow2(q, 3), rqRight(q, 3), outOffset, actMin, actMax) << 24;
   const yo = y + <usize>o;
   if (o + 4 <= oc) store<i32>(yo, r);
   else {
@@ -135,7 +135,7 @@ export function gemm_quad_acc_s8(p: usize, n: i32, w: usize, acc: usize): void {
 export function gemm_quad_requant_s8(acc: usize, bias: usize, rq: usize, y: usize, oc: i32, outOffset: i32, actMin: i32, actMax: i32): void {
   const n = <usize>min(4, oc);
   for (let l: usize = 0; l < n; l++) {
-    const v = mbqm(load<i32>(acc + (l << 2)) + load<i32>(bias + (l << 2)), rqMult(rq, l), rqShift(rq, l));
+    const v = mbqmRq(load<i32>(acc + (l << 2)) + load<i32>(bias + (l << 2)), rqMult(rq, l), rqPow2(rq, l), rqRight(rq, l));
     store<i8>(y + l, <i8>clamp(v + outOffset, actMin, actMax));
   }
 }
