@@ -189,9 +189,9 @@ export function conv_s8(
 }
 
 // Four channels' requantized int8 values packed little-endian in an i32 (multipliers and
-// shifts from the quad's 48-byte requant record q, quant.ts rqMult/rqShift).
-// @ts-ignore: decorator
-@inline function dwQuad(a0: i32, a1: i32, a2: i32, a3: i32, q: usize, outOff: i32, lo: i32, hi: i32): i32 {
+// shifts from the quad's 48-byte requant record q, quant.ts mbqmRq). A call, not inlined
+// (as gemm.ts requantQuad): Cortex-M4 kws 18.63 M -> 18.58 M instructions, 1.2 KB less code.
+function dwQuad(a0: i32, a1: i32, a2: i32, a3: i32, q: usize, outOff: i32, lo: i32, hi: i32): i32 {
   return (clamp(mbqmRq(a0, rqMult(q, 0), rqPow2(q, 0), rqRight(q, 0)) + outOff, lo, hi) & 0xff)
     | (clamp(mbqmRq(a1, rqMult(q, 1), rqPow2(q, 1), rqRight(q, 1)) + outOff, lo, hi) & 0xff) << 8
     | (clamp(mbqmRq(a2, rqMult(q, 2), rqPow2(q, 2), rqRight(q, 2)) + outOff, lo, hi) & 0xff) << 16
