@@ -84,13 +84,17 @@
 // @ts-ignore: decorator
 @inline export function rqPow2(q: usize, l: usize): i32 { return load<i32>(q + 16 + (l << 2)); }
 
+/** Address of 2^left of lane l (0-3) of record q. */
+// @ts-ignore: decorator
+@inline export function rqPow2At(q: usize, l: usize): usize { return q + 16 + (l << 2); }
+
 /** Right shift e of lane l (0-3) of record q. */
 // @ts-ignore: decorator
 @inline export function rqRight(q: usize, l: usize): i32 { return 1023 - load<i32>(q + 32 + (l << 2)); }
 
 /**
- * mbqm(x, m, left - e) from the table's form of the shift, pow2 = 2^left: one of left and e is
- * 0 (requantTable). As mbqm, with the 64-bit constant built from two 32-bit halves so that a
+ * mbqm(x, m, left - e) from the table's form of the shift, 2^left read at pow2At only when e = 0
+ * (one of left and e is 0, requantTable; most layers shift right and skip that load). As mbqm, with the 64-bit constant built from two 32-bit halves so that a
  * 32-bit core needs no 64-bit shift (SMLAL adds it to the product; ~11 Cortex-M4 instructions):
  *   e = 0:   (x * 2^left * m + 2^30) >> 31
  *   e >= 1:  hi32(x * m + c) >> (e - 1),  c = 2^30 + j 2^31,  j = 2^(e-1) - [x < 0] in [0, 2^30]:
@@ -98,8 +102,8 @@
  * Outside the domain (a malformed table) it returns some value; it never traps.
  */
 // @ts-ignore: decorator
-@inline export function mbqmRq(x: i32, m: i32, pow2: i32, e: i32): i32 {
-  if (e == 0) return <i32>((<i64>(x * pow2) * <i64>m + (1 << 30)) >> 31);
+@inline export function mbqmRq(x: i32, m: i32, e: i32, pow2At: usize): i32 {
+  if (e == 0) return <i32>((<i64>(x * load<i32>(pow2At)) * <i64>m + (1 << 30)) >> 31);
   const s = e - 1;
   const j = (1 << s) + (x >> 31);
   const c = (<i64>(<u32>j >>> 1) << 32) | <i64><u32>((j << 31) | (1 << 30));
@@ -110,5 +114,5 @@
 // @ts-ignore: decorator
 @inline export function mbqmTable(x: i32, rq: usize, c: usize): i32 {
   const q = rqRecord(rq, c), l = c & 3;
-  return mbqmRq(x, rqMult(q, l), rqPow2(q, l), rqRight(q, l));
+  return mbqmRq(x, rqMult(q, l), rqRight(q, l), rqPow2At(q, l));
 }
