@@ -18,26 +18,10 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mbqmRef } from './gemmlowp.js';
 
 const B = BigInt;
 const I32_MIN = -(2 ** 31), I32_MAX = 2 ** 31 - 1;
-
-/** gemmlowp, transcribed: SaturatingRoundingDoublingHighMul then RoundingDivideByPOT. */
-function mbqmRef(x: number, m: number, shift: number): number {
-  const left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
-  const a = x << left; // int32 wrap, as the runtime's x << left
-  let q: bigint;
-  if (a === I32_MIN && m === I32_MIN) q = B(I32_MAX);
-  else {
-    const ab = B(a) * B(m);
-    const nudge = ab >= 0n ? 1n << 30n : 1n - (1n << 30n);
-    q = (ab + nudge) / (1n << 31n); // BigInt division truncates toward zero, as C++
-  }
-  const mask = (1n << B(right)) - 1n;
-  const remainder = q & mask;
-  const threshold = (mask >> 1n) + (q < 0n ? 1n : 0n);
-  return Number((q >> B(right)) + (remainder > threshold ? 1n : 0n));
-}
 
 /** The one-rounding formula as issue 14 states it (selector P < -2^30). */
 function mbqmIssue(x: number, m: number, shift: number): number {

@@ -6,7 +6,7 @@
 // In place: the planner may let y alias an input of y's shape (IN_PLACE_OPCODES), so
 // element i of each input must be read before element i of y is written.
 
-import { clamp, mbqm_ref } from './quant';
+import { clamp, mbqm, mbqm_ref } from './quant';
 import { mbqmUniform4 } from './requant-simd';
 
 @unmanaged export class AddParams {
@@ -116,7 +116,7 @@ export function add_s8(a: usize, b: usize, y: usize, n: i32, p: AddParams): void
     }
   }
   // Scalar: params in locals (each read of p is a checked memory access once translated to C),
-  // 4 values per i32 load and store.
+  // 4 values per i32 load and store, one-rounding mbqm (add_s8_ref keeps mbqm_ref).
   const o1 = p.input1Offset, o2 = p.input2Offset, oo = p.outputOffset, ls = p.leftShift;
   const m1 = p.input1Multiplier, s1 = p.input1Shift, m2 = p.input2Multiplier, s2 = p.input2Shift;
   const mo = p.outputMultiplier, so = p.outputShift, lo = p.actMin, hi = p.actMax;
@@ -125,16 +125,16 @@ export function add_s8(a: usize, b: usize, y: usize, n: i32, p: AddParams): void
       const va = load<i32>(a + <usize>i), vb = load<i32>(b + <usize>i);
       let r = 0;
       for (let j = 0; j < 32; j += 8) {
-        const sa = mbqm_ref((((va << (24 - j)) >> 24) + o1) << ls, m1, s1);
-        const sb = mbqm_ref((((vb << (24 - j)) >> 24) + o2) << ls, m2, s2);
-        r |= (clamp(mbqm_ref(sa + sb, mo, so) + oo, lo, hi) & 0xff) << j;
+        const sa = mbqm((((va << (24 - j)) >> 24) + o1) << ls, m1, s1);
+        const sb = mbqm((((vb << (24 - j)) >> 24) + o2) << ls, m2, s2);
+        r |= (clamp(mbqm(sa + sb, mo, so) + oo, lo, hi) & 0xff) << j;
       }
       store<i32>(y + <usize>i, r);
     }
   }
   for (; i < n; i++) {
-    const sa = mbqm_ref((<i32>load<i8>(a + <usize>i) + o1) << ls, m1, s1);
-    const sb = mbqm_ref((<i32>load<i8>(b + <usize>i) + o2) << ls, m2, s2);
-    store<i8>(y + <usize>i, <i8>clamp(mbqm_ref(sa + sb, mo, so) + oo, lo, hi));
+    const sa = mbqm((<i32>load<i8>(a + <usize>i) + o1) << ls, m1, s1);
+    const sb = mbqm((<i32>load<i8>(b + <usize>i) + o2) << ls, m2, s2);
+    store<i8>(y + <usize>i, <i8>clamp(mbqm(sa + sb, mo, so) + oo, lo, hi));
   }
 }
