@@ -36,8 +36,9 @@
  *   e >= 1:  (P + 2^30 + 2^(30+e) - (x < 0 ? 2^31 : 0)) >> (31 + e)
  * srdhm is floor((P + 2^30) / 2^31) for every P, rdbpot(q, e) is floor((q + 2^(e-1) - [q < 0]) / 2^e),
  * and nested floors merge; test/requant-exact.test.ts proves the equality (exhaustive edges,
- * half-way points, random cases). Domain: m in [0, 2^31), e and left in [0, 31] (the
- * converter's requant tables, src/passes/layout-weights.ts). Then:
+ * half-way points, random cases). Domain: m in [0, 2^31), e and left in [0, 31], which is what
+ * the converter emits (src/passes/quant-math.ts quantizeMultiplier; layout-weights.ts requantTable
+ * checks it again). Then:
  * - the selector may be x < 0 instead of q < 0 (P < -2^30): for P in [-2^30, 0) both constants
  *   give 0 when e >= 1;
  * - srdhm's one saturating case (x << left == m == i32.MIN) cannot occur, as m >= 0;
@@ -62,8 +63,7 @@
 
 // The packed ops' requant table (assembly/kernels/requant-simd.ts: 48 bytes per quad of
 // channels, +0 i32 m, +16 i32 2^left, +32 i32 1023 - e) is their only copy of the multiplier
-// and shift; the scalar kernels read them back: shift = left - e, left = ctz(2^left) (2^31 is
-// stored as i32.MIN, ctz 31).
+// and shift; the scalar kernels read m, e and (only where e = 0) 2^left back (mbqmRq).
 // A malformed table cannot trap: mbqm and mbqm_ref take any m and shift.
 
 /** Address of the record of the quad holding channel c. */
@@ -73,16 +73,6 @@
 /** Multiplier of lane l (0-3) of record q. */
 // @ts-ignore: decorator
 @inline export function rqMult(q: usize, l: usize): i32 { return load<i32>(q + (l << 2)); }
-
-/** Shift (TFLite convention: > 0 left, < 0 right) of lane l (0-3) of record q. */
-// @ts-ignore: decorator
-@inline export function rqShift(q: usize, l: usize): i32 {
-  return ctz(rqPow2(q, l)) - rqRight(q, l);
-}
-
-/** 2^left of lane l (0-3) of record q (i32.MIN for 2^31). */
-// @ts-ignore: decorator
-@inline export function rqPow2(q: usize, l: usize): i32 { return load<i32>(q + 16 + (l << 2)); }
 
 /** Address of 2^left of lane l (0-3) of record q. */
 // @ts-ignore: decorator
@@ -94,11 +84,13 @@
 
 /**
  * mbqm(x, m, left - e) from the table's form of the shift, 2^left read at pow2At only when e = 0
- * (one of left and e is 0, requantTable; most layers shift right and skip that load). As mbqm, with the 64-bit constant built from two 32-bit halves so that a
- * 32-bit core needs no 64-bit shift (SMLAL adds it to the product; ~11 Cortex-M4 instructions):
+ * (one of left and e is 0, requantTable; most layers shift right and skip that load). As mbqm,
+ * with the 64-bit constant built from two 32-bit halves so that a 32-bit core needs no 64-bit
+ * shift (SMLAL adds it to the product; ~11 Cortex-M4 instructions):
  *   e = 0:   (x * 2^left * m + 2^30) >> 31
  *   e >= 1:  hi32(x * m + c) >> (e - 1),  c = 2^30 + j 2^31,  j = 2^(e-1) - [x < 0] in [0, 2^30]:
- *            c = (j >> 1) 2^32 + ((j << 31) | 2^30), and floor(t / 2^(31+e)) = floor(floor(t / 2^32) / 2^(e-1)).
+ *            c = (j >> 1) 2^32 + ((j << 31) | 2^30);
+ *            floor(t / 2^(31+e)) = floor(floor(t / 2^32) / 2^(e-1)), and hi32 fits i32 (<= 2^30 + 1).
  * Outside the domain (a malformed table) it returns some value; it never traps.
  */
 // @ts-ignore: decorator
