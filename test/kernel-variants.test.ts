@@ -14,6 +14,8 @@ import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed } from '../src/runtime/streamed.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { OpCode } from '../src/format/constants.js';
+import { readEpk } from '../src/format/reader.js';
+import { mbqmRef } from './gemmlowp.js';
 
 /** Small deterministic PRNG (mulberry32), so a failure names a reproducible case. */
 function rng(seed: number) {
@@ -119,12 +121,29 @@ function referenceEpk(tflite: Uint8Array): Uint8Array {
   return writeEpk(g, planMemory(g));
 }
 
+/**
+ * TFLite's int8 ADD (reference_integer_ops::Add) in plain JS with the gemmlowp requantization,
+ * from the op's params: the interpreter runs the same-shape kernel add_s8 on both of
+ * runAll's conversions, so this is what it is compared with. The second input is the
+ * output's shape or [1, 1, 1, C].
+ */
+function addExpected(epk: Uint8Array, a: Uint8Array, b: Uint8Array): number[] {
+  const [o1, o2, oo, ls, m1, s1, m2, s2, mo, so, lo, hi] = readEpk(epk).ops[0].params;
+  const i8 = (v: number) => (v << 24) >> 24;
+  return Array.from(a, (va, i) => {
+    const sa = mbqmRef((i8(va) + o1) << ls, m1, s1);
+    const sb = mbqmRef((i8(b[i % b.length]) + o2) << ls, m2, s2);
+    return Math.max(lo, Math.min(hi, mbqmRef(sa + sb, mo, so) + oo)) & 0xff;
+  });
+}
+
 async function runAll(c: Case, seed: number): Promise<{ packedOps: number }> {
   const r = rng(seed);
   const inputs = c.inputs.map((n) => Uint8Array.from(int8s(r, n), (v) => v & 0xff));
   const packed = convertModel(c.tflite, 'case.tflite', { log: () => {} });
   const ref = referenceEpk(c.tflite);
   const want = (await loadModelNode(ref, 'scalar')).run(...inputs)[0];
+  if (c.name.startsWith('add#')) assert.equal(Array.from(want), addExpected(ref, inputs[0], inputs[1]), `${c.name}: TFLite's ADD in JS`);
   for (const target of ['scalar', 'simd'] as const) {
     assert.equal(Array.from((await loadModelNode(ref, target)).run(...inputs)[0]), Array.from(want), `${c.name}: reference kernels, ${target} build`);
     assert.equal(Array.from((await loadModelNode(packed.epk, target)).run(...inputs)[0]), Array.from(want), `${c.name}: packed kernels, ${target} build`);

@@ -6,7 +6,7 @@
 // In place: the planner may let y alias an input of y's shape (IN_PLACE_OPCODES), so
 // element i of each input must be read before element i of y is written.
 
-import { clamp, mbqm } from './quant';
+import { clamp, mbqm, mbqm_ref } from './quant';
 import { mbqmUniform4 } from './requant-simd';
 
 @unmanaged export class AddParams {
@@ -43,15 +43,15 @@ import { mbqmUniform4 } from './requant-simd';
 
 // @ts-ignore: decorator
 @inline function addOne(a: i32, b: i32, p: AddParams): i32 {
-  const sa = mbqm((a + p.input1Offset) << p.leftShift, p.input1Multiplier, p.input1Shift);
-  const sb = mbqm((b + p.input2Offset) << p.leftShift, p.input2Multiplier, p.input2Shift);
-  return clamp(mbqm(sa + sb, p.outputMultiplier, p.outputShift) + p.outputOffset, p.actMin, p.actMax);
+  const sa = mbqm_ref((a + p.input1Offset) << p.leftShift, p.input1Multiplier, p.input1Shift);
+  const sb = mbqm_ref((b + p.input2Offset) << p.leftShift, p.input2Multiplier, p.input2Shift);
+  return clamp(mbqm_ref(sa + sb, p.outputMultiplier, p.outputShift) + p.outputOffset, p.actMin, p.actMax);
 }
 
 // @ts-ignore: decorator
 @inline function mulOne(a: i32, b: i32, p: MulParams): i32 {
   const prod = (a + p.input1Offset) * (b + p.input2Offset);
-  return clamp(mbqm(prod, p.outputMultiplier, p.outputShift) + p.outputOffset, p.actMin, p.actMax);
+  return clamp(mbqm_ref(prod, p.outputMultiplier, p.outputShift) + p.outputOffset, p.actMin, p.actMax);
 }
 
 export function add_s8_ref(a: usize, b: usize, y: usize, s: Broadcast4, p: AddParams): void {
@@ -116,7 +116,7 @@ export function add_s8(a: usize, b: usize, y: usize, n: i32, p: AddParams): void
     }
   }
   // Scalar: params in locals (each read of p is a checked memory access once translated to C),
-  // 4 values per i32 load and store.
+  // 4 values per i32 load and store, one-rounding mbqm (add_s8_ref keeps mbqm_ref).
   const o1 = p.input1Offset, o2 = p.input2Offset, oo = p.outputOffset, ls = p.leftShift;
   const m1 = p.input1Multiplier, s1 = p.input1Shift, m2 = p.input2Multiplier, s2 = p.input2Shift;
   const mo = p.outputMultiplier, so = p.outputShift, lo = p.actMin, hi = p.actMax;

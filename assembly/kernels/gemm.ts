@@ -1,4 +1,4 @@
-// Scalar int8 GEMM micro-kernel for 32-bit microcontrollers (no SIMD, no i64 outside mbqm).
+// Scalar int8 GEMM micro-kernel for 32-bit microcontrollers (no SIMD, no i64 outside mbqmRq).
 // Matches: one row of K8 int8 values times packed weights [oc4/4][K8/8][4 oc][8 k]
 // (src/passes/layout-weights.ts); emits oc int8 values. 4 i32 accumulators, the 8 inputs of a
 // slice loaded once (2 i32 words) for 4 channels, weights read 4 bytes per access, 32 MACs
@@ -6,7 +6,7 @@
 // gemm2_s8 shares each weight word between two rows. Bit-exact with the _ref kernels
 // given the folded bias (|x*w| <= 2^14 per tap; the exact sum fits i32, see conv.ts).
 
-import { clamp, mbqm, rqMult, rqShift } from './quant';
+import { clamp, mbqmRq, rqMult, rqPow2At, rqRight } from './quant';
 
 // Byte i (0-3, little-endian) of a 32-bit word, sign-extended (one SXTB with rotation on ARMv7E-M).
 // @ts-ignore: decorator
@@ -19,24 +19,27 @@ import { clamp, mbqm, rqMult, rqShift } from './quant';
 @inline export function sb3(v: i32): i32 { return v >> 24; }
 
 // @ts-ignore: decorator
-@inline function rq1(acc: i32, b: i32, m: i32, sh: i32, outOffset: i32, actMin: i32, actMax: i32): i32 {
-  return clamp(mbqm(acc + b, m, sh) + outOffset, actMin, actMax) & 0xff;
+@inline function rq1(acc: i32, b: i32, m: i32, e: i32, pow2At: usize, outOffset: i32, actMin: i32, actMax: i32): i32 {
+  return clamp(mbqmRq(acc + b, m, e, pow2At) + outOffset, actMin, actMax) & 0xff;
 }
 
 /**
  * Requantizes the quad of channels o..o+3 (bias read as 8-byte pairs: it holds oc4 values;
- * multipliers and shifts from the quad's 48-byte requant record, quant.ts rqMult/rqShift)
+ * multipliers and shifts from the quad's 48-byte requant record, quant.ts mbqmRq)
  * and stores min(4, oc - o) int8 values at y + o: one 4-byte store for a full quad.
+ * A call, not inlined: inlined twice into gemm2_s8 it left the Cortex-M4 compiler less
+ * room for the 8 accumulators of the hot loop (ic_resnet8 73.5 M -> 69.4 M instructions).
  */
-// @ts-ignore: decorator
-@inline function requantQuad(y: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32, bias: usize, rq: usize, outOffset: i32, actMin: i32, actMax: i32): void {
+function requantQuad(y: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32, bias: usize, rq: usize, outOffset: i32, actMin: i32, actMax: i32): void {
   const c = <usize>o << 2;
   const b01 = load<i64>(bias + c), b23 = load<i64>(bias + c, 8);
   const q = rq + <usize>o * 12; // 48 bytes per quad
-  const r = rq1(a0, <i32>b01, rqMult(q, 0), rqShift(q, 0), outOffset, actMin, actMax)
-    | rq1(a1, <i32>(b01 >>> 32), rqMult(q, 1), rqShift(q, 1), outOffset, actMin, actMax) << 8
-    | rq1(a2, <i32>b23, rqMult(q, 2), rqShift(q, 2), outOffset, actMin, actMax) << 16
-    | rq1(a3, <i32>(b23 >>> 32), rqMult(q, 3), rqShift(q, 3), outOffset, actMin, actMax) << 24;
+  // multipliers and 1023 - e read as 8-byte pairs; 2^left only where e = 0 (mbqmRq)
+  const m01 = load<i64>(q), m23 = load<i64>(q, 8), f01 = load<i64>(q, 32), f23 = load<i64>(q, 40);
+  const r = rq1(a0, <i32>b01, <i32>m01, 1023 - <i32>f01, rqPow2At(q, 0), outOffset, actMin, actMax)
+    | rq1(a1, <i32>(b01 >>> 32), <i32>(m01 >>> 32), 1023 - <i32>(f01 >>> 32), rqPow2At(q, 1), outOffset, actMin, actMax) << 8
+    | rq1(a2, <i32>b23, <i32>m23, 1023 - <i32>f23, rqPow2At(q, 2), outOffset, actMin, actMax) << 16
+    | rq1(a3, <i32>(b23 >>> 32), <i32>(m23 >>> 32), 1023 - <i32>(f23 >>> 32), rqPow2At(q, 3), outOffset, actMin, actMax) << 24;
   const yo = y + <usize>o;
   if (o + 4 <= oc) store<i32>(yo, r);
   else {
@@ -135,7 +138,7 @@ export function gemm_quad_acc_s8(p: usize, n: i32, w: usize, acc: usize): void {
 export function gemm_quad_requant_s8(acc: usize, bias: usize, rq: usize, y: usize, oc: i32, outOffset: i32, actMin: i32, actMax: i32): void {
   const n = <usize>min(4, oc);
   for (let l: usize = 0; l < n; l++) {
-    const v = mbqm(load<i32>(acc + (l << 2)) + load<i32>(bias + (l << 2)), rqMult(rq, l), rqShift(rq, l));
+    const v = mbqmRq(load<i32>(acc + (l << 2)) + load<i32>(bias + (l << 2)), rqMult(rq, l), rqRight(rq, l), rqPow2At(rq, l));
     store<i8>(y + l, <i8>clamp(v + outOffset, actMin, actMax));
   }
 }

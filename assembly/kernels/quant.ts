@@ -22,12 +22,38 @@
   return (x >> e) + (remainder > threshold ? 1 : 0);
 }
 
-/** MultiplyByQuantizedMultiplier: x * m * 2^(shift - 31), TFLite's reference rounding. */
+/** MultiplyByQuantizedMultiplier: x * m * 2^(shift - 31), TFLite's two roundings as written. */
 // @ts-ignore: decorator
-@inline export function mbqm(x: i32, m: i32, shift: i32): i32 {
+@inline export function mbqm_ref(x: i32, m: i32, shift: i32): i32 {
   const left = shift > 0 ? shift : 0;
   const right = shift > 0 ? 0 : -shift;
   return rdbpot(srdhm(x << left, m), right);
+}
+
+/**
+ * mbqm_ref with one rounding: one 64-bit product P = (x << left) * m, one add, one shift.
+ *   e = 0:   (P + 2^30) >> 31
+ *   e >= 1:  (P + 2^30 + 2^(30+e) - (x < 0 ? 2^31 : 0)) >> (31 + e)
+ * srdhm is floor((P + 2^30) / 2^31) for every P, rdbpot(q, e) is floor((q + 2^(e-1) - [q < 0]) / 2^e),
+ * and nested floors merge; test/requant-exact.test.ts proves the equality (exhaustive edges,
+ * half-way points, random cases). Domain: m in [0, 2^31), e and left in [0, 31], which is what
+ * the converter emits (src/passes/quant-math.ts quantizeMultiplier; layout-weights.ts requantTable
+ * checks it again). Then:
+ * - the selector may be x < 0 instead of q < 0 (P < -2^30): for P in [-2^30, 0) both constants
+ *   give 0 when e >= 1;
+ * - srdhm's one saturating case (x << left == m == i32.MIN) cannot occur, as m >= 0;
+ * - |P| <= 2^62 and the constant is <= 2^61 + 2^30, so the i64 sum does not wrap; the result
+ *   fits i32 (|P + c| / 2^31 < 2^31 for e = 0, / 2^32 <= 2^30 + 1 for e >= 1).
+ * Outside the domain (a malformed table) it returns some value; it never traps.
+ */
+// @ts-ignore: decorator
+@inline export function mbqm(x: i32, m: i32, shift: i32): i32 {
+  const left = shift > 0 ? shift : 0;
+  const e = shift > 0 ? 0 : -shift;
+  const p = <i64>(x << left) * <i64>m;
+  // c = 2^30 + j 2^31, j = 2^(e-1) - [x < 0] for e >= 1, j = 0 for e = 0
+  const j = (<i32>(<u32>(1 << e) >>> 1)) - ((x >>> 31) & <i32>(e != 0));
+  return <i32>((p + ((<i64>1 << 30) + (<i64>j << 31))) >> (31 + e));
 }
 
 // @ts-ignore: decorator
@@ -37,9 +63,8 @@
 
 // The packed ops' requant table (assembly/kernels/requant-simd.ts: 48 bytes per quad of
 // channels, +0 i32 m, +16 i32 2^left, +32 i32 1023 - e) is their only copy of the multiplier
-// and shift; the scalar kernels read them back: shift = left - e, left = ctz(2^left) (2^31 is
-// stored as i32.MIN, ctz 31).
-// A malformed table cannot trap: mbqm takes any m and shift.
+// and shift; the scalar kernels read m, e and (only where e = 0) 2^left back (mbqmRq).
+// A malformed table cannot trap: mbqm and mbqm_ref take any m and shift.
 
 /** Address of the record of the quad holding channel c. */
 // @ts-ignore: decorator
@@ -49,17 +74,37 @@
 // @ts-ignore: decorator
 @inline export function rqMult(q: usize, l: usize): i32 { return load<i32>(q + (l << 2)); }
 
-/** Shift (TFLite convention: > 0 left, < 0 right) of lane l (0-3) of record q. */
+/** Address of 2^left of lane l (0-3) of record q. */
 // @ts-ignore: decorator
-@inline export function rqShift(q: usize, l: usize): i32 {
-  const left = ctz(load<i32>(q + 16 + (l << 2)));
-  const e = 1023 - load<i32>(q + 32 + (l << 2));
-  return left - e;
+@inline export function rqPow2At(q: usize, l: usize): usize { return q + 16 + (l << 2); }
+
+/** Right shift e of lane l (0-3) of record q. */
+// @ts-ignore: decorator
+@inline export function rqRight(q: usize, l: usize): i32 { return 1023 - load<i32>(q + 32 + (l << 2)); }
+
+/**
+ * mbqm(x, m, left - e) from the table's form of the shift, 2^left read at pow2At only when e = 0
+ * (one of left and e is 0, requantTable; most layers shift right and skip that load). As mbqm,
+ * with the 64-bit constant built from two 32-bit halves so that a 32-bit core needs no 64-bit
+ * shift (SMLAL adds it to the product; ~11 Cortex-M4 instructions):
+ *   e = 0:   (x * 2^left * m + 2^30) >> 31
+ *   e >= 1:  hi32(x * m + c) >> (e - 1),  c = 2^30 + j 2^31,  j = 2^(e-1) - [x < 0] in [0, 2^30]:
+ *            c = (j >> 1) 2^32 + ((j << 31) | 2^30);
+ *            floor(t / 2^(31+e)) = floor(floor(t / 2^32) / 2^(e-1)), and hi32 fits i32 (<= 2^30 + 1).
+ * Outside the domain (a malformed table) it returns some value; it never traps.
+ */
+// @ts-ignore: decorator
+@inline export function mbqmRq(x: i32, m: i32, e: i32, pow2At: usize): i32 {
+  if (e == 0) return <i32>((<i64>(x * load<i32>(pow2At)) * <i64>m + (1 << 30)) >> 31);
+  const s = e - 1;
+  const j = (1 << s) + (x >> 31);
+  const c = (<i64>(<u32>j >>> 1) << 32) | <i64><u32>((j << 31) | (1 << 30));
+  return <i32>((<i64>x * <i64>m + c) >> 32) >> s;
 }
 
 /** mbqm with channel c's multiplier and shift from the requant table rq. */
 // @ts-ignore: decorator
 @inline export function mbqmTable(x: i32, rq: usize, c: usize): i32 {
   const q = rqRecord(rq, c), l = c & 3;
-  return mbqm(x, rqMult(q, l), rqShift(q, l));
+  return mbqmRq(x, rqMult(q, l), rqRight(q, l), rqPow2At(q, l));
 }

@@ -8,7 +8,7 @@
 // streamed runtime's tiles of row-layout filters (stream-tiles.ts).
 
 import { ConvParams } from './conv';
-import { clamp, mbqm } from './quant';
+import { clamp, mbqm_ref } from './quant';
 
 export function conv_s8_rows(
   x: usize, inH: i32, inW: i32, inC: i32,
@@ -44,7 +44,7 @@ export function conv_s8_rows(
             }
           }
           if (bias) acc += load<i32>(bias + (<usize>(o - o0) << 2));
-          acc = mbqm(acc, load<i32>(mult + (<usize>(o - o0) << 2)), load<i32>(shift + (<usize>(o - o0) << 2))) + p.outputOffset;
+          acc = mbqm_ref(acc, load<i32>(mult + (<usize>(o - o0) << 2)), load<i32>(shift + (<usize>(o - o0) << 2))) + p.outputOffset;
           store<i8>(out + <usize>o, <i8>clamp(acc, p.actMin, p.actMax));
         }
       }
@@ -83,7 +83,7 @@ export function dwconv_s8_rows(
             }
           }
           if (bias) acc += load<i32>(bias + (<usize>(o - o0) << 2));
-          acc = mbqm(acc, load<i32>(mult + (<usize>(o - o0) << 2)), load<i32>(shift + (<usize>(o - o0) << 2))) + p.outputOffset;
+          acc = mbqm_ref(acc, load<i32>(mult + (<usize>(o - o0) << 2)), load<i32>(shift + (<usize>(o - o0) << 2))) + p.outputOffset;
           store<i8>(out + <usize>o, <i8>clamp(acc, p.actMin, p.actMax));
         }
       }
@@ -108,7 +108,7 @@ export function fc_s8_rows(
         acc += (<i32>load<i8>(xRow + k) + inputOffset) * <i32>load<i8>(wRow + k);
       }
       if (bias) acc += load<i32>(bias + (<usize>(o - o0) << 2));
-      acc = mbqm(acc, load<i32>(mult + (<usize>(o - o0) << 2)), load<i32>(shift + (<usize>(o - o0) << 2))) + outputOffset;
+      acc = mbqm_ref(acc, load<i32>(mult + (<usize>(o - o0) << 2)), load<i32>(shift + (<usize>(o - o0) << 2))) + outputOffset;
       store<i8>(y + <usize>(b * outC + o), <i8>clamp(acc, actMin, actMax));
     }
   }

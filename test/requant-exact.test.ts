@@ -1,0 +1,156 @@
+// Proof that TFLite's two-rounding requantization (MultiplyByQuantizedMultiplier:
+// SaturatingRoundingDoublingHighMul, then RoundingDivideByPOT) equals one rounding of the
+// 64-bit product, the form the scalar kernels use (assembly/kernels/quant.ts mbqm):
+//
+//   P = (x << left) * m,  e = max(-shift, 0),  left = max(shift, 0)
+//   e = 0:   out = (P + 2^30) >> 31
+//   e >= 1:  out = (P + 2^30 + 2^(30+e) - (P < -2^30 ? 2^31 : 0)) >> (31 + e)
+//
+// (arithmetic shifts, i.e. floor); quant.ts mbqmRq is the same sum split into 32-bit halves. Why: for every P, srdhm(x, m) = floor((P + 2^30) / 2^31)
+// (C++ truncation of (P + 1 - 2^30) / 2^31 for P < 0 is the same floor), and rdbpot(q, e)
+// = floor((q + 2^(e-1) - [q < 0]) / 2^e); floor(floor(a / b) + c) / d) = floor((a + b c) / (b d))
+// for integers merges the two, and q < 0 <=> P < -2^30. For m >= 0 and e >= 1 the selector can be
+// the sign of x instead (P in [-2^30, 0) gives 0 either way), which is what quant.ts does.
+// Checked below against a plain BigInt transcription of gemmlowp: exhaustively on small and
+// extreme accumulators for edge multipliers and every shift, on the half-way points of both
+// roundings, and on random cases. m = i32.MIN (the only saturating case) is out of the domain:
+// the converter's multipliers are in [0, 2^31) (src/passes/layout-weights.ts requantTable).
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mbqmRef } from './gemmlowp.js';
+
+const B = BigInt;
+const I32_MIN = -(2 ** 31), I32_MAX = 2 ** 31 - 1;
+
+/** The one-rounding formula as issue 14 states it (selector P < -2^30). */
+function mbqmIssue(x: number, m: number, shift: number): number {
+  const left = shift > 0 ? shift : 0, e = shift > 0 ? 0 : -shift;
+  const P = B(x << left) * B(m);
+  if (e === 0) return Number((P + (1n << 30n)) >> 31n);
+  const c = (1n << 30n) + (1n << B(30 + e)) - (P < -(1n << 30n) ? 1n << 31n : 0n);
+  return Number((P + c) >> B(31 + e));
+}
+
+/** quant.ts mbqm step by step (i32/i64 wasm semantics), checking that nothing wraps. */
+function mbqmRuntime(x: number, m: number, shift: number): number {
+  const left = shift > 0 ? shift : 0, e = shift > 0 ? 0 : -shift;
+  const p = B(x << left) * B(m);
+  const half = ((1 << e) >>> 1); // 2^(e-1), 0 for e = 0
+  const j = half - ((x >>> 31) & (e !== 0 ? 1 : 0));
+  const t = p + (1n << 30n) + (B(j) << 31n);
+  if (BigInt.asIntN(64, t) !== t) throw new Error(`i64 overflow at ${x} ${m} ${shift}`);
+  const r = t >> B(31 + e);
+  if (BigInt.asIntN(32, r) !== r) throw new Error(`i32 overflow at ${x} ${m} ${shift}`);
+  return Number(r);
+}
+
+/** quant.ts mbqmRq (the requant table's 2^left and e; the constant from two 32-bit halves). */
+function mbqmRqRuntime(x: number, m: number, shift: number): number {
+  const pow2 = shift > 0 ? 1 << shift : 1, e = shift > 0 ? 0 : -shift;
+  if (e === 0) return Number(BigInt.asIntN(32, (B(Math.imul(x, pow2)) * B(m) + (1n << 30n)) >> 31n));
+  const s = e - 1;
+  const j = ((1 << s) + (x >> 31)) | 0;
+  const c = (B(j >>> 1) << 32n) | B(((j << 31) | (1 << 30)) >>> 0);
+  const t = BigInt.asIntN(64, B(x) * B(m) + c);
+  return Number(BigInt.asIntN(32, t >> 32n)) >> s;
+}
+
+function check(x: number, m: number, shift: number) {
+  const want = mbqmRef(x, m, shift);
+  const a = mbqmIssue(x, m, shift), b = mbqmRuntime(x, m, shift), c = mbqmRqRuntime(x, m, shift);
+  if (a !== want || b !== want || c !== want) {
+    assert.unreachable(`x=${x} m=${m} shift=${shift}: ref ${want}, issue ${a}, mbqm ${b}, mbqmRq ${c}`);
+  }
+}
+
+/** mulberry32: deterministic, so a failure names a reproducible case. */
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+const EDGE_M = [0, 1, 2, 3, 2 ** 30 - 1, 2 ** 30, 2 ** 30 + 1, 1518500250, 2 ** 31 - 2, 2 ** 31 - 1];
+const SHIFTS = Array.from({ length: 63 }, (_, i) => i - 31); // right 31 .. left 31
+
+test('exhaustive: small and extreme accumulators, edge multipliers, every shift', () => {
+  let n = 0;
+  for (const m of EDGE_M) {
+    for (const shift of SHIFTS) {
+      const span = shift > 0 ? 64 : 300;
+      for (let x = -span; x <= span; x++) { check(x, m, shift); n++; }
+      for (let d = 0; d < span; d++) {
+        check(I32_MIN + d, m, shift); check(I32_MAX - d, m, shift); n += 2;
+      }
+    }
+  }
+  assert.ok(n > 300_000);
+});
+
+test('exhaustive: every accumulator in [-2^13, 2^13] for right shifts and random multipliers', () => {
+  const r = rng(14);
+  for (let k = 0; k < 6; k++) {
+    const m = 2 ** 30 + (r() >>> 2);
+    for (const e of [0, 1, 2, 7, 15, 31]) for (let x = -(2 ** 13); x <= 2 ** 13; x++) check(x, m, -e);
+  }
+});
+
+test('half-way points of both roundings: P = k 2^(31+e) +- 2^(30+e) and P = k 2^31 +- 2^30', () => {
+  const r = rng(1414);
+  let n = 0;
+  for (let i = 0; i < 40_000; i++) {
+    const m = r() % 3 === 0 ? EDGE_M[r() % EDGE_M.length] || 2 ** 30 : 2 ** 30 + (r() >>> 2);
+    const e = r() % 32;
+    // a target product near a rounding boundary, then the accumulators whose product lands closest
+    const outer = B((r() | 0) >> (e + 1)) * (1n << B(31 + e)) + (r() & 1 ? 1n : -1n) * (1n << B(30 + e));
+    const inner = B((r() | 0) >> 1) * (1n << 31n) + (r() & 1 ? 1n : -1n) * (1n << 30n);
+    for (const target of [outer, inner]) {
+      if (m === 0) continue;
+      const x0 = target / B(m);
+      for (let d = -2n; d <= 2n; d++) {
+        const x = x0 + d;
+        if (x < B(I32_MIN) || x > B(I32_MAX)) continue;
+        check(Number(x), m, -e); n++;
+      }
+    }
+  }
+  // exact half-way products: m a power of two makes P = x 2^b hit the boundary exactly
+  for (let b = 0; b <= 30; b++) {
+    for (const e of SHIFTS.filter((s) => s <= 0).map((s) => -s)) {
+      for (const k of [-3, -2, -1, 0, 1, 2, 3]) {
+        for (const h of [-1, 1]) {
+          for (const shiftBits of [30 + e, 30]) {
+            const target = B(k) * (1n << B(31 + e)) + B(h) * (1n << B(shiftBits));
+            if (target % (1n << B(b)) !== 0n) continue;
+            const x = target >> B(b);
+            if (x < B(I32_MIN) || x > B(I32_MAX)) continue;
+            for (const dx of [-1, 0, 1]) {
+              const xd = Number(x) + dx;
+              if (xd >= I32_MIN && xd <= I32_MAX) { check(xd, 2 ** b, -e); n++; }
+            }
+          }
+        }
+      }
+    }
+  }
+  assert.ok(n > 200_000);
+});
+
+test('random: 2,000,000 cases (accumulators of every size, multipliers in [2^30, 2^31))', () => {
+  const r = rng(20261129);
+  for (let i = 0; i < 2_000_000; i++) {
+    const bits = r() % 32;
+    const x = (r() | 0) >> (31 - bits);
+    const m = i % 64 === 0 ? r() >>> 1 : 2 ** 30 + (r() >>> 2);
+    const shift = i % 16 === 0 ? (r() % 32) : -(r() % 32);
+    check(x, m, shift);
+  }
+});
+
+test.run();
