@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertModel, inPass } from '../src/convert.js';
-import { ErrorCode, H, NO_TENSOR, OP_HEADER_BYTES, Section } from '../src/format/constants.js';
+import { ErrorCode, H, NO_TENSOR, OP_HEADER_BYTES, OpCode, Section } from '../src/format/constants.js';
 import { crc32 } from '../src/format/crc32.js';
 import { EpkError, readEpk } from '../src/format/reader.js';
 import { summarize } from '../src/inspect.js';
@@ -199,7 +199,11 @@ test('reader/inspect: an op tensor index 0xFFFF or a missing filter in a valid-C
     return b;
   };
   const conv = ops.findIndex((o) => o.inputs.length >= 2);
+  const add = ops.findIndex((o) => o.opcode === OpCode.Add);
+  assert.ok(add >= 0, 'the tiny CNN has a residual ADD');
   const cases: [Uint8Array, RegExp][] = [
+    // found by npm run fuzz: inspect's kernel classification compared the absent input's size
+    [mutate(add, 1), new RegExp(`BAD_OP: op ${add} \\(ADD\\): input 1 is required but absent at byte offset ${ops[add].at + OP_HEADER_BYTES + 2}$`)],
     [mutate(0, ops[0].inputs.length), new RegExp(`BAD_OP: op 0 \\(CONV_2D\\): output is absent \\(0xFFFF\\) at byte offset ${ops[0].at + OP_HEADER_BYTES + 2 * ops[0].inputs.length}$`)],
     [mutate(conv, 1), /BAD_OP: op \d+ \(\w+\): input 1 is required but absent at byte offset \d+$/],
     [mutate(conv, 0), /BAD_OP: op \d+ \(\w+\): input 0 is required but absent at byte offset \d+$/],

@@ -60,7 +60,8 @@ export function kernelBit(name: string): number {
 /** Every variant: the mask of the default build. */
 export const ALL_KERNELS = 2 ** KERNEL_VARIANTS.length - 1;
 
-const elements = (t: EpkTensor) => t.shape.reduce((a, d) => a * d, 1);
+/** Elements of a tensor; -1 for an absent one (the reader refuses such an ADD, so this is only a guard). */
+const elements = (t: EpkTensor | undefined) => (t ? t.shape.reduce((a, d) => a * d, 1) : -1);
 
 /**
  * The variant that runs op `op`, decided exactly as assembly/kernel-table.ts kernelOf does
