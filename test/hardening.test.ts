@@ -79,6 +79,8 @@ test('tflite: unknown activation codes, zero strides and filters, negative dims,
   refused(int8Model((b, x, y) => b.op('ADD', [x, x], [y], { activation: 255 })), 'act255.tflite', /op 0 \(ADD\): unknown fused activation code -1/);
   refused(int8Model((b, x, y) => b.op('MAX_POOL_2D', [x], [y], { padding: 'SAME', strideH: 0, strideW: 1, filterH: 2, filterW: 2 })), 'stride0.tflite', /op 0 \(MAX_POOL_2D\): strideH is 0; it must be >= 1/);
   refused(int8Model((b, x, y) => b.op('AVERAGE_POOL_2D', [x], [y], { padding: 'SAME', strideH: 1, strideW: 1, filterH: 2, filterW: -3 })), 'filter.tflite', /filterW is -3; it must be >= 1/);
+  // found by npm run fuzz: converted, then every runtime build refused the pool's padding
+  refused(int8Model((b, x, y) => b.op('AVERAGE_POOL_2D', [x], [y], { padding: 'SAME', strideH: 1, strideW: 1, filterH: 1 << 29, filterW: 2 })), 'pad.tflite', /op 0 \(AVERAGE_POOL_2D\): padding \d+x\d+ of the 536870912x2 filter is out of range \(at most 65535\)/);
   refused(int8Model((b, x, y) => {
     const w = b.constant('w', [2, 1, 1, 2], 'int8', [1, 1, 1, 1], { scale: [0.01, 0.01], zeroPoint: [0, 0], axis: 0 });
     b.op('CONV_2D', [x, w, -1], [y], { padding: 'SAME', strideH: 1, strideW: 1, dilationH: -1 } as Record<string, unknown>);

@@ -157,6 +157,8 @@ export function preparePool(ctx: PrepareContext, opcode: OpCode.AveragePool2D | 
   const xq = ctx.quant(x, 'input'), yq = ctx.quant(y, 'output');
   if (xq.scale !== yq.scale || xq.zeroPoint !== yq.zeroPoint) ctx.fail('input and output quantization must match for int8 pooling');
   const sp = spatial(ctx, x, y, o.filterH, o.filterW);
+  // the runtime takes pool padding in [0, 65535] (assembly/ops.ts): a filter far larger than the input is refused here
+  if (sp.padTop > 0xffff || sp.padLeft > 0xffff) ctx.fail(`padding ${sp.padTop}x${sp.padLeft} of the ${o.filterH}x${o.filterW} filter is out of range (at most 65535)`);
   const [actMin, actMax] = activationRange(ctx.op.options.activation as string, yq.scale, yq.zeroPoint);
   ctx.op.kernel = { opcode, params: [sp.strideH, sp.strideW, o.filterH, o.filterW, sp.padTop, sp.padLeft, actMin, actMax] };
 }
