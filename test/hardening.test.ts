@@ -85,6 +85,11 @@ test('tflite: unknown activation codes, zero strides and filters, negative dims,
     const w = b.constant('w', [2, 1, 1, 2], 'int8', [1, 1, 1, 1], { scale: [0.01, 0.01], zeroPoint: [0, 0], axis: 0 });
     b.op('CONV_2D', [x, w, -1], [y], { padding: 'SAME', strideH: 1, strideW: 1, dilationH: -1 } as Record<string, unknown>);
   }), 'dilation.tflite', /op 0 \(CONV_2D\): dilationH is -1; it must be >= 1/);
+  // found by npm run fuzz: a 3x3 filter dilated by 2^16 converted, and the packed kernels' load check refused it
+  refused(int8Model((b, x, y) => {
+    const w = b.constant('w3', [2, 3, 3, 2], 'int8', new Array(36).fill(1), { scale: [0.01, 0.01], zeroPoint: [0, 0], axis: 0 });
+    b.op('CONV_2D', [x, w, -1], [y], { padding: 'SAME', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1 << 16 } as Record<string, unknown>);
+  }), 'dilated.tflite', /op 0 \(CONV_2D\): padding 1x65536 of the 3x3 filter is out of range \(at most 65535\)/);
   refused(int8Model((b, x, y) => b.op('ADD', [x, x], [y]), [1, -4, 4, 2]), 'negdim.tflite', /tensor 1 "y" has shape \[1,-4,4,2\]; dims must be >= 0/);
   refused(int8Model((b, x, y) => b.op('ADD', [x, x], [y]), [65536, 32768, 1, 1]), 'huge.tflite', /tensor 1 "y" shape \[65536,32768,1,1\] has 2147483648 elements, above the limit of 2147483647/);
 });

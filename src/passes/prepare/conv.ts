@@ -51,8 +51,16 @@ function spatial(ctx: PrepareContext, x: Tensor, y: Tensor, kh: number, kw: numb
   if (ph.out !== y.shape[1] || pw.out !== y.shape[2]) {
     ctx.fail(`output "${y.name}" is ${y.shape[1]}x${y.shape[2]}, but ${o.padding} padding with this filter and stride gives ${ph.out}x${pw.out}`);
   }
+  // the runtime's load checks (assembly/ops.ts packedGeometry, pool params): padding in
+  // [0, 65535], every input row/column a window reaches below 2^24
+  if (ph.pad > 0xffff || pw.pad > 0xffff) ctx.fail(`padding ${ph.pad}x${pw.pad} of the ${kh}x${kw} filter is out of range (at most 65535)`);
+  const spanH = (ph.out - 1) * strideH + (kh - 1) * dilH, spanW = (pw.out - 1) * strideW + (kw - 1) * dilW;
+  if (spanH > GEOMETRY_LIMIT || spanW > GEOMETRY_LIMIT) ctx.fail(`the windows span ${spanH}x${spanW} input rows/columns, above the runtime's limit of ${GEOMETRY_LIMIT}`);
   return { strideH, strideW, dilH, dilW, padTop: ph.pad, padLeft: pw.pad };
 }
+
+/** Input rows/columns a window may span (assembly/ops.ts GEOMETRY_LIMIT). */
+const GEOMETRY_LIMIT = 1 << 24;
 
 function attachChannels(ctx: PrepareContext, ch: Channels, weightsIndex: number, bias: number): number[] {
   const base = ctx.tensor(weightsIndex).name;
@@ -157,8 +165,6 @@ export function preparePool(ctx: PrepareContext, opcode: OpCode.AveragePool2D | 
   const xq = ctx.quant(x, 'input'), yq = ctx.quant(y, 'output');
   if (xq.scale !== yq.scale || xq.zeroPoint !== yq.zeroPoint) ctx.fail('input and output quantization must match for int8 pooling');
   const sp = spatial(ctx, x, y, o.filterH, o.filterW);
-  // the runtime takes pool padding in [0, 65535] (assembly/ops.ts): a filter far larger than the input is refused here
-  if (sp.padTop > 0xffff || sp.padLeft > 0xffff) ctx.fail(`padding ${sp.padTop}x${sp.padLeft} of the ${o.filterH}x${o.filterW} filter is out of range (at most 65535)`);
   const [actMin, actMax] = activationRange(ctx.op.options.activation as string, yq.scale, yq.zeroPoint);
   ctx.op.kernel = { opcode, params: [sp.strideH, sp.strideW, o.filterH, o.filterW, sp.padTop, sp.padLeft, actMin, actMax] };
 }
