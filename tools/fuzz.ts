@@ -27,11 +27,13 @@ export type Target = 'epk' | 'tflite' | 'onnx';
  * unloadable: a .tflite/.onnx mutant converts, but no build loads the .epk (convert should have refused).
  * big: a valid float model whose float reference costs more than BIG_WORK per sample: not calibrated here.
  */
-export type Outcome = 'ok' | 'clean' | 'raw' | 'trap' | 'hang' | 'disagree' | 'unloadable' | 'big';
-export const OUTCOMES: Outcome[] = ['ok', 'clean', 'raw', 'trap', 'hang', 'disagree', 'unloadable', 'big'];
+export type Outcome = 'ok' | 'clean' | 'raw' | 'trap' | 'hang' | 'slow' | 'disagree' | 'unloadable' | 'big';
+export const OUTCOMES: Outcome[] = ['ok', 'clean', 'raw', 'trap', 'hang', 'slow', 'disagree', 'unloadable', 'big'];
 /** 2^26 multiply-adds: ~1 s of float reference, so a calibrated conversion stays well inside HANG_MS. */
 export const BIG_WORK = 2 ** 26;
 export const HANG_MS = 5000;
+/** A mutant that misses HANG_MS is run again with this budget: only a second miss is a hang. */
+export const HANG_CONFIRM_MS = 4 * HANG_MS;
 
 export interface FuzzOptions {
   seconds: number;
@@ -338,7 +340,7 @@ class Runner {
     this.worker = new Worker(new URL(import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 2048 } });
     this.worker.unref();
   }
-  run(job: Job): Promise<Result> {
+  run(job: Job, budgetMs = HANG_MS): Promise<Result> {
     return new Promise((resolve) => {
       const w = this.worker;
       const done = (r: Result) => {
@@ -351,8 +353,8 @@ class Runner {
       const timer = setTimeout(() => {
         void w.terminate();
         this.spawn();
-        done({ outcome: 'hang', message: `no answer in ${HANG_MS} ms` });
-      }, HANG_MS);
+        done({ outcome: 'hang', message: `no answer in ${budgetMs} ms` });
+      }, budgetMs);
       w.once('message', (r: Result) => done(r));
       w.once('error', (e) => { this.spawn(); done({ outcome: e instanceof WebAssembly.RuntimeError ? 'trap' : 'raw', message: `worker died: ${String(e)}` }); });
       w.once('exit', (code) => { this.spawn(); done({ outcome: 'raw', message: `worker exited with ${code} (out of memory?)` }); });
@@ -360,6 +362,18 @@ class Runner {
     });
   }
   close(): Promise<number> { return this.worker.terminate(); }
+}
+
+/**
+ * A mutant that missed HANG_MS once (often a legitimate conversion on a loaded machine) is run
+ * again with HANG_CONFIRM_MS. A second miss is a hang; an answer that is itself a finding is
+ * that finding; otherwise it is counted as slow.
+ */
+async function confirmHang(runner: Runner, job: Job): Promise<Result> {
+  const again = await runner.run(job, HANG_CONFIRM_MS);
+  if (again.outcome === 'hang') return again;
+  if (again.outcome === 'ok' || again.outcome === 'clean' || again.outcome === 'big') return { outcome: 'slow', message: `answered (${again.outcome}) within ${HANG_CONFIRM_MS} ms only` };
+  return again;
 }
 
 export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
@@ -380,10 +394,11 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
     while (Date.now() - start < opts.seconds * 1000) {
       const target = targets[mutants % targets.length];
       const bytes = mutate(target, pick(r, pool.get(target)!), r);
-      const res = await runner.run({ target, bytes });
+      let res = await runner.run({ target, bytes });
+      if (res.outcome === 'hang') res = await confirmHang(runner, { target, bytes });
       mutants++;
       counts[target][res.outcome]++;
-      if (res.outcome === 'ok' || res.outcome === 'clean' || res.outcome === 'big') continue;
+      if (res.outcome === 'ok' || res.outcome === 'clean' || res.outcome === 'big' || res.outcome === 'slow') continue;
       const hash = createHash('sha1').update(bytes).digest('hex').slice(0, 12);
       const dir = join(out, res.outcome);
       mkdirSync(dir, { recursive: true });
