@@ -398,13 +398,14 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
       if (res.outcome === 'hang') res = await confirmHang(runner, { target, bytes });
       mutants++;
       counts[target][res.outcome]++;
-      if (res.outcome === 'ok' || res.outcome === 'clean' || res.outcome === 'big' || res.outcome === 'slow') continue;
+      if (res.outcome === 'ok' || res.outcome === 'clean' || res.outcome === 'big') continue;
       const hash = createHash('sha1').update(bytes).digest('hex').slice(0, 12);
       const dir = join(out, res.outcome);
       mkdirSync(dir, { recursive: true });
       const file = join(dir, `${target}-${hash}.${target}`);
       writeFileSync(file, bytes);
       writeFileSync(`${file}.txt`, `${res.message}\n`);
+      if (res.outcome === 'slow') continue; // kept for a look, not a finding
       const key = `${target} ${res.outcome} ${res.message.split('\n')[0].replace(/\d+/g, 'N')}`;
       if (!seen.has(key)) {
         seen.add(key);
