@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { convertModel, inPass } from '../src/convert.js';
+import { convertModel, importModel, inPass } from '../src/convert.js';
+import { floatWork } from '../src/float/calibrate.js';
 import { ErrorCode, H, NO_TENSOR, OP_HEADER_BYTES, OpCode, Section } from '../src/format/constants.js';
 import { crc32 } from '../src/format/crc32.js';
 import { EpkError, readEpk } from '../src/format/reader.js';
@@ -136,6 +137,28 @@ test('float calibration: stride 0 refused at import; an absurd pool filter refus
   refused(floatPool({ padding: 'SAME', strideH: 1, strideW: 1, filterH: 1 << 20, filterW: 1 << 20 }), 'f-filter.tflite', /calibration refused: one float inference would take ~.* multiply-adds, above the limit of 1073741824/, samples);
   // the sane version converts
   assert.ok(convertModel(floatPool({ padding: 'SAME', strideH: 1, strideW: 1, filterH: 2, filterW: 2 }), 'ok.tflite', { quantize: { samples } }).epk.length > 0);
+});
+
+test('float calibration: a graph input no op reads still counts (a 2^30-element input was scanned for 3-15 s)', () => {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 8, 8, 2], 'float32');
+  const unused = b.tensor('unused', [2 ** 30 + 1, 1], 'float32');
+  const y = b.tensor('y', [1, 8, 8, 2], 'float32');
+  b.op('MAX_POOL_2D', [x], [y], { padding: 'SAME', strideH: 1, strideW: 1, filterH: 2, filterW: 2 });
+  b.io([x, unused], [y]);
+  const g = importModel(b.finish(), 'unused-input.tflite');
+  assert.ok(floatWork(g) > 2 ** 30, String(floatWork(g)));
+  refused(b.finish(), 'unused-input.tflite', /calibration refused: one float inference would take ~.* multiply-adds/, [[new Float32Array(128), new Float32Array(1)]]);
+});
+
+test('float reference: an FC whose input does not match its output is refused before multiplying', () => {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [12, 131073], 'float32');
+  const w = b.constant('w', [16, 131073], 'float32', new Float32Array(16 * 131073).fill(0.01));
+  const y = b.tensor('y', [1, 16], 'float32');
+  b.op('FULLY_CONNECTED', [x, w], [y], {});
+  b.io([x], [y]);
+  refused(b.finish(), 'fc-mismatch.tflite', /op 0 \(FULLY_CONNECTED\): produces 192 values for output shape \[1,16\]/, [[new Float32Array(12 * 131073)]]);
 });
 
 /** ONNX: input [1,2,4,4] -> Conv 2->2 (1x1 or 3x3) with `attrs`. */

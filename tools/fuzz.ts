@@ -427,10 +427,25 @@ export function formatReport(rep: FuzzReport): string {
   return lines.join('\n');
 }
 
+/** `--replay FILE`: one saved mutant through the same path, in this thread, timed. */
+async function replay(file: string): Promise<never> {
+  const { readFileSync } = await import('node:fs');
+  const target = file.replace(/.*\./, '') as Target;
+  if (!['epk', 'tflite', 'onnx'].includes(target)) {
+    process.stderr.write(`fuzz: --replay needs a .epk, .tflite or .onnx file, not ${file}\n`);
+    process.exit(2);
+  }
+  const t0 = performance.now();
+  const res = await runJob({ target, bytes: new Uint8Array(readFileSync(file)) });
+  process.stdout.write(`${res.outcome} in ${(performance.now() - t0).toFixed(0)} ms${res.message ? `: ${res.message.split('\n')[0]}` : ''}\n`);
+  process.exit(res.outcome === 'ok' || res.outcome === 'clean' || res.outcome === 'big' ? 0 : 1);
+}
+
 if (isMainThread && process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { parseArgs } = await import('node:util');
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, target: { type: 'string', default: 'all' }, out: { type: 'string', default: 'fuzz-out' }, seed: { type: 'string' } } });
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, target: { type: 'string', default: 'all' }, out: { type: 'string', default: 'fuzz-out' }, seed: { type: 'string' }, replay: { type: 'string' } } });
   const all: Target[] = ['epk', 'tflite', 'onnx'];
+  if (values.replay) await replay(values.replay);
   const targets = values.target === 'all' ? all : [values.target as Target];
   if (!targets.every((t) => all.includes(t))) {
     process.stderr.write(`fuzz: --target must be epk, tflite, onnx or all, not ${values.target}\n`);

@@ -23,9 +23,10 @@ const SAMPLE_PER_RUN = 1024;
  */
 export const MAX_FLOAT_WORK = 2 ** 30;
 
-/** Multiply-adds of one float inference, estimated from shapes and options (an upper bound), plus every element each op reads. */
+/** Multiply-adds of one float inference, estimated from shapes and options (an upper bound), plus every element each op reads and every graph input's elements. */
 export function floatWork(g: Graph): number {
-  let work = 0;
+  // every graph input is scanned for its range even when no op reads it
+  let work = g.inputs.reduce((a, t) => a + elementCount(g.tensors[t].shape), 0);
   for (const op of g.ops) {
     const t = (k: number) => (op.inputs[k] >= 0 ? g.tensors[op.inputs[k]] : undefined);
     const outElems = op.outputs.reduce((a, o) => a + elementCount(g.tensors[o].shape), 0);

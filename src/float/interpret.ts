@@ -105,6 +105,8 @@ function fullyConnected(ctx: FloatOp): Float32Array {
   const x = ctx.x(0), w = ctx.x(1), bias = ctx.has(2) ? ctx.x(2) : undefined;
   const [oc, depth] = ctx.shape(1);
   const batches = x.length / depth;
+  // checked before the loops: a mismatched input would otherwise be multiplied out in full first
+  if (batches * oc !== elementCount(ctx.y.shape)) ctx.fail(`produces ${batches * oc} values for output shape ${JSON.stringify(ctx.y.shape)}`);
   const out = new Float32Array(batches * oc);
   for (let b = 0; b < batches; b++) for (let o = 0; o < oc; o++) {
     let acc = bias ? bias[o] : 0;
