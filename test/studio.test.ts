@@ -1,0 +1,194 @@
+// The studio page in headless Chromium, driven over the DevTools protocol: it opens a model
+// the project builds and person_detect (when ../shared is there), and every figure, run
+// output, compressed size and error it shows must equal what the CLI prints for the same
+// file. Also: the browser path imports no Node module, and the screenshot shows the page.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { buildTinyCnn, randomInt8 } from '../src/testing/models.js';
+import { Browser, Page, chromium } from './cdp.js';
+import { colours, decodePng } from './png.js';
+import { REPO, SHARED, hasShared } from './helpers.js';
+
+const BIN = join(REPO, 'bin', 'edgepack.js');
+const tmp = mkdtempSync(join(tmpdir(), 'edgepack-studio-'));
+
+function cli(...args: string[]): { stdout: string; stderr: string; status: number | null } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+}
+
+function inspectJson(epk: string): { arenaBytes: number; modelBytes: number; macs: number; layers: unknown[] } {
+  const r = cli('inspect', epk, '--json');
+  assert.is(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+/** The CLI's output bytes for one input, as the page prints them (hex). */
+function cliRunHex(epk: string, input: string): string {
+  const out = join(tmp, 'out.bin');
+  const r = cli('run', epk, '--input', input, '--output', out);
+  assert.is(r.status, 0, r.stderr);
+  return Array.from(readFileSync(out), (v) => v.toString(16).padStart(2, '0')).join(' ');
+}
+
+/** `edgepack studio MODEL --port 0` as a user runs it; resolves with the URL it prints. */
+function startStudio(model: string): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn(process.execPath, [BIN, 'studio', model, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((ok, fail) => {
+    let out = '';
+    proc.stdout!.on('data', (c) => {
+      out += c;
+      const m = /edgepack studio: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+      if (m) ok({ proc, url: m[1] });
+    });
+    proc.on('exit', (code) => fail(new Error(`studio exited with ${code} before printing its URL: ${out}`)));
+  });
+}
+
+async function figures(page: Page): Promise<Record<string, number>> {
+  return page.evaluate(`Object.fromEntries(['arena-bytes', 'model-bytes', 'macs', 'layer-count'].map((id) => [id, Number(document.getElementById(id).textContent)]))`);
+}
+
+function expectFigures(got: Record<string, number>, want: ReturnType<typeof inspectJson>, what: string): void {
+  assert.equal(got, { 'arena-bytes': want.arenaBytes, 'model-bytes': want.modelBytes, macs: want.macs, 'layer-count': want.layers.length }, what);
+}
+
+const ready = (name: string) => `document.body.dataset.state === 'ready' && document.getElementById('model-name').textContent === ${JSON.stringify(name)} && document.getElementById('layer-count').textContent !== '-'`;
+const readyAgain = `document.body.dataset.state === 'ready'`;
+
+async function runInput(page: Page, input: string): Promise<string> {
+  const before = await page.evaluate<string | undefined>('document.body.dataset.ran');
+  await page.setFiles('#bin-file', [input]);
+  await page.evaluate(`document.getElementById('run-button').click()`);
+  await page.waitFor(`document.body.dataset.ran !== ${JSON.stringify(before)}`, 20000, `document.getElementById('error').textContent`);
+  assert.match(await page.evaluate<string>(`document.getElementById('latency').textContent`), /simd [\d.]+ ms .* scalar [\d.]+ ms .* outputs identical/);
+  return page.evaluate<string>(`document.getElementById('output-hex').textContent`);
+}
+
+test('the browser path (page and worker) imports no Node module', () => {
+  const seen = new Set<string>(), bare: string[] = [];
+  const walk = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    // static imports only: dynamic import() of Node helpers runs only in Node (loader.ts, report.ts)
+    for (const m of readFileSync(file, 'utf8').matchAll(/^(?:import|export)\s[^;]*?from\s*['"]([^'"]+)['"]/gm)) {
+      if (m[1].startsWith('.')) walk(resolve(dirname(file), m[1]));
+      else bare.push(m[1]);
+    }
+  };
+  for (const f of ['main.js', 'worker.js']) walk(join(REPO, 'dist', 'src', 'studio', 'page', f));
+  assert.ok(seen.has(join(REPO, 'dist', 'src', 'convert.js')), 'the worker imports the converter');
+  assert.equal([...new Set(bare)].sort(), ['flatbuffers', 'onnx-proto'], `bare imports: ${bare.join(', ')}`);
+});
+
+test('studio: figures, memory plan, fit, run, compression, errors and a screenshot match the CLI', async () => {
+  if (!chromium) {
+    console.log('  (skipped: no chromium on this machine; .ci/run installs it)');
+    return;
+  }
+  const tiny = join(tmp, 'tiny_cnn.tflite'), tinyEpk = join(tmp, 'tiny_cnn.epk'), tinyIn = join(tmp, 'tiny-in.bin');
+  writeFileSync(tiny, buildTinyCnn());
+  writeFileSync(tinyIn, new Uint8Array(randomInt8(768, 3).buffer));
+  assert.is(cli('convert', tiny, '-o', tinyEpk, '--quiet').status, 0);
+  const studio = await startStudio(tiny);
+  const browser = Browser.launch(1280, 800);
+  try {
+    const page = await browser.page();
+    await page.send('Emulation.setDeviceMetricsOverride', { width: 1280, height: 800, deviceScaleFactor: 1, mobile: false });
+    await page.send('Page.navigate', { url: studio.url });
+    await page.waitFor(ready('tiny_cnn.tflite'), 20000, `[document.body.dataset.state, document.getElementById('error').textContent]`);
+
+    // the four figures, as inspect --json gives them for the CLI's conversion
+    const want = inspectJson(tinyEpk);
+    expectFigures(await figures(page), want, 'tiny_cnn figures');
+    assert.is(await page.evaluate<number>(`document.querySelectorAll('#layer-table tbody tr').length`), want.layers.length);
+    assert.ok(await page.evaluate<number>(`document.querySelectorAll('#memory-plan svg rect.tensor').length`) >= 5, 'memory plan rectangles');
+
+    // fit: the page's nrf52832 figures are edgepack fit's (the model fits raw, so fit measures this .epk)
+    await page.waitFor(`document.getElementById('fit-boards').dataset.fits`, 20000);
+    const fits = JSON.parse(await page.evaluate<string>(`document.getElementById('fit-boards').dataset.fits`)) as { board: string; chosen: string; ram: number[]; flash: number }[];
+    const fit = JSON.parse(cli('fit', tiny, '--board', 'nrf52832', '--json', '-o', join(tmp, 'fit.epk')).stdout);
+    const nrf = fits.find((f) => f.board === 'nrf52832')!;
+    assert.equal(nrf.ram, fit.options.map((o: { ramBytes: number }) => o.ramBytes), 'nrf52832 RAM, resident and streamed');
+    assert.is(nrf.flash, fit.options[0].flashBytes);
+    assert.is(nrf.chosen, fit.chosen.mode);
+    assert.is(fits.length, 8, 'seven boards and the custom budget');
+
+    // run: the same output bytes as edgepack run
+    assert.is(await runInput(page, tinyIn), cliRunHex(tinyEpk, tinyIn));
+
+    // compression: 4-bit codebook + Huffman re-converts; size equals the CLI's, fidelity reported
+    const plainBytes = want.modelBytes;
+    await page.evaluate(`(() => { document.getElementById('codebook').value = '4'; document.getElementById('huffman').checked = true;
+      document.getElementById('compress-form').dispatchEvent(new Event('change')); })()`);
+    await page.waitFor(`${readyAgain} && document.getElementById('model-bytes').textContent !== '${plainBytes}' && document.getElementById('fidelity').textContent.includes('top-1 agreement')`, 20000);
+    const packedEpk = join(tmp, 'tiny_cnn.cb4.epk');
+    assert.is(cli('convert', tiny, '-o', packedEpk, '--codebook', '4', '--huffman', '--quiet').status, 0);
+    expectFigures(await figures(page), inspectJson(packedEpk), 'tiny_cnn 4-bit codebook + Huffman');
+    assert.ok(inspectJson(packedEpk).modelBytes < plainBytes, 'compressed is smaller');
+    assert.is(await page.evaluate<string>(`document.getElementById('command-line').value`), `npx edgepack convert tiny_cnn.tflite -o tiny_cnn.epk --codebook 4 --huffman`);
+    await page.evaluate(`(() => { document.getElementById('codebook').value = '0'; document.getElementById('huffman').checked = false;
+      document.getElementById('compress-form').dispatchEvent(new Event('change')); })()`);
+    await page.waitFor(`${readyAgain} && document.getElementById('model-bytes').textContent === '${plainBytes}'`, 20000);
+
+    // an unreadable model: the page shows the CLI's own error line
+    const bad = join(tmp, 'bad.tflite');
+    writeFileSync(bad, 'this is not a model');
+    await page.setFiles('#model-file', [bad]);
+    await page.waitFor(`!document.getElementById('error').hidden`, 20000);
+    const cliError = cli('convert', bad, '-o', join(tmp, 'bad.epk'));
+    assert.is(cliError.status, 1);
+    assert.is(await page.evaluate<string>(`document.getElementById('error').textContent`), cliError.stderr.trim());
+
+    // person_detect, opened as a user would (file chooser); its golden input run against the CLI's
+    const person = join(SHARED, 'models', 'person_detect.tflite');
+    if (!hasShared || !existsSync(person)) {
+      console.log('  (person_detect part skipped: ../shared is absent)');
+    } else {
+      const personEpk = join(tmp, 'person_detect.epk');
+      assert.is(cli('convert', person, '-o', personEpk, '--quiet').status, 0);
+      await page.setFiles('#model-file', [person]);
+      await page.waitFor(ready('person_detect.tflite'), 30000, `[document.body.dataset.state, document.getElementById('error').textContent]`);
+      expectFigures(await figures(page), inspectJson(personEpk), 'person_detect figures');
+      const manifest = JSON.parse(readFileSync(join(SHARED, 'golden', 'person_detect', 'manifest.json'), 'utf8'));
+      const input = join(SHARED, 'golden', 'person_detect', manifest.cases[0].input);
+      assert.is(await runInput(page, input), cliRunHex(personEpk, input));
+      // the TFLM figure comes from the user (here: the shared golden summary), never from the product
+      const tflm = manifest.cortex_m4_qemu?.ref?.arena_used_bytes_m4;
+      if (tflm) await page.evaluate(`(() => { const e = document.getElementById('tflm-bytes'); e.value = '${tflm}'; e.dispatchEvent(new Event('input')); })()`);
+      await page.waitFor(`document.getElementById('fit-boards').dataset.fits && ${readyAgain}`, 30000);
+    }
+
+    // the screenshot: not blank, and the memory plan is drawn where its SVG sits
+    const png = await page.screenshot();
+    writeFileSync(join(tmp, 'studio.png'), png);
+    if (process.env.STUDIO_SCREENSHOT) writeFileSync(process.env.STUDIO_SCREENSHOT, png);
+    const img = decodePng(png);
+    assert.equal([img.width, img.height], [1280, 800]);
+    assert.ok(colours(img) > 50, `screenshot has ${colours(img)} colours`);
+    const box = await page.evaluate<{ x: number; y: number; w: number; h: number }>(`(() => { const r = document.querySelector('#memory-plan svg').getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; })()`);
+    assert.ok(box.w > 600 && box.h > 200 && box.y + box.h <= 800, `memory plan on screen: ${JSON.stringify(box)}`);
+    assert.ok(colours(img, box.x, box.y, box.x + box.w, box.y + box.h) >= 8, 'the memory-plan region holds the coloured rectangles');
+  } finally {
+    browser.close();
+    studio.proc.kill('SIGTERM');
+  }
+});
+
+test('studio CLI: bad usage is refused with exit 2', () => {
+  const r = cli('studio', join(tmp, 'notes.txt'));
+  assert.is(r.status, 2);
+  assert.match(r.stderr, /edgepack studio: error: .*notes\.txt: the studio opens \.tflite, \.onnx or \.epk files/);
+  const p = cli('studio', '--port', '70000');
+  assert.is(p.status, 2);
+  assert.match(p.stderr, /--port must be a whole number 0\.\.65535/);
+});
+
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+
+test.run();
