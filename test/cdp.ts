@@ -92,7 +92,8 @@ export class Page {
   async waitFor(expression: string, ms: number, describe = 'document.body.dataset.state'): Promise<void> {
     const until = Date.now() + ms;
     for (;;) {
-      if (await this.evaluate<boolean>(`!!(${expression})`)) return;
+      // false while the page is still loading (no body yet) rather than an error
+      if (await this.evaluate<boolean>(`(() => { try { return !!(${expression}); } catch { return false; } })()`)) return;
       if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${expression}; ${describe} = ${JSON.stringify(await this.evaluate(describe))}`);
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { buildTinyCnn, randomInt8 } from '../src/testing/models.js';
 import { Browser, Page, chromium } from './cdp.js';
-import { colours, decodePng } from './png.js';
+import { colours, decodePng, solidPng } from './png.js';
+import { startStudio as startServer } from '../src/studio/server.js';
 import { REPO, SHARED, hasShared } from './helpers.js';
 
 const BIN = join(REPO, 'bin', 'edgepack.js');
@@ -61,9 +62,9 @@ function expectFigures(got: Record<string, number>, want: ReturnType<typeof insp
 const ready = (name: string) => `document.body.dataset.state === 'ready' && document.getElementById('model-name').textContent === ${JSON.stringify(name)} && document.getElementById('layer-count').textContent !== '-'`;
 const readyAgain = `document.body.dataset.state === 'ready'`;
 
-async function runInput(page: Page, input: string): Promise<string> {
+async function runInput(page: Page, input: string, field = '#bin-file'): Promise<string> {
   const before = await page.evaluate<string | undefined>('document.body.dataset.ran');
-  await page.setFiles('#bin-file', [input]);
+  await page.setFiles(field, [input]);
   await page.evaluate(`document.getElementById('run-button').click()`);
   await page.waitFor(`document.body.dataset.ran !== ${JSON.stringify(before)}`, 20000, `document.getElementById('error').textContent`);
   assert.match(await page.evaluate<string>(`document.getElementById('latency').textContent`), /simd [\d.]+ ms .* scalar [\d.]+ ms .* outputs identical/);
@@ -122,6 +123,21 @@ test('studio: figures, memory plan, fit, run, compression, errors and a screensh
     // run: the same output bytes as edgepack run
     assert.is(await runInput(page, tinyIn), cliRunHex(tinyEpk, tinyIn));
 
+    // an image: a uniform colour stays uniform when resized, so the quantized tensor is known:
+    // q = round(v / 255 / scale) + zero point (input scale 1/64, zero point 0, pixels as 0..1)
+    const rgb: [number, number, number] = [200, 100, 50];
+    const image = join(tmp, 'orange.png'), labels = join(tmp, 'labels.txt'), fromImage = join(tmp, 'from-image.bin');
+    writeFileSync(image, solidPng(40, 30, rgb));
+    writeFileSync(fromImage, new Int8Array(Array.from({ length: 256 }, () => rgb.map((v) => Math.round((v / 255) * 64))).flat()));
+    const names = Array.from({ length: 10 }, (_, i) => `label-${'abcdefghij'[i]}`);
+    writeFileSync(labels, names.join('\n') + '\n');
+    await page.setFiles('#labels-file', [labels]);
+    const imageHex = await runInput(page, image, '#image-file');
+    assert.is(imageHex, cliRunHex(tinyEpk, fromImage), 'image input quantized as the model input');
+    const probs = imageHex.split(' ').map((h) => (parseInt(h, 16) << 24) >> 24);
+    const best = probs.indexOf(Math.max(...probs));
+    assert.match(await page.evaluate<string>(`document.querySelector('#top-k li').textContent`), new RegExp(`^${names[best]}: `));
+
     // compression: 4-bit codebook + Huffman re-converts; size equals the CLI's, fidelity reported
     const plainBytes = want.modelBytes;
     await page.evaluate(`(() => { document.getElementById('codebook').value = '4'; document.getElementById('huffman').checked = true;
@@ -177,6 +193,28 @@ test('studio: figures, memory plan, fit, run, compression, errors and a screensh
   } finally {
     browser.close();
     studio.proc.kill('SIGTERM');
+  }
+});
+
+test('studio server: package files only, bare imports rewritten, onnx-proto as an ES module', async () => {
+  const studio = await startServer();
+  try {
+    const get = async (path: string) => { const r = await fetch(studio.url + path.slice(1)); return { status: r.status, text: await r.text() }; };
+    assert.is((await get('/app/%2e%2e/%2e%2e/package.json')).status, 404, 'no path out of dist/src');
+    assert.is((await get('/static/..%2f..%2fpackage.json')).status, 404);
+    assert.is((await get('/model')).status, 404, 'no model given');
+    assert.equal(JSON.parse((await get('/start.json')).text), { model: null });
+    const fb = await get('/app/import/tflite/flatbuffer.js');
+    assert.ok(fb.text.includes(`from '/vendor/flatbuffers/flatbuffers.js'`) && !/from ['"]flatbuffers['"]/.test(fb.text));
+    assert.is((await get('/vendor/flatbuffers/flatbuffers.js')).status, 200);
+    const boards = JSON.parse((await get('/boards.json')).text) as { name: string }[];
+    assert.equal(boards.map((b) => b.name), ['esp32s3', 'linux-gateway', 'nrf52832', 'nrf52840', 'rp2040', 'stm32h743', 'stm32l4r5']);
+    const onnx = join(tmp, 'onnx-proto.mjs');
+    writeFileSync(onnx, (await get('/vendor/onnx-proto.js')).text);
+    const mod = (await import(onnx)).default;
+    assert.type(mod.onnx.ModelProto.decode, 'function');
+  } finally {
+    await studio.close();
   }
 });
 

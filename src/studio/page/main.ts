@@ -266,6 +266,9 @@ function wire(): void {
   $('tflm-bytes').addEventListener('input', renderPlan);
   $('custom-board').addEventListener('change', () => state.opened && void fitBoards(state.opened));
   $('custom-board').addEventListener('submit', (e) => e.preventDefault());
+  // the input chosen last is the one that runs: choosing one clears the other
+  $('image-file').addEventListener('change', () => ($<HTMLInputElement>('bin-file').value = ''));
+  $('bin-file').addEventListener('change', () => ($<HTMLInputElement>('image-file').value = ''));
   $('run-form').addEventListener('submit', (e) => { e.preventDefault(); void runModel(); });
   $('export-button').addEventListener('click', exportEpk);
 }

@@ -57,7 +57,7 @@ function el(name: string, attrs: Record<string, string | number>, text?: string)
 export interface PlanPicture { intervals: Interval[]; ops: number; arenaBytes: number; tflmBytes?: number }
 
 /** The SVG: one <rect class="tensor"> per interval, a peak marker, the arena (and TFLM) lines. */
-export function drawMemoryPlan(p: PlanPicture, width = 1180, height = 300): SVGSVGElement {
+export function drawMemoryPlan(p: PlanPicture, width = 1180, height = 250): SVGSVGElement {
   const left = 70, top = 16, right = 150, bottom = 28;
   const w = width - left - right, h = height - top - bottom;
   const scaleBytes = Math.max(p.arenaBytes, p.tflmBytes ?? 0, 1);
