@@ -104,7 +104,9 @@ async function convert(): Promise<void> {
 
 async function fidelity(src: NonNullable<State['source']>, opened: OpenResult): Promise<void> {
   const f = await task('measuring fidelity', () => call<FidelityResult>({ kind: 'fidelity', name: src.name, source: src.bytes, epk: opened.epk }));
-  if (state.opened === opened) $('fidelity').textContent = f.text;
+  // the whole-model lines (size, top-1 agreement, output SQNR) first, then the per-layer table
+  const [table, totals] = f.text.split('\n\n');
+  if (state.opened === opened) $('fidelity').textContent = `${totals}\n\n${table}`;
 }
 
 // --- rendering ----------------------------------------------------------------------
