@@ -152,6 +152,20 @@ test('studio: figures, memory plan, fit, run, compression, errors and a screensh
       document.getElementById('compress-form').dispatchEvent(new Event('change')); })()`);
     await page.waitFor(`${readyAgain} && document.getElementById('model-bytes').textContent === '${plainBytes}'`, 20000);
 
+    // export: the download is the .epk the CLI writes, byte for byte
+    const downloads = join(tmp, 'downloads');
+    await page.send('Page.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+    await page.evaluate(`document.getElementById('export-button').click()`);
+    const downloaded = join(downloads, 'tiny_cnn.epk');
+    for (let i = 0; i < 100 && !existsSync(downloaded); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(readFileSync(downloaded).equals(readFileSync(tinyEpk)), 'exported .epk equals the CLI conversion');
+
+    // an .epk opened as is: the same figures, compression off
+    await page.setFiles('#model-file', [tinyEpk]);
+    await page.waitFor(ready('tiny_cnn.epk'), 20000);
+    expectFigures(await figures(page), want, 'tiny_cnn.epk figures');
+    assert.ok(await page.evaluate<boolean>(`document.getElementById('codebook').disabled`), 'compression applies to sources only');
+
     // an unreadable model: the page shows the CLI's own error line
     const bad = join(tmp, 'bad.tflite');
     writeFileSync(bad, 'this is not a model');
