@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { buildTinyCnn, randomInt8 } from '../src/testing/models.js';
+import { mobileNetStyle } from '../src/testing/onnx-builder.js';
 import { Browser, Page, chromium } from './cdp.js';
 import { colours, decodePng, solidPng } from './png.js';
 import { startStudio as startServer } from '../src/studio/server.js';
@@ -174,6 +175,24 @@ test('studio: figures, memory plan, fit, run, compression, errors and a screensh
     const cliError = cli('convert', bad, '-o', join(tmp, 'bad.epk'));
     assert.is(cliError.status, 1);
     assert.is(await page.evaluate<string>(`document.getElementById('error').textContent`), cliError.stderr.trim());
+
+    // a float ONNX model: refused without calibration as the CLI refuses it, then converted
+    // with raw float32 samples to the CLI's .epk, and run to the CLI's output bytes
+    const onnx = join(tmp, 'mobilenet_style.onnx'), calib = join(tmp, 'calib.bin'), onnxEpk = join(tmp, 'mobilenet_style.epk');
+    const onnxIn = join(tmp, 'onnx-in.bin');
+    writeFileSync(onnx, mobileNetStyle());
+    writeFileSync(calib, new Float32Array(Array.from({ length: 4 * 768 }, (_, i) => ((i * 7919) % 1000) / 1000)));
+    writeFileSync(onnxIn, new Float32Array(Array.from({ length: 768 }, (_, i) => ((i * 104729) % 997) / 997)));
+    await page.setFiles('#model-file', [onnx]);
+    await page.waitFor(`!document.getElementById('error').hidden && document.body.dataset.state !== 'busy'`, 20000);
+    const noCalib = cli('convert', onnx, '-o', onnxEpk);
+    assert.is(await page.evaluate<string>(`document.getElementById('error').textContent`), noCalib.stderr.trim());
+    await page.setFiles('#calibration-file', [calib]);
+    await page.waitFor(`${ready('mobilenet_style.onnx')} && document.getElementById('error').hidden`, 30000);
+    assert.is(cli('convert', onnx, '-o', onnxEpk, '--calibrate', calib, '--quiet').status, 0);
+    expectFigures(await figures(page), inspectJson(onnxEpk), 'mobilenet_style.onnx figures');
+    assert.is(await page.evaluate<string>(`document.getElementById('command-line').value`), 'npx edgepack convert mobilenet_style.onnx -o mobilenet_style.epk --calibrate calib.bin');
+    assert.is(await runInput(page, onnxIn), cliRunHex(onnxEpk, onnxIn));
 
     // person_detect, opened as a user would (file chooser); its golden input run against the CLI's
     const person = join(SHARED, 'models', 'person_detect.tflite');

@@ -12,8 +12,8 @@ export function epkName(source: string): string {
   return source.replace(/\.[^./]*$/, '') + '.epk';
 }
 
-export function convertCommandLine(source: string, c: CompressOptions): string {
-  const flags: string[] = [];
+export function convertCommandLine(source: string, c: CompressOptions, calibration?: string): string {
+  const flags: string[] = calibration ? [`--calibrate ${shellWord(calibration)}`] : [];
   if (c.prune) flags.push(`--prune ${c.prune}`);
   if (c.codebook) flags.push(`--codebook ${c.codebook}`);
   if (c.perChannelCodebook) flags.push('--per-channel-codebook');

@@ -5,7 +5,7 @@
 import type { CompressOptions } from '../../convert.js';
 import type { Summary } from '../../inspect.js';
 import type { Board } from '../../fit.js';
-import type { FidelityResult, FitResult, OpenResult, Reply, Request, RunResult } from './protocol.js';
+import type { Calibration, FidelityResult, FitResult, OpenResult, Reply, Request, RunResult } from './protocol.js';
 import { drawMemoryPlan } from './memory-plan.js';
 import { convertCommandLine, epkName } from './command-line.js';
 import { PixelRange, imageInput, outputReals, rawInput, topK } from './tensor-input.js';
@@ -15,6 +15,7 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getEleme
 
 interface State {
   source?: { name: string; bytes: Uint8Array };
+  calibration?: Calibration;
   opened?: OpenResult;
 }
 const state: State = {};
@@ -76,6 +77,8 @@ function compressOptions(): CompressOptions {
 async function openSource(name: string, bytes: Uint8Array): Promise<void> {
   state.source = { name, bytes };
   state.opened = undefined;
+  state.calibration = undefined; // calibration samples belong to one model
+  $<HTMLInputElement>('calibration-file').value = '';
   $('model-name').textContent = name;
   $('source-bytes').textContent = String(bytes.length);
   await convert();
@@ -88,7 +91,8 @@ async function convert(): Promise<void> {
   showError(null);
   try {
     const compress = compressOptions();
-    const opened = await task(`converting ${src.name}`, () => call<OpenResult>({ kind: 'open', name: src.name, bytes: src.bytes, compress }));
+    const calibration = state.calibration;
+    const opened = await task(`converting ${src.name}`, () => call<OpenResult>({ kind: 'open', name: src.name, bytes: src.bytes, compress, calibration }));
     if (state.source !== src) return; // another model was opened meanwhile
     state.opened = opened;
     render(opened, compress);
@@ -103,7 +107,8 @@ async function convert(): Promise<void> {
 }
 
 async function fidelity(src: NonNullable<State['source']>, opened: OpenResult): Promise<void> {
-  const f = await task('measuring fidelity', () => call<FidelityResult>({ kind: 'fidelity', name: src.name, source: src.bytes, epk: opened.epk }));
+  const f = await task('measuring fidelity', () =>
+    call<FidelityResult>({ kind: 'fidelity', name: src.name, source: src.bytes, epk: opened.epk, calibration: state.calibration }));
   // the whole-model lines (size, top-1 agreement, output SQNR) first, then the per-layer table
   const [table, totals] = f.text.split('\n\n');
   if (state.opened === opened) $('fidelity').textContent = `${totals}\n\n${table}`;
@@ -124,9 +129,9 @@ function render(o: OpenResult, compress: CompressOptions): void {
   $('size-line').textContent = o.converted
     ? `.epk ${s.modelBytes} B = ${(s.modelBytes / src.bytes.length).toFixed(3)}x the source (${src.bytes.length} B); converted in ${o.ms.toFixed(0)} ms`
     : `an .epk opened as is (${s.modelBytes} B); compression applies to .tflite and .onnx sources`;
-  for (const id of ['prune', 'codebook', 'per-channel', 'huffman']) $<HTMLInputElement>(id).disabled = !o.converted;
+  for (const id of ['prune', 'codebook', 'per-channel', 'huffman', 'calibration-file']) $<HTMLInputElement>(id).disabled = !o.converted;
   $<HTMLButtonElement>('export-button').disabled = false;
-  $<HTMLInputElement>('command-line').value = o.converted ? convertCommandLine(src.name, compress) : `npx edgepack inspect ${src.name}`;
+  $<HTMLInputElement>('command-line').value = o.converted ? convertCommandLine(src.name, compress, state.calibration?.name) : `npx edgepack inspect ${src.name}`;
   void fitBoards(o);
 }
 
@@ -263,7 +268,14 @@ function wire(): void {
     const f = e.dataTransfer?.files[0];
     if (f) void openFile(f);
   });
-  $('compress-form').addEventListener('change', () => void convert());
+  $('compress-form').addEventListener('change', (e) => {
+    if ((e.target as HTMLElement).id !== 'calibration-file') void convert();
+  });
+  $('calibration-file').addEventListener('change', async () => {
+    const f = $<HTMLInputElement>('calibration-file').files?.[0];
+    state.calibration = f ? { name: f.name, bytes: await fileBytes(f) } : undefined;
+    await convert();
+  });
   $('compress-form').addEventListener('submit', (e) => e.preventDefault());
   $('tflm-bytes').addEventListener('input', renderPlan);
   $('custom-board').addEventListener('change', () => state.opened && void fitBoards(state.opened));

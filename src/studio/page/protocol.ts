@@ -8,12 +8,15 @@ import type { Interval } from './memory-plan.js';
 import type { Board } from '../../fit.js';
 import type { BoardFit } from './board-fit.js';
 
+/** A calibration file for float models (raw float32 or u8 samples, as `convert --calibrate FILE`). */
+export interface Calibration { name: string; bytes: Uint8Array }
+
 /** Converts a .tflite/.onnx (with compression options) or reads an .epk. */
-export interface OpenRequest { kind: 'open'; name: string; bytes: Uint8Array; compress: CompressOptions }
+export interface OpenRequest { kind: 'open'; name: string; bytes: Uint8Array; compress: CompressOptions; calibration?: Calibration }
 export interface OpenResult { epk: Uint8Array; summary: Summary; intervals: Interval[]; converted: boolean; ms: number }
 
 /** Compressed .epk against the same model converted plainly (src/compress/report.ts). */
-export interface FidelityRequest { kind: 'fidelity'; name: string; source: Uint8Array; epk: Uint8Array }
+export interface FidelityRequest { kind: 'fidelity'; name: string; source: Uint8Array; epk: Uint8Array; calibration?: Calibration }
 export interface FidelityResult { report: FidelityReport; text: string }
 
 /** One inference in each build; latency is the median of repeated runs. */

@@ -2,7 +2,9 @@
 // page never freezes. The same converter and runtime as the CLI; the runtime modules are
 // fetched from the studio server once and compiled once.
 
-import { convertModel } from '../../convert.js';
+import { ConvertOptions, convertModel, importModel } from '../../convert.js';
+import { elementCount } from '../../ir/graph.js';
+import { rawSamples } from '../../io/raw-samples.js';
 import { summarize } from '../../inspect.js';
 import { readEpk, EpkError } from '../../format/reader.js';
 import { ConvertError } from '../../ir/graph.js';
@@ -11,7 +13,7 @@ import { fidelityReport, formatFidelity } from '../../compress/report.js';
 import { MAGIC } from '../../format/constants.js';
 import { planIntervals } from './memory-plan.js';
 import { measureBoard } from './board-fit.js';
-import type { BuildRun, FidelityRequest, FitRequest, FitResult, OpenRequest, OpenResult, Reply, Request, RunRequest } from './protocol.js';
+import type { BuildRun, Calibration, FidelityRequest, FitRequest, FitResult, OpenRequest, OpenResult, Reply, Request, RunRequest } from './protocol.js';
 
 const scope = self as unknown as { postMessage(m: Reply, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<Request & { id: number }>) => void) | null };
 
@@ -35,16 +37,24 @@ function isEpk(name: string, bytes: Uint8Array): boolean {
   return bytes.length >= 4 && new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) === MAGIC;
 }
 
+/** The conversion options without compression: calibration samples for float models, as `convert --calibrate FILE`. */
+function plainOptions(name: string, bytes: Uint8Array, calibration?: Calibration): ConvertOptions {
+  if (!calibration) return { log: () => {} };
+  const g = importModel(bytes, name);
+  const samples = rawSamples(calibration.name, calibration.bytes, g.inputs.map((t) => elementCount(g.tensors[t].shape)));
+  return { log: () => {}, quantize: { samples } };
+}
+
 function open(req: OpenRequest): OpenResult {
   const t0 = performance.now();
   const converted = !isEpk(req.name, req.bytes);
-  const epk = converted ? convertModel(req.bytes, req.name, { compress: req.compress, log: () => {} }).epk : req.bytes.slice();
+  const epk = converted ? convertModel(req.bytes, req.name, { ...plainOptions(req.name, req.bytes, req.calibration), compress: req.compress }).epk : req.bytes.slice();
   const summary = summarize(epk);
   return { epk, summary, intervals: planIntervals(readEpk(epk)), converted, ms: performance.now() - t0 };
 }
 
 async function fidelity(req: FidelityRequest) {
-  const report = await fidelityReport(req.source, req.name, req.epk, { open: openModel });
+  const report = await fidelityReport(req.source, req.name, req.epk, { open: openModel, baseline: plainOptions(req.name, req.source, req.calibration) });
   return { report, text: formatFidelity(report) };
 }
 
