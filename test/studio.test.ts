@@ -110,6 +110,10 @@ test('studio: figures, memory plan, fit, run, compression, errors and a screensh
     expectFigures(await figures(page), want, 'tiny_cnn figures');
     assert.is(await page.evaluate<number>(`document.querySelectorAll('#layer-table tbody tr').length`), want.layers.length);
     assert.ok(await page.evaluate<number>(`document.querySelectorAll('#memory-plan svg rect.tensor').length`) >= 5, 'memory plan rectangles');
+    // every control has a label (a screen reader names it; the keyboard reaches it: no tabindex -1)
+    assert.equal(await page.evaluate<string[]>(`[...document.querySelectorAll('input, select, button')]
+      .filter((e) => !(e.labels?.length || e.getAttribute('aria-label') || (e.tagName === 'BUTTON' && e.textContent.trim())) || e.tabIndex < 0)
+      .map((e) => e.id)`), [], 'controls without a label');
 
     // fit: the page's nrf52832 figures are edgepack fit's (the model fits raw, so fit measures this .epk)
     await page.waitFor(`document.getElementById('fit-boards').dataset.fits`, 20000);
@@ -149,6 +153,19 @@ test('studio: figures, memory plan, fit, run, compression, errors and a screensh
     expectFigures(await figures(page), inspectJson(packedEpk), 'tiny_cnn 4-bit codebook + Huffman');
     assert.ok(inspectJson(packedEpk).modelBytes < plainBytes, 'compressed is smaller');
     assert.is(await page.evaluate<string>(`document.getElementById('command-line').value`), `npx edgepack convert tiny_cnn.tflite -o tiny_cnn.epk --codebook 4 --huffman`);
+    await page.evaluate(`(() => { document.getElementById('codebook').value = '0'; document.getElementById('huffman').checked = false;
+      document.getElementById('compress-form').dispatchEvent(new Event('change')); })()`);
+    await page.waitFor(`${readyAgain} && document.getElementById('model-bytes').textContent === '${plainBytes}'`, 20000);
+
+    // a size budget the plain .epk misses: the least lossy setting that meets it, as the CLI converts it
+    const budget = plainBytes - 1;
+    await page.evaluate(`(() => { document.getElementById('size-budget').value = '${budget}'; document.getElementById('budget-button').click(); })()`);
+    await page.waitFor(`${readyAgain} && Number(document.getElementById('model-bytes').textContent) <= ${budget}`, 30000, `document.getElementById('error').textContent`);
+    const chosen = await page.evaluate<string>(`document.getElementById('command-line').value`);
+    const flags = chosen.split(' -o tiny_cnn.epk')[1].trim().split(' ').filter(Boolean);
+    const budgetEpk = join(tmp, 'tiny_cnn.budget.epk');
+    assert.is(cli('convert', tiny, '-o', budgetEpk, ...flags, '--quiet').status, 0);
+    expectFigures(await figures(page), inspectJson(budgetEpk), `budget ${budget}: ${chosen}`);
     await page.evaluate(`(() => { document.getElementById('codebook').value = '0'; document.getElementById('huffman').checked = false;
       document.getElementById('compress-form').dispatchEvent(new Event('change')); })()`);
     await page.waitFor(`${readyAgain} && document.getElementById('model-bytes').textContent === '${plainBytes}'`, 20000);

@@ -114,6 +114,41 @@ async function fidelity(src: NonNullable<State['source']>, opened: OpenResult): 
   if (state.opened === opened) $('fidelity').textContent = `${totals}\n\n${table}`;
 }
 
+/**
+ * The least lossy setting whose .epk fits `budget` bytes, keeping the prune fraction: no
+ * compression, then lossless Huffman, then codebooks of 8 down to 2 bits with Huffman.
+ */
+const BUDGET_STEPS: { codebook: number; huffman: boolean }[] = [
+  { codebook: 0, huffman: false }, { codebook: 0, huffman: true }, ...[8, 7, 6, 5, 4, 3, 2].map((codebook) => ({ codebook, huffman: true })),
+];
+
+async function meetBudget(): Promise<void> {
+  const src = state.source, budget = Number($<HTMLInputElement>('size-budget').value);
+  if (!src || !state.opened?.converted) return showError('open a .tflite or .onnx model first: the budget re-converts it');
+  if (!(Number.isInteger(budget) && budget > 0)) return showError(`the size budget must be a whole number of bytes, not "${$<HTMLInputElement>('size-budget').value}"`);
+  showError(null);
+  const prune = compressOptions().prune, perChannelCodebook = $<HTMLInputElement>('per-channel').checked;
+  let smallest = Infinity;
+  try {
+    for (const step of BUDGET_STEPS) {
+      const compress: CompressOptions = {
+        prune, codebook: step.codebook || undefined, perChannelCodebook: step.codebook ? perChannelCodebook : undefined, huffman: step.huffman || undefined,
+      };
+      const r = await task(`trying ${step.codebook ? `${step.codebook}-bit codebook` : step.huffman ? 'Huffman' : 'no compression'}`, () =>
+        call<OpenResult>({ kind: 'open', name: src.name, bytes: src.bytes, compress, calibration: state.calibration }));
+      smallest = Math.min(smallest, r.summary.modelBytes);
+      if (r.summary.modelBytes <= budget) {
+        $<HTMLSelectElement>('codebook').value = String(step.codebook);
+        $<HTMLInputElement>('huffman').checked = step.huffman;
+        return await convert();
+      }
+    }
+    showError(`${src.name}: no setting reaches ${budget} bytes (smallest: ${smallest} bytes, 2-bit codebook with Huffman${prune ? `, prune ${prune}` : ''})`);
+  } catch (e) {
+    showError((e as Error).message);
+  }
+}
+
 // --- rendering ----------------------------------------------------------------------
 
 function render(o: OpenResult, compress: CompressOptions): void {
@@ -129,7 +164,7 @@ function render(o: OpenResult, compress: CompressOptions): void {
   $('size-line').textContent = o.converted
     ? `.epk ${s.modelBytes} B = ${(s.modelBytes / src.bytes.length).toFixed(3)}x the source (${src.bytes.length} B); converted in ${o.ms.toFixed(0)} ms`
     : `an .epk opened as is (${s.modelBytes} B); compression applies to .tflite and .onnx sources`;
-  for (const id of ['prune', 'codebook', 'per-channel', 'huffman', 'calibration-file']) $<HTMLInputElement>(id).disabled = !o.converted;
+  for (const id of ['prune', 'codebook', 'per-channel', 'huffman', 'calibration-file', 'size-budget', 'budget-button']) $<HTMLInputElement>(id).disabled = !o.converted;
   $<HTMLButtonElement>('export-button').disabled = false;
   $<HTMLInputElement>('command-line').value = o.converted ? convertCommandLine(src.name, compress, state.calibration?.name) : `npx edgepack inspect ${src.name}`;
   void fitBoards(o);
@@ -269,7 +304,7 @@ function wire(): void {
     if (f) void openFile(f);
   });
   $('compress-form').addEventListener('change', (e) => {
-    if ((e.target as HTMLElement).id !== 'calibration-file') void convert();
+    if (!['calibration-file', 'size-budget'].includes((e.target as HTMLElement).id)) void convert();
   });
   $('calibration-file').addEventListener('change', async () => {
     const f = $<HTMLInputElement>('calibration-file').files?.[0];
@@ -278,6 +313,7 @@ function wire(): void {
   });
   $('compress-form').addEventListener('submit', (e) => e.preventDefault());
   $('tflm-bytes').addEventListener('input', renderPlan);
+  $('budget-button').addEventListener('click', () => void meetBudget());
   $('custom-board').addEventListener('change', () => state.opened && void fitBoards(state.opened));
   $('custom-board').addEventListener('submit', (e) => e.preventDefault());
   // the input chosen last is the one that runs: choosing one clears the other
