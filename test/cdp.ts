@@ -16,6 +16,7 @@ export class Browser {
   private nextId = 1;
   private pending = new Map<number, Pending>();
   private buffer = '';
+  private listeners: { method: string; fn(params: Record<string, unknown>): void }[] = [];
   stderr = '';
 
   private constructor(private proc: ChildProcess, private profile: string) {
@@ -42,12 +43,18 @@ export class Browser {
     while ((end = this.buffer.indexOf('\0')) >= 0) {
       const msg = JSON.parse(this.buffer.slice(0, end));
       this.buffer = this.buffer.slice(end + 1);
+      if (msg.method) this.listeners.filter((l) => l.method === msg.method).forEach((l) => l.fn(msg.params));
       const p = msg.id !== undefined ? this.pending.get(msg.id) : undefined;
       if (!p) continue;
       this.pending.delete(msg.id);
       if (msg.error) p.reject(new Error(`${p.method}: ${msg.error.message}`));
       else p.resolve(msg.result);
     }
+  }
+
+  /** Calls `fn` with the params of every `method` event (any session). */
+  on(method: string, fn: (params: Record<string, unknown>) => void): void {
+    this.listeners.push({ method, fn });
   }
 
   send<T = Record<string, unknown>>(method: string, params: object = {}, sessionId?: string): Promise<T> {

@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { request } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { buildTinyCnn, randomInt8 } from '../src/testing/models.js';
 import { mobileNetStyle } from '../src/testing/onnx-builder.js';
@@ -101,6 +102,16 @@ test('studio: figures, memory plan, fit, run, compression, errors and a screensh
   const browser = Browser.launch(1280, 800);
   try {
     const page = await browser.page();
+    // every request the page and its worker make, to check none leaves the studio server
+    const requested: string[] = [];
+    browser.on('Network.requestWillBeSent', (p) => requested.push((p.request as { url: string }).url));
+    // the worker starts paused until its network events are enabled, so none is missed
+    browser.on('Target.attachedToTarget', (p) => {
+      const session = p.sessionId as string;
+      void browser.send('Network.enable', {}, session).then(() => browser.send('Runtime.runIfWaitingForDebugger', {}, session)).catch(() => {});
+    });
+    await page.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: true, flatten: true });
+    await page.send('Network.enable');
     await page.send('Emulation.setDeviceMetricsOverride', { width: 1280, height: 800, deviceScaleFactor: 1, mobile: false });
     await page.send('Page.navigate', { url: studio.url });
     await page.waitFor(ready('tiny_cnn.tflite'), 20000, `[document.body.dataset.state, document.getElementById('error').textContent]`);
@@ -230,6 +241,11 @@ test('studio: figures, memory plan, fit, run, compression, errors and a screensh
       await page.waitFor(`document.getElementById('fit-boards').dataset.fits && ${readyAgain}`, 30000);
     }
 
+    // nothing loaded from anywhere but the studio server (blob: is the export's download)
+    assert.ok(requested.some((u) => u.endsWith('/app/studio/page/worker.js')), 'requests seen');
+    assert.ok(requested.some((u) => u.endsWith('/wasm/edgepack-simd.wasm')), `the worker's requests seen: ${requested.filter((u) => !u.includes('/app/')).join(' ')}`);
+    assert.equal(requested.filter((u) => !u.startsWith(studio.url) && !u.startsWith('blob:')), [], 'external requests');
+
     // the screenshot: not blank, and the memory plan is drawn where its SVG sits
     const png = await page.screenshot();
     writeFileSync(join(tmp, 'studio.png'), png);
@@ -254,6 +270,10 @@ test('studio server: package files only, bare imports rewritten, onnx-proto as a
     assert.is((await get('/static/..%2f..%2fpackage.json')).status, 404);
     assert.is((await get('/model')).status, 404, 'no model given');
     assert.equal(JSON.parse((await get('/start.json')).text), { model: null });
+    const rebound = await new Promise<number>((ok, fail) => {
+      request(studio.url, { headers: { host: 'attacker.example' } }, (r) => { r.resume(); ok(r.statusCode!); }).on('error', fail).end();
+    });
+    assert.is(rebound, 403, 'a request for another host name is refused');
     const fb = await get('/app/import/tflite/flatbuffer.js');
     assert.ok(fb.text.includes(`from '/vendor/flatbuffers/flatbuffers.js'`) && !/from ['"]flatbuffers['"]/.test(fb.text));
     assert.is((await get('/vendor/flatbuffers/flatbuffers.js')).status, 200);

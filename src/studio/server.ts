@@ -85,14 +85,29 @@ export function boardProfiles(): unknown[] {
   return readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')));
 }
 
+/**
+ * The page may load from this server only (no external resource, no inline script);
+ * 'wasm-unsafe-eval' lets it compile the runtime builds.
+ */
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; img-src 'self' blob: data:; style-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+
 function send(res: ServerResponse, status: number, body: string | Uint8Array, type = 'text/plain; charset=utf-8'): void {
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }).end(body);
+  res.writeHead(status, {
+    'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-security-policy': CONTENT_SECURITY_POLICY,
+  }).end(body);
+}
+
+/** Only requests addressed to this server by its loopback name (a rebound DNS name is refused). */
+function localHost(req: IncomingMessage, port: number): boolean {
+  return req.headers.host === `127.0.0.1:${port}` || req.headers.host === `localhost:${port}`;
 }
 
 function handler(opts: StudioOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const dirs = roots();
   let onnxProto: string | undefined;
   return (req, res) => {
+    if (!localHost(req, (req.socket.address() as AddressInfo).port)) return send(res, 403, 'forbidden: the studio answers 127.0.0.1 and localhost only');
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
     if (path === '/') return send(res, 200, readFileSync(join(PACKAGE_ROOT, 'studio', 'index.html')), TYPES['.html']);
