@@ -15,6 +15,10 @@ import { mobileNetStyle } from '../src/testing/onnx-builder.js';
 import { Browser, Page, chromium } from './cdp.js';
 import { colours, decodePng, solidPng } from './png.js';
 import { startStudio as startServer } from '../src/studio/server.js';
+import { peakOf, planIntervals } from '../src/studio/page/memory-plan.js';
+import { encodeReals, pixelsToReals, topK } from '../src/studio/page/tensor-input.js';
+import { convertModel } from '../src/convert.js';
+import { readEpk } from '../src/format/reader.js';
 import { REPO, SHARED, hasShared } from './helpers.js';
 
 const BIN = join(REPO, 'bin', 'edgepack.js');
@@ -87,6 +91,29 @@ test('the browser path (page and worker) imports no Node module', () => {
   for (const f of ['main.js', 'worker.js']) walk(join(REPO, 'dist', 'src', 'studio', 'page', f));
   assert.ok(seen.has(join(REPO, 'dist', 'src', 'convert.js')), 'the worker imports the converter');
   assert.equal([...new Set(bare)].sort(), ['flatbuffers', 'onnx-proto'], `bare imports: ${bare.join(', ')}`);
+});
+
+test('memory plan: lifetimes from the op list, inside the arena; the peak reaches its end', () => {
+  const epk = readEpk(convertModel(buildTinyCnn(), 'tiny.tflite').epk);
+  const iv = planIntervals(epk);
+  const input = iv.find((i) => i.tensor === epk.inputs[0])!, output = iv.find((i) => i.tensor === epk.outputs[0])!;
+  assert.is(input.first, 0);
+  assert.is(output.last, epk.ops.length - 1);
+  for (const i of iv) assert.ok(i.first <= i.last && i.offset + i.bytes <= epk.arenaBytes, `${i.name} inside the arena`);
+  // an op's output lives from that op on
+  epk.ops.forEach((op, k) => assert.ok(iv.find((i) => i.tensor === op.outputs[0])!.first <= k));
+  const peak = peakOf(iv, epk.ops.length);
+  assert.is(peak.extent, Math.max(...iv.map((i) => i.offset + i.bytes)));
+});
+
+test('image input: q = round(real / scale) + zero point, clamped; grey by luma', () => {
+  const t = { name: 'x', shape: [1, 1, 4, 1], dtype: 'int8', bytes: 4, scale: 0.5, zeroPoint: -1 };
+  assert.equal(Array.from(new Int8Array(encodeReals(new Float32Array([0, 1, -100, 100]), t).buffer)), [-1, 1, -128, 127]);
+  assert.equal(Array.from(new Uint8Array(encodeReals(new Float32Array([0, 200]), { ...t, dtype: 'uint8', zeroPoint: 3 }))), [3, 255]);
+  const grey = pixelsToReals(new Uint8ClampedArray([255, 0, 0, 255, 0, 0, 255, 255]), 1, '0..255');
+  assert.ok(Math.abs(grey[0] - 0.299 * 255) < 1e-3 && Math.abs(grey[1] - 0.114 * 255) < 1e-3);
+  assert.equal(Array.from(pixelsToReals(new Uint8ClampedArray([255, 0, 51, 9]), 3, '-1..1')), [1, -1, 51 / 127.5 - 1].map(Math.fround));
+  assert.equal(topK(new Float32Array([0.1, 0.7, 0.2, 0.7]), 3).map((e) => e.index), [1, 3, 2]);
 });
 
 test('studio: figures, memory plan, fit, run, compression, errors and a screenshot match the CLI', async () => {
