@@ -24,8 +24,9 @@ import { REPO, SHARED, hasShared } from './helpers.js';
 const BIN = join(REPO, 'bin', 'edgepack.js');
 const tmp = mkdtempSync(join(tmpdir(), 'edgepack-studio-'));
 
+/** The CLI, run in the test's temporary directory (so file names read as the page shows them). */
 function cli(...args: string[]): { stdout: string; stderr: string; status: number | null } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: tmp });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
 
@@ -163,8 +164,19 @@ test('studio: figures, memory plan, fit, run, compression, errors and a screensh
     assert.is(nrf.chosen, fit.chosen.mode);
     assert.is(fits.length, 8, 'seven boards and the custom budget');
 
-    // run: the same output bytes as edgepack run
+    // run: the same output bytes as edgepack run, for one input and for two back to back
     assert.is(await runInput(page, tinyIn), cliRunHex(tinyEpk, tinyIn));
+    const twoIn = join(tmp, 'two.bin');
+    writeFileSync(twoIn, Buffer.concat([readFileSync(tinyIn), Buffer.from(new Uint8Array(randomInt8(768, 4).buffer))]));
+    assert.is(await runInput(page, twoIn), cliRunHex(tinyEpk, twoIn));
+    // a wrong size: the CLI's words
+    writeFileSync(join(tmp, 'short.bin'), new Uint8Array(100));
+    await page.setFiles('#bin-file', [join(tmp, 'short.bin')]);
+    await page.evaluate(`document.getElementById('run-button').click()`);
+    await page.waitFor(`!document.getElementById('error').hidden`, 10000);
+    const short = cli('run', 'tiny_cnn.epk', '--input', 'short.bin', '--output', 'short-out.bin');
+    assert.is(short.status, 2);
+    assert.is(await page.evaluate<string>(`document.getElementById('error').textContent`), short.stderr.trim());
 
     // an image: a uniform colour stays uniform when resized, so the quantized tensor is known:
     // q = round(v / 255 / scale) + zero point (input scale 1/64, zero point 0, pixels as 0..1)

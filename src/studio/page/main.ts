@@ -242,7 +242,7 @@ async function runModel(): Promise<void> {
   showError(null);
   try {
     const input = await modelInput(o.summary);
-    const r = await task('running', () => call<RunResult>({ kind: 'run', epk: o.epk, inputs: [input] }));
+    const r = await task('running', () => call<RunResult>({ kind: 'run', epk: o.epk, input }));
     const labelsFile = $<HTMLInputElement>('labels-file').files?.[0];
     const labels = labelsFile ? (await labelsFile.text()).split(/\r?\n/) : [];
     renderRun(o.summary, r, labels);
@@ -254,8 +254,8 @@ async function runModel(): Promise<void> {
 
 function renderRun(s: Summary, r: RunResult, labels: string[]): void {
   const [simd, scalar] = r.builds;
-  const same = simd.outputs.every((o, i) => hex(o) === hex(scalar.outputs[i]));
-  const top = topK(outputReals(simd.outputs[0], s.outputs[0]), 5);
+  const same = hex(simd.bytes) === hex(scalar.bytes);
+  const top = topK(outputReals(simd.first[0], s.outputs[0]), 5);
   const list = document.createElement('ol');
   list.id = 'top-k';
   list.append(...top.map((t) => {
@@ -266,9 +266,9 @@ function renderRun(s: Summary, r: RunResult, labels: string[]): void {
   const latency = document.createElement('p');
   latency.id = 'latency';
   latency.textContent = r.builds.map((b) => `${b.target} ${b.medianMs.toFixed(3)} ms (median of ${b.runs})`).join(' · ') +
-    ` · simd and scalar outputs ${same ? 'identical' : 'DIFFER'}`;
+    ` · simd and scalar outputs ${same ? 'identical' : 'DIFFER'}` + (simd.inferences > 1 ? ` over ${simd.inferences} inputs; top-5 of the first` : '');
   $('run-result').replaceChildren(list, latency);
-  $('output-hex').textContent = simd.outputs.map(hex).join('\n');
+  $('output-hex').textContent = hex(simd.bytes);
   document.body.dataset.ran = String(Number(document.body.dataset.ran ?? 0) + 1);
 }
 

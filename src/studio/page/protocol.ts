@@ -19,9 +19,21 @@ export interface OpenResult { epk: Uint8Array; summary: Summary; intervals: Inte
 export interface FidelityRequest { kind: 'fidelity'; name: string; source: Uint8Array; epk: Uint8Array; calibration?: Calibration }
 export interface FidelityResult { report: FidelityReport; text: string }
 
-/** One inference in each build; latency is the median of repeated runs. */
-export interface RunRequest { kind: 'run'; epk: Uint8Array; inputs: Uint8Array[] }
-export interface BuildRun { target: 'simd' | 'scalar'; outputs: Uint8Array[]; medianMs: number; runs: number }
+/**
+ * A single-input model run in each build over `input`: N whole input tensors back to back,
+ * as `edgepack run --input` takes them; latency is the median of repeated first inferences.
+ */
+export interface RunRequest { kind: 'run'; epk: Uint8Array; input: Uint8Array }
+export interface BuildRun {
+  target: 'simd' | 'scalar';
+  /** What `run --output` writes: every inference's outputs in model order, back to back. */
+  bytes: Uint8Array;
+  /** The first inference's outputs, one array per model output. */
+  first: Uint8Array[];
+  inferences: number;
+  medianMs: number;
+  runs: number;
+}
 export interface RunResult { builds: BuildRun[] }
 
 /** RAM and flash on each board, as `edgepack fit` measures them (board-fit.ts). */

@@ -52,9 +52,11 @@ export async function imageInput(file: Blob, t: TensorInfo, range: PixelRange): 
   return encodeReals(pixelsToReals(ctx.getImageData(0, 0, w, h).data, c, range), t);
 }
 
-/** A raw .bin input: exactly one tensor's bytes (the CLI's `run` wording when not). */
+/** A raw .bin input: one or more whole input tensors back to back (else the CLI's `run` words). */
 export function rawInput(name: string, bytes: Uint8Array, t: TensorInfo): Uint8Array {
-  if (bytes.length !== t.bytes) throw new Error(`${name}: ${bytes.length} bytes is not one ${t.bytes}-byte input tensor (input ${t.name})`);
+  if (bytes.length === 0 || bytes.length % t.bytes !== 0) {
+    throw new Error(`${name}: ${bytes.length} bytes is not a whole number of ${t.bytes}-byte input tensors (input 0)`);
+  }
   return bytes;
 }
 
