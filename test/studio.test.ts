@@ -74,7 +74,7 @@ async function runInput(page: Page, input: string, field = '#bin-file'): Promise
   await page.setFiles(field, [input]);
   await page.evaluate(`document.getElementById('run-button').click()`);
   await page.waitFor(`document.body.dataset.ran !== ${JSON.stringify(before)}`, 20000, `document.getElementById('error').textContent`);
-  assert.match(await page.evaluate<string>(`document.getElementById('latency').textContent`), /simd [\d.]+ ms .* scalar [\d.]+ ms .* outputs identical/);
+  assert.match(await page.evaluate<string>(`document.getElementById('latency').textContent`), /simd [\d.]+ ms .* scalar [\d.]+ ms .* streamed [\d.]+ ms .* three builds identical/);
   return page.evaluate<string>(`document.getElementById('output-hex').textContent`);
 }
 

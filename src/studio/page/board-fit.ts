@@ -6,7 +6,8 @@
 // would go on to compressed representations.
 
 import type { Board, Need } from '../../fit.js';
-import { Model, Target, loadModel } from '../../runtime/loader.js';
+import { Model, RuntimeError, RuntimeExports, Target, errorMessage, loadModel } from '../../runtime/loader.js';
+import { messageTable } from '../../runtime/messages.js';
 import { FIRMWARE_HOST_RAM_BYTES, FIRMWARE_STACK_BYTES } from '../../runtime/firmware-constants.js';
 
 export interface BoardFit {
@@ -20,11 +21,11 @@ export interface Runtimes {
 }
 
 /**
- * Bytes of linear memory the streamed build asks for with the stage it picks by default
- * (the high-water mark after ep_stream_load), and the stage; the .epk stays with the host
- * and is read through env.ep_read, as src/runtime/streamed.ts does in Node.
+ * The streamed build with `epk` loaded (stage 0: the one it picks by default): the .epk
+ * stays with the host and is read through env.ep_read, as src/runtime/streamed.ts does in
+ * Node. The Model runs it; `exports` give its memory figures.
  */
-export async function streamedMemory(module: WebAssembly.Module, epk: Uint8Array, stageBytes = 0): Promise<{ linear: number; stage: number; arena: number }> {
+export async function loadStreamed(module: WebAssembly.Module, epk: Uint8Array, stageBytes = 0) {
   let memory: WebAssembly.Memory | undefined;
   const ep_read = (offset: number, dst: number, len: number): number => {
     offset >>>= 0; dst >>>= 0; len >>>= 0;
@@ -35,8 +36,20 @@ export async function streamedMemory(module: WebAssembly.Module, epk: Uint8Array
   const instance = await WebAssembly.instantiate(module, { env: { ep_read } });
   const e = instance.exports as unknown as Record<string, (...a: number[]) => number> & { memory: WebAssembly.Memory };
   memory = e.memory;
-  if (e.ep_stream_load(epk.length, stageBytes) !== 0) return { linear: NaN, stage: 0, arena: 0 };
-  return { linear: e.ep_memory_high_water() >>> 0, stage: e.ep_stream_stage_bytes() >>> 0, arena: e.ep_arena_bytes() >>> 0 };
+  const code = e.ep_stream_load(epk.length, stageBytes);
+  if (code !== 0) throw new RuntimeError(code, errorMessage(e as unknown as RuntimeExports, messageTable(module)));
+  return { model: new Model(e as unknown as RuntimeExports, messageTable(module)), exports: e };
+}
+
+/** Linear memory the streamed build asks for (its high-water mark after load), its stage and arena; NaN when it refuses the file. */
+export async function streamedMemory(module: WebAssembly.Module, epk: Uint8Array, stageBytes = 0): Promise<{ linear: number; stage: number; arena: number }> {
+  try {
+    const { exports: e } = await loadStreamed(module, epk, stageBytes);
+    return { linear: e.ep_memory_high_water() >>> 0, stage: e.ep_stream_stage_bytes() >>> 0, arena: e.ep_arena_bytes() >>> 0 };
+  } catch (err) {
+    if (err instanceof RuntimeError) return { linear: NaN, stage: 0, arena: 0 };
+    throw err;
+  }
 }
 
 const pages = (n: number) => Math.ceil(n / 65536) * 65536;

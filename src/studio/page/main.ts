@@ -253,8 +253,8 @@ async function runModel(): Promise<void> {
 }
 
 function renderRun(s: Summary, r: RunResult, labels: string[]): void {
-  const [simd, scalar] = r.builds;
-  const same = hex(simd.bytes) === hex(scalar.bytes);
+  const simd = r.builds[0];
+  const same = r.builds.every((b) => hex(b.bytes) === hex(simd.bytes));
   const top = topK(outputReals(simd.first[0], s.outputs[0]), 5);
   const list = document.createElement('ol');
   list.id = 'top-k';
@@ -266,7 +266,7 @@ function renderRun(s: Summary, r: RunResult, labels: string[]): void {
   const latency = document.createElement('p');
   latency.id = 'latency';
   latency.textContent = r.builds.map((b) => `${b.target} ${b.medianMs.toFixed(3)} ms (median of ${b.runs})`).join(' · ') +
-    ` · simd and scalar outputs ${same ? 'identical' : 'DIFFER'}` + (simd.inferences > 1 ? ` over ${simd.inferences} inputs; top-5 of the first` : '');
+    ` · outputs of the three builds ${same ? 'identical' : 'DIFFER'}` + (simd.inferences > 1 ? ` over ${simd.inferences} inputs; top-5 of the first` : '');
   $('run-result').replaceChildren(list, latency);
   $('output-hex').textContent = hex(simd.bytes);
   document.body.dataset.ran = String(Number(document.body.dataset.ran ?? 0) + 1);

@@ -25,7 +25,7 @@ export interface FidelityResult { report: FidelityReport; text: string }
  */
 export interface RunRequest { kind: 'run'; epk: Uint8Array; input: Uint8Array }
 export interface BuildRun {
-  target: 'simd' | 'scalar';
+  target: 'simd' | 'scalar' | 'streamed';
   /** What `run --output` writes: every inference's outputs in model order, back to back. */
   bytes: Uint8Array;
   /** The first inference's outputs, one array per model output. */

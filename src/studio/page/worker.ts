@@ -12,7 +12,7 @@ import { Model, RuntimeError, Target, loadModel } from '../../runtime/loader.js'
 import { fidelityReport, formatFidelity } from '../../compress/report.js';
 import { MAGIC } from '../../format/constants.js';
 import { planIntervals } from './memory-plan.js';
-import { measureBoard } from './board-fit.js';
+import { loadStreamed, measureBoard } from './board-fit.js';
 import type { BuildRun, Calibration, FidelityRequest, FitRequest, FitResult, OpenRequest, OpenResult, Reply, Request, RunRequest } from './protocol.js';
 
 const scope = self as unknown as { postMessage(m: Reply, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<Request & { id: number }>) => void) | null };
@@ -70,8 +70,8 @@ function runAll(model: Model, input: Uint8Array): { bytes: Uint8Array; first: Ui
 }
 
 /** Runs every input once, then repeats the first for about 300 ms (at least 3 runs) for a median latency. */
-async function runBuild(epk: Uint8Array, input: Uint8Array, target: Target): Promise<BuildRun> {
-  const model = await openModel(epk, target);
+async function runBuild(epk: Uint8Array, input: Uint8Array, target: Target | 'streamed'): Promise<BuildRun> {
+  const model = target === 'streamed' ? (await loadStreamed(await runtimeModule('streamed'), epk)).model : await openModel(epk, target);
   const all = runAll(model, input);
   const first = input.subarray(0, model.inputBytes(0));
   const times: number[] = [];
@@ -86,7 +86,9 @@ async function runBuild(epk: Uint8Array, input: Uint8Array, target: Target): Pro
 }
 
 async function run(req: RunRequest) {
-  return { builds: [await runBuild(req.epk, req.input, 'simd'), await runBuild(req.epk, req.input, 'scalar')] };
+  const builds: BuildRun[] = [];
+  for (const target of ['simd', 'scalar', 'streamed'] as const) builds.push(await runBuild(req.epk, req.input, target));
+  return { builds };
 }
 
 async function fit(req: FitRequest): Promise<FitResult> {
