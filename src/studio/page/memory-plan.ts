@@ -58,7 +58,7 @@ export interface PlanPicture { intervals: Interval[]; ops: number; arenaBytes: n
 
 /** The SVG: one <rect class="tensor"> per interval, a peak marker, the arena (and TFLM) lines. */
 export function drawMemoryPlan(p: PlanPicture, width = 1180, height = 250): SVGSVGElement {
-  const left = 70, top = 16, right = 150, bottom = 28;
+  const left = 70, top = 18, right = 150, bottom = 28;
   const w = width - left - right, h = height - top - bottom;
   const scaleBytes = Math.max(p.arenaBytes, p.tflmBytes ?? 0, 1);
   const x = (op: number) => left + (op / Math.max(p.ops, 1)) * w;
@@ -76,8 +76,8 @@ export function drawMemoryPlan(p: PlanPicture, width = 1180, height = 250): SVGS
   });
   const peak = peakOf(p.intervals, p.ops);
   const px = x(peak.op + 0.5);
-  svg.append(el('line', { x1: px, x2: px, y1: top, y2: y(peak.extent), class: 'peak' }));
-  svg.append(el('text', { x: px + 4, y: top + 12, class: 'peak-label' }, `peak at op ${peak.op}: ${peak.extent} B`));
+  svg.append(el('line', { x1: px, x2: px, y1: top - 2, y2: y(peak.extent), class: 'peak' }));
+  svg.append(el('text', { x: px + 4, y: top - 4, class: 'peak-label' }, `peak at op ${peak.op}: ${peak.extent} B`));
   svg.append(el('line', { x1: left, x2: left + w + 6, y1: y(p.arenaBytes), y2: y(p.arenaBytes), class: 'arena-line' }));
   svg.append(el('text', { x: left + w + 10, y: y(p.arenaBytes) + 4, class: 'axis' }, `arena ${p.arenaBytes} B`));
   if (p.tflmBytes) {
