@@ -220,6 +220,15 @@ test('studio: figures, memory plan, fit, run, compression, errors and a screensh
       document.getElementById('compress-form').dispatchEvent(new Event('change')); })()`);
     await page.waitFor(`${readyAgain} && document.getElementById('model-bytes').textContent === '${plainBytes}'`, 20000);
 
+    // a prune fraction out of range: the CLI's refusal, then back to plain
+    await page.evaluate(`(() => { document.getElementById('prune').value = '1.5'; document.getElementById('compress-form').dispatchEvent(new Event('change')); })()`);
+    await page.waitFor(`!document.getElementById('error').hidden`, 10000);
+    const badPrune = cli('convert', tiny, '-o', join(tmp, 'never.epk'), '--prune', '1.5');
+    assert.is(badPrune.status, 2);
+    assert.is(await page.evaluate<string>(`document.getElementById('error').textContent`), badPrune.stderr.trim());
+    await page.evaluate(`(() => { document.getElementById('prune').value = '0'; document.getElementById('compress-form').dispatchEvent(new Event('change')); })()`);
+    await page.waitFor(`${readyAgain} && document.getElementById('error').hidden && document.getElementById('model-bytes').textContent === '${plainBytes}'`, 20000);
+
     // export: the download is the .epk the CLI writes, byte for byte
     const downloads = join(tmp, 'downloads');
     await page.send('Page.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });

@@ -63,8 +63,15 @@ function showError(message: string | null): void {
 
 // --- opening and converting ---------------------------------------------------------
 
+/** The prune fraction, refused in the CLI's words (src/cli/convert.ts) outside [0, 1). */
+function pruneFraction(): number {
+  const text = $<HTMLInputElement>('prune').value, v = Number(text);
+  if (!(v >= 0 && v < 1)) throw new Error(`edgepack convert: error: --prune must be a fraction in [0, 1), got "${text}"`);
+  return v;
+}
+
 function compressOptions(): CompressOptions {
-  const prune = Number($<HTMLInputElement>('prune').value);
+  const prune = pruneFraction();
   const codebook = Number($<HTMLSelectElement>('codebook').value);
   return {
     prune: prune > 0 ? prune : undefined,
@@ -127,9 +134,9 @@ async function meetBudget(): Promise<void> {
   if (!src || !state.opened?.converted) return showError('open a .tflite or .onnx model first: the budget re-converts it');
   if (!(Number.isInteger(budget) && budget > 0)) return showError(`the size budget must be a whole number of bytes, not "${$<HTMLInputElement>('size-budget').value}"`);
   showError(null);
-  const prune = compressOptions().prune, perChannelCodebook = $<HTMLInputElement>('per-channel').checked;
   let smallest = Infinity;
   try {
+    const prune = compressOptions().prune, perChannelCodebook = $<HTMLInputElement>('per-channel').checked;
     for (const step of BUDGET_STEPS) {
       const compress: CompressOptions = {
         prune, codebook: step.codebook || undefined, perChannelCodebook: step.codebook ? perChannelCodebook : undefined, huffman: step.huffman || undefined,
