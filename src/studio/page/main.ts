@@ -22,13 +22,30 @@ const state: State = {};
 
 // --- the worker and the progress indicator -----------------------------------------
 
-const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 const waiting = new Map<number, (r: Reply) => void>();
 let nextId = 1, busy = 0;
-worker.onmessage = (e: MessageEvent<Reply>) => {
-  waiting.get(e.data.id)?.(e.data);
-  waiting.delete(e.data.id);
-};
+let worker = startWorker();
+
+/**
+ * The worker; if it dies (a module that fails to load, memory exhausted), every request
+ * waiting on it gets an error instead of waiting forever, and a fresh worker takes over.
+ */
+function startWorker(): Worker {
+  const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  w.onmessage = (e: MessageEvent<Reply>) => {
+    waiting.get(e.data.id)?.(e.data);
+    waiting.delete(e.data.id);
+  };
+  w.onerror = (e: ErrorEvent) => {
+    e.preventDefault();
+    const error = `edgepack studio: internal error: the worker stopped (${e.message || 'no message'})`;
+    for (const [id, reply] of waiting) reply({ id, error });
+    waiting.clear();
+    w.terminate();
+    worker = startWorker();
+  };
+  return w;
+}
 
 /** Work longer than half a second shows the progress bar; the status line says what runs. */
 async function task<T>(label: string, work: () => Promise<T>): Promise<T> {
