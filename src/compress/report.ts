@@ -7,8 +7,7 @@ import { ConvertOptions, convertModel, importModel } from '../convert.js';
 import { Encoding, OP_NAMES, TensorKind } from '../format/constants.js';
 import { Epk, EpkTensor, readEpk } from '../format/reader.js';
 import { decodeBlob } from '../format/packed.js';
-import { loadModelNode } from '../runtime/node.js';
-import { Target } from '../runtime/loader.js';
+import { Model, Target } from '../runtime/loader.js';
 import { OpCode } from '../format/constants.js';
 import { sqnrDb } from './kmeans.js';
 
@@ -93,9 +92,17 @@ export function argmax(a: Int8Array): number {
   return best;
 }
 
+/** Loads an .epk in a runtime build: Node's built modules by default, fetched modules in a browser. */
+export type OpenModel = (epk: Uint8Array, target: Target) => Promise<Model>;
+
+/** Node's runtime modules, imported only when used (this file stays free of Node imports for the studio page). */
+const openInNode: OpenModel = async (epk, target) => (await import('../runtime/node.js')).loadModelNode(epk, target);
+
 /** Runs both models on every input (first output): top-1 agreement, SQNR, max |diff|. */
-export async function compareModels(ref: Uint8Array, test: Uint8Array, inputs: Uint8Array[], target: Target = 'simd'): Promise<ModelFidelity> {
-  const a = await loadModelNode(ref, target), b = await loadModelNode(test, target);
+export async function compareModels(
+  ref: Uint8Array, test: Uint8Array, inputs: Uint8Array[], target: Target = 'simd', open: OpenModel = openInNode,
+): Promise<ModelFidelity> {
+  const a = await open(ref, target), b = await open(test, target);
   const zp = readEpk(ref).tensors[readEpk(ref).outputs[0]].zeroPoint;
   let agree = 0, signal = 0, noise = 0, maxAbs = 0;
   for (const x of inputs) {
@@ -111,7 +118,7 @@ export async function compareModels(ref: Uint8Array, test: Uint8Array, inputs: U
 }
 
 export async function fidelityReport(
-  source: Uint8Array, name: string, compressed: Uint8Array, opts: { inputs?: Uint8Array[]; baseline?: ConvertOptions },
+  source: Uint8Array, name: string, compressed: Uint8Array, opts: { inputs?: Uint8Array[]; baseline?: ConvertOptions; open?: OpenModel },
 ): Promise<FidelityReport> {
   // The baseline is the same conversion without compression (same calibration for float models).
   const plain = convertModel(source, name, opts.baseline).epk;
@@ -120,7 +127,7 @@ export async function fidelityReport(
   return {
     sourceBytes: source.length, plainBytes: plain.length, compressedBytes: compressed.length,
     layers: layerFidelity(source, name, compressed),
-    model: await compareModels(plain, compressed, inputs),
+    model: await compareModels(plain, compressed, inputs, 'simd', opts.open),
   };
 }
 

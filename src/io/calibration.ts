@@ -7,10 +7,10 @@
 
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConvertError } from '../ir/graph.js';
 import { NpyArray, NpyData, NpyError, parseNpy, parseNpz } from './npy.js';
+import { CalibrationError, rawSamples, splitSamples } from './raw-samples.js';
 
-export class CalibrationError extends ConvertError {}
+export { CalibrationError } from './raw-samples.js';
 
 export interface CalibrationRequest {
   /** Values per graph input. */
@@ -47,9 +47,7 @@ function toFloat32(data: NpyData): Float32Array {
 }
 
 function split(data: NpyData, size: number, what: string): Float32Array[] {
-  const a = toFloat32(data);
-  if (a.length === 0 || a.length % size !== 0) throw new CalibrationError(`${what}: ${a.length} values is not a multiple of the input's ${size}`);
-  return Array.from({ length: a.length / size }, (_, i) => a.subarray(i * size, (i + 1) * size));
+  return splitSamples(toFloat32(data), size, what);
 }
 
 function readFile(f: string, req: CalibrationRequest): Float32Array[][] {
@@ -64,11 +62,5 @@ function readFile(f: string, req: CalibrationRequest): Float32Array[][] {
   }
   if (sizes.length !== 1) throw new CalibrationError(`${f}: a model with ${sizes.length} inputs needs .npz calibration files`);
   if (f.endsWith('.npy')) return split(parseNpy(bytes, f).data, sizes[0], f).map((s) => [s]);
-  const size = sizes[0];
-  const u8 = req.raw ? req.raw === 'u8' : /(^|[^a-z0-9])u8([^a-z0-9]|$)/i.test(f.split('/').pop()!) || bytes.length % (4 * size) !== 0;
-  if (!u8) {
-    const copy = new Float32Array(bytes.slice().buffer);
-    return split(copy, size, f).map((s) => [s]);
-  }
-  return split(Float32Array.from(bytes), size, f).map((s) => [s]);
+  return rawSamples(f, bytes, sizes, req.raw);
 }
