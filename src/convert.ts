@@ -20,6 +20,7 @@ import { pack, packScratchBytes } from './passes/pack-huffman.js';
 import { layoutWeights, scratchBytes } from './passes/layout-weights.js';
 import { MemoryPlan, PlanOptions, planMemory } from './passes/plan-memory.js';
 import { verifyGraph } from './passes/verify.js';
+import { checkOps } from './passes/check-ops.js';
 import { NameMode, writeEpk } from './format/writer.js';
 import { Repr } from './format/packed.js';
 import { Bytes, toBytes } from './io/bytes.js';
@@ -119,6 +120,7 @@ export function convertGraph(imported: Graph, opts: ConvertOptions = {}): Conver
   };
   let g = imported;
   const after: Record<string, Graph> = { import: g };
+  checkOps(g); // custom ops, ops no pass handles, int16 activations: named before any graph check
   verifyGraph(g, 'import');
   dump('import', g);
   for (const [name, run] of passesFor(opts)) {

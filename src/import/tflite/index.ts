@@ -81,6 +81,7 @@ function readTensor(file: FbFile, t: Table, index: number, buffers: Table[]): Te
   const count = shape.reduce((a, d) => a * d, 1);
   if (count > MAX_ELEMENTS) throw new ConvertError(`${file.name}: tensor ${index} "${name}" shape ${JSON.stringify(shape)} has ${count} elements, above the limit of ${MAX_ELEMENTS}`);
   const tensor: Tensor = { name, shape, dtype };
+  if (t.bool(TensorF.isVariable)) tensor.variable = true;
   const q = t.table(TensorF.quantization, `tensor ${index} quantization`);
   if (q) {
     const quant = readQuant(q);
