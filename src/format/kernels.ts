@@ -48,6 +48,9 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'QUANTIZE', ops: [OpCode.Quantize], kernel: 'quantize_f32_s8', when: 'always' },
   { name: 'DEQUANTIZE', ops: [OpCode.Dequantize], kernel: 'dequantize_s8_f32', when: 'always' },
   { name: 'LUT', ops: [OpCode.Lut], kernel: 'lut_s8', when: 'activation as a 256-entry int8 table' },
+  { name: 'SUB', ops: [OpCode.Sub], kernel: 'sub_s8_ref', when: 'always (broadcasting)' },
+  { name: 'LEAKY_RELU', ops: [OpCode.LeakyRelu], kernel: 'leaky_relu_s8', when: 'always' },
+  { name: 'STRIDED_SLICE', ops: [OpCode.StridedSlice], kernel: 'strided_slice_s8', when: 'always' },
 ];
 
 /** Bit of a variant by name. */

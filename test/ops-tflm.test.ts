@@ -1,0 +1,180 @@
+// SUB, LEAKY_RELU and STRIDED_SLICE on int8, bit-exact with TFLM: randomised shapes,
+// broadcasts, quantization, activations, alphas, begin/end/strides and masks, each model
+// built in code (src/testing/tflite-builder.ts) and run in tflm-run and in the simd, scalar
+// and streamed builds (test/tflm-oracle.ts). Also: what the converter refuses, by name.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { convertModel } from '../src/convert.js';
+import { OpCode } from '../src/format/constants.js';
+import { ConvertError } from '../src/ir/graph.js';
+import { sliceAxis } from '../src/passes/prepare/strided-slice.js';
+import { TfliteBuilder } from '../src/testing/tflite-builder.js';
+import { assertMatchesTflm, hasTflm, randInt, randInt8, randScale, rng } from './tflm-oracle.js';
+
+const CASES = 8; // per op
+const INVOKES = 3; // random inputs per case
+const ACTIVATIONS = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
+const q = (scale: number, zeroPoint: number) => ({ scale: [scale], zeroPoint: [zeroPoint] });
+const elems = (s: number[]) => s.reduce((a, d) => a * d, 1);
+const randShape = (r: () => number, rank: number, max = 6) => Array.from({ length: rank }, () => randInt(r, 1, max));
+
+function skip(): boolean {
+  if (!hasTflm) console.log('  (skipped: needs ../shared/tools/tflm-run/tflm-run, which is absent)');
+  return !hasTflm;
+}
+
+/** y = a - b; b a graph input or a constant, broadcast along random axes. */
+function subModel(r: () => number): { model: Uint8Array; inputs: Uint8Array[][]; what: string } {
+  const shape = randShape(r, randInt(r, 1, 4));
+  let bShape = shape.map((d) => (r() < 0.3 ? 1 : d));
+  if (r() < 0.3) bShape = bShape.slice(randInt(r, 0, bShape.length - 1)); // lower rank, right-aligned
+  const swap = r() < 0.3; // the broadcast operand first
+  const aq = q(randScale(r), randInt(r, -128, 127)), bq = q(randScale(r), randInt(r, -128, 127)), yq = q(randScale(r, 0.01, 0.4), randInt(r, -128, 127));
+  const act = ACTIVATIONS[randInt(r, 0, ACTIVATIONS.length - 1)];
+  const constB = r() < 0.3;
+  const b = new TfliteBuilder();
+  const a = b.tensor('a', shape, 'int8', aq);
+  const bt = constB ? b.constant('b', bShape, 'int8', randInt8(r, elems(bShape)), bq) : b.tensor('b', bShape, 'int8', bq);
+  const y = b.tensor('y', shape, 'int8', yq);
+  b.op('SUB', swap ? [bt, a] : [a, bt], [y], { activation: act });
+  b.io(constB ? [a] : [a, bt], [y]);
+  const inputs = Array.from({ length: INVOKES }, () => (constB ? [randInt8(r, elems(shape))] : [randInt8(r, elems(shape)), randInt8(r, elems(bShape))]).map((v) => new Uint8Array(v.buffer)));
+  return { model: b.finish(), inputs, what: `${JSON.stringify(shape)} - ${JSON.stringify(bShape)}${constB ? ' const' : ''}${swap ? ' swapped' : ''} ${act}` };
+}
+
+function leakyModel(r: () => number): { model: Uint8Array; inputs: Uint8Array[][]; what: string } {
+  const shape = randShape(r, randInt(r, 1, 4), 8);
+  const alpha = Math.fround([0, 0.01, 0.1, 0.2, 0.3, 1, 1.7][randInt(r, 0, 6)] + (r() < 0.5 ? r() * 0.05 : 0));
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', shape, 'int8', q(randScale(r), randInt(r, -128, 127)));
+  const y = b.tensor('y', shape, 'int8', q(randScale(r), randInt(r, -128, 127)));
+  b.op('LEAKY_RELU', [x], [y], { alpha });
+  b.io([x], [y]);
+  // every int8 value once in the first invoke, then random ones
+  const n = elems(shape);
+  const inputs = Array.from({ length: INVOKES }, (_, i) => [new Uint8Array(i === 0 ? Int8Array.from({ length: n }, (_, k) => ((k * 37) % 256) - 128).buffer : randInt8(r, n).buffer)]);
+  return { model: b.finish(), inputs, what: `${JSON.stringify(shape)} alpha ${alpha}` };
+}
+
+interface SliceSpec { shape: number[]; begin: number[]; end: number[]; strides: number[]; beginMask: number; endMask: number; shrinkAxisMask: number }
+
+/** Output shape by TFLM's rules (the model must declare it; tflm-run refuses a wrong one), or null for an empty or out-of-range slice. */
+function sliceOutput(s: SliceSpec): number[] | null {
+  const axes = s.shape.map((d, k) => sliceAxis(d, s.begin[k], s.end[k], s.strides[k], ((s.beginMask >> k) & 1) === 1, ((s.endMask >> k) & 1) === 1, ((s.shrinkAxisMask >> k) & 1) === 1));
+  if (axes.some((a, k) => a.count === 0 || a.start < 0 || a.start >= s.shape[k])) return null;
+  return axes.filter((a) => !a.shrink).map((a) => a.count);
+}
+
+function sliceModel(spec: SliceSpec, out: number[], xq = q(0.05, 3)): Uint8Array {
+  const rank = spec.shape.length;
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', spec.shape, 'int8', xq);
+  const begin = b.constant('begin', [rank], 'int32', spec.begin);
+  const end = b.constant('end', [rank], 'int32', spec.end);
+  const strides = b.constant('strides', [rank], 'int32', spec.strides);
+  const y = b.tensor('y', out, 'int8', xq);
+  b.op('STRIDED_SLICE', [x, begin, end, strides], [y], { beginMask: spec.beginMask, endMask: spec.endMask, shrinkAxisMask: spec.shrinkAxisMask });
+  b.io([x], [y]);
+  return b.finish();
+}
+
+function randomSlice(r: () => number): { spec: SliceSpec; out: number[] } {
+  for (;;) {
+    const shape = randShape(r, randInt(r, 1, 4), 7);
+    const rank = shape.length;
+    const strides = shape.map(() => (r() < 0.5 ? 1 : randInt(r, 1, 3) * (r() < 0.4 ? -1 : 1)));
+    const spec: SliceSpec = {
+      shape,
+      begin: shape.map((d) => randInt(r, -d - 2, d + 2)),
+      end: shape.map((d) => randInt(r, -d - 2, d + 2)),
+      strides,
+      beginMask: randInt(r, 0, 2 ** rank - 1) & randInt(r, 0, 2 ** rank - 1),
+      endMask: randInt(r, 0, 2 ** rank - 1) & randInt(r, 0, 2 ** rank - 1),
+      shrinkAxisMask: r() < 0.4 ? randInt(r, 0, 2 ** rank - 1) & randInt(r, 0, 2 ** rank - 1) : 0,
+    };
+    const out = sliceOutput(spec);
+    if (out && out.length > 0) return { spec, out };
+  }
+}
+
+test('SUB: bit-exact with tflm-run (broadcasts, constant operand, fused activations)', async () => {
+  if (skip()) return;
+  const r = rng(17);
+  for (let c = 0; c < CASES; c++) {
+    const { model, inputs, what } = subModel(r);
+    await assertMatchesTflm(`sub ${c}: ${what}`, model, inputs);
+  }
+});
+
+test('LEAKY_RELU: bit-exact with tflm-run (alpha 0 to 1.75, every int8 input)', async () => {
+  if (skip()) return;
+  const r = rng(29);
+  for (let c = 0; c < CASES; c++) {
+    const { model, inputs, what } = leakyModel(r);
+    await assertMatchesTflm(`leaky_relu ${c}: ${what}`, model, inputs);
+  }
+});
+
+test('STRIDED_SLICE: bit-exact with tflm-run (negative indices and strides, begin/end/shrink masks, rank 1-4)', async () => {
+  if (skip()) return;
+  const r = rng(41);
+  for (let c = 0; c < 2 * CASES; c++) {
+    const { spec, out } = randomSlice(r);
+    const inputs = Array.from({ length: 2 }, () => [new Uint8Array(randInt8(r, elems(spec.shape)).buffer)]);
+    await assertMatchesTflm(`strided_slice ${c}: ${JSON.stringify(spec)} -> ${JSON.stringify(out)}`, sliceModel(spec, out), inputs);
+  }
+  // a hand-checked one: x[1, ::-2] of a [2, 5] ramp
+  const spec = { shape: [2, 5], begin: [1, 0], end: [2, 0], strides: [1, -2], beginMask: 2, endMask: 2, shrinkAxisMask: 1 };
+  assert.equal(sliceOutput(spec), [3]);
+  const ramp = [new Uint8Array(Int8Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]).buffer)];
+  await assertMatchesTflm('strided_slice ramp', sliceModel(spec, [3]), [ramp]);
+  const { epk } = convertModel(sliceModel(spec, [3]), 'ramp', { log: () => {} });
+  const { loadModelNode } = await import('../src/runtime/node.js');
+  assert.equal(Array.from((await loadModelNode(epk, 'scalar')).run(ramp[0])[0]), [9, 7, 5]);
+});
+
+function refused(model: Uint8Array, pattern: RegExp): void {
+  try {
+    convertModel(model, 'm.tflite', { log: () => {} });
+  } catch (e) {
+    assert.instance(e, ConvertError, String(e));
+    assert.match((e as Error).message, pattern);
+    return;
+  }
+  assert.unreachable('converted');
+}
+
+test('STRIDED_SLICE: unsupported masks, empty slices and out-of-range shrinks are refused by name', () => {
+  const base: SliceSpec = { shape: [2, 6], begin: [0, 1], end: [2, 5], strides: [1, 2], beginMask: 0, endMask: 0, shrinkAxisMask: 0 };
+  const withOptions = (opts: Record<string, unknown>, spec = base, out = [2, 2]) => {
+    const b = new TfliteBuilder();
+    const x = b.tensor('x', spec.shape, 'int8', q(0.1, 0));
+    const y = b.tensor('y', out, 'int8', q(0.1, 0));
+    b.op('STRIDED_SLICE', [x, b.constant('b', [2], 'int32', spec.begin), b.constant('e', [2], 'int32', spec.end), b.constant('s', [2], 'int32', spec.strides)], [y], { ...spec, ...opts });
+    b.io([x], [y]);
+    return b.finish();
+  };
+  refused(withOptions({ ellipsisMask: 1 }), /op 0 \(STRIDED_SLICE\): ellipsis_mask 1 is not supported/);
+  refused(withOptions({ newAxisMask: 2 }), /op 0 \(STRIDED_SLICE\): new_axis_mask 2 is not supported/);
+  refused(withOptions({ offset: true }), /offset = true .* is not supported/);
+  refused(withOptions({}, { ...base, begin: [0, 4], end: [2, 1] }), /the slice is empty/);
+  refused(withOptions({}, { ...base, begin: [0, 9], shrinkAxisMask: 2 }, [2]), /shrink_axis_mask keeps index 9 of axis 1, outside its size 6/);
+  refused(withOptions({}, base, [2, 3]), /output "y" has shape \[2,3\], the slice has \[2,2\]/);
+  refused(withOptions({}, { ...base, strides: [1, 0] }), /stride of axis 1 is 0/);
+  // the one that converts: params are start/stride/count in the 4-D view
+  const { graph } = convertModel(withOptions({}), 'ok.tflite', { log: () => {} });
+  const op = graph.ops.find((o) => o.kernel?.opcode === OpCode.StridedSlice)!;
+  assert.equal(op.kernel!.params, [0, 0, 0, 1, 1, 1, 1, 2, 1, 1, 2, 2]);
+});
+
+test('LEAKY_RELU: a negative alpha is refused by name', () => {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 4], 'int8', q(0.1, 0));
+  const y = b.tensor('y', [1, 4], 'int8', q(0.1, 0));
+  b.op('LEAKY_RELU', [x], [y], { alpha: -0.5 });
+  b.io([x], [y]);
+  refused(b.finish(), /op 0 \(LEAKY_RELU\): alpha -0\.5 is not supported \(alpha must be finite and >= 0\)/);
+});
+
+test.run();
