@@ -41,6 +41,7 @@ export function kernelOf(r: usize): u32 {
     case F.OP_SUB: return K.K_SUB;
     case F.OP_LEAKY_RELU: return K.K_LEAKY_RELU;
     case F.OP_STRIDED_SLICE: return K.K_STRIDED_SLICE;
+    case F.OP_TRANSPOSE_CONV: return K.K_TRANSPOSE_CONV;
   }
   return K.KERNEL_VARIANT_COUNT;
 }

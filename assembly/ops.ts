@@ -319,6 +319,14 @@ function validateOp(r: usize, code: u32): i32 {
     return F.E_OK;
   }
   if (code == F.OP_STRIDED_SLICE) return validateSlice(r, y);
+  if (code == F.OP_TRANSPOSE_CONV) {
+    if (nIn(r) != 5) return opFail(F.E_BAD_OP, 'expects 5 inputs');
+    if (!has(r, 0, F.DT_INT8, 4) || !has(r, 1, F.DT_INT8, 4) || M.dtype(y) != F.DT_INT8 || M.rank(y) != 4) return opFail(F.E_BAD_SHAPE, 'input, filter and output must be rank-4 int8');
+    const x = input(r, 0), w = input(r, 1);
+    if (M.dim(y, 0) != M.dim(x, 0) || M.dim(w, 0) != M.dim(y, 3) || M.dim(w, 3) != M.dim(x, 3)) return opFail(F.E_BAD_SHAPE, 'filter [oc, kh, kw, ic] does not fit input and output');
+    if (!perChannel(r, M.dim(y, 3))) return opFail(F.E_BAD_SHAPE, 'bias, multiplier and shift must be int32 with one value per output channel');
+    return F.E_OK;
+  }
   return opFail(F.E_UNSUPPORTED_OP, 'unknown opcode');
 }
 
@@ -402,6 +410,11 @@ function validateParams(r: usize, code: u32): i32 {
   } else if (code == F.OP_REQUANTIZE) {
     if (!int8Ok(param(r, 0)) || !int8Ok(param(r, 1))) return opFail(F.E_BAD_OP, 'zero points out of int8 range');
     if (!requantOk(r, 2)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');
+  } else if (code == F.OP_TRANSPOSE_CONV) {
+    const sh = param(r, 0), sw = param(r, 1), pt = param(r, 2), pl = param(r, 3);
+    if (sh < 1 || sw < 1 || <i64>sh > GEOMETRY_LIMIT || <i64>sw > GEOMETRY_LIMIT || pt < 0 || pl < 0 || pt > 0xffff || pl > 0xffff) return opFail(F.E_BAD_OP, 'strides (1 to 2^24) or padding (0 to 65535) out of range');
+    if (!offsetsOk(r, 4, 5)) return opFail(F.E_BAD_OP, 'input offset must be -zp and output offset a zero point in int8');
+    if (!actOk(r, 6)) return opFail(F.E_BAD_OP, 'activation bounds must lie in [-128, 127] with min <= max');
   } else if (code == F.OP_LEAKY_RELU) {
     if (!int8Ok(param(r, 0)) || !int8Ok(param(r, 1))) return opFail(F.E_BAD_OP, 'zero points out of int8 range');
     if (!requantOk(r, 2) || !requantOk(r, 4)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');

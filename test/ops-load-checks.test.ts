@@ -5,13 +5,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { convertModel } from '../src/convert.js';
-import { ErrorCode, H, OpCode } from '../src/format/constants.js';
+import { ErrorCode, H, OpCode, Section } from '../src/format/constants.js';
 import { crc32 } from '../src/format/crc32.js';
 import { readEpk, type EpkOp } from '../src/format/reader.js';
 import { RuntimeError } from '../src/runtime/loader.js';
 import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed, streamedModule } from '../src/runtime/streamed.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
+import { buildOpsNet } from '../src/testing/op-models.js';
 
 const q = (scale: number, zeroPoint: number) => ({ scale: [scale], zeroPoint: [zeroPoint] });
 
@@ -35,10 +36,11 @@ const e = readEpk(epk);
 const op = (code: OpCode): EpkOp => e.ops.find((o) => o.opcode === code)!;
 const paramAt = (o: EpkOp, k: number) => o.at + 8 + ((2 * (o.inputs.length + o.outputs.length) + 3) & ~3) + 4 * k;
 
-function edited(edits: [o: EpkOp, k: number, v: number][]): Uint8Array {
-  const b = epk.slice();
+function edited(edits: [o: EpkOp, k: number, v: number][], from = epk, raw: [at: number, v: number][] = []): Uint8Array {
+  const b = from.slice();
   const v = new DataView(b.buffer);
   for (const [o, k, value] of edits) v.setInt32(paramAt(o, k), value, true);
+  for (const [at, value] of raw) v.setInt32(at, value, true);
   v.setUint32(H.crc32, crc32(b, 16), true);
   return b;
 }
@@ -102,6 +104,28 @@ test('STRIDED_SLICE: a start, stride or count that would read outside the input,
   await refusedEverywhere(edited([[slice, 8, 0]]), ErrorCode.BadOp, outside); // count 0
   await refusedEverywhere(edited([[slice, 6, 2 ** 30], [slice, 10, 2 ** 31 - 1]]), ErrorCode.BadOp, outside); // i32 overflow of the last index
   await refusedEverywhere(edited([[slice, 10, 1]]), ErrorCode.BadShape, /op 2 \(STRIDED_SLICE\).*output size is not the slice size/);
+});
+
+test('TRANSPOSE_CONV: strides, padding, offsets, bounds, requant constants out of range: refused everywhere', async () => {
+  const net = convertModel(buildOpsNet(), 'ops-net.tflite', { log: () => {} }).epk;
+  const n = readEpk(net);
+  const tc = n.ops.find((o) => o.opcode === OpCode.TransposeConv)!;
+  assert.equal(tc.params, [2, 2, 0, 0, -2, -5, -128, 127]); // SAME, 3x3 filter, stride 2 on a 6x6 output: total pad 1, top/left 0
+  const x = new Uint8Array(18).map((_, i) => (i * 29) & 0xff);
+  const outs = await Promise.all(builds.map(async ([, load]) => Array.from((await load(net)).run(x)[0])));
+  assert.equal(outs[1], outs[0]);
+  assert.equal(outs[2], outs[0]);
+  const range = /op 0 \(TRANSPOSE_CONV\).*strides \(1 to 2\^24\) or padding \(0 to 65535\) out of range/;
+  await refusedEverywhere(edited([[tc, 0, 0]], net), ErrorCode.BadOp, range);
+  await refusedEverywhere(edited([[tc, 1, 2 ** 24 + 1]], net), ErrorCode.BadOp, range);
+  await refusedEverywhere(edited([[tc, 2, -1]], net), ErrorCode.BadOp, range);
+  await refusedEverywhere(edited([[tc, 3, 65536]], net), ErrorCode.BadOp, range);
+  await refusedEverywhere(edited([[tc, 4, 129]], net), ErrorCode.BadOp, /op 0 \(TRANSPOSE_CONV\).*input offset must be -zp/);
+  await refusedEverywhere(edited([[tc, 6, 5], [tc, 7, 4]], net), ErrorCode.BadOp, /op 0 \(TRANSPOSE_CONV\).*activation bounds/);
+  const data = n.sections.find((sec) => sec.kind === Section.Data)!.offset;
+  const mult = data + n.tensors[tc.inputs[3]].offset, shift = data + n.tensors[tc.inputs[4]].offset;
+  await refusedEverywhere(edited([], net, [[mult + 4, 12345]]), ErrorCode.BadOp, /op 0 \(TRANSPOSE_CONV\).*requantization multiplier is not 0 nor in \[2\^30, 2\^31\)/);
+  await refusedEverywhere(edited([], net, [[shift, 40]]), ErrorCode.BadOp, /op 0 \(TRANSPOSE_CONV\).*requantization shift is not in \[-31, 31\]/);
 });
 
 test.run();

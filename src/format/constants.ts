@@ -189,6 +189,7 @@ export enum OpCode {
   Sub = 17,
   LeakyRelu = 18,
   StridedSlice = 19,
+  TransposeConv = 20,
 }
 
 export const OP_NAMES: Record<OpCode, string> = {
@@ -211,6 +212,7 @@ export const OP_NAMES: Record<OpCode, string> = {
   [OpCode.Sub]: 'SUB',
   [OpCode.LeakyRelu]: 'LEAKY_RELU',
   [OpCode.StridedSlice]: 'STRIDED_SLICE',
+  [OpCode.TransposeConv]: 'TRANSPOSE_CONV',
 };
 
 /** Number of i32 params each opcode carries (Concatenation: fixed 1). */
@@ -234,6 +236,7 @@ export const OP_PARAM_COUNT: Record<OpCode, number> = {
   [OpCode.Sub]: 12, // as ADD
   [OpCode.LeakyRelu]: 6,
   [OpCode.StridedSlice]: 12,
+  [OpCode.TransposeConv]: 8,
 };
 
 /**

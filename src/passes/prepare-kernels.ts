@@ -10,6 +10,7 @@ import { prepareConv, prepareDepthwise, prepareFullyConnected, preparePool } fro
 import { prepareAdd, prepareDequantize, prepareMul, prepareQuantize, prepareSoftmax, prepareSub } from './prepare/elementwise.js';
 import { prepareLeakyRelu } from './prepare/leaky-relu.js';
 import { prepareStridedSlice } from './prepare/strided-slice.js';
+import { prepareTransposeConv } from './prepare/transpose-conv.js';
 import { prepareLut } from './prepare/lut.js';
 import { prepareAlias, prepareConcatenation, prepareMean, preparePad, prepareTranspose } from './prepare/shape-ops.js';
 
@@ -36,6 +37,7 @@ const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
   SUB: prepareSub,
   LEAKY_RELU: prepareLeakyRelu,
   STRIDED_SLICE: prepareStridedSlice,
+  TRANSPOSE_CONV: prepareTransposeConv,
 };
 
 export const SUPPORTED_OPS = Object.keys(PREPARE);

@@ -242,6 +242,13 @@ function writeOptions(b: flatbuffers.Builder, o: OpSpec): [number, number] {
       b.addFieldInt32(4, opt.shrinkAxisMask ?? 0, 0);
       if (opt.offset) b.addFieldInt8(5, 1, 0);
       return [32, b.endObject()];
+    case 'TRANSPOSE_CONV':
+      b.startObject(4);
+      b.addFieldInt8(0, pad, 0);
+      b.addFieldInt32(1, opt.strideW ?? 1, 0);
+      b.addFieldInt32(2, opt.strideH ?? 1, 0);
+      b.addFieldInt8(3, act, 0);
+      return [49, b.endObject()];
     case 'LEAKY_RELU':
       b.startObject(1);
       b.addFieldFloat32(0, opt.alpha ?? 0, 0);
