@@ -57,6 +57,23 @@ function leakyModel(r: () => number): { model: Uint8Array; inputs: Uint8Array[][
   return { model: b.finish(), inputs, what: `${JSON.stringify(shape)} alpha ${alpha}` };
 }
 
+test('RELU, RELU6 on int8 (tabulated with TFLM\'s integer arithmetic): bit-exact with tflm-run on every int8 input', async () => {
+  if (skip()) return;
+  const r = rng(67);
+  const every = new Uint8Array(Int8Array.from({ length: 256 }, (_, k) => k - 128).buffer);
+  for (let c = 0; c < CASES; c++) {
+    const type = c % 2 ? 'RELU6' : 'RELU';
+    const xq = q(randScale(r, 0.005, 0.1), randInt(r, -128, 127));
+    const yq = r() < 0.5 ? xq : q(randScale(r, 0.005, 0.1), randInt(r, -128, 127));
+    const b = new TfliteBuilder();
+    const x = b.tensor('x', [1, 256], 'int8', xq);
+    const y = b.tensor('y', [1, 256], 'int8', yq);
+    b.op(type, [x], [y]);
+    b.io([x], [y]);
+    await assertMatchesTflm(`${type.toLowerCase()} ${c}: in ${xq.scale[0]}/${xq.zeroPoint[0]} out ${yq.scale[0]}/${yq.zeroPoint[0]}`, b.finish(), [[every], [new Uint8Array(randInt8(r, 256).buffer)]]);
+  }
+});
+
 interface SliceSpec { shape: number[]; begin: number[]; end: number[]; strides: number[]; beginMask: number; endMask: number; shrinkAxisMask: number }
 
 /** Output shape by TFLM's rules (the model must declare it; tflm-run refuses a wrong one), or null for an empty or out-of-range slice. */

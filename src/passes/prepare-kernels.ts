@@ -11,6 +11,7 @@ import { prepareAdd, prepareDequantize, prepareMul, prepareQuantize, prepareSoft
 import { prepareLeakyRelu } from './prepare/leaky-relu.js';
 import { prepareStridedSlice } from './prepare/strided-slice.js';
 import { prepareTransposeConv } from './prepare/transpose-conv.js';
+import { prepareRelu } from './prepare/relu.js';
 import { prepareLut } from './prepare/lut.js';
 import { prepareAlias, prepareConcatenation, prepareMean, preparePad, prepareTranspose } from './prepare/shape-ops.js';
 
@@ -38,6 +39,8 @@ const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
   LEAKY_RELU: prepareLeakyRelu,
   STRIDED_SLICE: prepareStridedSlice,
   TRANSPOSE_CONV: prepareTransposeConv,
+  RELU: prepareRelu,
+  RELU6: prepareRelu,
 };
 
 export const SUPPORTED_OPS = Object.keys(PREPARE);
