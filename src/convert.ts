@@ -1,5 +1,5 @@
 // The converter's pipeline, in order, one named pass per line:
-// import (tflite | onnx) -> strip -> fold -> fuse -> quantize -> [prune -> structured-prune]
+// import (tflite | onnx) -> check-ops -> strip -> fold -> fuse -> quantize -> lower-slices -> [prune -> structured-prune]
 // -> prepare-kernels -> [share-weights -> pack] -> layout-weights -> plan-memory -> emit .epk
 // (bracketed passes run when compression options ask for them).
 
@@ -15,6 +15,7 @@ import { QuantizeOptions, quantizeInt8 } from './passes/quantize-int8.js';
 import { magnitudePrune } from './passes/prune.js';
 import { structuredPrune } from './passes/structured-prune.js';
 import { prepareKernels } from './passes/prepare-kernels.js';
+import { lowerSlices } from './passes/lower-slices.js';
 import { shareWeights } from './passes/share-weights.js';
 import { pack, packScratchBytes } from './passes/pack-huffman.js';
 import { layoutWeights, scratchBytes } from './passes/layout-weights.js';
@@ -89,6 +90,7 @@ export const PASSES: Pass[] = [
   ['fuse-activation', fuseActivation],
   ['fuse-pad', fusePad],
   ['quantize-int8', (g, o) => quantizeInt8(g, o.quantize)],
+  ['lower-slices', lowerSlices],
   ['prepare-kernels', prepareKernels],
   ['layout-weights', layoutWeights],
 ];

@@ -1,4 +1,4 @@
-// SUB, LEAKY_RELU, STRIDED_SLICE and TRANSPOSE_CONV on int8, bit-exact with TFLM: randomised shapes,
+// SUB, LEAKY_RELU, STRIDED_SLICE, TRANSPOSE_CONV, RELU, RELU6, SLICE, SPLIT, SPLIT_V and UNPACK on int8, bit-exact with TFLM: randomised shapes,
 // broadcasts, quantization, activations, alphas, begin/end/strides and masks, each model
 // built in code (src/testing/tflite-builder.ts) and run in tflm-run and in the simd, scalar
 // and streamed builds (test/tflm-oracle.ts). Also: what the converter refuses, by name.
@@ -191,6 +191,57 @@ test('TRANSPOSE_CONV: a fused activation, an input larger than the output reache
   b.op('TRANSPOSE_CONV', [b.constant('s', [4], 'int32', [1, 6, 6, 1]), w, x], [y], { padding: 'SAME', strideH: 2, strideW: 2 });
   b.io([x], [y]);
   refused(b.finish(), /op 0 \(TRANSPOSE_CONV\): input "x" is 4x3, but only 3x3 of it reaches the 6x6 output with stride 2x2 and SAME padding/);
+});
+
+/** x [shape] int8 -> op -> outputs; the op's extra inputs are int32 constants. */
+function splitLike(type: string, shape: number[], consts: [string, number[]][], outs: number[][], options: Record<string, unknown> = {}, axisFirst = false): Uint8Array {
+  const b = new TfliteBuilder();
+  const xq = q(0.03, -7);
+  const x = b.tensor('x', shape, 'int8', xq);
+  const cs = consts.map(([name, v]) => b.constant(name, name === 'axis' && type === 'SPLIT' ? [] : [v.length], 'int32', v));
+  const ys = outs.map((s, i) => b.tensor(`y${i}`, s, 'int8', xq));
+  b.op(type, axisFirst ? [...cs, x] : [x, ...cs], ys, options);
+  b.io([x], ys);
+  return b.finish();
+}
+
+test('SLICE, SPLIT, SPLIT_V, UNPACK (lowered to STRIDED_SLICE): bit-exact with tflm-run, every output', async () => {
+  if (skip()) return;
+  const r = rng(71);
+  const run = (name: string, model: Uint8Array, shape: number[]) =>
+    assertMatchesTflm(name, model, Array.from({ length: 2 }, () => [new Uint8Array(randInt8(r, elems(shape)).buffer)]));
+  for (let c = 0; c < CASES; c++) {
+    const shape = randShape(r, randInt(r, 1, 4), 6);
+    const rank = shape.length;
+    // SLICE: begin, size (-1: to the end)
+    const begin = shape.map((d) => randInt(r, 0, d - 1));
+    const size = shape.map((d, k) => (r() < 0.3 ? -1 : randInt(r, 1, d - begin[k])));
+    const sliceOut = shape.map((d, k) => (size[k] === -1 ? d - begin[k] : size[k]));
+    await run(`slice ${c}: ${JSON.stringify(shape)} begin ${begin} size ${size}`, splitLike('SLICE', shape, [['begin', begin], ['size', size]], [sliceOut]), shape);
+    // SPLIT along an axis whose size some n > 1 divides (negative axis half the time)
+    const axis = randInt(r, 0, rank - 1);
+    const d = shape[axis] = randInt(r, 1, 3) * randInt(r, 2, 3);
+    const n = [2, 3, 6].filter((k) => d % k === 0)[0] ?? 1;
+    const parts = Array.from({ length: n }, () => shape.map((v, k) => (k === axis ? d / n : v)));
+    const axisValue = r() < 0.5 ? axis - rank : axis;
+    await run(`split ${c}: ${JSON.stringify(shape)} axis ${axisValue} in ${n}`, splitLike('SPLIT', shape, [['axis', [axisValue]]], parts, {}, true), shape);
+    // SPLIT_V with one inferred size
+    const first = randInt(r, 1, d - 1 || 1);
+    const sizes = d > 1 ? [first, -1] : [1];
+    const vOuts = (d > 1 ? [first, d - first] : [1]).map((s) => shape.map((v, k) => (k === axis ? s : v)));
+    await run(`split_v ${c}: ${JSON.stringify(shape)} axis ${axis} sizes ${sizes}`, splitLike('SPLIT_V', shape, [['size_splits', sizes], ['axis', [axis]]], vOuts), shape);
+    // UNPACK along the axis
+    const uOuts = Array.from({ length: d }, () => shape.filter((_, k) => k !== axis));
+    if (uOuts[0].length > 0) await run(`unpack ${c}: ${JSON.stringify(shape)} axis ${axis}`, splitLike('UNPACK', shape, [], uOuts, { axis }), shape);
+  }
+});
+
+test('SLICE, SPLIT, SPLIT_V, UNPACK: bad sizes and axes are refused with the source op named', () => {
+  refused(splitLike('SLICE', [2, 6], [['begin', [0, 4]], ['size', [1, 3]]], [[1, 3]]), /op 0 \(SLICE\): begin 4 and size 3 of axis 1 do not lie inside its size 6/);
+  refused(splitLike('SPLIT', [2, 5], [['axis', [1]]], [[2, 2], [2, 2]], {}, true), /op 0 \(SPLIT\): axis 1 of size 5 does not split into 2 equal parts/);
+  refused(splitLike('SPLIT', [2, 6], [['axis', [2]]], [[2, 3], [2, 3]], {}, true), /op 0 \(SPLIT\): axis 2 is outside \[-2, 2\)/);
+  refused(splitLike('SPLIT_V', [2, 6], [['size_splits', [4, 3]], ['axis', [1]]], [[2, 4], [2, 3]]), /op 0 \(SPLIT_V\): size_splits \[4,3\] do not add up to axis 1 of size 6/);
+  refused(splitLike('UNPACK', [2, 3], [], [[2], [2]], { axis: 1 }), /op 0 \(UNPACK\): axis 1 has size 3, but the op has 2 outputs/);
 });
 
 function refused(model: Uint8Array, pattern: RegExp): void {

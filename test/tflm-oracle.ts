@@ -32,7 +32,7 @@ export const randInt = (r: () => number, lo: number, hi: number) => lo + Math.fl
 export const randScale = (r: () => number, lo = 0.004, hi = 0.2) => Math.fround(lo + r() * (hi - lo));
 export const randInt8 = (r: () => number, n: number) => Int8Array.from({ length: n }, () => randInt(r, -128, 127));
 
-/** The output bytes of each invoke in tflm-run: inputs[invoke][input] -> bytes[invoke] (one output). */
+/** The output bytes of each invoke in tflm-run: inputs[invoke][input] -> bytes[invoke] (every output, in model order). */
 export function runTflm(model: Uint8Array, inputs: Uint8Array[][]): Uint8Array[] {
   const dir = mkdtempSync(join(tmpdir(), 'edgepack-tflm-'));
   try {
@@ -66,7 +66,7 @@ export async function assertMatchesTflm(name: string, model: Uint8Array, inputs:
   ] as const;
   for (const [build, m] of builds) {
     inputs.forEach((inv, i) => {
-      const got = m.run(...inv)[0];
+      const got = Buffer.concat(m.run(...inv)); // every output, in model order, as tflm-run writes them
       assert.equal(Array.from(got), Array.from(want[i]), `${name}, ${build}, invoke ${i}: differs from tflm-run`);
     });
   }

@@ -7,9 +7,10 @@
 import { ConvertError, Graph, Op } from '../ir/graph.js';
 import { FLOAT_KERNELS } from '../float/interpret.js';
 import { SUPPORTED_OPS } from './prepare-kernels.js';
+import { LOWERED_OPS } from './lower-slices.js';
 
-/** Op types some pass rewrites or some kernel runs: prepare-kernels' and the float reference's (float models), CAST (strip). */
-const KNOWN_OPS = new Set([...SUPPORTED_OPS, ...Object.keys(FLOAT_KERNELS), 'CAST']);
+/** Op types some pass rewrites or some kernel runs: prepare-kernels', lower-slices', the float reference's (float models), CAST (strip). */
+const KNOWN_OPS = new Set([...SUPPORTED_OPS, ...LOWERED_OPS, ...Object.keys(FLOAT_KERNELS), 'CAST']);
 
 const CUSTOM = 'CUSTOM:';
 
@@ -36,7 +37,7 @@ function unsupportedProblem(g: Graph, op: Op, produced: Set<number>): string | u
   const stateNote = names.length
     ? `; its variable tensor${names.length > 1 ? 's' : ''} ${names.join(', ')} would hold state across invokes, which edgepack does not keep yet`
     : '';
-  return ` is not supported${stateNote}; supported ops: ${SUPPORTED_OPS.join(', ')}`;
+  return ` is not supported${stateNote}; supported ops: ${[...SUPPORTED_OPS, ...LOWERED_OPS].join(', ')}`;
 }
 
 function int16Problem(g: Graph, op: Op): string | undefined {

@@ -249,6 +249,16 @@ function writeOptions(b: flatbuffers.Builder, o: OpSpec): [number, number] {
       b.addFieldInt32(2, opt.strideH ?? 1, 0);
       b.addFieldInt8(3, act, 0);
       return [49, b.endObject()];
+    case 'SPLIT':
+    case 'SPLIT_V':
+      b.startObject(1);
+      b.addFieldInt32(0, o.outputs.length, 0);
+      return [o.type === 'SPLIT' ? 35 : 79, b.endObject()];
+    case 'UNPACK':
+      b.startObject(2);
+      b.addFieldInt32(0, o.outputs.length, 0);
+      b.addFieldInt32(1, opt.axis ?? 0, 0);
+      return [64, b.endObject()];
     case 'LEAKY_RELU':
       b.startObject(1);
       b.addFieldFloat32(0, opt.alpha ?? 0, 0);
