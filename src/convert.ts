@@ -1,5 +1,5 @@
 // The converter's pipeline, in order, one named pass per line:
-// import (tflite | onnx) -> check-ops -> strip -> fold -> fuse -> quantize -> lower-slices -> [prune -> structured-prune]
+// import (tflite | onnx) -> check-ops -> strip -> fold -> fuse -> quantize -> lower-slices -> lower-pack -> [prune -> structured-prune]
 // -> prepare-kernels -> [share-weights -> pack] -> layout-weights -> plan-memory -> emit .epk
 // (bracketed passes run when compression options ask for them).
 
@@ -16,6 +16,7 @@ import { magnitudePrune } from './passes/prune.js';
 import { structuredPrune } from './passes/structured-prune.js';
 import { prepareKernels } from './passes/prepare-kernels.js';
 import { lowerSlices } from './passes/lower-slices.js';
+import { lowerPack } from './passes/lower-pack.js';
 import { shareWeights } from './passes/share-weights.js';
 import { pack, packScratchBytes } from './passes/pack-huffman.js';
 import { layoutWeights, scratchBytes } from './passes/layout-weights.js';
@@ -91,6 +92,7 @@ export const PASSES: Pass[] = [
   ['fuse-pad', fusePad],
   ['quantize-int8', (g, o) => quantizeInt8(g, o.quantize)],
   ['lower-slices', lowerSlices],
+  ['lower-pack', lowerPack],
   ['prepare-kernels', prepareKernels],
   ['layout-weights', layoutWeights],
 ];

@@ -1,4 +1,4 @@
-// SUB, LEAKY_RELU, STRIDED_SLICE, TRANSPOSE_CONV, RELU, RELU6, SLICE, SPLIT, SPLIT_V and UNPACK on int8, bit-exact with TFLM: randomised shapes,
+// SUB, LEAKY_RELU, STRIDED_SLICE, TRANSPOSE_CONV, RELU, RELU6, SLICE, SPLIT, SPLIT_V, UNPACK and PACK on int8, bit-exact with TFLM: randomised shapes,
 // broadcasts, quantization, activations, alphas, begin/end/strides and masks, each model
 // built in code (src/testing/tflite-builder.ts) and run in tflm-run and in the simd, scalar
 // and streamed builds (test/tflm-oracle.ts). Also: what the converter refuses, by name.
@@ -236,12 +236,36 @@ test('SLICE, SPLIT, SPLIT_V, UNPACK (lowered to STRIDED_SLICE): bit-exact with t
   }
 });
 
-test('SLICE, SPLIT, SPLIT_V, UNPACK: bad sizes and axes are refused with the source op named', () => {
+test('PACK (lowered to reshapes and CONCATENATION): bit-exact with tflm-run', async () => {
+  if (skip()) return;
+  const r = rng(83);
+  for (let c = 0; c < CASES; c++) {
+    const shape = randShape(r, randInt(r, 1, 3), 5);
+    const n = randInt(r, 1, 4), rank = shape.length + 1;
+    const axis = randInt(r, 0, rank - 1);
+    const xq = q(randScale(r), randInt(r, -128, 127));
+    const b = new TfliteBuilder();
+    const xs = Array.from({ length: n }, (_, k) => b.tensor(`x${k}`, shape, 'int8', xq));
+    const y = b.tensor('y', [...shape.slice(0, axis), n, ...shape.slice(axis)], 'int8', xq);
+    const axisValue = r() < 0.5 ? axis - rank : axis;
+    b.op('PACK', xs, [y], { axis: axisValue });
+    b.io(xs, [y]);
+    const inputs = Array.from({ length: 2 }, () => xs.map(() => new Uint8Array(randInt8(r, elems(shape)).buffer)));
+    await assertMatchesTflm(`pack ${c}: ${n} x ${JSON.stringify(shape)} axis ${axisValue}`, b.finish(), inputs);
+  }
+});
+
+test('SLICE, SPLIT, SPLIT_V, UNPACK, PACK: bad sizes and axes are refused with the source op named', () => {
   refused(splitLike('SLICE', [2, 6], [['begin', [0, 4]], ['size', [1, 3]]], [[1, 3]]), /op 0 \(SLICE\): begin 4 and size 3 of axis 1 do not lie inside its size 6/);
   refused(splitLike('SPLIT', [2, 5], [['axis', [1]]], [[2, 2], [2, 2]], {}, true), /op 0 \(SPLIT\): axis 1 of size 5 does not split into 2 equal parts/);
   refused(splitLike('SPLIT', [2, 6], [['axis', [2]]], [[2, 3], [2, 3]], {}, true), /op 0 \(SPLIT\): axis 2 is outside \[-2, 2\)/);
   refused(splitLike('SPLIT_V', [2, 6], [['size_splits', [4, 3]], ['axis', [1]]], [[2, 4], [2, 3]]), /op 0 \(SPLIT_V\): size_splits \[4,3\] do not add up to axis 1 of size 6/);
   refused(splitLike('UNPACK', [2, 3], [], [[2], [2]], { axis: 1 }), /op 0 \(UNPACK\): axis 1 has size 3, but the op has 2 outputs/);
+  const b = new TfliteBuilder();
+  const x0 = b.tensor('x0', [2, 3], 'int8', q(0.1, 0)), x1 = b.tensor('x1', [3, 2], 'int8', q(0.1, 0));
+  b.op('PACK', [x0, x1], [b.tensor('y', [2, 2, 3], 'int8', q(0.1, 0))], { axis: 0 });
+  b.io([x0, x1], [2]);
+  refused(b.finish(), /op 0 \(PACK\): input 1 "x1" has shape \[3,2\], input 0 \[2,3\]/);
 });
 
 function refused(model: Uint8Array, pattern: RegExp): void {

@@ -6,7 +6,10 @@
 
 import { ConvertError, Graph, Op, cloneGraph, consumers } from '../ir/graph.js';
 
-export const LOWERED_OPS = ['SLICE', 'SPLIT', 'SPLIT_V', 'UNPACK'];
+/** Ops this pass and lower-pack rewrite into ops prepare-kernels knows. */
+export const LOWERED_OPS = ['SLICE', 'SPLIT', 'SPLIT_V', 'UNPACK', 'PACK'];
+
+const SLICE_OPS = ['SLICE', 'SPLIT', 'SPLIT_V', 'UNPACK'];
 
 type Fail = (m: string) => never;
 
@@ -14,13 +17,13 @@ type Fail = (m: string) => never;
 interface Cut { output: number; begin: number[]; end: number[]; shrink: number }
 
 export function lowerSlices(input: Graph): Graph {
-  if (!input.ops.some((o) => LOWERED_OPS.includes(o.type))) return input;
+  if (!input.ops.some((o) => SLICE_OPS.includes(o.type))) return input;
   const g = cloneGraph(input);
   const readers = consumers(g);
   const used = (t: number) => g.outputs.includes(t) || readers[t].length > 0;
   const ops: Op[] = [];
   for (const op of g.ops) {
-    if (!LOWERED_OPS.includes(op.type)) { ops.push(op); continue; }
+    if (!SLICE_OPS.includes(op.type)) { ops.push(op); continue; }
     const fail: Fail = (m) => { throw new ConvertError(`${g.source}: op ${op.sourceIndex} (${op.type}): ${m}`); };
     const x = op.type === 'SPLIT' ? op.inputs[1] : op.inputs[0];
     if (x === undefined || x < 0) fail('missing input');

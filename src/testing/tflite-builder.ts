@@ -255,10 +255,11 @@ function writeOptions(b: flatbuffers.Builder, o: OpSpec): [number, number] {
       b.addFieldInt32(0, o.outputs.length, 0);
       return [o.type === 'SPLIT' ? 35 : 79, b.endObject()];
     case 'UNPACK':
+    case 'PACK':
       b.startObject(2);
-      b.addFieldInt32(0, o.outputs.length, 0);
+      b.addFieldInt32(0, o.type === 'PACK' ? o.inputs.length : o.outputs.length, 0);
       b.addFieldInt32(1, opt.axis ?? 0, 0);
-      return [64, b.endObject()];
+      return [o.type === 'PACK' ? 59 : 64, b.endObject()];
     case 'LEAKY_RELU':
       b.startObject(1);
       b.addFieldFloat32(0, opt.alpha ?? 0, 0);

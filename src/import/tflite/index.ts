@@ -240,7 +240,8 @@ function readOptions(type: string, t: Table | null, fail: Fail): Record<string, 
     case 'TRANSPOSE_CONV':
       return positive({ padding: padding(t), strideW: i(1), strideH: i(2), activation: act(t, 3, fail) }, ['strideW', 'strideH'], fail);
     case 'UNPACK':
-      return { num: i(0), axis: i(1) };
+    case 'PACK':
+      return { num: i(0), axis: i(1) }; // UnpackOptions num, axis; PackOptions values_count, axis
     case 'LEAKY_RELU':
       return { alpha: t ? t.f32(0) : 0 };
     case 'STRIDED_SLICE':
