@@ -74,6 +74,22 @@ test('RELU, RELU6 on int8 (tabulated with TFLM\'s integer arithmetic): bit-exact
   }
 });
 
+test('HARD_SWISH on int8 (tabulated with TFLM\'s int16 fixed-point steps): bit-exact with tflm-run on every int8 input', async () => {
+  if (skip()) return;
+  const r = rng(97);
+  const every = new Uint8Array(Int8Array.from({ length: 256 }, (_, k) => k - 128).buffer);
+  for (let c = 0; c < 2 * CASES; c++) {
+    const xq = q(randScale(r, 0.01, 0.1), randInt(r, -128, 127));
+    const yq = q(randScale(r, 0.002, 0.08) + xq.scale[0] / 128, randInt(r, -128, 127));
+    const b = new TfliteBuilder();
+    const x = b.tensor('x', [256], 'int8', xq);
+    const y = b.tensor('y', [256], 'int8', yq);
+    b.op('HARD_SWISH', [x], [y]);
+    b.io([x], [y]);
+    await assertMatchesTflm(`hard_swish ${c}: in ${xq.scale[0]}/${xq.zeroPoint[0]} out ${yq.scale[0]}/${yq.zeroPoint[0]}`, b.finish(), [[every]]);
+  }
+});
+
 interface SliceSpec { shape: number[]; begin: number[]; end: number[]; strides: number[]; beginMask: number; endMask: number; shrinkAxisMask: number }
 
 /** Output shape by TFLM's rules (the model must declare it; tflm-run refuses a wrong one), or null for an empty or out-of-range slice. */

@@ -12,6 +12,7 @@ import { prepareLeakyRelu } from './prepare/leaky-relu.js';
 import { prepareStridedSlice } from './prepare/strided-slice.js';
 import { prepareTransposeConv } from './prepare/transpose-conv.js';
 import { prepareRelu } from './prepare/relu.js';
+import { prepareHardSwish } from './prepare/hard-swish.js';
 import { prepareLut } from './prepare/lut.js';
 import { prepareAlias, prepareConcatenation, prepareMean, preparePad, prepareTranspose } from './prepare/shape-ops.js';
 
@@ -41,6 +42,7 @@ const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
   TRANSPOSE_CONV: prepareTransposeConv,
   RELU: prepareRelu,
   RELU6: prepareRelu,
+  HARD_SWISH: prepareHardSwish,
 };
 
 export const SUPPORTED_OPS = Object.keys(PREPARE);
