@@ -90,6 +90,23 @@ test('HARD_SWISH on int8 (tabulated with TFLM\'s int16 fixed-point steps): bit-e
   }
 });
 
+test('LOGISTIC, TANH on int8 (tabulated with gemmlowp\'s fixed point, as TFLM): bit-exact with tflm-run on every int8 input', async () => {
+  if (skip()) return;
+  const r = rng(101);
+  const every = new Uint8Array(Int8Array.from({ length: 256 }, (_, k) => k - 128).buffer);
+  for (let c = 0; c < 2 * CASES; c++) {
+    const type = c % 2 ? 'TANH' : 'LOGISTIC';
+    const xq = q(randScale(r, 0.002, 0.2), randInt(r, -128, 127));
+    const yq = type === 'TANH' ? q(1 / 128, 0) : q(1 / 256, -128);
+    const b = new TfliteBuilder();
+    const x = b.tensor('x', [2, 128], 'int8', xq);
+    const y = b.tensor('y', [2, 128], 'int8', yq);
+    b.op(type, [x], [y]);
+    b.io([x], [y]);
+    await assertMatchesTflm(`${type.toLowerCase()} ${c}: in ${xq.scale[0]}/${xq.zeroPoint[0]}`, b.finish(), [[every]]);
+  }
+});
+
 interface SliceSpec { shape: number[]; begin: number[]; end: number[]; strides: number[]; beginMask: number; endMask: number; shrinkAxisMask: number }
 
 /** Output shape by TFLM's rules (the model must declare it; tflm-run refuses a wrong one), or null for an empty or out-of-range slice. */

@@ -13,6 +13,7 @@ import { prepareStridedSlice } from './prepare/strided-slice.js';
 import { prepareTransposeConv } from './prepare/transpose-conv.js';
 import { prepareRelu } from './prepare/relu.js';
 import { prepareHardSwish } from './prepare/hard-swish.js';
+import { prepareLogisticTanh } from './prepare/logistic-tanh.js';
 import { prepareLut } from './prepare/lut.js';
 import { prepareAlias, prepareConcatenation, prepareMean, preparePad, prepareTranspose } from './prepare/shape-ops.js';
 
@@ -43,6 +44,8 @@ const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
   RELU: prepareRelu,
   RELU6: prepareRelu,
   HARD_SWISH: prepareHardSwish,
+  LOGISTIC: prepareLogisticTanh,
+  TANH: prepareLogisticTanh,
 };
 
 export const SUPPORTED_OPS = Object.keys(PREPARE);
