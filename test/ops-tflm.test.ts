@@ -9,6 +9,8 @@ import { convertModel } from '../src/convert.js';
 import { OpCode } from '../src/format/constants.js';
 import { ConvertError } from '../src/ir/graph.js';
 import { sliceAxis } from '../src/passes/prepare/strided-slice.js';
+import { readEpk } from '../src/format/reader.js';
+import { summarize } from '../src/inspect.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { assertMatchesTflm, hasTflm, randInt, randInt8, randScale, rng } from './tflm-oracle.js';
 
@@ -333,6 +335,18 @@ test('STRIDED_SLICE: unsupported masks, empty slices and out-of-range shrinks ar
   const { graph } = convertModel(withOptions({}), 'ok.tflite', { log: () => {} });
   const op = graph.ops.find((o) => o.kernel?.opcode === OpCode.StridedSlice)!;
   assert.equal(op.kernel!.params, [0, 0, 0, 1, 1, 1, 1, 2, 1, 1, 2, 2]);
+});
+
+test('a LUT op (0 params) reads back and inspects (was: the reader called opcode 16 unknown)', () => {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [4], 'int8', q(0.05, 3));
+  const y = b.tensor('y', [4], 'int8', q(0.05, 3));
+  b.op('RELU', [x], [y]);
+  b.io([x], [y]);
+  const { epk } = convertModel(b.finish(), 'relu.tflite', { log: () => {} });
+  const e = readEpk(epk);
+  assert.equal(e.ops.map((o) => [o.opcode, o.params.length]), [[OpCode.Lut, 0]]);
+  assert.equal(summarize(epk).kernels.names, ['lut']);
 });
 
 test('LEAKY_RELU: a negative alpha is refused by name', () => {
