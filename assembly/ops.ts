@@ -241,7 +241,7 @@ function validateOp(r: usize, code: u32): i32 {
     if (param(r, 0) < 1 || param(r, 1) < 1 || param(r, 2) < 1 || param(r, 3) < 1) return opFail(F.E_BAD_OP, 'strides and filter must be >= 1');
     return F.E_OK;
   }
-  if (code == F.OP_ADD || code == F.OP_MUL || code == F.OP_SUB) {
+  if (code == F.OP_ADD || code == F.OP_MUL || code == F.OP_SUB || code == F.OP_MAXIMUM || code == F.OP_MINIMUM) {
     if (nIn(r) != 2 || !has(r, 0, F.DT_INT8, -1) || !has(r, 1, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects two int8 inputs and an int8 output');
     const a = input(r, 0), b = input(r, 1);
     for (let k = 0; k < 4; k++) {

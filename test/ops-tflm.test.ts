@@ -1,7 +1,9 @@
-// SUB, LEAKY_RELU, STRIDED_SLICE, TRANSPOSE_CONV, RELU, RELU6, SLICE, SPLIT, SPLIT_V, UNPACK and PACK on int8, bit-exact with TFLM: randomised shapes,
-// broadcasts, quantization, activations, alphas, begin/end/strides and masks, each model
-// built in code (src/testing/tflite-builder.ts) and run in tflm-run and in the simd, scalar
-// and streamed builds (test/tflm-oracle.ts). Also: what the converter refuses, by name.
+// Int8 ops bit-exact with TFLM: SUB, LEAKY_RELU, STRIDED_SLICE, TRANSPOSE_CONV, MAXIMUM,
+// MINIMUM (kernels), RELU, RELU6, HARD_SWISH, LOGISTIC, TANH (tables), SLICE, SPLIT, SPLIT_V,
+// UNPACK, PACK (lowered to STRIDED_SLICE / CONCATENATION). Randomised shapes, broadcasts,
+// quantization, activations, alphas, begin/end/strides and masks, each model built in code
+// (src/testing/tflite-builder.ts) and run in tflm-run and in the simd, scalar and streamed
+// builds (test/tflm-oracle.ts). Also: what the converter refuses, by name.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -44,6 +46,27 @@ function subModel(r: () => number): { model: Uint8Array; inputs: Uint8Array[][];
   const inputs = Array.from({ length: INVOKES }, () => (constB ? [randInt8(r, elems(shape))] : [randInt8(r, elems(shape)), randInt8(r, elems(bShape))]).map((v) => new Uint8Array(v.buffer)));
   return { model: b.finish(), inputs, what: `${JSON.stringify(shape)} - ${JSON.stringify(bShape)}${constB ? ' const' : ''}${swap ? ' swapped' : ''} ${act}` };
 }
+
+test('MAXIMUM, MINIMUM: bit-exact with tflm-run (broadcasts, constant operand, inputs quantized differently)', async () => {
+  if (skip()) return;
+  const r = rng(109);
+  for (let c = 0; c < CASES; c++) {
+    const type = c % 2 ? 'MINIMUM' : 'MAXIMUM';
+    const shape = randShape(r, randInt(r, 1, 4));
+    let bShape = shape.map((d) => (r() < 0.3 ? 1 : d));
+    if (r() < 0.3) bShape = bShape.slice(randInt(r, 0, bShape.length - 1));
+    const constB = r() < 0.3, swap = r() < 0.3;
+    const b = new TfliteBuilder();
+    const a = b.tensor('a', shape, 'int8', q(randScale(r), randInt(r, -128, 127)));
+    const bq = q(randScale(r), randInt(r, -128, 127));
+    const bt = constB ? b.constant('b', bShape, 'int8', randInt8(r, elems(bShape)), bq) : b.tensor('b', bShape, 'int8', bq);
+    const y = b.tensor('y', shape, 'int8', q(randScale(r), randInt(r, -128, 127)));
+    b.op(type, swap ? [bt, a] : [a, bt], [y]);
+    b.io(constB ? [a] : [a, bt], [y]);
+    const inputs = Array.from({ length: INVOKES }, () => (constB ? [randInt8(r, elems(shape))] : [randInt8(r, elems(shape)), randInt8(r, elems(bShape))]).map((v) => new Uint8Array(v.buffer)));
+    await assertMatchesTflm(`${type.toLowerCase()} ${c}: ${JSON.stringify(shape)} vs ${JSON.stringify(bShape)}${constB ? ' const' : ''}${swap ? ' swapped' : ''}`, b.finish(), inputs);
+  }
+});
 
 function leakyModel(r: () => number): { model: Uint8Array; inputs: Uint8Array[][]; what: string } {
   const shape = randShape(r, randInt(r, 1, 4), 8);

@@ -190,6 +190,8 @@ export enum OpCode {
   LeakyRelu = 18,
   StridedSlice = 19,
   TransposeConv = 20,
+  Maximum = 21,
+  Minimum = 22,
 }
 
 export const OP_NAMES: Record<OpCode, string> = {
@@ -213,6 +215,8 @@ export const OP_NAMES: Record<OpCode, string> = {
   [OpCode.LeakyRelu]: 'LEAKY_RELU',
   [OpCode.StridedSlice]: 'STRIDED_SLICE',
   [OpCode.TransposeConv]: 'TRANSPOSE_CONV',
+  [OpCode.Maximum]: 'MAXIMUM',
+  [OpCode.Minimum]: 'MINIMUM',
 };
 
 /** Number of i32 params each opcode carries (Concatenation: fixed 1). */
@@ -237,6 +241,8 @@ export const OP_PARAM_COUNT: Record<OpCode, number> = {
   [OpCode.LeakyRelu]: 6,
   [OpCode.StridedSlice]: 12,
   [OpCode.TransposeConv]: 8,
+  [OpCode.Maximum]: 0,
+  [OpCode.Minimum]: 0,
 };
 
 /**

@@ -52,6 +52,7 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'LEAKY_RELU', ops: [OpCode.LeakyRelu], kernel: 'leaky_relu_s8', when: 'always' },
   { name: 'STRIDED_SLICE', ops: [OpCode.StridedSlice], kernel: 'strided_slice_s8', when: 'always' },
   { name: 'TRANSPOSE_CONV', ops: [OpCode.TransposeConv], kernel: 'transpose_conv_s8_ref', when: 'plain [oc, kh, kw, ic] int8 filter' },
+  { name: 'MAXIMUM_MINIMUM', ops: [OpCode.Maximum, OpCode.Minimum], kernel: 'max_min_s8', when: 'always (broadcasting)' },
 ];
 
 /** Bit of a variant by name. */

@@ -14,6 +14,7 @@ import { prepareTransposeConv } from './prepare/transpose-conv.js';
 import { prepareRelu } from './prepare/relu.js';
 import { prepareHardSwish } from './prepare/hard-swish.js';
 import { prepareLogisticTanh } from './prepare/logistic-tanh.js';
+import { prepareMaximumMinimum } from './prepare/maximum-minimum.js';
 import { prepareLut } from './prepare/lut.js';
 import { prepareAlias, prepareConcatenation, prepareMean, preparePad, prepareTranspose } from './prepare/shape-ops.js';
 
@@ -46,6 +47,8 @@ const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
   HARD_SWISH: prepareHardSwish,
   LOGISTIC: prepareLogisticTanh,
   TANH: prepareLogisticTanh,
+  MAXIMUM: prepareMaximumMinimum,
+  MINIMUM: prepareMaximumMinimum,
 };
 
 export const SUPPORTED_OPS = Object.keys(PREPARE);
