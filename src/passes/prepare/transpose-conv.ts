@@ -3,10 +3,10 @@
 // int32 [O] (optional). Padding as TFLM computes it, from the OUTPUT's height and width
 // (ComputePaddingHeightWidth with dilation 1; the odd offset is unused); per-channel
 // multipliers input_scale * filter_scale[c] / output_scale in double, as for CONV_2D.
-// TFLM's int8 reference kernel clamps to the int8 range only, so a fused activation is refused.
+// A fused activation clamps as CONV_2D's (CalculateActivationRangeQuantized).
 
 import { OpCode } from '../../format/constants.js';
-import { computePadding } from '../quant-math.js';
+import { activationRange, computePadding } from '../quant-math.js';
 import { attachChannels, checkBias, perChannelMultipliers } from './conv.js';
 import { PrepareContext } from './context.js';
 
@@ -25,7 +25,6 @@ export function prepareTransposeConv(ctx: PrepareContext): void {
   if (y.shape[3] !== oc || y.shape[0] !== x.shape[0]) ctx.fail(`output "${y.name}" shape ${JSON.stringify(y.shape)} does not match filter ${JSON.stringify(w.shape)} and input ${JSON.stringify(x.shape)}`);
   checkBias(ctx, b, oc);
   const o = ctx.op.options as Record<string, number & string>;
-  if ((o.activation ?? 'NONE') !== 'NONE') ctx.fail(`fused activation ${o.activation} is not supported (TFLM's int8 kernel clamps to int8 only)`);
   const ph = computePadding(o.padding, o.strideH, 1, y.shape[1], kh);
   const pw = computePadding(o.padding, o.strideW, 1, y.shape[2], kw);
   // the runtime's load checks: pads in [0, 65535], strides <= 2^24
@@ -39,10 +38,11 @@ export function prepareTransposeConv(ctx: PrepareContext): void {
     ctx.fail(`input "${x.name}" is ${x.shape[1]}x${x.shape[2]}, but only ${Math.min(x.shape[1], reachH)}x${Math.min(x.shape[2], reachW)} of it reaches the ${y.shape[1]}x${y.shape[2]} output with stride ${o.strideH}x${o.strideW} and ${o.padding} padding`);
   }
   const xq = ctx.quant(x, 'input'), yq = ctx.quant(y, 'output');
+  const [actMin, actMax] = activationRange((o.activation as string) ?? 'NONE', yq.scale, yq.zeroPoint);
   const ch = perChannelMultipliers(ctx, x, w, y, oc, 0);
   ctx.op.inputs = [ctx.op.inputs[2], ...attachChannels(ctx, ch, ctx.op.inputs[1], ctx.op.inputs[3] ?? -1).slice(1)];
   ctx.op.kernel = {
     opcode: OpCode.TransposeConv,
-    params: [o.strideH, o.strideW, ph.pad, pw.pad, -xq.zeroPoint, yq.zeroPoint, -128, 127],
+    params: [o.strideH, o.strideW, ph.pad, pw.pad, -xq.zeroPoint, yq.zeroPoint, actMin, actMax],
   };
 }
