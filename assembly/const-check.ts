@@ -76,7 +76,7 @@ export function channelsOf(r: usize, code: u32): u32 {
 /** Op r's requant constant number s (0, 1) and its kind, or NO_TENSOR: the table, or mult then shift. */
 export function requantInput(r: usize, s: u32): u32 {
   const code = O.opcode(r);
-  if (code != F.OP_CONV_2D && code != F.OP_DEPTHWISE_CONV_2D && code != F.OP_FULLY_CONNECTED) return F.NO_TENSOR;
+  if (code != F.OP_CONV_2D && code != F.OP_DEPTHWISE_CONV_2D && code != F.OP_FULLY_CONNECTED && code != F.OP_TRANSPOSE_CONV) return F.NO_TENSOR;
   if (O.isPacked(r)) return s == 0 ? O.input(r, 3) : F.NO_TENSOR;
   return s < 2 ? O.input(r, 3 + s) : F.NO_TENSOR;
 }

@@ -38,6 +38,11 @@ export function kernelOf(r: usize): u32 {
     case F.OP_QUANTIZE: return K.K_QUANTIZE;
     case F.OP_DEQUANTIZE: return K.K_DEQUANTIZE;
     case F.OP_LUT: return K.K_LUT;
+    case F.OP_SUB: return K.K_SUB;
+    case F.OP_LEAKY_RELU: return K.K_LEAKY_RELU;
+    case F.OP_STRIDED_SLICE: return K.K_STRIDED_SLICE;
+    case F.OP_TRANSPOSE_CONV: return K.K_TRANSPOSE_CONV;
+    case F.OP_MAXIMUM: case F.OP_MINIMUM: return K.K_MAXIMUM_MINIMUM;
   }
   return K.KERNEL_VARIANT_COUNT;
 }

@@ -130,6 +130,12 @@ export const OP_REQUANTIZE: u32 = 13;
 export const OP_QUANTIZE: u32 = 14;
 export const OP_DEQUANTIZE: u32 = 15;
 export const OP_LUT: u32 = 16;
+export const OP_SUB: u32 = 17;
+export const OP_LEAKY_RELU: u32 = 18;
+export const OP_STRIDED_SLICE: u32 = 19;
+export const OP_TRANSPOSE_CONV: u32 = 20;
+export const OP_MAXIMUM: u32 = 21;
+export const OP_MINIMUM: u32 = 22;
 
 // i32 params of each opcode (PARAM_COUNTS: indexed by opcode)
 export const PARAMS_CONV_2D: u32 = 10;
@@ -148,7 +154,13 @@ export const PARAMS_REQUANTIZE: u32 = 4;
 export const PARAMS_QUANTIZE: u32 = 2;
 export const PARAMS_DEQUANTIZE: u32 = 2;
 export const PARAMS_LUT: u32 = 0;
-export const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1, 4, 2, 2, 0];
+export const PARAMS_SUB: u32 = 12;
+export const PARAMS_LEAKY_RELU: u32 = 6;
+export const PARAMS_STRIDED_SLICE: u32 = 12;
+export const PARAMS_TRANSPOSE_CONV: u32 = 8;
+export const PARAMS_MAXIMUM: u32 = 0;
+export const PARAMS_MINIMUM: u32 = 0;
+export const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1, 4, 2, 2, 0, 12, 6, 12, 8, 0, 0];
 
 // i32 params of an op in the packed weight layout (packedParamCount below)
 export const PACKED_PARAMS_CONV_2D: u32 = 13;
@@ -181,7 +193,7 @@ export const E_BAD_SHAPE: i32 = 12;
 
 // Derived
 export const S_COUNT: u32 = 5; // section kinds are 1..S_COUNT
-export const OP_LAST: u32 = 16; // opcodes are 1..OP_LAST
+export const OP_LAST: u32 = 22; // opcodes are 1..OP_LAST
 
 /** Params of an op `code` in the packed weight layout; NO_PACKED_LAYOUT (never a u16 count) when it has none. */
 export const NO_PACKED_LAYOUT: u32 = 0x10000;
@@ -214,6 +226,12 @@ export function opName(code: u32): Msg {
     case OP_QUANTIZE: return 'QUANTIZE';
     case OP_DEQUANTIZE: return 'DEQUANTIZE';
     case OP_LUT: return 'LUT';
+    case OP_SUB: return 'SUB';
+    case OP_LEAKY_RELU: return 'LEAKY_RELU';
+    case OP_STRIDED_SLICE: return 'STRIDED_SLICE';
+    case OP_TRANSPOSE_CONV: return 'TRANSPOSE_CONV';
+    case OP_MAXIMUM: return 'MAXIMUM';
+    case OP_MINIMUM: return 'MINIMUM';
   }
   return 'UNKNOWN';
 }

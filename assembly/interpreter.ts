@@ -12,12 +12,17 @@ import { softmax_s8 } from './kernels/softmax';
 import { pad_s8, transpose_s8, concat_copy, mean_s8, Dims4 } from './kernels/shape';
 import { requantize_s8, quantize_f32_s8, dequantize_s8_f32 } from './kernels/quantize';
 import { lut_s8 } from './kernels/activation';
+import { sub_s8_ref } from './kernels/sub';
+import { leaky_relu_s8, LeakyReluParams } from './kernels/leaky-relu';
+import { strided_slice_s8, SliceParams } from './kernels/strided-slice';
+import { transpose_conv_s8_ref, TransposeConvParams } from './kernels/transpose-conv';
+import { max_min_s8 } from './kernels/max-min';
 import { runPacked, usesPacked } from './packed';
 import {
   HAS_CONV_BLOCKED, HAS_CONV_REF, HAS_DWCONV_BLOCKED, HAS_DWCONV_REF, HAS_FC_BLOCKED, HAS_FC_REF,
   HAS_CONV_CODEBOOK, HAS_DWCONV_CODEBOOK, HAS_FC_CODEBOOK, HAS_CONV_HUFFMAN, HAS_DWCONV_HUFFMAN, HAS_FC_HUFFMAN,
   HAS_POOL, HAS_ADD_SAME, HAS_ADD_BROADCAST, HAS_MUL, HAS_SOFTMAX, HAS_PAD, HAS_MEAN, HAS_TRANSPOSE, HAS_CONCAT,
-  HAS_REQUANTIZE, HAS_QUANTIZE, HAS_DEQUANTIZE, HAS_LUT,
+  HAS_REQUANTIZE, HAS_QUANTIZE, HAS_DEQUANTIZE, HAS_LUT, HAS_SUB, HAS_LEAKY_RELU, HAS_STRIDED_SLICE, HAS_TRANSPOSE_CONV, HAS_MAXIMUM_MINIMUM,
 } from './kernel-table';
 
 const dimsA = memory.data(16);
@@ -138,6 +143,23 @@ export function runOp(r: usize): void {
   } else if (code == F.OP_LUT) {
     const x = O.input(r, 0);
     if (HAS_LUT) lut_s8(M.dataOf(x), M.dataOf(O.input(r, 1)), yp, M.elements(x));
+  } else if (code == F.OP_SUB) {
+    const a = O.input(r, 0), b = O.input(r, 1);
+    if (HAS_SUB) sub_s8_ref(M.dataOf(a), M.dataOf(b), yp, fillBroadcast(a, b, y), changetype<AddParams>(p));
+  } else if (code == F.OP_LEAKY_RELU) {
+    const x = O.input(r, 0);
+    if (HAS_LEAKY_RELU) leaky_relu_s8(M.dataOf(x), yp, M.elements(x), changetype<LeakyReluParams>(p));
+  } else if (code == F.OP_STRIDED_SLICE) {
+    const x = O.input(r, 0);
+    if (HAS_STRIDED_SLICE) strided_slice_s8(M.dataOf(x), fillDims4(x, dimsA), yp, changetype<SliceParams>(p));
+  } else if (code == F.OP_TRANSPOSE_CONV) {
+    const x = O.input(r, 0), w = O.input(r, 1);
+    if (HAS_TRANSPOSE_CONV) transpose_conv_s8_ref(M.dataOf(x), M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), M.dataOf(w), M.dim(w, 1), M.dim(w, 2),
+      optionalData(O.input(r, 2)), M.dataOf(O.input(r, 3)), M.dataOf(O.input(r, 4)), yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3),
+      changetype<TransposeConvParams>(p));
+  } else if (code == F.OP_MAXIMUM || code == F.OP_MINIMUM) {
+    const a = O.input(r, 0), b = O.input(r, 1);
+    if (HAS_MAXIMUM_MINIMUM) max_min_s8(M.dataOf(a), M.dataOf(b), yp, fillBroadcast(a, b, y), code == F.OP_MAXIMUM);
   }
 }
 

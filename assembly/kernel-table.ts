@@ -31,7 +31,12 @@ export const K_REQUANTIZE: u32 = 21; // requantize_s8: always
 export const K_QUANTIZE: u32 = 22; // quantize_f32_s8: always
 export const K_DEQUANTIZE: u32 = 23; // dequantize_s8_f32: always
 export const K_LUT: u32 = 24; // lut_s8: activation as a 256-entry int8 table
-export const KERNEL_VARIANT_COUNT: u32 = 25;
+export const K_SUB: u32 = 25; // sub_s8_ref: always (broadcasting)
+export const K_LEAKY_RELU: u32 = 26; // leaky_relu_s8: always
+export const K_STRIDED_SLICE: u32 = 27; // strided_slice_s8: always
+export const K_TRANSPOSE_CONV: u32 = 28; // transpose_conv_s8_ref: plain [oc, kh, kw, ic] int8 filter
+export const K_MAXIMUM_MINIMUM: u32 = 29; // max_min_s8: always (broadcasting)
+export const KERNEL_VARIANT_COUNT: u32 = 30;
 
 export const HAS_CONV_BLOCKED: bool = (EP_KERNEL_SET & (<u32>1 << K_CONV_BLOCKED)) != 0;
 export const HAS_CONV_REF: bool = (EP_KERNEL_SET & (<u32>1 << K_CONV_REF)) != 0;
@@ -58,6 +63,11 @@ export const HAS_REQUANTIZE: bool = (EP_KERNEL_SET & (<u32>1 << K_REQUANTIZE)) !
 export const HAS_QUANTIZE: bool = (EP_KERNEL_SET & (<u32>1 << K_QUANTIZE)) != 0;
 export const HAS_DEQUANTIZE: bool = (EP_KERNEL_SET & (<u32>1 << K_DEQUANTIZE)) != 0;
 export const HAS_LUT: bool = (EP_KERNEL_SET & (<u32>1 << K_LUT)) != 0;
+export const HAS_SUB: bool = (EP_KERNEL_SET & (<u32>1 << K_SUB)) != 0;
+export const HAS_LEAKY_RELU: bool = (EP_KERNEL_SET & (<u32>1 << K_LEAKY_RELU)) != 0;
+export const HAS_STRIDED_SLICE: bool = (EP_KERNEL_SET & (<u32>1 << K_STRIDED_SLICE)) != 0;
+export const HAS_TRANSPOSE_CONV: bool = (EP_KERNEL_SET & (<u32>1 << K_TRANSPOSE_CONV)) != 0;
+export const HAS_MAXIMUM_MINIMUM: bool = (EP_KERNEL_SET & (<u32>1 << K_MAXIMUM_MINIMUM)) != 0;
 
 export function inBuild(k: u32): bool { return k < KERNEL_VARIANT_COUNT && (EP_KERNEL_SET & (<u32>1 << k)) != 0; }
 

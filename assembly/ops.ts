@@ -241,7 +241,7 @@ function validateOp(r: usize, code: u32): i32 {
     if (param(r, 0) < 1 || param(r, 1) < 1 || param(r, 2) < 1 || param(r, 3) < 1) return opFail(F.E_BAD_OP, 'strides and filter must be >= 1');
     return F.E_OK;
   }
-  if (code == F.OP_ADD || code == F.OP_MUL) {
+  if (code == F.OP_ADD || code == F.OP_MUL || code == F.OP_SUB || code == F.OP_MAXIMUM || code == F.OP_MINIMUM) {
     if (nIn(r) != 2 || !has(r, 0, F.DT_INT8, -1) || !has(r, 1, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects two int8 inputs and an int8 output');
     const a = input(r, 0), b = input(r, 1);
     for (let k = 0; k < 4; k++) {
@@ -313,7 +313,40 @@ function validateOp(r: usize, code: u32): i32 {
     if (M.elements(input(r, 0)) != M.elements(y)) return opFail(F.E_BAD_SHAPE, 'input and output sizes differ');
     return F.E_OK;
   }
+  if (code == F.OP_LEAKY_RELU) {
+    if (nIn(r) != 1 || !has(r, 0, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input and output');
+    if (M.elements(input(r, 0)) != M.elements(y)) return opFail(F.E_BAD_SHAPE, 'input and output sizes differ');
+    return F.E_OK;
+  }
+  if (code == F.OP_STRIDED_SLICE) return validateSlice(r, y);
+  if (code == F.OP_TRANSPOSE_CONV) {
+    if (nIn(r) != 5) return opFail(F.E_BAD_OP, 'expects 5 inputs');
+    if (!has(r, 0, F.DT_INT8, 4) || !has(r, 1, F.DT_INT8, 4) || M.dtype(y) != F.DT_INT8 || M.rank(y) != 4) return opFail(F.E_BAD_SHAPE, 'input, filter and output must be rank-4 int8');
+    const x = input(r, 0), w = input(r, 1);
+    if (M.dim(y, 0) != M.dim(x, 0) || M.dim(w, 0) != M.dim(y, 3) || M.dim(w, 3) != M.dim(x, 3)) return opFail(F.E_BAD_SHAPE, 'filter [oc, kh, kw, ic] does not fit input and output');
+    if (!perChannel(r, M.dim(y, 3))) return opFail(F.E_BAD_SHAPE, 'bias, multiplier and shift must be int32 with one value per output channel');
+    return F.E_OK;
+  }
   return opFail(F.E_UNSUPPORTED_OP, 'unknown opcode');
+}
+
+/**
+ * STRIDED_SLICE params start[4] | stride[4] | count[4] (4-D view): every index the kernel
+ * reads, start_k + i * stride_k for i < count_k, inside axis k (the first and the last
+ * bound them all; i64, no wrap), and the counts' product the output's size.
+ */
+function validateSlice(r: usize, y: u32): i32 {
+  if (nIn(r) != 1 || !has(r, 0, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input and output');
+  const x = input(r, 0);
+  let n: i64 = 1;
+  for (let k: u32 = 0; k < 4; k++) {
+    const start = <i64>param(r, k), stride = <i64>param(r, 4 + k), count = <i64>param(r, 8 + k), d = <i64>M.dim4(x, k);
+    const last = start + (count - 1) * stride;
+    if (count < 1 || stride == 0 || start < 0 || start >= d || last < 0 || last >= d) return opFail(F.E_BAD_OP, 'slice start, stride or count reads outside the input');
+    n *= count;
+  }
+  if (n != <i64>M.elements(y)) return opFail(F.E_BAD_SHAPE, 'output size is not the slice size');
+  return F.E_OK;
 }
 
 // --- param ranges ---------------------------------------------------------------------
@@ -358,7 +391,7 @@ function validateParams(r: usize, code: u32): i32 {
     const pt = param(r, 4), pl = param(r, 5);
     if (pt < 0 || pl < 0 || pt > 0xffff || pl > 0xffff) return opFail(F.E_BAD_OP, 'padding out of range');
     if (!actOk(r, 6)) return opFail(F.E_BAD_OP, 'activation bounds must lie in [-128, 127] with min <= max');
-  } else if (code == F.OP_ADD) {
+  } else if (code == F.OP_ADD || code == F.OP_SUB) {
     if (!inOffsetOk(param(r, 0)) || !offsetsOk(r, 1, 2)) return opFail(F.E_BAD_OP, 'input offsets must be -zp and output offset a zero point in int8');
     const ls = param(r, 3);
     if (ls < 0 || ls > ADD_LEFT_SHIFT_MAX) return opFail(F.E_BAD_OP, 'left shift out of range');
@@ -377,6 +410,14 @@ function validateParams(r: usize, code: u32): i32 {
   } else if (code == F.OP_REQUANTIZE) {
     if (!int8Ok(param(r, 0)) || !int8Ok(param(r, 1))) return opFail(F.E_BAD_OP, 'zero points out of int8 range');
     if (!requantOk(r, 2)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');
+  } else if (code == F.OP_TRANSPOSE_CONV) {
+    const sh = param(r, 0), sw = param(r, 1), pt = param(r, 2), pl = param(r, 3);
+    if (sh < 1 || sw < 1 || <i64>sh > GEOMETRY_LIMIT || <i64>sw > GEOMETRY_LIMIT || pt < 0 || pl < 0 || pt > 0xffff || pl > 0xffff) return opFail(F.E_BAD_OP, 'strides (1 to 2^24) or padding (0 to 65535) out of range');
+    if (!offsetsOk(r, 4, 5)) return opFail(F.E_BAD_OP, 'input offset must be -zp and output offset a zero point in int8');
+    if (!actOk(r, 6)) return opFail(F.E_BAD_OP, 'activation bounds must lie in [-128, 127] with min <= max');
+  } else if (code == F.OP_LEAKY_RELU) {
+    if (!int8Ok(param(r, 0)) || !int8Ok(param(r, 1))) return opFail(F.E_BAD_OP, 'zero points out of int8 range');
+    if (!requantOk(r, 2) || !requantOk(r, 4)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');
   } else if (code == F.OP_QUANTIZE || code == F.OP_DEQUANTIZE) {
     const scale = reinterpret<f32>(param(r, 0));
     if (!(scale > 0) || !isFinite(scale) || !int8Ok(param(r, 1))) return opFail(F.E_BAD_OP, 'scale must be finite and > 0, zero point in int8');

@@ -1,5 +1,5 @@
 // The converter's pipeline, in order, one named pass per line:
-// import (tflite | onnx) -> strip -> fold -> fuse -> quantize -> [prune -> structured-prune]
+// import (tflite | onnx) -> check-ops -> strip -> fold -> fuse -> quantize -> lower-slices -> lower-pack -> [prune -> structured-prune]
 // -> prepare-kernels -> [share-weights -> pack] -> layout-weights -> plan-memory -> emit .epk
 // (bracketed passes run when compression options ask for them).
 
@@ -15,11 +15,14 @@ import { QuantizeOptions, quantizeInt8 } from './passes/quantize-int8.js';
 import { magnitudePrune } from './passes/prune.js';
 import { structuredPrune } from './passes/structured-prune.js';
 import { prepareKernels } from './passes/prepare-kernels.js';
+import { lowerSlices } from './passes/lower-slices.js';
+import { lowerPack } from './passes/lower-pack.js';
 import { shareWeights } from './passes/share-weights.js';
 import { pack, packScratchBytes } from './passes/pack-huffman.js';
 import { layoutWeights, scratchBytes } from './passes/layout-weights.js';
 import { MemoryPlan, PlanOptions, planMemory } from './passes/plan-memory.js';
 import { verifyGraph } from './passes/verify.js';
+import { checkOps } from './passes/check-ops.js';
 import { NameMode, writeEpk } from './format/writer.js';
 import { Repr } from './format/packed.js';
 import { Bytes, toBytes } from './io/bytes.js';
@@ -88,6 +91,8 @@ export const PASSES: Pass[] = [
   ['fuse-activation', fuseActivation],
   ['fuse-pad', fusePad],
   ['quantize-int8', (g, o) => quantizeInt8(g, o.quantize)],
+  ['lower-slices', lowerSlices],
+  ['lower-pack', lowerPack],
   ['prepare-kernels', prepareKernels],
   ['layout-weights', layoutWeights],
 ];
@@ -119,6 +124,7 @@ export function convertGraph(imported: Graph, opts: ConvertOptions = {}): Conver
   };
   let g = imported;
   const after: Record<string, Graph> = { import: g };
+  checkOps(g); // custom ops, ops no pass handles, int16 activations: named before any graph check
   verifyGraph(g, 'import');
   dump('import', g);
   for (const [name, run] of passesFor(opts)) {

@@ -62,6 +62,10 @@ export function opMacs(op: EpkOp, tensors: EpkTensor[]): number {
     case OpCode.FullyConnected:
       if (op.params.length === OP_PACKED_PARAM_COUNT[OpCode.FullyConnected]) return elems(y) * op.params[5]; // packed: depth
       return elems(y) * tensors[op.inputs[1]].shape[1];
+    case OpCode.TransposeConv: { // TFLM's count: every input value times every filter tap of every output channel
+      const w = tensors[op.inputs[1]];
+      return elems(tensors[op.inputs[0]]) * w.shape[0] * w.shape[1] * w.shape[2];
+    }
     default:
       return 0;
   }

@@ -186,6 +186,12 @@ export enum OpCode {
   Quantize = 14,
   Dequantize = 15,
   Lut = 16,
+  Sub = 17,
+  LeakyRelu = 18,
+  StridedSlice = 19,
+  TransposeConv = 20,
+  Maximum = 21,
+  Minimum = 22,
 }
 
 export const OP_NAMES: Record<OpCode, string> = {
@@ -205,6 +211,12 @@ export const OP_NAMES: Record<OpCode, string> = {
   [OpCode.Quantize]: 'QUANTIZE',
   [OpCode.Dequantize]: 'DEQUANTIZE',
   [OpCode.Lut]: 'LUT',
+  [OpCode.Sub]: 'SUB',
+  [OpCode.LeakyRelu]: 'LEAKY_RELU',
+  [OpCode.StridedSlice]: 'STRIDED_SLICE',
+  [OpCode.TransposeConv]: 'TRANSPOSE_CONV',
+  [OpCode.Maximum]: 'MAXIMUM',
+  [OpCode.Minimum]: 'MINIMUM',
 };
 
 /** Number of i32 params each opcode carries (Concatenation: fixed 1). */
@@ -225,6 +237,12 @@ export const OP_PARAM_COUNT: Record<OpCode, number> = {
   [OpCode.Quantize]: 2,
   [OpCode.Dequantize]: 2,
   [OpCode.Lut]: 0,
+  [OpCode.Sub]: 12, // as ADD
+  [OpCode.LeakyRelu]: 6,
+  [OpCode.StridedSlice]: 12,
+  [OpCode.TransposeConv]: 8,
+  [OpCode.Maximum]: 0,
+  [OpCode.Minimum]: 0,
 };
 
 /**

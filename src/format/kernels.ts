@@ -48,6 +48,11 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'QUANTIZE', ops: [OpCode.Quantize], kernel: 'quantize_f32_s8', when: 'always' },
   { name: 'DEQUANTIZE', ops: [OpCode.Dequantize], kernel: 'dequantize_s8_f32', when: 'always' },
   { name: 'LUT', ops: [OpCode.Lut], kernel: 'lut_s8', when: 'activation as a 256-entry int8 table' },
+  { name: 'SUB', ops: [OpCode.Sub], kernel: 'sub_s8_ref', when: 'always (broadcasting)' },
+  { name: 'LEAKY_RELU', ops: [OpCode.LeakyRelu], kernel: 'leaky_relu_s8', when: 'always' },
+  { name: 'STRIDED_SLICE', ops: [OpCode.StridedSlice], kernel: 'strided_slice_s8', when: 'always' },
+  { name: 'TRANSPOSE_CONV', ops: [OpCode.TransposeConv], kernel: 'transpose_conv_s8_ref', when: 'plain [oc, kh, kw, ic] int8 filter' },
+  { name: 'MAXIMUM_MINIMUM', ops: [OpCode.Maximum, OpCode.Minimum], kernel: 'max_min_s8', when: 'always (broadcasting)' },
 ];
 
 /** Bit of a variant by name. */

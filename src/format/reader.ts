@@ -208,7 +208,8 @@ function requiredInputs(opcode: OpCode, packed: boolean): [slot: number, rank: n
     case OpCode.Conv2D: return packed ? [[0, 4], [1, -1]] : [[0, 4], [1, 4]];
     case OpCode.DepthwiseConv2D: return packed ? [[0, 4], [1, -1]] : [[0, 4], [1, 4]];
     case OpCode.FullyConnected: return packed ? [[0, -1], [1, -1]] : [[0, -1], [1, 2]];
-    case OpCode.Add: case OpCode.Mul: return [[0, -1], [1, -1]]; // kernelOf compares both inputs' sizes
+    case OpCode.TransposeConv: return [[0, 4], [1, 4]];
+    case OpCode.Add: case OpCode.Mul: case OpCode.Sub: case OpCode.Maximum: case OpCode.Minimum: return [[0, -1], [1, -1]]; // kernelOf compares both inputs' sizes
     default: return [[0, -1]];
   }
 }
@@ -224,7 +225,7 @@ function readOps(v: DataView, s: { offset: number; size: number }, tensors: EpkT
     if (at + OP_HEADER_BYTES > end) throw new EpkError(ErrorCode.Truncated, `op list ends inside op ${i}`, at);
     const opcode = v.getUint16(at, true) as OpCode;
     const nIn = v.getUint8(at + 2), nOut = v.getUint8(at + 3), nParams = v.getUint16(at + 4, true);
-    if (!OP_PARAM_COUNT[opcode]) throw new EpkError(ErrorCode.UnsupportedOp, `op ${i}: unknown opcode ${opcode}`, at);
+    if (OP_PARAM_COUNT[opcode] === undefined) throw new EpkError(ErrorCode.UnsupportedOp, `op ${i}: unknown opcode ${opcode}`, at);
     const paramsAt = at + OP_HEADER_BYTES + align(2 * (nIn + nOut), 4);
     const next = paramsAt + 4 * nParams;
     if (next > end) throw new EpkError(ErrorCode.Truncated, `op ${i} runs past the op section`, at);

@@ -21,6 +21,8 @@ export interface Tensor {
   dtype: DTypeName;
   /** Present for constants. */
   data?: TensorData;
+  /** A TFLite variable tensor: state an op keeps across invokes (LSTM, SVDF). */
+  variable?: boolean;
   quant?: Quant;
   /** Set by share-weights: the codebook `data` decodes from (docs/compression.md). */
   codebook?: Codebook;

@@ -7,7 +7,14 @@ import { OpCode } from '../format/constants.js';
 import { ConvertError, Graph, cloneGraph } from '../ir/graph.js';
 import { PrepareContext } from './prepare/context.js';
 import { prepareConv, prepareDepthwise, prepareFullyConnected, preparePool } from './prepare/conv.js';
-import { prepareAdd, prepareDequantize, prepareMul, prepareQuantize, prepareSoftmax } from './prepare/elementwise.js';
+import { prepareAdd, prepareDequantize, prepareMul, prepareQuantize, prepareSoftmax, prepareSub } from './prepare/elementwise.js';
+import { prepareLeakyRelu } from './prepare/leaky-relu.js';
+import { prepareStridedSlice } from './prepare/strided-slice.js';
+import { prepareTransposeConv } from './prepare/transpose-conv.js';
+import { prepareRelu } from './prepare/relu.js';
+import { prepareHardSwish } from './prepare/hard-swish.js';
+import { prepareLogisticTanh } from './prepare/logistic-tanh.js';
+import { prepareMaximumMinimum } from './prepare/maximum-minimum.js';
 import { prepareLut } from './prepare/lut.js';
 import { prepareAlias, prepareConcatenation, prepareMean, preparePad, prepareTranspose } from './prepare/shape-ops.js';
 
@@ -31,6 +38,17 @@ const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
   SQUEEZE: prepareAlias,
   EXPAND_DIMS: prepareAlias,
   LUT: prepareLut,
+  SUB: prepareSub,
+  LEAKY_RELU: prepareLeakyRelu,
+  STRIDED_SLICE: prepareStridedSlice,
+  TRANSPOSE_CONV: prepareTransposeConv,
+  RELU: prepareRelu,
+  RELU6: prepareRelu,
+  HARD_SWISH: prepareHardSwish,
+  LOGISTIC: prepareLogisticTanh,
+  TANH: prepareLogisticTanh,
+  MAXIMUM: prepareMaximumMinimum,
+  MINIMUM: prepareMaximumMinimum,
 };
 
 export const SUPPORTED_OPS = Object.keys(PREPARE);

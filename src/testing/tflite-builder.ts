@@ -21,6 +21,8 @@ interface TensorSpec {
   dtype: DType;
   quant?: QuantSpec;
   data?: Uint8Array;
+  /** TFLite's is_variable: state kept across invokes (LSTM, SVDF). */
+  variable?: boolean;
 }
 
 interface OpSpec {
@@ -41,6 +43,12 @@ export class TfliteBuilder {
     return this.tensors.length - 1;
   }
 
+  /** A variable tensor (is_variable): no buffer, state an op keeps across invokes. */
+  variable(name: string, shape: number[], dtype: DType, quant?: QuantSpec): number {
+    this.tensors.push({ name, shape, dtype, quant, variable: true });
+    return this.tensors.length - 1;
+  }
+
   constant(name: string, shape: number[], dtype: DType, values: ArrayLike<number> | BigInt64Array, quant?: QuantSpec): number {
     const arr =
       dtype === 'int8' ? Int8Array.from(values as ArrayLike<number>) :
@@ -54,7 +62,7 @@ export class TfliteBuilder {
   }
 
   op(type: string, inputs: number[], outputs: number[], options: Record<string, unknown> = {}): void {
-    if (CODE_OF[type] === undefined && !type.startsWith('BUILTIN_')) throw new Error(`unknown op ${type}`);
+    if (CODE_OF[type] === undefined && !type.startsWith('BUILTIN_') && !type.startsWith('CUSTOM:')) throw new Error(`unknown op ${type}`);
     this.ops.push({ type, inputs, outputs, options });
   }
 
@@ -81,9 +89,12 @@ export class TfliteBuilder {
     const tensorOffsets = this.tensors.map((t, i) => writeTensor(b, t, tensorBuffer[i]));
     const opOffsets = this.ops.map((o) => writeOperator(b, o, types.indexOf(o.type)));
     const codes = types.map((type) => {
-      const code = type.startsWith('BUILTIN_') ? Number(type.slice(8)) : CODE_OF[type];
+      // 'CUSTOM:name' is builtin code 32 (CUSTOM) with custom_code "name"
+      const custom = type.startsWith('CUSTOM:') ? b.createString(type.slice(7)) : 0;
+      const code = custom ? CODE_OF.CUSTOM : type.startsWith('BUILTIN_') ? Number(type.slice(8)) : CODE_OF[type];
       b.startObject(4);
       b.addFieldInt8(0, Math.min(code, 127), 0);
+      if (custom) b.addFieldOffset(1, custom, 0);
       b.addFieldInt32(2, 1, 1);
       b.addFieldInt32(3, code, 0);
       return b.endObject();
@@ -150,12 +161,13 @@ function writeTensor(b: flatbuffers.Builder, t: TensorSpec, buffer: number): num
     b.addFieldInt32(6, t.quant.axis ?? 0, 0);
     quant = b.endObject();
   }
-  b.startObject(5);
+  b.startObject(6);
   b.addFieldOffset(0, shape, 0);
   b.addFieldInt8(1, TYPE_CODE[t.dtype], 0);
   b.addFieldInt32(2, buffer, 0);
   b.addFieldOffset(3, name, 0);
   if (quant) b.addFieldOffset(4, quant, 0);
+  if (t.variable) b.addFieldInt8(5, 1, 0);
   return b.endObject();
 }
 
@@ -217,6 +229,41 @@ function writeOptions(b: flatbuffers.Builder, o: OpSpec): [number, number] {
       b.startObject(1);
       b.addFieldInt8(0, act, 0);
       return [21, b.endObject()];
+    case 'SUB':
+      b.startObject(1);
+      b.addFieldInt8(0, act, 0);
+      return [28, b.endObject()];
+    case 'STRIDED_SLICE':
+      b.startObject(6);
+      b.addFieldInt32(0, opt.beginMask ?? 0, 0);
+      b.addFieldInt32(1, opt.endMask ?? 0, 0);
+      b.addFieldInt32(2, opt.ellipsisMask ?? 0, 0);
+      b.addFieldInt32(3, opt.newAxisMask ?? 0, 0);
+      b.addFieldInt32(4, opt.shrinkAxisMask ?? 0, 0);
+      if (opt.offset) b.addFieldInt8(5, 1, 0);
+      return [32, b.endObject()];
+    case 'TRANSPOSE_CONV':
+      b.startObject(4);
+      b.addFieldInt8(0, pad, 0);
+      b.addFieldInt32(1, opt.strideW ?? 1, 0);
+      b.addFieldInt32(2, opt.strideH ?? 1, 0);
+      b.addFieldInt8(3, act, 0);
+      return [49, b.endObject()];
+    case 'SPLIT':
+    case 'SPLIT_V':
+      b.startObject(1);
+      b.addFieldInt32(0, o.outputs.length, 0);
+      return [o.type === 'SPLIT' ? 35 : 79, b.endObject()];
+    case 'UNPACK':
+    case 'PACK':
+      b.startObject(2);
+      b.addFieldInt32(0, o.type === 'PACK' ? o.inputs.length : o.outputs.length, 0);
+      b.addFieldInt32(1, opt.axis ?? 0, 0);
+      return [o.type === 'PACK' ? 59 : 64, b.endObject()];
+    case 'LEAKY_RELU':
+      b.startObject(1);
+      b.addFieldFloat32(0, opt.alpha ?? 0, 0);
+      return [75, b.endObject()];
     case 'MEAN':
       b.startObject(1);
       b.addFieldInt8(0, opt.keepDims ? 1 : 0, 0);

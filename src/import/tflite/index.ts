@@ -81,6 +81,7 @@ function readTensor(file: FbFile, t: Table, index: number, buffers: Table[]): Te
   const count = shape.reduce((a, d) => a * d, 1);
   if (count > MAX_ELEMENTS) throw new ConvertError(`${file.name}: tensor ${index} "${name}" shape ${JSON.stringify(shape)} has ${count} elements, above the limit of ${MAX_ELEMENTS}`);
   const tensor: Tensor = { name, shape, dtype };
+  if (t.bool(TensorF.isVariable)) tensor.variable = true;
   const q = t.table(TensorF.quantization, `tensor ${index} quantization`);
   if (q) {
     const quant = readQuant(q);
@@ -164,7 +165,7 @@ type IndexCheck = (i: number, what: string, optional?: boolean) => number;
 
 /** Fewest inputs an op type needs (1 for types not listed); slots that may be absent (-1). */
 const MIN_INPUTS: Record<string, number> = {
-  CONV_2D: 2, DEPTHWISE_CONV_2D: 2, FULLY_CONNECTED: 2, ADD: 2, MUL: 2, SUB: 2, PAD: 2, PADV2: 2, MEAN: 2, SUM: 2, TRANSPOSE: 2,
+  CONV_2D: 2, DEPTHWISE_CONV_2D: 2, FULLY_CONNECTED: 2, ADD: 2, MUL: 2, SUB: 2, PAD: 2, PADV2: 2, MEAN: 2, SUM: 2, TRANSPOSE: 2, STRIDED_SLICE: 4, TRANSPOSE_CONV: 3, MAXIMUM: 2, MINIMUM: 2, SLICE: 3, SPLIT: 2, SPLIT_V: 3,
 };
 const OPTIONAL_SLOTS: Record<string, number[]> = { CONV_2D: [2], DEPTHWISE_CONV_2D: [2], FULLY_CONNECTED: [2], PADV2: [2], RESHAPE: [1], TRANSPOSE_CONV: [3] };
 /** Ops edgepack does not run, with many optional inputs: -1 accepted past input 0 so the "not supported" error names them. */
@@ -236,6 +237,15 @@ function readOptions(type: string, t: Table | null, fail: Fail): Record<string, 
     case 'MEAN':
     case 'SUM':
       return { keepDims: t ? t.bool(0) : false };
+    case 'TRANSPOSE_CONV':
+      return positive({ padding: padding(t), strideW: i(1), strideH: i(2), activation: act(t, 3, fail) }, ['strideW', 'strideH'], fail);
+    case 'UNPACK':
+    case 'PACK':
+      return { num: i(0), axis: i(1) }; // UnpackOptions num, axis; PackOptions values_count, axis
+    case 'LEAKY_RELU':
+      return { alpha: t ? t.f32(0) : 0 };
+    case 'STRIDED_SLICE':
+      return { beginMask: i(0), endMask: i(1), ellipsisMask: i(2), newAxisMask: i(3), shrinkAxisMask: i(4), offset: t ? t.bool(5) : false };
     case 'SQUEEZE':
       return { squeezeDims: t ? t.i32Vector(0, 'squeeze_dims') : [] };
     default:

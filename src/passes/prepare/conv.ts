@@ -7,13 +7,13 @@ import { activationRange, quantizeMultiplier } from '../quant-math.js';
 import { padDim } from '../../ir/geometry.js';
 import { PrepareContext } from './context.js';
 
-interface Channels {
+export interface Channels {
   multipliers: number[];
   shifts: number[];
 }
 
 /** Per-output-channel (multiplier, shift) from input scale * filter scale[c] / output scale, in double. */
-function perChannelMultipliers(ctx: PrepareContext, x: Tensor, w: Tensor, y: Tensor, channels: number, axis: number): Channels {
+export function perChannelMultipliers(ctx: PrepareContext, x: Tensor, w: Tensor, y: Tensor, channels: number, axis: number): Channels {
   const inScale = ctx.quant(x, 'input').scale;
   const outScale = ctx.quant(y, 'output').scale;
   const wq = w.quant;
@@ -34,7 +34,7 @@ function perChannelMultipliers(ctx: PrepareContext, x: Tensor, w: Tensor, y: Ten
   return { multipliers, shifts };
 }
 
-function checkBias(ctx: PrepareContext, b: Tensor | null, channels: number): void {
+export function checkBias(ctx: PrepareContext, b: Tensor | null, channels: number): void {
   if (!b) return;
   ctx.expectDtype(b, ['int32'], 'bias');
   ctx.expectConst(b, 'bias');
@@ -62,7 +62,7 @@ function spatial(ctx: PrepareContext, x: Tensor, y: Tensor, kh: number, kw: numb
 /** Input rows/columns a window may span (assembly/ops.ts GEOMETRY_LIMIT). */
 const GEOMETRY_LIMIT = 1 << 24;
 
-function attachChannels(ctx: PrepareContext, ch: Channels, weightsIndex: number, bias: number): number[] {
+export function attachChannels(ctx: PrepareContext, ch: Channels, weightsIndex: number, bias: number): number[] {
   const base = ctx.tensor(weightsIndex).name;
   const m = ctx.addConstI32(`${base}/multiplier`, ch.multipliers);
   const s = ctx.addConstI32(`${base}/shift`, ch.shifts);

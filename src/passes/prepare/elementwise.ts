@@ -1,4 +1,4 @@
-// Prepare for elementwise ops: ADD, MUL (with broadcasting), SOFTMAX, and the
+// Prepare for elementwise ops: ADD, SUB, MUL (with broadcasting), SOFTMAX, and the
 // QUANTIZE / DEQUANTIZE boundaries.
 
 import { OpCode } from '../../format/constants.js';
@@ -35,16 +35,22 @@ function smallerThanOne(ctx: PrepareContext, m: number, what: string) {
 }
 
 export function prepareAdd(ctx: PrepareContext): void {
+  ctx.op.kernel = { opcode: OpCode.Add, params: addSubParams(ctx) };
+}
+
+/** SUB: TFLM computes its params exactly as ADD's; the kernel subtracts the rescaled inputs. */
+export function prepareSub(ctx: PrepareContext): void {
+  ctx.op.kernel = { opcode: OpCode.Sub, params: addSubParams(ctx) };
+}
+
+function addSubParams(ctx: PrepareContext): number[] {
   const { aq, bq, yq, actMin, actMax } = binaryOperands(ctx);
   const leftShift = 20; // int8: inputs are scaled up by 2^20 before the rescale
   const twiceMax = 2 * Math.max(aq.scale, bq.scale);
   const m1 = smallerThanOne(ctx, aq.scale / twiceMax, 'input 1');
   const m2 = smallerThanOne(ctx, bq.scale / twiceMax, 'input 2');
   const mo = smallerThanOne(ctx, twiceMax / ((1 << leftShift) * yq.scale), 'output');
-  ctx.op.kernel = {
-    opcode: OpCode.Add,
-    params: [-aq.zeroPoint, -bq.zeroPoint, yq.zeroPoint, leftShift, m1.multiplier, m1.shift, m2.multiplier, m2.shift, mo.multiplier, mo.shift, actMin, actMax],
-  };
+  return [-aq.zeroPoint, -bq.zeroPoint, yq.zeroPoint, leftShift, m1.multiplier, m1.shift, m2.multiplier, m2.shift, mo.multiplier, mo.shift, actMin, actMax];
 }
 
 export function prepareMul(ctx: PrepareContext): void {

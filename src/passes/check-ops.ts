@@ -1,0 +1,47 @@
+// check-ops: runs on the imported graph, before any pass or graph check. Matches ops that
+// no pass and no kernel of edgepack handles: custom ops, builtins without a kernel, and
+// int16 activations (the 16x8 scheme). Emits nothing; guarantees that such a model fails
+// with one line naming the op, its index and the tensor at fault, not with a graph
+// inconsistency found later (an LSTM's state tensor "read before it is produced").
+
+import { ConvertError, Graph, Op } from '../ir/graph.js';
+import { FLOAT_KERNELS } from '../float/interpret.js';
+import { SUPPORTED_OPS } from './prepare-kernels.js';
+import { LOWERED_OPS } from './lower-slices.js';
+
+/** Op types some pass rewrites or some kernel runs: prepare-kernels', lower-slices', the float reference's (float models), CAST (strip). */
+const KNOWN_OPS = new Set([...SUPPORTED_OPS, ...LOWERED_OPS, ...Object.keys(FLOAT_KERNELS), 'CAST']);
+
+const CUSTOM = 'CUSTOM:';
+
+export function checkOps(g: Graph): void {
+  const produced = new Set<number>(g.inputs);
+  for (const op of g.ops) {
+    const problem = customProblem(op) ?? unsupportedProblem(g, op, produced) ?? int16Problem(g, op);
+    if (problem) throw new ConvertError(`${g.source}: op ${op.sourceIndex} (${op.type})${problem}`);
+    for (const t of op.outputs) produced.add(t);
+  }
+}
+
+function customProblem(op: Op): string | undefined {
+  if (!op.type.startsWith(CUSTOM)) return undefined;
+  const code = op.type.slice(CUSTOM.length);
+  return ` is the custom op "${code}", which is outside edgepack: it runs TFLite builtin ops only (a custom op needs the runtime it was written for, e.g. an NPU's driver)`;
+}
+
+function unsupportedProblem(g: Graph, op: Op, produced: Set<number>): string | undefined {
+  if (KNOWN_OPS.has(op.type)) return undefined;
+  // State an op keeps across invokes: flagged variable, or neither constant, graph input nor produced before.
+  const state = op.inputs.filter((t) => t >= 0 && t < g.tensors.length && (g.tensors[t].variable || (!g.tensors[t].data && !produced.has(t))));
+  const names = [...new Set(state)].map((t) => `${t} "${g.tensors[t].name}"`);
+  const stateNote = names.length
+    ? `; its variable tensor${names.length > 1 ? 's' : ''} ${names.join(', ')} would hold state across invokes, which edgepack does not keep yet`
+    : '';
+  return ` is not supported${stateNote}; supported ops: ${[...SUPPORTED_OPS, ...LOWERED_OPS].join(', ')}`;
+}
+
+function int16Problem(g: Graph, op: Op): string | undefined {
+  const t = [...op.inputs, ...op.outputs].find((i) => i >= 0 && i < g.tensors.length && g.tensors[i].dtype === 'int16' && !g.tensors[i].data);
+  if (t === undefined) return undefined;
+  return `: tensor ${t} "${g.tensors[t].name}" holds int16 activations; int16 (16x8) activations are not supported yet (edgepack runs int8 activations)`;
+}

@@ -1,0 +1,109 @@
+// What edgepack refuses and how it says so (src/passes/check-ops.ts): a custom op, a builtin
+// without a kernel (recurrent ops naming their variable tensors), int16 activations. Each
+// model is built in code; each error is one line naming the op, its index and the tensor.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { convertModel } from '../src/convert.js';
+import { ConvertError } from '../src/ir/graph.js';
+import { TfliteBuilder } from '../src/testing/tflite-builder.js';
+
+const q = (scale: number, zeroPoint = 0) => ({ scale: [scale], zeroPoint: [zeroPoint] });
+
+function refused(model: Uint8Array, name: string, pattern: RegExp): string {
+  try {
+    convertModel(model, name, { log: () => {} });
+  } catch (e) {
+    assert.instance(e, ConvertError, String(e));
+    const m = (e as Error).message;
+    assert.match(m, pattern);
+    assert.not.match(m, /before it is produced|graph invalid/, m);
+    assert.not.match(m, /\n/, 'one line');
+    return m;
+  }
+  assert.unreachable(`${name} converted`);
+  return '';
+}
+
+test('a custom op is named, with its code, as outside edgepack', () => {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 8], 'int8', q(0.1));
+  const y = b.tensor('y', [1, 8], 'int8', q(0.1));
+  const z = b.tensor('z', [1, 8], 'int8', q(0.1));
+  b.op('ADD', [x, x], [y]);
+  b.op('CUSTOM:ethos-u', [y], [z]);
+  b.io([x], [z]);
+  refused(b.finish(), 'npu.tflite', /^npu\.tflite: op 1 \(CUSTOM:ethos-u\) is the custom op "ethos-u", which is outside edgepack: it runs TFLite builtin ops only/);
+  const s = new TfliteBuilder();
+  const a = s.tensor('audio', [1, 480], 'int16');
+  const f = s.tensor('features', [1, 40], 'uint8');
+  s.op('CUSTOM:SignalWindow', [a], [f]);
+  s.io([a], [f]);
+  refused(s.finish(), 'frontend.tflite', /op 0 \(CUSTOM:SignalWindow\) is the custom op "SignalWindow", which is outside edgepack/);
+});
+
+test('SVDF: "not supported", naming its variable state tensor', () => {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 16], 'int8', q(0.05));
+  const wf = b.constant('tfl.pseudo_qconst', [8, 16], 'int8', new Array(128).fill(3), q(0.01));
+  const wt = b.constant('tfl.pseudo_qconst1', [8, 10], 'int16', new Array(80).fill(5), q(0.001));
+  const bias = b.constant('bias', [4], 'int32', [1, 2, 3, 4], q(0.0005));
+  const state = b.variable('svdf_state', [1, 80], 'int16', q(0.002));
+  const y = b.tensor('y', [1, 4], 'int8', q(0.1));
+  b.op('SVDF', [x, wf, wt, bias, state], [y]);
+  b.io([x], [y]);
+  const m = refused(b.finish(), 'kws.tflite', /^kws\.tflite: op 0 \(SVDF\) is not supported; its variable tensor 4 "svdf_state" would hold state across invokes, which edgepack does not keep yet; supported ops: CONV_2D/);
+  assert.not.match(m, /pseudo_qconst/, 'constants are not state');
+});
+
+test('UNIDIRECTIONAL_SEQUENCE_LSTM: "not supported", naming both state tensors (was: reads "tfl.pseudo_qconst" before it is produced)', () => {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 5, 4], 'int8', q(0.05));
+  const w = (name: string, shape: number[]) => b.constant(name, shape, 'int8', new Array(shape[0] * shape[1]).fill(1), q(0.01));
+  const inputs = [x];
+  for (let k = 0; k < 4; k++) inputs.push(w(`input_to_gate_${k}`, [3, 4]));
+  for (let k = 0; k < 4; k++) inputs.push(w(`recurrent_to_gate_${k}`, [3, 3]));
+  inputs.push(-1, -1, -1); // no peepholes
+  for (let k = 0; k < 4; k++) inputs.push(b.constant(`gate_bias_${k}`, [3], 'int32', [0, 0, 0]));
+  inputs.push(-1, -1); // no projection
+  const outState = b.variable('tfl.pseudo_qconst', [1, 3], 'int8', q(0.05));
+  const cellState = b.tensor('cell_state', [1, 3], 'int16', q(2 ** -11)); // state without the variable flag: never produced
+  inputs.push(outState, cellState, -1, -1, -1, -1);
+  const y = b.tensor('y', [1, 5, 3], 'int8', q(0.05));
+  b.op('UNIDIRECTIONAL_SEQUENCE_LSTM', inputs, [y]);
+  b.io([x], [y]);
+  refused(b.finish(), 'lstm.tflite',
+    /op 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\) is not supported; its variable tensors \d+ "tfl\.pseudo_qconst", \d+ "cell_state" would hold state across invokes/);
+});
+
+test('any other builtin without a kernel: "op N (NAME) is not supported" and the supported list', () => {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 4], 'int8', q(0.1));
+  const y = b.tensor('y', [1, 4], 'int8', q(0.1));
+  const z = b.tensor('z', [1, 4], 'int8', q(0.1));
+  b.op('ADD', [x, x], [y]);
+  b.op('NEG', [y], [z]);
+  b.io([x], [z]);
+  const m = refused(b.finish(), 'neg.tflite', /^neg\.tflite: op 1 \(NEG\) is not supported; supported ops: CONV_2D, /);
+  assert.not.match(m, /variable/);
+});
+
+test('int16 activations (16x8): named with op, tensor index and name', () => {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x16', [1, 8], 'int16', q(0.001));
+  const w = b.constant('w', [4, 8], 'int8', new Array(32).fill(2), q(0.01));
+  const bias = b.constant('bias', [4], 'int64', [0, 0, 0, 0], q(0.00001));
+  const y = b.tensor('y16', [1, 4], 'int16', q(0.002));
+  b.op('FULLY_CONNECTED', [x, w, bias], [y]);
+  b.io([x], [y]);
+  refused(b.finish(), 'fc16.tflite', /^fc16\.tflite: op 0 \(FULLY_CONNECTED\): tensor 0 "x16" holds int16 activations; int16 \(16x8\) activations are not supported yet/);
+  // int8 in, int16 out of an op edgepack runs in int8: the output is named
+  const c = new TfliteBuilder();
+  const a = c.tensor('a', [1, 8], 'int8', q(0.1));
+  const o = c.tensor('o', [1, 8], 'int16', q(0.001));
+  c.op('QUANTIZE', [a], [o]);
+  c.io([a], [o]);
+  refused(c.finish(), 'q16.tflite', /op 0 \(QUANTIZE\): tensor 1 "o" holds int16 activations/);
+});
+
+test.run();
