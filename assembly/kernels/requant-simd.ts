@@ -1,9 +1,11 @@
 // Vectorised requantization, bit-exact with quant.ts's mbqm for 4 channels at once.
 // Reads one 48-byte record per channel quad from the offline requant table (layout below).
 //
-//   srdhm(x, m), m in [0, 2^31): |x| * m as u64 (pmuludq), + 2^30 - (x < 0), >> 31 logical,
-//     then the sign of x put back. Equals TFLite's (x*m + nudge) / 2^31 truncated toward
-//     zero: for x < 0 that is -((|x|*m + 2^30 - 1) >> 31). x == i32.MIN: |x| = 2^31 as u32.
+//   srdhm(x, m), m in [0, 2^31): floor((P + 2^30) / 2^31) of P = x * m as i64 (TFLite's
+//     truncation of (P + nudge) / 2^31 toward zero is this floor for every P; proof in
+//     test/requant-exact.test.ts). |P| < 2^62, so P + 2^30 does not wrap, and the quotient lies
+//     in (-2^31, 2^31): its low 32 bits are the same after a logical and an arithmetic shift by
+//     31 (SIMD128's i64x2.shr_u is one x86 instruction, shr_s is not). No saturation: m >= 0.
 //   rdbpot(q, e), e in [0, 31]: round half away from zero of q / 2^e, done in f64:
 //     v = q * 2^-e is exact (<= 31 significant bits), v + copysign(0.5, v) is exact
 //     (<= 33 bits), and truncation toward zero gives the rounded value. SIMD128 shifts take one
@@ -21,16 +23,13 @@ export const RQ_RECORD_BYTES: usize = 48;
 // instructions each time, a load from here is one. +0 i64x2 2^30, +16 i64x2 sign bit, +32 f64x2 0.5.
 const RQ_CONSTANTS = memory.data<i64>([1 << 30, 1 << 30, 0x8000000000000000, 0x8000000000000000, 0x3fe0000000000000, 0x3fe0000000000000], 16);
 
-/** srdhm(x, m) for 4 lanes (m >= 0). */
+/** srdhm(x, m) for 4 lanes (m >= 0): floor((x * m + 2^30) / 2^31), 7 vector operations. */
 // @ts-ignore: decorator
 @inline export function srdhm4(x: v128, m: v128): v128 {
-  const s = i32x4.shr_s(x, 31); // -1 where x < 0
-  const a = i32x4.abs(x); // as u32: |x|, 2^31 for i32.MIN
   const k30 = v128.load(RQ_CONSTANTS);
-  const lo = i64x2.add(i64x2.extmul_low_i32x4_u(a, m), i64x2.add(i64x2.extend_low_i32x4_s(s), k30));
-  const hi = i64x2.add(i64x2.extmul_high_i32x4_u(a, m), i64x2.add(i64x2.extend_high_i32x4_s(s), k30));
-  const q = i32x4.shuffle(i64x2.shr_u(lo, 31), i64x2.shr_u(hi, 31), 0, 2, 4, 6); // < 2^32 >> 31... fits
-  return i32x4.sub(v128.xor(q, s), s);
+  const lo = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(x, m), k30), 31);
+  const hi = i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(x, m), k30), 31);
+  return i32x4.shuffle(lo, hi, 0, 2, 4, 6);
 }
 
 /** rdbpot(q, e) for 2 lanes in f64 (lanes 0, 1 of q), result in i32 lanes 0, 1. */
