@@ -40,14 +40,50 @@ const RQ_CONSTANTS = memory.data<i64>([1 << 30, 1 << 30, 0x8000000000000000, 0x8
   return i32x4.trunc_sat_f64x2_s_zero(f64x2.add(v, half));
 }
 
+/** rdbpot(q, e) for 4 lanes in f64, any q (the general path of rdbpot4). */
+function rdbpotWide4(q: v128, ex: v128): v128 {
+  const r01 = rdbpot2(q, i64x2.shl(i64x2.extend_low_i32x4_u(ex), 52));
+  const r23 = rdbpot2(i32x4.shuffle(q, q, 2, 3, 2, 3), i64x2.shl(i64x2.extend_high_i32x4_u(ex), 52));
+  return i32x4.shuffle(r01, r23, 0, 1, 4, 5);
+}
+
+// f32 constants of rdbpot4: +0 i32x4 2^21, +16 i32x4 2^22 - 1, +32 f32 sign bits,
+// +48 f32x4 1.5 * 2^23, +64 i32x4 896 (1023 - 127: f64 exponent field -> f32 field), +80 i32x4 2 << 23
+const RQ_F32 = memory.data<i32>([
+  1 << 21, 1 << 21, 1 << 21, 1 << 21, (1 << 22) - 1, (1 << 22) - 1, (1 << 22) - 1, (1 << 22) - 1,
+  0x80000000, 0x80000000, 0x80000000, 0x80000000, 0x4b400000, 0x4b400000, 0x4b400000, 0x4b400000,
+  896, 896, 896, 896, 2 << 23, 2 << 23, 2 << 23, 2 << 23,
+], 16);
+
+/**
+ * rdbpot(q, e) for 4 lanes (e in [0, 31] from the table's 1023 - e), in f32 where q is in [-2^21, 2^21):
+ *   v = q * 2^-e                      exact (<= 21 significant bits, a power-of-two scale)
+ *   y = v + copysign(2^-(e+2), v)     exact (bits from 2^(21-e) down to 2^-(e+2): <= 24 bits)
+ *   round to nearest of y             = rdbpot: v's fraction is a multiple of 2^-e, so the
+ *                                       shift by 2^-(e+2) < 2^-(e+1) moves only the ties at
+ *                                       .5, away from zero; y itself is never a tie. For
+ *                                       e = 0, v is an integer and 1/4 changes nothing.
+ *   as an integer: y + 1.5 * 2^23 rounds to that integer (|y| <= 2^21 + 1/4, ulp 1 in [2^23, 2^24)),
+ *                  and its bits minus those of 1.5 * 2^23 are it (no float-to-int conversion,
+ *                  which V8 lowers to ~8 x86 instructions for its saturation).
+ * Otherwise (an accumulator far outside the output's range; one branch per quad) the f64 path.
+ */
+// @ts-ignore: decorator
+@inline function rdbpot4(q: v128, ex: v128): v128 {
+  const outside = i32x4.gt_u(i32x4.add(q, v128.load(RQ_F32)), v128.load(RQ_F32, 16)); // q outside [-2^21, 2^21)
+  if (v128.any_true(outside)) return rdbpotWide4(q, ex);
+  const scale = i32x4.shl(i32x4.sub(ex, v128.load(RQ_F32, 64)), 23); // f32 bits of 2^-e
+  const v = f32x4.mul(f32x4.convert_i32x4_s(q), scale);
+  const delta = v128.or(i32x4.sub(scale, v128.load(RQ_F32, 80)), v128.and(v, v128.load(RQ_F32, 32))); // +-2^-(e+2)
+  const magic = v128.load(RQ_F32, 48);
+  return i32x4.sub(f32x4.add(f32x4.add(v, delta), magic), magic);
+}
+
 /** mbqm for 4 lanes, then + outOff and clamp to [lo, hi] (i32x4 splats). */
 // @ts-ignore: decorator
 @inline export function requant4(acc: v128, rq: usize, outOff: v128, lo: v128, hi: v128): v128 {
   const q = srdhm4(i32x4.mul(acc, v128.load(rq, 16)), v128.load(rq));
-  const ex = v128.load(rq, 32);
-  const r01 = rdbpot2(q, i64x2.shl(i64x2.extend_low_i32x4_u(ex), 52));
-  const r23 = rdbpot2(i32x4.shuffle(q, q, 2, 3, 2, 3), i64x2.shl(i64x2.extend_high_i32x4_u(ex), 52));
-  const r = i32x4.shuffle(r01, r23, 0, 1, 4, 5);
+  const r = rdbpot4(q, v128.load(rq, 32));
   return i32x4.min_s(i32x4.max_s(i32x4.add(r, outOff), lo), hi);
 }
 
