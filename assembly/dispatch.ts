@@ -25,8 +25,11 @@ export function kernelOf(r: usize): u32 {
   switch (code) {
     case F.OP_AVERAGE_POOL_2D: case F.OP_MAX_POOL_2D: return K.K_POOL;
     case F.OP_ADD: {
+      // add_s8_ref takes every shape: a build without add_s8 but with it runs same-shape ADDs
+      // too (test/kernel-variants.test.ts compares the two kernels that way)
       const n = M.elements(O.output(r, 0));
-      return M.elements(O.input(r, 0)) == n && M.elements(O.input(r, 1)) == n ? K.K_ADD_SAME : K.K_ADD_BROADCAST;
+      const same = M.elements(O.input(r, 0)) == n && M.elements(O.input(r, 1)) == n;
+      return same && (K.HAS_ADD_SAME || !K.HAS_ADD_BROADCAST) ? K.K_ADD_SAME : K.K_ADD_BROADCAST;
     }
     case F.OP_MUL: return K.K_MUL;
     case F.OP_SOFTMAX: return K.K_SOFTMAX;

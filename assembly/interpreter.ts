@@ -109,7 +109,7 @@ export function runOp(r: usize): void {
   } else if (code == F.OP_ADD || code == F.OP_MUL) {
     const a = O.input(r, 0), b = O.input(r, 1);
     const n = M.elements(y);
-    if (code == F.OP_ADD && M.elements(a) == n && M.elements(b) == n) {
+    if (code == F.OP_ADD && (HAS_ADD_SAME || !HAS_ADD_BROADCAST) && M.elements(a) == n && M.elements(b) == n) {
       if (HAS_ADD_SAME) add_s8(M.dataOf(a), M.dataOf(b), yp, n, changetype<AddParams>(p)); // same shapes: no broadcast
     } else if (HAS_ADD_BROADCAST || HAS_MUL) {
       const s = fillBroadcast(a, b, y);

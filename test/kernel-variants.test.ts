@@ -2,7 +2,9 @@
 // code are converted twice -- prepare only (the _ref kernels read the original layouts) and the
 // full pipeline (layout-weights: packed GEMM, depthwise, SIMD/scalar ADD) -- and run in both
 // runtime builds on random inputs, and the packed model in the streamed build at its smallest
-// stage (tiles of one channel quad / group). All outputs must be bit-identical.
+// stage (tiles of one channel quad / group). All outputs must be bit-identical. Both
+// conversions of a same-shape ADD are the same op, so its expected output comes from a
+// runtime built without add_s8 (add_s8_ref runs it) and from TFLite's ADD written in JS.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -16,6 +18,10 @@ import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { OpCode } from '../src/format/constants.js';
 import { readEpk } from '../src/format/reader.js';
 import { mbqmRef } from './gemmlowp.js';
+import { ALL_KERNELS, kernelBit } from '../src/format/kernels.js';
+import { loadModel } from '../src/runtime/loader.js';
+import { runtimeForKernels } from '../tools/firmware/build.js';
+import { readFileSync } from 'node:fs';
 
 /** Small deterministic PRNG (mulberry32), so a failure names a reproducible case. */
 function rng(seed: number) {
@@ -122,10 +128,20 @@ function referenceEpk(tflite: Uint8Array): Uint8Array {
 }
 
 /**
+ * The scalar runtime without the same-shape ADD kernel (asc --use EP_KERNELS=<mask>): it runs
+ * every ADD with add_s8_ref, the interpreter's choice by shape being the only way to reach
+ * add_s8 otherwise (both conversions of an ADD are the same op).
+ */
+let addRefWasm: Uint8Array | undefined;
+function addRefRuntime(): Uint8Array {
+  addRefWasm ??= readFileSync(runtimeForKernels('resident', ALL_KERNELS - 2 ** kernelBit('ADD_SAME')));
+  return addRefWasm;
+}
+
+/**
  * TFLite's int8 ADD (reference_integer_ops::Add) in plain JS with the gemmlowp requantization,
- * from the op's params: the interpreter runs the same-shape kernel add_s8 on both of
- * runAll's conversions, so this is what it is compared with. The second input is the
- * output's shape or [1, 1, 1, C].
+ * from the op's params: a second expectation, independent of the runtime. The second input
+ * is the output's shape or [1, 1, 1, C].
  */
 function addExpected(epk: Uint8Array, a: Uint8Array, b: Uint8Array): number[] {
   const [o1, o2, oo, ls, m1, s1, m2, s2, mo, so, lo, hi] = readEpk(epk).ops[0].params;
@@ -142,8 +158,9 @@ async function runAll(c: Case, seed: number): Promise<{ packedOps: number }> {
   const inputs = c.inputs.map((n) => Uint8Array.from(int8s(r, n), (v) => v & 0xff));
   const packed = convertModel(c.tflite, 'case.tflite', { log: () => {} });
   const ref = referenceEpk(c.tflite);
-  const want = (await loadModelNode(ref, 'scalar')).run(...inputs)[0];
-  if (c.name.startsWith('add#')) assert.equal(Array.from(want), addExpected(ref, inputs[0], inputs[1]), `${c.name}: TFLite's ADD in JS`);
+  const isAdd = c.name.startsWith('add#');
+  const want = (isAdd ? await loadModel(addRefRuntime(), ref) : await loadModelNode(ref, 'scalar')).run(...inputs)[0];
+  if (isAdd) assert.equal(Array.from(want), addExpected(ref, inputs[0], inputs[1]), `${c.name}: TFLite's ADD in JS`);
   for (const target of ['scalar', 'simd'] as const) {
     assert.equal(Array.from((await loadModelNode(ref, target)).run(...inputs)[0]), Array.from(want), `${c.name}: reference kernels, ${target} build`);
     assert.equal(Array.from((await loadModelNode(packed.epk, target)).run(...inputs)[0]), Array.from(want), `${c.name}: packed kernels, ${target} build`);

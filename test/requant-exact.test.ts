@@ -15,10 +15,20 @@
 // extreme accumulators for edge multipliers and every shift, on the half-way points of both
 // roundings, and on random cases. m = i32.MIN (the only saturating case) is out of the domain:
 // the converter's multipliers are in [0, 2^31) (src/passes/layout-weights.ts requantTable).
+//
+// Every case also runs through the SIMD build's compiled vector code (assembly/kernels/
+// requant-simd.ts requant4 from a requant-table record, and mbqmUniform4, ADD's per-tensor form),
+// by way of a probe module (assembly/probes/requant-probe.ts) built here with asc --enable simd:
+// srdhm as a floor with a logical 64-bit shift, then the f32 rounding where |q| <= 2^21 and the f64
+// one elsewhere (a test below aims at that boundary).
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { mbqmRef } from './gemmlowp.js';
+import { REPO } from '../tools/firmware/build.js';
 
 const B = BigInt;
 const I32_MIN = -(2 ** 31), I32_MAX = 2 ** 31 - 1;
@@ -62,7 +72,66 @@ function check(x: number, m: number, shift: number) {
   if (a !== want || b !== want || c !== want) {
     assert.unreachable(`x=${x} m=${m} shift=${shift}: ref ${want}, issue ${a}, mbqm ${b}, mbqmRq ${c}`);
   }
+  simd.push(x, m, shift, want);
 }
+
+/** The probe module, compiled from the runtime's own requant-simd.ts. */
+function buildProbe(): WebAssembly.Instance {
+  const dir = join(REPO, 'build', 'probes');
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, 'requant-probe.wasm');
+  execFileSync(join(REPO, 'node_modules', '.bin', 'asc'), ['assembly/probes/requant-probe.ts', '--enable', 'simd', '-O3', '--runtime', 'stub', '--use', 'abort=', '--outFile', out], { cwd: REPO });
+  return new WebAssembly.Instance(new WebAssembly.Module(readFileSync(out)), {});
+}
+
+/** Cases queued for the SIMD code, run in batches of QUADS quads (4 cases per requant4 quad). */
+const simd = (() => {
+  const QUADS = 1 << 15, CASES = QUADS * 4;
+  const probe = buildProbe().exports as { memory: WebAssembly.Memory; heapBase(): number; requantQuads(x: number, rq: number, y: number, n: number): void; uniformQuads(x: number, p: number, y: number, n: number): void };
+  const base = probe.heapBase();
+  // requant4: x 16 B, record 48 B, y 16 B per quad; mbqmUniform4: one case per quad, x 16 B, params 16 B, y 16 B
+  const X = base, RQ = X + QUADS * 16, Y = RQ + QUADS * 48, UX = Y + QUADS * 16, UP = UX + CASES * 16, UY = UP + CASES * 16;
+  const need = UY + CASES * 16 - probe.memory.buffer.byteLength;
+  if (need > 0) probe.memory.grow(Math.ceil(need / 65536));
+  const cases = { x: new Int32Array(CASES), m: new Int32Array(CASES), shift: new Int32Array(CASES), want: new Int32Array(CASES) };
+  let n = 0, total = 0;
+  function flush() {
+    if (n === 0) return;
+    const mem = new Int32Array(probe.memory.buffer);
+    const quads = Math.ceil(n / 4);
+    for (let i = 0; i < quads * 4; i++) {
+      const k = Math.min(i, n - 1); // pad the last quad with the last case
+      const left = Math.max(cases.shift[k], 0), e = Math.max(-cases.shift[k], 0);
+      const q = i >> 2, l = i & 3;
+      mem[X / 4 + i] = cases.x[k];
+      mem[RQ / 4 + q * 12 + l] = cases.m[k];
+      mem[RQ / 4 + q * 12 + 4 + l] = 1 << left;
+      mem[RQ / 4 + q * 12 + 8 + l] = 1023 - e;
+    }
+    for (let i = 0; i < n; i++) {
+      mem.fill(cases.x[i], UX / 4 + i * 4, UX / 4 + i * 4 + 4);
+      mem.set([cases.m[i], Math.max(cases.shift[i], 0), Math.max(-cases.shift[i], 0)], UP / 4 + i * 4);
+    }
+    probe.requantQuads(X, RQ, Y, quads);
+    probe.uniformQuads(UX, UP, UY, n);
+    for (let i = 0; i < n; i++) {
+      const got = mem[Y / 4 + i], uni = mem.subarray(UY / 4 + i * 4, UY / 4 + i * 4 + 4);
+      if (got !== cases.want[i] || uni.some((v) => v !== cases.want[i])) {
+        assert.unreachable(`x=${cases.x[i]} m=${cases.m[i]} shift=${cases.shift[i]}: ref ${cases.want[i]}, SIMD requant4 ${got}, mbqmUniform4 ${Array.from(uni)}`);
+      }
+    }
+    total += n;
+    n = 0;
+  }
+  return {
+    push(x: number, m: number, shift: number, want: number) {
+      cases.x[n] = x; cases.m[n] = m; cases.shift[n] = shift; cases.want[n] = want;
+      if (++n === CASES) flush();
+    },
+    /** Runs what is queued; returns how many cases the SIMD code has checked so far. */
+    flush(): number { flush(); return total; },
+  };
+})();
 
 /** mulberry32: deterministic, so a failure names a reproducible case. */
 function rng(seed: number) {
@@ -91,6 +160,7 @@ test('exhaustive: small and extreme accumulators, edge multipliers, every shift'
     }
   }
   assert.ok(n > 300_000);
+  assert.ok(simd.flush() >= n);
 });
 
 test('exhaustive: every accumulator in [-2^13, 2^13] for right shifts and random multipliers', () => {
@@ -99,6 +169,7 @@ test('exhaustive: every accumulator in [-2^13, 2^13] for right shifts and random
     const m = 2 ** 30 + (r() >>> 2);
     for (const e of [0, 1, 2, 7, 15, 31]) for (let x = -(2 ** 13); x <= 2 ** 13; x++) check(x, m, -e);
   }
+  simd.flush();
 });
 
 test('half-way points of both roundings: P = k 2^(31+e) +- 2^(30+e) and P = k 2^31 +- 2^30', () => {
@@ -140,6 +211,7 @@ test('half-way points of both roundings: P = k 2^(31+e) +- 2^(30+e) and P = k 2^
     }
   }
   assert.ok(n > 200_000);
+  simd.flush();
 });
 
 test('random: 2,000,000 cases (accumulators of every size, multipliers in [2^30, 2^31))', () => {
@@ -151,6 +223,25 @@ test('random: 2,000,000 cases (accumulators of every size, multipliers in [2^30,
     const shift = i % 16 === 0 ? (r() % 32) : -(r() % 32);
     check(x, m, shift);
   }
+  simd.flush();
+});
+
+test('SIMD: both sides of the f32 path\'s bound (srdhm result q = +-2^21), every shift', () => {
+  const r = rng(2121);
+  let n = 0;
+  for (const shift of SHIFTS) {
+    for (let k = 0; k < 40; k++) {
+      const m = k === 0 ? 2 ** 30 : k === 1 ? 2 ** 31 - 1 : 2 ** 30 + (r() >>> 2);
+      const left = Math.max(shift, 0);
+      for (const q of [2 ** 21, -(2 ** 21)]) {
+        // x << left with srdhm(x << left, m) near q: x ~ q 2^31 / m / 2^left
+        const x0 = Math.round((q * 2 ** 31) / m / 2 ** left);
+        for (let d = -6; d <= 6; d++) { check(x0 + d, m, shift); n++; }
+      }
+    }
+  }
+  assert.ok(n > 60_000);
+  assert.ok(simd.flush() > 3_000_000, 'every case of this file ran through the SIMD code');
 });
 
 test.run();

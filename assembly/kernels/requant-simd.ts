@@ -1,9 +1,11 @@
 // Vectorised requantization, bit-exact with quant.ts's mbqm for 4 channels at once.
 // Reads one 48-byte record per channel quad from the offline requant table (layout below).
 //
-//   srdhm(x, m), m in [0, 2^31): |x| * m as u64 (pmuludq), + 2^30 - (x < 0), >> 31 logical,
-//     then the sign of x put back. Equals TFLite's (x*m + nudge) / 2^31 truncated toward
-//     zero: for x < 0 that is -((|x|*m + 2^30 - 1) >> 31). x == i32.MIN: |x| = 2^31 as u32.
+//   srdhm(x, m), m in [0, 2^31): floor((P + 2^30) / 2^31) of P = x * m as i64 (TFLite's
+//     truncation of (P + nudge) / 2^31 toward zero is this floor for every P; proof in
+//     test/requant-exact.test.ts). |P| < 2^62, so P + 2^30 does not wrap, and the quotient lies
+//     in (-2^31, 2^31): its low 32 bits are the same after a logical and an arithmetic shift by
+//     31 (SIMD128's i64x2.shr_u is one x86 instruction, shr_s is not). No saturation: m >= 0.
 //   rdbpot(q, e), e in [0, 31]: round half away from zero of q / 2^e, done in f64:
 //     v = q * 2^-e is exact (<= 31 significant bits), v + copysign(0.5, v) is exact
 //     (<= 33 bits), and truncation toward zero gives the rounded value. SIMD128 shifts take one
@@ -21,16 +23,13 @@ export const RQ_RECORD_BYTES: usize = 48;
 // instructions each time, a load from here is one. +0 i64x2 2^30, +16 i64x2 sign bit, +32 f64x2 0.5.
 const RQ_CONSTANTS = memory.data<i64>([1 << 30, 1 << 30, 0x8000000000000000, 0x8000000000000000, 0x3fe0000000000000, 0x3fe0000000000000], 16);
 
-/** srdhm(x, m) for 4 lanes (m >= 0). */
+/** srdhm(x, m) for 4 lanes (m >= 0): floor((x * m + 2^30) / 2^31), 7 vector operations. */
 // @ts-ignore: decorator
 @inline export function srdhm4(x: v128, m: v128): v128 {
-  const s = i32x4.shr_s(x, 31); // -1 where x < 0
-  const a = i32x4.abs(x); // as u32: |x|, 2^31 for i32.MIN
   const k30 = v128.load(RQ_CONSTANTS);
-  const lo = i64x2.add(i64x2.extmul_low_i32x4_u(a, m), i64x2.add(i64x2.extend_low_i32x4_s(s), k30));
-  const hi = i64x2.add(i64x2.extmul_high_i32x4_u(a, m), i64x2.add(i64x2.extend_high_i32x4_s(s), k30));
-  const q = i32x4.shuffle(i64x2.shr_u(lo, 31), i64x2.shr_u(hi, 31), 0, 2, 4, 6); // < 2^32 >> 31... fits
-  return i32x4.sub(v128.xor(q, s), s);
+  const lo = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(x, m), k30), 31);
+  const hi = i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(x, m), k30), 31);
+  return i32x4.shuffle(lo, hi, 0, 2, 4, 6);
 }
 
 /** rdbpot(q, e) for 2 lanes in f64 (lanes 0, 1 of q), result in i32 lanes 0, 1. */
@@ -41,14 +40,50 @@ const RQ_CONSTANTS = memory.data<i64>([1 << 30, 1 << 30, 0x8000000000000000, 0x8
   return i32x4.trunc_sat_f64x2_s_zero(f64x2.add(v, half));
 }
 
+/** rdbpot(q, e) for 4 lanes in f64, any q (the general path of rdbpot4). */
+function rdbpotWide4(q: v128, ex: v128): v128 {
+  const r01 = rdbpot2(q, i64x2.shl(i64x2.extend_low_i32x4_u(ex), 52));
+  const r23 = rdbpot2(i32x4.shuffle(q, q, 2, 3, 2, 3), i64x2.shl(i64x2.extend_high_i32x4_u(ex), 52));
+  return i32x4.shuffle(r01, r23, 0, 1, 4, 5);
+}
+
+// f32 constants of rdbpot4: +0 i32x4 2^21, +16 i32x4 2^22 - 1, +32 f32 sign bits,
+// +48 f32x4 1.5 * 2^23, +64 i32x4 896 (1023 - 127: f64 exponent field -> f32 field), +80 i32x4 2 << 23
+const RQ_F32 = memory.data<i32>([
+  1 << 21, 1 << 21, 1 << 21, 1 << 21, (1 << 22) - 1, (1 << 22) - 1, (1 << 22) - 1, (1 << 22) - 1,
+  0x80000000, 0x80000000, 0x80000000, 0x80000000, 0x4b400000, 0x4b400000, 0x4b400000, 0x4b400000,
+  896, 896, 896, 896, 2 << 23, 2 << 23, 2 << 23, 2 << 23,
+], 16);
+
+/**
+ * rdbpot(q, e) for 4 lanes (e in [0, 31] from the table's 1023 - e), in f32 where q is in [-2^21, 2^21):
+ *   v = q * 2^-e                      exact (<= 21 significant bits, a power-of-two scale)
+ *   y = v + copysign(2^-(e+2), v)     exact (bits from 2^(21-e) down to 2^-(e+2): <= 24 bits)
+ *   round to nearest of y             = rdbpot: v's fraction is a multiple of 2^-e, so the
+ *                                       shift by 2^-(e+2) < 2^-(e+1) moves only the ties at
+ *                                       .5, away from zero; y itself is never a tie. For
+ *                                       e = 0, v is an integer and 1/4 changes nothing.
+ *   as an integer: y + 1.5 * 2^23 rounds to that integer (|y| <= 2^21 + 1/4, ulp 1 in [2^23, 2^24)),
+ *                  and its bits minus those of 1.5 * 2^23 are it (no float-to-int conversion,
+ *                  which V8 lowers to ~8 x86 instructions for its saturation).
+ * Otherwise (an accumulator far outside the output's range; one branch per quad) the f64 path.
+ */
+// @ts-ignore: decorator
+@inline function rdbpot4(q: v128, ex: v128): v128 {
+  const outside = i32x4.gt_u(i32x4.add(q, v128.load(RQ_F32)), v128.load(RQ_F32, 16)); // q outside [-2^21, 2^21)
+  if (v128.any_true(outside)) return rdbpotWide4(q, ex);
+  const scale = i32x4.shl(i32x4.sub(ex, v128.load(RQ_F32, 64)), 23); // f32 bits of 2^-e
+  const v = f32x4.mul(f32x4.convert_i32x4_s(q), scale);
+  const delta = v128.or(i32x4.sub(scale, v128.load(RQ_F32, 80)), v128.and(v, v128.load(RQ_F32, 32))); // +-2^-(e+2)
+  const magic = v128.load(RQ_F32, 48);
+  return i32x4.sub(f32x4.add(f32x4.add(v, delta), magic), magic);
+}
+
 /** mbqm for 4 lanes, then + outOff and clamp to [lo, hi] (i32x4 splats). */
 // @ts-ignore: decorator
 @inline export function requant4(acc: v128, rq: usize, outOff: v128, lo: v128, hi: v128): v128 {
   const q = srdhm4(i32x4.mul(acc, v128.load(rq, 16)), v128.load(rq));
-  const ex = v128.load(rq, 32);
-  const r01 = rdbpot2(q, i64x2.shl(i64x2.extend_low_i32x4_u(ex), 52));
-  const r23 = rdbpot2(i32x4.shuffle(q, q, 2, 3, 2, 3), i64x2.shl(i64x2.extend_high_i32x4_u(ex), 52));
-  const r = i32x4.shuffle(r01, r23, 0, 1, 4, 5);
+  const r = rdbpot4(q, v128.load(rq, 32));
   return i32x4.min_s(i32x4.max_s(i32x4.add(r, outOff), lo), hi);
 }
 

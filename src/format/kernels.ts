@@ -37,7 +37,7 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'FC_HUFFMAN', ops: [OpCode.FullyConnected], kernel: 'fc_s8_rows + huff_decode', when: 'Huffman-coded filter, decoded tile by tile' },
   { name: 'POOL', ops: [OpCode.AveragePool2D, OpCode.MaxPool2D], kernel: 'pool_s8', when: 'average or max pooling' },
   { name: 'ADD_SAME', ops: [OpCode.Add], kernel: 'add_s8', when: 'both inputs have the output\'s element count (no broadcast)' },
-  { name: 'ADD_BROADCAST', ops: [OpCode.Add], kernel: 'add_s8_ref', when: 'an input broadcasts' },
+  { name: 'ADD_BROADCAST', ops: [OpCode.Add], kernel: 'add_s8_ref', when: 'an input broadcasts; every ADD in a build without ADD_SAME' },
   { name: 'MUL', ops: [OpCode.Mul], kernel: 'mul_s8_ref', when: 'always (broadcasting)' },
   { name: 'SOFTMAX', ops: [OpCode.Softmax], kernel: 'softmax_s8', when: 'always' },
   { name: 'PAD', ops: [OpCode.Pad], kernel: 'pad_s8', when: 'always' },

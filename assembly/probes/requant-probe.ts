@@ -1,0 +1,24 @@
+// Test probe (not part of any runtime build): the SIMD build's vector requantizations over
+// arrays, so test/requant-exact.test.ts can run millions of cases through the compiled code.
+// Compiled by the test with asc --enable simd.
+
+import { requant4, mbqmUniform4 } from '../kernels/requant-simd';
+
+/** First 16-aligned free byte. */
+export function heapBase(): usize { return (__heap_base + 15) & ~15; }
+
+/** n quads: i32x4 accumulators at x, one 48-byte requant record per quad at rq, i32x4 mbqm at y (no offset, no clamp). */
+export function requantQuads(x: usize, rq: usize, y: usize, n: i32): void {
+  const off = i32x4.splat(0), lo = i32x4.splat(i32.MIN_VALUE), hi = i32x4.splat(i32.MAX_VALUE);
+  for (let i = 0; i < n; i++) {
+    v128.store(y + (<usize>i << 4), requant4(v128.load(x + (<usize>i << 4)), rq + <usize>i * 48, off, lo, hi));
+  }
+}
+
+/** n quads: i32x4 at x, per quad (m, left, right) as 3 of 4 i32 at p, mbqmUniform4 at y. */
+export function uniformQuads(x: usize, p: usize, y: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const q = p + (<usize>i << 4);
+    v128.store(y + (<usize>i << 4), mbqmUniform4(v128.load(x + (<usize>i << 4)), i32x4.splat(load<i32>(q)), load<i32>(q, 4), load<i32>(q, 8)));
+  }
+}
