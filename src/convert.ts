@@ -16,6 +16,8 @@ import { magnitudePrune } from './passes/prune.js';
 import { structuredPrune } from './passes/structured-prune.js';
 import { prepareKernels } from './passes/prepare-kernels.js';
 import { shareWeights } from './passes/share-weights.js';
+import { LayerOutcome, compensateWeights } from './passes/compensate-weights.js';
+import type { LayerStats } from './compress/layer-stats.js';
 import { pack, packScratchBytes } from './passes/pack-huffman.js';
 import { layoutWeights, scratchBytes } from './passes/layout-weights.js';
 import { MemoryPlan, PlanOptions, planMemory } from './passes/plan-memory.js';
@@ -42,6 +44,11 @@ export interface CompressOptions {
   pack?: Repr;
   /** Tensor names kept in the .epk (--names); default 'io' when any compression option is on, else 'all'. */
   names?: NameMode;
+  /**
+   * Layer-input statistics from calibration data (src/compress/calibrated.ts): pruning and
+   * sharing then run as compensate-weights instead of prune + share-weights.
+   */
+  calibration?: { stats: Map<number, LayerStats>; outcome?: Map<number, LayerOutcome> };
 }
 
 /** True when the options ask for any compression pass. */
@@ -100,9 +107,12 @@ export const PASSES: Pass[] = [
 export function passesFor(opts: ConvertOptions = {}): Pass[] {
   const c = opts.compress ?? {};
   const prune: Pass[] = [], share: Pass[] = [];
-  if (c.prune) prune.push(['prune', magnitudePrune(c.prune)]);
+  const cal = c.calibration;
+  if (c.prune && !cal) prune.push(['prune', magnitudePrune(c.prune)]);
   if (c.structuredPrune) prune.push(['structured-prune', structuredPrune(c.structuredPrune)]);
-  if (c.codebook || c.codebookLayers) {
+  if (cal && (c.prune || c.codebook || c.codebookLayers)) {
+    share.push(['compensate-weights', compensateWeights({ stats: cal.stats, bits: c.codebook, layers: c.codebookLayers, prune: c.prune, outcome: cal.outcome })]);
+  } else if (c.codebook || c.codebookLayers) {
     share.push(['share-weights', shareWeights({ bits: c.codebook, layers: c.codebookLayers, perChannel: c.perChannelCodebook, keepZero: !!c.prune })]);
   }
   if (c.codebook || c.codebookLayers || c.huffman || c.pack) share.push(['pack', pack({ huffman: c.huffman, force: c.pack })]);

@@ -2,8 +2,9 @@ import { parseArgs } from 'node:util';
 import { basename } from 'node:path';
 import { CompressOptions, ConvertOptions, convertModel, importModel } from '../convert.js';
 import { formatSummary, summarize } from '../inspect.js';
-import { elementCount } from '../ir/graph.js';
-import { loadCalibration } from '../io/calibration.js';
+import { Graph, elementCount } from '../ir/graph.js';
+import { Int8Input, loadCalibration, loadInt8Calibration } from '../io/calibration.js';
+import { convertCalibrated, inputBytes, preparedGraph } from '../compress/calibrated.js';
 import { isFloatGraph } from '../passes/quantize-int8.js';
 import { formatSqnr, measureSqnr } from '../float/sqnr.js';
 import { REPRS } from '../passes/pack-huffman.js';
@@ -13,7 +14,7 @@ import { formatFidelity, fidelityReport } from '../compress/report.js';
 import { UsageError, readInput, refuseSameFile, writeAtomic } from './io.js';
 
 export const usage =
-  'edgepack convert MODEL.(tflite|onnx) -o OUT.epk [--calibrate DIR_OR_FILE [--calibrate-count N] [--calibrate-raw u8|f32] [--percentile P] [--int8-io]] ' +
+  'edgepack convert MODEL.(tflite|onnx) -o OUT.epk [--calibrate DIR_OR_FILE [--calibrate-count N] [--calibrate-raw int8|u8|f32] [--percentile P] [--int8-io]] ' +
   '[--prune F] [--structured-prune F] [--codebook B] [--codebook-layer OP=B]... [--per-channel-codebook] [--huffman] ' +
   '[--pack raw|codebook|huffman|codebook+huffman] [--names all|io] [--stage-bytes N] [--report] [--dump-after PASS]... [--quiet]';
 
@@ -94,19 +95,32 @@ export async function convertCommand(argv: string[]): Promise<void> {
   const name = basename(input);
   const compress = compressOptions(values);
   const imported = importModel(bytes, name);
+  const float = isFloatGraph(imported);
   let samples: Float32Array[][] | undefined;
+  let int8Samples: Uint8Array[][] | undefined;
   if (values.calibrate) {
     const limit = values['calibrate-count'] === undefined ? undefined : positiveInt(values['calibrate-count'], '--calibrate-count');
     const raw = values['calibrate-raw'];
-    if (raw !== undefined && raw !== 'u8' && raw !== 'f32') throw new UsageError(`--calibrate-raw must be u8 or f32, not ${raw}`);
-    samples = loadCalibration(values.calibrate, { inputSizes: imported.inputs.map((t) => elementCount(imported.tensors[t].shape)), limit, raw });
+    if (raw !== undefined && raw !== 'u8' && raw !== 'f32' && (float || raw !== 'int8')) {
+      throw new UsageError(`--calibrate-raw must be ${float ? 'u8 or f32 for a float model' : 'int8, u8 or f32'}, not ${raw}`);
+    }
+    if (float) samples = loadCalibration(values.calibrate, { inputSizes: imported.inputs.map((t) => elementCount(imported.tensors[t].shape)), limit, raw: raw as 'u8' | 'f32' | undefined });
+    else int8Samples = loadInt8Calibration(values.calibrate, { inputs: int8Inputs(imported, input), limit, raw: raw as 'int8' | 'u8' | 'f32' | undefined });
   }
   const percentile = values.percentile === undefined ? undefined : Number(values.percentile);
   if (percentile !== undefined && !(percentile > 50 && percentile <= 100)) throw new UsageError(`--percentile must lie in (50, 100], not ${values.percentile}`);
   // the streamed stage the model is planned for: ops whose constants fit it may write over their input
   const stageBytes = values['stage-bytes'] === undefined ? undefined : positiveInt(values['stage-bytes'], '--stage-bytes');
   const plainOptions: ConvertOptions = { quantize: { samples, percentile, int8Io: values['int8-io'] }, stageBytes };
-  const result = convertModel(bytes, name, { ...plainOptions, dumpAfter: values['dump-after'], compress });
+  const options: ConvertOptions = { ...plainOptions, dumpAfter: values['dump-after'], compress };
+  const log = values.quiet ? undefined : (l: string) => process.stderr.write(l + '\n');
+  const calibrated = (samples || int8Samples) && (compress.codebook || compress.codebookLayers || compress.prune) && !compress.perChannelCodebook;
+  let result;
+  if (calibrated) {
+    const prepared = int8Samples ? null : preparedGraph(bytes, name, plainOptions);
+    const stats = int8Samples ?? samples!.map((x) => inputBytes(prepared!, x));
+    result = (await convertCalibrated(bytes, name, options, stats, log)).result;
+  } else result = convertModel(bytes, name, options);
   writeAtomic(values.output, result.epk);
   if (values.quiet) return;
   const s = summarize(result.epk);
@@ -120,6 +134,15 @@ export async function convertCommand(argv: string[]): Promise<void> {
     const report = await fidelityReport(bytes, name, result.epk, { baseline: plainOptions });
     process.stdout.write(formatFidelity(report) + '\n');
   }
+}
+
+/** The int8 inputs of an int8 model, with their quantization (calibration values may be real). */
+function int8Inputs(g: Graph, file: string): Int8Input[] {
+  return g.inputs.map((t) => {
+    const x = g.tensors[t];
+    if (x.dtype !== 'int8') throw new UsageError(`${file}: input "${x.name}" is ${x.dtype}; --calibrate needs int8 or float32 inputs`);
+    return { bytes: elementCount(x.shape), scale: x.quant?.scale[0] ?? 1, zeroPoint: x.quant?.zeroPoint[0] ?? 0 };
+  });
 }
 
 function positiveInt(v: string, what: string): number {
