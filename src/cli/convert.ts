@@ -5,6 +5,8 @@ import { formatSummary, summarize } from '../inspect.js';
 import { Graph, elementCount } from '../ir/graph.js';
 import { Int8Input, loadCalibration, loadInt8Calibration } from '../io/calibration.js';
 import { convertCalibrated, inputBytes, preparedGraph } from '../compress/calibrated.js';
+import { convertToBudget, parseBudget } from '../compress/budget.js';
+import { LayerOutcome } from '../passes/compensate-weights.js';
 import { isFloatGraph } from '../passes/quantize-int8.js';
 import { formatSqnr, measureSqnr } from '../float/sqnr.js';
 import { REPRS } from '../passes/pack-huffman.js';
@@ -16,7 +18,7 @@ import { UsageError, readInput, refuseSameFile, writeAtomic } from './io.js';
 export const usage =
   'edgepack convert MODEL.(tflite|onnx) -o OUT.epk [--calibrate DIR_OR_FILE [--calibrate-count N] [--calibrate-raw int8|u8|f32] [--percentile P] [--int8-io]] ' +
   '[--prune F] [--structured-prune F] [--codebook B] [--codebook-layer OP=B]... [--per-channel-codebook] [--huffman] ' +
-  '[--pack raw|codebook|huffman|codebook+huffman] [--names all|io] [--stage-bytes N] [--report] [--dump-after PASS]... [--quiet]';
+  '[--pack raw|codebook|huffman|codebook+huffman] [--size-budget FRACTION|NNNk|BYTES] [--names all|io] [--stage-bytes N] [--report] [--dump-after PASS]... [--quiet]';
 
 function fraction(flag: string, s: string | undefined): number | undefined {
   if (s === undefined) return undefined;
@@ -85,6 +87,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
       quiet: { type: 'boolean', short: 'q' },
       report: { type: 'boolean' },
       'stage-bytes': { type: 'string' },
+      'size-budget': { type: 'string' },
       ...COMPRESS_FLAGS,
     },
   });
@@ -114,12 +117,19 @@ export async function convertCommand(argv: string[]): Promise<void> {
   const plainOptions: ConvertOptions = { quantize: { samples, percentile, int8Io: values['int8-io'] }, stageBytes };
   const options: ConvertOptions = { ...plainOptions, dumpAfter: values['dump-after'], compress };
   const log = values.quiet ? undefined : (l: string) => process.stderr.write(l + '\n');
-  const calibrated = (samples || int8Samples) && (compress.codebook || compress.codebookLayers || compress.prune) && !compress.perChannelCodebook;
+  const budget = sizeBudget(values, bytes.length);
+  const calibrated = (samples || int8Samples) && (budget !== undefined || compress.codebook || compress.codebookLayers || compress.prune) && !compress.perChannelCodebook;
   let result;
+  let outcome: Map<number, LayerOutcome> | undefined;
+  let calibrationInputs: Uint8Array[][] | undefined;
   if (calibrated) {
     const prepared = int8Samples ? null : preparedGraph(bytes, name, plainOptions);
-    const stats = int8Samples ?? samples!.map((x) => inputBytes(prepared!, x));
-    result = (await convertCalibrated(bytes, name, options, stats, log)).result;
+    calibrationInputs = int8Samples ?? samples!.map((x) => inputBytes(prepared!, x));
+    const c = budget !== undefined
+      ? await convertToBudget(bytes, name, options, calibrationInputs, budget, log)
+      : await convertCalibrated(bytes, name, options, calibrationInputs, log);
+    result = c.result;
+    outcome = c.outcome;
   } else result = convertModel(bytes, name, options);
   writeAtomic(values.output, result.epk);
   if (values.quiet) return;
@@ -131,9 +141,24 @@ export async function convertCommand(argv: string[]): Promise<void> {
     process.stdout.write(formatSqnr(report) + '\n');
   }
   if (values.report) {
-    const report = await fidelityReport(bytes, name, result.epk, { baseline: plainOptions });
+    // with calibration data, the whole model is compared on it (single-input models)
+    const inputs = calibrationInputs && calibrationInputs[0].length === 1 ? calibrationInputs.map((x) => x[0]) : undefined;
+    const report = await fidelityReport(bytes, name, result.epk, { baseline: plainOptions, inputs, outcome });
     process.stdout.write(formatFidelity(report) + '\n');
   }
+}
+
+/** --size-budget: needs calibration data, and leaves the per-layer choices to the budget. */
+function sizeBudget(values: Record<string, unknown>, sourceBytes: number): number | undefined {
+  const spec = values['size-budget'] as string | undefined;
+  if (spec === undefined) return undefined;
+  const budget = parseBudget(spec, sourceBytes);
+  if (budget === null) throw new UsageError(`--size-budget must be a fraction in (0, 1) of the model's bytes, NNNk (x 1024 bytes) or a whole number of bytes, not "${spec}"`);
+  if (!values.calibrate) throw new UsageError('--size-budget needs --calibrate FILE: the error of each choice is measured on calibration data');
+  for (const flag of ['codebook', 'codebook-layer', 'pack', 'per-channel-codebook', 'prune']) {
+    if (values[flag] !== undefined && values[flag] !== false) throw new UsageError(`--size-budget chooses each layer's representation itself; it cannot be combined with --${flag}`);
+  }
+  return budget;
 }
 
 /** The int8 inputs of an int8 model, with their quantization (calibration values may be real). */

@@ -8,6 +8,7 @@ import * as convert from './convert.js';
 import * as run from './run.js';
 import * as inspect from './inspect.js';
 import * as fit from './fit.js';
+import * as evaluate from './eval.js';
 import { FitError } from '../fit.js';
 
 type Command = (argv: string[]) => Promise<void>;
@@ -17,6 +18,7 @@ export const COMMANDS: Record<string, { run: Command; usage: string }> = {
   run: { run: run.runCommand, usage: run.usage },
   inspect: { run: inspect.inspectCommand, usage: inspect.usage },
   fit: { run: fit.fitCommand, usage: fit.usage },
+  eval: { run: evaluate.evalCommand, usage: evaluate.usage },
 };
 
 function help(): string {

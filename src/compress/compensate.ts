@@ -51,7 +51,18 @@ interface Prepared {
   invDiag: Float64Array;
 }
 
+/** Prepared factors by Gram matrix: a layer compressed at several widths (the size budget) factors its H once. */
+const preparedCache = new WeakMap<Float64Array, Prepared>();
+
 function prepareGram(h: Float64Array, k: number): Prepared {
+  const hit = preparedCache.get(h);
+  if (hit) return hit;
+  const p = factorGram(h, k);
+  preparedCache.set(h, p);
+  return p;
+}
+
+function factorGram(h: Float64Array, k: number): Prepared {
   const inv = inverseFromCholesky(cholesky(damped(h, k, DAMPING), k), k);
   const invDiag = new Float64Array(k);
   for (let i = 0; i < k; i++) invDiag[i] = inv[i * k + i];

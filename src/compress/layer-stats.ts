@@ -13,8 +13,8 @@ import { emit } from '../convert.js';
 import { loadModelNode } from '../runtime/node.js';
 import { WeightRef, weightRefs } from '../passes/weights.js';
 
-/** Multiply-adds spent on one layer's Gram matrix (patches x K^2): ~2-4 s of JavaScript. */
-export const GRAM_BUDGET = 4e9;
+/** Multiply-adds spent on one layer's Gram matrix (patches x K^2): about a second of JavaScript. */
+export const GRAM_BUDGET = 1e9;
 
 export interface LayerStats {
   /** Weights per filter row (K). */

@@ -29,6 +29,8 @@ export interface CompensateWeightsOptions {
 
 export interface LayerOutcome {
   method: 'compensated' | 'data-free';
+  /** Codebook bits (0: int8 values, pruning only). */
+  bits: number;
   error: number;
   signal: number;
 }
@@ -54,7 +56,7 @@ export function compensateWeights(opts: CompensateWeightsOptions): (g: Graph) =>
       const comp = compensateFilter(data, f, stats, { bits, prune });
       const freeError = filterError(rowsOf(data, f), rowsOf(free.values, f), f, stats);
       const chosen: Pick<Compensated, 'values' | 'codebook'> = comp.error <= freeError ? comp : free;
-      opts.outcome?.set(ref.op.sourceIndex, { method: chosen === comp ? 'compensated' : 'data-free', error: Math.min(comp.error, freeError), signal: comp.signal });
+      opts.outcome?.set(ref.op.sourceIndex, { method: chosen === comp ? 'compensated' : 'data-free', bits, error: Math.min(comp.error, freeError), signal: comp.signal });
       g.tensors[ref.t] = { ...ref.tensor, data: chosen.values, codebook: chosen.codebook ?? undefined };
       correctBias(g, ref, readers, biasShifts(data, chosen.values, f, stats));
     }
