@@ -16,6 +16,12 @@ import { WeightRef, weightRefs } from '../passes/weights.js';
 /** Multiply-adds spent on one layer's Gram matrix (patches x K^2): about a second of JavaScript. */
 export const GRAM_BUDGET = 1e9;
 
+/**
+ * Longest filter row given statistics: factoring H costs ~K^3 (K = 1536: ~15 G multiply-adds,
+ * tens of seconds); longer rows (micro_speech's 4000-input FC) keep data-free compression.
+ */
+export const MAX_ROW = 1536;
+
 export interface LayerStats {
   /** Weights per filter row (K). */
   k: number;
@@ -43,8 +49,8 @@ interface Collector {
 
 /**
  * Runs the int8 graph (after prepare-kernels) on every sample and returns the statistics of
- * each filter it can describe, keyed by the filter's tensor index. Grouped convolutions are
- * skipped (they keep data-free compression).
+ * each filter it can describe, keyed by the filter's tensor index. Grouped convolutions and
+ * rows longer than MAX_ROW are skipped (they keep data-free compression).
  */
 export async function collectLayerStats(g: Graph, samples: Uint8Array[][], log?: (line: string) => void): Promise<Map<number, LayerStats>> {
   const refs = weightRefs(g);
@@ -77,7 +83,7 @@ export async function collectLayerStats(g: Graph, samples: Uint8Array[][], log?:
 
 function collectorFor(g: Graph, ref: WeightRef, sampleCount: number): Collector | null {
   const p = ref.op.kernel?.params;
-  if (!p) return null;
+  if (!p || ref.layout.rowElems > MAX_ROW) return null;
   const x = g.tensors[ref.op.inputs[0]], y = g.tensors[ref.op.outputs[0]];
   if (ref.op.type === 'FULLY_CONNECTED') return new FcCollector(ref.tensor.shape[1], p[0]);
   const [n, h, w, c] = x.shape;
