@@ -16,7 +16,7 @@ import { magnitudePrune } from './passes/prune.js';
 import { structuredPrune } from './passes/structured-prune.js';
 import { prepareKernels } from './passes/prepare-kernels.js';
 import { shareWeights } from './passes/share-weights.js';
-import { LayerOutcome, compensateWeights } from './passes/compensate-weights.js';
+import { Compressed, LayerOutcome, compensateWeights } from './passes/compensate-weights.js';
 import type { LayerStats } from './compress/layer-stats.js';
 import { pack, packScratchBytes } from './passes/pack-huffman.js';
 import { layoutWeights, scratchBytes } from './passes/layout-weights.js';
@@ -48,7 +48,7 @@ export interface CompressOptions {
    * Layer-input statistics from calibration data (src/compress/calibrated.ts): pruning and
    * sharing then run as compensate-weights instead of prune + share-weights.
    */
-  calibration?: { stats: Map<number, LayerStats>; outcome?: Map<number, LayerOutcome> };
+  calibration?: { stats: Map<number, LayerStats>; outcome?: Map<number, LayerOutcome>; cache?: Map<string, Compressed> };
 }
 
 /** True when the options ask for any compression pass. */
@@ -111,7 +111,7 @@ export function passesFor(opts: ConvertOptions = {}): Pass[] {
   if (c.prune && !cal) prune.push(['prune', magnitudePrune(c.prune)]);
   if (c.structuredPrune) prune.push(['structured-prune', structuredPrune(c.structuredPrune)]);
   if (cal && (c.prune || c.codebook || c.codebookLayers)) {
-    share.push(['compensate-weights', compensateWeights({ stats: cal.stats, bits: c.codebook, layers: c.codebookLayers, prune: c.prune, outcome: cal.outcome })]);
+    share.push(['compensate-weights', compensateWeights({ stats: cal.stats, bits: c.codebook, layers: c.codebookLayers, prune: c.prune, outcome: cal.outcome, cache: cal.cache })]);
   } else if (c.codebook || c.codebookLayers) {
     share.push(['share-weights', shareWeights({ bits: c.codebook, layers: c.codebookLayers, perChannel: c.perChannelCodebook, keepZero: !!c.prune })]);
   }

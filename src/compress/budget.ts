@@ -11,7 +11,7 @@
 
 import { ConvertOptions, ConvertResult, convertModel } from '../convert.js';
 import { ConvertError } from '../ir/graph.js';
-import { LayerOutcome } from '../passes/compensate-weights.js';
+import { Compressed, LayerOutcome } from '../passes/compensate-weights.js';
 import { weightRefs } from '../passes/weights.js';
 import { loadModelNode } from '../runtime/node.js';
 import { Calibrated, preparedGraph } from './calibrated.js';
@@ -65,8 +65,9 @@ export async function convertToBudget(
   const prepared = preparedGraph(bytes, name, opts);
   const stats = await collectLayerStats(prepared, samples, log);
   const ops = weightRefs(prepared).map((r) => r.op.sourceIndex);
+  const cache = new Map<string, Compressed>(); // every (filter, width) is compressed once
   const convert = (layers: Record<number, number>, outcome?: Map<number, LayerOutcome>) =>
-    convertModel(bytes, name, { ...opts, log: () => {}, compress: { ...opts.compress, huffman: true, codebookLayers: layers, calibration: { stats, outcome } } });
+    convertModel(bytes, name, { ...opts, log: () => {}, compress: { ...opts.compress, huffman: true, codebookLayers: layers, calibration: { stats, outcome, cache } } });
   const plans: LayerPlan[] = ops.map((op) => ({ op, options: [], sensitivity: 0, chosen: 0 }));
   for (const bits of WIDTHS) {
     const outcome = new Map<number, LayerOutcome>();

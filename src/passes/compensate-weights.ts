@@ -25,6 +25,16 @@ export interface CompensateWeightsOptions {
   prune?: number;
   /** Per-filter outcome, by source op index, for reports and the size budget. */
   outcome?: Map<number, LayerOutcome>;
+  /** Results by filter tensor, bits and prune fraction: the size budget converts many times with the same statistics. */
+  cache?: Map<string, Compressed>;
+}
+
+/** One filter's result: its values and codebook, the bias shifts and the outcome. */
+export interface Compressed {
+  values: Int8Array;
+  codebook: Compensated['codebook'];
+  shifts: number[];
+  outcome: LayerOutcome;
 }
 
 export interface LayerOutcome {
@@ -52,15 +62,28 @@ export function compensateWeights(opts: CompensateWeightsOptions): (g: Graph) =>
         g.tensors[ref.t] = { ...ref.tensor, data: free.values, codebook: free.codebook ?? undefined };
         continue;
       }
-      const data = ref.tensor.data as Int8Array;
-      const comp = compensateFilter(data, f, stats, { bits, prune });
-      const freeError = filterError(rowsOf(data, f), rowsOf(free.values, f), f, stats);
-      const chosen: Pick<Compensated, 'values' | 'codebook'> = comp.error <= freeError ? comp : free;
-      opts.outcome?.set(ref.op.sourceIndex, { method: chosen === comp ? 'compensated' : 'data-free', bits, error: Math.min(comp.error, freeError), signal: comp.signal });
-      g.tensors[ref.t] = { ...ref.tensor, data: chosen.values, codebook: chosen.codebook ?? undefined };
-      correctBias(g, ref, readers, biasShifts(data, chosen.values, f, stats));
+      const key = `${ref.t}:${bits}:${prune}`;
+      let done = opts.cache?.get(key);
+      if (!done) {
+        done = compress(ref.tensor.data as Int8Array, f, stats, bits, prune, free);
+        opts.cache?.set(key, done);
+      }
+      opts.outcome?.set(ref.op.sourceIndex, done.outcome);
+      g.tensors[ref.t] = { ...ref.tensor, data: done.values, codebook: done.codebook ?? undefined };
+      correctBias(g, ref, readers, done.shifts);
     }
     return g;
+  };
+}
+
+/** Compensated or data-free, whichever has the lower output error on the calibration data. */
+function compress(data: Int8Array, f: FilterRows, stats: LayerStats, bits: number, prune: number, free: Pick<Compensated, 'values' | 'codebook'>): Compressed {
+  const comp = compensateFilter(data, f, stats, { bits, prune });
+  const freeError = filterError(rowsOf(data, f), rowsOf(free.values, f), f, stats);
+  const chosen = comp.error <= freeError ? comp : free;
+  return {
+    values: chosen.values, codebook: chosen.codebook, shifts: biasShifts(data, chosen.values, f, stats),
+    outcome: { method: chosen === comp ? 'compensated' : 'data-free', bits, error: Math.min(comp.error, freeError), signal: comp.signal },
   };
 }
 
