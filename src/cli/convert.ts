@@ -130,7 +130,10 @@ export async function convertCommand(argv: string[]): Promise<void> {
       : await convertCalibrated(bytes, name, options, calibrationInputs, log);
     result = c.result;
     outcome = c.outcome;
-  } else result = convertModel(bytes, name, options);
+  } else {
+    if (int8Samples && log) log(`note: calibration data of an int8 model is used by --codebook, --codebook-layer, --prune and --size-budget${compress.perChannelCodebook ? ' (not with --per-channel-codebook, which stays data-free)' : ''}; this conversion does not use it`);
+    result = convertModel(bytes, name, options);
+  }
   writeAtomic(values.output, result.epk);
   if (values.quiet) return;
   const s = summarize(result.epk);
