@@ -18,6 +18,8 @@ import { prepareKernels } from './passes/prepare-kernels.js';
 import { lowerSlices } from './passes/lower-slices.js';
 import { lowerPack } from './passes/lower-pack.js';
 import { shareWeights } from './passes/share-weights.js';
+import { Compressed, LayerOutcome, compensateWeights } from './passes/compensate-weights.js';
+import type { LayerStats } from './compress/layer-stats.js';
 import { pack, packScratchBytes } from './passes/pack-huffman.js';
 import { layoutWeights, scratchBytes } from './passes/layout-weights.js';
 import { MemoryPlan, PlanOptions, planMemory } from './passes/plan-memory.js';
@@ -45,6 +47,11 @@ export interface CompressOptions {
   pack?: Repr;
   /** Tensor names kept in the .epk (--names); default 'io' when any compression option is on, else 'all'. */
   names?: NameMode;
+  /**
+   * Layer-input statistics from calibration data (src/compress/calibrated.ts): pruning and
+   * sharing then run as compensate-weights instead of prune + share-weights.
+   */
+  calibration?: { stats: Map<number, LayerStats>; outcome?: Map<number, LayerOutcome>; cache?: Map<string, Compressed> };
 }
 
 /** True when the options ask for any compression pass. */
@@ -105,9 +112,12 @@ export const PASSES: Pass[] = [
 export function passesFor(opts: ConvertOptions = {}): Pass[] {
   const c = opts.compress ?? {};
   const prune: Pass[] = [], share: Pass[] = [];
-  if (c.prune) prune.push(['prune', magnitudePrune(c.prune)]);
+  const cal = c.calibration;
+  if (c.prune && !cal) prune.push(['prune', magnitudePrune(c.prune)]);
   if (c.structuredPrune) prune.push(['structured-prune', structuredPrune(c.structuredPrune)]);
-  if (c.codebook || c.codebookLayers) {
+  if (cal && (c.prune || c.codebook || c.codebookLayers)) {
+    share.push(['compensate-weights', compensateWeights({ stats: cal.stats, bits: c.codebook, layers: c.codebookLayers, prune: c.prune, outcome: cal.outcome, cache: cal.cache })]);
+  } else if (c.codebook || c.codebookLayers) {
     share.push(['share-weights', shareWeights({ bits: c.codebook, layers: c.codebookLayers, perChannel: c.perChannelCodebook, keepZero: !!c.prune })]);
   }
   if (c.codebook || c.codebookLayers || c.huffman || c.pack) share.push(['pack', pack({ huffman: c.huffman, force: c.pack })]);

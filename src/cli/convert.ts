@@ -2,8 +2,11 @@ import { parseArgs } from 'node:util';
 import { basename } from 'node:path';
 import { CompressOptions, ConvertOptions, convertModel, importModel } from '../convert.js';
 import { formatSummary, summarize } from '../inspect.js';
-import { elementCount } from '../ir/graph.js';
-import { loadCalibration } from '../io/calibration.js';
+import { Graph, elementCount } from '../ir/graph.js';
+import { Int8Input, loadCalibration, loadInt8Calibration } from '../io/calibration.js';
+import { convertCalibrated, inputBytes, preparedGraph } from '../compress/calibrated.js';
+import { convertToBudget, parseBudget } from '../compress/budget.js';
+import { LayerOutcome } from '../passes/compensate-weights.js';
 import { isFloatGraph } from '../passes/quantize-int8.js';
 import { formatSqnr, measureSqnr } from '../float/sqnr.js';
 import { REPRS } from '../passes/pack-huffman.js';
@@ -13,9 +16,9 @@ import { formatFidelity, fidelityReport } from '../compress/report.js';
 import { UsageError, readInput, refuseSameFile, writeAtomic } from './io.js';
 
 export const usage =
-  'edgepack convert MODEL.(tflite|onnx) -o OUT.epk [--calibrate DIR_OR_FILE [--calibrate-count N] [--calibrate-raw u8|f32] [--percentile P] [--int8-io]] ' +
+  'edgepack convert MODEL.(tflite|onnx) -o OUT.epk [--calibrate DIR_OR_FILE [--calibrate-count N] [--calibrate-raw int8|u8|f32] [--percentile P] [--int8-io]] ' +
   '[--prune F] [--structured-prune F] [--codebook B] [--codebook-layer OP=B]... [--per-channel-codebook] [--huffman] ' +
-  '[--pack raw|codebook|huffman|codebook+huffman] [--names all|io] [--stage-bytes N] [--report] [--dump-after PASS]... [--quiet]';
+  '[--pack raw|codebook|huffman|codebook+huffman] [--size-budget FRACTION|NNNk|BYTES] [--names all|io] [--stage-bytes N] [--report] [--dump-after PASS]... [--quiet]';
 
 function fraction(flag: string, s: string | undefined): number | undefined {
   if (s === undefined) return undefined;
@@ -84,6 +87,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
       quiet: { type: 'boolean', short: 'q' },
       report: { type: 'boolean' },
       'stage-bytes': { type: 'string' },
+      'size-budget': { type: 'string' },
       ...COMPRESS_FLAGS,
     },
   });
@@ -94,19 +98,42 @@ export async function convertCommand(argv: string[]): Promise<void> {
   const name = basename(input);
   const compress = compressOptions(values);
   const imported = importModel(bytes, name);
+  const float = isFloatGraph(imported);
   let samples: Float32Array[][] | undefined;
+  let int8Samples: Uint8Array[][] | undefined;
   if (values.calibrate) {
     const limit = values['calibrate-count'] === undefined ? undefined : positiveInt(values['calibrate-count'], '--calibrate-count');
     const raw = values['calibrate-raw'];
-    if (raw !== undefined && raw !== 'u8' && raw !== 'f32') throw new UsageError(`--calibrate-raw must be u8 or f32, not ${raw}`);
-    samples = loadCalibration(values.calibrate, { inputSizes: imported.inputs.map((t) => elementCount(imported.tensors[t].shape)), limit, raw });
+    if (raw !== undefined && raw !== 'u8' && raw !== 'f32' && (float || raw !== 'int8')) {
+      throw new UsageError(`--calibrate-raw must be ${float ? 'u8 or f32 for a float model' : 'int8, u8 or f32'}, not ${raw}`);
+    }
+    if (float) samples = loadCalibration(values.calibrate, { inputSizes: imported.inputs.map((t) => elementCount(imported.tensors[t].shape)), limit, raw: raw as 'u8' | 'f32' | undefined });
+    else int8Samples = loadInt8Calibration(values.calibrate, { inputs: int8Inputs(imported, input), limit, raw: raw as 'int8' | 'u8' | 'f32' | undefined });
   }
   const percentile = values.percentile === undefined ? undefined : Number(values.percentile);
   if (percentile !== undefined && !(percentile > 50 && percentile <= 100)) throw new UsageError(`--percentile must lie in (50, 100], not ${values.percentile}`);
   // the streamed stage the model is planned for: ops whose constants fit it may write over their input
   const stageBytes = values['stage-bytes'] === undefined ? undefined : positiveInt(values['stage-bytes'], '--stage-bytes');
   const plainOptions: ConvertOptions = { quantize: { samples, percentile, int8Io: values['int8-io'] }, stageBytes };
-  const result = convertModel(bytes, name, { ...plainOptions, dumpAfter: values['dump-after'], compress });
+  const options: ConvertOptions = { ...plainOptions, dumpAfter: values['dump-after'], compress };
+  const log = values.quiet ? undefined : (l: string) => process.stderr.write(l + '\n');
+  const budget = sizeBudget(values, bytes.length);
+  const calibrated = (samples || int8Samples) && (budget !== undefined || compress.codebook || compress.codebookLayers || compress.prune) && !compress.perChannelCodebook;
+  let result;
+  let outcome: Map<number, LayerOutcome> | undefined;
+  let calibrationInputs: Uint8Array[][] | undefined;
+  if (calibrated) {
+    const prepared = int8Samples ? null : preparedGraph(bytes, name, plainOptions);
+    calibrationInputs = int8Samples ?? samples!.map((x) => inputBytes(prepared!, x));
+    const c = budget !== undefined
+      ? await convertToBudget(bytes, name, options, calibrationInputs, budget, log)
+      : await convertCalibrated(bytes, name, options, calibrationInputs, log);
+    result = c.result;
+    outcome = c.outcome;
+  } else {
+    if (int8Samples && log) log(`note: calibration data of an int8 model is used by --codebook, --codebook-layer, --prune and --size-budget${compress.perChannelCodebook ? ' (not with --per-channel-codebook, which stays data-free)' : ''}; this conversion does not use it`);
+    result = convertModel(bytes, name, options);
+  }
   writeAtomic(values.output, result.epk);
   if (values.quiet) return;
   const s = summarize(result.epk);
@@ -117,9 +144,33 @@ export async function convertCommand(argv: string[]): Promise<void> {
     process.stdout.write(formatSqnr(report) + '\n');
   }
   if (values.report) {
-    const report = await fidelityReport(bytes, name, result.epk, { baseline: plainOptions });
+    // with calibration data, the whole model is compared on it (single-input models)
+    const inputs = calibrationInputs && calibrationInputs[0].length === 1 ? calibrationInputs.map((x) => x[0]) : undefined;
+    const report = await fidelityReport(bytes, name, result.epk, { baseline: plainOptions, inputs, outcome });
     process.stdout.write(formatFidelity(report) + '\n');
   }
+}
+
+/** --size-budget: needs calibration data, and leaves the per-layer choices to the budget. */
+function sizeBudget(values: Record<string, unknown>, sourceBytes: number): number | undefined {
+  const spec = values['size-budget'] as string | undefined;
+  if (spec === undefined) return undefined;
+  const budget = parseBudget(spec, sourceBytes);
+  if (budget === null) throw new UsageError(`--size-budget must be a fraction in (0, 1) of the model's bytes, NNNk (x 1024 bytes) or a whole number of bytes, not "${spec}"`);
+  if (!values.calibrate) throw new UsageError('--size-budget needs --calibrate FILE: the error of each choice is measured on calibration data');
+  for (const flag of ['codebook', 'codebook-layer', 'pack', 'per-channel-codebook', 'prune']) {
+    if (values[flag] !== undefined && values[flag] !== false) throw new UsageError(`--size-budget chooses each layer's representation itself; it cannot be combined with --${flag}`);
+  }
+  return budget;
+}
+
+/** The int8 inputs of an int8 model, with their quantization (calibration values may be real). */
+function int8Inputs(g: Graph, file: string): Int8Input[] {
+  return g.inputs.map((t) => {
+    const x = g.tensors[t];
+    if (x.dtype !== 'int8') throw new UsageError(`${file}: input "${x.name}" is ${x.dtype}; --calibrate needs int8 or float32 inputs`);
+    return { bytes: elementCount(x.shape), scale: x.quant?.scale[0] ?? 1, zeroPoint: x.quant?.zeroPoint[0] ?? 0 };
+  });
 }
 
 function positiveInt(v: string, what: string): number {

@@ -9,6 +9,7 @@ import * as run from './run.js';
 import * as inspect from './inspect.js';
 import * as fit from './fit.js';
 import * as studio from './studio.js';
+import * as evaluate from './eval.js';
 import { FitError } from '../fit.js';
 
 type Command = (argv: string[]) => Promise<void>;
@@ -19,6 +20,7 @@ export const COMMANDS: Record<string, { run: Command; usage: string }> = {
   inspect: { run: inspect.inspectCommand, usage: inspect.usage },
   fit: { run: fit.fitCommand, usage: fit.usage },
   studio: { run: studio.studioCommand, usage: studio.usage },
+  eval: { run: evaluate.evalCommand, usage: evaluate.usage },
 };
 
 function help(): string {

@@ -10,6 +10,7 @@ import { decodeBlob } from '../format/packed.js';
 import { Model, Target } from '../runtime/loader.js';
 import { OpCode } from '../format/constants.js';
 import { sqnrDb } from './kmeans.js';
+import type { LayerOutcome } from '../passes/compensate-weights.js';
 
 export interface LayerFidelity {
   op: number;
@@ -22,6 +23,8 @@ export interface LayerFidelity {
   bitsPerWeight: number;
   /** Weight SQNR (dB) against the source model's filter; null when the shape changed (structured pruning). */
   weightSqnrDb: number | null;
+  /** With calibration data: the layer's output SQNR (dB) on it (output energy / error energy of its accumulators), and how it was compressed. */
+  calibrated?: { sqnrDb: number; method: string; bits: number };
 }
 
 export interface ModelFidelity {
@@ -37,6 +40,8 @@ export interface FidelityReport {
   compressedBytes: number;
   layers: LayerFidelity[];
   model: ModelFidelity;
+  /** The model comparison ran on calibration inputs (else on xorshift inputs). */
+  calibrationInputs?: boolean;
 }
 
 /** The int8 weights an .epk tensor holds, decoded when packed. */
@@ -118,7 +123,7 @@ export async function compareModels(
 }
 
 export async function fidelityReport(
-  source: Uint8Array, name: string, compressed: Uint8Array, opts: { inputs?: Uint8Array[]; baseline?: ConvertOptions; open?: OpenModel },
+  source: Uint8Array, name: string, compressed: Uint8Array, opts: { inputs?: Uint8Array[]; baseline?: ConvertOptions; outcome?: Map<number, LayerOutcome>; open?: OpenModel },
 ): Promise<FidelityReport> {
   // The baseline is the same conversion without compression (same calibration for float models).
   const plain = convertModel(source, name, opts.baseline).epk;
@@ -126,17 +131,25 @@ export async function fidelityReport(
   const inputs = opts.inputs ?? Array.from({ length: 8 }, (_, k) => randomInput(inBytes, k));
   return {
     sourceBytes: source.length, plainBytes: plain.length, compressedBytes: compressed.length,
-    layers: layerFidelity(source, name, compressed),
+    layers: layerFidelity(source, name, compressed).map((l) => {
+      const o = opts.outcome?.get(l.op);
+      return o ? { ...l, calibrated: { sqnrDb: o.error === 0 ? Infinity : 10 * Math.log10(o.signal / o.error), method: o.method, bits: o.bits } } : l;
+    }),
     model: await compareModels(plain, compressed, inputs, 'simd', opts.open),
+    calibrationInputs: !!opts.inputs,
   };
 }
 
 const db = (v: number | null) => (v === null ? '-' : v === Infinity ? 'exact' : v.toFixed(1));
 
 export function formatFidelity(r: FidelityReport): string {
-  const rows = [['op', 'type', 'shape', 'stored as', 'bytes before', 'bytes after', 'bits/weight', 'weight SQNR dB']];
+  const cal = r.layers.some((l) => l.calibrated);
+  const rows = [['op', 'type', 'shape', 'stored as', 'bytes before', 'bytes after', 'bits/weight', 'weight SQNR dB', ...(cal ? ['calib. layer SQNR dB', 'method'] : [])]];
   for (const l of r.layers) {
-    rows.push([String(l.op), l.type, l.shape.join('x'), l.repr, String(l.bytesBefore), String(l.bytesAfter), l.bitsPerWeight.toFixed(2), db(l.weightSqnrDb)]);
+    const c = l.calibrated;
+    const repr = c?.bits ? `${l.repr} ${c.bits}b` : l.repr;
+    rows.push([String(l.op), l.type, l.shape.join('x'), repr, String(l.bytesBefore), String(l.bytesAfter), l.bitsPerWeight.toFixed(2), db(l.weightSqnrDb),
+      ...(cal ? [c ? db(c.sqnrDb) : '-', c?.method ?? 'lossless'] : [])]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   const lines = rows.map((row) => row.map((cell, c) => (c >= 4 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  '));
@@ -145,7 +158,7 @@ export function formatFidelity(r: FidelityReport): string {
   lines.push(
     '',
     `size: ${r.compressedBytes} B = ${(r.compressedBytes / r.sourceBytes).toFixed(3)}x the source (${r.sourceBytes} B); uncompressed .epk ${r.plainBytes} B`,
-    `vs uncompressed int8 over ${m.inputs} inputs: top-1 agreement ${(100 * m.top1Agreement).toFixed(1)}%, output SQNR ${db(m.outputSqnrDb)} dB, max |diff| ${m.maxAbsDiff} steps`,
+    `vs uncompressed int8 over ${m.inputs} ${r.calibrationInputs ? 'calibration' : 'xorshift'} inputs: top-1 agreement ${(100 * m.top1Agreement).toFixed(1)}%, output SQNR ${db(m.outputSqnrDb)} dB, max |diff| ${m.maxAbsDiff} steps`,
   );
   return lines.join('\n');
 }

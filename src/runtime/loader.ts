@@ -136,12 +136,24 @@ export interface LoadOptions {
   maxMemory?: number;
 }
 
-/** load(epkBytes) -> Model, in Node and browsers. In browsers pass `wasm` (e.g. the URL of build/edgepack-simd.wasm). */
+/** Where a page finds a runtime build when `load` is given no `wasm` (see setRuntimeModules). */
+let runtimeModules: ((target: Target) => Promise<WebAssembly.Module>) | undefined;
+
+/**
+ * Outside Node: tells `load` (and every converter pass that runs the model, such as calibrated
+ * compression) where the runtime builds are, e.g. a page's own `/wasm/edgepack-simd.wasm`.
+ */
+export function setRuntimeModules(find: (target: Target) => Promise<WebAssembly.Module>): void {
+  runtimeModules = find;
+}
+
+/** load(epkBytes) -> Model, in Node and browsers. In browsers pass `wasm` (e.g. the URL of build/edgepack-simd.wasm) or call setRuntimeModules once. */
 export async function load(input: Bytes, opts: LoadOptions = {}): Promise<Model> {
   const epk = toBytes(input, '.epk bytes');
   checkDeclaredMemory(epk, epk.length, opts.maxMemory);
   const target = opts.target ?? 'simd';
   let wasm = opts.wasm;
+  if (wasm === undefined && runtimeModules) wasm = await runtimeModules(target);
   if (wasm === undefined) {
     if (typeof process === 'undefined' || !process.versions?.node) {
       throw new Error('load(): pass opts.wasm (the runtime module or its URL) outside Node');

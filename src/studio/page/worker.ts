@@ -8,7 +8,7 @@ import { rawSamples } from '../../io/raw-samples.js';
 import { summarize } from '../../inspect.js';
 import { readEpk, EpkError } from '../../format/reader.js';
 import { ConvertError } from '../../ir/graph.js';
-import { Model, RuntimeError, Target, loadModel } from '../../runtime/loader.js';
+import { Model, RuntimeError, Target, loadModel, setRuntimeModules } from '../../runtime/loader.js';
 import { fidelityReport, formatFidelity } from '../../compress/report.js';
 import { MAGIC } from '../../format/constants.js';
 import { planIntervals } from './memory-plan.js';
@@ -30,6 +30,9 @@ function runtimeModule(target: Target | 'streamed'): Promise<WebAssembly.Module>
 }
 
 const openModel = async (epk: Uint8Array, target: Target): Promise<Model> => loadModel(await runtimeModule(target), epk);
+
+// converter passes that run the model (calibrated compression) find the same builds
+setRuntimeModules(runtimeModule);
 
 /** An .epk by its name or its magic; anything else goes to the converter (which names what it is not). */
 function isEpk(name: string, bytes: Uint8Array): boolean {

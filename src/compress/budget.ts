@@ -1,0 +1,159 @@
+// Size budget (--size-budget): per layer, the representation (int8 + Huffman, lossless, or a
+// calibrated codebook of 8..2 bits + Huffman) so the .epk fits the budget with the least
+// measured output error. Every layer is compressed at every width once (compensate-weights
+// on the calibration statistics) to learn its stored bytes and its output error energy on
+// the calibration data (relative to the layer's output energy); each layer's sensitivity
+// is measured by running the model with that layer alone at 3 bits on the first
+// SENSITIVITY_INPUTS calibration inputs (model output mean squared difference in output
+// steps per unit of relative layer error). Greedy: take the step (any layer, any smaller
+// width) with the least added weighted error per byte saved until the estimate fits, then
+// convert and check the real .epk size, tightening the target by any excess until it fits.
+
+import { ConvertOptions, ConvertResult, convertModel } from '../convert.js';
+import { ConvertError } from '../ir/graph.js';
+import { Compressed, LayerOutcome } from '../passes/compensate-weights.js';
+import { weightRefs } from '../passes/weights.js';
+import { load } from '../runtime/loader.js';
+import { Calibrated, preparedGraph } from './calibrated.js';
+import { collectLayerStats } from './layer-stats.js';
+
+/** Widths tried per layer: 0 = int8 (+ Huffman), lossless. */
+export const WIDTHS = [0, 8, 7, 6, 5, 4, 3, 2];
+/** Calibration inputs run per layer to measure its sensitivity. */
+export const SENSITIVITY_INPUTS = 64;
+/** Final conversions tried while tightening the target. */
+const MAX_FIT_ROUNDS = 6;
+
+export class BudgetError extends ConvertError {}
+
+export interface LayerOption {
+  bits: number;
+  bytes: number;
+  /** Layer output error energy / layer output energy on the calibration data. */
+  relError: number;
+}
+
+export interface LayerPlan {
+  op: number;
+  options: LayerOption[];
+  /** Model output mean squared difference (output steps^2) per unit of relError. */
+  sensitivity: number;
+  chosen: number;
+}
+
+export interface BudgetResult extends Calibrated {
+  budget: number;
+  layers: LayerPlan[];
+}
+
+/** Parses --size-budget: a fraction in (0, 1) of the source bytes, NNNk (x 1024 bytes) or NNN bytes. */
+export function parseBudget(spec: string, sourceBytes: number): number | null {
+  const k = /^(\d+(?:\.\d+)?)k$/i.exec(spec);
+  if (k) return Math.floor(Number(k[1]) * 1024);
+  const v = Number(spec);
+  if (!Number.isFinite(v) || spec.trim() === '') return null;
+  if (v > 0 && v < 1) return Math.floor(v * sourceBytes);
+  if (Number.isInteger(v) && v >= 1) return v;
+  return null;
+}
+
+const allAt = (ops: number[], bits: number) => Object.fromEntries(ops.map((o) => [o, bits]));
+
+export async function convertToBudget(
+  bytes: Uint8Array, name: string, opts: ConvertOptions, samples: Uint8Array[][], budget: number, log: (l: string) => void = () => {},
+): Promise<BudgetResult> {
+  const prepared = preparedGraph(bytes, name, opts);
+  const stats = await collectLayerStats(prepared, samples, log);
+  const ops = weightRefs(prepared).map((r) => r.op.sourceIndex);
+  const cache = new Map<string, Compressed>(); // every (filter, width) is compressed once
+  const convert = (layers: Record<number, number>, outcome?: Map<number, LayerOutcome>) =>
+    convertModel(bytes, name, { ...opts, log: () => {}, compress: { ...opts.compress, huffman: true, codebookLayers: layers, calibration: { stats, outcome, cache } } });
+  const plans: LayerPlan[] = ops.map((op) => ({ op, options: [], sensitivity: 0, chosen: 0 }));
+  for (const bits of WIDTHS) {
+    const outcome = new Map<number, LayerOutcome>();
+    const r = convert(allAt(ops, bits), outcome);
+    const stored = storedBytes(r);
+    for (const p of plans) {
+      const o = outcome.get(p.op);
+      p.options.push({ bits, bytes: stored.get(p.op)!, relError: o && o.signal > 0 ? o.error / o.signal : 0 });
+    }
+    log(`size budget: every layer at ${bits ? `${bits}-bit codebook` : 'int8'}: ${r.epk.length} B`);
+  }
+  const lossless = convert(allAt(ops, 0)).epk.length;
+  const floor = lossless - plans.reduce((s, p) => s + p.options[0].bytes - Math.min(...p.options.map((o) => o.bytes)), 0);
+  const impossible = () => new BudgetError(`${name}: --size-budget ${budget} B cannot be met: the smallest .epk reachable (every filter at its smallest, 2 bits + Huffman) is about ${floor} B`);
+  if (budget < floor) throw impossible();
+  await measureSensitivity(plans, samples.slice(0, SENSITIVITY_INPUTS), convert, ops, log);
+  let target = budget;
+  for (let round = 0; round < MAX_FIT_ROUNDS; round++) {
+    const estimate = allocate(plans, lossless, target);
+    const layers = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].bits]));
+    const outcome = new Map<number, LayerOutcome>();
+    const result = convert(layers, outcome);
+    log(`size budget: target ${target} B, estimate ${estimate} B, .epk ${result.epk.length} B (budget ${budget} B)`);
+    if (result.epk.length <= budget) return { result, stats, outcome, budget, layers: plans };
+    if (estimate > target) break;
+    target -= result.epk.length - budget;
+  }
+  throw impossible();
+}
+
+/** Stored bytes of every filter by source op (its packed blob, else its int8 bytes). */
+function storedBytes(r: ConvertResult): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const ref of weightRefs(r.graph)) m.set(ref.op.sourceIndex, ref.tensor.packed ? ref.tensor.packed.blob.length : (ref.tensor.data as Int8Array).length);
+  return m;
+}
+
+/** Sensitivity of each layer: model output MSE with that layer alone at 3 bits (64 inputs; 4 bits on 32 measured 0.9 points worse at 0.35 on ic_resnet8), per unit of its relative error. */
+async function measureSensitivity(
+  plans: LayerPlan[], inputs: Uint8Array[][],
+  convert: (layers: Record<number, number>) => ConvertResult, ops: number[], log: (l: string) => void,
+): Promise<void> {
+  const plain = await load(convert(allAt(ops, 0)).epk);
+  const reference = inputs.map((x) => plain.run(...x).map((o) => new Int8Array(o.buffer, o.byteOffset, o.length)));
+  const probeBits = 3, col = WIDTHS.indexOf(probeBits);
+  for (const p of plans) {
+    const rel = p.options[col].relError;
+    if (rel === 0) continue;
+    const model = await load(convert({ ...allAt(ops, 0), [p.op]: probeBits }).epk);
+    let sq = 0, n = 0;
+    inputs.forEach((x, i) => {
+      model.run(...x).forEach((o, k) => {
+        const y = new Int8Array(o.buffer, o.byteOffset, o.length), ref = reference[i][k];
+        for (let j = 0; j < y.length; j++) sq += (y[j] - ref[j]) ** 2;
+        n += y.length;
+      });
+    });
+    // a floor keeps layers whose 4-bit error does not show on these inputs from looking free
+    p.sensitivity = Math.max(sq / n, 1e-3) / rel;
+  }
+  log(`size budget: sensitivity (output MSE per unit of relative layer error) on ${inputs.length} calibration inputs: ${plans.map((p) => `op ${p.op} ${p.sensitivity.toFixed(0)}`).join(', ')}`);
+}
+
+/**
+ * Greedy allocation: from every layer lossless, repeatedly take the move (a layer to its
+ * next smaller option) with the least added weighted error per byte saved, until the estimated
+ * size (lossless .epk minus bytes saved) is within the target. Returns the estimate.
+ */
+export function allocate(plans: LayerPlan[], lossless: number, target: number): number {
+  for (const p of plans) p.chosen = 0;
+  let size = lossless;
+  const cost = (p: LayerPlan, o: LayerOption) => p.sensitivity * o.relError;
+  while (size > target) {
+    let best: { p: LayerPlan; j: number; ratio: number } | null = null;
+    for (const p of plans) {
+      // the next smaller option of this layer (options are ordered by width, wide to narrow)
+      const cur = p.options[p.chosen];
+      const j = p.options.findIndex((o, k) => k > p.chosen && o.bytes < cur.bytes);
+      if (j < 0) continue;
+      const ratio = Math.max(0, cost(p, p.options[j]) - cost(p, cur)) / (cur.bytes - p.options[j].bytes);
+      if (!best || ratio < best.ratio) best = { p, j, ratio };
+    }
+    if (!best) break;
+    const b: { p: LayerPlan; j: number } = best;
+    size -= b.p.options[b.p.chosen].bytes - b.p.options[b.j].bytes;
+    b.p.chosen = b.j;
+  }
+  return size;
+}

@@ -1,0 +1,138 @@
+// compensate-weights: calibrated pruning and weight sharing (replaces prune + share-weights
+// when calibration statistics are given). Matches each conv / depthwise / FC int8 filter that
+// has layer-input statistics; emits the filter pruned (OBS saliency) and/or snapped to a
+// per-tensor codebook with error compensation (src/compress/compensate.ts), keeping the
+// data-free result (magnitude pruning, balanced k-means) when that has the lower output
+// error on the calibration data, and the bias corrected by the remaining mean accumulator
+// error. Filters without statistics get the data-free treatment. Guarantees: tensor.data is
+// exactly what tensor.codebook decodes to; biases stay int32 (clamped).
+
+import { Graph, Tensor, cloneGraph, consumers } from '../ir/graph.js';
+import { LayerStats } from '../compress/layer-stats.js';
+import { Compensated, FilterRows, compensateFilter, filterError } from '../compress/compensate.js';
+import { pruneSmallest } from './prune.js';
+import { shareTensor } from './share-weights.js';
+import { WeightRef, weightRefs } from './weights.js';
+
+export interface CompensateWeightsOptions {
+  /** Layer-input statistics by filter tensor index (collectLayerStats). */
+  stats: Map<number, LayerStats>;
+  /** Default codebook bits (0 or undefined: no sharing). */
+  bits?: number;
+  /** Per-layer bits by source op index; 0 = no codebook there. */
+  layers?: Record<number, number>;
+  /** Fraction of each filter's weights set to 0. */
+  prune?: number;
+  /** Per-filter outcome, by source op index, for reports and the size budget. */
+  outcome?: Map<number, LayerOutcome>;
+  /** Results by filter tensor, bits and prune fraction: the size budget converts many times with the same statistics. */
+  cache?: Map<string, Compressed>;
+}
+
+/** One filter's result: its values and codebook, the bias shifts and the outcome. */
+export interface Compressed {
+  values: Int8Array;
+  codebook: Compensated['codebook'];
+  shifts: number[];
+  outcome: LayerOutcome;
+}
+
+export interface LayerOutcome {
+  method: 'compensated' | 'data-free';
+  /** Codebook bits (0: int8 values, pruning only). */
+  bits: number;
+  error: number;
+  signal: number;
+}
+
+export function compensateWeights(opts: CompensateWeightsOptions): (g: Graph) => Graph {
+  return (input) => {
+    const g = cloneGraph(input);
+    const readers = consumers(g);
+    for (const ref of weightRefs(g)) {
+      const named = opts.layers?.[ref.op.sourceIndex];
+      let bits = named ?? opts.bits ?? 0;
+      if (named === undefined && ref.layout.rowElems < 1 << bits) bits = 0;
+      const prune = opts.prune ?? 0;
+      if (!bits && !prune) continue;
+      const stats = opts.stats.get(ref.t);
+      const f = filterRows(ref);
+      const free = dataFree(ref, bits, prune);
+      if (!stats || stats.k !== f.k) {
+        g.tensors[ref.t] = { ...ref.tensor, data: free.values, codebook: free.codebook ?? undefined };
+        continue;
+      }
+      const key = `${ref.t}:${bits}:${prune}`;
+      let done = opts.cache?.get(key);
+      if (!done) {
+        done = compress(ref.tensor.data as Int8Array, f, stats, bits, prune, free);
+        opts.cache?.set(key, done);
+      }
+      opts.outcome?.set(ref.op.sourceIndex, done.outcome);
+      g.tensors[ref.t] = { ...ref.tensor, data: done.values, codebook: done.codebook ?? undefined };
+      correctBias(g, ref, readers, done.shifts);
+    }
+    return g;
+  };
+}
+
+/** Compensated or data-free, whichever has the lower output error on the calibration data. */
+function compress(data: Int8Array, f: FilterRows, stats: LayerStats, bits: number, prune: number, free: Pick<Compensated, 'values' | 'codebook'>): Compressed {
+  const comp = compensateFilter(data, f, stats, { bits, prune });
+  const freeError = filterError(rowsOf(data, f), rowsOf(free.values, f), f, stats);
+  const chosen = comp.error <= freeError ? comp : free;
+  return {
+    values: chosen.values, codebook: chosen.codebook, shifts: biasShifts(data, chosen.values, f, stats),
+    outcome: { method: chosen === comp ? 'compensated' : 'data-free', bits, error: Math.min(comp.error, freeError), signal: comp.signal },
+  };
+}
+
+function filterRows(ref: WeightRef): FilterRows {
+  const { rows, rowElems: k, channelLast } = ref.layout;
+  const s = ref.tensor.quant?.scale ?? [1];
+  return {
+    rows, k,
+    index: channelLast ? (r, i) => i * rows + r : (r, i) => r * k + i,
+    scales: Array.from({ length: rows }, (_, r) => s[s.length > 1 ? r : 0]),
+  };
+}
+
+function rowsOf(data: Int8Array, f: FilterRows): Float64Array[] {
+  return Array.from({ length: f.rows }, (_, r) => Float64Array.from({ length: f.k }, (_, i) => data[f.index(r, i)]));
+}
+
+/** Today's data-free result: magnitude pruning, then balanced k-means (0 kept when pruned). */
+function dataFree(ref: WeightRef, bits: number, prune: number): Pick<Compensated, 'values' | 'codebook'> {
+  const w = ref.tensor.data as Int8Array;
+  const pruned = prune ? pruneSmallest(w, Math.floor(prune * w.length)) : w;
+  if (!bits) return { values: pruned, codebook: null };
+  return shareTensor({ ...ref, tensor: { ...ref.tensor, data: pruned } }, bits, false, prune > 0);
+}
+
+/** Per row: (q - w) . mean patch, the mean accumulator error the bias takes back. */
+function biasShifts(w: Int8Array, q: Int8Array, f: FilterRows, stats: LayerStats): number[] {
+  return Array.from({ length: f.rows }, (_, r) => {
+    const mean = stats.means[stats.rowsPerGram ? Math.floor(r / stats.rowsPerGram) : 0];
+    let s = 0;
+    for (let i = 0; i < f.k; i++) s += (q[f.index(r, i)] - w[f.index(r, i)]) * mean[i];
+    return s;
+  });
+}
+
+const INT32_MIN = -2147483648, INT32_MAX = 2147483647;
+
+/** bias[r] -= round(shift[r]); a new bias tensor when the op has none or shares it. */
+function correctBias(g: Graph, ref: WeightRef, readers: number[][], shift: number[]): void {
+  const rounded = shift.map((s) => Math.round(s));
+  if (rounded.every((s) => s === 0)) return;
+  const b = ref.op.inputs[2];
+  const old = b >= 0 ? (g.tensors[b].data as Int32Array) : new Int32Array(shift.length);
+  const data = Int32Array.from(old, (v, r) => Math.max(INT32_MIN, Math.min(INT32_MAX, v - rounded[r])));
+  if (b >= 0 && readers[b].length === 1) {
+    g.tensors[b] = { ...g.tensors[b], data };
+    return;
+  }
+  const tensor: Tensor = { name: `${ref.tensor.name}/bias`, shape: [shift.length], dtype: 'int32', data };
+  g.tensors.push(tensor);
+  ref.op.inputs = ref.op.inputs.map((t, i) => (i === 2 ? g.tensors.length - 1 : t));
+}

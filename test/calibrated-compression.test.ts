@@ -1,0 +1,224 @@
+// Calibrated compression (compensate-weights), the size budget and `edgepack eval`, on the
+// project-built model of test/compression-model.ts with random int8 calibration inputs:
+// calibrated output error below data-free at the same bits on held-out inputs, exactness
+// (compressed == decoded weights and corrected biases converted plainly, both builds),
+// determinism, the budget honoured to the byte, eval numbers checked by hand, clear errors.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CompressOptions, ConvertResult, convertModel, emit } from '../src/convert.js';
+import { Graph } from '../src/ir/graph.js';
+import { loadModelNode } from '../src/runtime/node.js';
+import { convertCalibrated } from '../src/compress/calibrated.js';
+import { BudgetError, convertToBudget, parseBudget } from '../src/compress/budget.js';
+import { EvalAccumulator, formatEval, parseLabels } from '../src/compress/evaluate.js';
+import { cholesky, inverseFromCholesky, solveSpd } from '../src/compress/linalg.js';
+import { sweepRow } from '../src/compress/compensate.js';
+import { loadInt8Calibration } from '../src/io/calibration.js';
+import { main } from '../src/cli/index.js';
+import { buildSmallModel, randomBytes } from './compression-model.js';
+
+const INPUT_BYTES = 12 * 12 * 8;
+const src = buildSmallModel();
+const calib = Array.from({ length: 24 }, (_, i) => [randomBytes(INPUT_BYTES, 100 + i)]);
+const heldOut = Array.from({ length: 12 }, (_, i) => randomBytes(INPUT_BYTES, 500 + i));
+
+async function outputError(epk: Uint8Array, plain: Uint8Array, inputs: Uint8Array[]): Promise<number> {
+  const a = await loadModelNode(epk), b = await loadModelNode(plain);
+  let e = 0;
+  for (const x of inputs) {
+    const ya = new Int8Array(a.run(x)[0].buffer), yb = new Int8Array(b.run(x)[0].buffer);
+    ya.forEach((v, i) => (e += (v - yb[i]) ** 2));
+  }
+  return e;
+}
+
+test('linalg: Cholesky, inverse and solve on a hand-checked 2x2', () => {
+  const a = Float64Array.from([4, 2, 2, 3]);
+  assert.equal(Array.from(cholesky(a, 2)), [2, 0, 1, Math.SQRT2]);
+  const inv = inverseFromCholesky(cholesky(a, 2), 2); // 1/8 * [3 -2; -2 4]
+  [0.375, -0.25, -0.25, 0.5].forEach((v, i) => assert.ok(Math.abs(inv[i] - v) < 1e-12, `inv[${i}]`));
+  const x = solveSpd(a, Float64Array.from([2, 1]), 2); // [0.5, 0]
+  assert.ok(Math.abs(x[0] - 0.5) < 1e-12 && Math.abs(x[1]) < 1e-12);
+});
+
+test('sweepRow: the rounding error of column 0 moves to column 1 through U', () => {
+  // U = [[1, 0.5], [0, 1]]: w = [0.4, 0.4]; q0 = 0, e = 0.4, w1 = 0.4 - 0.4 * 0.5 = 0.2 -> 0
+  assert.equal(Array.from(sweepRow(Float64Array.from([0.4, 0.4]), Float64Array.from([1, 0.5, 0, 1]), 2, null, Math.round)), [0, 0]);
+  // with U_01 = -2: w1 = 0.4 + 0.8 = 1.2 -> 1 (the compensation pushes the next weight up)
+  assert.equal(Array.from(sweepRow(Float64Array.from([0.4, 0.4]), Float64Array.from([1, -2, 0, 1]), 2, null, Math.round)), [0, 1]);
+  // a pruned column is 0 whatever its value
+  assert.equal(Array.from(sweepRow(Float64Array.from([5, 0]), Float64Array.from([1, 0, 0, 1]), 2, Uint8Array.from([1, 0]), Math.round)), [0, 0]);
+});
+
+test('calibrated 3-bit and 2-bit codebooks: lower output error than data-free on held-out inputs; every layer compensated', async () => {
+  const plain = convertModel(src, 'small').epk;
+  for (const bits of [2, 3]) {
+    const c: CompressOptions = { codebook: bits, codebookLayers: { 0: bits, 1: bits, 2: bits, 3: bits }, huffman: true };
+    const free = convertModel(src, 'small', { compress: c }).epk;
+    const cal = await convertCalibrated(src, 'small', { compress: c }, calib);
+    const eFree = await outputError(free, plain, heldOut), eCal = await outputError(cal.result.epk, plain, heldOut);
+    assert.ok(eCal < eFree, `${bits} bits: calibrated ${eCal} < data-free ${eFree}`);
+    assert.equal([...cal.outcome.keys()].sort(), [0, 1, 2, 3]);
+    for (const [op, o] of cal.outcome) assert.ok(o.error < o.signal, `${bits} bits op ${op}: error below signal`);
+  }
+});
+
+/** The same graph with every packed tensor stored as its decoded int8 values (biases as corrected). */
+function decodedPlain(r: ConvertResult): Uint8Array {
+  const g: Graph = { ...r.graph, tensors: r.graph.tensors.map((t) => ({ ...t, packed: undefined, codebook: undefined })) };
+  return emit(g).epk;
+}
+
+test('calibrated compression is exact (== decoded weights, corrected biases) in both builds, and deterministic', async () => {
+  const c: CompressOptions = { prune: 0.3, codebook: 4, codebookLayers: { 1: 3 }, huffman: true };
+  const a = await convertCalibrated(src, 'small', { compress: c }, calib);
+  const b = await convertCalibrated(src, 'small', { compress: c }, calib);
+  assert.equal(a.result.epk, b.result.epk, 'same bytes twice');
+  const plain = decodedPlain(a.result);
+  const biasChanged = a.result.graph.tensors.some((t, i) => t.dtype === 'int32' && t.name.endsWith('/b') && convertModel(src, 'small').graph.tensors[i]?.data?.some((v, j) => v !== t.data![j]));
+  assert.ok(biasChanged, 'bias correction changed a bias');
+  for (const target of ['scalar', 'simd'] as const) {
+    const m = await loadModelNode(a.result.epk, target), p = await loadModelNode(plain, target);
+    for (const x of heldOut.slice(0, 4)) assert.equal(Array.from(m.run(x)[0]), Array.from(p.run(x)[0]), target);
+  }
+  // OBS pruning: exactly floor(0.3 n) zeros at least, per filter of more than 2^bits weights per row
+  const w = a.result.graph.tensors.find((t) => t.name === 'fc/w')!.data as Int8Array;
+  assert.ok(w.filter((v) => v === 0).length >= Math.floor(0.3 * w.length));
+});
+
+test('--size-budget parsing: fraction of the source, NNNk, bytes; refusals', () => {
+  assert.is(parseBudget('0.35', 1000), 350);
+  assert.is(parseBudget('12k', 1000), 12288);
+  assert.is(parseBudget('5000', 1000), 5000);
+  for (const bad of ['0', '1.5', 'abc', '-3', '', 'k']) assert.is(parseBudget(bad, 1000), null, bad);
+});
+
+test('size budget: the .epk fits to the byte, at most the error of a looser budget; impossible budgets are refused', async () => {
+  const lossless = convertModel(src, 'small', { compress: { huffman: true } }).epk.length;
+  const budget = Math.floor(lossless * 0.55);
+  const r = await convertToBudget(src, 'small', {}, calib, budget);
+  assert.ok(r.result.epk.length <= budget, `${r.result.epk.length} <= ${budget}`);
+  assert.ok(r.result.epk.length > budget * 0.8, 'uses most of the budget');
+  const loose = await convertToBudget(src, 'small', {}, calib, Math.floor(lossless * 0.8));
+  const plain = convertModel(src, 'small').epk;
+  assert.ok(await outputError(loose.result.epk, plain, heldOut) <= await outputError(r.result.epk, plain, heldOut), 'looser budget, no more error');
+  try {
+    await convertToBudget(src, 'small', {}, calib, 2000);
+    assert.unreachable('2000 B cannot hold the model');
+  } catch (e) {
+    assert.instance(e, BudgetError);
+    assert.match((e as Error).message, /--size-budget 2000 B cannot be met: the smallest \.epk reachable .* is about \d+ B/);
+  }
+});
+
+test('eval measures: accuracy, agreement and SQNR equal the hand computation', () => {
+  const acc = new EvalAccumulator([0, 1, 2], true);
+  const f = (...v: number[]) => Float64Array.from(v);
+  acc.add(f(1, 0, 0), f(1, 0, 0)); // right, agrees, no noise
+  acc.add(f(0, 0, 1), f(0, 1, 0)); // wrong (2), reference right (1), disagree, noise 2
+  acc.add(f(0, 0, 3), f(0, 0, 2)); // right, agrees, noise 1
+  const r = acc.result();
+  assert.equal(r, { inputs: 3, correct: 2, reference: { agree: 2, sqnrDb: 10 * Math.log10(6 / 3), correct: 3 } });
+  assert.is(formatEval(r), 'inputs: 3\ntop-1 accuracy: 66.67% (2/3)\nreference top-1 accuracy: 100.00% (3/3)\ntop-1 agreement with the reference: 66.67% (2/3)\noutput SQNR vs the reference: 3.01 dB');
+});
+
+test('labels: one integer per line, or a CSV with a label column; errors name the line', () => {
+  assert.equal(parseLabels('3\n0\n\n# note\n9\n', 'l.txt'), [3, 0, 9]);
+  assert.equal(parseLabels('index,name,label,class\n0,a.png,3,cat\n1,b.png,8,ship\n', 'labels.csv'), [3, 8]);
+  assert.throws(() => parseLabels('1\ncat\n', 'l.txt'), /l\.txt line 2: expected a class index .* got "cat"/);
+  assert.throws(() => parseLabels('index,name\n0,a\n', 'x.csv'), /x\.csv: a CSV labels file needs a "label" column/);
+});
+
+const dir = mkdtempSync(join(tmpdir(), 'edgepack-calib-'));
+
+test('int8 calibration files: run batches as bytes, u8 / float values quantized, bad sizes named', () => {
+  const inputs = [{ bytes: 4, scale: 2, zeroPoint: -128 }];
+  const raw = join(dir, 'batch.bin');
+  writeFileSync(raw, Uint8Array.from([1, 2, 3, 4, 0xff, 0x80, 0, 7]));
+  assert.equal(loadInt8Calibration(raw, { inputs }).map((s) => Array.from(s[0])), [[1, 2, 3, 4], [255, 128, 0, 7]]);
+  const u8 = join(dir, 'images_u8.bin'); // real 0..255 / scale 2 + zp -128
+  writeFileSync(u8, Uint8Array.from([0, 2, 255, 7]));
+  assert.equal(Array.from(new Int8Array(loadInt8Calibration(u8, { inputs })[0][0].buffer)), [-128, -127, -128 + 128, -124]);
+  writeFileSync(join(dir, 'odd.bin'), new Uint8Array(6));
+  assert.throws(() => loadInt8Calibration(join(dir, 'odd.bin'), { inputs }), /odd\.bin: 6 bytes is not a whole number of 4-byte input tensors/);
+  const f32 = join(dir, 'nan.f32');
+  writeFileSync(f32, new Uint8Array(Float32Array.from([1, NaN, 0, 0]).buffer));
+  assert.throws(() => loadInt8Calibration(f32, { inputs, raw: 'f32' }), /nan\.f32: value 1 is NaN, not a finite number/);
+});
+
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out = process.stdout.write, err = process.stderr.write;
+  let o = '', e = '';
+  process.stdout.write = ((s: string) => ((o += s), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => ((e += s), true)) as typeof process.stderr.write;
+  try {
+    return { code: await main(argv), out: o, err: e };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
+
+test('CLI: convert --calibrate (int8 model) + --size-budget --report, then eval against the plain model', async () => {
+  const model = join(dir, 'small.tflite'), batch = join(dir, 'calib.bin'), held = join(dir, 'held.bin');
+  writeFileSync(model, src);
+  writeFileSync(batch, Buffer.concat(calib.map((s) => s[0])));
+  writeFileSync(held, Buffer.concat(heldOut));
+  const plain = join(dir, 'plain.epk'), small = join(dir, 'budget.epk');
+  assert.is((await cli(['convert', model, '-o', plain, '-q'])).code, 0);
+  const budget = Math.floor(0.6 * readFileSync(model).length);
+  const r = await cli(['convert', model, '-o', small, '--calibrate', batch, '--size-budget', String(budget), '--report']);
+  assert.is(r.code, 0, r.err);
+  assert.ok(readFileSync(small).length <= budget);
+  assert.match(r.out, /calib\. layer SQNR dB/);
+  assert.match(r.out, /vs uncompressed int8 over 24 calibration inputs: top-1 agreement/);
+  const labels = join(dir, 'labels.txt');
+  const plainModel = await loadModelNode(readFileSync(plain)), testModel = await loadModelNode(readFileSync(small));
+  const top = (y: Uint8Array) => { const v = new Int8Array(y.buffer); return v.indexOf(Math.max(...v)); };
+  const truth = heldOut.map((x) => top(plainModel.run(x)[0]));
+  writeFileSync(labels, truth.join('\n') + '\n');
+  const agree = heldOut.filter((x, i) => top(testModel.run(x)[0]) === truth[i]).length;
+  const e = await cli(['eval', small, '--input', held, '--labels', labels, '--reference', plain]);
+  assert.is(e.code, 0, e.err);
+  const pct = (k: number) => `${((100 * k) / 12).toFixed(2)}% (${k}/12)`;
+  assert.ok(e.out.includes(`top-1 accuracy: ${pct(agree)}`), e.out);
+  assert.ok(e.out.includes(`reference top-1 accuracy: ${pct(12)}`), e.out);
+  assert.ok(e.out.includes(`top-1 agreement with the reference: ${pct(agree)}`), e.out);
+});
+
+test('CLI: bad --calibrate / --size-budget / eval inputs are usage errors naming the problem, nothing written', async () => {
+  const model = join(dir, 'small.tflite'), batch = join(dir, 'calib.bin'), out = join(dir, 'bad.epk');
+  const cases: [string[], RegExp][] = [
+    [['convert', model, '-o', out, '--size-budget', '0.5'], /--size-budget needs --calibrate FILE/],
+    [['convert', model, '-o', out, '--size-budget', 'lots', '--calibrate', batch], /--size-budget must be a fraction in \(0, 1\).*not "lots"/],
+    [['convert', model, '-o', out, '--size-budget', '0.5', '--calibrate', batch, '--codebook', '4'], /cannot be combined with --codebook/],
+    [['convert', model, '-o', out, '--codebook', '4', '--calibrate', join(dir, 'odd.bin')], /odd\.bin: 6 bytes is not a whole number of 1152-byte input tensors/],
+    [['convert', model, '-o', out, '--codebook', '4', '--calibrate', batch, '--calibrate-raw', 'f16'], /--calibrate-raw must be int8, u8 or f32, not f16/],
+    [['convert', model, '-o', out, '--codebook', '4', '--calibrate', join(dir, 'missing.bin')], /cannot read calibration data .*missing\.bin/],
+  ];
+  for (const [argv, message] of cases) {
+    const r = await cli(argv);
+    assert.ok(r.code !== 0, argv.join(' '));
+    assert.match(r.err, message);
+    assert.not.ok(existsSync(out), argv.join(' '));
+  }
+  const plain = join(dir, 'plain.epk'), held = join(dir, 'held.bin');
+  writeFileSync(join(dir, 'three.txt'), '1\n2\n3\n');
+  const evalCases: [string[], RegExp][] = [
+    [['eval', plain, '--input', held], /eval needs --labels LABELS and\/or --reference/],
+    [['eval', plain, '--input', held, '--labels', join(dir, 'three.txt')], /three\.txt: 3 labels for 12 inputs/],
+    [['eval', plain, '--input', join(dir, 'odd.bin'), '--reference', plain], /odd\.bin: 6 bytes is not a whole number of 1152-byte input tensors/],
+  ];
+  for (const [argv, message] of evalCases) {
+    const r = await cli(argv);
+    assert.is(r.code, 2, argv.join(' '));
+    assert.match(r.err, message);
+  }
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+test.run();
