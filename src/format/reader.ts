@@ -168,7 +168,7 @@ function readTensors(bytes: Uint8Array, v: DataView, s: { offset: number; size: 
     }
     if (kind === TensorKind.Const) {
       if (offset + stored > dataSize) bad(`constant bytes [${offset}, ${offset + stored}) lie outside the data section (${dataSize} bytes)`);
-    } else if (kind === TensorKind.Arena) {
+    } else if (kind === TensorKind.Arena || kind === TensorKind.Variable) {
       if (offset + nbytes > arenaBytes) bad(`arena bytes [${offset}, ${offset + nbytes}) lie outside the arena (${arenaBytes} bytes)`);
     } else bad(`unknown kind ${kind}`);
     const nameOffset = v.getUint32(at + T.nameOffset, true), nameBytes = v.getUint32(at + T.nameBytes, true);

@@ -35,13 +35,16 @@ function unsupportedProblem(g: Graph, op: Op, produced: Set<number>): string | u
   const state = op.inputs.filter((t) => t >= 0 && t < g.tensors.length && (g.tensors[t].variable || (!g.tensors[t].data && !produced.has(t))));
   const names = [...new Set(state)].map((t) => `${t} "${g.tensors[t].name}"`);
   const stateNote = names.length
-    ? `; its variable tensor${names.length > 1 ? 's' : ''} ${names.join(', ')} would hold state across invokes, which edgepack does not keep yet`
+    ? `; its variable tensor${names.length > 1 ? 's' : ''} ${names.join(', ')} would hold state across invokes (edgepack keeps state for SVDF only)`
     : '';
   return ` is not supported${stateNote}; supported ops: ${[...SUPPORTED_OPS, ...LOWERED_OPS].join(', ')}`;
 }
 
 function int16Problem(g: Graph, op: Op): string | undefined {
-  const t = [...op.inputs, ...op.outputs].find((i) => i >= 0 && i < g.tensors.length && g.tensors[i].dtype === 'int16' && !g.tensors[i].data);
+  // SVDF's int16 state (input 4) is not an activation (its kernel: int8 in and out); prepare
+  // checks that it is a variable tensor.
+  const isState = (i: number) => op.type === 'SVDF' && op.inputs[4] === i;
+  const t = [...op.inputs, ...op.outputs].find((i) => i >= 0 && i < g.tensors.length && g.tensors[i].dtype === 'int16' && !g.tensors[i].data && !isState(i));
   if (t === undefined) return undefined;
   return `: tensor ${t} "${g.tensors[t].name}" holds int16 activations; int16 (16x8) activations are not supported yet (edgepack runs int8 activations)`;
 }
