@@ -3,11 +3,16 @@
 // input size, filters, rank and memory, quantization; each model built in code
 // (src/testing/tflite-builder.ts) and run as a stream of invokes in tflm-run (one interpreter:
 // the state carries over) and in the simd, scalar and streamed builds (one loaded model
-// each). Also: reset() gives the first invoke's output again, single invokes match
+// each), and by `edgepack run` and the WASI command over a batch of N inputs. Also: reset() gives the first invoke's output again, single invokes match
 // tflm-run --fresh, the planner keeps the state apart, and bad records fail at load.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WASI } from 'node:wasi';
+import { runCommand } from '../src/cli/run.js';
 import { convertModel } from '../src/convert.js';
 import { OpCode, TensorKind } from '../src/format/constants.js';
 import { readEpk } from '../src/format/reader.js';
@@ -18,6 +23,7 @@ import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed } from '../src/runtime/streamed.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { hasTflm, randInt, randInt8, randScale, rng, runTflm } from './tflm-oracle.js';
+import { REPO } from './helpers.js';
 
 const CASES = 10;
 const INVOKES = 6; // more than the memory of most cases: the oldest state drops out
@@ -110,6 +116,30 @@ test('SVDF: RELU is accepted and, as in TFLM\'s integer kernel, not applied; oth
   assert.ok(negative, 'some output below the zero point (RELU would have changed it)');
   const { model } = svdfModel(rng(6), { activation: 'RELU6' });
   assert.throws(() => convertModel(model, 'svdf', { log: () => {} }), (e: unknown) => e instanceof ConvertError && /op 0 \(SVDF\): fused activation RELU6 is not supported/.test(e.message));
+});
+
+test('SVDF: `edgepack run` (every target) and the WASI command carry the state over a batch of N inputs, as tflm-run', async () => {
+  if (skip()) return;
+  const { model, inputs, what } = svdfModel(rng(404), { second: true });
+  const want = Buffer.concat(runTflm(model, inputs));
+  const dir = mkdtempSync(join(tmpdir(), 'edgepack-svdf-'));
+  try {
+    writeFileSync(join(dir, 'model.epk'), convertModel(model, 'svdf', { log: () => {} }).epk);
+    writeFileSync(join(dir, 'in.bin'), Buffer.concat(inputs.map((inv) => inv[0])));
+    for (const target of ['simd', 'scalar', 'streamed']) {
+      await runCommand([join(dir, 'model.epk'), '--input', join(dir, 'in.bin'), '--output', join(dir, `out-${target}.bin`), '--target', target]);
+      assert.equal(Array.from(readFileSync(join(dir, `out-${target}.bin`))), Array.from(want), `${what}: edgepack run --target ${target}`);
+    }
+    const errFd = openSync(join(dir, 'stderr'), 'w');
+    const wasi = new WASI({ version: 'preview1', args: ['edgepack-run', 'model.epk', 'in.bin', 'out-wasi.bin'], preopens: { '.': dir }, stderr: errFd, returnOnExit: true });
+    const wasm = new WebAssembly.Module(readFileSync(join(REPO, 'build', 'edgepack-run.wasm')));
+    const code = wasi.start(await WebAssembly.instantiate(wasm, wasi.getImportObject() as WebAssembly.Imports));
+    closeSync(errFd);
+    assert.is(code, 0, readFileSync(join(dir, 'stderr'), 'utf8'));
+    assert.equal(Array.from(readFileSync(join(dir, 'out-wasi.bin'))), Array.from(want), `${what}: WASI command`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('variable tensors: written as their own kind, apart from every other arena tensor; inspect lists them', () => {
