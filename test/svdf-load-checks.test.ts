@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { convertModel } from '../src/convert.js';
 import { ErrorCode, H, OpCode, Section, T, TENSOR_RECORD_BYTES, TensorKind } from '../src/format/constants.js';
 import { crc32 } from '../src/format/crc32.js';
-import { readEpk, type EpkOp } from '../src/format/reader.js';
+import { EpkError, readEpk, type EpkOp } from '../src/format/reader.js';
 import { RuntimeError } from '../src/runtime/loader.js';
 import { loadModelNode, runtimeModule } from '../src/runtime/node.js';
 import { loadModelStreamed, streamedModule } from '../src/runtime/streamed.js';
@@ -95,6 +95,10 @@ test('a variable tensor sharing arena bytes with another tensor: BAD_TENSOR ever
   // the op's output at the state's first byte, the graph input over its middle
   await refusedEverywhere(edited([], [[recordAt(svdf.outputs[0]) + T.offset, state.offset]]), ErrorCode.BadTensor, /variable tensor shares arena bytes with another tensor/);
   await refusedEverywhere(edited([], [[recordAt(e.inputs[0]) + T.offset, state.offset + 8]]), ErrorCode.BadTensor, /variable tensor shares arena bytes with another tensor/);
+  // the converter's reader refuses the same files with the same code
+  for (const bad of [edited([], [[recordAt(svdf.outputs[0]) + T.offset, state.offset]]), edited([], [[recordAt(e.inputs[0]) + T.offset, state.offset + 8]])]) {
+    assert.throws(() => readEpk(bad), (err: unknown) => err instanceof EpkError && err.code === ErrorCode.BadTensor && /variable tensor shares arena bytes/.test(err.message));
+  }
 });
 
 test('ep_reset: exported by every build; NOT_LOADED before a model is loaded', async () => {
