@@ -15,6 +15,7 @@ import { RuntimeError } from '../src/runtime/loader.js';
 import { loadModelNode, runtimeModule } from '../src/runtime/node.js';
 import { loadModelStreamed, streamedModule } from '../src/runtime/streamed.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
+import { rng } from './tflm-oracle.js';
 import { REPO } from './helpers.js';
 
 const q = (scale: number, zeroPoint: number) => ({ scale: [scale], zeroPoint: [zeroPoint] });
@@ -99,6 +100,37 @@ test('a variable tensor sharing arena bytes with another tensor: BAD_TENSOR ever
   for (const bad of [edited([], [[recordAt(svdf.outputs[0]) + T.offset, state.offset]]), edited([], [[recordAt(e.inputs[0]) + T.offset, state.offset + 8]])]) {
     assert.throws(() => readEpk(bad), (err: unknown) => err instanceof EpkError && err.code === ErrorCode.BadTensor && /variable tensor shares arena bytes/.test(err.message));
   }
+});
+
+test('random edits of the tensor and op records (CRC resealed): every build refuses alike, or loads and runs a 3-invoke stream to the same bytes', async () => {
+  const r = rng(31);
+  const tensors = e.sections.find((s) => s.kind === Section.Tensors)!, ops = e.sections.find((s) => s.kind === Section.Ops)!;
+  const x = Uint8Array.from({ length: 6 }, (_, i) => (i * 91) & 0xff);
+  let loaded = 0, refused = 0;
+  for (let c = 0; c < 150; c++) {
+    const b = epk.slice();
+    const sec = c % 2 ? tensors : ops;
+    for (let k = 0; k < 1 + (c % 3); k++) b[sec.offset + Math.floor(r() * sec.size)] = Math.floor(r() * 256);
+    new DataView(b.buffer).setUint32(H.crc32, crc32(b, 16), true);
+    const results: string[] = [];
+    for (const [, load] of builds) {
+      try {
+        const m = (await load(b)) as { run(x: Uint8Array): Uint8Array[]; reset(): void };
+        const outs = [0, 1, 2].map(() => Array.from(Buffer.concat(m.run(x))).join(','));
+        m.reset();
+        outs.push(Array.from(Buffer.concat(m.run(x))).join(','));
+        results.push(`ok ${outs.join('|')}`);
+      } catch (err) {
+        assert.instance(err, RuntimeError, String(err)); // never a trap
+        results.push(`${(err as RuntimeError).code} ${(err as Error).message}`);
+      }
+    }
+    assert.equal(results[1], results[0], `edit ${c}: scalar vs simd`);
+    assert.equal(results[2], results[0], `edit ${c}: streamed vs simd`);
+    if (results[0].startsWith('ok')) loaded++;
+    else refused++;
+  }
+  assert.ok(loaded > 0 && refused > 0, `${loaded} loaded, ${refused} refused`);
 });
 
 test('ep_reset: exported by every build; NOT_LOADED before a model is loaded', async () => {
