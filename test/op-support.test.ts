@@ -61,6 +61,16 @@ test('SVDF: converts with its state as a variable tensor; a state edgepack does 
   refused(svdf('int8'), 'kws.tflite', /^kws\.tflite: op 0 \(SVDF\): state "svdf_state" is int8; supported: int16/);
 });
 
+test('a variable tensor used other than as an SVDF\'s state is named (edgepack keeps no other state)', () => {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 4], 'int8', q(0.1));
+  const acc = b.variable('accumulator', [1, 4], 'int8', q(0.1));
+  const y = b.tensor('y', [1, 4], 'int8', q(0.1));
+  b.op('ADD', [x, acc], [y]);
+  b.io([x], [y]);
+  refused(b.finish(), 'acc.tflite', /^acc\.tflite: op 0 \(ADD\): uses variable tensor 1 "accumulator" other than as an SVDF's state \(input 4\); edgepack keeps state for SVDF only/);
+});
+
 test('UNIDIRECTIONAL_SEQUENCE_LSTM: "not supported", naming both state tensors (was: reads "tfl.pseudo_qconst" before it is produced)', () => {
   const b = new TfliteBuilder();
   const x = b.tensor('x', [1, 5, 4], 'int8', q(0.05));

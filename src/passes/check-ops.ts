@@ -1,6 +1,6 @@
 // check-ops: runs on the imported graph, before any pass or graph check. Matches ops that
-// no pass and no kernel of edgepack handles: custom ops, builtins without a kernel, and
-// int16 activations (the 16x8 scheme). Emits nothing; guarantees that such a model fails
+// no pass and no kernel of edgepack handles: custom ops, builtins without a kernel, int16
+// activations (the 16x8 scheme), and variable tensors used other than as an SVDF's state. Emits nothing; guarantees that such a model fails
 // with one line naming the op, its index and the tensor at fault, not with a graph
 // inconsistency found later (an LSTM's state tensor "read before it is produced").
 
@@ -17,7 +17,7 @@ const CUSTOM = 'CUSTOM:';
 export function checkOps(g: Graph): void {
   const produced = new Set<number>(g.inputs);
   for (const op of g.ops) {
-    const problem = customProblem(op) ?? unsupportedProblem(g, op, produced) ?? int16Problem(g, op);
+    const problem = customProblem(op) ?? unsupportedProblem(g, op, produced) ?? stateProblem(g, op) ?? int16Problem(g, op);
     if (problem) throw new ConvertError(`${g.source}: op ${op.sourceIndex} (${op.type})${problem}`);
     for (const t of op.outputs) produced.add(t);
   }
@@ -38,6 +38,13 @@ function unsupportedProblem(g: Graph, op: Op, produced: Set<number>): string | u
     ? `; its variable tensor${names.length > 1 ? 's' : ''} ${names.join(', ')} would hold state across invokes (edgepack keeps state for SVDF only)`
     : '';
   return ` is not supported${stateNote}; supported ops: ${[...SUPPORTED_OPS, ...LOWERED_OPS].join(', ')}`;
+}
+
+/** A variable tensor read or written by anything but an SVDF's state slot: the runtime keeps state for SVDF only. */
+function stateProblem(g: Graph, op: Op): string | undefined {
+  const t = [...op.inputs, ...op.outputs].find((i, k) => i >= 0 && i < g.tensors.length && g.tensors[i].variable && !(op.type === 'SVDF' && k === 4));
+  if (t === undefined) return undefined;
+  return `: uses variable tensor ${t} "${g.tensors[t].name}" other than as an SVDF's state (input 4); edgepack keeps state for SVDF only`;
 }
 
 function int16Problem(g: Graph, op: Op): string | undefined {
