@@ -24,6 +24,7 @@ import { loadModelStreamed } from '../src/runtime/streamed.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { hasTflm, randInt, randInt8, randScale, rng, runTflm } from './tflm-oracle.js';
 import { REPO } from './helpers.js';
+import { buildModelFirmware, hex, runFirmware, toolAvailable } from '../tools/firmware/build.js';
 
 const CASES = 10;
 const INVOKES = 6; // more than the memory of most cases: the oldest state drops out
@@ -139,6 +140,20 @@ test('SVDF: `edgepack run` (every target) and the WASI command carry the state o
     assert.equal(Array.from(readFileSync(join(dir, 'out-wasi.bin'))), Array.from(want), `${what}: WASI command`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SVDF firmware (wasm2c, native gcc; resident and streamed, model-specific kernels): the stream as tflm-run', async () => {
+  if (skip()) return;
+  if (!toolAvailable('wasm2c') || !toolAvailable('gcc')) return void console.log('  (skipped: native firmware needs wasm2c and gcc)');
+  const { model, inputs, what } = svdfModel(rng(808), { second: true });
+  // tools/firmware/host.c invokes case 0 twice (a warm-up before the measured invoke): one more step of the stream
+  const want = runTflm(model, [inputs[0], ...inputs]).slice(1);
+  const { epk } = convertModel(model, 'svdf', { log: () => {} });
+  for (const mode of ['resident', 'streamed'] as const) {
+    const fw = await buildModelFirmware('svdf', 'native', mode, epk, inputs.map((inv) => inv[0]), 0, false, true);
+    const run = runFirmware(fw.elf, 'native');
+    inputs.forEach((_, k) => assert.is(run.outputs[k], hex(want[k]), `${what}, ${mode}, case ${k}`));
   }
 });
 
