@@ -46,6 +46,7 @@ export function kernelOf(r: usize): u32 {
     case F.OP_STRIDED_SLICE: return K.K_STRIDED_SLICE;
     case F.OP_TRANSPOSE_CONV: return K.K_TRANSPOSE_CONV;
     case F.OP_MAXIMUM: case F.OP_MINIMUM: return K.K_MAXIMUM_MINIMUM;
+    case F.OP_SVDF: return K.K_SVDF;
   }
   return K.KERNEL_VARIANT_COUNT;
 }

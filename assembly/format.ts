@@ -74,6 +74,7 @@ export const DTYPE_SIZES: StaticArray<u8> = [0, 1, 1, 2, 4, 4];
 // Tensor kinds (T_KIND)
 export const KIND_ARENA: u8 = 0;
 export const KIND_CONST: u8 = 1;
+export const KIND_VARIABLE: u8 = 2;
 
 // How a constant's bytes are stored (T_ENCODING); a packed tensor's offset points to a blob (P_*) in the Data section
 export const ENC_RAW: u8 = 0;
@@ -136,6 +137,7 @@ export const OP_STRIDED_SLICE: u32 = 19;
 export const OP_TRANSPOSE_CONV: u32 = 20;
 export const OP_MAXIMUM: u32 = 21;
 export const OP_MINIMUM: u32 = 22;
+export const OP_SVDF: u32 = 23;
 
 // i32 params of each opcode (PARAM_COUNTS: indexed by opcode)
 export const PARAMS_CONV_2D: u32 = 10;
@@ -160,7 +162,8 @@ export const PARAMS_STRIDED_SLICE: u32 = 12;
 export const PARAMS_TRANSPOSE_CONV: u32 = 8;
 export const PARAMS_MAXIMUM: u32 = 0;
 export const PARAMS_MINIMUM: u32 = 0;
-export const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1, 4, 2, 2, 0, 12, 6, 12, 8, 0, 0];
+export const PARAMS_SVDF: u32 = 7;
+export const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1, 4, 2, 2, 0, 12, 6, 12, 8, 0, 0, 7];
 
 // i32 params of an op in the packed weight layout (packedParamCount below)
 export const PACKED_PARAMS_CONV_2D: u32 = 13;
@@ -193,7 +196,7 @@ export const E_BAD_SHAPE: i32 = 12;
 
 // Derived
 export const S_COUNT: u32 = 5; // section kinds are 1..S_COUNT
-export const OP_LAST: u32 = 22; // opcodes are 1..OP_LAST
+export const OP_LAST: u32 = 23; // opcodes are 1..OP_LAST
 
 /** Params of an op `code` in the packed weight layout; NO_PACKED_LAYOUT (never a u16 count) when it has none. */
 export const NO_PACKED_LAYOUT: u32 = 0x10000;
@@ -232,6 +235,7 @@ export function opName(code: u32): Msg {
     case OP_TRANSPOSE_CONV: return 'TRANSPOSE_CONV';
     case OP_MAXIMUM: return 'MAXIMUM';
     case OP_MINIMUM: return 'MINIMUM';
+    case OP_SVDF: return 'SVDF';
   }
   return 'UNKNOWN';
 }

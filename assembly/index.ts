@@ -59,11 +59,19 @@ export function ep_load(ptr: usize, len: u32): i32 {
   }
   memory.fill(arena, 0, <usize>M.arenaBytes);
   M.markLoaded(arena);
+  M.resetVariables();
   return F.E_OK;
 }
 
 export function ep_invoke(): i32 {
   return invoke();
+}
+
+/** Sets every variable tensor (state kept across invokes) back to its value at load. */
+export function ep_reset(): i32 {
+  if (!M.loaded) return M.fail(F.E_NOT_LOADED, 'no model loaded');
+  M.resetVariables();
+  return F.E_OK;
 }
 
 /** Profiling: the number of ops, and running op i alone (after ops 0..i-1). */

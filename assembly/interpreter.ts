@@ -17,12 +17,13 @@ import { leaky_relu_s8, LeakyReluParams } from './kernels/leaky-relu';
 import { strided_slice_s8, SliceParams } from './kernels/strided-slice';
 import { transpose_conv_s8_ref, TransposeConvParams } from './kernels/transpose-conv';
 import { max_min_s8 } from './kernels/max-min';
+import { svdf_s8_s16, SvdfParams } from './kernels/svdf';
 import { runPacked, usesPacked } from './packed';
 import {
   HAS_CONV_BLOCKED, HAS_CONV_REF, HAS_DWCONV_BLOCKED, HAS_DWCONV_REF, HAS_FC_BLOCKED, HAS_FC_REF,
   HAS_CONV_CODEBOOK, HAS_DWCONV_CODEBOOK, HAS_FC_CODEBOOK, HAS_CONV_HUFFMAN, HAS_DWCONV_HUFFMAN, HAS_FC_HUFFMAN,
   HAS_POOL, HAS_ADD_SAME, HAS_ADD_BROADCAST, HAS_MUL, HAS_SOFTMAX, HAS_PAD, HAS_MEAN, HAS_TRANSPOSE, HAS_CONCAT,
-  HAS_REQUANTIZE, HAS_QUANTIZE, HAS_DEQUANTIZE, HAS_LUT, HAS_SUB, HAS_LEAKY_RELU, HAS_STRIDED_SLICE, HAS_TRANSPOSE_CONV, HAS_MAXIMUM_MINIMUM,
+  HAS_REQUANTIZE, HAS_QUANTIZE, HAS_DEQUANTIZE, HAS_LUT, HAS_SUB, HAS_LEAKY_RELU, HAS_STRIDED_SLICE, HAS_TRANSPOSE_CONV, HAS_MAXIMUM_MINIMUM, HAS_SVDF,
 } from './kernel-table';
 
 const dimsA = memory.data(16);
@@ -160,6 +161,10 @@ export function runOp(r: usize): void {
   } else if (code == F.OP_MAXIMUM || code == F.OP_MINIMUM) {
     const a = O.input(r, 0), b = O.input(r, 1);
     if (HAS_MAXIMUM_MINIMUM) max_min_s8(M.dataOf(a), M.dataOf(b), yp, fillBroadcast(a, b, y), code == F.OP_MAXIMUM);
+  } else if (code == F.OP_SVDF) {
+    const x = O.input(r, 0), wf = O.input(r, 1), wt = O.input(r, 2);
+    if (HAS_SVDF) svdf_s8_s16(M.dataOf(x), M.dataOf(wf), M.dataOf(wt), M.dataOf(O.input(r, 3)), M.dataOf(O.input(r, 4)), yp,
+      M.dim(x, 0), M.dim(x, 1), M.dim(wf, 0), M.dim(wt, 1), changetype<SvdfParams>(p));
   }
 }
 

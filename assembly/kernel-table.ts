@@ -36,7 +36,8 @@ export const K_LEAKY_RELU: u32 = 26; // leaky_relu_s8: always
 export const K_STRIDED_SLICE: u32 = 27; // strided_slice_s8: always
 export const K_TRANSPOSE_CONV: u32 = 28; // transpose_conv_s8_ref: plain [oc, kh, kw, ic] int8 filter
 export const K_MAXIMUM_MINIMUM: u32 = 29; // max_min_s8: always (broadcasting)
-export const KERNEL_VARIANT_COUNT: u32 = 30;
+export const K_SVDF: u32 = 30; // svdf_s8_s16: int8 input, int16 time weights and state
+export const KERNEL_VARIANT_COUNT: u32 = 31;
 
 export const HAS_CONV_BLOCKED: bool = (EP_KERNEL_SET & (<u32>1 << K_CONV_BLOCKED)) != 0;
 export const HAS_CONV_REF: bool = (EP_KERNEL_SET & (<u32>1 << K_CONV_REF)) != 0;
@@ -68,6 +69,7 @@ export const HAS_LEAKY_RELU: bool = (EP_KERNEL_SET & (<u32>1 << K_LEAKY_RELU)) !
 export const HAS_STRIDED_SLICE: bool = (EP_KERNEL_SET & (<u32>1 << K_STRIDED_SLICE)) != 0;
 export const HAS_TRANSPOSE_CONV: bool = (EP_KERNEL_SET & (<u32>1 << K_TRANSPOSE_CONV)) != 0;
 export const HAS_MAXIMUM_MINIMUM: bool = (EP_KERNEL_SET & (<u32>1 << K_MAXIMUM_MINIMUM)) != 0;
+export const HAS_SVDF: bool = (EP_KERNEL_SET & (<u32>1 << K_SVDF)) != 0;
 
 export function inBuild(k: u32): bool { return k < KERNEL_VARIANT_COUNT && (EP_KERNEL_SET & (<u32>1 << k)) != 0; }
 

@@ -216,15 +216,54 @@ export function loadTensors(checkBlobs: bool = true): i32 {
       }
     } else if (isPacked(t)) {
       return failAt(F.E_BAD_TENSOR, 'only constant tensors may be packed', where);
-    } else if (k == F.KIND_ARENA) {
+    } else if (k == F.KIND_ARENA || k == F.KIND_VARIABLE) {
       if (off + <u64>byteCount(t) > <u64>arenaBytes) return failAt(F.E_BAD_TENSOR, 'tensor lies outside the arena', where);
       if (off + <u64>byteCount(t) > load<u64>(NEEDS)) store<u64>(NEEDS, off + <u64>byteCount(t));
+      if (k == F.KIND_VARIABLE && dtype(t) == F.DT_INT8 && !fitsInt8(load<i32>(r + F.T_ZERO_POINT))) {
+        return failAt(F.E_BAD_TENSOR, 'int8 variable tensor has a zero point outside [-128, 127]', where);
+      }
     } else return failAt(F.E_BAD_TENSOR, 'unknown tensor kind', where);
     if (<u64>load<u32>(r + F.T_NAME_OFFSET) + <u64>load<u32>(r + F.T_NAME_BYTES) > <u64>stringsLen) {
       return failAt(F.E_BAD_TENSOR, 'tensor name lies outside the string section', where);
     }
   }
+  return variableOverlap();
+}
+
+// @ts-ignore: decorator
+@inline function fitsInt8(v: i32): bool { return v >= -128 && v <= 127; }
+
+// @ts-ignore: decorator
+@inline function inArena(t: u32): bool { const k = kind(t); return k == F.KIND_ARENA || k == F.KIND_VARIABLE; }
+
+/**
+ * A variable tensor's bytes hold state from one invoke to the next: no other arena or
+ * variable tensor may share any of them (an op writing there would corrupt the state).
+ * O(variables x tensors): models carry a handful of variables.
+ */
+function variableOverlap(): i32 {
+  for (let v: u32 = 0; v < tensorCount; v++) {
+    if (kind(v) != F.KIND_VARIABLE || byteCount(v) == 0) continue;
+    const vs = <u64>load<u32>(rec(v) + F.T_OFFSET), ve = vs + <u64>byteCount(v);
+    for (let t: u32 = 0; t < tensorCount; t++) {
+      if (t == v || !inArena(t) || byteCount(t) == 0) continue;
+      const ts = <u64>load<u32>(rec(t) + F.T_OFFSET), te = ts + <u64>byteCount(t);
+      if (ts < ve && vs < te) return failAt(F.E_BAD_TENSOR, 'variable tensor shares arena bytes with another tensor', <i64>(rec(v) - modelPtr));
+    }
+  }
   return F.E_OK;
+}
+
+/**
+ * Sets every variable tensor to its initial value, as TFLM's ResetVariableTensors: the
+ * zero point byte for int8, 0 for every other dtype. At load and on ep_reset; invoke never does.
+ */
+export function resetVariables(): void {
+  for (let t: u32 = 0; t < tensorCount; t++) {
+    if (kind(t) != F.KIND_VARIABLE) continue;
+    const fill = dtype(t) == F.DT_INT8 ? <u8>load<i32>(rec(t) + F.T_ZERO_POINT) : <u8>0;
+    memory.fill(dataOf(t), fill, <usize>byteCount(t));
+  }
 }
 
 export function loadIO(): i32 {

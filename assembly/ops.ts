@@ -327,7 +327,33 @@ function validateOp(r: usize, code: u32): i32 {
     if (!perChannel(r, M.dim(y, 3))) return opFail(F.E_BAD_SHAPE, 'bias, multiplier and shift must be int32 with one value per output channel');
     return F.E_OK;
   }
+  if (code == F.OP_SVDF) return validateSvdf(r, y);
   return opFail(F.E_UNSUPPORTED_OP, 'unknown opcode');
+}
+
+/**
+ * SVDF [x, feature weights, time weights, bias, state] -> y (kernels/svdf.ts): x int8
+ * [batch, nIn], feature int8 [nFilter, nIn], time int16 [nFilter, nMemory], bias int32
+ * [nFilter / rank], state an int16 variable [batch, nFilter * nMemory] with zero point 0,
+ * y int8 [batch, nFilter / rank]; rank (param 0) >= 1 divides nFilter.
+ */
+function validateSvdf(r: usize, y: u32): i32 {
+  if (nIn(r) != 5) return opFail(F.E_BAD_OP, 'expects 5 inputs: input, feature weights, time weights, bias, state');
+  if (!has(r, 0, F.DT_INT8, 2) || !has(r, 1, F.DT_INT8, 2) || !has(r, 2, F.DT_INT16, 2) || !has(r, 3, F.DT_INT32, -1)
+    || !has(r, 4, F.DT_INT16, 2) || M.dtype(y) != F.DT_INT8 || M.rank(y) != 2) {
+    return opFail(F.E_BAD_SHAPE, 'expects rank-2 int8 input, int8 feature and int16 time weights, int32 bias, rank-2 int16 state and int8 output');
+  }
+  const x = input(r, 0), wf = input(r, 1), wt = input(r, 2), b = input(r, 3), st = input(r, 4);
+  if (M.kind(st) != F.KIND_VARIABLE) return opFail(F.E_BAD_OP, 'state must be a variable tensor');
+  if (load<i32>(M.rec(st) + F.T_ZERO_POINT) != 0) return opFail(F.E_BAD_OP, 'int16 state must have zero point 0');
+  const rank = param(r, 0), batch = M.dim(x, 0), nFilter = M.dim(wf, 0), nMemory = M.dim(wt, 1);
+  if (rank < 1 || nFilter % rank != 0) return opFail(F.E_BAD_OP, 'rank must be >= 1 and divide the number of filters');
+  const nUnit = nFilter / rank;
+  if (M.dim(wf, 1) != M.dim(x, 1) || M.dim(wt, 0) != nFilter || M.dim(y, 0) != batch || M.dim(y, 1) != nUnit || M.elements(b) != nUnit
+    || M.dim(st, 0) != batch || <i64>M.dim(st, 1) != <i64>nFilter * <i64>nMemory) {
+    return opFail(F.E_BAD_SHAPE, 'weights, bias, state and output do not fit [batch, nIn] x [nFilter, nIn] with [nFilter, nMemory] time weights');
+  }
+  return F.E_OK;
 }
 
 /**
@@ -415,6 +441,9 @@ function validateParams(r: usize, code: u32): i32 {
     if (sh < 1 || sw < 1 || <i64>sh > GEOMETRY_LIMIT || <i64>sw > GEOMETRY_LIMIT || pt < 0 || pl < 0 || pt > 0xffff || pl > 0xffff) return opFail(F.E_BAD_OP, 'strides (1 to 2^24) or padding (0 to 65535) out of range');
     if (!offsetsOk(r, 4, 5)) return opFail(F.E_BAD_OP, 'input offset must be -zp and output offset a zero point in int8');
     if (!actOk(r, 6)) return opFail(F.E_BAD_OP, 'activation bounds must lie in [-128, 127] with min <= max');
+  } else if (code == F.OP_SVDF) {
+    if (!int8Ok(param(r, 1)) || !int8Ok(param(r, 2))) return opFail(F.E_BAD_OP, 'zero points out of int8 range');
+    if (!requantOk(r, 3) || !requantOk(r, 5)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');
   } else if (code == F.OP_LEAKY_RELU) {
     if (!int8Ok(param(r, 0)) || !int8Ok(param(r, 1))) return opFail(F.E_BAD_OP, 'zero points out of int8 range');
     if (!requantOk(r, 2) || !requantOk(r, 4)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');

@@ -135,6 +135,7 @@ export function ep_stream_load(fileBytes: u32, stageLimit: u32): i32 {
   if (err != F.E_OK) return err;
   memory.fill(arena, 0, <usize>M.arenaBytes);
   M.markLoaded(arena);
+  M.resetVariables();
   setStage(stage);
   M.setDataPtr(stage);
   memoryUsed = max(stage + stageBytes, loadPeak);
@@ -307,6 +308,13 @@ export function ep_invoke(): i32 {
     if (err != F.E_OK) return err;
     r = O.next(r);
   }
+  return F.E_OK;
+}
+
+/** Sets every variable tensor (state kept across invokes, in the arena) back to its value at load. */
+export function ep_reset(): i32 {
+  if (!M.loaded || !ready) return M.fail(F.E_NOT_LOADED, 'no model loaded');
+  M.resetVariables();
   return F.E_OK;
 }
 

@@ -4,10 +4,14 @@
 // back to back (outputs of one inference in model order), as `edgepack run` does.
 // OUT is written to a per-process OUT.<16 random hex>.edgepack-tmp (created exclusively) and
 // renamed into place, so concurrent runs never share a temp file; inputs are opened read-only.
+// The N invokes share one loaded model, so variable tensors (SVDF state) carry from one
+// inference to the next, as `edgepack run` and TFLM do; ep_reset is exported as in every build.
 // Exit codes: 0 ok, 1 model/file/runtime error, 2 usage. Errors go to stderr, one line.
 
 import * as F from './format';
 import { ep_model_buffer, ep_load, ep_invoke, ep_input_count, ep_output_count, ep_input_ptr, ep_input_bytes, ep_output_ptr, ep_output_bytes, ep_error_ptr, ep_error_len } from './index';
+
+export { ep_reset } from './index';
 
 // --- wasi_snapshot_preview1 (only what this command uses) ------------------------------
 // @ts-ignore: decorator

@@ -40,6 +40,8 @@ export interface Summary {
   inputs: TensorInfo[];
   outputs: TensorInfo[];
   layers: LayerInfo[];
+  /** Variable tensors: state kept in the arena across invokes (reset at load and by reset()). */
+  variables: TensorInfo[];
   /** Kernel variants the ops run (src/format/kernels.ts): the set a model-specific firmware links. */
   kernels: { mask: number; names: string[] };
 }
@@ -65,6 +67,10 @@ export function opMacs(op: EpkOp, tensors: EpkTensor[]): number {
     case OpCode.TransposeConv: { // TFLM's count: every input value times every filter tap of every output channel
       const w = tensors[op.inputs[1]];
       return elems(tensors[op.inputs[0]]) * w.shape[0] * w.shape[1] * w.shape[2];
+    }
+    case OpCode.Svdf: { // feature dot products, then time dot products: x [batch, nIn], time weights [nFilter, nMemory]
+      const [batch, nIn] = tensors[op.inputs[0]].shape, [nFilter, nMemory] = tensors[op.inputs[2]].shape;
+      return batch * nFilter * (nIn + nMemory);
     }
     default:
       return 0;
@@ -112,6 +118,7 @@ export function summarize(input: Bytes): Summary {
     inputs: epk.inputs.map((i) => tensorInfo(T[i])),
     outputs: epk.outputs.map((i) => tensorInfo(T[i])),
     layers,
+    variables: T.filter((t) => t.kind === TensorKind.Variable).map(tensorInfo),
     kernels: { mask: kernelMask(epk), names: kernelNames(kernelMask(epk)) },
   };
 }
@@ -133,6 +140,7 @@ export function formatSummary(s: Summary): string {
     '',
     ...io('input ', s.inputs),
     ...io('output', s.outputs),
+    ...io('state ', s.variables ?? []),
     `layers ${s.layers.length}, MACs ${s.macs}, weights ${s.weightBytes} B, model ${s.modelBytes} B, arena ${s.arenaBytes} B, scratch ${s.scratchBytes} B`,
     `kernels ${s.kernels.names.join(', ')} (mask 0x${s.kernels.mask.toString(16)})`,
   );

@@ -32,8 +32,11 @@ export const randInt = (r: () => number, lo: number, hi: number) => lo + Math.fl
 export const randScale = (r: () => number, lo = 0.004, hi = 0.2) => Math.fround(lo + r() * (hi - lo));
 export const randInt8 = (r: () => number, n: number) => Int8Array.from({ length: n }, () => randInt(r, -128, 127));
 
-/** The output bytes of each invoke in tflm-run: inputs[invoke][input] -> bytes[invoke] (every output, in model order). */
-export function runTflm(model: Uint8Array, inputs: Uint8Array[][]): Uint8Array[] {
+/**
+ * The output bytes of each invoke in tflm-run: inputs[invoke][input] -> bytes[invoke] (every output, in model order).
+ * One interpreter serves the invokes (variable tensors carry state), unless `fresh` gives each its own.
+ */
+export function runTflm(model: Uint8Array, inputs: Uint8Array[][], fresh = false): Uint8Array[] {
   const dir = mkdtempSync(join(tmpdir(), 'edgepack-tflm-'));
   try {
     const modelPath = join(dir, 'model.tflite');
@@ -46,6 +49,7 @@ export function runTflm(model: Uint8Array, inputs: Uint8Array[][]): Uint8Array[]
     }
     const out = join(dir, 'out.bin');
     args.push('--output', out);
+    if (fresh) args.push('--fresh');
     execFileSync(TFLM_RUN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const all = new Uint8Array(readFileSync(out));
     const per = all.length / inputs.length;

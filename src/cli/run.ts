@@ -9,6 +9,8 @@ export const usage = 'edgepack run MODEL.epk --input IN.bin [--input IN2.bin]...
 /**
  * Runs N inferences when each input file holds N whole input tensors back to back,
  * and writes the N outputs back to back (outputs of one inference in model order).
+ * The N inferences are a stream on one loaded model: variable tensors (SVDF state) carry
+ * from one to the next, as in TFLM's interpreter (tflm-run without --fresh).
  */
 export async function runCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({

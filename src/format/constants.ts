@@ -166,6 +166,7 @@ export const DTYPE_NAMES: Record<DType, string> = {
 export enum TensorKind {
   Arena = 0, // activation: offset is into the arena
   Const = 1, // constant: offset is into the Data section
+  Variable = 2, // state kept across invokes: offset is into the arena, bytes no other tensor shares
 }
 
 /** Opcodes of the runtime's kernels. Params listed in docs/FORMAT.md. */
@@ -192,6 +193,7 @@ export enum OpCode {
   TransposeConv = 20,
   Maximum = 21,
   Minimum = 22,
+  Svdf = 23,
 }
 
 export const OP_NAMES: Record<OpCode, string> = {
@@ -217,6 +219,7 @@ export const OP_NAMES: Record<OpCode, string> = {
   [OpCode.TransposeConv]: 'TRANSPOSE_CONV',
   [OpCode.Maximum]: 'MAXIMUM',
   [OpCode.Minimum]: 'MINIMUM',
+  [OpCode.Svdf]: 'SVDF',
 };
 
 /** Number of i32 params each opcode carries (Concatenation: fixed 1). */
@@ -243,6 +246,7 @@ export const OP_PARAM_COUNT: Record<OpCode, number> = {
   [OpCode.TransposeConv]: 8,
   [OpCode.Maximum]: 0,
   [OpCode.Minimum]: 0,
+  [OpCode.Svdf]: 7,
 };
 
 /**

@@ -53,6 +53,7 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'STRIDED_SLICE', ops: [OpCode.StridedSlice], kernel: 'strided_slice_s8', when: 'always' },
   { name: 'TRANSPOSE_CONV', ops: [OpCode.TransposeConv], kernel: 'transpose_conv_s8_ref', when: 'plain [oc, kh, kw, ic] int8 filter' },
   { name: 'MAXIMUM_MINIMUM', ops: [OpCode.Maximum, OpCode.Minimum], kernel: 'max_min_s8', when: 'always (broadcasting)' },
+  { name: 'SVDF', ops: [OpCode.Svdf], kernel: 'svdf_s8_s16', when: 'int8 input, int16 time weights and state' },
 ];
 
 /** Bit of a variant by name. */

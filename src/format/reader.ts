@@ -168,7 +168,7 @@ function readTensors(bytes: Uint8Array, v: DataView, s: { offset: number; size: 
     }
     if (kind === TensorKind.Const) {
       if (offset + stored > dataSize) bad(`constant bytes [${offset}, ${offset + stored}) lie outside the data section (${dataSize} bytes)`);
-    } else if (kind === TensorKind.Arena) {
+    } else if (kind === TensorKind.Arena || kind === TensorKind.Variable) {
       if (offset + nbytes > arenaBytes) bad(`arena bytes [${offset}, ${offset + nbytes}) lie outside the arena (${arenaBytes} bytes)`);
     } else bad(`unknown kind ${kind}`);
     const nameOffset = v.getUint32(at + T.nameOffset, true), nameBytes = v.getUint32(at + T.nameBytes, true);
@@ -181,7 +181,20 @@ function readTensors(bytes: Uint8Array, v: DataView, s: { offset: number; size: 
     });
   }
   if (tensors.length >= NO_TENSOR) throw new EpkError(ErrorCode.BadSection, 'too many tensors', s.offset);
+  checkVariables(tensors, s.offset);
   return tensors;
+}
+
+/** As the runtime's loader (assembly/model.ts): a variable tensor shares no arena byte with another tensor; int8 zero point in range. */
+function checkVariables(tensors: EpkTensor[], section: number): void {
+  const inArena = (t: EpkTensor) => t.kind === TensorKind.Arena || t.kind === TensorKind.Variable;
+  for (const v of tensors) {
+    if (v.kind !== TensorKind.Variable) continue;
+    const at = section + v.index * TENSOR_RECORD_BYTES;
+    if (v.dtype === DType.Int8 && !(v.zeroPoint >= -128 && v.zeroPoint <= 127)) throw new EpkError(ErrorCode.BadTensor, `tensor ${v.index}: int8 variable tensor has zero point ${v.zeroPoint}, outside [-128, 127]`, at);
+    const other = tensors.find((t) => t !== v && inArena(t) && t.bytes > 0 && v.bytes > 0 && t.offset < v.offset + v.bytes && v.offset < t.offset + t.bytes);
+    if (other) throw new EpkError(ErrorCode.BadTensor, `tensor ${v.index}: variable tensor shares arena bytes with tensor ${other.index}`, at);
+  }
 }
 
 function readIO(v: DataView, s: { offset: number; size: number }, tensors: EpkTensor[]) {

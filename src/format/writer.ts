@@ -108,7 +108,7 @@ function writeTensor(g: Graph, plan: MemoryPlan, t: number, v: DataView, at: num
   } else {
     const off = plan.offsets[t];
     if (off < 0) throw new ConvertError(`${g.source}: tensor "${tensor.name}" has no arena offset`);
-    v.setUint8(at + T.kind, TensorKind.Arena);
+    v.setUint8(at + T.kind, tensor.variable ? TensorKind.Variable : TensorKind.Arena);
     v.setUint32(at + T.offset, off, true);
   }
   v.setUint32(at + T.bytes, bytes, true);

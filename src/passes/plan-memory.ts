@@ -7,7 +7,9 @@
 //   REQUANTIZE, SOFTMAX) write over an input of the same shape that dies there;
 // - output over input (overlap-rule.ts): a raster-ordered conv, depthwise or pool writes
 //   over part of its input 0 that dies there, its output at O <= I + maxShift.
-// Graph inputs are never written over (a host may read them back after invoke). Guarantees:
+// Graph inputs are never written over (a host may read them back after invoke). Variable
+// tensors (state kept across invokes) live from before the first op to after the last and
+// are never in-place or overlap targets, so no other tensor ever shares their bytes. Guarantees:
 // two tensors live at the same op share a byte only as such a pair; the arena is the
 // highest end offset.
 
@@ -184,7 +186,7 @@ function fits(t: number, at: number, size: number, b: Placed, overlaps: Overlap[
  * (overlap-rule.ts) and its staged constants fit the stage budget.
  */
 function findOverlaps(g: Graph, root: number[], life: Map<number, [number, number]>, stageBytes: number): Overlap[] {
-  const graphInputs = new Set(g.inputs.map((t) => root[t]));
+  const graphInputs = pinned(g, root);
   const found: Overlap[] = [];
   g.ops.forEach((op, i) => {
     const geo = overlapGeometry(g, op);
@@ -207,7 +209,7 @@ export function stagedConstBytes(g: Graph, op: Op): number {
 
 /** Lets in-place-capable ops reuse a dying input's bytes: the output joins the input's root. */
 function mergeInPlace(g: Graph, root: number[], life: Map<number, [number, number]>): void {
-  const graphInputs = new Set(g.inputs.map((t) => root[t]));
+  const graphInputs = pinned(g, root);
   g.ops.forEach((op, i) => {
     if (!op.kernel || !IN_PLACE_OPCODES.has(op.kernel.opcode)) return;
     const out = root[op.outputs[0]];
@@ -225,6 +227,13 @@ function mergeInPlace(g: Graph, root: number[], life: Map<number, [number, numbe
       return;
     }
   });
+}
+
+/** Roots no output may be written over: graph inputs and variable tensors. */
+function pinned(g: Graph, root: number[]): Set<number> {
+  const set = new Set(g.inputs.map((t) => root[t]));
+  g.tensors.forEach((t, i) => { if (t.variable && !isConst(t)) set.add(root[i]); });
+  return set;
 }
 
 function alignUp(n: number): number {
@@ -258,5 +267,8 @@ function computeLifetimes(g: Graph, root: number[]): Map<number, [number, number
     op.outputs.forEach((t) => touch(t, i));
   });
   g.outputs.forEach((t) => touch(t, g.ops.length));
+  g.tensors.forEach((t, i) => { // state: live across the whole invoke, and from one invoke to the next
+    if (t.variable && life.has(root[i])) { touch(i, -1); touch(i, g.ops.length); }
+  });
   return life;
 }

@@ -16,6 +16,7 @@ import { prepareHardSwish } from './prepare/hard-swish.js';
 import { prepareLogisticTanh } from './prepare/logistic-tanh.js';
 import { prepareMaximumMinimum } from './prepare/maximum-minimum.js';
 import { prepareLut } from './prepare/lut.js';
+import { prepareSvdf } from './prepare/svdf.js';
 import { prepareAlias, prepareConcatenation, prepareMean, preparePad, prepareTranspose } from './prepare/shape-ops.js';
 
 const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
@@ -49,6 +50,7 @@ const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
   TANH: prepareLogisticTanh,
   MAXIMUM: prepareMaximumMinimum,
   MINIMUM: prepareMaximumMinimum,
+  SVDF: prepareSvdf,
 };
 
 export const SUPPORTED_OPS = Object.keys(PREPARE);

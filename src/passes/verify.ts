@@ -1,7 +1,7 @@
 // verify: the graph invariants every pass must keep, checked between passes.
 // Tensor indices in range; each tensor produced at most once, never a constant, a graph
 // input or one of its own op's inputs; ops in topological order (every input is a
-// constant, a graph input, or produced by an earlier op).
+// constant, a graph input, a variable tensor, or produced by an earlier op).
 
 import { ConvertError, Graph } from '../ir/graph.js';
 
@@ -11,7 +11,7 @@ export function verifyGraph(g: Graph, after: string): void {
   };
   const n = g.tensors.length;
   const ready = new Array<boolean>(n).fill(false);
-  g.tensors.forEach((t, i) => (ready[i] = t.data !== undefined));
+  g.tensors.forEach((t, i) => (ready[i] = t.data !== undefined || t.variable === true)); // a variable holds state from the last invoke
   for (const i of g.inputs) {
     if (!(i >= 0 && i < n)) fail(`graph input ${i} out of range`);
     ready[i] = true;

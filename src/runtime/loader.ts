@@ -39,6 +39,7 @@ export interface RuntimeExports {
   ep_model_buffer(len: number): number;
   ep_load(ptr: number, len: number): number;
   ep_invoke(): number;
+  ep_reset(): number;
   ep_input_count(): number;
   ep_output_count(): number;
   ep_input_ptr(i: number): number;
@@ -79,7 +80,16 @@ export class Model {
   /** Exact bytes of linear memory the loads asked for (statics included): what a firmware backs. */
   get memoryUsedBytes(): number { return this.exports.ep_memory_high_water(); }
 
-  /** Runs one inference. `inputs` holds raw tensor bytes in model input order. */
+  /**
+   * Sets every variable tensor (state an op such as SVDF keeps from one run to the next) back
+   * to its value at load, as TFLM's ResetVariableTensors: the next run() gives what the first did.
+   * A model without variable tensors has nothing to reset; run() never resets by itself.
+   */
+  reset(): void {
+    check(this.exports, this.exports.ep_reset(), this.messages);
+  }
+
+  /** Runs one inference; variable tensors keep their state from the previous run (reset()). `inputs` holds raw tensor bytes in model input order. */
   run(...inputs: Bytes[]): Uint8Array[] {
     const e = this.exports;
     if (inputs.length !== this.inputCount) throw new Error(`model has ${this.inputCount} inputs, ${inputs.length} given`);

@@ -242,6 +242,11 @@ function writeOptions(b: flatbuffers.Builder, o: OpSpec): [number, number] {
       b.addFieldInt32(4, opt.shrinkAxisMask ?? 0, 0);
       if (opt.offset) b.addFieldInt8(5, 1, 0);
       return [32, b.endObject()];
+    case 'SVDF':
+      b.startObject(3);
+      b.addFieldInt32(0, opt.rank ?? 1, 0);
+      b.addFieldInt8(1, act, 0);
+      return [6, b.endObject()];
     case 'TRANSPOSE_CONV':
       b.startObject(4);
       b.addFieldInt8(0, pad, 0);

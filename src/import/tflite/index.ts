@@ -165,11 +165,11 @@ type IndexCheck = (i: number, what: string, optional?: boolean) => number;
 
 /** Fewest inputs an op type needs (1 for types not listed); slots that may be absent (-1). */
 const MIN_INPUTS: Record<string, number> = {
-  CONV_2D: 2, DEPTHWISE_CONV_2D: 2, FULLY_CONNECTED: 2, ADD: 2, MUL: 2, SUB: 2, PAD: 2, PADV2: 2, MEAN: 2, SUM: 2, TRANSPOSE: 2, STRIDED_SLICE: 4, TRANSPOSE_CONV: 3, MAXIMUM: 2, MINIMUM: 2, SLICE: 3, SPLIT: 2, SPLIT_V: 3,
+  CONV_2D: 2, DEPTHWISE_CONV_2D: 2, FULLY_CONNECTED: 2, ADD: 2, MUL: 2, SUB: 2, PAD: 2, PADV2: 2, MEAN: 2, SUM: 2, TRANSPOSE: 2, STRIDED_SLICE: 4, TRANSPOSE_CONV: 3, MAXIMUM: 2, MINIMUM: 2, SLICE: 3, SPLIT: 2, SPLIT_V: 3, SVDF: 5,
 };
-const OPTIONAL_SLOTS: Record<string, number[]> = { CONV_2D: [2], DEPTHWISE_CONV_2D: [2], FULLY_CONNECTED: [2], PADV2: [2], RESHAPE: [1], TRANSPOSE_CONV: [3] };
+const OPTIONAL_SLOTS: Record<string, number[]> = { CONV_2D: [2], DEPTHWISE_CONV_2D: [2], FULLY_CONNECTED: [2], PADV2: [2], RESHAPE: [1], TRANSPOSE_CONV: [3], SVDF: [3] };
 /** Ops edgepack does not run, with many optional inputs: -1 accepted past input 0 so the "not supported" error names them. */
-const MANY_OPTIONAL = /^(CUSTOM:|(UNIDIRECTIONAL_SEQUENCE_|BIDIRECTIONAL_SEQUENCE_)?(LSTM|RNN)$|SVDF$)/;
+const MANY_OPTIONAL = /^(CUSTOM:|(UNIDIRECTIONAL_SEQUENCE_|BIDIRECTIONAL_SEQUENCE_)?(LSTM|RNN)$)/;
 
 function readOperator(file: FbFile, o: Table, index: number, opNames: string[], check: IndexCheck): Op {
   const codeIndex = o.u32(OperatorF.opcodeIndex);
@@ -237,6 +237,8 @@ function readOptions(type: string, t: Table | null, fail: Fail): Record<string, 
     case 'MEAN':
     case 'SUM':
       return { keepDims: t ? t.bool(0) : false };
+    case 'SVDF': // SVDFOptions: rank, fused_activation_function, asymmetric_quantize_inputs
+      return positive({ rank: i(0), activation: act(t, 1, fail) }, ['rank'], fail);
     case 'TRANSPOSE_CONV':
       return positive({ padding: padding(t), strideW: i(1), strideH: i(2), activation: act(t, 3, fail) }, ['strideW', 'strideH'], fail);
     case 'UNPACK':
