@@ -161,6 +161,16 @@ test('float reference: an FC whose input does not match its output is refused be
   refused(b.finish(), 'fc-mismatch.tflite', /op 0 \(FULLY_CONNECTED\): produces 192 values for output shape \[1,16\]/, [[new Float32Array(12 * 131073)]]);
 });
 
+test('float calibration: a range that overflows float32 is refused by name, not written as an infinite scale', () => {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 4], 'float32');
+  const w = b.constant('w', [2, 4], 'float32', new Float32Array(8).fill(3e38));
+  const y = b.tensor('y', [1, 2], 'float32');
+  b.op('FULLY_CONNECTED', [x, w], [y], {});
+  b.io([x], [y]);
+  refused(b.finish(), 'overflow.tflite', /quantize-int8, op 0 \(FULLY_CONNECTED\): the int8 scale of "y" \(calibrated range \[Infinity, Infinity\]\) is Infinity, which float32 cannot hold/, [[new Float32Array(4).fill(1)]]);
+});
+
 /** ONNX: input [1,2,4,4] -> Conv 2->2 (1x1 or 3x3) with `attrs`. */
 function onnxConv(attrs: Record<string, number[] | number>, k = 1): Uint8Array {
   const b = new OnnxBuilder();

@@ -116,7 +116,14 @@ class Quantizer {
     if (hint) return hint;
     const r = this.ranges.get(t);
     if (!r) this.fail(op, `no range for "${this.g.tensors[t].name}": it has no QuantizeLinear/DequantizeLinear pair and no calibration data was given (--calibrate DIR_OR_FILE)`);
-    return activationQuant(r);
+    return this.float32Scale(activationQuant(r), op, `"${this.g.tensors[t].name}" (calibrated range [${r[0]}, ${r[1]}])`);
+  }
+
+  /** A scale the `.epk` stores as float32 must stay finite and > 0 there. */
+  float32Scale(q: Quant, op: Op, what: string): Quant {
+    const f = Math.fround(q.scale[0]);
+    if (!(f > 0) || !Number.isFinite(f)) this.fail(op, `the int8 scale of ${what} is ${q.scale[0]}, which float32 cannot hold`);
+    return q;
   }
 
   /** Decides every float activation's quantization, in op order so constraints propagate. */
@@ -186,7 +193,7 @@ class Quantizer {
     if (!v || t.dtype !== 'float32') return;
     let lo = 0, hi = 0;
     for (const x of v) { lo = Math.min(lo, x); hi = Math.max(hi, x); }
-    const quant = activationQuant([lo, hi]);
+    const quant = this.float32Scale(activationQuant([lo, hi]), op, `constant "${t.name}" (range [${lo}, ${hi}])`);
     op.inputs[k] = this.addTensor({ name: `${t.name}/int8`, shape: [...t.shape], dtype: 'int8', data: Int8Array.from(v, (x) => quantizeValue(x, quant)), quant });
     this.quant.set(op.inputs[k], quant);
   }

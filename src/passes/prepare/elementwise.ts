@@ -87,7 +87,7 @@ export function prepareQuantize(ctx: PrepareContext): void {
   if (x.shape.reduce((a, d) => a * d, 1) !== y.shape.reduce((a, d) => a * d, 1)) ctx.fail('input and output sizes differ');
   const yq = ctx.quant(y, 'output');
   if (x.dtype === 'float32') {
-    ctx.op.kernel = { opcode: OpCode.Quantize, params: [f32Bits(yq.scale), yq.zeroPoint] };
+    ctx.op.kernel = { opcode: OpCode.Quantize, params: [f32Scale(ctx, yq.scale, 'output'), yq.zeroPoint] };
   } else if (x.dtype === 'int8') {
     const xq = ctx.quant(x, 'input');
     const m = quantizeMultiplier(xq.scale / yq.scale);
@@ -104,5 +104,12 @@ export function prepareDequantize(ctx: PrepareContext): void {
   ctx.expectDtype(y, ['float32'], 'output');
   if (x.shape.reduce((a, d) => a * d, 1) !== y.shape.reduce((a, d) => a * d, 1)) ctx.fail('input and output sizes differ');
   const xq = ctx.quant(x, 'input');
-  ctx.op.kernel = { opcode: OpCode.Dequantize, params: [f32Bits(xq.scale), xq.zeroPoint] };
+  ctx.op.kernel = { opcode: OpCode.Dequantize, params: [f32Scale(ctx, xq.scale, 'input'), xq.zeroPoint] };
+}
+
+/** The float32 bits of a scale the runtime multiplies by: it must stay finite and > 0 in float32. */
+function f32Scale(ctx: PrepareContext, scale: number, role: string): number {
+  const f = Math.fround(scale);
+  if (!(f > 0) || !Number.isFinite(f)) ctx.fail(`${role} scale ${scale} is ${f === 0 ? 'zero' : 'not finite'} in float32`);
+  return f32Bits(scale);
 }
