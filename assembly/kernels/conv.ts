@@ -11,6 +11,7 @@ import { conv_s8_rows } from './rows';
 import { gemm1_s8, gemm2_s8, sb0, sb1, sb2, sb3 } from './gemm';
 import { gemm2_s8_simd } from './gemm-simd';
 import { dwconv_s8_simd } from './dwconv-simd';
+import { dwconv3x3_s8_oct } from './dwconv3x3';
 
 /** Geometry and quantization shared by conv and depthwise: 11 i32 params (see FORMAT.md). */
 @unmanaged export class ConvParams {
@@ -191,7 +192,7 @@ export function conv_s8(
 // Four channels' requantized int8 values packed little-endian in an i32 (multipliers and
 // shifts from the quad's 48-byte requant record q, quant.ts mbqmRq). A call, not inlined
 // (as gemm.ts requantQuad): Cortex-M4 kws 18.63 M -> 18.58 M instructions, 1.2 KB less code.
-function dwQuad(a0: i32, a1: i32, a2: i32, a3: i32, q: usize, outOff: i32, lo: i32, hi: i32): i32 {
+export function dwQuad(a0: i32, a1: i32, a2: i32, a3: i32, q: usize, outOff: i32, lo: i32, hi: i32): i32 {
   return (clamp(mbqmRq(a0, rqMult(q, 0), rqRight(q, 0), rqPow2At(q, 0)) + outOff, lo, hi) & 0xff)
     | (clamp(mbqmRq(a1, rqMult(q, 1), rqRight(q, 1), rqPow2At(q, 1)) + outOff, lo, hi) & 0xff) << 8
     | (clamp(mbqmRq(a2, rqMult(q, 2), rqRight(q, 2), rqPow2At(q, 2)) + outOff, lo, hi) & 0xff) << 16
@@ -217,6 +218,14 @@ export function dwconv_s8(
     dwconv_s8_simd(x, inH, inW, c, w, kh, kw, bias, rq, y, batches, outH, outW, p, stride);
     return;
   }
+  // 3x3: whole blocks of 8 channels in dwconv3x3.ts (per-block weights and params in locals);
+  // the loops below then run only the remaining c % 8 channels.
+  let chStart: usize = 0;
+  if (kh == 3 && kw == 3 && c >= 8) {
+    chStart = <usize>(c & ~7);
+    dwconv3x3_s8_oct(x, inH, inW, <i32>chStart, w, c, bias, rq, y, batches, outH, outW, p, stride);
+    if (chStart == <usize>c) return;
+  }
   // Quantization params in locals: each read of p is a memory access (a bounds check in C).
   const inOff = p.inputOffset, outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
   const strideH = p.strideH, strideW = p.strideW, padTop = p.padTop, padLeft = p.padLeft;
@@ -237,7 +246,7 @@ export function dwconv_s8(
         const kx1 = min(kw, (inW - ix0 + dW - 1) / dW);
         const base = xb + <usize>(iy0 * rowBytes + ix0 * stride);
         const full3 = kh == 3 && kw == 3 && ky0 == 0 && kx0 == 0 && ky1 == 3 && kx1 == 3;
-        let ch: usize = 0;
+        let ch: usize = chStart;
         // 8 channels per step: each tap is one 8-byte load of inputs and one of weights.
         for (; ch + 8 <= cs; ch += 8) {
           const bq = bias + (ch << 2);
