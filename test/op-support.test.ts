@@ -44,7 +44,7 @@ test('a custom op is named, with its code, as outside edgepack', () => {
 });
 
 test('SVDF: converts with its state as a variable tensor; a state edgepack does not run (int8) is named', () => {
-  const svdf = (stateType: 'int16' | 'int8') => {
+  const svdf = (stateType: 'int16' | 'int8', stateIo?: 'input' | 'output') => {
     const b = new TfliteBuilder();
     const x = b.tensor('x', [1, 16], 'int8', q(0.05));
     const wf = b.constant('tfl.pseudo_qconst', [8, 16], 'int8', new Array(128).fill(3), q(0.01));
@@ -53,12 +53,15 @@ test('SVDF: converts with its state as a variable tensor; a state edgepack does 
     const state = b.variable('svdf_state', [1, 80], stateType, q(0.002));
     const y = b.tensor('y', [1, 4], 'int8', q(0.1));
     b.op('SVDF', [x, wf, wt, bias, state], [y], { rank: 2 });
-    b.io([x], [y]);
+    b.io(stateIo === 'input' ? [x, state] : [x], stateIo === 'output' ? [y, state] : [y]);
     return b.finish();
   };
   const { epk } = convertModel(svdf('int16'), 'kws.tflite', { log: () => {} });
   assert.ok(epk.length > 0);
   refused(svdf('int8'), 'kws.tflite', /^kws\.tflite: op 0 \(SVDF\): state "svdf_state" is int8; supported: int16/);
+  // a state listed as a model output or input (found by npm run fuzz: converted, then no build loaded it)
+  refused(svdf('int16', 'output'), 'kws.tflite', /^kws\.tflite: tensor 4 "svdf_state" is a model output and a variable \(state\) tensor; edgepack keeps state inside the model only$/);
+  refused(svdf('int16', 'input'), 'kws.tflite', /^kws\.tflite: tensor 4 "svdf_state" is a model input and a variable \(state\) tensor/);
 });
 
 test('a variable tensor used other than as an SVDF\'s state is named (edgepack keeps no other state)', () => {

@@ -21,6 +21,14 @@ export function checkOps(g: Graph): void {
     if (problem) throw new ConvertError(`${g.source}: op ${op.sourceIndex} (${op.type})${problem}`);
     for (const t of op.outputs) produced.add(t);
   }
+  ioStateProblem(g);
+}
+
+/** A variable tensor listed as a model input or output: state lives inside the model only. */
+function ioStateProblem(g: Graph): void {
+  const io = [...g.inputs.map((t) => ['input', t] as const), ...g.outputs.map((t) => ['output', t] as const)];
+  const hit = io.find(([, t]) => t >= 0 && t < g.tensors.length && g.tensors[t].variable);
+  if (hit) throw new ConvertError(`${g.source}: tensor ${hit[1]} "${g.tensors[hit[1]].name}" is a model ${hit[0]} and a variable (state) tensor; edgepack keeps state inside the model only`);
 }
 
 function customProblem(op: Op): string | undefined {
