@@ -219,9 +219,15 @@ export function dwconv_s8(
     return;
   }
   // 3x3: whole blocks of 8 channels in dwconv3x3.ts (per-block weights and params in locals);
-  // the loops below then run only the remaining c % 8 channels.
+  // the loops below then run only the remaining c % 8 channels. That order (channel block, then
+  // pixels) is only safe when the output does not lie over the input: the planner may place a
+  // depthwise output over the part of its input already read in pixel order (docs/FORMAT.md
+  // "Output over input"), and then the pixel-order loops below run every channel.
   let chStart: usize = 0;
-  if (kh == 3 && kw == 3 && c >= 8) {
+  const inBytes = <usize>batches * <usize>inH * <usize>inW * <usize>stride;
+  const outBytes = <usize>batches * <usize>outH * <usize>outW * <usize>stride;
+  const disjoint = y >= x + inBytes || y + outBytes <= x;
+  if (kh == 3 && kw == 3 && c >= 8 && disjoint) {
     chStart = <usize>(c & ~7);
     dwconv3x3_s8_oct(x, inH, inW, <i32>chStart, w, c, bias, rq, y, batches, outH, outW, p, stride);
     if (chStart == <usize>c) return;
