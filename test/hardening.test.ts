@@ -16,6 +16,7 @@ import { EpkError, readEpk } from '../src/format/reader.js';
 import { summarize } from '../src/inspect.js';
 import { ConvertError } from '../src/ir/graph.js';
 import { buildTinyCnn } from '../src/testing/models.js';
+import { buildSvdfNet } from '../src/testing/svdf-model.js';
 import { OnnxBuilder } from '../src/testing/onnx-builder.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { REPO } from './helpers.js';
@@ -225,6 +226,18 @@ test('an unexpected exception inside a pass becomes one ConvertError naming the 
   } catch (e) {
     assert.instance(e, ConvertError);
     assert.match((e as Error).message, /^m\.tflite: internal error in pass fuse-pad: TypeError: /);
+  }
+});
+
+test('reader/inspect: an SVDF with an absent input is a clear error (found by npm run fuzz: a TypeError in opMacs)', () => {
+  const epk = convertModel(buildSvdfNet(), 'svdf.tflite', { log: () => {} }).epk;
+  const op = readEpk(epk).ops.find((o) => o.opcode === OpCode.Svdf)!;
+  for (const slot of [0, 2, 4]) {
+    const b = epk.slice();
+    const v = new DataView(b.buffer);
+    v.setUint16(op.at + OP_HEADER_BYTES + 2 * slot, NO_TENSOR, true);
+    v.setUint32(H.crc32, crc32(b, 16), true);
+    assert.throws(() => summarize(b), (e: Error) => e instanceof EpkError && e.code === ErrorCode.BadOp && new RegExp(`op ${op.index} \\(SVDF\\): input ${slot} is required but absent`).test(e.message));
   }
 });
 
