@@ -20,6 +20,7 @@ const WASM_RT_HEADERS = ['/usr/include/wasm-rt.h', '/usr/src/wasm2c/wasm-rt.h'];
 // 2 KiB keeps >= 760 B of margin (src/runtime/firmware.ts). runFirmware fails above 3/4 of it.
 export { FIRMWARE_STACK_BYTES as STACK_BYTES } from '../../src/runtime/firmware.js';
 import { FIRMWARE_STACK_BYTES as STACK_BYTES, firmwareRam } from '../../src/runtime/firmware.js';
+import { maskWords } from '../../src/format/kernels.js';
 
 /** The C compiler flags, reported beside every figure. */
 export const FLAGS = {
@@ -224,7 +225,7 @@ export async function planMemory(epk: Uint8Array, mode: Mode, wasm?: string): Pr
 
 /**
  * The runtime module for one kernel set: the default build for every kernel, else
- * `asc --use EP_KERNELS=<mask>` of the same terse entry and options as `npm run build:wasm`, cached
+ * `asc --use EP_KERNELS=<lo> --use EP_KERNELS_HI=<hi>` of the same terse entry and options as `npm run build:wasm`, cached
  * by mask in build/firmware/runtimes/.
  */
 export function runtimeForKernels(mode: Mode, mask: number, outRoot = join(REPO, 'build', 'firmware')): string {
@@ -237,8 +238,9 @@ export function runtimeForKernels(mode: Mode, mask: number, outRoot = join(REPO,
   const sources = execFileSync('sh', ['-c', 'cat build/terse/assembly/*.ts build/terse/assembly/kernels/*.ts asconfig.json tools/asc-low-memory.mjs build/edgepack-messages.json'], { cwd: REPO });
   const key = createHash('sha256').update(sources).update(String(mask)).digest('hex').slice(0, 16);
   if (existsSync(out) && existsSync(`${out}.key`) && readFileSync(`${out}.key`, 'utf8') === key) return out;
+  const [lo, hi] = maskWords(mask);
   execFileSync(join(REPO, 'node_modules', '.bin', 'asc'), [
-    entry, '--target', target, '--use', `EP_KERNELS=${mask}`, '--outFile', out, '--textFile', '',
+    entry, '--target', target, '--use', `EP_KERNELS=${lo}`, '--use', `EP_KERNELS_HI=${hi}`, '--outFile', out, '--textFile', '',
     '--memoryBase', '16', '--transform', './tools/asc-low-memory.mjs', // as npm run build:wasm builds the terse targets
   ], { cwd: REPO });
   execFileSync('node', [join(REPO, 'tools', 'terse-messages.mjs'), 'embed', out], { cwd: REPO });
