@@ -9,7 +9,9 @@
  * 65536); the runtime learns the exact grant from ep_set_memory_limit (host.c) and fails
  * a load with E_OUT_OF_MEMORY rather than touching bytes past it. Every load/store is
  * bounds-checked by the generated code (WASM_RT_MEMCHECK_SIGNAL_HANDLER=0); a trap calls
- * fw_trap(). */
+ * fw_trap(). The checks are in 32 bits (tools/firmware/build.ts tuneMemoryAccess):
+ * base > size - (offset + width), exact while size >= EP_ACCESS_END (the furthest offset
+ * + 8 in the module), which memory allocation makes sure of; memory never shrinks. */
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -17,6 +19,7 @@
 
 #include "wasm-rt.h"
 #include "platform.h"
+#include "edgepack-access.h" /* EP_ACCESS_END, written with the translated runtime */
 
 #ifndef EP_MEMORY_BYTES
 #error "define EP_MEMORY_BYTES: the bytes of RAM reserved for wasm linear memory"
@@ -26,6 +29,9 @@
 #error "EP_MEMORY_BYTES must be positive"
 #endif
 #define MAX_PAGES ((EP_MEMORY_BYTES + PAGE_BYTES - 1) / PAGE_BYTES)
+#if EP_MEMORY_BYTES < EP_ACCESS_END
+#error "EP_MEMORY_BYTES is below the furthest constant offset of an access (EP_ACCESS_END)"
+#endif
 
 /* The one linear memory: 16-aligned so the runtime's 16-aligned buffers stay aligned. */
 static uint8_t linear_memory[EP_MEMORY_BYTES] __attribute__((aligned(16)));
@@ -98,6 +104,8 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t* memory, uint32_t initial_pages, u
   memory->pages = initial_pages;
   memory->max_pages = max_pages;
   memory->size = backed_bytes(initial_pages);
+  /* the 32-bit bounds checks are exact only above this size (it never shrinks) */
+  if (memory->size < EP_ACCESS_END) fw_trap(WASM_RT_TRAP_OOB);
   memset(linear_memory, 0, memory->size);
 }
 
@@ -112,8 +120,9 @@ uint32_t wasm_rt_grow_memory(wasm_rt_memory_t* memory, uint32_t delta) {
   return old;
 }
 
+/* data and size stay: the buffer is static, and a size below EP_ACCESS_END would wrap the
+ * 32-bit checks of any access after this (there should be none). */
 void wasm_rt_free_memory(wasm_rt_memory_t* memory) {
-  memory->data = 0;
-  memory->size = 0;
+  (void)memory;
   memory_taken = 0;
 }
