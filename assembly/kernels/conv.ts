@@ -12,6 +12,7 @@ import { gemm1_s8, gemm2_s8, sb0, sb1, sb2, sb3 } from './gemm';
 import { gemm2_s8_simd } from './gemm-simd';
 import { dwconv_s8_simd } from './dwconv-simd';
 import { dwconv3x3_s8_oct } from './dwconv3x3';
+import { conv_s8_simd } from './conv-simd';
 
 /** Geometry and quantization shared by conv and depthwise: 11 i32 params (see FORMAT.md). */
 @unmanaged export class ConvParams {
@@ -146,6 +147,10 @@ export function conv_s8(
   y: usize, batches: i32, outH: i32, outW: i32, outC: i32,
   p: ConvParams, scratch: usize, yStride: i32 = outC,
 ): void {
+  if (ASC_FEATURE_SIMD) {
+    conv_s8_simd(x, inH, inW, inC, w, kh, kw, k8, bias, rq, y, batches, outH, outW, outC, p, scratch, yStride);
+    return;
+  }
   const direct = kh == 1 && kw == 1 && p.padTop == 0 && p.padLeft == 0
     && <i64>(outH - 1) * <i64>p.strideH < <i64>inH && <i64>(outW - 1) * <i64>p.strideW < <i64>inW;
   const total = batches * outH * outW;

@@ -1,0 +1,82 @@
+// Packed conv_s8 driver of the SIMD build: the same pixel pairs, patches and GEMM as conv.ts
+// conv_s8, without its per-pair integer divisions (the pair's batch, row and column advance
+// by counting) and with im2col rows moved by copy-simd.ts. Small layers (person_detect's
+// first conv: 9-byte patches, 8 output channels) spent more time finding and copying their
+// patches than in the GEMM. Bit-exact with conv_s8: same patches, same gemm2_s8_simd.
+
+import { ConvParams } from './conv';
+import { gemm2_s8_simd } from './gemm-simd';
+import { copyBytesSimd, fillBytesSimd } from './copy-simd';
+
+/** Writes the K-byte patch of output pixel (b, oy, ox) at dst exactly as conv.ts im2col does. */
+// @ts-ignore: decorator
+@inline function im2colSimd(
+  x: usize, inH: i32, inW: i32, inC: i32, kh: i32, kw: i32,
+  b: i32, oy: i32, ox: i32, sH: i32, sW: i32, padTop: i32, padLeft: i32, dH: i32, dW: i32, zp: u8, dst: usize,
+): void {
+  const iy0 = oy * sH - padTop, ix0 = ox * sW - padLeft;
+  const rowC = kw * inC;
+  const colsInside = ix0 >= 0 && ix0 + (kw - 1) * dW < inW;
+  let d = dst;
+  for (let ky = 0; ky < kh; ky++) {
+    const iy = iy0 + ky * dH;
+    const row = x + <usize>((b * inH + iy) * inW) * <usize>inC;
+    if (iy < 0 || iy >= inH) {
+      fillBytesSimd(d, zp, rowC);
+    } else if (dW == 1 && colsInside) {
+      copyBytesSimd(d, row + <usize>(ix0 * inC), rowC); // whole kernel row inside the image
+    } else {
+      for (let kx = 0; kx < kw; kx++) {
+        const ix = ix0 + kx * dW;
+        if (ix < 0 || ix >= inW) fillBytesSimd(d + <usize>(kx * inC), zp, inC);
+        else copyBytesSimd(d + <usize>(kx * inC), row + <usize>(ix * inC), inC);
+      }
+    }
+    d += <usize>rowC;
+  }
+}
+
+/** conv.ts conv_s8 (same arguments and contract) for the SIMD build. */
+export function conv_s8_simd(
+  x: usize, inH: i32, inW: i32, inC: i32,
+  w: usize, kh: i32, kw: i32, k8: i32,
+  bias: usize, rq: usize,
+  y: usize, batches: i32, outH: i32, outW: i32, outC: i32,
+  p: ConvParams, scratch: usize, yStride: i32,
+): void {
+  const direct = kh == 1 && kw == 1 && p.padTop == 0 && p.padLeft == 0
+    && <i64>(outH - 1) * <i64>p.strideH < <i64>inH && <i64>(outW - 1) * <i64>p.strideW < <i64>inW;
+  const total = batches * outH * outW;
+  const sH = p.strideH, sW = p.strideW, padTop = p.padTop, padLeft = p.padLeft;
+  const dH = p.dilationH, dW = p.dilationW, zp = <u8>(-p.inputOffset);
+  const outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
+  const kk = kh * kw * inC;
+  if (!direct) { // the K8 - K <= 7 tail bytes of both patches: zero (their weights are zero)
+    fillBytesSimd(scratch + <usize>kk, 0, k8 - kk);
+    fillBytesSimd(scratch + <usize>(k8 + kk), 0, k8 - kk);
+  }
+  let b0 = 0, oy0 = 0, ox0 = 0; // pixel n
+  for (let n = 0; n < total; n += 2) {
+    let b1 = b0, oy1 = oy0, ox1 = ox0; // pixel n + 1, or n again at the end
+    const two = n + 1 < total;
+    if (two) {
+      ox1++;
+      if (ox1 == outW) { ox1 = 0; oy1++; if (oy1 == outH) { oy1 = 0; b1++; } }
+    }
+    let p0: usize, p1: usize;
+    if (direct) {
+      p0 = x + <usize>(((b0 * inH + oy0 * sH) * inW + ox0 * sW) * inC);
+      p1 = x + <usize>(((b1 * inH + oy1 * sH) * inW + ox1 * sW) * inC);
+    } else {
+      p0 = scratch;
+      p1 = two ? scratch + <usize>k8 : p0;
+      im2colSimd(x, inH, inW, inC, kh, kw, b0, oy0, ox0, sH, sW, padTop, padLeft, dH, dW, zp, p0);
+      if (two) im2colSimd(x, inH, inW, inC, kh, kw, b1, oy1, ox1, sH, sW, padTop, padLeft, dH, dW, zp, p1);
+    }
+    const y0 = y + <usize>(n * yStride), y1 = two ? y0 + <usize>yStride : y0;
+    gemm2_s8_simd(p0, two ? p1 : p0, k8, w, outC, bias, rq, y0, y1, outOff, lo, hi);
+    // pixel n + 2
+    b0 = b1; oy0 = oy1; ox0 = ox1 + 1;
+    if (ox0 == outW) { ox0 = 0; oy0++; if (oy0 == outH) { oy0 = 0; b0++; } }
+  }
+}
