@@ -55,10 +55,10 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'MAXIMUM_MINIMUM', ops: [OpCode.Maximum, OpCode.Minimum], kernel: 'max_min_s8', when: 'always (broadcasting)' },
   { name: 'SVDF', ops: [OpCode.Svdf], kernel: 'svdf_s8_s16', when: 'int8 input, int16 time weights and state' },
   // group f32: float32 ops, chosen by the output's dtype (float32Variant below)
-  { name: 'CONV_F32', ops: [OpCode.Conv2D, OpCode.DepthwiseConv2D, OpCode.TransposeConv], kernel: 'conv_f32, dwconv_f32, transpose_conv_f32', when: 'float32 output' },
+  { name: 'CONV_F32', ops: [OpCode.Conv2D, OpCode.DepthwiseConv2D, OpCode.TransposeConv], kernel: 'conv_f32 + dwconv_f32 + transpose_conv_f32', when: 'float32 output' },
   { name: 'FC_F32', ops: [OpCode.FullyConnected], kernel: 'fc_f32', when: 'float32 output' },
-  { name: 'ELEMENTWISE_F32', ops: [OpCode.Add, OpCode.Sub, OpCode.Mul, OpCode.Maximum, OpCode.Minimum, OpCode.LeakyRelu, OpCode.Activation], kernel: 'binary_f32, activation_f32', when: 'float32 output' },
-  { name: 'OTHER_F32', ops: [OpCode.AveragePool2D, OpCode.MaxPool2D, OpCode.Softmax, OpCode.Mean, OpCode.Pad, OpCode.Transpose, OpCode.StridedSlice], kernel: 'pool_f32, softmax_f32, mean_f32, pad_x32, transpose_x32, strided_slice_x32', when: 'float32 output (CONCATENATION copies bytes: CONCAT)' },
+  { name: 'ELEMENTWISE_F32', ops: [OpCode.Add, OpCode.Sub, OpCode.Mul, OpCode.Maximum, OpCode.Minimum, OpCode.LeakyRelu, OpCode.Activation], kernel: 'binary_f32 + binary_same_f32 + activation_f32 + leaky_relu_f32', when: 'float32 output' },
+  { name: 'OTHER_F32', ops: [OpCode.AveragePool2D, OpCode.MaxPool2D, OpCode.Softmax, OpCode.Mean, OpCode.Pad, OpCode.Transpose, OpCode.StridedSlice], kernel: 'pool_f32 + softmax_f32 + mean_f32 + pad_x32 + transpose_x32 + strided_slice_x32', when: 'float32 output (CONCATENATION copies bytes: CONCAT)' },
 ];
 
 /** Bit of a variant by name. */
