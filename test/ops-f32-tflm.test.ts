@@ -20,6 +20,7 @@ import { kernelNames, kernelMask } from '../src/format/kernels.js';
 import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed } from '../src/runtime/streamed.js';
 import * as M from '../src/testing/f32-models.js';
+import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { hasTflm, rng, runTflm } from './tflm-oracle.js';
 import { SHARED } from './helpers.js';
 
@@ -94,6 +95,21 @@ test('RELU, RELU6, LEAKY_RELU, HARD_SWISH float32: bit-equal; LOGISTIC, TANH wit
   for (const [i, type] of ['RELU', 'RELU6', 'LEAKY_RELU', 'HARD_SWISH'].entries()) await run(type, 330 + i, (r) => M.activationCase(r, type));
   await run('LOGISTIC', 340, (r) => M.activationCase(r, 'LOGISTIC'), false);
   await run('TANH', 341, (r) => M.activationCase(r, 'TANH'), false);
+});
+
+test('SPLIT and PACK over float32 (lowered to STRIDED_SLICE, reshapes, CONCATENATION): bit-equal with tflm-run', async () => {
+  if (skip()) return;
+  const [same, total] = await compare(M.splitPackCase(rng(350)), 'split-pack.tflite');
+  assert.is(same, total);
+});
+
+test('a float32 op with no float kernel fails in prepare with one line naming op, index and the float ops', () => {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 4], 'float32'), y = b.tensor('y', [1, 2], 'float32');
+  const f = (name: string, shape: number[]) => b.constant(name, shape, 'float32', new Array(shape.reduce((a, d) => a * d, 1)).fill(0.5));
+  b.op('SVDF', [x, f('feature', [2, 4]), f('time', [2, 3]), f('bias', [2]), b.variable('state', [1, 6], 'float32')], [y], { rank: 1 });
+  b.io([x], [y]);
+  assert.throws(() => convertModel(b.finish(), 'svdf.tflite', { log: () => {} }), (e: Error) => /op 0 \(SVDF\) has float32 tensors; float32 runs CONV_2D, .*--calibrate/.test(e.message));
 });
 
 test('the float32 variants are chosen by dtype: a float CONV_2D runs conv_f32, its int8 twin conv_s8', () => {

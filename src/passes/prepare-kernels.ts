@@ -60,7 +60,7 @@ export const SUPPORTED_OPS = Object.keys(PREPARE);
 function prepareFor(g: Graph, op: Graph['ops'][number]): ((ctx: PrepareContext) => void) | undefined {
   if (isFloat32Op(g.tensors, op) && !F32_ALIASES.has(op.type)) {
     const f = PREPARE_F32[op.type];
-    if (!f && PREPARE[op.type]) throw new ConvertError(`${g.source}: op ${op.sourceIndex} (${op.type}) has float32 tensors; float32 runs ${Object.keys(PREPARE_F32).join(', ')} (quantize the model with --calibrate for the int8 ops)`);
+    if (!f) throw new ConvertError(`${g.source}: op ${op.sourceIndex} (${op.type}) has float32 tensors; float32 runs ${Object.keys(PREPARE_F32).join(', ')} (quantize the model with --calibrate for the int8 ops)`);
     return f;
   }
   return PREPARE[op.type];

@@ -179,6 +179,18 @@ export function activationCase(r: Rand, type: string): F32Case {
   });
 }
 
+/** SPLIT (lowered to STRIDED_SLICEs) and PACK (reshape aliases + CONCATENATION) over float32: two outputs. */
+export function splitPackCase(r: Rand): F32Case {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [2, 6, 3], 'float32');
+  const parts = [0, 1, 2].map((i) => b.tensor(`s${i}`, [2, 2, 3], 'float32'));
+  b.op('SPLIT', [b.constant('axis', [], 'int32', [1]), x], parts);
+  const p = b.tensor('p', [2, 2, 2, 3], 'float32');
+  b.op('PACK', [parts[0], parts[2]], [p], { axis: 1 });
+  b.io([x], [p, parts[1]]);
+  return { model: b.finish(), inputs: [[bytes(floats(r, 36))], [bytes(floats(r, 36))]], what: 'SPLIT [2,6,3] axis 1 -> PACK axis 1' };
+}
+
 /** A small float32 model through most float kernels: the fuzz seed of group f32 (tools/fuzz.ts). */
 export function buildF32Net(): Uint8Array {
   let seed = 7;
