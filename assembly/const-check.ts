@@ -77,6 +77,7 @@ export function channelsOf(r: usize, code: u32): u32 {
 export function requantInput(r: usize, s: u32): u32 {
   const code = O.opcode(r);
   if (code != F.OP_CONV_2D && code != F.OP_DEPTHWISE_CONV_2D && code != F.OP_FULLY_CONNECTED && code != F.OP_TRANSPOSE_CONV) return F.NO_TENSOR;
+  if (M.dtype(O.output(r, 0)) == F.DT_FLOAT32) return F.NO_TENSOR; // group f32: float ops have no requant constants
   if (O.isPacked(r)) return s == 0 ? O.input(r, 3) : F.NO_TENSOR;
   return s < 2 ? O.input(r, 3 + s) : F.NO_TENSOR;
 }

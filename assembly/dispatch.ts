@@ -12,6 +12,8 @@ import * as K from './kernel-table';
 /** The variant of op record r (valid after validateOp accepted its shapes). */
 export function kernelOf(r: usize): u32 {
   const code = O.opcode(r);
+  const f32 = float32Variant(r, code);
+  if (f32 != K.KERNEL_VARIANT_COUNT) return f32;
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D || code == F.OP_FULLY_CONNECTED) {
     const w = O.input(r, 1);
     const conv = code == F.OP_CONV_2D, dw = code == F.OP_DEPTHWISE_CONV_2D;
@@ -47,6 +49,19 @@ export function kernelOf(r: usize): u32 {
     case F.OP_TRANSPOSE_CONV: return K.K_TRANSPOSE_CONV;
     case F.OP_MAXIMUM: case F.OP_MINIMUM: return K.K_MAXIMUM_MINIMUM;
     case F.OP_SVDF: return K.K_SVDF;
+  }
+  return K.KERNEL_VARIANT_COUNT;
+}
+
+// --- group f32: the variant chosen by dtype ---------------------------------------------
+/** The *_F32 variant of a float32 op (ops-f32.ts isFloat32Op), else KERNEL_VARIANT_COUNT; src/format/kernels.ts float32Variant. */
+export function float32Variant(r: usize, code: u32): u32 {
+  if (code != F.OP_ACTIVATION && M.dtype(O.output(r, 0)) != F.DT_FLOAT32) return K.KERNEL_VARIANT_COUNT;
+  switch (code) {
+    case F.OP_CONV_2D: case F.OP_DEPTHWISE_CONV_2D: case F.OP_TRANSPOSE_CONV: return K.K_CONV_F32;
+    case F.OP_FULLY_CONNECTED: return K.K_FC_F32;
+    case F.OP_ADD: case F.OP_SUB: case F.OP_MUL: case F.OP_MAXIMUM: case F.OP_MINIMUM: case F.OP_LEAKY_RELU: case F.OP_ACTIVATION: return K.K_ELEMENTWISE_F32;
+    case F.OP_AVERAGE_POOL_2D: case F.OP_MAX_POOL_2D: case F.OP_SOFTMAX: case F.OP_MEAN: case F.OP_PAD: case F.OP_TRANSPOSE: case F.OP_STRIDED_SLICE: return K.K_OTHER_F32;
   }
   return K.KERNEL_VARIANT_COUNT;
 }

@@ -19,24 +19,27 @@ import { transpose_conv_s8_ref, TransposeConvParams } from './kernels/transpose-
 import { max_min_s8 } from './kernels/max-min';
 import { svdf_s8_s16, SvdfParams } from './kernels/svdf';
 import { runPacked, usesPacked } from './packed';
+import { runFloat32 } from './run-f32';
+import { float32Variant } from './dispatch';
 import {
   HAS_CONV_BLOCKED, HAS_CONV_REF, HAS_DWCONV_BLOCKED, HAS_DWCONV_REF, HAS_FC_BLOCKED, HAS_FC_REF,
   HAS_CONV_CODEBOOK, HAS_DWCONV_CODEBOOK, HAS_FC_CODEBOOK, HAS_CONV_HUFFMAN, HAS_DWCONV_HUFFMAN, HAS_FC_HUFFMAN,
   HAS_POOL, HAS_ADD_SAME, HAS_ADD_BROADCAST, HAS_MUL, HAS_SOFTMAX, HAS_PAD, HAS_MEAN, HAS_TRANSPOSE, HAS_CONCAT,
   HAS_REQUANTIZE, HAS_QUANTIZE, HAS_DEQUANTIZE, HAS_LUT, HAS_SUB, HAS_LEAKY_RELU, HAS_STRIDED_SLICE, HAS_TRANSPOSE_CONV, HAS_MAXIMUM_MINIMUM, HAS_SVDF,
+  KERNEL_VARIANT_COUNT,
 } from './kernel-table';
 
-const dimsA = memory.data(16);
-const dimsB = memory.data(16);
+export const dimsA = memory.data(16);
+export const dimsB = memory.data(16);
 const broadcast = memory.data(48);
 
-function fillDims4(t: u32, at: usize): Dims4 {
+export function fillDims4(t: u32, at: usize): Dims4 {
   for (let k = 0; k < 4; k++) store<i32>(at + (<usize>k << 2), M.dim4(t, k));
   return changetype<Dims4>(at);
 }
 
 /** Output dims and per-input strides, 0 where the input broadcasts. */
-function fillBroadcast(a: u32, b: u32, y: u32): Broadcast4 {
+export function fillBroadcast(a: u32, b: u32, y: u32): Broadcast4 {
   let sa: i32 = 1, sb: i32 = 1;
   for (let k = 3; k >= 0; k--) {
     const d = M.dim4(y, k);
@@ -65,6 +68,7 @@ export function runOp(r: usize): void {
   const y = O.output(r, 0);
   const yp = M.dataOf(y);
   const p = O.params(r);
+  if (float32Variant(r, code) != KERNEL_VARIANT_COUNT) { runFloat32(r, code, y, yp, p); return; } // group f32: run-f32.ts
   if (HAS_COMPRESSED && usesPacked(r, code)) { runPacked(r, code); return; } // compressed filter: packed.ts
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) {
     const x = O.input(r, 0), w = O.input(r, 1);
@@ -168,9 +172,9 @@ export function runOp(r: usize): void {
   }
 }
 
-function runConcat(r: usize, y: u32, yp: usize): void {
+export function runConcat(r: usize, y: u32, yp: usize): void {
   const axis = O.param(r, 0);
-  let outer: i32 = 1, after: i32 = 1;
+  let outer: i32 = 1, after: i32 = <i32>F.dtypeSize(M.dtype(y)); // bytes: float32 inputs copy 4 per element
   for (let k = 0; k < axis; k++) outer *= M.dim4(y, k);
   for (let k = axis + 1; k < 4; k++) after *= M.dim4(y, k);
   const outInner = M.dim4(y, axis) * after;

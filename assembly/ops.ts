@@ -10,6 +10,7 @@ import { checkPackedInputs } from './packed';
 import { overlapProblem } from './overlap';
 import { kernelOf } from './dispatch';
 import { inBuild } from './kernel-table';
+import { isFloat32Op, validateFloat32 } from './ops-f32';
 
 // --- record layout: u16 opcode | u8 nIn | u8 nOut | u16 nParams | u16 source | u16 tensors[] (4-aligned) | i32 params[]
 
@@ -55,7 +56,7 @@ export function isPacked(r: usize): bool {
 let current: usize = 0;
 let currentIndex: u32 = 0;
 
-function opFail(code: i32, problem: Msg): i32 {
+export function opFail(code: i32, problem: Msg): i32 {
   msg.clear();
   msg.text('op ');
   msg.num(currentIndex);
@@ -97,8 +98,12 @@ export function validateOps(): i32 {
     for (let k: u32 = 0; k < nIn(r); k++) {
       if (input(r, k) == y) return opFail(F.E_BAD_OP, 'output tensor is also one of its inputs'); // never emitted; streamed tiling narrows both
     }
-    let err = validateOp(r, code);
-    if (err == F.E_OK) err = validateParams(r, code);
+    let err: i32;
+    if (isFloat32Op(r, code)) err = validateFloat32(r, code); // group f32: ops-f32.ts
+    else {
+      err = validateOp(r, code);
+      if (err == F.E_OK) err = validateParams(r, code);
+    }
     if (err != F.E_OK) return err;
     const packedProblem = checkPackedInputs(r, code);
     if (packedProblem != NO_MESSAGE) return opFail(F.E_BAD_OP, packedProblem);
@@ -363,6 +368,11 @@ function validateSvdf(r: usize, y: u32): i32 {
  */
 function validateSlice(r: usize, y: u32): i32 {
   if (nIn(r) != 1 || !has(r, 0, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input and output');
+  return validateSliceParams(r, y);
+}
+
+/** STRIDED_SLICE's params against input 0 and output y, whatever the element type. */
+export function validateSliceParams(r: usize, y: u32): i32 {
   const x = input(r, 0);
   let n: i64 = 1;
   for (let k: u32 = 0; k < 4; k++) {

@@ -87,6 +87,7 @@ function overlapCapable(r: usize, code: u32): bool {
   if (!rowOp(code) || O.nIn(r) < 1) return false;
   const x = O.input(r, 0), y = O.output(r, 0);
   if (M.dim(x, 0) != 1 || M.dim(y, 0) != 1) return false; // ranks were checked: 4
+  if (M.dtype(y) == F.DT_FLOAT32) return false; // group f32: the rule counts 1-byte elements; float kernels get no overlap
   return !usesHuffman(r, code); // Huffman tiles re-read the whole input per tile of channels
 }
 

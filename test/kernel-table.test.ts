@@ -17,6 +17,7 @@ import { loadModelNode } from '../src/runtime/node.js';
 import { REPO, runtimeForKernels } from '../tools/firmware/build.js';
 import { buildSmallModel } from './compression-model.js';
 import { buildOpsNet } from '../src/testing/op-models.js';
+import { buildF32Net } from '../src/testing/f32-models.js';
 import { goldenModels, readBytes } from './helpers.js';
 
 test('assembly/kernel-table.ts is generated from KERNEL_VARIANTS (node dist/tools/gen-kernel-table.js)', () => {
@@ -35,10 +36,10 @@ test('a mask splits into the two u32 words the runtime reads', () => {
 });
 
 test('every variant guards its kernel call in the runtime and is classified by the runtime', () => {
-  const src = ['interpreter.ts', 'packed.ts'].map((f) => readFileSync(join(REPO, 'assembly', f), 'utf8')).join('\n');
+  const src = ['interpreter.ts', 'packed.ts', 'run-f32.ts'].map((f) => readFileSync(join(REPO, 'assembly', f), 'utf8')).join('\n');
   const dispatch = readFileSync(join(REPO, 'assembly', 'dispatch.ts'), 'utf8');
   for (const k of KERNEL_VARIANTS) {
-    assert.ok(new RegExp(`if \\(HAS_${k.name}\\) \\w+\\(`).test(src), `runOp/packed.ts: a call guarded by HAS_${k.name}`);
+    assert.ok(new RegExp(`if \\(HAS_${k.name}\\) \\w+\\(`).test(src), `runOp/packed.ts/run-f32.ts: a call guarded by HAS_${k.name}`);
     assert.ok(src.includes(`${k.kernel.split(' ')[0]}(`), `runOp/packed.ts: calls ${k.kernel}`);
     assert.ok(dispatch.includes(`K.K_${k.name}`), `dispatch.ts kernelOf returns K_${k.name}`);
   }
@@ -50,6 +51,7 @@ test('converter and runtime classify every op alike (shared models, compressed f
     epks.push([`small ${compress.pack}`, convertModel(buildSmallModel(5), 'small', { log: () => {}, compress }).epk]);
   }
   epks.push(['ops net', convertModel(buildOpsNet(), 'ops', { log: () => {} }).epk]); // TRANSPOSE_CONV, SUB, LEAKY_RELU, MAXIMUM, STRIDED_SLICE
+  epks.push(['f32 net', convertModel(buildF32Net(), 'f32', { log: () => {} }).epk]); // group f32: the *_F32 variants
   const seen = new Set<number>();
   for (const [name, epk] of epks) {
     const e = readEpk(epk);

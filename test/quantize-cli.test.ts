@@ -3,7 +3,9 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readEpk } from '../src/format/reader.js';
+import { DType, OpCode } from '../src/format/constants.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../src/cli/index.js';
@@ -39,9 +41,12 @@ test('convert --calibrate raw f32 file --percentile 99.9 writes the .epk and pri
     assert.match(bad.err, /net\.onnx: \d+ values is not a multiple of the input's 192/);
     assert.not.ok(existsSync(join(dir, 'x.epk')));
 
+    // without --calibrate the float model runs as float32 (group f32): float32 tensors, no QUANTIZE
     const noCal = await capture(['convert', join(dir, 'net.onnx'), '-o', join(dir, 'y.epk')]);
-    assert.is(noCal.code, 1);
-    assert.match(noCal.err, /needs calibration inputs \(--calibrate DIR_OR_FILE\)/);
+    assert.is(noCal.code, 0, noCal.err);
+    const f32 = readEpk(readFileSync(join(dir, 'y.epk')));
+    assert.ok(f32.ops.length > 0 && f32.ops.every((op) => f32.tensors[op.outputs[0]].dtype === DType.Float32), 'every op writes float32');
+    assert.not.ok(f32.ops.some((op) => op.opcode === OpCode.Quantize || op.opcode === OpCode.Dequantize));
   } finally {
     rmSync(dir, { recursive: true });
   }

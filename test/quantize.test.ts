@@ -89,8 +89,10 @@ test('percentile ranges clip outliers that min/max keeps', () => {
   assert.ok(pc.get(y)![1] < 1, `99th percentile ${pc.get(y)![1]}`);
 });
 
-test('a float model without calibration data is refused with the option to use', () => {
-  assert.throws(() => convertModel(unaryModel('Relu'), 'relu.onnx'), (e: Error) => e instanceof ConvertError && /--calibrate/.test(e.message));
+test('a float model without calibration data stays float32 (group f32): no QUANTIZE, a float32 ACTIVATION', () => {
+  const g = convertModel(unaryModel('Relu'), 'relu.onnx', { log: () => {} }).graph;
+  assert.ok(g.ops.every((op) => op.type !== 'QUANTIZE' && op.type !== 'DEQUANTIZE'));
+  assert.ok(g.ops.some((op) => op.kernel?.opcode === OpCode.Activation && g.tensors[op.outputs[0]].dtype === 'float32'));
 });
 
 test('QDQ model: QuantizeLinear/DequantizeLinear scales are taken as they are, no calibration needed', async () => {

@@ -63,6 +63,8 @@ export const AS_RULES: Record<keyof typeof C, AsRule | null> = {
   ERROR_NAMES: null,
   hufTileBitsOffset: null,
   align: null,
+  // group f32
+  ActivationKind: { type: 'i32', prefix: 'ACT_', doc: 'ACTIVATION kinds (param 0)' },
 };
 
 /** camelCase / PascalCase -> SNAKE_CASE ("zeroPoint" -> "ZERO_POINT", "UInt8" -> "UINT8", "crc32" -> "CRC32"). */

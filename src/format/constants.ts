@@ -194,6 +194,8 @@ export enum OpCode {
   Maximum = 21,
   Minimum = 22,
   Svdf = 23,
+  // group f32 (float32 models): opcodes 56..63
+  Activation = 56,
 }
 
 export const OP_NAMES: Record<OpCode, string> = {
@@ -220,6 +222,8 @@ export const OP_NAMES: Record<OpCode, string> = {
   [OpCode.Maximum]: 'MAXIMUM',
   [OpCode.Minimum]: 'MINIMUM',
   [OpCode.Svdf]: 'SVDF',
+  // group f32
+  [OpCode.Activation]: 'ACTIVATION',
 };
 
 /** Number of i32 params each opcode carries (Concatenation: fixed 1). */
@@ -247,7 +251,17 @@ export const OP_PARAM_COUNT: Record<OpCode, number> = {
   [OpCode.Maximum]: 0,
   [OpCode.Minimum]: 0,
   [OpCode.Svdf]: 7,
+  // group f32
+  [OpCode.Activation]: 3, // kind (ActivationKind), lo, hi (f32 bits)
 };
+
+/** ACTIVATION's kind (param 0): float32 standalone activations (src/passes/prepare/float.ts). */
+export enum ActivationKind {
+  Clamp = 0, // y = min(max(x, lo), hi): RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1
+  Logistic = 1,
+  Tanh = 2,
+  HardSwish = 3,
+}
 
 /**
  * Param counts of ops in the packed weight layout (src/passes/layout-weights.ts; the runtime's

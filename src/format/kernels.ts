@@ -9,7 +9,7 @@
 // This is the seed of the runtime's dispatch table (issue 10): a new variant is a new row.
 
 import { Epk, EpkOp, EpkTensor } from './reader.js';
-import { OP_PACKED_PARAM_COUNT, OpCode } from './constants.js';
+import { DType, OP_PACKED_PARAM_COUNT, OpCode } from './constants.js';
 
 export interface KernelVariant {
   /** Constant name stem on the AssemblyScript side: K_<NAME>. */
@@ -54,6 +54,11 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'TRANSPOSE_CONV', ops: [OpCode.TransposeConv], kernel: 'transpose_conv_s8_ref', when: 'plain [oc, kh, kw, ic] int8 filter' },
   { name: 'MAXIMUM_MINIMUM', ops: [OpCode.Maximum, OpCode.Minimum], kernel: 'max_min_s8', when: 'always (broadcasting)' },
   { name: 'SVDF', ops: [OpCode.Svdf], kernel: 'svdf_s8_s16', when: 'int8 input, int16 time weights and state' },
+  // group f32: float32 ops, chosen by the output's dtype (float32Variant below)
+  { name: 'CONV_F32', ops: [OpCode.Conv2D, OpCode.DepthwiseConv2D, OpCode.TransposeConv], kernel: 'conv_f32 + dwconv_f32 + transpose_conv_f32', when: 'float32 output' },
+  { name: 'FC_F32', ops: [OpCode.FullyConnected], kernel: 'fc_f32', when: 'float32 output' },
+  { name: 'ELEMENTWISE_F32', ops: [OpCode.Add, OpCode.Sub, OpCode.Mul, OpCode.Maximum, OpCode.Minimum, OpCode.LeakyRelu, OpCode.Activation], kernel: 'binary_f32 + binary_same_f32 + activation_f32 + leaky_relu_f32', when: 'float32 output' },
+  { name: 'OTHER_F32', ops: [OpCode.AveragePool2D, OpCode.MaxPool2D, OpCode.Softmax, OpCode.Mean, OpCode.Pad, OpCode.Transpose, OpCode.StridedSlice], kernel: 'pool_f32 + softmax_f32 + mean_f32 + pad_x32 + transpose_x32 + strided_slice_x32', when: 'float32 output (CONCATENATION copies bytes: CONCAT)' },
 ];
 
 /** Bit of a variant by name. */
@@ -83,6 +88,8 @@ const elements = (t: EpkTensor | undefined) => (t ? t.shape.reduce((a, d) => a *
  * (test/kernel-table.test.ts compares the two on every op of the shared models).
  */
 export function kernelOf(op: EpkOp, tensors: EpkTensor[]): number {
+  const f32 = float32Variant(op, tensors);
+  if (f32 !== undefined) return f32;
   const stem = op.opcode === OpCode.Conv2D ? 'CONV' : op.opcode === OpCode.DepthwiseConv2D ? 'DWCONV' : op.opcode === OpCode.FullyConnected ? 'FC' : '';
   if (stem) {
     const w = tensors[op.inputs[1]];
@@ -96,6 +103,17 @@ export function kernelOf(op: EpkOp, tensors: EpkTensor[]): number {
   const i = KERNEL_VARIANTS.findIndex((k) => k.ops.includes(op.opcode));
   if (i < 0) throw new Error(`opcode ${op.opcode} has no kernel variant`);
   return i;
+}
+
+// --- group f32: dtype-chosen variants -------------------------------------------------
+/** Opcodes whose float32 form runs a *_F32 row (QUANTIZE/DEQUANTIZE/CONCATENATION keep theirs). */
+const F32_ROWS = ['CONV_F32', 'FC_F32', 'ELEMENTWISE_F32', 'OTHER_F32'];
+
+/** The float32 variant of op (its output is float32), or undefined: assembly/dispatch.ts float32Variant. */
+export function float32Variant(op: EpkOp, tensors: EpkTensor[]): number | undefined {
+  if (tensors[op.outputs[0]]?.dtype !== DType.Float32) return undefined;
+  const i = KERNEL_VARIANTS.findIndex((k) => F32_ROWS.includes(k.name) && k.ops.includes(op.opcode));
+  return i < 0 ? undefined : i;
 }
 
 /** The model's kernel set: bit i set when some op runs KERNEL_VARIANTS[i]. */

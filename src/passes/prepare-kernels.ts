@@ -18,6 +18,7 @@ import { prepareMaximumMinimum } from './prepare/maximum-minimum.js';
 import { prepareLut } from './prepare/lut.js';
 import { prepareSvdf } from './prepare/svdf.js';
 import { prepareAlias, prepareConcatenation, prepareMean, preparePad, prepareTranspose } from './prepare/shape-ops.js';
+import { F32_ALIASES, PREPARE_F32, isFloat32Op } from './prepare/float.js';
 
 const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
   CONV_2D: prepareConv,
@@ -55,10 +56,20 @@ const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
 
 export const SUPPORTED_OPS = Object.keys(PREPARE);
 
+/** The op's prepare: group f32's for a float32 op (reshapes stay aliases), else PREPARE's. */
+function prepareFor(g: Graph, op: Graph['ops'][number]): ((ctx: PrepareContext) => void) | undefined {
+  if (isFloat32Op(g.tensors, op) && !F32_ALIASES.has(op.type)) {
+    const f = PREPARE_F32[op.type];
+    if (!f) throw new ConvertError(`${g.source}: op ${op.sourceIndex} (${op.type}) has float32 tensors; float32 runs ${Object.keys(PREPARE_F32).join(', ')} (quantize the model with --calibrate for the int8 ops)`);
+    return f;
+  }
+  return PREPARE[op.type];
+}
+
 export function prepareKernels(input: Graph): Graph {
   const g = cloneGraph(input);
   for (const op of g.ops) {
-    const prepare = PREPARE[op.type];
+    const prepare = prepareFor(g, op);
     if (!prepare) {
       throw new ConvertError(
         `${g.source}: op ${op.sourceIndex} (${op.type}) is not supported; supported ops: ${SUPPORTED_OPS.join(', ')}`,

@@ -249,13 +249,11 @@ class Quantizer {
   }
 }
 
-/** The pass: float graphs need calibration samples; int8 graphs come back unchanged. */
+/** The pass: float graphs with calibration samples (or QDQ ranges) become int8; without, and int8 graphs, come back unchanged. */
 export function quantizeInt8(g: Graph, opts: QuantizeOptions = {}): Graph {
   if (!isFloatGraph(g)) return g;
   const qdq = g.ops.some((o) => o.type === 'FAKE_QUANT');
-  if ((!opts.samples || opts.samples.length === 0) && !qdq) {
-    throw new ConvertError(`${g.source}: the model is float32; quantizing it to int8 needs calibration inputs (--calibrate DIR_OR_FILE)`);
-  }
+  if ((!opts.samples || opts.samples.length === 0) && !qdq) return g; // no calibration: the model runs as float32 (prepare/float.ts)
   const ranges = opts.samples?.length ? calibrate(g, opts.samples, { percentile: opts.percentile }) : new Map<number, Range>();
   return new Quantizer(g, ranges, opts.int8Io).run();
 }

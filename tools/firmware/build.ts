@@ -24,7 +24,9 @@ import { maskWords } from '../../src/format/kernels.js';
 
 /** The C compiler flags, reported beside every figure. */
 export const FLAGS = {
-  common: [...(process.env.EP_FW_OPT ?? '-O2').split(' '), '-DNDEBUG', '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0', '-ffunction-sections', '-fdata-sections'],
+  // -ffp-contract=off: wasm rounds every f32 mul and add (float32 models); a fused
+  // multiply-add (Cortex-M4 VFMA) would round once and differ from every other build
+  common: [...(process.env.EP_FW_OPT ?? '-O2').split(' '), '-ffp-contract=off', '-DNDEBUG', '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0', '-ffunction-sections', '-fdata-sections'],
   m4: ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16'],
 };
 
