@@ -18,12 +18,15 @@ import { strided_slice_s8, SliceParams } from './kernels/strided-slice';
 import { transpose_conv_s8_ref, TransposeConvParams } from './kernels/transpose-conv';
 import { max_min_s8 } from './kernels/max-min';
 import { svdf_s8_s16, SvdfParams } from './kernels/svdf';
+import { prelu_s8, PreluParams } from './kernels/prelu';
+import { squared_difference_s8, SquaredDifferenceParams } from './kernels/squared-difference';
 import { runPacked, usesPacked } from './packed';
 import {
   HAS_CONV_BLOCKED, HAS_CONV_REF, HAS_DWCONV_BLOCKED, HAS_DWCONV_REF, HAS_FC_BLOCKED, HAS_FC_REF,
   HAS_CONV_CODEBOOK, HAS_DWCONV_CODEBOOK, HAS_FC_CODEBOOK, HAS_CONV_HUFFMAN, HAS_DWCONV_HUFFMAN, HAS_FC_HUFFMAN,
   HAS_POOL, HAS_ADD_SAME, HAS_ADD_BROADCAST, HAS_MUL, HAS_SOFTMAX, HAS_PAD, HAS_MEAN, HAS_TRANSPOSE, HAS_CONCAT,
   HAS_REQUANTIZE, HAS_QUANTIZE, HAS_DEQUANTIZE, HAS_LUT, HAS_SUB, HAS_LEAKY_RELU, HAS_STRIDED_SLICE, HAS_TRANSPOSE_CONV, HAS_MAXIMUM_MINIMUM, HAS_SVDF,
+  HAS_PRELU, HAS_SQUARED_DIFFERENCE,
 } from './kernel-table';
 
 const dimsA = memory.data(16);
@@ -165,6 +168,17 @@ export function runOp(r: usize): void {
     const x = O.input(r, 0), wf = O.input(r, 1), wt = O.input(r, 2);
     if (HAS_SVDF) svdf_s8_s16(M.dataOf(x), M.dataOf(wf), M.dataOf(wt), M.dataOf(O.input(r, 3)), M.dataOf(O.input(r, 4)), yp,
       M.dim(x, 0), M.dim(x, 1), M.dim(wf, 0), M.dim(wt, 1), changetype<SvdfParams>(p));
+  } else runOpB(r, code, y, yp, p);
+}
+
+/** Group b's ops (issue 10, int8 arithmetic). */
+function runOpB(r: usize, code: u32, y: u32, yp: usize, p: usize): void {
+  if (code == F.OP_PRELU) {
+    const x = O.input(r, 0), alpha = O.input(r, 1);
+    if (HAS_PRELU) prelu_s8(M.dataOf(x), M.dataOf(alpha), yp, fillBroadcast(x, alpha, y), changetype<PreluParams>(p));
+  } else if (code == F.OP_SQUARED_DIFFERENCE) {
+    const a = O.input(r, 0), b = O.input(r, 1);
+    if (HAS_SQUARED_DIFFERENCE) squared_difference_s8(M.dataOf(a), M.dataOf(b), yp, fillBroadcast(a, b, y), changetype<SquaredDifferenceParams>(p));
   }
 }
 

@@ -194,6 +194,9 @@ export enum OpCode {
   Maximum = 21,
   Minimum = 22,
   Svdf = 23,
+  // group b (issue 10, int8 arithmetic): 36..47
+  Prelu = 36,
+  SquaredDifference = 37,
 }
 
 export const OP_NAMES: Record<OpCode, string> = {
@@ -220,6 +223,9 @@ export const OP_NAMES: Record<OpCode, string> = {
   [OpCode.Maximum]: 'MAXIMUM',
   [OpCode.Minimum]: 'MINIMUM',
   [OpCode.Svdf]: 'SVDF',
+  // group b (issue 10, int8 arithmetic)
+  [OpCode.Prelu]: 'PRELU',
+  [OpCode.SquaredDifference]: 'SQUARED_DIFFERENCE',
 };
 
 /** Number of i32 params each opcode carries (Concatenation: fixed 1). */
@@ -247,6 +253,9 @@ export const OP_PARAM_COUNT: Record<OpCode, number> = {
   [OpCode.Maximum]: 0,
   [OpCode.Minimum]: 0,
   [OpCode.Svdf]: 7,
+  // group b (issue 10, int8 arithmetic)
+  [OpCode.Prelu]: 7,
+  [OpCode.SquaredDifference]: 10,
 };
 
 /**

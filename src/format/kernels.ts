@@ -54,6 +54,9 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'TRANSPOSE_CONV', ops: [OpCode.TransposeConv], kernel: 'transpose_conv_s8_ref', when: 'plain [oc, kh, kw, ic] int8 filter' },
   { name: 'MAXIMUM_MINIMUM', ops: [OpCode.Maximum, OpCode.Minimum], kernel: 'max_min_s8', when: 'always (broadcasting)' },
   { name: 'SVDF', ops: [OpCode.Svdf], kernel: 'svdf_s8_s16', when: 'int8 input, int16 time weights and state' },
+  // group b (issue 10, int8 arithmetic)
+  { name: 'PRELU', ops: [OpCode.Prelu], kernel: 'prelu_s8', when: 'always (broadcasting alpha)' },
+  { name: 'SQUARED_DIFFERENCE', ops: [OpCode.SquaredDifference], kernel: 'squared_difference_s8', when: 'always (broadcasting)' },
 ];
 
 /** Bit of a variant by name. */

@@ -1,0 +1,42 @@
+// Random single-op int8 models of group b's ops (issue 10, int8 arithmetic), built in code
+// for the tflm-run tests (test/ops-b-tflm.test.ts) and a fuzz seed (tools/fuzz.ts).
+
+import { TfliteBuilder } from './tflite-builder.js';
+
+export type Rng = () => number;
+export interface OpCase { model: Uint8Array; inputs: Uint8Array[][]; what: string }
+
+const q = (scale: number, zeroPoint: number) => ({ scale: [scale], zeroPoint: [zeroPoint] });
+const int = (r: Rng, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+const scale = (r: Rng, lo = 0.004, hi = 0.2) => Math.fround(lo + r() * (hi - lo));
+const int8s = (r: Rng, n: number) => Int8Array.from({ length: n }, () => int(r, -128, 127));
+const elems = (s: number[]) => s.reduce((a, d) => a * d, 1);
+const bytes = (v: Int8Array) => new Uint8Array(v.buffer);
+
+/** A shape of rank 1-4 and a second one that broadcasts to it (ones, or fewer leading axes). */
+function broadcastPair(r: Rng): [number[], number[]] {
+  const shape = Array.from({ length: int(r, 1, 4) }, () => int(r, 1, 6));
+  let other = shape.map((d) => (r() < 0.3 ? 1 : d));
+  if (r() < 0.3) other = other.slice(int(r, 0, other.length - 1)); // lower rank, right-aligned
+  return [shape, other];
+}
+
+/**
+ * y = op(a, b) for a broadcasting binary op (PRELU: b is alpha), b a graph input or a constant;
+ * `swap` puts the broadcast operand first where the op allows it. Quantization random.
+ */
+export function binaryCase(r: Rng, type: string, invokes: number, opts: { swap?: boolean; options?: Record<string, unknown>; outScale?: [number, number] } = {}): OpCase {
+  const [shape, bShape] = broadcastPair(r);
+  const swap = opts.swap === true && r() < 0.3;
+  const constB = r() < 0.4;
+  const b = new TfliteBuilder();
+  const a = b.tensor('a', shape, 'int8', q(scale(r), int(r, -128, 127)));
+  const bq = q(scale(r), int(r, -128, 127));
+  const bt = constB ? b.constant('b', bShape, 'int8', int8s(r, elems(bShape)), bq) : b.tensor('b', bShape, 'int8', bq);
+  const [lo, hi] = opts.outScale ?? [0.004, 0.2];
+  const y = b.tensor('y', shape, 'int8', q(scale(r, lo, hi), int(r, -128, 127)));
+  b.op(type, swap ? [bt, a] : [a, bt], [y], opts.options ?? {});
+  b.io(constB ? [a] : [a, bt], [y]);
+  const inputs = Array.from({ length: invokes }, () => (constB ? [int8s(r, elems(shape))] : [int8s(r, elems(shape)), int8s(r, elems(bShape))]).map(bytes));
+  return { model: b.finish(), inputs, what: `${JSON.stringify(shape)} ${type} ${JSON.stringify(bShape)}${constB ? ' const' : ''}${swap ? ' swapped' : ''}` };
+}
