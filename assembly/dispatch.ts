@@ -50,6 +50,7 @@ export function kernelOf(r: usize): u32 {
     // group b (issue 10, int8 arithmetic)
     case F.OP_PRELU: return K.K_PRELU;
     case F.OP_SQUARED_DIFFERENCE: return K.K_SQUARED_DIFFERENCE;
+    case F.OP_DIV: return K.K_DIV;
   }
   return K.KERNEL_VARIANT_COUNT;
 }

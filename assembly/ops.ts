@@ -333,7 +333,7 @@ function validateOp(r: usize, code: u32): i32 {
 
 /** Group b's broadcasting binary ops (two int8 inputs broadcast to an int8 output). */
 function isBinaryB(code: u32): bool {
-  return code == F.OP_PRELU || code == F.OP_SQUARED_DIFFERENCE;
+  return code == F.OP_PRELU || code == F.OP_SQUARED_DIFFERENCE || code == F.OP_DIV;
 }
 
 /**
@@ -460,6 +460,7 @@ function validateParams(r: usize, code: u32): i32 {
 }
 
 const SQUARED_DIFFERENCE_LEFT_SHIFT_MAX: i32 = 7; // TFLM's int8 left shift
+const DIV_OUTPUT_SHIFT_MAX: i32 = 21; // kernels/div.ts: the total shift stays <= 0
 
 /** Param ranges of group b's ops (issue 10, int8 arithmetic). */
 function validateParamsB(r: usize, code: u32): i32 {
@@ -471,6 +472,10 @@ function validateParamsB(r: usize, code: u32): i32 {
     const ls = param(r, 3);
     if (ls < 0 || ls > SQUARED_DIFFERENCE_LEFT_SHIFT_MAX) return opFail(F.E_BAD_OP, 'left shift out of range');
     if (!requantOk(r, 4) || !requantOk(r, 6) || !requantOk(r, 8)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');
+  } else if (code == F.OP_DIV) {
+    if (!inOffsetOk(param(r, 0)) || !offsetsOk(r, 1, 2)) return opFail(F.E_BAD_OP, 'input offsets must be -zp and output offset a zero point in int8');
+    if (!requantOk(r, 3) || param(r, 4) > DIV_OUTPUT_SHIFT_MAX) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 21]');
+    if (!actOk(r, 5)) return opFail(F.E_BAD_OP, 'activation bounds must lie in [-128, 127] with min <= max');
   }
   return F.E_OK;
 }

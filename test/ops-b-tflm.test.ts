@@ -1,10 +1,11 @@
-// Group b's int8 arithmetic ops (issue 10) bit-exact with TFLM: PRELU, SQUARED_DIFFERENCE.
+// Group b's int8 arithmetic ops (issue 10) bit-exact with TFLM: PRELU, SQUARED_DIFFERENCE,
+// DIV, RSQRT (tabulated into the LUT op).
 // Random shapes, broadcasts, constant or input operands and quantization, each model built in
 // code (src/testing/ops-b-models.ts) and run in tflm-run and in the simd, scalar and streamed
 // builds (test/tflm-oracle.ts).
 
 import { test } from 'uvu';
-import { binaryCase } from '../src/testing/ops-b-models.js';
+import { binaryCase, unaryCase } from '../src/testing/ops-b-models.js';
 import { assertMatchesTflm, hasTflm, rng } from './tflm-oracle.js';
 
 const CASES = 10; // per op
@@ -30,6 +31,26 @@ test('SQUARED_DIFFERENCE: bit-exact with tflm-run (broadcasts either side, const
   for (let c = 0; c < CASES; c++) {
     const { model, inputs, what } = binaryCase(r, 'SQUARED_DIFFERENCE', INVOKES, { swap: true, outScale: [0.01, 2] });
     await assertMatchesTflm(`squared_difference ${c}: ${what}`, model, inputs);
+  }
+});
+
+test('DIV: bit-exact with tflm-run (broadcasts either side, constant divisor, zero divisors, fused activations)', async () => {
+  if (skip()) return;
+  const r = rng(389);
+  const acts = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
+  for (let c = 0; c < 2 * CASES; c++) {
+    const activation = acts[c % acts.length];
+    const { model, inputs, what } = binaryCase(r, 'DIV', INVOKES, { swap: true, options: { activation }, outScale: [0.02, 2] });
+    await assertMatchesTflm(`div ${c}: ${what} ${activation}`, model, inputs);
+  }
+});
+
+test('RSQRT on int8 (tabulated with TFLM\'s Newton-Raphson inverse square root): bit-exact with tflm-run on every input from the zero point up', async () => {
+  if (skip()) return;
+  const r = rng(383);
+  for (let c = 0; c < 2 * CASES; c++) {
+    const { model, inputs, what } = unaryCase(r, 'RSQRT', INVOKES, { lowestFromZeroPoint: true, outScale: [0.01, 0.5] });
+    await assertMatchesTflm(`rsqrt ${c}: ${what}`, model, inputs);
   }
 });
 

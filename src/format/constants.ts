@@ -197,6 +197,7 @@ export enum OpCode {
   // group b (issue 10, int8 arithmetic): 36..47
   Prelu = 36,
   SquaredDifference = 37,
+  Div = 38,
 }
 
 export const OP_NAMES: Record<OpCode, string> = {
@@ -226,6 +227,7 @@ export const OP_NAMES: Record<OpCode, string> = {
   // group b (issue 10, int8 arithmetic)
   [OpCode.Prelu]: 'PRELU',
   [OpCode.SquaredDifference]: 'SQUARED_DIFFERENCE',
+  [OpCode.Div]: 'DIV',
 };
 
 /** Number of i32 params each opcode carries (Concatenation: fixed 1). */
@@ -256,6 +258,7 @@ export const OP_PARAM_COUNT: Record<OpCode, number> = {
   // group b (issue 10, int8 arithmetic)
   [OpCode.Prelu]: 7,
   [OpCode.SquaredDifference]: 10,
+  [OpCode.Div]: 7, // as MUL
 };
 
 /**

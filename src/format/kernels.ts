@@ -57,6 +57,7 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   // group b (issue 10, int8 arithmetic)
   { name: 'PRELU', ops: [OpCode.Prelu], kernel: 'prelu_s8', when: 'always (broadcasting alpha)' },
   { name: 'SQUARED_DIFFERENCE', ops: [OpCode.SquaredDifference], kernel: 'squared_difference_s8', when: 'always (broadcasting)' },
+  { name: 'DIV', ops: [OpCode.Div], kernel: 'div_s8', when: 'always (broadcasting)' },
 ];
 
 /** Bit of a variant by name. */

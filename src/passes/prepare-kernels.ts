@@ -17,6 +17,8 @@ import { prepareLogisticTanh } from './prepare/logistic-tanh.js';
 import { prepareMaximumMinimum } from './prepare/maximum-minimum.js';
 import { preparePrelu } from './prepare/prelu.js';
 import { prepareSquaredDifference } from './prepare/squared-difference.js';
+import { prepareRsqrt } from './prepare/rsqrt.js';
+import { prepareDiv } from './prepare/div.js';
 import { prepareLut } from './prepare/lut.js';
 import { prepareSvdf } from './prepare/svdf.js';
 import { prepareAlias, prepareConcatenation, prepareMean, preparePad, prepareTranspose } from './prepare/shape-ops.js';
@@ -56,6 +58,8 @@ const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
   // group b (issue 10, int8 arithmetic)
   PRELU: preparePrelu,
   SQUARED_DIFFERENCE: prepareSquaredDifference,
+  RSQRT: prepareRsqrt,
+  DIV: prepareDiv,
 };
 
 export const SUPPORTED_OPS = Object.keys(PREPARE);

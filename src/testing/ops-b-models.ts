@@ -40,3 +40,24 @@ export function binaryCase(r: Rng, type: string, invokes: number, opts: { swap?:
   const inputs = Array.from({ length: invokes }, () => (constB ? [int8s(r, elems(shape))] : [int8s(r, elems(shape)), int8s(r, elems(bShape))]).map(bytes));
   return { model: b.finish(), inputs, what: `${JSON.stringify(shape)} ${type} ${JSON.stringify(bShape)}${constB ? ' const' : ''}${swap ? ' swapped' : ''}` };
 }
+
+/**
+ * y = op(x) for an elementwise unary int8 op over a [n] tensor; the first invoke holds every
+ * int8 value from `lowest` up (repeated to fill), the others random values from `lowest` up.
+ */
+export function unaryCase(r: Rng, type: string, invokes: number, opts: { lowestFromZeroPoint?: boolean; outScale?: [number, number] } = {}): OpCase {
+  const xq = q(scale(r, 0.002, 0.2), int(r, -128, 100));
+  const [lo, hi] = opts.outScale ?? [0.004, 0.2];
+  const yq = q(scale(r, lo, hi), int(r, -128, 127));
+  const n = int(r, 1, 300);
+  const lowest = opts.lowestFromZeroPoint ? xq.zeroPoint[0] : -128;
+  const span = 128 - lowest;
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [n], 'int8', xq);
+  const y = b.tensor('y', [n], 'int8', yq);
+  b.op(type, [x], [y]);
+  b.io([x], [y]);
+  const every = Int8Array.from({ length: Math.max(n, 1) }, (_, k) => lowest + (k % span));
+  const inputs = Array.from({ length: invokes }, (_, i) => [bytes(i === 0 ? every : Int8Array.from({ length: n }, () => int(r, lowest, 127)))]);
+  return { model: b.finish(), inputs, what: `[${n}] in ${xq.scale[0]}/${xq.zeroPoint[0]} out ${yq.scale[0]}/${yq.zeroPoint[0]}` };
+}
