@@ -61,3 +61,22 @@ export function unaryCase(r: Rng, type: string, invokes: number, opts: { lowestF
   const inputs = Array.from({ length: invokes }, (_, i) => [bytes(i === 0 ? every : Int8Array.from({ length: n }, () => int(r, lowest, 127)))]);
   return { model: b.finish(), inputs, what: `[${n}] in ${xq.scale[0]}/${xq.zeroPoint[0]} out ${yq.scale[0]}/${yq.zeroPoint[0]}` };
 }
+
+/**
+ * x [2, 3, 4] -> PRELU(x, alpha [4]) -> SQUARED_DIFFERENCE(., c [3, 1]) -> DIV(., d [4])
+ * -> RSQRT -> y: a fixed model through every group-b op, for load checks and a fuzz seed.
+ */
+export function buildOpsBNet(): Uint8Array {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [2, 3, 4], 'int8', q(0.05, 4));
+  const p = b.tensor('p', [2, 3, 4], 'int8', q(0.04, -10));
+  b.op('PRELU', [x, b.constant('alpha', [4], 'int8', [25, -50, 100, 3], q(0.01, 0))], [p]);
+  const s = b.tensor('s', [2, 3, 4], 'int8', q(0.2, -128));
+  b.op('SQUARED_DIFFERENCE', [p, b.constant('c', [3, 1], 'int8', [-20, 0, 30], q(0.03, 2))], [s]);
+  const d = b.tensor('d', [2, 3, 4], 'int8', q(0.1, -100));
+  b.op('DIV', [s, b.constant('den', [4], 'int8', [60, 90, 120, 127], q(0.02, 1))], [d], { activation: 'RELU' });
+  const y = b.tensor('y', [2, 3, 4], 'int8', q(0.05, -128));
+  b.op('RSQRT', [d], [y]);
+  b.io([x], [y]);
+  return b.finish();
+}
