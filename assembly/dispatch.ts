@@ -51,6 +51,7 @@ export function kernelOf(r: usize): u32 {
     case F.OP_PRELU: return K.K_PRELU;
     case F.OP_SQUARED_DIFFERENCE: return K.K_SQUARED_DIFFERENCE;
     case F.OP_DIV: return K.K_DIV;
+    case F.OP_L2_NORMALIZATION: return K.K_L2_NORMALIZATION;
   }
   return K.KERNEL_VARIANT_COUNT;
 }

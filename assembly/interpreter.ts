@@ -21,13 +21,14 @@ import { svdf_s8_s16, SvdfParams } from './kernels/svdf';
 import { prelu_s8, PreluParams } from './kernels/prelu';
 import { squared_difference_s8, SquaredDifferenceParams } from './kernels/squared-difference';
 import { div_s8 } from './kernels/div';
+import { l2norm_s8 } from './kernels/l2norm';
 import { runPacked, usesPacked } from './packed';
 import {
   HAS_CONV_BLOCKED, HAS_CONV_REF, HAS_DWCONV_BLOCKED, HAS_DWCONV_REF, HAS_FC_BLOCKED, HAS_FC_REF,
   HAS_CONV_CODEBOOK, HAS_DWCONV_CODEBOOK, HAS_FC_CODEBOOK, HAS_CONV_HUFFMAN, HAS_DWCONV_HUFFMAN, HAS_FC_HUFFMAN,
   HAS_POOL, HAS_ADD_SAME, HAS_ADD_BROADCAST, HAS_MUL, HAS_SOFTMAX, HAS_PAD, HAS_MEAN, HAS_TRANSPOSE, HAS_CONCAT,
   HAS_REQUANTIZE, HAS_QUANTIZE, HAS_DEQUANTIZE, HAS_LUT, HAS_SUB, HAS_LEAKY_RELU, HAS_STRIDED_SLICE, HAS_TRANSPOSE_CONV, HAS_MAXIMUM_MINIMUM, HAS_SVDF,
-  HAS_PRELU, HAS_SQUARED_DIFFERENCE, HAS_DIV,
+  HAS_PRELU, HAS_SQUARED_DIFFERENCE, HAS_DIV, HAS_L2_NORMALIZATION,
 } from './kernel-table';
 
 const dimsA = memory.data(16);
@@ -183,6 +184,10 @@ function runOpB(r: usize, code: u32, y: u32, yp: usize, p: usize): void {
   } else if (code == F.OP_DIV) {
     const a = O.input(r, 0), b = O.input(r, 1);
     if (HAS_DIV) div_s8(M.dataOf(a), M.dataOf(b), yp, fillBroadcast(a, b, y), changetype<MulParams>(p));
+  } else if (code == F.OP_L2_NORMALIZATION) {
+    const x = O.input(r, 0);
+    const depth = M.dim4(x, 3);
+    if (HAS_L2_NORMALIZATION) l2norm_s8(M.dataOf(x), yp, M.elements(x) / depth, depth, O.param(r, 0));
   }
 }
 

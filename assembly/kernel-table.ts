@@ -43,7 +43,8 @@ export const K_SVDF: u32 = 30; // svdf_s8_s16: int8 input, int16 time weights an
 export const K_PRELU: u32 = 31; // prelu_s8: always (broadcasting alpha)
 export const K_SQUARED_DIFFERENCE: u32 = 32; // squared_difference_s8: always (broadcasting)
 export const K_DIV: u32 = 33; // div_s8: always (broadcasting)
-export const KERNEL_VARIANT_COUNT: u32 = 34;
+export const K_L2_NORMALIZATION: u32 = 34; // l2norm_s8: always (last axis)
+export const KERNEL_VARIANT_COUNT: u32 = 35;
 
 export const HAS_CONV_BLOCKED: bool = (EP_KERNEL_SET & (<u32>1 << 0)) != 0;
 export const HAS_CONV_REF: bool = (EP_KERNEL_SET & (<u32>1 << 1)) != 0;
@@ -79,6 +80,7 @@ export const HAS_SVDF: bool = (EP_KERNEL_SET & (<u32>1 << 30)) != 0;
 export const HAS_PRELU: bool = (EP_KERNEL_SET & (<u32>1 << 31)) != 0;
 export const HAS_SQUARED_DIFFERENCE: bool = (EP_KERNEL_SET_HI & (<u32>1 << 0)) != 0;
 export const HAS_DIV: bool = (EP_KERNEL_SET_HI & (<u32>1 << 1)) != 0;
+export const HAS_L2_NORMALIZATION: bool = (EP_KERNEL_SET_HI & (<u32>1 << 2)) != 0;
 
 export function inBuild(k: u32): bool {
   if (k >= KERNEL_VARIANT_COUNT) return false;

@@ -328,6 +328,12 @@ function validateOp(r: usize, code: u32): i32 {
     return F.E_OK;
   }
   if (code == F.OP_SVDF) return validateSvdf(r, y);
+  if (code == F.OP_L2_NORMALIZATION) {
+    if (nIn(r) != 1 || !has(r, 0, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input and output');
+    const x = input(r, 0);
+    if (M.elements(x) != M.elements(y) || M.dim4(x, 3) != M.dim4(y, 3)) return opFail(F.E_BAD_SHAPE, 'output shape differs from input');
+    return F.E_OK;
+  }
   return opFail(F.E_UNSUPPORTED_OP, 'unknown opcode');
 }
 
@@ -476,6 +482,8 @@ function validateParamsB(r: usize, code: u32): i32 {
     if (!inOffsetOk(param(r, 0)) || !offsetsOk(r, 1, 2)) return opFail(F.E_BAD_OP, 'input offsets must be -zp and output offset a zero point in int8');
     if (!requantOk(r, 3) || param(r, 4) > DIV_OUTPUT_SHIFT_MAX) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 21]');
     if (!actOk(r, 5)) return opFail(F.E_BAD_OP, 'activation bounds must lie in [-128, 127] with min <= max');
+  } else if (code == F.OP_L2_NORMALIZATION) {
+    if (!int8Ok(param(r, 0))) return opFail(F.E_BAD_OP, 'zero point out of int8 range');
   }
   return F.E_OK;
 }

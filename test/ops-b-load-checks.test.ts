@@ -1,4 +1,4 @@
-// Load-time checks of group b's ops (PRELU, SQUARED_DIFFERENCE, DIV; assembly/ops.ts
+// Load-time checks of group b's ops (PRELU, SQUARED_DIFFERENCE, DIV, L2_NORMALIZATION; assembly/ops.ts
 // validateParamsB), the same in every build: a converted model with one param edited (CRC
 // resealed) is refused by simd, scalar and streamed with the same code and message.
 // Also: what the converter refuses by name (int8 EXP, which TFLM runs only in float32; a DIV
@@ -50,8 +50,8 @@ async function refusedEverywhere(b: Uint8Array, code: ErrorCode, pattern: RegExp
   }
 }
 
-test('the unedited model (PRELU, SQUARED_DIFFERENCE, DIV, RSQRT as LUT) loads and gives the same bytes in every build', async () => {
-  assert.equal(e.ops.map((o) => o.opcode), [OpCode.Prelu, OpCode.SquaredDifference, OpCode.Div, OpCode.Lut]);
+test('the unedited model (PRELU, SQUARED_DIFFERENCE, DIV, RSQRT as LUT, L2_NORMALIZATION) loads and gives the same bytes in every build', async () => {
+  assert.equal(e.ops.map((o) => o.opcode), [OpCode.Prelu, OpCode.SquaredDifference, OpCode.Div, OpCode.Lut, OpCode.L2Normalization]);
   const x = new Uint8Array(24).map((_, i) => (i * 53) & 0xff);
   const outs = await Promise.all(builds.map(async ([, load]) => Array.from((await load(epk)).run(x)[0])));
   assert.is(outs[0].length, 24);
@@ -81,6 +81,12 @@ test('DIV: offsets, output shift above 21, activation bounds: BAD_OP everywhere'
   await refusedEverywhere(edited([[d, 2, 200]]), ErrorCode.BadOp, /op 2 \(DIV\).*input offsets/);
   await refusedEverywhere(edited([[d, 4, 22]]), ErrorCode.BadOp, /op 2 \(DIV\).*shift not in \[-31, 21\]/);
   await refusedEverywhere(edited([[d, 5, 10], [d, 6, 9]]), ErrorCode.BadOp, /op 2 \(DIV\).*activation bounds/);
+});
+
+test('L2_NORMALIZATION: zero point out of int8 range: BAD_OP everywhere', async () => {
+  const l = op(OpCode.L2Normalization);
+  assert.equal(l.params, [-128]);
+  await refusedEverywhere(edited([[l, 0, -129]]), ErrorCode.BadOp, /op 4 \(L2_NORMALIZATION\).*zero point out of int8 range/);
 });
 
 function single(type: string, yScale: number, inputs = 1): Uint8Array {

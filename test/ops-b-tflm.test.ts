@@ -1,11 +1,11 @@
 // Group b's int8 arithmetic ops (issue 10) bit-exact with TFLM: PRELU, SQUARED_DIFFERENCE,
-// DIV, RSQRT (tabulated into the LUT op).
+// DIV, L2_NORMALIZATION, RSQRT (tabulated into the LUT op).
 // Random shapes, broadcasts, constant or input operands and quantization, each model built in
 // code (src/testing/ops-b-models.ts) and run in tflm-run and in the simd, scalar and streamed
 // builds (test/tflm-oracle.ts).
 
 import { test } from 'uvu';
-import { binaryCase, unaryCase } from '../src/testing/ops-b-models.js';
+import { binaryCase, l2normCase, unaryCase } from '../src/testing/ops-b-models.js';
 import { assertMatchesTflm, hasTflm, rng } from './tflm-oracle.js';
 
 const CASES = 10; // per op
@@ -42,6 +42,15 @@ test('DIV: bit-exact with tflm-run (broadcasts either side, constant divisor, ze
     const activation = acts[c % acts.length];
     const { model, inputs, what } = binaryCase(r, 'DIV', INVOKES, { swap: true, options: { activation }, outScale: [0.02, 2] });
     await assertMatchesTflm(`div ${c}: ${what} ${activation}`, model, inputs);
+  }
+});
+
+test('L2_NORMALIZATION: bit-exact with tflm-run (rank 1-4, rows near the zero point: small and zero sums)', async () => {
+  if (skip()) return;
+  const r = rng(397);
+  for (let c = 0; c < CASES; c++) {
+    const { model, inputs, what } = l2normCase(r, INVOKES);
+    await assertMatchesTflm(`l2_normalization ${c}: ${what}`, model, inputs);
   }
 });
 

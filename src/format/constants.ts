@@ -198,6 +198,7 @@ export enum OpCode {
   Prelu = 36,
   SquaredDifference = 37,
   Div = 38,
+  L2Normalization = 39,
 }
 
 export const OP_NAMES: Record<OpCode, string> = {
@@ -228,6 +229,7 @@ export const OP_NAMES: Record<OpCode, string> = {
   [OpCode.Prelu]: 'PRELU',
   [OpCode.SquaredDifference]: 'SQUARED_DIFFERENCE',
   [OpCode.Div]: 'DIV',
+  [OpCode.L2Normalization]: 'L2_NORMALIZATION',
 };
 
 /** Number of i32 params each opcode carries (Concatenation: fixed 1). */
@@ -259,6 +261,7 @@ export const OP_PARAM_COUNT: Record<OpCode, number> = {
   [OpCode.Prelu]: 7,
   [OpCode.SquaredDifference]: 10,
   [OpCode.Div]: 7, // as MUL
+  [OpCode.L2Normalization]: 1,
 };
 
 /**

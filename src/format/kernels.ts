@@ -58,6 +58,7 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'PRELU', ops: [OpCode.Prelu], kernel: 'prelu_s8', when: 'always (broadcasting alpha)' },
   { name: 'SQUARED_DIFFERENCE', ops: [OpCode.SquaredDifference], kernel: 'squared_difference_s8', when: 'always (broadcasting)' },
   { name: 'DIV', ops: [OpCode.Div], kernel: 'div_s8', when: 'always (broadcasting)' },
+  { name: 'L2_NORMALIZATION', ops: [OpCode.L2Normalization], kernel: 'l2norm_s8', when: 'always (last axis)' },
 ];
 
 /** Bit of a variant by name. */

@@ -19,6 +19,7 @@ import { preparePrelu } from './prepare/prelu.js';
 import { prepareSquaredDifference } from './prepare/squared-difference.js';
 import { prepareRsqrt } from './prepare/rsqrt.js';
 import { prepareDiv } from './prepare/div.js';
+import { prepareL2Normalization } from './prepare/l2norm.js';
 import { prepareLut } from './prepare/lut.js';
 import { prepareSvdf } from './prepare/svdf.js';
 import { prepareAlias, prepareConcatenation, prepareMean, preparePad, prepareTranspose } from './prepare/shape-ops.js';
@@ -60,6 +61,7 @@ const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
   SQUARED_DIFFERENCE: prepareSquaredDifference,
   RSQRT: prepareRsqrt,
   DIV: prepareDiv,
+  L2_NORMALIZATION: prepareL2Normalization,
 };
 
 export const SUPPORTED_OPS = Object.keys(PREPARE);

@@ -64,7 +64,7 @@ export function unaryCase(r: Rng, type: string, invokes: number, opts: { lowestF
 
 /**
  * x [2, 3, 4] -> PRELU(x, alpha [4]) -> SQUARED_DIFFERENCE(., c [3, 1]) -> DIV(., d [4])
- * -> RSQRT -> y: a fixed model through every group-b op, for load checks and a fuzz seed.
+ * -> RSQRT -> L2_NORMALIZATION -> y: a fixed model through every group-b op, for load checks and a fuzz seed.
  */
 export function buildOpsBNet(): Uint8Array {
   const b = new TfliteBuilder();
@@ -75,8 +75,25 @@ export function buildOpsBNet(): Uint8Array {
   b.op('SQUARED_DIFFERENCE', [p, b.constant('c', [3, 1], 'int8', [-20, 0, 30], q(0.03, 2))], [s]);
   const d = b.tensor('d', [2, 3, 4], 'int8', q(0.1, -100));
   b.op('DIV', [s, b.constant('den', [4], 'int8', [60, 90, 120, 127], q(0.02, 1))], [d], { activation: 'RELU' });
-  const y = b.tensor('y', [2, 3, 4], 'int8', q(0.05, -128));
-  b.op('RSQRT', [d], [y]);
+  const rs = b.tensor('rs', [2, 3, 4], 'int8', q(0.05, -128));
+  b.op('RSQRT', [d], [rs]);
+  const y = b.tensor('y', [2, 3, 4], 'int8', q(1 / 128, 0));
+  b.op('L2_NORMALIZATION', [rs], [y]);
   b.io([x], [y]);
   return b.finish();
+}
+
+/** y = L2_NORMALIZATION(x) along the last axis of a random rank 1-4 shape (output 1/128, zero point 0 as TFLite's convention). */
+export function l2normCase(r: Rng, invokes: number): OpCase {
+  const shape = Array.from({ length: int(r, 1, 4) }, () => int(r, 1, 6));
+  shape[shape.length - 1] = int(r, 1, 40);
+  const xq = q(scale(r), int(r, -128, 127));
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', shape, 'int8', xq);
+  const y = b.tensor('y', shape, 'int8', q(1 / 128, 0));
+  b.op('L2_NORMALIZATION', [x], [y]);
+  b.io([x], [y]);
+  const n = elems(shape);
+  const inputs = Array.from({ length: invokes }, (_, i) => [bytes(i === 0 ? Int8Array.from({ length: n }, () => xq.zeroPoint[0] + int(r, -2, 2)) : int8s(r, n))]);
+  return { model: b.finish(), inputs, what: `${JSON.stringify(shape)} in ${xq.scale[0]}/${xq.zeroPoint[0]}` };
 }

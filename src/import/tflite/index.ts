@@ -231,6 +231,7 @@ function readOptions(type: string, t: Table | null, fail: Fail): Record<string, 
     case 'MUL':
     case 'SUB':
     case 'DIV': // DivOptions: fused_activation_function
+    case 'L2_NORMALIZATION': // L2NormOptions: fused_activation_function
       return { activation: act(t, 0, fail) };
     case 'SOFTMAX':
       return { beta: t ? t.f32(0) : 0 };
