@@ -49,6 +49,11 @@ export function kernelOf(r: usize): u32 {
     case F.OP_TRANSPOSE_CONV: return K.K_TRANSPOSE_CONV;
     case F.OP_MAXIMUM: case F.OP_MINIMUM: return K.K_MAXIMUM_MINIMUM;
     case F.OP_SVDF: return K.K_SVDF;
+    // group b (issue 10, int8 arithmetic)
+    case F.OP_PRELU: return K.K_PRELU;
+    case F.OP_SQUARED_DIFFERENCE: return K.K_SQUARED_DIFFERENCE;
+    case F.OP_DIV: return K.K_DIV;
+    case F.OP_L2_NORMALIZATION: return K.K_L2_NORMALIZATION;
   }
   return K.KERNEL_VARIANT_COUNT;
 }

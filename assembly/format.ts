@@ -139,6 +139,10 @@ export const OP_MAXIMUM: u32 = 21;
 export const OP_MINIMUM: u32 = 22;
 export const OP_SVDF: u32 = 23;
 export const OP_ACTIVATION: u32 = 56;
+export const OP_PRELU: u32 = 36;
+export const OP_SQUARED_DIFFERENCE: u32 = 37;
+export const OP_DIV: u32 = 38;
+export const OP_L2_NORMALIZATION: u32 = 39;
 
 // i32 params of each opcode (PARAM_COUNTS: indexed by opcode)
 export const PARAMS_CONV_2D: u32 = 10;
@@ -164,8 +168,12 @@ export const PARAMS_TRANSPOSE_CONV: u32 = 8;
 export const PARAMS_MAXIMUM: u32 = 0;
 export const PARAMS_MINIMUM: u32 = 0;
 export const PARAMS_SVDF: u32 = 7;
+export const PARAMS_PRELU: u32 = 7;
+export const PARAMS_SQUARED_DIFFERENCE: u32 = 10;
+export const PARAMS_DIV: u32 = 7;
+export const PARAMS_L2_NORMALIZATION: u32 = 1;
 export const PARAMS_ACTIVATION: u32 = 3;
-export const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1, 4, 2, 2, 0, 12, 6, 12, 8, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3];
+export const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1, 4, 2, 2, 0, 12, 6, 12, 8, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 10, 7, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3];
 
 // i32 params of an op in the packed weight layout (packedParamCount below)
 export const PACKED_PARAMS_CONV_2D: u32 = 13;
@@ -244,6 +252,10 @@ export function opName(code: u32): Msg {
     case OP_MAXIMUM: return 'MAXIMUM';
     case OP_MINIMUM: return 'MINIMUM';
     case OP_SVDF: return 'SVDF';
+    case OP_PRELU: return 'PRELU';
+    case OP_SQUARED_DIFFERENCE: return 'SQUARED_DIFFERENCE';
+    case OP_DIV: return 'DIV';
+    case OP_L2_NORMALIZATION: return 'L2_NORMALIZATION';
     case OP_ACTIVATION: return 'ACTIVATION';
   }
   return 'UNKNOWN';

@@ -18,6 +18,10 @@ import { strided_slice_s8, SliceParams } from './kernels/strided-slice';
 import { transpose_conv_s8_ref, TransposeConvParams } from './kernels/transpose-conv';
 import { max_min_s8 } from './kernels/max-min';
 import { svdf_s8_s16, SvdfParams } from './kernels/svdf';
+import { prelu_s8, PreluParams } from './kernels/prelu';
+import { squared_difference_s8, SquaredDifferenceParams } from './kernels/squared-difference';
+import { div_s8 } from './kernels/div';
+import { l2norm_s8 } from './kernels/l2norm';
 import { runPacked, usesPacked } from './packed';
 import { runFloat32 } from './run-f32';
 import { float32Variant } from './dispatch';
@@ -27,6 +31,7 @@ import {
   HAS_POOL, HAS_ADD_SAME, HAS_ADD_BROADCAST, HAS_MUL, HAS_SOFTMAX, HAS_PAD, HAS_MEAN, HAS_TRANSPOSE, HAS_CONCAT,
   HAS_REQUANTIZE, HAS_QUANTIZE, HAS_DEQUANTIZE, HAS_LUT, HAS_SUB, HAS_LEAKY_RELU, HAS_STRIDED_SLICE, HAS_TRANSPOSE_CONV, HAS_MAXIMUM_MINIMUM, HAS_SVDF,
   KERNEL_VARIANT_COUNT,
+  HAS_PRELU, HAS_SQUARED_DIFFERENCE, HAS_DIV, HAS_L2_NORMALIZATION,
 } from './kernel-table';
 
 export const dimsA = memory.data(16);
@@ -169,6 +174,24 @@ export function runOp(r: usize): void {
     const x = O.input(r, 0), wf = O.input(r, 1), wt = O.input(r, 2);
     if (HAS_SVDF) svdf_s8_s16(M.dataOf(x), M.dataOf(wf), M.dataOf(wt), M.dataOf(O.input(r, 3)), M.dataOf(O.input(r, 4)), yp,
       M.dim(x, 0), M.dim(x, 1), M.dim(wf, 0), M.dim(wt, 1), changetype<SvdfParams>(p));
+  } else runOpB(r, code, y, yp, p);
+}
+
+/** Group b's ops (issue 10, int8 arithmetic). */
+function runOpB(r: usize, code: u32, y: u32, yp: usize, p: usize): void {
+  if (code == F.OP_PRELU) {
+    const x = O.input(r, 0), alpha = O.input(r, 1);
+    if (HAS_PRELU) prelu_s8(M.dataOf(x), M.dataOf(alpha), yp, fillBroadcast(x, alpha, y), changetype<PreluParams>(p));
+  } else if (code == F.OP_SQUARED_DIFFERENCE) {
+    const a = O.input(r, 0), b = O.input(r, 1);
+    if (HAS_SQUARED_DIFFERENCE) squared_difference_s8(M.dataOf(a), M.dataOf(b), yp, fillBroadcast(a, b, y), changetype<SquaredDifferenceParams>(p));
+  } else if (code == F.OP_DIV) {
+    const a = O.input(r, 0), b = O.input(r, 1);
+    if (HAS_DIV) div_s8(M.dataOf(a), M.dataOf(b), yp, fillBroadcast(a, b, y), changetype<MulParams>(p));
+  } else if (code == F.OP_L2_NORMALIZATION) {
+    const x = O.input(r, 0);
+    const depth = M.dim4(x, 3);
+    if (HAS_L2_NORMALIZATION) l2norm_s8(M.dataOf(x), yp, M.elements(x) / depth, depth, O.param(r, 0));
   }
 }
 

@@ -44,7 +44,11 @@ export const K_CONV_F32: u32 = 31; // conv_f32 + dwconv_f32 + transpose_conv_f32
 export const K_FC_F32: u32 = 32; // fc_f32: float32 output
 export const K_ELEMENTWISE_F32: u32 = 33; // binary_f32 + binary_same_f32 + activation_f32 + leaky_relu_f32: float32 output
 export const K_OTHER_F32: u32 = 34; // pool_f32 + softmax_f32 + mean_f32 + pad_x32 + transpose_x32 + strided_slice_x32: float32 output (CONCATENATION copies bytes: CONCAT)
-export const KERNEL_VARIANT_COUNT: u32 = 35;
+export const K_PRELU: u32 = 35; // prelu_s8: always (broadcasting alpha)
+export const K_SQUARED_DIFFERENCE: u32 = 36; // squared_difference_s8: always (broadcasting)
+export const K_DIV: u32 = 37; // div_s8: always (broadcasting)
+export const K_L2_NORMALIZATION: u32 = 38; // l2norm_s8: always (last axis)
+export const KERNEL_VARIANT_COUNT: u32 = 39;
 
 export const HAS_CONV_BLOCKED: bool = (EP_KERNEL_SET & (<u32>1 << 0)) != 0;
 export const HAS_CONV_REF: bool = (EP_KERNEL_SET & (<u32>1 << 1)) != 0;
@@ -81,6 +85,10 @@ export const HAS_CONV_F32: bool = (EP_KERNEL_SET & (<u32>1 << 31)) != 0;
 export const HAS_FC_F32: bool = (EP_KERNEL_SET_HI & (<u32>1 << 0)) != 0;
 export const HAS_ELEMENTWISE_F32: bool = (EP_KERNEL_SET_HI & (<u32>1 << 1)) != 0;
 export const HAS_OTHER_F32: bool = (EP_KERNEL_SET_HI & (<u32>1 << 2)) != 0;
+export const HAS_PRELU: bool = (EP_KERNEL_SET_HI & (<u32>1 << 3)) != 0;
+export const HAS_SQUARED_DIFFERENCE: bool = (EP_KERNEL_SET_HI & (<u32>1 << 4)) != 0;
+export const HAS_DIV: bool = (EP_KERNEL_SET_HI & (<u32>1 << 5)) != 0;
+export const HAS_L2_NORMALIZATION: bool = (EP_KERNEL_SET_HI & (<u32>1 << 6)) != 0;
 
 export function inBuild(k: u32): bool {
   if (k >= KERNEL_VARIANT_COUNT) return false;

@@ -246,7 +246,7 @@ function validateOp(r: usize, code: u32): i32 {
     if (param(r, 0) < 1 || param(r, 1) < 1 || param(r, 2) < 1 || param(r, 3) < 1) return opFail(F.E_BAD_OP, 'strides and filter must be >= 1');
     return F.E_OK;
   }
-  if (code == F.OP_ADD || code == F.OP_MUL || code == F.OP_SUB || code == F.OP_MAXIMUM || code == F.OP_MINIMUM) {
+  if (code == F.OP_ADD || code == F.OP_MUL || code == F.OP_SUB || code == F.OP_MAXIMUM || code == F.OP_MINIMUM || isBinaryB(code)) {
     if (nIn(r) != 2 || !has(r, 0, F.DT_INT8, -1) || !has(r, 1, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects two int8 inputs and an int8 output');
     const a = input(r, 0), b = input(r, 1);
     for (let k = 0; k < 4; k++) {
@@ -333,7 +333,18 @@ function validateOp(r: usize, code: u32): i32 {
     return F.E_OK;
   }
   if (code == F.OP_SVDF) return validateSvdf(r, y);
+  if (code == F.OP_L2_NORMALIZATION) {
+    if (nIn(r) != 1 || !has(r, 0, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input and output');
+    const x = input(r, 0);
+    if (M.elements(x) != M.elements(y) || M.dim4(x, 3) != M.dim4(y, 3)) return opFail(F.E_BAD_SHAPE, 'output shape differs from input');
+    return F.E_OK;
+  }
   return opFail(F.E_UNSUPPORTED_OP, 'unknown opcode');
+}
+
+/** Group b's broadcasting binary ops (two int8 inputs broadcast to an int8 output). */
+function isBinaryB(code: u32): bool {
+  return code == F.OP_PRELU || code == F.OP_SQUARED_DIFFERENCE || code == F.OP_DIV;
 }
 
 /**
@@ -460,6 +471,29 @@ function validateParams(r: usize, code: u32): i32 {
   } else if (code == F.OP_QUANTIZE || code == F.OP_DEQUANTIZE) {
     const scale = reinterpret<f32>(param(r, 0));
     if (!(scale > 0) || !isFinite(scale) || !int8Ok(param(r, 1))) return opFail(F.E_BAD_OP, 'scale must be finite and > 0, zero point in int8');
+  }
+  return validateParamsB(r, code);
+}
+
+const SQUARED_DIFFERENCE_LEFT_SHIFT_MAX: i32 = 7; // TFLM's int8 left shift
+const DIV_OUTPUT_SHIFT_MAX: i32 = 21; // kernels/div.ts: the total shift stays <= 0
+
+/** Param ranges of group b's ops (issue 10, int8 arithmetic). */
+function validateParamsB(r: usize, code: u32): i32 {
+  if (code == F.OP_PRELU) {
+    if (!inOffsetOk(param(r, 0)) || !offsetsOk(r, 1, 2)) return opFail(F.E_BAD_OP, 'input and alpha offsets must be -zp and output offset a zero point in int8');
+    if (!requantOk(r, 3) || !requantOk(r, 5)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');
+  } else if (code == F.OP_SQUARED_DIFFERENCE) {
+    if (!inOffsetOk(param(r, 0)) || !offsetsOk(r, 1, 2)) return opFail(F.E_BAD_OP, 'input offsets must be -zp and output offset a zero point in int8');
+    const ls = param(r, 3);
+    if (ls < 0 || ls > SQUARED_DIFFERENCE_LEFT_SHIFT_MAX) return opFail(F.E_BAD_OP, 'left shift out of range');
+    if (!requantOk(r, 4) || !requantOk(r, 6) || !requantOk(r, 8)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');
+  } else if (code == F.OP_DIV) {
+    if (!inOffsetOk(param(r, 0)) || !offsetsOk(r, 1, 2)) return opFail(F.E_BAD_OP, 'input offsets must be -zp and output offset a zero point in int8');
+    if (!requantOk(r, 3) || param(r, 4) > DIV_OUTPUT_SHIFT_MAX) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 21]');
+    if (!actOk(r, 5)) return opFail(F.E_BAD_OP, 'activation bounds must lie in [-128, 127] with min <= max');
+  } else if (code == F.OP_L2_NORMALIZATION) {
+    if (!int8Ok(param(r, 0))) return opFail(F.E_BAD_OP, 'zero point out of int8 range');
   }
   return F.E_OK;
 }

@@ -46,7 +46,7 @@ export function expOnNegativeQ5(a: i32): i32 {
 }
 
 /** 1 / (1 + a) for a in [0, 1), Q0.31 in and out: Newton-Raphson, 3 iterations. */
-function oneOverOnePlusX(a: i32): i32 {
+export function oneOverOnePlusX(a: i32): i32 {
   const sum = <i64>a + <i64>ONE_Q0;
   const halfDenominator = <i32>((sum + (sum >= 0 ? 1 : -1)) / 2); // RoundingHalfSum
   const c48over17: i32 = 1515870810; // Q2.29

@@ -196,6 +196,11 @@ export enum OpCode {
   Svdf = 23,
   // group f32 (float32 models): opcodes 56..63
   Activation = 56,
+  // group b (issue 10, int8 arithmetic): 36..47
+  Prelu = 36,
+  SquaredDifference = 37,
+  Div = 38,
+  L2Normalization = 39,
 }
 
 export const OP_NAMES: Record<OpCode, string> = {
@@ -224,6 +229,11 @@ export const OP_NAMES: Record<OpCode, string> = {
   [OpCode.Svdf]: 'SVDF',
   // group f32
   [OpCode.Activation]: 'ACTIVATION',
+  // group b (issue 10, int8 arithmetic)
+  [OpCode.Prelu]: 'PRELU',
+  [OpCode.SquaredDifference]: 'SQUARED_DIFFERENCE',
+  [OpCode.Div]: 'DIV',
+  [OpCode.L2Normalization]: 'L2_NORMALIZATION',
 };
 
 /** Number of i32 params each opcode carries (Concatenation: fixed 1). */
@@ -253,6 +263,11 @@ export const OP_PARAM_COUNT: Record<OpCode, number> = {
   [OpCode.Svdf]: 7,
   // group f32
   [OpCode.Activation]: 3, // kind (ActivationKind), lo, hi (f32 bits)
+  // group b (issue 10, int8 arithmetic)
+  [OpCode.Prelu]: 7,
+  [OpCode.SquaredDifference]: 10,
+  [OpCode.Div]: 7, // as MUL
+  [OpCode.L2Normalization]: 1,
 };
 
 /** ACTIVATION's kind (param 0): float32 standalone activations (src/passes/prepare/float.ts). */

@@ -59,6 +59,11 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'FC_F32', ops: [OpCode.FullyConnected], kernel: 'fc_f32', when: 'float32 output' },
   { name: 'ELEMENTWISE_F32', ops: [OpCode.Add, OpCode.Sub, OpCode.Mul, OpCode.Maximum, OpCode.Minimum, OpCode.LeakyRelu, OpCode.Activation], kernel: 'binary_f32 + binary_same_f32 + activation_f32 + leaky_relu_f32', when: 'float32 output' },
   { name: 'OTHER_F32', ops: [OpCode.AveragePool2D, OpCode.MaxPool2D, OpCode.Softmax, OpCode.Mean, OpCode.Pad, OpCode.Transpose, OpCode.StridedSlice], kernel: 'pool_f32 + softmax_f32 + mean_f32 + pad_x32 + transpose_x32 + strided_slice_x32', when: 'float32 output (CONCATENATION copies bytes: CONCAT)' },
+  // group b (issue 10, int8 arithmetic)
+  { name: 'PRELU', ops: [OpCode.Prelu], kernel: 'prelu_s8', when: 'always (broadcasting alpha)' },
+  { name: 'SQUARED_DIFFERENCE', ops: [OpCode.SquaredDifference], kernel: 'squared_difference_s8', when: 'always (broadcasting)' },
+  { name: 'DIV', ops: [OpCode.Div], kernel: 'div_s8', when: 'always (broadcasting)' },
+  { name: 'L2_NORMALIZATION', ops: [OpCode.L2Normalization], kernel: 'l2norm_s8', when: 'always (last axis)' },
 ];
 
 /** Bit of a variant by name. */

@@ -224,6 +224,8 @@ function requiredInputs(opcode: OpCode, packed: boolean): [slot: number, rank: n
     case OpCode.TransposeConv: return [[0, 4], [1, 4]];
     case OpCode.Svdf: return [[0, 2], [1, 2], [2, 2], [3, -1], [4, 2]]; // as the runtime's load check
     case OpCode.Add: case OpCode.Mul: case OpCode.Sub: case OpCode.Maximum: case OpCode.Minimum: return [[0, -1], [1, -1]]; // kernelOf compares both inputs' sizes
+    // group b (issue 10, int8 arithmetic)
+    case OpCode.Prelu: case OpCode.SquaredDifference: case OpCode.Div: return [[0, -1], [1, -1]];
     default: return [[0, -1]];
   }
 }

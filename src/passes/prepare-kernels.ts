@@ -15,6 +15,11 @@ import { prepareRelu } from './prepare/relu.js';
 import { prepareHardSwish } from './prepare/hard-swish.js';
 import { prepareLogisticTanh } from './prepare/logistic-tanh.js';
 import { prepareMaximumMinimum } from './prepare/maximum-minimum.js';
+import { preparePrelu } from './prepare/prelu.js';
+import { prepareSquaredDifference } from './prepare/squared-difference.js';
+import { prepareRsqrt } from './prepare/rsqrt.js';
+import { prepareDiv } from './prepare/div.js';
+import { prepareL2Normalization } from './prepare/l2norm.js';
 import { prepareLut } from './prepare/lut.js';
 import { prepareSvdf } from './prepare/svdf.js';
 import { prepareAlias, prepareConcatenation, prepareMean, preparePad, prepareTranspose } from './prepare/shape-ops.js';
@@ -52,6 +57,12 @@ const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
   MAXIMUM: prepareMaximumMinimum,
   MINIMUM: prepareMaximumMinimum,
   SVDF: prepareSvdf,
+  // group b (issue 10, int8 arithmetic)
+  PRELU: preparePrelu,
+  SQUARED_DIFFERENCE: prepareSquaredDifference,
+  RSQRT: prepareRsqrt,
+  DIV: prepareDiv,
+  L2_NORMALIZATION: prepareL2Normalization,
 };
 
 export const SUPPORTED_OPS = Object.keys(PREPARE);

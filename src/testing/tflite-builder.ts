@@ -233,6 +233,10 @@ function writeOptions(b: flatbuffers.Builder, o: OpSpec): [number, number] {
       b.startObject(1);
       b.addFieldInt8(0, act, 0);
       return [28, b.endObject()];
+    case 'DIV':
+      b.startObject(1);
+      b.addFieldInt8(0, act, 0);
+      return [29, b.endObject()];
     case 'STRIDED_SLICE':
       b.startObject(6);
       b.addFieldInt32(0, opt.beginMask ?? 0, 0);

@@ -166,6 +166,7 @@ type IndexCheck = (i: number, what: string, optional?: boolean) => number;
 /** Fewest inputs an op type needs (1 for types not listed); slots that may be absent (-1). */
 const MIN_INPUTS: Record<string, number> = {
   CONV_2D: 2, DEPTHWISE_CONV_2D: 2, FULLY_CONNECTED: 2, ADD: 2, MUL: 2, SUB: 2, PAD: 2, PADV2: 2, MEAN: 2, SUM: 2, TRANSPOSE: 2, STRIDED_SLICE: 4, TRANSPOSE_CONV: 3, MAXIMUM: 2, MINIMUM: 2, SLICE: 3, SPLIT: 2, SPLIT_V: 3, SVDF: 5,
+  PRELU: 2, SQUARED_DIFFERENCE: 2, DIV: 2,
 };
 const OPTIONAL_SLOTS: Record<string, number[]> = { CONV_2D: [2], DEPTHWISE_CONV_2D: [2], FULLY_CONNECTED: [2], PADV2: [2], RESHAPE: [1], TRANSPOSE_CONV: [3], SVDF: [3] };
 /** Ops edgepack does not run, with many optional inputs: -1 accepted past input 0 so the "not supported" error names them. */
@@ -229,6 +230,8 @@ function readOptions(type: string, t: Table | null, fail: Fail): Record<string, 
     case 'ADD':
     case 'MUL':
     case 'SUB':
+    case 'DIV': // DivOptions: fused_activation_function
+    case 'L2_NORMALIZATION': // L2NormOptions: fused_activation_function
       return { activation: act(t, 0, fail) };
     case 'SOFTMAX':
       return { beta: t ? t.f32(0) : 0 };

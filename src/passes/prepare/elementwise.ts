@@ -6,6 +6,7 @@ import { Tensor } from '../../ir/graph.js';
 import { activationRange, f32Bits, quantizeMultiplier } from '../quant-math.js';
 import { PrepareContext, shape4 } from './context.js';
 
+/** The three shapes broadcast as TFLite's 4-D elementwise kernels need (rank <= 4). */
 export function checkBroadcast(ctx: PrepareContext, a: Tensor, b: Tensor, y: Tensor): void {
   if (a.shape.length > 4 || b.shape.length > 4 || y.shape.length > 4) ctx.fail('broadcasting is supported up to rank 4');
   const a4 = shape4(a.shape), b4 = shape4(b.shape), y4 = shape4(y.shape);
@@ -29,7 +30,7 @@ function binaryOperands(ctx: PrepareContext) {
 }
 
 /** Multiplier below one, as QuantizeMultiplierSmallerThanOneExp (shift <= 0). */
-function smallerThanOne(ctx: PrepareContext, m: number, what: string) {
+export function smallerThanOne(ctx: PrepareContext, m: number, what: string) {
   if (!(m > 0 && m < 1)) ctx.fail(`${what} rescale factor ${m} must lie in (0, 1)`);
   return quantizeMultiplier(m);
 }

@@ -3,9 +3,9 @@
 // the reference kernel's per-value steps) run once per int8 value into a 256-entry LUT
 // (opcode LUT), exact by construction. Float models tabulate their float function earlier.
 
-import { OpCode } from '../../format/constants.js';
 import { quantizeMultiplier } from '../quant-math.js';
 import { PrepareContext } from './context.js';
+import { rdbpot, tabulateInt8, unaryInt8 } from './int8-table.js';
 
 const I16_MIN = -32768, I16_MAX = 32767;
 const sat16 = (v: number) => Math.max(I16_MIN, Math.min(I16_MAX, v));
@@ -27,12 +27,6 @@ function sdhm16(a: number, b: number): number {
 }
 
 /** gemmlowp's RoundingDivideByPOT. */
-function rdbpot(x: number, e: number): number {
-  const mask = (1 << e) - 1;
-  const threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-  return (x >> e) + ((x & mask) > threshold ? 1 : 0);
-}
-
 /** DownScaleInt32ToInt16Multiplier. */
 function toInt16Multiplier(m: number): number {
   if (m >= 2 ** 31 - 1 - (1 << 15)) return I16_MAX;
@@ -62,13 +56,7 @@ function hardSwishTable(ctx: PrepareContext, inScale: number, inZp: number, outS
 }
 
 export function prepareHardSwish(ctx: PrepareContext): void {
-  ctx.expectCounts(1, 1);
-  const x = ctx.input(0, 'input'), y = ctx.output();
-  ctx.expectDtype(x, ['int8'], 'input');
-  ctx.expectDtype(y, ['int8'], 'output');
-  if (x.shape.reduce((a, d) => a * d, 1) !== y.shape.reduce((a, d) => a * d, 1)) ctx.fail('input and output sizes differ');
-  const xq = ctx.quant(x, 'input'), yq = ctx.quant(y, 'output');
-  ctx.g.tensors.push({ name: `${y.name}/lut`, shape: [256], dtype: 'int8', data: Int8Array.from(hardSwishTable(ctx, xq.scale, xq.zeroPoint, yq.scale, yq.zeroPoint)) });
-  ctx.op.inputs = [ctx.op.inputs[0], ctx.g.tensors.length - 1];
-  ctx.op.kernel = { opcode: OpCode.Lut, params: [] };
+  const { y, xq, yq } = unaryInt8(ctx);
+  const values = hardSwishTable(ctx, xq.scale, xq.zeroPoint, yq.scale, yq.zeroPoint);
+  tabulateInt8(ctx, y, (v) => values[v + 128]);
 }

@@ -5,33 +5,11 @@
 // assembly/kernels/softmax.ts (exp on negative values, Newton-Raphson 1 / (1 + x)), here in
 // exact integers. Float models tabulate their float function earlier.
 
-import { OpCode } from '../../format/constants.js';
 import { frexp, roundHalfAway } from '../quant-math.js';
 import { PrepareContext } from './context.js';
+import { I32_MAX, mbqm, rdbpot, shiftLeftSat, srdhm, tabulateInt8, unaryInt8 } from './int8-table.js';
 
-const I32_MIN = -(2 ** 31), I32_MAX = 2 ** 31 - 1;
 const ONE_Q0 = I32_MAX;
-
-function srdhm(a: number, b: number): number {
-  if (a === b && a === I32_MIN) return I32_MAX;
-  const ab = BigInt(a) * BigInt(b);
-  const nudge = ab >= 0n ? 1n << 30n : 1n - (1n << 30n);
-  return Number((ab + nudge) / (1n << 31n)); // truncates toward zero, as C++
-}
-
-function rdbpot(x: number, e: number): number {
-  const mask = e === 0 ? 0 : e >= 31 ? 0x7fffffff : (1 << e) - 1;
-  const threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-  return (x >> Math.min(e, 31)) + ((x & mask) > threshold ? 1 : 0);
-}
-
-/** SaturatingRoundingMultiplyByPOT with a positive exponent. */
-function shiftLeftSat(x: number, e: number): number {
-  const threshold = 2 ** (31 - e) - 1;
-  if (x > threshold) return I32_MAX;
-  if (x < -threshold) return I32_MIN;
-  return x * 2 ** e;
-}
 
 const add = (a: number, b: number) => (a + b) | 0; // FixedPoint raw addition wraps
 
@@ -83,12 +61,6 @@ function tanhQ4(a: number): number {
   return a < 0 ? -t : t;
 }
 
-/** MultiplyByQuantizedMultiplier for the small |x| the kernels pass (x * m * 2^(shift - 31), gemmlowp's roundings). */
-function mbqm(x: number, m: number, shift: number): number {
-  const left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
-  return rdbpot(srdhm((x * 2 ** left) | 0, m), right);
-}
-
 function table(ctx: PrepareContext, inScale: number, inZp: number, tanh: boolean): number[] {
   const integerBits = 4;
   const real = inScale * 2 ** (31 - integerBits);
@@ -107,18 +79,12 @@ function table(ctx: PrepareContext, inScale: number, inZp: number, tanh: boolean
 }
 
 export function prepareLogisticTanh(ctx: PrepareContext): void {
-  ctx.expectCounts(1, 1);
-  const x = ctx.input(0, 'input'), y = ctx.output();
-  ctx.expectDtype(x, ['int8'], 'input');
-  ctx.expectDtype(y, ['int8'], 'output');
-  if (x.shape.reduce((a, d) => a * d, 1) !== y.shape.reduce((a, d) => a * d, 1)) ctx.fail('input and output sizes differ');
-  const xq = ctx.quant(x, 'input'), yq = ctx.quant(y, 'output');
+  const { y, xq, yq } = unaryInt8(ctx);
   const tanh = ctx.op.type === 'TANH';
   const [scale, zp] = tanh ? [1 / 128, 0] : [1 / 256, -128];
   if (yq.zeroPoint !== zp || Math.fround(yq.scale) !== Math.fround(scale)) {
     ctx.fail(`int8 ${ctx.op.type} output "${y.name}" must have scale 1/${1 / scale} and zero point ${zp}, has ${yq.scale} and ${yq.zeroPoint}`);
   }
-  ctx.g.tensors.push({ name: `${y.name}/lut`, shape: [256], dtype: 'int8', data: Int8Array.from(table(ctx, xq.scale, xq.zeroPoint, tanh)) });
-  ctx.op.inputs = [ctx.op.inputs[0], ctx.g.tensors.length - 1];
-  ctx.op.kernel = { opcode: OpCode.Lut, params: [] };
+  const values = table(ctx, xq.scale, xq.zeroPoint, tanh);
+  tabulateInt8(ctx, y, (v) => values[v + 128]);
 }
