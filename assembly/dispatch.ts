@@ -47,6 +47,7 @@ export function kernelOf(r: usize): u32 {
     case F.OP_TRANSPOSE_CONV: return K.K_TRANSPOSE_CONV;
     case F.OP_MAXIMUM: case F.OP_MINIMUM: return K.K_MAXIMUM_MINIMUM;
     case F.OP_SVDF: return K.K_SVDF;
+    case F.OP_UNIDIRECTIONAL_SEQUENCE_LSTM: return K.K_LSTM;
   }
   return K.KERNEL_VARIANT_COUNT;
 }

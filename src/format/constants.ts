@@ -194,6 +194,8 @@ export enum OpCode {
   Maximum = 21,
   Minimum = 22,
   Svdf = 23,
+  // LSTM
+  UnidirectionalSequenceLstm = 64,
 }
 
 export const OP_NAMES: Record<OpCode, string> = {
@@ -220,6 +222,8 @@ export const OP_NAMES: Record<OpCode, string> = {
   [OpCode.Maximum]: 'MAXIMUM',
   [OpCode.Minimum]: 'MINIMUM',
   [OpCode.Svdf]: 'SVDF',
+  // LSTM
+  [OpCode.UnidirectionalSequenceLstm]: 'UNIDIRECTIONAL_SEQUENCE_LSTM',
 };
 
 /** Number of i32 params each opcode carries (Concatenation: fixed 1). */
@@ -247,6 +251,8 @@ export const OP_PARAM_COUNT: Record<OpCode, number> = {
   [OpCode.Maximum]: 0,
   [OpCode.Minimum]: 0,
   [OpCode.Svdf]: 7,
+  // LSTM
+  [OpCode.UnidirectionalSequenceLstm]: 28,
 };
 
 /**

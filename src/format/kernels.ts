@@ -54,6 +54,7 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'TRANSPOSE_CONV', ops: [OpCode.TransposeConv], kernel: 'transpose_conv_s8_ref', when: 'plain [oc, kh, kw, ic] int8 filter' },
   { name: 'MAXIMUM_MINIMUM', ops: [OpCode.Maximum, OpCode.Minimum], kernel: 'max_min_s8', when: 'always (broadcasting)' },
   { name: 'SVDF', ops: [OpCode.Svdf], kernel: 'svdf_s8_s16', when: 'int8 input, int16 time weights and state' },
+  { name: 'LSTM', ops: [OpCode.UnidirectionalSequenceLstm], kernel: 'lstm_s8_s16', when: 'int8 input, weights and hidden state, int16 cell state' },
 ];
 
 /** Bit of a variant by name. */

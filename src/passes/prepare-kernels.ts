@@ -17,6 +17,7 @@ import { prepareLogisticTanh } from './prepare/logistic-tanh.js';
 import { prepareMaximumMinimum } from './prepare/maximum-minimum.js';
 import { prepareLut } from './prepare/lut.js';
 import { prepareSvdf } from './prepare/svdf.js';
+import { prepareLstm } from './prepare/lstm.js';
 import { prepareAlias, prepareConcatenation, prepareMean, preparePad, prepareTranspose } from './prepare/shape-ops.js';
 
 const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
@@ -51,6 +52,7 @@ const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
   MAXIMUM: prepareMaximumMinimum,
   MINIMUM: prepareMaximumMinimum,
   SVDF: prepareSvdf,
+  UNIDIRECTIONAL_SEQUENCE_LSTM: prepareLstm,
 };
 
 export const SUPPORTED_OPS = Object.keys(PREPARE);
