@@ -4,8 +4,9 @@
 // one or two layers; each model built in code (src/testing/lstm-model.ts) and run as a stream
 // of invokes in tflm-run (one interpreter: the states carry over) and in the simd, scalar and
 // streamed builds (one loaded model each), and by `edgepack run` and the WASI command over a
-// batch of N inputs. Also: reset() gives the first output again, single invokes match
-// tflm-run --fresh, and the variants TFLM refuses are refused by name.
+// batch of N inputs, and by the wasm2c firmware (native gcc). Also: reset() gives the first
+// output again, single invokes match tflm-run --fresh, and the variants TFLM refuses are
+// refused by name.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -25,6 +26,7 @@ import { buildLstmModel, lstmInputShape, LstmSpec } from '../src/testing/lstm-mo
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { hasTflm, randInt, randInt8, rng, runTflm } from './tflm-oracle.js';
 import { REPO } from './helpers.js';
+import { buildModelFirmware, hex, runFirmware, toolAvailable } from '../tools/firmware/build.js';
 
 const CASES = 12;
 const INVOKES = 4;
@@ -142,6 +144,20 @@ test('LSTM: `edgepack run` (every target) and the WASI command carry the state o
     assert.equal(Array.from(readFileSync(join(dir, 'out-wasi.bin'))), Array.from(want), `${what}: WASI command`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('LSTM firmware (wasm2c, native gcc; resident and streamed, LSTM-only kernel set): the stream as tflm-run', async () => {
+  if (skip()) return;
+  if (!toolAvailable('wasm2c') || !toolAvailable('gcc')) return void console.log('  (skipped: native firmware needs wasm2c and gcc)');
+  const { model, inputs, what } = lstmCase(rng(808), 2);
+  // tools/firmware/host.c invokes case 0 twice (a warm-up before the measured invoke): one more step of the stream
+  const want = runTflm(model, [inputs[0], ...inputs]).slice(1);
+  const { epk } = convertModel(model, 'lstm', { log: () => {} });
+  for (const mode of ['resident', 'streamed'] as const) {
+    const fw = await buildModelFirmware('lstm', 'native', mode, epk, inputs.map((inv) => inv[0]), 0, false, true);
+    const run = runFirmware(fw.elf, 'native');
+    inputs.forEach((_, k) => assert.is(run.outputs[k], hex(want[k]), `${what}, ${mode}, case ${k}`));
   }
 });
 
