@@ -111,6 +111,22 @@ test('LSTM: saturating gates and a clipped cell (large weights, small cell scale
   }
 });
 
+test('LSTM: larger layers and longer sequences (input 16-40, units 12-32, 8-12 steps) match tflm-run', async () => {
+  if (skip()) return;
+  const r = rng(6060);
+  for (let c = 0; c < 3; c++) {
+    const spec: LstmSpec = { batch: randInt(r, 1, 2), steps: randInt(r, 8, 12), nIn: randInt(r, 16, 40), cells: [randInt(r, 12, 32)], timeMajor: c === 1, cellClip: c === 2 ? 3 : 0, cellScaleLog2: -11 };
+    const model = buildLstmModel(spec, r);
+    const n = lstmInputShape(spec).reduce((a, d) => a * d, 1);
+    const inputs = Array.from({ length: 3 }, () => [new Uint8Array(randInt8(r, n).buffer)]);
+    const want = runTflm(model, inputs);
+    const { epk } = convertModel(model, 'lstm', { log: () => {} });
+    for (const [build, m] of await builds(epk)) {
+      inputs.forEach((inv, i) => assert.equal(bytes(m.run(...inv)), Array.from(want[i]), `${JSON.stringify(spec)}, ${build}, invoke ${i}`));
+    }
+  }
+});
+
 test('LSTM: weights stay raw int8 under --compress (codebook, Huffman): the same bytes as tflm-run', async () => {
   if (skip()) return;
   const { model, inputs, what } = lstmCase(rng(505));
