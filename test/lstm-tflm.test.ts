@@ -177,6 +177,23 @@ test('LSTM firmware (wasm2c, native gcc; resident and streamed, LSTM-only kernel
   }
 });
 
+test('LSTM firmware on a Cortex-M4 (wasm2c, arm-none-eabi-gcc, qemu-system-arm; resident and streamed): the stream as tflm-run', async () => {
+  if (skip()) return;
+  if (!['wasm2c', 'arm-none-eabi-gcc', 'qemu-system-arm'].every(toolAvailable)) return void console.log('  (skipped: needs wasm2c, arm-none-eabi-gcc, qemu-system-arm)');
+  const spec: LstmSpec = { batch: 1, steps: 8, nIn: 16, cells: [16], timeMajor: false, cellClip: 0, cellScaleLog2: -11 };
+  const r = rng(99);
+  const model = buildLstmModel(spec, r);
+  const cases = [0, 1].map(() => new Uint8Array(randInt8(r, 8 * 16).buffer));
+  const want = runTflm(model, [[cases[0]], [cases[0]], [cases[1]]]).slice(1); // the host's warm-up invoke: one more step
+  const { epk } = convertModel(model, 'lstm', { log: () => {} });
+  for (const mode of ['resident', 'streamed'] as const) {
+    const fw = await buildModelFirmware('lstm', 'm4', mode, epk, cases, 0, false, true);
+    const run = runFirmware(fw.elf, 'm4');
+    cases.forEach((_, k) => assert.is(run.outputs[k], hex(want[k]), `${mode}, case ${k}`));
+    assert.ok(run.instructions > 0, `${mode}: instruction count`);
+  }
+});
+
 test('LSTM: hidden and cell state are variable tensors apart from every other arena tensor; 16 inputs in the .epk (the sigmoid table shared)', () => {
   const r = rng(11);
   for (let c = 0; c < 4; c++) {
