@@ -216,7 +216,7 @@ test('LSTM: hidden and cell state are variable tensors apart from every other ar
 
 const q = (scale: number, zeroPoint = 0) => ({ scale: [scale], zeroPoint: [zeroPoint] });
 
-interface Variant { peephole?: boolean; projection?: boolean; layerNorm?: boolean; cifg?: boolean; activation?: string; perChannel?: boolean; weightZp?: number; cellType?: 'int16' | 'int8'; clip?: number }
+interface Variant { peephole?: boolean; projection?: boolean; layerNorm?: boolean; cifg?: boolean; activation?: string; perChannel?: boolean; weightZp?: number; cellType?: 'int16' | 'int8'; clip?: number; cellScale?: number }
 
 function variant(v: Variant): Uint8Array {
   const b = new TfliteBuilder();
@@ -229,7 +229,7 @@ function variant(v: Variant): Uint8Array {
   for (let k = 0; k < 3; k++) inputs.push(v.peephole ? b.constant(`peephole_${k}`, [2], 'int16', [1, 1], q(0.01)) : -1);
   for (let k = 0; k < 4; k++) inputs.push(b.constant(`gate_bias_${k}`, [2], 'int32', [0, 0], q(0.0005)));
   inputs.push(v.projection ? b.constant('projection', [2, 2], 'int8', [1, 1, 1, 1], q(0.01)) : -1, -1);
-  inputs.push(b.variable('hidden', [1, 2], 'int8', q(0.008, 2)), b.variable('cell', [1, 2], v.cellType ?? 'int16', q(2 ** -11)));
+  inputs.push(b.variable('hidden', [1, 2], 'int8', q(0.008, 2)), b.variable('cell', [1, 2], v.cellType ?? 'int16', q(v.cellScale ?? 2 ** -11)));
   for (let k = 0; k < 4; k++) inputs.push(v.layerNorm ? b.constant(`layer_norm_${k}`, [2], 'int16', [1, 1], q(0.01)) : -1);
   const y = b.tensor('y', [1, 3, 2], 'int8', q(0.008, 2));
   b.op('UNIDIRECTIONAL_SEQUENCE_LSTM', inputs, [y], { activation: v.activation ?? 'TANH', cellClip: v.clip ?? 0 });
@@ -254,6 +254,8 @@ test('LSTM: peephole, projection, layer norm and CIFG variants, other activation
   refused(variant({ weightZp: 1 }), /op 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\): input-to-input weights "input_to_gate_0" has zero point 1; weights must be symmetric \(zero point 0\)$/);
   refused(variant({ cellType: 'int8' }), /op 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\): cell state "cell" is int8; supported: int16$/);
   refused(variant({ clip: -1 }), /op 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\): cell clip -1 must be >= 0$/);
+  refused(variant({ cellScale: 0 }), /^lstm\.tflite: tensor \d+ "cell": quantization scale 0 must be finite and > 0$/); // the importer's check
+  refused(variant({ cellScale: 64 }), /op 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\): cell state "cell" scale 64 \(2\^6\) is outside 2\^-43 to 2\^4$/);
 });
 
 test.run();

@@ -39,7 +39,7 @@ export function prepareLstm(ctx: PrepareContext): void {
   const wh = GATES.map((g, k) => ctx.input(RECURRENT_WEIGHTS + k, `recurrent-to-${g} weights`));
   const bias = GATES.map((g, k) => ctx.input(BIASES + k, `${g} gate bias`));
   const timeMajor = opts.timeMajor === true;
-  const nCell = checkShapes(ctx, x, h, c, y, wx, wh, bias, timeMajor);
+  checkShapes(ctx, x, h, c, y, wx, wh, bias, timeMajor);
   checkTypes(ctx, x, h, c, y, wx, wh, bias);
   const xq = ctx.quant(x, 'input'), hq = ctx.quant(h, 'hidden state'), cq = ctx.quant(c, 'cell state');
   const gateMultipliers = (ws: Tensor[], inScale: number, role: string) => ws.flatMap((w, k) => {
@@ -49,7 +49,7 @@ export function prepareLstm(ctx: PrepareContext): void {
   const product = (a: number, b: number, out: number, what: string) => pair(ctx, (a * b) / out, null, what);
   const power = cellScalePower(cq.scale);
   const tanhShift = 12 + power; // TFLM: (15 + power) - 3
-  if (tanhShift > 16 || tanhShift < -31) ctx.fail(`cell state "${c.name}" scale ${cq.scale} (2^${power}) is outside 2^-43 to 2^4`);
+  if (!(tanhShift <= 16 && tanhShift >= -31)) ctx.fail(`cell state "${c.name}" scale ${cq.scale} (2^${power}) is outside 2^-43 to 2^4`);
   ctx.op.inputs = [ctx.op.inputs[0], ...ctx.op.inputs.slice(INPUT_WEIGHTS, RECURRENT_WEIGHTS + 4), ...ctx.op.inputs.slice(BIASES, BIASES + 4), ctx.op.inputs[HIDDEN], ctx.op.inputs[CELL], sigmoidTable(ctx)];
   ctx.op.kernel = {
     opcode: OpCode.UnidirectionalSequenceLstm,
@@ -63,7 +63,6 @@ export function prepareLstm(ctx: PrepareContext): void {
       tanhShift >= 0 ? 3 << tanhShift : 3, tanhShift >= 0 ? 0 : -tanhShift,
     ],
   };
-  if (nCell < 1) ctx.fail('has no units');
 }
 
 const TABLE_NAME = 'edgepack/lstm_sigmoid_table';
@@ -86,12 +85,13 @@ function checkVariants(ctx: PrepareContext): void {
   }
 }
 
-/** Shapes as TFLM's ValidateTensorSize; returns the number of units. */
-function checkShapes(ctx: PrepareContext, x: Tensor, h: Tensor, c: Tensor, y: Tensor, wx: Tensor[], wh: Tensor[], bias: Tensor[], timeMajor: boolean): number {
+/** Shapes as TFLM's ValidateTensorSize. */
+function checkShapes(ctx: PrepareContext, x: Tensor, h: Tensor, c: Tensor, y: Tensor, wx: Tensor[], wh: Tensor[], bias: Tensor[], timeMajor: boolean): void {
   ctx.expectRank(x, 3, 'input');
   ctx.expectRank(h, 2, 'hidden state');
   ctx.expectRank(y, 3, 'output');
   const batch = x.shape[timeMajor ? 1 : 0], nIn = x.shape[2], nCell = h.shape[1];
+  if (!(nCell >= 1)) ctx.fail(`hidden state "${h.name}" has shape ${JSON.stringify(h.shape)}: no units`);
   const want = (t: Tensor, shape: number[], role: string) => {
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) ctx.fail(`${role} "${t.name}" has shape ${JSON.stringify(t.shape)}, expected ${JSON.stringify(shape)}`);
   };
@@ -101,7 +101,6 @@ function checkShapes(ctx: PrepareContext, x: Tensor, h: Tensor, c: Tensor, y: Te
   want(h, [batch, nCell], 'hidden state');
   want(c, [batch, nCell], 'cell state');
   want(y, [x.shape[0], x.shape[1], nCell], 'output');
-  return nCell;
 }
 
 function checkTypes(ctx: PrepareContext, x: Tensor, h: Tensor, c: Tensor, y: Tensor, wx: Tensor[], wh: Tensor[], bias: Tensor[]): void {
