@@ -54,6 +54,8 @@ export function kernelOf(r: usize): u32 {
     case F.OP_SQUARED_DIFFERENCE: return K.K_SQUARED_DIFFERENCE;
     case F.OP_DIV: return K.K_DIV;
     case F.OP_L2_NORMALIZATION: return K.K_L2_NORMALIZATION;
+    // LSTM
+    case F.OP_UNIDIRECTIONAL_SEQUENCE_LSTM: return K.K_LSTM;
   }
   return K.KERNEL_VARIANT_COUNT;
 }

@@ -143,6 +143,7 @@ export const OP_PRELU: u32 = 36;
 export const OP_SQUARED_DIFFERENCE: u32 = 37;
 export const OP_DIV: u32 = 38;
 export const OP_L2_NORMALIZATION: u32 = 39;
+export const OP_UNIDIRECTIONAL_SEQUENCE_LSTM: u32 = 64;
 
 // i32 params of each opcode (PARAM_COUNTS: indexed by opcode)
 export const PARAMS_CONV_2D: u32 = 10;
@@ -173,7 +174,8 @@ export const PARAMS_SQUARED_DIFFERENCE: u32 = 10;
 export const PARAMS_DIV: u32 = 7;
 export const PARAMS_L2_NORMALIZATION: u32 = 1;
 export const PARAMS_ACTIVATION: u32 = 3;
-export const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1, 4, 2, 2, 0, 12, 6, 12, 8, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 10, 7, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3];
+export const PARAMS_UNIDIRECTIONAL_SEQUENCE_LSTM: u32 = 28;
+export const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1, 4, 2, 2, 0, 12, 6, 12, 8, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 10, 7, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 28];
 
 // i32 params of an op in the packed weight layout (packedParamCount below)
 export const PACKED_PARAMS_CONV_2D: u32 = 13;
@@ -212,7 +214,7 @@ export const ACT_HARD_SWISH: i32 = 3;
 
 // Derived
 export const S_COUNT: u32 = 5; // section kinds are 1..S_COUNT
-export const OP_LAST: u32 = 56; // opcodes are 1..OP_LAST
+export const OP_LAST: u32 = 64; // opcodes are 1..OP_LAST
 
 /** Params of an op `code` in the packed weight layout; NO_PACKED_LAYOUT (never a u16 count) when it has none. */
 export const NO_PACKED_LAYOUT: u32 = 0x10000;
@@ -257,6 +259,7 @@ export function opName(code: u32): Msg {
     case OP_DIV: return 'DIV';
     case OP_L2_NORMALIZATION: return 'L2_NORMALIZATION';
     case OP_ACTIVATION: return 'ACTIVATION';
+    case OP_UNIDIRECTIONAL_SEQUENCE_LSTM: return 'UNIDIRECTIONAL_SEQUENCE_LSTM';
   }
   return 'UNKNOWN';
 }

@@ -22,6 +22,7 @@ import { prelu_s8, PreluParams } from './kernels/prelu';
 import { squared_difference_s8, SquaredDifferenceParams } from './kernels/squared-difference';
 import { div_s8 } from './kernels/div';
 import { l2norm_s8 } from './kernels/l2norm';
+import { lstm_s8_s16, LstmParams } from './kernels/lstm';
 import { runPacked, usesPacked } from './packed';
 import { runFloat32 } from './run-f32';
 import { float32Variant } from './dispatch';
@@ -29,7 +30,7 @@ import {
   HAS_CONV_BLOCKED, HAS_CONV_REF, HAS_DWCONV_BLOCKED, HAS_DWCONV_REF, HAS_FC_BLOCKED, HAS_FC_REF,
   HAS_CONV_CODEBOOK, HAS_DWCONV_CODEBOOK, HAS_FC_CODEBOOK, HAS_CONV_HUFFMAN, HAS_DWCONV_HUFFMAN, HAS_FC_HUFFMAN,
   HAS_POOL, HAS_ADD_SAME, HAS_ADD_BROADCAST, HAS_MUL, HAS_SOFTMAX, HAS_PAD, HAS_MEAN, HAS_TRANSPOSE, HAS_CONCAT,
-  HAS_REQUANTIZE, HAS_QUANTIZE, HAS_DEQUANTIZE, HAS_LUT, HAS_SUB, HAS_LEAKY_RELU, HAS_STRIDED_SLICE, HAS_TRANSPOSE_CONV, HAS_MAXIMUM_MINIMUM, HAS_SVDF,
+  HAS_REQUANTIZE, HAS_QUANTIZE, HAS_DEQUANTIZE, HAS_LUT, HAS_SUB, HAS_LEAKY_RELU, HAS_STRIDED_SLICE, HAS_TRANSPOSE_CONV, HAS_MAXIMUM_MINIMUM, HAS_SVDF, HAS_LSTM,
   KERNEL_VARIANT_COUNT,
   HAS_PRELU, HAS_SQUARED_DIFFERENCE, HAS_DIV, HAS_L2_NORMALIZATION,
 } from './kernel-table';
@@ -37,6 +38,7 @@ import {
 export const dimsA = memory.data(16);
 export const dimsB = memory.data(16);
 const broadcast = memory.data(48);
+const lstmWeights = memory.data(12 * sizeof<usize>()); // 8 weight and 4 bias pointers of an LSTM
 
 export function fillDims4(t: u32, at: usize): Dims4 {
   for (let k = 0; k < 4; k++) store<i32>(at + (<usize>k << 2), M.dim4(t, k));
@@ -174,6 +176,8 @@ export function runOp(r: usize): void {
     const x = O.input(r, 0), wf = O.input(r, 1), wt = O.input(r, 2);
     if (HAS_SVDF) svdf_s8_s16(M.dataOf(x), M.dataOf(wf), M.dataOf(wt), M.dataOf(O.input(r, 3)), M.dataOf(O.input(r, 4)), yp,
       M.dim(x, 0), M.dim(x, 1), M.dim(wf, 0), M.dim(wt, 1), changetype<SvdfParams>(p));
+  } else if (code == F.OP_UNIDIRECTIONAL_SEQUENCE_LSTM) {
+    if (HAS_LSTM) runLstm(r, yp, changetype<LstmParams>(p));
   } else runOpB(r, code, y, yp, p);
 }
 
@@ -193,6 +197,14 @@ function runOpB(r: usize, code: u32, y: u32, yp: usize, p: usize): void {
     const depth = M.dim4(x, 3);
     if (HAS_L2_NORMALIZATION) l2norm_s8(M.dataOf(x), yp, M.elements(x) / depth, depth, O.param(r, 0));
   }
+}
+
+/** LSTM inputs [x, 4 input weights, 4 recurrent weights, 4 biases, hidden state, cell state, sigmoid table]. */
+function runLstm(r: usize, yp: usize, p: LstmParams): void {
+  for (let k: u32 = 0; k < 12; k++) store<usize>(lstmWeights + (<usize>k) * sizeof<usize>(), M.dataOf(O.input(r, 1 + k)));
+  const x = O.input(r, 0), major = p.timeMajor != 0;
+  lstm_s8_s16(M.dataOf(x), lstmWeights, M.dataOf(O.input(r, 13)), M.dataOf(O.input(r, 14)), yp, M.dataOf(O.input(r, 15)),
+    M.dim(x, major ? 0 : 1), M.dim(x, major ? 1 : 0), M.dim(x, 2), M.dim(O.input(r, 1), 0), p);
 }
 
 export function runConcat(r: usize, y: u32, yp: usize): void {

@@ -48,7 +48,8 @@ export const K_PRELU: u32 = 35; // prelu_s8: always (broadcasting alpha)
 export const K_SQUARED_DIFFERENCE: u32 = 36; // squared_difference_s8: always (broadcasting)
 export const K_DIV: u32 = 37; // div_s8: always (broadcasting)
 export const K_L2_NORMALIZATION: u32 = 38; // l2norm_s8: always (last axis)
-export const KERNEL_VARIANT_COUNT: u32 = 39;
+export const K_LSTM: u32 = 39; // lstm_s8_s16: int8 input, weights and hidden state, int16 cell state
+export const KERNEL_VARIANT_COUNT: u32 = 40;
 
 export const HAS_CONV_BLOCKED: bool = (EP_KERNEL_SET & (<u32>1 << 0)) != 0;
 export const HAS_CONV_REF: bool = (EP_KERNEL_SET & (<u32>1 << 1)) != 0;
@@ -89,6 +90,7 @@ export const HAS_PRELU: bool = (EP_KERNEL_SET_HI & (<u32>1 << 3)) != 0;
 export const HAS_SQUARED_DIFFERENCE: bool = (EP_KERNEL_SET_HI & (<u32>1 << 4)) != 0;
 export const HAS_DIV: bool = (EP_KERNEL_SET_HI & (<u32>1 << 5)) != 0;
 export const HAS_L2_NORMALIZATION: bool = (EP_KERNEL_SET_HI & (<u32>1 << 6)) != 0;
+export const HAS_LSTM: bool = (EP_KERNEL_SET_HI & (<u32>1 << 7)) != 0;
 
 export function inBuild(k: u32): bool {
   if (k >= KERNEL_VARIANT_COUNT) return false;

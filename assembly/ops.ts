@@ -339,6 +339,7 @@ function validateOp(r: usize, code: u32): i32 {
     if (M.elements(x) != M.elements(y) || M.dim4(x, 3) != M.dim4(y, 3)) return opFail(F.E_BAD_SHAPE, 'output shape differs from input');
     return F.E_OK;
   }
+  if (code == F.OP_UNIDIRECTIONAL_SEQUENCE_LSTM) return validateLstm(r, y);
   return opFail(F.E_UNSUPPORTED_OP, 'unknown opcode');
 }
 
@@ -369,6 +370,36 @@ function validateSvdf(r: usize, y: u32): i32 {
     || M.dim(st, 0) != batch || <i64>M.dim(st, 1) != <i64>nFilter * <i64>nMemory) {
     return opFail(F.E_BAD_SHAPE, 'weights, bias, state and output do not fit [batch, nIn] x [nFilter, nIn] with [nFilter, nMemory] time weights');
   }
+  return F.E_OK;
+}
+
+/**
+ * UNIDIRECTIONAL_SEQUENCE_LSTM [x, 4 input weights, 4 recurrent weights, 4 biases, hidden
+ * state, cell state, sigmoid table] -> y (kernels/lstm.ts), gates in the order input, forget, cell, output:
+ * x int8 [T, B, nIn] (param 0 time major) or [B, T, nIn], input weights int8 [nCell, nIn],
+ * recurrent weights int8 [nCell, nCell], biases int32 of nCell values, hidden state an int8
+ * variable [B, nCell] whose zero point is param 2, cell state an int16 variable [B, nCell],
+ * y int8 with x's first two dims and nCell; the table 256 int16 (any values are safe: indices
+ * stay in [0, 255]).
+ */
+function validateLstm(r: usize, y: u32): i32 {
+  if (nIn(r) != 16) return opFail(F.E_BAD_OP, 'expects 16 inputs: input, 8 weights, 4 biases, hidden state, cell state, sigmoid table');
+  let typed = has(r, 0, F.DT_INT8, 3) && has(r, 13, F.DT_INT8, 2) && has(r, 14, F.DT_INT16, 2) && M.dtype(y) == F.DT_INT8 && M.rank(y) == 3
+    && has(r, 15, F.DT_INT16, -1) && M.elements(input(r, 15)) == 256;
+  for (let k: u32 = 1; k < 9; k++) typed = typed && has(r, k, F.DT_INT8, 2);
+  for (let k: u32 = 9; k < 13; k++) typed = typed && has(r, k, F.DT_INT32, -1);
+  if (!typed) return opFail(F.E_BAD_SHAPE, 'expects rank-3 int8 input and output, rank-2 int8 weights, int32 biases, rank-2 int8 hidden and int16 cell state, a 256-entry int16 table');
+  const x = input(r, 0), h = input(r, 13), c = input(r, 14);
+  if (param(r, 0) != 0 && param(r, 0) != 1) return opFail(F.E_BAD_OP, 'time major (param 0) not 0 or 1');
+  if (M.kind(h) != F.KIND_VARIABLE || M.kind(c) != F.KIND_VARIABLE) return opFail(F.E_BAD_OP, 'hidden and cell state must be variable tensors');
+  if (load<i32>(M.rec(h) + F.T_ZERO_POINT) != param(r, 2)) return opFail(F.E_BAD_OP, 'hidden state zero point differs from param 2');
+  const nCell = M.dim(input(r, 1), 0), nInput = M.dim(x, 2), batch = M.dim(x, param(r, 0) != 0 ? 1 : 0);
+  let fits = M.dim(y, 0) == M.dim(x, 0) && M.dim(y, 1) == M.dim(x, 1) && M.dim(y, 2) == nCell
+    && M.dim(h, 0) == batch && M.dim(h, 1) == nCell && M.dim(c, 0) == batch && M.dim(c, 1) == nCell;
+  for (let k: u32 = 1; k < 5; k++) fits = fits && M.dim(input(r, k), 0) == nCell && M.dim(input(r, k), 1) == nInput;
+  for (let k: u32 = 5; k < 9; k++) fits = fits && M.dim(input(r, k), 0) == nCell && M.dim(input(r, k), 1) == nCell;
+  for (let k: u32 = 9; k < 13; k++) fits = fits && M.elements(input(r, k)) == nCell;
+  if (!fits) return opFail(F.E_BAD_SHAPE, 'weights, biases, states and output do not fit input [T, B, nIn] or [B, T, nIn] and nCell units');
   return F.E_OK;
 }
 
@@ -465,6 +496,13 @@ function validateParams(r: usize, code: u32): i32 {
   } else if (code == F.OP_SVDF) {
     if (!int8Ok(param(r, 1)) || !int8Ok(param(r, 2))) return opFail(F.E_BAD_OP, 'zero points out of int8 range');
     if (!requantOk(r, 3) || !requantOk(r, 5)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');
+  } else if (code == F.OP_UNIDIRECTIONAL_SEQUENCE_LSTM) {
+    const clip = param(r, 25), tm = param(r, 26), ts = param(r, 27);
+    if (!int8Ok(param(r, 1)) || !int8Ok(param(r, 2))) return opFail(F.E_BAD_OP, 'zero points out of int8 range');
+    for (let k: u32 = 3; k < 25; k += 2) {
+      if (!requantOk(r, k)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');
+    }
+    if (clip < -1 || clip > 32767 || tm < 1 || ts < 0 || ts > 31) return opFail(F.E_BAD_OP, 'cell clip not -1 (none) nor in [0, 32767], tanh multiplier below 1 or tanh shift not in [0, 31]');
   } else if (code == F.OP_LEAKY_RELU) {
     if (!int8Ok(param(r, 0)) || !int8Ok(param(r, 1))) return opFail(F.E_BAD_OP, 'zero points out of int8 range');
     if (!requantOk(r, 2) || !requantOk(r, 4)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');

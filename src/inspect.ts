@@ -72,6 +72,10 @@ export function opMacs(op: EpkOp, tensors: EpkTensor[]): number {
       const [batch, nIn] = tensors[op.inputs[0]].shape, [nFilter, nMemory] = tensors[op.inputs[2]].shape;
       return batch * nFilter * (nIn + nMemory);
     }
+    case OpCode.UnidirectionalSequenceLstm: { // four gates' input and recurrent products per step, y [., ., nCell]
+      const nIn = tensors[op.inputs[0]].shape[2], nCell = tensors[op.inputs[1]].shape[0];
+      return (elems(y) / nCell) * 4 * nCell * (nIn + nCell);
+    }
     default:
       return 0;
   }

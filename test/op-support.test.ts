@@ -71,10 +71,10 @@ test('a variable tensor used other than as an SVDF\'s state is named (edgepack k
   const y = b.tensor('y', [1, 4], 'int8', q(0.1));
   b.op('ADD', [x, acc], [y]);
   b.io([x], [y]);
-  refused(b.finish(), 'acc.tflite', /^acc\.tflite: op 0 \(ADD\): uses variable tensor 1 "accumulator" other than as an SVDF's state \(input 4\); edgepack keeps state for SVDF only/);
+  refused(b.finish(), 'acc.tflite', /^acc\.tflite: op 0 \(ADD\): uses variable tensor 1 "accumulator" other than as an SVDF's state \(input 4\) or an LSTM's hidden and cell state \(inputs 18, 19\); edgepack keeps state for those only/);
 });
 
-test('UNIDIRECTIONAL_SEQUENCE_LSTM: "not supported", naming both state tensors (was: reads "tfl.pseudo_qconst" before it is produced)', () => {
+test('UNIDIRECTIONAL_SEQUENCE_LSTM: a state tensor without the variable flag is named (was: reads "cell_state" before it is produced)', () => {
   const b = new TfliteBuilder();
   const x = b.tensor('x', [1, 5, 4], 'int8', q(0.05));
   const w = (name: string, shape: number[]) => b.constant(name, shape, 'int8', new Array(shape[0] * shape[1]).fill(1), q(0.01));
@@ -91,7 +91,7 @@ test('UNIDIRECTIONAL_SEQUENCE_LSTM: "not supported", naming both state tensors (
   b.op('UNIDIRECTIONAL_SEQUENCE_LSTM', inputs, [y]);
   b.io([x], [y]);
   refused(b.finish(), 'lstm.tflite',
-    /op 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\) is not supported; its variable tensors \d+ "tfl\.pseudo_qconst", \d+ "cell_state" would hold state across invokes/);
+    /^lstm\.tflite: op 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\): state "cell_state" must be a variable tensor \(is_variable, no buffer; input 19\)$/);
 });
 
 test('any other builtin without a kernel: "op N (NAME) is not supported" and the supported list', () => {

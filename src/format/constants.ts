@@ -201,6 +201,8 @@ export enum OpCode {
   SquaredDifference = 37,
   Div = 38,
   L2Normalization = 39,
+  // LSTM
+  UnidirectionalSequenceLstm = 64,
 }
 
 export const OP_NAMES: Record<OpCode, string> = {
@@ -234,6 +236,8 @@ export const OP_NAMES: Record<OpCode, string> = {
   [OpCode.SquaredDifference]: 'SQUARED_DIFFERENCE',
   [OpCode.Div]: 'DIV',
   [OpCode.L2Normalization]: 'L2_NORMALIZATION',
+  // LSTM
+  [OpCode.UnidirectionalSequenceLstm]: 'UNIDIRECTIONAL_SEQUENCE_LSTM',
 };
 
 /** Number of i32 params each opcode carries (Concatenation: fixed 1). */
@@ -268,6 +272,8 @@ export const OP_PARAM_COUNT: Record<OpCode, number> = {
   [OpCode.SquaredDifference]: 10,
   [OpCode.Div]: 7, // as MUL
   [OpCode.L2Normalization]: 1,
+  // LSTM
+  [OpCode.UnidirectionalSequenceLstm]: 28,
 };
 
 /** ACTIVATION's kind (param 0): float32 standalone activations (src/passes/prepare/float.ts). */

@@ -1,6 +1,6 @@
 // check-ops: runs on the imported graph, before any pass or graph check. Matches ops that
 // no pass and no kernel of edgepack handles: custom ops, builtins without a kernel, int16
-// activations (the 16x8 scheme), and variable tensors used other than as an SVDF's state. Emits nothing; guarantees that such a model fails
+// activations (the 16x8 scheme), and variable tensors used other than as an SVDF's or LSTM's state. Emits nothing; guarantees that such a model fails
 // with one line naming the op, its index and the tensor at fault, not with a graph
 // inconsistency found later (an LSTM's state tensor "read before it is produced").
 
@@ -17,7 +17,7 @@ const CUSTOM = 'CUSTOM:';
 export function checkOps(g: Graph): void {
   const produced = new Set<number>(g.inputs);
   for (const op of g.ops) {
-    const problem = customProblem(op) ?? unsupportedProblem(g, op, produced) ?? stateProblem(g, op) ?? int16Problem(g, op);
+    const problem = customProblem(op) ?? unsupportedProblem(g, op, produced) ?? stateProblem(g, op) ?? unflaggedStateProblem(g, op, produced) ?? int16Problem(g, op);
     if (problem) throw new ConvertError(`${g.source}: op ${op.sourceIndex} (${op.type})${problem}`);
     for (const t of op.outputs) produced.add(t);
   }
@@ -43,22 +43,39 @@ function unsupportedProblem(g: Graph, op: Op, produced: Set<number>): string | u
   const state = op.inputs.filter((t) => t >= 0 && t < g.tensors.length && (g.tensors[t].variable || (!g.tensors[t].data && !produced.has(t))));
   const names = [...new Set(state)].map((t) => `${t} "${g.tensors[t].name}"`);
   const stateNote = names.length
-    ? `; its variable tensor${names.length > 1 ? 's' : ''} ${names.join(', ')} would hold state across invokes (edgepack keeps state for SVDF only)`
+    ? `; its variable tensor${names.length > 1 ? 's' : ''} ${names.join(', ')} would hold state across invokes (edgepack keeps state for SVDF and LSTM only)`
     : '';
   return ` is not supported${stateNote}; supported ops: ${[...SUPPORTED_OPS, ...LOWERED_OPS].join(', ')}`;
 }
 
-/** A variable tensor read or written by anything but an SVDF's state slot: the runtime keeps state for SVDF only. */
+/** Input slots that hold state, by op type: SVDF's state; LSTM's hidden and cell state. */
+const STATE_SLOTS: Record<string, number[]> = { SVDF: [4], UNIDIRECTIONAL_SEQUENCE_LSTM: [18, 19] };
+
+function isStateSlot(op: Op, k: number): boolean {
+  return STATE_SLOTS[op.type]?.includes(k) ?? false;
+}
+
+/** A variable tensor read or written by anything but a state slot: the runtime keeps state for SVDF and LSTM only. */
 function stateProblem(g: Graph, op: Op): string | undefined {
-  const t = [...op.inputs, ...op.outputs].find((i, k) => i >= 0 && i < g.tensors.length && g.tensors[i].variable && !(op.type === 'SVDF' && k === 4));
+  const t = [...op.inputs, ...op.outputs].find((i, k) => i >= 0 && i < g.tensors.length && g.tensors[i].variable && !isStateSlot(op, k));
   if (t === undefined) return undefined;
-  return `: uses variable tensor ${t} "${g.tensors[t].name}" other than as an SVDF's state (input 4); edgepack keeps state for SVDF only`;
+  return `: uses variable tensor ${t} "${g.tensors[t].name}" other than as an SVDF's state (input 4) or an LSTM's hidden and cell state (inputs 18, 19); edgepack keeps state for those only`;
+}
+
+/** A state slot holding a tensor that is neither variable, constant nor produced: read before anything writes it. */
+function unflaggedStateProblem(g: Graph, op: Op, produced: Set<number>): string | undefined {
+  const k = (STATE_SLOTS[op.type] ?? []).find((s) => {
+    const t = op.inputs[s];
+    return t >= 0 && t < g.tensors.length && !g.tensors[t].variable && !g.tensors[t].data && !produced.has(t);
+  });
+  if (k === undefined) return undefined;
+  return `: state "${g.tensors[op.inputs[k]].name}" must be a variable tensor (is_variable, no buffer; input ${k})`;
 }
 
 function int16Problem(g: Graph, op: Op): string | undefined {
-  // SVDF's int16 state (input 4) is not an activation (its kernel: int8 in and out); prepare
-  // checks that it is a variable tensor.
-  const isState = (i: number) => op.type === 'SVDF' && op.inputs[4] === i;
+  // SVDF's int16 state (input 4) and LSTM's int16 cell state (input 19) are not activations
+  // (their kernels: int8 in and out); prepare checks that they are variable tensors.
+  const isState = (i: number) => op.inputs.some((t, k) => t === i && isStateSlot(op, k));
   const t = [...op.inputs, ...op.outputs].find((i) => i >= 0 && i < g.tensors.length && g.tensors[i].dtype === 'int16' && !g.tensors[i].data && !isState(i));
   if (t === undefined) return undefined;
   return `: tensor ${t} "${g.tensors[t].name}" holds int16 activations; int16 (16x8) activations are not supported yet (edgepack runs int8 activations)`;

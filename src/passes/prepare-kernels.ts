@@ -22,6 +22,7 @@ import { prepareDiv } from './prepare/div.js';
 import { prepareL2Normalization } from './prepare/l2norm.js';
 import { prepareLut } from './prepare/lut.js';
 import { prepareSvdf } from './prepare/svdf.js';
+import { prepareLstm } from './prepare/lstm.js';
 import { prepareAlias, prepareConcatenation, prepareMean, preparePad, prepareTranspose } from './prepare/shape-ops.js';
 import { F32_ALIASES, PREPARE_F32, isFloat32Op } from './prepare/float.js';
 
@@ -63,6 +64,7 @@ const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
   RSQRT: prepareRsqrt,
   DIV: prepareDiv,
   L2_NORMALIZATION: prepareL2Normalization,
+  UNIDIRECTIONAL_SEQUENCE_LSTM: prepareLstm,
 };
 
 export const SUPPORTED_OPS = Object.keys(PREPARE);

@@ -6,7 +6,7 @@ import { BUILTIN } from '../import/tflite/schema.js';
 
 type DType = 'float32' | 'int32' | 'uint8' | 'int64' | 'int16' | 'int8';
 const TYPE_CODE: Record<DType, number> = { float32: 0, int32: 2, uint8: 3, int64: 4, int16: 7, int8: 9 };
-const ACT_CODE: Record<string, number> = { NONE: 0, RELU: 1, RELU_N1_TO_1: 2, RELU6: 3 };
+const ACT_CODE: Record<string, number> = { NONE: 0, RELU: 1, RELU_N1_TO_1: 2, RELU6: 3, TANH: 4 };
 const CODE_OF: Record<string, number> = Object.fromEntries(Object.entries(BUILTIN).map(([k, v]) => [v, Number(k)]));
 
 export interface QuantSpec {
@@ -251,6 +251,13 @@ function writeOptions(b: flatbuffers.Builder, o: OpSpec): [number, number] {
       b.addFieldInt32(0, opt.rank ?? 1, 0);
       b.addFieldInt8(1, act, 0);
       return [6, b.endObject()];
+    case 'UNIDIRECTIONAL_SEQUENCE_LSTM': // UnidirectionalSequenceLSTMOptions (union member 71)
+      b.startObject(4);
+      b.addFieldInt8(0, act, 0);
+      b.addFieldFloat32(1, opt.cellClip ?? 0, 0);
+      b.addFieldFloat32(2, opt.projClip ?? 0, 0);
+      if (opt.timeMajor) b.addFieldInt8(3, 1, 0);
+      return [71, b.endObject()];
     case 'TRANSPOSE_CONV':
       b.startObject(4);
       b.addFieldInt8(0, pad, 0);

@@ -167,6 +167,7 @@ type IndexCheck = (i: number, what: string, optional?: boolean) => number;
 const MIN_INPUTS: Record<string, number> = {
   CONV_2D: 2, DEPTHWISE_CONV_2D: 2, FULLY_CONNECTED: 2, ADD: 2, MUL: 2, SUB: 2, PAD: 2, PADV2: 2, MEAN: 2, SUM: 2, TRANSPOSE: 2, STRIDED_SLICE: 4, TRANSPOSE_CONV: 3, MAXIMUM: 2, MINIMUM: 2, SLICE: 3, SPLIT: 2, SPLIT_V: 3, SVDF: 5,
   PRELU: 2, SQUARED_DIFFERENCE: 2, DIV: 2,
+  UNIDIRECTIONAL_SEQUENCE_LSTM: 24,
 };
 const OPTIONAL_SLOTS: Record<string, number[]> = { CONV_2D: [2], DEPTHWISE_CONV_2D: [2], FULLY_CONNECTED: [2], PADV2: [2], RESHAPE: [1], TRANSPOSE_CONV: [3], SVDF: [3] };
 /** Ops edgepack does not run, with many optional inputs: -1 accepted past input 0 so the "not supported" error names them. */
@@ -253,6 +254,8 @@ function readOptions(type: string, t: Table | null, fail: Fail): Record<string, 
       return { beginMask: i(0), endMask: i(1), ellipsisMask: i(2), newAxisMask: i(3), shrinkAxisMask: i(4), offset: t ? t.bool(5) : false };
     case 'SQUEEZE':
       return { squeezeDims: t ? t.i32Vector(0, 'squeeze_dims') : [] };
+    case 'UNIDIRECTIONAL_SEQUENCE_LSTM': // UnidirectionalSequenceLSTMOptions: activation, cell_clip, proj_clip, time_major, ...
+      return { activation: act(t, 0, fail), cellClip: t ? t.f32(1) : 0, projClip: t ? t.f32(2) : 0, timeMajor: t ? t.bool(3) : false };
     default:
       return {};
   }
