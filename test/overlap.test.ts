@@ -229,4 +229,36 @@ test('hostile file: an output moved over its input beyond the proven bound is re
   }
 });
 
+
+test('3x3 depthwise over its input, c >= 8: channel-aligned shifts (the 8-channel-block kernel) and shifts across channels give the plain plan\'s bytes', async () => {
+  const cases: [number[], RowLayer][] = [
+    [[1, 7, 6, 8], { op: 'DEPTHWISE_CONV_2D', k: 3, stride: 1, padding: 'SAME' }],
+    [[1, 6, 7, 19], { op: 'DEPTHWISE_CONV_2D', k: 3, stride: 1, padding: 'SAME' }],
+    [[1, 9, 8, 16], { op: 'DEPTHWISE_CONV_2D', k: 3, stride: 2, padding: 'SAME' }],
+    [[1, 8, 8, 12], { op: 'DEPTHWISE_CONV_2D', k: 3, stride: 1, padding: 'VALID', dilation: 2 }],
+  ];
+  let aligned = 0, across = 0;
+  for (const [n, [shape, layer]] of cases.entries()) {
+    const tflite = buildRowNet([{ op: 'MAX_POOL_2D', k: 1, stride: 1, padding: 'VALID' }, layer], shape, 300 + n);
+    const { epk, plan, graph } = convertModel(tflite, 'dw.tflite', { log: () => {} });
+    const pair = plan.overlaps.find((o) => o.op === 1);
+    assert.ok(pair, `${JSON.stringify(layer)}: no overlap pair`);
+    const size = (t: number) => byteSize(graph.tensors[t]);
+    const image = graph.inputs[0], x = pair.input, y = pair.output, s = pair.maxShift, c = shape[3];
+    const base = Math.ceil(size(image) / 16) * 16 + Math.max(0, -s) + 4 * c;
+    const arena = Math.ceil(Math.max(base + size(x), base + s + size(y)) / 16) * 16;
+    const plain = await loadModelNode(emit(graph, 'all', { overlap: false }).epk, 'scalar');
+    const input = new Uint8Array(randomInt8(size(image), n).buffer);
+    const [want] = plain.run(input);
+    for (let shift = s; shift >= s - 3 * c && base + shift >= Math.ceil(size(image) / 16) * 16; shift--) {
+      if (shift + size(y) <= 0) break;
+      const edge = withOffsets(epk, { image: 0, [graph.tensors[x].name]: base, [graph.tensors[y].name]: base + shift }, arena);
+      const runs = [await loadModelNode(edge, 'scalar'), await loadModelStreamed(edge)];
+      for (const [i, model] of runs.entries()) assert.equal(model.run(input)[0], want, `${JSON.stringify(layer)} over ${shape}, shift ${shift}: ${['scalar', 'streamed'][i]}`);
+      if (shift % c === 0) aligned++; else across++;
+    }
+  }
+  assert.ok(aligned >= 4 && across >= 20, `aligned ${aligned}, across ${across}`);
+});
+
 test.run();

@@ -224,15 +224,19 @@ export function dwconv_s8(
     return;
   }
   // 3x3: whole blocks of 8 channels in dwconv3x3.ts (per-block weights and params in locals);
-  // the loops below then run only the remaining c % 8 channels. That order (channel block, then
-  // pixels) is only safe when the output does not lie over the input: the planner may place a
+  // the loops below then run only the remaining c % 8 channels. The planner may place a
   // depthwise output over the part of its input already read in pixel order (docs/FORMAT.md
-  // "Output over input"), and then the pixel-order loops below run every channel.
+  // "Output over input"). The channel-block order is safe there too when y - x is a multiple
+  // of the pixel stride: each output byte then lies over an input byte of its own channel, which
+  // only that channel's outputs read (depth multiplier 1), and per channel the block order
+  // makes the same reads and writes in the same order as the pixel order the proof is for.
+  // Otherwise (a shift across channels) the pixel-order loops below run every channel.
   let chStart: usize = 0;
   const inBytes = <usize>batches * <usize>inH * <usize>inW * <usize>stride;
   const outBytes = <usize>batches * <usize>outH * <usize>outW * <usize>stride;
   const disjoint = y >= x + inBytes || y + outBytes <= x;
-  if (kh == 3 && kw == 3 && c >= 8 && disjoint) {
+  const sameChannel = <i32>(y - x) % stride == 0;
+  if (kh == 3 && kw == 3 && c >= 8 && (disjoint || sameChannel)) {
     chStart = <usize>(c & ~7);
     dwconv3x3_s8_oct(x, inH, inW, <i32>chStart, w, c, bias, rq, y, batches, outH, outW, p, stride);
     if (chStart == <usize>c) return;

@@ -49,6 +49,53 @@ function requantQuad(y: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i
   }
 }
 
+// Both rows' lane of one channel with its parameters read and prepared once (mbqmRq's two
+// forms, the same arithmetic per value): the byte of a in bits 0-7, the byte of b in bits 8-15.
+// @ts-ignore: decorator
+@inline function rqPair(a: i32, b: i32, bv: i32, m: i32, e: i32, pow2At: usize, outOffset: i32, actMin: i32, actMax: i32): i32 {
+  const xa = a + bv, xb = b + bv;
+  let va: i32, vb: i32;
+  if (e == 0) {
+    const p2 = load<i32>(pow2At);
+    va = <i32>((<i64>(xa * p2) * <i64>m + (1 << 30)) >> 31);
+    vb = <i32>((<i64>(xb * p2) * <i64>m + (1 << 30)) >> 31);
+  } else {
+    const s = e - 1, h = 1 << s;
+    const ja = h + (xa >> 31), jb = h + (xb >> 31);
+    const ca = (<i64>(<u32>ja >>> 1) << 32) | <i64><u32>((ja << 31) | (1 << 30));
+    const cb = (<i64>(<u32>jb >>> 1) << 32) | <i64><u32>((jb << 31) | (1 << 30));
+    va = <i32>((<i64>xa * <i64>m + ca) >> 32) >> s;
+    vb = <i32>((<i64>xb * <i64>m + cb) >> 32) >> s;
+  }
+  return (clamp(va + outOffset, actMin, actMax) & 0xff) | (clamp(vb + outOffset, actMin, actMax) & 0xff) << 8;
+}
+
+/**
+ * requantQuad for two rows at once (gemm2_s8): one call, and each channel's bias, multiplier
+ * and shift read and prepared once for both of its values (rqPair; mbqmRq per value).
+ */
+function requantQuad2(y0: usize, y1: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32, b0: i32, b1: i32, b2: i32, b3: i32, bias: usize, rq: usize, outOffset: i32, actMin: i32, actMax: i32): void {
+  const c = <usize>o << 2;
+  const v01 = load<i64>(bias + c), v23 = load<i64>(bias + c, 8);
+  const q = rq + <usize>o * 12; // 48 bytes per quad
+  const m01 = load<i64>(q), m23 = load<i64>(q, 8), f01 = load<i64>(q, 32), f23 = load<i64>(q, 40);
+  const p0 = rqPair(a0, b0, <i32>v01, <i32>m01, 1023 - <i32>f01, rqPow2At(q, 0), outOffset, actMin, actMax);
+  const p1 = rqPair(a1, b1, <i32>(v01 >>> 32), <i32>(m01 >>> 32), 1023 - <i32>(f01 >>> 32), rqPow2At(q, 1), outOffset, actMin, actMax);
+  const p2 = rqPair(a2, b2, <i32>v23, <i32>m23, 1023 - <i32>f23, rqPow2At(q, 2), outOffset, actMin, actMax);
+  const p3 = rqPair(a3, b3, <i32>(v23 >>> 32), <i32>(m23 >>> 32), 1023 - <i32>(f23 >>> 32), rqPow2At(q, 3), outOffset, actMin, actMax);
+  const r0 = (p0 & 0xff) | (p1 & 0xff) << 8 | (p2 & 0xff) << 16 | p3 << 24;
+  const r1 = (p0 >>> 8) | (p1 & 0xff00) | (p2 & 0xff00) << 8 | (p3 >>> 8) << 24;
+  const z0 = y0 + <usize>o, z1 = y1 + <usize>o;
+  if (o + 4 <= oc) {
+    store<i32>(z0, r0);
+    store<i32>(z1, r1);
+  } else {
+    store<u8>(z0, <u8>r0); store<u8>(z1, <u8>r1);
+    if (o + 1 < oc) { store<u8>(z0, <u8>(r0 >>> 8), 1); store<u8>(z1, <u8>(r1 >>> 8), 1); }
+    if (o + 2 < oc) { store<u8>(z0, <u8>(r0 >>> 16), 2); store<u8>(z1, <u8>(r1 >>> 16), 2); }
+  }
+}
+
 // 8 taps from two 8-byte words (one wasm access each, so one bounds check per 8 bytes when
 // translated to C); the i64 halves are plain 32-bit registers on a 32-bit core.
 // @ts-ignore: decorator
@@ -104,8 +151,7 @@ export function gemm2_s8(
       a3 += dot8w(xa, xb, w3); b3 += dot8w(za, zb, w3);
       wp += 32;
     }
-    requantQuad(y0, o, oc, a0, a1, a2, a3, bias, rq, outOffset, actMin, actMax);
-    requantQuad(y1, o, oc, b0, b1, b2, b3, bias, rq, outOffset, actMin, actMax);
+    requantQuad2(y0, y1, o, oc, a0, a1, a2, a3, b0, b1, b2, b3, bias, rq, outOffset, actMin, actMax);
   }
 }
 
