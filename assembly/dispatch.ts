@@ -47,6 +47,11 @@ export function kernelOf(r: usize): u32 {
     case F.OP_TRANSPOSE_CONV: return K.K_TRANSPOSE_CONV;
     case F.OP_MAXIMUM: case F.OP_MINIMUM: return K.K_MAXIMUM_MINIMUM;
     case F.OP_SVDF: return K.K_SVDF;
+    // group a (issue 10)
+    case F.OP_TABLE_COPY: return K.K_TABLE_COPY;
+    case F.OP_RESIZE_BILINEAR: return K.K_RESIZE_BILINEAR;
+    case F.OP_ARG_MAX: case F.OP_ARG_MIN: return K.K_ARG_MAX_MIN;
+    case F.OP_REDUCE_MAX: return K.K_REDUCE_MAX;
   }
   return K.KERNEL_VARIANT_COUNT;
 }

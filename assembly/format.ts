@@ -138,6 +138,11 @@ export const OP_TRANSPOSE_CONV: u32 = 20;
 export const OP_MAXIMUM: u32 = 21;
 export const OP_MINIMUM: u32 = 22;
 export const OP_SVDF: u32 = 23;
+export const OP_TABLE_COPY: u32 = 24;
+export const OP_RESIZE_BILINEAR: u32 = 25;
+export const OP_ARG_MAX: u32 = 26;
+export const OP_ARG_MIN: u32 = 27;
+export const OP_REDUCE_MAX: u32 = 28;
 
 // i32 params of each opcode (PARAM_COUNTS: indexed by opcode)
 export const PARAMS_CONV_2D: u32 = 10;
@@ -163,7 +168,12 @@ export const PARAMS_TRANSPOSE_CONV: u32 = 8;
 export const PARAMS_MAXIMUM: u32 = 0;
 export const PARAMS_MINIMUM: u32 = 0;
 export const PARAMS_SVDF: u32 = 7;
-export const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1, 4, 2, 2, 0, 12, 6, 12, 8, 0, 0, 7];
+export const PARAMS_TABLE_COPY: u32 = 4;
+export const PARAMS_RESIZE_BILINEAR: u32 = 3;
+export const PARAMS_ARG_MAX: u32 = 1;
+export const PARAMS_ARG_MIN: u32 = 1;
+export const PARAMS_REDUCE_MAX: u32 = 1;
+export const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1, 4, 2, 2, 0, 12, 6, 12, 8, 0, 0, 7, 4, 3, 1, 1, 1];
 
 // i32 params of an op in the packed weight layout (packedParamCount below)
 export const PACKED_PARAMS_CONV_2D: u32 = 13;
@@ -196,7 +206,7 @@ export const E_BAD_SHAPE: i32 = 12;
 
 // Derived
 export const S_COUNT: u32 = 5; // section kinds are 1..S_COUNT
-export const OP_LAST: u32 = 23; // opcodes are 1..OP_LAST
+export const OP_LAST: u32 = 28; // opcodes are 1..OP_LAST
 
 /** Params of an op `code` in the packed weight layout; NO_PACKED_LAYOUT (never a u16 count) when it has none. */
 export const NO_PACKED_LAYOUT: u32 = 0x10000;
@@ -236,6 +246,11 @@ export function opName(code: u32): Msg {
     case OP_MAXIMUM: return 'MAXIMUM';
     case OP_MINIMUM: return 'MINIMUM';
     case OP_SVDF: return 'SVDF';
+    case OP_TABLE_COPY: return 'TABLE_COPY';
+    case OP_RESIZE_BILINEAR: return 'RESIZE_BILINEAR';
+    case OP_ARG_MAX: return 'ARG_MAX';
+    case OP_ARG_MIN: return 'ARG_MIN';
+    case OP_REDUCE_MAX: return 'REDUCE_MAX';
   }
   return 'UNKNOWN';
 }

@@ -18,12 +18,16 @@ import { strided_slice_s8, SliceParams } from './kernels/strided-slice';
 import { transpose_conv_s8_ref, TransposeConvParams } from './kernels/transpose-conv';
 import { max_min_s8 } from './kernels/max-min';
 import { svdf_s8_s16, SvdfParams } from './kernels/svdf';
+import { table_copy_s8 } from './kernels/table-copy';
+import { resize_bilinear_s8, ResizeBilinearParams } from './kernels/resize-bilinear';
+import { arg_max_min_s8, reduce_max_s8 } from './kernels/arg-reduce';
 import { runPacked, usesPacked } from './packed';
 import {
   HAS_CONV_BLOCKED, HAS_CONV_REF, HAS_DWCONV_BLOCKED, HAS_DWCONV_REF, HAS_FC_BLOCKED, HAS_FC_REF,
   HAS_CONV_CODEBOOK, HAS_DWCONV_CODEBOOK, HAS_FC_CODEBOOK, HAS_CONV_HUFFMAN, HAS_DWCONV_HUFFMAN, HAS_FC_HUFFMAN,
   HAS_POOL, HAS_ADD_SAME, HAS_ADD_BROADCAST, HAS_MUL, HAS_SOFTMAX, HAS_PAD, HAS_MEAN, HAS_TRANSPOSE, HAS_CONCAT,
   HAS_REQUANTIZE, HAS_QUANTIZE, HAS_DEQUANTIZE, HAS_LUT, HAS_SUB, HAS_LEAKY_RELU, HAS_STRIDED_SLICE, HAS_TRANSPOSE_CONV, HAS_MAXIMUM_MINIMUM, HAS_SVDF,
+  HAS_TABLE_COPY, HAS_RESIZE_BILINEAR, HAS_ARG_MAX_MIN, HAS_REDUCE_MAX,
 } from './kernel-table';
 
 const dimsA = memory.data(16);
@@ -165,6 +169,21 @@ export function runOp(r: usize): void {
     const x = O.input(r, 0), wf = O.input(r, 1), wt = O.input(r, 2);
     if (HAS_SVDF) svdf_s8_s16(M.dataOf(x), M.dataOf(wf), M.dataOf(wt), M.dataOf(O.input(r, 3)), M.dataOf(O.input(r, 4)), yp,
       M.dim(x, 0), M.dim(x, 1), M.dim(wf, 0), M.dim(wt, 1), changetype<SvdfParams>(p));
+  } else if (code == F.OP_TABLE_COPY) { // group a (issue 10)
+    if (HAS_TABLE_COPY) table_copy_s8(M.dataOf(O.input(r, 0)), yp, p);
+  } else if (code == F.OP_RESIZE_BILINEAR) {
+    const x = O.input(r, 0);
+    if (HAS_RESIZE_BILINEAR) resize_bilinear_s8(M.dataOf(x), M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2),
+      changetype<ResizeBilinearParams>(p));
+  } else if (code == F.OP_ARG_MAX || code == F.OP_ARG_MIN) {
+    const x = O.input(r, 0), axis = O.param(r, 0);
+    let outer: i32 = 1, inner: i32 = 1;
+    for (let k = 0; k < axis; k++) outer *= M.dim4(x, k);
+    for (let k = axis + 1; k < 4; k++) inner *= M.dim4(x, k);
+    if (HAS_ARG_MAX_MIN) arg_max_min_s8(M.dataOf(x), outer, M.dim4(x, axis), inner, yp, code == F.OP_ARG_MAX);
+  } else if (code == F.OP_REDUCE_MAX) {
+    const x = O.input(r, 0);
+    if (HAS_REDUCE_MAX) reduce_max_s8(M.dataOf(x), fillDims4(x, dimsA), yp, O.param(r, 0));
   }
 }
 

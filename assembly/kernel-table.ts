@@ -40,7 +40,11 @@ export const K_STRIDED_SLICE: u32 = 27; // strided_slice_s8: always
 export const K_TRANSPOSE_CONV: u32 = 28; // transpose_conv_s8_ref: plain [oc, kh, kw, ic] int8 filter
 export const K_MAXIMUM_MINIMUM: u32 = 29; // max_min_s8: always (broadcasting)
 export const K_SVDF: u32 = 30; // svdf_s8_s16: int8 input, int16 time weights and state
-export const KERNEL_VARIANT_COUNT: u32 = 31;
+export const K_TABLE_COPY: u32 = 31; // table_copy_s8: always (offset tables per view axis, computed offline)
+export const K_RESIZE_BILINEAR: u32 = 32; // resize_bilinear_s8: always
+export const K_ARG_MAX_MIN: u32 = 33; // arg_max_min_s8: always (int32 output)
+export const K_REDUCE_MAX: u32 = 34; // reduce_max_s8: always
+export const KERNEL_VARIANT_COUNT: u32 = 35;
 
 export const HAS_CONV_BLOCKED: bool = (EP_KERNEL_SET & (<u32>1 << 0)) != 0;
 export const HAS_CONV_REF: bool = (EP_KERNEL_SET & (<u32>1 << 1)) != 0;
@@ -73,6 +77,10 @@ export const HAS_STRIDED_SLICE: bool = (EP_KERNEL_SET & (<u32>1 << 27)) != 0;
 export const HAS_TRANSPOSE_CONV: bool = (EP_KERNEL_SET & (<u32>1 << 28)) != 0;
 export const HAS_MAXIMUM_MINIMUM: bool = (EP_KERNEL_SET & (<u32>1 << 29)) != 0;
 export const HAS_SVDF: bool = (EP_KERNEL_SET & (<u32>1 << 30)) != 0;
+export const HAS_TABLE_COPY: bool = (EP_KERNEL_SET & (<u32>1 << 31)) != 0;
+export const HAS_RESIZE_BILINEAR: bool = (EP_KERNEL_SET_HI & (<u32>1 << 0)) != 0;
+export const HAS_ARG_MAX_MIN: bool = (EP_KERNEL_SET_HI & (<u32>1 << 1)) != 0;
+export const HAS_REDUCE_MAX: bool = (EP_KERNEL_SET_HI & (<u32>1 << 2)) != 0;
 
 export function inBuild(k: u32): bool {
   if (k >= KERNEL_VARIANT_COUNT) return false;

@@ -194,6 +194,12 @@ export enum OpCode {
   Maximum = 21,
   Minimum = 22,
   Svdf = 23,
+  // group a (issue 10): data movement, resize, reductions
+  TableCopy = 24,
+  ResizeBilinear = 25,
+  ArgMax = 26,
+  ArgMin = 27,
+  ReduceMax = 28,
 }
 
 export const OP_NAMES: Record<OpCode, string> = {
@@ -220,6 +226,12 @@ export const OP_NAMES: Record<OpCode, string> = {
   [OpCode.Maximum]: 'MAXIMUM',
   [OpCode.Minimum]: 'MINIMUM',
   [OpCode.Svdf]: 'SVDF',
+  // group a (issue 10)
+  [OpCode.TableCopy]: 'TABLE_COPY',
+  [OpCode.ResizeBilinear]: 'RESIZE_BILINEAR',
+  [OpCode.ArgMax]: 'ARG_MAX',
+  [OpCode.ArgMin]: 'ARG_MIN',
+  [OpCode.ReduceMax]: 'REDUCE_MAX',
 };
 
 /** Number of i32 params each opcode carries (Concatenation: fixed 1). */
@@ -247,6 +259,12 @@ export const OP_PARAM_COUNT: Record<OpCode, number> = {
   [OpCode.Maximum]: 0,
   [OpCode.Minimum]: 0,
   [OpCode.Svdf]: 7,
+  // group a (issue 10)
+  [OpCode.TableCopy]: 4, // the view dims v[4]; then the offset tables, v0 + v1 + v2 + v3 more (a variable count)
+  [OpCode.ResizeBilinear]: 3,
+  [OpCode.ArgMax]: 1,
+  [OpCode.ArgMin]: 1,
+  [OpCode.ReduceMax]: 1,
 };
 
 /**

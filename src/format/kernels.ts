@@ -54,6 +54,11 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'TRANSPOSE_CONV', ops: [OpCode.TransposeConv], kernel: 'transpose_conv_s8_ref', when: 'plain [oc, kh, kw, ic] int8 filter' },
   { name: 'MAXIMUM_MINIMUM', ops: [OpCode.Maximum, OpCode.Minimum], kernel: 'max_min_s8', when: 'always (broadcasting)' },
   { name: 'SVDF', ops: [OpCode.Svdf], kernel: 'svdf_s8_s16', when: 'int8 input, int16 time weights and state' },
+  // group a (issue 10)
+  { name: 'TABLE_COPY', ops: [OpCode.TableCopy], kernel: 'table_copy_s8', when: 'always (offset tables per view axis, computed offline)' },
+  { name: 'RESIZE_BILINEAR', ops: [OpCode.ResizeBilinear], kernel: 'resize_bilinear_s8', when: 'always' },
+  { name: 'ARG_MAX_MIN', ops: [OpCode.ArgMax, OpCode.ArgMin], kernel: 'arg_max_min_s8', when: 'always (int32 output)' },
+  { name: 'REDUCE_MAX', ops: [OpCode.ReduceMax], kernel: 'reduce_max_s8', when: 'always' },
 ];
 
 /** Bit of a variant by name. */

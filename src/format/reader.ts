@@ -243,7 +243,8 @@ function readOps(v: DataView, s: { offset: number; size: number }, tensors: EpkT
     const paramsAt = at + OP_HEADER_BYTES + align(2 * (nIn + nOut), 4);
     const next = paramsAt + 4 * nParams;
     if (next > end) throw new EpkError(ErrorCode.Truncated, `op ${i} runs past the op section`, at);
-    if (nParams !== OP_PARAM_COUNT[opcode] && nParams !== OP_PACKED_PARAM_COUNT[opcode]) throw new EpkError(ErrorCode.BadOp, `op ${i}: ${nParams} params, expected ${OP_PARAM_COUNT[opcode]}`, at);
+    const tableCopy = opcode === OpCode.TableCopy && nParams >= OP_PARAM_COUNT[opcode]; // view dims, then its tables
+    if (!tableCopy && nParams !== OP_PARAM_COUNT[opcode] && nParams !== OP_PACKED_PARAM_COUNT[opcode]) throw new EpkError(ErrorCode.BadOp, `op ${i}: ${nParams} params, expected ${OP_PARAM_COUNT[opcode]}`, at);
     if (nOut !== 1) throw new EpkError(ErrorCode.BadOp, `op ${i}: must have exactly one output`, at);
     const idx = Array.from({ length: nIn + nOut }, (_, k) => v.getUint16(at + OP_HEADER_BYTES + 2 * k, true));
     idx.forEach((t, k) => {
@@ -256,7 +257,7 @@ function readOps(v: DataView, s: { offset: number; size: number }, tensors: EpkT
     if (y === NO_TENSOR || tensors[y].kind !== TensorKind.Arena) {
       throw new EpkError(ErrorCode.BadOp, `op ${i} (${OP_NAMES[opcode]}): output ${y === NO_TENSOR ? 'is absent (0xFFFF)' : `tensor ${y} is not in the arena`}`, at + OP_HEADER_BYTES + 2 * nIn);
     }
-    for (const [k, rank] of requiredInputs(opcode, nParams !== OP_PARAM_COUNT[opcode])) {
+    for (const [k, rank] of requiredInputs(opcode, !tableCopy && nParams !== OP_PARAM_COUNT[opcode])) {
       const t = k < nIn ? idx[k] : NO_TENSOR;
       const where = at + OP_HEADER_BYTES + 2 * Math.min(k, nIn);
       if (t === NO_TENSOR) throw new EpkError(ErrorCode.BadOp, `op ${i} (${OP_NAMES[opcode]}): input ${k} is required but absent`, where);

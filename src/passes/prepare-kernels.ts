@@ -18,6 +18,11 @@ import { prepareMaximumMinimum } from './prepare/maximum-minimum.js';
 import { prepareLut } from './prepare/lut.js';
 import { prepareSvdf } from './prepare/svdf.js';
 import { prepareAlias, prepareConcatenation, prepareMean, preparePad, prepareTranspose } from './prepare/shape-ops.js';
+import {
+  prepareBatchToSpace, prepareDepthToSpace, prepareGather, prepareMirrorPad, prepareResizeNearest, prepareSpaceToBatch, prepareSpaceToDepth,
+} from './prepare/table-copy.js';
+import { prepareResizeBilinear } from './prepare/resize-bilinear.js';
+import { prepareArgMaxMin, prepareReduceMax, prepareSum } from './prepare/reduce.js';
 
 const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
   CONV_2D: prepareConv,
@@ -51,6 +56,19 @@ const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
   MAXIMUM: prepareMaximumMinimum,
   MINIMUM: prepareMaximumMinimum,
   SVDF: prepareSvdf,
+  // group a (issue 10)
+  RESIZE_NEAREST_NEIGHBOR: prepareResizeNearest,
+  RESIZE_BILINEAR: prepareResizeBilinear,
+  ARG_MAX: prepareArgMaxMin,
+  ARG_MIN: prepareArgMaxMin,
+  GATHER: prepareGather,
+  MIRROR_PAD: prepareMirrorPad,
+  DEPTH_TO_SPACE: prepareDepthToSpace,
+  SPACE_TO_DEPTH: prepareSpaceToDepth,
+  REDUCE_MAX: prepareReduceMax,
+  SUM: prepareSum,
+  SPACE_TO_BATCH_ND: prepareSpaceToBatch,
+  BATCH_TO_SPACE_ND: prepareBatchToSpace,
 };
 
 export const SUPPORTED_OPS = Object.keys(PREPARE);

@@ -1,0 +1,116 @@
+// Random single-op .tflite models of issue 10's group a (data movement, resize, reductions),
+// built in code for the tflm-run oracle tests (test/ops-a-tflm.test.ts) and the fuzz seed.
+// Each returns the model, its random int8 inputs (INVOKES of them) and a one-line case name.
+
+import { TfliteBuilder } from './tflite-builder.js';
+
+export interface OpCase { model: Uint8Array; inputs: Uint8Array[][]; what: string }
+
+type Rng = () => number;
+const randInt = (r: Rng, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+const randScale = (r: Rng) => Math.fround(0.004 + r() * 0.2);
+const q = (scale: number, zeroPoint: number) => ({ scale: [scale], zeroPoint: [zeroPoint] });
+const elems = (s: number[]) => s.reduce((a, d) => a * d, 1);
+const INVOKES = 2;
+
+function int8Inputs(r: Rng, n: number): Uint8Array[][] {
+  return Array.from({ length: INVOKES }, () => [Uint8Array.from({ length: n }, () => randInt(r, 0, 255))]);
+}
+
+/** x -> op(x, constant int32 operands) -> y, x and y with one random quantization unless given. */
+function unary(r: Rng, type: string, xShape: number[], yShape: number[], consts: [number[], number[]][], options: Record<string, unknown>,
+  yDtype: 'int8' | 'int32' = 'int8', sameQuant = true): Uint8Array {
+  const b = new TfliteBuilder();
+  const xq = q(randScale(r), randInt(r, -128, 127));
+  const x = b.tensor('x', xShape, 'int8', xq);
+  const cs = consts.map(([shape, values], k) => b.constant(`c${k}`, shape, 'int32', Int32Array.from(values)));
+  const y = yDtype === 'int32' ? b.tensor('y', yShape, 'int32') : b.tensor('y', yShape, 'int8', sameQuant ? xq : q(randScale(r), randInt(r, -128, 127)));
+  b.op(type, [x, ...cs], [y], options);
+  b.io([x], [y]);
+  return b.finish();
+}
+
+export function resizeCase(r: Rng, type: 'RESIZE_NEAREST_NEIGHBOR' | 'RESIZE_BILINEAR'): OpCase {
+  const xs = [randInt(r, 1, 2), randInt(r, 1, 7), randInt(r, 1, 7), randInt(r, 1, 5)];
+  const oh = randInt(r, 1, 15), ow = randInt(r, 1, 15);
+  const mode = randInt(r, 0, 2); // 0 plain, 1 align_corners, 2 half_pixel_centers
+  const options = { alignCorners: mode === 1, halfPixelCenters: mode === 2 };
+  const model = unary(r, type, xs, [xs[0], oh, ow, xs[3]], [[[2], [oh, ow]]], options);
+  return { model, inputs: int8Inputs(r, elems(xs)), what: `${JSON.stringify(xs)} -> ${oh}x${ow} ${['plain', 'align_corners', 'half_pixel_centers'][mode]}` };
+}
+
+export function argCase(r: Rng, type: 'ARG_MAX' | 'ARG_MIN'): OpCase {
+  const rank = randInt(r, 1, 4);
+  const xs = Array.from({ length: rank }, () => randInt(r, 1, 6));
+  const axis = randInt(r, 0, rank - 1);
+  const axisValue = r() < 0.3 ? axis - rank : axis;
+  const ys = xs.filter((_, k) => k !== axis);
+  const model = unary(r, type, xs, ys, [[[1], [axisValue]]], { outputType: 2 }, 'int32');
+  // few distinct values, so ties occur
+  const inputs = Array.from({ length: INVOKES }, () => [Uint8Array.from({ length: elems(xs) }, () => randInt(r, 0, 4) * 60)]);
+  return { model, inputs, what: `${JSON.stringify(xs)} axis ${axisValue}` };
+}
+
+export function gatherCase(r: Rng): OpCase {
+  const rank = randInt(r, 1, 3);
+  const xs = Array.from({ length: rank }, () => randInt(r, 1, 6));
+  const axis = randInt(r, 0, rank - 1);
+  const idxRank = randInt(r, 1, 4 - rank);
+  const is = Array.from({ length: idxRank }, () => randInt(r, 1, 4));
+  const idx = Array.from({ length: elems(is) }, () => randInt(r, 0, xs[axis] - 1));
+  const ys = [...xs.slice(0, axis), ...is, ...xs.slice(axis + 1)];
+  const axisOpt = r() < 0.3 ? axis - rank : axis;
+  const model = unary(r, 'GATHER', xs, ys, [[is, idx]], { axis: axisOpt });
+  return { model, inputs: int8Inputs(r, elems(xs)), what: `${JSON.stringify(xs)} axis ${axisOpt} indices ${JSON.stringify(is)}` };
+}
+
+export function mirrorPadCase(r: Rng): OpCase {
+  const rank = randInt(r, 1, 4);
+  const xs = Array.from({ length: rank }, () => randInt(r, 1, 5));
+  const mode = randInt(r, 0, 1), offset = mode === 0 ? 1 : 0;
+  const pads = xs.flatMap((d) => [randInt(r, 0, d - offset), randInt(r, 0, d - offset)]);
+  const ys = xs.map((d, k) => d + pads[2 * k] + pads[2 * k + 1]);
+  const model = unary(r, 'MIRROR_PAD', xs, ys, [[[rank, 2], pads]], { mode });
+  return { model, inputs: int8Inputs(r, elems(xs)), what: `${JSON.stringify(xs)} pads ${JSON.stringify(pads)} ${mode ? 'SYMMETRIC' : 'REFLECT'}` };
+}
+
+export function depthSpaceCase(r: Rng, type: 'DEPTH_TO_SPACE' | 'SPACE_TO_DEPTH'): OpCase {
+  const bs = randInt(r, 1, 3), n = randInt(r, 1, 2), h = randInt(r, 1, 4), w = randInt(r, 1, 4), c = randInt(r, 1, 3);
+  const [xs, ys] = type === 'DEPTH_TO_SPACE'
+    ? [[n, h, w, c * bs * bs], [n, h * bs, w * bs, c]]
+    : [[n, h * bs, w * bs, c], [n, h, w, c * bs * bs]];
+  const model = unary(r, type, xs, ys, [], { blockSize: bs });
+  return { model, inputs: int8Inputs(r, elems(xs)), what: `${JSON.stringify(xs)} block ${bs}` };
+}
+
+export function reduceCase(r: Rng, type: 'REDUCE_MAX' | 'SUM'): OpCase {
+  const rank = randInt(r, 1, 4);
+  const xs = Array.from({ length: rank }, () => randInt(r, 1, 6));
+  const axes = [...new Set(Array.from({ length: randInt(r, 1, rank) }, () => randInt(r, 0, rank - 1)))].map((a) => (r() < 0.3 ? a - rank : a));
+  const keepDims = r() < 0.5;
+  const reduced = new Set(axes.map((a) => (a < 0 ? a + rank : a)));
+  const ys = keepDims ? xs.map((d, k) => (reduced.has(k) ? 1 : d)) : xs.filter((_, k) => !reduced.has(k));
+  const model = unary(r, type, xs, ys, [[[axes.length], axes]], { keepDims }, 'int8', type === 'REDUCE_MAX');
+  return { model, inputs: int8Inputs(r, elems(xs)), what: `${JSON.stringify(xs)} axes ${JSON.stringify(axes)}${keepDims ? ' keep_dims' : ''}` };
+}
+
+export function batchSpaceCase(r: Rng, type: 'SPACE_TO_BATCH_ND' | 'BATCH_TO_SPACE_ND'): OpCase {
+  const rank = randInt(r, 3, 4);
+  const bh = randInt(r, 1, 3), bw = rank === 4 ? randInt(r, 1, 3) : 1;
+  const n = randInt(r, 1, 2), h = randInt(r, 1, 3), w = randInt(r, 1, 3), c = randInt(r, 1, 3);
+  const block = rank === 4 ? [bh, bw] : [bh];
+  let xs: number[], ys: number[], pads: number[];
+  if (type === 'SPACE_TO_BATCH_ND') {
+    xs = rank === 4 ? [n, h * bh, w * bw, c] : [n, h * bh, c];
+    ys = rank === 4 ? [n * bh * bw, h, w, c] : [n * bh, h, c];
+    pads = block.flatMap(() => [0, 0]);
+  } else {
+    const ct = randInt(r, 0, bh - 1), cb = randInt(r, 0, Math.min(bh - 1, h * bh - ct - 1));
+    const cl = randInt(r, 0, bw - 1), cr = randInt(r, 0, Math.min(bw - 1, w * bw - cl - 1));
+    xs = rank === 4 ? [n * bh * bw, h, w, c] : [n * bh, h, c];
+    ys = rank === 4 ? [n, h * bh - ct - cb, w * bw - cl - cr, c] : [n, h * bh - ct - cb, c];
+    pads = rank === 4 ? [ct, cb, cl, cr] : [ct, cb];
+  }
+  const model = unary(r, type, xs, ys, [[[block.length], block], [[block.length, 2], pads]], {});
+  return { model, inputs: int8Inputs(r, elems(xs)), what: `${JSON.stringify(xs)} block ${JSON.stringify(block)} ${type === 'SPACE_TO_BATCH_ND' ? 'paddings' : 'crops'} ${JSON.stringify(pads)}` };
+}
