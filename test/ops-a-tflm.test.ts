@@ -12,7 +12,7 @@ import { OpCode } from '../src/format/constants.js';
 import { readEpk } from '../src/format/reader.js';
 import { ConvertError } from '../src/ir/graph.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
-import { OpCase, argCase, batchSpaceCase, depthSpaceCase, gatherCase, mirrorPadCase, reduceCase, resizeCase } from '../src/testing/ops-a-models.js';
+import { OpCase, argCase, buildOpsANet, batchSpaceCase, depthSpaceCase, gatherCase, mirrorPadCase, reduceCase, resizeCase } from '../src/testing/ops-a-models.js';
 import { assertMatchesTflm, hasTflm, rng } from './tflm-oracle.js';
 
 const CASES = 10; // per op
@@ -67,6 +67,13 @@ test('REDUCE_MAX, SUM (axes, negative axes, keep_dims; SUM requantized): bit-exa
 test('SPACE_TO_BATCH_ND (no padding), BATCH_TO_SPACE_ND (crops), ranks 3 and 4: bit-exact with tflm-run', async () => {
   await oracle('space_to_batch', 211, (r) => batchSpaceCase(r, 'SPACE_TO_BATCH_ND'), OpCode.TableCopy);
   await oracle('batch_to_space', 212, (r) => batchSpaceCase(r, 'BATCH_TO_SPACE_ND'), OpCode.TableCopy);
+});
+
+test('every group-a op in one chain (the fuzz seed): bit-exact with tflm-run, SUM requantizing', async () => {
+  if (skip()) return;
+  const r = rng(213);
+  const inputs = Array.from({ length: 3 }, () => [Uint8Array.from({ length: 128 }, () => Math.floor(r() * 256))]);
+  await assertMatchesTflm('ops-a chain', buildOpsANet(), inputs);
 });
 
 /** The conversion error of a one-op model x -> op(x, consts) -> y. */

@@ -114,3 +114,34 @@ export function batchSpaceCase(r: Rng, type: 'SPACE_TO_BATCH_ND' | 'BATCH_TO_SPA
   const model = unary(r, type, xs, ys, [[[block.length], block], [[block.length, 2], pads]], {});
   return { model, inputs: int8Inputs(r, elems(xs)), what: `${JSON.stringify(xs)} block ${JSON.stringify(block)} ${type === 'SPACE_TO_BATCH_ND' ? 'paddings' : 'crops'} ${JSON.stringify(pads)}` };
 }
+
+/**
+ * Every group-a op in one chain (the fuzz seed, tools/fuzz.ts): x [1, 4, 4, 8] ->
+ * DEPTH_TO_SPACE -> SPACE_TO_DEPTH -> RESIZE_BILINEAR 6x6 -> MIRROR_PAD -> SPACE_TO_BATCH_ND
+ * -> BATCH_TO_SPACE_ND (crops) -> RESIZE_NEAREST_NEIGHBOR 5x5 -> GATHER -> SUM -> REDUCE_MAX
+ * -> ARG_MAX -> y int32 [1, 5].
+ */
+export function buildOpsANet(): Uint8Array {
+  const b = new TfliteBuilder();
+  const qa = q(0.05, 3), qs = q(0.2, -7);
+  const t = (name: string, shape: number[], qq = qa) => b.tensor(name, shape, 'int8', qq);
+  const c = (name: string, shape: number[], v: number[]) => b.constant(name, shape, 'int32', Int32Array.from(v));
+  const x = t('x', [1, 4, 4, 8]);
+  const a = t('a', [1, 8, 8, 2]), bb = t('b', [1, 4, 4, 8]), cc = t('c', [1, 6, 6, 8]), d = t('d', [1, 8, 8, 8]);
+  const e = t('e', [4, 4, 4, 8]), f = t('f', [1, 7, 7, 8]), g = t('g', [1, 5, 5, 8]), h = t('h', [1, 5, 5, 5]);
+  const i = t('i', [1, 1, 5, 5], qs), j = t('j', [1, 5, 5], qs);
+  const y = b.tensor('y', [1, 5], 'int32');
+  b.op('DEPTH_TO_SPACE', [x], [a], { blockSize: 2 });
+  b.op('SPACE_TO_DEPTH', [a], [bb], { blockSize: 2 });
+  b.op('RESIZE_BILINEAR', [bb, c('s6', [2], [6, 6])], [cc], { halfPixelCenters: true });
+  b.op('MIRROR_PAD', [cc, c('mp', [4, 2], [0, 0, 1, 1, 1, 1, 0, 0])], [d], { mode: 0 });
+  b.op('SPACE_TO_BATCH_ND', [d, c('bs', [2], [2, 2]), c('zp', [2, 2], [0, 0, 0, 0])], [e]);
+  b.op('BATCH_TO_SPACE_ND', [e, c('bs2', [2], [2, 2]), c('cr', [2, 2], [0, 1, 1, 0])], [f]);
+  b.op('RESIZE_NEAREST_NEIGHBOR', [f, c('s5', [2], [5, 5])], [g], { alignCorners: true });
+  b.op('GATHER', [g, c('gi', [5], [0, 2, 4, 6, 7])], [h], { axis: 3 });
+  b.op('SUM', [h, c('sa', [1], [1])], [i], { keepDims: true });
+  b.op('REDUCE_MAX', [i, c('ma', [1], [1])], [j]);
+  b.op('ARG_MAX', [j, c('aa', [1], [2])], [y]);
+  b.io([x], [y]);
+  return b.finish();
+}
