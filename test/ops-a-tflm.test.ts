@@ -64,7 +64,7 @@ test('REDUCE_MAX, SUM (axes, negative axes, keep_dims; SUM requantized): bit-exa
   await oracle('sum', 210, (r) => reduceCase(r, 'SUM'), OpCode.Mean);
 });
 
-test('SPACE_TO_BATCH_ND (no padding), BATCH_TO_SPACE_ND (crops), ranks 3 and 4: bit-exact with tflm-run', async () => {
+test('SPACE_TO_BATCH_ND (paddings: a PADV2 of zeros before it), BATCH_TO_SPACE_ND (crops), ranks 3 and 4: bit-exact with tflm-run', async () => {
   await oracle('space_to_batch', 211, (r) => batchSpaceCase(r, 'SPACE_TO_BATCH_ND'), OpCode.TableCopy);
   await oracle('batch_to_space', 212, (r) => batchSpaceCase(r, 'BATCH_TO_SPACE_ND'), OpCode.TableCopy);
 });
@@ -94,11 +94,11 @@ function refusal(type: string, xShape: number[], yShape: number[], consts: [numb
   return assert.unreachable(`${type} converted`) as never;
 }
 
-test('refused by name: out-of-range and run-time GATHER indices, int64 ARG_MAX, SPACE_TO_BATCH_ND padding, bad MIRROR_PAD paddings', () => {
+test('refused by name: out-of-range and run-time GATHER indices, int64 ARG_MAX, bad SPACE_TO_BATCH_ND padding, bad MIRROR_PAD paddings', () => {
   assert.match(refusal('GATHER', [4, 3], [2, 3], [[[2], [1, 4]]], { axis: 0 }), /op 0 \(GATHER\): index 4 \(at position 1 of "c0"\) is outside axis 0 of size 4/);
   assert.match(refusal('GATHER', [4, 3], [2, 3], [[[2], [1, 2]]], { axis: 0 }, 'int8', false), /op 0 \(GATHER\): indices "c0" must be a constant/);
   assert.match(refusal('ARG_MAX', [4, 3], [4], [[[1], [1]]], { outputType: 4 }, 'int64'), /op 0 \(ARG_MAX\): output "y" is int64; only an int32 output is supported/);
-  assert.match(refusal('SPACE_TO_BATCH_ND', [1, 4, 4, 1], [4, 3, 3, 1], [[[2], [2, 2]], [[2, 2], [1, 1, 1, 1]]], {}), /op 0 \(SPACE_TO_BATCH_ND\): paddings \[1,1,1,1\] are not supported/);
+  assert.match(refusal('SPACE_TO_BATCH_ND', [1, 4, 4, 1], [4, 3, 3, 1], [[[2], [2, 2]], [[2, 2], [1, 1, 1, 2]]], {}), /op 0 \(SPACE_TO_BATCH_ND\): input height 6 and width 7 must be multiples of block_shape \[2,2\]/);
   assert.match(refusal('MIRROR_PAD', [2, 3], [4, 3], [[[2, 2], [2, 0, 0, 0]]], { mode: 0 }), /op 0 \(MIRROR_PAD\): paddings \[2, 0\] of axis 0 \(size 2\) out of range: REFLECT pads at most 1/);
   assert.match(refusal('RESIZE_BILINEAR', [1, 2, 2, 1], [1, 3, 3, 1], [[[2], [3, 3]]], { alignCorners: true, halfPixelCenters: true }), /op 0 \(RESIZE_BILINEAR\): align_corners and half_pixel_centers together/);
   assert.match(refusal('RESIZE_NEAREST_NEIGHBOR', [1, 2, 2, 1], [1, 3, 4, 1], [[[2], [3, 3]]], {}), /op 0 \(RESIZE_NEAREST_NEIGHBOR\): output "y" has shape \[1,3,4,1\]; the op gives \[1,3,3,1\]/);

@@ -103,7 +103,14 @@ export function batchSpaceCase(r: Rng, type: 'SPACE_TO_BATCH_ND' | 'BATCH_TO_SPA
   if (type === 'SPACE_TO_BATCH_ND') {
     xs = rank === 4 ? [n, h * bh, w * bw, c] : [n, h * bh, c];
     ys = rank === 4 ? [n * bh * bw, h, w, c] : [n * bh, h, c];
-    pads = block.flatMap(() => [0, 0]);
+    pads = block.flatMap(() => (r() < 0.5 ? [0, 0] : [randInt(r, 0, 2), randInt(r, 0, 2)]));
+    const padded = [h * bh + pads[0] + pads[1], rank === 4 ? w * bw + pads[2] + pads[3] : 1];
+    xs = rank === 4 ? [n, h * bh, w * bw, c] : [n, h * bh, c];
+    // the padded sides must stay multiples of the block: grow the after-padding until they are
+    pads[1] += (bh - (padded[0] % bh)) % bh;
+    if (rank === 4) pads[3] += (bw - (padded[1] % bw)) % bw;
+    const oh = (h * bh + pads[0] + pads[1]) / bh, ow = rank === 4 ? (w * bw + pads[2] + pads[3]) / bw : 1;
+    ys = rank === 4 ? [n * bh * bw, oh, ow, c] : [n * bh, oh, c];
   } else {
     const ct = randInt(r, 0, bh - 1), cb = randInt(r, 0, Math.min(bh - 1, h * bh - ct - 1));
     const cl = randInt(r, 0, bw - 1), cr = randInt(r, 0, Math.min(bw - 1, w * bw - cl - 1));

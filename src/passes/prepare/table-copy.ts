@@ -189,7 +189,7 @@ export function prepareSpaceToBatch(ctx: PrepareContext): void {
   ctx.expectCounts(3, 3);
   const { x, y } = int8Pair(ctx);
   const { block: [bh, bw], pad } = blockOperands(ctx, x, 'paddings');
-  if (pad.some((p) => p !== 0)) ctx.fail(`paddings ${JSON.stringify(pad)} are not supported (only all zero)`);
+  if (pad.some((p) => p !== 0)) ctx.fail(`paddings ${JSON.stringify(pad)} must be constant and >= 0`); // lower-space-to-batch moved valid ones into a PADV2
   const x4 = x.shape.length === 3 ? [x.shape[0], x.shape[1], 1, x.shape[2]] : x.shape;
   const [ib, ih, iw, c] = x4;
   if (ih % bh !== 0 || iw % bw !== 0) ctx.fail(`input height ${ih} and width ${iw} must be multiples of block_shape ${JSON.stringify([bh, bw])}`);
