@@ -52,6 +52,7 @@ export function kernelOf(r: usize): u32 {
     case F.OP_RESIZE_BILINEAR: return K.K_RESIZE_BILINEAR;
     case F.OP_ARG_MAX: case F.OP_ARG_MIN: return K.K_ARG_MAX_MIN;
     case F.OP_REDUCE_MAX: return K.K_REDUCE_MAX;
+    case F.OP_GATHER: return K.K_GATHER;
   }
   return K.KERNEL_VARIANT_COUNT;
 }

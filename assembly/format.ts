@@ -143,6 +143,7 @@ export const OP_RESIZE_BILINEAR: u32 = 25;
 export const OP_ARG_MAX: u32 = 26;
 export const OP_ARG_MIN: u32 = 27;
 export const OP_REDUCE_MAX: u32 = 28;
+export const OP_GATHER: u32 = 29;
 
 // i32 params of each opcode (PARAM_COUNTS: indexed by opcode)
 export const PARAMS_CONV_2D: u32 = 10;
@@ -173,7 +174,8 @@ export const PARAMS_RESIZE_BILINEAR: u32 = 3;
 export const PARAMS_ARG_MAX: u32 = 1;
 export const PARAMS_ARG_MIN: u32 = 1;
 export const PARAMS_REDUCE_MAX: u32 = 1;
-export const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1, 4, 2, 2, 0, 12, 6, 12, 8, 0, 0, 7, 4, 3, 1, 1, 1];
+export const PARAMS_GATHER: u32 = 4;
+export const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1, 4, 2, 2, 0, 12, 6, 12, 8, 0, 0, 7, 4, 3, 1, 1, 1, 4];
 
 // i32 params of an op in the packed weight layout (packedParamCount below)
 export const PACKED_PARAMS_CONV_2D: u32 = 13;
@@ -203,10 +205,11 @@ export const E_BAD_IO: i32 = 9;
 export const E_OUT_OF_MEMORY: i32 = 10;
 export const E_NOT_LOADED: i32 = 11;
 export const E_BAD_SHAPE: i32 = 12;
+export const E_BAD_INDEX: i32 = 13;
 
 // Derived
 export const S_COUNT: u32 = 5; // section kinds are 1..S_COUNT
-export const OP_LAST: u32 = 28; // opcodes are 1..OP_LAST
+export const OP_LAST: u32 = 29; // opcodes are 1..OP_LAST
 
 /** Params of an op `code` in the packed weight layout; NO_PACKED_LAYOUT (never a u16 count) when it has none. */
 export const NO_PACKED_LAYOUT: u32 = 0x10000;
@@ -251,6 +254,7 @@ export function opName(code: u32): Msg {
     case OP_ARG_MAX: return 'ARG_MAX';
     case OP_ARG_MIN: return 'ARG_MIN';
     case OP_REDUCE_MAX: return 'REDUCE_MAX';
+    case OP_GATHER: return 'GATHER';
   }
   return 'UNKNOWN';
 }

@@ -21,13 +21,15 @@ import { svdf_s8_s16, SvdfParams } from './kernels/svdf';
 import { table_copy_s8 } from './kernels/table-copy';
 import { resize_bilinear_s8, ResizeBilinearParams } from './kernels/resize-bilinear';
 import { arg_max_min_s8, reduce_max_s8 } from './kernels/arg-reduce';
+import { gather_s8 } from './kernels/gather';
+import * as msg from './message';
 import { runPacked, usesPacked } from './packed';
 import {
   HAS_CONV_BLOCKED, HAS_CONV_REF, HAS_DWCONV_BLOCKED, HAS_DWCONV_REF, HAS_FC_BLOCKED, HAS_FC_REF,
   HAS_CONV_CODEBOOK, HAS_DWCONV_CODEBOOK, HAS_FC_CODEBOOK, HAS_CONV_HUFFMAN, HAS_DWCONV_HUFFMAN, HAS_FC_HUFFMAN,
   HAS_POOL, HAS_ADD_SAME, HAS_ADD_BROADCAST, HAS_MUL, HAS_SOFTMAX, HAS_PAD, HAS_MEAN, HAS_TRANSPOSE, HAS_CONCAT,
   HAS_REQUANTIZE, HAS_QUANTIZE, HAS_DEQUANTIZE, HAS_LUT, HAS_SUB, HAS_LEAKY_RELU, HAS_STRIDED_SLICE, HAS_TRANSPOSE_CONV, HAS_MAXIMUM_MINIMUM, HAS_SVDF,
-  HAS_TABLE_COPY, HAS_RESIZE_BILINEAR, HAS_ARG_MAX_MIN, HAS_REDUCE_MAX,
+  HAS_TABLE_COPY, HAS_RESIZE_BILINEAR, HAS_ARG_MAX_MIN, HAS_REDUCE_MAX, HAS_GATHER,
 } from './kernel-table';
 
 const dimsA = memory.data(16);
@@ -64,12 +66,13 @@ function optionalData(t: u32): usize {
 const HAS_COMPRESSED: bool = HAS_CONV_CODEBOOK || HAS_DWCONV_CODEBOOK || HAS_FC_CODEBOOK ||
   HAS_CONV_HUFFMAN || HAS_DWCONV_HUFFMAN || HAS_FC_HUFFMAN;
 
-export function runOp(r: usize): void {
+/** Runs op r: E_OK, or an error a kernel found in the data (a GATHER index outside its axis). */
+export function runOp(r: usize): i32 {
   const code = O.opcode(r);
   const y = O.output(r, 0);
   const yp = M.dataOf(y);
   const p = O.params(r);
-  if (HAS_COMPRESSED && usesPacked(r, code)) { runPacked(r, code); return; } // compressed filter: packed.ts
+  if (HAS_COMPRESSED && usesPacked(r, code)) { runPacked(r, code); return F.E_OK; } // compressed filter: packed.ts
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) {
     const x = O.input(r, 0), w = O.input(r, 1);
     const xp = M.dataOf(x), wp = M.dataOf(w);
@@ -84,7 +87,7 @@ export function runOp(r: usize): void {
         if (HAS_DWCONV_BLOCKED) dwconv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2),
           bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), cp);
       }
-      return;
+      return F.E_OK;
     }
     const mult = M.dataOf(O.input(r, 3)), shift = M.dataOf(O.input(r, 4));
     if (code == F.OP_CONV_2D) {
@@ -184,8 +187,34 @@ export function runOp(r: usize): void {
   } else if (code == F.OP_REDUCE_MAX) {
     const x = O.input(r, 0);
     if (HAS_REDUCE_MAX) reduce_max_s8(M.dataOf(x), fillDims4(x, dimsA), yp, O.param(r, 0));
+  } else if (code == F.OP_GATHER) {
+    gatherStatus = F.E_OK;
+    if (HAS_GATHER) runGather(r, yp); // BAD_INDEX when an index lies outside the axis
+    return gatherStatus;
   }
+  return F.E_OK;
 }
+
+let gatherStatus: i32 = F.E_OK;
+
+/** GATHER: sets gatherStatus to BAD_INDEX, naming the op, the index's position and value, when one lies outside the axis. */
+function runGather(r: usize, yp: usize): void {
+  const x = O.input(r, 0), indices = O.input(r, 1);
+  const batch = O.param(r, 0), axis = O.param(r, 2), ip = M.dataOf(indices);
+  const bad = gather_s8(M.dataOf(x), ip, yp, batch, O.param(r, 1), axis, O.param(r, 3), M.elements(indices) / batch);
+  if (bad < 0) return;
+  let i: u32 = 0;
+  for (let q = M.firstOp; q != r; q = O.next(q)) i++;
+  O.failOp(i, r, F.E_BAD_INDEX, 'index ');
+  msg.num(load<i32>(ip + (<usize>bad << 2)));
+  msg.text(' at position ');
+  msg.num(bad);
+  msg.text(' of the indices is outside the gathered axis of size ');
+  msg.num(axis);
+  gatherStatus = F.E_BAD_INDEX;
+}
+
+
 
 function runConcat(r: usize, y: u32, yp: usize): void {
   const axis = O.param(r, 0);
@@ -206,7 +235,8 @@ export function invoke(): i32 {
   if (!M.loaded) return M.fail(F.E_NOT_LOADED, 'no model loaded');
   let r = M.firstOp;
   for (let i: u32 = 0; i < M.opCount; i++) {
-    runOp(r);
+    const err = runOp(r);
+    if (err != F.E_OK) return err;
     r = O.next(r);
   }
   return F.E_OK;
@@ -218,6 +248,5 @@ export function invokeOp(i: u32): i32 {
   if (i >= M.opCount) return M.fail(F.E_BAD_OP, 'op index beyond the op list');
   let r = M.firstOp;
   for (let k: u32 = 0; k < i; k++) r = O.next(r);
-  runOp(r);
-  return F.E_OK;
+  return runOp(r);
 }

@@ -44,7 +44,8 @@ export const K_TABLE_COPY: u32 = 31; // table_copy_s8: always (offset tables per
 export const K_RESIZE_BILINEAR: u32 = 32; // resize_bilinear_s8: always
 export const K_ARG_MAX_MIN: u32 = 33; // arg_max_min_s8: always (int32 output)
 export const K_REDUCE_MAX: u32 = 34; // reduce_max_s8: always
-export const KERNEL_VARIANT_COUNT: u32 = 35;
+export const K_GATHER: u32 = 35; // gather_s8: indices read at run time (a model input or batch_dims over a batch)
+export const KERNEL_VARIANT_COUNT: u32 = 36;
 
 export const HAS_CONV_BLOCKED: bool = (EP_KERNEL_SET & (<u32>1 << 0)) != 0;
 export const HAS_CONV_REF: bool = (EP_KERNEL_SET & (<u32>1 << 1)) != 0;
@@ -81,6 +82,7 @@ export const HAS_TABLE_COPY: bool = (EP_KERNEL_SET & (<u32>1 << 31)) != 0;
 export const HAS_RESIZE_BILINEAR: bool = (EP_KERNEL_SET_HI & (<u32>1 << 0)) != 0;
 export const HAS_ARG_MAX_MIN: bool = (EP_KERNEL_SET_HI & (<u32>1 << 1)) != 0;
 export const HAS_REDUCE_MAX: bool = (EP_KERNEL_SET_HI & (<u32>1 << 2)) != 0;
+export const HAS_GATHER: bool = (EP_KERNEL_SET_HI & (<u32>1 << 3)) != 0;
 
 export function inBuild(k: u32): bool {
   if (k >= KERNEL_VARIANT_COUNT) return false;

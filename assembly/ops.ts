@@ -328,6 +328,7 @@ function validateOp(r: usize, code: u32): i32 {
   if (code == F.OP_TABLE_COPY) return validateTableCopy(r, y);
   if (code == F.OP_RESIZE_BILINEAR) return validateResizeBilinear(r, y);
   if (code == F.OP_ARG_MAX || code == F.OP_ARG_MIN) return validateArgMaxMin(r, y);
+  if (code == F.OP_GATHER) return validateGather(r, y);
   if (code == F.OP_REDUCE_MAX) {
     if (nIn(r) != 1 || !has(r, 0, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input and output');
     return reducedSizeProblem(input(r, 0), y, param(r, 0));
@@ -398,6 +399,22 @@ function lastTapInside(scale: i32, half: i32, outSize: i32, inSize: i32): bool {
   const s = <i64>(outSize - 1) * <i64>scale + (half ? <i64>(scale / 2) - 512 : 0);
   if (s > <i64>i32.MAX_VALUE) return false;
   return max(s / 1024, <i64>0) < <i64>inSize;
+}
+
+/**
+ * GATHER params batch, outer, axis, inner (kernels/gather.ts): int8 x of batch * outer * axis
+ * * inner elements, int32 indices a multiple of batch, int8 y of batch * outer * (indices /
+ * batch) * inner (64-bit products). Index values are checked as the kernel reads them.
+ */
+function validateGather(r: usize, y: u32): i32 {
+  if (nIn(r) != 2 || !has(r, 0, F.DT_INT8, -1) || !has(r, 1, F.DT_INT32, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input, int32 indices and int8 output');
+  const batch = <i64>param(r, 0), outer = <i64>param(r, 1), axis = <i64>param(r, 2), inner = <i64>param(r, 3);
+  if (batch < 1 || outer < 1 || axis < 1 || inner < 1) return opFail(F.E_BAD_OP, 'batch, outer, axis and inner sizes must be >= 1');
+  const n = <i64>M.elements(input(r, 1));
+  if (batch * outer * axis * inner != <i64>M.elements(input(r, 0)) || n % batch != 0 || outer * n * inner != <i64>M.elements(y)) {
+    return opFail(F.E_BAD_SHAPE, 'input, indices and output sizes do not fit batch, outer, axis and inner');
+  }
+  return F.E_OK;
 }
 
 /** ARG_MAX / ARG_MIN param axis (0..3 of the 4-D view): int8 input, int32 output of the other axes' size. */

@@ -17,6 +17,7 @@ import { loadModelNode } from '../src/runtime/node.js';
 import { REPO, runtimeForKernels } from '../tools/firmware/build.js';
 import { buildSmallModel } from './compression-model.js';
 import { buildOpsNet } from '../src/testing/op-models.js';
+import { buildOpsANet } from '../src/testing/ops-a-models.js';
 import { goldenModels, readBytes } from './helpers.js';
 
 test('assembly/kernel-table.ts is generated from KERNEL_VARIANTS (node dist/tools/gen-kernel-table.js)', () => {
@@ -50,6 +51,7 @@ test('converter and runtime classify every op alike (shared models, compressed f
     epks.push([`small ${compress.pack}`, convertModel(buildSmallModel(5), 'small', { log: () => {}, compress }).epk]);
   }
   epks.push(['ops net', convertModel(buildOpsNet(), 'ops', { log: () => {} }).epk]); // TRANSPOSE_CONV, SUB, LEAKY_RELU, MAXIMUM, STRIDED_SLICE
+  epks.push(['ops-a net', convertModel(buildOpsANet(), 'ops-a', { log: () => {} }).epk]); // group a: TABLE_COPY, RESIZE_BILINEAR, ARG_MAX, REDUCE_MAX, GATHER
   const seen = new Set<number>();
   for (const [name, epk] of epks) {
     const e = readEpk(epk);
@@ -62,7 +64,7 @@ test('converter and runtime classify every op alike (shared models, compressed f
     });
   }
   assert.ok(seen.has(kernelBit('CONV_HUFFMAN')) && seen.has(kernelBit('CONV_CODEBOOK')) && seen.has(kernelBit('CONV_BLOCKED')));
-  for (const k of ['TRANSPOSE_CONV', 'SUB', 'LEAKY_RELU', 'MAXIMUM_MINIMUM', 'STRIDED_SLICE']) assert.ok(seen.has(kernelBit(k)), k);
+  for (const k of ['TRANSPOSE_CONV', 'SUB', 'LEAKY_RELU', 'MAXIMUM_MINIMUM', 'STRIDED_SLICE', 'TABLE_COPY', 'RESIZE_BILINEAR', 'ARG_MAX_MIN', 'REDUCE_MAX', 'GATHER']) assert.ok(seen.has(kernelBit(k)), k);
 });
 
 test('a runtime with one model\'s kernels runs it bit-exact and refuses a model needing more', async () => {

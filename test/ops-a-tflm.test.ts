@@ -12,8 +12,12 @@ import { OpCode } from '../src/format/constants.js';
 import { readEpk } from '../src/format/reader.js';
 import { ConvertError } from '../src/ir/graph.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
-import { OpCase, argCase, buildOpsANet, batchSpaceCase, depthSpaceCase, gatherCase, mirrorPadCase, reduceCase, resizeCase } from '../src/testing/ops-a-models.js';
+import { OpCase, argCase, buildOpsANet, gatherDynamicCase, batchSpaceCase, depthSpaceCase, gatherCase, mirrorPadCase, reduceCase, resizeCase } from '../src/testing/ops-a-models.js';
 import { assertMatchesTflm, hasTflm, rng } from './tflm-oracle.js';
+import { ErrorCode } from '../src/format/constants.js';
+import { RuntimeError } from '../src/runtime/loader.js';
+import { loadModelNode } from '../src/runtime/node.js';
+import { loadModelStreamed } from '../src/runtime/streamed.js';
 
 const CASES = 10; // per op
 
@@ -48,6 +52,29 @@ test('ARG_MAX, ARG_MIN (int32 output, ties, negative axes): bit-exact with tflm-
 
 test('GATHER (constant indices of rank 1-3, any axis): bit-exact with tflm-run', async () => {
   await oracle('gather', 205, gatherCase, OpCode.TableCopy);
+});
+
+test('GATHER with run-time int32 indices (a model input; batch_dims 0 and 1): bit-exact with tflm-run', async () => {
+  await oracle('gather_runtime', 214, (r) => gatherDynamicCase(r), OpCode.Gather);
+});
+
+test('GATHER with a run-time index outside the axis: invoke fails with BAD_INDEX naming op and position, in every build', async () => {
+  const r = rng(215);
+  for (let c = 0; c < 4; c++) {
+    const { model, inputs } = gatherDynamicCase(r, true);
+    const { epk } = convertModel(model, 'g.tflite', { log: () => {} });
+    const builds = [['simd', await loadModelNode(epk, 'simd')], ['scalar', await loadModelNode(epk, 'scalar')], ['streamed', await loadModelStreamed(epk)]] as const;
+    for (const [name, m] of builds) {
+      try {
+        m.run(...inputs[0]);
+        assert.unreachable(`${name} ran it`);
+      } catch (e) {
+        assert.instance(e, RuntimeError, `${name}: ${String(e)}`);
+        assert.is((e as RuntimeError).code, ErrorCode.BadIndex, name);
+        assert.match((e as Error).message, /op 0 \(GATHER\).*index -?\d+ at position \d+ of the indices is outside the gathered axis of size \d+/, name);
+      }
+    }
+  }
 });
 
 test('MIRROR_PAD (REFLECT, SYMMETRIC, ranks 1-4, pads up to the limit): bit-exact with tflm-run', async () => {
@@ -94,9 +121,9 @@ function refusal(type: string, xShape: number[], yShape: number[], consts: [numb
   return assert.unreachable(`${type} converted`) as never;
 }
 
-test('refused by name: out-of-range and run-time GATHER indices, int64 ARG_MAX, bad SPACE_TO_BATCH_ND padding, bad MIRROR_PAD paddings', () => {
+test('refused by name: out-of-range constant GATHER indices, GATHER batch_dims past the axis, int64 ARG_MAX, bad SPACE_TO_BATCH_ND padding, bad MIRROR_PAD paddings', () => {
   assert.match(refusal('GATHER', [4, 3], [2, 3], [[[2], [1, 4]]], { axis: 0 }), /op 0 \(GATHER\): index 4 \(at position 1 of "c0"\) is outside axis 0 of size 4/);
-  assert.match(refusal('GATHER', [4, 3], [2, 3], [[[2], [1, 2]]], { axis: 0 }, 'int8', false), /op 0 \(GATHER\): indices "c0" must be a constant/);
+  assert.match(refusal('GATHER', [4, 3], [4, 2], [[[4, 2], [1, 2, 0, 1, 1, 0, 2, 2]]], { axis: 0, batchDims: 1 }, 'int8', false), /op 0 \(GATHER\): batch_dims 1 must lie in \[0, 0\]/);
   assert.match(refusal('ARG_MAX', [4, 3], [4], [[[1], [1]]], { outputType: 4 }, 'int64'), /op 0 \(ARG_MAX\): output "y" is int64; only an int32 output is supported/);
   assert.match(refusal('SPACE_TO_BATCH_ND', [1, 4, 4, 1], [4, 3, 3, 1], [[[2], [2, 2]], [[2, 2], [1, 1, 1, 2]]], {}), /op 0 \(SPACE_TO_BATCH_ND\): input height 6 and width 7 must be multiples of block_shape \[2,2\]/);
   assert.match(refusal('MIRROR_PAD', [2, 3], [4, 3], [[[2, 2], [2, 0, 0, 0]]], { mode: 0 }), /op 0 \(MIRROR_PAD\): paddings \[2, 0\] of axis 0 \(size 2\) out of range: REFLECT pads at most 1/);

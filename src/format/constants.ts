@@ -200,6 +200,7 @@ export enum OpCode {
   ArgMax = 26,
   ArgMin = 27,
   ReduceMax = 28,
+  Gather = 29,
 }
 
 export const OP_NAMES: Record<OpCode, string> = {
@@ -232,6 +233,7 @@ export const OP_NAMES: Record<OpCode, string> = {
   [OpCode.ArgMax]: 'ARG_MAX',
   [OpCode.ArgMin]: 'ARG_MIN',
   [OpCode.ReduceMax]: 'REDUCE_MAX',
+  [OpCode.Gather]: 'GATHER',
 };
 
 /** Number of i32 params each opcode carries (Concatenation: fixed 1). */
@@ -265,6 +267,7 @@ export const OP_PARAM_COUNT: Record<OpCode, number> = {
   [OpCode.ArgMax]: 1,
   [OpCode.ArgMin]: 1,
   [OpCode.ReduceMax]: 1,
+  [OpCode.Gather]: 4,
 };
 
 /**
@@ -308,6 +311,7 @@ export enum ErrorCode {
   OutOfMemory = 10,
   NotLoaded = 11,
   BadShape = 12,
+  BadIndex = 13, // group a: a run-time GATHER index outside its axis (invoke)
 }
 
 export const ERROR_NAMES: Record<ErrorCode, string> = {
@@ -324,6 +328,7 @@ export const ERROR_NAMES: Record<ErrorCode, string> = {
   [ErrorCode.OutOfMemory]: 'OUT_OF_MEMORY',
   [ErrorCode.NotLoaded]: 'NOT_LOADED',
   [ErrorCode.BadShape]: 'BAD_SHAPE',
+  [ErrorCode.BadIndex]: 'BAD_INDEX',
 };
 
 export function align(n: number, a: number): number {

@@ -59,6 +59,7 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'RESIZE_BILINEAR', ops: [OpCode.ResizeBilinear], kernel: 'resize_bilinear_s8', when: 'always' },
   { name: 'ARG_MAX_MIN', ops: [OpCode.ArgMax, OpCode.ArgMin], kernel: 'arg_max_min_s8', when: 'always (int32 output)' },
   { name: 'REDUCE_MAX', ops: [OpCode.ReduceMax], kernel: 'reduce_max_s8', when: 'always' },
+  { name: 'GATHER', ops: [OpCode.Gather], kernel: 'gather_s8', when: 'indices read at run time (a model input or batch_dims over a batch)' },
 ];
 
 /** Bit of a variant by name. */

@@ -223,6 +223,7 @@ function requiredInputs(opcode: OpCode, packed: boolean): [slot: number, rank: n
     case OpCode.FullyConnected: return packed ? [[0, -1], [1, -1]] : [[0, -1], [1, 2]];
     case OpCode.TransposeConv: return [[0, 4], [1, 4]];
     case OpCode.Svdf: return [[0, 2], [1, 2], [2, 2], [3, -1], [4, 2]]; // as the runtime's load check
+    case OpCode.Gather: return [[0, -1], [1, -1]];
     case OpCode.Add: case OpCode.Mul: case OpCode.Sub: case OpCode.Maximum: case OpCode.Minimum: return [[0, -1], [1, -1]]; // kernelOf compares both inputs' sizes
     default: return [[0, -1]];
   }

@@ -64,6 +64,29 @@ export function gatherCase(r: Rng): OpCase {
   return { model, inputs: int8Inputs(r, elems(xs)), what: `${JSON.stringify(xs)} axis ${axisOpt} indices ${JSON.stringify(is)}` };
 }
 
+/** GATHER with int32 indices as a model input (read at run time), batch_dims 0 or more; `bad` puts one index outside the axis. */
+export function gatherDynamicCase(r: Rng, bad = false): OpCase {
+  const rank = randInt(r, 1, 4);
+  const xs = Array.from({ length: rank }, () => randInt(r, 1, 5));
+  const axis = randInt(r, 0, rank - 1);
+  const batchDims = randInt(r, 0, Math.min(axis, 1));
+  const is = [...xs.slice(0, batchDims), ...Array.from({ length: randInt(r, 1, Math.max(1, 4 - rank)) }, () => randInt(r, 1, 4))].slice(0, Math.max(batchDims + 1, 4 - rank + batchDims));
+  const ys = [...xs.slice(0, axis), ...is.slice(batchDims), ...xs.slice(axis + 1)];
+  const b = new TfliteBuilder();
+  const xq = q(randScale(r), randInt(r, -128, 127));
+  const x = b.tensor('x', xs, 'int8', xq);
+  const idx = b.tensor('indices', is, 'int32');
+  const y = b.tensor('y', ys, 'int8', xq);
+  b.op('GATHER', [x, idx], [y], { axis: r() < 0.3 ? axis - rank : axis, batchDims });
+  b.io([x, idx], [y]);
+  const inputs = Array.from({ length: INVOKES }, () => {
+    const v = Int32Array.from({ length: elems(is) }, () => randInt(r, 0, xs[axis] - 1));
+    if (bad) v[randInt(r, 0, v.length - 1)] = r() < 0.5 ? -1 : xs[axis];
+    return [Uint8Array.from({ length: elems(xs) }, () => randInt(r, 0, 255)), new Uint8Array(v.buffer)];
+  });
+  return { model: b.finish(), inputs, what: `${JSON.stringify(xs)} axis ${axis} batch_dims ${batchDims} indices ${JSON.stringify(is)} (run time)` };
+}
+
 export function mirrorPadCase(r: Rng): OpCase {
   const rank = randInt(r, 1, 4);
   const xs = Array.from({ length: rank }, () => randInt(r, 1, 5));
@@ -125,7 +148,7 @@ export function batchSpaceCase(r: Rng, type: 'SPACE_TO_BATCH_ND' | 'BATCH_TO_SPA
 /**
  * Every group-a op in one chain (the fuzz seed, tools/fuzz.ts): x [1, 4, 4, 8] ->
  * DEPTH_TO_SPACE -> SPACE_TO_DEPTH -> RESIZE_BILINEAR 6x6 -> MIRROR_PAD -> SPACE_TO_BATCH_ND
- * -> BATCH_TO_SPACE_ND (crops) -> RESIZE_NEAREST_NEIGHBOR 5x5 -> GATHER -> SUM -> REDUCE_MAX
+ * -> GATHER (batch_dims 1) -> BATCH_TO_SPACE_ND (crops) -> RESIZE_NEAREST_NEIGHBOR 5x5 -> GATHER -> SUM -> REDUCE_MAX
  * -> ARG_MAX -> y int32 [1, 5].
  */
 export function buildOpsANet(): Uint8Array {
@@ -135,7 +158,7 @@ export function buildOpsANet(): Uint8Array {
   const c = (name: string, shape: number[], v: number[]) => b.constant(name, shape, 'int32', Int32Array.from(v));
   const x = t('x', [1, 4, 4, 8]);
   const a = t('a', [1, 8, 8, 2]), bb = t('b', [1, 4, 4, 8]), cc = t('c', [1, 6, 6, 8]), d = t('d', [1, 8, 8, 8]);
-  const e = t('e', [4, 4, 4, 8]), f = t('f', [1, 7, 7, 8]), g = t('g', [1, 5, 5, 8]), h = t('h', [1, 5, 5, 5]);
+  const e = t('e', [4, 4, 4, 8]), e2 = t('e2', [4, 4, 2, 8]), f = t('f', [1, 7, 3, 8]), g = t('g', [1, 5, 5, 8]), h = t('h', [1, 5, 5, 5]);
   const i = t('i', [1, 1, 5, 5], qs), j = t('j', [1, 5, 5], qs);
   const y = b.tensor('y', [1, 5], 'int32');
   b.op('DEPTH_TO_SPACE', [x], [a], { blockSize: 2 });
@@ -143,7 +166,8 @@ export function buildOpsANet(): Uint8Array {
   b.op('RESIZE_BILINEAR', [bb, c('s6', [2], [6, 6])], [cc], { halfPixelCenters: true });
   b.op('MIRROR_PAD', [cc, c('mp', [4, 2], [0, 0, 1, 1, 1, 1, 0, 0])], [d], { mode: 0 });
   b.op('SPACE_TO_BATCH_ND', [d, c('bs', [2], [2, 2]), c('zp', [2, 2], [0, 0, 0, 0])], [e]);
-  b.op('BATCH_TO_SPACE_ND', [e, c('bs2', [2], [2, 2]), c('cr', [2, 2], [0, 1, 1, 0])], [f]);
+  b.op('GATHER', [e, c('bg', [4, 2], [0, 3, 1, 2, 3, 3, 2, 0])], [e2], { axis: 2, batchDims: 1 }); // indices vary over the batch: the GATHER kernel
+  b.op('BATCH_TO_SPACE_ND', [e2, c('bs2', [2], [2, 2]), c('cr', [2, 2], [0, 1, 1, 0])], [f]);
   b.op('RESIZE_NEAREST_NEIGHBOR', [f, c('s5', [2], [5, 5])], [g], { alignCorners: true });
   b.op('GATHER', [g, c('gi', [5], [0, 2, 4, 6, 7])], [h], { axis: 3 });
   b.op('SUM', [h, c('sa', [1], [1])], [i], { keepDims: true });

@@ -3,7 +3,9 @@
 // output element is the input element at t0[i0] + t1[i1] + t2[i2] + t3[i3], the tables
 // computed here from TFLite's reference index arithmetic. Bytes are copied as TFLM does
 // (no requantization). RESIZE_NEAREST_NEIGHBOR, MIRROR_PAD, DEPTH_TO_SPACE, SPACE_TO_DEPTH,
-// BATCH_TO_SPACE_ND, SPACE_TO_BATCH_ND (without padding) and GATHER (constant indices).
+// BATCH_TO_SPACE_ND, SPACE_TO_BATCH_ND (its padding a PADV2 before it, lower-space-to-batch.ts)
+// and GATHER with constant indices (indices read at run time, or varying over batch_dims, go
+// to the GATHER kernel instead, assembly/kernels/gather.ts).
 
 import { OpCode } from '../../format/constants.js';
 import { Tensor } from '../../ir/graph.js';
@@ -208,21 +210,29 @@ export function prepareGather(ctx: PrepareContext): void {
   ctx.expectCounts(2, 2);
   const { x, y } = int8Pair(ctx);
   const idxT = ctx.input(1, 'indices');
-  if (!idxT.data) ctx.fail(`indices "${idxT.name}" must be a constant (indices computed at run time are not supported)`);
-  const indices = ctx.intValues(idxT, 'indices');
   const rank = x.shape.length;
   const axis = (ctx.op.options.axis as number) < 0 ? (ctx.op.options.axis as number) + rank : (ctx.op.options.axis as number);
   if (axis < 0 || axis >= rank) ctx.fail(`axis ${ctx.op.options.axis} out of range for rank ${rank}`);
   let batchDims = ctx.op.options.batchDims as number;
   if (batchDims < 0) batchDims += idxT.shape.length;
-  const batch = x.shape.slice(0, batchDims).reduce((a, d) => a * d, 1);
-  if (batchDims !== 0 && batch !== 1) ctx.fail(`batch_dims ${ctx.op.options.batchDims} over a batch of ${batch} is not supported (only batch_dims 0)`);
-  const size = x.shape[axis];
-  indices.forEach((v, k) => {
-    if (v < 0 || v >= size) ctx.fail(`index ${v} (at position ${k} of "${idxT.name}") is outside axis ${axis} of size ${size}`);
-  });
-  const outer = x.shape.slice(0, axis).reduce((a, d) => a * d, 1);
-  const inner = x.shape.slice(axis + 1).reduce((a, d) => a * d, 1);
+  if (batchDims < 0 || batchDims > axis || batchDims > idxT.shape.length) ctx.fail(`batch_dims ${ctx.op.options.batchDims} must lie in [0, ${Math.min(axis, idxT.shape.length)}] (axis ${axis}, indices rank ${idxT.shape.length})`);
+  for (let k = 0; k < batchDims; k++) {
+    if (x.shape[k] !== idxT.shape[k]) ctx.fail(`batch axis ${k}: input has ${x.shape[k]}, indices "${idxT.name}" ${idxT.shape[k]}`);
+  }
   expectShape(ctx, y, [...x.shape.slice(0, axis), ...idxT.shape.slice(batchDims), ...x.shape.slice(axis + 1)]);
-  emitTableCopy(ctx, [[0], range(outer, (o) => o * size * inner), indices.map((v) => v * inner), range(inner, (i) => i)]);
+  const prod = (s: number[]) => s.reduce((a, d) => a * d, 1);
+  const batch = prod(x.shape.slice(0, batchDims)), outer = prod(x.shape.slice(batchDims, axis)), size = x.shape[axis], inner = prod(x.shape.slice(axis + 1));
+  if (idxT.data) {
+    const indices = ctx.intValues(idxT, 'indices');
+    indices.forEach((v, k) => {
+      if (v < 0 || v >= size) ctx.fail(`index ${v} (at position ${k} of "${idxT.name}") is outside axis ${axis} of size ${size}`);
+    });
+    if (batch === 1) {
+      emitTableCopy(ctx, [[0], range(outer, (o) => o * size * inner), indices.map((v) => v * inner), range(inner, (i) => i)]);
+      return;
+    }
+  }
+  // indices read at run time (or varying over a batch): the GATHER kernel, which checks each
+  ctx.expectDtype(idxT, ['int32'], 'indices');
+  ctx.op.kernel = { opcode: OpCode.Gather, params: [batch, outer, size, inner] };
 }
