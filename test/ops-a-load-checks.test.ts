@@ -1,5 +1,5 @@
 // Load-time checks of group a's ops (issue 10: TABLE_COPY, RESIZE_BILINEAR, REDUCE_MAX,
-// ARG_MAX in assembly/ops.ts), the same in every build: a converted model with one param
+// ARG_MAX, GATHER in assembly/ops.ts), the same in every build: a converted model with one param
 // edited (CRC resealed) is refused by simd, scalar and streamed with the same code and
 // message, never run into a trap or a read outside its input.
 
@@ -103,6 +103,35 @@ test('REDUCE_MAX and ARG_MAX: axis mask / axis out of range or leaving another s
   await refusedEverywhere(edited([[m, 0, 8]]), ErrorCode.BadShape, /op 2 \(REDUCE_MAX\).*output size does not match the reduced input/);
   await refusedEverywhere(edited([[a, 0, 4]]), ErrorCode.BadOp, /op 3 \(ARG_MAX\).*axis out of range/);
   await refusedEverywhere(edited([[a, 0, 2]]), ErrorCode.BadShape, /op 3 \(ARG_MAX\).*output size does not match the reduced input/);
+});
+
+/** x [2, 3, 4] -> GATHER axis 1 with run-time indices [2, 2] (batch_dims 1) -> y [2, 2, 4]. */
+function gatherModel(): Uint8Array {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [2, 3, 4], 'int8', qq);
+  const i = b.tensor('i', [2, 2], 'int32');
+  const y = b.tensor('y', [2, 2, 4], 'int8', qq);
+  b.op('GATHER', [x, i], [y], { axis: 1, batchDims: 1 });
+  b.io([x, i], [y]);
+  return b.finish();
+}
+
+test('GATHER: batch, outer, axis, inner sizes that do not fit its tensors: refused everywhere', async () => {
+  const g = convertModel(gatherModel(), 'gather.tflite', { log: () => {} }).epk;
+  const o = readEpk(g).ops[0];
+  assert.is(o.opcode, OpCode.Gather);
+  assert.equal(o.params, [2, 1, 3, 4]);
+  const edit = (k: number, value: number) => {
+    const b = g.slice();
+    const v = new DataView(b.buffer);
+    v.setInt32(paramAt(o, k), value, true);
+    v.setUint32(H.crc32, crc32(b, 16), true);
+    return b;
+  };
+  await refusedEverywhere(edit(0, 0), ErrorCode.BadOp, /op 0 \(GATHER\).*sizes must be >= 1/);
+  await refusedEverywhere(edit(2, 4), ErrorCode.BadShape, /op 0 \(GATHER\).*sizes do not fit/); // reads past x
+  await refusedEverywhere(edit(0, 3), ErrorCode.BadShape, /op 0 \(GATHER\).*sizes do not fit/);
+  await refusedEverywhere(edit(3, 2 ** 30), ErrorCode.BadShape, /op 0 \(GATHER\).*sizes do not fit/); // no i32 wrap
 });
 
 test.run();
