@@ -72,6 +72,8 @@ export function opMacs(op: EpkOp, tensors: EpkTensor[]): number {
       const [batch, nIn] = tensors[op.inputs[0]].shape, [nFilter, nMemory] = tensors[op.inputs[2]].shape;
       return batch * nFilter * (nIn + nMemory);
     }
+    case OpCode.ResizeBilinear: // group a: four weighted taps per output value
+      return elems(y) * 4;
     default:
       return 0;
   }
