@@ -176,8 +176,7 @@ export function runOp(r: usize): i32 {
     if (HAS_TABLE_COPY) table_copy_s8(M.dataOf(O.input(r, 0)), yp, p);
   } else if (code == F.OP_RESIZE_BILINEAR) {
     const x = O.input(r, 0);
-    if (HAS_RESIZE_BILINEAR) resize_bilinear_s8(M.dataOf(x), M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2),
-      changetype<ResizeBilinearParams>(p));
+    if (HAS_RESIZE_BILINEAR) resize_bilinear_s8(M.dataOf(x), fillDims4(x, dimsA), yp, fillDims4(y, dimsB), changetype<ResizeBilinearParams>(p));
   } else if (code == F.OP_ARG_MAX || code == F.OP_ARG_MIN) {
     const x = O.input(r, 0), axis = O.param(r, 0);
     let outer: i32 = 1, inner: i32 = 1;
@@ -201,7 +200,7 @@ let gatherStatus: i32 = F.E_OK;
 function runGather(r: usize, yp: usize): void {
   const x = O.input(r, 0), indices = O.input(r, 1);
   const batch = O.param(r, 0), axis = O.param(r, 2), ip = M.dataOf(indices);
-  const bad = gather_s8(M.dataOf(x), ip, yp, batch, O.param(r, 1), axis, O.param(r, 3), M.elements(indices) / batch);
+  const bad = gather_s8(M.dataOf(x), ip, yp, O.params(r), M.elements(indices) / batch);
   if (bad < 0) return;
   let i: u32 = 0;
   for (let q = M.firstOp; q != r; q = O.next(q)) i++;

@@ -3,8 +3,9 @@
 // An index outside [0, axis) stops the kernel before it reads: it returns the index's
 // position, and invoke fails with BAD_INDEX naming it (interpreter.ts), never a stray read.
 
-/** gather_s8: -1 when every index was inside the axis, else the position of the first that was not. */
-export function gather_s8(x: usize, indices: usize, y: usize, batch: i32, outer: i32, axis: i32, inner: i32, n: i32): i32 {
+/** gather_s8: p = params batch, outer, axis, inner; n indices per batch. -1 when every index was inside the axis, else the position of the first that was not. */
+export function gather_s8(x: usize, indices: usize, y: usize, p: usize, n: i32): i32 {
+  const batch = load<i32>(p), outer = load<i32>(p, 4), axis = load<i32>(p, 8), inner = load<i32>(p, 12);
   let out = y;
   for (let b = 0; b < batch; b++) {
     for (let o = 0; o < outer; o++) {

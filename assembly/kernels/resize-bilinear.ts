@@ -5,6 +5,8 @@
 // built with TFLITE_SINGLE_ROUNDING). The loader checked the last position's lower tap lies
 // inside the input, so every tap does (positions grow with the output index).
 
+import { Dims4 } from './shape';
+
 @unmanaged export class ResizeBilinearParams {
   scaleH: i32; scaleW: i32; halfPixel: i32;
 }
@@ -19,8 +21,9 @@
 // @ts-ignore: decorator
 @inline export function lowerTap(s: i32): i32 { return max(s / 1024, 0); }
 
-/** resize_bilinear_s8: x [b, h, w, c] -> y [b, oh, ow, c]. */
-export function resize_bilinear_s8(x: usize, h: i32, w: i32, c: i32, y: usize, b: i32, oh: i32, ow: i32, p: ResizeBilinearParams): void {
+/** resize_bilinear_s8: x [b, h, w, c] -> y [b, oh, ow, c] (dims as Dims4: few distinct signatures keep wasm2c's type table small). */
+export function resize_bilinear_s8(x: usize, xs: Dims4, y: usize, ys: Dims4, p: ResizeBilinearParams): void {
+  const h = xs.d1, w = xs.d2, c = xs.d3, b = ys.d0, oh = ys.d1, ow = ys.d2;
   let out = y;
   for (let n = 0; n < b; n++) {
     const img = x + <usize>(n * h * w * c);
