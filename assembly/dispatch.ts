@@ -56,6 +56,12 @@ export function kernelOf(r: usize): u32 {
     case F.OP_L2_NORMALIZATION: return K.K_L2_NORMALIZATION;
     // LSTM
     case F.OP_UNIDIRECTIONAL_SEQUENCE_LSTM: return K.K_LSTM;
+    // group a (issue 10)
+    case F.OP_TABLE_COPY: return K.K_TABLE_COPY;
+    case F.OP_RESIZE_BILINEAR: return K.K_RESIZE_BILINEAR;
+    case F.OP_ARG_MAX: case F.OP_ARG_MIN: return K.K_ARG_MAX_MIN;
+    case F.OP_REDUCE_MAX: return K.K_REDUCE_MAX;
+    case F.OP_GATHER: return K.K_GATHER;
   }
   return K.KERNEL_VARIANT_COUNT;
 }

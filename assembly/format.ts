@@ -144,6 +144,12 @@ export const OP_SQUARED_DIFFERENCE: u32 = 37;
 export const OP_DIV: u32 = 38;
 export const OP_L2_NORMALIZATION: u32 = 39;
 export const OP_UNIDIRECTIONAL_SEQUENCE_LSTM: u32 = 64;
+export const OP_TABLE_COPY: u32 = 24;
+export const OP_RESIZE_BILINEAR: u32 = 25;
+export const OP_ARG_MAX: u32 = 26;
+export const OP_ARG_MIN: u32 = 27;
+export const OP_REDUCE_MAX: u32 = 28;
+export const OP_GATHER: u32 = 29;
 
 // i32 params of each opcode (PARAM_COUNTS: indexed by opcode)
 export const PARAMS_CONV_2D: u32 = 10;
@@ -169,13 +175,19 @@ export const PARAMS_TRANSPOSE_CONV: u32 = 8;
 export const PARAMS_MAXIMUM: u32 = 0;
 export const PARAMS_MINIMUM: u32 = 0;
 export const PARAMS_SVDF: u32 = 7;
+export const PARAMS_TABLE_COPY: u32 = 4;
+export const PARAMS_RESIZE_BILINEAR: u32 = 3;
+export const PARAMS_ARG_MAX: u32 = 1;
+export const PARAMS_ARG_MIN: u32 = 1;
+export const PARAMS_REDUCE_MAX: u32 = 1;
+export const PARAMS_GATHER: u32 = 4;
 export const PARAMS_PRELU: u32 = 7;
 export const PARAMS_SQUARED_DIFFERENCE: u32 = 10;
 export const PARAMS_DIV: u32 = 7;
 export const PARAMS_L2_NORMALIZATION: u32 = 1;
 export const PARAMS_ACTIVATION: u32 = 3;
 export const PARAMS_UNIDIRECTIONAL_SEQUENCE_LSTM: u32 = 28;
-export const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1, 4, 2, 2, 0, 12, 6, 12, 8, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 10, 7, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 28];
+export const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1, 4, 2, 2, 0, 12, 6, 12, 8, 0, 0, 7, 4, 3, 1, 1, 1, 4, 0, 0, 0, 0, 0, 0, 7, 10, 7, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 28];
 
 // i32 params of an op in the packed weight layout (packedParamCount below)
 export const PACKED_PARAMS_CONV_2D: u32 = 13;
@@ -205,6 +217,7 @@ export const E_BAD_IO: i32 = 9;
 export const E_OUT_OF_MEMORY: i32 = 10;
 export const E_NOT_LOADED: i32 = 11;
 export const E_BAD_SHAPE: i32 = 12;
+export const E_BAD_INDEX: i32 = 13;
 
 // ACTIVATION kinds (param 0)
 export const ACT_CLAMP: i32 = 0;
@@ -254,6 +267,12 @@ export function opName(code: u32): Msg {
     case OP_MAXIMUM: return 'MAXIMUM';
     case OP_MINIMUM: return 'MINIMUM';
     case OP_SVDF: return 'SVDF';
+    case OP_TABLE_COPY: return 'TABLE_COPY';
+    case OP_RESIZE_BILINEAR: return 'RESIZE_BILINEAR';
+    case OP_ARG_MAX: return 'ARG_MAX';
+    case OP_ARG_MIN: return 'ARG_MIN';
+    case OP_REDUCE_MAX: return 'REDUCE_MAX';
+    case OP_GATHER: return 'GATHER';
     case OP_PRELU: return 'PRELU';
     case OP_SQUARED_DIFFERENCE: return 'SQUARED_DIFFERENCE';
     case OP_DIV: return 'DIV';

@@ -23,6 +23,11 @@ import { squared_difference_s8, SquaredDifferenceParams } from './kernels/square
 import { div_s8 } from './kernels/div';
 import { l2norm_s8 } from './kernels/l2norm';
 import { lstm_s8_s16, LstmParams } from './kernels/lstm';
+import { table_copy_s8 } from './kernels/table-copy';
+import { resize_bilinear_s8, ResizeBilinearParams } from './kernels/resize-bilinear';
+import { arg_max_min_s8, reduce_max_s8 } from './kernels/arg-reduce';
+import { gather_s8 } from './kernels/gather';
+import * as msg from './message';
 import { runPacked, usesPacked } from './packed';
 import { runFloat32 } from './run-f32';
 import { float32Variant } from './dispatch';
@@ -33,6 +38,7 @@ import {
   HAS_REQUANTIZE, HAS_QUANTIZE, HAS_DEQUANTIZE, HAS_LUT, HAS_SUB, HAS_LEAKY_RELU, HAS_STRIDED_SLICE, HAS_TRANSPOSE_CONV, HAS_MAXIMUM_MINIMUM, HAS_SVDF, HAS_LSTM,
   KERNEL_VARIANT_COUNT,
   HAS_PRELU, HAS_SQUARED_DIFFERENCE, HAS_DIV, HAS_L2_NORMALIZATION,
+  HAS_TABLE_COPY, HAS_RESIZE_BILINEAR, HAS_ARG_MAX_MIN, HAS_REDUCE_MAX, HAS_GATHER,
 } from './kernel-table';
 
 export const dimsA = memory.data(16);
@@ -70,13 +76,14 @@ function optionalData(t: u32): usize {
 const HAS_COMPRESSED: bool = HAS_CONV_CODEBOOK || HAS_DWCONV_CODEBOOK || HAS_FC_CODEBOOK ||
   HAS_CONV_HUFFMAN || HAS_DWCONV_HUFFMAN || HAS_FC_HUFFMAN;
 
-export function runOp(r: usize): void {
+/** Runs op r: E_OK, or an error a kernel found in the data (a GATHER index outside its axis). */
+export function runOp(r: usize): i32 {
   const code = O.opcode(r);
   const y = O.output(r, 0);
   const yp = M.dataOf(y);
   const p = O.params(r);
-  if (float32Variant(r, code) != KERNEL_VARIANT_COUNT) { runFloat32(r, code, y, yp, p); return; } // group f32: run-f32.ts
-  if (HAS_COMPRESSED && usesPacked(r, code)) { runPacked(r, code); return; } // compressed filter: packed.ts
+  if (float32Variant(r, code) != KERNEL_VARIANT_COUNT) { runFloat32(r, code, y, yp, p); return F.E_OK; } // group f32: run-f32.ts
+  if (HAS_COMPRESSED && usesPacked(r, code)) { runPacked(r, code); return F.E_OK; } // compressed filter: packed.ts
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) {
     const x = O.input(r, 0), w = O.input(r, 1);
     const xp = M.dataOf(x), wp = M.dataOf(w);
@@ -91,7 +98,7 @@ export function runOp(r: usize): void {
         if (HAS_DWCONV_BLOCKED) dwconv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2),
           bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), cp);
       }
-      return;
+      return F.E_OK;
     }
     const mult = M.dataOf(O.input(r, 3)), shift = M.dataOf(O.input(r, 4));
     if (code == F.OP_CONV_2D) {
@@ -178,7 +185,26 @@ export function runOp(r: usize): void {
       M.dim(x, 0), M.dim(x, 1), M.dim(wf, 0), M.dim(wt, 1), changetype<SvdfParams>(p));
   } else if (code == F.OP_UNIDIRECTIONAL_SEQUENCE_LSTM) {
     if (HAS_LSTM) runLstm(r, yp, changetype<LstmParams>(p));
+  } else if (code == F.OP_TABLE_COPY) { // group a (issue 10)
+    if (HAS_TABLE_COPY) table_copy_s8(M.dataOf(O.input(r, 0)), yp, p);
+  } else if (code == F.OP_RESIZE_BILINEAR) {
+    const x = O.input(r, 0);
+    if (HAS_RESIZE_BILINEAR) resize_bilinear_s8(M.dataOf(x), fillDims4(x, dimsA), yp, fillDims4(y, dimsB), changetype<ResizeBilinearParams>(p));
+  } else if (code == F.OP_ARG_MAX || code == F.OP_ARG_MIN) {
+    const x = O.input(r, 0), axis = O.param(r, 0);
+    let outer: i32 = 1, inner: i32 = 1;
+    for (let k = 0; k < axis; k++) outer *= M.dim4(x, k);
+    for (let k = axis + 1; k < 4; k++) inner *= M.dim4(x, k);
+    if (HAS_ARG_MAX_MIN) arg_max_min_s8(M.dataOf(x), outer, M.dim4(x, axis), inner, yp, code == F.OP_ARG_MAX);
+  } else if (code == F.OP_REDUCE_MAX) {
+    const x = O.input(r, 0);
+    if (HAS_REDUCE_MAX) reduce_max_s8(M.dataOf(x), fillDims4(x, dimsA), yp, O.param(r, 0));
+  } else if (code == F.OP_GATHER) {
+    gatherStatus = F.E_OK;
+    if (HAS_GATHER) runGather(r, yp); // BAD_INDEX when an index lies outside the axis
+    return gatherStatus;
   } else runOpB(r, code, y, yp, p);
+  return F.E_OK;
 }
 
 /** Group b's ops (issue 10, int8 arithmetic). */
@@ -207,6 +233,25 @@ function runLstm(r: usize, yp: usize, p: LstmParams): void {
     M.dim(x, major ? 0 : 1), M.dim(x, major ? 1 : 0), M.dim(x, 2), M.dim(O.input(r, 1), 0), p);
 }
 
+let gatherStatus: i32 = F.E_OK;
+
+/** GATHER: sets gatherStatus to BAD_INDEX, naming the op, the index's position and value, when one lies outside the axis. */
+function runGather(r: usize, yp: usize): void {
+  const x = O.input(r, 0), indices = O.input(r, 1);
+  const batch = O.param(r, 0), axis = O.param(r, 2), ip = M.dataOf(indices);
+  const bad = gather_s8(M.dataOf(x), ip, yp, O.params(r), M.elements(indices) / batch);
+  if (bad < 0) return;
+  let i: u32 = 0;
+  for (let q = M.firstOp; q != r; q = O.next(q)) i++;
+  O.failOp(i, r, F.E_BAD_INDEX, 'index ');
+  msg.num(load<i32>(ip + (<usize>bad << 2)));
+  msg.text(' at position ');
+  msg.num(bad);
+  msg.text(' of the indices is outside the gathered axis of size ');
+  msg.num(axis);
+  gatherStatus = F.E_BAD_INDEX;
+}
+
 export function runConcat(r: usize, y: u32, yp: usize): void {
   const axis = O.param(r, 0);
   let outer: i32 = 1, after: i32 = <i32>F.dtypeSize(M.dtype(y)); // bytes: float32 inputs copy 4 per element
@@ -226,7 +271,8 @@ export function invoke(): i32 {
   if (!M.loaded) return M.fail(F.E_NOT_LOADED, 'no model loaded');
   let r = M.firstOp;
   for (let i: u32 = 0; i < M.opCount; i++) {
-    runOp(r);
+    const err = runOp(r);
+    if (err != F.E_OK) return err;
     r = O.next(r);
   }
   return F.E_OK;
@@ -238,6 +284,5 @@ export function invokeOp(i: u32): i32 {
   if (i >= M.opCount) return M.fail(F.E_BAD_OP, 'op index beyond the op list');
   let r = M.firstOp;
   for (let k: u32 = 0; k < i; k++) r = O.next(r);
-  runOp(r);
-  return F.E_OK;
+  return runOp(r);
 }

@@ -49,7 +49,12 @@ export const K_SQUARED_DIFFERENCE: u32 = 36; // squared_difference_s8: always (b
 export const K_DIV: u32 = 37; // div_s8: always (broadcasting)
 export const K_L2_NORMALIZATION: u32 = 38; // l2norm_s8: always (last axis)
 export const K_LSTM: u32 = 39; // lstm_s8_s16: int8 input, weights and hidden state, int16 cell state
-export const KERNEL_VARIANT_COUNT: u32 = 40;
+export const K_TABLE_COPY: u32 = 40; // table_copy_s8: always (offset tables per view axis, computed offline)
+export const K_RESIZE_BILINEAR: u32 = 41; // resize_bilinear_s8: always
+export const K_ARG_MAX_MIN: u32 = 42; // arg_max_min_s8: always (int32 output)
+export const K_REDUCE_MAX: u32 = 43; // reduce_max_s8: always
+export const K_GATHER: u32 = 44; // gather_s8: indices read at run time (a model input or batch_dims over a batch)
+export const KERNEL_VARIANT_COUNT: u32 = 45;
 
 export const HAS_CONV_BLOCKED: bool = (EP_KERNEL_SET & (<u32>1 << 0)) != 0;
 export const HAS_CONV_REF: bool = (EP_KERNEL_SET & (<u32>1 << 1)) != 0;
@@ -91,6 +96,11 @@ export const HAS_SQUARED_DIFFERENCE: bool = (EP_KERNEL_SET_HI & (<u32>1 << 4)) !
 export const HAS_DIV: bool = (EP_KERNEL_SET_HI & (<u32>1 << 5)) != 0;
 export const HAS_L2_NORMALIZATION: bool = (EP_KERNEL_SET_HI & (<u32>1 << 6)) != 0;
 export const HAS_LSTM: bool = (EP_KERNEL_SET_HI & (<u32>1 << 7)) != 0;
+export const HAS_TABLE_COPY: bool = (EP_KERNEL_SET_HI & (<u32>1 << 8)) != 0;
+export const HAS_RESIZE_BILINEAR: bool = (EP_KERNEL_SET_HI & (<u32>1 << 9)) != 0;
+export const HAS_ARG_MAX_MIN: bool = (EP_KERNEL_SET_HI & (<u32>1 << 10)) != 0;
+export const HAS_REDUCE_MAX: bool = (EP_KERNEL_SET_HI & (<u32>1 << 11)) != 0;
+export const HAS_GATHER: bool = (EP_KERNEL_SET_HI & (<u32>1 << 12)) != 0;
 
 export function inBuild(k: u32): bool {
   if (k >= KERNEL_VARIANT_COUNT) return false;

@@ -87,7 +87,8 @@ export function validateOps(): i32 {
     const code = opcode(r);
     if (code < 1 || code > F.OP_LAST) return opFail(F.E_UNSUPPORTED_OP, 'unknown opcode');
     if (params(r) > M.opsEnd || next(r) > M.opsEnd) return opFail(F.E_TRUNCATED, 'op record runs past the op section');
-    if (nParams(r) != <u32>F.PARAM_COUNTS[code] && nParams(r) != F.packedParamCount(code)) return opFail(F.E_BAD_OP, 'wrong number of params');
+    const fixedCount = code != F.OP_TABLE_COPY; // TABLE_COPY: view dims then tables (validateTableCopy)
+    if (fixedCount && nParams(r) != <u32>F.PARAM_COUNTS[code] && nParams(r) != F.packedParamCount(code)) return opFail(F.E_BAD_OP, 'wrong number of params');
     if (nOut(r) != 1) return opFail(F.E_BAD_OP, 'op must have exactly one output');
     for (let k: u32 = 0; k < nIn(r) + nOut(r); k++) {
       const t = input(r, k);
@@ -273,12 +274,7 @@ function validateOp(r: usize, code: u32): i32 {
   }
   if (code == F.OP_MEAN) {
     if (nIn(r) != 1 || !has(r, 0, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input and output');
-    const x = input(r, 0), mask = param(r, 0);
-    if (mask < 0 || mask > 15) return opFail(F.E_BAD_OP, 'axis mask out of range');
-    let kept: i32 = 1;
-    for (let k = 0; k < 4; k++) if (!(mask & (1 << k))) kept *= M.dim4(x, k);
-    if (kept != M.elements(y)) return opFail(F.E_BAD_SHAPE, 'output size does not match the reduced input');
-    return F.E_OK;
+    return reducedSizeProblem(input(r, 0), y, param(r, 0));
   }
   if (code == F.OP_TRANSPOSE) {
     if (nIn(r) != 1 || !has(r, 0, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input and output');
@@ -340,7 +336,106 @@ function validateOp(r: usize, code: u32): i32 {
     return F.E_OK;
   }
   if (code == F.OP_UNIDIRECTIONAL_SEQUENCE_LSTM) return validateLstm(r, y);
+  // group a (issue 10)
+  if (code == F.OP_TABLE_COPY) return validateTableCopy(r, y);
+  if (code == F.OP_RESIZE_BILINEAR) return validateResizeBilinear(r, y);
+  if (code == F.OP_ARG_MAX || code == F.OP_ARG_MIN) return validateArgMaxMin(r, y);
+  if (code == F.OP_GATHER) return validateGather(r, y);
+  if (code == F.OP_REDUCE_MAX) {
+    if (nIn(r) != 1 || !has(r, 0, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input and output');
+    return reducedSizeProblem(input(r, 0), y, param(r, 0));
+  }
   return opFail(F.E_UNSUPPORTED_OP, 'unknown opcode');
+}
+
+
+/** MEAN / REDUCE_MAX / ARG_MAX: the axis mask (4 bits of the 4-D view) and the output size it leaves. */
+function reducedSizeProblem(x: u32, y: u32, mask: i32): i32 {
+  if (mask < 0 || mask > 15) return opFail(F.E_BAD_OP, 'axis mask out of range');
+  let kept: i32 = 1;
+  for (let k = 0; k < 4; k++) if (!(mask & (1 << k))) kept *= M.dim4(x, k);
+  if (kept != M.elements(y)) return opFail(F.E_BAD_SHAPE, 'output size does not match the reduced input');
+  return F.E_OK;
+}
+
+/**
+ * TABLE_COPY params v[4] | t0[v0] | t1[v1] | t2[v2] | t3[v3] (kernels/table-copy.ts): the
+ * view's product the output's size, the param count 4 + v0 + v1 + v2 + v3, every offset
+ * >= 0 and the four tables' largest entries summing inside the input (i64, no wrap).
+ */
+function validateTableCopy(r: usize, y: u32): i32 {
+  if (nIn(r) != 1 || !has(r, 0, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input and output');
+  if (nParams(r) < 4) return opFail(F.E_BAD_OP, 'wrong number of params');
+  let n: i64 = 1, count: i64 = 4;
+  for (let k: u32 = 0; k < 4; k++) {
+    const v = param(r, k);
+    if (v < 1) return opFail(F.E_BAD_OP, 'view dims must be >= 1');
+    n *= <i64>v;
+    count += <i64>v;
+    if (count > <i64>nParams(r)) return opFail(F.E_BAD_OP, 'wrong number of params');
+  }
+  if (count != <i64>nParams(r)) return opFail(F.E_BAD_OP, 'wrong number of params');
+  if (n != <i64>M.elements(y)) return opFail(F.E_BAD_SHAPE, 'output size is not the view size');
+  let reach: i64 = 0, at: u32 = 4;
+  for (let k: u32 = 0; k < 4; k++) {
+    let most: i32 = 0;
+    for (let i: i32 = 0; i < param(r, k); i++) {
+      const t = param(r, at++);
+      if (t < 0) return opFail(F.E_BAD_OP, 'offset table entry below 0');
+      if (t > most) most = t;
+    }
+    reach += <i64>most;
+  }
+  if (reach >= <i64>M.elements(input(r, 0))) return opFail(F.E_BAD_OP, 'offset tables reach past the input');
+  return F.E_OK;
+}
+
+/**
+ * RESIZE_BILINEAR params scaleH, scaleW (1/1024 steps), halfPixel: rank-4 int8 input and
+ * output of equal batch and channels; the last output row's and column's positions in i32
+ * and their lower taps inside the input (positions grow with the index).
+ */
+function validateResizeBilinear(r: usize, y: u32): i32 {
+  if (nIn(r) != 1 || !has(r, 0, F.DT_INT8, 4) || M.dtype(y) != F.DT_INT8 || M.rank(y) != 4) return opFail(F.E_BAD_SHAPE, 'expects rank-4 int8 input and output');
+  const x = input(r, 0);
+  if (M.dim(y, 0) != M.dim(x, 0) || M.dim(y, 3) != M.dim(x, 3)) return opFail(F.E_BAD_SHAPE, 'output batch/channels differ from input');
+  const half = param(r, 2);
+  if (half != 0 && half != 1) return opFail(F.E_BAD_OP, 'half_pixel_centers must be 0 or 1');
+  if (!lastTapInside(param(r, 0), half, M.dim(y, 1), M.dim(x, 1)) || !lastTapInside(param(r, 1), half, M.dim(y, 2), M.dim(x, 2))) {
+    return opFail(F.E_BAD_OP, 'scale out of range: positions overflow or fall outside the input');
+  }
+  return F.E_OK;
+}
+
+function lastTapInside(scale: i32, half: i32, outSize: i32, inSize: i32): bool {
+  if (scale < 0 || scale > (1 << 24)) return false;
+  const s = <i64>(outSize - 1) * <i64>scale + (half ? <i64>(scale / 2) - 512 : 0);
+  if (s > <i64>i32.MAX_VALUE) return false;
+  return max(s / 1024, <i64>0) < <i64>inSize;
+}
+
+/**
+ * GATHER params batch, outer, axis, inner (kernels/gather.ts): int8 x of batch * outer * axis
+ * * inner elements, int32 indices a multiple of batch, int8 y of batch * outer * (indices /
+ * batch) * inner (64-bit products). Index values are checked as the kernel reads them.
+ */
+function validateGather(r: usize, y: u32): i32 {
+  if (nIn(r) != 2 || !has(r, 0, F.DT_INT8, -1) || !has(r, 1, F.DT_INT32, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input, int32 indices and int8 output');
+  const batch = <i64>param(r, 0), outer = <i64>param(r, 1), axis = <i64>param(r, 2), inner = <i64>param(r, 3);
+  if (batch < 1 || outer < 1 || axis < 1 || inner < 1) return opFail(F.E_BAD_OP, 'batch, outer, axis and inner sizes must be >= 1');
+  const n = <i64>M.elements(input(r, 1));
+  if (batch * outer * axis * inner != <i64>M.elements(input(r, 0)) || n % batch != 0 || outer * n * inner != <i64>M.elements(y)) {
+    return opFail(F.E_BAD_SHAPE, 'input, indices and output sizes do not fit batch, outer, axis and inner');
+  }
+  return F.E_OK;
+}
+
+/** ARG_MAX / ARG_MIN param axis (0..3 of the 4-D view): int8 input, int32 output of the other axes' size. */
+function validateArgMaxMin(r: usize, y: u32): i32 {
+  if (nIn(r) != 1 || !has(r, 0, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT32) return opFail(F.E_BAD_SHAPE, 'expects int8 input and int32 output');
+  const axis = param(r, 0);
+  if (axis < 0 || axis > 3) return opFail(F.E_BAD_OP, 'axis out of range');
+  return reducedSizeProblem(input(r, 0), y, 1 << axis);
 }
 
 /** Group b's broadcasting binary ops (two int8 inputs broadcast to an int8 output). */

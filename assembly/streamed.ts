@@ -341,8 +341,7 @@ function runStaged(r: usize): i32 {
     store<u32>(M.rec(t) + F.T_OFFSET, <u32>at); // dataOf(t) = stagePtr + at; a packed blob too
     at = alignUp(at + n);
   }
-  runOp(r);
-  return F.E_OK;
+  return runOp(r);
 }
 
 // --- memory report -------------------------------------------------------------------

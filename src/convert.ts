@@ -1,5 +1,5 @@
 // The converter's pipeline, in order, one named pass per line:
-// import (tflite | onnx) -> check-ops -> strip -> fold -> fuse -> quantize -> lower-slices -> lower-pack -> [prune -> structured-prune]
+// import (tflite | onnx) -> check-ops -> strip -> fold -> fuse -> quantize -> lower-slices -> lower-pack -> lower-space-to-batch -> [prune -> structured-prune]
 // -> prepare-kernels -> [share-weights -> pack] -> layout-weights -> plan-memory -> emit .epk
 // (bracketed passes run when compression options ask for them).
 
@@ -17,6 +17,7 @@ import { structuredPrune } from './passes/structured-prune.js';
 import { prepareKernels } from './passes/prepare-kernels.js';
 import { lowerSlices } from './passes/lower-slices.js';
 import { lowerPack } from './passes/lower-pack.js';
+import { lowerSpaceToBatch } from './passes/lower-space-to-batch.js';
 import { shareWeights } from './passes/share-weights.js';
 import { Compressed, LayerOutcome, compensateWeights } from './passes/compensate-weights.js';
 import type { LayerStats } from './compress/layer-stats.js';
@@ -100,6 +101,7 @@ export const PASSES: Pass[] = [
   ['quantize-int8', (g, o) => quantizeInt8(g, o.quantize)],
   ['lower-slices', lowerSlices],
   ['lower-pack', lowerPack],
+  ['lower-space-to-batch', lowerSpaceToBatch],
   ['prepare-kernels', prepareKernels],
   ['layout-weights', layoutWeights],
 ];

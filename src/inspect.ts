@@ -76,6 +76,8 @@ export function opMacs(op: EpkOp, tensors: EpkTensor[]): number {
       const nIn = tensors[op.inputs[0]].shape[2], nCell = tensors[op.inputs[1]].shape[0];
       return (elems(y) / nCell) * 4 * nCell * (nIn + nCell);
     }
+    case OpCode.ResizeBilinear: // group a: four weighted taps per output value
+      return elems(y) * 4;
     default:
       return 0;
   }

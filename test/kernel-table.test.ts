@@ -18,6 +18,7 @@ import { REPO, runtimeForKernels } from '../tools/firmware/build.js';
 import { buildSmallModel } from './compression-model.js';
 import { buildOpsNet } from '../src/testing/op-models.js';
 import { buildF32Net } from '../src/testing/f32-models.js';
+import { buildOpsANet } from '../src/testing/ops-a-models.js';
 import { goldenModels, readBytes } from './helpers.js';
 
 test('assembly/kernel-table.ts is generated from KERNEL_VARIANTS (node dist/tools/gen-kernel-table.js)', () => {
@@ -52,6 +53,7 @@ test('converter and runtime classify every op alike (shared models, compressed f
   }
   epks.push(['ops net', convertModel(buildOpsNet(), 'ops', { log: () => {} }).epk]); // TRANSPOSE_CONV, SUB, LEAKY_RELU, MAXIMUM, STRIDED_SLICE
   epks.push(['f32 net', convertModel(buildF32Net(), 'f32', { log: () => {} }).epk]); // group f32: the *_F32 variants
+  epks.push(['ops-a net', convertModel(buildOpsANet(), 'ops-a', { log: () => {} }).epk]); // group a: TABLE_COPY, RESIZE_BILINEAR, ARG_MAX, REDUCE_MAX, GATHER
   const seen = new Set<number>();
   for (const [name, epk] of epks) {
     const e = readEpk(epk);
@@ -64,7 +66,7 @@ test('converter and runtime classify every op alike (shared models, compressed f
     });
   }
   assert.ok(seen.has(kernelBit('CONV_HUFFMAN')) && seen.has(kernelBit('CONV_CODEBOOK')) && seen.has(kernelBit('CONV_BLOCKED')));
-  for (const k of ['TRANSPOSE_CONV', 'SUB', 'LEAKY_RELU', 'MAXIMUM_MINIMUM', 'STRIDED_SLICE']) assert.ok(seen.has(kernelBit(k)), k);
+  for (const k of ['TRANSPOSE_CONV', 'SUB', 'LEAKY_RELU', 'MAXIMUM_MINIMUM', 'STRIDED_SLICE', 'TABLE_COPY', 'RESIZE_BILINEAR', 'ARG_MAX_MIN', 'REDUCE_MAX', 'GATHER']) assert.ok(seen.has(kernelBit(k)), k);
 });
 
 test('a runtime with one model\'s kernels runs it bit-exact and refuses a model needing more', async () => {

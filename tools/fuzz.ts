@@ -65,7 +65,8 @@ async function seeds(target: Target): Promise<Uint8Array[]> {
   const { buildF32Net } = await import('../src/testing/f32-models.js'); // group f32
   const { buildOpsBNet } = await import('../src/testing/ops-b-models.js');
   const { buildLstmNet } = await import('../src/testing/lstm-model.js');
-  if (target === 'tflite') return [buildTinyCnn(), buildTinyCnn(3), buildOpsNet(), buildSvdfNet(), buildF32Net(), buildOpsBNet(), buildLstmNet(), ...shared(['hello_world_int8.tflite', 'hello_world_float32.tflite', 'kws_dscnn_int8.tflite'])];
+  const { buildOpsANet } = await import('../src/testing/ops-a-models.js');
+  if (target === 'tflite') return [buildTinyCnn(), buildTinyCnn(3), buildOpsNet(), buildSvdfNet(), buildF32Net(), buildOpsBNet(), buildLstmNet(), buildOpsANet(), ...shared(['hello_world_int8.tflite', 'hello_world_float32.tflite', 'kws_dscnn_int8.tflite'])];
   if (target === 'onnx') return [mobileNetStyle(1, 8, 4), resNetStyle(2, 8, 4)];
   const { convertModel } = await import('../src/convert.js');
   const tiny = buildTinyCnn();
@@ -79,6 +80,7 @@ async function seeds(target: Target): Promise<Uint8Array[]> {
     convertModel(buildF32Net(), 'f32').epk, // group f32: float32 kernels and their load checks
     convertModel(buildOpsBNet(), 'ops-b').epk,
     convertModel(buildLstmNet(), 'lstm').epk,
+    convertModel(buildOpsANet(), 'ops-a').epk,
   ];
   for (const m of shared(['hello_world_int8.tflite', 'kws_dscnn_int8.tflite', 'hello_world_float32.tflite'])) out.push(convertModel(m, 'shared').epk);
   return out;

@@ -203,6 +203,13 @@ export enum OpCode {
   L2Normalization = 39,
   // LSTM
   UnidirectionalSequenceLstm = 64,
+  // group a (issue 10): data movement, resize, reductions
+  TableCopy = 24,
+  ResizeBilinear = 25,
+  ArgMax = 26,
+  ArgMin = 27,
+  ReduceMax = 28,
+  Gather = 29,
 }
 
 export const OP_NAMES: Record<OpCode, string> = {
@@ -238,6 +245,13 @@ export const OP_NAMES: Record<OpCode, string> = {
   [OpCode.L2Normalization]: 'L2_NORMALIZATION',
   // LSTM
   [OpCode.UnidirectionalSequenceLstm]: 'UNIDIRECTIONAL_SEQUENCE_LSTM',
+  // group a (issue 10)
+  [OpCode.TableCopy]: 'TABLE_COPY',
+  [OpCode.ResizeBilinear]: 'RESIZE_BILINEAR',
+  [OpCode.ArgMax]: 'ARG_MAX',
+  [OpCode.ArgMin]: 'ARG_MIN',
+  [OpCode.ReduceMax]: 'REDUCE_MAX',
+  [OpCode.Gather]: 'GATHER',
 };
 
 /** Number of i32 params each opcode carries (Concatenation: fixed 1). */
@@ -274,6 +288,13 @@ export const OP_PARAM_COUNT: Record<OpCode, number> = {
   [OpCode.L2Normalization]: 1,
   // LSTM
   [OpCode.UnidirectionalSequenceLstm]: 28,
+  // group a (issue 10)
+  [OpCode.TableCopy]: 4, // the view dims v[4]; then the offset tables, v0 + v1 + v2 + v3 more (a variable count)
+  [OpCode.ResizeBilinear]: 3,
+  [OpCode.ArgMax]: 1,
+  [OpCode.ArgMin]: 1,
+  [OpCode.ReduceMax]: 1,
+  [OpCode.Gather]: 4,
 };
 
 /** ACTIVATION's kind (param 0): float32 standalone activations (src/passes/prepare/float.ts). */
@@ -325,6 +346,7 @@ export enum ErrorCode {
   OutOfMemory = 10,
   NotLoaded = 11,
   BadShape = 12,
+  BadIndex = 13, // group a: a run-time GATHER index outside its axis (invoke)
 }
 
 export const ERROR_NAMES: Record<ErrorCode, string> = {
@@ -341,6 +363,7 @@ export const ERROR_NAMES: Record<ErrorCode, string> = {
   [ErrorCode.OutOfMemory]: 'OUT_OF_MEMORY',
   [ErrorCode.NotLoaded]: 'NOT_LOADED',
   [ErrorCode.BadShape]: 'BAD_SHAPE',
+  [ErrorCode.BadIndex]: 'BAD_INDEX',
 };
 
 export function align(n: number, a: number): number {

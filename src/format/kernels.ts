@@ -65,6 +65,12 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'DIV', ops: [OpCode.Div], kernel: 'div_s8', when: 'always (broadcasting)' },
   { name: 'L2_NORMALIZATION', ops: [OpCode.L2Normalization], kernel: 'l2norm_s8', when: 'always (last axis)' },
   { name: 'LSTM', ops: [OpCode.UnidirectionalSequenceLstm], kernel: 'lstm_s8_s16', when: 'int8 input, weights and hidden state, int16 cell state' },
+  // group a (issue 10)
+  { name: 'TABLE_COPY', ops: [OpCode.TableCopy], kernel: 'table_copy_s8', when: 'always (offset tables per view axis, computed offline)' },
+  { name: 'RESIZE_BILINEAR', ops: [OpCode.ResizeBilinear], kernel: 'resize_bilinear_s8', when: 'always' },
+  { name: 'ARG_MAX_MIN', ops: [OpCode.ArgMax, OpCode.ArgMin], kernel: 'arg_max_min_s8', when: 'always (int32 output)' },
+  { name: 'REDUCE_MAX', ops: [OpCode.ReduceMax], kernel: 'reduce_max_s8', when: 'always' },
+  { name: 'GATHER', ops: [OpCode.Gather], kernel: 'gather_s8', when: 'indices read at run time (a model input or batch_dims over a batch)' },
 ];
 
 /** Bit of a variant by name. */

@@ -224,6 +224,7 @@ function requiredInputs(opcode: OpCode, packed: boolean): [slot: number, rank: n
     case OpCode.TransposeConv: return [[0, 4], [1, 4]];
     case OpCode.Svdf: return [[0, 2], [1, 2], [2, 2], [3, -1], [4, 2]]; // as the runtime's load check
     case OpCode.UnidirectionalSequenceLstm: return [[0, 3], ...Array.from({ length: 8 }, (_, k) => [1 + k, 2] as [number, number]), [9, -1], [10, -1], [11, -1], [12, -1], [13, 2], [14, 2], [15, -1]];
+    case OpCode.Gather: return [[0, -1], [1, -1]];
     case OpCode.Add: case OpCode.Mul: case OpCode.Sub: case OpCode.Maximum: case OpCode.Minimum: return [[0, -1], [1, -1]]; // kernelOf compares both inputs' sizes
     // group b (issue 10, int8 arithmetic)
     case OpCode.Prelu: case OpCode.SquaredDifference: case OpCode.Div: return [[0, -1], [1, -1]];
@@ -246,7 +247,8 @@ function readOps(v: DataView, s: { offset: number; size: number }, tensors: EpkT
     const paramsAt = at + OP_HEADER_BYTES + align(2 * (nIn + nOut), 4);
     const next = paramsAt + 4 * nParams;
     if (next > end) throw new EpkError(ErrorCode.Truncated, `op ${i} runs past the op section`, at);
-    if (nParams !== OP_PARAM_COUNT[opcode] && nParams !== OP_PACKED_PARAM_COUNT[opcode]) throw new EpkError(ErrorCode.BadOp, `op ${i}: ${nParams} params, expected ${OP_PARAM_COUNT[opcode]}`, at);
+    const tableCopy = opcode === OpCode.TableCopy && nParams >= OP_PARAM_COUNT[opcode]; // view dims, then its tables
+    if (!tableCopy && nParams !== OP_PARAM_COUNT[opcode] && nParams !== OP_PACKED_PARAM_COUNT[opcode]) throw new EpkError(ErrorCode.BadOp, `op ${i}: ${nParams} params, expected ${OP_PARAM_COUNT[opcode]}`, at);
     if (nOut !== 1) throw new EpkError(ErrorCode.BadOp, `op ${i}: must have exactly one output`, at);
     const idx = Array.from({ length: nIn + nOut }, (_, k) => v.getUint16(at + OP_HEADER_BYTES + 2 * k, true));
     idx.forEach((t, k) => {
@@ -259,7 +261,7 @@ function readOps(v: DataView, s: { offset: number; size: number }, tensors: EpkT
     if (y === NO_TENSOR || tensors[y].kind !== TensorKind.Arena) {
       throw new EpkError(ErrorCode.BadOp, `op ${i} (${OP_NAMES[opcode]}): output ${y === NO_TENSOR ? 'is absent (0xFFFF)' : `tensor ${y} is not in the arena`}`, at + OP_HEADER_BYTES + 2 * nIn);
     }
-    for (const [k, rank] of requiredInputs(opcode, nParams !== OP_PARAM_COUNT[opcode])) {
+    for (const [k, rank] of requiredInputs(opcode, !tableCopy && nParams !== OP_PARAM_COUNT[opcode])) {
       const t = k < nIn ? idx[k] : NO_TENSOR;
       const where = at + OP_HEADER_BYTES + 2 * Math.min(k, nIn);
       if (t === NO_TENSOR) throw new EpkError(ErrorCode.BadOp, `op ${i} (${OP_NAMES[opcode]}): input ${k} is required but absent`, where);

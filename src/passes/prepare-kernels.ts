@@ -25,6 +25,11 @@ import { prepareSvdf } from './prepare/svdf.js';
 import { prepareLstm } from './prepare/lstm.js';
 import { prepareAlias, prepareConcatenation, prepareMean, preparePad, prepareTranspose } from './prepare/shape-ops.js';
 import { F32_ALIASES, PREPARE_F32, isFloat32Op } from './prepare/float.js';
+import {
+  prepareBatchToSpace, prepareDepthToSpace, prepareGather, prepareMirrorPad, prepareResizeNearest, prepareSpaceToBatch, prepareSpaceToDepth,
+} from './prepare/table-copy.js';
+import { prepareResizeBilinear } from './prepare/resize-bilinear.js';
+import { prepareArgMaxMin, prepareReduceMax, prepareSum } from './prepare/reduce.js';
 
 const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
   CONV_2D: prepareConv,
@@ -65,6 +70,19 @@ const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
   DIV: prepareDiv,
   L2_NORMALIZATION: prepareL2Normalization,
   UNIDIRECTIONAL_SEQUENCE_LSTM: prepareLstm,
+  // group a (issue 10)
+  RESIZE_NEAREST_NEIGHBOR: prepareResizeNearest,
+  RESIZE_BILINEAR: prepareResizeBilinear,
+  ARG_MAX: prepareArgMaxMin,
+  ARG_MIN: prepareArgMaxMin,
+  GATHER: prepareGather,
+  MIRROR_PAD: prepareMirrorPad,
+  DEPTH_TO_SPACE: prepareDepthToSpace,
+  SPACE_TO_DEPTH: prepareSpaceToDepth,
+  REDUCE_MAX: prepareReduceMax,
+  SUM: prepareSum,
+  SPACE_TO_BATCH_ND: prepareSpaceToBatch,
+  BATCH_TO_SPACE_ND: prepareBatchToSpace,
 };
 
 export const SUPPORTED_OPS = Object.keys(PREPARE);

@@ -284,6 +284,45 @@ function writeOptions(b: flatbuffers.Builder, o: OpSpec): [number, number] {
       b.startObject(1);
       b.addFieldInt8(0, opt.keepDims ? 1 : 0, 0);
       return [27, b.endObject()];
+    // group a (issue 10)
+    case 'RESIZE_BILINEAR':
+      b.startObject(4);
+      if (opt.alignCorners) b.addFieldInt8(2, 1, 0);
+      if (opt.halfPixelCenters) b.addFieldInt8(3, 1, 0);
+      return [15, b.endObject()];
+    case 'RESIZE_NEAREST_NEIGHBOR':
+      b.startObject(2);
+      if (opt.alignCorners) b.addFieldInt8(0, 1, 0);
+      if (opt.halfPixelCenters) b.addFieldInt8(1, 1, 0);
+      return [74, b.endObject()];
+    case 'GATHER':
+      b.startObject(2);
+      b.addFieldInt32(0, opt.axis ?? 0, 0);
+      b.addFieldInt32(1, opt.batchDims ?? 0, 0);
+      return [23, b.endObject()];
+    case 'ARG_MAX':
+    case 'ARG_MIN':
+      b.startObject(1);
+      b.addFieldInt8(0, opt.outputType ?? 2, 0); // TensorType INT32 2, INT64 4
+      return [o.type === 'ARG_MAX' ? 40 : 57, b.endObject()];
+    case 'DEPTH_TO_SPACE':
+    case 'SPACE_TO_DEPTH':
+      b.startObject(1);
+      b.addFieldInt32(0, opt.blockSize ?? 2, 0);
+      return [o.type === 'DEPTH_TO_SPACE' ? 94 : 19, b.endObject()];
+    case 'MIRROR_PAD':
+      b.startObject(1);
+      b.addFieldInt8(0, opt.mode ?? 0, 0);
+      return [77, b.endObject()];
+    case 'SUM':
+    case 'REDUCE_MAX':
+      b.startObject(1);
+      b.addFieldInt8(0, opt.keepDims ? 1 : 0, 0);
+      return [27, b.endObject()];
+    case 'SPACE_TO_BATCH_ND':
+    case 'BATCH_TO_SPACE_ND':
+      b.startObject(0);
+      return [o.type === 'SPACE_TO_BATCH_ND' ? 25 : 24, b.endObject()];
     default:
       return [0, 0];
   }

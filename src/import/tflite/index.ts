@@ -168,6 +168,8 @@ const MIN_INPUTS: Record<string, number> = {
   CONV_2D: 2, DEPTHWISE_CONV_2D: 2, FULLY_CONNECTED: 2, ADD: 2, MUL: 2, SUB: 2, PAD: 2, PADV2: 2, MEAN: 2, SUM: 2, TRANSPOSE: 2, STRIDED_SLICE: 4, TRANSPOSE_CONV: 3, MAXIMUM: 2, MINIMUM: 2, SLICE: 3, SPLIT: 2, SPLIT_V: 3, SVDF: 5,
   PRELU: 2, SQUARED_DIFFERENCE: 2, DIV: 2,
   UNIDIRECTIONAL_SEQUENCE_LSTM: 24,
+  // group a (issue 10)
+  RESIZE_NEAREST_NEIGHBOR: 2, RESIZE_BILINEAR: 2, GATHER: 2, ARG_MAX: 2, ARG_MIN: 2, MIRROR_PAD: 2, REDUCE_MAX: 2, SPACE_TO_BATCH_ND: 3, BATCH_TO_SPACE_ND: 3,
 };
 const OPTIONAL_SLOTS: Record<string, number[]> = { CONV_2D: [2], DEPTHWISE_CONV_2D: [2], FULLY_CONNECTED: [2], PADV2: [2], RESHAPE: [1], TRANSPOSE_CONV: [3], SVDF: [3] };
 /** Ops edgepack does not run, with many optional inputs: -1 accepted past input 0 so the "not supported" error names them. */
@@ -256,6 +258,23 @@ function readOptions(type: string, t: Table | null, fail: Fail): Record<string, 
       return { squeezeDims: t ? t.i32Vector(0, 'squeeze_dims') : [] };
     case 'UNIDIRECTIONAL_SEQUENCE_LSTM': // UnidirectionalSequenceLSTMOptions: activation, cell_clip, proj_clip, time_major, ...
       return { activation: act(t, 0, fail), cellClip: t ? t.f32(1) : 0, projClip: t ? t.f32(2) : 0, timeMajor: t ? t.bool(3) : false };
+    // group a (issue 10)
+    case 'RESIZE_BILINEAR': // ResizeBilinearOptions: new_height, new_width (deprecated), align_corners, half_pixel_centers
+      return { alignCorners: t ? t.bool(2) : false, halfPixelCenters: t ? t.bool(3) : false };
+    case 'RESIZE_NEAREST_NEIGHBOR': // ResizeNearestNeighborOptions: align_corners, half_pixel_centers
+      return { alignCorners: t ? t.bool(0) : false, halfPixelCenters: t ? t.bool(1) : false };
+    case 'GATHER': // GatherOptions: axis, batch_dims
+      return { axis: i(0), batchDims: i(1) };
+    case 'ARG_MAX':
+    case 'ARG_MIN': // ArgMaxOptions / ArgMinOptions: output_type (a TensorType)
+      return { outputType: t ? t.i8(0) : 0 };
+    case 'DEPTH_TO_SPACE':
+    case 'SPACE_TO_DEPTH': // block_size
+      return positive({ blockSize: i(0) }, ['blockSize'], fail);
+    case 'MIRROR_PAD': // MirrorPadOptions: mode (REFLECT 0, SYMMETRIC 1)
+      return { mode: t ? t.i8(0) : 0 };
+    case 'REDUCE_MAX': // ReducerOptions: keep_dims
+      return { keepDims: t ? t.bool(0) : false };
     default:
       return {};
   }
