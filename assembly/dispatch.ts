@@ -12,6 +12,7 @@ import * as K from './kernel-table';
 /** The variant of op record r (valid after validateOp accepted its shapes). */
 export function kernelOf(r: usize): u32 {
   const code = O.opcode(r);
+  if (isS16(r, code)) return s16VariantOf(code);
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D || code == F.OP_FULLY_CONNECTED) {
     const w = O.input(r, 1);
     const conv = code == F.OP_CONV_2D, dw = code == F.OP_DEPTHWISE_CONV_2D;
@@ -48,5 +49,20 @@ export function kernelOf(r: usize): u32 {
     case F.OP_MAXIMUM: case F.OP_MINIMUM: return K.K_MAXIMUM_MINIMUM;
     case F.OP_SVDF: return K.K_SVDF;
   }
+  return K.KERNEL_VARIANT_COUNT;
+}
+
+// --- int16 (16x8) variants: an op with an int16 variant whose input 0 is int16 runs it
+// (src/format/kernels.ts int16VariantOf is the twin).
+
+/** True when op r runs an _S16 variant: its opcode has one and its input 0 is int16. */
+export function isS16(r: usize, code: u32): bool {
+  if (s16VariantOf(code) == K.KERNEL_VARIANT_COUNT || O.nIn(r) < 1) return false;
+  const x = O.input(r, 0);
+  return x != F.NO_TENSOR && x < M.tensorCount && M.dtype(x) == F.DT_INT16;
+}
+
+function s16VariantOf(code: u32): u32 {
+  if (code == F.OP_FULLY_CONNECTED) return K.K_FC_S16;
   return K.KERNEL_VARIANT_COUNT;
 }

@@ -19,11 +19,14 @@ import { transpose_conv_s8_ref, TransposeConvParams } from './kernels/transpose-
 import { max_min_s8 } from './kernels/max-min';
 import { svdf_s8_s16, SvdfParams } from './kernels/svdf';
 import { runPacked, usesPacked } from './packed';
+import { runS16 } from './run-s16';
+import { isS16 } from './dispatch';
 import {
   HAS_CONV_BLOCKED, HAS_CONV_REF, HAS_DWCONV_BLOCKED, HAS_DWCONV_REF, HAS_FC_BLOCKED, HAS_FC_REF,
   HAS_CONV_CODEBOOK, HAS_DWCONV_CODEBOOK, HAS_FC_CODEBOOK, HAS_CONV_HUFFMAN, HAS_DWCONV_HUFFMAN, HAS_FC_HUFFMAN,
   HAS_POOL, HAS_ADD_SAME, HAS_ADD_BROADCAST, HAS_MUL, HAS_SOFTMAX, HAS_PAD, HAS_MEAN, HAS_TRANSPOSE, HAS_CONCAT,
   HAS_REQUANTIZE, HAS_QUANTIZE, HAS_DEQUANTIZE, HAS_LUT, HAS_SUB, HAS_LEAKY_RELU, HAS_STRIDED_SLICE, HAS_TRANSPOSE_CONV, HAS_MAXIMUM_MINIMUM, HAS_SVDF,
+  HAS_FC_S16,
 } from './kernel-table';
 
 const dimsA = memory.data(16);
@@ -57,6 +60,7 @@ function optionalData(t: u32): usize {
 // Every kernel call is guarded by its variant's HAS_ constant (kernel-table.ts): a build for
 // one model (asc --use EP_KERNELS=<mask>) compiles only the kernels in its mask, and
 // validateOps has already refused an op whose variant is not in (kernelOf, dispatch.ts).
+const HAS_S16: bool = HAS_FC_S16;
 const HAS_COMPRESSED: bool = HAS_CONV_CODEBOOK || HAS_DWCONV_CODEBOOK || HAS_FC_CODEBOOK ||
   HAS_CONV_HUFFMAN || HAS_DWCONV_HUFFMAN || HAS_FC_HUFFMAN;
 
@@ -66,6 +70,7 @@ export function runOp(r: usize): void {
   const yp = M.dataOf(y);
   const p = O.params(r);
   if (HAS_COMPRESSED && usesPacked(r, code)) { runPacked(r, code); return; } // compressed filter: packed.ts
+  if (HAS_S16 && isS16(r, code)) { runS16(r, code); return; } // int16 (16x8): run-s16.ts
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) {
     const x = O.input(r, 0), w = O.input(r, 1);
     const xp = M.dataOf(x), wp = M.dataOf(w);

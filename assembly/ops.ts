@@ -8,7 +8,7 @@ import * as msg from './message';
 import { Msg, NO_MESSAGE } from './message';
 import { checkPackedInputs } from './packed';
 import { overlapProblem } from './overlap';
-import { kernelOf } from './dispatch';
+import { kernelOf, isS16 } from './dispatch';
 import { inBuild } from './kernel-table';
 
 // --- record layout: u16 opcode | u8 nIn | u8 nOut | u16 nParams | u16 source | u16 tensors[] (4-aligned) | i32 params[]
@@ -207,6 +207,7 @@ function validatePacked(r: usize, code: u32): i32 {
 
 function validateOp(r: usize, code: u32): i32 {
   const y = output(r, 0);
+  if (isS16(r, code)) return validateS16(r, code);
   if (isPacked(r)) return validatePacked(r, code);
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) {
     if (nIn(r) != 5) return opFail(F.E_BAD_OP, 'expects 5 inputs');
@@ -407,6 +408,7 @@ function requantOk(r: usize, k: u32): bool {
 const ADD_LEFT_SHIFT_MAX: i32 = 20; // (x + offset) in [-255, 255] << 20 < 2^28: no wrap
 
 function validateParams(r: usize, code: u32): i32 {
+  if (isS16(r, code)) return validateS16Params(r, code);
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) {
     if (!offsetsOk(r, 6, 7)) return opFail(F.E_BAD_OP, 'input offset must be -zp and output offset a zero point in int8');
     if (!actOk(r, 8)) return opFail(F.E_BAD_OP, 'activation bounds must lie in [-128, 127] with min <= max');
@@ -450,6 +452,52 @@ function validateParams(r: usize, code: u32): i32 {
   } else if (code == F.OP_QUANTIZE || code == F.OP_DEQUANTIZE) {
     const scale = reinterpret<f32>(param(r, 0));
     if (!(scale > 0) || !isFinite(scale) || !int8Ok(param(r, 1))) return opFail(F.E_BAD_OP, 'scale must be finite and > 0, zero point in int8');
+  }
+  return F.E_OK;
+}
+
+// --- int16 (16x8) variants (dispatch.ts isS16: input 0 int16) ------------------------
+// Activations int16 with zero point 0, weights int8, bias int64 or int32 (or absent),
+// per-channel mult/shift int32 (const-check.ts: shifts in [-31, S16_SHIFT_MAX]).
+
+/** Largest requant shift of an int16 op: TFLM's 64-bit MultiplyByQuantizedMultiplier shifts by 15 - shift. */
+export const S16_SHIFT_MAX: i32 = 7;
+
+function zeroPoint0(t: u32): bool {
+  return load<i32>(M.rec(t) + F.T_ZERO_POINT) == 0;
+}
+
+/** Bias of an int16 op: absent, or int64 / int32 with `channels` values. */
+function bias16Ok(r: usize, channels: i32): bool {
+  const b = input(r, 2);
+  if (b == F.NO_TENSOR) return true;
+  return (M.dtype(b) == F.DT_INT64 || M.dtype(b) == F.DT_INT32) && M.elements(b) == channels;
+}
+
+function validateS16(r: usize, code: u32): i32 {
+  const y = output(r, 0), x = input(r, 0);
+  if (nParams(r) != <u32>F.PARAM_COUNTS[code]) return opFail(F.E_BAD_OP, 'int16 ops take the plain layout only');
+  if (M.dtype(y) != F.DT_INT16 || !zeroPoint0(x) || !zeroPoint0(y)) return opFail(F.E_BAD_SHAPE, 'int16 input and output must have zero point 0');
+  if (code == F.OP_FULLY_CONNECTED) {
+    if (nIn(r) != 5 || !has(r, 1, F.DT_INT8, 2)) return opFail(F.E_BAD_SHAPE, 'expects int16 input, rank-2 int8 weights, int16 output');
+    const w = input(r, 1);
+    const depth = M.dim(w, 1), oc = M.dim(w, 0);
+    const n = M.elements(x);
+    if (n % depth != 0 || M.elements(y) != (n / depth) * oc) return opFail(F.E_BAD_SHAPE, 'input/output sizes do not fit the weights');
+    if (!bias16Ok(r, oc) || !hasCount(r, 3, oc) || !hasCount(r, 4, oc)) return opFail(F.E_BAD_SHAPE, 'bias (int64 or int32), multiplier and shift must have one value per output');
+    return F.E_OK;
+  }
+  return opFail(F.E_UNSUPPORTED_OP, 'unknown opcode');
+}
+
+// @ts-ignore: decorator
+@inline function int16Ok(v: i32): bool { return v >= -32768 && v <= 32767; }
+
+function validateS16Params(r: usize, code: u32): i32 {
+  if (code == F.OP_FULLY_CONNECTED) {
+    if (param(r, 0) != 0 || param(r, 1) != 0) return opFail(F.E_BAD_OP, 'int16 input and output offsets must be 0');
+    const lo = param(r, 2), hi = param(r, 3);
+    if (!int16Ok(lo) || !int16Ok(hi) || lo > hi) return opFail(F.E_BAD_OP, 'activation bounds must lie in [-32768, 32767] with min <= max');
   }
   return F.E_OK;
 }

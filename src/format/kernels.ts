@@ -9,7 +9,7 @@
 // This is the seed of the runtime's dispatch table (issue 10): a new variant is a new row.
 
 import { Epk, EpkOp, EpkTensor } from './reader.js';
-import { OP_PACKED_PARAM_COUNT, OpCode } from './constants.js';
+import { DType, OP_PACKED_PARAM_COUNT, OpCode } from './constants.js';
 
 export interface KernelVariant {
   /** Constant name stem on the AssemblyScript side: K_<NAME>. */
@@ -54,6 +54,8 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'TRANSPOSE_CONV', ops: [OpCode.TransposeConv], kernel: 'transpose_conv_s8_ref', when: 'plain [oc, kh, kw, ic] int8 filter' },
   { name: 'MAXIMUM_MINIMUM', ops: [OpCode.Maximum, OpCode.Minimum], kernel: 'max_min_s8', when: 'always (broadcasting)' },
   { name: 'SVDF', ops: [OpCode.Svdf], kernel: 'svdf_s8_s16', when: 'int8 input, int16 time weights and state' },
+  // int16 (16x8): int16 activations, int8 weights; chosen by the input's dtype (int16VariantOf)
+  { name: 'FC_S16', ops: [OpCode.FullyConnected], kernel: 'fc_s16', when: 'int16 input and output, int8 weights, int64 or int32 bias' },
 ];
 
 /** Bit of a variant by name. */
@@ -83,6 +85,8 @@ const elements = (t: EpkTensor | undefined) => (t ? t.shape.reduce((a, d) => a *
  * (test/kernel-table.test.ts compares the two on every op of the shared models).
  */
 export function kernelOf(op: EpkOp, tensors: EpkTensor[]): number {
+  const s16 = int16VariantOf(op, tensors);
+  if (s16 >= 0) return s16;
   const stem = op.opcode === OpCode.Conv2D ? 'CONV' : op.opcode === OpCode.DepthwiseConv2D ? 'DWCONV' : op.opcode === OpCode.FullyConnected ? 'FC' : '';
   if (stem) {
     const w = tensors[op.inputs[1]];
@@ -96,6 +100,18 @@ export function kernelOf(op: EpkOp, tensors: EpkTensor[]): number {
   const i = KERNEL_VARIANTS.findIndex((k) => k.ops.includes(op.opcode));
   if (i < 0) throw new Error(`opcode ${op.opcode} has no kernel variant`);
   return i;
+}
+
+// --- int16 (16x8) variants: an op whose input 0 is int16 runs its _S16 row.
+const INT16_VARIANTS: Partial<Record<OpCode, string>> = {
+  [OpCode.FullyConnected]: 'FC_S16',
+};
+
+/** The int16 variant of op, or -1 when its input 0 is not int16 or the op has none (assembly/dispatch.ts int16VariantOf). */
+function int16VariantOf(op: EpkOp, tensors: EpkTensor[]): number {
+  const name = INT16_VARIANTS[op.opcode];
+  if (!name || tensors[op.inputs[0]]?.dtype !== DType.Int16) return -1;
+  return kernelBit(name);
 }
 
 /** The model's kernel set: bit i set when some op runs KERNEL_VARIANTS[i]. */

@@ -141,6 +141,7 @@ export function layoutWeights(input: Graph): Graph {
     const code = op.kernel?.opcode;
     // Filters the pack pass stored as codebook/Huffman blobs stay with the LUT kernels.
     if (op.inputs[1] >= 0 && g.tensors[op.inputs[1]]?.packed) continue;
+    if (g.tensors[op.inputs[0]]?.dtype === 'int16') continue; // 16x8 ops: the plain layout (their _S16 kernels)
     if (code === OpCode.Conv2D) packConv(g, op);
     else if (code === OpCode.DepthwiseConv2D) packDepthwise(g, op);
     else if (code === OpCode.FullyConnected) packFullyConnected(g, op);

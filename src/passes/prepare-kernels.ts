@@ -17,6 +17,7 @@ import { prepareLogisticTanh } from './prepare/logistic-tanh.js';
 import { prepareMaximumMinimum } from './prepare/maximum-minimum.js';
 import { prepareLut } from './prepare/lut.js';
 import { prepareSvdf } from './prepare/svdf.js';
+import { int16Prepare } from './prepare/int16.js';
 import { prepareAlias, prepareConcatenation, prepareMean, preparePad, prepareTranspose } from './prepare/shape-ops.js';
 
 const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
@@ -58,7 +59,7 @@ export const SUPPORTED_OPS = Object.keys(PREPARE);
 export function prepareKernels(input: Graph): Graph {
   const g = cloneGraph(input);
   for (const op of g.ops) {
-    const prepare = PREPARE[op.type];
+    const prepare = int16Prepare(g, op) ?? PREPARE[op.type];
     if (!prepare) {
       throw new ConvertError(
         `${g.source}: op ${op.sourceIndex} (${op.type}) is not supported; supported ops: ${SUPPORTED_OPS.join(', ')}`,

@@ -1,0 +1,26 @@
+// The int16 (16x8) variants' calls: runOp (interpreter.ts) hands an op here when its input 0
+// is int16 (dispatch.ts isS16). Shapes and params were checked by ops.ts validateS16.
+
+import * as F from './format';
+import * as M from './model';
+import * as O from './ops';
+import { fc_s16 } from './kernels/s16';
+import { HAS_FC_S16 } from './kernel-table';
+
+function optionalData(t: u32): usize {
+  return t == F.NO_TENSOR ? 0 : M.dataOf(t);
+}
+
+function isInt64(t: u32): bool {
+  return t != F.NO_TENSOR && M.dtype(t) == F.DT_INT64;
+}
+
+export function runS16(r: usize, code: u32): void {
+  const y = O.output(r, 0), yp = M.dataOf(y);
+  if (code == F.OP_FULLY_CONNECTED) {
+    const x = O.input(r, 0), w = O.input(r, 1), b = O.input(r, 2);
+    const depth = M.dim(w, 1);
+    if (HAS_FC_S16) fc_s16(M.dataOf(x), M.elements(x) / depth, depth, M.dataOf(w), M.dim(w, 0),
+      optionalData(b), isInt64(b), M.dataOf(O.input(r, 3)), M.dataOf(O.input(r, 4)), yp, O.param(r, 2), O.param(r, 3));
+  }
+}

@@ -1,0 +1,78 @@
+// Prepare for the int16 (16x8) ops: int16 activations with zero point 0, int8 symmetric
+// weights (per tensor or per channel), int64 bias (int32 where the model has it). The
+// multipliers are TFLM's Prepare for int8 (the same double arithmetic); the shift range is
+// narrower: TFLM's 64-bit MultiplyByQuantizedMultiplier shifts by 15 - shift, so shift <= 7.
+// The op keeps its TFLite opcode; the runtime picks the _S16 kernel variant by the input's
+// dtype (src/format/kernels.ts, assembly/dispatch.ts).
+
+import { Graph, Op, Tensor } from '../../ir/graph.js';
+import { activationRange, quantizeMultiplier } from '../quant-math.js';
+import { attachChannels, Channels, perChannelMultipliers } from './conv.js';
+import { PrepareContext } from './context.js';
+import { OpCode } from '../../format/constants.js';
+
+const INT16_MIN = -32768, INT16_MAX = 32767;
+/** Largest shift TFLM's 64-bit MultiplyByQuantizedMultiplier takes (assembly/ops.ts S16_SHIFT_MAX). */
+export const S16_SHIFT_MAX = 7;
+
+/** Zero point 0 (TFLM's 16x8 scheme), per-tensor: the activation's scale. */
+function int16Quant(ctx: PrepareContext, t: Tensor, role: string): number {
+  ctx.expectDtype(t, ['int16'], role);
+  const q = ctx.quant(t, role);
+  if (q.zeroPoint !== 0) ctx.fail(`${role} "${t.name}" is int16 with zero point ${q.zeroPoint}; int16 activations must have zero point 0`);
+  return q.scale;
+}
+
+/** Bias of a 16x8 op: constant int64 (TFLM's default) or int32, one value per channel. */
+function checkBias16(ctx: PrepareContext, b: Tensor | null, channels: number): void {
+  if (!b) return;
+  ctx.expectDtype(b, ['int64', 'int32'], 'bias');
+  ctx.expectConst(b, 'bias');
+  if (b.shape.reduce((a, d) => a * d, 1) !== channels) ctx.fail(`bias "${b.name}" has shape ${JSON.stringify(b.shape)}, expected ${channels} values`);
+}
+
+function checkShifts(ctx: PrepareContext, ch: Channels): void {
+  const bad = ch.shifts.findIndex((s) => s > S16_SHIFT_MAX);
+  if (bad >= 0) ctx.fail(`channel ${bad}: input scale x weight scale / output scale is ${2 ** (ch.shifts[bad] - 1)} or more; int16 ops take less than 2^${S16_SHIFT_MAX}`);
+}
+
+export function prepareFullyConnectedS16(ctx: PrepareContext): void {
+  ctx.expectCounts(2, 3);
+  const x = ctx.input(0, 'input'), w = ctx.input(1, 'weights'), b = ctx.optionalInput(2), y = ctx.output();
+  const xScale = int16Quant(ctx, x, 'input'), yScale = int16Quant(ctx, y, 'output');
+  ctx.expectDtype(w, ['int8'], 'weights');
+  ctx.expectConst(w, 'weights');
+  ctx.expectRank(w, 2, 'weights');
+  if (ctx.op.options.weightsFormat) ctx.fail('shuffled weights format is not supported');
+  const [oc, depth] = w.shape;
+  const inCount = x.shape.reduce((a, d) => a * d, 1);
+  if (inCount % depth !== 0) ctx.fail(`input "${x.name}" has ${inCount} values, not a multiple of the weights' depth ${depth}`);
+  const batches = inCount / depth;
+  if (y.shape.reduce((a, d) => a * d, 1) !== batches * oc) ctx.fail(`output "${y.name}" shape ${JSON.stringify(y.shape)} does not hold ${batches}x${oc} values`);
+  checkBias16(ctx, b, oc);
+  const [actMin, actMax] = activationRange(ctx.op.options.activation as string, yScale, 0, INT16_MIN, INT16_MAX);
+  let ch: Channels;
+  if (w.quant && w.quant.scale.length > 1) {
+    ch = perChannelMultipliers(ctx, x, w, y, oc, 0);
+  } else {
+    if (!w.quant || w.quant.scale.length === 0) ctx.fail(`weights "${w.name}" have no quantization parameters`);
+    if (w.quant.zeroPoint[0]) ctx.fail(`weights "${w.name}" have a non-zero zero point`);
+    // as int8: input_scale * filter_scale in float32, then divided in double
+    const q = quantizeMultiplier(Math.fround(xScale * w.quant.scale[0]) / yScale);
+    ch = { multipliers: new Array(oc).fill(q.multiplier), shifts: new Array(oc).fill(q.shift) };
+  }
+  checkShifts(ctx, ch);
+  ctx.op.inputs = attachChannels(ctx, ch, ctx.op.inputs[1], ctx.op.inputs[2] ?? -1);
+  ctx.op.kernel = { opcode: OpCode.FullyConnected, params: [0, 0, actMin, actMax] };
+}
+
+/** Ops with an int16 (16x8) prepare, by TFLite op type. */
+export const PREPARE_S16: Record<string, (ctx: PrepareContext) => void> = {
+  FULLY_CONNECTED: prepareFullyConnectedS16,
+};
+
+/** The int16 prepare of op when its input 0 holds int16 activations, else undefined. */
+export function int16Prepare(g: Graph, op: Op): ((ctx: PrepareContext) => void) | undefined {
+  const x = g.tensors[op.inputs[0]];
+  return x && x.dtype === 'int16' && !x.data ? PREPARE_S16[op.type] : undefined;
+}

@@ -1,0 +1,59 @@
+// Random single-op int16 (16x8) .tflite models built in code (tflite-builder.ts): int16
+// activations with zero point 0, int8 symmetric weights per tensor or per channel, int64 /
+// int32 / no bias. Scales are drawn so that outputs spread over the int16 range (some
+// saturate) and the requant shift stays within TFLM's 64-bit path (<= 7).
+
+import { QuantSpec, TfliteBuilder } from './tflite-builder.js';
+
+export type Rng = () => number;
+export interface OpCase { model: Uint8Array; inputs: Uint8Array[][]; what: string }
+
+export const randInt = (r: Rng, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+export const randInt16 = (r: Rng, n: number) => Int16Array.from({ length: n }, () => randInt(r, -32768, 32767));
+const randInt8 = (r: Rng, n: number) => Int8Array.from({ length: n }, () => randInt(r, -127, 127));
+const f32 = Math.fround;
+const q16 = (scale: number): QuantSpec => ({ scale: [f32(scale)], zeroPoint: [0] });
+export const ACTIVATIONS = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
+const elems = (s: number[]) => s.reduce((a, d) => a * d, 1);
+const bytes = (v: Int16Array) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+
+/** Int8 weight scales: one (per tensor) or one per output channel on axis `axis`. */
+function weightQuant(r: Rng, channels: number, axis: number, perChannel: boolean): QuantSpec {
+  const n = perChannel ? channels : 1;
+  return { scale: Array.from({ length: n }, () => f32(0.002 + r() * 0.05)), zeroPoint: new Array(n).fill(0), axis };
+}
+
+/** Bias values at scale xs * ws: int64 (some beyond 32 bits), int32, or none. */
+function addBias(b: TfliteBuilder, r: Rng, channels: number, kind: 'int64' | 'int32' | 'none', span: number): number {
+  if (kind === 'none') return -1;
+  const limit = kind === 'int64' ? Math.min(2 ** 36, span) : Math.min(2 ** 24, span);
+  const values = Array.from({ length: channels }, () => Math.round((r() * 2 - 1) * limit));
+  return b.constant('bias', [channels], kind, values);
+}
+
+/** Output scale for accumulations of `terms` int16 x int8 products, times a random factor. */
+function outputScale(r: Rng, xs: number, ws: number, terms: number): number {
+  return xs * ws * Math.sqrt(terms) * 140 * (0.3 + r() * 3);
+}
+
+const BIAS_KINDS = ['int64', 'int32', 'none'] as const;
+
+/** y = FULLY_CONNECTED(x, w, bias): x [batches, depth] int16, w [oc, depth] int8, y [batches, oc] int16. */
+export function fcS16Case(r: Rng, invokes: number): OpCase {
+  const batches = randInt(r, 1, 3), depth = randInt(r, 1, 48), oc = randInt(r, 1, 12);
+  const perChannel = r() < 0.5, biasKind = BIAS_KINDS[randInt(r, 0, 2)];
+  const act = ACTIVATIONS[randInt(r, 0, ACTIVATIONS.length - 1)];
+  const xs = f32(0.0005 + r() * 0.01);
+  const wq = weightQuant(r, oc, 0, perChannel);
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [batches, depth], 'int16', q16(xs));
+  const w = b.constant('w', [oc, depth], 'int8', randInt8(r, oc * depth), wq);
+  const bias = addBias(b, r, oc, biasKind, 2 ** 20 * depth);
+  const y = b.tensor('y', [batches, oc], 'int16', q16(outputScale(r, xs, wq.scale[0], depth)));
+  b.op('FULLY_CONNECTED', bias >= 0 ? [x, w, bias] : [x, w], [y], { activation: act });
+  b.io([x], [y]);
+  const inputs = Array.from({ length: invokes }, () => [bytes(randInt16(r, batches * depth))]);
+  return { model: b.finish(), inputs, what: `fc ${batches}x${depth} -> ${oc}, ${perChannel ? 'per-channel' : 'per-tensor'}, bias ${biasKind}, ${act}` };
+}
+
+export { elems };
