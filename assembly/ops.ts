@@ -487,17 +487,41 @@ function validateS16(r: usize, code: u32): i32 {
     if (!bias16Ok(r, oc) || !hasCount(r, 3, oc) || !hasCount(r, 4, oc)) return opFail(F.E_BAD_SHAPE, 'bias (int64 or int32), multiplier and shift must have one value per output');
     return F.E_OK;
   }
+  if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) return validateConvS16(r, code, x, y);
   return opFail(F.E_UNSUPPORTED_OP, 'unknown opcode');
+}
+
+/** CONV_2D / DEPTHWISE_CONV_2D: shapes as int8 (validateOp), bias int64 (conv: or int32). */
+function validateConvS16(r: usize, code: u32, x: u32, y: u32): i32 {
+  if (nIn(r) != 5 || !has(r, 0, F.DT_INT16, 4) || !has(r, 1, F.DT_INT8, 4) || M.rank(y) != 4) return opFail(F.E_BAD_SHAPE, 'expects rank-4 int16 input and output and a rank-4 int8 filter');
+  const w = input(r, 1), oc = M.dim(y, 3);
+  if (M.dim(y, 0) != M.dim(x, 0)) return opFail(F.E_BAD_SHAPE, 'batch of output and input differ');
+  if (!positiveGeometry(r)) return opFail(F.E_BAD_OP, 'strides and dilations must be >= 1');
+  if (code == F.OP_CONV_2D) {
+    const groupC = M.dim(w, 3);
+    if (M.dim(w, 0) != oc || M.dim(x, 3) % groupC != 0 || oc % (M.dim(x, 3) / groupC) != 0) return opFail(F.E_BAD_SHAPE, 'filter shape does not fit input and output channels');
+  } else {
+    const dm = param(r, 10), b = input(r, 2);
+    if (M.dim(w, 0) != 1 || M.dim(w, 3) != oc || dm < 1 || M.dim(x, 3) * dm != oc) return opFail(F.E_BAD_SHAPE, 'filter shape or depth multiplier does not fit the channels');
+    if (b != F.NO_TENSOR && M.dtype(b) != F.DT_INT64) return opFail(F.E_BAD_SHAPE, 'int16 depthwise bias must be int64');
+  }
+  if (!bias16Ok(r, oc) || !hasCount(r, 3, oc) || !hasCount(r, 4, oc)) return opFail(F.E_BAD_SHAPE, 'bias (int64 or int32), multiplier and shift must have one value per output channel');
+  return F.E_OK;
 }
 
 // @ts-ignore: decorator
 @inline function int16Ok(v: i32): bool { return v >= -32768 && v <= 32767; }
 
+/** Offsets (params k, k + 1) 0 and activation bounds (k + 2, k + 3) inside int16. */
+function offsetsAndBounds16(r: usize, k: u32): i32 {
+  if (param(r, k) != 0 || param(r, k + 1) != 0) return opFail(F.E_BAD_OP, 'int16 input and output offsets must be 0');
+  const lo = param(r, k + 2), hi = param(r, k + 3);
+  if (!int16Ok(lo) || !int16Ok(hi) || lo > hi) return opFail(F.E_BAD_OP, 'activation bounds must lie in [-32768, 32767] with min <= max');
+  return F.E_OK;
+}
+
 function validateS16Params(r: usize, code: u32): i32 {
-  if (code == F.OP_FULLY_CONNECTED) {
-    if (param(r, 0) != 0 || param(r, 1) != 0) return opFail(F.E_BAD_OP, 'int16 input and output offsets must be 0');
-    const lo = param(r, 2), hi = param(r, 3);
-    if (!int16Ok(lo) || !int16Ok(hi) || lo > hi) return opFail(F.E_BAD_OP, 'activation bounds must lie in [-32768, 32767] with min <= max');
-  }
+  if (code == F.OP_FULLY_CONNECTED) return offsetsAndBounds16(r, 0);
+  if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) return offsetsAndBounds16(r, 6);
   return F.E_OK;
 }

@@ -4,8 +4,9 @@
 import * as F from './format';
 import * as M from './model';
 import * as O from './ops';
-import { fc_s16 } from './kernels/s16';
-import { HAS_FC_S16 } from './kernel-table';
+import { fc_s16, conv_s16, dwconv_s16 } from './kernels/s16';
+import { ConvParams } from './kernels/conv';
+import { HAS_FC_S16, HAS_CONV_S16 } from './kernel-table';
 
 function optionalData(t: u32): usize {
   return t == F.NO_TENSOR ? 0 : M.dataOf(t);
@@ -22,5 +23,17 @@ export function runS16(r: usize, code: u32): void {
     const depth = M.dim(w, 1);
     if (HAS_FC_S16) fc_s16(M.dataOf(x), M.elements(x) / depth, depth, M.dataOf(w), M.dim(w, 0),
       optionalData(b), isInt64(b), M.dataOf(O.input(r, 3)), M.dataOf(O.input(r, 4)), yp, O.param(r, 2), O.param(r, 3));
+  } else if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) {
+    const x = O.input(r, 0), w = O.input(r, 1), b = O.input(r, 2);
+    const xp = M.dataOf(x), wp = M.dataOf(w), bp = optionalData(b), b64 = isInt64(b);
+    const mult = M.dataOf(O.input(r, 3)), shift = M.dataOf(O.input(r, 4));
+    const cp = changetype<ConvParams>(O.params(r));
+    if (code == F.OP_CONV_2D) {
+      if (HAS_CONV_S16) conv_s16(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2), M.dim(w, 3),
+        bp, b64, mult, shift, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp);
+    } else {
+      if (HAS_CONV_S16) dwconv_s16(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2),
+        bp, b64, mult, shift, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp);
+    }
   }
 }

@@ -12,7 +12,7 @@ import { readEpk } from '../src/format/reader.js';
 import { summarize } from '../src/inspect.js';
 import { ConvertError } from '../src/ir/graph.js';
 import { loadModelNode } from '../src/runtime/node.js';
-import { fcS16Case } from '../src/testing/int16-models.js';
+import { convS16Case, dwconvS16Case, fcS16Case } from '../src/testing/int16-models.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { assertMatchesTflm, hasTflm, rng } from './tflm-oracle.js';
 
@@ -30,6 +30,24 @@ test('FULLY_CONNECTED 16x8: bit-exact with tflm-run (per-tensor/per-channel, int
   for (let c = 0; c < CASES; c++) {
     const k = fcS16Case(r, INVOKES);
     await assertMatchesTflm(`fc16 ${c}: ${k.what}`, k.model, k.inputs);
+  }
+});
+
+test('CONV_2D 16x8: bit-exact with tflm-run (strides, dilations, SAME/VALID, groups, per-tensor/per-channel, int64/int32/no bias)', async () => {
+  if (skip()) return;
+  const r = rng(1603);
+  for (let c = 0; c < CASES; c++) {
+    const k = convS16Case(r, INVOKES);
+    await assertMatchesTflm(`conv16 ${c}: ${k.what}`, k.model, k.inputs);
+  }
+});
+
+test('DEPTHWISE_CONV_2D 16x8: bit-exact with tflm-run (depth multipliers, strides, dilations, int64/no bias)', async () => {
+  if (skip()) return;
+  const r = rng(1604);
+  for (let c = 0; c < CASES; c++) {
+    const k = dwconvS16Case(r, INVOKES);
+    await assertMatchesTflm(`dwconv16 ${c}: ${k.what}`, k.model, k.inputs);
   }
 });
 
@@ -71,6 +89,23 @@ function refused(model: Uint8Array, pattern: RegExp): void {
   }
   assert.unreachable('converted');
 }
+
+test('DEPTHWISE_CONV_2D 16x8: an int32 bias (TFLM reads int64 only) is refused by name', () => {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x16', [1, 3, 3, 2], 'int16', { scale: [0.001], zeroPoint: [0] });
+  const w = b.constant('w', [1, 2, 2, 2], 'int8', new Array(8).fill(3), { scale: [0.01], zeroPoint: [0] });
+  const bias = b.constant('bias', [2], 'int32', [5, -5]);
+  const y = b.tensor('y16', [1, 2, 2, 2], 'int16', { scale: [0.002], zeroPoint: [0] });
+  b.op('DEPTHWISE_CONV_2D', [x, w, bias], [y], { padding: 'VALID' });
+  b.io([x], [y]);
+  try {
+    convertModel(b.finish(), 'dw16.tflite', { log: () => {} });
+    assert.unreachable('converted');
+  } catch (err) {
+    assert.instance(err, ConvertError);
+    assert.is((err as Error).message, 'dw16.tflite: op 0 (DEPTHWISE_CONV_2D): bias "bias" is int32; supported: int64');
+  }
+});
 
 test('FULLY_CONNECTED 16x8: refused by name: non-zero zero point, bias type, scale ratio beyond TFLM\'s 64-bit requant', () => {
   refused(fcModel(3, 0.002), /^fc16\.tflite: op 0 \(FULLY_CONNECTED\): input "x16" is int16 with zero point 3; int16 activations must have zero point 0$/);

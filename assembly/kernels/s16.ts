@@ -6,6 +6,7 @@
 // multipliers 0 or in [2^30, 2^31), shifts in [-31, 7], clamps inside int16.
 
 import { clamp, mbqm } from './quant';
+import { ConvParams } from './conv';
 
 /** TFLM MultiplyByQuantizedMultiplier(int64 x, m, shift): x * round(m / 2^16) rounded by 2^(15 - shift). */
 // @ts-ignore: decorator
@@ -55,6 +56,96 @@ export function fc_s16(
         v = mbqm(dot32(xb, wo, depth) + load<i32>(bias + (<usize>o << 2)), m, s);
       }
       store<i16>(y + (<usize>(b * outC + o) << 1), <i16>clamp(v, actMin, actMax));
+    }
+  }
+}
+
+/** Requantized, clamped int16 of a 64-bit or 32-bit sum plus channel c's bias (bias 0: none). */
+// @ts-ignore: decorator
+@inline function finish(acc64: i64, acc32: i32, c: i32, bias: usize, bias64: bool, mult: usize, shift: usize, lo: i32, hi: i32): i16 {
+  const m = load<i32>(mult + (<usize>c << 2)), s = load<i32>(shift + (<usize>c << 2));
+  let v: i32;
+  if (bias64 || bias == 0) v = mbqm64(bias != 0 ? acc64 + load<i64>(bias + (<usize>c << 3)) : acc64, m, s);
+  else v = mbqm(acc32 + load<i32>(bias + (<usize>c << 2)), m, s);
+  return <i16>clamp(v, lo, hi);
+}
+
+/**
+ * CONV_2D over int16 input: x [B, inH, inW, inC], w [outC, kh, kw, groupC] (groups = inC /
+ * groupC), y [B, outH, outW, outC]; taps outside the image are skipped (zero point 0).
+ * Both accumulators are summed (cheap); finish picks the bias's width.
+ */
+export function conv_s16(
+  x: usize, inH: i32, inW: i32, inC: i32,
+  w: usize, kh: i32, kw: i32, groupC: i32,
+  bias: usize, bias64: bool, mult: usize, shift: usize,
+  y: usize, batches: i32, outH: i32, outW: i32, outC: i32, p: ConvParams,
+): void {
+  const perGroup = outC / (inC / groupC);
+  let out = y;
+  for (let b = 0; b < batches; b++) {
+    for (let oy = 0; oy < outH; oy++) {
+      const iy0 = oy * p.strideH - p.padTop;
+      for (let ox = 0; ox < outW; ox++) {
+        const ix0 = ox * p.strideW - p.padLeft;
+        for (let oc = 0; oc < outC; oc++) {
+          const c0 = (oc / perGroup) * groupC;
+          let acc64: i64 = 0, acc32: i32 = 0;
+          for (let fy = 0; fy < kh; fy++) {
+            const iy = iy0 + fy * p.dilationH;
+            if (iy < 0 || iy >= inH) continue;
+            for (let fx = 0; fx < kw; fx++) {
+              const ix = ix0 + fx * p.dilationW;
+              if (ix < 0 || ix >= inW) continue;
+              const xp = x + (<usize>(((b * inH + iy) * inW + ix) * inC + c0) << 1);
+              const wp = w + <usize>(((oc * kh + fy) * kw + fx) * groupC);
+              acc64 += dot64(xp, wp, groupC);
+              acc32 += dot32(xp, wp, groupC);
+            }
+          }
+          store<i16>(out, finish(acc64, acc32, oc, bias, bias64, mult, shift, p.actMin, p.actMax));
+          out += 2;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * DEPTHWISE_CONV_2D over int16 input: x [B, inH, inW, inC], w [1, kh, kw, outC], outC =
+ * inC * depthMultiplier, output channel c reads input channel c / depthMultiplier; int64 bias.
+ */
+export function dwconv_s16(
+  x: usize, inH: i32, inW: i32, inC: i32,
+  w: usize, kh: i32, kw: i32,
+  bias: usize, bias64: bool, mult: usize, shift: usize,
+  y: usize, batches: i32, outH: i32, outW: i32, outC: i32, p: ConvParams,
+): void {
+  const dm = p.depthMultiplier;
+  let out = y;
+  for (let b = 0; b < batches; b++) {
+    for (let oy = 0; oy < outH; oy++) {
+      const iy0 = oy * p.strideH - p.padTop;
+      for (let ox = 0; ox < outW; ox++) {
+        const ix0 = ox * p.strideW - p.padLeft;
+        for (let oc = 0; oc < outC; oc++) {
+          const ic = oc / dm;
+          let acc64: i64 = 0, acc32: i32 = 0;
+          for (let fy = 0; fy < kh; fy++) {
+            const iy = iy0 + fy * p.dilationH;
+            if (iy < 0 || iy >= inH) continue;
+            for (let fx = 0; fx < kw; fx++) {
+              const ix = ix0 + fx * p.dilationW;
+              if (ix < 0 || ix >= inW) continue;
+              const prod = <i32>load<i16>(x + (<usize>(((b * inH + iy) * inW + ix) * inC + ic) << 1)) * <i32>load<i8>(w + <usize>((fy * kw + fx) * outC + oc));
+              acc64 += <i64>prod;
+              acc32 += prod;
+            }
+          }
+          store<i16>(out, finish(acc64, acc32, oc, bias, bias64, mult, shift, p.actMin, p.actMax));
+          out += 2;
+        }
+      }
     }
   }
 }

@@ -56,4 +56,62 @@ export function fcS16Case(r: Rng, invokes: number): OpCase {
   return { model: b.finish(), inputs, what: `fc ${batches}x${depth} -> ${oc}, ${perChannel ? 'per-channel' : 'per-tensor'}, bias ${biasKind}, ${act}` };
 }
 
+/** Output side of a conv window: TFLite's SAME / VALID rule. */
+function outSide(padding: string, inSize: number, k: number, stride: number, dilation: number): number {
+  const eff = (k - 1) * dilation + 1;
+  return padding === 'SAME' ? Math.floor((inSize + stride - 1) / stride) : Math.floor((inSize + stride - eff) / stride);
+}
+
+interface ConvGeometry { batches: number; h: number; w: number; kh: number; kw: number; options: Record<string, unknown>; outH: number; outW: number; what: string }
+
+/** Random window geometry with at least one output pixel. */
+function convGeometry(r: Rng): ConvGeometry {
+  for (;;) {
+    const batches = randInt(r, 1, 2), h = randInt(r, 1, 7), w = randInt(r, 1, 7), kh = randInt(r, 1, 3), kw = randInt(r, 1, 3);
+    const strideH = randInt(r, 1, 2), strideW = randInt(r, 1, 2), dilationH = randInt(r, 1, 2), dilationW = randInt(r, 1, 2);
+    const padding = r() < 0.5 ? 'SAME' : 'VALID';
+    const outH = outSide(padding, h, kh, strideH, dilationH), outW = outSide(padding, w, kw, strideW, dilationW);
+    if (outH < 1 || outW < 1) continue;
+    const activation = ACTIVATIONS[randInt(r, 0, ACTIVATIONS.length - 1)];
+    const options = { padding, strideH, strideW, dilationH, dilationW, activation };
+    return { batches, h, w, kh, kw, options, outH, outW, what: `${batches}x${h}x${w} k${kh}x${kw} s${strideH}${strideW} d${dilationH}${dilationW} ${padding} ${activation}` };
+  }
+}
+
+/** CONV_2D over int16: groups (input channels a multiple of the filter's), per-tensor/per-channel, int64/int32/no bias. */
+export function convS16Case(r: Rng, invokes: number): OpCase {
+  const g = convGeometry(r);
+  const groupC = randInt(r, 1, 4), groups = r() < 0.25 ? 2 : 1, ic = groupC * groups, oc = groups * randInt(r, 1, 4);
+  const perChannel = r() < 0.6, biasKind = BIAS_KINDS[randInt(r, 0, 2)];
+  const xs = f32(0.0005 + r() * 0.01);
+  const wq = weightQuant(r, oc, 0, perChannel);
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [g.batches, g.h, g.w, ic], 'int16', q16(xs));
+  const w = b.constant('w', [oc, g.kh, g.kw, groupC], 'int8', randInt8(r, oc * g.kh * g.kw * groupC), wq);
+  const bias = addBias(b, r, oc, biasKind, 2 ** 20 * g.kh * g.kw * groupC);
+  const y = b.tensor('y', [g.batches, g.outH, g.outW, oc], 'int16', q16(outputScale(r, xs, wq.scale[0], g.kh * g.kw * groupC)));
+  b.op('CONV_2D', bias >= 0 ? [x, w, bias] : [x, w], [y], g.options);
+  b.io([x], [y]);
+  const inputs = Array.from({ length: invokes }, () => [bytes(randInt16(r, g.batches * g.h * g.w * ic))]);
+  return { model: b.finish(), inputs, what: `conv ${g.what} ic${ic} oc${oc} groups ${groups}, ${perChannel ? 'per-channel' : 'per-tensor'}, bias ${biasKind}` };
+}
+
+/** DEPTHWISE_CONV_2D over int16: depth multipliers 1-3, per-tensor/per-channel, int64 or no bias (TFLM reads int64 only). */
+export function dwconvS16Case(r: Rng, invokes: number): OpCase {
+  const g = convGeometry(r);
+  const ic = randInt(r, 1, 5), dm = randInt(r, 1, 3), oc = ic * dm;
+  const perChannel = r() < 0.6, biasKind = r() < 0.7 ? 'int64' : 'none';
+  const xs = f32(0.0005 + r() * 0.01);
+  const wq = weightQuant(r, oc, 3, perChannel);
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [g.batches, g.h, g.w, ic], 'int16', q16(xs));
+  const w = b.constant('w', [1, g.kh, g.kw, oc], 'int8', randInt8(r, g.kh * g.kw * oc), wq);
+  const bias = addBias(b, r, oc, biasKind, 2 ** 20 * g.kh * g.kw);
+  const y = b.tensor('y', [g.batches, g.outH, g.outW, oc], 'int16', q16(outputScale(r, xs, wq.scale[0], g.kh * g.kw)));
+  b.op('DEPTHWISE_CONV_2D', bias >= 0 ? [x, w, bias] : [x, w], [y], { ...g.options, depthMultiplier: dm });
+  b.io([x], [y]);
+  const inputs = Array.from({ length: invokes }, () => [bytes(randInt16(r, g.batches * g.h * g.w * ic))]);
+  return { model: b.finish(), inputs, what: `dwconv ${g.what} ic${ic} x${dm}, ${perChannel ? 'per-channel' : 'per-tensor'}, bias ${biasKind}` };
+}
+
 export { elems };

@@ -41,7 +41,7 @@ export function checkBias(ctx: PrepareContext, b: Tensor | null, channels: numbe
   if (b.shape.reduce((a, d) => a * d, 1) !== channels) ctx.fail(`bias "${b.name}" has shape ${JSON.stringify(b.shape)}, expected ${channels} values`);
 }
 
-function spatial(ctx: PrepareContext, x: Tensor, y: Tensor, kh: number, kw: number) {
+export function spatial(ctx: PrepareContext, x: Tensor, y: Tensor, kh: number, kw: number) {
   const o = ctx.op.options as Record<string, number & string>;
   const strideH = o.strideH, strideW = o.strideW;
   const dilH = o.dilationH ?? 1, dilW = o.dilationW ?? 1;

@@ -7,7 +7,7 @@
 
 import { Graph, Op, Tensor } from '../../ir/graph.js';
 import { activationRange, quantizeMultiplier } from '../quant-math.js';
-import { attachChannels, Channels, perChannelMultipliers } from './conv.js';
+import { attachChannels, Channels, perChannelMultipliers, spatial } from './conv.js';
 import { PrepareContext } from './context.js';
 import { OpCode } from '../../format/constants.js';
 
@@ -24,9 +24,9 @@ function int16Quant(ctx: PrepareContext, t: Tensor, role: string): number {
 }
 
 /** Bias of a 16x8 op: constant int64 (TFLM's default) or int32, one value per channel. */
-function checkBias16(ctx: PrepareContext, b: Tensor | null, channels: number): void {
+function checkBias16(ctx: PrepareContext, b: Tensor | null, channels: number, dtypes = ['int64', 'int32']): void {
   if (!b) return;
-  ctx.expectDtype(b, ['int64', 'int32'], 'bias');
+  ctx.expectDtype(b, dtypes, 'bias');
   ctx.expectConst(b, 'bias');
   if (b.shape.reduce((a, d) => a * d, 1) !== channels) ctx.fail(`bias "${b.name}" has shape ${JSON.stringify(b.shape)}, expected ${channels} values`);
 }
@@ -66,9 +66,54 @@ export function prepareFullyConnectedS16(ctx: PrepareContext): void {
   ctx.op.kernel = { opcode: OpCode.FullyConnected, params: [0, 0, actMin, actMax] };
 }
 
+/** x, filter and y rank 4; x and y int16 with zero point 0; filter int8 constant. */
+function convTensors(ctx: PrepareContext) {
+  ctx.expectCounts(2, 3);
+  const x = ctx.input(0, 'input'), w = ctx.input(1, 'filter'), b = ctx.optionalInput(2), y = ctx.output();
+  const xScale = int16Quant(ctx, x, 'input'), yScale = int16Quant(ctx, y, 'output');
+  ctx.expectDtype(w, ['int8'], 'filter');
+  ctx.expectConst(w, 'filter');
+  for (const [t, r] of [[x, 'input'], [w, 'filter'], [y, 'output']] as const) ctx.expectRank(t, 4, r);
+  return { x, w, b, y, xScale, yScale };
+}
+
+/** Conv-family params with offsets 0 and int16 clamps; inputs [x, w, bias, mult, shift]. */
+function finishConv(ctx: PrepareContext, opcode: OpCode, x: Tensor, w: Tensor, y: Tensor, yScale: number, channels: number, axis: number, extra: number[]): void {
+  const sp = spatial(ctx, x, y, w.shape[1], w.shape[2]);
+  const [actMin, actMax] = activationRange(ctx.op.options.activation as string, yScale, 0, INT16_MIN, INT16_MAX);
+  const ch = perChannelMultipliers(ctx, x, w, y, channels, axis);
+  checkShifts(ctx, ch);
+  ctx.op.inputs = attachChannels(ctx, ch, ctx.op.inputs[1], ctx.op.inputs[2] ?? -1);
+  ctx.op.kernel = { opcode, params: [sp.strideH, sp.strideW, sp.dilH, sp.dilW, sp.padTop, sp.padLeft, 0, 0, actMin, actMax, ...extra] };
+}
+
+export function prepareConvS16(ctx: PrepareContext): void {
+  const { x, w, b, y, yScale } = convTensors(ctx);
+  const [oc, , , icg] = w.shape;
+  const ic = x.shape[3];
+  if (icg <= 0 || ic % icg !== 0) ctx.fail(`filter "${w.name}" has ${icg} input channels, which does not divide the input's ${ic}`);
+  if (oc % (ic / icg) !== 0) ctx.fail(`${oc} output channels cannot be split into ${ic / icg} groups`);
+  if (y.shape[3] !== oc || y.shape[0] !== x.shape[0]) ctx.fail(`output "${y.name}" shape ${JSON.stringify(y.shape)} does not match filter ${JSON.stringify(w.shape)}`);
+  checkBias16(ctx, b, oc);
+  finishConv(ctx, OpCode.Conv2D, x, w, y, yScale, oc, 0, []);
+}
+
+export function prepareDepthwiseS16(ctx: PrepareContext): void {
+  const { x, w, b, y, yScale } = convTensors(ctx);
+  const [one, , , oc] = w.shape;
+  const ic = x.shape[3];
+  if (one !== 1) ctx.fail(`filter "${w.name}" shape ${JSON.stringify(w.shape)} must start with 1`);
+  if (oc % ic !== 0) ctx.fail(`filter "${w.name}" has ${oc} channels, not a multiple of the input's ${ic}`);
+  if (y.shape[3] !== oc || y.shape[0] !== x.shape[0]) ctx.fail(`output "${y.name}" shape ${JSON.stringify(y.shape)} does not match filter ${JSON.stringify(w.shape)}`);
+  checkBias16(ctx, b, oc, ['int64']); // TFLM's int16 depthwise reads its bias as int64 only
+  finishConv(ctx, OpCode.DepthwiseConv2D, x, w, y, yScale, oc, 3, [oc / ic]);
+}
+
 /** Ops with an int16 (16x8) prepare, by TFLite op type. */
 export const PREPARE_S16: Record<string, (ctx: PrepareContext) => void> = {
   FULLY_CONNECTED: prepareFullyConnectedS16,
+  CONV_2D: prepareConvS16,
+  DEPTHWISE_CONV_2D: prepareDepthwiseS16,
 };
 
 /** The int16 prepare of op when its input 0 holds int16 activations, else undefined. */
