@@ -65,5 +65,6 @@ export function isS16(r: usize, code: u32): bool {
 function s16VariantOf(code: u32): u32 {
   if (code == F.OP_FULLY_CONNECTED) return K.K_FC_S16;
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) return K.K_CONV_S16;
+  if (code == F.OP_ADD || code == F.OP_SUB || code == F.OP_MUL) return K.K_ELEMENTWISE_S16;
   return K.KERNEL_VARIANT_COUNT;
 }

@@ -42,7 +42,8 @@ export const K_MAXIMUM_MINIMUM: u32 = 29; // max_min_s8: always (broadcasting)
 export const K_SVDF: u32 = 30; // svdf_s8_s16: int8 input, int16 time weights and state
 export const K_FC_S16: u32 = 31; // fc_s16: int16 input and output, int8 weights, int64 or int32 bias
 export const K_CONV_S16: u32 = 32; // conv_s16 + dwconv_s16: int16 input and output, plain int8 filter, int64 (conv: or int32) bias
-export const KERNEL_VARIANT_COUNT: u32 = 33;
+export const K_ELEMENTWISE_S16: u32 = 33; // binary_s16: int16 inputs and output (broadcasting)
+export const KERNEL_VARIANT_COUNT: u32 = 34;
 
 export const HAS_CONV_BLOCKED: bool = (EP_KERNEL_SET & (<u32>1 << 0)) != 0;
 export const HAS_CONV_REF: bool = (EP_KERNEL_SET & (<u32>1 << 1)) != 0;
@@ -77,6 +78,7 @@ export const HAS_MAXIMUM_MINIMUM: bool = (EP_KERNEL_SET & (<u32>1 << 29)) != 0;
 export const HAS_SVDF: bool = (EP_KERNEL_SET & (<u32>1 << 30)) != 0;
 export const HAS_FC_S16: bool = (EP_KERNEL_SET & (<u32>1 << 31)) != 0;
 export const HAS_CONV_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 0)) != 0;
+export const HAS_ELEMENTWISE_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 1)) != 0;
 
 export function inBuild(k: u32): bool {
   if (k >= KERNEL_VARIANT_COUNT) return false;

@@ -488,6 +488,15 @@ function validateS16(r: usize, code: u32): i32 {
     return F.E_OK;
   }
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) return validateConvS16(r, code, x, y);
+  if (code == F.OP_ADD || code == F.OP_SUB || code == F.OP_MUL) {
+    if (nIn(r) != 2 || !has(r, 1, F.DT_INT16, -1) || !zeroPoint0(input(r, 1))) return opFail(F.E_BAD_SHAPE, 'expects two int16 inputs with zero point 0');
+    const b = input(r, 1);
+    for (let k = 0; k < 4; k++) {
+      const d = M.dim4(y, k), da = M.dim4(x, k), db = M.dim4(b, k);
+      if ((da != d && da != 1) || (db != d && db != 1)) return opFail(F.E_BAD_SHAPE, 'input shapes do not broadcast to the output');
+    }
+    return F.E_OK;
+  }
   return opFail(F.E_UNSUPPORTED_OP, 'unknown opcode');
 }
 
@@ -512,16 +521,33 @@ function validateConvS16(r: usize, code: u32, x: u32, y: u32): i32 {
 // @ts-ignore: decorator
 @inline function int16Ok(v: i32): bool { return v >= -32768 && v <= 32767; }
 
-/** Offsets (params k, k + 1) 0 and activation bounds (k + 2, k + 3) inside int16. */
-function offsetsAndBounds16(r: usize, k: u32): i32 {
-  if (param(r, k) != 0 || param(r, k + 1) != 0) return opFail(F.E_BAD_OP, 'int16 input and output offsets must be 0');
-  const lo = param(r, k + 2), hi = param(r, k + 3);
-  if (!int16Ok(lo) || !int16Ok(hi) || lo > hi) return opFail(F.E_BAD_OP, 'activation bounds must lie in [-32768, 32767] with min <= max');
-  return F.E_OK;
+/** Params k .. k + n - 1 are 0 (an int16 op's offsets: zero points 0). */
+function zeros(r: usize, k: u32, n: u32): bool {
+  for (let i: u32 = 0; i < n; i++) if (param(r, k + i) != 0) return false;
+  return true;
 }
 
+/** Activation bounds (params k, k + 1) inside int16 with min <= max. */
+function bounds16(r: usize, k: u32): bool {
+  const lo = param(r, k), hi = param(r, k + 1);
+  return int16Ok(lo) && int16Ok(hi) && lo <= hi;
+}
+
+const S16_LEFT_SHIFT: i32 = 15; // TFLM's int16 ADD/SUB: (x << 15) fits i32 for every int16 x
+
 function validateS16Params(r: usize, code: u32): i32 {
-  if (code == F.OP_FULLY_CONNECTED) return offsetsAndBounds16(r, 0);
-  if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) return offsetsAndBounds16(r, 6);
+  let offsets: u32 = 0, n: u32 = 0, act: u32 = 0;
+  if (code == F.OP_FULLY_CONNECTED) { offsets = 0; n = 2; act = 2; }
+  else if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) { offsets = 6; n = 2; act = 8; }
+  else if (code == F.OP_ADD || code == F.OP_SUB) {
+    offsets = 0; n = 3; act = 10;
+    if (param(r, 3) != S16_LEFT_SHIFT) return opFail(F.E_BAD_OP, 'int16 ADD/SUB left shift must be 15');
+    if (!requantOk(r, 4) || !requantOk(r, 6) || !requantOk(r, 8)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');
+  } else if (code == F.OP_MUL) {
+    offsets = 0; n = 3; act = 5;
+    if (!requantOk(r, 3)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');
+  }
+  if (!zeros(r, offsets, n)) return opFail(F.E_BAD_OP, 'int16 input and output offsets must be 0');
+  if (n > 0 && !bounds16(r, act)) return opFail(F.E_BAD_OP, 'activation bounds must lie in [-32768, 32767] with min <= max');
   return F.E_OK;
 }

@@ -4,9 +4,10 @@
 import * as F from './format';
 import * as M from './model';
 import * as O from './ops';
-import { fc_s16, conv_s16, dwconv_s16 } from './kernels/s16';
+import { fc_s16, conv_s16, dwconv_s16, binary_s16, BIN_ADD, BIN_SUB, BIN_MUL } from './kernels/s16';
+import { fillBroadcast } from './interpreter';
 import { ConvParams } from './kernels/conv';
-import { HAS_FC_S16, HAS_CONV_S16 } from './kernel-table';
+import { HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16 } from './kernel-table';
 
 function optionalData(t: u32): usize {
   return t == F.NO_TENSOR ? 0 : M.dataOf(t);
@@ -35,5 +36,9 @@ export function runS16(r: usize, code: u32): void {
       if (HAS_CONV_S16) dwconv_s16(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2),
         bp, b64, mult, shift, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp);
     }
+  } else if (code == F.OP_ADD || code == F.OP_SUB || code == F.OP_MUL) {
+    const a = O.input(r, 0), b = O.input(r, 1);
+    const kind = code == F.OP_ADD ? BIN_ADD : code == F.OP_SUB ? BIN_SUB : BIN_MUL;
+    if (HAS_ELEMENTWISE_S16) binary_s16(kind, M.dataOf(a), M.dataOf(b), yp, fillBroadcast(a, b, y), O.params(r));
   }
 }

@@ -12,7 +12,7 @@ import { readEpk } from '../src/format/reader.js';
 import { summarize } from '../src/inspect.js';
 import { ConvertError } from '../src/ir/graph.js';
 import { loadModelNode } from '../src/runtime/node.js';
-import { convS16Case, dwconvS16Case, fcS16Case } from '../src/testing/int16-models.js';
+import { binaryS16Case, convS16Case, dwconvS16Case, fcS16Case } from '../src/testing/int16-models.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { assertMatchesTflm, hasTflm, rng } from './tflm-oracle.js';
 
@@ -50,6 +50,17 @@ test('DEPTHWISE_CONV_2D 16x8: bit-exact with tflm-run (depth multipliers, stride
     await assertMatchesTflm(`dwconv16 ${c}: ${k.what}`, k.model, k.inputs);
   }
 });
+
+for (const [type, seed] of [['ADD', 1605], ['SUB', 1606], ['MUL', 1607]] as const) {
+  test(`${type} int16: bit-exact with tflm-run (broadcasts, constant operand, scales, activations)`, async () => {
+    if (skip()) return;
+    const r = rng(seed);
+    for (let c = 0; c < CASES; c++) {
+      const k = binaryS16Case(r, type, INVOKES);
+      await assertMatchesTflm(`${type.toLowerCase()}16 ${c}: ${k.what}`, k.model, k.inputs);
+    }
+  });
+}
 
 test('FULLY_CONNECTED 16x8: the FC_S16 variant (converter and runtime), int16 tensors and the int64 bias in the .epk', async () => {
   const r = rng(1602);

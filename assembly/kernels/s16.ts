@@ -5,7 +5,8 @@
 // the 32-bit one (quant.ts mbqm). Load checks (assembly/ops.ts validateS16) guarantee
 // multipliers 0 or in [2^30, 2^31), shifts in [-31, 7], clamps inside int16.
 
-import { clamp, mbqm } from './quant';
+import { clamp, mbqm, mbqm_ref } from './quant';
+import { AddParams, Broadcast4, MulParams } from './elementwise';
 import { ConvParams } from './conv';
 
 /** TFLM MultiplyByQuantizedMultiplier(int64 x, m, shift): x * round(m / 2^16) rounded by 2^(15 - shift). */
@@ -148,4 +149,42 @@ export function dwconv_s16(
       }
     }
   }
+}
+
+/** Which binary op binary_s16 runs. */
+export const BIN_ADD: i32 = 0;
+export const BIN_SUB: i32 = 1;
+export const BIN_MUL: i32 = 2;
+
+/** One int16 element of ADD / SUB (TFLM's general path: inputs << left_shift, three roundings) or MUL. */
+// @ts-ignore: decorator
+@inline function binaryOne(kind: i32, a: i32, b: i32, p: usize): i32 {
+  if (kind == BIN_MUL) {
+    const m = changetype<MulParams>(p);
+    return clamp(mbqm_ref(a * b, m.outputMultiplier, m.outputShift), m.actMin, m.actMax);
+  }
+  const q = changetype<AddParams>(p);
+  const sa = mbqm_ref(a << q.leftShift, q.input1Multiplier, q.input1Shift);
+  const sb = mbqm_ref(b << q.leftShift, q.input2Multiplier, q.input2Shift);
+  return clamp(mbqm_ref(kind == BIN_SUB ? sa - sb : sa + sb, q.outputMultiplier, q.outputShift), q.actMin, q.actMax);
+}
+
+/**
+ * ADD, SUB, MUL over int16 with zero points 0 (offsets are 0): y walked in raster order,
+ * a and b read through the element strides of s (0 where an input broadcasts).
+ */
+export function binary_s16(kind: i32, a: usize, b: usize, y: usize, s: Broadcast4, p: usize): void {
+  let out = y;
+  for (let i0 = 0; i0 < s.d0; i0++)
+    for (let i1 = 0; i1 < s.d1; i1++)
+      for (let i2 = 0; i2 < s.d2; i2++) {
+        const ar = a + (<usize>(i0 * s.a0 + i1 * s.a1 + i2 * s.a2) << 1);
+        const br = b + (<usize>(i0 * s.b0 + i1 * s.b1 + i2 * s.b2) << 1);
+        for (let i3 = 0; i3 < s.d3; i3++) {
+          const av = <i32>load<i16>(ar + (<usize>(i3 * s.a3) << 1));
+          const bv = <i32>load<i16>(br + (<usize>(i3 * s.b3) << 1));
+          store<i16>(out, <i16>binaryOne(kind, av, bv, p));
+          out += 2;
+        }
+      }
 }

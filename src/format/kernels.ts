@@ -57,6 +57,7 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   // int16 (16x8): int16 activations, int8 weights; chosen by the input's dtype (int16VariantOf)
   { name: 'FC_S16', ops: [OpCode.FullyConnected], kernel: 'fc_s16', when: 'int16 input and output, int8 weights, int64 or int32 bias' },
   { name: 'CONV_S16', ops: [OpCode.Conv2D, OpCode.DepthwiseConv2D], kernel: 'conv_s16 + dwconv_s16', when: 'int16 input and output, plain int8 filter, int64 (conv: or int32) bias' },
+  { name: 'ELEMENTWISE_S16', ops: [OpCode.Add, OpCode.Sub, OpCode.Mul], kernel: 'binary_s16', when: 'int16 inputs and output (broadcasting)' },
 ];
 
 /** Bit of a variant by name. */
@@ -108,6 +109,9 @@ const INT16_VARIANTS: Partial<Record<OpCode, string>> = {
   [OpCode.FullyConnected]: 'FC_S16',
   [OpCode.Conv2D]: 'CONV_S16',
   [OpCode.DepthwiseConv2D]: 'CONV_S16',
+  [OpCode.Add]: 'ELEMENTWISE_S16',
+  [OpCode.Sub]: 'ELEMENTWISE_S16',
+  [OpCode.Mul]: 'ELEMENTWISE_S16',
 };
 
 /** The int16 variant of op, or -1 when its input 0 is not int16 or the op has none (assembly/dispatch.ts int16VariantOf). */

@@ -114,4 +114,23 @@ export function dwconvS16Case(r: Rng, invokes: number): OpCase {
   return { model: b.finish(), inputs, what: `dwconv ${g.what} ic${ic} x${dm}, ${perChannel ? 'per-channel' : 'per-tensor'}, bias ${biasKind}` };
 }
 
+/** ADD, SUB or MUL over int16: random ranks 1-4, one operand broadcast (lower rank or ones), sometimes constant. */
+export function binaryS16Case(r: Rng, type: 'ADD' | 'SUB' | 'MUL', invokes: number): OpCase {
+  const shape = Array.from({ length: randInt(r, 1, 4) }, () => randInt(r, 1, 5));
+  let bShape = shape.map((d) => (r() < 0.3 ? 1 : d));
+  if (r() < 0.3) bShape = bShape.slice(randInt(r, 0, bShape.length - 1));
+  const swap = r() < 0.3, constB = r() < 0.25;
+  const as = f32(0.00005 + r() * 0.002), bs = f32(0.00005 + r() * 0.002);
+  const ys = type === 'MUL' ? f32(as * bs * 32768 * (0.2 + r() * 2)) : f32(Math.max(as, bs) * (0.5 + r() * 2));
+  const act = ACTIVATIONS[randInt(r, 0, ACTIVATIONS.length - 1)];
+  const b = new TfliteBuilder();
+  const a = b.tensor('a', shape, 'int16', q16(as));
+  const bt = constB ? b.constant('b', bShape, 'int16', randInt16(r, elems(bShape)), q16(bs)) : b.tensor('b', bShape, 'int16', q16(bs));
+  const y = b.tensor('y', shape, 'int16', q16(ys));
+  b.op(type, swap ? [bt, a] : [a, bt], [y], { activation: act });
+  b.io(constB ? [a] : [a, bt], [y]);
+  const inputs = Array.from({ length: invokes }, () => (constB ? [randInt16(r, elems(shape))] : [randInt16(r, elems(shape)), randInt16(r, elems(bShape))]).map(bytes));
+  return { model: b.finish(), inputs, what: `${type.toLowerCase()} ${JSON.stringify(shape)} ${JSON.stringify(bShape)}${constB ? ' const' : ''}${swap ? ' swapped' : ''} ${act}` };
+}
+
 export { elems };

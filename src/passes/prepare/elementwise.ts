@@ -6,7 +6,7 @@ import { Tensor } from '../../ir/graph.js';
 import { activationRange, f32Bits, quantizeMultiplier } from '../quant-math.js';
 import { PrepareContext, shape4 } from './context.js';
 
-function checkBroadcast(ctx: PrepareContext, a: Tensor, b: Tensor, y: Tensor): void {
+export function checkBroadcast(ctx: PrepareContext, a: Tensor, b: Tensor, y: Tensor): void {
   if (a.shape.length > 4 || b.shape.length > 4 || y.shape.length > 4) ctx.fail('broadcasting is supported up to rank 4');
   const a4 = shape4(a.shape), b4 = shape4(b.shape), y4 = shape4(y.shape);
   for (let i = 0; i < 4; i++) {
@@ -29,7 +29,7 @@ function binaryOperands(ctx: PrepareContext) {
 }
 
 /** Multiplier below one, as QuantizeMultiplierSmallerThanOneExp (shift <= 0). */
-function smallerThanOne(ctx: PrepareContext, m: number, what: string) {
+export function smallerThanOne(ctx: PrepareContext, m: number, what: string) {
   if (!(m > 0 && m < 1)) ctx.fail(`${what} rescale factor ${m} must lie in (0, 1)`);
   return quantizeMultiplier(m);
 }

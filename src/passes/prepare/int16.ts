@@ -10,6 +10,7 @@ import { activationRange, quantizeMultiplier } from '../quant-math.js';
 import { attachChannels, Channels, perChannelMultipliers, spatial } from './conv.js';
 import { PrepareContext } from './context.js';
 import { OpCode } from '../../format/constants.js';
+import { checkBroadcast, smallerThanOne } from './elementwise.js';
 
 const INT16_MIN = -32768, INT16_MAX = 32767;
 /** Largest shift TFLM's 64-bit MultiplyByQuantizedMultiplier takes (assembly/ops.ts S16_SHIFT_MAX). */
@@ -109,15 +110,46 @@ export function prepareDepthwiseS16(ctx: PrepareContext): void {
   finishConv(ctx, OpCode.DepthwiseConv2D, x, w, y, yScale, oc, 3, [oc / ic]);
 }
 
+/** Two int16 operands broadcasting to an int16 output, all with zero point 0; int16 clamps. */
+function binaryS16(ctx: PrepareContext) {
+  ctx.expectCounts(2, 2);
+  const a = ctx.input(0, 'input 1'), b = ctx.input(1, 'input 2'), y = ctx.output();
+  const as = int16Quant(ctx, a, 'input 1'), bs = int16Quant(ctx, b, 'input 2'), ys = int16Quant(ctx, y, 'output');
+  checkBroadcast(ctx, a, b, y);
+  const [actMin, actMax] = activationRange(ctx.op.options.activation as string, ys, 0, INT16_MIN, INT16_MAX);
+  return { as, bs, ys, actMin, actMax };
+}
+
+/** ADD / SUB: TFLM's general int16 path, inputs scaled up by 2^15 (TFLM passes pot_scale = false). */
+function prepareAddSubS16(ctx: PrepareContext, opcode: OpCode.Add | OpCode.Sub): void {
+  const { as, bs, ys, actMin, actMax } = binaryS16(ctx);
+  const leftShift = 15;
+  const twiceMax = 2 * Math.max(as, bs);
+  const m1 = smallerThanOne(ctx, as / twiceMax, 'input 1');
+  const m2 = smallerThanOne(ctx, bs / twiceMax, 'input 2');
+  const mo = smallerThanOne(ctx, twiceMax / ((1 << leftShift) * ys), 'output');
+  ctx.op.kernel = { opcode, params: [0, 0, 0, leftShift, m1.multiplier, m1.shift, m2.multiplier, m2.shift, mo.multiplier, mo.shift, actMin, actMax] };
+}
+
+/** MUL: (a * b) rescaled by a_scale * b_scale / y_scale in double, as int8. */
+function prepareMulS16(ctx: PrepareContext): void {
+  const { as, bs, ys, actMin, actMax } = binaryS16(ctx);
+  const m = quantizeMultiplier((as * bs) / ys);
+  ctx.op.kernel = { opcode: OpCode.Mul, params: [0, 0, 0, m.multiplier, m.shift, actMin, actMax] };
+}
+
 /** Ops with an int16 (16x8) prepare, by TFLite op type. */
 export const PREPARE_S16: Record<string, (ctx: PrepareContext) => void> = {
   FULLY_CONNECTED: prepareFullyConnectedS16,
   CONV_2D: prepareConvS16,
   DEPTHWISE_CONV_2D: prepareDepthwiseS16,
+  ADD: (ctx) => prepareAddSubS16(ctx, OpCode.Add),
+  SUB: (ctx) => prepareAddSubS16(ctx, OpCode.Sub),
+  MUL: prepareMulS16,
 };
 
 /** The int16 prepare of op when its input 0 holds int16 activations, else undefined. */
 export function int16Prepare(g: Graph, op: Op): ((ctx: PrepareContext) => void) | undefined {
   const x = g.tensors[op.inputs[0]];
-  return x && x.dtype === 'int16' && !x.data ? PREPARE_S16[op.type] : undefined;
+  return x && x.dtype === 'int16' ? PREPARE_S16[op.type] : undefined;
 }
