@@ -62,7 +62,8 @@ async function seeds(target: Target): Promise<Uint8Array[]> {
   const shared = (names: string[]) => names.map((n) => join(SHARED_MODELS, n)).filter(existsSync).map((p) => new Uint8Array(readFileSync(p)));
   const { buildOpsNet } = await import('../src/testing/op-models.js');
   const { buildSvdfNet } = await import('../src/testing/svdf-model.js');
-  if (target === 'tflite') return [buildTinyCnn(), buildTinyCnn(3), buildOpsNet(), buildSvdfNet(), ...shared(['hello_world_int8.tflite', 'hello_world_float32.tflite', 'kws_dscnn_int8.tflite'])];
+  const { buildInt16Net } = await import('../src/testing/int16-models.js');
+  if (target === 'tflite') return [buildTinyCnn(), buildTinyCnn(3), buildOpsNet(), buildSvdfNet(), buildInt16Net(), ...shared(['hello_world_int8.tflite', 'hello_world_float32.tflite', 'kws_dscnn_int8.tflite'])];
   if (target === 'onnx') return [mobileNetStyle(1, 8, 4), resNetStyle(2, 8, 4)];
   const { convertModel } = await import('../src/convert.js');
   const tiny = buildTinyCnn();
@@ -73,6 +74,7 @@ async function seeds(target: Target): Promise<Uint8Array[]> {
     convertModel(tiny, 'tiny', { weightLayouts: false }).epk,
     convertModel(buildOpsNet(), 'ops').epk,
     convertModel(buildSvdfNet(), 'svdf').epk,
+    convertModel(buildInt16Net(), 'int16').epk,
   ];
   for (const m of shared(['hello_world_int8.tflite', 'kws_dscnn_int8.tflite'])) out.push(convertModel(m, 'shared').epk);
   return out;

@@ -133,4 +133,29 @@ export function binaryS16Case(r: Rng, type: 'ADD' | 'SUB' | 'MUL', invokes: numb
   return { model: b.finish(), inputs, what: `${type.toLowerCase()} ${JSON.stringify(shape)} ${JSON.stringify(bShape)}${constB ? ' const' : ''}${swap ? ' swapped' : ''} ${act}` };
 }
 
+const wq = (scale: number): QuantSpec => ({ scale: [scale], zeroPoint: [0] });
+
+/** x [1,3,3,2] -> CONV_2D -> c; DEPTHWISE_CONV_2D(c) -> d; ADD(c, d) -> e; MUL(e, e) -> m; SUB(m, e) -> s; FULLY_CONNECTED(s) -> y [1, 4]. */
+export function buildInt16Net(): Uint8Array {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 3, 3, 2], 'int16', q16(0.002));
+  const cw = b.constant('cw', [3, 3, 3, 2], 'int8', Array.from({ length: 54 }, (_, i) => ((i * 37) % 255) - 127), wq(0.01));
+  const c = b.tensor('c', [1, 3, 3, 3], 'int16', q16(0.05));
+  b.op('CONV_2D', [x, cw, b.constant('cb', [3], 'int64', [1000, -200000, 30])], [c], { padding: 'SAME' });
+  const dw = b.constant('dw', [1, 2, 2, 3], 'int8', Array.from({ length: 12 }, (_, i) => (i * 23) % 100 - 50), wq(0.02));
+  const d = b.tensor('d', [1, 3, 3, 3], 'int16', q16(0.04));
+  b.op('DEPTHWISE_CONV_2D', [c, dw, b.constant('db', [3], 'int64', [5, -5, 50])], [d], { padding: 'SAME' });
+  const e = b.tensor('e', [1, 3, 3, 3], 'int16', q16(0.07));
+  b.op('ADD', [c, d], [e]);
+  const m = b.tensor('m', [1, 3, 3, 3], 'int16', q16(5));
+  b.op('MUL', [e, e], [m]);
+  const s = b.tensor('s', [1, 3, 3, 3], 'int16', q16(5));
+  b.op('SUB', [m, e], [s]);
+  const fw = b.constant('fw', [4, 27], 'int8', Array.from({ length: 108 }, (_, i) => (i * 11) % 200 - 100), wq(0.01));
+  const y = b.tensor('y', [1, 4], 'int16', q16(2));
+  b.op('FULLY_CONNECTED', [s, fw, b.constant('fb', [4], 'int32', [7, 0, -7, 70000])], [y]);
+  b.io([x], [y]);
+  return b.finish();
+}
+
 export { elems };
