@@ -55,16 +55,21 @@ export function kernelOf(r: usize): u32 {
 // --- int16 (16x8) variants: an op with an int16 variant whose input 0 is int16 runs it
 // (src/format/kernels.ts int16VariantOf is the twin).
 
-/** True when op r runs an _S16 variant: its opcode has one and its input 0 is int16. */
+/** True when op r runs an _S16 variant: its opcode has one and its input 0 (QUANTIZE-likes: or output) is int16. */
 export function isS16(r: usize, code: u32): bool {
-  if (s16VariantOf(code) == K.KERNEL_VARIANT_COUNT || O.nIn(r) < 1) return false;
-  const x = O.input(r, 0);
-  return x != F.NO_TENSOR && x < M.tensorCount && M.dtype(x) == F.DT_INT16;
+  if (s16VariantOf(code) == K.KERNEL_VARIANT_COUNT || O.nIn(r) < 1 || O.nOut(r) < 1) return false;
+  if (isInt16(O.input(r, 0))) return true;
+  return (code == F.OP_QUANTIZE || code == F.OP_REQUANTIZE) && isInt16(O.output(r, 0));
+}
+
+function isInt16(t: u32): bool {
+  return t != F.NO_TENSOR && t < M.tensorCount && M.dtype(t) == F.DT_INT16;
 }
 
 function s16VariantOf(code: u32): u32 {
   if (code == F.OP_FULLY_CONNECTED) return K.K_FC_S16;
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) return K.K_CONV_S16;
   if (code == F.OP_ADD || code == F.OP_SUB || code == F.OP_MUL) return K.K_ELEMENTWISE_S16;
+  if (code == F.OP_QUANTIZE || code == F.OP_DEQUANTIZE || code == F.OP_REQUANTIZE) return K.K_QUANT_S16;
   return K.KERNEL_VARIANT_COUNT;
 }

@@ -26,7 +26,7 @@ import {
   HAS_CONV_CODEBOOK, HAS_DWCONV_CODEBOOK, HAS_FC_CODEBOOK, HAS_CONV_HUFFMAN, HAS_DWCONV_HUFFMAN, HAS_FC_HUFFMAN,
   HAS_POOL, HAS_ADD_SAME, HAS_ADD_BROADCAST, HAS_MUL, HAS_SOFTMAX, HAS_PAD, HAS_MEAN, HAS_TRANSPOSE, HAS_CONCAT,
   HAS_REQUANTIZE, HAS_QUANTIZE, HAS_DEQUANTIZE, HAS_LUT, HAS_SUB, HAS_LEAKY_RELU, HAS_STRIDED_SLICE, HAS_TRANSPOSE_CONV, HAS_MAXIMUM_MINIMUM, HAS_SVDF,
-  HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16,
+  HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16, HAS_QUANT_S16,
 } from './kernel-table';
 
 const dimsA = memory.data(16);
@@ -60,7 +60,7 @@ function optionalData(t: u32): usize {
 // Every kernel call is guarded by its variant's HAS_ constant (kernel-table.ts): a build for
 // one model (asc --use EP_KERNELS=<mask>) compiles only the kernels in its mask, and
 // validateOps has already refused an op whose variant is not in (kernelOf, dispatch.ts).
-const HAS_S16: bool = HAS_FC_S16 || HAS_CONV_S16 || HAS_ELEMENTWISE_S16;
+const HAS_S16: bool = HAS_FC_S16 || HAS_CONV_S16 || HAS_ELEMENTWISE_S16 || HAS_QUANT_S16;
 const HAS_COMPRESSED: bool = HAS_CONV_CODEBOOK || HAS_DWCONV_CODEBOOK || HAS_FC_CODEBOOK ||
   HAS_CONV_HUFFMAN || HAS_DWCONV_HUFFMAN || HAS_FC_HUFFMAN;
 

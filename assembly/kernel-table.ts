@@ -43,7 +43,8 @@ export const K_SVDF: u32 = 30; // svdf_s8_s16: int8 input, int16 time weights an
 export const K_FC_S16: u32 = 31; // fc_s16: int16 input and output, int8 weights, int64 or int32 bias
 export const K_CONV_S16: u32 = 32; // conv_s16 + dwconv_s16: int16 input and output, plain int8 filter, int64 (conv: or int32) bias
 export const K_ELEMENTWISE_S16: u32 = 33; // binary_s16: int16 inputs and output (broadcasting)
-export const KERNEL_VARIANT_COUNT: u32 = 34;
+export const K_QUANT_S16: u32 = 34; // requantize_s16 + quantize_f32_s16 + dequantize_s16_f32: an int16 side: float32 <-> int16, int8/int16 -> int8/int16
+export const KERNEL_VARIANT_COUNT: u32 = 35;
 
 export const HAS_CONV_BLOCKED: bool = (EP_KERNEL_SET & (<u32>1 << 0)) != 0;
 export const HAS_CONV_REF: bool = (EP_KERNEL_SET & (<u32>1 << 1)) != 0;
@@ -79,6 +80,7 @@ export const HAS_SVDF: bool = (EP_KERNEL_SET & (<u32>1 << 30)) != 0;
 export const HAS_FC_S16: bool = (EP_KERNEL_SET & (<u32>1 << 31)) != 0;
 export const HAS_CONV_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 0)) != 0;
 export const HAS_ELEMENTWISE_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 1)) != 0;
+export const HAS_QUANT_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 2)) != 0;
 
 export function inBuild(k: u32): bool {
   if (k >= KERNEL_VARIANT_COUNT) return false;

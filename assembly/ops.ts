@@ -477,6 +477,7 @@ function bias16Ok(r: usize, channels: i32): bool {
 function validateS16(r: usize, code: u32): i32 {
   const y = output(r, 0), x = input(r, 0);
   if (nParams(r) != <u32>F.PARAM_COUNTS[code]) return opFail(F.E_BAD_OP, 'int16 ops take the plain layout only');
+  if (code == F.OP_QUANTIZE || code == F.OP_DEQUANTIZE || code == F.OP_REQUANTIZE) return validateQuantS16(r, code, x, y);
   if (M.dtype(y) != F.DT_INT16 || !zeroPoint0(x) || !zeroPoint0(y)) return opFail(F.E_BAD_SHAPE, 'int16 input and output must have zero point 0');
   if (code == F.OP_FULLY_CONNECTED) {
     if (nIn(r) != 5 || !has(r, 1, F.DT_INT8, 2)) return opFail(F.E_BAD_SHAPE, 'expects int16 input, rank-2 int8 weights, int16 output');
@@ -498,6 +499,18 @@ function validateS16(r: usize, code: u32): i32 {
     return F.E_OK;
   }
   return opFail(F.E_UNSUPPORTED_OP, 'unknown opcode');
+}
+
+/** QUANTIZE float32 -> int16, DEQUANTIZE int16 -> float32, REQUANTIZE int8/int16 -> int8/int16 (one side int16). */
+function validateQuantS16(r: usize, code: u32, x: u32, y: u32): i32 {
+  const xt = M.dtype(x), yt = M.dtype(y);
+  let ok: bool;
+  if (code == F.OP_QUANTIZE) ok = xt == F.DT_FLOAT32 && yt == F.DT_INT16;
+  else if (code == F.OP_DEQUANTIZE) ok = xt == F.DT_INT16 && yt == F.DT_FLOAT32;
+  else ok = (xt == F.DT_INT8 || xt == F.DT_INT16) && (yt == F.DT_INT8 || yt == F.DT_INT16);
+  if (nIn(r) != 1 || !ok) return opFail(F.E_BAD_SHAPE, 'input/output dtypes do not fit the op');
+  if (M.elements(x) != M.elements(y)) return opFail(F.E_BAD_SHAPE, 'input and output sizes differ');
+  return F.E_OK;
 }
 
 /** CONV_2D / DEPTHWISE_CONV_2D: shapes as int8 (validateOp), bias int64 (conv: or int32). */
@@ -543,6 +556,13 @@ function validateS16Params(r: usize, code: u32): i32 {
     offsets = 0; n = 3; act = 10;
     if (param(r, 3) != S16_LEFT_SHIFT) return opFail(F.E_BAD_OP, 'int16 ADD/SUB left shift must be 15');
     if (!requantOk(r, 4) || !requantOk(r, 6) || !requantOk(r, 8)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');
+  } else if (code == F.OP_QUANTIZE || code == F.OP_DEQUANTIZE) {
+    const scale = reinterpret<f32>(param(r, 0));
+    if (!(scale > 0) || !isFinite(scale) || param(r, 1) != 0) return opFail(F.E_BAD_OP, 'scale must be finite and > 0, int16 zero point 0');
+  } else if (code == F.OP_REQUANTIZE) {
+    const in16 = M.dtype(input(r, 0)) == F.DT_INT16, out16 = M.dtype(output(r, 0)) == F.DT_INT16;
+    if ((in16 ? param(r, 0) != 0 : !int8Ok(param(r, 0))) || (out16 ? param(r, 1) != 0 : !int8Ok(param(r, 1)))) return opFail(F.E_BAD_OP, 'zero points must be 0 (int16) or in int8 range');
+    if (!requantOk(r, 2)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');
   } else if (code == F.OP_MUL) {
     offsets = 0; n = 3; act = 5;
     if (!requantOk(r, 3)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');

@@ -127,9 +127,9 @@ test('int16 activations (16x8): named with op, tensor index and name', () => {
   const c = new TfliteBuilder();
   const a = c.tensor('a', [1, 8], 'int8', q(0.1));
   const o = c.tensor('o', [1, 8], 'int16', q(0.001));
-  c.op('QUANTIZE', [a], [o]);
+  c.op('LOGISTIC', [a], [o]);
   c.io([a], [o]);
-  refused(c.finish(), 'q16.tflite', /op 0 \(QUANTIZE\): tensor 1 "o" holds int16 activations/);
+  refused(c.finish(), 'q16.tflite', /op 0 \(LOGISTIC\): tensor 1 "o" holds int16 activations/);
 });
 
 test.run();

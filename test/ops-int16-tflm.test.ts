@@ -12,7 +12,7 @@ import { readEpk } from '../src/format/reader.js';
 import { summarize } from '../src/inspect.js';
 import { ConvertError } from '../src/ir/graph.js';
 import { loadModelNode } from '../src/runtime/node.js';
-import { binaryS16Case, convS16Case, dwconvS16Case, fcS16Case } from '../src/testing/int16-models.js';
+import { QUANT_KINDS, binaryS16Case, convS16Case, dwconvS16Case, fcS16Case, quantS16Case } from '../src/testing/int16-models.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { assertMatchesTflm, hasTflm, rng } from './tflm-oracle.js';
 
@@ -61,6 +61,15 @@ for (const [type, seed] of [['ADD', 1605], ['SUB', 1606], ['MUL', 1607]] as cons
     }
   });
 }
+
+test('QUANTIZE / DEQUANTIZE with an int16 side: bit-exact with tflm-run (float32 -> int16, int8 <-> int16, int16 -> int16, int16 -> float32)', async () => {
+  if (skip()) return;
+  const r = rng(1608);
+  for (let c = 0; c < 3 * QUANT_KINDS.length; c++) {
+    const k = quantS16Case(r, QUANT_KINDS[c % QUANT_KINDS.length], INVOKES);
+    await assertMatchesTflm(`quant16 ${c}: ${k.what}`, k.model, k.inputs);
+  }
+});
 
 test('FULLY_CONNECTED 16x8: the FC_S16 variant (converter and runtime), int16 tensors and the int64 bias in the .epk', async () => {
   const r = rng(1602);

@@ -188,3 +188,44 @@ export function binary_s16(kind: i32, a: usize, b: usize, y: usize, s: Broadcast
         }
       }
 }
+
+// --- boundaries: REQUANTIZE int8/int16 -> int8/int16, QUANTIZE float32 -> int16,
+// DEQUANTIZE int16 -> float32, as TFLM's reference Requantize / AffineQuantize / Dequantize.
+
+/** Element k of an int8 (bytes 1) or int16 (bytes 2) tensor at p. */
+// @ts-ignore: decorator
+@inline function loadInt(p: usize, k: i32, bytes: i32): i32 {
+  return bytes == 2 ? <i32>load<i16>(p + (<usize>k << 1)) : <i32>load<i8>(p + <usize>k);
+}
+
+/** y = clamp(mbqm(x - inZp, mult, shift) + outZp) to y's type; x, y int8 or int16 (xBytes, yBytes). */
+export function requantize_s16(x: usize, xBytes: i32, y: usize, yBytes: i32, n: i32, inZp: i32, outZp: i32, mult: i32, shift: i32): void {
+  const lo = yBytes == 2 ? -32768 : -128, hi = yBytes == 2 ? 32767 : 127;
+  for (let i = 0; i < n; i++) {
+    const v = clamp(mbqm(loadInt(x, i, xBytes) - inZp, mult, shift) + outZp, lo, hi);
+    if (yBytes == 2) store<i16>(y + (<usize>i << 1), <i16>v);
+    else store<i8>(y + <usize>i, <i8>v);
+  }
+}
+
+/** round(v / scale) with float32 division, halves away from zero, clamped to int16 (zero point 0). */
+export function quantize_f32_s16(x: usize, y: usize, n: i32, scale: f32): void {
+  for (let i = 0; i < n; i++) {
+    const r = load<f32>(x + (<usize>i << 2)) / scale;
+    let q: i32;
+    if (isNaN(r)) q = 0;
+    else if (r >= 1e6) q = 32767;
+    else if (r <= -1e6) q = -32768;
+    else {
+      const t = Mathf.trunc(r);
+      q = <i32>(Mathf.abs(r - t) >= 0.5 ? t + Mathf.sign(r) : t);
+    }
+    store<i16>(y + (<usize>i << 1), <i16>clamp(q, -32768, 32767));
+  }
+}
+
+/** scale * x in double, stored as float32 (zero point 0). */
+export function dequantize_s16_f32(x: usize, y: usize, n: i32, scale: f32): void {
+  const s = <f64>scale;
+  for (let i = 0; i < n; i++) store<f32>(y + (<usize>i << 2), <f32>(s * <f64>load<i16>(x + (<usize>i << 1))));
+}

@@ -58,6 +58,7 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'FC_S16', ops: [OpCode.FullyConnected], kernel: 'fc_s16', when: 'int16 input and output, int8 weights, int64 or int32 bias' },
   { name: 'CONV_S16', ops: [OpCode.Conv2D, OpCode.DepthwiseConv2D], kernel: 'conv_s16 + dwconv_s16', when: 'int16 input and output, plain int8 filter, int64 (conv: or int32) bias' },
   { name: 'ELEMENTWISE_S16', ops: [OpCode.Add, OpCode.Sub, OpCode.Mul], kernel: 'binary_s16', when: 'int16 inputs and output (broadcasting)' },
+  { name: 'QUANT_S16', ops: [OpCode.Quantize, OpCode.Dequantize, OpCode.Requantize], kernel: 'requantize_s16 + quantize_f32_s16 + dequantize_s16_f32', when: 'an int16 side: float32 <-> int16, int8/int16 -> int8/int16' },
 ];
 
 /** Bit of a variant by name. */
@@ -112,12 +113,17 @@ const INT16_VARIANTS: Partial<Record<OpCode, string>> = {
   [OpCode.Add]: 'ELEMENTWISE_S16',
   [OpCode.Sub]: 'ELEMENTWISE_S16',
   [OpCode.Mul]: 'ELEMENTWISE_S16',
+  [OpCode.Quantize]: 'QUANT_S16',
+  [OpCode.Dequantize]: 'QUANT_S16',
+  [OpCode.Requantize]: 'QUANT_S16',
 };
 
-/** The int16 variant of op, or -1 when its input 0 is not int16 or the op has none (assembly/dispatch.ts int16VariantOf). */
+/** The int16 variant of op, or -1 when neither its input 0 nor (QUANTIZE, REQUANTIZE) its output is int16, or the op has none (assembly/dispatch.ts int16VariantOf). */
 function int16VariantOf(op: EpkOp, tensors: EpkTensor[]): number {
   const name = INT16_VARIANTS[op.opcode];
-  if (!name || tensors[op.inputs[0]]?.dtype !== DType.Int16) return -1;
+  if (!name) return -1;
+  const outputSide = op.opcode === OpCode.Quantize || op.opcode === OpCode.Requantize;
+  if (tensors[op.inputs[0]]?.dtype !== DType.Int16 && !(outputSide && tensors[op.outputs[0]]?.dtype === DType.Int16)) return -1;
   return kernelBit(name);
 }
 

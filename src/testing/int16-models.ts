@@ -10,7 +10,7 @@ export interface OpCase { model: Uint8Array; inputs: Uint8Array[][]; what: strin
 
 export const randInt = (r: Rng, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
 export const randInt16 = (r: Rng, n: number) => Int16Array.from({ length: n }, () => randInt(r, -32768, 32767));
-const randInt8 = (r: Rng, n: number) => Int8Array.from({ length: n }, () => randInt(r, -127, 127));
+const randInt8 = (r: Rng, n: number) => Int8Array.from({ length: n }, () => randInt(r, -128, 127));
 const f32 = Math.fround;
 const q16 = (scale: number): QuantSpec => ({ scale: [f32(scale)], zeroPoint: [0] });
 export const ACTIVATIONS = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
@@ -134,6 +134,31 @@ export function binaryS16Case(r: Rng, type: 'ADD' | 'SUB' | 'MUL', invokes: numb
 }
 
 const wq = (scale: number): QuantSpec => ({ scale: [scale], zeroPoint: [0] });
+
+export const QUANT_KINDS = ['f32->s16', 's8->s16', 's16->s8', 's16->s16', 's16->f32'] as const;
+
+/** One QUANTIZE / DEQUANTIZE with an int16 side: float32 -> int16, int8 -> int16, int16 -> int8, int16 -> int16, int16 -> float32 (DEQUANTIZE). */
+export function quantS16Case(r: Rng, kind: (typeof QUANT_KINDS)[number], invokes: number): OpCase {
+  const shape = Array.from({ length: randInt(r, 1, 4) }, () => randInt(r, 1, 6));
+  const n = elems(shape);
+  const [from, to] = kind.split('->');
+  const dtype = (k: string) => (k === 'f32' ? 'float32' : k === 's8' ? 'int8' : 'int16') as 'float32' | 'int8' | 'int16';
+  const s16 = f32(0.00002 + r() * 0.002);
+  const quant = (k: string, base: number): QuantSpec | undefined => (k === 'f32' ? undefined : k === 's16' ? q16(base) : { scale: [f32(base * 256 * (0.3 + r() * 2))], zeroPoint: [randInt(r, -128, 127)] });
+  const xq = quant(from, s16), yq = quant(to, to === from ? f32(s16 * (0.2 + r() * 3)) : s16 * (0.5 + r()));
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', shape, dtype(from), xq);
+  const y = b.tensor('y', shape, dtype(to), yq);
+  b.op(to === 'f32' ? 'DEQUANTIZE' : 'QUANTIZE', [x], [y]);
+  b.io([x], [y]);
+  const input = (): Uint8Array => {
+    if (from === 's16') return bytes(randInt16(r, n));
+    if (from === 's8') return new Uint8Array(randInt8(r, n).buffer);
+    const v = Float32Array.from({ length: n }, () => (r() * 2 - 1) * 40000 * yq!.scale[0]); // some beyond int16
+    return new Uint8Array(v.buffer);
+  };
+  return { model: b.finish(), inputs: Array.from({ length: invokes }, () => [input()]), what: `${kind} ${JSON.stringify(shape)}` };
+}
 
 /** x [1,3,3,2] -> CONV_2D -> c; DEPTHWISE_CONV_2D(c) -> d; ADD(c, d) -> e; MUL(e, e) -> m; SUB(m, e) -> s; FULLY_CONNECTED(s) -> y [1, 4]. */
 export function buildInt16Net(): Uint8Array {

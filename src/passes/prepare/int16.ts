@@ -6,7 +6,7 @@
 // dtype (src/format/kernels.ts, assembly/dispatch.ts).
 
 import { Graph, Op, Tensor } from '../../ir/graph.js';
-import { activationRange, quantizeMultiplier } from '../quant-math.js';
+import { activationRange, f32Bits, quantizeMultiplier } from '../quant-math.js';
 import { attachChannels, Channels, perChannelMultipliers, spatial } from './conv.js';
 import { PrepareContext } from './context.js';
 import { OpCode } from '../../format/constants.js';
@@ -138,6 +138,36 @@ function prepareMulS16(ctx: PrepareContext): void {
   ctx.op.kernel = { opcode: OpCode.Mul, params: [0, 0, 0, m.multiplier, m.shift, actMin, actMax] };
 }
 
+/** QUANTIZE to int16 (from float32, int8 or int16) or from int16 (to int8): AffineQuantize or Requantize, scales in double. */
+function prepareQuantizeS16(ctx: PrepareContext): void {
+  ctx.expectCounts(1, 1);
+  const x = ctx.input(0, 'input'), y = ctx.output();
+  if (x.shape.reduce((a, d) => a * d, 1) !== y.shape.reduce((a, d) => a * d, 1)) ctx.fail('input and output sizes differ');
+  ctx.expectDtype(x, ['float32', 'int8', 'int16'], 'input');
+  ctx.expectDtype(y, x.dtype === 'int16' ? ['int8', 'int16'] : ['int16'], 'output');
+  const side = (t: Tensor, role: string) => (t.dtype === 'int16' ? { scale: int16Quant(ctx, t, role), zeroPoint: 0 } : ctx.quant(t, role));
+  const yq = side(y, 'output');
+  if (x.dtype === 'float32') {
+    if (!(Math.fround(yq.scale) > 0 && Number.isFinite(Math.fround(yq.scale)))) ctx.fail(`output "${y.name}" scale ${yq.scale} is not a finite float32 above 0`);
+    ctx.op.kernel = { opcode: OpCode.Quantize, params: [f32Bits(yq.scale), 0] };
+    return;
+  }
+  const xq = side(x, 'input');
+  const m = quantizeMultiplier(xq.scale / yq.scale);
+  ctx.op.kernel = { opcode: OpCode.Requantize, params: [xq.zeroPoint, yq.zeroPoint, m.multiplier, m.shift] };
+}
+
+/** DEQUANTIZE int16 -> float32: scale * x. */
+function prepareDequantizeS16(ctx: PrepareContext): void {
+  ctx.expectCounts(1, 1);
+  const x = ctx.input(0, 'input'), y = ctx.output();
+  const xs = int16Quant(ctx, x, 'input');
+  ctx.expectDtype(y, ['float32'], 'output');
+  if (x.shape.reduce((a, d) => a * d, 1) !== y.shape.reduce((a, d) => a * d, 1)) ctx.fail('input and output sizes differ');
+  if (!(Math.fround(xs) > 0 && Number.isFinite(Math.fround(xs)))) ctx.fail(`input "${x.name}" scale ${xs} is not a finite float32 above 0`);
+  ctx.op.kernel = { opcode: OpCode.Dequantize, params: [f32Bits(xs), 0] };
+}
+
 /** Ops with an int16 (16x8) prepare, by TFLite op type. */
 export const PREPARE_S16: Record<string, (ctx: PrepareContext) => void> = {
   FULLY_CONNECTED: prepareFullyConnectedS16,
@@ -146,10 +176,13 @@ export const PREPARE_S16: Record<string, (ctx: PrepareContext) => void> = {
   ADD: (ctx) => prepareAddSubS16(ctx, OpCode.Add),
   SUB: (ctx) => prepareAddSubS16(ctx, OpCode.Sub),
   MUL: prepareMulS16,
+  QUANTIZE: prepareQuantizeS16,
+  DEQUANTIZE: prepareDequantizeS16,
 };
 
 /** The int16 prepare of op when its input 0 holds int16 activations, else undefined. */
 export function int16Prepare(g: Graph, op: Op): ((ctx: PrepareContext) => void) | undefined {
-  const x = g.tensors[op.inputs[0]];
-  return x && x.dtype === 'int16' ? PREPARE_S16[op.type] : undefined;
+  const x = g.tensors[op.inputs[0]], y = g.tensors[op.outputs[0]];
+  const int16 = x?.dtype === 'int16' || (op.type === 'QUANTIZE' && y?.dtype === 'int16');
+  return int16 ? PREPARE_S16[op.type] : undefined;
 }
