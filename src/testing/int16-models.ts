@@ -160,6 +160,26 @@ export function quantS16Case(r: Rng, kind: (typeof QUANT_KINDS)[number], invokes
   return { model: b.finish(), inputs: Array.from({ length: invokes }, () => [input()]), what: `${kind} ${JSON.stringify(shape)}` };
 }
 
+/** A whole 16x8 model with float I/O: QUANTIZE float32 -> int16, RESHAPE, FULLY_CONNECTED, DEQUANTIZE. */
+export function floatIoS16Case(r: Rng, invokes: number): OpCase {
+  const rows = randInt(r, 1, 3), depth = randInt(r, 2, 12), oc = randInt(r, 1, 6);
+  const xs = f32(0.0001 + r() * 0.001), ws = f32(0.005 + r() * 0.02);
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, rows * depth], 'float32');
+  const q = b.tensor('q', [1, rows * depth], 'int16', q16(xs));
+  const s = b.tensor('s', [rows, depth], 'int16', q16(xs));
+  const w = b.constant('w', [oc, depth], 'int8', randInt8(r, oc * depth), { scale: [ws], zeroPoint: [0] });
+  const h = b.tensor('h', [rows, oc], 'int16', q16(outputScale(r, xs, ws, depth)));
+  const y = b.tensor('y', [rows, oc], 'float32');
+  b.op('QUANTIZE', [x], [q]);
+  b.op('RESHAPE', [q, b.constant('shape', [2], 'int32', [rows, depth])], [s], { newShape: [rows, depth] });
+  b.op('FULLY_CONNECTED', [s, w, addBias(b, r, oc, 'int64', 2 ** 24)], [h]);
+  b.op('DEQUANTIZE', [h], [y]);
+  b.io([x], [y]);
+  const input = () => new Uint8Array(Float32Array.from({ length: rows * depth }, () => (r() * 2 - 1) * 30000 * xs).buffer);
+  return { model: b.finish(), inputs: Array.from({ length: invokes }, () => [input()]), what: `float io ${rows}x${depth} -> ${oc}` };
+}
+
 /** x [1,3,3,2] -> CONV_2D -> c; DEPTHWISE_CONV_2D(c) -> d; ADD(c, d) -> e; MUL(e, e) -> m; SUB(m, e) -> s; FULLY_CONNECTED(s) -> y [1, 4]. */
 export function buildInt16Net(): Uint8Array {
   const b = new TfliteBuilder();

@@ -9,6 +9,7 @@ import { Graph, Op, Tensor } from '../../ir/graph.js';
 import { activationRange, f32Bits, quantizeMultiplier } from '../quant-math.js';
 import { attachChannels, Channels, perChannelMultipliers, spatial } from './conv.js';
 import { PrepareContext } from './context.js';
+import { prepareAlias } from './shape-ops.js';
 import { OpCode } from '../../format/constants.js';
 import { checkBroadcast, smallerThanOne } from './elementwise.js';
 
@@ -178,6 +179,10 @@ export const PREPARE_S16: Record<string, (ctx: PrepareContext) => void> = {
   MUL: prepareMulS16,
   QUANTIZE: prepareQuantizeS16,
   DEQUANTIZE: prepareDequantizeS16,
+  // reshape-likes alias their input whatever the element size (shape-ops.ts prepareAlias)
+  RESHAPE: prepareAlias,
+  SQUEEZE: prepareAlias,
+  EXPAND_DIMS: prepareAlias,
 };
 
 /** The int16 prepare of op when its input 0 holds int16 activations, else undefined. */
