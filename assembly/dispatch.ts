@@ -71,5 +71,6 @@ function s16VariantOf(code: u32): u32 {
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) return K.K_CONV_S16;
   if (code == F.OP_ADD || code == F.OP_SUB || code == F.OP_MUL) return K.K_ELEMENTWISE_S16;
   if (code == F.OP_QUANTIZE || code == F.OP_DEQUANTIZE || code == F.OP_REQUANTIZE) return K.K_QUANT_S16;
+  if (code == F.OP_CONCATENATION) return K.K_CONCAT; // byte copies scaled by the element size
   return K.KERNEL_VARIANT_COUNT;
 }

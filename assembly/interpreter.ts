@@ -60,7 +60,7 @@ function optionalData(t: u32): usize {
 // Every kernel call is guarded by its variant's HAS_ constant (kernel-table.ts): a build for
 // one model (asc --use EP_KERNELS=<mask>) compiles only the kernels in its mask, and
 // validateOps has already refused an op whose variant is not in (kernelOf, dispatch.ts).
-const HAS_S16: bool = HAS_FC_S16 || HAS_CONV_S16 || HAS_ELEMENTWISE_S16 || HAS_QUANT_S16;
+const HAS_S16: bool = HAS_FC_S16 || HAS_CONV_S16 || HAS_ELEMENTWISE_S16 || HAS_QUANT_S16 || HAS_CONCAT;
 const HAS_COMPRESSED: bool = HAS_CONV_CODEBOOK || HAS_DWCONV_CODEBOOK || HAS_FC_CODEBOOK ||
   HAS_CONV_HUFFMAN || HAS_DWCONV_HUFFMAN || HAS_FC_HUFFMAN;
 
@@ -173,16 +173,17 @@ export function runOp(r: usize): void {
   }
 }
 
-function runConcat(r: usize, y: u32, yp: usize): void {
+/** Concatenation as byte copies of elements of `bytes` bytes (int8: 1, int16: 2). */
+export function runConcat(r: usize, y: u32, yp: usize, bytes: i32 = 1): void {
   const axis = O.param(r, 0);
   let outer: i32 = 1, after: i32 = 1;
   for (let k = 0; k < axis; k++) outer *= M.dim4(y, k);
   for (let k = axis + 1; k < 4; k++) after *= M.dim4(y, k);
-  const outInner = M.dim4(y, axis) * after;
+  const outInner = M.dim4(y, axis) * after * bytes;
   let offset: i32 = 0;
   for (let i: u32 = 0; i < O.nIn(r); i++) {
     const x = O.input(r, i);
-    const inner = M.dim4(x, axis) * after;
+    const inner = M.dim4(x, axis) * after * bytes;
     concat_copy(M.dataOf(x), yp, outer, inner, outInner, offset);
     offset += inner;
   }

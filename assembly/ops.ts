@@ -478,6 +478,7 @@ function validateS16(r: usize, code: u32): i32 {
   const y = output(r, 0), x = input(r, 0);
   if (nParams(r) != <u32>F.PARAM_COUNTS[code]) return opFail(F.E_BAD_OP, 'int16 ops take the plain layout only');
   if (code == F.OP_QUANTIZE || code == F.OP_DEQUANTIZE || code == F.OP_REQUANTIZE) return validateQuantS16(r, code, x, y);
+  if (code == F.OP_CONCATENATION) return validateConcatS16(r, y);
   if (M.dtype(y) != F.DT_INT16 || !zeroPoint0(x) || !zeroPoint0(y)) return opFail(F.E_BAD_SHAPE, 'int16 input and output must have zero point 0');
   if (code == F.OP_FULLY_CONNECTED) {
     if (nIn(r) != 5 || !has(r, 1, F.DT_INT8, 2)) return opFail(F.E_BAD_SHAPE, 'expects int16 input, rank-2 int8 weights, int16 output');
@@ -499,6 +500,21 @@ function validateS16(r: usize, code: u32): i32 {
     return F.E_OK;
   }
   return opFail(F.E_UNSUPPORTED_OP, 'unknown opcode');
+}
+
+/** CONCATENATION of int16 inputs with zero point 0 (as the int8 check, element size 2). */
+function validateConcatS16(r: usize, y: u32): i32 {
+  const axis = param(r, 0);
+  if (M.dtype(y) != F.DT_INT16 || axis < 0 || axis > 3 || nIn(r) < 1) return opFail(F.E_BAD_OP, 'expects int16 output and an axis in 0..3');
+  let total: i64 = 0;
+  for (let i: u32 = 0; i < nIn(r); i++) {
+    if (!has(r, i, F.DT_INT16, -1) || !zeroPoint0(input(r, i))) return opFail(F.E_BAD_SHAPE, 'inputs must be int16 with zero point 0');
+    const x = input(r, i);
+    for (let k = 0; k < 4; k++) if (k != axis && M.dim4(x, k) != M.dim4(y, k)) return opFail(F.E_BAD_SHAPE, 'input shapes differ off the axis');
+    total += M.dim4(x, axis);
+  }
+  if (total != <i64>M.dim4(y, axis)) return opFail(F.E_BAD_SHAPE, 'inputs do not fill the output axis');
+  return F.E_OK;
 }
 
 /** QUANTIZE float32 -> int16, DEQUANTIZE int16 -> float32, REQUANTIZE int8/int16 -> int8/int16 (one side int16). */

@@ -5,9 +5,9 @@ import * as F from './format';
 import * as M from './model';
 import * as O from './ops';
 import { fc_s16, conv_s16, dwconv_s16, binary_s16, BIN_ADD, BIN_SUB, BIN_MUL, requantize_s16, quantize_f32_s16, dequantize_s16_f32 } from './kernels/s16';
-import { fillBroadcast } from './interpreter';
+import { fillBroadcast, runConcat } from './interpreter';
 import { ConvParams } from './kernels/conv';
-import { HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16, HAS_QUANT_S16 } from './kernel-table';
+import { HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16, HAS_QUANT_S16, HAS_CONCAT } from './kernel-table';
 
 function optionalData(t: u32): usize {
   return t == F.NO_TENSOR ? 0 : M.dataOf(t);
@@ -40,6 +40,8 @@ export function runS16(r: usize, code: u32): void {
     const a = O.input(r, 0), b = O.input(r, 1);
     const kind = code == F.OP_ADD ? BIN_ADD : code == F.OP_SUB ? BIN_SUB : BIN_MUL;
     if (HAS_ELEMENTWISE_S16) binary_s16(kind, M.dataOf(a), M.dataOf(b), yp, fillBroadcast(a, b, y), O.params(r));
+  } else if (code == F.OP_CONCATENATION) {
+    if (HAS_CONCAT) runConcat(r, y, yp, 2);
   } else if (code == F.OP_REQUANTIZE) {
     const x = O.input(r, 0);
     if (HAS_QUANT_S16) requantize_s16(M.dataOf(x), <i32>F.dtypeSize(M.dtype(x)), yp, <i32>F.dtypeSize(M.dtype(y)), M.elements(x),

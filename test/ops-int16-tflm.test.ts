@@ -12,7 +12,7 @@ import { readEpk } from '../src/format/reader.js';
 import { summarize } from '../src/inspect.js';
 import { ConvertError } from '../src/ir/graph.js';
 import { loadModelNode } from '../src/runtime/node.js';
-import { QUANT_KINDS, binaryS16Case, convS16Case, dwconvS16Case, fcS16Case, floatIoS16Case, quantS16Case } from '../src/testing/int16-models.js';
+import { QUANT_KINDS, binaryS16Case, concatS16Case, convS16Case, dwconvS16Case, fcS16Case, floatIoS16Case, quantS16Case } from '../src/testing/int16-models.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { assertMatchesTflm, hasTflm, rng } from './tflm-oracle.js';
 
@@ -68,6 +68,15 @@ test('QUANTIZE / DEQUANTIZE with an int16 side: bit-exact with tflm-run (float32
   for (let c = 0; c < 3 * QUANT_KINDS.length; c++) {
     const k = quantS16Case(r, QUANT_KINDS[c % QUANT_KINDS.length], INVOKES);
     await assertMatchesTflm(`quant16 ${c}: ${k.what}`, k.model, k.inputs);
+  }
+});
+
+test('CONCATENATION int16: bit-exact with tflm-run (ranks, axes, negative axis, constant input)', async () => {
+  if (skip()) return;
+  const r = rng(1610);
+  for (let c = 0; c < CASES; c++) {
+    const k = concatS16Case(r, INVOKES);
+    await assertMatchesTflm(`concat16 ${c}: ${k.what}`, k.model, k.inputs);
   }
 });
 

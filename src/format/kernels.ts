@@ -116,6 +116,7 @@ const INT16_VARIANTS: Partial<Record<OpCode, string>> = {
   [OpCode.Quantize]: 'QUANT_S16',
   [OpCode.Dequantize]: 'QUANT_S16',
   [OpCode.Requantize]: 'QUANT_S16',
+  [OpCode.Concatenation]: 'CONCAT', // byte copies scaled by the element size
 };
 
 /** The int16 variant of op, or -1 when neither its input 0 nor (QUANTIZE, REQUANTIZE) its output is int16, or the op has none (assembly/dispatch.ts int16VariantOf). */

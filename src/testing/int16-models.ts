@@ -180,6 +180,22 @@ export function floatIoS16Case(r: Rng, invokes: number): OpCase {
   return { model: b.finish(), inputs: Array.from({ length: invokes }, () => [input()]), what: `float io ${rows}x${depth} -> ${oc}` };
 }
 
+/** CONCATENATION of 1-3 int16 tensors (one sometimes constant) on a random axis, rank 1-4. */
+export function concatS16Case(r: Rng, invokes: number): OpCase {
+  const rank = randInt(r, 1, 4), axis = randInt(r, 0, rank - 1), n = randInt(r, 1, 3);
+  const base = Array.from({ length: rank }, () => randInt(r, 1, 4));
+  const shapes = Array.from({ length: n }, () => base.map((d, k) => (k === axis ? randInt(r, 1, 4) : d)));
+  const out = base.map((d, k) => (k === axis ? shapes.reduce((a, s) => a + s[axis], 0) : d));
+  const scale = f32(0.0001 + r() * 0.001), constK = n > 1 && r() < 0.3 ? randInt(r, 0, n - 1) : -1;
+  const b = new TfliteBuilder();
+  const xs = shapes.map((s, k) => (k === constK ? b.constant(`c${k}`, s, 'int16', randInt16(r, elems(s)), q16(scale)) : b.tensor(`x${k}`, s, 'int16', q16(scale))));
+  const y = b.tensor('y', out, 'int16', q16(scale));
+  b.op('CONCATENATION', xs, [y], { axis: axis - (r() < 0.3 ? rank : 0) });
+  b.io(xs.filter((_, k) => k !== constK), [y]);
+  const inputs = Array.from({ length: invokes }, () => shapes.filter((_, k) => k !== constK).map((s) => bytes(randInt16(r, elems(s)))));
+  return { model: b.finish(), inputs, what: `concat ${JSON.stringify(shapes)} axis ${axis}` };
+}
+
 /** x [1,3,3,2] -> CONV_2D -> c; DEPTHWISE_CONV_2D(c) -> d; ADD(c, d) -> e; MUL(e, e) -> m; SUB(m, e) -> s; FULLY_CONNECTED(s) -> y [1, 4]. */
 export function buildInt16Net(): Uint8Array {
   const b = new TfliteBuilder();

@@ -9,7 +9,7 @@ import { Graph, Op, Tensor } from '../../ir/graph.js';
 import { activationRange, f32Bits, quantizeMultiplier } from '../quant-math.js';
 import { attachChannels, Channels, perChannelMultipliers, spatial } from './conv.js';
 import { PrepareContext } from './context.js';
-import { prepareAlias } from './shape-ops.js';
+import { prepareAlias, prepareConcatenation } from './shape-ops.js';
 import { OpCode } from '../../format/constants.js';
 import { checkBroadcast, smallerThanOne } from './elementwise.js';
 
@@ -183,6 +183,8 @@ export const PREPARE_S16: Record<string, (ctx: PrepareContext) => void> = {
   RESHAPE: prepareAlias,
   SQUEEZE: prepareAlias,
   EXPAND_DIMS: prepareAlias,
+  // data movement: the int8 kernel's byte copies scaled by the element size (no new row)
+  CONCATENATION: prepareConcatenation,
 };
 
 /** The int16 prepare of op when its input 0 holds int16 activations, else undefined. */
