@@ -13,6 +13,7 @@ import { RuntimeError } from '../src/runtime/loader.js';
 import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed, streamedModule } from '../src/runtime/streamed.js';
 import { buildInt16Net } from '../src/testing/int16-models.js';
+import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 
 const epk = convertModel(buildInt16Net(), 'ops16.tflite', { log: () => {} }).epk;
 const e = readEpk(epk);
@@ -89,6 +90,31 @@ test('ADD, SUB, MUL int16: left shift, offsets, multipliers, bounds, a second in
   await refusedEverywhere(edited([[mul, 4, 40]]), ErrorCode.BadOp, /op 3 \(MUL\).*shift not in \[-31, 31\]/);
   await refusedEverywhere(edited([[mul, 6, 32768]]), ErrorCode.BadOp, /op 3 \(MUL\).*activation bounds/);
   await refusedEverywhere(edited([], [[recordOf(sub.inputs[1]) + T.zeroPoint, -2]]), ErrorCode.BadShape, /op [24] \((ADD|SUB)\).*zero point 0/);
+});
+
+test('CONCATENATION int16: axis out of range, a zero point, shapes off the axis: refused everywhere', async () => {
+  const b = new TfliteBuilder();
+  const x0 = b.tensor('x0', [1, 2, 3], 'int16', { scale: [0.001], zeroPoint: [0] });
+  const x1 = b.tensor('x1', [1, 4, 3], 'int16', { scale: [0.001], zeroPoint: [0] });
+  const y = b.tensor('y', [1, 6, 3], 'int16', { scale: [0.001], zeroPoint: [0] });
+  b.op('CONCATENATION', [x0, x1], [y], { axis: 1 });
+  b.io([x0, x1], [y]);
+  const cat = convertModel(b.finish(), 'cat16.tflite', { log: () => {} }).epk;
+  const c = readEpk(cat);
+  const o = c.ops[0];
+  const at = (t: number) => c.sections.find((sec) => sec.kind === Section.Tensors)!.offset + t * 48;
+  const edit = (k: number, v: number, size: 1 | 4 = 4) => {
+    const bytes = cat.slice();
+    const view = new DataView(bytes.buffer);
+    if (size === 4) view.setInt32(k, v, true);
+    else view.setUint8(k, v);
+    view.setUint32(H.crc32, crc32(bytes, 16), true);
+    return bytes;
+  };
+  await refusedEverywhere(edit(paramAt(o, 0), 4), ErrorCode.BadOp, /op 0 \(CONCATENATION\).*axis in 0\.\.3/);
+  await refusedEverywhere(edit(at(o.inputs[1]) + T.zeroPoint, 3), ErrorCode.BadShape, /op 0 \(CONCATENATION\).*zero point 0/);
+  assert.equal(o.params, [2]); // axis 1 of rank 3 in the 4-D view
+  await refusedEverywhere(edit(paramAt(o, 0), 3), ErrorCode.BadShape, /op 0 \(CONCATENATION\).*(differ off the axis|fill the output axis)/);
 });
 
 test.run();
