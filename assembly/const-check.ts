@@ -18,6 +18,7 @@ import * as F from './format';
 import * as M from './model';
 import * as O from './ops';
 import { Msg, NO_MESSAGE } from './message';
+import { isS16 } from './dispatch';
 
 export const RQ_QUAD_BYTES: u32 = F.RQ_QUAD_BYTES; // bytes per quad of a requant table (format.ts)
 const MULT_MIN: i32 = 1 << 30;
@@ -30,6 +31,7 @@ const MULT_MIN: i32 = 1 << 30;
 export const WORDS_MULT: u32 = 0;
 export const WORDS_SHIFT: u32 = 1;
 export const WORDS_TABLE: u32 = 2;
+export const WORDS_SHIFT_S16: u32 = 3; // an int16 op's shifts: [-31, 7] (ops.ts S16_SHIFT_MAX)
 
 function quadProblem(q: usize, first: u32, channels: u32): Msg {
   for (let l: u32 = 0; l < 4; l++) {
@@ -59,6 +61,7 @@ export function wordsProblem(kind: u32, p: usize, first: u32, n: u32, channels: 
     const v = load<i32>(p + k);
     if (kind == WORDS_MULT && !multOk(v)) return 'requantization multiplier is not 0 nor in [2^30, 2^31)';
     if (kind == WORDS_SHIFT && !shiftOk(v)) return 'requantization shift is not in [-31, 31]';
+    if (kind == WORDS_SHIFT_S16 && !(v >= -31 && v <= O.S16_SHIFT_MAX)) return 'int16 op requantization shift is not in [-31, 7]';
   }
   return NO_MESSAGE;
 }
@@ -83,6 +86,7 @@ export function requantInput(r: usize, s: u32): u32 {
 }
 
 export function requantKind(r: usize, s: u32): u32 {
+  if (s == 1 && isS16(r, O.opcode(r))) return WORDS_SHIFT_S16;
   return O.isPacked(r) ? WORDS_TABLE : s == 0 ? WORDS_MULT : WORDS_SHIFT;
 }
 

@@ -14,6 +14,7 @@ export function kernelOf(r: usize): u32 {
   const code = O.opcode(r);
   const f32 = float32Variant(r, code);
   if (f32 != K.KERNEL_VARIANT_COUNT) return f32;
+  if (isS16(r, code)) return s16VariantOf(code);
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D || code == F.OP_FULLY_CONNECTED) {
     const w = O.input(r, 1);
     const conv = code == F.OP_CONV_2D, dw = code == F.OP_DEPTHWISE_CONV_2D;
@@ -76,5 +77,28 @@ export function float32Variant(r: usize, code: u32): u32 {
     case F.OP_ADD: case F.OP_SUB: case F.OP_MUL: case F.OP_MAXIMUM: case F.OP_MINIMUM: case F.OP_LEAKY_RELU: case F.OP_ACTIVATION: return K.K_ELEMENTWISE_F32;
     case F.OP_AVERAGE_POOL_2D: case F.OP_MAX_POOL_2D: case F.OP_SOFTMAX: case F.OP_MEAN: case F.OP_PAD: case F.OP_TRANSPOSE: case F.OP_STRIDED_SLICE: return K.K_OTHER_F32;
   }
+  return K.KERNEL_VARIANT_COUNT;
+}
+
+// --- int16 (16x8) variants: an op with an int16 variant whose input 0 is int16 runs it
+// (src/format/kernels.ts int16VariantOf is the twin).
+
+/** True when op r runs an _S16 variant: its opcode has one and its input 0 (QUANTIZE-likes: or output) is int16. */
+export function isS16(r: usize, code: u32): bool {
+  if (s16VariantOf(code) == K.KERNEL_VARIANT_COUNT || O.nIn(r) < 1 || O.nOut(r) < 1) return false;
+  if (isInt16(O.input(r, 0))) return true;
+  return (code == F.OP_QUANTIZE || code == F.OP_REQUANTIZE) && isInt16(O.output(r, 0));
+}
+
+function isInt16(t: u32): bool {
+  return t != F.NO_TENSOR && t < M.tensorCount && M.dtype(t) == F.DT_INT16;
+}
+
+function s16VariantOf(code: u32): u32 {
+  if (code == F.OP_FULLY_CONNECTED) return K.K_FC_S16;
+  if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) return K.K_CONV_S16;
+  if (code == F.OP_ADD || code == F.OP_SUB || code == F.OP_MUL) return K.K_ELEMENTWISE_S16;
+  if (code == F.OP_QUANTIZE || code == F.OP_DEQUANTIZE || code == F.OP_REQUANTIZE) return K.K_QUANT_S16;
+  if (code == F.OP_CONCATENATION) return K.K_CONCAT; // byte copies scaled by the element size
   return K.KERNEL_VARIANT_COUNT;
 }

@@ -62,6 +62,7 @@ export const DT_UINT8: u8 = 2;
 export const DT_INT16: u8 = 3;
 export const DT_INT32: u8 = 4;
 export const DT_FLOAT32: u8 = 5;
+export const DT_INT64: u8 = 6;
 
 // Bytes per element of each dtype (DTYPE_SIZES: indexed by dtype, 0: unknown)
 export const DT_BYTES_INT8: u32 = 1;
@@ -69,7 +70,8 @@ export const DT_BYTES_UINT8: u32 = 1;
 export const DT_BYTES_INT16: u32 = 2;
 export const DT_BYTES_INT32: u32 = 4;
 export const DT_BYTES_FLOAT32: u32 = 4;
-export const DTYPE_SIZES: StaticArray<u8> = [0, 1, 1, 2, 4, 4];
+export const DT_BYTES_INT64: u32 = 8;
+export const DTYPE_SIZES: StaticArray<u8> = [0, 1, 1, 2, 4, 4, 8];
 
 // Tensor kinds (T_KIND)
 export const KIND_ARENA: u8 = 0;

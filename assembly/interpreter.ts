@@ -31,6 +31,8 @@ import * as msg from './message';
 import { runPacked, usesPacked } from './packed';
 import { runFloat32 } from './run-f32';
 import { float32Variant } from './dispatch';
+import { runS16 } from './run-s16';
+import { isS16 } from './dispatch';
 import {
   HAS_CONV_BLOCKED, HAS_CONV_REF, HAS_DWCONV_BLOCKED, HAS_DWCONV_REF, HAS_FC_BLOCKED, HAS_FC_REF,
   HAS_CONV_CODEBOOK, HAS_DWCONV_CODEBOOK, HAS_FC_CODEBOOK, HAS_CONV_HUFFMAN, HAS_DWCONV_HUFFMAN, HAS_FC_HUFFMAN,
@@ -39,6 +41,7 @@ import {
   KERNEL_VARIANT_COUNT,
   HAS_PRELU, HAS_SQUARED_DIFFERENCE, HAS_DIV, HAS_L2_NORMALIZATION,
   HAS_TABLE_COPY, HAS_RESIZE_BILINEAR, HAS_ARG_MAX_MIN, HAS_REDUCE_MAX, HAS_GATHER,
+  HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16, HAS_QUANT_S16,
 } from './kernel-table';
 
 export const dimsA = memory.data(16);
@@ -73,6 +76,7 @@ function optionalData(t: u32): usize {
 // Every kernel call is guarded by its variant's HAS_ constant (kernel-table.ts): a build for
 // one model (asc --use EP_KERNELS=<mask>) compiles only the kernels in its mask, and
 // validateOps has already refused an op whose variant is not in (kernelOf, dispatch.ts).
+const HAS_S16: bool = HAS_FC_S16 || HAS_CONV_S16 || HAS_ELEMENTWISE_S16 || HAS_QUANT_S16 || HAS_CONCAT;
 const HAS_COMPRESSED: bool = HAS_CONV_CODEBOOK || HAS_DWCONV_CODEBOOK || HAS_FC_CODEBOOK ||
   HAS_CONV_HUFFMAN || HAS_DWCONV_HUFFMAN || HAS_FC_HUFFMAN;
 
@@ -84,6 +88,7 @@ export function runOp(r: usize): i32 {
   const p = O.params(r);
   if (float32Variant(r, code) != KERNEL_VARIANT_COUNT) { runFloat32(r, code, y, yp, p); return F.E_OK; } // group f32: run-f32.ts
   if (HAS_COMPRESSED && usesPacked(r, code)) { runPacked(r, code); return F.E_OK; } // compressed filter: packed.ts
+  if (HAS_S16 && isS16(r, code)) { runS16(r, code); return F.E_OK; } // int16 (16x8): run-s16.ts
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) {
     const x = O.input(r, 0), w = O.input(r, 1);
     const xp = M.dataOf(x), wp = M.dataOf(w);
@@ -252,9 +257,10 @@ function runGather(r: usize, yp: usize): void {
   gatherStatus = F.E_BAD_INDEX;
 }
 
+/** Concatenation as byte copies of whole elements (int8: 1 byte, int16: 2, float32: 4, from the output's dtype). */
 export function runConcat(r: usize, y: u32, yp: usize): void {
   const axis = O.param(r, 0);
-  let outer: i32 = 1, after: i32 = <i32>F.dtypeSize(M.dtype(y)); // bytes: float32 inputs copy 4 per element
+  let outer: i32 = 1, after: i32 = <i32>F.dtypeSize(M.dtype(y)); // bytes per element
   for (let k = 0; k < axis; k++) outer *= M.dim4(y, k);
   for (let k = axis + 1; k < 4; k++) after *= M.dim4(y, k);
   const outInner = M.dim4(y, axis) * after;

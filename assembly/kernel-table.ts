@@ -54,7 +54,11 @@ export const K_RESIZE_BILINEAR: u32 = 41; // resize_bilinear_s8: always
 export const K_ARG_MAX_MIN: u32 = 42; // arg_max_min_s8: always (int32 output)
 export const K_REDUCE_MAX: u32 = 43; // reduce_max_s8: always
 export const K_GATHER: u32 = 44; // gather_s8: indices read at run time (a model input or batch_dims over a batch)
-export const KERNEL_VARIANT_COUNT: u32 = 45;
+export const K_FC_S16: u32 = 45; // fc_s16: int16 input and output, int8 weights, int64 or int32 bias
+export const K_CONV_S16: u32 = 46; // conv_s16 + dwconv_s16: int16 input and output, plain int8 filter, int64 (conv: or int32) bias
+export const K_ELEMENTWISE_S16: u32 = 47; // binary_s16: int16 inputs and output (broadcasting)
+export const K_QUANT_S16: u32 = 48; // requantize_s16 + quantize_f32_s16 + dequantize_s16_f32: an int16 side: float32 <-> int16, int8/int16 -> int8/int16
+export const KERNEL_VARIANT_COUNT: u32 = 49;
 
 export const HAS_CONV_BLOCKED: bool = (EP_KERNEL_SET & (<u32>1 << 0)) != 0;
 export const HAS_CONV_REF: bool = (EP_KERNEL_SET & (<u32>1 << 1)) != 0;
@@ -101,6 +105,10 @@ export const HAS_RESIZE_BILINEAR: bool = (EP_KERNEL_SET_HI & (<u32>1 << 9)) != 0
 export const HAS_ARG_MAX_MIN: bool = (EP_KERNEL_SET_HI & (<u32>1 << 10)) != 0;
 export const HAS_REDUCE_MAX: bool = (EP_KERNEL_SET_HI & (<u32>1 << 11)) != 0;
 export const HAS_GATHER: bool = (EP_KERNEL_SET_HI & (<u32>1 << 12)) != 0;
+export const HAS_FC_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 13)) != 0;
+export const HAS_CONV_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 14)) != 0;
+export const HAS_ELEMENTWISE_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 15)) != 0;
+export const HAS_QUANT_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 16)) != 0;
 
 export function inBuild(k: u32): bool {
   if (k >= KERNEL_VARIANT_COUNT) return false;

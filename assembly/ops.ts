@@ -8,7 +8,7 @@ import * as msg from './message';
 import { Msg, NO_MESSAGE } from './message';
 import { checkPackedInputs } from './packed';
 import { overlapProblem } from './overlap';
-import { kernelOf } from './dispatch';
+import { kernelOf, isS16 } from './dispatch';
 import { inBuild } from './kernel-table';
 import { isFloat32Op, validateFloat32 } from './ops-f32';
 
@@ -213,6 +213,7 @@ function validatePacked(r: usize, code: u32): i32 {
 
 function validateOp(r: usize, code: u32): i32 {
   const y = output(r, 0);
+  if (isS16(r, code)) return validateS16(r, code);
   if (isPacked(r)) return validatePacked(r, code);
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) {
     if (nIn(r) != 5) return opFail(F.E_BAD_OP, 'expects 5 inputs');
@@ -554,6 +555,7 @@ function requantOk(r: usize, k: u32): bool {
 const ADD_LEFT_SHIFT_MAX: i32 = 20; // (x + offset) in [-255, 255] << 20 < 2^28: no wrap
 
 function validateParams(r: usize, code: u32): i32 {
+  if (isS16(r, code)) return validateS16Params(r, code);
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) {
     if (!offsetsOk(r, 6, 7)) return opFail(F.E_BAD_OP, 'input offset must be -zp and output offset a zero point in int8');
     if (!actOk(r, 8)) return opFail(F.E_BAD_OP, 'activation bounds must lie in [-128, 127] with min <= max');
@@ -628,5 +630,137 @@ function validateParamsB(r: usize, code: u32): i32 {
   } else if (code == F.OP_L2_NORMALIZATION) {
     if (!int8Ok(param(r, 0))) return opFail(F.E_BAD_OP, 'zero point out of int8 range');
   }
+  return F.E_OK;
+}
+
+// --- int16 (16x8) variants (dispatch.ts isS16: input 0 int16) ------------------------
+// Activations int16 with zero point 0, weights int8, bias int64 or int32 (or absent),
+// per-channel mult/shift int32 (const-check.ts: shifts in [-31, S16_SHIFT_MAX]).
+
+/** Largest requant shift of an int16 op: TFLM's 64-bit MultiplyByQuantizedMultiplier shifts by 15 - shift. */
+export const S16_SHIFT_MAX: i32 = 7;
+
+function zeroPoint0(t: u32): bool {
+  return load<i32>(M.rec(t) + F.T_ZERO_POINT) == 0;
+}
+
+/** Bias of an int16 op: absent, or int64 / int32 with `channels` values. */
+function bias16Ok(r: usize, channels: i32): bool {
+  const b = input(r, 2);
+  if (b == F.NO_TENSOR) return true;
+  return (M.dtype(b) == F.DT_INT64 || M.dtype(b) == F.DT_INT32) && M.elements(b) == channels;
+}
+
+function validateS16(r: usize, code: u32): i32 {
+  const y = output(r, 0), x = input(r, 0);
+  if (nParams(r) != <u32>F.PARAM_COUNTS[code]) return opFail(F.E_BAD_OP, 'int16 ops take the plain layout only');
+  if (code == F.OP_QUANTIZE || code == F.OP_DEQUANTIZE || code == F.OP_REQUANTIZE) return validateQuantS16(r, code, x, y);
+  if (code == F.OP_CONCATENATION) return validateConcatS16(r, y);
+  if (M.dtype(y) != F.DT_INT16 || !zeroPoint0(x) || !zeroPoint0(y)) return opFail(F.E_BAD_SHAPE, 'int16 input and output must have zero point 0');
+  if (code == F.OP_FULLY_CONNECTED) {
+    if (nIn(r) != 5 || !has(r, 1, F.DT_INT8, 2)) return opFail(F.E_BAD_SHAPE, 'expects int16 input, rank-2 int8 weights, int16 output');
+    const w = input(r, 1);
+    const depth = M.dim(w, 1), oc = M.dim(w, 0);
+    const n = M.elements(x);
+    if (n % depth != 0 || M.elements(y) != (n / depth) * oc) return opFail(F.E_BAD_SHAPE, 'input/output sizes do not fit the weights');
+    if (!bias16Ok(r, oc) || !hasCount(r, 3, oc) || !hasCount(r, 4, oc)) return opFail(F.E_BAD_SHAPE, 'bias (int64 or int32), multiplier and shift must have one value per output');
+    return F.E_OK;
+  }
+  if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) return validateConvS16(r, code, x, y);
+  if (code == F.OP_ADD || code == F.OP_SUB || code == F.OP_MUL) {
+    if (nIn(r) != 2 || !has(r, 1, F.DT_INT16, -1) || !zeroPoint0(input(r, 1))) return opFail(F.E_BAD_SHAPE, 'expects two int16 inputs with zero point 0');
+    const b = input(r, 1);
+    for (let k = 0; k < 4; k++) {
+      const d = M.dim4(y, k), da = M.dim4(x, k), db = M.dim4(b, k);
+      if ((da != d && da != 1) || (db != d && db != 1)) return opFail(F.E_BAD_SHAPE, 'input shapes do not broadcast to the output');
+    }
+    return F.E_OK;
+  }
+  return opFail(F.E_UNSUPPORTED_OP, 'unknown opcode');
+}
+
+/** CONCATENATION of int16 inputs with zero point 0 (as the int8 check, element size 2). */
+function validateConcatS16(r: usize, y: u32): i32 {
+  const axis = param(r, 0);
+  if (M.dtype(y) != F.DT_INT16 || axis < 0 || axis > 3 || nIn(r) < 1) return opFail(F.E_BAD_OP, 'expects int16 output and an axis in 0..3');
+  let total: i64 = 0;
+  for (let i: u32 = 0; i < nIn(r); i++) {
+    if (!has(r, i, F.DT_INT16, -1) || !zeroPoint0(input(r, i))) return opFail(F.E_BAD_SHAPE, 'inputs must be int16 with zero point 0');
+    const x = input(r, i);
+    for (let k = 0; k < 4; k++) if (k != axis && M.dim4(x, k) != M.dim4(y, k)) return opFail(F.E_BAD_SHAPE, 'input shapes differ off the axis');
+    total += M.dim4(x, axis);
+  }
+  if (total != <i64>M.dim4(y, axis)) return opFail(F.E_BAD_SHAPE, 'inputs do not fill the output axis');
+  return F.E_OK;
+}
+
+/** QUANTIZE float32 -> int16, DEQUANTIZE int16 -> float32, REQUANTIZE int8/int16 -> int8/int16 (one side int16). */
+function validateQuantS16(r: usize, code: u32, x: u32, y: u32): i32 {
+  const xt = M.dtype(x), yt = M.dtype(y);
+  let ok: bool;
+  if (code == F.OP_QUANTIZE) ok = xt == F.DT_FLOAT32 && yt == F.DT_INT16;
+  else if (code == F.OP_DEQUANTIZE) ok = xt == F.DT_INT16 && yt == F.DT_FLOAT32;
+  else ok = (xt == F.DT_INT8 || xt == F.DT_INT16) && (yt == F.DT_INT8 || yt == F.DT_INT16);
+  if (nIn(r) != 1 || !ok) return opFail(F.E_BAD_SHAPE, 'input/output dtypes do not fit the op');
+  if (M.elements(x) != M.elements(y)) return opFail(F.E_BAD_SHAPE, 'input and output sizes differ');
+  return F.E_OK;
+}
+
+/** CONV_2D / DEPTHWISE_CONV_2D: shapes as int8 (validateOp), bias int64 (conv: or int32). */
+function validateConvS16(r: usize, code: u32, x: u32, y: u32): i32 {
+  if (nIn(r) != 5 || !has(r, 0, F.DT_INT16, 4) || !has(r, 1, F.DT_INT8, 4) || M.rank(y) != 4) return opFail(F.E_BAD_SHAPE, 'expects rank-4 int16 input and output and a rank-4 int8 filter');
+  const w = input(r, 1), oc = M.dim(y, 3);
+  if (M.dim(y, 0) != M.dim(x, 0)) return opFail(F.E_BAD_SHAPE, 'batch of output and input differ');
+  if (!positiveGeometry(r)) return opFail(F.E_BAD_OP, 'strides and dilations must be >= 1');
+  if (code == F.OP_CONV_2D) {
+    const groupC = M.dim(w, 3);
+    if (M.dim(w, 0) != oc || M.dim(x, 3) % groupC != 0 || oc % (M.dim(x, 3) / groupC) != 0) return opFail(F.E_BAD_SHAPE, 'filter shape does not fit input and output channels');
+  } else {
+    const dm = param(r, 10), b = input(r, 2);
+    if (M.dim(w, 0) != 1 || M.dim(w, 3) != oc || dm < 1 || M.dim(x, 3) * dm != oc) return opFail(F.E_BAD_SHAPE, 'filter shape or depth multiplier does not fit the channels');
+    if (b != F.NO_TENSOR && M.dtype(b) != F.DT_INT64) return opFail(F.E_BAD_SHAPE, 'int16 depthwise bias must be int64');
+  }
+  if (!bias16Ok(r, oc) || !hasCount(r, 3, oc) || !hasCount(r, 4, oc)) return opFail(F.E_BAD_SHAPE, 'bias (int64 or int32), multiplier and shift must have one value per output channel');
+  return F.E_OK;
+}
+
+// @ts-ignore: decorator
+@inline function int16Ok(v: i32): bool { return v >= -32768 && v <= 32767; }
+
+/** Params k .. k + n - 1 are 0 (an int16 op's offsets: zero points 0). */
+function zeros(r: usize, k: u32, n: u32): bool {
+  for (let i: u32 = 0; i < n; i++) if (param(r, k + i) != 0) return false;
+  return true;
+}
+
+/** Activation bounds (params k, k + 1) inside int16 with min <= max. */
+function bounds16(r: usize, k: u32): bool {
+  const lo = param(r, k), hi = param(r, k + 1);
+  return int16Ok(lo) && int16Ok(hi) && lo <= hi;
+}
+
+const S16_LEFT_SHIFT: i32 = 15; // TFLM's int16 ADD/SUB: (x << 15) fits i32 for every int16 x
+
+function validateS16Params(r: usize, code: u32): i32 {
+  let offsets: u32 = 0, n: u32 = 0, act: u32 = 0;
+  if (code == F.OP_FULLY_CONNECTED) { offsets = 0; n = 2; act = 2; }
+  else if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) { offsets = 6; n = 2; act = 8; }
+  else if (code == F.OP_ADD || code == F.OP_SUB) {
+    offsets = 0; n = 3; act = 10;
+    if (param(r, 3) != S16_LEFT_SHIFT) return opFail(F.E_BAD_OP, 'int16 ADD/SUB left shift must be 15');
+    if (!requantOk(r, 4) || !requantOk(r, 6) || !requantOk(r, 8)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');
+  } else if (code == F.OP_QUANTIZE || code == F.OP_DEQUANTIZE) {
+    const scale = reinterpret<f32>(param(r, 0));
+    if (!(scale > 0) || !isFinite(scale) || param(r, 1) != 0) return opFail(F.E_BAD_OP, 'scale must be finite and > 0, int16 zero point 0');
+  } else if (code == F.OP_REQUANTIZE) {
+    const in16 = M.dtype(input(r, 0)) == F.DT_INT16, out16 = M.dtype(output(r, 0)) == F.DT_INT16;
+    if ((in16 ? param(r, 0) != 0 : !int8Ok(param(r, 0))) || (out16 ? param(r, 1) != 0 : !int8Ok(param(r, 1)))) return opFail(F.E_BAD_OP, 'zero points must be 0 (int16) or in int8 range');
+    if (!requantOk(r, 2)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');
+  } else if (code == F.OP_MUL) {
+    offsets = 0; n = 3; act = 5;
+    if (!requantOk(r, 3)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');
+  }
+  if (!zeros(r, offsets, n)) return opFail(F.E_BAD_OP, 'int16 input and output offsets must be 0');
+  if (n > 0 && !bounds16(r, act)) return opFail(F.E_BAD_OP, 'activation bounds must lie in [-32768, 32767] with min <= max');
   return F.E_OK;
 }

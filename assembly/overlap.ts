@@ -12,6 +12,7 @@ import * as F from './format';
 import * as M from './model';
 import * as O from './ops';
 import { usesHuffman } from './packed';
+import { isS16 } from './dispatch';
 import { Msg, NO_MESSAGE } from './message';
 
 /** Arena byte range of tensor t: [start, start + bytes). */
@@ -85,6 +86,7 @@ export function maxOutputShift(r: usize, code: u32): i64 {
 /** True when op r may write its output over part of input 0 at all (rule (b) above). */
 function overlapCapable(r: usize, code: u32): bool {
   if (!rowOp(code) || O.nIn(r) < 1) return false;
+  if (isS16(r, code)) return false; // the shift above counts int8 elements; 16x8 ops never overlap
   const x = O.input(r, 0), y = O.output(r, 0);
   if (M.dim(x, 0) != 1 || M.dim(y, 0) != 1) return false; // ranks were checked: 4
   if (M.dtype(y) == F.DT_FLOAT32) return false; // group f32: the rule counts 1-byte elements; float kernels get no overlap

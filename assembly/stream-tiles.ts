@@ -35,6 +35,7 @@ import { gemm_quad_acc_s8, gemm_quad_requant_s8 } from './kernels/gemm';
 import { huffmanStreamStart, isPacked as isCompressed, runHuffmanTile } from './packed';
 import { fetch, fetchStrided, fileOffset, readU32, stagePtr } from './stream-io';
 import { sharesBytes } from './overlap';
+import { isS16 } from './dispatch';
 import { HAS_CONV_BLOCKED, HAS_CONV_REF, HAS_DWCONV_BLOCKED, HAS_FC_BLOCKED, HAS_FC_REF } from './kernel-table';
 
 export const TILE_NONE: i32 = 0;
@@ -62,6 +63,7 @@ function lastDim(t: u32): i32 {
 export function tileKind(r: usize): i32 {
   const code = O.opcode(r);
   if (code != F.OP_CONV_2D && code != F.OP_DEPTHWISE_CONV_2D && code != F.OP_FULLY_CONNECTED) return TILE_NONE;
+  if (isS16(r, code)) return TILE_NONE; // int16 (16x8) ops: constants staged whole (int64 bias included)
   const x = O.input(r, 0), w = O.input(r, 1);
   if (isConst(x) || !isConst(w)) return TILE_NONE;
   if (sharesBytes(r, 0)) return TILE_NONE; // writes over its input (plan-memory): a tile would re-read overwritten bytes

@@ -37,7 +37,7 @@ test('a mask splits into the two u32 words the runtime reads', () => {
 });
 
 test('every variant guards its kernel call in the runtime and is classified by the runtime', () => {
-  const src = ['interpreter.ts', 'packed.ts', 'run-f32.ts'].map((f) => readFileSync(join(REPO, 'assembly', f), 'utf8')).join('\n');
+  const src = ['interpreter.ts', 'packed.ts', 'run-f32.ts', 'run-s16.ts'].map((f) => readFileSync(join(REPO, 'assembly', f), 'utf8')).join('\n');
   const dispatch = readFileSync(join(REPO, 'assembly', 'dispatch.ts'), 'utf8');
   for (const k of KERNEL_VARIANTS) {
     assert.ok(new RegExp(`if \\(HAS_${k.name}\\) \\w+\\(`).test(src), `runOp/packed.ts/run-f32.ts: a call guarded by HAS_${k.name}`);

@@ -145,6 +145,7 @@ export enum DType {
   Int16 = 3,
   Int32 = 4,
   Float32 = 5,
+  Int64 = 6, // int16 (16x8) ops' bias
 }
 
 export const DTYPE_BYTES: Record<DType, number> = {
@@ -153,6 +154,7 @@ export const DTYPE_BYTES: Record<DType, number> = {
   [DType.Int16]: 2,
   [DType.Int32]: 4,
   [DType.Float32]: 4,
+  [DType.Int64]: 8,
 };
 
 export const DTYPE_NAMES: Record<DType, string> = {
@@ -161,6 +163,7 @@ export const DTYPE_NAMES: Record<DType, string> = {
   [DType.Int16]: 'int16',
   [DType.Int32]: 'int32',
   [DType.Float32]: 'float32',
+  [DType.Int64]: 'int64',
 };
 
 export enum TensorKind {

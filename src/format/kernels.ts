@@ -71,6 +71,11 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'ARG_MAX_MIN', ops: [OpCode.ArgMax, OpCode.ArgMin], kernel: 'arg_max_min_s8', when: 'always (int32 output)' },
   { name: 'REDUCE_MAX', ops: [OpCode.ReduceMax], kernel: 'reduce_max_s8', when: 'always' },
   { name: 'GATHER', ops: [OpCode.Gather], kernel: 'gather_s8', when: 'indices read at run time (a model input or batch_dims over a batch)' },
+  // int16 (16x8): int16 activations, int8 weights; chosen by the input's dtype (int16VariantOf)
+  { name: 'FC_S16', ops: [OpCode.FullyConnected], kernel: 'fc_s16', when: 'int16 input and output, int8 weights, int64 or int32 bias' },
+  { name: 'CONV_S16', ops: [OpCode.Conv2D, OpCode.DepthwiseConv2D], kernel: 'conv_s16 + dwconv_s16', when: 'int16 input and output, plain int8 filter, int64 (conv: or int32) bias' },
+  { name: 'ELEMENTWISE_S16', ops: [OpCode.Add, OpCode.Sub, OpCode.Mul], kernel: 'binary_s16', when: 'int16 inputs and output (broadcasting)' },
+  { name: 'QUANT_S16', ops: [OpCode.Quantize, OpCode.Dequantize, OpCode.Requantize], kernel: 'requantize_s16 + quantize_f32_s16 + dequantize_s16_f32', when: 'an int16 side: float32 <-> int16, int8/int16 -> int8/int16' },
 ];
 
 /** Bit of a variant by name. */
@@ -102,6 +107,8 @@ const elements = (t: EpkTensor | undefined) => (t ? t.shape.reduce((a, d) => a *
 export function kernelOf(op: EpkOp, tensors: EpkTensor[]): number {
   const f32 = float32Variant(op, tensors);
   if (f32 !== undefined) return f32;
+  const s16 = int16VariantOf(op, tensors);
+  if (s16 >= 0) return s16;
   const stem = op.opcode === OpCode.Conv2D ? 'CONV' : op.opcode === OpCode.DepthwiseConv2D ? 'DWCONV' : op.opcode === OpCode.FullyConnected ? 'FC' : '';
   if (stem) {
     const w = tensors[op.inputs[1]];
@@ -126,6 +133,29 @@ export function float32Variant(op: EpkOp, tensors: EpkTensor[]): number | undefi
   if (tensors[op.outputs[0]]?.dtype !== DType.Float32) return undefined;
   const i = KERNEL_VARIANTS.findIndex((k) => F32_ROWS.includes(k.name) && k.ops.includes(op.opcode));
   return i < 0 ? undefined : i;
+}
+
+// --- int16 (16x8) variants: an op whose input 0 is int16 runs its _S16 row.
+const INT16_VARIANTS: Partial<Record<OpCode, string>> = {
+  [OpCode.FullyConnected]: 'FC_S16',
+  [OpCode.Conv2D]: 'CONV_S16',
+  [OpCode.DepthwiseConv2D]: 'CONV_S16',
+  [OpCode.Add]: 'ELEMENTWISE_S16',
+  [OpCode.Sub]: 'ELEMENTWISE_S16',
+  [OpCode.Mul]: 'ELEMENTWISE_S16',
+  [OpCode.Quantize]: 'QUANT_S16',
+  [OpCode.Dequantize]: 'QUANT_S16',
+  [OpCode.Requantize]: 'QUANT_S16',
+  [OpCode.Concatenation]: 'CONCAT', // byte copies scaled by the element size
+};
+
+/** The int16 variant of op, or -1 when neither its input 0 nor (QUANTIZE, REQUANTIZE) its output is int16, or the op has none (assembly/dispatch.ts int16VariantOf). */
+function int16VariantOf(op: EpkOp, tensors: EpkTensor[]): number {
+  const name = INT16_VARIANTS[op.opcode];
+  if (!name) return -1;
+  const outputSide = op.opcode === OpCode.Quantize || op.opcode === OpCode.Requantize;
+  if (tensors[op.inputs[0]]?.dtype !== DType.Int16 && !(outputSide && tensors[op.outputs[0]]?.dtype === DType.Int16)) return -1;
+  return kernelBit(name);
 }
 
 /** The model's kernel set: bit i set when some op runs KERNEL_VARIANTS[i]. */

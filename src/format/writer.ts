@@ -29,6 +29,7 @@ const DTYPE_CODES: Partial<Record<Tensor['dtype'], DType>> = {
   int16: DType.Int16,
   int32: DType.Int32,
   float32: DType.Float32,
+  int64: DType.Int64,
 };
 
 export interface WriteOptions {

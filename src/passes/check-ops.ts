@@ -1,6 +1,6 @@
 // check-ops: runs on the imported graph, before any pass or graph check. Matches ops that
 // no pass and no kernel of edgepack handles: custom ops, builtins without a kernel, int16
-// activations (the 16x8 scheme), and variable tensors used other than as an SVDF's or LSTM's state. Emits nothing; guarantees that such a model fails
+// activations (the 16x8 scheme) outside the ops with an int16 prepare, and variable tensors used other than as an SVDF's or LSTM's state. Emits nothing; guarantees that such a model fails
 // with one line naming the op, its index and the tensor at fault, not with a graph
 // inconsistency found later (an LSTM's state tensor "read before it is produced").
 
@@ -8,6 +8,7 @@ import { ConvertError, Graph, Op } from '../ir/graph.js';
 import { FLOAT_KERNELS } from '../float/interpret.js';
 import { SUPPORTED_OPS } from './prepare-kernels.js';
 import { LOWERED_OPS } from './lower-slices.js';
+import { PREPARE_S16, int16Prepare } from './prepare/int16.js';
 
 /** Op types some pass rewrites or some kernel runs: prepare-kernels', lower-slices', the float reference's (float models), CAST (strip). */
 const KNOWN_OPS = new Set([...SUPPORTED_OPS, ...LOWERED_OPS, ...Object.keys(FLOAT_KERNELS), 'CAST']);
@@ -77,6 +78,6 @@ function int16Problem(g: Graph, op: Op): string | undefined {
   // (their kernels: int8 in and out); prepare checks that they are variable tensors.
   const isState = (i: number) => op.inputs.some((t, k) => t === i && isStateSlot(op, k));
   const t = [...op.inputs, ...op.outputs].find((i) => i >= 0 && i < g.tensors.length && g.tensors[i].dtype === 'int16' && !g.tensors[i].data && !isState(i));
-  if (t === undefined) return undefined;
-  return `: tensor ${t} "${g.tensors[t].name}" holds int16 activations; int16 (16x8) activations are not supported yet (edgepack runs int8 activations)`;
+  if (t === undefined || int16Prepare(g, op)) return undefined; // a 16x8 op: its prepare checks every dtype
+  return `: tensor ${t} "${g.tensors[t].name}" holds int16 activations; int16 (16x8) activations are supported as the input of ${Object.keys(PREPARE_S16).join(', ')} only`;
 }

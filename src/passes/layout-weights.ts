@@ -142,6 +142,7 @@ export function layoutWeights(input: Graph): Graph {
     // Filters the pack pass stored as codebook/Huffman blobs stay with the LUT kernels.
     if (op.inputs[1] >= 0 && g.tensors[op.inputs[1]]?.packed) continue;
     if (g.tensors[op.outputs[0]]?.dtype === 'float32') continue; // group f32: float kernels read the plain layout
+    if (g.tensors[op.inputs[0]]?.dtype === 'int16') continue; // 16x8 ops: the plain layout (their _S16 kernels)
     if (code === OpCode.Conv2D) packConv(g, op);
     else if (code === OpCode.DepthwiseConv2D) packDepthwise(g, op);
     else if (code === OpCode.FullyConnected) packFullyConnected(g, op);

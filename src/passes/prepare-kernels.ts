@@ -23,6 +23,7 @@ import { prepareL2Normalization } from './prepare/l2norm.js';
 import { prepareLut } from './prepare/lut.js';
 import { prepareSvdf } from './prepare/svdf.js';
 import { prepareLstm } from './prepare/lstm.js';
+import { int16Prepare } from './prepare/int16.js';
 import { prepareAlias, prepareConcatenation, prepareMean, preparePad, prepareTranspose } from './prepare/shape-ops.js';
 import { F32_ALIASES, PREPARE_F32, isFloat32Op } from './prepare/float.js';
 import {
@@ -100,7 +101,7 @@ function prepareFor(g: Graph, op: Graph['ops'][number]): ((ctx: PrepareContext) 
 export function prepareKernels(input: Graph): Graph {
   const g = cloneGraph(input);
   for (const op of g.ops) {
-    const prepare = prepareFor(g, op);
+    const prepare = int16Prepare(g, op) ?? prepareFor(g, op);
     if (!prepare) {
       throw new ConvertError(
         `${g.source}: op ${op.sourceIndex} (${op.type}) is not supported; supported ops: ${SUPPORTED_OPS.join(', ')}`,

@@ -29,6 +29,7 @@ export function weightRefs(g: Graph): WeightRef[] {
     const tensor = g.tensors[t];
     if (t === undefined || t < 0 || tensor.dtype !== 'int8' || !(tensor.data instanceof Int8Array)) continue;
     if (readers[t].length !== 1) continue;
+    if (g.tensors[op.inputs[0]]?.dtype === 'int16') continue; // 16x8 ops read plain int8 weights only
     if (op.type === 'FULLY_CONNECTED' ? tensor.shape.length !== 2 : tensor.shape.length !== 4) continue;
     refs.push({ t, tensor, op, layout: rowLayout(op, tensor.shape) });
   }

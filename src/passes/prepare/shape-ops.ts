@@ -90,7 +90,7 @@ export function prepareTranspose(ctx: PrepareContext): void {
 export function prepareConcatenation(ctx: PrepareContext): void {
   const y = ctx.output();
   if (ctx.op.inputs.length < 1) ctx.fail('needs at least one input');
-  ctx.expectDtype(y, ['int8'], 'output');
+  ctx.expectDtype(y, ['int8', 'int16'], 'output'); // int16: the same byte copies (variant CONCAT by element size)
   requireRank4(ctx, y.shape, 'output');
   if ((ctx.op.options.activation ?? 'NONE') !== 'NONE') ctx.fail('a fused activation on CONCATENATION is not supported');
   const rank = y.shape.length;
@@ -100,7 +100,7 @@ export function prepareConcatenation(ctx: PrepareContext): void {
   let total = 0;
   ctx.op.inputs.forEach((_, k) => {
     const x = ctx.input(k, `input ${k}`);
-    ctx.expectDtype(x, ['int8'], `input ${k}`);
+    ctx.expectDtype(x, [y.dtype], `input ${k}`);
     if (x.shape.length !== rank || x.shape.some((d, i) => i !== axis && d !== y.shape[i])) {
       ctx.fail(`input ${k} "${x.name}" shape ${JSON.stringify(x.shape)} does not fit output ${JSON.stringify(y.shape)} on axis ${axis}`);
     }

@@ -1,0 +1,56 @@
+// The int16 (16x8) variants' calls: runOp (interpreter.ts) hands an op here when its input 0
+// is int16 (dispatch.ts isS16). Shapes and params were checked by ops.ts validateS16.
+
+import * as F from './format';
+import * as M from './model';
+import * as O from './ops';
+import { fc_s16, conv_s16, dwconv_s16, binary_s16, BIN_ADD, BIN_SUB, BIN_MUL, requantize_s16, quantize_f32_s16, dequantize_s16_f32 } from './kernels/s16';
+import { fillBroadcast, runConcat } from './interpreter';
+import { ConvParams } from './kernels/conv';
+import { HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16, HAS_QUANT_S16, HAS_CONCAT } from './kernel-table';
+
+function optionalData(t: u32): usize {
+  return t == F.NO_TENSOR ? 0 : M.dataOf(t);
+}
+
+function isInt64(t: u32): bool {
+  return t != F.NO_TENSOR && M.dtype(t) == F.DT_INT64;
+}
+
+export function runS16(r: usize, code: u32): void {
+  const y = O.output(r, 0), yp = M.dataOf(y);
+  if (code == F.OP_FULLY_CONNECTED) {
+    const x = O.input(r, 0), w = O.input(r, 1), b = O.input(r, 2);
+    const depth = M.dim(w, 1);
+    if (HAS_FC_S16) fc_s16(M.dataOf(x), M.elements(x) / depth, depth, M.dataOf(w), M.dim(w, 0),
+      optionalData(b), isInt64(b), M.dataOf(O.input(r, 3)), M.dataOf(O.input(r, 4)), yp, O.param(r, 2), O.param(r, 3));
+  } else if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) {
+    const x = O.input(r, 0), w = O.input(r, 1), b = O.input(r, 2);
+    const xp = M.dataOf(x), wp = M.dataOf(w), bp = optionalData(b), b64 = isInt64(b);
+    const mult = M.dataOf(O.input(r, 3)), shift = M.dataOf(O.input(r, 4));
+    const cp = changetype<ConvParams>(O.params(r));
+    if (code == F.OP_CONV_2D) {
+      if (HAS_CONV_S16) conv_s16(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2), M.dim(w, 3),
+        bp, b64, mult, shift, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp);
+    } else {
+      if (HAS_CONV_S16) dwconv_s16(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2),
+        bp, b64, mult, shift, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp);
+    }
+  } else if (code == F.OP_ADD || code == F.OP_SUB || code == F.OP_MUL) {
+    const a = O.input(r, 0), b = O.input(r, 1);
+    const kind = code == F.OP_ADD ? BIN_ADD : code == F.OP_SUB ? BIN_SUB : BIN_MUL;
+    if (HAS_ELEMENTWISE_S16) binary_s16(kind, M.dataOf(a), M.dataOf(b), yp, fillBroadcast(a, b, y), O.params(r));
+  } else if (code == F.OP_CONCATENATION) {
+    if (HAS_CONCAT) runConcat(r, y, yp); // copies 2 bytes per element (the output's dtype)
+  } else if (code == F.OP_REQUANTIZE) {
+    const x = O.input(r, 0);
+    if (HAS_QUANT_S16) requantize_s16(M.dataOf(x), <i32>F.dtypeSize(M.dtype(x)), yp, <i32>F.dtypeSize(M.dtype(y)), M.elements(x),
+      O.param(r, 0), O.param(r, 1), O.param(r, 2), O.param(r, 3));
+  } else if (code == F.OP_QUANTIZE) {
+    const x = O.input(r, 0);
+    if (HAS_QUANT_S16) quantize_f32_s16(M.dataOf(x), yp, M.elements(x), reinterpret<f32>(O.param(r, 0)));
+  } else if (code == F.OP_DEQUANTIZE) {
+    const x = O.input(r, 0);
+    if (HAS_QUANT_S16) dequantize_s16_f32(M.dataOf(x), yp, M.elements(x), reinterpret<f32>(O.param(r, 0)));
+  }
+}

@@ -1,0 +1,120 @@
+// Load-time checks of the int16 (16x8) variants (assembly/ops.ts validateS16, const-check.ts),
+// the same in every build: a converted 16x8 model with one param, dtype or constant edited
+// (CRC resealed) is refused by simd, scalar and streamed with the same code and message,
+// never run into a trap or a wrong read.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { convertModel } from '../src/convert.js';
+import { DType, ErrorCode, H, OpCode, Section, T } from '../src/format/constants.js';
+import { crc32 } from '../src/format/crc32.js';
+import { readEpk, type EpkOp } from '../src/format/reader.js';
+import { RuntimeError } from '../src/runtime/loader.js';
+import { loadModelNode } from '../src/runtime/node.js';
+import { loadModelStreamed, streamedModule } from '../src/runtime/streamed.js';
+import { buildInt16Net } from '../src/testing/int16-models.js';
+import { TfliteBuilder } from '../src/testing/tflite-builder.js';
+
+const epk = convertModel(buildInt16Net(), 'ops16.tflite', { log: () => {} }).epk;
+const e = readEpk(epk);
+const op = (code: OpCode): EpkOp => e.ops.find((o) => o.opcode === code)!;
+const paramAt = (o: EpkOp, k: number) => o.at + 8 + ((2 * (o.inputs.length + o.outputs.length) + 3) & ~3) + 4 * k;
+const data = e.sections.find((sec) => sec.kind === Section.Data)!.offset;
+const tensorsAt = e.sections.find((sec) => sec.kind === Section.Tensors)!.offset;
+const recordOf = (t: number) => tensorsAt + t * 48;
+
+function edited(edits: [o: EpkOp, k: number, v: number][], raw: [at: number, v: number][] = [], bytes: [at: number, v: number][] = []): Uint8Array {
+  const b = epk.slice();
+  const v = new DataView(b.buffer);
+  for (const [o, k, value] of edits) v.setInt32(paramAt(o, k), value, true);
+  for (const [at, value] of raw) v.setInt32(at, value, true);
+  for (const [at, value] of bytes) v.setUint8(at, value);
+  v.setUint32(H.crc32, crc32(b, 16), true);
+  return b;
+}
+
+const BIG = 2 ** 40;
+const builds: [string, (b: Uint8Array) => Promise<{ run(...i: Uint8Array[]): Uint8Array[] }>][] = [
+  ['simd', (b) => loadModelNode(b, 'simd', BIG)],
+  ['scalar', (b) => loadModelNode(b, 'scalar', BIG)],
+  ['streamed', (b) => loadModelStreamed(b, 0, streamedModule(), { maxMemory: BIG })],
+];
+
+async function refusedEverywhere(b: Uint8Array, code: ErrorCode, pattern: RegExp): Promise<void> {
+  for (const [name, load] of builds) {
+    try {
+      await load(b);
+      assert.unreachable(`${name} loaded it`);
+    } catch (err) {
+      assert.instance(err, RuntimeError, `${name}: ${String(err)}`);
+      assert.is((err as RuntimeError).code, code, `${name}: ${(err as Error).message}`);
+      assert.match((err as Error).message, pattern, `${name}: ${(err as Error).message}`);
+    }
+  }
+}
+
+test('the unedited 16x8 model loads and gives the same bytes in every build', async () => {
+  assert.equal(e.ops.map((o) => o.opcode), [OpCode.Conv2D, OpCode.DepthwiseConv2D, OpCode.Add, OpCode.Mul, OpCode.Sub, OpCode.FullyConnected]);
+  const x = new Uint8Array(36).map((_, i) => (i * 53) & 0xff);
+  const outs = await Promise.all(builds.map(async ([, load]) => Array.from((await load(epk)).run(x)[0])));
+  assert.is(outs[0].length, 8);
+  assert.equal(outs[1], outs[0]);
+  assert.equal(outs[2], outs[0]);
+});
+
+test('FULLY_CONNECTED int16: offsets, bounds, bias dtype, shift constants out of range: refused everywhere', async () => {
+  const fc = op(OpCode.FullyConnected);
+  await refusedEverywhere(edited([[fc, 0, 1]]), ErrorCode.BadOp, /op 5 \(FULLY_CONNECTED\).*int16 input and output offsets must be 0/);
+  await refusedEverywhere(edited([[fc, 3, 40000]]), ErrorCode.BadOp, /op 5 \(FULLY_CONNECTED\).*activation bounds must lie in \[-32768, 32767\]/);
+  await refusedEverywhere(edited([[fc, 2, 5], [fc, 3, 4]]), ErrorCode.BadOp, /op 5 \(FULLY_CONNECTED\).*activation bounds/);
+  const shift = data + e.tensors[fc.inputs[4]].offset;
+  await refusedEverywhere(edited([], [[shift + 4, 8]]), ErrorCode.BadOp, /op 5 \(FULLY_CONNECTED\).*int16 op requantization shift is not in \[-31, 7\]/);
+  await refusedEverywhere(edited([], [], [[recordOf(fc.inputs[2]) + T.dtype, DType.Int16]]), ErrorCode.BadTensor, /./); // bias bytes no longer match its shape
+  await refusedEverywhere(edited([], [], [[recordOf(fc.outputs[0]) + T.dtype, DType.Int8]]), ErrorCode.BadTensor, /./);
+});
+
+test('CONV_2D, DEPTHWISE_CONV_2D int16: zero points, offsets, bounds, bias, shifts: refused everywhere', async () => {
+  const conv = op(OpCode.Conv2D), dw = op(OpCode.DepthwiseConv2D);
+  await refusedEverywhere(edited([[conv, 6, 3]]), ErrorCode.BadOp, /op 0 \(CONV_2D\).*int16 input and output offsets must be 0/);
+  await refusedEverywhere(edited([[dw, 9, -40000]]), ErrorCode.BadOp, /op 1 \(DEPTHWISE_CONV_2D\).*activation bounds/);
+  await refusedEverywhere(edited([], [[recordOf(conv.inputs[0]) + T.zeroPoint, 1]]), ErrorCode.BadShape, /op 0 \(CONV_2D\).*int16 input and output must have zero point 0/);
+  await refusedEverywhere(edited([], [[data + e.tensors[dw.inputs[4]].offset, 9]]), ErrorCode.BadOp, /op 1 \(DEPTHWISE_CONV_2D\).*shift is not in \[-31, 7\]/);
+  await refusedEverywhere(edited([[dw, 10, 2]]), ErrorCode.BadShape, /op 1 \(DEPTHWISE_CONV_2D\).*depth multiplier/);
+});
+
+test('ADD, SUB, MUL int16: left shift, offsets, multipliers, bounds, a second input with a zero point: refused everywhere', async () => {
+  const add = op(OpCode.Add), sub = op(OpCode.Sub), mul = op(OpCode.Mul);
+  await refusedEverywhere(edited([[add, 3, 20]]), ErrorCode.BadOp, /op 2 \(ADD\).*left shift must be 15/);
+  await refusedEverywhere(edited([[sub, 1, 1]]), ErrorCode.BadOp, /op 4 \(SUB\).*offsets must be 0/);
+  await refusedEverywhere(edited([[sub, 8, 7]]), ErrorCode.BadOp, /op 4 \(SUB\).*multiplier not 0 nor in/);
+  await refusedEverywhere(edited([[mul, 4, 40]]), ErrorCode.BadOp, /op 3 \(MUL\).*shift not in \[-31, 31\]/);
+  await refusedEverywhere(edited([[mul, 6, 32768]]), ErrorCode.BadOp, /op 3 \(MUL\).*activation bounds/);
+  await refusedEverywhere(edited([], [[recordOf(sub.inputs[1]) + T.zeroPoint, -2]]), ErrorCode.BadShape, /op [24] \((ADD|SUB)\).*zero point 0/);
+});
+
+test('CONCATENATION int16: axis out of range, a zero point, shapes off the axis: refused everywhere', async () => {
+  const b = new TfliteBuilder();
+  const x0 = b.tensor('x0', [1, 2, 3], 'int16', { scale: [0.001], zeroPoint: [0] });
+  const x1 = b.tensor('x1', [1, 4, 3], 'int16', { scale: [0.001], zeroPoint: [0] });
+  const y = b.tensor('y', [1, 6, 3], 'int16', { scale: [0.001], zeroPoint: [0] });
+  b.op('CONCATENATION', [x0, x1], [y], { axis: 1 });
+  b.io([x0, x1], [y]);
+  const cat = convertModel(b.finish(), 'cat16.tflite', { log: () => {} }).epk;
+  const c = readEpk(cat);
+  const o = c.ops[0];
+  const at = (t: number) => c.sections.find((sec) => sec.kind === Section.Tensors)!.offset + t * 48;
+  const edit = (k: number, v: number, size: 1 | 4 = 4) => {
+    const bytes = cat.slice();
+    const view = new DataView(bytes.buffer);
+    if (size === 4) view.setInt32(k, v, true);
+    else view.setUint8(k, v);
+    view.setUint32(H.crc32, crc32(bytes, 16), true);
+    return bytes;
+  };
+  await refusedEverywhere(edit(paramAt(o, 0), 4), ErrorCode.BadOp, /op 0 \(CONCATENATION\).*axis in 0\.\.3/);
+  await refusedEverywhere(edit(at(o.inputs[1]) + T.zeroPoint, 3), ErrorCode.BadShape, /op 0 \(CONCATENATION\).*zero point 0/);
+  assert.equal(o.params, [2]); // axis 1 of rank 3 in the 4-D view
+  await refusedEverywhere(edit(paramAt(o, 0), 3), ErrorCode.BadShape, /op 0 \(CONCATENATION\).*(differ off the axis|fill the output axis)/);
+});
+
+test.run();
