@@ -118,7 +118,7 @@ export function passesFor(opts: ConvertOptions = {}): Pass[] {
   if (c.prune && !cal) prune.push(['prune', magnitudePrune(c.prune)]);
   if (c.structuredPrune) prune.push(['structured-prune', structuredPrune(c.structuredPrune)]);
   if (cal && (c.prune || c.codebook || c.codebookLayers)) {
-    share.push(['compensate-weights', compensateWeights({ stats: cal.stats, bits: c.codebook, layers: c.codebookLayers, prune: c.prune, outcome: cal.outcome, cache: cal.cache })]);
+    share.push(['compensate-weights', compensateWeights({ stats: cal.stats, bits: c.codebook, layers: c.codebookLayers, prune: c.prune, outcome: cal.outcome, cache: cal.cache, log: opts.log })]);
   } else if (c.codebook || c.codebookLayers) {
     share.push(['share-weights', shareWeights({ bits: c.codebook, layers: c.codebookLayers, perChannel: c.perChannelCodebook, keepZero: !!c.prune })]);
   }

@@ -12,11 +12,13 @@ import { join } from 'node:path';
 import { CompressOptions, ConvertResult, convertModel, emit } from '../src/convert.js';
 import { Graph } from '../src/ir/graph.js';
 import { loadModelNode } from '../src/runtime/node.js';
-import { convertCalibrated } from '../src/compress/calibrated.js';
+import { convertCalibrated, preparedGraph, sequentialStats } from '../src/compress/calibrated.js';
+import { collectLayerStats } from '../src/compress/layer-stats.js';
+import { loadModelStreamed } from '../src/runtime/streamed.js';
 import { BudgetError, convertToBudget, parseBudget } from '../src/compress/budget.js';
 import { EvalAccumulator, formatEval, parseLabels } from '../src/compress/evaluate.js';
 import { cholesky, inverseFromCholesky, solveSpd } from '../src/compress/linalg.js';
-import { sweepRow } from '../src/compress/compensate.js';
+import { sweepRow, targetRows } from '../src/compress/compensate.js';
 import { loadInt8Calibration } from '../src/io/calibration.js';
 import { main } from '../src/cli/index.js';
 import { buildSmallModel, randomBytes } from './compression-model.js';
@@ -81,13 +83,45 @@ test('calibrated compression is exact (== decoded weights, corrected biases) in 
   const plain = decodedPlain(a.result);
   const biasChanged = a.result.graph.tensors.some((t, i) => t.dtype === 'int32' && t.name.endsWith('/b') && convertModel(src, 'small').graph.tensors[i]?.data?.some((v, j) => v !== t.data![j]));
   assert.ok(biasChanged, 'bias correction changed a bias');
-  for (const target of ['scalar', 'simd'] as const) {
-    const m = await loadModelNode(a.result.epk, target), p = await loadModelNode(plain, target);
+  const builds: [string, (epk: Uint8Array) => Promise<{ run(...x: Uint8Array[]): Uint8Array[] }>][] = [
+    ['scalar', (e) => loadModelNode(e, 'scalar')], ['simd', (e) => loadModelNode(e, 'simd')], ['streamed', (e) => loadModelStreamed(e)],
+  ];
+  for (const [target, load] of builds) {
+    const m = await load(a.result.epk), p = await load(plain);
     for (const x of heldOut.slice(0, 4)) assert.equal(Array.from(m.run(x)[0]), Array.from(p.run(x)[0]), target);
   }
   // OBS pruning: exactly floor(0.3 n) zeros at least, per filter of more than 2^bits weights per row
   const w = a.result.graph.tensors.find((t) => t.name === 'fc/w')!.data as Int8Array;
   assert.ok(w.filter((v) => v === 0).length >= Math.floor(0.3 * w.length));
+});
+
+test('targetRows: the int8 weights when the compressed inputs equal the int8 ones (cross = H); else w + (H + damping)^-1 (C - H) w', () => {
+  const h = Float64Array.from([4, 1, 1, 3]);
+  const f = { rows: 2, k: 2, index: (r: number, i: number) => r * 2 + i, scales: [1, 1] };
+  const data = Int8Array.from([10, -20, 7, 3]);
+  const same = targetRows(data, f, { k: 2, grams: [h], means: [new Float64Array(2)], rowsPerGram: 0, patches: 100, cross: [Float64Array.from(h)] });
+  assert.equal(same.map((r) => Array.from(r)), [[10, -20], [7, 3]]);
+  // inputs halved (x~ = x / 2): H~ = H / 4, C = H / 2, so w* = 2 w up to the damping's pull toward w
+  const quarter = Float64Array.from(h, (v) => v / 4), halfC = Float64Array.from(h, (v) => v / 2);
+  const scaled = targetRows(data, f, { k: 2, grams: [quarter], means: [new Float64Array(2)], rowsPerGram: 0, patches: 100, cross: [halfC] });
+  scaled.forEach((row, r) => row.forEach((v, i) => assert.ok(Math.abs(v - 2 * data[r * 2 + i]) < 0.05 * Math.abs(data[r * 2 + i]) + 0.5, `w*[${r}][${i}] = ${v}`)));
+});
+
+test("sequential statistics: the first filter's are the int8 model's; later ones come from the compressed model, with cross moments where patches allow", async () => {
+  const prepared = preparedGraph(src, 'small', {});
+  const plain = await collectLayerStats(prepared, calib);
+  const seq = await sequentialStats(prepared, calib, { bits: 2, layers: { 0: 2, 1: 2, 2: 2, 3: 2 } }, new Map());
+  const [first, ...later] = [...plain.keys()];
+  assert.equal(Array.from(seq.get(first)!.grams[0]), Array.from(plain.get(first)!.grams[0]), 'first pass: int8 statistics');
+  assert.is(seq.get(first)!.cross, undefined);
+  for (const t of later) {
+    const a = seq.get(t)!, b = plain.get(t)!;
+    assert.ok(a.grams.some((g, i) => g.some((v, j) => v !== b.grams[i][j])), `filter ${t}: the compressed model's inputs differ`);
+    // cross moments and int8 means only with at least 8 patches per row weight: not the FC (24 patches of 864)
+    assert.is(a.cross !== undefined, a.patches >= 8 * a.k, `filter ${t}: cross moments iff ${a.patches} >= 8 x ${a.k}`);
+    assert.is(a.refMeans !== undefined, a.cross !== undefined, `filter ${t}: int8 means with the cross moments`);
+  }
+  assert.ok(later.some((t) => seq.get(t)!.cross), 'some filter has cross moments');
 });
 
 test('--size-budget parsing: fraction of the source, NNNk, bytes; refusals', () => {

@@ -7,7 +7,8 @@
 // input(s) named below + golden random inputs 0..7, evaluation = the held-back real input (if
 // any) + golden random inputs 8..15 (xorshift bytes: far from real data; agreement on them is
 // a weak measure, said so in the docs).
-// Usage: node dist/tools/calibration-report.js [--models a,b]
+// Usage: node dist/tools/calibration-report.js [--models a,b] [--sequential] (calibrated rows on
+// sequential statistics, convert --sequential)
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -89,6 +90,7 @@ async function measure(epk: Uint8Array, plain: Uint8Array, d: DataSplit): Promis
 }
 
 const B4: CompressOptions = { codebook: 4, huffman: true };
+const SEQ = process.argv.includes('--sequential');
 
 async function report(model: string): Promise<void> {
   const src = read(`models/${model}.tflite`);
@@ -98,13 +100,13 @@ async function report(model: string): Promise<void> {
   let t = Date.now();
   rows.push(['4-bit codebook+Huffman, data-free', convertModel(src, model, { compress: B4 }).epk, (Date.now() - t) / 1000]);
   t = Date.now();
-  rows.push(['4-bit codebook+Huffman, calibrated', (await convertCalibrated(src, model, { compress: B4 }, d.calib.map((x) => [x]), log)).result.epk, (Date.now() - t) / 1000]);
+  rows.push([`4-bit codebook+Huffman, calibrated${SEQ ? ', sequential' : ''}`, (await convertCalibrated(src, model, { compress: B4 }, d.calib.map((x) => [x]), log, { sequential: SEQ })).result.epk, (Date.now() - t) / 1000]);
   if (model === 'ic_resnet8_int8') {
     for (const f of [0.35, 0.3]) {
       t = Date.now();
       try {
-        const r = await convertToBudget(src, model, {}, d.calib.map((x) => [x]), Math.floor(f * src.length), log);
-        rows.push([`--size-budget ${f}`, r.result.epk, (Date.now() - t) / 1000]);
+        const r = await convertToBudget(src, model, {}, d.calib.map((x) => [x]), Math.floor(f * src.length), log, { sequential: SEQ });
+        rows.push([`--size-budget ${f}${SEQ ? ' --sequential' : ''}`, r.result.epk, (Date.now() - t) / 1000]);
       } catch (e) {
         console.log(`| ${model} | --size-budget ${f} | ${(e as Error).message} |`);
       }

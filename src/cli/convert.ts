@@ -4,7 +4,7 @@ import { CompressOptions, ConvertOptions, convertModel, importModel } from '../c
 import { formatSummary, summarize } from '../inspect.js';
 import { Graph, elementCount } from '../ir/graph.js';
 import { Int8Input, loadCalibration, loadInt8Calibration } from '../io/calibration.js';
-import { convertCalibrated, inputBytes, preparedGraph } from '../compress/calibrated.js';
+import { SEQUENTIAL_DEFAULT, convertCalibrated, inputBytes, preparedGraph } from '../compress/calibrated.js';
 import { convertToBudget, parseBudget } from '../compress/budget.js';
 import { LayerOutcome } from '../passes/compensate-weights.js';
 import { isFloatGraph } from '../passes/quantize-int8.js';
@@ -18,7 +18,7 @@ import { UsageError, readInput, refuseSameFile, writeAtomic } from './io.js';
 export const usage =
   'edgepack convert MODEL.(tflite|onnx) -o OUT.epk [--calibrate DIR_OR_FILE [--calibrate-count N] [--calibrate-raw int8|u8|f32] [--percentile P] [--int8-io]] ' +
   '[--prune F] [--structured-prune F] [--codebook B] [--codebook-layer OP=B]... [--per-channel-codebook] [--huffman] ' +
-  '[--pack raw|codebook|huffman|codebook+huffman] [--size-budget FRACTION|NNNk|BYTES] [--names all|io] [--stage-bytes N] [--report] [--dump-after PASS]... [--quiet]';
+  '[--pack raw|codebook|huffman|codebook+huffman] [--size-budget FRACTION|NNNk|BYTES] [--sequential] [--names all|io] [--stage-bytes N] [--report] [--dump-after PASS]... [--quiet]';
 
 function fraction(flag: string, s: string | undefined): number | undefined {
   if (s === undefined) return undefined;
@@ -88,6 +88,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
       report: { type: 'boolean' },
       'stage-bytes': { type: 'string' },
       'size-budget': { type: 'string' },
+      sequential: { type: 'boolean' },
       ...COMPRESS_FLAGS,
     },
   });
@@ -125,9 +126,10 @@ export async function convertCommand(argv: string[]): Promise<void> {
   if (calibrated) {
     const prepared = int8Samples ? null : preparedGraph(bytes, name, plainOptions);
     calibrationInputs = int8Samples ?? samples!.map((x) => inputBytes(prepared!, x));
+    const mode = { sequential: values.sequential ?? SEQUENTIAL_DEFAULT };
     const c = budget !== undefined
-      ? await convertToBudget(bytes, name, options, calibrationInputs, budget, log)
-      : await convertCalibrated(bytes, name, options, calibrationInputs, log);
+      ? await convertToBudget(bytes, name, options, calibrationInputs, budget, log, mode)
+      : await convertCalibrated(bytes, name, options, calibrationInputs, log, mode);
     result = c.result;
     outcome = c.outcome;
   } else {

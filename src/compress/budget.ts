@@ -7,14 +7,16 @@
 // SENSITIVITY_INPUTS calibration inputs (model output mean squared difference in output
 // steps per unit of relative layer error). Greedy: take the step (any layer, any smaller
 // width) with the least added weighted error per byte saved until the estimate fits, then
-// convert and check the real .epk size, tightening the target by any excess until it fits.
+// convert and check the real .epk size, tightening the target by any excess until it fits;
+// the widths that fit are compressed again on sequential statistics (calibrated.ts), kept
+// when that result fits too.
 
 import { ConvertOptions, ConvertResult, convertModel } from '../convert.js';
 import { ConvertError } from '../ir/graph.js';
 import { Compressed, LayerOutcome } from '../passes/compensate-weights.js';
 import { weightRefs } from '../passes/weights.js';
 import { load } from '../runtime/loader.js';
-import { Calibrated, preparedGraph } from './calibrated.js';
+import { Calibrated, SEQUENTIAL_DEFAULT, preparedGraph, sequentialStats } from './calibrated.js';
 import { collectLayerStats } from './layer-stats.js';
 
 /** Widths tried per layer: 0 = int8 (+ Huffman), lossless. */
@@ -23,6 +25,8 @@ export const WIDTHS = [0, 8, 7, 6, 5, 4, 3, 2];
 export const SENSITIVITY_INPUTS = 64;
 /** Final conversions tried while tightening the target. */
 const MAX_FIT_ROUNDS = 6;
+/** Sequential compressions tried (each runs the calibration set again per pass). */
+const MAX_SEQUENTIAL_ROUNDS = 2;
 
 export class BudgetError extends ConvertError {}
 
@@ -61,6 +65,7 @@ const allAt = (ops: number[], bits: number) => Object.fromEntries(ops.map((o) =>
 
 export async function convertToBudget(
   bytes: Uint8Array, name: string, opts: ConvertOptions, samples: Uint8Array[][], budget: number, log: (l: string) => void = () => {},
+  { sequential = SEQUENTIAL_DEFAULT } = {},
 ): Promise<BudgetResult> {
   const prepared = preparedGraph(bytes, name, opts);
   const stats = await collectLayerStats(prepared, samples, log);
@@ -85,14 +90,31 @@ export async function convertToBudget(
   if (budget < floor) throw impossible();
   await measureSensitivity(plans, samples.slice(0, SENSITIVITY_INPUTS), convert, ops, log);
   let target = budget;
-  for (let round = 0; round < MAX_FIT_ROUNDS; round++) {
+  for (let round = 0, sequentialRounds = 0; round < MAX_FIT_ROUNDS; round++) {
     const estimate = allocate(plans, lossless, target);
     const layers = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].bits]));
+    const plannedOutcome = new Map<number, LayerOutcome>();
+    const planned = convert(layers, plannedOutcome);
+    log(`size budget: target ${target} B, estimate ${estimate} B, .epk ${planned.epk.length} B (budget ${budget} B)`);
+    if (planned.epk.length <= budget && !sequential) return { result: planned, stats, outcome: plannedOutcome, budget, layers: plans };
+    if (planned.epk.length > budget) {
+      if (estimate > target) break;
+      target -= planned.epk.length - budget;
+      continue;
+    }
+    // the chosen widths, compressed again on sequential statistics (each layer on the inputs
+    // the already-compressed earlier layers give); kept when it still fits
+    const seqCache = new Map<string, Compressed>();
+    const seqStats = await sequentialStats(prepared, samples, { layers }, seqCache, log);
     const outcome = new Map<number, LayerOutcome>();
-    const result = convert(layers, outcome);
-    log(`size budget: target ${target} B, estimate ${estimate} B, .epk ${result.epk.length} B (budget ${budget} B)`);
-    if (result.epk.length <= budget) return { result, stats, outcome, budget, layers: plans };
-    if (estimate > target) break;
+    const result = convertModel(bytes, name, { ...opts, log: () => {}, compress: { ...opts.compress, huffman: true, codebookLayers: layers, calibration: { stats: seqStats, outcome, cache: seqCache } } });
+    log(`size budget: sequential statistics at those widths: .epk ${result.epk.length} B (budget ${budget} B)`);
+    if (result.epk.length <= budget) return { result, stats: seqStats, outcome, budget, layers: plans };
+    if (++sequentialRounds >= MAX_SEQUENTIAL_ROUNDS) {
+      log('size budget: the sequential result does not fit; keeping the plain-statistics one');
+      const plainOutcome = new Map<number, LayerOutcome>();
+      return { result: convert(layers, plainOutcome), stats, outcome: plainOutcome, budget, layers: plans };
+    }
     target -= result.epk.length - budget;
   }
   throw impossible();

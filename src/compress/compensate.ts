@@ -49,6 +49,8 @@ export interface Compensated {
 interface Prepared {
   u: Float64Array;
   invDiag: Float64Array;
+  /** (H + damping)^-1. */
+  inv: Float64Array;
 }
 
 /** Prepared factors by Gram matrix: a layer compressed at several widths (the size budget) factors its H once. */
@@ -69,7 +71,7 @@ function factorGram(h: Float64Array, k: number): Prepared {
   const inv = inverseFromCholesky(cholesky(damped(h, k, DAMPING), k), k);
   const invDiag = new Float64Array(k);
   for (let i = 0; i < k; i++) invDiag[i] = inv[i * k + i];
-  return { u: upperCholesky(inv, k), invDiag };
+  return { u: upperCholesky(inv, k), invDiag, inv };
 }
 
 /** The value nearest to v among the sorted centroids c (the lower one on a tie). */
@@ -110,7 +112,7 @@ export function compensateFilter(data: Int8Array, f: FilterRows, stats: LayerSta
     if (!p) prepared.set(gram, (p = prepareGram(gram, k)));
     return p;
   };
-  const w = Array.from({ length: rows }, (_, r) => Float64Array.from({ length: k }, (_, i) => data[f.index(r, i)]));
+  const w = targetRows(data, f, stats);
   const mask = opts.prune > 0 ? obsMask(w, f, opts.prune, (r) => prep(r).invDiag) : null;
   const keepZero = mask !== null;
   let centroids = opts.bits ? initialCentroids(data, mask, f, 1 << opts.bits, keepZero) : null;
@@ -125,6 +127,35 @@ export function compensateFilter(data: Int8Array, f: FilterRows, stats: LayerSta
     centroids = refitCentroids(w, q, c, f, stats, keepZero);
   }
   return finish(data, f, stats, opts.bits, best!.q, best!.centroids, w);
+}
+
+/**
+ * The rows the sweep aims at. Plain statistics: the int8 weights. Sequential statistics
+ * (inputs x~ from the model with earlier layers compressed, cross moments C = sum x~ x^T
+ * against the int8 model's x): sum (q . x~ - w . x)^2 = (q - w*)^T H (q - w*) + const with
+ * w* = H^-1 C w, so the layer also takes back the error of those before it. Solved as
+ * w* = w + (H + damping)^-1 (C - H) w: the damping pulls toward w (not toward 0), and
+ * w* = w exactly when the earlier layers changed nothing.
+ */
+export function targetRows(data: Int8Array, f: FilterRows, stats: LayerStats): Float64Array[] {
+  const { rows, k } = f;
+  const w = Array.from({ length: rows }, (_, r) => Float64Array.from({ length: k }, (_, i) => data[f.index(r, i)]));
+  if (!stats.cross) return w;
+  const t = new Float64Array(k);
+  return w.map((row, r) => {
+    const g = stats.rowsPerGram ? Math.floor(r / stats.rowsPerGram) : 0;
+    const c = stats.cross![g], h = stats.grams[g], inv = prepareGram(h, k).inv;
+    for (let i = 0; i < k; i++) {
+      let s = 0;
+      for (let j = 0; j < k; j++) s += (c[i * k + j] - h[i * k + j]) * row[j];
+      t[i] = s;
+    }
+    return Float64Array.from({ length: k }, (_, i) => {
+      let s = row[i];
+      for (let j = 0; j < k; j++) s += inv[i * k + j] * t[j];
+      return Math.max(-128, Math.min(127, s));
+    });
+  });
 }
 
 /** The mask of pruned weights: the floor(F * n) of least saliency s_r^2 w^2 / [H^-1]_ii over the filter (ties: lower row, then column). */

@@ -9,7 +9,7 @@
 
 import { Graph, Tensor, cloneGraph, consumers } from '../ir/graph.js';
 import { LayerStats } from '../compress/layer-stats.js';
-import { Compensated, FilterRows, compensateFilter, filterError } from '../compress/compensate.js';
+import { Compensated, FilterRows, compensateFilter, filterError, targetRows } from '../compress/compensate.js';
 import { pruneSmallest } from './prune.js';
 import { shareTensor } from './share-weights.js';
 import { WeightRef, weightRefs } from './weights.js';
@@ -27,6 +27,10 @@ export interface CompensateWeightsOptions {
   outcome?: Map<number, LayerOutcome>;
   /** Results by filter tensor, bits and prune fraction: the size budget converts many times with the same statistics. */
   cache?: Map<string, Compressed>;
+  /** Only these filter tensors are compressed (sequential statistics: the groups done so far); others stay int8. */
+  only?: Set<number>;
+  /** Progress lines (a filter compressed, at most one line per 2 s). */
+  log?: (line: string) => void;
 }
 
 /** One filter's result: its values and codebook, the bias shifts and the outcome. */
@@ -49,12 +53,14 @@ export function compensateWeights(opts: CompensateWeightsOptions): (g: Graph) =>
   return (input) => {
     const g = cloneGraph(input);
     const readers = consumers(g);
-    for (const ref of weightRefs(g)) {
+    const refs = weightRefs(g), started = Date.now();
+    let shown = started;
+    for (const [n, ref] of refs.entries()) {
       const named = opts.layers?.[ref.op.sourceIndex];
       let bits = named ?? opts.bits ?? 0;
       if (named === undefined && ref.layout.rowElems < 1 << bits) bits = 0;
       const prune = opts.prune ?? 0;
-      if (!bits && !prune) continue;
+      if ((!bits && !prune) || (opts.only && !opts.only.has(ref.t))) continue;
       const stats = opts.stats.get(ref.t);
       const f = filterRows(ref);
       const free = dataFree(ref, bits, prune);
@@ -67,6 +73,10 @@ export function compensateWeights(opts: CompensateWeightsOptions): (g: Graph) =>
       if (!done) {
         done = compress(ref.tensor.data as Int8Array, f, stats, bits, prune, free);
         opts.cache?.set(key, done);
+        if (opts.log && Date.now() - shown > 2000) {
+          shown = Date.now();
+          opts.log(`calibration: compressed filter ${n + 1}/${refs.length} (op ${ref.op.sourceIndex}, ${f.rows} x ${f.k}) (${((shown - started) / 1000).toFixed(1)} s)`);
+        }
       }
       opts.outcome?.set(ref.op.sourceIndex, done.outcome);
       g.tensors[ref.t] = { ...ref.tensor, data: done.values, codebook: done.codebook ?? undefined };
@@ -79,7 +89,7 @@ export function compensateWeights(opts: CompensateWeightsOptions): (g: Graph) =>
 /** Compensated or data-free, whichever has the lower output error on the calibration data. */
 function compress(data: Int8Array, f: FilterRows, stats: LayerStats, bits: number, prune: number, free: Pick<Compensated, 'values' | 'codebook'>): Compressed {
   const comp = compensateFilter(data, f, stats, { bits, prune });
-  const freeError = filterError(rowsOf(data, f), rowsOf(free.values, f), f, stats);
+  const freeError = filterError(targetRows(data, f, stats), rowsOf(free.values, f), f, stats);
   const chosen = comp.error <= freeError ? comp : free;
   return {
     values: chosen.values, codebook: chosen.codebook, shifts: biasShifts(data, chosen.values, f, stats),
@@ -109,12 +119,16 @@ function dataFree(ref: WeightRef, bits: number, prune: number): Pick<Compensated
   return shareTensor({ ...ref, tensor: { ...ref.tensor, data: pruned } }, bits, false, prune > 0);
 }
 
-/** Per row: (q - w) . mean patch, the mean accumulator error the bias takes back. */
+/**
+ * Per row: the mean accumulator error the bias takes back, q . mean patch - w . mean int8
+ * patch (the two means differ under sequential statistics: the earlier layers' mean error too).
+ */
 function biasShifts(w: Int8Array, q: Int8Array, f: FilterRows, stats: LayerStats): number[] {
   return Array.from({ length: f.rows }, (_, r) => {
-    const mean = stats.means[stats.rowsPerGram ? Math.floor(r / stats.rowsPerGram) : 0];
+    const g = stats.rowsPerGram ? Math.floor(r / stats.rowsPerGram) : 0;
+    const mean = stats.means[g], refMean = stats.refMeans?.[g] ?? mean;
     let s = 0;
-    for (let i = 0; i < f.k; i++) s += (q[f.index(r, i)] - w[f.index(r, i)]) * mean[i];
+    for (let i = 0; i < f.k; i++) s += q[f.index(r, i)] * mean[i] - w[f.index(r, i)] * refMean[i];
     return s;
   });
 }
