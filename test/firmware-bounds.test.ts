@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, toolAvailable, tuneMemoryAccess } from '../tools/firmware/build.js';
+import { REPO, toolAvailable, tuneMemoryAccess, funcTypeCount } from '../tools/firmware/build.js';
 
 const haveTools = toolAvailable('wasm2c') && toolAvailable('wat2wasm') && toolAvailable('gcc');
 if (!haveTools) console.log('  (skipped: needs wasm2c, wat2wasm and gcc)');
@@ -58,7 +58,7 @@ function setup(): string {
   const tuned = tuneMemoryAccess(readFileSync(join(DIR, 'probe.c'), 'utf8'));
   accessEnd = tuned.accessEnd;
   writeFileSync(join(DIR, 'probe.c'), tuned.c);
-  writeFileSync(join(DIR, 'edgepack-access.h'), `#define EP_ACCESS_END ${tuned.accessEnd}u\n`);
+  writeFileSync(join(DIR, 'edgepack-access.h'), `#define EP_ACCESS_END ${tuned.accessEnd}u\n#define EP_FUNC_TYPES ${funcTypeCount(tuned.c)}\n`);
   const header = ['/usr/include/wasm-rt.h', '/usr/src/wasm2c/wasm-rt.h'].find((h) => existsSync(h));
   if (header) copyFileSync(header, join(DIR, 'wasm-rt.h'));
   writeFileSync(join(DIR, 'main.c'), MAIN);

@@ -65,9 +65,10 @@ const char* wasm_rt_strerror(wasm_rt_trap_t trap) {
 /* Function types: the runtime uses no call_indirect across modules, so a type's identity
  * only has to be stable within this image. A signature is kept as one 64-bit key, 3 bits
  * per value type (type + 1, so 0 ends the list), up to 20 params + results, and the result
- * count in the top 4 bits: 8 B per type (the runtime declares at most 25) instead of a
- * table of whole signatures, since .bss of the host is RAM too. */
-#define MAX_FUNC_TYPES 32
+ * count in the top 4 bits: 8 B per type instead of a table of whole signatures, since .bss
+ * of the host is RAM too. The table holds exactly the types the translated module
+ * registers (EP_FUNC_TYPES, edgepack-access.h, written by tools/firmware/build.ts). */
+#define MAX_FUNC_TYPES EP_FUNC_TYPES
 #define MAX_SIG_VALUES 20
 static uint64_t func_types[MAX_FUNC_TYPES];
 static uint32_t func_type_count;
