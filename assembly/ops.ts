@@ -9,7 +9,23 @@ import { Msg, NO_MESSAGE } from './message';
 import { checkPackedInputs } from './packed';
 import { overlapProblem } from './overlap';
 import { kernelOf, isS16 } from './dispatch';
-import { inBuild } from './kernel-table';
+import {
+  inBuild, HAS_CONV_F32, HAS_FC_F32, HAS_ELEMENTWISE_F32, HAS_OTHER_F32, HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16, HAS_QUANT_S16,
+  HAS_CONCAT, HAS_SVDF, HAS_LSTM, HAS_PRELU, HAS_SQUARED_DIFFERENCE, HAS_DIV, HAS_L2_NORMALIZATION, HAS_TABLE_COPY,
+  HAS_RESIZE_BILINEAR, HAS_ARG_MAX_MIN, HAS_GATHER, HAS_REDUCE_MAX,
+} from './kernel-table';
+
+// Validation of a kernel family is compiled only into builds that link one of its variants
+// (HAS_* are compile-time constants): a model-specific firmware carries no checks for ops it
+// cannot run. Every default build has them all, so load checks stay identical there.
+const HAS_F32: bool = HAS_CONV_F32 || HAS_FC_F32 || HAS_ELEMENTWISE_F32 || HAS_OTHER_F32;
+const HAS_S16: bool = HAS_FC_S16 || HAS_CONV_S16 || HAS_ELEMENTWISE_S16 || HAS_QUANT_S16 || HAS_CONCAT;
+const HAS_GROUP_B: bool = HAS_PRELU || HAS_SQUARED_DIFFERENCE || HAS_DIV || HAS_L2_NORMALIZATION;
+
+/** An op whose kernel family this build leaves out (asc --use EP_KERNELS=...). */
+function leftOut(): i32 {
+  return opFail(F.E_UNSUPPORTED_OP, 'needs a kernel family this runtime build leaves out');
+}
 import { isFloat32Op, validateFloat32 } from './ops-f32';
 
 // --- record layout: u16 opcode | u8 nIn | u8 nOut | u16 nParams | u16 source | u16 tensors[] (4-aligned) | i32 params[]
@@ -100,7 +116,7 @@ export function validateOps(): i32 {
       if (input(r, k) == y) return opFail(F.E_BAD_OP, 'output tensor is also one of its inputs'); // never emitted; streamed tiling narrows both
     }
     let err: i32;
-    if (isFloat32Op(r, code)) err = validateFloat32(r, code); // group f32: ops-f32.ts
+    if (isFloat32Op(r, code)) err = HAS_F32 ? validateFloat32(r, code) : leftOut(); // group f32: ops-f32.ts
     else {
       err = validateOp(r, code);
       if (err == F.E_OK) err = validateParams(r, code);
@@ -213,7 +229,7 @@ function validatePacked(r: usize, code: u32): i32 {
 
 function validateOp(r: usize, code: u32): i32 {
   const y = output(r, 0);
-  if (isS16(r, code)) return validateS16(r, code);
+  if (isS16(r, code)) return HAS_S16 ? validateS16(r, code) : leftOut();
   if (isPacked(r)) return validatePacked(r, code);
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) {
     if (nIn(r) != 5) return opFail(F.E_BAD_OP, 'expects 5 inputs');
@@ -329,19 +345,19 @@ function validateOp(r: usize, code: u32): i32 {
     if (!perChannel(r, M.dim(y, 3))) return opFail(F.E_BAD_SHAPE, 'bias, multiplier and shift must be int32 with one value per output channel');
     return F.E_OK;
   }
-  if (code == F.OP_SVDF) return validateSvdf(r, y);
+  if (code == F.OP_SVDF) return HAS_SVDF ? validateSvdf(r, y) : leftOut();
   if (code == F.OP_L2_NORMALIZATION) {
     if (nIn(r) != 1 || !has(r, 0, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input and output');
     const x = input(r, 0);
     if (M.elements(x) != M.elements(y) || M.dim4(x, 3) != M.dim4(y, 3)) return opFail(F.E_BAD_SHAPE, 'output shape differs from input');
     return F.E_OK;
   }
-  if (code == F.OP_UNIDIRECTIONAL_SEQUENCE_LSTM) return validateLstm(r, y);
+  if (code == F.OP_UNIDIRECTIONAL_SEQUENCE_LSTM) return HAS_LSTM ? validateLstm(r, y) : leftOut();
   // group a (issue 10)
-  if (code == F.OP_TABLE_COPY) return validateTableCopy(r, y);
-  if (code == F.OP_RESIZE_BILINEAR) return validateResizeBilinear(r, y);
-  if (code == F.OP_ARG_MAX || code == F.OP_ARG_MIN) return validateArgMaxMin(r, y);
-  if (code == F.OP_GATHER) return validateGather(r, y);
+  if (code == F.OP_TABLE_COPY) return HAS_TABLE_COPY ? validateTableCopy(r, y) : leftOut();
+  if (code == F.OP_RESIZE_BILINEAR) return HAS_RESIZE_BILINEAR ? validateResizeBilinear(r, y) : leftOut();
+  if (code == F.OP_ARG_MAX || code == F.OP_ARG_MIN) return HAS_ARG_MAX_MIN ? validateArgMaxMin(r, y) : leftOut();
+  if (code == F.OP_GATHER) return HAS_GATHER ? validateGather(r, y) : leftOut();
   if (code == F.OP_REDUCE_MAX) {
     if (nIn(r) != 1 || !has(r, 0, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input and output');
     return reducedSizeProblem(input(r, 0), y, param(r, 0));
@@ -555,7 +571,7 @@ function requantOk(r: usize, k: u32): bool {
 const ADD_LEFT_SHIFT_MAX: i32 = 20; // (x + offset) in [-255, 255] << 20 < 2^28: no wrap
 
 function validateParams(r: usize, code: u32): i32 {
-  if (isS16(r, code)) return validateS16Params(r, code);
+  if (isS16(r, code)) return HAS_S16 ? validateS16Params(r, code) : leftOut();
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) {
     if (!offsetsOk(r, 6, 7)) return opFail(F.E_BAD_OP, 'input offset must be -zp and output offset a zero point in int8');
     if (!actOk(r, 8)) return opFail(F.E_BAD_OP, 'activation bounds must lie in [-128, 127] with min <= max');
@@ -607,7 +623,7 @@ function validateParams(r: usize, code: u32): i32 {
     const scale = reinterpret<f32>(param(r, 0));
     if (!(scale > 0) || !isFinite(scale) || !int8Ok(param(r, 1))) return opFail(F.E_BAD_OP, 'scale must be finite and > 0, zero point in int8');
   }
-  return validateParamsB(r, code);
+  return HAS_GROUP_B ? validateParamsB(r, code) : F.E_OK; // only group b's codes have checks there
 }
 
 const SQUARED_DIFFERENCE_LEFT_SHIFT_MAX: i32 = 7; // TFLM's int8 left shift
