@@ -162,6 +162,15 @@ test('float reference: an FC whose input does not match its output is refused be
   refused(b.finish(), 'fc-mismatch.tflite', /op 0 \(FULLY_CONNECTED\): produces 192 values for output shape \[1,16\]/, [[new Float32Array(12 * 131073)]]);
 });
 
+test('float reference: an elementwise op whose input does not match its output is refused before computing (fuzz e86cf8f)', () => {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 3, 3, 4 * 4096], 'float32');
+  const y = b.tensor('y', [1, 3, 3, 4], 'float32');
+  b.op('HARD_SWISH', [x], [y], {});
+  b.io([x], [y]);
+  refused(b.finish(), 'hswish-mismatch.tflite', /op 0 \(HARD_SWISH\): produces 147456 values for output shape \[1,3,3,4\]/, [[new Float32Array(36 * 4096)]]);
+});
+
 test('float calibration: a range that overflows float32 is refused by name, not written as an infinite scale', () => {
   const b = new TfliteBuilder();
   const x = b.tensor('x', [1, 4], 'float32');

@@ -248,11 +248,18 @@ function batchNorm(ctx: FloatOp): Float32Array {
   return x.map((v, i) => ((v - mean[i % c]) * scale[i % c]) / Math.sqrt(variance[i % c] + eps) + bias[i % c]);
 }
 
-function unary(f: (v: number, o: Record<string, unknown>) => number): Kernel {
-  return (ctx) => ctx.x(0).map((v) => f(v, ctx.o));
+/** An elementwise op's input size must be its output's: checked before any value is computed. */
+function sameCount(ctx: FloatOp): Float32Array {
+  const x = ctx.x(0);
+  if (x.length !== elementCount(ctx.y.shape)) ctx.fail(`produces ${x.length} values for output shape ${JSON.stringify(ctx.y.shape)}`);
+  return x;
 }
 
-const copy: Kernel = (ctx) => ctx.x(0).slice();
+function unary(f: (v: number, o: Record<string, unknown>) => number): Kernel {
+  return (ctx) => sameCount(ctx).map((v) => f(v, ctx.o));
+}
+
+const copy: Kernel = (ctx) => sameCount(ctx).slice();
 
 /** Float kernels by IR op type. */
 export const FLOAT_KERNELS: Record<string, Kernel> = {
