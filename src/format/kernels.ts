@@ -64,6 +64,8 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'SQUARED_DIFFERENCE', ops: [OpCode.SquaredDifference], kernel: 'squared_difference_s8', when: 'always (broadcasting)' },
   { name: 'DIV', ops: [OpCode.Div], kernel: 'div_s8', when: 'always (broadcasting)' },
   { name: 'L2_NORMALIZATION', ops: [OpCode.L2Normalization], kernel: 'l2norm_s8', when: 'always (last axis)' },
+  // group c (issue 10)
+  { name: 'LOG_SOFTMAX', ops: [OpCode.LogSoftmax], kernel: 'log_softmax_s8', when: 'always (last axis)' },
   { name: 'LSTM', ops: [OpCode.UnidirectionalSequenceLstm], kernel: 'lstm_s8_s16', when: 'int8 input, weights and hidden state, int16 cell state' },
   // group a (issue 10)
   { name: 'TABLE_COPY', ops: [OpCode.TableCopy], kernel: 'table_copy_s8', when: 'always (offset tables per view axis, computed offline)' },
