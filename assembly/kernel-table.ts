@@ -48,17 +48,17 @@ export const K_PRELU: u32 = 35; // prelu_s8: always (broadcasting alpha)
 export const K_SQUARED_DIFFERENCE: u32 = 36; // squared_difference_s8: always (broadcasting)
 export const K_DIV: u32 = 37; // div_s8: always (broadcasting)
 export const K_L2_NORMALIZATION: u32 = 38; // l2norm_s8: always (last axis)
-export const K_LOG_SOFTMAX: u32 = 39; // log_softmax_s8: always (last axis)
-export const K_LSTM: u32 = 40; // lstm_s8_s16: int8 input, weights and hidden state, int16 cell state
-export const K_TABLE_COPY: u32 = 41; // table_copy_s8: always (offset tables per view axis, computed offline)
-export const K_RESIZE_BILINEAR: u32 = 42; // resize_bilinear_s8: always
-export const K_ARG_MAX_MIN: u32 = 43; // arg_max_min_s8: always (int32 output)
-export const K_REDUCE_MAX: u32 = 44; // reduce_max_s8: always
-export const K_GATHER: u32 = 45; // gather_s8: indices read at run time (a model input or batch_dims over a batch)
-export const K_FC_S16: u32 = 46; // fc_s16: int16 input and output, int8 weights, int64 or int32 bias
-export const K_CONV_S16: u32 = 47; // conv_s16 + dwconv_s16: int16 input and output, plain int8 filter, int64 (conv: or int32) bias
-export const K_ELEMENTWISE_S16: u32 = 48; // binary_s16: int16 inputs and output (broadcasting)
-export const K_QUANT_S16: u32 = 49; // requantize_s16 + quantize_f32_s16 + dequantize_s16_f32: an int16 side: float32 <-> int16, int8/int16 -> int8/int16
+export const K_LSTM: u32 = 39; // lstm_s8_s16: int8 input, weights and hidden state, int16 cell state
+export const K_TABLE_COPY: u32 = 40; // table_copy_s8: always (offset tables per view axis, computed offline)
+export const K_RESIZE_BILINEAR: u32 = 41; // resize_bilinear_s8: always
+export const K_ARG_MAX_MIN: u32 = 42; // arg_max_min_s8: always (int32 output)
+export const K_REDUCE_MAX: u32 = 43; // reduce_max_s8: always
+export const K_GATHER: u32 = 44; // gather_s8: indices read at run time (a model input or batch_dims over a batch)
+export const K_FC_S16: u32 = 45; // fc_s16: int16 input and output, int8 weights, int64 or int32 bias
+export const K_CONV_S16: u32 = 46; // conv_s16 + dwconv_s16: int16 input and output, plain int8 filter, int64 (conv: or int32) bias
+export const K_ELEMENTWISE_S16: u32 = 47; // binary_s16: int16 inputs and output (broadcasting)
+export const K_QUANT_S16: u32 = 48; // requantize_s16 + quantize_f32_s16 + dequantize_s16_f32: an int16 side: float32 <-> int16, int8/int16 -> int8/int16
+export const K_LOG_SOFTMAX: u32 = 49; // log_softmax_s8: always (last axis)
 export const KERNEL_VARIANT_COUNT: u32 = 50;
 
 export const HAS_CONV_BLOCKED: bool = (EP_KERNEL_SET & (<u32>1 << 0)) != 0;
@@ -100,17 +100,17 @@ export const HAS_PRELU: bool = (EP_KERNEL_SET_HI & (<u32>1 << 3)) != 0;
 export const HAS_SQUARED_DIFFERENCE: bool = (EP_KERNEL_SET_HI & (<u32>1 << 4)) != 0;
 export const HAS_DIV: bool = (EP_KERNEL_SET_HI & (<u32>1 << 5)) != 0;
 export const HAS_L2_NORMALIZATION: bool = (EP_KERNEL_SET_HI & (<u32>1 << 6)) != 0;
-export const HAS_LOG_SOFTMAX: bool = (EP_KERNEL_SET_HI & (<u32>1 << 7)) != 0;
-export const HAS_LSTM: bool = (EP_KERNEL_SET_HI & (<u32>1 << 8)) != 0;
-export const HAS_TABLE_COPY: bool = (EP_KERNEL_SET_HI & (<u32>1 << 9)) != 0;
-export const HAS_RESIZE_BILINEAR: bool = (EP_KERNEL_SET_HI & (<u32>1 << 10)) != 0;
-export const HAS_ARG_MAX_MIN: bool = (EP_KERNEL_SET_HI & (<u32>1 << 11)) != 0;
-export const HAS_REDUCE_MAX: bool = (EP_KERNEL_SET_HI & (<u32>1 << 12)) != 0;
-export const HAS_GATHER: bool = (EP_KERNEL_SET_HI & (<u32>1 << 13)) != 0;
-export const HAS_FC_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 14)) != 0;
-export const HAS_CONV_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 15)) != 0;
-export const HAS_ELEMENTWISE_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 16)) != 0;
-export const HAS_QUANT_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 17)) != 0;
+export const HAS_LSTM: bool = (EP_KERNEL_SET_HI & (<u32>1 << 7)) != 0;
+export const HAS_TABLE_COPY: bool = (EP_KERNEL_SET_HI & (<u32>1 << 8)) != 0;
+export const HAS_RESIZE_BILINEAR: bool = (EP_KERNEL_SET_HI & (<u32>1 << 9)) != 0;
+export const HAS_ARG_MAX_MIN: bool = (EP_KERNEL_SET_HI & (<u32>1 << 10)) != 0;
+export const HAS_REDUCE_MAX: bool = (EP_KERNEL_SET_HI & (<u32>1 << 11)) != 0;
+export const HAS_GATHER: bool = (EP_KERNEL_SET_HI & (<u32>1 << 12)) != 0;
+export const HAS_FC_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 13)) != 0;
+export const HAS_CONV_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 14)) != 0;
+export const HAS_ELEMENTWISE_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 15)) != 0;
+export const HAS_QUANT_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 16)) != 0;
+export const HAS_LOG_SOFTMAX: bool = (EP_KERNEL_SET_HI & (<u32>1 << 17)) != 0;
 
 export function inBuild(k: u32): bool {
   if (k >= KERNEL_VARIANT_COUNT) return false;
