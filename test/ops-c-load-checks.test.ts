@@ -1,6 +1,6 @@
 // Load-time checks of group c's ops (LOG_SOFTMAX; assembly/ops.ts), the same in every build: a
-// converted model with one param edited (CRC resealed) is refused by simd, scalar and streamed
-// with the same code and message. Also what the converter refuses by name (output
+// converted model with one param edited (CRC resealed) is refused by simd, scalar, streamed and
+// the WASI command with the same code and message. Also what the converter refuses by name (output
 // quantization other than 16/256 and 127, input scales at or below 2^-26).
 
 import { test } from 'uvu';
@@ -13,6 +13,11 @@ import { RuntimeError } from '../src/runtime/loader.js';
 import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed, streamedModule } from '../src/runtime/streamed.js';
 import { logSoftmaxModel } from '../src/testing/ops-c-models.js';
+import { WASI } from 'node:wasi';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO } from './helpers.js';
 
 const convert = (m: Uint8Array) => convertModel(m, 'ops-c.tflite', { log: () => {} }).epk;
 const epk = convert(logSoftmaxModel([3, 8], Math.fround(0.05), -4));
@@ -35,7 +40,29 @@ const builds: [string, (b: Uint8Array) => Promise<{ run(...i: Uint8Array[]): Uin
   ['streamed', (b) => loadModelStreamed(b, 0, streamedModule(), { maxMemory: BIG })],
 ];
 
+const wasiModule = new WebAssembly.Module(readFileSync(join(REPO, 'build', 'edgepack-run.wasm')));
+
+/** The WASI command on `b`: exit code and stderr. */
+async function runWasi(b: Uint8Array): Promise<{ exit: number; stderr: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'edgepack-ops-c-'));
+  try {
+    writeFileSync(join(dir, 'model.epk'), b);
+    writeFileSync(join(dir, 'in.bin'), new Uint8Array(24));
+    const errFd = openSync(join(dir, '.stderr'), 'w');
+    const wasi = new WASI({ version: 'preview1', args: ['edgepack-run', 'model.epk', 'in.bin', 'out.bin'], preopens: { '.': dir }, stderr: errFd, returnOnExit: true });
+    const exit = wasi.start(await WebAssembly.instantiate(wasiModule, wasi.getImportObject() as WebAssembly.Imports));
+    closeSync(errFd);
+    return { exit, stderr: readFileSync(join(dir, '.stderr'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function refusedEverywhere(b: Uint8Array, code: ErrorCode, pattern: RegExp): Promise<void> {
+  const w = await runWasi(b);
+  assert.is(w.exit, 1, `wasi: ${w.stderr}`);
+  assert.ok(w.stderr.startsWith(`edgepack-run: model.epk: error ${code}: `), `wasi: ${w.stderr}`);
+  assert.match(w.stderr, pattern, `wasi: ${w.stderr}`);
   for (const [name, load] of builds) {
     try {
       await load(b);
@@ -60,6 +87,8 @@ test('the unedited LOG_SOFTMAX model loads, its params are TFLM\'s Prepare, and 
   assert.ok(new Set(outs[0]).size > 3, 'the output varies with the input');
   assert.equal(outs[1], outs[0]);
   assert.equal(outs[2], outs[0]);
+  const w = await runWasi(epk);
+  assert.equal([w.exit, w.stderr], [0, '']);
 });
 
 test('LOG_SOFTMAX: multipliers, shifts and diff_min out of range: BAD_OP everywhere', async () => {
