@@ -40,6 +40,7 @@ export const LUT_FUNCTIONS: Record<string, (x: number, o: Record<string, unknown
 /** Output quantization fixed by the int8 kernels or by the function's range. */
 const FIXED_OUTPUT: Record<string, Quant> = {
   SOFTMAX: { scale: [1 / 256], zeroPoint: [-128], axis: 0 },
+  LOG_SOFTMAX: { scale: [16 / 256], zeroPoint: [127], axis: 0 }, // TFLM's int8 log softmax: [-255/16, 0]
   LOGISTIC: { scale: [1 / 256], zeroPoint: [-128], axis: 0 },
   TANH: { scale: [1 / 128], zeroPoint: [0], axis: 0 },
 };

@@ -1,0 +1,66 @@
+// ONNX LogSoftmax (issue 10, group c): imported as LOG_SOFTMAX over the last axis; the float
+// reference's values by hand; a float model with calibration data converts to QUANTIZE,
+// LOG_SOFTMAX (output 16/256, zero point 127), DEQUANTIZE whose bytes equal tflm-run's on the
+// equivalent int8 tflite, in simd, scalar and streamed; other axes refused naming the node.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { convertModel } from '../src/convert.js';
+import { runFloat } from '../src/float/interpret.js';
+import { f32, f32Bytes } from '../src/float/sqnr.js';
+import { importOnnx } from '../src/import/onnx/index.js';
+import { loadModelNode } from '../src/runtime/node.js';
+import { loadModelStreamed } from '../src/runtime/streamed.js';
+import { OnnxBuilder } from '../src/testing/onnx-builder.js';
+import { logSoftmaxModel } from '../src/testing/ops-c-models.js';
+import { hasTflm, rng, runTflm } from './tflm-oracle.js';
+
+function logSoftmaxOnnx(shape: number[], axis: number): Uint8Array {
+  const b = new OnnxBuilder();
+  b.output(b.node('LogSoftmax', [b.input('x', shape)], { axis }), shape);
+  return b.build();
+}
+
+test('LogSoftmax imports as LOG_SOFTMAX; float reference by hand', () => {
+  const g = importOnnx(logSoftmaxOnnx([2, 3], -1), 'ls.onnx');
+  assert.equal(g.ops.map((o) => o.type), ['LOG_SOFTMAX']);
+  const [y] = runFloat(g, [Float32Array.from([1, 2, 3, -1, -1, -1])]);
+  const l = Math.log(Math.exp(-2) + Math.exp(-1) + 1);
+  const want = [-2 - l, -1 - l, -l, -Math.log(3), -Math.log(3), -Math.log(3)];
+  for (let i = 0; i < 6; i++) assert.ok(Math.abs(y[i] - want[i]) < 1e-6, `${i}: ${y[i]} vs ${want[i]}`);
+});
+
+test('LogSoftmax over another axis is refused naming the node; without calibration (float32) refused naming the op', () => {
+  assert.throws(() => importOnnx(logSoftmaxOnnx([2, 3], 0), 'ls0.onnx'), /ls0\.onnx: node 0 "LogSoftmax_0" \(LogSoftmax\): log softmax over axis 0 of \[2,3\] is not supported/);
+  assert.throws(() => convertModel(logSoftmaxOnnx([2, 3], -1), 'ls.onnx', { log: () => {} }), /ls\.onnx: op 0 \(LOG_SOFTMAX\) has float32 tensors/);
+});
+
+test('LogSoftmax with calibration: QUANTIZE, LOG_SOFTMAX (16/256, 127), DEQUANTIZE, bytes as tflm-run on the int8 tflite (simd, scalar, streamed)', async () => {
+  const r = rng(419);
+  for (const [shape, spread] of [[[4, 10], 3], [[3, 37], 12], [[2, 200], 0.5]] as [number[], number][]) {
+    const n = shape[0] * shape[1];
+    const samples = [[Float32Array.from({ length: n }, () => (r() * 2 - 1) * spread)]];
+    const { graph, epk } = convertModel(logSoftmaxOnnx(shape, -1), 'ls.onnx', { quantize: { samples }, log: () => {} });
+    assert.equal(graph.ops.map((o) => o.type), ['QUANTIZE', 'LOG_SOFTMAX', 'DEQUANTIZE']);
+    const xq = graph.tensors[graph.ops[1].inputs[0]].quant!, yq = graph.tensors[graph.ops[1].outputs[0]].quant!;
+    assert.equal([yq.scale[0], yq.zeroPoint[0]], [16 / 256, 127]);
+    // inputs on the int8 grid, so QUANTIZE is exact
+    const codes = Int8Array.from({ length: n }, () => Math.floor(r() * 256) - 128);
+    const x = Float32Array.from(codes, (c) => xq.scale[0] * (c - xq.zeroPoint[0]));
+    const outs = [
+      f32((await loadModelNode(epk, 'simd')).run(f32Bytes(x))[0]),
+      f32((await loadModelNode(epk, 'scalar')).run(f32Bytes(x))[0]),
+      f32((await loadModelStreamed(epk)).run(f32Bytes(x))[0]),
+    ];
+    const ref = runFloat(importOnnx(logSoftmaxOnnx(shape, -1), 'ls.onnx'), [x])[0];
+    for (let i = 0; i < n; i++) assert.ok(Math.abs(outs[0][i] - Math.max(ref[i], -255 / 16)) <= 2 / 16 + 1e-6, `float reference ${i}: ${outs[0][i]} vs ${ref[i]}`);
+    assert.equal(Array.from(outs[1]), Array.from(outs[0]));
+    assert.equal(Array.from(outs[2]), Array.from(outs[0]));
+    if (!hasTflm) continue;
+    const [t] = runTflm(logSoftmaxModel(shape, xq.scale[0], xq.zeroPoint[0]), [[new Uint8Array(codes.buffer)]]);
+    const want = Array.from(new Int8Array(t.buffer, t.byteOffset, t.length), (q) => Math.fround((q - 127) / 16));
+    assert.equal(Array.from(outs[0]), want, `${JSON.stringify(shape)}`);
+  }
+});
+
+test.run();
