@@ -1,3 +1,4 @@
+// ONNX PRelu (constant slope) -> PRELU, calibrated, bytes as tflm-run on the equivalent int8 tflite.
 // ONNX LogSoftmax (issue 10, group c): imported as LOG_SOFTMAX over the last axis; the float
 // reference's values by hand; a float model with calibration data converts to QUANTIZE,
 // LOG_SOFTMAX (output 16/256, zero point 127), DEQUANTIZE whose bytes equal tflm-run's on the
@@ -13,6 +14,7 @@ import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed } from '../src/runtime/streamed.js';
 import { OnnxBuilder } from '../src/testing/onnx-builder.js';
 import { logSoftmaxModel } from '../src/testing/ops-c-models.js';
+import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { hasTflm, rng, runTflm } from './tflm-oracle.js';
 
 function logSoftmaxOnnx(shape: number[], axis: number): Uint8Array {
@@ -60,6 +62,49 @@ test('LogSoftmax with calibration: QUANTIZE, LOG_SOFTMAX (16/256, 127), DEQUANTI
     const [t] = runTflm(logSoftmaxModel(shape, xq.scale[0], xq.zeroPoint[0]), [[new Uint8Array(codes.buffer)]]);
     const want = Array.from(new Int8Array(t.buffer, t.byteOffset, t.length), (q) => Math.fround((q - 127) / 16));
     assert.equal(Array.from(outs[0]), want, `${JSON.stringify(shape)}`);
+  }
+});
+
+test('PRelu with a constant slope and calibration: QUANTIZE, PRELU, DEQUANTIZE; float reference by hand; bytes as tflm-run on the int8 tflite (simd, scalar, streamed)', async () => {
+  const r = rng(421);
+  for (const [shape, sShape] of [[[2, 6], [6]], [[3, 4, 5], [1, 5]], [[5, 7], [1]]] as [number[], number[]][]) {
+    const n = shape.reduce((a, d) => a * d, 1), ns = sShape.reduce((a, d) => a * d, 1);
+    const slope = Array.from({ length: ns }, () => r() * 1.5 - 0.5);
+    const onnx = () => {
+      const b = new OnnxBuilder();
+      b.output(b.node('PRelu', [b.input('x', shape), b.init(sShape, slope)]), shape);
+      return b.build();
+    };
+    const fx = Float32Array.from({ length: n }, () => (r() * 2 - 1) * 4);
+    const ref = runFloat(importOnnx(onnx(), 'p.onnx'), [fx])[0];
+    for (let i = 0; i < n; i++) {
+      const a = Math.fround(slope[i % ns]);
+      assert.ok(Math.abs(ref[i] - (fx[i] >= 0 ? fx[i] : fx[i] * a)) < 1e-5, `float reference ${i}`);
+    }
+    const { graph, epk } = convertModel(onnx(), 'p.onnx', { quantize: { samples: [[fx]] }, log: () => {} });
+    const types = graph.ops.map((o) => o.type);
+    assert.equal(types, ['QUANTIZE', 'PRELU', 'DEQUANTIZE']);
+    const p = graph.ops[1], T = (k: number) => graph.tensors[k];
+    const xq = T(p.inputs[0]).quant!, aq = T(p.inputs[1]).quant!, yq = T(p.outputs[0]).quant!;
+    const codes = Int8Array.from({ length: n }, () => Math.floor(r() * 256) - 128);
+    const x = Float32Array.from(codes, (c) => xq.scale[0] * (c - xq.zeroPoint[0]));
+    const outs = [
+      f32((await loadModelNode(epk, 'simd')).run(f32Bytes(x))[0]),
+      f32((await loadModelNode(epk, 'scalar')).run(f32Bytes(x))[0]),
+      f32((await loadModelStreamed(epk)).run(f32Bytes(x))[0]),
+    ];
+    assert.equal(Array.from(outs[1]), Array.from(outs[0]));
+    assert.equal(Array.from(outs[2]), Array.from(outs[0]));
+    if (!hasTflm) continue;
+    const tb = new TfliteBuilder();
+    const tx = tb.tensor('x', shape, 'int8', { scale: [xq.scale[0]], zeroPoint: [xq.zeroPoint[0]] });
+    const ta = tb.constant('alpha', T(p.inputs[1]).shape, 'int8', T(p.inputs[1]).data as Int8Array, { scale: [aq.scale[0]], zeroPoint: [aq.zeroPoint[0]] });
+    const ty = tb.tensor('y', shape, 'int8', { scale: [yq.scale[0]], zeroPoint: [yq.zeroPoint[0]] });
+    tb.op('PRELU', [tx, ta], [ty]);
+    tb.io([tx], [ty]);
+    const [t] = runTflm(tb.finish(), [[new Uint8Array(codes.buffer)]]);
+    const want = Array.from(new Int8Array(t.buffer, t.byteOffset, t.length), (q) => Math.fround(Math.fround(yq.scale[0]) * (q - yq.zeroPoint[0])));
+    assert.equal(Array.from(outs[0]), want, JSON.stringify(shape));
   }
 });
 
