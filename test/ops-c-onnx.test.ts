@@ -1,4 +1,4 @@
-// ONNX PRelu (constant slope) -> PRELU, calibrated, bytes as tflm-run on the equivalent int8 tflite.
+// ONNX Div (constant or input divisor) -> DIV and PRelu (constant slope) -> PRELU, calibrated, bytes as tflm-run on the equivalent int8 tflite.
 // ONNX LogSoftmax (issue 10, group c): imported as LOG_SOFTMAX over the last axis; the float
 // reference's values by hand; a float model with calibration data converts to QUANTIZE,
 // LOG_SOFTMAX (output 16/256, zero point 127), DEQUANTIZE whose bytes equal tflm-run's on the
@@ -62,6 +62,59 @@ test('LogSoftmax with calibration: QUANTIZE, LOG_SOFTMAX (16/256, 127), DEQUANTI
     const [t] = runTflm(logSoftmaxModel(shape, xq.scale[0], xq.zeroPoint[0]), [[new Uint8Array(codes.buffer)]]);
     const want = Array.from(new Int8Array(t.buffer, t.byteOffset, t.length), (q) => Math.fround((q - 127) / 16));
     assert.equal(Array.from(outs[0]), want, `${JSON.stringify(shape)}`);
+  }
+});
+
+/** A calibrated one-op ONNX model: QUANTIZE, `type`, DEQUANTIZE, its bytes in simd, scalar and streamed equal, and as tflm-run's on the equivalent int8 tflite. */
+async function binaryMatchesTflm(onnxOp: string, type: string, shape: number[], sShape: number[], constant: number[] | null, fx: Float32Array[], r: () => number): Promise<void> {
+  const n = shape.reduce((a, d) => a * d, 1);
+  const onnx = () => {
+    const b = new OnnxBuilder();
+    const x = b.input('x', shape);
+    const second = constant ? b.init(sShape, constant) : b.input('b', sShape);
+    b.output(b.node(onnxOp, [x, second]), shape);
+    return b.build();
+  };
+  const { graph, epk } = convertModel(onnx(), 'b.onnx', { quantize: { samples: [fx] }, log: () => {} });
+  assert.equal(graph.ops.map((o) => o.type).filter((t) => t !== 'QUANTIZE'), [type, 'DEQUANTIZE']);
+  const p = graph.ops.find((o) => o.type === type)!, T = (k: number) => graph.tensors[k];
+  const qs = p.inputs.map((k) => T(k).quant!), yq = T(p.outputs[0]).quant!;
+  const codes = p.inputs.map((k) => Int8Array.from({ length: T(k).shape.reduce((a, d) => a * d, 1) }, () => Math.floor(r() * 256) - 128));
+  const floats = constant ? [0] : [0, 1];
+  const xs = floats.map((i) => f32Bytes(Float32Array.from(codes[i], (c) => qs[i].scale[0] * (c - qs[i].zeroPoint[0]))));
+  const outs = [
+    f32((await loadModelNode(epk, 'simd')).run(...xs)[0]),
+    f32((await loadModelNode(epk, 'scalar')).run(...xs)[0]),
+    f32((await loadModelStreamed(epk)).run(...xs)[0]),
+  ];
+  assert.is(outs[0].length, n);
+  assert.equal(Array.from(outs[1]), Array.from(outs[0]));
+  assert.equal(Array.from(outs[2]), Array.from(outs[0]));
+  if (!hasTflm) return;
+  const tb = new TfliteBuilder();
+  const spec = (q: { scale: number[]; zeroPoint: number[] }) => ({ scale: [q.scale[0]], zeroPoint: [q.zeroPoint[0]] });
+  const tx = tb.tensor('x', shape, 'int8', spec(qs[0]));
+  const t1 = constant ? tb.constant('b', T(p.inputs[1]).shape, 'int8', T(p.inputs[1]).data as Int8Array, spec(qs[1])) : tb.tensor('b', T(p.inputs[1]).shape, 'int8', spec(qs[1]));
+  const ty = tb.tensor('y', shape, 'int8', spec(yq));
+  tb.op(type, [tx, t1], [ty], type === 'DIV' ? { activation: 'NONE' } : {});
+  tb.io(constant ? [tx] : [tx, t1], [ty]);
+  const [t] = runTflm(tb.finish(), [floats.map((i) => new Uint8Array(codes[i].buffer))]);
+  const want = Array.from(new Int8Array(t.buffer, t.byteOffset, t.length), (q) => Math.fround(Math.fround(yq.scale[0]) * (q - yq.zeroPoint[0])));
+  assert.equal(Array.from(outs[0]), want, `${onnxOp} ${JSON.stringify(shape)} ${JSON.stringify(sShape)}`);
+}
+
+test('Div (constant or input divisor) with calibration: DIV; float reference by hand; bytes as tflm-run on the int8 tflite (simd, scalar, streamed)', async () => {
+  const r = rng(431);
+  for (const [shape, sShape, isConst] of [[[2, 6], [6], true], [[3, 4, 5], [1, 5], false], [[5, 7], [5, 7], false], [[4, 3], [1], true]] as [number[], number[], boolean][]) {
+    const n = shape.reduce((a, d) => a * d, 1), ns = sShape.reduce((a, d) => a * d, 1);
+    const divisor = Array.from({ length: ns }, () => (0.5 + r() * 1.5) * (r() < 0.3 ? -1 : 1));
+    const fx = Float32Array.from({ length: n }, () => (r() * 2 - 1) * 3);
+    const b = new OnnxBuilder();
+    b.output(b.node('Div', [b.input('x', shape), isConst ? b.init(sShape, divisor) : b.input('d', sShape)]), shape);
+    const fd = Float32Array.from(divisor);
+    const ref = runFloat(importOnnx(b.build(), 'd.onnx'), isConst ? [fx] : [fx, fd])[0];
+    for (let i = 0; i < n; i++) assert.ok(Math.abs(ref[i] - fx[i] / fd[i % ns]) < 1e-5 * Math.max(1, Math.abs(ref[i])), `float reference ${i}`);
+    await binaryMatchesTflm('Div', 'DIV', shape, sShape, isConst ? divisor : null, isConst ? [fx] : [fx, fd], r);
   }
 });
 

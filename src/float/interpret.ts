@@ -278,6 +278,7 @@ export const FLOAT_KERNELS: Record<string, Kernel> = {
   ADD: (c) => binary(c, (a, b) => a + b),
   SUB: (c) => binary(c, (a, b) => a - b),
   MUL: (c) => binary(c, (a, b) => a * b),
+  DIV: (c) => binary(c, (a, b) => a / b),
   PRELU: (c) => binary(c, (a, b) => (a >= 0 ? a : a * b)),
   SOFTMAX: softmax,
   LOG_SOFTMAX: logSoftmax,

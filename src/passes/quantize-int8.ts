@@ -187,7 +187,7 @@ class Quantizer {
     }
   }
 
-  /** Constant float operand of ADD/MUL/PRELU/CONCATENATION: per-tensor asymmetric int8. */
+  /** Constant float operand of ADD/MUL/PRELU/DIV/CONCATENATION: per-tensor asymmetric int8. */
   constOperand(op: Op, k: number): void {
     const t = this.g.tensors[op.inputs[k]];
     const v = constValue(t);
@@ -230,7 +230,7 @@ class Quantizer {
       const extra: Op[] = [];
       if (op.type === 'CONV_2D' || op.type === 'FULLY_CONNECTED') this.weights(op, 0);
       else if (op.type === 'DEPTHWISE_CONV_2D') this.weights(op, 3);
-      else if (op.type === 'ADD' || op.type === 'MUL' || op.type === 'PRELU') op.inputs.forEach((_, k) => this.constOperand(op, k));
+      else if (op.type === 'ADD' || op.type === 'MUL' || op.type === 'PRELU' || op.type === 'DIV') op.inputs.forEach((_, k) => this.constOperand(op, k));
       else if (op.type === 'CONCATENATION') {
         op.inputs.forEach((_, k) => this.constOperand(op, k));
         this.concatInputs(op, extra);

@@ -418,6 +418,7 @@ export const HANDLERS: Record<string, Handler> = {
   HardSwish: unary('HARD_SWISH'),
   Add: binary('ADD'),
   Mul: binary('MUL'),
+  Div: binary('DIV'),
   PRelu: binary('PRELU'), // slope broadcast to X (TFLite's alpha)
   Concat: concat,
   MaxPool: pool('MAX_POOL_2D'),
