@@ -55,6 +55,7 @@ export function kernelOf(r: usize): u32 {
     case F.OP_SQUARED_DIFFERENCE: return K.K_SQUARED_DIFFERENCE;
     case F.OP_DIV: return K.K_DIV;
     case F.OP_L2_NORMALIZATION: return K.K_L2_NORMALIZATION;
+    case F.OP_LOG_SOFTMAX: return K.K_LOG_SOFTMAX; // group c (issue 10)
     // LSTM
     case F.OP_UNIDIRECTIONAL_SEQUENCE_LSTM: return K.K_LSTM;
     // group a (issue 10)

@@ -145,6 +145,7 @@ export const OP_PRELU: u32 = 36;
 export const OP_SQUARED_DIFFERENCE: u32 = 37;
 export const OP_DIV: u32 = 38;
 export const OP_L2_NORMALIZATION: u32 = 39;
+export const OP_LOG_SOFTMAX: u32 = 40;
 export const OP_UNIDIRECTIONAL_SEQUENCE_LSTM: u32 = 64;
 export const OP_TABLE_COPY: u32 = 24;
 export const OP_RESIZE_BILINEAR: u32 = 25;
@@ -187,9 +188,10 @@ export const PARAMS_PRELU: u32 = 7;
 export const PARAMS_SQUARED_DIFFERENCE: u32 = 10;
 export const PARAMS_DIV: u32 = 7;
 export const PARAMS_L2_NORMALIZATION: u32 = 1;
+export const PARAMS_LOG_SOFTMAX: u32 = 5;
 export const PARAMS_ACTIVATION: u32 = 3;
 export const PARAMS_UNIDIRECTIONAL_SEQUENCE_LSTM: u32 = 28;
-export const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1, 4, 2, 2, 0, 12, 6, 12, 8, 0, 0, 7, 4, 3, 1, 1, 1, 4, 0, 0, 0, 0, 0, 0, 7, 10, 7, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 28];
+export const PARAM_COUNTS: StaticArray<u8> = [0, 10, 11, 4, 8, 8, 12, 7, 3, 9, 5, 4, 1, 4, 2, 2, 0, 12, 6, 12, 8, 0, 0, 7, 4, 3, 1, 1, 1, 4, 0, 0, 0, 0, 0, 0, 7, 10, 7, 1, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 28];
 
 // i32 params of an op in the packed weight layout (packedParamCount below)
 export const PACKED_PARAMS_CONV_2D: u32 = 13;
@@ -279,6 +281,7 @@ export function opName(code: u32): Msg {
     case OP_SQUARED_DIFFERENCE: return 'SQUARED_DIFFERENCE';
     case OP_DIV: return 'DIV';
     case OP_L2_NORMALIZATION: return 'L2_NORMALIZATION';
+    case OP_LOG_SOFTMAX: return 'LOG_SOFTMAX';
     case OP_ACTIVATION: return 'ACTIVATION';
     case OP_UNIDIRECTIONAL_SEQUENCE_LSTM: return 'UNIDIRECTIONAL_SEQUENCE_LSTM';
   }

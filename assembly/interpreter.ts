@@ -22,6 +22,7 @@ import { prelu_s8, PreluParams } from './kernels/prelu';
 import { squared_difference_s8, SquaredDifferenceParams } from './kernels/squared-difference';
 import { div_s8 } from './kernels/div';
 import { l2norm_s8 } from './kernels/l2norm';
+import { log_softmax_s8 } from './kernels/log-softmax';
 import { lstm_s8_s16, LstmParams } from './kernels/lstm';
 import { table_copy_s8 } from './kernels/table-copy';
 import { resize_bilinear_s8, ResizeBilinearParams } from './kernels/resize-bilinear';
@@ -39,7 +40,7 @@ import {
   HAS_POOL, HAS_ADD_SAME, HAS_ADD_BROADCAST, HAS_MUL, HAS_SOFTMAX, HAS_PAD, HAS_MEAN, HAS_TRANSPOSE, HAS_CONCAT,
   HAS_REQUANTIZE, HAS_QUANTIZE, HAS_DEQUANTIZE, HAS_LUT, HAS_SUB, HAS_LEAKY_RELU, HAS_STRIDED_SLICE, HAS_TRANSPOSE_CONV, HAS_MAXIMUM_MINIMUM, HAS_SVDF, HAS_LSTM,
   KERNEL_VARIANT_COUNT,
-  HAS_PRELU, HAS_SQUARED_DIFFERENCE, HAS_DIV, HAS_L2_NORMALIZATION,
+  HAS_PRELU, HAS_SQUARED_DIFFERENCE, HAS_DIV, HAS_L2_NORMALIZATION, HAS_LOG_SOFTMAX,
   HAS_TABLE_COPY, HAS_RESIZE_BILINEAR, HAS_ARG_MAX_MIN, HAS_REDUCE_MAX, HAS_GATHER,
   HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16, HAS_QUANT_S16,
 } from './kernel-table';
@@ -227,6 +228,10 @@ function runOpB(r: usize, code: u32, y: u32, yp: usize, p: usize): void {
     const x = O.input(r, 0);
     const depth = M.dim4(x, 3);
     if (HAS_L2_NORMALIZATION) l2norm_s8(M.dataOf(x), yp, M.elements(x) / depth, depth, O.param(r, 0));
+  } else if (code == F.OP_LOG_SOFTMAX) {
+    const x = O.input(r, 0);
+    const depth = M.dim4(x, 3);
+    if (HAS_LOG_SOFTMAX) log_softmax_s8(M.dataOf(x), yp, M.elements(x) / depth, depth, O.param(r, 0), O.param(r, 1), O.param(r, 2), O.param(r, 3), O.param(r, 4));
   }
 }
 

@@ -58,7 +58,8 @@ export const K_FC_S16: u32 = 45; // fc_s16: int16 input and output, int8 weights
 export const K_CONV_S16: u32 = 46; // conv_s16 + dwconv_s16: int16 input and output, plain int8 filter, int64 (conv: or int32) bias
 export const K_ELEMENTWISE_S16: u32 = 47; // binary_s16: int16 inputs and output (broadcasting)
 export const K_QUANT_S16: u32 = 48; // requantize_s16 + quantize_f32_s16 + dequantize_s16_f32: an int16 side: float32 <-> int16, int8/int16 -> int8/int16
-export const KERNEL_VARIANT_COUNT: u32 = 49;
+export const K_LOG_SOFTMAX: u32 = 49; // log_softmax_s8: always (last axis)
+export const KERNEL_VARIANT_COUNT: u32 = 50;
 
 export const HAS_CONV_BLOCKED: bool = (EP_KERNEL_SET & (<u32>1 << 0)) != 0;
 export const HAS_CONV_REF: bool = (EP_KERNEL_SET & (<u32>1 << 1)) != 0;
@@ -109,6 +110,7 @@ export const HAS_FC_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 13)) != 0;
 export const HAS_CONV_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 14)) != 0;
 export const HAS_ELEMENTWISE_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 15)) != 0;
 export const HAS_QUANT_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 16)) != 0;
+export const HAS_LOG_SOFTMAX: bool = (EP_KERNEL_SET_HI & (<u32>1 << 17)) != 0;
 
 export function inBuild(k: u32): bool {
   if (k >= KERNEL_VARIANT_COUNT) return false;

@@ -352,6 +352,12 @@ function validateOp(r: usize, code: u32): i32 {
     if (M.elements(x) != M.elements(y) || M.dim4(x, 3) != M.dim4(y, 3)) return opFail(F.E_BAD_SHAPE, 'output shape differs from input');
     return F.E_OK;
   }
+  if (code == F.OP_LOG_SOFTMAX) {
+    if (nIn(r) != 1 || !has(r, 0, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input and output');
+    const x = input(r, 0);
+    if (M.elements(x) != M.elements(y) || M.dim4(x, 3) != M.dim4(y, 3)) return opFail(F.E_BAD_SHAPE, 'output shape differs from input');
+    return F.E_OK;
+  }
   if (code == F.OP_UNIDIRECTIONAL_SEQUENCE_LSTM) return HAS_LSTM ? validateLstm(r, y) : leftOut();
   // group a (issue 10)
   if (code == F.OP_TABLE_COPY) return HAS_TABLE_COPY ? validateTableCopy(r, y) : leftOut();
@@ -645,6 +651,9 @@ function validateParamsB(r: usize, code: u32): i32 {
     if (!actOk(r, 5)) return opFail(F.E_BAD_OP, 'activation bounds must lie in [-128, 127] with min <= max');
   } else if (code == F.OP_L2_NORMALIZATION) {
     if (!int8Ok(param(r, 0))) return opFail(F.E_BAD_OP, 'zero point out of int8 range');
+  } else if (code == F.OP_LOG_SOFTMAX) {
+    if (!multOk(param(r, 0)) || param(r, 1) < 1 || param(r, 1) > 31) return opFail(F.E_BAD_OP, 'input multiplier not 0 nor in [2^30, 2^31) or left shift not in [1, 31]');
+    if (!multOk(param(r, 2)) || param(r, 3) > 0 || param(r, 3) < -31 || param(r, 4) > 0) return opFail(F.E_BAD_OP, 'reverse multiplier or shift (in [-31, 0]) out of range or diff_min above 0');
   }
   return F.E_OK;
 }

@@ -179,6 +179,20 @@ function softmax(ctx: FloatOp): Float32Array {
   return out;
 }
 
+function logSoftmax(ctx: FloatOp): Float32Array {
+  const x = ctx.x(0), shape = ctx.shape(0), depth = shape[shape.length - 1];
+  const out = new Float32Array(x.length);
+  for (let r = 0; r < x.length; r += depth) {
+    let m = -Infinity;
+    for (let k = 0; k < depth; k++) m = Math.max(m, x[r + k]);
+    let s = 0;
+    for (let k = 0; k < depth; k++) s += Math.exp(x[r + k] - m);
+    const log = Math.log(s);
+    for (let k = 0; k < depth; k++) out[r + k] = x[r + k] - m - log;
+  }
+  return out;
+}
+
 function padOp(ctx: FloatOp): Float32Array {
   const pads = ctx.ints(1), xs = pad4(ctx.shape(0)), ys = pad4(ctx.y.shape), lead = 4 - ctx.shape(0).length;
   const before = [0, 0, 0, 0];
@@ -271,7 +285,10 @@ export const FLOAT_KERNELS: Record<string, Kernel> = {
   ADD: (c) => binary(c, (a, b) => a + b),
   SUB: (c) => binary(c, (a, b) => a - b),
   MUL: (c) => binary(c, (a, b) => a * b),
+  DIV: (c) => binary(c, (a, b) => a / b),
+  PRELU: (c) => binary(c, (a, b) => (a >= 0 ? a : a * b)),
   SOFTMAX: softmax,
+  LOG_SOFTMAX: logSoftmax,
   BATCH_NORM: batchNorm,
   PAD: padOp,
   PADV2: padOp,

@@ -204,6 +204,8 @@ export enum OpCode {
   SquaredDifference = 37,
   Div = 38,
   L2Normalization = 39,
+  // group c (issue 10): 40..47
+  LogSoftmax = 40,
   // LSTM
   UnidirectionalSequenceLstm = 64,
   // group a (issue 10): data movement, resize, reductions
@@ -246,6 +248,7 @@ export const OP_NAMES: Record<OpCode, string> = {
   [OpCode.SquaredDifference]: 'SQUARED_DIFFERENCE',
   [OpCode.Div]: 'DIV',
   [OpCode.L2Normalization]: 'L2_NORMALIZATION',
+  [OpCode.LogSoftmax]: 'LOG_SOFTMAX',
   // LSTM
   [OpCode.UnidirectionalSequenceLstm]: 'UNIDIRECTIONAL_SEQUENCE_LSTM',
   // group a (issue 10)
@@ -289,6 +292,8 @@ export const OP_PARAM_COUNT: Record<OpCode, number> = {
   [OpCode.SquaredDifference]: 10,
   [OpCode.Div]: 7, // as MUL
   [OpCode.L2Normalization]: 1,
+  // group c (issue 10)
+  [OpCode.LogSoftmax]: 5, // input_multiplier, input_left_shift, reverse_multiplier, reverse_shift (<= 0), diff_min
   // LSTM
   [OpCode.UnidirectionalSequenceLstm]: 28,
   // group a (issue 10)

@@ -76,6 +76,8 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'CONV_S16', ops: [OpCode.Conv2D, OpCode.DepthwiseConv2D], kernel: 'conv_s16 + dwconv_s16', when: 'int16 input and output, plain int8 filter, int64 (conv: or int32) bias' },
   { name: 'ELEMENTWISE_S16', ops: [OpCode.Add, OpCode.Sub, OpCode.Mul], kernel: 'binary_s16', when: 'int16 inputs and output (broadcasting)' },
   { name: 'QUANT_S16', ops: [OpCode.Quantize, OpCode.Dequantize, OpCode.Requantize], kernel: 'requantize_s16 + quantize_f32_s16 + dequantize_s16_f32', when: 'an int16 side: float32 <-> int16, int8/int16 -> int8/int16' },
+  // group c (issue 10): appended, so earlier rows keep their indices
+  { name: 'LOG_SOFTMAX', ops: [OpCode.LogSoftmax], kernel: 'log_softmax_s8', when: 'always (last axis)' },
 ];
 
 /** Bit of a variant by name. */

@@ -20,6 +20,7 @@ import { prepareSquaredDifference } from './prepare/squared-difference.js';
 import { prepareRsqrt } from './prepare/rsqrt.js';
 import { prepareDiv } from './prepare/div.js';
 import { prepareL2Normalization } from './prepare/l2norm.js';
+import { prepareLogSoftmax } from './prepare/log-softmax.js';
 import { prepareLut } from './prepare/lut.js';
 import { prepareSvdf } from './prepare/svdf.js';
 import { prepareLstm } from './prepare/lstm.js';
@@ -70,6 +71,7 @@ const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
   RSQRT: prepareRsqrt,
   DIV: prepareDiv,
   L2_NORMALIZATION: prepareL2Normalization,
+  LOG_SOFTMAX: prepareLogSoftmax, // group c (issue 10)
   UNIDIRECTIONAL_SEQUENCE_LSTM: prepareLstm,
   // group a (issue 10)
   RESIZE_NEAREST_NEIGHBOR: prepareResizeNearest,

@@ -40,6 +40,7 @@ export const LUT_FUNCTIONS: Record<string, (x: number, o: Record<string, unknown
 /** Output quantization fixed by the int8 kernels or by the function's range. */
 const FIXED_OUTPUT: Record<string, Quant> = {
   SOFTMAX: { scale: [1 / 256], zeroPoint: [-128], axis: 0 },
+  LOG_SOFTMAX: { scale: [16 / 256], zeroPoint: [127], axis: 0 }, // TFLM's int8 log softmax: [-255/16, 0]
   LOGISTIC: { scale: [1 / 256], zeroPoint: [-128], axis: 0 },
   TANH: { scale: [1 / 128], zeroPoint: [0], axis: 0 },
 };
@@ -186,7 +187,7 @@ class Quantizer {
     }
   }
 
-  /** Constant float operand of ADD/MUL/CONCATENATION: per-tensor asymmetric int8. */
+  /** Constant float operand of ADD/MUL/PRELU/DIV/CONCATENATION: per-tensor asymmetric int8. */
   constOperand(op: Op, k: number): void {
     const t = this.g.tensors[op.inputs[k]];
     const v = constValue(t);
@@ -229,7 +230,7 @@ class Quantizer {
       const extra: Op[] = [];
       if (op.type === 'CONV_2D' || op.type === 'FULLY_CONNECTED') this.weights(op, 0);
       else if (op.type === 'DEPTHWISE_CONV_2D') this.weights(op, 3);
-      else if (op.type === 'ADD' || op.type === 'MUL') op.inputs.forEach((_, k) => this.constOperand(op, k));
+      else if (op.type === 'ADD' || op.type === 'MUL' || op.type === 'PRELU' || op.type === 'DIV') op.inputs.forEach((_, k) => this.constOperand(op, k));
       else if (op.type === 'CONCATENATION') {
         op.inputs.forEach((_, k) => this.constOperand(op, k));
         this.concatInputs(op, extra);

@@ -337,14 +337,17 @@ const pad: Handler = (c) => {
   c.emit('PAD', [x, p], [c.output(0, out)]);
 };
 
-const softmax: Handler = (c) => {
+/** Softmax and LogSoftmax: over the channels or the last axis only (TFLite's innermost axis). */
+const softmaxLike = (type: 'SOFTMAX' | 'LOG_SOFTMAX'): Handler => (c) => {
   const x = c.required(0, 'input'), s = c.shapeOf(x);
   let axis = c.attr('axis', c.opset >= 13 ? -1 : 1) as number;
   if (axis < 0) axis += s.length;
   const channelsLast = c.nhwc.has(x) ? axis === 1 && (c.opset >= 13 || s[2] * s[3] === 1) : axis === s.length - 1;
-  if (!channelsLast) c.fail(`softmax over axis ${axis} of ${JSON.stringify(s)} is not supported (channels or last axis only)`);
-  c.emit('SOFTMAX', [x], [c.output(0, s)], { beta: 1 });
+  const what = type === 'SOFTMAX' ? 'softmax' : 'log softmax';
+  if (!channelsLast) c.fail(`${what} over axis ${axis} of ${JSON.stringify(s)} is not supported (channels or last axis only)`);
+  c.emit(type, [x], [c.output(0, s)], type === 'SOFTMAX' ? { beta: 1 } : {});
 };
+const softmax = softmaxLike('SOFTMAX');
 
 const constant: Handler = (c) => {
   const t = c.attrs.get('value');
@@ -415,6 +418,8 @@ export const HANDLERS: Record<string, Handler> = {
   HardSwish: unary('HARD_SWISH'),
   Add: binary('ADD'),
   Mul: binary('MUL'),
+  Div: binary('DIV'),
+  PRelu: binary('PRELU'), // slope broadcast to X (TFLite's alpha)
   Concat: concat,
   MaxPool: pool('MAX_POOL_2D'),
   AveragePool: pool('AVERAGE_POOL_2D'),
@@ -426,6 +431,7 @@ export const HANDLERS: Record<string, Handler> = {
   Transpose: transpose,
   Pad: pad,
   Softmax: softmax,
+  LogSoftmax: softmaxLike('LOG_SOFTMAX'),
   Dropout: unary('DROPOUT'),
   Identity: unary('IDENTITY'),
   Constant: constant,
