@@ -117,4 +117,41 @@ test('CONCATENATION int16: axis out of range, a zero point, shapes off the axis:
   await refusedEverywhere(edit(paramAt(o, 0), 3), ErrorCode.BadShape, /op 0 \(CONCATENATION\).*(differ off the axis|fill the output axis)/);
 });
 
+test('PAD, TRANSPOSE, STRIDED_SLICE int16: pad value, paddings, perm, slice bounds, a zero point: refused everywhere', async () => {
+  const q = { scale: [0.001], zeroPoint: [0] };
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 2, 3, 4], 'int16', q);
+  const p = b.tensor('p', [1, 3, 4, 4], 'int16', q);
+  const t = b.tensor('t', [1, 4, 3, 4], 'int16', q);
+  const y = b.tensor('y', [1, 2, 3, 4], 'int16', q);
+  const i32 = (name: string, v: number[], shape = [v.length]) => b.constant(name, shape, 'int32', v);
+  b.op('PAD', [x, i32('pads', [0, 0, 1, 0, 0, 1, 0, 0], [4, 2])], [p]);
+  b.op('TRANSPOSE', [p, i32('perm', [0, 3, 1, 2])], [t]);
+  b.op('STRIDED_SLICE', [t, i32('begin', [0, 1, 0, 0]), i32('end', [1, 4, 3, 4]), i32('strides', [1, 2, 1, 1])], [y]);
+  b.io([x], [y]);
+  const mv = convertModel(b.finish(), 'move16.tflite', { log: () => {} }).epk;
+  const m = readEpk(mv);
+  assert.equal(m.ops.map((o) => o.opcode), [OpCode.Pad, OpCode.Transpose, OpCode.StridedSlice]);
+  const xin = new Uint8Array(48).map((_, i) => (i * 53) & 0xff);
+  const outs = await Promise.all(builds.map(async ([, load]) => Array.from((await load(mv)).run(xin)[0])));
+  assert.is(outs[0].length, 48);
+  assert.equal(outs[1], outs[0]);
+  assert.equal(outs[2], outs[0]);
+  const [pad, tr, sl] = m.ops;
+  const at = (t: number) => m.sections.find((sec) => sec.kind === Section.Tensors)!.offset + t * 48;
+  const edit = (k: number, v: number) => {
+    const bytes = mv.slice();
+    const view = new DataView(bytes.buffer);
+    view.setInt32(k, v, true);
+    view.setUint32(H.crc32, crc32(bytes, 16), true);
+    return bytes;
+  };
+  await refusedEverywhere(edit(paramAt(pad, 8), 40000), ErrorCode.BadOp, /op 0 \(PAD\).*int16 pad value out of int16 range/);
+  await refusedEverywhere(edit(paramAt(pad, 1), 2), ErrorCode.BadShape, /op 0 \(PAD\).*output is not the padded input/);
+  await refusedEverywhere(edit(at(pad.inputs[0]) + T.zeroPoint, 1), ErrorCode.BadShape, /op 0 \(PAD\).*int16 input and output must have zero point 0/);
+  await refusedEverywhere(edit(paramAt(tr, 1), 0), ErrorCode.BadOp, /op 1 \(TRANSPOSE\).*perm is not a permutation of 4 axes/);
+  await refusedEverywhere(edit(paramAt(sl, 1), 3), ErrorCode.BadOp, /op 2 \(STRIDED_SLICE\).*slice start, stride or count reads outside the input/);
+  await refusedEverywhere(edit(paramAt(sl, 11), 3), ErrorCode.BadShape, /op 2 \(STRIDED_SLICE\).*output size is not the slice size/);
+});
+
 test.run();

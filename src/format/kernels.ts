@@ -40,9 +40,9 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'ADD_BROADCAST', ops: [OpCode.Add], kernel: 'add_s8_ref', when: 'an input broadcasts; every ADD in a build without ADD_SAME' },
   { name: 'MUL', ops: [OpCode.Mul], kernel: 'mul_s8_ref', when: 'always (broadcasting)' },
   { name: 'SOFTMAX', ops: [OpCode.Softmax], kernel: 'softmax_s8', when: 'always' },
-  { name: 'PAD', ops: [OpCode.Pad], kernel: 'pad_s8', when: 'always' },
+  { name: 'PAD', ops: [OpCode.Pad], kernel: 'pad_s8 + pad_x16', when: 'always (int16: pad_x16)' },
   { name: 'MEAN', ops: [OpCode.Mean], kernel: 'mean_s8', when: 'always' },
-  { name: 'TRANSPOSE', ops: [OpCode.Transpose], kernel: 'transpose_s8', when: 'always' },
+  { name: 'TRANSPOSE', ops: [OpCode.Transpose], kernel: 'transpose_s8 + transpose_x16', when: 'always (int16: transpose_x16)' },
   { name: 'CONCAT', ops: [OpCode.Concatenation], kernel: 'concat_copy', when: 'always' },
   { name: 'REQUANTIZE', ops: [OpCode.Requantize], kernel: 'requantize_s8', when: 'always' },
   { name: 'QUANTIZE', ops: [OpCode.Quantize], kernel: 'quantize_f32_s8', when: 'always' },
@@ -50,7 +50,7 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'LUT', ops: [OpCode.Lut], kernel: 'lut_s8', when: 'activation as a 256-entry int8 table' },
   { name: 'SUB', ops: [OpCode.Sub], kernel: 'sub_s8_ref', when: 'always (broadcasting)' },
   { name: 'LEAKY_RELU', ops: [OpCode.LeakyRelu], kernel: 'leaky_relu_s8', when: 'always' },
-  { name: 'STRIDED_SLICE', ops: [OpCode.StridedSlice], kernel: 'strided_slice_s8', when: 'always' },
+  { name: 'STRIDED_SLICE', ops: [OpCode.StridedSlice], kernel: 'strided_slice_s8 + strided_slice_x16', when: 'always (int16: strided_slice_x16)' },
   { name: 'TRANSPOSE_CONV', ops: [OpCode.TransposeConv], kernel: 'transpose_conv_s8_ref', when: 'plain [oc, kh, kw, ic] int8 filter' },
   { name: 'MAXIMUM_MINIMUM', ops: [OpCode.Maximum, OpCode.Minimum], kernel: 'max_min_s8', when: 'always (broadcasting)' },
   { name: 'SVDF', ops: [OpCode.Svdf], kernel: 'svdf_s8_s16', when: 'int8 input, int16 time weights and state' },
@@ -147,6 +147,9 @@ const INT16_VARIANTS: Partial<Record<OpCode, string>> = {
   [OpCode.Dequantize]: 'QUANT_S16',
   [OpCode.Requantize]: 'QUANT_S16',
   [OpCode.Concatenation]: 'CONCAT', // byte copies scaled by the element size
+  [OpCode.Pad]: 'PAD', // 2-byte walks under the int8 rows (assembly/kernels/x16-shape.ts)
+  [OpCode.Transpose]: 'TRANSPOSE',
+  [OpCode.StridedSlice]: 'STRIDED_SLICE',
 };
 
 /** The int16 variant of op, or -1 when neither its input 0 nor (QUANTIZE, REQUANTIZE) its output is int16, or the op has none (assembly/dispatch.ts int16VariantOf). */

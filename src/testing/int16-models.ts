@@ -196,6 +196,45 @@ export function concatS16Case(r: Rng, invokes: number): OpCase {
   return { model: b.finish(), inputs, what: `concat ${JSON.stringify(shapes)} axis ${axis}` };
 }
 
+type MoveKind = 'PAD' | 'PADV2' | 'TRANSPOSE' | 'STRIDED_SLICE';
+export const MOVE_KINDS: MoveKind[] = ['PAD', 'PADV2', 'TRANSPOSE', 'STRIDED_SLICE'];
+
+/** PAD / PADV2 (int16 constant value) / TRANSPOSE / STRIDED_SLICE (negative strides, end mask) on int16, rank 1-4 (TRANSPOSE 2-4). */
+export function moveS16Case(r: Rng, kind: MoveKind, invokes: number): OpCase {
+  const rank = randInt(r, kind === 'TRANSPOSE' ? 2 : 1, 4);
+  const s = Array.from({ length: rank }, () => randInt(r, 1, 5));
+  const q = q16(0.0001 + r() * 0.001);
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', s, 'int16', q);
+  const i32 = (name: string, v: number[], shape = [v.length]) => b.constant(name, shape, 'int32', v);
+  let what: string, y: number;
+  if (kind === 'PAD' || kind === 'PADV2') {
+    const pads = s.flatMap(() => [randInt(r, 0, 2), randInt(r, 0, 2)]);
+    const value = randInt(r, -32768, 32767);
+    y = b.tensor('y', s.map((d, i) => d + pads[2 * i] + pads[2 * i + 1]), 'int16', q);
+    const ins = [x, i32('pads', pads, [rank, 2])];
+    if (kind === 'PADV2') ins.push(b.constant('value', [1], 'int16', [value], q));
+    b.op(kind, ins, [y]);
+    what = `${kind} ${JSON.stringify(s)} pads ${JSON.stringify(pads)}${kind === 'PADV2' ? ` value ${value}` : ''}`;
+  } else if (kind === 'TRANSPOSE') {
+    const perm = s.map((_, i) => i).sort(() => r() - 0.5);
+    y = b.tensor('y', perm.map((p) => s[p]), 'int16', q);
+    b.op('TRANSPOSE', [x, i32('perm', perm)], [y]);
+    what = `TRANSPOSE ${JSON.stringify(s)} perm ${JSON.stringify(perm)}`;
+  } else {
+    const strides = s.map(() => [1, 1, 2, -1][randInt(r, 0, 3)]);
+    const begin = s.map((d) => randInt(r, 0, d - 1));
+    const end = s.map((d, i) => (strides[i] > 0 ? randInt(r, begin[i] + 1, d) : randInt(r, -1, begin[i] - 1)));
+    const count = s.map((_, i) => Math.ceil(Math.abs(end[i] - begin[i]) / Math.abs(strides[i])));
+    const endMask = end.reduce((m, e, i) => (e < 0 ? m | (1 << i) : m), 0); // a negative end: past the start
+    y = b.tensor('y', count, 'int16', q);
+    b.op('STRIDED_SLICE', [x, i32('begin', begin), i32('end', end.map((e) => (e < 0 ? 0 : e))), i32('strides', strides)], [y], { endMask });
+    what = `STRIDED_SLICE ${JSON.stringify(s)} ${JSON.stringify(begin)}:${JSON.stringify(end)}:${JSON.stringify(strides)}`;
+  }
+  b.io([x], [y]);
+  return { model: b.finish(), inputs: Array.from({ length: invokes }, () => [bytes(randInt16(r, elems(s)))]), what };
+}
+
 /** x [1,3,3,2] -> CONV_2D -> c; DEPTHWISE_CONV_2D(c) -> d; ADD(c, d) -> e; MUL(e, e) -> m; SUB(m, e) -> s; FULLY_CONNECTED(s) -> y [1, 4]. */
 export function buildInt16Net(): Uint8Array {
   const b = new TfliteBuilder();

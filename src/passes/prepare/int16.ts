@@ -9,7 +9,8 @@ import { Graph, Op, Tensor } from '../../ir/graph.js';
 import { activationRange, f32Bits, quantizeMultiplier } from '../quant-math.js';
 import { attachChannels, Channels, perChannelMultipliers, spatial } from './conv.js';
 import { PrepareContext } from './context.js';
-import { prepareAlias, prepareConcatenation } from './shape-ops.js';
+import { prepareAlias, prepareConcatenation, preparePad, prepareTranspose } from './shape-ops.js';
+import { prepareStridedSlice } from './strided-slice.js';
 import { OpCode } from '../../format/constants.js';
 import { checkBroadcast, smallerThanOne } from './elementwise.js';
 
@@ -169,6 +170,22 @@ function prepareDequantizeS16(ctx: PrepareContext): void {
   ctx.op.kernel = { opcode: OpCode.Dequantize, params: [f32Bits(xs), 0] };
 }
 
+/** The int8 prepare's checks with int16 in place of int8 (data movement: the same params). */
+class Int16Context extends PrepareContext {
+  expectDtype(t: Tensor, dtypes: string[], role: string): void {
+    super.expectDtype(t, dtypes.map((d) => (d === 'int8' ? 'int16' : d)), role);
+  }
+}
+
+/** PAD, TRANSPOSE, STRIDED_SLICE on int16: input and output zero point 0 (PAD's value 0 unless constant_values gives one), then the int8 prepare by element size. */
+function moveS16(prepare: (ctx: PrepareContext) => void): (ctx: PrepareContext) => void {
+  return (ctx) => {
+    int16Quant(ctx, ctx.input(0, 'input'), 'input');
+    int16Quant(ctx, ctx.output(), 'output');
+    prepare(new Int16Context(ctx.g, ctx.op));
+  };
+}
+
 /** Ops with an int16 (16x8) prepare, by TFLite op type. */
 export const PREPARE_S16: Record<string, (ctx: PrepareContext) => void> = {
   FULLY_CONNECTED: prepareFullyConnectedS16,
@@ -185,6 +202,11 @@ export const PREPARE_S16: Record<string, (ctx: PrepareContext) => void> = {
   EXPAND_DIMS: prepareAlias,
   // data movement: the int8 kernel's byte copies scaled by the element size (no new row)
   CONCATENATION: prepareConcatenation,
+  // 2-byte walks under the int8 rows PAD, TRANSPOSE, STRIDED_SLICE (assembly/kernels/x16-shape.ts)
+  PAD: moveS16(preparePad),
+  PADV2: moveS16(preparePad),
+  TRANSPOSE: moveS16(prepareTranspose),
+  STRIDED_SLICE: moveS16(prepareStridedSlice),
 };
 
 /** The int16 prepare of op when its input 0 holds int16 activations, else undefined. */
