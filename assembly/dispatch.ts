@@ -104,5 +104,6 @@ function s16VariantOf(code: u32): u32 {
   if (code == F.OP_PAD) return K.K_PAD;
   if (code == F.OP_TRANSPOSE) return K.K_TRANSPOSE;
   if (code == F.OP_STRIDED_SLICE) return K.K_STRIDED_SLICE;
+  if (code == F.OP_LEAKY_RELU) return K.K_LEAKY_RELU; // leaky_relu_s16 beside leaky_relu_s8
   return K.KERNEL_VARIANT_COUNT;
 }

@@ -668,6 +668,10 @@ function validateS16(r: usize, code: u32): i32 {
   }
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) return validateConvS16(r, code, x, y);
   if (code == F.OP_PAD || code == F.OP_TRANSPOSE || code == F.OP_STRIDED_SLICE) return validateMoveS16(r, code, x, y);
+  if (code == F.OP_LEAKY_RELU) {
+    if (nIn(r) != 1 || M.elements(x) != M.elements(y)) return opFail(F.E_BAD_SHAPE, 'input and output sizes differ');
+    return F.E_OK;
+  }
   if (code == F.OP_ADD || code == F.OP_SUB || code == F.OP_MUL) {
     if (nIn(r) != 2 || !has(r, 1, F.DT_INT16, -1) || !zeroPoint0(input(r, 1))) return opFail(F.E_BAD_SHAPE, 'expects two int16 inputs with zero point 0');
     const b = input(r, 1);
@@ -778,6 +782,9 @@ function validateS16Params(r: usize, code: u32): i32 {
     const in16 = M.dtype(input(r, 0)) == F.DT_INT16, out16 = M.dtype(output(r, 0)) == F.DT_INT16;
     if ((in16 ? param(r, 0) != 0 : !int8Ok(param(r, 0))) || (out16 ? param(r, 1) != 0 : !int8Ok(param(r, 1)))) return opFail(F.E_BAD_OP, 'zero points must be 0 (int16) or in int8 range');
     if (!requantOk(r, 2)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');
+  } else if (code == F.OP_LEAKY_RELU) {
+    if (!zeros(r, 0, 2)) return opFail(F.E_BAD_OP, 'int16 input and output offsets must be 0');
+    if (!requantOk(r, 2) || !requantOk(r, 4)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');
   } else if (code == F.OP_PAD) {
     if (!int16Ok(param(r, 8))) return opFail(F.E_BAD_OP, 'int16 pad value out of int16 range');
   } else if (code == F.OP_MUL) {

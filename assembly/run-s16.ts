@@ -8,8 +8,9 @@ import { fc_s16, conv_s16, dwconv_s16, binary_s16, BIN_ADD, BIN_SUB, BIN_MUL, re
 import { fillBroadcast, runConcat, fillDims4, dimsA, dimsB } from './interpreter';
 import { pad_x16, transpose_x16, strided_slice_x16 } from './kernels/x16-shape';
 import { SliceParams } from './kernels/strided-slice';
+import { leaky_relu_s16, LeakyReluParams } from './kernels/leaky-relu';
 import { ConvParams } from './kernels/conv';
-import { HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16, HAS_QUANT_S16, HAS_CONCAT, HAS_PAD, HAS_TRANSPOSE, HAS_STRIDED_SLICE } from './kernel-table';
+import { HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16, HAS_QUANT_S16, HAS_CONCAT, HAS_PAD, HAS_TRANSPOSE, HAS_STRIDED_SLICE, HAS_LEAKY_RELU } from './kernel-table';
 
 function optionalData(t: u32): usize {
   return t == F.NO_TENSOR ? 0 : M.dataOf(t);
@@ -44,6 +45,9 @@ export function runS16(r: usize, code: u32): void {
     if (HAS_ELEMENTWISE_S16) binary_s16(kind, M.dataOf(a), M.dataOf(b), yp, fillBroadcast(a, b, y), O.params(r));
   } else if (code == F.OP_CONCATENATION) {
     if (HAS_CONCAT) runConcat(r, y, yp); // copies 2 bytes per element (the output's dtype)
+  } else if (code == F.OP_LEAKY_RELU) {
+    const x = O.input(r, 0);
+    if (HAS_LEAKY_RELU) leaky_relu_s16(M.dataOf(x), yp, M.elements(x), changetype<LeakyReluParams>(O.params(r)));
   } else if (code == F.OP_PAD) {
     const x = O.input(r, 0);
     if (HAS_PAD) pad_x16(M.dataOf(x), fillDims4(x, dimsA), yp, fillDims4(y, dimsB), O.params(r), O.param(r, 8));

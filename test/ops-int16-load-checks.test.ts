@@ -154,4 +154,32 @@ test('PAD, TRANSPOSE, STRIDED_SLICE int16: pad value, paddings, perm, slice boun
   await refusedEverywhere(edit(paramAt(sl, 11), 3), ErrorCode.BadShape, /op 2 \(STRIDED_SLICE\).*output size is not the slice size/);
 });
 
+test('LEAKY_RELU int16: offsets, multipliers, a zero point, sizes: refused everywhere', async () => {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [2, 5], 'int16', { scale: [0.001], zeroPoint: [0] });
+  const y = b.tensor('y', [2, 5], 'int16', { scale: [0.002], zeroPoint: [0] });
+  b.op('LEAKY_RELU', [x], [y], { alpha: 0.2 });
+  b.io([x], [y]);
+  const lr = convertModel(b.finish(), 'leaky16.tflite', { log: () => {} }).epk;
+  const m = readEpk(lr);
+  const o = m.ops[0];
+  assert.is(o.opcode, OpCode.LeakyRelu);
+  const xin = new Uint8Array(20).map((_, i) => (i * 97) & 0xff);
+  const outs = await Promise.all(builds.map(async ([, load]) => Array.from((await load(lr)).run(xin)[0])));
+  assert.equal(outs[1], outs[0]);
+  assert.equal(outs[2], outs[0]);
+  const at = (t: number) => m.sections.find((sec) => sec.kind === Section.Tensors)!.offset + t * 48;
+  const edit = (k: number, v: number) => {
+    const bytes = lr.slice();
+    const view = new DataView(bytes.buffer);
+    view.setInt32(k, v, true);
+    view.setUint32(H.crc32, crc32(bytes, 16), true);
+    return bytes;
+  };
+  await refusedEverywhere(edit(paramAt(o, 1), 2), ErrorCode.BadOp, /op 0 \(LEAKY_RELU\).*int16 input and output offsets must be 0/);
+  await refusedEverywhere(edit(paramAt(o, 2), 5), ErrorCode.BadOp, /op 0 \(LEAKY_RELU\).*multiplier not 0 nor in/);
+  await refusedEverywhere(edit(paramAt(o, 5), 40), ErrorCode.BadOp, /op 0 \(LEAKY_RELU\).*shift not in \[-31, 31\]/);
+  await refusedEverywhere(edit(at(o.outputs[0]) + T.zeroPoint, 1), ErrorCode.BadShape, /op 0 \(LEAKY_RELU\).*int16 input and output must have zero point 0/);
+});
+
 test.run();

@@ -12,7 +12,7 @@ import { readEpk } from '../src/format/reader.js';
 import { summarize } from '../src/inspect.js';
 import { ConvertError } from '../src/ir/graph.js';
 import { loadModelNode } from '../src/runtime/node.js';
-import { MOVE_KINDS, QUANT_KINDS, binaryS16Case, moveS16Case, concatS16Case, convS16Case, dwconvS16Case, fcS16Case, floatIoS16Case, quantS16Case } from '../src/testing/int16-models.js';
+import { MOVE_KINDS, QUANT_KINDS, binaryS16Case, leakyReluS16Case, moveS16Case, concatS16Case, convS16Case, dwconvS16Case, fcS16Case, floatIoS16Case, quantS16Case } from '../src/testing/int16-models.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { assertMatchesTflm, hasTflm, rng } from './tflm-oracle.js';
 
@@ -86,6 +86,15 @@ test('PAD, PADV2, TRANSPOSE, STRIDED_SLICE int16: bit-exact with tflm-run (ranks
   for (let c = 0; c < 4 * MOVE_KINDS.length; c++) {
     const k = moveS16Case(r, MOVE_KINDS[c % MOVE_KINDS.length], INVOKES);
     await assertMatchesTflm(`move16 ${c}: ${k.what}`, k.model, k.inputs);
+  }
+});
+
+test('LEAKY_RELU int16: bit-exact with tflm-run (ranks, alphas 0 to 1.6, output scales above and below the input\'s)', async () => {
+  if (skip()) return;
+  const r = rng(1612);
+  for (let c = 0; c < 2 * CASES; c++) {
+    const k = leakyReluS16Case(r, INVOKES);
+    await assertMatchesTflm(`leaky16 ${c}: ${k.what}`, k.model, k.inputs);
   }
 });
 

@@ -49,7 +49,7 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'DEQUANTIZE', ops: [OpCode.Dequantize], kernel: 'dequantize_s8_f32', when: 'always' },
   { name: 'LUT', ops: [OpCode.Lut], kernel: 'lut_s8', when: 'activation as a 256-entry int8 table' },
   { name: 'SUB', ops: [OpCode.Sub], kernel: 'sub_s8_ref', when: 'always (broadcasting)' },
-  { name: 'LEAKY_RELU', ops: [OpCode.LeakyRelu], kernel: 'leaky_relu_s8', when: 'always' },
+  { name: 'LEAKY_RELU', ops: [OpCode.LeakyRelu], kernel: 'leaky_relu_s8 + leaky_relu_s16', when: 'always (int16: leaky_relu_s16)' },
   { name: 'STRIDED_SLICE', ops: [OpCode.StridedSlice], kernel: 'strided_slice_s8 + strided_slice_x16', when: 'always (int16: strided_slice_x16)' },
   { name: 'TRANSPOSE_CONV', ops: [OpCode.TransposeConv], kernel: 'transpose_conv_s8_ref', when: 'plain [oc, kh, kw, ic] int8 filter' },
   { name: 'MAXIMUM_MINIMUM', ops: [OpCode.Maximum, OpCode.Minimum], kernel: 'max_min_s8', when: 'always (broadcasting)' },
@@ -150,6 +150,7 @@ const INT16_VARIANTS: Partial<Record<OpCode, string>> = {
   [OpCode.Pad]: 'PAD', // 2-byte walks under the int8 rows (assembly/kernels/x16-shape.ts)
   [OpCode.Transpose]: 'TRANSPOSE',
   [OpCode.StridedSlice]: 'STRIDED_SLICE',
+  [OpCode.LeakyRelu]: 'LEAKY_RELU', // leaky_relu_s16 (assembly/kernels/leaky-relu.ts)
 };
 
 /** The int16 variant of op, or -1 when neither its input 0 nor (QUANTIZE, REQUANTIZE) its output is int16, or the op has none (assembly/dispatch.ts int16VariantOf). */

@@ -235,6 +235,20 @@ export function moveS16Case(r: Rng, kind: MoveKind, invokes: number): OpCase {
   return { model: b.finish(), inputs: Array.from({ length: invokes }, () => [bytes(randInt16(r, elems(s)))]), what };
 }
 
+/** LEAKY_RELU on int16, rank 1-4: alpha in [0, 2), output scale above or below the input's (some outputs saturate). */
+export function leakyReluS16Case(r: Rng, invokes: number): OpCase {
+  const s = Array.from({ length: randInt(r, 1, 4) }, () => randInt(r, 1, 5));
+  const alpha = f32([0, 0.01, 0.1, 0.2, 0.5, 1, 1.5][randInt(r, 0, 6)] + (r() < 0.5 ? r() * 0.1 : 0));
+  const xs = f32(0.0001 + r() * 0.001), ys = f32(xs * (0.2 + r() * 3));
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', s, 'int16', q16(xs));
+  const y = b.tensor('y', s, 'int16', q16(ys));
+  b.op('LEAKY_RELU', [x], [y], { alpha });
+  b.io([x], [y]);
+  const inputs = Array.from({ length: invokes }, () => [bytes(randInt16(r, elems(s)))]);
+  return { model: b.finish(), inputs, what: `LEAKY_RELU ${JSON.stringify(s)} alpha ${alpha} scales ${xs} -> ${ys}` };
+}
+
 /** x [1,3,3,2] -> CONV_2D -> c; DEPTHWISE_CONV_2D(c) -> d; ADD(c, d) -> e; MUL(e, e) -> m; SUB(m, e) -> s; FULLY_CONNECTED(s) -> y [1, 4]. */
 export function buildInt16Net(): Uint8Array {
   const b = new TfliteBuilder();

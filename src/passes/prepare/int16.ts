@@ -11,6 +11,7 @@ import { attachChannels, Channels, perChannelMultipliers, spatial } from './conv
 import { PrepareContext } from './context.js';
 import { prepareAlias, prepareConcatenation, preparePad, prepareTranspose } from './shape-ops.js';
 import { prepareStridedSlice } from './strided-slice.js';
+import { prepareLeakyRelu } from './leaky-relu.js';
 import { OpCode } from '../../format/constants.js';
 import { checkBroadcast, smallerThanOne } from './elementwise.js';
 
@@ -177,7 +178,7 @@ class Int16Context extends PrepareContext {
   }
 }
 
-/** PAD, TRANSPOSE, STRIDED_SLICE on int16: input and output zero point 0 (PAD's value 0 unless constant_values gives one), then the int8 prepare by element size. */
+/** PAD, TRANSPOSE, STRIDED_SLICE, LEAKY_RELU on int16: input and output zero point 0 (PAD's value 0 unless constant_values gives one), then the int8 prepare by element size. */
 function moveS16(prepare: (ctx: PrepareContext) => void): (ctx: PrepareContext) => void {
   return (ctx) => {
     int16Quant(ctx, ctx.input(0, 'input'), 'input');
@@ -207,6 +208,8 @@ export const PREPARE_S16: Record<string, (ctx: PrepareContext) => void> = {
   PADV2: moveS16(preparePad),
   TRANSPOSE: moveS16(prepareTranspose),
   STRIDED_SLICE: moveS16(prepareStridedSlice),
+  // TFLM's QuantizeLeakyRelu<int16_t>: the int8 multipliers, int16 clamp (leaky_relu_s16, row LEAKY_RELU)
+  LEAKY_RELU: moveS16(prepareLeakyRelu),
 };
 
 /** The int16 prepare of op when its input 0 holds int16 activations, else undefined. */
