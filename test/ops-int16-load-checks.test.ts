@@ -182,4 +182,36 @@ test('LEAKY_RELU int16: offsets, multipliers, a zero point, sizes: refused every
   await refusedEverywhere(edit(at(o.outputs[0]) + T.zeroPoint, 1), ErrorCode.BadShape, /op 0 \(LEAKY_RELU\).*int16 input and output must have zero point 0/);
 });
 
+test('TRANSPOSE_CONV int16: offsets, bounds, strides, shifts, a zero point: refused everywhere', async () => {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 2, 3, 2], 'int16', { scale: [0.001], zeroPoint: [0] });
+  const w = b.constant('w', [3, 2, 2, 2], 'int8', Array.from({ length: 24 }, (_, i) => (i * 29) % 200 - 100), { scale: [0.01], zeroPoint: [0] });
+  const y = b.tensor('y', [1, 4, 6, 3], 'int16', { scale: [0.01], zeroPoint: [0] });
+  b.op('TRANSPOSE_CONV', [b.constant('shape', [4], 'int32', [1, 4, 6, 3]), w, x, b.constant('bias', [3], 'int64', [100, -(2 ** 33), 7])], [y], { padding: 'SAME', strideH: 2, strideW: 2 });
+  b.io([x], [y]);
+  const tc = convertModel(b.finish(), 'tconv16.tflite', { log: () => {} }).epk;
+  const m = readEpk(tc);
+  const o = m.ops[0];
+  assert.is(o.opcode, OpCode.TransposeConv);
+  const xin = new Uint8Array(24).map((_, i) => (i * 71) & 0xff);
+  const outs = await Promise.all(builds.map(async ([, load]) => Array.from((await load(tc)).run(xin)[0])));
+  assert.is(outs[0].length, 144);
+  assert.equal(outs[1], outs[0]);
+  assert.equal(outs[2], outs[0]);
+  const at = (t: number) => m.sections.find((sec) => sec.kind === Section.Tensors)!.offset + t * 48;
+  const dataAt = m.sections.find((sec) => sec.kind === Section.Data)!.offset;
+  const edit = (k: number, v: number) => {
+    const bytes = tc.slice();
+    const view = new DataView(bytes.buffer);
+    view.setInt32(k, v, true);
+    view.setUint32(H.crc32, crc32(bytes, 16), true);
+    return bytes;
+  };
+  await refusedEverywhere(edit(paramAt(o, 4), 1), ErrorCode.BadOp, /op 0 \(TRANSPOSE_CONV\).*int16 input and output offsets must be 0/);
+  await refusedEverywhere(edit(paramAt(o, 7), 40000), ErrorCode.BadOp, /op 0 \(TRANSPOSE_CONV\).*activation bounds must lie in \[-32768, 32767\]/);
+  await refusedEverywhere(edit(paramAt(o, 0), 0), ErrorCode.BadOp, /op 0 \(TRANSPOSE_CONV\).*strides \(1 to 2\^24\) or padding/);
+  await refusedEverywhere(edit(dataAt + m.tensors[o.inputs[4]].offset, 8), ErrorCode.BadOp, /op 0 \(TRANSPOSE_CONV\).*int16 op requantization shift is not in \[-31, 7\]/);
+  await refusedEverywhere(edit(at(o.outputs[0]) + T.zeroPoint, 2), ErrorCode.BadShape, /op 0 \(TRANSPOSE_CONV\).*int16 input and output must have zero point 0/);
+});
+
 test.run();

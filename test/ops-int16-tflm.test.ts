@@ -12,7 +12,7 @@ import { readEpk } from '../src/format/reader.js';
 import { summarize } from '../src/inspect.js';
 import { ConvertError } from '../src/ir/graph.js';
 import { loadModelNode } from '../src/runtime/node.js';
-import { MOVE_KINDS, QUANT_KINDS, binaryS16Case, leakyReluS16Case, moveS16Case, concatS16Case, convS16Case, dwconvS16Case, fcS16Case, floatIoS16Case, quantS16Case } from '../src/testing/int16-models.js';
+import { MOVE_KINDS, QUANT_KINDS, binaryS16Case, leakyReluS16Case, moveS16Case, transposeConvS16Case, concatS16Case, convS16Case, dwconvS16Case, fcS16Case, floatIoS16Case, quantS16Case } from '../src/testing/int16-models.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { assertMatchesTflm, hasTflm, rng } from './tflm-oracle.js';
 
@@ -98,6 +98,15 @@ test('LEAKY_RELU int16: bit-exact with tflm-run (ranks, alphas 0 to 1.6, output 
   }
 });
 
+test('TRANSPOSE_CONV 16x8: bit-exact with tflm-run (SAME/VALID, strides, per-tensor/per-channel, int64/no bias, activations)', async () => {
+  if (skip()) return;
+  const r = rng(1613);
+  for (let c = 0; c < 2 * CASES; c++) {
+    const k = transposeConvS16Case(r, INVOKES);
+    await assertMatchesTflm(`tconv16 ${c}: ${k.what}`, k.model, k.inputs);
+  }
+});
+
 test('a whole 16x8 model with float I/O (QUANTIZE, RESHAPE, FULLY_CONNECTED, DEQUANTIZE): bit-exact with tflm-run', async () => {
   if (skip()) return;
   const r = rng(1609);
@@ -179,6 +188,16 @@ test('PAD, TRANSPOSE int16: a zero point is refused by name', () => {
     b.io([x], [y]);
     refused(b.finish(), new RegExp(`^fc16\\.tflite: op 0 \\(${type}\\): input "x16" is int16 with zero point 4; int16 activations must have zero point 0$`));
   }
+});
+
+test('TRANSPOSE_CONV 16x8: an int32 bias (TFLM reads int64) is refused by name', () => {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x16', [1, 2, 2, 2], 'int16', { scale: [0.001], zeroPoint: [0] });
+  const w = b.constant('w', [2, 2, 2, 2], 'int8', new Array(16).fill(3), { scale: [0.01], zeroPoint: [0] });
+  const y = b.tensor('y16', [1, 4, 4, 2], 'int16', { scale: [0.002], zeroPoint: [0] });
+  b.op('TRANSPOSE_CONV', [b.constant('shape', [4], 'int32', [1, 4, 4, 2]), w, x, b.constant('bias', [2], 'int32', [5, -5])], [y], { padding: 'SAME', strideH: 2, strideW: 2 });
+  b.io([x], [y]);
+  refused(b.finish(), /^fc16\.tflite: op 0 \(TRANSPOSE_CONV\): bias "bias" is int32; supported: int64$/);
 });
 
 test.run();

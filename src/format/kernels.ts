@@ -73,7 +73,7 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'GATHER', ops: [OpCode.Gather], kernel: 'gather_s8', when: 'indices read at run time (a model input or batch_dims over a batch)' },
   // int16 (16x8): int16 activations, int8 weights; chosen by the input's dtype (int16VariantOf)
   { name: 'FC_S16', ops: [OpCode.FullyConnected], kernel: 'fc_s16', when: 'int16 input and output, int8 weights, int64 or int32 bias' },
-  { name: 'CONV_S16', ops: [OpCode.Conv2D, OpCode.DepthwiseConv2D], kernel: 'conv_s16 + dwconv_s16', when: 'int16 input and output, plain int8 filter, int64 (conv: or int32) bias' },
+  { name: 'CONV_S16', ops: [OpCode.Conv2D, OpCode.DepthwiseConv2D, OpCode.TransposeConv], kernel: 'conv_s16 + dwconv_s16 + transpose_conv_s16', when: 'int16 input and output, plain int8 filter, int64 (conv: or int32) bias' },
   { name: 'ELEMENTWISE_S16', ops: [OpCode.Add, OpCode.Sub, OpCode.Mul], kernel: 'binary_s16', when: 'int16 inputs and output (broadcasting)' },
   { name: 'QUANT_S16', ops: [OpCode.Quantize, OpCode.Dequantize, OpCode.Requantize], kernel: 'requantize_s16 + quantize_f32_s16 + dequantize_s16_f32', when: 'an int16 side: float32 <-> int16, int8/int16 -> int8/int16' },
 ];
@@ -140,6 +140,7 @@ const INT16_VARIANTS: Partial<Record<OpCode, string>> = {
   [OpCode.FullyConnected]: 'FC_S16',
   [OpCode.Conv2D]: 'CONV_S16',
   [OpCode.DepthwiseConv2D]: 'CONV_S16',
+  [OpCode.TransposeConv]: 'CONV_S16',
   [OpCode.Add]: 'ELEMENTWISE_S16',
   [OpCode.Sub]: 'ELEMENTWISE_S16',
   [OpCode.Mul]: 'ELEMENTWISE_S16',

@@ -249,6 +249,29 @@ export function leakyReluS16Case(r: Rng, invokes: number): OpCase {
   return { model: b.finish(), inputs, what: `LEAKY_RELU ${JSON.stringify(s)} alpha ${alpha} scales ${xs} -> ${ys}` };
 }
 
+/** TRANSPOSE_CONV 16x8: SAME (out = in * stride) or VALID (out = (in - 1) * stride + k), per-tensor/per-channel, int64 or no bias, activations. */
+export function transposeConvS16Case(r: Rng, invokes: number): OpCase {
+  const n = randInt(r, 1, 2), h = randInt(r, 1, 4), w = randInt(r, 1, 4), ic = randInt(r, 1, 5), oc = randInt(r, 1, 5);
+  const kh = randInt(r, 1, 3), kw = randInt(r, 1, 3), strideH = randInt(r, 1, 3), strideW = randInt(r, 1, 3);
+  const padding = r() < 0.5 ? 'SAME' : 'VALID';
+  const outH = padding === 'SAME' ? h * strideH : (h - 1) * strideH + kh, outW = padding === 'SAME' ? w * strideW : (w - 1) * strideW + kw;
+  const perChannel = r() < 0.5, biasKind = r() < 0.7 ? 'int64' : 'none';
+  const activation = ACTIVATIONS[randInt(r, 0, ACTIVATIONS.length - 1)];
+  const xs = f32(0.0005 + r() * 0.01);
+  const wq = weightQuant(r, oc, 0, perChannel);
+  const taps = Math.ceil(kh / strideH) * Math.ceil(kw / strideW) * ic;
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [n, h, w, ic], 'int16', q16(xs));
+  const wt = b.constant('w', [oc, kh, kw, ic], 'int8', randInt8(r, oc * kh * kw * ic), wq);
+  const bias = addBias(b, r, oc, biasKind, 2 ** 20 * taps);
+  const y = b.tensor('y', [n, outH, outW, oc], 'int16', q16(outputScale(r, xs, wq.scale[0], taps)));
+  const shape = b.constant('shape', [4], 'int32', [n, outH, outW, oc]);
+  b.op('TRANSPOSE_CONV', bias >= 0 ? [shape, wt, x, bias] : [shape, wt, x], [y], { padding, strideH, strideW, activation });
+  b.io([x], [y]);
+  const inputs = Array.from({ length: invokes }, () => [bytes(randInt16(r, n * h * w * ic))]);
+  return { model: b.finish(), inputs, what: `tconv ${n}x${h}x${w}x${ic} k${kh}x${kw} s${strideH}${strideW} ${padding} -> ${oc}, ${perChannel ? 'per-channel' : 'per-tensor'}, bias ${biasKind}, ${activation}` };
+}
+
 /** x [1,3,3,2] -> CONV_2D -> c; DEPTHWISE_CONV_2D(c) -> d; ADD(c, d) -> e; MUL(e, e) -> m; SUB(m, e) -> s; FULLY_CONNECTED(s) -> y [1, 4]. */
 export function buildInt16Net(): Uint8Array {
   const b = new TfliteBuilder();

@@ -12,6 +12,7 @@ import { PrepareContext } from './context.js';
 import { prepareAlias, prepareConcatenation, preparePad, prepareTranspose } from './shape-ops.js';
 import { prepareStridedSlice } from './strided-slice.js';
 import { prepareLeakyRelu } from './leaky-relu.js';
+import { prepareTransposeConv } from './transpose-conv.js';
 import { OpCode } from '../../format/constants.js';
 import { checkBroadcast, smallerThanOne } from './elementwise.js';
 
@@ -210,11 +211,17 @@ export const PREPARE_S16: Record<string, (ctx: PrepareContext) => void> = {
   STRIDED_SLICE: moveS16(prepareStridedSlice),
   // TFLM's QuantizeLeakyRelu<int16_t>: the int8 multipliers, int16 clamp (leaky_relu_s16, row LEAKY_RELU)
   LEAKY_RELU: moveS16(prepareLeakyRelu),
+  // TFLM's reference_integer_ops::TransposeConv for int16: 64-bit sums, int64 bias (row CONV_S16)
+  TRANSPOSE_CONV: (ctx) => prepareTransposeConv(ctx, {
+    activations: (x, y) => { int16Quant(ctx, x, 'input'); int16Quant(ctx, y, 'output'); },
+    bias: (b, channels) => checkBias16(ctx, b, channels, ['int64']),
+    shifts: (ch) => checkShifts(ctx, ch),
+  }),
 };
 
 /** The int16 prepare of op when its input 0 holds int16 activations, else undefined. */
 export function int16Prepare(g: Graph, op: Op): ((ctx: PrepareContext) => void) | undefined {
-  const x = g.tensors[op.inputs[0]], y = g.tensors[op.outputs[0]];
+  const x = g.tensors[op.inputs[op.type === 'TRANSPOSE_CONV' ? 2 : 0]], y = g.tensors[op.outputs[0]]; // TRANSPOSE_CONV: input 2 is the data
   const int16 = x?.dtype === 'int16' || (op.type === 'QUANTIZE' && y?.dtype === 'int16');
   return int16 ? PREPARE_S16[op.type] : undefined;
 }
