@@ -14,6 +14,10 @@ import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed, streamedModule } from '../src/runtime/streamed.js';
 import { buildInt16Net } from '../src/testing/int16-models.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
+import { kernelMask, kernelNames } from '../src/format/kernels.js';
+import { loadModel } from '../src/runtime/loader.js';
+import { runtimeForKernels } from '../tools/firmware/build.js';
+import { readFileSync } from 'node:fs';
 
 const epk = convertModel(buildInt16Net(), 'ops16.tflite', { log: () => {} }).epk;
 const e = readEpk(epk);
@@ -212,6 +216,29 @@ test('TRANSPOSE_CONV int16: offsets, bounds, strides, shifts, a zero point: refu
   await refusedEverywhere(edit(paramAt(o, 0), 0), ErrorCode.BadOp, /op 0 \(TRANSPOSE_CONV\).*strides \(1 to 2\^24\) or padding/);
   await refusedEverywhere(edit(dataAt + m.tensors[o.inputs[4]].offset, 8), ErrorCode.BadOp, /op 0 \(TRANSPOSE_CONV\).*int16 op requantization shift is not in \[-31, 7\]/);
   await refusedEverywhere(edit(at(o.outputs[0]) + T.zeroPoint, 2), ErrorCode.BadShape, /op 0 \(TRANSPOSE_CONV\).*int16 input and output must have zero point 0/);
+});
+
+test('int16 PAD, TRANSPOSE, STRIDED_SLICE, LEAKY_RELU only: a runtime built for exactly their rows runs them as the default build', async () => {
+  const q = { scale: [0.001], zeroPoint: [0] };
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 2, 3, 4], 'int16', q);
+  const p = b.tensor('p', [1, 3, 4, 4], 'int16', q);
+  const t = b.tensor('t', [1, 4, 3, 4], 'int16', q);
+  const s = b.tensor('s', [1, 2, 3, 4], 'int16', q);
+  const y = b.tensor('y', [1, 2, 3, 4], 'int16', { scale: [0.0015], zeroPoint: [0] });
+  const i32 = (name: string, v: number[], shape = [v.length]) => b.constant(name, shape, 'int32', v);
+  b.op('PAD', [x, i32('pads', [0, 0, 1, 0, 0, 1, 0, 0], [4, 2])], [p]);
+  b.op('TRANSPOSE', [p, i32('perm', [0, 3, 1, 2])], [t]);
+  b.op('STRIDED_SLICE', [t, i32('begin', [0, 1, 0, 0]), i32('end', [1, 4, 3, 4]), i32('strides', [1, 2, 1, 1])], [s]);
+  b.op('LEAKY_RELU', [s], [y], { alpha: 0.3 });
+  b.io([x], [y]);
+  const mv = convertModel(b.finish(), 'tailored16.tflite', { log: () => {} }).epk;
+  const mask = kernelMask(readEpk(mv));
+  assert.equal(kernelNames(mask).sort(), ['leaky_relu', 'pad', 'strided_slice', 'transpose']);
+  const xin = new Uint8Array(48).map((_, i) => (i * 89 + 7) & 0xff);
+  const want = Array.from((await loadModelNode(mv, 'scalar')).run(xin)[0]);
+  const got = Array.from((await loadModel(readFileSync(runtimeForKernels('resident', mask)), mv)).run(xin)[0]);
+  assert.equal(got, want);
 });
 
 test.run();
