@@ -295,4 +295,23 @@ export function buildInt16Net(): Uint8Array {
   return b.finish();
 }
 
+/** x [1,3,3,2] -> TRANSPOSE_CONV (stride 2) -> u [1,6,6,2]; LEAKY_RELU; PADV2; TRANSPOSE; STRIDED_SLICE -> y: a fuzz seed through the newer int16 ops. */
+export function buildInt16MoveNet(): Uint8Array {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 3, 3, 2], 'int16', q16(0.002));
+  const w = b.constant('w', [2, 2, 2, 2], 'int8', Array.from({ length: 16 }, (_, i) => ((i * 41) % 255) - 127), wq(0.01));
+  const u = b.tensor('u', [1, 6, 6, 2], 'int16', q16(0.05));
+  b.op('TRANSPOSE_CONV', [b.constant('shape', [4], 'int32', [1, 6, 6, 2]), w, x, b.constant('ub', [2], 'int64', [3000, -70000])], [u], { padding: 'SAME', strideH: 2, strideW: 2 });
+  const l = b.tensor('l', [1, 6, 6, 2], 'int16', q16(0.04));
+  b.op('LEAKY_RELU', [u], [l], { alpha: 0.2 });
+  const p = b.tensor('p', [1, 7, 6, 3], 'int16', q16(0.04));
+  b.op('PADV2', [l, b.constant('pads', [4, 2], 'int32', [0, 0, 1, 0, 0, 0, 0, 1]), b.constant('v', [1], 'int16', [-5], q16(0.04))], [p]);
+  const t = b.tensor('t', [1, 3, 7, 6], 'int16', q16(0.04));
+  b.op('TRANSPOSE', [p, b.constant('perm', [4], 'int32', [0, 3, 1, 2])], [t]);
+  const y = b.tensor('y', [1, 1, 7, 3], 'int16', q16(0.04));
+  b.op('STRIDED_SLICE', [t, b.constant('begin', [4], 'int32', [0, 2, 0, 5]), b.constant('end', [4], 'int32', [1, 0, 7, 0]), b.constant('strides', [4], 'int32', [1, -2, 1, -2])], [y]);
+  b.io([x], [y]);
+  return b.finish();
+}
+
 export { elems };
