@@ -97,9 +97,14 @@ function isInt16(t: u32): bool {
 
 function s16VariantOf(code: u32): u32 {
   if (code == F.OP_FULLY_CONNECTED) return K.K_FC_S16;
-  if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) return K.K_CONV_S16;
+  if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D || code == F.OP_TRANSPOSE_CONV) return K.K_CONV_S16;
   if (code == F.OP_ADD || code == F.OP_SUB || code == F.OP_MUL) return K.K_ELEMENTWISE_S16;
   if (code == F.OP_QUANTIZE || code == F.OP_DEQUANTIZE || code == F.OP_REQUANTIZE) return K.K_QUANT_S16;
   if (code == F.OP_CONCATENATION) return K.K_CONCAT; // byte copies scaled by the element size
+  // data movement: the int8 rows, 2-byte walks (kernels/x16-shape.ts)
+  if (code == F.OP_PAD) return K.K_PAD;
+  if (code == F.OP_TRANSPOSE) return K.K_TRANSPOSE;
+  if (code == F.OP_STRIDED_SLICE) return K.K_STRIDED_SLICE;
+  if (code == F.OP_LEAKY_RELU) return K.K_LEAKY_RELU; // leaky_relu_s16 beside leaky_relu_s8
   return K.KERNEL_VARIANT_COUNT;
 }

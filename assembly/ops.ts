@@ -692,6 +692,18 @@ function validateS16(r: usize, code: u32): i32 {
     return F.E_OK;
   }
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) return validateConvS16(r, code, x, y);
+  if (code == F.OP_PAD || code == F.OP_TRANSPOSE || code == F.OP_STRIDED_SLICE) return validateMoveS16(r, code, x, y);
+  if (code == F.OP_TRANSPOSE_CONV) {
+    if (nIn(r) != 5 || !has(r, 0, F.DT_INT16, 4) || !has(r, 1, F.DT_INT8, 4) || M.rank(y) != 4) return opFail(F.E_BAD_SHAPE, 'expects rank-4 int16 input and output and a rank-4 int8 filter');
+    const w = input(r, 1), b = input(r, 2), oc = M.dim(y, 3);
+    if (M.dim(y, 0) != M.dim(x, 0) || M.dim(w, 0) != oc || M.dim(w, 3) != M.dim(x, 3)) return opFail(F.E_BAD_SHAPE, 'filter [oc, kh, kw, ic] does not fit input and output');
+    if ((b != F.NO_TENSOR && (M.dtype(b) != F.DT_INT64 || M.elements(b) != oc)) || !hasCount(r, 3, oc) || !hasCount(r, 4, oc)) return opFail(F.E_BAD_SHAPE, 'bias (int64), multiplier and shift must have one value per output channel');
+    return F.E_OK;
+  }
+  if (code == F.OP_LEAKY_RELU) {
+    if (nIn(r) != 1 || M.elements(x) != M.elements(y)) return opFail(F.E_BAD_SHAPE, 'input and output sizes differ');
+    return F.E_OK;
+  }
   if (code == F.OP_ADD || code == F.OP_SUB || code == F.OP_MUL) {
     if (nIn(r) != 2 || !has(r, 1, F.DT_INT16, -1) || !zeroPoint0(input(r, 1))) return opFail(F.E_BAD_SHAPE, 'expects two int16 inputs with zero point 0');
     const b = input(r, 1);
@@ -702,6 +714,27 @@ function validateS16(r: usize, code: u32): i32 {
     return F.E_OK;
   }
   return opFail(F.E_UNSUPPORTED_OP, 'unknown opcode');
+}
+
+/** PAD, TRANSPOSE, STRIDED_SLICE of one int16 input (zero points checked): shapes as int8. */
+function validateMoveS16(r: usize, code: u32, x: u32, y: u32): i32 {
+  if (nIn(r) != 1) return opFail(F.E_BAD_SHAPE, 'expects one int16 input');
+  if (code == F.OP_STRIDED_SLICE) return validateSliceParams(r, y);
+  if (code == F.OP_PAD) {
+    for (let k: u32 = 0; k < 4; k++) {
+      const b = param(r, k), a = param(r, 4 + k);
+      if (b < 0 || a < 0 || <i64>M.dim4(x, k) + <i64>b + <i64>a != <i64>M.dim4(y, k)) return opFail(F.E_BAD_SHAPE, 'output is not the padded input');
+    }
+    return F.E_OK;
+  }
+  let seen = 0;
+  for (let k: u32 = 0; k < 4; k++) {
+    const p = param(r, k);
+    if (p < 0 || p > 3 || (seen & (1 << p))) return opFail(F.E_BAD_OP, 'perm is not a permutation of 4 axes');
+    seen |= 1 << p;
+    if (M.dim4(x, p) != M.dim4(y, k)) return opFail(F.E_BAD_SHAPE, 'output is not the permuted input');
+  }
+  return F.E_OK;
 }
 
 /** CONCATENATION of int16 inputs with zero point 0 (as the int8 check, element size 2). */
@@ -781,6 +814,15 @@ function validateS16Params(r: usize, code: u32): i32 {
     const in16 = M.dtype(input(r, 0)) == F.DT_INT16, out16 = M.dtype(output(r, 0)) == F.DT_INT16;
     if ((in16 ? param(r, 0) != 0 : !int8Ok(param(r, 0))) || (out16 ? param(r, 1) != 0 : !int8Ok(param(r, 1)))) return opFail(F.E_BAD_OP, 'zero points must be 0 (int16) or in int8 range');
     if (!requantOk(r, 2)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');
+  } else if (code == F.OP_TRANSPOSE_CONV) {
+    offsets = 4; n = 2; act = 6;
+    const sh = param(r, 0), sw = param(r, 1), pt = param(r, 2), pl = param(r, 3);
+    if (sh < 1 || sw < 1 || <i64>sh > GEOMETRY_LIMIT || <i64>sw > GEOMETRY_LIMIT || pt < 0 || pl < 0 || pt > 0xffff || pl > 0xffff) return opFail(F.E_BAD_OP, 'strides (1 to 2^24) or padding (0 to 65535) out of range');
+  } else if (code == F.OP_LEAKY_RELU) {
+    if (!zeros(r, 0, 2)) return opFail(F.E_BAD_OP, 'int16 input and output offsets must be 0');
+    if (!requantOk(r, 2) || !requantOk(r, 4)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');
+  } else if (code == F.OP_PAD) {
+    if (!int16Ok(param(r, 8))) return opFail(F.E_BAD_OP, 'int16 pad value out of int16 range');
   } else if (code == F.OP_MUL) {
     offsets = 0; n = 3; act = 5;
     if (!requantOk(r, 3)) return opFail(F.E_BAD_OP, 'multiplier not 0 nor in [2^30, 2^31) or shift not in [-31, 31]');

@@ -4,10 +4,14 @@
 import * as F from './format';
 import * as M from './model';
 import * as O from './ops';
-import { fc_s16, conv_s16, dwconv_s16, binary_s16, BIN_ADD, BIN_SUB, BIN_MUL, requantize_s16, quantize_f32_s16, dequantize_s16_f32 } from './kernels/s16';
-import { fillBroadcast, runConcat } from './interpreter';
+import { fc_s16, conv_s16, dwconv_s16, binary_s16, BIN_ADD, BIN_SUB, BIN_MUL, requantize_s16, quantize_f32_s16, dequantize_s16_f32, transpose_conv_s16 } from './kernels/s16';
+import { TransposeConvParams } from './kernels/transpose-conv';
+import { fillBroadcast, runConcat, fillDims4, dimsA, dimsB } from './interpreter';
+import { pad_x16, transpose_x16, strided_slice_x16 } from './kernels/x16-shape';
+import { SliceParams } from './kernels/strided-slice';
+import { leaky_relu_s16, LeakyReluParams } from './kernels/leaky-relu';
 import { ConvParams } from './kernels/conv';
-import { HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16, HAS_QUANT_S16, HAS_CONCAT } from './kernel-table';
+import { HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16, HAS_QUANT_S16, HAS_CONCAT, HAS_PAD, HAS_TRANSPOSE, HAS_STRIDED_SLICE, HAS_LEAKY_RELU } from './kernel-table';
 
 function optionalData(t: u32): usize {
   return t == F.NO_TENSOR ? 0 : M.dataOf(t);
@@ -42,6 +46,23 @@ export function runS16(r: usize, code: u32): void {
     if (HAS_ELEMENTWISE_S16) binary_s16(kind, M.dataOf(a), M.dataOf(b), yp, fillBroadcast(a, b, y), O.params(r));
   } else if (code == F.OP_CONCATENATION) {
     if (HAS_CONCAT) runConcat(r, y, yp); // copies 2 bytes per element (the output's dtype)
+  } else if (code == F.OP_TRANSPOSE_CONV) {
+    const x = O.input(r, 0), w = O.input(r, 1);
+    if (HAS_CONV_S16) transpose_conv_s16(M.dataOf(x), M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), M.dataOf(w), M.dim(w, 1), M.dim(w, 2),
+      optionalData(O.input(r, 2)), M.dataOf(O.input(r, 3)), M.dataOf(O.input(r, 4)), yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3),
+      changetype<TransposeConvParams>(O.params(r)));
+  } else if (code == F.OP_LEAKY_RELU) {
+    const x = O.input(r, 0);
+    if (HAS_LEAKY_RELU) leaky_relu_s16(M.dataOf(x), yp, M.elements(x), changetype<LeakyReluParams>(O.params(r)));
+  } else if (code == F.OP_PAD) {
+    const x = O.input(r, 0);
+    if (HAS_PAD) pad_x16(M.dataOf(x), fillDims4(x, dimsA), yp, fillDims4(y, dimsB), O.params(r), O.param(r, 8));
+  } else if (code == F.OP_TRANSPOSE) {
+    const x = O.input(r, 0);
+    if (HAS_TRANSPOSE) transpose_x16(M.dataOf(x), fillDims4(x, dimsA), yp, fillDims4(y, dimsB), O.params(r));
+  } else if (code == F.OP_STRIDED_SLICE) {
+    const x = O.input(r, 0);
+    if (HAS_STRIDED_SLICE) strided_slice_x16(M.dataOf(x), fillDims4(x, dimsA), yp, changetype<SliceParams>(O.params(r)));
   } else if (code == F.OP_REQUANTIZE) {
     const x = O.input(r, 0);
     if (HAS_QUANT_S16) requantize_s16(M.dataOf(x), <i32>F.dtypeSize(M.dtype(x)), yp, <i32>F.dtypeSize(M.dtype(y)), M.elements(x),

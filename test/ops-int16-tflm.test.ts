@@ -12,7 +12,7 @@ import { readEpk } from '../src/format/reader.js';
 import { summarize } from '../src/inspect.js';
 import { ConvertError } from '../src/ir/graph.js';
 import { loadModelNode } from '../src/runtime/node.js';
-import { QUANT_KINDS, binaryS16Case, concatS16Case, convS16Case, dwconvS16Case, fcS16Case, floatIoS16Case, quantS16Case } from '../src/testing/int16-models.js';
+import { MOVE_KINDS, QUANT_KINDS, binaryS16Case, leakyReluS16Case, moveS16Case, transposeConvS16Case, concatS16Case, convS16Case, dwconvS16Case, fcS16Case, floatIoS16Case, quantS16Case } from '../src/testing/int16-models.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { assertMatchesTflm, hasTflm, rng } from './tflm-oracle.js';
 
@@ -77,6 +77,33 @@ test('CONCATENATION int16: bit-exact with tflm-run (ranks, axes, negative axis, 
   for (let c = 0; c < CASES; c++) {
     const k = concatS16Case(r, INVOKES);
     await assertMatchesTflm(`concat16 ${c}: ${k.what}`, k.model, k.inputs);
+  }
+});
+
+test('PAD, PADV2, TRANSPOSE, STRIDED_SLICE int16: bit-exact with tflm-run (ranks 1-4, pads, int16 pad values, perms, negative strides, end mask)', async () => {
+  if (skip()) return;
+  const r = rng(1611);
+  for (let c = 0; c < 4 * MOVE_KINDS.length; c++) {
+    const k = moveS16Case(r, MOVE_KINDS[c % MOVE_KINDS.length], INVOKES);
+    await assertMatchesTflm(`move16 ${c}: ${k.what}`, k.model, k.inputs);
+  }
+});
+
+test('LEAKY_RELU int16: bit-exact with tflm-run (ranks, alphas 0 to 1.6, output scales above and below the input\'s)', async () => {
+  if (skip()) return;
+  const r = rng(1612);
+  for (let c = 0; c < 2 * CASES; c++) {
+    const k = leakyReluS16Case(r, INVOKES);
+    await assertMatchesTflm(`leaky16 ${c}: ${k.what}`, k.model, k.inputs);
+  }
+});
+
+test('TRANSPOSE_CONV 16x8: bit-exact with tflm-run (SAME/VALID, strides, per-tensor/per-channel, int64/no bias, activations)', async () => {
+  if (skip()) return;
+  const r = rng(1613);
+  for (let c = 0; c < 2 * CASES; c++) {
+    const k = transposeConvS16Case(r, INVOKES);
+    await assertMatchesTflm(`tconv16 ${c}: ${k.what}`, k.model, k.inputs);
   }
 });
 
@@ -149,6 +176,28 @@ test('FULLY_CONNECTED 16x8: refused by name: non-zero zero point, bias type, sca
   refused(fcModel(3, 0.002), /^fc16\.tflite: op 0 \(FULLY_CONNECTED\): input "x16" is int16 with zero point 3; int16 activations must have zero point 0$/);
   refused(fcModel(0, 0.002, 'int16'), /^fc16\.tflite: op 0 \(FULLY_CONNECTED\): bias "bias" is int16; supported: int64, int32$/);
   refused(fcModel(0, 0.00000005), /^fc16\.tflite: op 0 \(FULLY_CONNECTED\): channel 0: input scale x weight scale \/ output scale is 128 or more; int16 ops take less than 2\^7$/);
+});
+
+test('PAD, TRANSPOSE int16: a zero point is refused by name', () => {
+  for (const type of ['PAD', 'TRANSPOSE'] as const) {
+    const b = new TfliteBuilder();
+    const x = b.tensor('x16', [1, 2, 3], 'int16', { scale: [0.001], zeroPoint: [4] });
+    const y = b.tensor('y16', type === 'PAD' ? [1, 2, 4] : [1, 3, 2], 'int16', { scale: [0.001], zeroPoint: [4] });
+    const arg = type === 'PAD' ? b.constant('pads', [3, 2], 'int32', [0, 0, 0, 0, 1, 0]) : b.constant('perm', [3], 'int32', [0, 2, 1]);
+    b.op(type, [x, arg], [y]);
+    b.io([x], [y]);
+    refused(b.finish(), new RegExp(`^fc16\\.tflite: op 0 \\(${type}\\): input "x16" is int16 with zero point 4; int16 activations must have zero point 0$`));
+  }
+});
+
+test('TRANSPOSE_CONV 16x8: an int32 bias (TFLM reads int64) is refused by name', () => {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x16', [1, 2, 2, 2], 'int16', { scale: [0.001], zeroPoint: [0] });
+  const w = b.constant('w', [2, 2, 2, 2], 'int8', new Array(16).fill(3), { scale: [0.01], zeroPoint: [0] });
+  const y = b.tensor('y16', [1, 4, 4, 2], 'int16', { scale: [0.002], zeroPoint: [0] });
+  b.op('TRANSPOSE_CONV', [b.constant('shape', [4], 'int32', [1, 4, 4, 2]), w, x, b.constant('bias', [2], 'int32', [5, -5])], [y], { padding: 'SAME', strideH: 2, strideW: 2 });
+  b.io([x], [y]);
+  refused(b.finish(), /^fc16\.tflite: op 0 \(TRANSPOSE_CONV\): bias "bias" is int32; supported: int64$/);
 });
 
 test.run();

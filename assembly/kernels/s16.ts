@@ -8,6 +8,7 @@
 import { clamp, mbqm, mbqm_ref } from './quant';
 import { AddParams, Broadcast4, MulParams } from './elementwise';
 import { ConvParams } from './conv';
+import { TransposeConvParams } from './transpose-conv';
 
 /** TFLM MultiplyByQuantizedMultiplier(int64 x, m, shift): x * round(m / 2^16) rounded by 2^(15 - shift). */
 // @ts-ignore: decorator
@@ -228,4 +229,44 @@ export function quantize_f32_s16(x: usize, y: usize, n: i32, scale: f32): void {
 export function dequantize_s16_f32(x: usize, y: usize, n: i32, scale: f32): void {
   const s = <f64>scale;
   for (let i = 0; i < n; i++) store<f32>(y + (<usize>i << 2), <f32>(s * <f64>load<i16>(x + (<usize>i << 1))));
+}
+
+/**
+ * transpose_conv_s16: TFLM's int16 TransposeConv computed output-first, as transpose_conv_s8_ref:
+ * each output gathers the taps (ky with oy + pad - ky a multiple of stride, iy in range, likewise
+ * kx) into a 64-bit sum (the same sum as TFLM's int64 scratch: no wrap), adds the int64 bias,
+ * then the 64-bit requant and the int16 clamp. x [n, inH, inW, ic] int16, w [oc, kh, kw, ic] int8.
+ */
+export function transpose_conv_s16(
+  x: usize, inH: i32, inW: i32, ic: i32, w: usize, kh: i32, kw: i32,
+  bias: usize, mult: usize, shift: usize, y: usize, n: i32, outH: i32, outW: i32, oc: i32, p: TransposeConvParams,
+): void {
+  let out = y;
+  const wRow = <usize>(kh * kw * ic);
+  for (let b = 0; b < n; b++) {
+    const xb = x + (<usize>(b * inH * inW * ic) << 1);
+    for (let oy = 0; oy < outH; oy++)
+      for (let ox = 0; ox < outW; ox++)
+        for (let c = 0; c < oc; c++) {
+          const wOc = w + <usize>c * wRow;
+          let acc: i64 = 0;
+          for (let ky = 0; ky < kh; ky++) {
+            const ty = oy + p.padTop - ky;
+            if (ty < 0 || ty % p.strideH != 0) continue;
+            const iy = ty / p.strideH;
+            if (iy >= inH) continue;
+            for (let kx = 0; kx < kw; kx++) {
+              const tx = ox + p.padLeft - kx;
+              if (tx < 0 || tx % p.strideW != 0) continue;
+              const ix = tx / p.strideW;
+              if (ix >= inW) continue;
+              acc += dot64(xb + (<usize>((iy * inW + ix) * ic) << 1), wOc + <usize>((ky * kw + kx) * ic), ic);
+            }
+          }
+          if (bias != 0) acc += load<i64>(bias + (<usize>c << 3));
+          const v = mbqm64(acc, load<i32>(mult + (<usize>c << 2)), load<i32>(shift + (<usize>c << 2)));
+          store<i16>(out, <i16>clamp(v, p.actMin, p.actMax));
+          out += 2;
+        }
+  }
 }

@@ -40,17 +40,17 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'ADD_BROADCAST', ops: [OpCode.Add], kernel: 'add_s8_ref', when: 'an input broadcasts; every ADD in a build without ADD_SAME' },
   { name: 'MUL', ops: [OpCode.Mul], kernel: 'mul_s8_ref', when: 'always (broadcasting)' },
   { name: 'SOFTMAX', ops: [OpCode.Softmax], kernel: 'softmax_s8', when: 'always' },
-  { name: 'PAD', ops: [OpCode.Pad], kernel: 'pad_s8', when: 'always' },
+  { name: 'PAD', ops: [OpCode.Pad], kernel: 'pad_s8 + pad_x16', when: 'always (int16: pad_x16)' },
   { name: 'MEAN', ops: [OpCode.Mean], kernel: 'mean_s8', when: 'always' },
-  { name: 'TRANSPOSE', ops: [OpCode.Transpose], kernel: 'transpose_s8', when: 'always' },
+  { name: 'TRANSPOSE', ops: [OpCode.Transpose], kernel: 'transpose_s8 + transpose_x16', when: 'always (int16: transpose_x16)' },
   { name: 'CONCAT', ops: [OpCode.Concatenation], kernel: 'concat_copy', when: 'always' },
   { name: 'REQUANTIZE', ops: [OpCode.Requantize], kernel: 'requantize_s8', when: 'always' },
   { name: 'QUANTIZE', ops: [OpCode.Quantize], kernel: 'quantize_f32_s8', when: 'always' },
   { name: 'DEQUANTIZE', ops: [OpCode.Dequantize], kernel: 'dequantize_s8_f32', when: 'always' },
   { name: 'LUT', ops: [OpCode.Lut], kernel: 'lut_s8', when: 'activation as a 256-entry int8 table' },
   { name: 'SUB', ops: [OpCode.Sub], kernel: 'sub_s8_ref', when: 'always (broadcasting)' },
-  { name: 'LEAKY_RELU', ops: [OpCode.LeakyRelu], kernel: 'leaky_relu_s8', when: 'always' },
-  { name: 'STRIDED_SLICE', ops: [OpCode.StridedSlice], kernel: 'strided_slice_s8', when: 'always' },
+  { name: 'LEAKY_RELU', ops: [OpCode.LeakyRelu], kernel: 'leaky_relu_s8 + leaky_relu_s16', when: 'always (int16: leaky_relu_s16)' },
+  { name: 'STRIDED_SLICE', ops: [OpCode.StridedSlice], kernel: 'strided_slice_s8 + strided_slice_x16', when: 'always (int16: strided_slice_x16)' },
   { name: 'TRANSPOSE_CONV', ops: [OpCode.TransposeConv], kernel: 'transpose_conv_s8_ref', when: 'plain [oc, kh, kw, ic] int8 filter' },
   { name: 'MAXIMUM_MINIMUM', ops: [OpCode.Maximum, OpCode.Minimum], kernel: 'max_min_s8', when: 'always (broadcasting)' },
   { name: 'SVDF', ops: [OpCode.Svdf], kernel: 'svdf_s8_s16', when: 'int8 input, int16 time weights and state' },
@@ -73,7 +73,7 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'GATHER', ops: [OpCode.Gather], kernel: 'gather_s8', when: 'indices read at run time (a model input or batch_dims over a batch)' },
   // int16 (16x8): int16 activations, int8 weights; chosen by the input's dtype (int16VariantOf)
   { name: 'FC_S16', ops: [OpCode.FullyConnected], kernel: 'fc_s16', when: 'int16 input and output, int8 weights, int64 or int32 bias' },
-  { name: 'CONV_S16', ops: [OpCode.Conv2D, OpCode.DepthwiseConv2D], kernel: 'conv_s16 + dwconv_s16', when: 'int16 input and output, plain int8 filter, int64 (conv: or int32) bias' },
+  { name: 'CONV_S16', ops: [OpCode.Conv2D, OpCode.DepthwiseConv2D, OpCode.TransposeConv], kernel: 'conv_s16 + dwconv_s16 + transpose_conv_s16', when: 'int16 input and output, plain int8 filter, int64 (conv: or int32) bias' },
   { name: 'ELEMENTWISE_S16', ops: [OpCode.Add, OpCode.Sub, OpCode.Mul], kernel: 'binary_s16', when: 'int16 inputs and output (broadcasting)' },
   { name: 'QUANT_S16', ops: [OpCode.Quantize, OpCode.Dequantize, OpCode.Requantize], kernel: 'requantize_s16 + quantize_f32_s16 + dequantize_s16_f32', when: 'an int16 side: float32 <-> int16, int8/int16 -> int8/int16' },
   // group c (issue 10): appended, so earlier rows keep their indices
@@ -142,6 +142,7 @@ const INT16_VARIANTS: Partial<Record<OpCode, string>> = {
   [OpCode.FullyConnected]: 'FC_S16',
   [OpCode.Conv2D]: 'CONV_S16',
   [OpCode.DepthwiseConv2D]: 'CONV_S16',
+  [OpCode.TransposeConv]: 'CONV_S16',
   [OpCode.Add]: 'ELEMENTWISE_S16',
   [OpCode.Sub]: 'ELEMENTWISE_S16',
   [OpCode.Mul]: 'ELEMENTWISE_S16',
@@ -149,6 +150,10 @@ const INT16_VARIANTS: Partial<Record<OpCode, string>> = {
   [OpCode.Dequantize]: 'QUANT_S16',
   [OpCode.Requantize]: 'QUANT_S16',
   [OpCode.Concatenation]: 'CONCAT', // byte copies scaled by the element size
+  [OpCode.Pad]: 'PAD', // 2-byte walks under the int8 rows (assembly/kernels/x16-shape.ts)
+  [OpCode.Transpose]: 'TRANSPOSE',
+  [OpCode.StridedSlice]: 'STRIDED_SLICE',
+  [OpCode.LeakyRelu]: 'LEAKY_RELU', // leaky_relu_s16 (assembly/kernels/leaky-relu.ts)
 };
 
 /** The int16 variant of op, or -1 when neither its input 0 nor (QUANTIZE, REQUANTIZE) its output is int16, or the op has none (assembly/dispatch.ts int16VariantOf). */

@@ -196,6 +196,82 @@ export function concatS16Case(r: Rng, invokes: number): OpCase {
   return { model: b.finish(), inputs, what: `concat ${JSON.stringify(shapes)} axis ${axis}` };
 }
 
+type MoveKind = 'PAD' | 'PADV2' | 'TRANSPOSE' | 'STRIDED_SLICE';
+export const MOVE_KINDS: MoveKind[] = ['PAD', 'PADV2', 'TRANSPOSE', 'STRIDED_SLICE'];
+
+/** PAD / PADV2 (int16 constant value) / TRANSPOSE / STRIDED_SLICE (negative strides, end mask) on int16, rank 1-4 (TRANSPOSE 2-4). */
+export function moveS16Case(r: Rng, kind: MoveKind, invokes: number): OpCase {
+  const rank = randInt(r, kind === 'TRANSPOSE' ? 2 : 1, 4);
+  const s = Array.from({ length: rank }, () => randInt(r, 1, 5));
+  const q = q16(0.0001 + r() * 0.001);
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', s, 'int16', q);
+  const i32 = (name: string, v: number[], shape = [v.length]) => b.constant(name, shape, 'int32', v);
+  let what: string, y: number;
+  if (kind === 'PAD' || kind === 'PADV2') {
+    const pads = s.flatMap(() => [randInt(r, 0, 2), randInt(r, 0, 2)]);
+    const value = randInt(r, -32768, 32767);
+    y = b.tensor('y', s.map((d, i) => d + pads[2 * i] + pads[2 * i + 1]), 'int16', q);
+    const ins = [x, i32('pads', pads, [rank, 2])];
+    if (kind === 'PADV2') ins.push(b.constant('value', [1], 'int16', [value], q));
+    b.op(kind, ins, [y]);
+    what = `${kind} ${JSON.stringify(s)} pads ${JSON.stringify(pads)}${kind === 'PADV2' ? ` value ${value}` : ''}`;
+  } else if (kind === 'TRANSPOSE') {
+    const perm = s.map((_, i) => i).sort(() => r() - 0.5);
+    y = b.tensor('y', perm.map((p) => s[p]), 'int16', q);
+    b.op('TRANSPOSE', [x, i32('perm', perm)], [y]);
+    what = `TRANSPOSE ${JSON.stringify(s)} perm ${JSON.stringify(perm)}`;
+  } else {
+    const strides = s.map(() => [1, 1, 2, -1][randInt(r, 0, 3)]);
+    const begin = s.map((d) => randInt(r, 0, d - 1));
+    const end = s.map((d, i) => (strides[i] > 0 ? randInt(r, begin[i] + 1, d) : randInt(r, -1, begin[i] - 1)));
+    const count = s.map((_, i) => Math.ceil(Math.abs(end[i] - begin[i]) / Math.abs(strides[i])));
+    const endMask = end.reduce((m, e, i) => (e < 0 ? m | (1 << i) : m), 0); // a negative end: past the start
+    y = b.tensor('y', count, 'int16', q);
+    b.op('STRIDED_SLICE', [x, i32('begin', begin), i32('end', end.map((e) => (e < 0 ? 0 : e))), i32('strides', strides)], [y], { endMask });
+    what = `STRIDED_SLICE ${JSON.stringify(s)} ${JSON.stringify(begin)}:${JSON.stringify(end)}:${JSON.stringify(strides)}`;
+  }
+  b.io([x], [y]);
+  return { model: b.finish(), inputs: Array.from({ length: invokes }, () => [bytes(randInt16(r, elems(s)))]), what };
+}
+
+/** LEAKY_RELU on int16, rank 1-4: alpha in [0, 2), output scale above or below the input's (some outputs saturate). */
+export function leakyReluS16Case(r: Rng, invokes: number): OpCase {
+  const s = Array.from({ length: randInt(r, 1, 4) }, () => randInt(r, 1, 5));
+  const alpha = f32([0, 0.01, 0.1, 0.2, 0.5, 1, 1.5][randInt(r, 0, 6)] + (r() < 0.5 ? r() * 0.1 : 0));
+  const xs = f32(0.0001 + r() * 0.001), ys = f32(xs * (0.2 + r() * 3));
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', s, 'int16', q16(xs));
+  const y = b.tensor('y', s, 'int16', q16(ys));
+  b.op('LEAKY_RELU', [x], [y], { alpha });
+  b.io([x], [y]);
+  const inputs = Array.from({ length: invokes }, () => [bytes(randInt16(r, elems(s)))]);
+  return { model: b.finish(), inputs, what: `LEAKY_RELU ${JSON.stringify(s)} alpha ${alpha} scales ${xs} -> ${ys}` };
+}
+
+/** TRANSPOSE_CONV 16x8: SAME (out = in * stride) or VALID (out = (in - 1) * stride + k), per-tensor/per-channel, int64 or no bias, activations. */
+export function transposeConvS16Case(r: Rng, invokes: number): OpCase {
+  const n = randInt(r, 1, 2), h = randInt(r, 1, 4), w = randInt(r, 1, 4), ic = randInt(r, 1, 5), oc = randInt(r, 1, 5);
+  const kh = randInt(r, 1, 3), kw = randInt(r, 1, 3), strideH = randInt(r, 1, 3), strideW = randInt(r, 1, 3);
+  const padding = r() < 0.5 ? 'SAME' : 'VALID';
+  const outH = padding === 'SAME' ? h * strideH : (h - 1) * strideH + kh, outW = padding === 'SAME' ? w * strideW : (w - 1) * strideW + kw;
+  const perChannel = r() < 0.5, biasKind = r() < 0.7 ? 'int64' : 'none';
+  const activation = ACTIVATIONS[randInt(r, 0, ACTIVATIONS.length - 1)];
+  const xs = f32(0.0005 + r() * 0.01);
+  const wq = weightQuant(r, oc, 0, perChannel);
+  const taps = Math.ceil(kh / strideH) * Math.ceil(kw / strideW) * ic;
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [n, h, w, ic], 'int16', q16(xs));
+  const wt = b.constant('w', [oc, kh, kw, ic], 'int8', randInt8(r, oc * kh * kw * ic), wq);
+  const bias = addBias(b, r, oc, biasKind, 2 ** 20 * taps);
+  const y = b.tensor('y', [n, outH, outW, oc], 'int16', q16(outputScale(r, xs, wq.scale[0], taps)));
+  const shape = b.constant('shape', [4], 'int32', [n, outH, outW, oc]);
+  b.op('TRANSPOSE_CONV', bias >= 0 ? [shape, wt, x, bias] : [shape, wt, x], [y], { padding, strideH, strideW, activation });
+  b.io([x], [y]);
+  const inputs = Array.from({ length: invokes }, () => [bytes(randInt16(r, n * h * w * ic))]);
+  return { model: b.finish(), inputs, what: `tconv ${n}x${h}x${w}x${ic} k${kh}x${kw} s${strideH}${strideW} ${padding} -> ${oc}, ${perChannel ? 'per-channel' : 'per-tensor'}, bias ${biasKind}, ${activation}` };
+}
+
 /** x [1,3,3,2] -> CONV_2D -> c; DEPTHWISE_CONV_2D(c) -> d; ADD(c, d) -> e; MUL(e, e) -> m; SUB(m, e) -> s; FULLY_CONNECTED(s) -> y [1, 4]. */
 export function buildInt16Net(): Uint8Array {
   const b = new TfliteBuilder();
@@ -215,6 +291,25 @@ export function buildInt16Net(): Uint8Array {
   const fw = b.constant('fw', [4, 27], 'int8', Array.from({ length: 108 }, (_, i) => (i * 11) % 200 - 100), wq(0.01));
   const y = b.tensor('y', [1, 4], 'int16', q16(2));
   b.op('FULLY_CONNECTED', [s, fw, b.constant('fb', [4], 'int32', [7, 0, -7, 70000])], [y]);
+  b.io([x], [y]);
+  return b.finish();
+}
+
+/** x [1,3,3,2] -> TRANSPOSE_CONV (stride 2) -> u [1,6,6,2]; LEAKY_RELU; PADV2; TRANSPOSE; STRIDED_SLICE -> y: a fuzz seed through the newer int16 ops. */
+export function buildInt16MoveNet(): Uint8Array {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 3, 3, 2], 'int16', q16(0.002));
+  const w = b.constant('w', [2, 2, 2, 2], 'int8', Array.from({ length: 16 }, (_, i) => ((i * 41) % 255) - 127), wq(0.01));
+  const u = b.tensor('u', [1, 6, 6, 2], 'int16', q16(0.05));
+  b.op('TRANSPOSE_CONV', [b.constant('shape', [4], 'int32', [1, 6, 6, 2]), w, x, b.constant('ub', [2], 'int64', [3000, -70000])], [u], { padding: 'SAME', strideH: 2, strideW: 2 });
+  const l = b.tensor('l', [1, 6, 6, 2], 'int16', q16(0.04));
+  b.op('LEAKY_RELU', [u], [l], { alpha: 0.2 });
+  const p = b.tensor('p', [1, 7, 6, 3], 'int16', q16(0.04));
+  b.op('PADV2', [l, b.constant('pads', [4, 2], 'int32', [0, 0, 1, 0, 0, 0, 0, 1]), b.constant('v', [1], 'int16', [-5], q16(0.04))], [p]);
+  const t = b.tensor('t', [1, 3, 7, 6], 'int16', q16(0.04));
+  b.op('TRANSPOSE', [p, b.constant('perm', [4], 'int32', [0, 3, 1, 2])], [t]);
+  const y = b.tensor('y', [1, 1, 7, 3], 'int16', q16(0.04));
+  b.op('STRIDED_SLICE', [t, b.constant('begin', [4], 'int32', [0, 2, 0, 5]), b.constant('end', [4], 'int32', [1, 0, 7, 0]), b.constant('strides', [4], 'int32', [1, -2, 1, -2])], [y]);
   b.io([x], [y]);
   return b.finish();
 }

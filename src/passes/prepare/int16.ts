@@ -9,7 +9,10 @@ import { Graph, Op, Tensor } from '../../ir/graph.js';
 import { activationRange, f32Bits, quantizeMultiplier } from '../quant-math.js';
 import { attachChannels, Channels, perChannelMultipliers, spatial } from './conv.js';
 import { PrepareContext } from './context.js';
-import { prepareAlias, prepareConcatenation } from './shape-ops.js';
+import { prepareAlias, prepareConcatenation, preparePad, prepareTranspose } from './shape-ops.js';
+import { prepareStridedSlice } from './strided-slice.js';
+import { prepareLeakyRelu } from './leaky-relu.js';
+import { prepareTransposeConv } from './transpose-conv.js';
 import { OpCode } from '../../format/constants.js';
 import { checkBroadcast, smallerThanOne } from './elementwise.js';
 
@@ -169,6 +172,22 @@ function prepareDequantizeS16(ctx: PrepareContext): void {
   ctx.op.kernel = { opcode: OpCode.Dequantize, params: [f32Bits(xs), 0] };
 }
 
+/** The int8 prepare's checks with int16 in place of int8 (data movement: the same params). */
+class Int16Context extends PrepareContext {
+  expectDtype(t: Tensor, dtypes: string[], role: string): void {
+    super.expectDtype(t, dtypes.map((d) => (d === 'int8' ? 'int16' : d)), role);
+  }
+}
+
+/** PAD, TRANSPOSE, STRIDED_SLICE, LEAKY_RELU on int16: input and output zero point 0 (PAD's value 0 unless constant_values gives one), then the int8 prepare by element size. */
+function moveS16(prepare: (ctx: PrepareContext) => void): (ctx: PrepareContext) => void {
+  return (ctx) => {
+    int16Quant(ctx, ctx.input(0, 'input'), 'input');
+    int16Quant(ctx, ctx.output(), 'output');
+    prepare(new Int16Context(ctx.g, ctx.op));
+  };
+}
+
 /** Ops with an int16 (16x8) prepare, by TFLite op type. */
 export const PREPARE_S16: Record<string, (ctx: PrepareContext) => void> = {
   FULLY_CONNECTED: prepareFullyConnectedS16,
@@ -185,11 +204,24 @@ export const PREPARE_S16: Record<string, (ctx: PrepareContext) => void> = {
   EXPAND_DIMS: prepareAlias,
   // data movement: the int8 kernel's byte copies scaled by the element size (no new row)
   CONCATENATION: prepareConcatenation,
+  // 2-byte walks under the int8 rows PAD, TRANSPOSE, STRIDED_SLICE (assembly/kernels/x16-shape.ts)
+  PAD: moveS16(preparePad),
+  PADV2: moveS16(preparePad),
+  TRANSPOSE: moveS16(prepareTranspose),
+  STRIDED_SLICE: moveS16(prepareStridedSlice),
+  // TFLM's QuantizeLeakyRelu<int16_t>: the int8 multipliers, int16 clamp (leaky_relu_s16, row LEAKY_RELU)
+  LEAKY_RELU: moveS16(prepareLeakyRelu),
+  // TFLM's reference_integer_ops::TransposeConv for int16: 64-bit sums, int64 bias (row CONV_S16)
+  TRANSPOSE_CONV: (ctx) => prepareTransposeConv(ctx, {
+    activations: (x, y) => { int16Quant(ctx, x, 'input'); int16Quant(ctx, y, 'output'); },
+    bias: (b, channels) => checkBias16(ctx, b, channels, ['int64']),
+    shifts: (ch) => checkShifts(ctx, ch),
+  }),
 };
 
 /** The int16 prepare of op when its input 0 holds int16 activations, else undefined. */
 export function int16Prepare(g: Graph, op: Op): ((ctx: PrepareContext) => void) | undefined {
-  const x = g.tensors[op.inputs[0]], y = g.tensors[op.outputs[0]];
+  const x = g.tensors[op.inputs[op.type === 'TRANSPOSE_CONV' ? 2 : 0]], y = g.tensors[op.outputs[0]]; // TRANSPOSE_CONV: input 2 is the data
   const int16 = x?.dtype === 'int16' || (op.type === 'QUANTIZE' && y?.dtype === 'int16');
   return int16 ? PREPARE_S16[op.type] : undefined;
 }

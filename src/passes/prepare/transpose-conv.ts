@@ -4,18 +4,31 @@
 // (ComputePaddingHeightWidth with dilation 1; the odd offset is unused); per-channel
 // multipliers input_scale * filter_scale[c] / output_scale in double, as for CONV_2D.
 // A fused activation clamps as CONV_2D's (CalculateActivationRangeQuantized).
+// 16x8 (`s16`, int16.ts): input and output int16 with zero point 0, bias int64 (TFLM's
+// 64-bit sums), int16 clamps, shifts <= 7 (the 64-bit requant); the kernel transpose_conv_s16.
 
 import { OpCode } from '../../format/constants.js';
 import { activationRange, computePadding } from '../quant-math.js';
-import { attachChannels, checkBias, perChannelMultipliers } from './conv.js';
+import { attachChannels, Channels, checkBias, perChannelMultipliers } from './conv.js';
+import { Tensor } from '../../ir/graph.js';
 import { PrepareContext } from './context.js';
 
-export function prepareTransposeConv(ctx: PrepareContext): void {
+export interface TransposeConvS16 {
+  /** Checks input and output: int16, zero point 0. */
+  activations(x: Tensor, y: Tensor): void;
+  /** Checks the bias: constant int64 with `channels` values. */
+  bias(b: Tensor | null, channels: number): void;
+  /** Checks the requant shifts. */
+  shifts(ch: Channels): void;
+}
+
+export function prepareTransposeConv(ctx: PrepareContext, s16?: TransposeConvS16): void {
   ctx.expectCounts(3, 4);
   const shape = ctx.intValues(ctx.input(0, 'output_shape'), 'output_shape');
   const w = ctx.input(1, 'filter'), x = ctx.input(2, 'input'), b = ctx.optionalInput(3), y = ctx.output();
+  if (s16) s16.activations(x, y);
   for (const [t, r] of [[x, 'input'], [w, 'filter'], [y, 'output']] as const) {
-    ctx.expectDtype(t, ['int8'], r);
+    ctx.expectDtype(t, [s16 && t !== w ? 'int16' : 'int8'], r);
     ctx.expectRank(t, 4, r);
   }
   ctx.expectConst(w, 'filter');
@@ -23,7 +36,8 @@ export function prepareTransposeConv(ctx: PrepareContext): void {
   const [oc, kh, kw, ic] = w.shape;
   if (ic !== x.shape[3]) ctx.fail(`filter "${w.name}" has ${ic} input channels, the input "${x.name}" ${x.shape[3]}`);
   if (y.shape[3] !== oc || y.shape[0] !== x.shape[0]) ctx.fail(`output "${y.name}" shape ${JSON.stringify(y.shape)} does not match filter ${JSON.stringify(w.shape)} and input ${JSON.stringify(x.shape)}`);
-  checkBias(ctx, b, oc);
+  if (s16) s16.bias(b, oc);
+  else checkBias(ctx, b, oc);
   const o = ctx.op.options as Record<string, number & string>;
   const ph = computePadding(o.padding, o.strideH, 1, y.shape[1], kh);
   const pw = computePadding(o.padding, o.strideW, 1, y.shape[2], kw);
@@ -38,8 +52,9 @@ export function prepareTransposeConv(ctx: PrepareContext): void {
     ctx.fail(`input "${x.name}" is ${x.shape[1]}x${x.shape[2]}, but only ${Math.min(x.shape[1], reachH)}x${Math.min(x.shape[2], reachW)} of it reaches the ${y.shape[1]}x${y.shape[2]} output with stride ${o.strideH}x${o.strideW} and ${o.padding} padding`);
   }
   const xq = ctx.quant(x, 'input'), yq = ctx.quant(y, 'output');
-  const [actMin, actMax] = activationRange((o.activation as string) ?? 'NONE', yq.scale, yq.zeroPoint);
+  const [actMin, actMax] = s16 ? activationRange((o.activation as string) ?? 'NONE', yq.scale, 0, -32768, 32767) : activationRange((o.activation as string) ?? 'NONE', yq.scale, yq.zeroPoint);
   const ch = perChannelMultipliers(ctx, x, w, y, oc, 0);
+  if (s16) s16.shifts(ch);
   ctx.op.inputs = [ctx.op.inputs[2], ...attachChannels(ctx, ch, ctx.op.inputs[1], ctx.op.inputs[3] ?? -1).slice(1)];
   ctx.op.kernel = {
     opcode: OpCode.TransposeConv,
