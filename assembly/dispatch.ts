@@ -84,6 +84,10 @@ export function float32Variant(r: usize, code: u32): u32 {
 // --- int16 (16x8) variants: an op with an int16 variant whose input 0 is int16 runs it
 // (src/format/kernels.ts int16VariantOf is the twin).
 
+/** Any row with an int16 path (run-s16.ts): the _S16 rows and the int8 rows that also run 2-byte elements. The interpreter and the load checks both compile their int16 code under it. */
+export const HAS_S16: bool = K.HAS_FC_S16 || K.HAS_CONV_S16 || K.HAS_ELEMENTWISE_S16 || K.HAS_QUANT_S16 || K.HAS_CONCAT ||
+  K.HAS_PAD || K.HAS_TRANSPOSE || K.HAS_STRIDED_SLICE || K.HAS_LEAKY_RELU;
+
 /** True when op r runs an _S16 variant: its opcode has one and its input 0 (QUANTIZE-likes: or output) is int16. */
 export function isS16(r: usize, code: u32): bool {
   if (s16VariantOf(code) == K.KERNEL_VARIANT_COUNT || O.nIn(r) < 1 || O.nOut(r) < 1) return false;

@@ -33,7 +33,7 @@ import { runPacked, usesPacked } from './packed';
 import { runFloat32 } from './run-f32';
 import { float32Variant } from './dispatch';
 import { runS16 } from './run-s16';
-import { isS16 } from './dispatch';
+import { isS16, HAS_S16 } from './dispatch';
 import {
   HAS_CONV_BLOCKED, HAS_CONV_REF, HAS_DWCONV_BLOCKED, HAS_DWCONV_REF, HAS_FC_BLOCKED, HAS_FC_REF,
   HAS_CONV_CODEBOOK, HAS_DWCONV_CODEBOOK, HAS_FC_CODEBOOK, HAS_CONV_HUFFMAN, HAS_DWCONV_HUFFMAN, HAS_FC_HUFFMAN,
@@ -77,8 +77,6 @@ function optionalData(t: u32): usize {
 // Every kernel call is guarded by its variant's HAS_ constant (kernel-table.ts): a build for
 // one model (asc --use EP_KERNELS=<mask>) compiles only the kernels in its mask, and
 // validateOps has already refused an op whose variant is not in (kernelOf, dispatch.ts).
-const HAS_S16: bool = HAS_FC_S16 || HAS_CONV_S16 || HAS_ELEMENTWISE_S16 || HAS_QUANT_S16 || HAS_CONCAT ||
-  HAS_PAD || HAS_TRANSPOSE || HAS_STRIDED_SLICE || HAS_LEAKY_RELU; // int8 rows with an int16 path (run-s16.ts)
 const HAS_COMPRESSED: bool = HAS_CONV_CODEBOOK || HAS_DWCONV_CODEBOOK || HAS_FC_CODEBOOK ||
   HAS_CONV_HUFFMAN || HAS_DWCONV_HUFFMAN || HAS_FC_HUFFMAN;
 
