@@ -330,7 +330,7 @@ export function runtimeForKernels(mode: Mode, mask: number, outRoot = join(REPO,
   execFileSync(join(REPO, 'node_modules', '.bin', 'asc'), [
     entry, '--target', target, '--use', `EP_KERNELS=${lo}`, '--use', `EP_KERNELS_HI=${hi}`, '--outFile', out, '--textFile', '',
     '--memoryBase', '16', '--transform', './tools/asc-low-memory.mjs', // as npm run build:wasm builds the terse targets
-  ], { cwd: REPO });
+  ], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 }); // an empty --textFile prints the text format to stdout: not wanted
   execFileSync('node', [join(REPO, 'tools', 'terse-messages.mjs'), 'embed', out], { cwd: REPO });
   writeFileSync(`${out}.key`, key);
   return out;
