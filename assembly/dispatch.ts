@@ -105,7 +105,7 @@ function s16VariantOf(code: u32): u32 {
   if (code == F.OP_ADD || code == F.OP_SUB || code == F.OP_MUL) return K.K_ELEMENTWISE_S16;
   if (code == F.OP_QUANTIZE || code == F.OP_DEQUANTIZE || code == F.OP_REQUANTIZE) return K.K_QUANT_S16;
   if (code == F.OP_CONCATENATION) return K.K_CONCAT; // byte copies scaled by the element size
-  // data movement: the int8 rows, 2-byte walks (kernels/x16-shape.ts)
+  // data movement: the int8 rows, 2-byte walks (kernels/wide-shape.ts)
   if (code == F.OP_PAD) return K.K_PAD;
   if (code == F.OP_TRANSPOSE) return K.K_TRANSPOSE;
   if (code == F.OP_STRIDED_SLICE) return K.K_STRIDED_SLICE;

@@ -7,7 +7,7 @@ import * as O from './ops';
 import { conv_f32, dwconv_f32, transpose_conv_f32, fc_f32, ConvF32Params, TransposeConvF32Params } from './kernels/f32-conv';
 import { binary_f32, binary_same_f32, activation_f32, leaky_relu_f32 } from './kernels/f32-elementwise';
 import { pool_f32, softmax_f32, mean_f32, PoolF32Params } from './kernels/f32-other';
-import { pad_x32, transpose_x32, strided_slice_x32 } from './kernels/x32-shape';
+import { pad_x32, transpose_x32, strided_slice_x32 } from './kernels/wide-shape';
 import { SliceParams } from './kernels/strided-slice';
 import { fillBroadcast, fillDims4, dimsA, dimsB } from './interpreter';
 import { HAS_CONV_F32, HAS_FC_F32, HAS_ELEMENTWISE_F32, HAS_OTHER_F32 } from './kernel-table';

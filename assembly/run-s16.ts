@@ -7,7 +7,7 @@ import * as O from './ops';
 import { fc_s16, conv_s16, dwconv_s16, binary_s16, BIN_ADD, BIN_SUB, BIN_MUL, requantize_s16, quantize_f32_s16, dequantize_s16_f32, transpose_conv_s16 } from './kernels/s16';
 import { TransposeConvParams } from './kernels/transpose-conv';
 import { fillBroadcast, runConcat, fillDims4, dimsA, dimsB } from './interpreter';
-import { pad_x16, transpose_x16, strided_slice_x16 } from './kernels/x16-shape';
+import { pad_x16, transpose_x16, strided_slice_x16 } from './kernels/wide-shape';
 import { SliceParams } from './kernels/strided-slice';
 import { leaky_relu_s16, LeakyReluParams } from './kernels/leaky-relu';
 import { ConvParams } from './kernels/conv';

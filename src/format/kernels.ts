@@ -150,7 +150,7 @@ const INT16_VARIANTS: Partial<Record<OpCode, string>> = {
   [OpCode.Dequantize]: 'QUANT_S16',
   [OpCode.Requantize]: 'QUANT_S16',
   [OpCode.Concatenation]: 'CONCAT', // byte copies scaled by the element size
-  [OpCode.Pad]: 'PAD', // 2-byte walks under the int8 rows (assembly/kernels/x16-shape.ts)
+  [OpCode.Pad]: 'PAD', // 2-byte walks under the int8 rows (assembly/kernels/wide-shape.ts)
   [OpCode.Transpose]: 'TRANSPOSE',
   [OpCode.StridedSlice]: 'STRIDED_SLICE',
   [OpCode.LeakyRelu]: 'LEAKY_RELU', // leaky_relu_s16 (assembly/kernels/leaky-relu.ts)

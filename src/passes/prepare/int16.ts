@@ -204,7 +204,7 @@ export const PREPARE_S16: Record<string, (ctx: PrepareContext) => void> = {
   EXPAND_DIMS: prepareAlias,
   // data movement: the int8 kernel's byte copies scaled by the element size (no new row)
   CONCATENATION: prepareConcatenation,
-  // 2-byte walks under the int8 rows PAD, TRANSPOSE, STRIDED_SLICE (assembly/kernels/x16-shape.ts)
+  // 2-byte walks under the int8 rows PAD, TRANSPOSE, STRIDED_SLICE (assembly/kernels/wide-shape.ts)
   PAD: moveS16(preparePad),
   PADV2: moveS16(preparePad),
   TRANSPOSE: moveS16(prepareTranspose),
