@@ -21,6 +21,9 @@ import { convertModel } from '../src/convert.js';
 import { readEpk } from '../src/format/reader.js';
 import { REPO, SHARED, hasShared } from './helpers.js';
 
+/** How long a page state may take to appear: the page converts in a worker, and under a loaded machine (a full suite beside other jobs) 20 s was once too short. Only a bound on waiting; every check is unchanged. */
+const PAGE_WAIT_MS = 60000;
+
 const BIN = join(REPO, 'bin', 'edgepack.js');
 const tmp = mkdtempSync(join(tmpdir(), 'edgepack-studio-'));
 
@@ -73,7 +76,7 @@ async function runInput(page: Page, input: string, field = '#bin-file'): Promise
   const before = await page.evaluate<string | undefined>('document.body.dataset.ran');
   await page.setFiles(field, [input]);
   await page.evaluate(`document.getElementById('run-button').click()`);
-  await page.waitFor(`document.body.dataset.ran !== ${JSON.stringify(before)}`, 20000, `document.getElementById('error').textContent`);
+  await page.waitFor(`document.body.dataset.ran !== ${JSON.stringify(before)}`, PAGE_WAIT_MS, `document.getElementById('error').textContent`);
   assert.match(await page.evaluate<string>(`document.getElementById('latency').textContent`), /simd [\d.]+ ms .* scalar [\d.]+ ms .* streamed [\d.]+ ms .* three builds identical/);
   return page.evaluate<string>(`document.getElementById('output-hex').textContent`);
 }
@@ -142,7 +145,7 @@ test('studio: figures, memory plan, fit, run, compression, errors and a screensh
     await page.send('Network.enable');
     await page.send('Emulation.setDeviceMetricsOverride', { width: 1280, height: 800, deviceScaleFactor: 1, mobile: false });
     await page.send('Page.navigate', { url: studio.url });
-    await page.waitFor(ready('tiny_cnn.tflite'), 20000, `[document.body.dataset.state, document.getElementById('error').textContent]`);
+    await page.waitFor(ready('tiny_cnn.tflite'), PAGE_WAIT_MS, `[document.body.dataset.state, document.getElementById('error').textContent]`);
 
     // the four figures, as inspect --json gives them for the CLI's conversion
     const want = inspectJson(tinyEpk);
@@ -155,7 +158,7 @@ test('studio: figures, memory plan, fit, run, compression, errors and a screensh
       .map((e) => e.id)`), [], 'controls without a label');
 
     // fit: the page's nrf52832 figures are edgepack fit's (the model fits raw, so fit measures this .epk)
-    await page.waitFor(`document.getElementById('fit-boards').dataset.fits`, 20000);
+    await page.waitFor(`document.getElementById('fit-boards').dataset.fits`, PAGE_WAIT_MS);
     const fits = JSON.parse(await page.evaluate<string>(`document.getElementById('fit-boards').dataset.fits`)) as { board: string; chosen: string; ram: number[]; flash: number }[];
     const fit = JSON.parse(cli('fit', tiny, '--board', 'nrf52832', '--json', '-o', join(tmp, 'fit.epk')).stdout);
     const nrf = fits.find((f) => f.board === 'nrf52832')!;
@@ -197,7 +200,7 @@ test('studio: figures, memory plan, fit, run, compression, errors and a screensh
     const plainBytes = want.modelBytes;
     await page.evaluate(`(() => { document.getElementById('codebook').value = '4'; document.getElementById('huffman').checked = true;
       document.getElementById('compress-form').dispatchEvent(new Event('change')); })()`);
-    await page.waitFor(`${readyAgain} && document.getElementById('model-bytes').textContent !== '${plainBytes}' && document.getElementById('fidelity').textContent.includes('top-1 agreement')`, 20000);
+    await page.waitFor(`${readyAgain} && document.getElementById('model-bytes').textContent !== '${plainBytes}' && document.getElementById('fidelity').textContent.includes('top-1 agreement')`, PAGE_WAIT_MS);
     const packedEpk = join(tmp, 'tiny_cnn.cb4.epk');
     assert.is(cli('convert', tiny, '-o', packedEpk, '--codebook', '4', '--huffman', '--quiet').status, 0);
     expectFigures(await figures(page), inspectJson(packedEpk), 'tiny_cnn 4-bit codebook + Huffman');
@@ -205,7 +208,7 @@ test('studio: figures, memory plan, fit, run, compression, errors and a screensh
     assert.is(await page.evaluate<string>(`document.getElementById('command-line').value`), `npx edgepack convert tiny_cnn.tflite -o tiny_cnn.epk --codebook 4 --huffman`);
     await page.evaluate(`(() => { document.getElementById('codebook').value = '0'; document.getElementById('huffman').checked = false;
       document.getElementById('compress-form').dispatchEvent(new Event('change')); })()`);
-    await page.waitFor(`${readyAgain} && document.getElementById('model-bytes').textContent === '${plainBytes}'`, 20000);
+    await page.waitFor(`${readyAgain} && document.getElementById('model-bytes').textContent === '${plainBytes}'`, PAGE_WAIT_MS);
 
     // a size budget the plain .epk misses: the least lossy setting that meets it, as the CLI converts it
     const budget = plainBytes - 1;
@@ -218,7 +221,7 @@ test('studio: figures, memory plan, fit, run, compression, errors and a screensh
     expectFigures(await figures(page), inspectJson(budgetEpk), `budget ${budget}: ${chosen}`);
     await page.evaluate(`(() => { document.getElementById('codebook').value = '0'; document.getElementById('huffman').checked = false;
       document.getElementById('compress-form').dispatchEvent(new Event('change')); })()`);
-    await page.waitFor(`${readyAgain} && document.getElementById('model-bytes').textContent === '${plainBytes}'`, 20000);
+    await page.waitFor(`${readyAgain} && document.getElementById('model-bytes').textContent === '${plainBytes}'`, PAGE_WAIT_MS);
 
     // a prune fraction out of range: the CLI's refusal, then back to plain
     await page.evaluate(`(() => { document.getElementById('prune').value = '1.5'; document.getElementById('compress-form').dispatchEvent(new Event('change')); })()`);
@@ -227,7 +230,7 @@ test('studio: figures, memory plan, fit, run, compression, errors and a screensh
     assert.is(badPrune.status, 2);
     assert.is(await page.evaluate<string>(`document.getElementById('error').textContent`), badPrune.stderr.trim());
     await page.evaluate(`(() => { document.getElementById('prune').value = '0'; document.getElementById('compress-form').dispatchEvent(new Event('change')); })()`);
-    await page.waitFor(`${readyAgain} && document.getElementById('error').hidden && document.getElementById('model-bytes').textContent === '${plainBytes}'`, 20000);
+    await page.waitFor(`${readyAgain} && document.getElementById('error').hidden && document.getElementById('model-bytes').textContent === '${plainBytes}'`, PAGE_WAIT_MS);
 
     // export: the download is the .epk the CLI writes, byte for byte
     const downloads = join(tmp, 'downloads');
@@ -239,7 +242,7 @@ test('studio: figures, memory plan, fit, run, compression, errors and a screensh
 
     // an .epk opened as is: the same figures, compression off
     await page.setFiles('#model-file', [tinyEpk]);
-    await page.waitFor(ready('tiny_cnn.epk'), 20000);
+    await page.waitFor(ready('tiny_cnn.epk'), PAGE_WAIT_MS);
     expectFigures(await figures(page), want, 'tiny_cnn.epk figures');
     assert.ok(await page.evaluate<boolean>(`document.getElementById('codebook').disabled`), 'compression applies to sources only');
 
@@ -247,7 +250,7 @@ test('studio: figures, memory plan, fit, run, compression, errors and a screensh
     const bad = join(tmp, 'bad.tflite');
     writeFileSync(bad, 'this is not a model');
     await page.setFiles('#model-file', [bad]);
-    await page.waitFor(`!document.getElementById('error').hidden`, 20000);
+    await page.waitFor(`!document.getElementById('error').hidden`, PAGE_WAIT_MS);
     const cliError = cli('convert', bad, '-o', join(tmp, 'bad.epk'));
     assert.is(cliError.status, 1);
     assert.is(await page.evaluate<string>(`document.getElementById('error').textContent`), cliError.stderr.trim());
@@ -260,7 +263,7 @@ test('studio: figures, memory plan, fit, run, compression, errors and a screensh
     writeFileSync(calib, new Float32Array(Array.from({ length: 4 * 768 }, (_, i) => ((i * 7919) % 1000) / 1000)));
     writeFileSync(onnxIn, new Float32Array(Array.from({ length: 768 }, (_, i) => ((i * 104729) % 997) / 997)));
     await page.setFiles('#model-file', [onnx]);
-    await page.waitFor(`!document.getElementById('error').hidden && document.body.dataset.state !== 'busy'`, 20000);
+    await page.waitFor(`!document.getElementById('error').hidden && document.body.dataset.state !== 'busy'`, PAGE_WAIT_MS);
     const noCalib = cli('convert', onnx, '-o', onnxEpk);
     assert.is(await page.evaluate<string>(`document.getElementById('error').textContent`), noCalib.stderr.trim());
     await page.setFiles('#calibration-file', [calib]);
