@@ -43,7 +43,7 @@ export interface Summary {
   /** Variable tensors: state kept in the arena across invokes (reset at load and by reset()). */
   variables: TensorInfo[];
   /** Kernel variants the ops run (src/format/kernels.ts): the set a model-specific firmware links. */
-  kernels: { mask: number; names: string[] };
+  kernels: { mask: string; names: string[] }; // mask: hex, bit i = KERNEL_VARIANTS[i]
 }
 
 /** Multiply-accumulates of one op, from its shapes. */
@@ -125,7 +125,7 @@ export function summarize(input: Bytes): Summary {
     outputs: epk.outputs.map((i) => tensorInfo(T[i])),
     layers,
     variables: T.filter((t) => t.kind === TensorKind.Variable).map(tensorInfo),
-    kernels: { mask: kernelMask(epk), names: kernelNames(kernelMask(epk)) },
+    kernels: { mask: `0x${kernelMask(epk).toString(16)}`, names: kernelNames(kernelMask(epk)) },
   };
 }
 
@@ -148,7 +148,7 @@ export function formatSummary(s: Summary): string {
     ...io('output', s.outputs),
     ...io('state ', s.variables ?? []),
     `layers ${s.layers.length}, MACs ${s.macs}, weights ${s.weightBytes} B, model ${s.modelBytes} B, arena ${s.arenaBytes} B, scratch ${s.scratchBytes} B`,
-    `kernels ${s.kernels.names.join(', ')} (mask 0x${s.kernels.mask.toString(16)})`,
+    `kernels ${s.kernels.names.join(', ')} (mask ${s.kernels.mask})`,
   );
   return lines.join('\n');
 }

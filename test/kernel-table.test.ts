@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { convertModel } from '../src/convert.js';
 import { ErrorCode } from '../src/format/constants.js';
-import { ALL_KERNELS, KERNEL_VARIANTS, MAX_KERNEL_VARIANTS, maskWords, kernelBit, kernelMask, kernelNames, kernelOf, kernelTableSource } from '../src/format/kernels.js';
+import { ALL_KERNELS, KERNEL_VARIANTS, MASK_WORDS, MAX_KERNEL_VARIANTS, maskFlags, maskWords, kernelBit, kernelMask, kernelNames, kernelOf, kernelTableSource } from '../src/format/kernels.js';
 import { readEpk } from '../src/format/reader.js';
 import { RuntimeError, loadModel } from '../src/runtime/loader.js';
 import { loadModelNode } from '../src/runtime/node.js';
@@ -24,16 +24,21 @@ import { goldenModels, readBytes } from './helpers.js';
 test('assembly/kernel-table.ts is generated from KERNEL_VARIANTS (node dist/tools/gen-kernel-table.js)', () => {
   assert.is(readFileSync(join(REPO, 'assembly', 'kernel-table.ts'), 'utf8'), kernelTableSource());
   assert.is(new Set(KERNEL_VARIANTS.map((k) => k.name)).size, KERNEL_VARIANTS.length, 'names are unique');
-  assert.ok(KERNEL_VARIANTS.length <= MAX_KERNEL_VARIANTS, 'a mask is exact in a JS number');
-  assert.is(ALL_KERNELS, 2 ** KERNEL_VARIANTS.length - 1);
+  assert.ok(KERNEL_VARIANTS.length <= MAX_KERNEL_VARIANTS, 'every row has a bit in the runtime\'s mask words');
+  assert.is(ALL_KERNELS, (1n << BigInt(KERNEL_VARIANTS.length)) - 1n);
 });
 
-test('a mask splits into the two u32 words the runtime reads', () => {
-  assert.equal(maskWords(0x7fffffff), [0x7fffffff, 0]);
-  assert.equal(maskWords(2 ** 32), [0, 1]);
-  assert.equal(maskWords(2 ** 52 + 2 ** 31 + 5), [2 ** 31 + 5, 2 ** 20]);
+test('a mask splits into the u32 words the runtime reads', () => {
+  assert.is(MASK_WORDS, 3);
+  assert.equal(maskWords(0x7fffffffn), [0x7fffffff, 0, 0]);
+  assert.equal(maskWords(1n << 32n), [0, 1, 0]);
+  assert.equal(maskWords((1n << 52n) + (1n << 31n) + 5n), [2 ** 31 + 5, 2 ** 20, 0]);
+  assert.equal(maskWords((1n << 95n) | (1n << 64n) | 1n), [1, 0, 2 ** 31 + 1]);
+  assert.throws(() => maskWords(1n << 96n), /does not fit 3 words/);
+  assert.equal(maskFlags(1n << 70n), ['--use', 'EP_KERNELS=0', '--use', 'EP_KERNELS_HI=0', '--use', 'EP_KERNELS_W2=64']);
   const src = kernelTableSource();
   assert.match(src, /EP_KERNEL_SET_HI: u32 = isDefined\(EP_KERNELS_HI\)/);
+  assert.match(src, /EP_KERNEL_SET_W2: u32 = isDefined\(EP_KERNELS_W2\)/);
 });
 
 test('every variant guards its kernel call in the runtime and is classified by the runtime', () => {

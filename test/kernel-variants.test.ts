@@ -134,7 +134,7 @@ function referenceEpk(tflite: Uint8Array): Uint8Array {
  */
 let addRefWasm: Uint8Array | undefined;
 function addRefRuntime(): Uint8Array {
-  addRefWasm ??= readFileSync(runtimeForKernels('resident', ALL_KERNELS - 2 ** kernelBit('ADD_SAME')));
+  addRefWasm ??= readFileSync(runtimeForKernels('resident', ALL_KERNELS - (1n << BigInt(kernelBit('ADD_SAME')))));
   return addRefWasm;
 }
 

@@ -20,7 +20,7 @@ const WASM_RT_HEADERS = ['/usr/include/wasm-rt.h', '/usr/src/wasm2c/wasm-rt.h'];
 // 2 KiB keeps >= 760 B of margin (src/runtime/firmware.ts). runFirmware fails above 3/4 of it.
 export { FIRMWARE_STACK_BYTES as STACK_BYTES } from '../../src/runtime/firmware.js';
 import { FIRMWARE_STACK_BYTES as STACK_BYTES, firmwareRam } from '../../src/runtime/firmware.js';
-import { maskWords } from '../../src/format/kernels.js';
+import { maskFlags } from '../../src/format/kernels.js';
 
 /** The C compiler flags, reported beside every figure. */
 export const FLAGS = {
@@ -299,7 +299,7 @@ export interface ModelFirmware {
   linearMemoryBytes: number; // exact bytes the Node loader's high-water mark gave for the same module and model
   stageBytes: number; // streamed: stage granted
   plannedRamBytes: number; // src/runtime/firmware.ts firmwareRam: linear memory + stack + host RAM
-  kernelMask: number; // kernel variants linked (src/format/kernels.ts); ALL_KERNELS for the default build
+  kernelMask: bigint; // kernel variants linked (src/format/kernels.ts); ALL_KERNELS for the default build
 }
 
 /**
@@ -313,10 +313,10 @@ export async function planMemory(epk: Uint8Array, mode: Mode, wasm?: string): Pr
 
 /**
  * The runtime module for one kernel set: the default build for every kernel, else
- * `asc --use EP_KERNELS=<lo> --use EP_KERNELS_HI=<hi>` of the same terse entry and options as `npm run build:wasm`, cached
+ * `asc --use EP_KERNELS=<w0> --use EP_KERNELS_HI=<w1> --use EP_KERNELS_W2=<w2>` (maskFlags) of the same terse entry and options as `npm run build:wasm`, cached
  * by mask in build/firmware/runtimes/.
  */
-export function runtimeForKernels(mode: Mode, mask: number, outRoot = join(REPO, 'build', 'firmware')): string {
+export function runtimeForKernels(mode: Mode, mask: bigint, outRoot = join(REPO, 'build', 'firmware')): string {
   const target = mode === 'resident' ? 'scalar' : 'streamed';
   // the terse copy (tools/terse-messages.mjs, made by npm run build:wasm): message ids, no texts in RAM
   const entry = mode === 'resident' ? 'build/terse/assembly/index.ts' : 'build/terse/assembly/streamed.ts';
@@ -326,9 +326,8 @@ export function runtimeForKernels(mode: Mode, mask: number, outRoot = join(REPO,
   const sources = execFileSync('sh', ['-c', 'cat build/terse/assembly/*.ts build/terse/assembly/kernels/*.ts asconfig.json tools/asc-low-memory.mjs build/edgepack-messages.json'], { cwd: REPO });
   const key = createHash('sha256').update(sources).update(String(mask)).digest('hex').slice(0, 16);
   if (existsSync(out) && existsSync(`${out}.key`) && readFileSync(`${out}.key`, 'utf8') === key) return out;
-  const [lo, hi] = maskWords(mask);
   execFileSync(join(REPO, 'node_modules', '.bin', 'asc'), [
-    entry, '--target', target, '--use', `EP_KERNELS=${lo}`, '--use', `EP_KERNELS_HI=${hi}`, '--outFile', out, '--textFile', '',
+    entry, '--target', target, ...maskFlags(mask), '--outFile', out, '--textFile', '',
     '--memoryBase', '16', '--transform', './tools/asc-low-memory.mjs', // as npm run build:wasm builds the terse targets
   ], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 }); // an empty --textFile prints the text format to stdout: not wanted
   execFileSync('node', [join(REPO, 'tools', 'terse-messages.mjs'), 'embed', out], { cwd: REPO });
