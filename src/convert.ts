@@ -1,5 +1,5 @@
 // The converter's pipeline, in order, one named pass per line:
-// import (tflite | onnx) -> check-ops -> strip -> fold -> fuse -> quantize -> lower-slices -> lower-pack -> lower-space-to-batch -> [prune -> structured-prune]
+// import (tflite | onnx) -> check-ops -> strip -> fold -> fuse -> collapse-rank -> quantize -> lower-slices -> lower-pack -> lower-space-to-batch -> collapse-rank -> [prune -> structured-prune]
 // -> prepare-kernels -> [share-weights -> pack] -> layout-weights -> plan-memory -> emit .epk
 // (bracketed passes run when compression options ask for them).
 
@@ -18,6 +18,7 @@ import { prepareKernels } from './passes/prepare-kernels.js';
 import { lowerSlices } from './passes/lower-slices.js';
 import { lowerPack } from './passes/lower-pack.js';
 import { lowerSpaceToBatch } from './passes/lower-space-to-batch.js';
+import { collapseRank } from './passes/collapse-rank.js';
 import { shareWeights } from './passes/share-weights.js';
 import { Compressed, LayerOutcome, compensateWeights } from './passes/compensate-weights.js';
 import type { LayerStats } from './compress/layer-stats.js';
@@ -98,10 +99,12 @@ export const PASSES: Pass[] = [
   ['fold-constants', foldConstants],
   ['fuse-activation', fuseActivation],
   ['fuse-pad', fusePad],
+  ['collapse-rank', collapseRank(false)],
   ['quantize-int8', (g, o) => quantizeInt8(g, o.quantize)],
   ['lower-slices', lowerSlices],
   ['lower-pack', lowerPack],
   ['lower-space-to-batch', lowerSpaceToBatch],
+  ['collapse-rank-lowered', collapseRank(true)],
   ['prepare-kernels', prepareKernels],
   ['layout-weights', layoutWeights],
 ];

@@ -66,6 +66,16 @@ export class TfliteBuilder {
     this.ops.push({ type, inputs, outputs, options });
   }
 
+  /** The shape a tensor was declared with. */
+  shapeOf(t: number): number[] {
+    return [...this.tensors[t].shape];
+  }
+
+  /** The quantization a tensor was declared with. */
+  quantOf(t: number): QuantSpec | undefined {
+    return this.tensors[t].quant;
+  }
+
   io(inputs: number[], outputs: number[]): void {
     this.graphInputs = inputs;
     this.graphOutputs = outputs;

@@ -1,0 +1,332 @@
+// collapse-rank: runs ops on tensors of rank 5 (or more) in the runtime's 4-D view. The
+// runtime and the .epk hold at most 4 dims per tensor, but most ops TFLM runs on rank 5 treat
+// adjacent axes alike: an elementwise op sees one flat run, a broadcast merges axes whose
+// operands broadcast the same way, CONCATENATION sees [before, axis, after], TRANSPOSE merges
+// axes that stay neighbours, PAD merges an axis with the unpadded ones after it, a reduction
+// merges axes reduced (or kept) together. This pass gives each such op those merged shapes
+// through RESHAPE aliases (no bytes move), and stores every high-rank tensor with its leading
+// dims merged ([d0 * ... * d(r-4), d(r-3), .., d(r-1)]: the same bytes in the same order).
+//
+// Guarantees: after the pass no tensor has rank above 4 and every op computes what it did
+// on the original shapes; an op whose shapes cannot be merged to 4 dims (or that has no
+// merge rule) fails here, naming it, the tensor and its rank. Ops it does not know are left
+// to see their original shapes (`strict` false: PACK, SLICE, SPLIT, UNPACK before they are
+// lowered; the run after the lowering passes is strict).
+
+import { ConvertError, Graph, Op, Tensor, cloneGraph, isConst } from '../ir/graph.js';
+import { sliceAxis } from './prepare/strided-slice.js';
+
+const MAX_RANK = 4;
+
+/** Ops that read and write same-shape tensors element by element (their only data input is 0). */
+const ELEMENTWISE = new Set([
+  'QUANTIZE', 'DEQUANTIZE', 'LOGISTIC', 'TANH', 'RELU', 'RELU6', 'RELU_N1_TO_1', 'RELU_0_TO_1', 'HARD_SWISH',
+  'LEAKY_RELU', 'RSQRT', 'EXP', 'ABS', 'NEG', 'SQRT', 'LOG', 'CAST',
+]);
+/** Binary ops with TFLite's broadcasting. */
+const BROADCAST = new Set(['ADD', 'SUB', 'MUL', 'MAXIMUM', 'MINIMUM', 'SQUARED_DIFFERENCE', 'DIV', 'PRELU']);
+/** Ops over the last axis, rows independent. */
+const LAST_AXIS = new Set(['SOFTMAX', 'LOG_SOFTMAX', 'L2_NORMALIZATION']);
+const ALIASES = new Set(['RESHAPE', 'SQUEEZE', 'EXPAND_DIMS']);
+
+type Fail = (m: string) => never;
+
+/** What one op needs: the shape each input/output slot must have (undefined: leave the slot), constants to swap in. */
+interface Collapsed {
+  inputs: (number[] | undefined)[];
+  outputs: number[][];
+  /** New constant operands by input slot (int32 values with their shape). */
+  constants?: Record<number, { values: number[]; shape: number[] }>;
+  options?: Record<string, unknown>;
+}
+
+const product = (s: number[]) => s.reduce((a, d) => a * d, 1);
+
+/** The shape a high-rank tensor is stored with: its leading dims merged down to rank 4. */
+export function storedShape(shape: number[]): number[] {
+  if (shape.length <= MAX_RANK) return shape;
+  const cut = shape.length - MAX_RANK + 1;
+  return [product(shape.slice(0, cut)), ...shape.slice(cut)];
+}
+
+const highRank = (t: Tensor) => t.shape.length > MAX_RANK;
+
+export function collapseRank(strict: boolean) {
+  return (input: Graph): Graph => {
+    if (!input.tensors.some(highRank)) return input;
+    const g = cloneGraph(input);
+    const touches = (op: Op) => [...op.inputs, ...op.outputs].some((t) => t >= 0 && highRank(g.tensors[t]) && !isParam(op, t, g));
+    // before lowering, the tensors of ops without a rule keep their shape for the strict run
+    const pinned = new Set(strict ? [] : g.ops.filter((op) => touches(op) && !hasRule(op)).flatMap((op) => [...op.inputs, ...op.outputs]));
+    const stored = g.tensors.map((t, i) => (pinned.has(i) ? [...t.shape] : storedShape(t.shape)));
+    const ops: Op[] = [];
+    for (const op of g.ops) {
+      if (!touches(op) || !hasRule(op)) {
+        if (strict && touches(op)) refuse(g, op);
+        ops.push(op);
+        continue;
+      }
+      const fail: Fail = (m) => { throw new ConvertError(`${g.source}: op ${op.sourceIndex} (${op.type}): ${m}`); };
+      ops.push(...rewire(g, op, collapseOp(g, op, fail), stored, fail));
+    }
+    g.ops = ops;
+    stored.forEach((shape, t) => (g.tensors[t].shape = shape));
+    return g;
+  };
+}
+
+/** Whether tensor t is a constant parameter of op (perm, paddings, axes, begin/end/strides, a shape). */
+function isParam(op: Op, t: number, g: Graph): boolean {
+  return isConst(g.tensors[t]) && op.inputs.indexOf(t) > 0 && !BROADCAST.has(op.type) && op.type !== 'CONCATENATION' && op.type !== 'GATHER';
+}
+
+function refuse(g: Graph, op: Op): never {
+  const t = [...op.inputs, ...op.outputs].find((i) => i >= 0 && highRank(g.tensors[i]))!;
+  const x = g.tensors[t];
+  throw new ConvertError(`${g.source}: op ${op.sourceIndex} (${op.type}): tensor "${x.name}" has rank ${x.shape.length}; above rank 4 edgepack runs elementwise ops, ${[...BROADCAST].join(', ')}, `
+    + 'CONCATENATION, TRANSPOSE, PAD, PADV2, MIRROR_PAD, MEAN, SUM, REDUCE_MAX, ARG_MAX, ARG_MIN, SOFTMAX, LOG_SOFTMAX, '
+    + 'L2_NORMALIZATION, GATHER, STRIDED_SLICE (and SLICE, SPLIT, SPLIT_V, PACK, UNPACK) and reshapes');
+}
+
+const RULES = new Set(['CONCATENATION', 'TRANSPOSE', 'PAD', 'PADV2', 'MIRROR_PAD', 'MEAN', 'SUM', 'REDUCE_MAX', 'ARG_MAX', 'ARG_MIN', 'GATHER', 'STRIDED_SLICE']);
+
+/** Whether this pass knows how to merge op's axes. */
+function hasRule(op: Op): boolean {
+  return ALIASES.has(op.type) || ELEMENTWISE.has(op.type) || BROADCAST.has(op.type) || LAST_AXIS.has(op.type) || RULES.has(op.type);
+}
+
+/**
+ * Inserts the RESHAPE aliases between each slot's stored shape and the shape the op needs,
+ * and swaps in constants of the needed shape. Returns the ops that replace `op`.
+ */
+function rewire(g: Graph, op: Op, c: Collapsed, storedShapes: number[][], fail: Fail): Op[] {
+  const before: Op[] = [], after: Op[] = [];
+  const stored = (t: number) => storedShapes[t];
+  const same = (a: number[], b: number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+  const view = (t: number, shape: number[], suffix: string) => {
+    const x = g.tensors[t];
+    if (x.quant && x.quant.scale.length > 1) fail(`tensor "${x.name}" has per-channel quantization; it cannot be viewed as ${JSON.stringify(shape)}`);
+    g.tensors.push({ name: `${x.name}/${suffix}`, shape, dtype: x.dtype, quant: x.quant, data: x.data });
+    return g.tensors.length - 1;
+  };
+  const slots = Math.max(op.inputs.length, ...Object.keys(c.constants ?? {}).map((k) => Number(k) + 1));
+  op.inputs = Array.from({ length: slots }, (_, k) => op.inputs[k] ?? -1).map((t, k) => {
+    const constant = c.constants?.[k];
+    if (constant) {
+      g.tensors.push({ name: `${op.type.toLowerCase()}${op.sourceIndex}/param${k}`, shape: constant.shape, dtype: 'int32', data: Int32Array.from(constant.values) });
+      return g.tensors.length - 1;
+    }
+    const want = c.inputs[k];
+    if (t < 0 || !want || same(want, stored(t))) return t;
+    if (isConst(g.tensors[t])) return view(t, want, `r${want.length}`);
+    const v = view(t, want, `r${want.length}`);
+    before.push({ type: 'RESHAPE', inputs: [t], outputs: [v], options: {}, sourceIndex: op.sourceIndex });
+    return v;
+  });
+  op.outputs = op.outputs.map((t, k) => {
+    const want = c.outputs[k];
+    if (same(want, stored(t))) return t;
+    const v = view(t, want, `r${want.length}`);
+    after.push({ type: 'RESHAPE', inputs: [v], outputs: [t], options: {}, sourceIndex: op.sourceIndex });
+    return v;
+  });
+  if (c.options) op.options = { ...op.options, ...c.options };
+  return [...before, op, ...after];
+}
+
+function constInts(g: Graph, t: number | undefined, what: string, fail: Fail): number[] {
+  const d = t === undefined || t < 0 ? undefined : g.tensors[t].data;
+  if (d instanceof Int32Array) return Array.from(d);
+  if (d instanceof BigInt64Array) return Array.from(d, Number);
+  return fail(`${what} must be a constant int32 or int64 tensor`);
+}
+
+function axisOf(a: number, rank: number, fail: Fail): number {
+  if (!Number.isInteger(a) || a < -rank || a >= rank) fail(`axis ${a} is outside [-${rank}, ${rank})`);
+  return a < 0 ? a + rank : a;
+}
+
+/** Groups of adjacent axes [first, end) merged into one; fails when more than 4 remain. */
+type Groups = [number, number][];
+
+function checkGroups(groups: Groups, what: string, fail: Fail): Groups {
+  if (groups.length > MAX_RANK) fail(`${what} cannot be merged to 4 dims (${groups.length} axes stay apart)`);
+  return groups.length ? groups : [[0, 0]];
+}
+
+/** Adjacent axes merged while `joins(i)` says axis i goes with axis i - 1. */
+function groupAxes(rank: number, joins: (i: number) => boolean): Groups {
+  const groups: Groups = [];
+  for (let i = 0; i < rank; i++) {
+    if (groups.length && joins(i)) groups[groups.length - 1][1] = i + 1;
+    else groups.push([i, i + 1]);
+  }
+  return groups;
+}
+
+const merge = (shape: number[], groups: Groups) => groups.map(([a, b]) => product(shape.slice(a, b)));
+
+function collapseOp(g: Graph, op: Op, fail: Fail): Collapsed {
+  const shape = (t: number) => g.tensors[t].shape;
+  if (ALIASES.has(op.type)) return { inputs: [storedShape(shape(op.inputs[0]))], outputs: [storedShape(shape(op.outputs[0]))] };
+  if (ELEMENTWISE.has(op.type)) {
+    const s = storedShape(shape(op.outputs[0]));
+    return { inputs: [s], outputs: [s] };
+  }
+  if (BROADCAST.has(op.type)) return collapseBroadcast(g, op, fail);
+  if (LAST_AXIS.has(op.type)) {
+    const y = shape(op.outputs[0]), s = [product(y.slice(0, -1)), y[y.length - 1]];
+    return { inputs: [s], outputs: [s] };
+  }
+  switch (op.type) {
+    case 'CONCATENATION': return collapseConcat(g, op, fail);
+    case 'TRANSPOSE': return collapseTranspose(g, op, fail);
+    case 'PAD': case 'PADV2': case 'MIRROR_PAD': return collapsePad(g, op, fail);
+    case 'MEAN': case 'SUM': case 'REDUCE_MAX': return collapseReduce(g, op, fail);
+    case 'ARG_MAX': case 'ARG_MIN': return collapseArgMax(g, op, fail);
+    case 'GATHER': return collapseGather(g, op, fail);
+    default: return collapseStridedSlice(g, op, fail); // STRIDED_SLICE (hasRule lists no other)
+  }
+}
+
+/** Axes where each input either spans the output or is 1 (broadcast) the same way merge. */
+function collapseBroadcast(g: Graph, op: Op, fail: Fail): Collapsed {
+  const y = g.tensors[op.outputs[0]].shape, rank = y.length;
+  const ins = op.inputs.map((t) => {
+    const s = g.tensors[t].shape;
+    if (s.length > rank) fail(`input "${g.tensors[t].name}" has a higher rank than the output`);
+    return [...new Array(rank - s.length).fill(1), ...s];
+  });
+  const kept = [...Array(rank).keys()].filter((i) => y[i] !== 1); // axes of size 1 merge with anything: drop them
+  const pattern = (i: number) => ins.map((s) => (s[i] === 1 ? 'b' : 'f')).join('');
+  const groups = checkGroups(groupAxes(kept.length, (j) => pattern(kept[j]) === pattern(kept[j - 1])), `output "${g.tensors[op.outputs[0]].name}"`, fail);
+  const pick = (s: number[]) => groups.map(([a, b]) => product(kept.slice(a, b).map((i) => s[i])));
+  return { inputs: ins.map(pick), outputs: [pick(y)] };
+}
+
+function collapseConcat(g: Graph, op: Op, fail: Fail): Collapsed {
+  const y = g.tensors[op.outputs[0]].shape, rank = y.length;
+  const axis = axisOf((op.options.axis as number) ?? 0, rank, fail);
+  const view = (s: number[]) => [product(s.slice(0, axis)), s[axis], product(s.slice(axis + 1))];
+  return { inputs: op.inputs.map((t) => view(g.tensors[t].shape)), outputs: [view(y)], options: { axis: 1 } };
+}
+
+/** Output axes that stay neighbours in the input (perm[j] = perm[j-1] + 1) merge; size-1 axes drop. */
+function collapseTranspose(g: Graph, op: Op, fail: Fail): Collapsed {
+  const x = g.tensors[op.inputs[0]].shape, rank = x.length;
+  const perm = constInts(g, op.inputs[1], 'perm', fail);
+  if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) fail(`perm ${JSON.stringify(perm)} is not a permutation of ${rank} axes`);
+  const keptIn = [...Array(rank).keys()].filter((i) => x[i] !== 1);
+  const renumber = new Map(keptIn.map((a, i) => [a, i]));
+  const p = perm.filter((a) => x[a] !== 1).map((a) => renumber.get(a)!);
+  const outGroups = checkGroups(groupAxes(p.length, (j) => p[j] === p[j - 1] + 1), `input "${g.tensors[op.inputs[0]].name}"`, fail);
+  if (!p.length) return { inputs: [[1], undefined], outputs: [[1]], constants: { 1: { values: [0], shape: [1] } } };
+  // input groups: the same runs, in input order
+  const runs = outGroups.map(([a, b]) => [p[a], p[b - 1] + 1] as [number, number]);
+  const inOrder = [...runs].sort((a, b) => a[0] - b[0]);
+  const xs = keptIn.map((a) => x[a]);
+  const newPerm = runs.map((r) => inOrder.indexOf(r));
+  return {
+    inputs: [inOrder.map(([a, b]) => product(xs.slice(a, b))), undefined],
+    outputs: [runs.map(([a, b]) => product(xs.slice(a, b)))],
+    constants: { 1: { values: newPerm, shape: [newPerm.length] } },
+  };
+}
+
+/** An axis merges into the one before it when it is not padded (MIRROR_PAD: only unpadded runs merge). */
+function collapsePad(g: Graph, op: Op, fail: Fail): Collapsed {
+  const x = g.tensors[op.inputs[0]].shape, rank = x.length;
+  const pads = constInts(g, op.inputs[1], 'paddings', fail);
+  if (pads.length !== 2 * rank) fail(`paddings hold ${pads.length} values, expected ${rank}x2`);
+  const padded = (i: number) => pads[2 * i] !== 0 || pads[2 * i + 1] !== 0;
+  const mirror = op.type === 'MIRROR_PAD';
+  const groups = checkGroups(groupAxes(rank, (i) => !padded(i) && (!mirror || !padded(i - 1))), `input "${g.tensors[op.inputs[0]].name}"`, fail);
+  const inner = (a: number, b: number) => product(x.slice(a + 1, b));
+  const newPads = groups.flatMap(([a, b]) => [pads[2 * a] * inner(a, b), pads[2 * a + 1] * inner(a, b)]);
+  const out = groups.map(([a, b]) => (x[a] + pads[2 * a] + pads[2 * a + 1]) * inner(a, b));
+  return {
+    inputs: [merge(x, groups), undefined, ...op.inputs.slice(2).map(() => undefined)],
+    outputs: [out],
+    constants: { 1: { values: newPads, shape: [groups.length, 2] } },
+  };
+}
+
+/** Reduced axes merge with reduced neighbours, kept with kept; the op keeps dims, a RESHAPE gives the output its shape. */
+function collapseReduce(g: Graph, op: Op, fail: Fail): Collapsed {
+  const x = g.tensors[op.inputs[0]].shape, rank = x.length;
+  const axes = new Set(constInts(g, op.inputs[1], 'axis', fail).map((a) => axisOf(a, rank, fail)));
+  const kept = [...Array(rank).keys()].filter((i) => x[i] !== 1);
+  const groups = checkGroups(groupAxes(kept.length, (j) => axes.has(kept[j]) === axes.has(kept[j - 1])), `input "${g.tensors[op.inputs[0]].name}"`, fail);
+  const xs = kept.map((i) => x[i]);
+  const reduced = groups.map(([a]) => kept.length > 0 && axes.has(kept[a]));
+  const view = merge(xs, groups);
+  if (!reduced.some((r) => r)) { // every reduced axis has size 1: reduce a size-1 axis after the kept ones (at most one group)
+    view.push(1);
+    reduced.push(true);
+  }
+  const newAxes = reduced.flatMap((r, i) => (r ? [i] : []));
+  return {
+    inputs: [view, undefined],
+    outputs: [view.map((d, i) => (reduced[i] ? 1 : d))],
+    constants: { 1: { values: newAxes, shape: [newAxes.length] } },
+    options: { keepDims: true },
+  };
+}
+
+function collapseArgMax(g: Graph, op: Op, fail: Fail): Collapsed {
+  const x = g.tensors[op.inputs[0]].shape, rank = x.length;
+  const a = constInts(g, op.inputs[1], 'axis', fail);
+  if (a.length !== 1) fail(`axis holds ${a.length} values; one is expected`);
+  const axis = axisOf(a[0], rank, fail);
+  const before = product(x.slice(0, axis)), after = product(x.slice(axis + 1));
+  return { inputs: [[before, x[axis], after], undefined], outputs: [[before, after]], constants: { 1: { values: [1], shape: [1] } } };
+}
+
+function collapseGather(g: Graph, op: Op, fail: Fail): Collapsed {
+  const x = g.tensors[op.inputs[0]].shape, rank = x.length;
+  if (((op.options.batchDims as number) ?? 0) !== 0) fail('batch_dims other than 0 is not supported above rank 4');
+  const axis = axisOf((op.options.axis as number) ?? 0, rank, fail);
+  const n = product(g.tensors[op.inputs[1]].shape);
+  const before = product(x.slice(0, axis)), after = product(x.slice(axis + 1));
+  return { inputs: [[before, x[axis], after], [n]], outputs: [[before, n, after]], options: { axis: 1, batchDims: 0 } };
+}
+
+/**
+ * Each axis resolved to start, stride and count; an axis taken whole merges into the one before
+ * it when that one has stride 1 (then the merged run starts at start * inner). Shrunk axes are
+ * kept as size 1 and dropped by the RESHAPE after the op.
+ */
+function collapseStridedSlice(g: Graph, op: Op, fail: Fail): Collapsed {
+  const x = g.tensors[op.inputs[0]].shape, rank = x.length;
+  const begin = constInts(g, op.inputs[1], 'begin', fail), end = constInts(g, op.inputs[2], 'end', fail);
+  const strides = op.inputs[3] !== undefined && op.inputs[3] >= 0 ? constInts(g, op.inputs[3], 'strides', fail) : x.map(() => 1);
+  if (begin.length !== rank || end.length !== rank || strides.length !== rank) fail(`begin, end and strides must hold ${rank} values`);
+  const o = op.options as Record<string, number>;
+  if (o.ellipsisMask || o.newAxisMask) fail('ellipsis and new-axis masks are not supported');
+  if (o.offset) fail('offset is not supported');
+  const bit = (m: number | undefined, i: number) => (((m ?? 0) >> i) & 1) === 1;
+  const cuts = x.map((d, i) => {
+    if (strides[i] === 0) fail(`stride ${i} is 0`);
+    return sliceAxis(d, begin[i], end[i], strides[i], bit(o.beginMask, i), bit(o.endMask, i), bit(o.shrinkAxisMask, i));
+  });
+  const whole = (i: number) => cuts[i].start === 0 && cuts[i].stride === 1 && cuts[i].count === x[i];
+  const groups = checkGroups(groupAxes(rank, (i) => whole(i) && cuts[i - 1].stride === 1), `input "${g.tensors[op.inputs[0]].name}"`, fail);
+  const inner = (a: number, b: number) => product(x.slice(a + 1, b));
+  const starts = groups.map(([a, b]) => cuts[a].start * inner(a, b));
+  const counts = groups.map(([a, b]) => cuts[a].count * inner(a, b));
+  const steps = groups.map(([a]) => cuts[a].stride);
+  const n = groups.length;
+  // explicit bounds: end = start + count * stride (for a negative stride, -1 past index 0 is masked instead)
+  const ends = starts.map((s, k) => s + counts[k] * steps[k]);
+  const endMask = ends.reduce((m, e, k) => (e < 0 ? m | (1 << k) : m), 0);
+  return {
+    inputs: [merge(x, groups), undefined, undefined, undefined],
+    outputs: [counts],
+    constants: {
+      1: { values: starts, shape: [n] },
+      2: { values: ends.map((e) => Math.max(e, 0)), shape: [n] },
+      3: { values: steps, shape: [n] },
+    },
+    options: { beginMask: 0, endMask, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0, offset: false },
+  };
+}
