@@ -67,7 +67,8 @@ async function seeds(target: Target): Promise<Uint8Array[]> {
   const { buildLstmNet } = await import('../src/testing/lstm-model.js');
   const { buildOpsANet } = await import('../src/testing/ops-a-models.js');
   const { buildInt16Net, buildInt16MoveNet } = await import('../src/testing/int16-models.js');
-  if (target === 'tflite') return [buildTinyCnn(), buildTinyCnn(3), buildOpsNet(), buildSvdfNet(), buildF32Net(), buildOpsBNet(), buildLstmNet(), buildOpsANet(), buildInt16Net(), buildInt16MoveNet(), ...shared(['hello_world_int8.tflite', 'hello_world_float32.tflite', 'kws_dscnn_int8.tflite'])];
+  const { buildRank5Net } = await import('../src/testing/rank5-model.js');
+  if (target === 'tflite') return [buildTinyCnn(), buildTinyCnn(3), buildOpsNet(), buildSvdfNet(), buildF32Net(), buildOpsBNet(), buildLstmNet(), buildOpsANet(), buildInt16Net(), buildInt16MoveNet(), buildRank5Net(), ...shared(['hello_world_int8.tflite', 'hello_world_float32.tflite', 'kws_dscnn_int8.tflite'])];
   if (target === 'onnx') return [mobileNetStyle(1, 8, 4), resNetStyle(2, 8, 4)];
   const { convertModel } = await import('../src/convert.js');
   const tiny = buildTinyCnn();
