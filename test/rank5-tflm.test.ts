@@ -58,9 +58,10 @@ function single(r: R, build: (b: TfliteBuilder, x: number) => { y: number[]; wha
 
 function broadcastCase(r: R, op: string): Case {
   const s = shape5(r);
-  const pattern = mergeablePattern(r);
-  const c = s.map((d, i) => (pattern[i] ? 1 : d));
   const constant = r() < 0.5;
+  // a constant may broadcast over any axes (collapse-rank repeats it until the axes merge to 4)
+  const pattern = constant && r() < 0.5 ? s.map((_, i) => i % 2 === 0) : mergeablePattern(r);
+  const c = s.map((d, i) => (pattern[i] ? 1 : d));
   return single(r, (b, x) => {
     const sq = op === 'SQUARED_DIFFERENCE' || op === 'DIV';
     const values = randInt8(r, size(c)).map((v) => (op === 'DIV' && v === 0 ? 1 : v));
@@ -264,6 +265,17 @@ test('rank 5 float32 model (broadcast ADD, TRANSPOSE, SOFTMAX, MEAN) runs as flo
   }
 });
 
+test('a constant broadcast over alternating axes is repeated along one of them (the model stores it once, tiled)', () => {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [2, 3, 4, 5, 6], 'int8', q(0.05, 1));
+  const y = b.tensor('y', [2, 3, 4, 5, 6], 'int8', q(0.1, 0));
+  b.op('ADD', [x, b.constant('c', [1, 3, 1, 5, 1], 'int8', Array.from({ length: 15 }, (_, i) => i - 7), q(0.04, 0))], [y]);
+  b.io([x], [y]);
+  const epk = readEpk(convertModel(b.finish(), 'tiled', { log: () => {} }).epk);
+  const c = epk.tensors[epk.ops[0].inputs[1]];
+  assert.is(c.shape.reduce((a, d) => a * d, 1), 3 * 4 * 5, 'the constant repeated along one axis of 4');
+});
+
 test('a rank-5 model input is stored with its leading dims merged (same bytes, same order)', () => {
   const b = new TfliteBuilder();
   const x = b.tensor('x', [2, 3, 4, 5, 6], 'int8', q(0.05, 1));
@@ -275,12 +287,13 @@ test('a rank-5 model input is stored with its leading dims merged (same bytes, s
   assert.equal(epk.tensors[epk.outputs[0]].shape, [6, 4, 5, 6]);
 });
 
-test('a rank-5 broadcast whose axes cannot merge to 4 fails naming the op and the tensor', () => {
+test('a rank-5 broadcast of two inputs whose axes cannot merge to 4 fails naming the op and the tensor', () => {
   const b = new TfliteBuilder();
   const x = b.tensor('x', [2, 3, 4, 5, 6], 'int8', q(0.05, 1));
+  const c = b.tensor('c', [1, 3, 1, 5, 1], 'int8', q(0.04, 0));
   const y = b.tensor('y', [2, 3, 4, 5, 6], 'int8', q(0.1, 0));
-  b.op('ADD', [x, b.constant('c', [1, 3, 1, 5, 1], 'int8', Array.from({ length: 15 }, (_, i) => i - 7), q(0.04, 0))], [y]);
-  b.io([x], [y]);
+  b.op('ADD', [x, c], [y]);
+  b.io([x, c], [y]);
   try {
     convertModel(b.finish(), 'alternating.tflite', { log: () => {} });
     assert.unreachable('converted');

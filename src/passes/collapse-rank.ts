@@ -13,7 +13,7 @@
 // to see their original shapes (`strict` false: PACK, SLICE, SPLIT, UNPACK before they are
 // lowered; the run after the lowering passes is strict).
 
-import { ConvertError, Graph, Op, Tensor, cloneGraph, isConst } from '../ir/graph.js';
+import { ConvertError, Graph, Op, Tensor, TensorData, cloneGraph, isConst } from '../ir/graph.js';
 import { sliceAxis } from './prepare/strided-slice.js';
 
 const MAX_RANK = 4;
@@ -37,6 +37,8 @@ interface Collapsed {
   outputs: number[][];
   /** New constant operands by input slot (int32 values with their shape). */
   constants?: Record<number, { values: number[]; shape: number[] }>;
+  /** Constant operands replaced by a copy repeated along some axes (a broadcast made less sparse). */
+  tiled?: Record<number, { data: TensorData; shape: number[] }>;
   options?: Record<string, unknown>;
 }
 
@@ -111,6 +113,12 @@ function rewire(g: Graph, op: Op, c: Collapsed, storedShapes: number[][], fail: 
   };
   const slots = Math.max(op.inputs.length, ...Object.keys(c.constants ?? {}).map((k) => Number(k) + 1));
   op.inputs = Array.from({ length: slots }, (_, k) => op.inputs[k] ?? -1).map((t, k) => {
+    const tiled = c.tiled?.[k];
+    if (tiled) {
+      const x = g.tensors[t];
+      g.tensors.push({ name: `${x.name}/tiled`, shape: c.inputs[k] ?? tiled.shape, dtype: x.dtype, quant: x.quant, data: tiled.data });
+      return g.tensors.length - 1;
+    }
     const constant = c.constants?.[k];
     if (constant) {
       g.tensors.push({ name: `${op.type.toLowerCase()}${op.sourceIndex}/param${k}`, shape: constant.shape, dtype: 'int32', data: Int32Array.from(constant.values) });
@@ -198,10 +206,56 @@ function collapseBroadcast(g: Graph, op: Op, fail: Fail): Collapsed {
     return [...new Array(rank - s.length).fill(1), ...s];
   });
   const kept = [...Array(rank).keys()].filter((i) => y[i] !== 1); // axes of size 1 merge with anything: drop them
-  const pattern = (i: number) => ins.map((s) => (s[i] === 1 ? 'b' : 'f')).join('');
-  const groups = checkGroups(groupAxes(kept.length, (j) => pattern(kept[j]) === pattern(kept[j - 1])), `output "${g.tensors[op.outputs[0]].name}"`, fail);
+  const groupsOf = (shapes: number[][]) => {
+    const pattern = (i: number) => shapes.map((s) => (s[i] === 1 ? 'b' : 'f')).join('');
+    return groupAxes(kept.length, (j) => pattern(kept[j]) === pattern(kept[j - 1]));
+  };
+  const tiled = tileConstants(g, op, ins, y, kept, groupsOf);
+  const groups = checkGroups(groupsOf(ins), `output "${g.tensors[op.outputs[0]].name}"`, fail);
   const pick = (s: number[]) => groups.map(([a, b]) => product(kept.slice(a, b).map((i) => s[i])));
-  return { inputs: ins.map(pick), outputs: [pick(y)] };
+  return { inputs: ins.map(pick), outputs: [pick(y)], tiled };
+}
+
+/**
+ * While a broadcast keeps more than 4 axes apart, repeats a constant operand along the broadcast
+ * axis that merges the most (the bytes a kernel would have read anyway); `ins` is updated.
+ */
+function tileConstants(g: Graph, op: Op, ins: number[][], y: number[], kept: number[], groupsOf: (s: number[][]) => Groups): Collapsed['tiled'] {
+  const tiled: NonNullable<Collapsed['tiled']> = {};
+  while (groupsOf(ins).length > MAX_RANK) {
+    let best: [k: number, axis: number, groups: number] | undefined;
+    op.inputs.forEach((t, k) => {
+      if (!isConst(g.tensors[t])) return;
+      for (const i of kept) {
+        if (ins[k][i] !== 1) continue;
+        const trial = ins.map((s, j) => (j === k ? s.map((d, a) => (a === i ? y[i] : d)) : s));
+        const n = groupsOf(trial).length;
+        if (!best || n < best[2]) best = [k, i, n];
+      }
+    });
+    if (!best) break;
+    const [k, i] = best;
+    const from = tiled[k]?.shape ?? ins[k];
+    const to = from.map((d, a) => (a === i ? y[i] : d));
+    tiled[k] = { data: tile(tiled[k]?.data ?? (g.tensors[op.inputs[k]].data as TensorData), from, to), shape: to };
+    ins[k] = to;
+  }
+  return Object.keys(tiled).length ? tiled : undefined;
+}
+
+/** Row-major `data` of shape `from` repeated to shape `to` (each axis equal or from 1). */
+function tile(data: TensorData, from: number[], to: number[]): TensorData {
+  const out = new (data.constructor as { new (n: number): TensorData })(product(to));
+  const strides = from.map((_, a) => (from[a] === 1 ? 0 : product(from.slice(a + 1))));
+  for (let o = 0; o < out.length; o++) {
+    let rest = o, src = 0;
+    for (let a = to.length - 1; a >= 0; a--) {
+      src += (rest % to[a]) * strides[a];
+      rest = Math.floor(rest / to[a]);
+    }
+    out[o] = data[src] as never;
+  }
+  return out;
 }
 
 function collapseConcat(g: Graph, op: Op, fail: Fail): Collapsed {
