@@ -119,29 +119,26 @@ function conv_f32_x4(x: usize, inH: i32, inW: i32, inC: i32, w: usize, kh: i32, 
   for (let q = 0; q < pixels; q += 4) {
     // pixel k of the tile: batch base, top-left input tap
     const q0 = q, q1 = min(q + 1, pixels - 1), q2 = min(q + 2, pixels - 1), q3 = min(q + 3, pixels - 1);
-    const b0 = q0 / hw, b1 = q1 / hw, b2 = q2 / hw, b3 = q3 / hw;
     const r0 = q0 % hw, r1 = q1 % hw, r2 = q2 % hw, r3 = q3 % hw;
     const y0 = (r0 / outW) * p.strideH - p.padTop, x0 = (r0 % outW) * p.strideW - p.padLeft;
     const y1 = (r1 / outW) * p.strideH - p.padTop, x1 = (r1 % outW) * p.strideW - p.padLeft;
     const y2 = (r2 / outW) * p.strideH - p.padTop, x2 = (r2 % outW) * p.strideW - p.padLeft;
     const y3 = (r3 / outW) * p.strideH - p.padTop, x3 = (r3 % outW) * p.strideW - p.padLeft;
+    // element offset of each pixel's top-left tap (may lie outside the image; used only when in it)
+    const e0 = (q0 / hw) * planeX + (y0 * inW + x0) * inC, e1 = (q1 / hw) * planeX + (y1 * inW + x1) * inC;
+    const e2 = (q2 / hw) * planeX + (y2 * inW + x2) * inC, e3 = (q3 / hw) * planeX + (y3 * inW + x3) * inC;
     for (let oc = 0; oc < quadEnd; oc += 4) {
       const cOff = (oc / ocPerGroup) * icg;
       let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
       for (let fy = 0; fy < kh; fy++) {
         const dy = p.dilationH * fy;
-        const iy0 = y0 + dy, iy1 = y1 + dy, iy2 = y2 + dy, iy3 = y3 + dy;
+        const in0 = <u32>(y0 + dy) < <u32>inH, in1 = <u32>(y1 + dy) < <u32>inH, in2 = <u32>(y2 + dy) < <u32>inH, in3 = <u32>(y3 + dy) < <u32>inH;
         for (let fx = 0; fx < kw; fx++) {
           const dx = p.dilationW * fx;
-          const ix0 = x0 + dx, ix1 = x1 + dx, ix2 = x2 + dx, ix3 = x3 + dx;
-          const ok0 = iy0 >= 0 && iy0 < inH && ix0 >= 0 && ix0 < inW;
-          const ok1 = iy1 >= 0 && iy1 < inH && ix1 >= 0 && ix1 < inW;
-          const ok2 = iy2 >= 0 && iy2 < inH && ix2 >= 0 && ix2 < inW;
-          const ok3 = iy3 >= 0 && iy3 < inH && ix3 >= 0 && ix3 < inW;
-          const p0 = at(x, b0 * planeX + (iy0 * inW + ix0) * inC + cOff);
-          const p1 = at(x, b1 * planeX + (iy1 * inW + ix1) * inC + cOff);
-          const p2 = at(x, b2 * planeX + (iy2 * inW + ix2) * inC + cOff);
-          const p3 = at(x, b3 * planeX + (iy3 * inW + ix3) * inC + cOff);
+          const ok0 = in0 && <u32>(x0 + dx) < <u32>inW, ok1 = in1 && <u32>(x1 + dx) < <u32>inW;
+          const ok2 = in2 && <u32>(x2 + dx) < <u32>inW, ok3 = in3 && <u32>(x3 + dx) < <u32>inW;
+          const tap = (dy * inW + dx) * inC + cOff;
+          const p0 = at(x, e0 + tap), p1 = at(x, e1 + tap), p2 = at(x, e2 + tap), p3 = at(x, e3 + tap);
           const wp = at(w, ((oc * kh + fy) * kw + fx) * icg);
           let c = 0;
           for (; c < icq; c += 4) {
