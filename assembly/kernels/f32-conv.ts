@@ -104,9 +104,10 @@ export function conv_f32(x: usize, inH: i32, inW: i32, inC: i32, w: usize, kh: i
 }
 
 /**
- * conv_f32 in the simd build: tiles of four output pixels (flat over batch, row, column;
+ * conv_f32 in the simd build: tiles of eight output pixels (flat over batch, row, column;
  * the last tile repeats its last pixel) times four output channels of one group, one f32x4
- * accumulator per pixel. Each 4x4 weight block is transposed once and feeds four pixels.
+ * accumulator per pixel. Each 4x4 weight block is transposed once and feeds the eight
+ * pixels (on ic_resnet8_float32, ~6% faster than tiles of four in interleaved runs).
  * Channels past the last full quad (outC % 4, groups of one) run convAt.
  */
 function conv_f32_x4(x: usize, inH: i32, inW: i32, inC: i32, w: usize, kh: i32, kw: i32, icg: i32, bias: usize,
@@ -116,29 +117,50 @@ function conv_f32_x4(x: usize, inH: i32, inW: i32, inC: i32, w: usize, kh: i32, 
   const ws = <usize>(kh * kw * icg) << 2;
   const lo = f32x4.splat(p.actMin), hi = f32x4.splat(p.actMax);
   const planeX = inH * inW * inC;
-  for (let q = 0; q < pixels; q += 4) {
-    // pixel k of the tile: batch base, top-left input tap
-    const q0 = q, q1 = min(q + 1, pixels - 1), q2 = min(q + 2, pixels - 1), q3 = min(q + 3, pixels - 1);
-    const r0 = q0 % hw, r1 = q1 % hw, r2 = q2 % hw, r3 = q3 % hw;
-    const y0 = (r0 / outW) * p.strideH - p.padTop, x0 = (r0 % outW) * p.strideW - p.padLeft;
-    const y1 = (r1 / outW) * p.strideH - p.padTop, x1 = (r1 % outW) * p.strideW - p.padLeft;
-    const y2 = (r2 / outW) * p.strideH - p.padTop, x2 = (r2 % outW) * p.strideW - p.padLeft;
-    const y3 = (r3 / outW) * p.strideH - p.padTop, x3 = (r3 % outW) * p.strideW - p.padLeft;
+  for (let q = 0; q < pixels; q += 8) {
+    // pixel k of the tile (the last pixel repeated past the end): top-left input tap
+    const q0 = q, q1 = min(q + 1, pixels - 1), q2 = min(q + 2, pixels - 1), q3 = min(q + 3, pixels - 1), q4 = min(q + 4, pixels - 1), q5 = min(q + 5, pixels - 1), q6 = min(q + 6, pixels - 1), q7 = min(q + 7, pixels - 1);
+    const r0 = q0 % hw, y0 = (r0 / outW) * p.strideH - p.padTop, x0 = (r0 % outW) * p.strideW - p.padLeft;
+    const r1 = q1 % hw, y1 = (r1 / outW) * p.strideH - p.padTop, x1 = (r1 % outW) * p.strideW - p.padLeft;
+    const r2 = q2 % hw, y2 = (r2 / outW) * p.strideH - p.padTop, x2 = (r2 % outW) * p.strideW - p.padLeft;
+    const r3 = q3 % hw, y3 = (r3 / outW) * p.strideH - p.padTop, x3 = (r3 % outW) * p.strideW - p.padLeft;
+    const r4 = q4 % hw, y4 = (r4 / outW) * p.strideH - p.padTop, x4 = (r4 % outW) * p.strideW - p.padLeft;
+    const r5 = q5 % hw, y5 = (r5 / outW) * p.strideH - p.padTop, x5 = (r5 % outW) * p.strideW - p.padLeft;
+    const r6 = q6 % hw, y6 = (r6 / outW) * p.strideH - p.padTop, x6 = (r6 % outW) * p.strideW - p.padLeft;
+    const r7 = q7 % hw, y7 = (r7 / outW) * p.strideH - p.padTop, x7 = (r7 % outW) * p.strideW - p.padLeft;
     // element offset of each pixel's top-left tap (may lie outside the image; used only when in it)
-    const e0 = (q0 / hw) * planeX + (y0 * inW + x0) * inC, e1 = (q1 / hw) * planeX + (y1 * inW + x1) * inC;
-    const e2 = (q2 / hw) * planeX + (y2 * inW + x2) * inC, e3 = (q3 / hw) * planeX + (y3 * inW + x3) * inC;
+    const e0 = (q0 / hw) * planeX + (y0 * inW + x0) * inC;
+    const e1 = (q1 / hw) * planeX + (y1 * inW + x1) * inC;
+    const e2 = (q2 / hw) * planeX + (y2 * inW + x2) * inC;
+    const e3 = (q3 / hw) * planeX + (y3 * inW + x3) * inC;
+    const e4 = (q4 / hw) * planeX + (y4 * inW + x4) * inC;
+    const e5 = (q5 / hw) * planeX + (y5 * inW + x5) * inC;
+    const e6 = (q6 / hw) * planeX + (y6 * inW + x6) * inC;
+    const e7 = (q7 / hw) * planeX + (y7 * inW + x7) * inC;
     for (let oc = 0; oc < quadEnd; oc += 4) {
       const cOff = (oc / ocPerGroup) * icg;
-      let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+      let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
       for (let fy = 0; fy < kh; fy++) {
         const dy = p.dilationH * fy;
-        const in0 = <u32>(y0 + dy) < <u32>inH, in1 = <u32>(y1 + dy) < <u32>inH, in2 = <u32>(y2 + dy) < <u32>inH, in3 = <u32>(y3 + dy) < <u32>inH;
+        const in0 = <u32>(y0 + dy) < <u32>inH;
+        const in1 = <u32>(y1 + dy) < <u32>inH;
+        const in2 = <u32>(y2 + dy) < <u32>inH;
+        const in3 = <u32>(y3 + dy) < <u32>inH;
+        const in4 = <u32>(y4 + dy) < <u32>inH;
+        const in5 = <u32>(y5 + dy) < <u32>inH;
+        const in6 = <u32>(y6 + dy) < <u32>inH;
+        const in7 = <u32>(y7 + dy) < <u32>inH;
         for (let fx = 0; fx < kw; fx++) {
           const dx = p.dilationW * fx;
-          const ok0 = in0 && <u32>(x0 + dx) < <u32>inW, ok1 = in1 && <u32>(x1 + dx) < <u32>inW;
-          const ok2 = in2 && <u32>(x2 + dx) < <u32>inW, ok3 = in3 && <u32>(x3 + dx) < <u32>inW;
           const tap = (dy * inW + dx) * inC + cOff;
-          const p0 = at(x, e0 + tap), p1 = at(x, e1 + tap), p2 = at(x, e2 + tap), p3 = at(x, e3 + tap);
+          const ok0 = in0 && <u32>(x0 + dx) < <u32>inW, p0 = at(x, e0 + tap);
+          const ok1 = in1 && <u32>(x1 + dx) < <u32>inW, p1 = at(x, e1 + tap);
+          const ok2 = in2 && <u32>(x2 + dx) < <u32>inW, p2 = at(x, e2 + tap);
+          const ok3 = in3 && <u32>(x3 + dx) < <u32>inW, p3 = at(x, e3 + tap);
+          const ok4 = in4 && <u32>(x4 + dx) < <u32>inW, p4 = at(x, e4 + tap);
+          const ok5 = in5 && <u32>(x5 + dx) < <u32>inW, p5 = at(x, e5 + tap);
+          const ok6 = in6 && <u32>(x6 + dx) < <u32>inW, p6 = at(x, e6 + tap);
+          const ok7 = in7 && <u32>(x7 + dx) < <u32>inW, p7 = at(x, e7 + tap);
           const wp = at(w, ((oc * kh + fy) * kw + fx) * icg);
           let c = 0;
           for (; c < icq; c += 4) {
@@ -152,6 +174,10 @@ function conv_f32_x4(x: usize, inH: i32, inW: i32, inC: i32, w: usize, kh: i32, 
             if (ok1) a1 = fma4(a1, p1 + cb, t0, t1, t2, t3);
             if (ok2) a2 = fma4(a2, p2 + cb, t0, t1, t2, t3);
             if (ok3) a3 = fma4(a3, p3 + cb, t0, t1, t2, t3);
+            if (ok4) a4 = fma4(a4, p4 + cb, t0, t1, t2, t3);
+            if (ok5) a5 = fma4(a5, p5 + cb, t0, t1, t2, t3);
+            if (ok6) a6 = fma4(a6, p6 + cb, t0, t1, t2, t3);
+            if (ok7) a7 = fma4(a7, p7 + cb, t0, t1, t2, t3);
           }
           for (; c < icg; c++) {
             const cb = <usize>c << 2;
@@ -160,6 +186,10 @@ function conv_f32_x4(x: usize, inH: i32, inW: i32, inC: i32, w: usize, kh: i32, 
             if (ok1) a1 = f32x4.add(a1, f32x4.mul(sp(p1 + cb), t));
             if (ok2) a2 = f32x4.add(a2, f32x4.mul(sp(p2 + cb), t));
             if (ok3) a3 = f32x4.add(a3, f32x4.mul(sp(p3 + cb), t));
+            if (ok4) a4 = f32x4.add(a4, f32x4.mul(sp(p4 + cb), t));
+            if (ok5) a5 = f32x4.add(a5, f32x4.mul(sp(p5 + cb), t));
+            if (ok6) a6 = f32x4.add(a6, f32x4.mul(sp(p6 + cb), t));
+            if (ok7) a7 = f32x4.add(a7, f32x4.mul(sp(p7 + cb), t));
           }
         }
       }
@@ -167,10 +197,14 @@ function conv_f32_x4(x: usize, inH: i32, inW: i32, inC: i32, w: usize, kh: i32, 
       if (q + 1 < pixels) v128.store(at(y, q1 * outC + oc), finish4(a1, bias, oc, lo, hi));
       if (q + 2 < pixels) v128.store(at(y, q2 * outC + oc), finish4(a2, bias, oc, lo, hi));
       if (q + 3 < pixels) v128.store(at(y, q3 * outC + oc), finish4(a3, bias, oc, lo, hi));
+      if (q + 4 < pixels) v128.store(at(y, q4 * outC + oc), finish4(a4, bias, oc, lo, hi));
+      if (q + 5 < pixels) v128.store(at(y, q5 * outC + oc), finish4(a5, bias, oc, lo, hi));
+      if (q + 6 < pixels) v128.store(at(y, q6 * outC + oc), finish4(a6, bias, oc, lo, hi));
+      if (q + 7 < pixels) v128.store(at(y, q7 * outC + oc), finish4(a7, bias, oc, lo, hi));
     }
     for (let oc = quadEnd; oc < outC; oc++) {
       const g = oc / ocPerGroup;
-      for (let k = q; k < min(q + 4, pixels); k++) {
+      for (let k = q; k < min(q + 8, pixels); k++) {
         const r = k % hw;
         store<f32>(at(y, k * outC + oc), convAt(x, inH, inW, inC, w, kh, kw, icg, bias, k / hw,
           (r / outW) * p.strideH - p.padTop, (r % outW) * p.strideW - p.padLeft, oc, g, p));
