@@ -2,6 +2,7 @@
 // pooling divides the window's f32 sum by its in-image tap count, max pooling starts from
 // the lowest float (NaN taps leave it as it is: std::max), softmax subtracts the row's max,
 // scales by beta, exponentiates, divides by the sum; MEAN sums in raster order, divides by N.
+// The simd build pools four channels a lane (f32x4), each lane in the scalar order.
 
 import { clampF32 } from './f32-conv';
 import { Dims4 } from './shape';
@@ -30,7 +31,24 @@ export function pool_f32(isMax: bool, x: usize, inH: i32, inW: i32, c: i32, y: u
         const iy0 = oy * p.strideH - p.padTop, ix0 = ox * p.strideW - p.padLeft;
         const fy0 = max(0, -iy0), fy1 = min(p.filterH, inH - iy0);
         const fx0 = max(0, -ix0), fx1 = min(p.filterW, inW - ix0);
-        for (let ch = 0; ch < c; ch++) {
+        let ch = 0;
+        if (ASC_FEATURE_SIMD) {
+          // simd build: four channels a lane, each lane the scalar loop's comparisons and sums
+          const lo = f32x4.splat(p.actMin), hi = f32x4.splat(p.actMax);
+          const count = max(0, fy1 - fy0) * max(0, fx1 - fx0);
+          for (; ch + 4 <= c; ch += 4) {
+            let acc = f32x4.splat(isMax ? -F32.MAX_VALUE : 0);
+            for (let fy = fy0; fy < fy1; fy++)
+              for (let fx = fx0; fx < fx1; fx++) {
+                const v = v128.load(at(x, ((b * inH + iy0 + fy) * inW + ix0 + fx) * c + ch));
+                acc = isMax ? f32x4.pmax(acc, v) : f32x4.add(acc, v); // pmax: acc < v ? v : acc
+              }
+            const r = isMax ? acc : count > 0 ? f32x4.div(acc, f32x4.splat(<f32>count)) : f32x4.splat(0);
+            v128.store(out, f32x4.pmin(f32x4.pmax(r, lo), hi)); // clampF32 per lane
+            out += 16;
+          }
+        }
+        for (; ch < c; ch++) {
           let acc: f32 = isMax ? -F32.MAX_VALUE : 0;
           let count: i32 = 0;
           for (let fy = fy0; fy < fy1; fy++)
