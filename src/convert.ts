@@ -1,5 +1,5 @@
 // The converter's pipeline, in order, one named pass per line:
-// import (tflite | onnx) -> check-ops -> strip -> fold -> fuse -> quantize -> lower-slices -> lower-pack -> lower-space-to-batch -> [prune -> structured-prune]
+// import (tflite | onnx) -> check-ops -> strip -> fold -> fuse -> lower-slices -> lower-pack -> quantize -> lower-space-to-batch -> [prune -> structured-prune]
 // -> prepare-kernels -> [share-weights -> pack] -> layout-weights -> plan-memory -> emit .epk
 // (bracketed passes run when compression options ask for them).
 
@@ -98,9 +98,9 @@ export const PASSES: Pass[] = [
   ['fold-constants', foldConstants],
   ['fuse-activation', fuseActivation],
   ['fuse-pad', fusePad],
-  ['quantize-int8', (g, o) => quantizeInt8(g, o.quantize)],
-  ['lower-slices', lowerSlices],
+  ['lower-slices', lowerSlices], // before quantize-int8: the float reference then sees one-output STRIDED_SLICEs
   ['lower-pack', lowerPack],
+  ['quantize-int8', (g, o) => quantizeInt8(g, o.quantize)],
   ['lower-space-to-batch', lowerSpaceToBatch],
   ['prepare-kernels', prepareKernels],
   ['layout-weights', layoutWeights],
