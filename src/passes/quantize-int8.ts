@@ -64,8 +64,10 @@ const FIXED_OUTPUT: Record<string, Quant> = {
   L2_NORMALIZATION: { scale: [1 / 128], zeroPoint: [0], axis: 0 }, // TFLM writes 1/128 steps whatever the tensor says
 };
 
+/** A float activation is read or written by an op other than the int8 boundary ops (ARG_MAX of a float input writes int32). */
 export function isFloatGraph(g: Graph): boolean {
-  return g.ops.some((op) => op.outputs.some((t) => g.tensors[t].dtype === 'float32') && op.type !== 'DEQUANTIZE');
+  const floatActivation = (t: number) => t >= 0 && g.tensors[t].dtype === 'float32' && !isConst(g.tensors[t]);
+  return g.ops.some((op) => op.type !== 'DEQUANTIZE' && (op.outputs.some(floatActivation) || (op.type !== 'QUANTIZE' && op.inputs.some(floatActivation))));
 }
 
 /** Asymmetric int8 from a range widened to hold 0: real = scale * (q - zp), q in [-128, 127]. */
