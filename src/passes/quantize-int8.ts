@@ -122,6 +122,18 @@ class Quantizer {
       replaceUses(this.g, op.outputs[0], x);
       this.g.ops = this.g.ops.filter((o) => o !== op);
     }
+    this.hintsThroughMoves();
+  }
+
+  /**
+   * A QDQ model's importer may put a layout move (RESHAPE, TRANSPOSE) between an op and its
+   * QDQ pair (ReduceSum keepdims 0 over H of NCHW): the pair's scale is the op output's too.
+   */
+  hintsThroughMoves(): void {
+    for (const op of [...this.g.ops].reverse()) {
+      const x = op.inputs[0], y = op.outputs[0];
+      if ((op.type === 'RESHAPE' || op.type === 'TRANSPOSE') && x >= 0 && !isConst(this.g.tensors[x]) && !this.hints.has(x) && this.hints.has(y)) this.hints.set(x, this.hints.get(y)!);
+    }
   }
 
   fail(op: Op, msg: string): never {

@@ -244,7 +244,10 @@ function reduceOp(type: 'REDUCE_MAX' | 'SUM'): Handler {
     const kept = s.map((d, i) => (on.includes(i) ? 1 : d));
     const out = keep ? kept : s.filter((_, i) => !on.includes(i));
     const irAxes = int32Const(c, 'axes', on.map((a) => irAxis(c, x, a)));
-    if (!c.nhwc.has(x) || keep) return c.emit(type, [x, irAxes], [c.output(0, out)], { keepDims: keep });
+    // NHWC with the reduced axes dropped is ONNX's order when the kept axes stay in order (e.g. H, W or C reduced)
+    const keptOrder = s.map((_, i) => i).filter((i) => !on.includes(i)).map((i) => NCHW_TO_NHWC.indexOf(i));
+    const inOrder = keptOrder.every((p, i) => i === 0 || p > keptOrder[i - 1]);
+    if (!c.nhwc.has(x) || keep || inOrder) return c.emit(type, [x, irAxes], [c.output(0, out)], { keepDims: keep });
     // 4-D in, fewer dims out: reduce with kept dims (NHWC), then ONNX order, then drop them
     const mid = c.temp('kept', NCHW_TO_NHWC.map((p) => kept[p]), kept, true);
     c.emit(type, [x, irAxes], [mid], { keepDims: true });
