@@ -275,6 +275,26 @@ test('LpNormalization p=2 (channels of 4-D, last axis) -> L2_NORMALIZATION; Pad 
   assert.throws(() => importOnnx(oneNode('DepthToSpace', [{ shape: [1, 8, 2, 2] }], () => [], { blocksize: 2, mode: 'XYZ' }, [[1, 2, 4, 4]]), 'd.onnx'), /\(DepthToSpace\): mode XYZ is not supported \(DCR, CRD\)/);
 });
 
+test('ConvTranspose with strides 2 (pads TFLite can express, output_padding, bias) -> TRANSPOSE_CONV; matches a direct NCHW scatter; calibrated bytes as tflm-run', async () => {
+  const r = rng(2010);
+  for (const [ci, co, k, h, w, pads, op, bias] of [
+    [2, 3, 2, 3, 4, [0, 0, 0, 0], [0, 0], true], [3, 2, 3, 2, 3, [0, 0, 1, 1], [0, 0], false], [1, 4, 4, 3, 3, [1, 1, 1, 1], [0, 0], true], [2, 2, 3, 3, 2, [0, 0, 0, 0], [0, 0], false], [2, 2, 3, 3, 3, [0, 0, 0, 0], [1, 1], true],
+  ] as [number, number, number, number, number, number[], number[], boolean][]) {
+    const x = rand(r, [1, ci, h, w]), W = rand(r, [ci, co, k, k], -1, 1), B = rand(r, [co]);
+    const [pt, pl, pb, pr] = pads, s = 2;
+    const oh = s * (h - 1) + op[0] + k - pt - pb, ow = s * (w - 1) + op[1] + k - pl - pr;
+    const want = build([1, co, oh, ow], () => 0);
+    for (let o = 0; o < co; o++) for (let i = 0; i < oh * ow; i++) want.data[o * oh * ow + i] = bias ? B.data[o] : 0;
+    for (let i = 0; i < ci; i++) for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) for (let o = 0; o < co; o++) for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
+      const oy = y * s - pt + ky, ox = xx * s - pl + kx;
+      if (oy >= 0 && oy < oh && ox >= 0 && ox < ow) want.data[(o * oh + oy) * ow + ox] += at(x, [0, i, y, xx]) * at(W, [i, o, ky, kx]);
+    }
+    const onnx = oneNode('ConvTranspose', [x], (b) => [b.init(W.shape, W.data), ...(bias ? [b.init([co], B.data)] : [])], { strides: [s, s], pads, output_padding: op, kernel_shape: [k, k] }, [want.shape]);
+    const what = `ConvTranspose ${ci}->${co} k${k} ${h}x${w} pads ${JSON.stringify(pads)} output_padding ${JSON.stringify(op)}`;
+    assert.equal(await check({ what, onnx, inputs: [x], want: [want], tol: 1e-5 }, r), ['TRANSPOSE_CONV'], what);
+  }
+});
+
 test('Exp -> EXP: float reference; with calibration refused by name (TFLM has float32 EXP only)', () => {
   const m = { shape: [2, 3], data: Float32Array.from([0, 1, -1, 2, 0.5, -3]) };
   const onnx = oneNode('Exp', [m], () => [], {}, [m.shape]);

@@ -6,7 +6,8 @@
 // through NCHW order (c.nchwOrder), as Flatten does.
 
 import { ImportContext, NCHW_TO_NHWC } from './context.js';
-import { binary, broadcast, nhwcOperand, prod, unary } from './ops.js';
+import { computePadding } from '../../passes/quant-math.js';
+import { binary, broadcast, convTranspose, nhwcOperand, prod, spatialInput, unary } from './ops.js';
 
 type Handler = (c: ImportContext) => void;
 
@@ -328,6 +329,44 @@ const lpNormalization: Handler = (c) => {
   c.emit('L2_NORMALIZATION', [x], [c.output(0, s)], { activation: 'NONE' });
 };
 
+/**
+ * ConvTranspose with strides > 1 -> TRANSPOSE_CONV: filter [O, KH, KW, I] = W[i, o, ky, kx]
+ * (both scatter x[iy] to iy * stride - pad + ky). TFLite derives its padding from the output
+ * size (SAME: ceil(out / s) = in; VALID: floor((out - k + s) / s) = in) as
+ * floor((s (in - 1) + k - out) / 2) at the top/left, the rest cut at the bottom/right: ONNX
+ * pads (and output_padding) are accepted when they give that. Group 1, dilation 1.
+ */
+const convTransposeAny: Handler = (c) => {
+  const strides = c.attr('strides', [1, 1]) as number[];
+  if (strides.every((s) => s === 1)) return convTranspose(c);
+  const { x, n, ch, h, w } = spatialInput(c);
+  const wi = c.required(1, 'weights'), ws = c.shapeOf(wi);
+  if (ws.length !== 4 || ws[0] !== ch) c.fail(`weights ${JSON.stringify(ws)} do not fit ${ch} input channels (2-D only)`);
+  const [, oc, kh, kw] = ws;
+  if ((c.attr('dilations', [1, 1]) as number[]).some((d) => d !== 1) || (c.attr('group', 1) as number) !== 1) c.fail('only dilation 1, group 1 ConvTranspose is supported');
+  if (strides.length !== 2 || !strides.every((s) => Number.isSafeInteger(s) && s >= 1 && s <= 1 << 24)) c.fail(`strides ${JSON.stringify(strides)} must be two whole numbers in [1, 2^24]`);
+  if (c.attrs.has('output_shape')) c.fail('output_shape is not supported (pads and output_padding only)');
+  if ((c.attr('auto_pad', 'NOTSET') as string) !== 'NOTSET') c.fail('auto_pad is not supported on ConvTranspose');
+  const [pt, pl, pb, pr] = c.attr('pads', [0, 0, 0, 0]) as number[];
+  const [oph, opw] = c.attr('output_padding', [0, 0]) as number[];
+  const oh = strides[0] * (h - 1) + oph + kh - pt - pb, ow = strides[1] * (w - 1) + opw + kw - pl - pr;
+  if (!(oh >= 1 && ow >= 1)) c.fail(`output ${oh}x${ow} is empty`);
+  const fits = (padding: string) => [[h, oh, kh, strides[0], pt], [w, ow, kw, strides[1], pl]].every(([i, o, k, s, p]) => {
+    const g = computePadding(padding, s, 1, o, k);
+    return g.out === i && g.pad === p;
+  });
+  const padding = ['SAME', 'VALID'].find(fits);
+  if (!padding) c.fail(`pads ${JSON.stringify([pt, pl, pb, pr])} with output_padding ${JSON.stringify([oph, opw])} are not TFLite's SAME or VALID padding for ${h}x${w} -> ${oh}x${ow} (top/left = floor((stride (in - 1) + k - out) / 2))`);
+  const W = c.constFloats(wi, 'weights');
+  const f = new Float32Array(W.length);
+  for (let i = 0; i < ch; i++) for (let o = 0; o < oc; o++) for (let k = 0; k < kh * kw; k++) f[(o * kh * kw + k) * ch + i] = W[(i * oc + o) * kh * kw + k];
+  const y = c.output(0, [n, oc, oh, ow]);
+  const bias = c.input(2);
+  const ins = [int32Const(c, 'output_shape', [n, oh, ow, oc]), c.addConst(`${c.tensor(wi).name}/ohwi`, 'float32', [oc, kh, kw, ch], f), x];
+  if (bias >= 0) ins.push(c.addConst(c.tensor(bias).name, 'float32', [oc], c.constFloats(bias, 'bias')));
+  c.emit('TRANSPOSE_CONV', ins, [y], { padding, strideH: strides[0], strideW: strides[1], activation: 'NONE' });
+};
+
 export const MORE_HANDLERS: Record<string, Handler> = {
   Max: variadic('MAXIMUM'),
   Min: variadic('MINIMUM'),
@@ -345,4 +384,5 @@ export const MORE_HANDLERS: Record<string, Handler> = {
   Slice: slice,
   Split: split,
   LpNormalization: lpNormalization,
+  ConvTranspose: convTransposeAny,
 };

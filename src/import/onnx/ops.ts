@@ -32,7 +32,7 @@ function padOptions(c: ImportContext, h: number, w: number, kh: number, kw: numb
   return { padding: 'EXPLICIT', padTop: pads[0], padLeft: pads[1], padBottom: pads[2], padRight: pads[3] };
 }
 
-function spatialInput(c: ImportContext): { x: number; n: number; ch: number; h: number; w: number } {
+export function spatialInput(c: ImportContext): { x: number; n: number; ch: number; h: number; w: number } {
   const x = c.required(0, 'input');
   if (!c.nhwc.has(x)) c.fail(`input "${c.tensor(x).name}" must be a 4-D NCHW tensor, has shape ${JSON.stringify(c.shapeOf(x))}`);
   const [n, ch, h, w] = c.shapeOf(x);
@@ -72,9 +72,9 @@ const conv: Handler = (c) => {
 /**
  * ConvTranspose with stride 1 is a conv of the same input with the kernel flipped and
  * in/out swapped, padded k - 1 - p: W'[o, ky, kx, i] = W[i, o, kh-1-ky, kw-1-kx].
- * Strides above 1 would need zero insertion, which no kernel does: refused.
+ * Strides above 1 go to TRANSPOSE_CONV (ops-more.ts).
  */
-const convTranspose: Handler = (c) => {
+export const convTranspose: Handler = (c) => {
   const { x, n, ch, h, w } = spatialInput(c);
   const wi = c.required(1, 'weights');
   const ws = c.shapeOf(wi);
