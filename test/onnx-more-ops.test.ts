@@ -324,4 +324,23 @@ test('QDQ model (no calibration data): QDQ -> DepthToSpace CRD -> Max(const) -> 
   assert.equal([quantized.tensors[sum.outputs[0]].quant!.scale[0], quantized.tensors[sum.outputs[0]].quant!.zeroPoint[0]], [Math.fround(0.1), -20]);
 });
 
+test('QDQ model: PRelu (constant slope) and Div (constant divisor) between QDQ pairs, scales from the model; bytes as tflm-run', async () => {
+  const r = rng(2011);
+  const b = new OnnxBuilder();
+  const qdq = (x: string, scale: number, zp: number) => {
+    const s = b.init([], [scale]), z = b.rawInit([], 3, Int8Array.of(zp) as unknown as Uint8Array);
+    return b.node('DequantizeLinear', [b.node('QuantizeLinear', [x, s, z]), s, z]);
+  };
+  let t = qdq(b.input('x', [2, 6]), 0.03, 5);
+  t = qdq(b.node('PRelu', [t, b.init([6], [0.1, 0.25, -0.5, 1, 0, 0.75])]), 0.025, -40);
+  t = qdq(b.node('Div', [t, b.init([1, 6], [1.5, -2, 0.75, 3, -1, 2.5])]), 0.02, 3);
+  b.output(t, [2, 6]);
+  const x = rand(r, [2, 6], -3.8, 3.8);
+  const { quantized } = await calibratedMatchesTflm('qdq-prelu-div.onnx', b.build(), undefined, [f32Bytes(x.data)]);
+  assert.equal(coreOps(quantized), ['PRELU', 'DIV']);
+  const q = (k: number) => [quantized.tensors[k].quant!.scale[0], quantized.tensors[k].quant!.zeroPoint[0]];
+  const [p, d] = ['PRELU', 'DIV'].map((type) => quantized.ops.find((o) => o.type === type)!);
+  assert.equal([q(p.outputs[0]), q(d.outputs[0])], [[Math.fround(0.025), -40], [Math.fround(0.02), 3]]);
+});
+
 test.run();
