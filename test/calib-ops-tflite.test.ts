@@ -15,6 +15,7 @@ import { constValue } from '../src/float/interpret.js';
 import { f32Bytes } from '../src/float/sqnr.js';
 import { Graph, Tensor } from '../src/ir/graph.js';
 import { splitPackCase, stridedSliceCase, transposeConvCase } from '../src/testing/f32-models.js';
+import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { argCase, batchSpaceCase, depthSpaceCase, gatherCase, mirrorPadCase, reduceCase, resizeCase } from '../src/testing/ops-a-models.js';
 import { binaryCase, l2normCase, unaryCase } from '../src/testing/ops-b-models.js';
 import { logSoftmaxCase } from '../src/testing/ops-c-models.js';
@@ -140,6 +141,24 @@ test('STRIDED_SLICE, TRANSPOSE_CONV (per-channel weights, int32 bias), SPLIT + P
   const g = await check(sp.what, sp.model, r);
   assert.equal(coreOps(g).filter((t) => t === 'STRIDED_SLICE').length, 3);
   assert.ok(coreOps(g).includes('CONCATENATION'));
+});
+
+test('SLICE, UNPACK, SPLIT_V (lowered to STRIDED_SLICEs before quantize-int8): every output at the input scale; bytes as tflm-run', async () => {
+  const r = rng(1006);
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [2, 5, 3], 'float32');
+  const i32 = (name: string, v: number[], shape = [v.length]) => b.constant(name, shape, 'int32', v);
+  const a = b.tensor('a', [2, 3, 3], 'float32');
+  b.op('SLICE', [x, i32('begin', [0, 1, 0]), i32('size', [2, 3, -1])], [a]);
+  const u = [0, 1, 2].map((k) => b.tensor(`u${k}`, [2, 3], 'float32'));
+  b.op('UNPACK', [a], u, { axis: 2 });
+  const sv = [b.tensor('s0', [2, 2, 3], 'float32'), b.tensor('s1', [2, 3, 3], 'float32')];
+  b.op('SPLIT_V', [x, i32('sizes', [2, -1]), i32('axis', [1], [])], sv);
+  b.io([x], [u[0], u[2], sv[1]]);
+  const g = await check('SLICE -> UNPACK, SPLIT_V', b.finish(), r);
+  const slices = g.ops.filter((o) => o.type === 'STRIDED_SLICE');
+  assert.is(slices.length, 4); // SLICE, two read UNPACK outputs, one read SPLIT_V output
+  for (const op of slices) assert.equal(q0(g, op.outputs[0]), q0(g, op.inputs[0]));
 });
 
 test.run();
