@@ -157,6 +157,16 @@ test('Gather (constant indices, negative ones, NHWC axis or through NCHW order) 
   }
 });
 
+test('Gather of a constant folds at import (an embedding row feeding Add)', () => {
+  const b = new OnnxBuilder();
+  const table = b.init([3, 4], Array.from({ length: 12 }, (_, i) => i));
+  const row = b.node('Gather', [table, b.rawInit([2], 7, new Uint8Array(BigInt64Array.from([2n, -3n]).buffer))], { axis: 0 });
+  b.output(b.node('Add', [b.input('x', [2, 4]), row]), [2, 4]);
+  const g = importOnnx(b.build(), 'emb.onnx');
+  assert.equal(g.ops.map((o) => o.type), ['ADD']);
+  assert.equal(Array.from(runFloat(g, [new Float32Array(8)])[0]), [8, 9, 10, 11, 0, 1, 2, 3]);
+});
+
 test('ArgMax / ArgMin (keepdims 0/1, any axis of a 4-D input, 2-D) -> ARG_MAX / ARG_MIN, int32 out; select_last_index=1 refused', async () => {
   const r = rng(2004);
   const x = rand(r, [2, 3, 4, 5]), m = rand(r, [3, 7]);

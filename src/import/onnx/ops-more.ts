@@ -157,6 +157,7 @@ const gather: Handler = (c) => {
   const idx = raw.map((v) => (v < 0 ? v + s[axis] : v));
   idx.forEach((v, k) => { if (v < 0 || v >= s[axis]) c.fail(`index ${raw[k]} (position ${k}) is outside axis ${axis} of size ${s[axis]}`); });
   const out = [...s.slice(0, axis), ...is, ...s.slice(axis + 1)];
+  if (c.isConst(x) && !c.nhwc.has(x)) return foldGather(c, x, axis, idx, out);
   if (c.nhwc.has(x) && out.length === 4) {
     const indices = int32Const(c, 'indices', idx, is);
     return c.emit('GATHER', [x, indices], [c.output(0, out)], { axis: NCHW_TO_NHWC.indexOf(axis), batchDims: 0 });
@@ -168,6 +169,17 @@ const gather: Handler = (c) => {
   c.emit('GATHER', [xo, indices], [mid], { axis, batchDims: 0 });
   c.move(mid, c.output(0, out), NCHW_TO_NHWC, out);
 };
+
+/** Gather of a constant (an embedding table, a shape vector): computed now, as a constant of the data's type. */
+function foldGather(c: ImportContext, x: number, axis: number, idx: number[], out: number[]): void {
+  const s = c.shapeOf(x), data = c.tensor(x).data!;
+  const outer = prod(s.slice(0, axis)), size = s[axis], inner = prod(s.slice(axis + 1));
+  const values = new (data.constructor as new (n: number) => typeof data)(outer * idx.length * inner);
+  let p = 0;
+  for (let o = 0; o < outer; o++) for (const v of idx) for (let i = 0; i < inner; i++) (values as Float32Array)[p++] = (data as Float32Array)[(o * size + v) * inner + i];
+  const name = c.node.output![0];
+  c.byName.set(name, c.addConst(name, c.tensor(x).dtype, out, values));
+}
 
 /** ArgMax / ArgMin: one axis, keepdims 0 or 1, select_last_index 0 (TFLite keeps the first index); int32 output. */
 function argExtreme(type: 'ARG_MAX' | 'ARG_MIN'): Handler {
