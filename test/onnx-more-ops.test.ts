@@ -9,6 +9,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { convertModel } from '../src/convert.js';
+import { ConvertError } from '../src/ir/graph.js';
 import { runFloat } from '../src/float/interpret.js';
 import { f32Bytes } from '../src/float/sqnr.js';
 import { importOnnx } from '../src/import/onnx/index.js';
@@ -302,6 +303,39 @@ test('ConvTranspose with strides 2 (pads TFLite can express, output_padding, bia
     const onnx = oneNode('ConvTranspose', [x], (b) => [b.init(W.shape, W.data), ...(bias ? [b.init([co], B.data)] : [])], { strides: [s, s], pads, output_padding: op, kernel_shape: [k, k] }, [want.shape]);
     const what = `ConvTranspose ${ci}->${co} k${k} ${h}x${w} pads ${JSON.stringify(pads)} output_padding ${JSON.stringify(op)}`;
     assert.equal(await check({ what, onnx, inputs: [x], want: [want], tol: 1e-5 }, r), ['TRANSPOSE_CONV'], what);
+  }
+});
+
+test('bad attributes and operands fail with one line naming the node, never a crash', () => {
+  const x = { shape: [1, 4, 4, 4] }, m = { shape: [3, 4] };
+  const bad: [string, Uint8Array, RegExp][] = [
+    ['Resize sizes of 2', oneNode('Resize', [x], (b) => ['', '', b.ints([8, 8])], { mode: 'linear' }, [[1, 4, 8, 8]]), /sizes \[8,8\] must keep N and C/],
+    ['Resize scaling C', oneNode('Resize', [x], (b) => ['', b.init([4], [1, 2, 2, 2])], { mode: 'linear' }, [[1, 8, 8, 8]]), /scales \[1,2,2,2\] must be 4 values with N and C scales 1/],
+    ['Resize of a 2-D input', oneNode('Resize', [m], (b) => ['', b.init([2], [2, 2])], {}, [[6, 8]]), /only 4-D NCHW inputs are supported/],
+    ['Slice step 0', oneNode('Slice', [m], (b) => [b.ints([0]), b.ints([2]), b.ints([1]), b.ints([0])], {}, [[3, 2]]), /step 0 of axis 1 must be a non-zero whole number/],
+    ['Slice empty', oneNode('Slice', [m], (b) => [b.ints([3]), b.ints([1]), b.ints([1])], {}, [[3, 0]]), /output 0 would be empty/],
+    ['Split bad sizes', oneNode('Split', [m], (b) => [b.ints([2, 3])], { axis: 1 }, [[3, 2], [3, 3]]), /split \[2,3\] into 2 outputs does not cut axis 1 of size 4/],
+    ['DepthToSpace blocksize 0', oneNode('DepthToSpace', [x], () => [], { blocksize: 0 }, [[1, 4, 4, 4]]), /blocksize 0 must be a whole number >= 1/],
+    ['DepthToSpace 3 on 4 channels', oneNode('DepthToSpace', [x], () => [], { blocksize: 3 }, [[1, 4, 4, 4]]), /4 channels are not a multiple of blocksize\^2 \(9\)/],
+    ['SpaceToDepth 3 on 4x4', oneNode('SpaceToDepth', [x], () => [], { blocksize: 3 }, [[1, 36, 1, 1]]), /height 4 and width 4 must be multiples of blocksize 3/],
+    ['ArgMax axis 9', oneNode('ArgMax', [m], () => [], { axis: 9 }, [[3, 1]]), /axis 9 is outside \[-2, 2\)/],
+    ['ReduceSum axis 4', oneNode('ReduceSum', [x], (b) => [b.ints([4])], {}, [[1, 4, 4, 4]]), /axis 4 is outside \[-4, 4\)/],
+    ['Gather index 4 of 3', oneNode('Gather', [m], (b) => [b.rawInit([1], 7, new Uint8Array(BigInt64Array.of(4n).buffer))], { axis: 0 }, [[1, 4]]), /index 4 \(position 0\) is outside axis 0 of size 3/],
+    ['Pad reflect past the edge', oneNode('Pad', [m], (b) => [b.ints([0, 4, 0, 0])], { mode: 'reflect' }, [[3, 8]]), /reflect pads \[4, 0\] of axis 1 \(size 4\) exceed size - 1/],
+    ['Max of 4-D and a 2-D activation', oneNode('Max', [x, { shape: [4, 4] }], () => [], {}, [[1, 4, 4, 4]]), /cannot be broadcast against a 4-D activation/],
+    ['ConvTranspose dilation 2', oneNode('ConvTranspose', [x], (b) => [b.init([4, 1, 2, 2], new Array(16).fill(1))], { strides: [2, 2], dilations: [2, 2] }, [[1, 1, 8, 8]]), /only dilation 1, group 1 ConvTranspose is supported/],
+  ];
+  for (const [what, model, message] of bad) {
+    try {
+      importOnnx(model, 'bad.onnx');
+      assert.unreachable(`${what}: should fail`);
+    } catch (e) {
+      assert.instance(e, ConvertError, `${what}: ${(e as Error).message}`);
+      const msg = (e as Error).message;
+      assert.match(msg, /^bad\.onnx: node \d+ "[^"]+" \([A-Za-z]+\): /, `${what}: ${msg}`);
+      assert.match(msg, message, what);
+      assert.not.match(msg, /\n/, `${what}: one line`);
+    }
   }
 });
 
