@@ -10,10 +10,10 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { importModel } from '../src/convert.js';
+import { convertModel, importModel } from '../src/convert.js';
 import { constValue } from '../src/float/interpret.js';
 import { f32Bytes } from '../src/float/sqnr.js';
-import { Graph, Tensor } from '../src/ir/graph.js';
+import { ConvertError, Graph, Tensor } from '../src/ir/graph.js';
 import { splitPackCase, stridedSliceCase, transposeConvCase } from '../src/testing/f32-models.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { argCase, batchSpaceCase, depthSpaceCase, gatherCase, mirrorPadCase, reduceCase, resizeCase } from '../src/testing/ops-a-models.js';
@@ -159,6 +159,20 @@ test('SLICE, UNPACK, SPLIT_V (lowered to STRIDED_SLICEs before quantize-int8): e
   const slices = g.ops.filter((o) => o.type === 'STRIDED_SLICE');
   assert.is(slices.length, 4); // SLICE, two read UNPACK outputs, one read SPLIT_V output
   for (const op of slices) assert.equal(q0(g, op.outputs[0]), q0(g, op.inputs[0]));
+});
+
+test('a hostile float model (SPACE_TO_BATCH_ND paddings of 2e8, a DEPTH_TO_SPACE block of 1000) fails calibration naming the op, before computing', () => {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 2, 2, 1], 'float32'), y = b.tensor('y', [4, 1, 1, 1], 'float32');
+  b.op('SPACE_TO_BATCH_ND', [x, b.constant('block', [2], 'int32', [2, 2]), b.constant('pads', [2, 2], 'int32', [0, 2e8, 0, 0])], [y]);
+  b.io([x], [y]);
+  const samples = [[new Float32Array(4)]];
+  assert.throws(() => convertModel(b.finish(), 's2b.tflite', { quantize: { samples }, log: () => {} }), (e: Error) => e instanceof ConvertError && /s2b\.tflite: [^\n]*SPACE_TO_BATCH_ND/.test(e.message) && !e.message.includes('\n'));
+  const d = new TfliteBuilder();
+  const dx = d.tensor('x', [1, 1, 1, 4], 'float32'), dy = d.tensor('y', [1, 2, 2, 1], 'float32');
+  d.op('DEPTH_TO_SPACE', [dx], [dy], { blockSize: 1000 });
+  d.io([dx], [dy]);
+  assert.throws(() => convertModel(d.finish(), 'd2s.tflite', { quantize: { samples }, log: () => {} }), (e: Error) => e instanceof ConvertError && /d2s\.tflite: [^\n]*DEPTH_TO_SPACE/.test(e.message));
 });
 
 test.run();

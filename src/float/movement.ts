@@ -13,8 +13,14 @@ type Kernel = (ctx: FloatOp) => Float32Array;
 export function pad4(s: number[]): number[] { return [...new Array(Math.max(0, 4 - s.length)).fill(1), ...s]; }
 export function strides4(s: number[]): number[] { return [s[1] * s[2] * s[3], s[2] * s[3], s[3], 1]; }
 
+/** The op's parameters give `count` values: checked against the output before any is computed (a hostile file's huge pads or blocks). */
+export function expectCount(ctx: FloatOp, count: number): void {
+  if (!(count === elementCount(ctx.y.shape))) ctx.fail(`produces ${count} values for output shape ${JSON.stringify(ctx.y.shape)}`);
+}
+
 /** Output (4-D view `ys`) filled by source(i0, i1, i2, i3): an input element index, or -1 for 0. */
 function pick(ctx: FloatOp, ys: number[], source: (i: number[]) => number): Float32Array {
+  expectCount(ctx, elementCount(ys));
   const x = ctx.x(0), out = new Float32Array(elementCount(ys));
   let p = 0;
   for (let i0 = 0; i0 < ys[0]; i0++) for (let i1 = 0; i1 < ys[1]; i1++) for (let i2 = 0; i2 < ys[2]; i2++) for (let i3 = 0; i3 < ys[3]; i3++) {
@@ -55,6 +61,7 @@ const resizeBilinear: Kernel = (ctx) => {
     return { pos, lo: Math.max(Math.floor(pos), 0), hi: Math.min(Math.ceil(pos), size - 1) };
   };
   const sh = scale(h, oh), sw = scale(w, ow);
+  expectCount(ctx, n * oh * ow * c);
   const out = new Float32Array(n * oh * ow * c);
   let p = 0;
   for (let b = 0; b < n; b++) for (let oy = 0; oy < oh; oy++) {
@@ -125,6 +132,7 @@ const gather: Kernel = (ctx) => {
   const prod = (s: number[]) => s.reduce((a, d) => a * d, 1);
   const batch = prod(xs.slice(0, batchDims)), outer = prod(xs.slice(batchDims, axis)), size = xs[axis], inner = prod(xs.slice(axis + 1));
   const perBatch = indices.length / batch, x = ctx.x(0);
+  expectCount(ctx, batch * outer * perBatch * inner);
   const out = new Float32Array(batch * outer * perBatch * inner);
   let p = 0;
   for (let b = 0; b < batch; b++) for (let o = 0; o < outer; o++) for (let j = 0; j < perBatch; j++) {

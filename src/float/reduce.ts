@@ -5,7 +5,7 @@
 
 import { elementCount } from '../ir/graph.js';
 import type { FloatOp } from './interpret.js';
-import { pad4, strides4 } from './movement.js';
+import { expectCount, pad4, strides4 } from './movement.js';
 
 type Kernel = (ctx: FloatOp) => Float32Array;
 
@@ -15,6 +15,7 @@ function reduce(ctx: FloatOp, init: number, fold: (acc: number, v: number) => nu
   const axes = new Set(ctx.ints(1).map((a) => lead + (a < 0 ? a + rank : a)));
   const xs = pad4(ctx.shape(0)), x = ctx.x(0);
   const ys = xs.map((d, k) => (axes.has(k) ? 1 : d)), sy = strides4(ys);
+  expectCount(ctx, elementCount(ys));
   const out = new Float32Array(elementCount(ys)).fill(init);
   let p = 0;
   for (let i0 = 0; i0 < xs[0]; i0++) for (let i1 = 0; i1 < xs[1]; i1++) for (let i2 = 0; i2 < xs[2]; i2++) for (let i3 = 0; i3 < xs[3]; i3++) {
@@ -31,6 +32,7 @@ function argExtreme(better: (v: number, best: number) => boolean): Kernel {
     let axis = ctx.ints(1)[0];
     if (axis < 0) axis += xs.length;
     const outer = xs.slice(0, axis).reduce((a, d) => a * d, 1), size = xs[axis], inner = xs.slice(axis + 1).reduce((a, d) => a * d, 1);
+    expectCount(ctx, outer * inner);
     const out = new Float32Array(outer * inner);
     for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) {
       let best = 0;
