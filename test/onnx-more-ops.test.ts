@@ -339,13 +339,15 @@ test('bad attributes and operands fail with one line naming the node, never a cr
   }
 });
 
-test('Exp -> EXP: float reference; with calibration refused by name (TFLM has float32 EXP only)', () => {
+test('Exp -> EXP: float reference; with calibration refused by name (TFLM has float32 EXP only), without it too (no float32 EXP kernel yet)', () => {
   const m = { shape: [2, 3], data: Float32Array.from([0, 1, -1, 2, 0.5, -3]) };
   const onnx = oneNode('Exp', [m], () => [], {}, [m.shape]);
   const g = importOnnx(onnx, 'e.onnx');
   const [y] = runFloat(g, [m.data]);
   m.data.forEach((v, i) => assert.ok(Math.abs(y[i] - Math.exp(v)) < 1e-5 * Math.exp(v)));
   assert.throws(() => convertModel(onnx, 'e.onnx', { quantize: { samples: [[m.data]] }, log: () => {} }), /e\.onnx: quantize-int8, op 0 \(EXP\)[^\n]*: TFLM runs EXP on float32 only/);
+  // no float32 EXP kernel yet either: refused naming the op
+  assert.throws(() => convertModel(onnx, 'e.onnx', { log: () => {} }), /e\.onnx: op 0 \(EXP\) has float32 tensors; float32 runs /);
 });
 
 test('QDQ model (no calibration data): QDQ -> DepthToSpace CRD -> Max(const) -> QDQ -> ReduceSum over H -> QDQ; bytes as tflm-run', async () => {
