@@ -5,8 +5,9 @@
 // outputs with `int8Io`). Standalone
 // activations (RELU, LOGISTIC, TANH, LEAKY_RELU, HARD_SWISH, ...) become a 256-entry LUT
 // computed here. Ops that move or compare bytes keep one scale (SAME_AS_INPUT,
-// SAME_SCALE_INPUTS); fixed-range outputs take TFLM's (FIXED_OUTPUT); docs/quantization.md. Guarantees: no float activation is left between the boundary ops, so
-// prepare-kernels runs the same int8 kernels as for an int8 .tflite. Int8 graphs pass through.
+// SAME_SCALE_INPUTS); fixed-range outputs take TFLM's (FIXED_OUTPUT); docs/quantization.md.
+// Guarantees: no float activation is left between the boundary ops, so prepare-kernels runs
+// the same int8 kernels as for an int8 .tflite. Int8 graphs pass through.
 
 import { calibrate, Range } from '../float/calibrate.js';
 import { constValue } from '../float/interpret.js';

@@ -248,7 +248,7 @@ const concat: Handler = (c) => {
 };
 
 /** Any reinterpretation of memory order: through NCHW order, back to NHWC if 4-D. */
-export function reshapeTo(c: ImportContext, x: number, out: number[]): void {
+function reshapeTo(c: ImportContext, x: number, out: number[]): void {
   if (prod(out) !== prod(c.shapeOf(x))) c.fail(`cannot reshape ${JSON.stringify(c.shapeOf(x))} to ${JSON.stringify(out)}`);
   const xo = c.nchwOrder(x);
   const y = c.output(0, out);
