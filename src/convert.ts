@@ -1,5 +1,5 @@
 // The converter's pipeline, in order, one named pass per line:
-// import (tflite | onnx) -> check-ops -> strip -> fold -> fuse -> collapse-rank -> quantize -> lower-slices -> lower-pack -> lower-space-to-batch -> collapse-rank -> [prune -> structured-prune]
+// import (tflite | onnx) -> check-ops -> strip -> fold -> fuse -> lower-slices -> lower-pack -> collapse-rank -> quantize -> lower-space-to-batch -> collapse-rank -> [prune -> structured-prune]
 // -> prepare-kernels -> [share-weights -> pack] -> layout-weights -> plan-memory -> emit .epk
 // (bracketed passes run when compression options ask for them).
 
@@ -99,10 +99,10 @@ export const PASSES: Pass[] = [
   ['fold-constants', foldConstants],
   ['fuse-activation', fuseActivation],
   ['fuse-pad', fusePad],
-  ['collapse-rank', collapseRank(false)],
-  ['quantize-int8', (g, o) => quantizeInt8(g, o.quantize)],
-  ['lower-slices', lowerSlices],
+  ['lower-slices', lowerSlices], // before quantize-int8: the float reference then sees one-output STRIDED_SLICEs
   ['lower-pack', lowerPack],
+  ['collapse-rank', collapseRank(false)], // after the lowerings (rank-5 slices become STRIDED_SLICEs), before the float reference
+  ['quantize-int8', (g, o) => quantizeInt8(g, o.quantize)],
   ['lower-space-to-batch', lowerSpaceToBatch],
   ['collapse-rank-lowered', collapseRank(true)],
   ['prepare-kernels', prepareKernels],

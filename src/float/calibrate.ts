@@ -40,6 +40,7 @@ export function floatWork(g: Graph): number {
       case 'CONV_2D': { const [oc, kh = 1, kw = 1, ic = 1] = dims(w?.shape); work += spatial(oc) * kh * kw * ic; break; }
       case 'DEPTHWISE_CONV_2D': { const s = dims(w?.shape); work += spatial(s[s.length - 1]) * (s[1] ?? 1) * (s[2] ?? 1); break; }
       case 'FULLY_CONNECTED': { const s = dims(w?.shape); work += Math.max(outElems * s[s.length - 1], (x ? elementCount(x.shape) : 0) * s[0]); break; }
+      case 'TRANSPOSE_CONV': { const f = dims(w?.shape), xin = t(2); work += (xin ? elementCount(xin.shape) : 0) * f[0] * (f[1] ?? 1) * (f[2] ?? 1); break; }
       case 'AVERAGE_POOL_2D': case 'MAX_POOL_2D': work += spatial(x?.shape[3] ?? 1) * Math.max(1, o.filterH) * Math.max(1, o.filterW); break;
       default: work += outElems;
     }

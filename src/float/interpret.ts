@@ -4,6 +4,9 @@
 
 import { ConvertError, Graph, Op, Tensor, describeOp, elementCount } from '../ir/graph.js';
 import { geometry } from '../ir/geometry.js';
+import { MOVEMENT_KERNELS, pad4, strides4 } from './movement.js';
+import { REDUCE_KERNELS } from './reduce.js';
+import { transposeConv } from './transpose-conv.js';
 
 /** Called with every tensor value as it is produced (graph inputs included). */
 export type Observer = (tensor: number, value: Float32Array) => void;
@@ -162,8 +165,6 @@ function binary(ctx: FloatOp, f: (a: number, b: number) => number): Float32Array
   return activate(ctx, out);
 }
 
-function pad4(s: number[]): number[] { return [...new Array(Math.max(0, 4 - s.length)).fill(1), ...s]; }
-function strides4(s: number[]): number[] { return [s[1] * s[2] * s[3], s[2] * s[3], s[3], 1]; }
 
 function softmax(ctx: FloatOp): Float32Array {
   const x = ctx.x(0), shape = ctx.shape(0), depth = shape[shape.length - 1];
@@ -287,6 +288,12 @@ export const FLOAT_KERNELS: Record<string, Kernel> = {
   MUL: (c) => binary(c, (a, b) => a * b),
   DIV: (c) => binary(c, (a, b) => a / b),
   PRELU: (c) => binary(c, (a, b) => (a >= 0 ? a : a * b)),
+  MAXIMUM: (c) => binary(c, (a, b) => Math.max(a, b)),
+  MINIMUM: (c) => binary(c, (a, b) => Math.min(a, b)),
+  SQUARED_DIFFERENCE: (c) => binary(c, (a, b) => (a - b) * (a - b)),
+  TRANSPOSE_CONV: transposeConv,
+  ...MOVEMENT_KERNELS,
+  ...REDUCE_KERNELS,
   SOFTMAX: softmax,
   LOG_SOFTMAX: logSoftmax,
   BATCH_NORM: batchNorm,
@@ -307,6 +314,8 @@ export const FLOAT_KERNELS: Record<string, Kernel> = {
   TANH: unary((v) => Math.tanh(v)),
   LEAKY_RELU: unary((v, o) => (v >= 0 ? v : v * (o.alpha as number))),
   HARD_SWISH: unary((v) => (v * Math.min(6, Math.max(0, v + 3))) / 6),
+  RSQRT: unary((v) => 1 / Math.sqrt(v)),
+  EXP: unary((v) => Math.exp(v)),
   CLIP: unary((v, o) => Math.min(o.max as number, Math.max(o.min as number, v))),
   // QDQ pair from an ONNX model: round to the int8 grid and back.
   FAKE_QUANT: unary((v, o) => {

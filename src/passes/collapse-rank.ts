@@ -9,9 +9,9 @@
 //
 // Guarantees: after the pass no tensor has rank above 4 and every op computes what it did
 // on the original shapes; an op whose shapes cannot be merged to 4 dims (or that has no
-// merge rule) fails here, naming it, the tensor and its rank. Ops it does not know are left
-// to see their original shapes (`strict` false: PACK, SLICE, SPLIT, UNPACK before they are
-// lowered; the run after the lowering passes is strict).
+// merge rule) fails here, naming it, the tensor and its rank. The run before quantize-int8
+// (`strict` false) leaves ops without a rule on their original shapes (SPACE_TO_BATCH_ND before
+// its lowering); the run after the last lowering pass is strict.
 
 import { ConvertError, Graph, Op, Tensor, TensorData, cloneGraph, isConst } from '../ir/graph.js';
 import { sliceAxis } from './prepare/strided-slice.js';

@@ -4,8 +4,10 @@
 // op after each float input and a DEQUANTIZE before each float output (or int8 inputs and
 // outputs with `int8Io`). Standalone
 // activations (RELU, LOGISTIC, TANH, LEAKY_RELU, HARD_SWISH, ...) become a 256-entry LUT
-// computed here. Guarantees: no float activation is left between the boundary ops, so
-// prepare-kernels runs the same int8 kernels as for an int8 .tflite. Int8 graphs pass through.
+// computed here. Ops that move or compare bytes keep one scale (SAME_AS_INPUT,
+// SAME_SCALE_INPUTS); fixed-range outputs take TFLM's (FIXED_OUTPUT); docs/quantization.md.
+// Guarantees: no float activation is left between the boundary ops, so prepare-kernels runs
+// the same int8 kernels as for an int8 .tflite. Int8 graphs pass through.
 
 import { calibrate, Range } from '../float/calibrate.js';
 import { constValue } from '../float/interpret.js';
@@ -22,8 +24,26 @@ export interface QuantizeOptions {
   int8Io?: boolean;
 }
 
-/** Ops whose int8 output must carry its input's scale and zero point (bytes move, values don't). */
-const SAME_AS_INPUT = new Set(['MAX_POOL_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'SQUEEZE', 'EXPAND_DIMS', 'PAD', 'PADV2', 'TRANSPOSE']);
+/**
+ * Ops whose int8 output must carry its input's scale and zero point (bytes move, values don't;
+ * TFLM's int8 kernels copy or compare stored bytes, and TFLite's converter gives them one scale).
+ */
+const SAME_AS_INPUT = new Set([
+  'MAX_POOL_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'SQUEEZE', 'EXPAND_DIMS', 'PAD', 'PADV2', 'TRANSPOSE',
+  'STRIDED_SLICE', 'RESIZE_NEAREST_NEIGHBOR', 'RESIZE_BILINEAR', 'GATHER', 'MIRROR_PAD', 'DEPTH_TO_SPACE',
+  'SPACE_TO_DEPTH', 'SPACE_TO_BATCH_ND', 'BATCH_TO_SPACE_ND', 'REDUCE_MAX',
+]);
+
+/** Binary ops whose constant operand is quantized on its own range (TFLite's converter does the same). */
+const CONST_OPERAND_OPS = new Set(['ADD', 'SUB', 'MUL', 'PRELU', 'DIV', 'SQUARED_DIFFERENCE']);
+
+/** Ops that compare stored bytes of two inputs: every input is brought to the output's scale first. */
+const SAME_SCALE_INPUTS = new Set(['MAXIMUM', 'MINIMUM']);
+
+/** Ops with no int8 kernel in TFLM (so none here): a calibrated model using one is refused naming it. */
+const FLOAT_ONLY: Record<string, string> = {
+  EXP: 'TFLM runs EXP on float32 only, so there is no int8 EXP to match; convert without --calibrate to keep the model float32',
+};
 
 /** Standalone activations lowered to a LUT, with their float function. */
 export const LUT_FUNCTIONS: Record<string, (x: number, o: Record<string, unknown>) => number> = {
@@ -43,10 +63,13 @@ const FIXED_OUTPUT: Record<string, Quant> = {
   LOG_SOFTMAX: { scale: [16 / 256], zeroPoint: [127], axis: 0 }, // TFLM's int8 log softmax: [-255/16, 0]
   LOGISTIC: { scale: [1 / 256], zeroPoint: [-128], axis: 0 },
   TANH: { scale: [1 / 128], zeroPoint: [0], axis: 0 },
+  L2_NORMALIZATION: { scale: [1 / 128], zeroPoint: [0], axis: 0 }, // TFLM writes 1/128 steps whatever the tensor says
 };
 
+/** A float activation is read or written by an op other than the int8 boundary ops (ARG_MAX of a float input writes int32). */
 export function isFloatGraph(g: Graph): boolean {
-  return g.ops.some((op) => op.outputs.some((t) => g.tensors[t].dtype === 'float32') && op.type !== 'DEQUANTIZE');
+  const floatActivation = (t: number) => t >= 0 && g.tensors[t].dtype === 'float32' && !isConst(g.tensors[t]);
+  return g.ops.some((op) => op.type !== 'DEQUANTIZE' && (op.outputs.some(floatActivation) || (op.type !== 'QUANTIZE' && op.inputs.some(floatActivation))));
 }
 
 /** Asymmetric int8 from a range widened to hold 0: real = scale * (q - zp), q in [-128, 127]. */
@@ -101,6 +124,18 @@ class Quantizer {
       replaceUses(this.g, op.outputs[0], x);
       this.g.ops = this.g.ops.filter((o) => o !== op);
     }
+    this.hintsThroughMoves();
+  }
+
+  /**
+   * A QDQ model's importer may put a layout move (RESHAPE, TRANSPOSE) between an op and its
+   * QDQ pair (ReduceSum keepdims 0 over H of NCHW): the pair's scale is the op output's too.
+   */
+  hintsThroughMoves(): void {
+    for (const op of [...this.g.ops].reverse()) {
+      const x = op.inputs[0], y = op.outputs[0];
+      if ((op.type === 'RESHAPE' || op.type === 'TRANSPOSE') && x >= 0 && !isConst(this.g.tensors[x]) && !this.hints.has(x) && this.hints.has(y)) this.hints.set(x, this.hints.get(y)!);
+    }
   }
 
   fail(op: Op, msg: string): never {
@@ -134,6 +169,7 @@ class Quantizer {
       const y = op.outputs[0];
       if (this.g.tensors[y].dtype !== 'float32') continue;
       const x = op.inputs[0];
+      if (FLOAT_ONLY[op.type]) this.fail(op, FLOAT_ONLY[op.type]);
       if (SAME_AS_INPUT.has(op.type) && this.quant.has(x)) this.quant.set(y, this.quant.get(x)!);
       else this.quant.set(y, FIXED_OUTPUT[op.type] ?? this.rangeQuant(y, op));
     }
@@ -167,23 +203,26 @@ class Quantizer {
     return { front, back };
   }
 
-  /** Weight-bearing op: int8 per-channel weights and int32 bias, new tensors (sources untouched). */
-  weights(op: Op, axis: number): void {
-    const w = this.g.tensors[op.inputs[1]];
+  /**
+   * Weight-bearing op: int8 per-channel weights and int32 bias, new tensors (sources untouched).
+   * Slots: activation, weights, bias (CONV_2D ...: 0, 1, 2; TRANSPOSE_CONV: 2, 1, 3).
+   */
+  weights(op: Op, axis: number, [xi, wi, bi]: [number, number, number] = [0, 1, 2]): void {
+    const w = this.g.tensors[op.inputs[wi]];
     const wv = constValue(w);
     if (!wv || w.dtype !== 'float32') return; // already int8
-    const xq = this.quant.get(op.inputs[0]);
+    const xq = this.quant.get(op.inputs[xi]);
     if (!xq) this.fail(op, 'input is not a quantized activation');
     const qw = quantizeWeights(wv, w.shape, axis);
-    op.inputs[1] = this.addTensor({ name: `${w.name}/int8`, shape: [...w.shape], dtype: 'int8', data: qw.data, quant: qw.quant });
+    op.inputs[wi] = this.addTensor({ name: `${w.name}/int8`, shape: [...w.shape], dtype: 'int8', data: qw.data, quant: qw.quant });
     const channels = w.shape[axis];
-    const b = op.inputs[2] ?? -1;
+    const b = op.inputs[bi] ?? -1;
     const bv = b >= 0 ? constValue(this.g.tensors[b]) : undefined;
     if (b >= 0 && !bv) this.fail(op, 'bias must be a constant');
     if (bv) {
       const scale = qw.quant.scale.map((s) => xq.scale[0] * s);
       const data = Int32Array.from({ length: channels }, (_, c) => roundHalfAway(bv[c] / scale[c]));
-      op.inputs[2] = this.addTensor({ name: `${this.g.tensors[b].name}/int32`, shape: [channels], dtype: 'int32', data, quant: { scale, zeroPoint: scale.map(() => 0), axis: 0 } });
+      op.inputs[bi] = this.addTensor({ name: `${this.g.tensors[b].name}/int32`, shape: [channels], dtype: 'int32', data, quant: { scale, zeroPoint: scale.map(() => 0), axis: 0 } });
     }
   }
 
@@ -199,7 +238,17 @@ class Quantizer {
     this.quant.set(op.inputs[k], quant);
   }
 
-  /** Concatenation copies bytes: inputs quantized differently from the output are requantized first. */
+  /** Constant float operand of MAXIMUM/MINIMUM: int8 at the output's scale and zero point (the kernel compares bytes). */
+  constAtOutputScale(op: Op, k: number): void {
+    const t = this.g.tensors[op.inputs[k]];
+    const v = constValue(t);
+    if (!v || t.dtype !== 'float32') return;
+    const quant = this.quant.get(op.outputs[0])!;
+    op.inputs[k] = this.addTensor({ name: `${t.name}/int8`, shape: [...t.shape], dtype: 'int8', data: Int8Array.from(v, (x) => quantizeValue(x, quant)), quant });
+    this.quant.set(op.inputs[k], quant);
+  }
+
+  /** Concatenation (and MAXIMUM/MINIMUM) read bytes: inputs quantized differently from the output are requantized first. */
   concatInputs(op: Op, extra: Op[]): void {
     const yq = this.quant.get(op.outputs[0])!;
     op.inputs = op.inputs.map((i) => {
@@ -230,8 +279,12 @@ class Quantizer {
       const extra: Op[] = [];
       if (op.type === 'CONV_2D' || op.type === 'FULLY_CONNECTED') this.weights(op, 0);
       else if (op.type === 'DEPTHWISE_CONV_2D') this.weights(op, 3);
-      else if (op.type === 'ADD' || op.type === 'MUL' || op.type === 'PRELU' || op.type === 'DIV') op.inputs.forEach((_, k) => this.constOperand(op, k));
-      else if (op.type === 'CONCATENATION') {
+      else if (op.type === 'TRANSPOSE_CONV') this.weights(op, 0, [2, 1, 3]);
+      else if (CONST_OPERAND_OPS.has(op.type)) op.inputs.forEach((_, k) => this.constOperand(op, k));
+      else if (SAME_SCALE_INPUTS.has(op.type)) {
+        op.inputs.forEach((_, k) => this.constAtOutputScale(op, k));
+        this.concatInputs(op, extra);
+      } else if (op.type === 'CONCATENATION') {
         op.inputs.forEach((_, k) => this.constOperand(op, k));
         this.concatInputs(op, extra);
       } else if (LUT_FUNCTIONS[op.type]) this.lut(op);

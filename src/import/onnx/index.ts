@@ -5,7 +5,10 @@
 
 import { ConvertError, Graph, MAX_OPS } from '../../ir/graph.js';
 import { ImportContext, NCHW_TO_NHWC } from './context.js';
-import { HANDLERS } from './ops.js';
+import { HANDLERS as BASE_HANDLERS } from './ops.js';
+import { MORE_HANDLERS } from './ops-more.js';
+
+const HANDLERS = { ...BASE_HANDLERS, ...MORE_HANDLERS };
 import { decodeModel, num, tensorValue } from './proto.js';
 import { Bytes, toBytes } from '../../io/bytes.js';
 

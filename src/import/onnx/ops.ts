@@ -8,7 +8,7 @@ import { TensorData } from '../../ir/graph.js';
 import { ImportContext, NCHW_TO_NHWC, NHWC_TO_NCHW, permute } from './context.js';
 
 type Handler = (c: ImportContext) => void;
-const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
+export const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 /** ONNX auto_pad / pads -> IR padding options (SAME = SAME_UPPER, as TFLite). */
 function padOptions(c: ImportContext, h: number, w: number, kh: number, kw: number, s: number[], d: number[]): Record<string, unknown> {
@@ -32,7 +32,7 @@ function padOptions(c: ImportContext, h: number, w: number, kh: number, kw: numb
   return { padding: 'EXPLICIT', padTop: pads[0], padLeft: pads[1], padBottom: pads[2], padRight: pads[3] };
 }
 
-function spatialInput(c: ImportContext): { x: number; n: number; ch: number; h: number; w: number } {
+export function spatialInput(c: ImportContext): { x: number; n: number; ch: number; h: number; w: number } {
   const x = c.required(0, 'input');
   if (!c.nhwc.has(x)) c.fail(`input "${c.tensor(x).name}" must be a 4-D NCHW tensor, has shape ${JSON.stringify(c.shapeOf(x))}`);
   const [n, ch, h, w] = c.shapeOf(x);
@@ -72,9 +72,9 @@ const conv: Handler = (c) => {
 /**
  * ConvTranspose with stride 1 is a conv of the same input with the kernel flipped and
  * in/out swapped, padded k - 1 - p: W'[o, ky, kx, i] = W[i, o, kh-1-ky, kw-1-kx].
- * Strides above 1 would need zero insertion, which no kernel does: refused.
+ * Strides above 1 go to TRANSPOSE_CONV (ops-more.ts).
  */
-const convTranspose: Handler = (c) => {
+export const convTranspose: Handler = (c) => {
   const { x, n, ch, h, w } = spatialInput(c);
   const wi = c.required(1, 'weights');
   const ws = c.shapeOf(wi);
@@ -181,7 +181,7 @@ const batchNorm: Handler = (c) => {
   c.emit('BATCH_NORM', [x, ...params], [c.output(0, s)], { epsilon: c.attr('epsilon', 1e-5) });
 };
 
-function unary(type: string, options: (c: ImportContext) => Record<string, unknown> = () => ({})): Handler {
+export function unary(type: string, options: (c: ImportContext) => Record<string, unknown> = () => ({})): Handler {
   return (c) => {
     const x = c.required(0, 'input');
     c.emit(type, [x], [c.output(0, c.shapeOf(x))], options(c));
@@ -202,7 +202,7 @@ const clip: Handler = (c) => {
 };
 
 /** Broadcast shape (numpy rules) of ONNX shapes. */
-function broadcast(c: ImportContext, a: number[], b: number[]): number[] {
+export function broadcast(c: ImportContext, a: number[], b: number[]): number[] {
   const r = Math.max(a.length, b.length);
   const pa = [...new Array(r - a.length).fill(1), ...a], pb = [...new Array(r - b.length).fill(1), ...b];
   return pa.map((d, i) => {
@@ -212,7 +212,7 @@ function broadcast(c: ImportContext, a: number[], b: number[]): number[] {
 }
 
 /** A constant broadcast against a 4-D NHWC activation: padded to rank 4, permuted to NHWC. */
-function nhwcOperand(c: ImportContext, t: number): number {
+export function nhwcOperand(c: ImportContext, t: number): number {
   if (c.nhwc.has(t)) return t;
   const s = c.shapeOf(t);
   if (!c.isConst(t) || s.length > 4) c.fail(`operand "${c.tensor(t).name}" of shape ${JSON.stringify(s)} cannot be broadcast against a 4-D activation`);
@@ -224,7 +224,7 @@ function nhwcOperand(c: ImportContext, t: number): number {
   return i;
 }
 
-function binary(type: string): Handler {
+export function binary(type: string): Handler {
   return (c) => {
     let a = c.required(0, 'A'), b = c.required(1, 'B');
     const out = broadcast(c, c.shapeOf(a), c.shapeOf(b));
@@ -321,12 +321,14 @@ const transpose: Handler = (c) => {
 
 const pad: Handler = (c) => {
   const x = c.required(0, 'input'), s = c.shapeOf(x);
-  if ((c.attr('mode', 'constant') as string) !== 'constant') c.fail(`mode ${c.attr('mode', '')} is not supported (constant only)`);
+  const mode = c.attr('mode', 'constant') as string;
+  if (mode !== 'constant' && mode !== 'reflect') c.fail(`mode ${mode} is not supported (constant, reflect)`);
+  if (c.input(3) >= 0) c.fail('the axes input is not supported (pads for every axis)');
   const pi = c.input(1);
   const pads = pi >= 0 ? c.constInts(pi, 'pads') : (c.attr('pads', []) as number[]);
   const vi = c.input(2);
   const value = vi >= 0 ? c.constFloats(vi, 'constant_value')[0] ?? 0 : (c.attr('value', 0) as number);
-  if (value !== 0) c.fail(`pad value ${value} is not supported (0 only)`);
+  if (value !== 0 && mode === 'constant') c.fail(`pad value ${value} is not supported (0 only)`);
   const r = s.length;
   if (pads.length !== 2 * r) c.fail(`pads hold ${pads.length} values for rank ${r}`);
   if (!pads.every((v) => Number.isSafeInteger(v) && v >= 0 && v <= 0x7fffffff)) c.fail(`pads ${JSON.stringify(pads)} must be whole numbers >= 0 (negative pads crop, which is not supported)`);
@@ -334,6 +336,13 @@ const pad: Handler = (c) => {
   const order = r === 4 ? NCHW_TO_NHWC : s.map((_, i) => i);
   const irPads = Int32Array.from(order.flatMap((a) => [pads[a], pads[a + r]]));
   const p = c.addConst(`${c.node.output![0]}/paddings`, 'int32', [r, 2], irPads);
+  if (mode === 'reflect') {
+    // TFLite's MIRROR_PAD REFLECT (edge not repeated): at most size - 1 per side
+    s.forEach((d, i) => {
+      if (pads[i] > d - 1 || pads[i + r] > d - 1) c.fail(`reflect pads [${pads[i]}, ${pads[i + r]}] of axis ${i} (size ${d}) exceed size - 1`);
+    });
+    return c.emit('MIRROR_PAD', [x, p], [c.output(0, out)], { mode: 0 });
+  }
   c.emit('PAD', [x, p], [c.output(0, out)]);
 };
 
