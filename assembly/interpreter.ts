@@ -24,6 +24,7 @@ import { div_s8 } from './kernels/div';
 import { l2norm_s8 } from './kernels/l2norm';
 import { log_softmax_s8 } from './kernels/log-softmax';
 import { lstm_s8_s16, LstmParams } from './kernels/lstm';
+import { runLstmS16 } from './ops-lstm';
 import { table_copy_s8 } from './kernels/table-copy';
 import { resize_bilinear_s8, ResizeBilinearParams } from './kernels/resize-bilinear';
 import { arg_max_min_s8, reduce_max_s8 } from './kernels/arg-reduce';
@@ -42,7 +43,7 @@ import {
   KERNEL_VARIANT_COUNT,
   HAS_PRELU, HAS_SQUARED_DIFFERENCE, HAS_DIV, HAS_L2_NORMALIZATION, HAS_LOG_SOFTMAX,
   HAS_TABLE_COPY, HAS_RESIZE_BILINEAR, HAS_ARG_MAX_MIN, HAS_REDUCE_MAX, HAS_GATHER,
-  HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16, HAS_QUANT_S16,
+  HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16, HAS_QUANT_S16, HAS_LSTM_S16,
 } from './kernel-table';
 
 export const dimsA = memory.data(16);
@@ -189,7 +190,8 @@ export function runOp(r: usize): i32 {
     if (HAS_SVDF) svdf_s8_s16(M.dataOf(x), M.dataOf(wf), M.dataOf(wt), M.dataOf(O.input(r, 3)), M.dataOf(O.input(r, 4)), yp,
       M.dim(x, 0), M.dim(x, 1), M.dim(wf, 0), M.dim(wt, 1), changetype<SvdfParams>(p));
   } else if (code == F.OP_UNIDIRECTIONAL_SEQUENCE_LSTM) {
-    if (HAS_LSTM) runLstm(r, yp, changetype<LstmParams>(p));
+    if (M.dtype(O.input(r, 0)) == F.DT_INT16) { if (HAS_LSTM_S16) runLstmS16(r, yp, changetype<LstmParams>(p)); } // 16x8: ops-lstm.ts
+    else if (HAS_LSTM) runLstm(r, yp, changetype<LstmParams>(p));
   } else if (code == F.OP_TABLE_COPY) { // group a (issue 10)
     if (HAS_TABLE_COPY) table_copy_s8(M.dataOf(O.input(r, 0)), yp, p);
   } else if (code == F.OP_RESIZE_BILINEAR) {
