@@ -38,8 +38,8 @@ function statesVariable(r: usize): bool {
 
 /**
  * LSTM float32 [x, 4 input weights, 4 recurrent weights, 4 biases, hidden state, cell state]
- * -> y, all float32; params: time_major (0/1), 24 zeros, cell_clip (f32 bits, finite, >= 0;
- * 0: none), 2 zeros.
+ * -> y, all float32; params: time_major (0/1), fresh_state (0/1: zero both states at every
+ * invoke, an ONNX LSTM), 23 zeros, cell_clip (f32 bits, finite, >= 0; 0: none), 2 zeros.
  */
 export function validateLstmF32(r: usize, y: u32): i32 {
   if (nIn(r) != 15) return opFail(F.E_BAD_OP, 'float32 LSTM expects 15 inputs: input, 8 weights, 4 biases, hidden state, cell state');
@@ -49,8 +49,9 @@ export function validateLstmF32(r: usize, y: u32): i32 {
   if (!typed) return opFail(F.E_BAD_SHAPE, 'float32 LSTM expects rank-3 input and output, rank-2 weights, biases, rank-2 hidden and cell state, all float32');
   const tm = param(r, 0), clip = reinterpret<f32>(param(r, 25));
   if (tm != 0 && tm != 1) return opFail(F.E_BAD_OP, 'time major (param 0) not 0 or 1');
-  for (let k: u32 = 1; k < 28; k++) {
-    if (k != 25 && param(r, k) != 0) return opFail(F.E_BAD_OP, 'float32 LSTM params other than time major and cell clip must be 0');
+  if (param(r, 1) != 0 && param(r, 1) != 1) return opFail(F.E_BAD_OP, 'fresh state (param 1) not 0 or 1');
+  for (let k: u32 = 2; k < 28; k++) {
+    if (k != 25 && param(r, k) != 0) return opFail(F.E_BAD_OP, 'float32 LSTM params other than time major, fresh state and cell clip must be 0');
   }
   if (!(clip >= 0) || !isFinite(clip)) return opFail(F.E_BAD_OP, 'cell clip (param 25) must be a finite float32 >= 0');
   if (!statesVariable(r)) return opFail(F.E_BAD_OP, 'hidden and cell state must be variable tensors');
@@ -93,7 +94,7 @@ function fillPointers(r: usize): usize {
 export function runLstmF32(r: usize, yp: usize): void {
   const x = input(r, 0), major = param(r, 0) != 0;
   lstm_f32(M.dataOf(x), fillPointers(r), M.dataOf(input(r, 13)), M.dataOf(input(r, 14)), yp,
-    M.dim(x, major ? 0 : 1), M.dim(x, major ? 1 : 0), M.dim(x, 2), M.dim(input(r, 1), 0), major, reinterpret<f32>(param(r, 25)));
+    M.dim(x, major ? 0 : 1), M.dim(x, major ? 1 : 0), M.dim(x, 2), M.dim(input(r, 1), 0), major, param(r, 1) != 0, reinterpret<f32>(param(r, 25)));
 }
 
 export function runLstmS16(r: usize, yp: usize, p: LstmParams): void {

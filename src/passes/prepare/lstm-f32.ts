@@ -3,8 +3,9 @@
 // TFLM's float LSTM (the plain one: no CIFG, peephole, projection or layer norm; TANH). The op
 // keeps 15 inputs: x, 4 input weights, 4 recurrent weights, 4 biases (gate order input,
 // forget, cell, output), hidden state, cell state (variable tensors, zero at load and reset).
-// Params: the integer LSTM's 28 (docs/FORMAT.md), with time_major at 0, cell_clip at 25 as
-// f32 bits (0: none, as TFLM clips only when clip > 0) and every other param 0.
+// Params: the integer LSTM's 28 (docs/FORMAT.md), with time_major at 0, fresh_state at 1 (1:
+// zero the states at every invoke, as an ONNX LSTM from zero initial state; 0: carry them, as
+// TFLite), cell_clip at 25 as f32 bits (0: none, as TFLM clips only when clip > 0), the rest 0.
 
 import { OpCode } from '../../format/constants.js';
 import { Tensor } from '../../ir/graph.js';
@@ -14,6 +15,7 @@ import { BIASES, CELL, GATES, HIDDEN, INPUT_WEIGHTS, RECURRENT_WEIGHTS, checkSha
 
 export const LSTM_PARAM_COUNT = 28;
 export const LSTM_CLIP_PARAM = 25;
+export const LSTM_FRESH_PARAM = 1;
 
 export function prepareLstmF32(ctx: PrepareContext): void {
   ctx.expectCounts(24, 24);
@@ -38,6 +40,7 @@ export function prepareLstmF32(ctx: PrepareContext): void {
   ctx.op.inputs = [ctx.op.inputs[0], ...ctx.op.inputs.slice(INPUT_WEIGHTS, RECURRENT_WEIGHTS + 4), ...ctx.op.inputs.slice(BIASES, BIASES + 4), ctx.op.inputs[HIDDEN], ctx.op.inputs[CELL]];
   const params = new Array(LSTM_PARAM_COUNT).fill(0);
   params[0] = timeMajor ? 1 : 0;
+  params[LSTM_FRESH_PARAM] = opts.freshState === true ? 1 : 0; // ONNX: zero state at every invoke
   params[LSTM_CLIP_PARAM] = f32Bits(cellClip);
   ctx.op.kernel = { opcode: OpCode.UnidirectionalSequenceLstm, params };
 }
