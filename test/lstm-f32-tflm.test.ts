@@ -3,9 +3,10 @@
 // clip, one or two layers, each model built in code (src/testing/lstm-typed-models.ts) and
 // run as a stream of invokes in tflm-run (one interpreter: the states carry over) and in the
 // simd, scalar and streamed builds, by `edgepack run` and the WASI command over a batch.
-// Every output within TFLM's float kernel-test tolerance 1e-5 of tflm-run's; most are equal
-// (the sums, products and clips are TFLM's f32 operations in its order; logistic's exp and
-// tanh are the runtime's Mathf, not glibc's). Also: reset(), single invokes against --fresh,
+// Every output within TFLM's float kernel-test tolerance 1e-5 of tflm-run's, and in practice
+// bit-equal (the sums, products and clips are TFLM's f32 operations in its order, tanh the
+// classic tanhf glibc has; logistic's exp is Mathf.exp, which could round differently from
+// glibc's expf: the share of equal outputs is printed). Also: reset(), single invokes against --fresh,
 // the variants TFLM refuses, and a float model converting without --calibrate.
 
 import { test } from 'uvu';
