@@ -1,18 +1,16 @@
-// UNIDIRECTIONAL_SEQUENCE_LSTM's typed variants (issue 10): load checks and calls of the
-// float32 (LSTM_F32, kernels/lstm-f32.ts) and 16x8 (LSTM_S16, kernels/lstm-s16.ts) kernels.
-// The opcode stays 64; the variant follows the dtypes (dispatch.ts kernelOf): a float32
-// output takes the float path (ops-f32.ts, run-f32.ts call in here), an int16 input the 16x8
-// one (ops.ts validateOp, interpreter.ts runOp call in here). docs/FORMAT.md has both layouts.
+// UNIDIRECTIONAL_SEQUENCE_LSTM's typed variants (issue 10): load checks of the float32
+// (LSTM_F32, kernels/lstm-f32.ts) and 16x8 (LSTM_S16, kernels/lstm-s16.ts) kernels, and the
+// weight pointer table their calls take. The opcode stays 64; the variant follows the dtypes
+// (dispatch.ts kernelOf): a float32 output takes the float path (ops-f32.ts validates, run-f32.ts
+// calls), an int16 input the 16x8 one (ops.ts validateOp, interpreter.ts runLstm). docs/FORMAT.md
+// has both layouts.
 
 import * as F from './format';
 import * as M from './model';
 import { opFail, nIn, input, param } from './ops';
 import { isPacked } from './packed';
-import { lstm_f32 } from './kernels/lstm-f32';
-import { lstm_s16 } from './kernels/lstm-s16';
-import { LstmParams } from './kernels/lstm';
 
-const lstmPointers = memory.data(12 * sizeof<usize>()); // 8 weight and 4 bias pointers
+const lstmPointers_ = memory.data(12 * sizeof<usize>()); // 8 weight and 4 bias pointers
 
 function has(r: usize, k: u32, dt: u8, rk: i32): bool {
   const t = input(r, k);
@@ -86,19 +84,8 @@ export function validateLstmS16(r: usize, y: u32): i32 {
   return F.E_OK;
 }
 
-function fillPointers(r: usize): usize {
-  for (let k: u32 = 0; k < 12; k++) store<usize>(lstmPointers + (<usize>k) * sizeof<usize>(), M.dataOf(input(r, 1 + k)));
-  return lstmPointers;
-}
-
-export function runLstmF32(r: usize, yp: usize): void {
-  const x = input(r, 0), major = param(r, 0) != 0;
-  lstm_f32(M.dataOf(x), fillPointers(r), M.dataOf(input(r, 13)), M.dataOf(input(r, 14)), yp,
-    M.dim(x, major ? 0 : 1), M.dim(x, major ? 1 : 0), M.dim(x, 2), M.dim(input(r, 1), 0), major, param(r, 1) != 0, reinterpret<f32>(param(r, 25)));
-}
-
-export function runLstmS16(r: usize, yp: usize, p: LstmParams): void {
-  const x = input(r, 0), major = p.timeMajor != 0;
-  lstm_s16(M.dataOf(x), fillPointers(r), M.dataOf(input(r, 13)), M.dataOf(input(r, 14)), yp, M.dataOf(input(r, 15)),
-    M.dim(x, major ? 0 : 1), M.dim(x, major ? 1 : 0), M.dim(x, 2), M.dim(input(r, 1), 0), p);
+/** The 8 weight and 4 bias pointers of LSTM op r (inputs 1-12), as the kernels read them. */
+export function lstmPointers(r: usize): usize {
+  for (let k: u32 = 0; k < 12; k++) store<usize>(lstmPointers_ + (<usize>k) * sizeof<usize>(), M.dataOf(input(r, 1 + k)));
+  return lstmPointers_;
 }

@@ -29,6 +29,7 @@ import { buildLstmF32Model } from '../src/testing/lstm-typed-models.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { hasTflm, randInt, rng, runTflm } from './tflm-oracle.js';
 import { REPO } from './helpers.js';
+import { buildModelFirmware, runFirmware, toolAvailable } from '../tools/firmware/build.js';
 
 const TOLERANCE = 1e-5;
 const INVOKES = 4;
@@ -151,6 +152,20 @@ test('float32 LSTM: `edgepack run` (every target) and the WASI command carry the
     close(new Uint8Array(readFileSync(join(dir, 'out-wasi.bin'))), want, `${what}: WASI command`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('float32 LSTM firmware (wasm2c, native gcc; resident and streamed, LSTM_F32-only kernel set): the stream as tflm-run', async () => {
+  if (skip()) return;
+  if (!toolAvailable('wasm2c') || !toolAvailable('gcc')) return void console.log('  (skipped: native firmware needs wasm2c and gcc)');
+  const { model, inputs, what } = lstmCase(rng(818), 2);
+  // tools/firmware/host.c invokes case 0 twice (a warm-up before the measured invoke): one more step of the stream
+  const want = runTflm(model, [inputs[0], ...inputs]).slice(1);
+  const { epk } = convertModel(model, 'lstm', { log: () => {} });
+  for (const mode of ['resident', 'streamed'] as const) {
+    const fw = await buildModelFirmware('lstm-f32', 'native', mode, epk, inputs.map((inv) => inv[0]), 0, false, true);
+    const run = runFirmware(fw.elf, 'native');
+    inputs.forEach((_, k) => close(new Uint8Array(Buffer.from(run.outputs[k], 'hex')), want[k], `${what}, ${mode}, case ${k}`));
   }
 });
 

@@ -27,6 +27,7 @@ import { buildLstmS16Model } from '../src/testing/lstm-typed-models.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { hasTflm, randInt, rng, runTflm } from './tflm-oracle.js';
 import { REPO } from './helpers.js';
+import { buildModelFirmware, hex, runFirmware, toolAvailable } from '../tools/firmware/build.js';
 
 const INVOKES = 4;
 
@@ -143,6 +144,19 @@ test('int16 LSTM: `edgepack run` (every target) and the WASI command carry the s
     assert.equal(Array.from(readFileSync(join(dir, 'out-wasi.bin'))), Array.from(want), `${what}: WASI command`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('int16 LSTM firmware (wasm2c, native gcc; resident and streamed, LSTM_S16-only kernel set): the stream as tflm-run', async () => {
+  if (skip()) return;
+  if (!toolAvailable('wasm2c') || !toolAvailable('gcc')) return void console.log('  (skipped: native firmware needs wasm2c and gcc)');
+  const { model, inputs, what } = lstmCase(rng(818), 2);
+  const want = runTflm(model, [inputs[0], ...inputs]).slice(1); // the host's warm-up invoke: one more step
+  const { epk } = convertModel(model, 'lstm', { log: () => {} });
+  for (const mode of ['resident', 'streamed'] as const) {
+    const fw = await buildModelFirmware('lstm-s16', 'native', mode, epk, inputs.map((inv) => inv[0]), 0, false, true);
+    const run = runFirmware(fw.elf, 'native');
+    inputs.forEach((_, k) => assert.is(run.outputs[k], hex(want[k]), `${what}, ${mode}, case ${k}`));
   }
 });
 
