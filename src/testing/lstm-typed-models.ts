@@ -6,7 +6,7 @@
 // (lstm-model.ts); cellScaleLog2 is the int16 model's only.
 
 import { TfliteBuilder } from './tflite-builder.js';
-import { LstmSpec } from './lstm-model.js';
+import { LstmSpec, lstmRng as lstmSeedRng } from './lstm-model.js';
 
 const GATES = ['input', 'forget', 'cell', 'output'];
 
@@ -80,4 +80,13 @@ export function buildLstmS16Model(s: LstmSpec, r: () => number): Uint8Array {
   });
   b.io([x], [input]);
   return b.finish();
+}
+
+/** Fuzz seeds (tools/fuzz.ts): batch 2, 3 steps, 5 inputs, two layers (4 then 3 units), cell clip; float32 and 16x8. */
+export function buildLstmF32Net(): Uint8Array {
+  return buildLstmF32Model({ batch: 2, steps: 3, nIn: 5, cells: [4, 3], timeMajor: false, cellClip: 2, cellScaleLog2: 0 }, lstmSeedRng(11));
+}
+
+export function buildLstmS16Net(): Uint8Array {
+  return buildLstmS16Model({ batch: 2, steps: 3, nIn: 5, cells: [4, 3], timeMajor: true, cellClip: 8, cellScaleLog2: -11 }, lstmSeedRng(12));
 }
