@@ -57,7 +57,7 @@ export function kernelOf(r: usize): u32 {
     case F.OP_L2_NORMALIZATION: return K.K_L2_NORMALIZATION;
     case F.OP_LOG_SOFTMAX: return K.K_LOG_SOFTMAX; // group c (issue 10)
     // LSTM
-    case F.OP_UNIDIRECTIONAL_SEQUENCE_LSTM: return K.K_LSTM;
+    case F.OP_UNIDIRECTIONAL_SEQUENCE_LSTM: return isInt16(O.input(r, 0)) ? K.K_LSTM_S16 : K.K_LSTM; // 16x8: ops-lstm.ts
     // group a (issue 10)
     case F.OP_TABLE_COPY: return K.K_TABLE_COPY;
     case F.OP_RESIZE_BILINEAR: return K.K_RESIZE_BILINEAR;
@@ -77,6 +77,7 @@ export function float32Variant(r: usize, code: u32): u32 {
     case F.OP_FULLY_CONNECTED: return K.K_FC_F32;
     case F.OP_ADD: case F.OP_SUB: case F.OP_MUL: case F.OP_MAXIMUM: case F.OP_MINIMUM: case F.OP_LEAKY_RELU: case F.OP_ACTIVATION: return K.K_ELEMENTWISE_F32;
     case F.OP_AVERAGE_POOL_2D: case F.OP_MAX_POOL_2D: case F.OP_SOFTMAX: case F.OP_MEAN: case F.OP_PAD: case F.OP_TRANSPOSE: case F.OP_STRIDED_SLICE: return K.K_OTHER_F32;
+    case F.OP_UNIDIRECTIONAL_SEQUENCE_LSTM: return K.K_LSTM_F32; // ops-lstm.ts
   }
   return K.KERNEL_VARIANT_COUNT;
 }

@@ -24,6 +24,7 @@ import { div_s8 } from './kernels/div';
 import { l2norm_s8 } from './kernels/l2norm';
 import { log_softmax_s8 } from './kernels/log-softmax';
 import { lstm_s8_s16, LstmParams } from './kernels/lstm';
+import { lstm_s16 } from './kernels/lstm-s16';
 import { table_copy_s8 } from './kernels/table-copy';
 import { resize_bilinear_s8, ResizeBilinearParams } from './kernels/resize-bilinear';
 import { arg_max_min_s8, reduce_max_s8 } from './kernels/arg-reduce';
@@ -42,7 +43,7 @@ import {
   KERNEL_VARIANT_COUNT,
   HAS_PRELU, HAS_SQUARED_DIFFERENCE, HAS_DIV, HAS_L2_NORMALIZATION, HAS_LOG_SOFTMAX,
   HAS_TABLE_COPY, HAS_RESIZE_BILINEAR, HAS_ARG_MAX_MIN, HAS_REDUCE_MAX, HAS_GATHER,
-  HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16, HAS_QUANT_S16,
+  HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16, HAS_QUANT_S16, HAS_LSTM_S16,
 } from './kernel-table';
 
 export const dimsA = memory.data(16);
@@ -189,7 +190,7 @@ export function runOp(r: usize): i32 {
     if (HAS_SVDF) svdf_s8_s16(M.dataOf(x), M.dataOf(wf), M.dataOf(wt), M.dataOf(O.input(r, 3)), M.dataOf(O.input(r, 4)), yp,
       M.dim(x, 0), M.dim(x, 1), M.dim(wf, 0), M.dim(wt, 1), changetype<SvdfParams>(p));
   } else if (code == F.OP_UNIDIRECTIONAL_SEQUENCE_LSTM) {
-    if (HAS_LSTM) runLstm(r, yp, changetype<LstmParams>(p));
+    if (HAS_LSTM || HAS_LSTM_S16) runLstm(r, yp, changetype<LstmParams>(p));
   } else if (code == F.OP_TABLE_COPY) { // group a (issue 10)
     if (HAS_TABLE_COPY) table_copy_s8(M.dataOf(O.input(r, 0)), yp, p);
   } else if (code == F.OP_RESIZE_BILINEAR) {
@@ -234,12 +235,14 @@ function runOpB(r: usize, code: u32, y: u32, yp: usize, p: usize): void {
   }
 }
 
-/** LSTM inputs [x, 4 input weights, 4 recurrent weights, 4 biases, hidden state, cell state, sigmoid table]. */
+/** LSTM inputs [x, 4 input weights, 4 recurrent weights, 4 biases, hidden state, cell state, sigmoid table]; int8 or (input int16) 16x8. */
 function runLstm(r: usize, yp: usize, p: LstmParams): void {
   for (let k: u32 = 0; k < 12; k++) store<usize>(lstmWeights + (<usize>k) * sizeof<usize>(), M.dataOf(O.input(r, 1 + k)));
   const x = O.input(r, 0), major = p.timeMajor != 0;
-  lstm_s8_s16(M.dataOf(x), lstmWeights, M.dataOf(O.input(r, 13)), M.dataOf(O.input(r, 14)), yp, M.dataOf(O.input(r, 15)),
-    M.dim(x, major ? 0 : 1), M.dim(x, major ? 1 : 0), M.dim(x, 2), M.dim(O.input(r, 1), 0), p);
+  const xp = M.dataOf(x), h = M.dataOf(O.input(r, 13)), c = M.dataOf(O.input(r, 14)), table = M.dataOf(O.input(r, 15));
+  const steps = M.dim(x, major ? 0 : 1), batch = M.dim(x, major ? 1 : 0), nIn = M.dim(x, 2), nCell = M.dim(O.input(r, 1), 0);
+  if (M.dtype(x) == F.DT_INT16) { if (HAS_LSTM_S16) lstm_s16(xp, lstmWeights, h, c, yp, table, steps, batch, nIn, nCell, p); } // 16x8: checks in ops-lstm.ts
+  else if (HAS_LSTM) lstm_s8_s16(xp, lstmWeights, h, c, yp, table, steps, batch, nIn, nCell, p);
 }
 
 let gatherStatus: i32 = F.E_OK;

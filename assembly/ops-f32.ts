@@ -8,6 +8,7 @@ import * as F from './format';
 import * as M from './model';
 import { opFail, nIn, input, output, param, nParams, validateSliceParams } from './ops';
 import { isPacked } from './packed';
+import { validateLstmF32 } from './ops-lstm';
 
 /** True when op r takes the float32 path: ACTIVATION always, the others with a float32 output. */
 export function isFloat32Op(r: usize, code: u32): bool {
@@ -53,6 +54,7 @@ export function validateFloat32(r: usize, code: u32): i32 {
     if (t != F.NO_TENSOR && !isF32(t, -1)) return opFail(F.E_BAD_SHAPE, 'float32 op: every input must be a plain float32 tensor');
   }
   if (M.dtype(y) != F.DT_FLOAT32) return opFail(F.E_BAD_SHAPE, 'float32 op: output must be float32');
+  if (code == F.OP_UNIDIRECTIONAL_SEQUENCE_LSTM) return validateLstmF32(r, y); // ops-lstm.ts
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D || code == F.OP_TRANSPOSE_CONV) return validateConvF32(r, code, y);
   if (code == F.OP_FULLY_CONNECTED) {
     if (nIn(r) != 3 || !isF32(input(r, 0), -1) || !isF32(input(r, 1), 2)) return opFail(F.E_BAD_SHAPE, 'expects float32 input, rank-2 float32 weights and an optional bias');

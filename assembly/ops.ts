@@ -13,12 +13,13 @@ import {
   inBuild, HAS_CONV_F32, HAS_FC_F32, HAS_ELEMENTWISE_F32, HAS_OTHER_F32, HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16, HAS_QUANT_S16,
   HAS_CONCAT, HAS_SVDF, HAS_LSTM, HAS_PRELU, HAS_SQUARED_DIFFERENCE, HAS_DIV, HAS_L2_NORMALIZATION, HAS_TABLE_COPY,
   HAS_RESIZE_BILINEAR, HAS_ARG_MAX_MIN, HAS_GATHER, HAS_REDUCE_MAX,
+  HAS_LSTM_F32, HAS_LSTM_S16,
 } from './kernel-table';
 
 // Validation of a kernel family is compiled only into builds that link one of its variants
 // (HAS_* are compile-time constants): a model-specific firmware carries no checks for ops it
 // cannot run. Every default build has them all, so load checks stay identical there.
-const HAS_F32: bool = HAS_CONV_F32 || HAS_FC_F32 || HAS_ELEMENTWISE_F32 || HAS_OTHER_F32;
+const HAS_F32: bool = HAS_CONV_F32 || HAS_FC_F32 || HAS_ELEMENTWISE_F32 || HAS_OTHER_F32 || HAS_LSTM_F32;
 const HAS_GROUP_B: bool = HAS_PRELU || HAS_SQUARED_DIFFERENCE || HAS_DIV || HAS_L2_NORMALIZATION;
 
 /** An op whose kernel family this build leaves out (asc --use EP_KERNELS=...). */
@@ -26,6 +27,7 @@ function leftOut(): i32 {
   return opFail(F.E_UNSUPPORTED_OP, 'needs a kernel family this runtime build leaves out');
 }
 import { isFloat32Op, validateFloat32 } from './ops-f32';
+import { validateLstmS16 } from './ops-lstm';
 
 // --- record layout: u16 opcode | u8 nIn | u8 nOut | u16 nParams | u16 source | u16 tensors[] (4-aligned) | i32 params[]
 
@@ -357,7 +359,10 @@ function validateOp(r: usize, code: u32): i32 {
     if (M.elements(x) != M.elements(y) || M.dim4(x, 3) != M.dim4(y, 3)) return opFail(F.E_BAD_SHAPE, 'output shape differs from input');
     return F.E_OK;
   }
-  if (code == F.OP_UNIDIRECTIONAL_SEQUENCE_LSTM) return HAS_LSTM ? validateLstm(r, y) : leftOut();
+  if (code == F.OP_UNIDIRECTIONAL_SEQUENCE_LSTM) {
+    if (nIn(r) >= 1 && input(r, 0) != F.NO_TENSOR && M.dtype(input(r, 0)) == F.DT_INT16) return HAS_LSTM_S16 ? validateLstmS16(r, y) : leftOut(); // 16x8: ops-lstm.ts
+    return HAS_LSTM ? validateLstm(r, y) : leftOut();
+  }
   // group a (issue 10)
   if (code == F.OP_TABLE_COPY) return HAS_TABLE_COPY ? validateTableCopy(r, y) : leftOut();
   if (code == F.OP_RESIZE_BILINEAR) return HAS_RESIZE_BILINEAR ? validateResizeBilinear(r, y) : leftOut();

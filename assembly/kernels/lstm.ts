@@ -35,6 +35,9 @@ import { clamp, mbqm } from './quant';
 // point, 256 u16), a constant input the converter writes: no runtime statics for it.
 let sigmoidTable: usize = 0;
 
+/** Points sigmoid16 and tanh16 at the table (the int16 LSTM, lstm-s16.ts, shares them). */
+export function useSigmoidTable(p: usize): void { sigmoidTable = p; }
+
 // @ts-ignore: decorator
 @inline function table(k: u32): u32 { return <u32>load<u16>(sigmoidTable + (<usize>k << 1)); }
 

@@ -78,6 +78,9 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'QUANT_S16', ops: [OpCode.Quantize, OpCode.Dequantize, OpCode.Requantize], kernel: 'requantize_s16 + quantize_f32_s16 + dequantize_s16_f32', when: 'an int16 side: float32 <-> int16, int8/int16 -> int8/int16' },
   // group c (issue 10): appended, so earlier rows keep their indices
   { name: 'LOG_SOFTMAX', ops: [OpCode.LogSoftmax], kernel: 'log_softmax_s8', when: 'always (last axis)' },
+  // LSTM typed variants (issue 10): chosen by dtype (float32Variant, int16VariantOf)
+  { name: 'LSTM_F32', ops: [OpCode.UnidirectionalSequenceLstm], kernel: 'lstm_f32', when: 'float32 input, weights, biases, states and output' },
+  { name: 'LSTM_S16', ops: [OpCode.UnidirectionalSequenceLstm], kernel: 'lstm_s16', when: 'int16 input, output and hidden state, int8 weights, int64 biases, int16 cell state' },
 ];
 
 /** Bit of a variant by name. */
@@ -145,7 +148,7 @@ export function kernelOf(op: EpkOp, tensors: EpkTensor[]): number {
 
 // --- group f32: dtype-chosen variants -------------------------------------------------
 /** Opcodes whose float32 form runs a *_F32 row (QUANTIZE/DEQUANTIZE/CONCATENATION keep theirs). */
-const F32_ROWS = ['CONV_F32', 'FC_F32', 'ELEMENTWISE_F32', 'OTHER_F32'];
+const F32_ROWS = ['CONV_F32', 'FC_F32', 'ELEMENTWISE_F32', 'OTHER_F32', 'LSTM_F32'];
 
 /** The float32 variant of op (its output is float32), or undefined: assembly/dispatch.ts float32Variant. */
 export function float32Variant(op: EpkOp, tensors: EpkTensor[]): number | undefined {
@@ -171,6 +174,7 @@ const INT16_VARIANTS: Partial<Record<OpCode, string>> = {
   [OpCode.Transpose]: 'TRANSPOSE',
   [OpCode.StridedSlice]: 'STRIDED_SLICE',
   [OpCode.LeakyRelu]: 'LEAKY_RELU', // leaky_relu_s16 (assembly/kernels/leaky-relu.ts)
+  [OpCode.UnidirectionalSequenceLstm]: 'LSTM_S16', // assembly/kernels/lstm-s16.ts
 };
 
 /** The int16 variant of op, or -1 when neither its input 0 nor (QUANTIZE, REQUANTIZE) its output is int16, or the op has none (assembly/dispatch.ts int16VariantOf). */

@@ -223,7 +223,7 @@ function requiredInputs(opcode: OpCode, packed: boolean): [slot: number, rank: n
     case OpCode.FullyConnected: return packed ? [[0, -1], [1, -1]] : [[0, -1], [1, 2]];
     case OpCode.TransposeConv: return [[0, 4], [1, 4]];
     case OpCode.Svdf: return [[0, 2], [1, 2], [2, 2], [3, -1], [4, 2]]; // as the runtime's load check
-    case OpCode.UnidirectionalSequenceLstm: return [[0, 3], ...Array.from({ length: 8 }, (_, k) => [1 + k, 2] as [number, number]), [9, -1], [10, -1], [11, -1], [12, -1], [13, 2], [14, 2], [15, -1]];
+    case OpCode.UnidirectionalSequenceLstm: return [[0, 3], ...Array.from({ length: 8 }, (_, k) => [1 + k, 2] as [number, number]), [9, -1], [10, -1], [11, -1], [12, -1], [13, 2], [14, 2]]; // float32: 15 inputs (no table)
     case OpCode.Gather: return [[0, -1], [1, -1]];
     case OpCode.Add: case OpCode.Mul: case OpCode.Sub: case OpCode.Maximum: case OpCode.Minimum: return [[0, -1], [1, -1]]; // kernelOf compares both inputs' sizes
     // group b (issue 10, int8 arithmetic)

@@ -5,6 +5,7 @@
 
 import { geometry } from '../../ir/geometry.js';
 import { TensorData } from '../../ir/graph.js';
+import { lstm } from './lstm.js';
 import { ImportContext, NCHW_TO_NHWC, NHWC_TO_NCHW, permute } from './context.js';
 
 type Handler = (c: ImportContext) => void;
@@ -446,4 +447,5 @@ export const HANDLERS: Record<string, Handler> = {
   Constant: constant,
   QuantizeLinear: quantizeLinear,
   DequantizeLinear: dequantizeLinear,
+  LSTM: lstm, // lstm.ts: forward, float32
 };

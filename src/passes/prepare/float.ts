@@ -13,6 +13,7 @@ import { spatial } from './conv.js';
 import { checkBroadcast } from './elementwise.js';
 import { prepareStridedSlice } from './strided-slice.js';
 import { prepareTranspose } from './shape-ops.js';
+import { prepareLstmF32 } from './lstm-f32.js';
 
 const F32_MAX = 3.4028234663852886e38;
 
@@ -255,6 +256,7 @@ export const PREPARE_F32: Record<string, (ctx: PrepareContext) => void> = {
   TANH: prepareActivationF32,
   HARD_SWISH: prepareActivationF32,
   LEAKY_RELU: prepareActivationF32,
+  UNIDIRECTIONAL_SEQUENCE_LSTM: prepareLstmF32, // prepare/lstm-f32.ts
 };
 
 /** Op types a float32 graph keeps as aliases (dtype-agnostic int8 prepare). */

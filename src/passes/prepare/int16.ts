@@ -14,6 +14,7 @@ import { prepareStridedSlice } from './strided-slice.js';
 import { prepareLeakyRelu } from './leaky-relu.js';
 import { prepareTransposeConv } from './transpose-conv.js';
 import { OpCode } from '../../format/constants.js';
+import { prepareLstmS16 } from './lstm-s16.js';
 import { checkBroadcast, smallerThanOne } from './elementwise.js';
 
 const INT16_MIN = -32768, INT16_MAX = 32767;
@@ -217,6 +218,7 @@ export const PREPARE_S16: Record<string, (ctx: PrepareContext) => void> = {
     bias: (b, channels) => checkBias16(ctx, b, channels, ['int64']),
     shifts: (ch) => checkShifts(ctx, ch),
   }),
+  UNIDIRECTIONAL_SEQUENCE_LSTM: prepareLstmS16, // EvalLstm<int16_t, int8_t, int16_t, int64_t> (prepare/lstm-s16.ts, row LSTM_S16)
 };
 
 /** The int16 prepare of op when its input 0 holds int16 activations, else undefined. */

@@ -17,15 +17,15 @@ import { quantizeMultiplier } from '../quant-math.js';
 import { PrepareContext } from './context.js';
 import { SIGMOID_TABLE_U16 } from './sigmoid-table.js';
 
-const GATES = ['input', 'forget', 'cell', 'output'];
-const INPUT_WEIGHTS = 1, RECURRENT_WEIGHTS = 5, BIASES = 12, HIDDEN = 18, CELL = 19;
+export const GATES = ['input', 'forget', 'cell', 'output'];
+export const INPUT_WEIGHTS = 1, RECURRENT_WEIGHTS = 5, BIASES = 12, HIDDEN = 18, CELL = 19;
 /** Tensors of the LSTM variants TFLM's kernel refuses: slot -> what they make. */
 const VARIANT_SLOTS: [number, string][] = [
   [9, 'peephole'], [10, 'peephole'], [11, 'peephole'], [16, 'projection'], [17, 'projection'],
   [20, 'layer norm'], [21, 'layer norm'], [22, 'layer norm'], [23, 'layer norm'],
 ];
-const GATE_SCALE = 2 ** -12; // Q3.12, the sigmoid and tanh input
-const GATE_OUT_SCALE = 2 ** -15; // Q0.15, their output
+export const GATE_SCALE = 2 ** -12; // Q3.12, the sigmoid and tanh input
+export const GATE_OUT_SCALE = 2 ** -15; // Q0.15, their output
 
 export function prepareLstm(ctx: PrepareContext): void {
   ctx.expectCounts(24, 24);
@@ -68,25 +68,25 @@ export function prepareLstm(ctx: PrepareContext): void {
 const TABLE_NAME = 'edgepack/lstm_sigmoid_table';
 
 /** The int16 [256] constant holding TFLM's sigmoid table (u16 bits), one per graph. */
-function sigmoidTable(ctx: PrepareContext): number {
+export function sigmoidTable(ctx: PrepareContext): number {
   const at = ctx.g.tensors.findIndex((t) => t.name === TABLE_NAME && t.data instanceof Int16Array && t.data.length === 256);
   if (at >= 0) return at;
   ctx.g.tensors.push({ name: TABLE_NAME, shape: [256], dtype: 'int16', data: Int16Array.from(SIGMOID_TABLE_U16, (v) => (v << 16) >> 16) });
   return ctx.g.tensors.length - 1;
 }
 
-function checkVariants(ctx: PrepareContext): void {
+export function checkVariants(ctx: PrepareContext, kind = 'integer '): void {
   for (const [slot, what] of VARIANT_SLOTS) {
     const t = ctx.optionalInput(slot);
-    if (t) ctx.fail(`input ${slot} "${t.name}" makes a ${what} LSTM; supported: the plain integer LSTM (no CIFG, peephole, projection or layer norm), as TFLM`);
+    if (t) ctx.fail(`input ${slot} "${t.name}" makes a ${what} LSTM; supported: the plain ${kind}LSTM (no CIFG, peephole, projection or layer norm), as TFLM`);
   }
   for (const slot of [INPUT_WEIGHTS, RECURRENT_WEIGHTS]) {
-    if (!ctx.optionalInput(slot)) ctx.fail(`input ${slot} is absent: a CIFG LSTM (coupled input and forget gates); supported: the plain integer LSTM (no CIFG, peephole, projection or layer norm), as TFLM`);
+    if (!ctx.optionalInput(slot)) ctx.fail(`input ${slot} is absent: a CIFG LSTM (coupled input and forget gates); supported: the plain ${kind}LSTM (no CIFG, peephole, projection or layer norm), as TFLM`);
   }
 }
 
 /** Shapes as TFLM's ValidateTensorSize. */
-function checkShapes(ctx: PrepareContext, x: Tensor, h: Tensor, c: Tensor, y: Tensor, wx: Tensor[], wh: Tensor[], bias: Tensor[], timeMajor: boolean): void {
+export function checkShapes(ctx: PrepareContext, x: Tensor, h: Tensor, c: Tensor, y: Tensor, wx: Tensor[], wh: Tensor[], bias: Tensor[], timeMajor: boolean): void {
   ctx.expectRank(x, 3, 'input');
   ctx.expectRank(h, 2, 'hidden state');
   ctx.expectRank(y, 3, 'output');
@@ -122,13 +122,13 @@ function checkTypes(ctx: PrepareContext, x: Tensor, h: Tensor, c: Tensor, y: Ten
 }
 
 /** Per-tensor weight scale; zero point 0 (TFLM's integer FC assumes symmetric weights). */
-function weightQuant(ctx: PrepareContext, w: Tensor, role: string): number {
+export function weightQuant(ctx: PrepareContext, w: Tensor, role: string): number {
   const q = ctx.quant(w, role);
   if (q.zeroPoint !== 0) ctx.fail(`${role} "${w.name}" has zero point ${q.zeroPoint}; weights must be symmetric (zero point 0)`);
   return q.scale;
 }
 
-function pair(ctx: PrepareContext, real: number, w: Tensor | null, what = ''): [number, number] {
+export function pair(ctx: PrepareContext, real: number, w: Tensor | null, what = ''): [number, number] {
   try {
     const m = quantizeMultiplier(real);
     return [m.multiplier, m.shift];
@@ -145,6 +145,6 @@ export function cellScalePower(scale: number): number {
 }
 
 /** static_cast<int16_t>(min(max(clip / scale, -32768), 32767)): truncated toward zero. */
-function quantizedClip(clip: number, scale: number): number {
+export function quantizedClip(clip: number, scale: number): number {
   return Math.trunc(Math.min(Math.max(Math.fround(clip) / Math.fround(scale), -32768), 32767));
 }
