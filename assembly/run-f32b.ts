@@ -21,26 +21,27 @@ export function runFloat32B(r: usize, code: u32, y: u32, yp: usize, p: usize): i
       const bad = gather_x32(xp, M.dataOf(indices), yp, p, M.elements(indices) / O.param(r, 0));
       if (bad >= 0) return badIndex(r, bad);
     }
-  } else if (HAS_MISC_F32) {
-    if (code == F.OP_RESIZE_BILINEAR) {
-      resize_bilinear_f32(xp, fillDims4(x, dimsA), yp, fillDims4(y, dimsB), reinterpret<f32>(O.param(r, 0)), reinterpret<f32>(O.param(r, 1)), O.param(r, 2) != 0);
-    } else if (code == F.OP_ARG_MAX || code == F.OP_ARG_MIN) {
-      const axis = O.param(r, 0);
-      let outer: i32 = 1, inner: i32 = 1;
-      for (let k = 0; k < axis; k++) outer *= M.dim4(x, k);
-      for (let k = axis + 1; k < 4; k++) inner *= M.dim4(x, k);
-      arg_max_min_f32(xp, outer, M.dim4(x, axis), inner, yp, code == F.OP_ARG_MAX);
-    } else if (code == F.OP_REDUCE_MAX) {
-      reduce_max_f32(xp, fillDims4(x, dimsA), yp, O.param(r, 0));
-    } else if (code == F.OP_PRELU || code == F.OP_SQUARED_DIFFERENCE || code == F.OP_DIV) {
-      const b = O.input(r, 1), div = code == F.OP_DIV;
-      const lo = div ? reinterpret<f32>(O.param(r, 5)) : -Infinity, hi = div ? reinterpret<f32>(O.param(r, 6)) : Infinity;
-      binary_b_f32(code, xp, M.dataOf(b), yp, fillBroadcast(x, b, y), lo, hi);
-    } else if (code == F.OP_L2_NORMALIZATION || code == F.OP_LOG_SOFTMAX) {
-      const depth = M.dim4(x, 3), rows = M.elements(x) / depth;
-      if (code == F.OP_L2_NORMALIZATION) l2norm_f32(xp, yp, rows, depth);
-      else log_softmax_f32(xp, yp, rows, depth);
-    }
+  } else if (code == F.OP_RESIZE_BILINEAR) {
+    const half = O.param(r, 2) != 0;
+    if (HAS_MISC_F32) resize_bilinear_f32(xp, fillDims4(x, dimsA), yp, fillDims4(y, dimsB), reinterpret<f32>(O.param(r, 0)), reinterpret<f32>(O.param(r, 1)), half);
+  } else if (code == F.OP_ARG_MAX || code == F.OP_ARG_MIN) {
+    const axis = O.param(r, 0);
+    let outer: i32 = 1, inner: i32 = 1;
+    for (let k = 0; k < axis; k++) outer *= M.dim4(x, k);
+    for (let k = axis + 1; k < 4; k++) inner *= M.dim4(x, k);
+    if (HAS_MISC_F32) arg_max_min_f32(xp, outer, M.dim4(x, axis), inner, yp, code == F.OP_ARG_MAX);
+  } else if (code == F.OP_REDUCE_MAX) {
+    if (HAS_MISC_F32) reduce_max_f32(xp, fillDims4(x, dimsA), yp, O.param(r, 0));
+  } else if (code == F.OP_PRELU || code == F.OP_SQUARED_DIFFERENCE || code == F.OP_DIV) {
+    const b = O.input(r, 1), div = code == F.OP_DIV;
+    const lo = div ? reinterpret<f32>(O.param(r, 5)) : -Infinity, hi = div ? reinterpret<f32>(O.param(r, 6)) : Infinity;
+    if (HAS_MISC_F32) binary_b_f32(code, xp, M.dataOf(b), yp, fillBroadcast(x, b, y), lo, hi);
+  } else if (code == F.OP_L2_NORMALIZATION) {
+    const depth = M.dim4(x, 3);
+    if (HAS_MISC_F32) l2norm_f32(xp, yp, M.elements(x) / depth, depth);
+  } else if (code == F.OP_LOG_SOFTMAX) {
+    const depth = M.dim4(x, 3);
+    if (HAS_MISC_F32) log_softmax_f32(xp, yp, M.elements(x) / depth, depth);
   }
   return F.E_OK;
 }

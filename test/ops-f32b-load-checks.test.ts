@@ -4,13 +4,16 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
 import { convertModel } from '../src/convert.js';
 import { DType, ErrorCode, H, OpCode, T } from '../src/format/constants.js';
 import { crc32 } from '../src/format/crc32.js';
 import { readEpk, type EpkOp } from '../src/format/reader.js';
-import { RuntimeError } from '../src/runtime/loader.js';
+import { RuntimeError, loadModel } from '../src/runtime/loader.js';
 import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed, streamedModule } from '../src/runtime/streamed.js';
+import { kernelMask, kernelNames } from '../src/format/kernels.js';
+import { runtimeForKernels } from '../tools/firmware/build.js';
 import { buildF32BNet } from '../src/testing/f32b-models.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { f32Bits } from '../src/passes/quant-math.js';
@@ -114,6 +117,23 @@ test('dtypes and sizes: ARG_MAX with a float32 output, an int32 PRELU alpha, flo
   await refusedEverywhere(S.edited([], [[dtypeAt(small, g.inputs[1]), DType.Float32]]), ErrorCode.BadShape, /op 0 \(GATHER\).*int32 indices/);
   await refusedEverywhere(S.edited([[g, 2, 6]]), ErrorCode.BadShape, /op 0 \(GATHER\).*sizes do not fit/);
   await refusedEverywhere(S.edited([[g, 0, 0]]), ErrorCode.BadOp, /op 0 \(GATHER\).*must be >= 1/);
+});
+
+test('a runtime built for exactly the net\'s kernels (misc_f32, move_f32) runs it as the full build and refuses a model needing more, by name', async () => {
+  const mask = kernelMask(N.e);
+  assert.equal(kernelNames(mask), ['misc_f32', 'move_f32']);
+  const wasm = readFileSync(runtimeForKernels('resident', mask));
+  const x = new Uint8Array(Float32Array.from({ length: 32 }, (_, i) => Math.cos(i) * 2).buffer);
+  const full = (await loadModelNode(net, 'scalar')).run(x).map((o) => Array.from(o));
+  assert.equal((await loadModel(wasm, net)).run(x).map((o) => Array.from(o)), full);
+  try {
+    await loadModel(wasm, small); // GATHER runs, EXP (ELEMENTWISE_F32) and SUM (OTHER_F32) are left out
+    assert.unreachable('loaded a model needing ELEMENTWISE_F32');
+  } catch (err) {
+    assert.instance(err, RuntimeError);
+    assert.is((err as RuntimeError).code, ErrorCode.UnsupportedOp);
+    assert.match((err as Error).message, /op 1 \(ACTIVATION\).*needs (kernel variant \d+|a kernel family)/);
+  }
 });
 
 test.run();
