@@ -92,11 +92,12 @@ test('RESIZE_NEAREST_NEIGHBOR, MIRROR_PAD, DEPTH_TO_SPACE, SPACE_TO_DEPTH float3
   await run('space_to_depth', 404, (r) => M.depthSpaceCase(r, 'SPACE_TO_DEPTH'), 'move_f32');
 });
 
-test('SPACE_TO_BATCH_ND (paddings: PADV2 of 0.0 first), BATCH_TO_SPACE_ND (crops), GATHER with constant indices float32: bit-equal with tflm-run', async () => {
+test('SPACE_TO_BATCH_ND (paddings: PADV2 of 0.0 first), BATCH_TO_SPACE_ND (crops), GATHER with constant indices (batch_dims 0, 1) float32: bit-equal with tflm-run', async () => {
   if (skip()) return;
   await run('space_to_batch', 405, (r) => M.batchSpaceCase(r, 'SPACE_TO_BATCH_ND'), 'move_f32');
   await run('batch_to_space', 406, (r) => M.batchSpaceCase(r, 'BATCH_TO_SPACE_ND'), 'move_f32');
   await run('gather', 407, M.gatherCase, 'move_f32');
+  await run('gather_batched', 423, (r) => M.gatherCase(r, true), 'move_f32');
 });
 
 test('GATHER float32 with run-time int32 indices (batch_dims 0 and 1): bit-equal with tflm-run', async () => {

@@ -68,14 +68,15 @@ export function batchSpaceCase(r: Rand, type: 'SPACE_TO_BATCH_ND' | 'BATCH_TO_SP
     four(n * bh * bw, h, w), four(n, h * bh - ct - cb, w * bw - cl - cr), [[[block.length], block], [[block.length, 2], crops]], {});
 }
 
-/** GATHER with constant indices: one TABLE_COPY. */
-export function gatherCase(r: Rand): F32Case {
-  const rank = int(r, 1, 3), xs = shape(r, rank, 6), axis = int(r, 0, rank - 1);
-  const is = shape(r, int(r, 1, 4 - rank), 4);
+/** GATHER with constant indices: one TABLE_COPY; `batched`: batch_dims 1 (indices varying over the batch), the GATHER kernel. */
+export function gatherCase(r: Rand, batched = false): F32Case {
+  const rank = int(r, batched ? 2 : 1, 3), xs = shape(r, rank, 6), axis = int(r, batched ? 1 : 0, rank - 1);
+  const batchDims = batched ? 1 : 0;
+  const is = batchDims ? [xs[0], int(r, 1, 4)] : shape(r, int(r, 1, 4 - rank), 4);
   const idx = Array.from({ length: elems(is) }, () => int(r, 0, xs[axis] - 1));
-  const ys = [...xs.slice(0, axis), ...is, ...xs.slice(axis + 1)];
+  const ys = [...xs.slice(0, axis), ...is.slice(batchDims), ...xs.slice(axis + 1)];
   const axisOpt = r() < 0.3 ? axis - rank : axis;
-  return unary(r, `${JSON.stringify(xs)} axis ${axisOpt} indices ${JSON.stringify(is)}`, 'GATHER', xs, ys, [[is, idx]], { axis: axisOpt });
+  return unary(r, `${JSON.stringify(xs)} axis ${axisOpt} batch_dims ${batchDims} indices ${JSON.stringify(is)}`, 'GATHER', xs, ys, [[is, idx]], { axis: axisOpt, batchDims });
 }
 
 /** GATHER with int32 indices as a model input (read at run time), batch_dims 0 or 1; `bad` puts one index outside the axis. */
