@@ -381,7 +381,8 @@ export function reducedSizeProblem(x: u32, y: u32, mask: i32): i32 {
 }
 
 /**
- * TABLE_COPY params v[4] | t0[v0] | t1[v1] | t2[v2] | t3[v3] (kernels/table-copy.ts): the
+ * TABLE_COPY params v[4] | t0[v0] | t1[v1] | t2[v2] | t3[v3] (kernels/table-copy.ts; float32,
+ * dt: kernels/f32-move.ts, offsets in elements either way): input and output of dtype dt, the
  * view's product the output's size, the param count 4 + v0 + v1 + v2 + v3, every offset
  * >= 0 and the four tables' largest entries summing inside the input (i64, no wrap).
  */
@@ -437,9 +438,10 @@ function lastTapInside(scale: i32, half: i32, outSize: i32, inSize: i32): bool {
 }
 
 /**
- * GATHER params batch, outer, axis, inner (kernels/gather.ts): int8 x of batch * outer * axis
- * * inner elements, int32 indices a multiple of batch, int8 y of batch * outer * (indices /
- * batch) * inner (64-bit products). Index values are checked as the kernel reads them.
+ * GATHER params batch, outer, axis, inner (kernels/gather.ts; float32: kernels/f32-move.ts):
+ * x (int8 or float32, dt) of batch * outer * axis * inner elements, int32 indices a multiple of
+ * batch, y of x's dtype and batch * outer * (indices / batch) * inner elements (64-bit
+ * products). Index values are checked as the kernel reads them.
  */
 export function validateGather(r: usize, y: u32, dt: u8): i32 { // dt: int8, or float32 (ops-f32b.ts)
   if (nIn(r) != 2 || !has(r, 0, dt, -1) || !has(r, 1, F.DT_INT32, -1) || M.dtype(y) != dt) return opFail(F.E_BAD_SHAPE, 'expects int32 indices and input and output of one dtype (int8 or float32)');
@@ -452,7 +454,7 @@ export function validateGather(r: usize, y: u32, dt: u8): i32 { // dt: int8, or 
   return F.E_OK;
 }
 
-/** ARG_MAX / ARG_MIN param axis (0..3 of the 4-D view): int8 input, int32 output of the other axes' size. */
+/** ARG_MAX / ARG_MIN param axis (0..3 of the 4-D view): int8 (or float32, dt) input, int32 output of the other axes' size. */
 export function validateArgMaxMin(r: usize, y: u32, dt: u8): i32 { // dt: int8, or float32 (ops-f32b.ts)
   if (nIn(r) != 1 || !has(r, 0, dt, -1) || M.dtype(y) != F.DT_INT32) return opFail(F.E_BAD_SHAPE, 'expects int8 or float32 input and int32 output');
   const axis = param(r, 0);
