@@ -1,10 +1,14 @@
 // Load-time checks of the float32 forms of groups a, b, c (assembly/ops-f32b.ts), the same in
 // every build: a converted float model with one param or dtype edited (CRC resealed) is
-// refused by simd, scalar and streamed with the same code and message, never run into a trap.
+// refused by simd, scalar, streamed and the WASI command with the same code and message,
+// never run into a trap.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WASI } from 'node:wasi';
 import { convertModel } from '../src/convert.js';
 import { DType, ErrorCode, H, OpCode, T } from '../src/format/constants.js';
 import { crc32 } from '../src/format/crc32.js';
@@ -13,7 +17,7 @@ import { RuntimeError, loadModel } from '../src/runtime/loader.js';
 import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed, streamedModule } from '../src/runtime/streamed.js';
 import { kernelMask, kernelNames } from '../src/format/kernels.js';
-import { runtimeForKernels } from '../tools/firmware/build.js';
+import { REPO, runtimeForKernels } from '../tools/firmware/build.js';
 import { buildF32BNet } from '../src/testing/f32b-models.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { f32Bits } from '../src/passes/quant-math.js';
@@ -57,7 +61,30 @@ const builds: [string, (b: Uint8Array) => Promise<{ run(...i: Uint8Array[]): Uin
   ['streamed', (b) => loadModelStreamed(b, 0, streamedModule(), { maxMemory: BIG })],
 ];
 
+const wasiModule = new WebAssembly.Module(readFileSync(join(REPO, 'build', 'edgepack-run.wasm')));
+
+/** The WASI command on `b` (one zeroed input file per model input): exit code and stderr. */
+async function runWasi(b: Uint8Array, inputs: number): Promise<{ exit: number; stderr: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'edgepack-f32b-'));
+  try {
+    writeFileSync(join(dir, 'model.epk'), b);
+    const ins = Array.from({ length: inputs }, (_, k) => `in${k}.bin`);
+    for (const f of ins) writeFileSync(join(dir, f), new Uint8Array(128));
+    const errFd = openSync(join(dir, '.stderr'), 'w');
+    const wasi = new WASI({ version: 'preview1', args: ['edgepack-run', 'model.epk', ...ins, 'out.bin'], preopens: { '.': dir }, stderr: errFd, returnOnExit: true });
+    const exit = wasi.start(await WebAssembly.instantiate(wasiModule, wasi.getImportObject() as WebAssembly.Imports));
+    closeSync(errFd);
+    return { exit, stderr: readFileSync(join(dir, '.stderr'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function refusedEverywhere(b: Uint8Array, code: ErrorCode, pattern: RegExp): Promise<void> {
+  const w = await runWasi(b, readEpk(b).inputs.length);
+  assert.is(w.exit, 1, `wasi: ${w.stderr}`);
+  assert.ok(w.stderr.startsWith(`edgepack-run: model.epk: error ${code}: `), `wasi: ${w.stderr}`);
+  assert.match(w.stderr, pattern, `wasi: ${w.stderr}`);
   for (const [name, load] of builds) {
     try {
       await load(b);
