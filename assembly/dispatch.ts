@@ -8,6 +8,7 @@ import * as M from './model';
 import * as O from './ops';
 import { isPacked, isHuffmanCoded } from './packed';
 import * as K from './kernel-table';
+import { isFloat32Value } from './ops-f32b';
 
 /** The variant of op record r (valid after validateOp accepted its shapes). */
 export function kernelOf(r: usize): u32 {
@@ -71,13 +72,17 @@ export function kernelOf(r: usize): u32 {
 // --- group f32: the variant chosen by dtype ---------------------------------------------
 /** The *_F32 variant of a float32 op (ops-f32.ts isFloat32Op), else KERNEL_VARIANT_COUNT; src/format/kernels.ts float32Variant. */
 export function float32Variant(r: usize, code: u32): u32 {
-  if (code != F.OP_ACTIVATION && M.dtype(O.output(r, 0)) != F.DT_FLOAT32) return K.KERNEL_VARIANT_COUNT;
+  if (code != F.OP_ACTIVATION && !isFloat32Value(r, code)) return K.KERNEL_VARIANT_COUNT;
   switch (code) {
     case F.OP_CONV_2D: case F.OP_DEPTHWISE_CONV_2D: case F.OP_TRANSPOSE_CONV: return K.K_CONV_F32;
     case F.OP_FULLY_CONNECTED: return K.K_FC_F32;
     case F.OP_ADD: case F.OP_SUB: case F.OP_MUL: case F.OP_MAXIMUM: case F.OP_MINIMUM: case F.OP_LEAKY_RELU: case F.OP_ACTIVATION: return K.K_ELEMENTWISE_F32;
     case F.OP_AVERAGE_POOL_2D: case F.OP_MAX_POOL_2D: case F.OP_SOFTMAX: case F.OP_MEAN: case F.OP_PAD: case F.OP_TRANSPOSE: case F.OP_STRIDED_SLICE: return K.K_OTHER_F32;
     case F.OP_UNIDIRECTIONAL_SEQUENCE_LSTM: return K.K_LSTM_F32; // ops-lstm.ts
+    // float32 forms of groups a, b, c (ops-f32b.ts, run-f32b.ts)
+    case F.OP_RESIZE_BILINEAR: case F.OP_ARG_MAX: case F.OP_ARG_MIN: case F.OP_REDUCE_MAX: case F.OP_PRELU: case F.OP_SQUARED_DIFFERENCE:
+    case F.OP_DIV: case F.OP_L2_NORMALIZATION: case F.OP_LOG_SOFTMAX: return K.K_MISC_F32;
+    case F.OP_TABLE_COPY: case F.OP_GATHER: return K.K_MOVE_F32;
   }
   return K.KERNEL_VARIANT_COUNT;
 }

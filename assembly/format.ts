@@ -228,6 +228,8 @@ export const ACT_CLAMP: i32 = 0;
 export const ACT_LOGISTIC: i32 = 1;
 export const ACT_TANH: i32 = 2;
 export const ACT_HARD_SWISH: i32 = 3;
+export const ACT_EXP: i32 = 4;
+export const ACT_RSQRT: i32 = 5;
 
 // Derived
 export const S_COUNT: u32 = 5; // section kinds are 1..S_COUNT

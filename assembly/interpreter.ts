@@ -87,7 +87,7 @@ export function runOp(r: usize): i32 {
   const y = O.output(r, 0);
   const yp = M.dataOf(y);
   const p = O.params(r);
-  if (float32Variant(r, code) != KERNEL_VARIANT_COUNT) { runFloat32(r, code, y, yp, p); return F.E_OK; } // group f32: run-f32.ts
+  if (float32Variant(r, code) != KERNEL_VARIANT_COUNT) return runFloat32(r, code, y, yp, p); // group f32: run-f32.ts
   if (HAS_COMPRESSED && usesPacked(r, code)) { runPacked(r, code); return F.E_OK; } // compressed filter: packed.ts
   if (HAS_S16 && isS16(r, code)) { runS16(r, code); return F.E_OK; } // int16 (16x8): run-s16.ts
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) {
@@ -250,9 +250,14 @@ let gatherStatus: i32 = F.E_OK;
 /** GATHER: sets gatherStatus to BAD_INDEX, naming the op, the index's position and value, when one lies outside the axis. */
 function runGather(r: usize, yp: usize): void {
   const x = O.input(r, 0), indices = O.input(r, 1);
-  const batch = O.param(r, 0), axis = O.param(r, 2), ip = M.dataOf(indices);
-  const bad = gather_s8(M.dataOf(x), ip, yp, O.params(r), M.elements(indices) / batch);
-  if (bad < 0) return;
+  const batch = O.param(r, 0);
+  const bad = gather_s8(M.dataOf(x), M.dataOf(indices), yp, O.params(r), M.elements(indices) / batch);
+  if (bad >= 0) gatherStatus = badIndex(r, bad);
+}
+
+/** BAD_INDEX for GATHER r (int8 or float32) whose index at position `bad` lies outside the axis: the message names op, position and value. */
+export function badIndex(r: usize, bad: i32): i32 {
+  const axis = O.param(r, 2), ip = M.dataOf(O.input(r, 1));
   let i: u32 = 0;
   for (let q = M.firstOp; q != r; q = O.next(q)) i++;
   O.failOp(i, r, F.E_BAD_INDEX, 'index ');
@@ -261,7 +266,7 @@ function runGather(r: usize, yp: usize): void {
   msg.num(bad);
   msg.text(' of the indices is outside the gathered axis of size ');
   msg.num(axis);
-  gatherStatus = F.E_BAD_INDEX;
+  return F.E_BAD_INDEX;
 }
 
 /** Concatenation as byte copies of whole elements (int8: 1 byte, int16: 2, float32: 4, from the output's dtype). */

@@ -9,11 +9,12 @@ import * as M from './model';
 import { opFail, nIn, input, output, param, nParams, validateSliceParams } from './ops';
 import { isPacked } from './packed';
 import { validateLstmF32 } from './ops-lstm';
+import { isFloat32Value, isFloat32B, validateFloat32B } from './ops-f32b';
 
 /** True when op r takes the float32 path: ACTIVATION always, the others with a float32 output. */
 export function isFloat32Op(r: usize, code: u32): bool {
   if (code == F.OP_ACTIVATION) return true;
-  if (M.dtype(output(r, 0)) != F.DT_FLOAT32) return false;
+  if (!isFloat32Value(r, code)) return false; // the output's dtype (ARG_MAX/ARG_MIN: the input's)
   return code != F.OP_DEQUANTIZE && code != F.OP_QUANTIZE && code != F.OP_REQUANTIZE && code != F.OP_LUT && code != F.OP_SVDF;
 }
 
@@ -48,6 +49,7 @@ function optionalBias(r: usize, k: u32, channels: i32): bool {
 /** Shape and param checks of a float32 op (validateOp's float block); F.E_OK when it may run. */
 export function validateFloat32(r: usize, code: u32): i32 {
   const y = output(r, 0);
+  if (isFloat32B(code)) return validateFloat32B(r, code, y); // groups a, b, c: ops-f32b.ts
   if (nParams(r) != <u32>F.PARAM_COUNTS[code]) return opFail(F.E_BAD_OP, 'float32 op has the wrong number of params');
   for (let k: u32 = 0; k < nIn(r); k++) {
     const t = input(r, k);
@@ -95,7 +97,7 @@ export function validateFloat32(r: usize, code: u32): i32 {
     if (nIn(r) != 1 || !sameSize(r, y)) return opFail(F.E_BAD_SHAPE, 'input and output sizes differ');
     if (code == F.OP_LEAKY_RELU) return isFinite(f32p(r, 0)) && zeros(r, 1, 6) ? F.E_OK : opFail(F.E_BAD_OP, 'alpha must be finite, params 1-5 zero');
     const kind = param(r, 0);
-    if (kind < F.ACT_CLAMP || kind > F.ACT_HARD_SWISH || (kind == F.ACT_CLAMP ? !clampOk(r, 1) : !zeros(r, 1, 3))) return opFail(F.E_BAD_OP, 'unknown activation kind or bad clamp');
+    if (kind < F.ACT_CLAMP || kind > F.ACT_RSQRT || (kind == F.ACT_CLAMP ? !clampOk(r, 1) : !zeros(r, 1, 3))) return opFail(F.E_BAD_OP, 'unknown activation kind or bad clamp');
     return F.E_OK;
   }
   if (code == F.OP_PAD) {
@@ -108,7 +110,8 @@ export function validateFloat32(r: usize, code: u32): i32 {
   }
   if (code == F.OP_MEAN) {
     const mask = param(r, 0);
-    if (nIn(r) != 1 || mask < 0 || mask > 15 || !zeros(r, 1, 5)) return opFail(F.E_BAD_OP, 'axis mask out of range or params 1-4 not zero');
+    const sum = param(r, 1); // 1: SUM (no division by N)
+    if (nIn(r) != 1 || mask < 0 || mask > 15 || sum < 0 || sum > 1 || !zeros(r, 2, 5)) return opFail(F.E_BAD_OP, 'axis mask out of range, param 1 (sum) not 0 or 1, or params 2-4 not zero');
     let kept: i64 = 1;
     for (let k = 0; k < 4; k++) if (!(mask & (1 << k))) kept *= M.dim4(x, k);
     if (kept != <i64>M.elements(y)) return opFail(F.E_BAD_SHAPE, 'output size does not match the reduced input');

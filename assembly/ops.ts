@@ -12,14 +12,14 @@ import { kernelOf, isS16, HAS_S16 } from './dispatch';
 import {
   inBuild, HAS_CONV_F32, HAS_FC_F32, HAS_ELEMENTWISE_F32, HAS_OTHER_F32, HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16, HAS_QUANT_S16,
   HAS_CONCAT, HAS_SVDF, HAS_LSTM, HAS_PRELU, HAS_SQUARED_DIFFERENCE, HAS_DIV, HAS_L2_NORMALIZATION, HAS_TABLE_COPY,
-  HAS_RESIZE_BILINEAR, HAS_ARG_MAX_MIN, HAS_GATHER, HAS_REDUCE_MAX,
+  HAS_RESIZE_BILINEAR, HAS_ARG_MAX_MIN, HAS_GATHER, HAS_REDUCE_MAX, HAS_MISC_F32, HAS_MOVE_F32,
   HAS_LSTM_F32, HAS_LSTM_S16,
 } from './kernel-table';
 
 // Validation of a kernel family is compiled only into builds that link one of its variants
 // (HAS_* are compile-time constants): a model-specific firmware carries no checks for ops it
 // cannot run. Every default build has them all, so load checks stay identical there.
-const HAS_F32: bool = HAS_CONV_F32 || HAS_FC_F32 || HAS_ELEMENTWISE_F32 || HAS_OTHER_F32 || HAS_LSTM_F32;
+const HAS_F32: bool = HAS_CONV_F32 || HAS_FC_F32 || HAS_ELEMENTWISE_F32 || HAS_OTHER_F32 || HAS_LSTM_F32 || HAS_MISC_F32 || HAS_MOVE_F32;
 const HAS_GROUP_B: bool = HAS_PRELU || HAS_SQUARED_DIFFERENCE || HAS_DIV || HAS_L2_NORMALIZATION;
 
 /** An op whose kernel family this build leaves out (asc --use EP_KERNELS=...). */
@@ -364,10 +364,10 @@ function validateOp(r: usize, code: u32): i32 {
     return HAS_LSTM ? validateLstm(r, y) : leftOut();
   }
   // group a (issue 10)
-  if (code == F.OP_TABLE_COPY) return HAS_TABLE_COPY ? validateTableCopy(r, y) : leftOut();
+  if (code == F.OP_TABLE_COPY) return HAS_TABLE_COPY ? validateTableCopy(r, y, F.DT_INT8) : leftOut();
   if (code == F.OP_RESIZE_BILINEAR) return HAS_RESIZE_BILINEAR ? validateResizeBilinear(r, y) : leftOut();
-  if (code == F.OP_ARG_MAX || code == F.OP_ARG_MIN) return HAS_ARG_MAX_MIN ? validateArgMaxMin(r, y) : leftOut();
-  if (code == F.OP_GATHER) return HAS_GATHER ? validateGather(r, y) : leftOut();
+  if (code == F.OP_ARG_MAX || code == F.OP_ARG_MIN) return HAS_ARG_MAX_MIN ? validateArgMaxMin(r, y, F.DT_INT8) : leftOut();
+  if (code == F.OP_GATHER) return HAS_GATHER ? validateGather(r, y, F.DT_INT8) : leftOut();
   if (code == F.OP_REDUCE_MAX) {
     if (nIn(r) != 1 || !has(r, 0, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input and output');
     return reducedSizeProblem(input(r, 0), y, param(r, 0));
@@ -377,7 +377,7 @@ function validateOp(r: usize, code: u32): i32 {
 
 
 /** MEAN / REDUCE_MAX / ARG_MAX: the axis mask (4 bits of the 4-D view) and the output size it leaves. */
-function reducedSizeProblem(x: u32, y: u32, mask: i32): i32 {
+export function reducedSizeProblem(x: u32, y: u32, mask: i32): i32 {
   if (mask < 0 || mask > 15) return opFail(F.E_BAD_OP, 'axis mask out of range');
   let kept: i32 = 1;
   for (let k = 0; k < 4; k++) if (!(mask & (1 << k))) kept *= M.dim4(x, k);
@@ -386,12 +386,13 @@ function reducedSizeProblem(x: u32, y: u32, mask: i32): i32 {
 }
 
 /**
- * TABLE_COPY params v[4] | t0[v0] | t1[v1] | t2[v2] | t3[v3] (kernels/table-copy.ts): the
+ * TABLE_COPY params v[4] | t0[v0] | t1[v1] | t2[v2] | t3[v3] (kernels/table-copy.ts; float32,
+ * dt: kernels/f32-move.ts, offsets in elements either way): input and output of dtype dt, the
  * view's product the output's size, the param count 4 + v0 + v1 + v2 + v3, every offset
  * >= 0 and the four tables' largest entries summing inside the input (i64, no wrap).
  */
-function validateTableCopy(r: usize, y: u32): i32 {
-  if (nIn(r) != 1 || !has(r, 0, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input and output');
+export function validateTableCopy(r: usize, y: u32, dt: u8): i32 { // dt: int8, or float32 (ops-f32b.ts)
+  if (nIn(r) != 1 || !has(r, 0, dt, -1) || M.dtype(y) != dt) return opFail(F.E_BAD_SHAPE, 'expects input and output of one dtype (int8 or float32)');
   if (nParams(r) < 4) return opFail(F.E_BAD_OP, 'wrong number of params');
   let n: i64 = 1, count: i64 = 4;
   for (let k: u32 = 0; k < 4; k++) {
@@ -442,12 +443,13 @@ function lastTapInside(scale: i32, half: i32, outSize: i32, inSize: i32): bool {
 }
 
 /**
- * GATHER params batch, outer, axis, inner (kernels/gather.ts): int8 x of batch * outer * axis
- * * inner elements, int32 indices a multiple of batch, int8 y of batch * outer * (indices /
- * batch) * inner (64-bit products). Index values are checked as the kernel reads them.
+ * GATHER params batch, outer, axis, inner (kernels/gather.ts; float32: kernels/f32-move.ts):
+ * x (int8 or float32, dt) of batch * outer * axis * inner elements, int32 indices a multiple of
+ * batch, y of x's dtype and batch * outer * (indices / batch) * inner elements (64-bit
+ * products). Index values are checked as the kernel reads them.
  */
-function validateGather(r: usize, y: u32): i32 {
-  if (nIn(r) != 2 || !has(r, 0, F.DT_INT8, -1) || !has(r, 1, F.DT_INT32, -1) || M.dtype(y) != F.DT_INT8) return opFail(F.E_BAD_SHAPE, 'expects int8 input, int32 indices and int8 output');
+export function validateGather(r: usize, y: u32, dt: u8): i32 { // dt: int8, or float32 (ops-f32b.ts)
+  if (nIn(r) != 2 || !has(r, 0, dt, -1) || !has(r, 1, F.DT_INT32, -1) || M.dtype(y) != dt) return opFail(F.E_BAD_SHAPE, 'expects int32 indices and input and output of one dtype (int8 or float32)');
   const batch = <i64>param(r, 0), outer = <i64>param(r, 1), axis = <i64>param(r, 2), inner = <i64>param(r, 3);
   if (batch < 1 || outer < 1 || axis < 1 || inner < 1) return opFail(F.E_BAD_OP, 'batch, outer, axis and inner sizes must be >= 1');
   const n = <i64>M.elements(input(r, 1));
@@ -457,9 +459,9 @@ function validateGather(r: usize, y: u32): i32 {
   return F.E_OK;
 }
 
-/** ARG_MAX / ARG_MIN param axis (0..3 of the 4-D view): int8 input, int32 output of the other axes' size. */
-function validateArgMaxMin(r: usize, y: u32): i32 {
-  if (nIn(r) != 1 || !has(r, 0, F.DT_INT8, -1) || M.dtype(y) != F.DT_INT32) return opFail(F.E_BAD_SHAPE, 'expects int8 input and int32 output');
+/** ARG_MAX / ARG_MIN param axis (0..3 of the 4-D view): int8 (or float32, dt) input, int32 output of the other axes' size. */
+export function validateArgMaxMin(r: usize, y: u32, dt: u8): i32 { // dt: int8, or float32 (ops-f32b.ts)
+  if (nIn(r) != 1 || !has(r, 0, dt, -1) || M.dtype(y) != F.DT_INT32) return opFail(F.E_BAD_SHAPE, 'expects int8 or float32 input and int32 output');
   const axis = param(r, 0);
   if (axis < 0 || axis > 3) return opFail(F.E_BAD_OP, 'axis out of range');
   return reducedSizeProblem(input(r, 0), y, 1 << axis);

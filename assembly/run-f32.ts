@@ -13,6 +13,8 @@ import { fillBroadcast, fillDims4, dimsA, dimsB } from './interpreter';
 import { HAS_CONV_F32, HAS_FC_F32, HAS_ELEMENTWISE_F32, HAS_OTHER_F32, HAS_LSTM_F32 } from './kernel-table';
 import { lstmPointers } from './ops-lstm';
 import { lstm_f32 } from './kernels/lstm-f32';
+import { isFloat32B } from './ops-f32b';
+import { runFloat32B } from './run-f32b';
 
 function optionalData(t: u32): usize {
   return t == F.NO_TENSOR ? 0 : M.dataOf(t);
@@ -21,7 +23,9 @@ function optionalData(t: u32): usize {
 // @ts-ignore: decorator
 @inline function f32p(r: usize, k: u32): f32 { return reinterpret<f32>(O.param(r, k)); }
 
-export function runFloat32(r: usize, code: u32, y: u32, yp: usize, p: usize): void {
+/** Runs float32 op r: E_OK, or BAD_INDEX from a run-time GATHER index outside its axis. */
+export function runFloat32(r: usize, code: u32, y: u32, yp: usize, p: usize): i32 {
+  if (isFloat32B(code)) return runFloat32B(r, code, y, yp, p); // groups a, b, c: run-f32b.ts
   const x = O.input(r, 0);
   const xp = M.dataOf(x);
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D || code == F.OP_TRANSPOSE_CONV) {
@@ -56,7 +60,7 @@ export function runFloat32(r: usize, code: u32, y: u32, yp: usize, p: usize): vo
       const depth = M.dim4(x, 3);
       softmax_f32(xp, yp, M.elements(x) / depth, depth, f32p(r, 0));
     } else if (code == F.OP_MEAN) {
-      mean_f32(xp, fillDims4(x, dimsA), yp, O.param(r, 0));
+      mean_f32(xp, fillDims4(x, dimsA), yp, O.param(r, 0), O.param(r, 1) == 0); // param 1: SUM (no division)
     } else if (code == F.OP_PAD) {
       pad_x32(xp, fillDims4(x, dimsA), yp, fillDims4(y, dimsB), p, <u32>O.param(r, 8));
     } else if (code == F.OP_TRANSPOSE) {
@@ -65,4 +69,5 @@ export function runFloat32(r: usize, code: u32, y: u32, yp: usize, p: usize): vo
       strided_slice_x32(xp, fillDims4(x, dimsA), yp, changetype<SliceParams>(p));
     }
   }
+  return F.E_OK;
 }

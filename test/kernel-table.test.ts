@@ -19,6 +19,7 @@ import { buildSmallModel } from './compression-model.js';
 import { buildOpsNet } from '../src/testing/op-models.js';
 import { buildF32Net } from '../src/testing/f32-models.js';
 import { buildOpsANet } from '../src/testing/ops-a-models.js';
+import { buildF32BNet } from '../src/testing/f32b-models.js';
 import { goldenModels, readBytes } from './helpers.js';
 
 test('assembly/kernel-table.ts is generated from KERNEL_VARIANTS (node dist/tools/gen-kernel-table.js)', () => {
@@ -42,7 +43,7 @@ test('a mask splits into the u32 words the runtime reads', () => {
 });
 
 test('every variant guards its kernel call in the runtime and is classified by the runtime', () => {
-  const src = ['interpreter.ts', 'packed.ts', 'run-f32.ts', 'run-s16.ts'].map((f) => readFileSync(join(REPO, 'assembly', f), 'utf8')).join('\n');
+  const src = ['interpreter.ts', 'packed.ts', 'run-f32.ts', 'run-f32b.ts', 'run-s16.ts'].map((f) => readFileSync(join(REPO, 'assembly', f), 'utf8')).join('\n');
   const dispatch = readFileSync(join(REPO, 'assembly', 'dispatch.ts'), 'utf8');
   for (const k of KERNEL_VARIANTS) {
     assert.ok(new RegExp(`if \\(HAS_${k.name}\\) \\w+\\(`).test(src), `runOp/packed.ts/run-f32.ts: a call guarded by HAS_${k.name}`);
@@ -59,6 +60,7 @@ test('converter and runtime classify every op alike (shared models, compressed f
   epks.push(['ops net', convertModel(buildOpsNet(), 'ops', { log: () => {} }).epk]); // TRANSPOSE_CONV, SUB, LEAKY_RELU, MAXIMUM, STRIDED_SLICE
   epks.push(['f32 net', convertModel(buildF32Net(), 'f32', { log: () => {} }).epk]); // group f32: the *_F32 variants
   epks.push(['ops-a net', convertModel(buildOpsANet(), 'ops-a', { log: () => {} }).epk]); // group a: TABLE_COPY, RESIZE_BILINEAR, ARG_MAX, REDUCE_MAX, GATHER
+  epks.push(['f32b net', convertModel(buildF32BNet(), 'f32b', { log: () => {} }).epk]); // MISC_F32 (ARG_MAX by its float input), MOVE_F32
   const seen = new Set<number>();
   for (const [name, epk] of epks) {
     const e = readEpk(epk);
@@ -71,7 +73,7 @@ test('converter and runtime classify every op alike (shared models, compressed f
     });
   }
   assert.ok(seen.has(kernelBit('CONV_HUFFMAN')) && seen.has(kernelBit('CONV_CODEBOOK')) && seen.has(kernelBit('CONV_BLOCKED')));
-  for (const k of ['TRANSPOSE_CONV', 'SUB', 'LEAKY_RELU', 'MAXIMUM_MINIMUM', 'STRIDED_SLICE', 'TABLE_COPY', 'RESIZE_BILINEAR', 'ARG_MAX_MIN', 'REDUCE_MAX', 'GATHER']) assert.ok(seen.has(kernelBit(k)), k);
+  for (const k of ['TRANSPOSE_CONV', 'SUB', 'LEAKY_RELU', 'MAXIMUM_MINIMUM', 'STRIDED_SLICE', 'TABLE_COPY', 'RESIZE_BILINEAR', 'ARG_MAX_MIN', 'REDUCE_MAX', 'GATHER', 'MISC_F32', 'MOVE_F32']) assert.ok(seen.has(kernelBit(k)), k);
 });
 
 test('a runtime with one model\'s kernels runs it bit-exact and refuses a model needing more', async () => {

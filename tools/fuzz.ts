@@ -63,13 +63,14 @@ async function seeds(target: Target): Promise<Uint8Array[]> {
   const { buildOpsNet } = await import('../src/testing/op-models.js');
   const { buildSvdfNet } = await import('../src/testing/svdf-model.js');
   const { buildF32Net } = await import('../src/testing/f32-models.js'); // group f32
+  const { buildF32BNet } = await import('../src/testing/f32b-models.js'); // float32 forms of groups a, b, c
   const { buildOpsBNet } = await import('../src/testing/ops-b-models.js');
   const { buildLstmNet } = await import('../src/testing/lstm-model.js');
   const { buildLstmF32Net, buildLstmS16Net } = await import('../src/testing/lstm-typed-models.js');
   const { buildOpsANet } = await import('../src/testing/ops-a-models.js');
   const { buildInt16Net, buildInt16MoveNet } = await import('../src/testing/int16-models.js');
   const { buildRank5Net } = await import('../src/testing/rank5-model.js');
-  if (target === 'tflite') return [buildTinyCnn(), buildTinyCnn(3), buildOpsNet(), buildSvdfNet(), buildF32Net(), buildOpsBNet(), buildLstmNet(), buildOpsANet(), buildInt16Net(), buildInt16MoveNet(), buildRank5Net(), buildLstmF32Net(), buildLstmS16Net(), ...shared(['hello_world_int8.tflite', 'hello_world_float32.tflite', 'kws_dscnn_int8.tflite'])];
+  if (target === 'tflite') return [buildTinyCnn(), buildTinyCnn(3), buildOpsNet(), buildSvdfNet(), buildF32Net(), buildOpsBNet(), buildLstmNet(), buildOpsANet(), buildInt16Net(), buildInt16MoveNet(), buildRank5Net(), buildLstmF32Net(), buildLstmS16Net(), buildF32BNet(), ...shared(['hello_world_int8.tflite', 'hello_world_float32.tflite', 'kws_dscnn_int8.tflite'])];
   if (target === 'onnx') return [mobileNetStyle(1, 8, 4), resNetStyle(2, 8, 4)];
   const { convertModel } = await import('../src/convert.js');
   const tiny = buildTinyCnn();
@@ -88,6 +89,7 @@ async function seeds(target: Target): Promise<Uint8Array[]> {
     convertModel(buildInt16MoveNet(), 'int16 move').epk,
     convertModel(buildLstmF32Net(), 'lstm f32').epk,
     convertModel(buildLstmS16Net(), 'lstm s16').epk,
+    convertModel(buildF32BNet(), 'f32b').epk, // MISC_F32, MOVE_F32 and their load checks
   ];
   for (const m of shared(['hello_world_int8.tflite', 'kws_dscnn_int8.tflite', 'hello_world_float32.tflite'])) out.push(convertModel(m, 'shared').epk);
   return out;

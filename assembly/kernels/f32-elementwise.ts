@@ -1,6 +1,6 @@
 // Float32 elementwise kernels (group f32): ADD, SUB, MUL, MAXIMUM, MINIMUM with 4-D
 // broadcasting, LEAKY_RELU and the standalone activations (ACTIVATION: clamp, logistic, tanh,
-// hard swish), each as TFLM's reference float kernel computes one element. Same-shape binary
+// hard swish, exp, rsqrt), each as TFLM's reference float kernel computes one element. Same-shape binary
 // ops run four lanes at a time in the SIMD build (each lane the scalar's exact f32 operation).
 
 import { Broadcast4 } from './elementwise';
@@ -67,6 +67,8 @@ const LOGISTIC_LOWER: f32 = -9.0;
   if (kind == F.ACT_CLAMP) return v > hi ? hi : v < lo ? lo : v;
   if (kind == F.ACT_LOGISTIC) return v > LOGISTIC_UPPER ? 1 : v < LOGISTIC_LOWER ? Mathf.exp(v) : 1 / (1 + Mathf.exp(-v));
   if (kind == F.ACT_TANH) return Mathf.tanh(v);
+  if (kind == F.ACT_EXP) return Mathf.exp(v); // EXP: std::exp (Mathf, not glibc: within 1e-5 relative)
+  if (kind == F.ACT_RSQRT) return 1 / Mathf.sqrt(v); // RSQRT: 1.f / std::sqrt(x), both correctly rounded
   const r = v + 3; // HARD_SWISH: x * min(6, max(0, x + 3)) / 6
   const m: f32 = 0 < r ? r : 0;
   const relu6: f32 = m < 6 ? m : 6;

@@ -80,8 +80,8 @@ export function softmax_f32(x: usize, y: usize, rows: i32, depth: i32, beta: f32
   }
 }
 
-/** mean_f32: the axes set in `mask` (bit k = axis k of the 4-D view) reduced; y zeroed, summed in x's raster order, divided by N. */
-export function mean_f32(x: usize, xs: Dims4, y: usize, mask: i32): void {
+/** mean_f32: the axes set in `mask` (bit k = axis k of the 4-D view) reduced; y zeroed, summed in x's raster order, divided by N when `divide` (MEAN; SUM not). */
+export function mean_f32(x: usize, xs: Dims4, y: usize, mask: i32, divide: bool): void {
   const k0 = mask & 1 ? 1 : xs.d0, k1 = mask & 2 ? 1 : xs.d1, k2 = mask & 4 ? 1 : xs.d2, k3 = mask & 8 ? 1 : xs.d3;
   const kept = k0 * k1 * k2 * k3;
   const n = (xs.d0 / k0) * (xs.d1 / k1) * (xs.d2 / k2) * (xs.d3 / k3);
@@ -95,5 +95,5 @@ export function mean_f32(x: usize, xs: Dims4, y: usize, mask: i32): void {
           store<f32>(o, load<f32>(o) + load<f32>(at(x, i)));
           i++;
         }
-  for (let j = 0; j < kept; j++) store<f32>(at(y, j), load<f32>(at(y, j)) / <f32>n);
+  if (divide) for (let j = 0; j < kept; j++) store<f32>(at(y, j), load<f32>(at(y, j)) / <f32>n);
 }

@@ -311,6 +311,8 @@ export enum ActivationKind {
   Logistic = 1,
   Tanh = 2,
   HardSwish = 3,
+  Exp = 4, // y = exp(x) (float EXP; TFLM has no integer EXP)
+  Rsqrt = 5, // y = 1 / sqrt(x) (float RSQRT)
 }
 
 /**

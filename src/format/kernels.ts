@@ -81,6 +81,9 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   // LSTM typed variants (issue 10): chosen by dtype (float32Variant, int16VariantOf)
   { name: 'LSTM_F32', ops: [OpCode.UnidirectionalSequenceLstm], kernel: 'lstm_f32', when: 'float32 input, weights, biases, states and output' },
   { name: 'LSTM_S16', ops: [OpCode.UnidirectionalSequenceLstm], kernel: 'lstm_s16', when: 'int16 input, output and hidden state, int8 weights, int64 biases, int16 cell state' },
+  // float32 forms of groups a, b, c (chosen by dtype: float32Variant; ARG_MAX/ARG_MIN by their float32 input)
+  { name: 'MISC_F32', ops: [OpCode.ResizeBilinear, OpCode.ArgMax, OpCode.ArgMin, OpCode.ReduceMax, OpCode.Prelu, OpCode.SquaredDifference, OpCode.Div, OpCode.L2Normalization, OpCode.LogSoftmax], kernel: 'resize_bilinear_f32 + arg_max_min_f32 + reduce_max_f32 + binary_b_f32 + l2norm_f32 + log_softmax_f32', when: 'float32 output (ARG_MAX/ARG_MIN: float32 input)' },
+  { name: 'MOVE_F32', ops: [OpCode.TableCopy, OpCode.Gather], kernel: 'table_copy_x32 + gather_x32', when: 'float32 output' },
 ];
 
 /** Bit of a variant by name. */
@@ -148,11 +151,17 @@ export function kernelOf(op: EpkOp, tensors: EpkTensor[]): number {
 
 // --- group f32: dtype-chosen variants -------------------------------------------------
 /** Opcodes whose float32 form runs a *_F32 row (QUANTIZE/DEQUANTIZE/CONCATENATION keep theirs). */
-const F32_ROWS = ['CONV_F32', 'FC_F32', 'ELEMENTWISE_F32', 'OTHER_F32', 'LSTM_F32'];
+const F32_ROWS = ['CONV_F32', 'FC_F32', 'ELEMENTWISE_F32', 'OTHER_F32', 'LSTM_F32', 'MISC_F32', 'MOVE_F32'];
+
+/** The tensor whose dtype picks a float32 variant: the output, but ARG_MAX/ARG_MIN's input (their output is int32). */
+function valueTensor(op: EpkOp, tensors: EpkTensor[]): EpkTensor | undefined {
+  const arg = op.opcode === OpCode.ArgMax || op.opcode === OpCode.ArgMin;
+  return tensors[arg ? op.inputs[0] : op.outputs[0]];
+}
 
 /** The float32 variant of op (its output is float32), or undefined: assembly/dispatch.ts float32Variant. */
 export function float32Variant(op: EpkOp, tensors: EpkTensor[]): number | undefined {
-  if (tensors[op.outputs[0]]?.dtype !== DType.Float32) return undefined;
+  if (valueTensor(op, tensors)?.dtype !== DType.Float32) return undefined;
   const i = KERNEL_VARIANTS.findIndex((k) => F32_ROWS.includes(k.name) && k.ops.includes(op.opcode));
   return i < 0 ? undefined : i;
 }

@@ -9,9 +9,10 @@ import { FLOAT_KERNELS } from '../float/interpret.js';
 import { SUPPORTED_OPS } from './prepare-kernels.js';
 import { LOWERED_OPS } from './lower-slices.js';
 import { PREPARE_S16, int16Prepare } from './prepare/int16.js';
+import { FLOAT32_ONLY } from './prepare/float-b.js';
 
 /** Op types some pass rewrites or some kernel runs: prepare-kernels', lower-slices', the float reference's (float models), CAST (strip). */
-const KNOWN_OPS = new Set([...SUPPORTED_OPS, ...LOWERED_OPS, ...Object.keys(FLOAT_KERNELS), 'CAST']);
+const KNOWN_OPS = new Set([...SUPPORTED_OPS, ...LOWERED_OPS, ...Object.keys(FLOAT_KERNELS), ...FLOAT32_ONLY, 'CAST']);
 
 const CUSTOM = 'CUSTOM:';
 

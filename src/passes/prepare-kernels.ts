@@ -27,6 +27,7 @@ import { prepareLstm } from './prepare/lstm.js';
 import { int16Prepare } from './prepare/int16.js';
 import { prepareAlias, prepareConcatenation, prepareMean, preparePad, prepareTranspose } from './prepare/shape-ops.js';
 import { F32_ALIASES, PREPARE_F32, isFloat32Op } from './prepare/float.js';
+import { FLOAT32_ONLY } from './prepare/float-b.js';
 import {
   prepareBatchToSpace, prepareDepthToSpace, prepareGather, prepareMirrorPad, prepareResizeNearest, prepareSpaceToBatch, prepareSpaceToDepth,
 } from './prepare/table-copy.js';
@@ -104,6 +105,9 @@ export function prepareKernels(input: Graph): Graph {
   const g = cloneGraph(input);
   for (const op of g.ops) {
     const prepare = int16Prepare(g, op) ?? prepareFor(g, op);
+    if (!prepare && FLOAT32_ONLY.has(op.type)) {
+      throw new ConvertError(`${g.source}: op ${op.sourceIndex} (${op.type}) runs on float32 only (TFLM has no integer ${op.type} kernel); this one has ${g.tensors[op.inputs[0]]?.dtype ?? 'no'} input`);
+    }
     if (!prepare) {
       throw new ConvertError(
         `${g.source}: op ${op.sourceIndex} (${op.type}) is not supported; supported ops: ${SUPPORTED_OPS.join(', ')}`,

@@ -14,16 +14,18 @@ import { checkBroadcast } from './elementwise.js';
 import { prepareStridedSlice } from './strided-slice.js';
 import { prepareTranspose } from './shape-ops.js';
 import { prepareLstmF32 } from './lstm-f32.js';
+import { PREPARE_F32B } from './float-b.js';
 
 const F32_MAX = 3.4028234663852886e38;
 
-/** True when op runs a float32 kernel: its output is float32 (QUANTIZE/DEQUANTIZE are int8 boundary ops). */
+/** True when op runs a float32 kernel: its output is float32 (ARG_MAX/ARG_MIN: its input; QUANTIZE/DEQUANTIZE are int8 boundary ops). */
 export function isFloat32Op(tensors: Tensor[], op: Op): boolean {
-  return op.type !== 'QUANTIZE' && op.type !== 'DEQUANTIZE' && tensors[op.outputs[0]]?.dtype === 'float32';
+  const value = op.type === 'ARG_MAX' || op.type === 'ARG_MIN' ? op.inputs[0] : op.outputs[0];
+  return op.type !== 'QUANTIZE' && op.type !== 'DEQUANTIZE' && tensors[value]?.dtype === 'float32';
 }
 
 /** The int8 prepare, asking float32 wherever it asks int8: for ops that move values without arithmetic. */
-class Float32Context extends PrepareContext {
+export class Float32Context extends PrepareContext {
   expectDtype(t: Tensor, dtypes: string[], role: string): void {
     super.expectDtype(t, dtypes.map((d) => (d === 'int8' ? 'float32' : d)), role);
   }
@@ -37,7 +39,7 @@ function expectF32(ctx: PrepareContext, ts: [Tensor, string][], rank?: number): 
 }
 
 /** TFLM's CalculateActivationRange for float: the fused activation's clamp, as f32 bits. */
-function floatRange(ctx: PrepareContext): [number, number] {
+export function floatRange(ctx: PrepareContext): [number, number] {
   const act = (ctx.op.options.activation as string | undefined) ?? 'NONE';
   const range: Record<string, [number, number]> = { NONE: [-F32_MAX, F32_MAX], RELU: [0, F32_MAX], RELU6: [0, 6], RELU_N1_TO_1: [-1, 1] };
   const r = range[act];
@@ -257,6 +259,7 @@ export const PREPARE_F32: Record<string, (ctx: PrepareContext) => void> = {
   HARD_SWISH: prepareActivationF32,
   LEAKY_RELU: prepareActivationF32,
   UNIDIRECTIONAL_SEQUENCE_LSTM: prepareLstmF32, // prepare/lstm-f32.ts
+  ...PREPARE_F32B, // groups a, b, c (float-b.ts)
 };
 
 /** Op types a float32 graph keeps as aliases (dtype-agnostic int8 prepare). */

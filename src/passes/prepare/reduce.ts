@@ -10,7 +10,7 @@ import { quantizeMultiplier } from '../quant-math.js';
 import { PrepareContext, shape4 } from './context.js';
 
 /** The 4-D axis mask of a reduction's constant axes (negative axes count from the end; repeats allowed). */
-function axisMask(ctx: PrepareContext, x: Tensor): number {
+export function axisMask(ctx: PrepareContext, x: Tensor): number {
   const rank = x.shape.length, lead = 4 - rank;
   if (rank < 1 || rank > 4) ctx.fail(`input "${x.name}" has rank ${rank}; ranks 1 to 4 are supported`);
   const axes = ctx.intValues(ctx.input(1, 'axis'), 'axis').map((a) => (a < 0 ? a + rank : a));
@@ -20,7 +20,7 @@ function axisMask(ctx: PrepareContext, x: Tensor): number {
   return mask;
 }
 
-function expectReducedShape(ctx: PrepareContext, x: Tensor, y: Tensor, mask: number): void {
+export function expectReducedShape(ctx: PrepareContext, x: Tensor, y: Tensor, mask: number): void {
   const kept = shape4(x.shape).filter((_, k) => !(mask & (1 << k))).reduce((a, d) => a * d, 1);
   if (y.shape.reduce((a, d) => a * d, 1) !== kept) ctx.fail(`output shape ${JSON.stringify(y.shape)} does not match the reduced input`);
 }
