@@ -77,6 +77,7 @@ export function float32Variant(r: usize, code: u32): u32 {
     case F.OP_FULLY_CONNECTED: return K.K_FC_F32;
     case F.OP_ADD: case F.OP_SUB: case F.OP_MUL: case F.OP_MAXIMUM: case F.OP_MINIMUM: case F.OP_LEAKY_RELU: case F.OP_ACTIVATION: return K.K_ELEMENTWISE_F32;
     case F.OP_AVERAGE_POOL_2D: case F.OP_MAX_POOL_2D: case F.OP_SOFTMAX: case F.OP_MEAN: case F.OP_PAD: case F.OP_TRANSPOSE: case F.OP_STRIDED_SLICE: return K.K_OTHER_F32;
+    case F.OP_SVDF: return K.K_SVDF_F32;
   }
   return K.KERNEL_VARIANT_COUNT;
 }

@@ -61,7 +61,9 @@ export const K_CONV_S16: u32 = 46; // conv_s16 + dwconv_s16 + transpose_conv_s16
 export const K_ELEMENTWISE_S16: u32 = 47; // binary_s16: int16 inputs and output (broadcasting)
 export const K_QUANT_S16: u32 = 48; // requantize_s16 + quantize_f32_s16 + dequantize_s16_f32: an int16 side: float32 <-> int16, int8/int16 -> int8/int16
 export const K_LOG_SOFTMAX: u32 = 49; // log_softmax_s8: always (last axis)
-export const KERNEL_VARIANT_COUNT: u32 = 50;
+export const K_SVDF_F32: u32 = 50; // svdf_f32: float32 input, weights, state and output
+export const K_OTHER_S16: u32 = 51; // softmax_s16 + pool_s16 + mean_s16: int16 input and output
+export const KERNEL_VARIANT_COUNT: u32 = 52;
 
 export const HAS_CONV_BLOCKED: bool = (EP_KERNEL_SET & (<u32>1 << 0)) != 0;
 export const HAS_CONV_REF: bool = (EP_KERNEL_SET & (<u32>1 << 1)) != 0;
@@ -113,6 +115,8 @@ export const HAS_CONV_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 14)) != 0;
 export const HAS_ELEMENTWISE_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 15)) != 0;
 export const HAS_QUANT_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 16)) != 0;
 export const HAS_LOG_SOFTMAX: bool = (EP_KERNEL_SET_HI & (<u32>1 << 17)) != 0;
+export const HAS_SVDF_F32: bool = (EP_KERNEL_SET_HI & (<u32>1 << 18)) != 0;
+export const HAS_OTHER_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 19)) != 0;
 
 /** Word w of the build's mask. */
 function maskWord(w: u32): u32 {

@@ -10,7 +10,7 @@ import { checkPackedInputs } from './packed';
 import { overlapProblem } from './overlap';
 import { kernelOf, isS16, HAS_S16 } from './dispatch';
 import {
-  inBuild, HAS_CONV_F32, HAS_FC_F32, HAS_ELEMENTWISE_F32, HAS_OTHER_F32, HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16, HAS_QUANT_S16,
+  inBuild, HAS_CONV_F32, HAS_FC_F32, HAS_ELEMENTWISE_F32, HAS_OTHER_F32, HAS_SVDF_F32, HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16, HAS_QUANT_S16,
   HAS_CONCAT, HAS_SVDF, HAS_LSTM, HAS_PRELU, HAS_SQUARED_DIFFERENCE, HAS_DIV, HAS_L2_NORMALIZATION, HAS_TABLE_COPY,
   HAS_RESIZE_BILINEAR, HAS_ARG_MAX_MIN, HAS_GATHER, HAS_REDUCE_MAX,
 } from './kernel-table';
@@ -18,7 +18,7 @@ import {
 // Validation of a kernel family is compiled only into builds that link one of its variants
 // (HAS_* are compile-time constants): a model-specific firmware carries no checks for ops it
 // cannot run. Every default build has them all, so load checks stay identical there.
-const HAS_F32: bool = HAS_CONV_F32 || HAS_FC_F32 || HAS_ELEMENTWISE_F32 || HAS_OTHER_F32;
+const HAS_F32: bool = HAS_CONV_F32 || HAS_FC_F32 || HAS_ELEMENTWISE_F32 || HAS_OTHER_F32 || HAS_SVDF_F32;
 const HAS_GROUP_B: bool = HAS_PRELU || HAS_SQUARED_DIFFERENCE || HAS_DIV || HAS_L2_NORMALIZATION;
 
 /** An op whose kernel family this build leaves out (asc --use EP_KERNELS=...). */

@@ -10,7 +10,8 @@ import { pool_f32, softmax_f32, mean_f32, PoolF32Params } from './kernels/f32-ot
 import { pad_x32, transpose_x32, strided_slice_x32 } from './kernels/wide-shape';
 import { SliceParams } from './kernels/strided-slice';
 import { fillBroadcast, fillDims4, dimsA, dimsB } from './interpreter';
-import { HAS_CONV_F32, HAS_FC_F32, HAS_ELEMENTWISE_F32, HAS_OTHER_F32 } from './kernel-table';
+import { svdf_f32 } from './kernels/svdf-f32';
+import { HAS_CONV_F32, HAS_FC_F32, HAS_ELEMENTWISE_F32, HAS_OTHER_F32, HAS_SVDF_F32 } from './kernel-table';
 
 function optionalData(t: u32): usize {
   return t == F.NO_TENSOR ? 0 : M.dataOf(t);
@@ -44,6 +45,10 @@ export function runFloat32(r: usize, code: u32, y: u32, yp: usize, p: usize): vo
     if (HAS_ELEMENTWISE_F32) activation_f32(xp, yp, M.elements(x), O.param(r, 0), f32p(r, 1), f32p(r, 2));
   } else if (code == F.OP_LEAKY_RELU) {
     if (HAS_ELEMENTWISE_F32) leaky_relu_f32(xp, yp, M.elements(x), f32p(r, 0));
+  } else if (code == F.OP_SVDF) { // [x, feature, time, bias?, state]; params rank, kind, lo, hi
+    const wf = O.input(r, 1), wt = O.input(r, 2);
+    if (HAS_SVDF_F32) svdf_f32(xp, M.dataOf(wf), M.dataOf(wt), optionalData(O.input(r, 3)), M.dataOf(O.input(r, 4)), yp,
+      M.dim(x, 0), M.dim(x, 1), M.dim(wf, 0), M.dim(wt, 1), O.param(r, 0), O.param(r, 1), f32p(r, 2), f32p(r, 3));
   } else if (HAS_OTHER_F32) {
     if (code == F.OP_AVERAGE_POOL_2D || code == F.OP_MAX_POOL_2D) {
       if (HAS_OTHER_F32) pool_f32(code == F.OP_MAX_POOL_2D, xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), changetype<PoolF32Params>(p));

@@ -78,6 +78,9 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   { name: 'QUANT_S16', ops: [OpCode.Quantize, OpCode.Dequantize, OpCode.Requantize], kernel: 'requantize_s16 + quantize_f32_s16 + dequantize_s16_f32', when: 'an int16 side: float32 <-> int16, int8/int16 -> int8/int16' },
   // group c (issue 10): appended, so earlier rows keep their indices
   { name: 'LOG_SOFTMAX', ops: [OpCode.LogSoftmax], kernel: 'log_softmax_s8', when: 'always (last axis)' },
+  // branch svdf16: float32 SVDF (chosen by the output's dtype, as the other _F32 rows) and int16 others
+  { name: 'SVDF_F32', ops: [OpCode.Svdf], kernel: 'svdf_f32', when: 'float32 input, weights, state and output' },
+  { name: 'OTHER_S16', ops: [OpCode.Softmax, OpCode.AveragePool2D, OpCode.MaxPool2D, OpCode.Mean], kernel: 'softmax_s16 + pool_s16 + mean_s16', when: 'int16 input and output' },
 ];
 
 /** Bit of a variant by name. */
@@ -145,7 +148,7 @@ export function kernelOf(op: EpkOp, tensors: EpkTensor[]): number {
 
 // --- group f32: dtype-chosen variants -------------------------------------------------
 /** Opcodes whose float32 form runs a *_F32 row (QUANTIZE/DEQUANTIZE/CONCATENATION keep theirs). */
-const F32_ROWS = ['CONV_F32', 'FC_F32', 'ELEMENTWISE_F32', 'OTHER_F32'];
+const F32_ROWS = ['CONV_F32', 'FC_F32', 'ELEMENTWISE_F32', 'OTHER_F32', 'SVDF_F32'];
 
 /** The float32 variant of op (its output is float32), or undefined: assembly/dispatch.ts float32Variant. */
 export function float32Variant(op: EpkOp, tensors: EpkTensor[]): number | undefined {
@@ -171,6 +174,10 @@ const INT16_VARIANTS: Partial<Record<OpCode, string>> = {
   [OpCode.Transpose]: 'TRANSPOSE',
   [OpCode.StridedSlice]: 'STRIDED_SLICE',
   [OpCode.LeakyRelu]: 'LEAKY_RELU', // leaky_relu_s16 (assembly/kernels/leaky-relu.ts)
+  [OpCode.Softmax]: 'OTHER_S16', // softmax_s16, pool_s16, mean_s16 (assembly/kernels/other-s16.ts)
+  [OpCode.AveragePool2D]: 'OTHER_S16',
+  [OpCode.MaxPool2D]: 'OTHER_S16',
+  [OpCode.Mean]: 'OTHER_S16',
 };
 
 /** The int16 variant of op, or -1 when neither its input 0 nor (QUANTIZE, REQUANTIZE) its output is int16, or the op has none (assembly/dispatch.ts int16VariantOf). */

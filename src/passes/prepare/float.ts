@@ -13,6 +13,7 @@ import { spatial } from './conv.js';
 import { checkBroadcast } from './elementwise.js';
 import { prepareStridedSlice } from './strided-slice.js';
 import { prepareTranspose } from './shape-ops.js';
+import { prepareSvdfF32 } from './svdf-f32.js';
 
 const F32_MAX = 3.4028234663852886e38;
 
@@ -255,6 +256,7 @@ export const PREPARE_F32: Record<string, (ctx: PrepareContext) => void> = {
   TANH: prepareActivationF32,
   HARD_SWISH: prepareActivationF32,
   LEAKY_RELU: prepareActivationF32,
+  SVDF: prepareSvdfF32, // svdf-f32.ts (branch svdf16)
 };
 
 /** Op types a float32 graph keeps as aliases (dtype-agnostic int8 prepare). */
