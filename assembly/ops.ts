@@ -26,6 +26,7 @@ function leftOut(): i32 {
   return opFail(F.E_UNSUPPORTED_OP, 'needs a kernel family this runtime build leaves out');
 }
 import { isFloat32Op, validateFloat32 } from './ops-f32';
+import { isOtherS16, validateOtherS16, validateOtherS16Params } from './ops-other-s16';
 
 // --- record layout: u16 opcode | u8 nIn | u8 nOut | u16 nParams | u16 source | u16 tensors[] (4-aligned) | i32 params[]
 
@@ -691,6 +692,7 @@ function validateS16(r: usize, code: u32): i32 {
     return F.E_OK;
   }
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) return validateConvS16(r, code, x, y);
+  if (isOtherS16(code)) return validateOtherS16(r, code, x, y); // ops-other-s16.ts
   if (code == F.OP_PAD || code == F.OP_TRANSPOSE || code == F.OP_STRIDED_SLICE) return validateMoveS16(r, code, x, y);
   if (code == F.OP_TRANSPOSE_CONV) {
     if (nIn(r) != 5 || !has(r, 0, F.DT_INT16, 4) || !has(r, 1, F.DT_INT8, 4) || M.rank(y) != 4) return opFail(F.E_BAD_SHAPE, 'expects rank-4 int16 input and output and a rank-4 int8 filter');
@@ -799,6 +801,7 @@ function bounds16(r: usize, k: u32): bool {
 const S16_LEFT_SHIFT: i32 = 15; // TFLM's int16 ADD/SUB: (x << 15) fits i32 for every int16 x
 
 function validateS16Params(r: usize, code: u32): i32 {
+  if (isOtherS16(code)) return validateOtherS16Params(r, code); // ops-other-s16.ts
   let offsets: u32 = 0, n: u32 = 0, act: u32 = 0;
   if (code == F.OP_FULLY_CONNECTED) { offsets = 0; n = 2; act = 2; }
   else if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) { offsets = 6; n = 2; act = 8; }
