@@ -94,6 +94,21 @@ test('SOFTMAX int16: bit-exact with tflm-run (ranks 1-4, rows up to 300, input s
   }
 });
 
+test('SOFTMAX int16: every exp table position (rows [32767, 32767 - d], d = 0..65535) and many 1/(1+x) positions, bit-exact with tflm-run', async () => {
+  if (skip()) return;
+  for (const [xs, beta] of [[10 / 65535, 1], [0.0003, 0.7], [1 / 4096, 1]] as const) {
+    const rows = 65536;
+    const b = new TfliteBuilder();
+    const x = b.tensor('x', [rows, 2], 'int16', q16(xs));
+    const y = b.tensor('y', [rows, 2], 'int16', q16(1 / 32768));
+    b.op('SOFTMAX', [x], [y], { beta });
+    b.io([x], [y]);
+    const v = new Int16Array(rows * 2);
+    for (let d = 0; d < rows; d++) { v[2 * d] = 32767; v[2 * d + 1] = 32767 - d; }
+    await assertMatchesTflm(`softmax16 sweep scale ${xs} beta ${beta}`, b.finish(), [[bytes(v)]]);
+  }
+});
+
 test('AVERAGE_POOL_2D, MAX_POOL_2D int16: bit-exact with tflm-run (windows, strides, SAME/VALID, activations)', async () => {
   if (skip()) return;
   const r = rng(1702);
