@@ -127,6 +127,23 @@ test('MEAN, SUM int16: bit-exact with tflm-run (ranks 1-4, axis sets, negative a
   }
 });
 
+test('SOFTMAX int16 written over its dying input (the planner\'s in-place rule): bit-exact with tflm-run', async () => {
+  if (skip()) return;
+  const r = rng(1705);
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [2, 4, 4, 6], 'int16', q16(0.002));
+  const p = b.tensor('p', [2, 2, 2, 6], 'int16', q16(0.002));
+  b.op('MAX_POOL_2D', [x], [p], { padding: 'VALID', strideH: 2, strideW: 2, filterH: 2, filterW: 2 });
+  const y = b.tensor('y', [2, 2, 2, 6], 'int16', q16(1 / 32768));
+  b.op('SOFTMAX', [p], [y], { beta: 1 });
+  b.io([x], [y]);
+  const model = b.finish();
+  const e = readEpk(convertModel(model, 'inplace16', { log: () => {} }).epk);
+  const sm = e.ops.find((o) => o.opcode === OpCode.Softmax)!;
+  assert.is(e.tensors[sm.inputs[0]].offset, e.tensors[sm.outputs[0]].offset, 'softmax planned in place');
+  await assertMatchesTflm('softmax16 in place', model, inputs(r, 2 * 4 * 4 * 6));
+});
+
 test('int16 SOFTMAX, pooling, MEAN run the OTHER_S16 row; softmax carries the two 513-entry tables once per model', () => {
   const r = rng(1704);
   const b = new TfliteBuilder();
