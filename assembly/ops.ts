@@ -474,13 +474,15 @@ function isBinaryB(code: u32): bool {
  */
 function validateSvdf(r: usize, y: u32): i32 {
   if (nIn(r) != 5) return opFail(F.E_BAD_OP, 'expects 5 inputs: input, feature weights, time weights, bias, state');
-  if (!has(r, 0, F.DT_INT8, 2) || !has(r, 1, F.DT_INT8, 2) || !has(r, 2, F.DT_INT16, 2) || !has(r, 3, F.DT_INT32, -1)
-    || !has(r, 4, F.DT_INT16, 2) || M.dtype(y) != F.DT_INT8 || M.rank(y) != 2) {
-    return opFail(F.E_BAD_SHAPE, 'expects rank-2 int8 input, int8 feature and int16 time weights, int32 bias, rank-2 int16 state and int8 output');
+  const s8 = has(r, 2, F.DT_INT8, 2); // int8 time weights and state (svdf_s8_s8), else int16 both
+  const sdt: u8 = s8 ? F.DT_INT8 : F.DT_INT16;
+  if (!has(r, 0, F.DT_INT8, 2) || !has(r, 1, F.DT_INT8, 2) || !has(r, 2, sdt, 2) || !has(r, 3, F.DT_INT32, -1)
+    || !has(r, 4, sdt, 2) || M.dtype(y) != F.DT_INT8 || M.rank(y) != 2) {
+    return opFail(F.E_BAD_SHAPE, 'expects rank-2 int8 input, int8 feature weights, int16 (or int8) time weights, int32 bias, a rank-2 state of the time weights\' type and int8 output');
   }
   const x = input(r, 0), wf = input(r, 1), wt = input(r, 2), b = input(r, 3), st = input(r, 4);
   if (M.kind(st) != F.KIND_VARIABLE) return opFail(F.E_BAD_OP, 'state must be a variable tensor');
-  if (load<i32>(M.rec(st) + F.T_ZERO_POINT) != 0) return opFail(F.E_BAD_OP, 'int16 state must have zero point 0');
+  if (!s8 && load<i32>(M.rec(st) + F.T_ZERO_POINT) != 0) return opFail(F.E_BAD_OP, 'int16 state must have zero point 0'); // int8: model.ts checks it fits
   const rank = param(r, 0), batch = M.dim(x, 0), nFilter = M.dim(wf, 0), nMemory = M.dim(wt, 1);
   if (rank < 1 || nFilter % rank != 0) return opFail(F.E_BAD_OP, 'rank must be >= 1 and divide the number of filters');
   const nUnit = nFilter / rank;
