@@ -8,6 +8,12 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WASI } from 'node:wasi';
+import { runCommand } from '../src/cli/run.js';
+import { REPO } from './helpers.js';
 import { convertModel } from '../src/convert.js';
 import { DType, OpCode } from '../src/format/constants.js';
 import { kernelMask, kernelBit, maskHas } from '../src/format/kernels.js';
@@ -126,6 +132,30 @@ test('SVDF float32: each invoke alone matches tflm-run --fresh (state from load)
     if (inputs.some((_, i) => fresh[i].some((v, k) => v !== streamed[i][k]))) differs++;
   }
   assert.ok(differs > 0, 'no case where the state changed an output: the test would not see lost state');
+});
+
+test('SVDF float32: `edgepack run` (every target) and the WASI command carry the state over a batch, bit-equal with tflm-run', async () => {
+  if (skip()) return;
+  const { model, inputs, what } = svdfF32Model(rng(1604), { activation: 'RELU', second: true });
+  const want = Buffer.concat(runTflm(model, inputs));
+  const dir = mkdtempSync(join(tmpdir(), 'edgepack-svdf-f32-'));
+  try {
+    writeFileSync(join(dir, 'model.epk'), convertModel(model, 'svdf-f32', { log: () => {} }).epk);
+    writeFileSync(join(dir, 'in.bin'), Buffer.concat(inputs.map((inv) => inv[0])));
+    for (const target of ['simd', 'scalar', 'streamed']) {
+      await runCommand([join(dir, 'model.epk'), '--input', join(dir, 'in.bin'), '--output', join(dir, `out-${target}.bin`), '--target', target]);
+      assert.equal(Array.from(readFileSync(join(dir, `out-${target}.bin`))), Array.from(want), `${what}: edgepack run --target ${target}`);
+    }
+    const errFd = openSync(join(dir, 'stderr'), 'w');
+    const wasi = new WASI({ version: 'preview1', args: ['edgepack-run', 'model.epk', 'in.bin', 'out-wasi.bin'], preopens: { '.': dir }, stderr: errFd, returnOnExit: true });
+    const wasm = new WebAssembly.Module(readFileSync(join(REPO, 'build', 'edgepack-run.wasm')));
+    const code = wasi.start(await WebAssembly.instantiate(wasm, wasi.getImportObject() as WebAssembly.Imports));
+    closeSync(errFd);
+    assert.is(code, 0, readFileSync(join(dir, 'stderr'), 'utf8'));
+    assert.equal(Array.from(readFileSync(join(dir, 'out-wasi.bin'))), Array.from(want), `${what}: WASI command`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('SVDF float32: SIGN_BIT is refused by name; a float32 SVDF needs no --calibrate', () => {
