@@ -22,42 +22,14 @@ import { ConvertError } from '../src/ir/graph.js';
 import { Model } from '../src/runtime/loader.js';
 import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed } from '../src/runtime/streamed.js';
-import { TfliteBuilder } from '../src/testing/tflite-builder.js';
-import { hasTflm, randInt, rng, runTflm } from './tflm-oracle.js';
+import { svdfF32Model, type SvdfF32Case } from '../src/testing/svdf-f32-model.js';
+import { hasTflm, rng, runTflm } from './tflm-oracle.js';
 
 const TOLERANCE = 1e-5;
-const INVOKES = 6;
 
 function skip(): boolean {
   if (!hasTflm) console.log('  (skipped: needs ../shared/tools/tflm-run/tflm-run, which is absent)');
   return !hasTflm;
-}
-
-interface Case { model: Uint8Array; inputs: Uint8Array[][]; what: string }
-
-const uniform = (r: () => number, n: number, a: number) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * a);
-
-/** x [batch, nIn] float32 -> SVDF(rank, memory, activation) [-> SVDF] -> y. */
-export function svdfF32Model(r: () => number, opts: { activation?: string | number; second?: boolean; noBias?: boolean } = {}): Case {
-  const batch = randInt(r, 1, 3), nIn = randInt(r, 1, 24), rank = randInt(r, 1, 3), nUnit = randInt(r, 1, 8), nMemory = randInt(r, 1, 6);
-  const nFilter = rank * nUnit;
-  const b = new TfliteBuilder();
-  const x = b.tensor('x', [batch, nIn], 'float32');
-  const activation = opts.activation ?? 'NONE';
-  const layer = (name: string, input: number, inputs: number) => {
-    const wf = b.constant(`${name}/feature`, [nFilter, inputs], 'float32', uniform(r, nFilter * inputs, 1));
-    const wt = b.constant(`${name}/time`, [nFilter, nMemory], 'float32', uniform(r, nFilter * nMemory, 1));
-    const bias = opts.noBias ? -1 : b.constant(`${name}/bias`, [nUnit], 'float32', uniform(r, nUnit, 2));
-    const state = b.variable(`${name}/state`, [batch, nFilter * nMemory], 'float32');
-    const y = b.tensor(`${name}/y`, [batch, nUnit], 'float32');
-    b.op('SVDF', [input, wf, wt, bias, state], [y], { rank, activation });
-    return y;
-  };
-  let y = layer('svdf1', x, nIn);
-  if (opts.second) y = layer('svdf2', y, nUnit);
-  b.io([x], [y]);
-  const inputs = Array.from({ length: INVOKES }, () => [new Uint8Array(uniform(r, batch * nIn, 3).buffer)]);
-  return { model: b.finish(), inputs, what: `batch ${batch}, in ${nIn}, rank ${rank}, units ${nUnit}, memory ${nMemory}, ${activation}${opts.second ? ', two layers' : ''}${opts.noBias ? ', no bias' : ''}` };
 }
 
 async function builds(epk: Uint8Array): Promise<[string, Model][]> {
@@ -78,7 +50,7 @@ function near(got: Float32Array, want: Float32Array, where: string): number {
   return same;
 }
 
-async function stream(c: Case): Promise<[number, number]> {
+async function stream(c: SvdfF32Case): Promise<[number, number]> {
   const want = runTflm(c.model, c.inputs).map(f32);
   const { epk } = convertModel(c.model, 'svdf-f32', { log: () => {} });
   const e = readEpk(epk);
