@@ -1,10 +1,15 @@
 // Load-time checks of row OTHER_S16 (assembly/ops-other-s16.ts): an int16 AVERAGE_POOL_2D ->
-// MEAN -> SOFTMAX model with one field edited (CRC resealed) is refused by simd, scalar and
-// streamed with the same code and message, never run into a trap; random edits load and run
+// MEAN -> SOFTMAX model with one field edited (CRC resealed) is refused by simd, scalar,
+// streamed and the WASI command with the same code and message, never run into a trap; random edits load and run
 // to the same bytes everywhere, or are refused alike.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WASI } from 'node:wasi';
+import { REPO } from './helpers.js';
 import { convertModel } from '../src/convert.js';
 import { ErrorCode, H, OpCode, Section, T, TENSOR_RECORD_BYTES } from '../src/format/constants.js';
 import { crc32 } from '../src/format/crc32.js';
@@ -55,7 +60,30 @@ const builds: [string, (b: Uint8Array) => Promise<unknown>][] = [
   ['streamed', (b) => loadModelStreamed(b, 0, streamedModule(), { maxMemory: BIG })],
 ];
 
+const wasiModule = new WebAssembly.Module(readFileSync(join(REPO, 'build', 'edgepack-run.wasm')));
+
+/** The WASI command on `b`: exit code and stderr. */
+async function runWasi(b: Uint8Array): Promise<{ exit: number; stderr: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'edgepack-other16-'));
+  try {
+    writeFileSync(join(dir, 'model.epk'), b);
+    writeFileSync(join(dir, 'in.bin'), new Uint8Array(96));
+    const errFd = openSync(join(dir, '.stderr'), 'w');
+    const wasi = new WASI({ version: 'preview1', args: ['edgepack-run', 'model.epk', 'in.bin', 'out.bin'], preopens: { '.': dir }, stderr: errFd, returnOnExit: true });
+    const exit = wasi.start(await WebAssembly.instantiate(wasiModule, wasi.getImportObject() as WebAssembly.Imports));
+    closeSync(errFd);
+    return { exit, stderr: readFileSync(join(dir, '.stderr'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Refused with `code` and a message matching `pattern` by the WASI command and the simd, scalar and streamed builds. */
 async function refusedEverywhere(b: Uint8Array, code: ErrorCode, pattern: RegExp): Promise<void> {
+  const w = await runWasi(b);
+  assert.is(w.exit, 1, `wasi: ${w.stderr}`);
+  assert.ok(w.stderr.startsWith(`edgepack-run: model.epk: error ${code}: `), `wasi: ${w.stderr}`);
+  assert.match(w.stderr, pattern, `wasi: ${w.stderr}`);
   for (const [name, load] of builds) {
     try {
       await load(b);
