@@ -83,6 +83,7 @@ export function float32Variant(r: usize, code: u32): u32 {
     case F.OP_RESIZE_BILINEAR: case F.OP_ARG_MAX: case F.OP_ARG_MIN: case F.OP_REDUCE_MAX: case F.OP_PRELU: case F.OP_SQUARED_DIFFERENCE:
     case F.OP_DIV: case F.OP_L2_NORMALIZATION: case F.OP_LOG_SOFTMAX: return K.K_MISC_F32;
     case F.OP_TABLE_COPY: case F.OP_GATHER: return K.K_MOVE_F32;
+    case F.OP_SVDF: return K.K_SVDF_F32;
   }
   return K.KERNEL_VARIANT_COUNT;
 }
@@ -92,7 +93,7 @@ export function float32Variant(r: usize, code: u32): u32 {
 
 /** Any row with an int16 path (run-s16.ts): the _S16 rows and the int8 rows that also run 2-byte elements. The interpreter and the load checks both compile their int16 code under it. */
 export const HAS_S16: bool = K.HAS_FC_S16 || K.HAS_CONV_S16 || K.HAS_ELEMENTWISE_S16 || K.HAS_QUANT_S16 || K.HAS_CONCAT ||
-  K.HAS_PAD || K.HAS_TRANSPOSE || K.HAS_STRIDED_SLICE || K.HAS_LEAKY_RELU;
+  K.HAS_PAD || K.HAS_TRANSPOSE || K.HAS_STRIDED_SLICE || K.HAS_LEAKY_RELU || K.HAS_OTHER_S16;
 
 /** True when op r runs an _S16 variant: its opcode has one and its input 0 (QUANTIZE-likes: or output) is int16. */
 export function isS16(r: usize, code: u32): bool {
@@ -116,5 +117,6 @@ function s16VariantOf(code: u32): u32 {
   if (code == F.OP_TRANSPOSE) return K.K_TRANSPOSE;
   if (code == F.OP_STRIDED_SLICE) return K.K_STRIDED_SLICE;
   if (code == F.OP_LEAKY_RELU) return K.K_LEAKY_RELU; // leaky_relu_s16 beside leaky_relu_s8
+  if (code == F.OP_SOFTMAX || code == F.OP_AVERAGE_POOL_2D || code == F.OP_MAX_POOL_2D || code == F.OP_MEAN) return K.K_OTHER_S16; // kernels/other-s16.ts
   return K.KERNEL_VARIANT_COUNT;
 }

@@ -17,7 +17,7 @@ import { leaky_relu_s8, LeakyReluParams } from './kernels/leaky-relu';
 import { strided_slice_s8, SliceParams } from './kernels/strided-slice';
 import { transpose_conv_s8_ref, TransposeConvParams } from './kernels/transpose-conv';
 import { max_min_s8 } from './kernels/max-min';
-import { svdf_s8_s16, SvdfParams } from './kernels/svdf';
+import { svdf_s8_s16, svdf_s8_s8, SvdfParams } from './kernels/svdf';
 import { prelu_s8, PreluParams } from './kernels/prelu';
 import { squared_difference_s8, SquaredDifferenceParams } from './kernels/squared-difference';
 import { div_s8 } from './kernels/div';
@@ -187,7 +187,10 @@ export function runOp(r: usize): i32 {
     if (HAS_MAXIMUM_MINIMUM) max_min_s8(M.dataOf(a), M.dataOf(b), yp, fillBroadcast(a, b, y), code == F.OP_MAXIMUM);
   } else if (code == F.OP_SVDF) {
     const x = O.input(r, 0), wf = O.input(r, 1), wt = O.input(r, 2);
-    if (HAS_SVDF) svdf_s8_s16(M.dataOf(x), M.dataOf(wf), M.dataOf(wt), M.dataOf(O.input(r, 3)), M.dataOf(O.input(r, 4)), yp,
+    const st = O.input(r, 4);
+    if (HAS_SVDF && M.dtype(wt) == F.DT_INT8) svdf_s8_s8(M.dataOf(x), M.dataOf(wf), M.dataOf(wt), M.dataOf(O.input(r, 3)), M.dataOf(st), yp,
+      M.dim(x, 0), M.dim(x, 1), M.dim(wf, 0), M.dim(wt, 1), changetype<SvdfParams>(p), load<i32>(M.rec(st) + F.T_ZERO_POINT)); // int8 time weights and state
+    else if (HAS_SVDF) svdf_s8_s16(M.dataOf(x), M.dataOf(wf), M.dataOf(wt), M.dataOf(O.input(r, 3)), M.dataOf(st), yp,
       M.dim(x, 0), M.dim(x, 1), M.dim(wf, 0), M.dim(wt, 1), changetype<SvdfParams>(p));
   } else if (code == F.OP_UNIDIRECTIONAL_SEQUENCE_LSTM) {
     if (HAS_LSTM || HAS_LSTM_S16) runLstm(r, yp, changetype<LstmParams>(p));

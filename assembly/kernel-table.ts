@@ -65,7 +65,9 @@ export const K_LSTM_F32: u32 = 50; // lstm_f32: float32 input, weights, biases, 
 export const K_LSTM_S16: u32 = 51; // lstm_s16: int16 input, output and hidden state, int8 weights, int64 biases, int16 cell state
 export const K_MISC_F32: u32 = 52; // resize_bilinear_f32 + arg_max_min_f32 + reduce_max_f32 + binary_b_f32 + l2norm_f32 + log_softmax_f32: float32 output (ARG_MAX/ARG_MIN: float32 input)
 export const K_MOVE_F32: u32 = 53; // table_copy_x32 + gather_x32: float32 output
-export const KERNEL_VARIANT_COUNT: u32 = 54;
+export const K_SVDF_F32: u32 = 54; // svdf_f32: float32 input, weights, state and output
+export const K_OTHER_S16: u32 = 55; // softmax_s16 + pool_s16 + mean_s16: int16 input and output
+export const KERNEL_VARIANT_COUNT: u32 = 56;
 
 export const HAS_CONV_BLOCKED: bool = (EP_KERNEL_SET & (<u32>1 << 0)) != 0;
 export const HAS_CONV_REF: bool = (EP_KERNEL_SET & (<u32>1 << 1)) != 0;
@@ -121,6 +123,8 @@ export const HAS_LSTM_F32: bool = (EP_KERNEL_SET_HI & (<u32>1 << 18)) != 0;
 export const HAS_LSTM_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 19)) != 0;
 export const HAS_MISC_F32: bool = (EP_KERNEL_SET_HI & (<u32>1 << 20)) != 0;
 export const HAS_MOVE_F32: bool = (EP_KERNEL_SET_HI & (<u32>1 << 21)) != 0;
+export const HAS_SVDF_F32: bool = (EP_KERNEL_SET_HI & (<u32>1 << 22)) != 0;
+export const HAS_OTHER_S16: bool = (EP_KERNEL_SET_HI & (<u32>1 << 23)) != 0;
 
 /** Word w of the build's mask. */
 function maskWord(w: u32): u32 {

@@ -15,7 +15,7 @@ import { isFloat32Value, isFloat32B, validateFloat32B } from './ops-f32b';
 export function isFloat32Op(r: usize, code: u32): bool {
   if (code == F.OP_ACTIVATION) return true;
   if (!isFloat32Value(r, code)) return false; // the output's dtype (ARG_MAX/ARG_MIN: the input's)
-  return code != F.OP_DEQUANTIZE && code != F.OP_QUANTIZE && code != F.OP_REQUANTIZE && code != F.OP_LUT && code != F.OP_SVDF;
+  return code != F.OP_DEQUANTIZE && code != F.OP_QUANTIZE && code != F.OP_REQUANTIZE && code != F.OP_LUT;
 }
 
 function isF32(t: u32, rk: i32): bool {
@@ -127,6 +127,7 @@ export function validateFloat32(r: usize, code: u32): i32 {
     }
     return nIn(r) == 1 ? F.E_OK : opFail(F.E_BAD_SHAPE, 'expects one input');
   }
+  if (code == F.OP_SVDF) return validateSvdfF32(r, y);
   if (code == F.OP_STRIDED_SLICE) return nIn(r) == 1 ? validateSliceParams(r, y) : opFail(F.E_BAD_SHAPE, 'expects one input');
   if (code == F.OP_CONCATENATION) {
     const axis = param(r, 0);
@@ -170,5 +171,28 @@ function validateConvF32(r: usize, code: u32, y: u32): i32 {
     }
   }
   if (!optionalBias(r, 2, oc)) return opFail(F.E_BAD_SHAPE, 'bias must be float32 with one value per output channel');
+  return F.E_OK;
+}
+
+/**
+ * SVDF on float32 (kernels/svdf-f32.ts): [x [batch, nIn], feature [nFilter, nIn], time
+ * [nFilter, nMemory], bias [nFilter / rank] or none, state a variable [batch, nFilter * nMemory]]
+ * -> y [batch, nFilter / rank]; params rank >= 1 dividing nFilter, kind (ACT_CLAMP with
+ * lo <= hi, or ACT_TANH with lo = hi = 0), lo, hi, then three zeros.
+ */
+function validateSvdfF32(r: usize, y: u32): i32 {
+  if (nIn(r) != 5 || !isF32(input(r, 0), 2) || !isF32(input(r, 1), 2) || !isF32(input(r, 2), 2) || !isF32(input(r, 4), 2) || M.rank(y) != 2) {
+    return opFail(F.E_BAD_SHAPE, 'expects 5 inputs: rank-2 float32 input, feature and time weights, an optional bias and a rank-2 float32 state');
+  }
+  const x = input(r, 0), wf = input(r, 1), wt = input(r, 2), st = input(r, 4);
+  if (M.kind(st) != F.KIND_VARIABLE) return opFail(F.E_BAD_OP, 'state must be a variable tensor');
+  const rank = param(r, 0), kind = param(r, 1), batch = M.dim(x, 0), nFilter = M.dim(wf, 0), nMemory = M.dim(wt, 1);
+  if (rank < 1 || nFilter % rank != 0) return opFail(F.E_BAD_OP, 'rank must be >= 1 and divide the number of filters');
+  if (!zeros(r, 4, 7) || !(kind == F.ACT_CLAMP ? clampOk(r, 2) : kind == F.ACT_TANH && zeros(r, 2, 4))) return opFail(F.E_BAD_OP, 'activation must be a clamp (min <= max) or tanh, params 4-6 zero');
+  const nUnit = nFilter / rank;
+  if (M.dim(wf, 1) != M.dim(x, 1) || M.dim(wt, 0) != nFilter || M.dim(y, 0) != batch || M.dim(y, 1) != nUnit || !optionalBias(r, 3, nUnit)
+    || M.dim(st, 0) != batch || <i64>M.dim(st, 1) != <i64>nFilter * <i64>nMemory) {
+    return opFail(F.E_BAD_SHAPE, 'weights, bias, state and output do not fit [batch, nIn] x [nFilter, nIn] with [nFilter, nMemory] time weights');
+  }
   return F.E_OK;
 }

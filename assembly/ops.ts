@@ -10,7 +10,7 @@ import { checkPackedInputs } from './packed';
 import { overlapProblem } from './overlap';
 import { kernelOf, isS16, HAS_S16 } from './dispatch';
 import {
-  inBuild, HAS_CONV_F32, HAS_FC_F32, HAS_ELEMENTWISE_F32, HAS_OTHER_F32, HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16, HAS_QUANT_S16,
+  inBuild, HAS_CONV_F32, HAS_FC_F32, HAS_ELEMENTWISE_F32, HAS_OTHER_F32, HAS_SVDF_F32, HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16, HAS_QUANT_S16,
   HAS_CONCAT, HAS_SVDF, HAS_LSTM, HAS_PRELU, HAS_SQUARED_DIFFERENCE, HAS_DIV, HAS_L2_NORMALIZATION, HAS_TABLE_COPY,
   HAS_RESIZE_BILINEAR, HAS_ARG_MAX_MIN, HAS_GATHER, HAS_REDUCE_MAX, HAS_MISC_F32, HAS_MOVE_F32,
   HAS_LSTM_F32, HAS_LSTM_S16,
@@ -19,7 +19,7 @@ import {
 // Validation of a kernel family is compiled only into builds that link one of its variants
 // (HAS_* are compile-time constants): a model-specific firmware carries no checks for ops it
 // cannot run. Every default build has them all, so load checks stay identical there.
-const HAS_F32: bool = HAS_CONV_F32 || HAS_FC_F32 || HAS_ELEMENTWISE_F32 || HAS_OTHER_F32 || HAS_LSTM_F32 || HAS_MISC_F32 || HAS_MOVE_F32;
+const HAS_F32: bool = HAS_CONV_F32 || HAS_FC_F32 || HAS_ELEMENTWISE_F32 || HAS_OTHER_F32 || HAS_LSTM_F32 || HAS_MISC_F32 || HAS_MOVE_F32 || HAS_SVDF_F32;
 const HAS_GROUP_B: bool = HAS_PRELU || HAS_SQUARED_DIFFERENCE || HAS_DIV || HAS_L2_NORMALIZATION;
 
 /** An op whose kernel family this build leaves out (asc --use EP_KERNELS=...). */
@@ -28,6 +28,7 @@ function leftOut(): i32 {
 }
 import { isFloat32Op, validateFloat32 } from './ops-f32';
 import { validateLstmS16 } from './ops-lstm';
+import { isOtherS16, validateOtherS16, validateOtherS16Params } from './ops-other-s16';
 
 // --- record layout: u16 opcode | u8 nIn | u8 nOut | u16 nParams | u16 source | u16 tensors[] (4-aligned) | i32 params[]
 
@@ -480,13 +481,15 @@ function isBinaryB(code: u32): bool {
  */
 function validateSvdf(r: usize, y: u32): i32 {
   if (nIn(r) != 5) return opFail(F.E_BAD_OP, 'expects 5 inputs: input, feature weights, time weights, bias, state');
-  if (!has(r, 0, F.DT_INT8, 2) || !has(r, 1, F.DT_INT8, 2) || !has(r, 2, F.DT_INT16, 2) || !has(r, 3, F.DT_INT32, -1)
-    || !has(r, 4, F.DT_INT16, 2) || M.dtype(y) != F.DT_INT8 || M.rank(y) != 2) {
-    return opFail(F.E_BAD_SHAPE, 'expects rank-2 int8 input, int8 feature and int16 time weights, int32 bias, rank-2 int16 state and int8 output');
+  const s8 = has(r, 2, F.DT_INT8, 2); // int8 time weights and state (svdf_s8_s8), else int16 both
+  const sdt: u8 = s8 ? F.DT_INT8 : F.DT_INT16;
+  if (!has(r, 0, F.DT_INT8, 2) || !has(r, 1, F.DT_INT8, 2) || !has(r, 2, sdt, 2) || !has(r, 3, F.DT_INT32, -1)
+    || !has(r, 4, sdt, 2) || M.dtype(y) != F.DT_INT8 || M.rank(y) != 2) {
+    return opFail(F.E_BAD_SHAPE, 'expects rank-2 int8 input, int8 feature weights, int16 (or int8) time weights, int32 bias, a rank-2 state of the time weights\' type and int8 output');
   }
   const x = input(r, 0), wf = input(r, 1), wt = input(r, 2), b = input(r, 3), st = input(r, 4);
   if (M.kind(st) != F.KIND_VARIABLE) return opFail(F.E_BAD_OP, 'state must be a variable tensor');
-  if (load<i32>(M.rec(st) + F.T_ZERO_POINT) != 0) return opFail(F.E_BAD_OP, 'int16 state must have zero point 0');
+  if (!s8 && load<i32>(M.rec(st) + F.T_ZERO_POINT) != 0) return opFail(F.E_BAD_OP, 'int16 state must have zero point 0'); // int8: model.ts checks it fits
   const rank = param(r, 0), batch = M.dim(x, 0), nFilter = M.dim(wf, 0), nMemory = M.dim(wt, 1);
   if (rank < 1 || nFilter % rank != 0) return opFail(F.E_BAD_OP, 'rank must be >= 1 and divide the number of filters');
   const nUnit = nFilter / rank;
@@ -698,6 +701,7 @@ function validateS16(r: usize, code: u32): i32 {
     return F.E_OK;
   }
   if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) return validateConvS16(r, code, x, y);
+  if (isOtherS16(code)) return validateOtherS16(r, code, x, y); // ops-other-s16.ts
   if (code == F.OP_PAD || code == F.OP_TRANSPOSE || code == F.OP_STRIDED_SLICE) return validateMoveS16(r, code, x, y);
   if (code == F.OP_TRANSPOSE_CONV) {
     if (nIn(r) != 5 || !has(r, 0, F.DT_INT16, 4) || !has(r, 1, F.DT_INT8, 4) || M.rank(y) != 4) return opFail(F.E_BAD_SHAPE, 'expects rank-4 int16 input and output and a rank-4 int8 filter');
@@ -806,6 +810,7 @@ function bounds16(r: usize, k: u32): bool {
 const S16_LEFT_SHIFT: i32 = 15; // TFLM's int16 ADD/SUB: (x << 15) fits i32 for every int16 x
 
 function validateS16Params(r: usize, code: u32): i32 {
+  if (isOtherS16(code)) return validateOtherS16Params(r, code); // ops-other-s16.ts
   let offsets: u32 = 0, n: u32 = 0, act: u32 = 0;
   if (code == F.OP_FULLY_CONNECTED) { offsets = 0; n = 2; act = 2; }
   else if (code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D) { offsets = 6; n = 2; act = 8; }

@@ -10,11 +10,12 @@ import { pool_f32, softmax_f32, mean_f32, PoolF32Params } from './kernels/f32-ot
 import { pad_x32, transpose_x32, strided_slice_x32 } from './kernels/wide-shape';
 import { SliceParams } from './kernels/strided-slice';
 import { fillBroadcast, fillDims4, dimsA, dimsB } from './interpreter';
-import { HAS_CONV_F32, HAS_FC_F32, HAS_ELEMENTWISE_F32, HAS_OTHER_F32, HAS_LSTM_F32 } from './kernel-table';
+import { HAS_CONV_F32, HAS_FC_F32, HAS_ELEMENTWISE_F32, HAS_OTHER_F32, HAS_LSTM_F32, HAS_SVDF_F32 } from './kernel-table';
 import { lstmPointers } from './ops-lstm';
 import { lstm_f32 } from './kernels/lstm-f32';
 import { isFloat32B } from './ops-f32b';
 import { runFloat32B } from './run-f32b';
+import { svdf_f32 } from './kernels/svdf-f32';
 
 function optionalData(t: u32): usize {
   return t == F.NO_TENSOR ? 0 : M.dataOf(t);
@@ -53,6 +54,10 @@ export function runFloat32(r: usize, code: u32, y: u32, yp: usize, p: usize): i3
   } else if (code == F.OP_UNIDIRECTIONAL_SEQUENCE_LSTM) {
     const major = O.param(r, 0) != 0, h = M.dataOf(O.input(r, 13)), c = M.dataOf(O.input(r, 14)); // checks: ops-lstm.ts
     if (HAS_LSTM_F32) lstm_f32(xp, lstmPointers(r), h, c, yp, M.dim(x, major ? 0 : 1), M.dim(x, major ? 1 : 0), M.dim(x, 2), M.dim(O.input(r, 1), 0), major, O.param(r, 1) != 0, f32p(r, 25));
+  } else if (code == F.OP_SVDF) { // [x, feature, time, bias?, state]; params rank, kind, lo, hi
+    const wf = O.input(r, 1), wt = O.input(r, 2);
+    if (HAS_SVDF_F32) svdf_f32(xp, M.dataOf(wf), M.dataOf(wt), optionalData(O.input(r, 3)), M.dataOf(O.input(r, 4)), yp,
+      M.dim(x, 0), M.dim(x, 1), M.dim(wf, 0), M.dim(wt, 1), O.param(r, 0), O.param(r, 1), f32p(r, 2), f32p(r, 3));
   } else if (HAS_OTHER_F32) {
     if (code == F.OP_AVERAGE_POOL_2D || code == F.OP_MAX_POOL_2D) {
       if (HAS_OTHER_F32) pool_f32(code == F.OP_MAX_POOL_2D, xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), changetype<PoolF32Params>(p));

@@ -11,7 +11,9 @@ import { pad_x16, transpose_x16, strided_slice_x16 } from './kernels/wide-shape'
 import { SliceParams } from './kernels/strided-slice';
 import { leaky_relu_s16, LeakyReluParams } from './kernels/leaky-relu';
 import { ConvParams } from './kernels/conv';
-import { HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16, HAS_QUANT_S16, HAS_CONCAT, HAS_PAD, HAS_TRANSPOSE, HAS_STRIDED_SLICE, HAS_LEAKY_RELU } from './kernel-table';
+import { softmax_s16, pool_s16, mean_s16 } from './kernels/other-s16';
+import { PoolParams } from './kernels/pool';
+import { HAS_FC_S16, HAS_CONV_S16, HAS_ELEMENTWISE_S16, HAS_QUANT_S16, HAS_CONCAT, HAS_PAD, HAS_TRANSPOSE, HAS_STRIDED_SLICE, HAS_LEAKY_RELU, HAS_OTHER_S16 } from './kernel-table';
 
 function optionalData(t: u32): usize {
   return t == F.NO_TENSOR ? 0 : M.dataOf(t);
@@ -63,6 +65,16 @@ export function runS16(r: usize, code: u32): void {
   } else if (code == F.OP_STRIDED_SLICE) {
     const x = O.input(r, 0);
     if (HAS_STRIDED_SLICE) strided_slice_x16(M.dataOf(x), fillDims4(x, dimsA), yp, changetype<SliceParams>(O.params(r)));
+  } else if (code == F.OP_SOFTMAX) { // row OTHER_S16: [x, exp table, 1/(1+x) table]
+    const x = O.input(r, 0), depth = M.dim4(x, 3);
+    if (HAS_OTHER_S16) softmax_s16(M.dataOf(x), yp, M.elements(x) / depth, depth, O.param(r, 0), O.param(r, 1), M.dataOf(O.input(r, 1)), M.dataOf(O.input(r, 2)));
+  } else if (code == F.OP_AVERAGE_POOL_2D || code == F.OP_MAX_POOL_2D) {
+    const x = O.input(r, 0);
+    if (HAS_OTHER_S16) pool_s16(code == F.OP_MAX_POOL_2D, M.dataOf(x), M.dim(x, 1), M.dim(x, 2), M.dim(x, 3),
+      yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), changetype<PoolParams>(O.params(r)));
+  } else if (code == F.OP_MEAN) {
+    const x = O.input(r, 0);
+    if (HAS_OTHER_S16) mean_s16(M.dataOf(x), fillDims4(x, dimsA), yp, O.param(r, 0), O.param(r, 3), O.param(r, 4));
   } else if (code == F.OP_REQUANTIZE) {
     const x = O.input(r, 0);
     if (HAS_QUANT_S16) requantize_s16(M.dataOf(x), <i32>F.dtypeSize(M.dtype(x)), yp, <i32>F.dtypeSize(M.dtype(y)), M.elements(x),

@@ -84,6 +84,9 @@ export const KERNEL_VARIANTS: readonly KernelVariant[] = [
   // float32 forms of groups a, b, c (chosen by dtype: float32Variant; ARG_MAX/ARG_MIN by their float32 input)
   { name: 'MISC_F32', ops: [OpCode.ResizeBilinear, OpCode.ArgMax, OpCode.ArgMin, OpCode.ReduceMax, OpCode.Prelu, OpCode.SquaredDifference, OpCode.Div, OpCode.L2Normalization, OpCode.LogSoftmax], kernel: 'resize_bilinear_f32 + arg_max_min_f32 + reduce_max_f32 + binary_b_f32 + l2norm_f32 + log_softmax_f32', when: 'float32 output (ARG_MAX/ARG_MIN: float32 input)' },
   { name: 'MOVE_F32', ops: [OpCode.TableCopy, OpCode.Gather], kernel: 'table_copy_x32 + gather_x32', when: 'float32 output' },
+  // branch svdf16: float32 SVDF (chosen by the output's dtype, as the other _F32 rows) and int16 others
+  { name: 'SVDF_F32', ops: [OpCode.Svdf], kernel: 'svdf_f32', when: 'float32 input, weights, state and output' },
+  { name: 'OTHER_S16', ops: [OpCode.Softmax, OpCode.AveragePool2D, OpCode.MaxPool2D, OpCode.Mean], kernel: 'softmax_s16 + pool_s16 + mean_s16', when: 'int16 input and output' },
 ];
 
 /** Bit of a variant by name. */
@@ -151,7 +154,7 @@ export function kernelOf(op: EpkOp, tensors: EpkTensor[]): number {
 
 // --- group f32: dtype-chosen variants -------------------------------------------------
 /** Opcodes whose float32 form runs a *_F32 row (QUANTIZE/DEQUANTIZE/CONCATENATION keep theirs). */
-const F32_ROWS = ['CONV_F32', 'FC_F32', 'ELEMENTWISE_F32', 'OTHER_F32', 'LSTM_F32', 'MISC_F32', 'MOVE_F32'];
+const F32_ROWS = ['CONV_F32', 'FC_F32', 'ELEMENTWISE_F32', 'OTHER_F32', 'LSTM_F32', 'MISC_F32', 'MOVE_F32', 'SVDF_F32'];
 
 /** The tensor whose dtype picks a float32 variant: the output, but ARG_MAX/ARG_MIN's input (their output is int32). */
 function valueTensor(op: EpkOp, tensors: EpkTensor[]): EpkTensor | undefined {
@@ -184,6 +187,10 @@ const INT16_VARIANTS: Partial<Record<OpCode, string>> = {
   [OpCode.StridedSlice]: 'STRIDED_SLICE',
   [OpCode.LeakyRelu]: 'LEAKY_RELU', // leaky_relu_s16 (assembly/kernels/leaky-relu.ts)
   [OpCode.UnidirectionalSequenceLstm]: 'LSTM_S16', // assembly/kernels/lstm-s16.ts
+  [OpCode.Softmax]: 'OTHER_S16', // softmax_s16, pool_s16, mean_s16 (assembly/kernels/other-s16.ts)
+  [OpCode.AveragePool2D]: 'OTHER_S16',
+  [OpCode.MaxPool2D]: 'OTHER_S16',
+  [OpCode.Mean]: 'OTHER_S16',
 };
 
 /** The int16 variant of op, or -1 when neither its input 0 nor (QUANTIZE, REQUANTIZE) its output is int16, or the op has none (assembly/dispatch.ts int16VariantOf). */

@@ -15,6 +15,7 @@ import { prepareStridedSlice } from './strided-slice.js';
 import { prepareTranspose } from './shape-ops.js';
 import { prepareLstmF32 } from './lstm-f32.js';
 import { PREPARE_F32B } from './float-b.js';
+import { prepareSvdfF32 } from './svdf-f32.js';
 
 const F32_MAX = 3.4028234663852886e38;
 
@@ -260,6 +261,7 @@ export const PREPARE_F32: Record<string, (ctx: PrepareContext) => void> = {
   LEAKY_RELU: prepareActivationF32,
   UNIDIRECTIONAL_SEQUENCE_LSTM: prepareLstmF32, // prepare/lstm-f32.ts
   ...PREPARE_F32B, // groups a, b, c (float-b.ts)
+  SVDF: prepareSvdfF32, // svdf-f32.ts (branch svdf16)
 };
 
 /** Op types a float32 graph keeps as aliases (dtype-agnostic int8 prepare). */

@@ -16,6 +16,7 @@ import { prepareTransposeConv } from './transpose-conv.js';
 import { OpCode } from '../../format/constants.js';
 import { prepareLstmS16 } from './lstm-s16.js';
 import { checkBroadcast, smallerThanOne } from './elementwise.js';
+import { prepareMeanS16, preparePoolS16, prepareSoftmaxS16 } from './other-s16.js';
 
 const INT16_MIN = -32768, INT16_MAX = 32767;
 /** Largest shift TFLM's 64-bit MultiplyByQuantizedMultiplier takes (assembly/ops.ts S16_SHIFT_MAX). */
@@ -219,6 +220,12 @@ export const PREPARE_S16: Record<string, (ctx: PrepareContext) => void> = {
     shifts: (ch) => checkShifts(ctx, ch),
   }),
   UNIDIRECTIONAL_SEQUENCE_LSTM: prepareLstmS16, // EvalLstm<int16_t, int8_t, int16_t, int64_t> (prepare/lstm-s16.ts, row LSTM_S16)
+  // row OTHER_S16 (other-s16.ts): TFLM's int16 softmax (tables computed here), pooling, mean and sum
+  SOFTMAX: prepareSoftmaxS16,
+  AVERAGE_POOL_2D: (ctx) => preparePoolS16(ctx, OpCode.AveragePool2D),
+  MAX_POOL_2D: (ctx) => preparePoolS16(ctx, OpCode.MaxPool2D),
+  MEAN: (ctx) => prepareMeanS16(ctx, false),
+  SUM: (ctx) => prepareMeanS16(ctx, true),
 };
 
 /** The int16 prepare of op when its input 0 holds int16 activations, else undefined. */
