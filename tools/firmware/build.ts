@@ -26,7 +26,12 @@ import { maskWords } from '../../src/format/kernels.js';
 export const FLAGS = {
   // -ffp-contract=off: wasm rounds every f32 mul and add (float32 models); a fused
   // multiply-add (Cortex-M4 VFMA) would round once and differ from every other build
-  common: [...(process.env.EP_FW_OPT ?? '-O2').split(' '), '-ffp-contract=off', '-DNDEBUG', '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0', '-ffunction-sections', '-fdata-sections'],
+  // WASM_RT_USE_STACK_DEPTH_COUNT=0: no call-depth counter in every function's prologue and
+  // epilogue. The runtime's call graph has no cycle and no call_indirect, so its depth is
+  // bounded by the module itself (test/firmware-stack.test.ts checks both and the bound); the
+  // counter's 500 frames could not catch an overflow of the 2 KiB C stack anyway, which the
+  // stack peak check guards (runFirmware, test/firmware-m4.test.ts). kws: -1.9% instructions.
+  common: [...(process.env.EP_FW_OPT ?? '-O2').split(' '), '-ffp-contract=off', '-DNDEBUG', '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0', '-DWASM_RT_USE_STACK_DEPTH_COUNT=0', '-ffunction-sections', '-fdata-sections'],
   m4: ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16'],
 };
 
