@@ -31,6 +31,14 @@ import { clamp, mbqmRq, rqMult, rqPow2At, rqRight } from './quant';
  * room for the 8 accumulators of the hot loop (ic_resnet8 73.5 M -> 69.4 M instructions).
  */
 function requantQuad(y: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32, bias: usize, rq: usize, outOffset: i32, actMin: i32, actMax: i32): void {
+  if (actMin == -128 && actMax == 127) requantQuadWith(y, o, oc, a0, a1, a2, a3, bias, rq, outOffset, -128, 127);
+  else requantQuadWith(y, o, oc, a0, a1, a2, a3, bias, rq, outOffset, actMin, actMax);
+}
+
+// requantQuad's body, inlined twice: with actMin, actMax the constants -128, 127 (no fused
+// activation, or a ReLU whose zero point is -128) the clamp is one SSAT on the Cortex-M4.
+// @ts-ignore: decorator
+@inline function requantQuadWith(y: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32, bias: usize, rq: usize, outOffset: i32, actMin: i32, actMax: i32): void {
   const c = <usize>o << 2;
   const b01 = load<i64>(bias + c), b23 = load<i64>(bias + c, 8);
   const q = rq + <usize>o * 12; // 48 bytes per quad
@@ -75,6 +83,13 @@ function requantQuad(y: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i
  * and shift read and prepared once for both of its values (rqPair; mbqmRq per value).
  */
 function requantQuad2(y0: usize, y1: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32, b0: i32, b1: i32, b2: i32, b3: i32, bias: usize, rq: usize, outOffset: i32, actMin: i32, actMax: i32): void {
+  if (actMin == -128 && actMax == 127) requantQuad2With(y0, y1, o, oc, a0, a1, a2, a3, b0, b1, b2, b3, bias, rq, outOffset, -128, 127);
+  else requantQuad2With(y0, y1, o, oc, a0, a1, a2, a3, b0, b1, b2, b3, bias, rq, outOffset, actMin, actMax);
+}
+
+// requantQuad2's body, inlined twice as requantQuadWith.
+// @ts-ignore: decorator
+@inline function requantQuad2With(y0: usize, y1: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32, b0: i32, b1: i32, b2: i32, b3: i32, bias: usize, rq: usize, outOffset: i32, actMin: i32, actMax: i32): void {
   const c = <usize>o << 2;
   const v01 = load<i64>(bias + c), v23 = load<i64>(bias + c, 8);
   const q = rq + <usize>o * 12; // 48 bytes per quad
