@@ -3,31 +3,14 @@
 // once per pixel (each wasm load is a bounds check plus the access on the Cortex-M4). Interior
 // pixels start from bias + in_offset * sum(w), so a tap is one multiply-add of the raw input:
 // sum (x + o) w = sum x w + o sum w, exact in wrapping i32 (|o sum w| <= 255 * 128 * 9).
-// Border pixels take the same unrolled taps with each padding tap's 8 inputs replaced by the
-// input zero point z = -o (borderWord): (z + o) w = 0, so the sum is bias + sum over the valid
-// taps of (x + o) w, exactly dwconv_s8_ref's (a padding tap is never read). When z does not fit
-// an int8 (a malformed offset) they take the per-tap loops over the valid taps instead.
-// Requantization per quad as conv.ts dwQuad. Hoisting the multipliers and
+// Border pixels skip padding taps exactly as dwconv_s8_ref: (x + o) w over the valid taps only,
+// from the plain bias. Requantization per quad as conv.ts dwQuad. Hoisting the multipliers and
 // shifts too gave kws_dscnn 902 k instead of 1000 k instructions per depthwise layer on the M4
 // but a 1.6 KB stack peak (over the firmware's 75% of 2 KB reserved): not done.
 // Computes channels [0, c8) of dwconv_s8 (c8 a multiple of 8, wTap its c); same arguments otherwise.
 
 import { ConvParams, dwQuad } from './conv';
 import { sb0, sb1, sb2, sb3 } from './gemm';
-
-/** Input word of one tap: 8 bytes at `at` when the tap lies inside the input, else zw. */
-// @ts-ignore: decorator
-@inline function borderWord(inside: bool, at: usize, zw: i64): i64 {
-  let v = zw;
-  if (inside) v = load<i64>(at);
-  return v;
-}
-
-/** Whether i, i + d and i + 2d lie in [0, n): bits 0, 1, 2. */
-// @ts-ignore: decorator
-@inline function tapsInside(i: i32, d: i32, n: i32): i32 {
-  return <i32>(<u32>i < <u32>n) | <i32>(<u32>(i + d) < <u32>n) << 1 | <i32>(<u32>(i + 2 * d) < <u32>n) << 2;
-}
 
 export function dwconv3x3_s8_oct(
   x: usize, inH: i32, inW: i32, c8: i32,
@@ -41,8 +24,6 @@ export function dwconv3x3_s8_oct(
   const rowBytes = inW * stride;
   const tapW = <usize>(dW * stride), tapH = <usize>(dH * rowBytes);
   const cs = <usize>wTap; // weights [3, 3, c]: wTap = c bytes per tap, c8 = c rounded down to 8
-  const zp = -inOff, zpFits = zp >= -128 && zp <= 127;
-  const zw = <i64>(<u8>zp) * 0x0101010101010101; // the zero point in each of 8 bytes
   for (let ch: usize = 0; ch < <usize>c8; ch += 8) {
     const wb = w + ch;
     const w0 = load<i64>(wb), w1 = load<i64>(wb + cs), w2 = load<i64>(wb + 2 * cs);
@@ -76,7 +57,6 @@ export function dwconv3x3_s8_oct(
         const rowsFull = iy0 >= 0 && iy0 + 2 * dH < inH;
         const ky0 = iy0 >= 0 ? 0 : (-iy0 + dH - 1) / dH;
         const ky1 = min(3, (inH - iy0 + dH - 1) / dH);
-        const rows = tapsInside(iy0, dH, inH);
         for (let ox = 0; ox < outW; ox++) {
           const ix0 = ox * strideW - padLeft;
           const base = xb + <usize>(iy0 * rowBytes + ix0 * stride);
@@ -109,38 +89,6 @@ export function dwconv3x3_s8_oct(
             a0 += sb0(xl) * sb0(w7l); a1 += sb1(xl) * sb1(w7l); a2 += sb2(xl) * sb2(w7l); a3 += sb3(xl) * sb3(w7l);
             a4 += sb0(xh) * sb0(w7h); a5 += sb1(xh) * sb1(w7h); a6 += sb2(xh) * sb2(w7h); a7 += sb3(xh) * sb3(w7h);
             xv = load<i64>(r2 + 2 * tapW); xl = <i32>xv; xh = <i32>(xv >>> 32);
-            a0 += sb0(xl) * sb0(w8l); a1 += sb1(xl) * sb1(w8l); a2 += sb2(xl) * sb2(w8l); a3 += sb3(xl) * sb3(w8l);
-            a4 += sb0(xh) * sb0(w8h); a5 += sb1(xh) * sb1(w8h); a6 += sb2(xh) * sb2(w8h); a7 += sb3(xh) * sb3(w8h);
-          } else if (zpFits) {
-            a0 = c0; a1 = c1; a2 = c2; a3 = c3; a4 = c4; a5 = c5; a6 = c6; a7 = c7;
-            const cols = tapsInside(ix0, dW, inW);
-            const in0 = rows & 1 ? cols : 0, in1 = rows & 2 ? cols : 0, in2 = rows & 4 ? cols : 0;
-            const r1 = base + tapH, r2 = r1 + tapH;
-            let xv = borderWord((in0 & 1) != 0, base, zw), xl = <i32>xv, xh = <i32>(xv >>> 32);
-            a0 += sb0(xl) * sb0(w0l); a1 += sb1(xl) * sb1(w0l); a2 += sb2(xl) * sb2(w0l); a3 += sb3(xl) * sb3(w0l);
-            a4 += sb0(xh) * sb0(w0h); a5 += sb1(xh) * sb1(w0h); a6 += sb2(xh) * sb2(w0h); a7 += sb3(xh) * sb3(w0h);
-            xv = borderWord((in0 & 2) != 0, base + tapW, zw); xl = <i32>xv; xh = <i32>(xv >>> 32);
-            a0 += sb0(xl) * sb0(w1l); a1 += sb1(xl) * sb1(w1l); a2 += sb2(xl) * sb2(w1l); a3 += sb3(xl) * sb3(w1l);
-            a4 += sb0(xh) * sb0(w1h); a5 += sb1(xh) * sb1(w1h); a6 += sb2(xh) * sb2(w1h); a7 += sb3(xh) * sb3(w1h);
-            xv = borderWord((in0 & 4) != 0, base + 2 * tapW, zw); xl = <i32>xv; xh = <i32>(xv >>> 32);
-            a0 += sb0(xl) * sb0(w2l); a1 += sb1(xl) * sb1(w2l); a2 += sb2(xl) * sb2(w2l); a3 += sb3(xl) * sb3(w2l);
-            a4 += sb0(xh) * sb0(w2h); a5 += sb1(xh) * sb1(w2h); a6 += sb2(xh) * sb2(w2h); a7 += sb3(xh) * sb3(w2h);
-            xv = borderWord((in1 & 1) != 0, r1, zw); xl = <i32>xv; xh = <i32>(xv >>> 32);
-            a0 += sb0(xl) * sb0(w3l); a1 += sb1(xl) * sb1(w3l); a2 += sb2(xl) * sb2(w3l); a3 += sb3(xl) * sb3(w3l);
-            a4 += sb0(xh) * sb0(w3h); a5 += sb1(xh) * sb1(w3h); a6 += sb2(xh) * sb2(w3h); a7 += sb3(xh) * sb3(w3h);
-            xv = borderWord((in1 & 2) != 0, r1 + tapW, zw); xl = <i32>xv; xh = <i32>(xv >>> 32);
-            a0 += sb0(xl) * sb0(w4l); a1 += sb1(xl) * sb1(w4l); a2 += sb2(xl) * sb2(w4l); a3 += sb3(xl) * sb3(w4l);
-            a4 += sb0(xh) * sb0(w4h); a5 += sb1(xh) * sb1(w4h); a6 += sb2(xh) * sb2(w4h); a7 += sb3(xh) * sb3(w4h);
-            xv = borderWord((in1 & 4) != 0, r1 + 2 * tapW, zw); xl = <i32>xv; xh = <i32>(xv >>> 32);
-            a0 += sb0(xl) * sb0(w5l); a1 += sb1(xl) * sb1(w5l); a2 += sb2(xl) * sb2(w5l); a3 += sb3(xl) * sb3(w5l);
-            a4 += sb0(xh) * sb0(w5h); a5 += sb1(xh) * sb1(w5h); a6 += sb2(xh) * sb2(w5h); a7 += sb3(xh) * sb3(w5h);
-            xv = borderWord((in2 & 1) != 0, r2, zw); xl = <i32>xv; xh = <i32>(xv >>> 32);
-            a0 += sb0(xl) * sb0(w6l); a1 += sb1(xl) * sb1(w6l); a2 += sb2(xl) * sb2(w6l); a3 += sb3(xl) * sb3(w6l);
-            a4 += sb0(xh) * sb0(w6h); a5 += sb1(xh) * sb1(w6h); a6 += sb2(xh) * sb2(w6h); a7 += sb3(xh) * sb3(w6h);
-            xv = borderWord((in2 & 2) != 0, r2 + tapW, zw); xl = <i32>xv; xh = <i32>(xv >>> 32);
-            a0 += sb0(xl) * sb0(w7l); a1 += sb1(xl) * sb1(w7l); a2 += sb2(xl) * sb2(w7l); a3 += sb3(xl) * sb3(w7l);
-            a4 += sb0(xh) * sb0(w7h); a5 += sb1(xh) * sb1(w7h); a6 += sb2(xh) * sb2(w7h); a7 += sb3(xh) * sb3(w7h);
-            xv = borderWord((in2 & 4) != 0, r2 + 2 * tapW, zw); xl = <i32>xv; xh = <i32>(xv >>> 32);
             a0 += sb0(xl) * sb0(w8l); a1 += sb1(xl) * sb1(w8l); a2 += sb2(xl) * sb2(w8l); a3 += sb3(xl) * sb3(w8l);
             a4 += sb0(xh) * sb0(w8h); a5 += sb1(xh) * sb1(w8h); a6 += sb2(xh) * sb2(w8h); a7 += sb3(xh) * sb3(w8h);
           } else {
