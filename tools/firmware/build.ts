@@ -26,7 +26,16 @@ import { maskFlags } from '../../src/format/kernels.js';
 export const FLAGS = {
   // -ffp-contract=off: wasm rounds every f32 mul and add (float32 models); a fused
   // multiply-add (Cortex-M4 VFMA) would round once and differ from every other build
-  common: [...(process.env.EP_FW_OPT ?? '-O2').split(' '), '-ffp-contract=off', '-DNDEBUG', '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0', '-ffunction-sections', '-fdata-sections'],
+  // WASM_RT_USE_STACK_DEPTH_COUNT=0: no call-depth counter in every function's prologue and
+  // epilogue. The runtime's call graph has no cycle and no call_indirect, so its depth is
+  // bounded by the module itself (test/firmware-stack.test.ts checks both and the bound); the
+  // counter's 500 frames could not catch an overflow of the 2 KiB C stack anyway, which the
+  // stack peak check guards (runFirmware, test/firmware-m4.test.ts). kws: -1.9% instructions.
+  // -fno-tree-reassoc: wasm2c's i32 arithmetic is unsigned C, which gcc may reassociate; it
+  // rebuilt each GEMM accumulator's chain of 8 multiply-adds (gemm.ts mac8w) into a tree of
+  // products (a MUL, 7 MLAs and an ADD per accumulator) and spilled more of the 8 sums
+  // (kws 14.26 M -> 13.44 M instructions, docs/NOTES.md "Firmware").
+  common: [...(process.env.EP_FW_OPT ?? '-O2').split(' '), '-fno-tree-reassoc', '-ffp-contract=off', '-DNDEBUG', '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0', '-DWASM_RT_USE_STACK_DEPTH_COUNT=0', '-ffunction-sections', '-fdata-sections'],
   m4: ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16'],
 };
 
