@@ -6,7 +6,7 @@
 // c channels of x and y whose pixels lie `stride` >= c bytes apart (see conv.ts dwconv_s8).
 
 import { ConvParams } from './conv';
-import { requant4, narrow8 } from './requant-simd';
+import { requant4, narrow8, requantF4, rqfBias, rqfFits2, rqfMagic, rqfPrepare } from './requant-simd';
 import { clamp, mbqmTable } from './quant';
 
 export function dwconv_s8_simd(
@@ -23,6 +23,9 @@ export function dwconv_s8_simd(
   const dH = p.dilationH, dW = p.dilationW;
   const tapW = <usize>(dW * stride), tapH = <usize>dH * rowBytes;
   const fast3 = kh == 3 && kw == 3;
+  const rqf = rqfPrepare(rq, c8 >> 2);
+  const magic = rqfMagic(p.outputOffset), fBias = i32x4.splat(rqfBias), fOutside = i32x4.splat(~(rqfBias * 2 - 1));
+  const kxSpan = (kw - 1) * dW, strideW = p.strideW, padLeft = p.padLeft;
   let out = y;
   for (let b = 0; b < batches; b++) {
     const xb = x + <usize>(b * inH) * rowBytes;
@@ -31,9 +34,12 @@ export function dwconv_s8_simd(
       const ky0 = iy0 >= 0 ? 0 : (-iy0 + dH - 1) / dH;
       const ky1 = min(kh, (inH - iy0 + dH - 1) / dH);
       for (let ox = 0; ox < outW; ox++) {
-        const ix0 = ox * p.strideW - p.padLeft;
-        const kx0 = ix0 >= 0 ? 0 : (-ix0 + dW - 1) / dW;
-        const kx1 = min(kw, (inW - ix0 + dW - 1) / dW);
+        const ix0 = ox * strideW - padLeft;
+        let kx0 = 0, kx1 = kw; // every column inside without a division, as for most pixels
+        if (ix0 < 0 || ix0 + kxSpan >= inW) {
+          kx0 = ix0 >= 0 ? 0 : (-ix0 + dW - 1) / dW;
+          kx1 = min(kw, (inW - ix0 + dW - 1) / dW);
+        }
         const interior = fast3 && ky0 == 0 && kx0 == 0 && ky1 == 3 && kx1 == 3;
         // base: address of tap (0,0) for channel 0 (may lie outside x for border pixels; only valid taps are read)
         const base = xb + <usize>(iy0 * <i32>rowBytes + ix0 * stride);
@@ -60,8 +66,17 @@ export function dwconv_s8_simd(
               }
             }
           }
-          const q = rq + <usize>ch * 12; // 48 bytes per quad of channels
-          v128.store64_lane(out + <usize>ch, narrow8(requant4(a0, q, outOff, lo, hi), requant4(a1, q + 48, outOff, lo, hi)), 0);
+          let r0: v128, r1: v128;
+          if (rqf != 0 && rqfFits2(a0, a1, fBias, fOutside)) {
+            const f = rqf + (<usize>ch << 4); // 64 bytes per quad of channels
+            r0 = requantF4(a0, f, magic, lo, hi);
+            r1 = requantF4(a1, f + 64, magic, lo, hi);
+          } else {
+            const q = rq + <usize>ch * 12; // 48 bytes per quad of channels
+            r0 = requant4(a0, q, outOff, lo, hi);
+            r1 = requant4(a1, q + 48, outOff, lo, hi);
+          }
+          v128.store64_lane(out + <usize>ch, narrow8(r0, r1), 0);
         }
         for (let ch = c8; ch < c; ch++) {
           let acc = load<i32>(bias + (<usize>ch << 2));
