@@ -4,10 +4,44 @@
 // i32x4.extmul (|p| <= 32640); 3x3 interior pixels run 9 unrolled taps, stride 1 or 2.
 // Channels past the last multiple of 8 use the scalar tail. Bit-exact with dwconv_s8_ref.
 // c channels of x and y whose pixels lie `stride` >= c bytes apart (see conv.ts dwconv_s8).
+//
+// 3x3 interior pixels (when the op has <= DW_MAX_CHANNELS channels) multiply the raw int8
+// inputs instead: in_offset * sum of the 9 weights is folded into a per-call bias (dwFoldBias),
+// each product x * w lies in [-16256, 16384] and is exact in i16x8.mul, and two of them add in
+// i16 to t in [-32512, 32768]; t - 256 fits i16 exactly, so the pair sum is widened as t - 256
+// and the folded bias carries +256 per pair (4 pairs and a ninth tap widened alone).
+// Same integer as sum (x + in_offset) * w: exact, as the reference.
 
 import { ConvParams } from './conv';
 import { requant4, narrow8, requantF4, rqfBias, rqfFits2, rqfMagic, rqfPrepare } from './requant-simd';
 import { clamp, mbqmTable } from './quant';
+
+/** Channels whose folded 3x3 bias DW_BIAS holds; wider ops use the unfolded taps. */
+const DW_MAX_CHANNELS = 1024;
+const DW_BIAS: usize = ASC_FEATURE_SIMD ? memory.data(DW_MAX_CHANNELS * 4, 16) : 0;
+
+/** DW_BIAS[ch] = bias[ch] + inOff * sum of the 9 taps' w[ch] + 4 * 256, for ch < c8; 0 if c8 is too wide. */
+function dwFoldBias(w: usize, bias: usize, c: i32, c8: i32, inOff: i32): usize {
+  if (c8 > DW_MAX_CHANNELS) return 0;
+  for (let ch = 0; ch < c8; ch++) {
+    let sw = 0;
+    for (let k = 0; k < 9; k++) sw += <i32>load<i8>(w + <usize>(k * c + ch));
+    store<i32>(DW_BIAS + (<usize>ch << 2), load<i32>(bias + (<usize>ch << 2)) + inOff * sw + 4 * 256);
+  }
+  return DW_BIAS;
+}
+
+/** x * w of 8 channels as i16 (raw int8 values: exact). */
+// @ts-ignore: decorator
+@inline function tapProduct(x: usize, w: usize): v128 {
+  return i16x8.mul(v128.load8x8_s(x), v128.load8x8_s(w));
+}
+
+/** Two taps' products summed in i16, minus 256 (exact: see the header). */
+// @ts-ignore: decorator
+@inline function tapPair(xa: usize, wa: usize, xb: usize, wb: usize, k256: v128): v128 {
+  return i16x8.sub(i16x8.add(tapProduct(xa, wa), tapProduct(xb, wb)), k256);
+}
 
 export function dwconv_s8_simd(
   x: usize, inH: i32, inW: i32, c: i32,
@@ -26,6 +60,8 @@ export function dwconv_s8_simd(
   const rqf = rqfPrepare(rq, c8 >> 2);
   const magic = rqfMagic(p.outputOffset), fBias = i32x4.splat(rqfBias), fOutside = i32x4.splat(~(rqfBias * 2 - 1));
   const kxSpan = (kw - 1) * dW, strideW = p.strideW, padLeft = p.padLeft;
+  const folded = fast3 ? dwFoldBias(w, bias, c, c8, p.inputOffset) : 0;
+  const k256 = i16x8.splat(256), c1 = <usize>c;
   let out = y;
   for (let b = 0; b < batches; b++) {
     const xb = x + <usize>(b * inH) * rowBytes;
@@ -44,25 +80,42 @@ export function dwconv_s8_simd(
         // base: address of tap (0,0) for channel 0 (may lie outside x for border pixels; only valid taps are read)
         const base = xb + <usize>(iy0 * <i32>rowBytes + ix0 * stride);
         for (let ch = 0; ch < c8; ch += 8) {
-          let a0 = v128.load(bias + (<usize>ch << 2));
-          let a1 = v128.load(bias + (<usize>ch << 2), 16);
+          let a0: v128, a1: v128;
           const xc = base + <usize>ch, wc = w + <usize>ch;
-          if (interior) {
-            for (let ky: usize = 0; ky < 3; ky++) {
-              const xr = xc + ky * tapH, wr = wc + ky * 3 * <usize>c;
-              const v0 = i16x8.add(v128.load8x8_s(xr), inOff), u0 = v128.load8x8_s(wr);
-              const v1 = i16x8.add(v128.load8x8_s(xr + tapW), inOff), u1 = v128.load8x8_s(wr + <usize>c);
-              const v2 = i16x8.add(v128.load8x8_s(xr + 2 * tapW), inOff), u2 = v128.load8x8_s(wr + 2 * <usize>c);
-              a0 = i32x4.add(a0, i32x4.add(i32x4.add(i32x4.extmul_low_i16x8_s(v0, u0), i32x4.extmul_low_i16x8_s(v1, u1)), i32x4.extmul_low_i16x8_s(v2, u2)));
-              a1 = i32x4.add(a1, i32x4.add(i32x4.add(i32x4.extmul_high_i16x8_s(v0, u0), i32x4.extmul_high_i16x8_s(v1, u1)), i32x4.extmul_high_i16x8_s(v2, u2)));
-            }
+          if (interior && folded != 0) {
+            const x1 = xc + tapH, x2 = xc + 2 * tapH, w3 = wc + 3 * c1, w6 = wc + 6 * c1;
+            const s01 = tapPair(xc, wc, xc + tapW, wc + c1, k256);
+            const s23 = tapPair(xc + 2 * tapW, wc + 2 * c1, x1, w3, k256);
+            const s45 = tapPair(x1 + tapW, w3 + c1, x1 + 2 * tapW, w3 + 2 * c1, k256);
+            const s67 = tapPair(x2, w6, x2 + tapW, w6 + c1, k256);
+            const s8 = tapProduct(x2 + 2 * tapW, w6 + 2 * c1);
+            const fb = folded + (<usize>ch << 2);
+            a0 = i32x4.add(v128.load(fb), i32x4.add(
+              i32x4.add(i32x4.extend_low_i16x8_s(s01), i32x4.extend_low_i16x8_s(s23)),
+              i32x4.add(i32x4.add(i32x4.extend_low_i16x8_s(s45), i32x4.extend_low_i16x8_s(s67)), i32x4.extend_low_i16x8_s(s8))));
+            a1 = i32x4.add(v128.load(fb, 16), i32x4.add(
+              i32x4.add(i32x4.extend_high_i16x8_s(s01), i32x4.extend_high_i16x8_s(s23)),
+              i32x4.add(i32x4.add(i32x4.extend_high_i16x8_s(s45), i32x4.extend_high_i16x8_s(s67)), i32x4.extend_high_i16x8_s(s8))));
           } else {
-            for (let ky = ky0; ky < ky1; ky++) {
-              for (let kx = kx0; kx < kx1; kx++) {
-                const v = i16x8.add(v128.load8x8_s(xc + <usize>ky * tapH + <usize>kx * tapW), inOff);
-                const u = v128.load8x8_s(wc + <usize>((ky * kw + kx) * c));
-                a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(v, u));
-                a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(v, u));
+            a0 = v128.load(bias + (<usize>ch << 2));
+            a1 = v128.load(bias + (<usize>ch << 2), 16);
+            if (interior) {
+              for (let ky: usize = 0; ky < 3; ky++) {
+                const xr = xc + ky * tapH, wr = wc + ky * 3 * <usize>c;
+                const v0 = i16x8.add(v128.load8x8_s(xr), inOff), u0 = v128.load8x8_s(wr);
+                const v1 = i16x8.add(v128.load8x8_s(xr + tapW), inOff), u1 = v128.load8x8_s(wr + <usize>c);
+                const v2 = i16x8.add(v128.load8x8_s(xr + 2 * tapW), inOff), u2 = v128.load8x8_s(wr + 2 * <usize>c);
+                a0 = i32x4.add(a0, i32x4.add(i32x4.add(i32x4.extmul_low_i16x8_s(v0, u0), i32x4.extmul_low_i16x8_s(v1, u1)), i32x4.extmul_low_i16x8_s(v2, u2)));
+                a1 = i32x4.add(a1, i32x4.add(i32x4.add(i32x4.extmul_high_i16x8_s(v0, u0), i32x4.extmul_high_i16x8_s(v1, u1)), i32x4.extmul_high_i16x8_s(v2, u2)));
+              }
+            } else {
+              for (let ky = ky0; ky < ky1; ky++) {
+                for (let kx = kx0; kx < kx1; kx++) {
+                  const v = i16x8.add(v128.load8x8_s(xc + <usize>ky * tapH + <usize>kx * tapW), inOff);
+                  const u = v128.load8x8_s(wc + <usize>((ky * kw + kx) * c));
+                  a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(v, u));
+                  a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(v, u));
+                }
               }
             }
           }

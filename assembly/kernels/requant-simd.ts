@@ -126,8 +126,8 @@ const RQ_F32 = memory.data<i32>([
 // bound from the op's largest left shift. Accumulators outside it (rare: far outside the
 // output's range) take requant4, so the result is requant4's (= mbqm's) for every input.
 
-/** Quads RQF holds (2048 channels); an op with more uses requant4 throughout. */
-const RQF_MAX_QUADS = 512;
+/** Quads RQF holds (1024 channels: the static memory of the SIMD build stays within its first 64 KiB page); an op with more uses requant4 throughout. */
+const RQF_MAX_QUADS = 256;
 export const RQF_RECORD_BYTES: usize = 64;
 // Only the SIMD build reserves it (every file's statics are laid out in every build).
 const RQF: usize = ASC_FEATURE_SIMD ? memory.data(RQF_MAX_QUADS * 64, 16) : 0;
