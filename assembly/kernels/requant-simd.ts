@@ -143,20 +143,31 @@ export let rqfBias: i32 = 0;
  */
 export function rqfPrepare(rq: usize, quads: i32): usize {
   if (quads > RQF_MAX_QUADS) return 0;
-  let maxLeft = 0, bigShift = false;
+  // a per-call cost, vectorised: ops over few pixels (sww's 1-D layers) pay it on every call
+  const one = i32x4.splat(1), p2Top = i32x4.splat((1 << 20) - 1), exLow = i32x4.splat(1023 - 31), k31 = i32x4.splat(31), exZero = i32x4.splat(1023);
+  let bad = i32x4.splat(0), maxP2 = i32x4.splat(1), minEx = exZero;
   for (let i = 0; i < quads; i++) {
     const q = rq + <usize>i * RQ_RECORD_BYTES, f = RQF + <usize>i * RQF_RECORD_BYTES;
-    for (let l: usize = 0; l < 16; l += 4) {
-      const m = load<i32>(q + l), pow2 = load<i32>(q + 16 + l), e = 1023 - load<i32>(q + 32 + l);
-      if (m < 0 || pow2 <= 0 || (pow2 & (pow2 - 1)) != 0 || pow2 > (1 << 20) || e < 0 || e > 31) return 0;
-      maxLeft = max(maxLeft, ctz(pow2));
-      bigShift = bigShift || e > 21;
-      const scale = reinterpret<f64>(<i64>(1023 - 31 - e) << 52); // 2^-(31+e)
-      store<f64>(f + (l << 1), <f64>m * <f64>pow2 * scale);
-      store<f64>(f + 32 + (l << 1), e == 0 ? 0.0 : reinterpret<f64>(<i64>(1023 - 1 - e) << 52));
-    }
+    const m = v128.load(q), p2 = v128.load(q, 16), ex = v128.load(q, 32); // ex = 1023 - e
+    const p2m1 = i32x4.sub(p2, one);
+    // m < 0; 2^left not a power of two in [1, 2^20]; e outside [0, 31]
+    bad = v128.or(bad, v128.or(v128.or(i32x4.shr_s(m, 31), v128.and(p2, p2m1)),
+      v128.or(i32x4.gt_u(p2m1, p2Top), i32x4.gt_u(i32x4.sub(ex, exLow), k31))));
+    maxP2 = i32x4.max_u(maxP2, p2);
+    minEx = i32x4.min_s(minEx, ex);
+    const scaleEx = i32x4.sub(ex, k31); // f64 exponent field of 2^-(31+e)
+    const hEx = i32x4.sub(ex, one), hKeep = i32x4.ne(ex, exZero); // 2^-(1+e), 0 where e = 0
+    const m23 = i32x4.shuffle(m, m, 2, 3, 2, 3), p23 = i32x4.shuffle(p2, p2, 2, 3, 2, 3);
+    v128.store(f, f64x2.mul(f64x2.mul(f64x2.convert_low_i32x4_s(m), f64x2.convert_low_i32x4_s(p2)), i64x2.shl(i64x2.extend_low_i32x4_u(scaleEx), 52)));
+    v128.store(f, f64x2.mul(f64x2.mul(f64x2.convert_low_i32x4_s(m23), f64x2.convert_low_i32x4_s(p23)), i64x2.shl(i64x2.extend_high_i32x4_u(scaleEx), 52)), 16);
+    v128.store(f, v128.and(i64x2.shl(i64x2.extend_low_i32x4_u(hEx), 52), i64x2.extend_low_i32x4_s(hKeep)), 32);
+    v128.store(f, v128.and(i64x2.shl(i64x2.extend_high_i32x4_u(hEx), 52), i64x2.extend_high_i32x4_s(hKeep)), 48);
   }
-  rqfBias = 1 << (21 - maxLeft - (bigShift ? 1 : 0));
+  if (v128.any_true(bad)) return 0;
+  const p2Max = max(max(i32x4.extract_lane(maxP2, 0), i32x4.extract_lane(maxP2, 1)), max(i32x4.extract_lane(maxP2, 2), i32x4.extract_lane(maxP2, 3)));
+  const exMin = min(min(i32x4.extract_lane(minEx, 0), i32x4.extract_lane(minEx, 1)), min(i32x4.extract_lane(minEx, 2), i32x4.extract_lane(minEx, 3)));
+  const bigShift = exMin < 1023 - 21; // some e > 21
+  rqfBias = 1 << (21 - ctz(p2Max) - (bigShift ? 1 : 0));
   return RQF;
 }
 
