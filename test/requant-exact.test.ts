@@ -20,7 +20,9 @@
 // requant-simd.ts requant4 from a requant-table record, and mbqmUniform4, ADD's per-tensor form),
 // by way of a probe module (assembly/probes/requant-probe.ts) built here with asc --enable simd:
 // srdhm as a floor with a logical 64-bit shift, then the f32 rounding where |q| <= 2^21 and the f64
-// one elsewhere (a test below aims at that boundary).
+// one elsewhere (a test below aims at that boundary);
+// and through the kernels' f64 one-rounding path (requantF4 from rqfPrepare's records, taken where
+// the accumulator lies in [-B, B), B = 2^(21 - left) or 2^(20 - left); a test aims at B).
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -87,14 +89,15 @@ function buildProbe(): WebAssembly.Instance {
 /** Cases queued for the SIMD code, run in batches of QUADS quads (4 cases per requant4 quad). */
 const simd = (() => {
   const QUADS = 1 << 15, CASES = QUADS * 4;
-  const probe = buildProbe().exports as { memory: WebAssembly.Memory; heapBase(): number; requantQuads(x: number, rq: number, y: number, n: number): void; uniformQuads(x: number, p: number, y: number, n: number): void };
+  const probe = buildProbe().exports as { memory: WebAssembly.Memory; heapBase(): number; requantQuads(x: number, rq: number, y: number, n: number): void; uniformQuads(x: number, p: number, y: number, n: number): void; requantQuadsF64(x: number, rq: number, y: number, n: number): number };
   const base = probe.heapBase();
   // requant4: x 16 B, record 48 B, y 16 B per quad; mbqmUniform4: one case per quad, x 16 B, params 16 B, y 16 B
   const X = base, RQ = X + QUADS * 16, Y = RQ + QUADS * 48, UX = Y + QUADS * 16, UP = UX + CASES * 16, UY = UP + CASES * 16;
-  const need = UY + CASES * 16 - probe.memory.buffer.byteLength;
+  const YF = UY + CASES * 16; // requantF4 (or requant4 outside its range), 16 B per quad
+  const need = YF + QUADS * 16 - probe.memory.buffer.byteLength;
   if (need > 0) probe.memory.grow(Math.ceil(need / 65536));
   const cases = { x: new Int32Array(CASES), m: new Int32Array(CASES), shift: new Int32Array(CASES), want: new Int32Array(CASES) };
-  let n = 0, total = 0;
+  let n = 0, total = 0, fastQuads = 0;
   function flush() {
     if (n === 0) return;
     const mem = new Int32Array(probe.memory.buffer);
@@ -114,10 +117,11 @@ const simd = (() => {
     }
     probe.requantQuads(X, RQ, Y, quads);
     probe.uniformQuads(UX, UP, UY, n);
+    fastQuads += probe.requantQuadsF64(X, RQ, YF, quads);
     for (let i = 0; i < n; i++) {
-      const got = mem[Y / 4 + i], uni = mem.subarray(UY / 4 + i * 4, UY / 4 + i * 4 + 4);
-      if (got !== cases.want[i] || uni.some((v) => v !== cases.want[i])) {
-        assert.unreachable(`x=${cases.x[i]} m=${cases.m[i]} shift=${cases.shift[i]}: ref ${cases.want[i]}, SIMD requant4 ${got}, mbqmUniform4 ${Array.from(uni)}`);
+      const got = mem[Y / 4 + i], uni = mem.subarray(UY / 4 + i * 4, UY / 4 + i * 4 + 4), f64 = mem[YF / 4 + i];
+      if (got !== cases.want[i] || f64 !== cases.want[i] || uni.some((v) => v !== cases.want[i])) {
+        assert.unreachable(`x=${cases.x[i]} m=${cases.m[i]} shift=${cases.shift[i]}: ref ${cases.want[i]}, SIMD requant4 ${got}, requantF4 ${f64}, mbqmUniform4 ${Array.from(uni)}`);
       }
     }
     total += n;
@@ -130,6 +134,8 @@ const simd = (() => {
     },
     /** Runs what is queued; returns how many cases the SIMD code has checked so far. */
     flush(): number { flush(); return total; },
+    /** Quads (4 cases each) that took requantF4 so far. */
+    fastQuads(): number { return fastQuads; },
   };
 })();
 
@@ -241,7 +247,38 @@ test('SIMD: both sides of the f32 path\'s bound (srdhm result q = +-2^21), every
     }
   }
   assert.ok(n > 60_000);
-  assert.ok(simd.flush() > 3_000_000, 'every case of this file ran through the SIMD code');
+  simd.flush();
+});
+
+test('SIMD f64 path: both sides of its bound B = 2^(21 - left) (2^(20 - left) for e > 21), every shift', () => {
+  const r = rng(2020);
+  let n = 0;
+  for (const shift of SHIFTS) {
+    const left = Math.max(shift, 0), e = Math.max(-shift, 0);
+    if (left > 20) continue;
+    const bound = 2 ** ((e > 21 ? 20 : 21) - left);
+    for (let k = 0; k < 24; k++) {
+      const m = k === 0 ? 2 ** 31 - 1 : k === 1 ? 2 ** 30 : k === 2 ? 0 : 2 ** 30 + (r() >>> 2);
+      for (const x0 of [bound, -bound]) {
+        for (let d = -40; d <= 40; d++) { check(x0 + d, m, shift); n++; }
+      }
+    }
+  }
+  // the largest |y| at e = 21 and e = 22 with m = 2^31 - 1: products near 2^52, 2^51 and their half-way points
+  for (const e of [20, 21, 22, 23, 31]) {
+    for (let x = 2 ** 20 - 4096; x < 2 ** 20 + 4096; x++) { check(x, 2 ** 31 - 1, -e); check(-x, 2 ** 31 - 1, -e); n += 2; }
+  }
+  assert.ok(n > 100_000);
+  const before = simd.fastQuads();
+  simd.flush();
+  assert.ok(simd.fastQuads() > before, 'cases inside the bound took the f64 path');
+});
+
+test('SIMD: every case of this file ran through the vector code, a third of them through the f64 path', () => {
+  const total = simd.flush();
+  assert.ok(total > 3_000_000, `${total} cases`);
+  // many cases are aimed at extreme accumulators, which take requant4
+  assert.ok(simd.fastQuads() * 4 > total / 4, `${simd.fastQuads()} f64 quads of ${total / 4}`);
 });
 
 test.run();

@@ -7,6 +7,7 @@
 import { ConvParams } from './conv';
 import { gemm2_s8_simd } from './gemm-simd';
 import { copyBytesSimd, fillBytesSimd } from './copy-simd';
+import { rqfPrepare } from './requant-simd';
 
 /** Writes the K-byte patch of output pixel (b, oy, ox) at dst exactly as conv.ts im2col does. */
 // @ts-ignore: decorator
@@ -51,6 +52,7 @@ export function conv_s8_simd(
   const dH = p.dilationH, dW = p.dilationW, zp = <u8>(-p.inputOffset);
   const outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
   const kk = kh * kw * inC;
+  const rqf = rqfPrepare(rq, (outC + 3) >> 2);
   if (!direct) { // the K8 - K <= 7 tail bytes of both patches: zero (their weights are zero)
     fillBytesSimd(scratch + <usize>kk, 0, k8 - kk);
     fillBytesSimd(scratch + <usize>(k8 + kk), 0, k8 - kk);
@@ -74,7 +76,7 @@ export function conv_s8_simd(
       if (two) im2colSimd(x, inH, inW, inC, kh, kw, b1, oy1, ox1, sH, sW, padTop, padLeft, dH, dW, zp, p1);
     }
     const y0 = y + <usize>(n * yStride), y1 = two ? y0 + <usize>yStride : y0;
-    gemm2_s8_simd(p0, two ? p1 : p0, k8, w, outC, bias, rq, y0, y1, outOff, lo, hi);
+    gemm2_s8_simd(p0, two ? p1 : p0, k8, w, outC, bias, rq, rqf, y0, y1, outOff, lo, hi);
     // pixel n + 2
     b0 = b1; oy0 = oy1; ox0 = ox1 + 1;
     if (ox0 == outW) { ox0 = 0; oy0++; if (oy0 == outH) { oy0 = 0; b0++; } }

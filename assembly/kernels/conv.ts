@@ -180,7 +180,7 @@ export function conv_s8(
     }
     const y0 = y + <usize>(n * yStride), y1 = y + <usize>(n1 * yStride);
     if (ASC_FEATURE_SIMD) {
-      gemm2_s8_simd(p0, n1 == n ? p0 : p1, k8, w, outC, bias, rq, y0, y1, outOff, lo, hi);
+      gemm2_s8_simd(p0, n1 == n ? p0 : p1, k8, w, outC, bias, rq, 0, y0, y1, outOff, lo, hi);
     } else {
       if (n1 != n) gemm2_s8(p0, p1, k8, w, outC, bias, rq, y0, y1, outOff, lo, hi);
       else gemm1_s8(p0, k8, w, outC, bias, rq, y0, outOff, lo, hi);

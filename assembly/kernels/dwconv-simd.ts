@@ -4,10 +4,47 @@
 // i32x4.extmul (|p| <= 32640); 3x3 interior pixels run 9 unrolled taps, stride 1 or 2.
 // Channels past the last multiple of 8 use the scalar tail. Bit-exact with dwconv_s8_ref.
 // c channels of x and y whose pixels lie `stride` >= c bytes apart (see conv.ts dwconv_s8).
+//
+// 3x3 interior pixels (when the op has <= DW_MAX_CHANNELS channels) multiply the raw int8
+// inputs instead: in_offset * sum of the 9 weights is folded into a per-call bias (dwFoldBias),
+// each product x * w lies in [-16256, 16384] and is exact in i16x8.mul, and two of them add in
+// i16 to t in [-32512, 32768]; t - 256 fits i16 exactly, so the pair sum is widened as t - 256
+// and the folded bias carries +256 per pair (4 pairs and a ninth tap widened alone).
+// Same integer as sum (x + in_offset) * w: exact, as the reference.
 
 import { ConvParams } from './conv';
-import { requant4, narrow8 } from './requant-simd';
+import { requant4, narrow8, requantF4, rqfBias, rqfFits2, rqfMagic, rqfPrepare } from './requant-simd';
 import { clamp, mbqmTable } from './quant';
+
+/** Channels whose folded 3x3 bias DW_BIAS holds; wider ops use the unfolded taps. */
+const DW_MAX_CHANNELS = 1024;
+const DW_BIAS: usize = ASC_FEATURE_SIMD ? memory.data(DW_MAX_CHANNELS * 4, 16) : 0;
+
+/** DW_BIAS[ch] = bias[ch] + inOff * sum of the 9 taps' w[ch] + 4 * 256, for ch < c8; 0 if c8 is too wide. */
+function dwFoldBias(w: usize, bias: usize, c: i32, c8: i32, inOff: i32): usize {
+  if (c8 > DW_MAX_CHANNELS) return 0;
+  const off = i32x4.splat(inOff), k1024 = i32x4.splat(4 * 256);
+  for (let ch = 0; ch < c8; ch += 8) {
+    let sw = i16x8.splat(0); // the 9 weights' sum lies in [-1152, 1143]: exact in i16
+    for (let k = 0; k < 9; k++) sw = i16x8.add(sw, v128.load8x8_s(w + <usize>(k * c + ch)));
+    const b = bias + (<usize>ch << 2), d = DW_BIAS + (<usize>ch << 2);
+    v128.store(d, i32x4.add(i32x4.add(v128.load(b), i32x4.mul(i32x4.extend_low_i16x8_s(sw), off)), k1024));
+    v128.store(d, i32x4.add(i32x4.add(v128.load(b, 16), i32x4.mul(i32x4.extend_high_i16x8_s(sw), off)), k1024), 16);
+  }
+  return DW_BIAS;
+}
+
+/** x * w of 8 channels as i16 (raw int8 values: exact). */
+// @ts-ignore: decorator
+@inline function tapProduct(x: usize, w: usize): v128 {
+  return i16x8.mul(v128.load8x8_s(x), v128.load8x8_s(w));
+}
+
+/** Two taps' products summed in i16, minus 256 (exact: see the header). */
+// @ts-ignore: decorator
+@inline function tapPair(xa: usize, wa: usize, xb: usize, wb: usize, k256: v128): v128 {
+  return i16x8.sub(i16x8.add(tapProduct(xa, wa), tapProduct(xb, wb)), k256);
+}
 
 export function dwconv_s8_simd(
   x: usize, inH: i32, inW: i32, c: i32,
@@ -23,6 +60,11 @@ export function dwconv_s8_simd(
   const dH = p.dilationH, dW = p.dilationW;
   const tapW = <usize>(dW * stride), tapH = <usize>dH * rowBytes;
   const fast3 = kh == 3 && kw == 3;
+  const rqf = rqfPrepare(rq, c8 >> 2);
+  const magic = rqfMagic(p.outputOffset), fBias = i32x4.splat(rqfBias), fOutside = i32x4.splat(~(rqfBias * 2 - 1));
+  const kxSpan = (kw - 1) * dW, strideW = p.strideW, padLeft = p.padLeft;
+  const folded = fast3 ? dwFoldBias(w, bias, c, c8, p.inputOffset) : 0;
+  const k256 = i16x8.splat(256), c1 = <usize>c;
   let out = y;
   for (let b = 0; b < batches; b++) {
     const xb = x + <usize>(b * inH) * rowBytes;
@@ -31,37 +73,66 @@ export function dwconv_s8_simd(
       const ky0 = iy0 >= 0 ? 0 : (-iy0 + dH - 1) / dH;
       const ky1 = min(kh, (inH - iy0 + dH - 1) / dH);
       for (let ox = 0; ox < outW; ox++) {
-        const ix0 = ox * p.strideW - p.padLeft;
-        const kx0 = ix0 >= 0 ? 0 : (-ix0 + dW - 1) / dW;
-        const kx1 = min(kw, (inW - ix0 + dW - 1) / dW);
+        const ix0 = ox * strideW - padLeft;
+        let kx0 = 0, kx1 = kw; // every column inside without a division, as for most pixels
+        if (ix0 < 0 || ix0 + kxSpan >= inW) {
+          kx0 = ix0 >= 0 ? 0 : (-ix0 + dW - 1) / dW;
+          kx1 = min(kw, (inW - ix0 + dW - 1) / dW);
+        }
         const interior = fast3 && ky0 == 0 && kx0 == 0 && ky1 == 3 && kx1 == 3;
         // base: address of tap (0,0) for channel 0 (may lie outside x for border pixels; only valid taps are read)
         const base = xb + <usize>(iy0 * <i32>rowBytes + ix0 * stride);
         for (let ch = 0; ch < c8; ch += 8) {
-          let a0 = v128.load(bias + (<usize>ch << 2));
-          let a1 = v128.load(bias + (<usize>ch << 2), 16);
+          let a0: v128, a1: v128;
           const xc = base + <usize>ch, wc = w + <usize>ch;
-          if (interior) {
-            for (let ky: usize = 0; ky < 3; ky++) {
-              const xr = xc + ky * tapH, wr = wc + ky * 3 * <usize>c;
-              const v0 = i16x8.add(v128.load8x8_s(xr), inOff), u0 = v128.load8x8_s(wr);
-              const v1 = i16x8.add(v128.load8x8_s(xr + tapW), inOff), u1 = v128.load8x8_s(wr + <usize>c);
-              const v2 = i16x8.add(v128.load8x8_s(xr + 2 * tapW), inOff), u2 = v128.load8x8_s(wr + 2 * <usize>c);
-              a0 = i32x4.add(a0, i32x4.add(i32x4.add(i32x4.extmul_low_i16x8_s(v0, u0), i32x4.extmul_low_i16x8_s(v1, u1)), i32x4.extmul_low_i16x8_s(v2, u2)));
-              a1 = i32x4.add(a1, i32x4.add(i32x4.add(i32x4.extmul_high_i16x8_s(v0, u0), i32x4.extmul_high_i16x8_s(v1, u1)), i32x4.extmul_high_i16x8_s(v2, u2)));
-            }
+          if (interior && folded != 0) {
+            const x1 = xc + tapH, x2 = xc + 2 * tapH, w3 = wc + 3 * c1, w6 = wc + 6 * c1;
+            const s01 = tapPair(xc, wc, xc + tapW, wc + c1, k256);
+            const s23 = tapPair(xc + 2 * tapW, wc + 2 * c1, x1, w3, k256);
+            const s45 = tapPair(x1 + tapW, w3 + c1, x1 + 2 * tapW, w3 + 2 * c1, k256);
+            const s67 = tapPair(x2, w6, x2 + tapW, w6 + c1, k256);
+            const s8 = tapProduct(x2 + 2 * tapW, w6 + 2 * c1);
+            const fb = folded + (<usize>ch << 2);
+            a0 = i32x4.add(v128.load(fb), i32x4.add(
+              i32x4.add(i32x4.extend_low_i16x8_s(s01), i32x4.extend_low_i16x8_s(s23)),
+              i32x4.add(i32x4.add(i32x4.extend_low_i16x8_s(s45), i32x4.extend_low_i16x8_s(s67)), i32x4.extend_low_i16x8_s(s8))));
+            a1 = i32x4.add(v128.load(fb, 16), i32x4.add(
+              i32x4.add(i32x4.extend_high_i16x8_s(s01), i32x4.extend_high_i16x8_s(s23)),
+              i32x4.add(i32x4.add(i32x4.extend_high_i16x8_s(s45), i32x4.extend_high_i16x8_s(s67)), i32x4.extend_high_i16x8_s(s8))));
           } else {
-            for (let ky = ky0; ky < ky1; ky++) {
-              for (let kx = kx0; kx < kx1; kx++) {
-                const v = i16x8.add(v128.load8x8_s(xc + <usize>ky * tapH + <usize>kx * tapW), inOff);
-                const u = v128.load8x8_s(wc + <usize>((ky * kw + kx) * c));
-                a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(v, u));
-                a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(v, u));
+            a0 = v128.load(bias + (<usize>ch << 2));
+            a1 = v128.load(bias + (<usize>ch << 2), 16);
+            if (interior) {
+              for (let ky: usize = 0; ky < 3; ky++) {
+                const xr = xc + ky * tapH, wr = wc + ky * 3 * <usize>c;
+                const v0 = i16x8.add(v128.load8x8_s(xr), inOff), u0 = v128.load8x8_s(wr);
+                const v1 = i16x8.add(v128.load8x8_s(xr + tapW), inOff), u1 = v128.load8x8_s(wr + <usize>c);
+                const v2 = i16x8.add(v128.load8x8_s(xr + 2 * tapW), inOff), u2 = v128.load8x8_s(wr + 2 * <usize>c);
+                a0 = i32x4.add(a0, i32x4.add(i32x4.add(i32x4.extmul_low_i16x8_s(v0, u0), i32x4.extmul_low_i16x8_s(v1, u1)), i32x4.extmul_low_i16x8_s(v2, u2)));
+                a1 = i32x4.add(a1, i32x4.add(i32x4.add(i32x4.extmul_high_i16x8_s(v0, u0), i32x4.extmul_high_i16x8_s(v1, u1)), i32x4.extmul_high_i16x8_s(v2, u2)));
+              }
+            } else {
+              for (let ky = ky0; ky < ky1; ky++) {
+                for (let kx = kx0; kx < kx1; kx++) {
+                  const v = i16x8.add(v128.load8x8_s(xc + <usize>ky * tapH + <usize>kx * tapW), inOff);
+                  const u = v128.load8x8_s(wc + <usize>((ky * kw + kx) * c));
+                  a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(v, u));
+                  a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(v, u));
+                }
               }
             }
           }
-          const q = rq + <usize>ch * 12; // 48 bytes per quad of channels
-          v128.store64_lane(out + <usize>ch, narrow8(requant4(a0, q, outOff, lo, hi), requant4(a1, q + 48, outOff, lo, hi)), 0);
+          let r0: v128, r1: v128;
+          if (rqf != 0 && rqfFits2(a0, a1, fBias, fOutside)) {
+            const f = rqf + (<usize>ch << 4); // 64 bytes per quad of channels
+            r0 = requantF4(a0, f, magic, lo, hi);
+            r1 = requantF4(a1, f + 64, magic, lo, hi);
+          } else {
+            const q = rq + <usize>ch * 12; // 48 bytes per quad of channels
+            r0 = requant4(a0, q, outOff, lo, hi);
+            r1 = requant4(a1, q + 48, outOff, lo, hi);
+          }
+          v128.store64_lane(out + <usize>ch, narrow8(r0, r1), 0);
         }
         for (let ch = c8; ch < c; ch++) {
           let acc = load<i32>(bias + (<usize>ch << 2));

@@ -10,6 +10,7 @@ import { clamp, mbqm } from './quant';
 import { gemm1_s8 } from './gemm';
 import { fc_s8_rows } from './rows';
 import { gemm2_s8_simd } from './gemm-simd';
+import { rqfPrepare } from './requant-simd';
 
 export function fc_s8_ref(
   x: usize, batches: i32, depth: i32,
@@ -29,12 +30,14 @@ export function fc_s8(
   y: usize,
   outputOffset: i32, actMin: i32, actMax: i32, yStride: i32 = outC,
 ): void {
+  let rqf: usize = 0;
+  if (ASC_FEATURE_SIMD) rqf = rqfPrepare(rq, (outC + 3) >> 2);
   for (let b = 0; b < batches; b += 2) {
     const b1 = min(b + 1, batches - 1);
     const p0 = x + <usize>(b * depth), p1 = x + <usize>(b1 * depth);
     const y0 = y + <usize>(b * yStride), y1 = y + <usize>(b1 * yStride);
     if (ASC_FEATURE_SIMD) {
-      gemm2_s8_simd(p0, p1, k8, w, outC, bias, rq, y0, y1, outputOffset, actMin, actMax);
+      gemm2_s8_simd(p0, p1, k8, w, outC, bias, rq, rqf, y0, y1, outputOffset, actMin, actMax);
     } else {
       gemm1_s8(p0, k8, w, outC, bias, rq, y0, outputOffset, actMin, actMax);
       if (b1 != b) gemm1_s8(p1, k8, w, outC, bias, rq, y1, outputOffset, actMin, actMax);

@@ -5,7 +5,7 @@
 // bias'[o] = bias[o] + in_offset * sum_k w[o,k]: i8*i8 products <= 2^14, pair sums <= 2^15,
 // and the exact i32 result fits (see conv.ts), so wrapping i32 adds give the same value.
 
-import { requant4 } from './requant-simd';
+import { requant4, requantF4, rqfBias, rqfFits2, rqfMagic } from './requant-simd';
 
 /** Sums the 4 lanes of each of a, b, c, d into one i32x4 [sum a, sum b, sum c, sum d]. */
 // @ts-ignore: decorator
@@ -18,13 +18,15 @@ import { requant4 } from './requant-simd';
 /**
  * Two rows p0, p1 (K8 bytes each; p1 may equal p0) times all oc outputs -> y0, y1.
  * 4 output channels x 2 rows per step: 8 i32x4 accumulators, 64 MACs per 8-deep slice.
+ * rqf: the op's f64 requant records (requant-simd.ts rqfPrepare), or 0 to use requant4 only.
  */
 export function gemm2_s8_simd(
   p0: usize, p1: usize, k8: i32,
-  w: usize, oc: i32, bias: usize, rq: usize,
+  w: usize, oc: i32, bias: usize, rq: usize, rqf: usize,
   y0: usize, y1: usize, outOffset: i32, actMin: i32, actMax: i32,
 ): void {
   const outOff = i32x4.splat(outOffset), lo = i32x4.splat(actMin), hi = i32x4.splat(actMax);
+  const magic = rqfMagic(outOffset), fBias = i32x4.splat(rqfBias), fOutside = i32x4.splat(~(rqfBias * 2 - 1));
   const blockBytes = <usize>k8 << 2;
   const twoRows = p1 != p0;
   let wb = w;
@@ -49,10 +51,20 @@ export function gemm2_s8_simd(
       wp += 32;
     }
     const b = v128.load(bias + (<usize>o << 2));
-    const q = rq + <usize>o * 12; // 48 bytes per quad of channels
+    const s0 = i32x4.add(hsum4(a00, a10, a20, a30), b), s1 = i32x4.add(hsum4(a01, a11, a21, a31), b);
     const n = min(4, oc - o);
-    storeQuad(y0 + <usize>o, requant4(i32x4.add(hsum4(a00, a10, a20, a30), b), q, outOff, lo, hi), n);
-    if (twoRows) storeQuad(y1 + <usize>o, requant4(i32x4.add(hsum4(a01, a11, a21, a31), b), q, outOff, lo, hi), n);
+    let r0: v128, r1: v128;
+    if (rqf != 0 && rqfFits2(s0, s1, fBias, fOutside)) {
+      const f = rqf + (<usize>o << 4); // 64 bytes per quad of channels
+      r0 = requantF4(s0, f, magic, lo, hi);
+      r1 = requantF4(s1, f, magic, lo, hi);
+    } else {
+      const q = rq + <usize>o * 12; // 48 bytes per quad of channels
+      r0 = requant4(s0, q, outOff, lo, hi);
+      r1 = requant4(s1, q, outOff, lo, hi);
+    }
+    storeQuad(y0 + <usize>o, r0, n);
+    if (twoRows) storeQuad(y1 + <usize>o, r1, n);
     wb += blockBytes;
   }
 }

@@ -103,3 +103,101 @@ const RQ_F32 = memory.data<i32>([
   // rdbpot: (q >> right) + (remainder > threshold); gt_s gives -1 for true
   return i32x4.sub(i32x4.shr_s(q, right), i32x4.gt_s(v128.and(q, mask), threshold));
 }
+
+// ---------------------------------------------------------------------------------------
+// One-rounding requantization in f64, for an op's accumulators in a known range.
+//
+// TFLite's two roundings are one (test/requant-exact.test.ts): with P = (x << left) * m,
+//   out = floor((P + 2^30 + 2^(30+e) - [P < 0] 2^31) / 2^(31+e))   (e >= 1; P in [-2^30, 0)
+//   gives 0 with either selector), out = floor((P + 2^30) / 2^31)     (e = 0).
+// Divided through by 2^(31+e): out = floor(y + copysign(H, y) + 1/2) with
+//   y = x * M,  M = m 2^left 2^-(31+e),  H = 2^-(1+e) (0 for e = 0),
+// and y's sign is P's (M >= 0; x < 0 with m = 0 gives y = -0, where both selectors give 0).
+// Exact in f64 for x in [-B, B), B = 2^(21 - left) (2^(20 - left) if some e > 21): with
+// m < 2^31, |x m 2^left| < 2^52 (the product y is exact) and every partial sum, times
+// 2^(31+e), is an integer below 2^52 + 2^30 + 2^(30+e) < 2^53 for e <= 21 (exact); for
+// e >= 22 (then |x m 2^left| < 2^51) |y| < 1/4, so y + h + 1/2 lies in (1/8, 7/8) however
+// it rounds, and floor gives 0, the exact value. x << left does not wrap i32 in that range.
+// floor is one f64x2.floor; adding 1.5 * 2^52 + outOff leaves out + outOff in the low 32 bits
+// of the f64 (no float-to-int conversion). Per quad ~20 vector operations against requant4's ~35.
+//
+// M and H are per channel: rqfPrepare builds them once per op call from the requant table
+// into RQF (64 bytes per quad: f64 M of lanes 0..3, f64 H of lanes 0..3), and the range
+// bound from the op's largest left shift. Accumulators outside it (rare: far outside the
+// output's range) take requant4, so the result is requant4's (= mbqm's) for every input.
+
+/** Quads RQF holds (1024 channels: the static memory of the SIMD build stays within its first 64 KiB page); an op with more uses requant4 throughout. */
+const RQF_MAX_QUADS = 256;
+export const RQF_RECORD_BYTES: usize = 64;
+// Only the SIMD build reserves it (every file's statics are laid out in every build).
+const RQF: usize = ASC_FEATURE_SIMD ? memory.data(RQF_MAX_QUADS * 64, 16) : 0;
+/** +0 f64x2 sign bits, +16 f64x2 0.5 */
+const RQF_K: usize = ASC_FEATURE_SIMD ? memory.data<i64>([0x8000000000000000, 0x8000000000000000, 0x3fe0000000000000, 0x3fe0000000000000], 16) : 0;
+/** Accumulators x in [-rqfBias, rqfBias) take the f64 path (rqfBias = B above, for the op's largest left and e). */
+export let rqfBias: i32 = 0;
+
+/**
+ * Builds RQF from `quads` 48-byte requant records at rq; returns RQF, or 0 when the op
+ * cannot use it (too many channels, or a record outside the converter's domain: m < 0,
+ * 2^left not a power of two <= 2^20, e outside [0, 31]).
+ */
+export function rqfPrepare(rq: usize, quads: i32): usize {
+  if (quads > RQF_MAX_QUADS) return 0;
+  // a per-call cost, vectorised: ops over few pixels (sww's 1-D layers) pay it on every call
+  const one = i32x4.splat(1), p2Top = i32x4.splat((1 << 20) - 1), exLow = i32x4.splat(1023 - 31), k31 = i32x4.splat(31), exZero = i32x4.splat(1023);
+  let bad = i32x4.splat(0), maxP2 = i32x4.splat(1), minEx = exZero;
+  for (let i = 0; i < quads; i++) {
+    const q = rq + <usize>i * RQ_RECORD_BYTES, f = RQF + <usize>i * RQF_RECORD_BYTES;
+    const m = v128.load(q), p2 = v128.load(q, 16), ex = v128.load(q, 32); // ex = 1023 - e
+    const p2m1 = i32x4.sub(p2, one);
+    // m < 0; 2^left not a power of two in [1, 2^20]; e outside [0, 31]
+    bad = v128.or(bad, v128.or(v128.or(i32x4.shr_s(m, 31), v128.and(p2, p2m1)),
+      v128.or(i32x4.gt_u(p2m1, p2Top), i32x4.gt_u(i32x4.sub(ex, exLow), k31))));
+    maxP2 = i32x4.max_u(maxP2, p2);
+    minEx = i32x4.min_s(minEx, ex);
+    const scaleEx = i32x4.sub(ex, k31); // f64 exponent field of 2^-(31+e)
+    const hEx = i32x4.sub(ex, one), hKeep = i32x4.ne(ex, exZero); // 2^-(1+e), 0 where e = 0
+    const m23 = i32x4.shuffle(m, m, 2, 3, 2, 3), p23 = i32x4.shuffle(p2, p2, 2, 3, 2, 3);
+    v128.store(f, f64x2.mul(f64x2.mul(f64x2.convert_low_i32x4_s(m), f64x2.convert_low_i32x4_s(p2)), i64x2.shl(i64x2.extend_low_i32x4_u(scaleEx), 52)));
+    v128.store(f, f64x2.mul(f64x2.mul(f64x2.convert_low_i32x4_s(m23), f64x2.convert_low_i32x4_s(p23)), i64x2.shl(i64x2.extend_high_i32x4_u(scaleEx), 52)), 16);
+    v128.store(f, v128.and(i64x2.shl(i64x2.extend_low_i32x4_u(hEx), 52), i64x2.extend_low_i32x4_s(hKeep)), 32);
+    v128.store(f, v128.and(i64x2.shl(i64x2.extend_high_i32x4_u(hEx), 52), i64x2.extend_high_i32x4_s(hKeep)), 48);
+  }
+  if (v128.any_true(bad)) return 0;
+  const p2Max = max(max(i32x4.extract_lane(maxP2, 0), i32x4.extract_lane(maxP2, 1)), max(i32x4.extract_lane(maxP2, 2), i32x4.extract_lane(maxP2, 3)));
+  const exMin = min(min(i32x4.extract_lane(minEx, 0), i32x4.extract_lane(minEx, 1)), min(i32x4.extract_lane(minEx, 2), i32x4.extract_lane(minEx, 3)));
+  const bigShift = exMin < 1023 - 21; // some e > 21
+  rqfBias = 1 << (21 - ctz(p2Max) - (bigShift ? 1 : 0));
+  return RQF;
+}
+
+/** True when every lane of a and b lies in [-rqfBias, rqfBias) (bias = splat(rqfBias), outside = splat(~(2 rqfBias - 1))). */
+// @ts-ignore: decorator
+@inline export function rqfFits2(a: v128, b: v128, bias: v128, outside: v128): bool {
+  return !v128.any_true(v128.and(v128.or(i32x4.add(a, bias), i32x4.add(b, bias)), outside));
+}
+
+/** floor(y + copysign(H, y) + 1/2) + magic for the 2 lanes of xf (f64x2), M at f, H at f + 32. */
+// @ts-ignore: decorator
+@inline function roundPairF64(xf: v128, f: usize, magic: v128): v128 {
+  const y = f64x2.mul(xf, v128.load(f));
+  const h = v128.or(v128.load(f, 32), v128.and(y, v128.load(RQF_K)));
+  return f64x2.add(f64x2.floor(f64x2.add(f64x2.add(y, h), v128.load(RQF_K, 16))), magic);
+}
+
+/**
+ * requant4 for accumulators in rqfFits2's range, from the quad's RQF record f:
+ * magic = f64x2.splat(1.5 * 2^52 + outOff), lo/hi i32x4 splats.
+ */
+// @ts-ignore: decorator
+@inline export function requantF4(acc: v128, f: usize, magic: v128, lo: v128, hi: v128): v128 {
+  const r01 = roundPairF64(f64x2.convert_low_i32x4_s(acc), f, magic);
+  const r23 = roundPairF64(f64x2.convert_low_i32x4_s(i32x4.shuffle(acc, acc, 2, 3, 2, 3)), f + 16, magic);
+  return i32x4.min_s(i32x4.max_s(i32x4.shuffle(r01, r23, 0, 2, 4, 6), lo), hi);
+}
+
+/** The magic f64x2 of requantF4 for an output offset. */
+// @ts-ignore: decorator
+@inline export function rqfMagic(outOffset: i32): v128 {
+  return f64x2.splat(6755399441055744.0 + <f64>outOffset);
+}

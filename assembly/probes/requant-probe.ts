@@ -2,7 +2,7 @@
 // arrays, so test/requant-exact.test.ts can run millions of cases through the compiled code.
 // Compiled by the test with asc --enable simd.
 
-import { requant4, mbqmUniform4 } from '../kernels/requant-simd';
+import { requant4, mbqmUniform4, requantF4, rqfBias, rqfFits2, rqfMagic, rqfPrepare } from '../kernels/requant-simd';
 
 /** First 16-aligned free byte. */
 export function heapBase(): usize { return (__heap_base + 15) & ~15; }
@@ -21,4 +21,27 @@ export function uniformQuads(x: usize, p: usize, y: usize, n: i32): void {
     const q = p + (<usize>i << 4);
     v128.store(y + (<usize>i << 4), mbqmUniform4(v128.load(x + (<usize>i << 4)), i32x4.splat(load<i32>(q)), load<i32>(q, 4), load<i32>(q, 8)));
   }
+}
+
+/**
+ * n quads as requantQuads, each through the kernels' f64 path where its range check lets it
+ * (rqfPrepare of the quad's record alone, as an op of 4 channels), requant4 otherwise.
+ * Returns how many quads took the f64 path.
+ */
+export function requantQuadsF64(x: usize, rq: usize, y: usize, n: i32): i32 {
+  const lo = i32x4.splat(i32.MIN_VALUE), hi = i32x4.splat(i32.MAX_VALUE), magic = rqfMagic(0);
+  let fast = 0;
+  for (let i = 0; i < n; i++) {
+    const a = v128.load(x + (<usize>i << 4)), q = rq + <usize>i * 48;
+    const f = rqfPrepare(q, 1);
+    let r: v128;
+    if (f != 0 && rqfFits2(a, a, i32x4.splat(rqfBias), i32x4.splat(~(rqfBias * 2 - 1)))) {
+      r = requantF4(a, f, magic, lo, hi);
+      fast++;
+    } else {
+      r = requant4(a, q, i32x4.splat(0), lo, hi);
+    }
+    v128.store(y + (<usize>i << 4), r);
+  }
+  return fast;
 }
