@@ -52,7 +52,7 @@ export interface CompressOptions {
    * Layer-input statistics from calibration data (src/compress/calibrated.ts): pruning and
    * sharing then run as compensate-weights instead of prune + share-weights.
    */
-  calibration?: { stats: Map<number, LayerStats>; outcome?: Map<number, LayerOutcome>; cache?: Map<string, Compressed>; entropy?: Record<number, number> };
+  calibration?: { stats: Map<number, LayerStats>; outcome?: Map<number, LayerOutcome>; cache?: Map<string, Compressed> };
 }
 
 /** True when the options ask for any compression pass. */
@@ -118,7 +118,7 @@ export function passesFor(opts: ConvertOptions = {}): Pass[] {
   if (c.prune && !cal) prune.push(['prune', magnitudePrune(c.prune)]);
   if (c.structuredPrune) prune.push(['structured-prune', structuredPrune(c.structuredPrune)]);
   if (cal && (c.prune || c.codebook || c.codebookLayers)) {
-    share.push(['compensate-weights', compensateWeights({ stats: cal.stats, bits: c.codebook, layers: c.codebookLayers, prune: c.prune, entropy: cal.entropy, outcome: cal.outcome, cache: cal.cache, log: opts.log })]);
+    share.push(['compensate-weights', compensateWeights({ stats: cal.stats, bits: c.codebook, layers: c.codebookLayers, prune: c.prune, outcome: cal.outcome, cache: cal.cache, log: opts.log })]);
   } else if (c.codebook || c.codebookLayers) {
     share.push(['share-weights', shareWeights({ bits: c.codebook, layers: c.codebookLayers, perChannel: c.perChannelCodebook, keepZero: !!c.prune })]);
   }

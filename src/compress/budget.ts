@@ -17,24 +17,8 @@ import { load } from '../runtime/loader.js';
 import { Calibrated, SEQUENTIAL_DEFAULT, preparedGraph, sequentialStats } from './calibrated.js';
 import { collectLayerStats } from './layer-stats.js';
 
-/** A layer's representation: codebook bits (0 = int8 + Huffman, lossless) and the entropy-aware assignment's kappa (0: nearest centroid). */
-export interface Choice {
-  bits: number;
-  entropy: number;
-}
-
-/** Widths tried per layer, lossless first. */
+/** Widths tried per layer, lossless first: 0 = int8 (+ Huffman). */
 export const WIDTHS = [0, 8, 7, 6, 5, 4, 3, 2];
-/**
- * Entropy-aware options (compress/compensate.ts): evenly spaced levels, each weight paying
- * its index's code length. kappa 0.12 ~ the rate-distortion slope of a uniform quantiser
- * (2 ln 2 / 12 of a step^2 per bit): as many levels as bits allow, the Huffman code
- * buys the rare outer ones cheaply; 0.5 trades more error for fewer bits.
- */
-export const ENTROPY_OPTIONS: Choice[] = [
-  { bits: 6, entropy: 0.12 }, { bits: 5, entropy: 0.12 }, { bits: 4, entropy: 0.12 }, { bits: 5, entropy: 0.5 }, { bits: 4, entropy: 0.5 },
-];
-export const OPTIONS: Choice[] = [...WIDTHS.map((bits) => ({ bits, entropy: 0 })), ...ENTROPY_OPTIONS];
 /** Calibration inputs the model output error is measured on (each layer's curve, the refinement). */
 export const SENSITIVITY_INPUTS = 64;
 /** Share of (lossless - target) the additive allocation leaves to measured steps: more measures interactions over more of the way, at one model run per candidate per step. */
@@ -48,7 +32,8 @@ const MAX_SEQUENTIAL_ROUNDS = 2;
 
 export class BudgetError extends ConvertError {}
 
-export interface LayerOption extends Choice {
+export interface LayerOption {
+  bits: number;
   bytes: number;
   /** Layer output error energy / layer output energy on the calibration data. */
   relError: number;
@@ -78,21 +63,10 @@ export function parseBudget(spec: string, sourceBytes: number): number | null {
   return null;
 }
 
-type Choices = Record<number, Choice>;
-const LOSSLESS: Choice = { bits: 0, entropy: 0 };
-const allAt = (ops: number[], c: Choice): Choices => Object.fromEntries(ops.map((o) => [o, c]));
-const choiceOf = (o: Choice): Choice => ({ bits: o.bits, entropy: o.entropy });
-const describe = (c: Choice) => (c.bits ? `${c.bits}-bit codebook${c.entropy ? ` (entropy ${c.entropy})` : ''}` : 'int8');
-
-/** Per-layer codebook bits and entropy kappas as the compression options take them. */
-function split(choices: Choices): { layers: Record<number, number>; entropy: Record<number, number> } {
-  const layers: Record<number, number> = {}, entropy: Record<number, number> = {};
-  for (const [op, c] of Object.entries(choices)) {
-    layers[Number(op)] = c.bits;
-    if (c.entropy) entropy[Number(op)] = c.entropy;
-  }
-  return { layers, entropy };
-}
+/** Codebook bits by source op (0: int8 + Huffman, lossless). */
+type Choices = Record<number, number>;
+const allAt = (ops: number[], bits: number): Choices => Object.fromEntries(ops.map((o) => [o, bits]));
+const describe = (bits: number) => (bits ? `${bits}-bit codebook` : 'int8');
 
 export async function convertToBudget(
   bytes: Uint8Array, name: string, opts: ConvertOptions, samples: Uint8Array[][], budget: number, log: (l: string) => void = () => {},
@@ -103,22 +77,20 @@ export async function convertToBudget(
   const ops = weightRefs(prepared).map((r) => r.op.sourceIndex);
   const cache = new Map<string, Compressed>(); // every (filter, width) is compressed once
   // huffman: false only where the output is measured (the weights, and so the outputs, are the same)
-  const convert = (choices: Choices, outcome?: Map<number, LayerOutcome>, huffman = true) => {
-    const { layers, entropy } = split(choices);
-    return convertModel(bytes, name, { ...opts, log: () => {}, compress: { ...opts.compress, huffman, codebookLayers: layers, calibration: { stats, outcome, cache, entropy } } });
-  };
+  const convert = (layers: Choices, outcome?: Map<number, LayerOutcome>, huffman = true) =>
+    convertModel(bytes, name, { ...opts, log: () => {}, compress: { ...opts.compress, huffman, codebookLayers: layers, calibration: { stats, outcome, cache } } });
   const plans: LayerPlan[] = ops.map((op) => ({ op, options: [], chosen: 0 }));
-  for (const c of OPTIONS) {
+  for (const bits of WIDTHS) {
     const outcome = new Map<number, LayerOutcome>();
-    const r = convert(allAt(ops, c), outcome);
+    const r = convert(allAt(ops, bits), outcome);
     const stored = storedBytes(r);
     for (const p of plans) {
       const o = outcome.get(p.op);
-      p.options.push({ ...c, bytes: stored.get(p.op)!, relError: o && o.signal > 0 ? o.error / o.signal : 0 });
+      p.options.push({ bits, bytes: stored.get(p.op)!, relError: o && o.signal > 0 ? o.error / o.signal : 0 });
     }
-    log(`size budget: every layer at ${describe(c)}: ${r.epk.length} B`);
+    log(`size budget: every layer at ${describe(bits)}: ${r.epk.length} B`);
   }
-  const lossless = convert(allAt(ops, LOSSLESS)).epk.length;
+  const lossless = convert(allAt(ops, 0)).epk.length;
   const floor = lossless - plans.reduce((s, p) => s + p.options[0].bytes - Math.min(...p.options.map((o) => o.bytes)), 0);
   const impossible = () => new BudgetError(`${name}: --size-budget ${budget} B cannot be met: the smallest .epk reachable (every filter at its smallest, 2 bits + Huffman) is about ${floor} B`);
   if (budget < floor) throw impossible();
@@ -128,10 +100,10 @@ export async function convertToBudget(
   let target = budget;
   for (let round = 0, sequentialRounds = 0; round < MAX_FIT_ROUNDS; round++) {
     const estimate = await refine(plans, lossless, target, measure, log);
-    const layers: Choices = Object.fromEntries(plans.map((p) => [p.op, choiceOf(p.options[p.chosen])]));
+    const layers: Choices = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].bits]));
     const plannedOutcome = new Map<number, LayerOutcome>();
     const planned = convert(layers, plannedOutcome);
-    log(`size budget: target ${target} B, estimate ${estimate} B, .epk ${planned.epk.length} B (budget ${budget} B): ${plans.map((p) => `op ${p.op} ${describe(p.options[p.chosen])}`).join(', ')}`);
+    log(`size budget: target ${target} B, estimate ${estimate} B, .epk ${planned.epk.length} B (budget ${budget} B): ${plans.map((p) => `op ${p.op} ${describe(p.options[p.chosen].bits)}`).join(', ')}`);
     if (planned.epk.length <= budget && !sequential) return { result: planned, stats, outcome: plannedOutcome, budget, layers: plans };
     if (planned.epk.length > budget) {
       if (estimate > target) break;
@@ -141,9 +113,9 @@ export async function convertToBudget(
     // the chosen widths, compressed again on sequential statistics (each layer on the inputs
     // the already-compressed earlier layers give); kept when it still fits
     const seqCache = new Map<string, Compressed>();
-    const seqStats = await sequentialStats(prepared, samples, split(layers), seqCache, log);
+    const seqStats = await sequentialStats(prepared, samples, { layers }, seqCache, log);
     const outcome = new Map<number, LayerOutcome>();
-    const result = convertModel(bytes, name, { ...opts, log: () => {}, compress: { ...opts.compress, huffman: true, codebookLayers: split(layers).layers, calibration: { stats: seqStats, outcome, cache: seqCache, entropy: split(layers).entropy } } });
+    const result = convertModel(bytes, name, { ...opts, log: () => {}, compress: { ...opts.compress, huffman: true, codebookLayers: layers, calibration: { stats: seqStats, outcome, cache: seqCache } } });
     log(`size budget: sequential statistics at those widths: .epk ${result.epk.length} B (budget ${budget} B)`);
     if (result.epk.length <= budget) return { result, stats: seqStats, outcome, budget, layers: plans };
     if (++sequentialRounds >= MAX_SEQUENTIAL_ROUNDS) {
@@ -167,7 +139,7 @@ function storedBytes(r: ConvertResult): Map<number, number> {
 type OutputError = (choices: Choices) => Promise<number>;
 
 async function outputErrorOn(inputs: Uint8Array[][], convert: (choices: Choices, outcome: undefined, huffman: boolean) => ConvertResult, ops: number[]): Promise<OutputError> {
-  const plain = await load(convert(allAt(ops, LOSSLESS), undefined, false).epk);
+  const plain = await load(convert(allAt(ops, 0), undefined, false).epk);
   const reference = inputs.map((x) => plain.run(...x).map((o) => Int8Array.from(new Int8Array(o.buffer, o.byteOffset, o.length))));
   return async (choices) => {
     const model = await load(convert(choices, undefined, false).epk);
@@ -194,9 +166,9 @@ async function measureCurves(plans: LayerPlan[], measure: OutputError, ops: numb
     for (const o of p.options) {
       // an option with no fewer bytes and no less layer error than another is never worth a run
       const dominated = p.options.some((b) => b !== o && b.bytes <= o.bytes && b.relError <= o.relError && (b.bytes < o.bytes || b.relError < o.relError));
-      o.outputError = o.relError === 0 ? 0 : dominated ? Infinity : await measure({ ...allAt(ops, LOSSLESS), [p.op]: choiceOf(o) });
+      o.outputError = o.relError === 0 ? 0 : dominated ? Infinity : await measure({ ...allAt(ops, 0), [p.op]: o.bits });
     }
-    log(`size budget: output error of layer ${n + 1}/${plans.length} (op ${p.op}) alone: ${p.options.filter((o) => o.outputError! < Infinity).map((o) => `${describe(o)} ${o.bytes} B ${o.outputError!.toFixed(2)}`).join(', ')} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    log(`size budget: output error of layer ${n + 1}/${plans.length} (op ${p.op}) alone: ${p.options.filter((o) => o.outputError! < Infinity).map((o) => `${describe(o.bits)} ${o.bytes} B ${o.outputError!.toFixed(2)}`).join(', ')} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   }
   log(`size budget: output error curves (model output MSE in output steps^2 on ${inputs} calibration inputs, each layer alone)`);
 }
@@ -245,7 +217,7 @@ export function allocate(plans: LayerPlan[], lossless: number, target: number): 
  */
 export async function refine(plans: LayerPlan[], lossless: number, target: number, measure: OutputError, log: (l: string) => void): Promise<number> {
   let size = allocate(plans, lossless, target + REFINE_SLACK * (lossless - target));
-  const layers = (): Choices => Object.fromEntries(plans.map((p) => [p.op, choiceOf(p.options[p.chosen])]));
+  const layers = (): Choices => Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].bits]));
   let error = await measure(layers()), steps = 0;
   while (size > target) {
     const moves = plans.flatMap((p) => {
@@ -256,7 +228,7 @@ export async function refine(plans: LayerPlan[], lossless: number, target: numbe
     let best: { p: LayerPlan; j: number; error: number; ratio: number } | null = null;
     for (const m of moves) {
       const saved = m.p.options[m.p.chosen].bytes - m.p.options[m.j].bytes;
-      const e = await measure({ ...layers(), [m.p.op]: choiceOf(m.p.options[m.j]) });
+      const e = await measure({ ...layers(), [m.p.op]: m.p.options[m.j].bits });
       const ratio = Math.max(0, e - error) / saved;
       if (!best || ratio < best.ratio) best = { p: m.p, j: m.j, error: e, ratio };
     }

@@ -34,13 +34,6 @@ export interface CompensateOptions {
   bits: number;
   /** Fraction of the filter's weights set to 0 (OBS saliency). */
   prune: number;
-  /**
-   * Entropy-aware assignment (the size budget): the 2^bits centroids start evenly spaced and
-   * each weight takes the centroid of least (error + kappa x spacing^2 x its index's code
-   * length in bits), so rare outer levels cost what their Huffman codes cost and more levels
-   * fit in the same bytes (entropy-constrained scalar quantisation). 0: nearest centroid.
-   */
-  entropy?: number;
 }
 
 export interface Compensated {
@@ -96,11 +89,11 @@ export function nearestSorted(c: ArrayLike<number>, v: number): number {
  * GPTQ sweep over one row: returns the quantized row. `pruned[i]` forces 0; `quant` maps a
  * (compensated) value to its representable value.
  */
-export function sweepRow(w: Float64Array, u: Float64Array, k: number, pruned: Uint8Array | null, quant: (v: number, i: number) => number): Int8Array {
+export function sweepRow(w: Float64Array, u: Float64Array, k: number, pruned: Uint8Array | null, quant: (v: number) => number): Int8Array {
   const x = Float64Array.from(w);
   const q = new Int8Array(k);
   for (let i = 0; i < k; i++) {
-    const qi = pruned?.[i] ? 0 : quant(x[i], i);
+    const qi = pruned?.[i] ? 0 : quant(x[i]);
     q[i] = qi;
     const e = (x[i] - qi) / u[i * k + i];
     if (e === 0) continue;
@@ -122,88 +115,18 @@ export function compensateFilter(data: Int8Array, f: FilterRows, stats: LayerSta
   const w = targetRows(data, f, stats);
   const mask = opts.prune > 0 ? obsMask(w, f, opts.prune, (r) => prep(r).invDiag) : null;
   const keepZero = mask !== null;
-  const entropy = opts.bits && !keepZero ? opts.entropy ?? 0 : 0;
-  let centroids = opts.bits ? (entropy ? evenCentroids(data, 1 << opts.bits) : initialCentroids(data, mask, f, 1 << opts.bits, keepZero)) : null;
-  // entropy-aware: per weight, the penalty of one bit in the units of the sweep's error,
-  // lambda x U_ii^2 / s_r^2 (lambda = kappa x spacing^2 x mean s_r^2 / U_ii^2: kappa per bit
-  // in int8 steps^2 at an average column); code lengths from the previous assignment
-  const penalty = entropy ? entropyPenalty(centroids!, f, prep, entropy) : null;
-  let lengths = penalty ? codeBits(rowsOf(data, f).map((row) => Int8Array.from(row, (v) => nearestSorted(centroids!, v))), centroids!) : null;
-  let best: { q: Int8Array[]; cost: number; centroids: number[] | null } | null = null;
+  let centroids = opts.bits ? initialCentroids(data, mask, f, 1 << opts.bits, keepZero) : null;
+  let best: { q: Int8Array[]; error: number; centroids: number[] | null } | null = null;
   for (let round = 0; round < (centroids ? ROUNDS : 1); round++) {
-    const c = centroids, len = lengths;
-    const q = w.map((row, r) => {
-      const quant = !c ? (v: number) => Math.max(-128, Math.min(127, Math.round(v)))
-        : !len ? (v: number) => nearestSorted(c, v)
-        : (v: number, i: number) => cheapest(c, len, v, penalty!.perWeight[r][i]);
-      return sweepRow(row, prep(r).u, k, mask?.[r] ?? null, quant);
-    });
-    const bits = penalty ? codeBits(q, c!) : null;
-    const cost = filterError(w, q, f, stats) + (bits ? penalty!.lambda * sum(bits.perLevel.map((b, j) => b * bits.counts[j])) : 0);
-    if (!best || cost < best.cost) best = { q, cost, centroids: c };
+    const c = centroids;
+    const quant = c ? (v: number) => nearestSorted(c, v) : (v: number) => Math.max(-128, Math.min(127, Math.round(v)));
+    const q = w.map((row, r) => sweepRow(row, prep(r).u, k, mask?.[r] ?? null, quant));
+    const error = filterError(w, q, f, stats);
+    if (!best || error < best.error) best = { q, error, centroids: c };
     if (!c) break;
     centroids = refitCentroids(w, q, c, f, stats, keepZero);
-    if (penalty) lengths = codeBits(q, centroids);
   }
   return finish(data, f, stats, opts.bits, best!.q, best!.centroids, w);
-}
-
-const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
-
-function rowsOf(data: Int8Array, f: FilterRows): Float64Array[] {
-  return Array.from({ length: f.rows }, (_, r) => Float64Array.from({ length: f.k }, (_, i) => data[f.index(r, i)]));
-}
-
-/** n centroids evenly spaced over [min, max] of the weights, rounded to int8 (entropy-aware assignment's start). */
-function evenCentroids(data: Int8Array, n: number): number[] {
-  let lo = 127, hi = -128;
-  for (const v of data) {
-    lo = Math.min(lo, v);
-    hi = Math.max(hi, v);
-  }
-  if (hi - lo + 1 <= n) return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
-  return [...new Set(Array.from({ length: n }, (_, i) => Math.round(lo + ((hi - lo) * i) / (n - 1))))];
-}
-
-/** Ideal code length in bits of each centroid (-log2 of its share of the assignment; unused: as if seen half a time) and the counts. */
-function codeBits(q: Int8Array[], c: number[]): { perLevel: number[]; counts: number[] } {
-  const slot = new Map(c.map((v, j) => [v, j]));
-  const counts = new Array<number>(c.length).fill(0);
-  let n = 0;
-  for (const row of q) for (const v of row) {
-    const j = slot.get(v);
-    if (j !== undefined) counts[j]++;
-    n++;
-  }
-  return { perLevel: counts.map((m) => -Math.log2(Math.max(m, 0.5) / n)), counts };
-}
-
-/** The centroid of least (v - c)^2 + penalty x code length (the lower one on a tie). */
-function cheapest(c: number[], len: { perLevel: number[] }, v: number, penalty: number): number {
-  let best = c[0], cost = Infinity;
-  for (let j = 0; j < c.length; j++) {
-    const e = (v - c[j]) ** 2 + penalty * len.perLevel[j];
-    if (e < cost) {
-      cost = e;
-      best = c[j];
-    }
-  }
-  return best;
-}
-
-function entropyPenalty(c: number[], f: FilterRows, prep: (r: number) => Prepared, kappa: number): { lambda: number; perWeight: Float64Array[] } {
-  const spacing = c.length > 1 ? (c[c.length - 1] - c[0]) / (c.length - 1) : 1;
-  let mean = 0;
-  for (let r = 0; r < f.rows; r++) {
-    const u = prep(r).u;
-    for (let i = 0; i < f.k; i++) mean += f.scales[r] ** 2 / u[i * f.k + i] ** 2;
-  }
-  const lambda = (kappa * spacing * spacing * mean) / (f.rows * f.k);
-  const perWeight = Array.from({ length: f.rows }, (_, r) => {
-    const u = prep(r).u;
-    return Float64Array.from({ length: f.k }, (_, i) => (lambda * u[i * f.k + i] ** 2) / f.scales[r] ** 2);
-  });
-  return { lambda, perWeight };
 }
 
 /**

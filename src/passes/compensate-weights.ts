@@ -9,7 +9,7 @@
 
 import { Graph, Tensor, cloneGraph, consumers } from '../ir/graph.js';
 import { LayerStats } from '../compress/layer-stats.js';
-import { CompensateOptions, Compensated, FilterRows, compensateFilter, filterError, targetRows } from '../compress/compensate.js';
+import { Compensated, FilterRows, compensateFilter, filterError, targetRows } from '../compress/compensate.js';
 import { pruneSmallest } from './prune.js';
 import { shareTensor } from './share-weights.js';
 import { WeightRef, weightRefs } from './weights.js';
@@ -23,8 +23,6 @@ export interface CompensateWeightsOptions {
   layers?: Record<number, number>;
   /** Fraction of each filter's weights set to 0. */
   prune?: number;
-  /** Entropy-aware codebook assignment by source op index: kappa (compress/compensate.ts; the size budget's options). */
-  entropy?: Record<number, number>;
   /** Per-filter outcome, by source op index, for reports and the size budget. */
   outcome?: Map<number, LayerOutcome>;
   /** Results by filter tensor, bits and prune fraction: the size budget converts many times with the same statistics. */
@@ -70,11 +68,10 @@ export function compensateWeights(opts: CompensateWeightsOptions): (g: Graph) =>
         g.tensors[ref.t] = { ...ref.tensor, data: free.values, codebook: free.codebook ?? undefined };
         continue;
       }
-      const entropy = opts.entropy?.[ref.op.sourceIndex] ?? 0;
-      const key = `${ref.t}:${bits}:${prune}:${entropy}`;
+      const key = `${ref.t}:${bits}:${prune}`;
       let done = opts.cache?.get(key);
       if (!done) {
-        done = compress(ref.tensor.data as Int8Array, f, stats, { bits, prune, entropy }, free);
+        done = compress(ref.tensor.data as Int8Array, f, stats, bits, prune, free);
         opts.cache?.set(key, done);
         if (opts.log && Date.now() - shown > 2000) {
           shown = Date.now();
@@ -90,9 +87,8 @@ export function compensateWeights(opts: CompensateWeightsOptions): (g: Graph) =>
 }
 
 /** Compensated or data-free, whichever has the lower output error on the calibration data. */
-function compress(data: Int8Array, f: FilterRows, stats: LayerStats, opts: CompensateOptions, free: Pick<Compensated, 'values' | 'codebook'>): Compressed {
-  const { bits } = opts;
-  const comp = compensateFilter(data, f, stats, opts);
+function compress(data: Int8Array, f: FilterRows, stats: LayerStats, bits: number, prune: number, free: Pick<Compensated, 'values' | 'codebook'>): Compressed {
+  const comp = compensateFilter(data, f, stats, { bits, prune });
   const freeError = filterError(targetRows(data, f, stats), rowsOf(free.values, f), f, stats);
   const chosen = comp.error <= freeError ? comp : free;
   return {
