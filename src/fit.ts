@@ -15,7 +15,7 @@ import { shareTensor } from './passes/share-weights.js';
 import { encodeBlob } from './format/packed.js';
 import { readEpk } from './format/reader.js';
 import { compareModels, randomInput } from './compress/report.js';
-import { convertToBudget } from './compress/budget.js';
+import { BudgetError, convertToBudget } from './compress/budget.js';
 import { preparedGraph } from './compress/calibrated.js';
 import { loadModelNode } from './runtime/node.js';
 import { firmwareRam } from './runtime/firmware.js';
@@ -274,7 +274,7 @@ export async function fitModel(modelBytes: Uint8Array, modelName: string, board:
 async function fitCalibrated(
   modelBytes: Uint8Array, modelName: string, board: Board, plain: ConvertResult, plainOptions: Need[], samples: Uint8Array[][], log?: (l: string) => void,
 ): Promise<FitResult> {
-  let options = plainOptions, epk = plain.epk, graph = plain.graph, target = plain.epk.length;
+  let options = plainOptions, epk = plain.epk, graph = plain.graph, target = plain.epk.length, refused = '';
   for (let round = 0; round < CALIBRATED_ROUNDS; round++) {
     const need = deficit(options, board);
     if (need === 0) break;
@@ -283,7 +283,8 @@ async function fitCalibrated(
     try {
       r = await convertToBudget(modelBytes, modelName, {}, samples, target, log);
     } catch (e) {
-      log?.(`fit: ${(e as Error).message}`);
+      if (!(e instanceof BudgetError)) throw e;
+      refused = e.message;
       break;
     }
     epk = r.result.epk;
@@ -292,6 +293,7 @@ async function fitCalibrated(
     if (options.some((n) => fits(n, board))) break;
   }
   const chosen = options.find((n) => fits(n, board));
+  if (epk === plain.epk) return { board, layers: layerRows(graph, [], new Map()), epk, options, chosen, fidelity: `bit-exact (every tensor raw int8); the size budget: ${refused}` };
   const rows = layerRows(graph, weightLoss(preparedGraph(modelBytes, modelName, {}), graph), new Map());
   const inputs = samples.length && samples[0].length === 1 ? samples.map((x) => x[0]) : randomInputs(plain.epk, 8);
   const f = await compareModels(plain.epk, epk, inputs, board.simd ? 'simd' : 'scalar');
