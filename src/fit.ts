@@ -15,6 +15,8 @@ import { shareTensor } from './passes/share-weights.js';
 import { encodeBlob } from './format/packed.js';
 import { readEpk } from './format/reader.js';
 import { compareModels, randomInput } from './compress/report.js';
+import { BudgetError, convertToBudget } from './compress/budget.js';
+import { preparedGraph } from './compress/calibrated.js';
 import { loadModelNode } from './runtime/node.js';
 import { firmwareRam } from './runtime/firmware.js';
 
@@ -224,9 +226,23 @@ function deficit(options: Need[], b: Board): number {
  * runtime builds, streamed and resident). Stops with an honest "does not fit" when
  * every filter is at 2 bits.
  */
-export async function fitModel(modelBytes: Uint8Array, modelName: string, board: Board): Promise<FitResult> {
+export interface FitOptions {
+  /** Calibration inputs (bytes as `run` takes them): the size budget replaces the data-free choice. */
+  calibration?: Uint8Array[][];
+  /** Progress lines (the size budget's). */
+  log?: (line: string) => void;
+}
+
+/** Size-budget rounds: each shrinks the .epk target by what the measured fit still lacks. */
+const CALIBRATED_ROUNDS = 3;
+
+export async function fitModel(modelBytes: Uint8Array, modelName: string, board: Board, fitOpts: FitOptions = {}): Promise<FitResult> {
   const fresh = () => importModel(modelBytes, modelName); // passes may annotate ops: import anew per try
   const plain = convertGraph(fresh(), { log: () => {} });
+  if (fitOpts.calibration) {
+    const options = await measure(plain.epk, board);
+    if (!options.some((n) => fits(n, board))) return fitCalibrated(modelBytes, modelName, board, plain, options, fitOpts.calibration, fitOpts.log);
+  }
   const refs = weightRefs(plain.graph);
   let layers: LayerOptions[] | undefined; // encoded in every representation only when raw does not fit
   const choice = new Map<number, number>(refs.map((r) => [r.op.sourceIndex, 0]));
@@ -249,6 +265,51 @@ export async function fitModel(modelBytes: Uint8Array, modelName: string, board:
       return { board, layers: rows, epk: result.epk, options, chosen, fidelity, outputSqnrDb: f.outputSqnrDb, top1Agreement: f.top1Agreement };
     }
   }
+}
+
+/**
+ * The calibrated fit: the size budget at the .epk bytes the closest mode can take (its
+ * deficit below the plain .epk), measured again, tightened by what is still missing.
+ */
+async function fitCalibrated(
+  modelBytes: Uint8Array, modelName: string, board: Board, plain: ConvertResult, plainOptions: Need[], samples: Uint8Array[][], log?: (l: string) => void,
+): Promise<FitResult> {
+  let options = plainOptions, epk = plain.epk, graph = plain.graph, target = plain.epk.length, refused = '';
+  for (let round = 0; round < CALIBRATED_ROUNDS; round++) {
+    const need = deficit(options, board);
+    if (need === 0) break;
+    target -= need;
+    let r;
+    try {
+      r = await convertToBudget(modelBytes, modelName, {}, samples, target, log);
+    } catch (e) {
+      if (!(e instanceof BudgetError)) throw e;
+      refused = e.message;
+      break;
+    }
+    epk = r.result.epk;
+    graph = r.result.graph;
+    options = await measure(epk, board);
+    if (options.some((n) => fits(n, board))) break;
+  }
+  const chosen = options.find((n) => fits(n, board));
+  if (epk === plain.epk) return { board, layers: layerRows(graph, [], new Map()), epk, options, chosen, fidelity: `bit-exact (every tensor raw int8); the size budget: ${refused}` };
+  const rows = layerRows(graph, weightLoss(preparedGraph(modelBytes, modelName, {}), graph), new Map());
+  const inputs = samples.length && samples[0].length === 1 ? samples.map((x) => x[0]) : randomInputs(plain.epk, 8);
+  const f = await compareModels(plain.epk, epk, inputs, board.simd ? 'simd' : 'scalar');
+  const on = samples.length && samples[0].length === 1 ? 'calibration' : 'random';
+  const fidelity = f.outputSqnrDb === Infinity ? 'bit-exact on the calibration inputs' : `approximate (calibrated size budget): output SQNR ${f.outputSqnrDb.toFixed(1)} dB, top-1 agreement ${(100 * f.top1Agreement).toFixed(1)}%, ` +
+    `max |diff| ${f.maxAbsDiff} against the uncompressed int8 model on ${f.inputs} ${on} inputs`;
+  return { board, layers: rows, epk, options, chosen, fidelity, outputSqnrDb: f.outputSqnrDb, top1Agreement: f.top1Agreement };
+}
+
+/** Per filter, the weight noise-to-signal of the compressed graph against the prepared int8 one (same weight layout), as layerRows reads it (one representation each). */
+function weightLoss(plain: Graph, compressed: Graph): LayerOptions[] {
+  const before = new Map(weightRefs(plain).map((r) => [r.op.sourceIndex, r.tensor.data as Int8Array]));
+  return weightRefs(compressed).map((r) => {
+    const w = before.get(r.op.sourceIndex), v = r.tensor.data as Int8Array;
+    return { op: r.op.sourceIndex, t: r.t, name: r.tensor.name, bytes: [], loss: [w && w.length === v.length ? noiseToSignal(w, v) : 0] };
+  });
 }
 
 function exactNote(choice: Map<number, number>): string {
@@ -300,7 +361,7 @@ function layerRows(g: Graph, options: LayerOptions[], choice: Map<number, number
     const tw = g.tensors[w];
     const l = byOp.get(o.sourceIndex);
     const stored = tw.packed ? (tw.codebook ? `codebook ${tw.codebook.bits}b, stored ${tw.packed.repr}` : tw.packed.repr) : 'raw';
-    const loss = l ? l.loss[choice.get(o.sourceIndex)!] : 0; // no options computed: every filter raw
+    const loss = l ? l.loss[choice.get(o.sourceIndex) ?? 0] : 0; // no options computed: every filter raw
     rows.push({
       op: o.sourceIndex, type: o.type, weights: tw.name, representation: stored,
       weightBytes: tw.packed ? tw.packed.blob.length : byteSize(tw),

@@ -136,4 +136,34 @@ test('fit: a budget that needs compression gets codebook filters, runs exact vs 
   }
 });
 
+test('fit --calibrate: the size budget fills the flash with calibrated codebooks; less output error than the data-free fit on held-out inputs', async () => {
+  const src = fcModel(256, 512);
+  const board = { ...loadBoard('nrf52840'), name: 'small', flashBytes: 60000 + 80000, ramBytes: 1 << 20, runtimeFlashBytes: 60000 };
+  // inputs that use the first 16 features only (the rest at the zero point, 3): the
+  // calibrated codebooks may move the error onto the weights those features never meet.
+  // An FC layer sees one patch per input: 64 inputs for 16 live features (with fewer
+  // inputs than live features the fit follows the calibration inputs themselves)
+  const sample = (k: number) => Uint8Array.from(randomInput(256, k), (v, i) => (i < 16 ? v : 3));
+  const calibration = Array.from({ length: 64 }, (_, k) => [sample(k)]);
+  const heldOut = Array.from({ length: 8 }, (_, k) => sample(100 + k));
+  const r = await fitModel(src, 'fc.tflite', board, { calibration });
+  assert.ok(r.chosen, 'fits');
+  assert.ok(r.epk.length + 60000 <= board.flashBytes);
+  assert.match(r.layers[0].representation, /codebook/);
+  assert.match(r.fidelity, /calibrated size budget.*on 64 calibration inputs/);
+  const free = await fitModel(src, 'fc.tflite', board);
+  const plain = await loadModelNode(convertModel(src, 'fc.tflite', { log: () => {} }).epk);
+  const error = async (epk: Uint8Array) => {
+    const m = await loadModelNode(epk);
+    let e = 0;
+    for (const x of heldOut) {
+      const y = new Int8Array(m.run(x)[0].buffer), ref = new Int8Array(plain.run(x)[0].buffer);
+      y.forEach((v, i) => (e += (v - ref[i]) ** 2));
+    }
+    return e;
+  };
+  const [calibrated, dataFree] = [await error(r.epk), await error(free.epk)];
+  assert.ok(calibrated < dataFree, `held-out output error: calibrated ${calibrated} < data-free ${dataFree}`);
+});
+
 test.run();

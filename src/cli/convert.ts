@@ -167,7 +167,7 @@ function sizeBudget(values: Record<string, unknown>, sourceBytes: number): numbe
 }
 
 /** The int8 inputs of an int8 model, with their quantization (calibration values may be real). */
-function int8Inputs(g: Graph, file: string): Int8Input[] {
+export function int8Inputs(g: Graph, file: string): Int8Input[] {
   return g.inputs.map((t) => {
     const x = g.tensors[t];
     if (x.dtype !== 'int8') throw new UsageError(`${file}: input "${x.name}" is ${x.dtype}; --calibrate needs int8 or float32 inputs`);
@@ -175,7 +175,7 @@ function int8Inputs(g: Graph, file: string): Int8Input[] {
   });
 }
 
-function positiveInt(v: string, what: string): number {
+export function positiveInt(v: string, what: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${what} must be a positive integer, not ${v}`);
   return n;
