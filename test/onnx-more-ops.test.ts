@@ -7,6 +7,7 @@
 // Unsupported attributes fail with one line naming the node.
 
 import { test } from 'uvu';
+import { loadModelNode } from '../src/runtime/node.js';
 import * as assert from 'uvu/assert';
 import { convertModel } from '../src/convert.js';
 import { ConvertError } from '../src/ir/graph.js';
@@ -339,15 +340,18 @@ test('bad attributes and operands fail with one line naming the node, never a cr
   }
 });
 
-test('Exp -> EXP: float reference; with calibration refused by name (TFLM has float32 EXP only), without it too (no float32 EXP kernel yet)', () => {
+test('Exp -> EXP: float reference; with calibration refused by name (TFLM has float32 EXP only); without it, the float32 EXP kernel', async () => {
   const m = { shape: [2, 3], data: Float32Array.from([0, 1, -1, 2, 0.5, -3]) };
   const onnx = oneNode('Exp', [m], () => [], {}, [m.shape]);
   const g = importOnnx(onnx, 'e.onnx');
   const [y] = runFloat(g, [m.data]);
   m.data.forEach((v, i) => assert.ok(Math.abs(y[i] - Math.exp(v)) < 1e-5 * Math.exp(v)));
   assert.throws(() => convertModel(onnx, 'e.onnx', { quantize: { samples: [[m.data]] }, log: () => {} }), /e\.onnx: quantize-int8, op 0 \(EXP\)[^\n]*: TFLM runs EXP on float32 only/);
-  // no float32 EXP kernel yet either: refused naming the op
-  assert.throws(() => convertModel(onnx, 'e.onnx', { log: () => {} }), /e\.onnx: op 0 \(EXP\) has float32 tensors; float32 runs /);
+  // without calibration the model runs as float32 (ACTIVATION kind EXP), as the float reference computes it
+  const { epk } = convertModel(onnx, 'e.onnx', { log: () => {} });
+  const out = (await loadModelNode(epk, 'scalar')).run(new Uint8Array(m.data.buffer.slice(0)))[0];
+  const got = new Float32Array(Uint8Array.from(out).buffer);
+  got.forEach((v, i) => assert.ok(Math.abs(v - y[i]) <= 1e-5 * Math.max(1, Math.abs(y[i])), `[${i}] ${v} vs ${y[i]}`));
 });
 
 test('QDQ model (no calibration data): QDQ -> DepthToSpace CRD -> Max(const) -> QDQ -> ReduceSum over H -> QDQ; bytes as tflm-run', async () => {
