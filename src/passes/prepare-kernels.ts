@@ -34,7 +34,7 @@ import {
 import { prepareResizeBilinear } from './prepare/resize-bilinear.js';
 import { prepareArgMaxMin, prepareReduceMax, prepareSum } from './prepare/reduce.js';
 
-const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
+export const PREPARE: Record<string, (ctx: PrepareContext) => void> = {
   CONV_2D: prepareConv,
   DEPTHWISE_CONV_2D: prepareDepthwise,
   FULLY_CONNECTED: prepareFullyConnected,
