@@ -17,7 +17,7 @@ import { buildTinyCnn, xorshift32 } from '../src/testing/models.js';
 import { buildFirmware, toolAvailable } from '../tools/firmware/build.js';
 import { buildSmallModel } from './compression-model.js';
 
-const STATICS_BUDGET = 1024; // bytes below __heap_base in a terse build (was 14-16 KB with texts)
+const STATICS_BUDGET = 1280; // bytes below __heap_base in a terse build with every kernel (was 14-16 KB with texts; 1184 since the float EXP/tanh kernels link the standard library's 256-byte exp table; a model-specific firmware carries only what its kernels use)
 
 function resealed(bytes: Uint8Array): Uint8Array {
   const b = bytes.slice();
