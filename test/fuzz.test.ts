@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OUTCOMES, formatReport, fuzz, mutate } from '../tools/fuzz.js';
+import { OUTCOMES, formatReport, fuzz, mutate, sameOutput } from '../tools/fuzz.js';
 import { H } from '../src/format/constants.js';
 import { crc32 } from '../src/format/crc32.js';
 import { convertModel } from '../src/convert.js';
@@ -41,6 +41,17 @@ test('a 20-second run: counted, reproduced, no converter-side raw exception or t
     // hangs are reported, not asserted: on a loaded CI machine a legitimate conversion can pass 5 s
     assert.is(c.raw + c.trap, 0, `${t}: ${JSON.stringify(rep.findings.filter((f) => f.target === t))}`);
   }
+});
+
+test('builds agree on a float32 output when every value is equal or both are NaN (any sign or payload), never on an int8 one', () => {
+  const f = (...v: number[]) => new Uint8Array(Float32Array.from(v).buffer);
+  const nan = (bits: number) => new Uint8Array(Uint32Array.of(bits).buffer);
+  const cat = (...p: Uint8Array[]) => Uint8Array.from(p.flatMap((x) => Array.from(x)));
+  assert.ok(sameOutput(cat(f(1.5), nan(0x7fffffff)), cat(f(1.5), nan(0xffc00000)), true));
+  assert.not.ok(sameOutput(cat(f(1.5), nan(0x7fffffff)), cat(f(1.5), nan(0xffc00000)), false), 'int8 bytes compare as bytes');
+  assert.not.ok(sameOutput(f(1.5, 2), f(1.5, 2.0000002), true));
+  assert.not.ok(sameOutput(f(0), f(-0), true), '+0 and -0 differ');
+  assert.not.ok(sameOutput(f(1), nan(0x7fc00000), true));
 });
 
 test.run();

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { H, HEADER_BYTES, OP_HEADER_BYTES, SECTION_ENTRY_BYTES, Section, T, TENSOR_RECORD_BYTES } from '../src/format/constants.js';
+import { DType, H, HEADER_BYTES, OP_HEADER_BYTES, SECTION_ENTRY_BYTES, Section, T, TENSOR_RECORD_BYTES } from '../src/format/constants.js';
 import { crc32 } from '../src/format/crc32.js';
 import { readEpk } from '../src/format/reader.js';
 import { onnx } from '../src/import/onnx/proto.js';
@@ -340,8 +340,9 @@ async function runJob(job: Job): Promise<Result> {
   const accepted = new Set(outputs.map(([, o]) => o !== null));
   if (job.target !== 'epk' && loaded.length === 0 && lastClean) return { outcome: 'unloadable', message: lastClean.message };
   if (accepted.size > 1) return { outcome: 'disagree', message: `builds disagree on loading: ${outputs.map(([b, o]) => `${b} ${o ? 'loads' : 'refuses'}`).join(', ')}${lastClean ? ` (${lastClean.message})` : ''}` };
+  const float = floatOutputs(epk);
   for (const [b, o] of loaded.slice(1)) {
-    const same = o.length === loaded[0][1].length && o.every((y, i) => Buffer.compare(Buffer.from(y), Buffer.from(loaded[0][1][i])) === 0);
+    const same = o.length === loaded[0][1].length && o.every((y, i) => sameOutput(y, loaded[0][1][i], float[i] ?? false));
     if (!same) return { outcome: 'disagree', message: `${b} output differs from ${loaded[0][0]}` };
   }
   return lastClean ?? { outcome: 'ok', message: '' };
@@ -446,6 +447,28 @@ export function formatReport(rep: FuzzReport): string {
   for (const [t, c] of Object.entries(rep.counts)) lines.push(`  ${t.padEnd(7)} ${OUTCOMES.map((o) => `${o} ${c[o]}`).join(', ')}`);
   lines.push(`${rep.findings.length} distinct findings`);
   return lines.join('\n');
+}
+
+/** Which outputs are float32 (false where the file cannot be read: compare bytes). */
+function floatOutputs(epk: Uint8Array): boolean[] {
+  try {
+    const e = readEpk(epk);
+    return e.outputs.map((t) => e.tensors[t].dtype === DType.Float32);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Two builds' bytes of one output agree: equal bytes, or for a float32 output equal values
+ * where any NaN equals any NaN (WebAssembly leaves a NaN result's sign and payload open, and V8's
+ * tiers and its SIMD and scalar instructions may pick differently).
+ */
+export function sameOutput(a: Uint8Array, b: Uint8Array, float: boolean): boolean {
+  if (Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0) return true;
+  if (!float || a.length !== b.length || a.length % 4 !== 0) return false;
+  const x = new Float32Array(Uint8Array.from(a).buffer), y = new Float32Array(Uint8Array.from(b).buffer);
+  return x.every((v, i) => Object.is(v, y[i]) || (Number.isNaN(v) && Number.isNaN(y[i])));
 }
 
 /** `--replay FILE`: one saved mutant through the same path, in this thread, timed. */
