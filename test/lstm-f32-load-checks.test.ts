@@ -13,6 +13,7 @@ import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed, streamedModule } from '../src/runtime/streamed.js';
 import { lstmRng } from '../src/testing/lstm-model.js';
 import { buildLstmF32Model } from '../src/testing/lstm-typed-models.js';
+import { BIG, builds, refusedEverywhere } from './load-check-harness.js';
 
 /** x [2, 3, 4] (batch major) -> float32 LSTM (3 units, cell clip 4) -> y [2, 3, 3]. */
 const epk = convertModel(buildLstmF32Model({ batch: 2, steps: 3, nIn: 4, cells: [3], timeMajor: false, cellClip: 4, cellScaleLog2: 0 }, lstmRng(7)), 'lstm.tflite', { log: () => {} }).epk;
@@ -30,26 +31,6 @@ function edited(params: [k: number, v: number][], raw: [at: number, v: number, b
   for (const [at, value, bytes] of raw) bytes === 1 ? v.setUint8(at, value) : bytes === 2 ? v.setUint16(at, value, true) : v.setInt32(at, value, true);
   v.setUint32(H.crc32, crc32(b, 16), true);
   return b;
-}
-
-const BIG = 2 ** 40;
-const builds: [string, (b: Uint8Array) => Promise<unknown>][] = [
-  ['simd', (b) => loadModelNode(b, 'simd', BIG)],
-  ['scalar', (b) => loadModelNode(b, 'scalar', BIG)],
-  ['streamed', (b) => loadModelStreamed(b, 0, streamedModule(), { maxMemory: BIG })],
-];
-
-async function refusedEverywhere(b: Uint8Array, code: ErrorCode, pattern: RegExp): Promise<void> {
-  for (const [name, load] of builds) {
-    try {
-      await load(b);
-      assert.unreachable(`${name} loaded it`);
-    } catch (err) {
-      assert.instance(err, RuntimeError, `${name}: ${String(err)}`);
-      assert.is((err as RuntimeError).code, code, `${name}: ${(err as Error).message}`);
-      assert.match((err as Error).message, pattern, `${name}: ${(err as Error).message}`);
-    }
-  }
 }
 
 const OP = /op 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\)/.source;

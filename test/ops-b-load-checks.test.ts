@@ -15,6 +15,7 @@ import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed, streamedModule } from '../src/runtime/streamed.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { buildOpsBNet } from '../src/testing/ops-b-models.js';
+import { BIG, builds, refusedEverywhere } from './load-check-harness.js';
 
 const q = (scale: number, zeroPoint: number) => ({ scale: [scale], zeroPoint: [zeroPoint] });
 const epk = convertModel(buildOpsBNet(), 'ops-b.tflite', { log: () => {} }).epk;
@@ -28,26 +29,6 @@ function edited(edits: [o: EpkOp, k: number, v: number][]): Uint8Array {
   for (const [o, k, value] of edits) v.setInt32(paramAt(o, k), value, true);
   v.setUint32(H.crc32, crc32(b, 16), true);
   return b;
-}
-
-const BIG = 2 ** 40;
-const builds: [string, (b: Uint8Array) => Promise<{ run(...i: Uint8Array[]): Uint8Array[] }>][] = [
-  ['simd', (b) => loadModelNode(b, 'simd', BIG)],
-  ['scalar', (b) => loadModelNode(b, 'scalar', BIG)],
-  ['streamed', (b) => loadModelStreamed(b, 0, streamedModule(), { maxMemory: BIG })],
-];
-
-async function refusedEverywhere(b: Uint8Array, code: ErrorCode, pattern: RegExp): Promise<void> {
-  for (const [name, load] of builds) {
-    try {
-      await load(b);
-      assert.unreachable(`${name} loaded it`);
-    } catch (err) {
-      assert.instance(err, RuntimeError, `${name}: ${String(err)}`);
-      assert.is((err as RuntimeError).code, code, `${name}: ${(err as Error).message}`);
-      assert.match((err as Error).message, pattern, `${name}: ${(err as Error).message}`);
-    }
-  }
 }
 
 test('the unedited model (PRELU, SQUARED_DIFFERENCE, DIV, RSQRT as LUT, L2_NORMALIZATION) loads and gives the same bytes in every build', async () => {

@@ -18,6 +18,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from './helpers.js';
+import { BIG, builds } from './load-check-harness.js';
 
 const convert = (m: Uint8Array) => convertModel(m, 'ops-c.tflite', { log: () => {} }).epk;
 const epk = convert(logSoftmaxModel([3, 8], Math.fround(0.05), -4));
@@ -32,13 +33,6 @@ function edited(edits: [o: EpkOp, k: number, v: number][]): Uint8Array {
   v.setUint32(H.crc32, crc32(b, 16), true);
   return b;
 }
-
-const BIG = 2 ** 40;
-const builds: [string, (b: Uint8Array) => Promise<{ run(...i: Uint8Array[]): Uint8Array[] }>][] = [
-  ['simd', (b) => loadModelNode(b, 'simd', BIG)],
-  ['scalar', (b) => loadModelNode(b, 'scalar', BIG)],
-  ['streamed', (b) => loadModelStreamed(b, 0, streamedModule(), { maxMemory: BIG })],
-];
 
 const wasiModule = new WebAssembly.Module(readFileSync(join(REPO, 'build', 'edgepack-run.wasm')));
 

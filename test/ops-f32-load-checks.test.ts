@@ -13,6 +13,7 @@ import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed, streamedModule } from '../src/runtime/streamed.js';
 import { buildF32Net } from '../src/testing/f32-models.js';
 import { f32Bits } from '../src/passes/quant-math.js';
+import { BIG, builds, refusedEverywhere } from './load-check-harness.js';
 
 // CONV_2D(RELU) -> DEPTHWISE_CONV_2D -> ADD(RELU6) -> ACTIVATION(hard swish) -> AVERAGE_POOL_2D -> FULLY_CONNECTED -> SOFTMAX
 const epk = convertModel(buildF32Net(), 'f32net.tflite', { log: () => {} }).epk;
@@ -28,26 +29,6 @@ function edited(params: [o: EpkOp, k: number, v: number][], bytes: [at: number, 
   for (const [at, value] of bytes) v.setUint8(at, value);
   v.setUint32(H.crc32, crc32(b, 16), true);
   return b;
-}
-
-const BIG = 2 ** 40;
-const builds: [string, (b: Uint8Array) => Promise<{ run(...i: Uint8Array[]): Uint8Array[] }>][] = [
-  ['simd', (b) => loadModelNode(b, 'simd', BIG)],
-  ['scalar', (b) => loadModelNode(b, 'scalar', BIG)],
-  ['streamed', (b) => loadModelStreamed(b, 0, streamedModule(), { maxMemory: BIG })],
-];
-
-async function refusedEverywhere(b: Uint8Array, code: ErrorCode, pattern: RegExp): Promise<void> {
-  for (const [name, load] of builds) {
-    try {
-      await load(b);
-      assert.unreachable(`${name} loaded it`);
-    } catch (err) {
-      assert.instance(err, RuntimeError, `${name}: ${String(err)}`);
-      assert.is((err as RuntimeError).code, code, `${name}: ${(err as Error).message}`);
-      assert.match((err as Error).message, pattern, `${name}: ${(err as Error).message}`);
-    }
-  }
 }
 
 test('the unedited float model loads and gives the same bytes in every build', async () => {

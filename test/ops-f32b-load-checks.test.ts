@@ -21,6 +21,7 @@ import { REPO, runtimeForKernels } from '../tools/firmware/build.js';
 import { buildF32BNet } from '../src/testing/f32b-models.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { f32Bits } from '../src/passes/quant-math.js';
+import { BIG, builds } from './load-check-harness.js';
 
 /** x [2, 5, 3], indices (run time) -> GATHER axis 1 -> EXP -> SUM over axis 2 -> y [2, 4]. */
 function gatherExpSum(): Uint8Array {
@@ -53,13 +54,6 @@ function editor(epk: Uint8Array) {
   };
   return { e, op, edited };
 }
-
-const BIG = 2 ** 40;
-const builds: [string, (b: Uint8Array) => Promise<{ run(...i: Uint8Array[]): Uint8Array[] }>][] = [
-  ['simd', (b) => loadModelNode(b, 'simd', BIG)],
-  ['scalar', (b) => loadModelNode(b, 'scalar', BIG)],
-  ['streamed', (b) => loadModelStreamed(b, 0, streamedModule(), { maxMemory: BIG })],
-];
 
 const wasiModule = new WebAssembly.Module(readFileSync(join(REPO, 'build', 'edgepack-run.wasm')));
 

@@ -18,6 +18,7 @@ import { kernelMask, kernelNames } from '../src/format/kernels.js';
 import { loadModel } from '../src/runtime/loader.js';
 import { runtimeForKernels } from '../tools/firmware/build.js';
 import { readFileSync } from 'node:fs';
+import { BIG, builds, refusedEverywhere } from './load-check-harness.js';
 
 const epk = convertModel(buildInt16Net(), 'ops16.tflite', { log: () => {} }).epk;
 const e = readEpk(epk);
@@ -35,26 +36,6 @@ function edited(edits: [o: EpkOp, k: number, v: number][], raw: [at: number, v: 
   for (const [at, value] of bytes) v.setUint8(at, value);
   v.setUint32(H.crc32, crc32(b, 16), true);
   return b;
-}
-
-const BIG = 2 ** 40;
-const builds: [string, (b: Uint8Array) => Promise<{ run(...i: Uint8Array[]): Uint8Array[] }>][] = [
-  ['simd', (b) => loadModelNode(b, 'simd', BIG)],
-  ['scalar', (b) => loadModelNode(b, 'scalar', BIG)],
-  ['streamed', (b) => loadModelStreamed(b, 0, streamedModule(), { maxMemory: BIG })],
-];
-
-async function refusedEverywhere(b: Uint8Array, code: ErrorCode, pattern: RegExp): Promise<void> {
-  for (const [name, load] of builds) {
-    try {
-      await load(b);
-      assert.unreachable(`${name} loaded it`);
-    } catch (err) {
-      assert.instance(err, RuntimeError, `${name}: ${String(err)}`);
-      assert.is((err as RuntimeError).code, code, `${name}: ${(err as Error).message}`);
-      assert.match((err as Error).message, pattern, `${name}: ${(err as Error).message}`);
-    }
-  }
 }
 
 test('the unedited 16x8 model loads and gives the same bytes in every build', async () => {

@@ -19,6 +19,7 @@ import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed, streamedModule } from '../src/runtime/streamed.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { rng } from './tflm-oracle.js';
+import { BIG, builds } from './load-check-harness.js';
 
 const q16 = (scale: number) => ({ scale: [Math.fround(scale)], zeroPoint: [0] });
 
@@ -52,13 +53,6 @@ function edited(code: OpCode, params: [k: number, v: number][], raw: [at: number
   v.setUint32(H.crc32, crc32(b, 16), true);
   return b;
 }
-
-const BIG = 2 ** 40;
-const builds: [string, (b: Uint8Array) => Promise<unknown>][] = [
-  ['simd', (b) => loadModelNode(b, 'simd', BIG)],
-  ['scalar', (b) => loadModelNode(b, 'scalar', BIG)],
-  ['streamed', (b) => loadModelStreamed(b, 0, streamedModule(), { maxMemory: BIG })],
-];
 
 const wasiModule = new WebAssembly.Module(readFileSync(join(REPO, 'build', 'edgepack-run.wasm')));
 

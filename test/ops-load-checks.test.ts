@@ -13,6 +13,7 @@ import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed, streamedModule } from '../src/runtime/streamed.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { buildOpsNet } from '../src/testing/op-models.js';
+import { BIG, builds, refusedEverywhere } from './load-check-harness.js';
 
 const q = (scale: number, zeroPoint: number) => ({ scale: [scale], zeroPoint: [zeroPoint] });
 
@@ -43,26 +44,6 @@ function edited(edits: [o: EpkOp, k: number, v: number][], from = epk, raw: [at:
   for (const [at, value] of raw) v.setInt32(at, value, true);
   v.setUint32(H.crc32, crc32(b, 16), true);
   return b;
-}
-
-const BIG = 2 ** 40;
-const builds: [string, (b: Uint8Array) => Promise<{ run(...i: Uint8Array[]): Uint8Array[] }>][] = [
-  ['simd', (b) => loadModelNode(b, 'simd', BIG)],
-  ['scalar', (b) => loadModelNode(b, 'scalar', BIG)],
-  ['streamed', (b) => loadModelStreamed(b, 0, streamedModule(), { maxMemory: BIG })],
-];
-
-async function refusedEverywhere(b: Uint8Array, code: ErrorCode, pattern: RegExp): Promise<void> {
-  for (const [name, load] of builds) {
-    try {
-      await load(b);
-      assert.unreachable(`${name} loaded it`);
-    } catch (err) {
-      assert.instance(err, RuntimeError, `${name}: ${String(err)}`);
-      assert.is((err as RuntimeError).code, code, `${name}: ${(err as Error).message}`);
-      assert.match((err as Error).message, pattern, `${name}: ${(err as Error).message}`);
-    }
-  }
 }
 
 test('the unedited model loads and gives the same bytes in every build', async () => {

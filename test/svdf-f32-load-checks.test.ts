@@ -18,6 +18,7 @@ import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed, streamedModule } from '../src/runtime/streamed.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { rng } from './tflm-oracle.js';
+import { BIG, builds } from './load-check-harness.js';
 
 /** x [1, 6] -> SVDF(rank 2, 4 filters, memory 3, RELU) -> y [1, 2], all float32. */
 function model(): Uint8Array {
@@ -49,13 +50,6 @@ function edited(params: [k: number, v: number][], raw: [at: number, v: number, b
   v.setUint32(H.crc32, crc32(b, 16), true);
   return b;
 }
-
-const BIG = 2 ** 40;
-const builds: [string, (b: Uint8Array) => Promise<unknown>][] = [
-  ['simd', (b) => loadModelNode(b, 'simd', BIG)],
-  ['scalar', (b) => loadModelNode(b, 'scalar', BIG)],
-  ['streamed', (b) => loadModelStreamed(b, 0, streamedModule(), { maxMemory: BIG })],
-];
 
 const wasiModule = new WebAssembly.Module(readFileSync(join(REPO, 'build', 'edgepack-run.wasm')));
 

@@ -17,6 +17,7 @@ import { loadModelStreamed, streamedModule } from '../src/runtime/streamed.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { rng } from './tflm-oracle.js';
 import { REPO } from './helpers.js';
+import { BIG, builds, refusedEverywhere } from './load-check-harness.js';
 
 const q = (scale: number, zeroPoint: number) => ({ scale: [scale], zeroPoint: [zeroPoint] });
 
@@ -48,26 +49,6 @@ function edited(params: [k: number, v: number][], raw: [at: number, v: number, b
   for (const [at, value, bytes] of raw) bytes === 1 ? v.setUint8(at, value) : v.setInt32(at, value, true);
   v.setUint32(H.crc32, crc32(b, 16), true);
   return b;
-}
-
-const BIG = 2 ** 40;
-const builds: [string, (b: Uint8Array) => Promise<unknown>][] = [
-  ['simd', (b) => loadModelNode(b, 'simd', BIG)],
-  ['scalar', (b) => loadModelNode(b, 'scalar', BIG)],
-  ['streamed', (b) => loadModelStreamed(b, 0, streamedModule(), { maxMemory: BIG })],
-];
-
-async function refusedEverywhere(b: Uint8Array, code: ErrorCode, pattern: RegExp): Promise<void> {
-  for (const [name, load] of builds) {
-    try {
-      await load(b);
-      assert.unreachable(`${name} loaded it`);
-    } catch (err) {
-      assert.instance(err, RuntimeError, `${name}: ${String(err)}`);
-      assert.is((err as RuntimeError).code, code, `${name}: ${(err as Error).message}`);
-      assert.match((err as Error).message, pattern, `${name}: ${(err as Error).message}`);
-    }
-  }
 }
 
 test('the unedited model: state is a variable tensor and every build loads it', async () => {
