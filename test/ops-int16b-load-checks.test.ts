@@ -19,7 +19,7 @@ import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed, streamedModule } from '../src/runtime/streamed.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { rng } from './tflm-oracle.js';
-import { BIG, builds } from './load-check-harness.js';
+import { BIG, builds, refusedEverywhereAndWasi, runWasi as runWasiWith } from './load-check-harness.js';
 
 const q16 = (scale: number) => ({ scale: [Math.fround(scale)], zeroPoint: [0] });
 
@@ -54,41 +54,9 @@ function edited(code: OpCode, params: [k: number, v: number][], raw: [at: number
   return b;
 }
 
-const wasiModule = new WebAssembly.Module(readFileSync(join(REPO, 'build', 'edgepack-run.wasm')));
-
-/** The WASI command on `b`: exit code and stderr. */
-async function runWasi(b: Uint8Array): Promise<{ exit: number; stderr: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'edgepack-other16-'));
-  try {
-    writeFileSync(join(dir, 'model.epk'), b);
-    writeFileSync(join(dir, 'in.bin'), new Uint8Array(96));
-    const errFd = openSync(join(dir, '.stderr'), 'w');
-    const wasi = new WASI({ version: 'preview1', args: ['edgepack-run', 'model.epk', 'in.bin', 'out.bin'], preopens: { '.': dir }, stderr: errFd, returnOnExit: true });
-    const exit = wasi.start(await WebAssembly.instantiate(wasiModule, wasi.getImportObject() as WebAssembly.Imports));
-    closeSync(errFd);
-    return { exit, stderr: readFileSync(join(dir, '.stderr'), 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Refused with `code` and a message matching `pattern` by the WASI command and the simd, scalar and streamed builds. */
-async function refusedEverywhere(b: Uint8Array, code: ErrorCode, pattern: RegExp): Promise<void> {
-  const w = await runWasi(b);
-  assert.is(w.exit, 1, `wasi: ${w.stderr}`);
-  assert.ok(w.stderr.startsWith(`edgepack-run: model.epk: error ${code}: `), `wasi: ${w.stderr}`);
-  assert.match(w.stderr, pattern, `wasi: ${w.stderr}`);
-  for (const [name, load] of builds) {
-    try {
-      await load(b);
-      assert.unreachable(`${name} loaded it`);
-    } catch (err) {
-      assert.instance(err, RuntimeError, `${name}: ${String(err)}`);
-      assert.is((err as RuntimeError).code, code, `${name}: ${(err as Error).message}`);
-      assert.match((err as Error).message, pattern, `${name}: ${(err as Error).message}`);
-    }
-  }
-}
+const WASI_INPUT = 96; // bytes of the model's input
+const runWasi = (b: Uint8Array) => runWasiWith(b, WASI_INPUT);
+const refusedEverywhere = (b: Uint8Array, code: ErrorCode, pattern: RegExp) => refusedEverywhereAndWasi(b, code, pattern, WASI_INPUT);
 
 test('the unedited model loads in every build', async () => {
   for (const [, load] of builds) await load(epk);

@@ -18,7 +18,7 @@ import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed, streamedModule } from '../src/runtime/streamed.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { rng } from './tflm-oracle.js';
-import { BIG, builds } from './load-check-harness.js';
+import { BIG, builds, refusedEverywhereAndWasi, runWasi as runWasiWith } from './load-check-harness.js';
 
 /** x [1, 6] -> SVDF(rank 2, 4 filters, memory 3, RELU) -> y [1, 2], all float32. */
 function model(): Uint8Array {
@@ -51,41 +51,9 @@ function edited(params: [k: number, v: number][], raw: [at: number, v: number, b
   return b;
 }
 
-const wasiModule = new WebAssembly.Module(readFileSync(join(REPO, 'build', 'edgepack-run.wasm')));
-
-/** The WASI command on `b`: exit code and stderr. */
-async function runWasi(b: Uint8Array): Promise<{ exit: number; stderr: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'edgepack-svdf-f32-'));
-  try {
-    writeFileSync(join(dir, 'model.epk'), b);
-    writeFileSync(join(dir, 'in.bin'), new Uint8Array(24));
-    const errFd = openSync(join(dir, '.stderr'), 'w');
-    const wasi = new WASI({ version: 'preview1', args: ['edgepack-run', 'model.epk', 'in.bin', 'out.bin'], preopens: { '.': dir }, stderr: errFd, returnOnExit: true });
-    const exit = wasi.start(await WebAssembly.instantiate(wasiModule, wasi.getImportObject() as WebAssembly.Imports));
-    closeSync(errFd);
-    return { exit, stderr: readFileSync(join(dir, '.stderr'), 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Refused with `code` and a message matching `pattern` by the WASI command and the simd, scalar and streamed builds. */
-async function refusedEverywhere(b: Uint8Array, code: ErrorCode, pattern: RegExp): Promise<void> {
-  const w = await runWasi(b);
-  assert.is(w.exit, 1, `wasi: ${w.stderr}`);
-  assert.ok(w.stderr.startsWith(`edgepack-run: model.epk: error ${code}: `), `wasi: ${w.stderr}`);
-  assert.match(w.stderr, pattern, `wasi: ${w.stderr}`);
-  for (const [name, load] of builds) {
-    try {
-      await load(b);
-      assert.unreachable(`${name} loaded it`);
-    } catch (err) {
-      assert.instance(err, RuntimeError, `${name}: ${String(err)}`);
-      assert.is((err as RuntimeError).code, code, `${name}: ${(err as Error).message}`);
-      assert.match((err as Error).message, pattern, `${name}: ${(err as Error).message}`);
-    }
-  }
-}
+const WASI_INPUT = 24; // bytes of the model's input
+const runWasi = (b: Uint8Array) => runWasiWith(b, WASI_INPUT);
+const refusedEverywhere = (b: Uint8Array, code: ErrorCode, pattern: RegExp) => refusedEverywhereAndWasi(b, code, pattern, WASI_INPUT);
 
 test('the unedited model: float32 state is a variable tensor; every build loads it', async () => {
   assert.is(e.tensors[stateIndex].kind, TensorKind.Variable);
