@@ -22,6 +22,8 @@ import { sweepRow, targetRows } from '../src/compress/compensate.js';
 import { loadInt8Calibration } from '../src/io/calibration.js';
 import { main } from '../src/cli/index.js';
 import { buildSmallModel, randomBytes } from './compression-model.js';
+import { TfliteBuilder } from '../src/testing/tflite-builder.js';
+import { xorshift32 } from '../src/testing/models.js';
 
 const INPUT_BYTES = 12 * 12 * 8;
 const src = buildSmallModel();
@@ -255,4 +257,27 @@ test('CLI: bad --calibrate / --size-budget / eval inputs are usage errors naming
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('a filter reading a reshape of the graph input, beside a filter kept data-free (rows over MAX_ROW), calibrates', async () => {
+  // micro_speech's shape: input [1, 2048] -> RESHAPE [1, 32, 64, 1] -> CONV_2D (4 channels) -> FC over 8192 -> 2
+  const b = new TfliteBuilder();
+  const q = (scale: number, zeroPoint: number) => ({ scale: [scale], zeroPoint: [zeroPoint] });
+  const r = xorshift32(77);
+  const ints = (n: number) => Array.from({ length: n }, () => (r() % 255) - 127);
+  const x = b.tensor('x', [1, 2048], 'int8', q(0.1, -128));
+  const img = b.tensor('img', [1, 32, 64, 1], 'int8', q(0.1, -128));
+  b.op('RESHAPE', [x, b.constant('shape', [4], 'int32', [1, 32, 64, 1])], [img]);
+  const c = b.tensor('c', [1, 32, 64, 4], 'int8', q(0.05, -128));
+  b.op('CONV_2D', [img, b.constant('w', [4, 3, 3, 1], 'int8', ints(36), { scale: [0.01, 0.02, 0.015, 0.01], zeroPoint: [0, 0, 0, 0], axis: 0 }), b.constant('bias', [4], 'int32', [5, -5, 10, 0])], [c], { padding: 'SAME', strideH: 1, strideW: 1, activation: 'RELU' });
+  const y = b.tensor('y', [1, 2], 'int8', q(0.2, 3));
+  b.op('FULLY_CONNECTED', [c, b.constant('fc', [2, 8192], 'int8', ints(16384), q(0.002, 0)), b.constant('fcb', [2], 'int32', [100, -100])], [y]);
+  b.io([x], [y]);
+  const src = b.finish();
+  const calib = [0, 1, 2, 3].map(() => [Uint8Array.from({ length: 2048 }, () => r() & 0xff)]);
+  const cal = await convertCalibrated(src, 'reshaped', { compress: { codebook: 4, huffman: true } }, calib);
+  assert.ok(cal.stats.size >= 1, 'the conv filter behind the reshape has statistics');
+  const m = await loadModelNode(cal.result.epk);
+  assert.is(m.run(calib[0][0])[0].length, 2);
+});
+
 test.run();

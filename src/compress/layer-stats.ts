@@ -77,6 +77,16 @@ export interface SequentialInputs {
 /** Bytes as `run` returns them, seen as int8. */
 const int8Of = (u8: Uint8Array) => new Int8Array(u8.buffer, u8.byteOffset, u8.length);
 
+/** The tensor whose bytes t shares: t itself, or what the reshape aliases that produce it start from. */
+function aliasRoot(g: Graph, t: number): number {
+  for (let guard = 0; guard < g.ops.length; guard++) {
+    const op = g.ops.find((o) => o.alias && o.outputs[0] === t);
+    if (!op) return t;
+    t = op.inputs[0];
+  }
+  return t;
+}
+
 /** A runnable copy of g with the inputs of the given filters as extra graph outputs. */
 async function probeModel(g: Graph, probeOutputs: number[]): Promise<{ run: (inputs: Uint8Array[]) => Uint8Array[]; outputs: number[] }> {
   const probe: Graph = { ...g, outputs: [...g.outputs, ...probeOutputs.filter((t) => !g.outputs.includes(t))] };
@@ -102,7 +112,9 @@ export async function collectLayerStats(g: Graph, samples: Uint8Array[][], log?:
     const c = collectorFor(g, ref, samples.length, gramBudget, !!sequential?.compressed);
     if (c) collectors.set(ref.t, c);
   }
-  const probeOutputs = [...new Set(refs.filter((r) => collectors.has(r.t)).map((r) => r.op.inputs[0]).filter((t) => !g.inputs.includes(t)))];
+  // a filter's input may be a reshape of another tensor (micro_speech: of the graph input): its root holds the bytes
+  const source = (t: number) => aliasRoot(g, t);
+  const probeOutputs = [...new Set(refs.filter((r) => collectors.has(r.t)).map((r) => source(r.op.inputs[0])).filter((t) => !g.inputs.includes(t)))];
   const reference = await probeModel(g, probeOutputs);
   const compressed = sequential?.compressed ? await probeModel(sequential.compressed, probeOutputs) : null;
   const started = Date.now();
@@ -111,9 +123,11 @@ export async function collectLayerStats(g: Graph, samples: Uint8Array[][], log?:
     const outs = reference.run(inputs), outsC = compressed?.run(inputs);
     const activation = (t: number, o: Uint8Array[], names: number[]): Int8Array => int8Of(g.inputs.includes(t) ? inputs[g.inputs.indexOf(t)] : o[names.indexOf(t)]);
     for (const ref of refs) {
-      const t = ref.op.inputs[0], x = activation(t, outs, reference.outputs);
-      if (outsC) collectors.get(ref.t)?.add(activation(t, outsC, compressed!.outputs), s, x);
-      else collectors.get(ref.t)?.add(x, s, null);
+      const c = collectors.get(ref.t);
+      if (!c) continue; // a filter kept data-free (grouped, or rows over MAX_ROW): its input is no probe output
+      const t = source(ref.op.inputs[0]), x = activation(t, outs, reference.outputs);
+      if (outsC) c.add(activation(t, outsC, compressed!.outputs), s, x);
+      else c.add(x, s, null);
     }
     if (log && (Date.now() - shown > 2000 || s === samples.length - 1)) {
       shown = Date.now();
