@@ -30,6 +30,7 @@ import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { hasTflm, randInt, rng, runTflm } from './tflm-oracle.js';
 import { REPO } from './helpers.js';
 import { buildModelFirmware, runFirmware, toolAvailable } from '../tools/firmware/build.js';
+import { builds } from './stream-harness.js';
 
 const TOLERANCE = 1e-5;
 const INVOKES = 4;
@@ -56,10 +57,6 @@ function lstmCase(r: () => number, layers = 1, spec = randomSpec(r, layers), spa
   const inputs = Array.from({ length: INVOKES }, () => [floats(r, n, span)]);
   const what = `batch ${spec.batch}, steps ${spec.steps}, in ${spec.nIn}, units ${spec.cells.join('+')}, ${spec.timeMajor ? 'time major' : 'batch major'}, clip ${spec.cellClip}`;
   return { model, inputs, what };
-}
-
-async function builds(epk: Uint8Array): Promise<[string, Model][]> {
-  return [['simd', await loadModelNode(epk, 'simd')], ['scalar', await loadModelNode(epk, 'scalar')], ['streamed', await loadModelStreamed(epk)]];
 }
 
 const f32 = (b: Uint8Array) => new Float32Array(Uint8Array.from(b).buffer);

@@ -28,6 +28,7 @@ import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { hasTflm, randInt, rng, runTflm } from './tflm-oracle.js';
 import { REPO } from './helpers.js';
 import { buildModelFirmware, hex, runFirmware, toolAvailable } from '../tools/firmware/build.js';
+import { assertFresh, assertStream, builds, bytes } from './stream-harness.js';
 
 const INVOKES = 4;
 
@@ -57,12 +58,6 @@ function lstmCase(r: () => number, layers = 1, spec = randomSpec(r, layers)): Ca
   return { model, inputs, what };
 }
 
-async function builds(epk: Uint8Array): Promise<[string, Model][]> {
-  return [['simd', await loadModelNode(epk, 'simd')], ['scalar', await loadModelNode(epk, 'scalar')], ['streamed', await loadModelStreamed(epk)]];
-}
-
-const bytes = (outs: Uint8Array[]) => Array.from(Buffer.concat(outs));
-
 test('int16 LSTM: 16 inputs (the sigmoid table shared), variant LSTM_S16, int16 states variable', () => {
   const { model } = lstmCase(rng(3), 2);
   const e = readEpk(convertModel(model, 'lstm', { log: () => {} }).epk);
@@ -79,11 +74,7 @@ test('int16 LSTM: a stream of invokes carries hidden and cell state as tflm-run 
     const { model, inputs, what } = lstmCase(r, c % 4 === 3 ? 2 : 1);
     const want = runTflm(model, inputs);
     const { epk } = convertModel(model, 'lstm', { log: () => {} });
-    for (const [build, m] of await builds(epk)) {
-      inputs.forEach((inv, i) => assert.equal(bytes(m.run(...inv)), Array.from(want[i]), `${what}, ${build}, invoke ${i}: differs from tflm-run`));
-      m.reset();
-      assert.equal(bytes(m.run(...inputs[0])), Array.from(want[0]), `${what}, ${build}: after reset() the first invoke's output`);
-    }
+    await assertStream(epk, inputs, want, what);
   }
 });
 
@@ -95,12 +86,7 @@ test('int16 LSTM: each invoke alone matches tflm-run --fresh, and differs from t
     const { model, inputs, what } = lstmCase(r);
     const fresh = runTflm(model, inputs, true), stream = runTflm(model, inputs);
     const { epk } = convertModel(model, 'lstm', { log: () => {} });
-    for (const [build, m] of await builds(epk)) {
-      inputs.forEach((inv, i) => {
-        m.reset();
-        assert.equal(bytes(m.run(...inv)), Array.from(fresh[i]), `${what}, ${build}, invoke ${i} after reset(): differs from tflm-run --fresh`);
-      });
-    }
+    await assertFresh(epk, inputs, fresh, what);
     if (inputs.some((_, i) => Buffer.compare(fresh[i], stream[i]) !== 0)) differs++;
   }
   assert.ok(differs > 0, 'no case where the state changed an output');

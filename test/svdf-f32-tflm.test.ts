@@ -24,16 +24,13 @@ import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed } from '../src/runtime/streamed.js';
 import { svdfF32Model, type SvdfF32Case } from '../src/testing/svdf-f32-model.js';
 import { hasTflm, rng, runTflm } from './tflm-oracle.js';
+import { builds } from './stream-harness.js';
 
 const TOLERANCE = 1e-5;
 
 function skip(): boolean {
   if (!hasTflm) console.log('  (skipped: needs ../shared/tools/tflm-run/tflm-run, which is absent)');
   return !hasTflm;
-}
-
-async function builds(epk: Uint8Array): Promise<[string, Model][]> {
-  return [['simd', await loadModelNode(epk, 'simd')], ['scalar', await loadModelNode(epk, 'scalar')], ['streamed', await loadModelStreamed(epk)]];
 }
 
 const f32 = (b: Uint8Array) => new Float32Array(Uint8Array.from(b).buffer);

@@ -16,6 +16,7 @@ import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed } from '../src/runtime/streamed.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { hasTflm, randInt, randInt8, randScale, rng, runTflm } from './tflm-oracle.js';
+import { assertFresh, assertStream, builds, bytes } from './stream-harness.js';
 
 const INVOKES = 6;
 const q = (scale: number, zeroPoint: number) => ({ scale: [scale], zeroPoint: [zeroPoint] });
@@ -51,12 +52,6 @@ function svdfS8Model(r: () => number, opts: { second?: boolean; timeType?: 'int8
   return { model: b.finish(), inputs, what: `batch ${batch}, in ${nIn}, rank ${rank}, units ${nUnit}, memory ${nMemory}, state zero points ${zps}${opts.second ? ', two layers' : ''}` };
 }
 
-async function builds(epk: Uint8Array): Promise<[string, Model][]> {
-  return [['simd', await loadModelNode(epk, 'simd')], ['scalar', await loadModelNode(epk, 'scalar')], ['streamed', await loadModelStreamed(epk)]];
-}
-
-const bytes = (outs: Uint8Array[]) => Array.from(Buffer.concat(outs));
-
 test('SVDF int8 state: 6-invoke streams bit-exact with tflm-run in every build; reset() starts the stream again', async () => {
   if (skip()) return;
   const r = rng(2311);
@@ -69,11 +64,7 @@ test('SVDF int8 state: 6-invoke streams bit-exact with tflm-run in every build; 
       assert.is(kernelOf(op, e.tensors), kernelBit('SVDF'));
       assert.is(e.tensors[op.inputs[4]].dtype, DType.Int8);
     }
-    for (const [build, m] of await builds(epk)) {
-      inputs.forEach((inv, i) => assert.equal(bytes(m.run(...inv)), Array.from(want[i]), `${what}, ${build}, invoke ${i}: differs from tflm-run`));
-      m.reset();
-      assert.equal(bytes(m.run(...inputs[0])), Array.from(want[0]), `${what}, ${build}: after reset() the first invoke's output`);
-    }
+    await assertStream(epk, inputs, want, what);
   }
 });
 
@@ -84,12 +75,7 @@ test('SVDF int8 state: each invoke alone matches tflm-run --fresh (the state fil
     const { model, inputs, what } = svdfS8Model(r);
     const fresh = runTflm(model, inputs, true);
     const { epk } = convertModel(model, 'svdf8', { log: () => {} });
-    for (const [build, m] of await builds(epk)) {
-      inputs.forEach((inv, i) => {
-        m.reset();
-        assert.equal(bytes(m.run(...inv)), Array.from(fresh[i]), `${what}, ${build}, invoke ${i} after reset(): differs from tflm-run --fresh`);
-      });
-    }
+    await assertFresh(epk, inputs, fresh, what);
   }
 });
 

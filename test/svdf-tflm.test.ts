@@ -25,6 +25,7 @@ import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { hasTflm, randInt, randInt8, randScale, rng, runTflm } from './tflm-oracle.js';
 import { REPO } from './helpers.js';
 import { buildModelFirmware, hex, runFirmware, toolAvailable } from '../tools/firmware/build.js';
+import { assertFresh, assertStream, builds, bytes } from './stream-harness.js';
 
 const CASES = 10;
 const INVOKES = 6; // more than the memory of most cases: the oldest state drops out
@@ -61,12 +62,6 @@ function svdfModel(r: () => number, opts: { activation?: string; second?: boolea
   return { model: b.finish(), inputs, what: `batch ${batch}, in ${nIn}, rank ${rank}, units ${nUnit}, memory ${nMemory}${opts.second ? ', two layers' : ''}` };
 }
 
-async function builds(epk: Uint8Array): Promise<[string, Model][]> {
-  return [['simd', await loadModelNode(epk, 'simd')], ['scalar', await loadModelNode(epk, 'scalar')], ['streamed', await loadModelStreamed(epk)]];
-}
-
-const bytes = (outs: Uint8Array[]) => Array.from(Buffer.concat(outs));
-
 test('SVDF: a stream of invokes carries the state as tflm-run does, in every build; reset() starts it again', async () => {
   if (skip()) return;
   const r = rng(2310);
@@ -74,11 +69,7 @@ test('SVDF: a stream of invokes carries the state as tflm-run does, in every bui
     const { model, inputs, what } = svdfModel(r, { second: c % 3 === 2 });
     const want = runTflm(model, inputs);
     const { epk } = convertModel(model, 'svdf', { log: () => {} });
-    for (const [build, m] of await builds(epk)) {
-      inputs.forEach((inv, i) => assert.equal(bytes(m.run(...inv)), Array.from(want[i]), `${what}, ${build}, invoke ${i}: differs from tflm-run`));
-      m.reset();
-      assert.equal(bytes(m.run(...inputs[0])), Array.from(want[0]), `${what}, ${build}: after reset() the first invoke's output`);
-    }
+    await assertStream(epk, inputs, want, what);
   }
 });
 
@@ -90,12 +81,7 @@ test('SVDF: each invoke alone matches tflm-run --fresh (state from load), and di
     const { model, inputs, what } = svdfModel(r);
     const fresh = runTflm(model, inputs, true), stream = runTflm(model, inputs);
     const { epk } = convertModel(model, 'svdf', { log: () => {} });
-    for (const [build, m] of await builds(epk)) {
-      inputs.forEach((inv, i) => {
-        m.reset();
-        assert.equal(bytes(m.run(...inv)), Array.from(fresh[i]), `${what}, ${build}, invoke ${i} after reset(): differs from tflm-run --fresh`);
-      });
-    }
+    await assertFresh(epk, inputs, fresh, what);
     if (inputs.some((_, i) => Buffer.compare(fresh[i], stream[i]) !== 0)) differs++;
   }
   assert.ok(differs > 0, 'no case where the state changed an output: the test would not see lost state');
