@@ -28,7 +28,7 @@ import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { hasTflm, randInt, rng, runTflm } from './tflm-oracle.js';
 import { REPO } from './helpers.js';
 import { buildModelFirmware, hex, runFirmware, toolAvailable } from '../tools/firmware/build.js';
-import { assertFresh, assertStream, builds, bytes } from './stream-harness.js';
+import { assertBatchCommands, assertFresh, assertStream, builds, bytes } from './stream-harness.js';
 
 const INVOKES = 4;
 
@@ -113,24 +113,7 @@ test('int16 LSTM: `edgepack run` (every target) and the WASI command carry the s
   if (skip()) return;
   const { model, inputs, what } = lstmCase(rng(416), 2);
   const want = Buffer.concat(runTflm(model, inputs));
-  const dir = mkdtempSync(join(tmpdir(), 'edgepack-lstm-s16-'));
-  try {
-    writeFileSync(join(dir, 'model.epk'), convertModel(model, 'lstm', { log: () => {} }).epk);
-    writeFileSync(join(dir, 'in.bin'), Buffer.concat(inputs.map((inv) => inv[0])));
-    for (const target of ['simd', 'scalar', 'streamed']) {
-      await runCommand([join(dir, 'model.epk'), '--input', join(dir, 'in.bin'), '--output', join(dir, `out-${target}.bin`), '--target', target]);
-      assert.equal(Array.from(readFileSync(join(dir, `out-${target}.bin`))), Array.from(want), `${what}: edgepack run --target ${target}`);
-    }
-    const errFd = openSync(join(dir, 'stderr'), 'w');
-    const wasi = new WASI({ version: 'preview1', args: ['edgepack-run', 'model.epk', 'in.bin', 'out-wasi.bin'], preopens: { '.': dir }, stderr: errFd, returnOnExit: true });
-    const wasm = new WebAssembly.Module(readFileSync(join(REPO, 'build', 'edgepack-run.wasm')));
-    const code = wasi.start(await WebAssembly.instantiate(wasm, wasi.getImportObject() as WebAssembly.Imports));
-    closeSync(errFd);
-    assert.is(code, 0, readFileSync(join(dir, 'stderr'), 'utf8'));
-    assert.equal(Array.from(readFileSync(join(dir, 'out-wasi.bin'))), Array.from(want), `${what}: WASI command`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await assertBatchCommands(convertModel(model, 'lstm', { log: () => {} }).epk, inputs, want, what);
 });
 
 test('int16 LSTM firmware (wasm2c, native gcc; resident and streamed, LSTM_S16-only kernel set): the stream as tflm-run', async () => {

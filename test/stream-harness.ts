@@ -3,6 +3,12 @@
 // tflm-run's -- carrying state from invoke to invoke, or from a fresh state after reset().
 
 import * as assert from 'uvu/assert';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WASI } from 'node:wasi';
+import { runCommand } from '../src/cli/run.js';
+import { REPO } from './helpers.js';
 import { Model } from '../src/runtime/loader.js';
 import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed } from '../src/runtime/streamed.js';
@@ -31,5 +37,27 @@ export async function assertFresh(epk: Uint8Array, inputs: Uint8Array[][], fresh
       m.reset();
       assert.equal(bytes(m.run(...inv)), Array.from(fresh[i]), `${what}, ${build}, invoke ${i} after reset(): differs from tflm-run --fresh`);
     });
+  }
+}
+
+/** `edgepack run` on every target and the WASI command, each over the whole batch in one run, give `want` (every invoke's outputs, back to back). */
+export async function assertBatchCommands(epk: Uint8Array, inputs: Uint8Array[][], want: Uint8Array, what: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'edgepack-stream-'));
+  try {
+    writeFileSync(join(dir, 'model.epk'), epk);
+    writeFileSync(join(dir, 'in.bin'), Buffer.concat(inputs.map((inv) => inv[0])));
+    for (const target of ['simd', 'scalar', 'streamed']) {
+      await runCommand([join(dir, 'model.epk'), '--input', join(dir, 'in.bin'), '--output', join(dir, `out-${target}.bin`), '--target', target]);
+      assert.equal(Array.from(readFileSync(join(dir, `out-${target}.bin`))), Array.from(want), `${what}: edgepack run --target ${target}`);
+    }
+    const errFd = openSync(join(dir, 'stderr'), 'w');
+    const wasi = new WASI({ version: 'preview1', args: ['edgepack-run', 'model.epk', 'in.bin', 'out-wasi.bin'], preopens: { '.': dir }, stderr: errFd, returnOnExit: true });
+    const wasm = new WebAssembly.Module(readFileSync(join(REPO, 'build', 'edgepack-run.wasm')));
+    const code = wasi.start(await WebAssembly.instantiate(wasm, wasi.getImportObject() as WebAssembly.Imports));
+    closeSync(errFd);
+    assert.is(code, 0, readFileSync(join(dir, 'stderr'), 'utf8'));
+    assert.equal(Array.from(readFileSync(join(dir, 'out-wasi.bin'))), Array.from(want), `${what}: WASI command`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -24,7 +24,7 @@ import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed } from '../src/runtime/streamed.js';
 import { svdfF32Model, type SvdfF32Case } from '../src/testing/svdf-f32-model.js';
 import { hasTflm, rng, runTflm } from './tflm-oracle.js';
-import { builds } from './stream-harness.js';
+import { assertBatchCommands, builds } from './stream-harness.js';
 
 const TOLERANCE = 1e-5;
 
@@ -107,24 +107,7 @@ test('SVDF float32: `edgepack run` (every target) and the WASI command carry the
   if (skip()) return;
   const { model, inputs, what } = svdfF32Model(rng(1604), { activation: 'RELU', second: true });
   const want = Buffer.concat(runTflm(model, inputs));
-  const dir = mkdtempSync(join(tmpdir(), 'edgepack-svdf-f32-'));
-  try {
-    writeFileSync(join(dir, 'model.epk'), convertModel(model, 'svdf-f32', { log: () => {} }).epk);
-    writeFileSync(join(dir, 'in.bin'), Buffer.concat(inputs.map((inv) => inv[0])));
-    for (const target of ['simd', 'scalar', 'streamed']) {
-      await runCommand([join(dir, 'model.epk'), '--input', join(dir, 'in.bin'), '--output', join(dir, `out-${target}.bin`), '--target', target]);
-      assert.equal(Array.from(readFileSync(join(dir, `out-${target}.bin`))), Array.from(want), `${what}: edgepack run --target ${target}`);
-    }
-    const errFd = openSync(join(dir, 'stderr'), 'w');
-    const wasi = new WASI({ version: 'preview1', args: ['edgepack-run', 'model.epk', 'in.bin', 'out-wasi.bin'], preopens: { '.': dir }, stderr: errFd, returnOnExit: true });
-    const wasm = new WebAssembly.Module(readFileSync(join(REPO, 'build', 'edgepack-run.wasm')));
-    const code = wasi.start(await WebAssembly.instantiate(wasm, wasi.getImportObject() as WebAssembly.Imports));
-    closeSync(errFd);
-    assert.is(code, 0, readFileSync(join(dir, 'stderr'), 'utf8'));
-    assert.equal(Array.from(readFileSync(join(dir, 'out-wasi.bin'))), Array.from(want), `${what}: WASI command`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await assertBatchCommands(convertModel(model, 'svdf-f32', { log: () => {} }).epk, inputs, want, what);
 });
 
 test('SVDF float32: SIGN_BIT is refused by name; a float32 SVDF needs no --calibrate', () => {

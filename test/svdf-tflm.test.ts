@@ -25,7 +25,7 @@ import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { hasTflm, randInt, randInt8, randScale, rng, runTflm } from './tflm-oracle.js';
 import { REPO } from './helpers.js';
 import { buildModelFirmware, hex, runFirmware, toolAvailable } from '../tools/firmware/build.js';
-import { assertFresh, assertStream, builds, bytes } from './stream-harness.js';
+import { assertBatchCommands, assertFresh, assertStream, builds, bytes } from './stream-harness.js';
 
 const CASES = 10;
 const INVOKES = 6; // more than the memory of most cases: the oldest state drops out
@@ -109,24 +109,7 @@ test('SVDF: `edgepack run` (every target) and the WASI command carry the state o
   if (skip()) return;
   const { model, inputs, what } = svdfModel(rng(404), { second: true });
   const want = Buffer.concat(runTflm(model, inputs));
-  const dir = mkdtempSync(join(tmpdir(), 'edgepack-svdf-'));
-  try {
-    writeFileSync(join(dir, 'model.epk'), convertModel(model, 'svdf', { log: () => {} }).epk);
-    writeFileSync(join(dir, 'in.bin'), Buffer.concat(inputs.map((inv) => inv[0])));
-    for (const target of ['simd', 'scalar', 'streamed']) {
-      await runCommand([join(dir, 'model.epk'), '--input', join(dir, 'in.bin'), '--output', join(dir, `out-${target}.bin`), '--target', target]);
-      assert.equal(Array.from(readFileSync(join(dir, `out-${target}.bin`))), Array.from(want), `${what}: edgepack run --target ${target}`);
-    }
-    const errFd = openSync(join(dir, 'stderr'), 'w');
-    const wasi = new WASI({ version: 'preview1', args: ['edgepack-run', 'model.epk', 'in.bin', 'out-wasi.bin'], preopens: { '.': dir }, stderr: errFd, returnOnExit: true });
-    const wasm = new WebAssembly.Module(readFileSync(join(REPO, 'build', 'edgepack-run.wasm')));
-    const code = wasi.start(await WebAssembly.instantiate(wasm, wasi.getImportObject() as WebAssembly.Imports));
-    closeSync(errFd);
-    assert.is(code, 0, readFileSync(join(dir, 'stderr'), 'utf8'));
-    assert.equal(Array.from(readFileSync(join(dir, 'out-wasi.bin'))), Array.from(want), `${what}: WASI command`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await assertBatchCommands(convertModel(model, 'svdf', { log: () => {} }).epk, inputs, want, what);
 });
 
 test('SVDF firmware (wasm2c, native gcc; resident and streamed, model-specific kernels): the stream as tflm-run', async () => {
