@@ -113,8 +113,8 @@ export async function collectLayerStats(g: Graph, samples: Uint8Array[][], log?:
     if (c) collectors.set(ref.t, c);
   }
   // a filter's input may be a reshape of another tensor (micro_speech: of the graph input): its root holds the bytes
-  const source = (t: number) => aliasRoot(g, t);
-  const probeOutputs = [...new Set(refs.filter((r) => collectors.has(r.t)).map((r) => source(r.op.inputs[0])).filter((t) => !g.inputs.includes(t)))];
+  const source = new Map(refs.map((r) => [r.t, aliasRoot(g, r.op.inputs[0])]));
+  const probeOutputs = [...new Set(refs.filter((r) => collectors.has(r.t)).map((r) => source.get(r.t)!).filter((t) => !g.inputs.includes(t)))];
   const reference = await probeModel(g, probeOutputs);
   const compressed = sequential?.compressed ? await probeModel(sequential.compressed, probeOutputs) : null;
   const started = Date.now();
@@ -125,7 +125,7 @@ export async function collectLayerStats(g: Graph, samples: Uint8Array[][], log?:
     for (const ref of refs) {
       const c = collectors.get(ref.t);
       if (!c) continue; // a filter kept data-free (grouped, or rows over MAX_ROW): its input is no probe output
-      const t = source(ref.op.inputs[0]), x = activation(t, outs, reference.outputs);
+      const t = source.get(ref.t)!, x = activation(t, outs, reference.outputs);
       if (outsC) c.add(activation(t, outsC, compressed!.outputs), s, x);
       else c.add(x, s, null);
     }
