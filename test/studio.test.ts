@@ -255,19 +255,25 @@ test('studio: figures, memory plan, fit, run, compression, errors and a screensh
     assert.is(cliError.status, 1);
     assert.is(await page.evaluate<string>(`document.getElementById('error').textContent`), cliError.stderr.trim());
 
-    // a float ONNX model: refused without calibration as the CLI refuses it, then converted
-    // with raw float32 samples to the CLI's .epk, and run to the CLI's output bytes
-    const onnx = join(tmp, 'mobilenet_style.onnx'), calib = join(tmp, 'calib.bin'), onnxEpk = join(tmp, 'mobilenet_style.epk');
+    // a float ONNX model: without calibration it runs as float32, as the CLI converts it;
+    // with raw float32 samples it is quantized to the CLI's int8 .epk; each run to the CLI's output bytes
+    const onnx = join(tmp, 'mobilenet_style.onnx'), calib = join(tmp, 'calib.bin');
+    const floatEpk = join(tmp, 'mobilenet_style.f32.epk'), onnxEpk = join(tmp, 'mobilenet_style.epk');
     const onnxIn = join(tmp, 'onnx-in.bin');
     writeFileSync(onnx, mobileNetStyle());
     writeFileSync(calib, new Float32Array(Array.from({ length: 4 * 768 }, (_, i) => ((i * 7919) % 1000) / 1000)));
     writeFileSync(onnxIn, new Float32Array(Array.from({ length: 768 }, (_, i) => ((i * 104729) % 997) / 997)));
     await page.setFiles('#model-file', [onnx]);
-    await page.waitFor(`!document.getElementById('error').hidden && document.body.dataset.state !== 'busy'`, PAGE_WAIT_MS);
-    const noCalib = cli('convert', onnx, '-o', onnxEpk);
-    assert.is(await page.evaluate<string>(`document.getElementById('error').textContent`), noCalib.stderr.trim());
+    // state 'ready' needs the new conversion: opening a model clears the last one
+    await page.waitFor(`${ready('mobilenet_style.onnx')} && document.getElementById('error').hidden`, PAGE_WAIT_MS, `document.getElementById('error').textContent`);
+    assert.is(cli('convert', onnx, '-o', floatEpk, '--quiet').status, 0);
+    const floatWant = inspectJson(floatEpk);
+    assert.ok(floatWant.inputs.every((t: { dtype: string }) => t.dtype === 'float32'), 'float32 without calibration');
+    expectFigures(await figures(page), floatWant, 'mobilenet_style.onnx float32 figures');
+    assert.is(await page.evaluate<string>(`document.getElementById('command-line').value`), 'npx edgepack convert mobilenet_style.onnx -o mobilenet_style.epk');
+    assert.is(await runInput(page, onnxIn), cliRunHex(floatEpk, onnxIn));
     await page.setFiles('#calibration-file', [calib]);
-    await page.waitFor(`${ready('mobilenet_style.onnx')} && document.getElementById('error').hidden`, 30000);
+    await page.waitFor(`${ready('mobilenet_style.onnx')} && document.getElementById('error').hidden && document.getElementById('command-line').value.includes('--calibrate')`, PAGE_WAIT_MS, `document.getElementById('error').textContent`);
     assert.is(cli('convert', onnx, '-o', onnxEpk, '--calibrate', calib, '--quiet').status, 0);
     expectFigures(await figures(page), inspectJson(onnxEpk), 'mobilenet_style.onnx figures');
     assert.is(await page.evaluate<string>(`document.getElementById('command-line').value`), 'npx edgepack convert mobilenet_style.onnx -o mobilenet_style.epk --calibrate calib.bin');
