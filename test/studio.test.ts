@@ -33,7 +33,7 @@ function cli(...args: string[]): { stdout: string; stderr: string; status: numbe
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
 
-function inspectJson(epk: string): { arenaBytes: number; modelBytes: number; macs: number; layers: unknown[] } {
+function inspectJson(epk: string): { arenaBytes: number; modelBytes: number; macs: number; layers: unknown[]; inputs: { dtype: string }[] } {
   const r = cli('inspect', epk, '--json');
   assert.is(r.status, 0, r.stderr);
   return JSON.parse(r.stdout);
@@ -268,7 +268,7 @@ test('studio: figures, memory plan, fit, run, compression, errors and a screensh
     await page.waitFor(`${ready('mobilenet_style.onnx')} && document.getElementById('error').hidden`, PAGE_WAIT_MS, `document.getElementById('error').textContent`);
     assert.is(cli('convert', onnx, '-o', floatEpk, '--quiet').status, 0);
     const floatWant = inspectJson(floatEpk);
-    assert.ok(floatWant.inputs.every((t: { dtype: string }) => t.dtype === 'float32'), 'float32 without calibration');
+    assert.ok(floatWant.inputs.every((t) => t.dtype === 'float32'), 'float32 without calibration');
     expectFigures(await figures(page), floatWant, 'mobilenet_style.onnx float32 figures');
     assert.is(await page.evaluate<string>(`document.getElementById('command-line').value`), 'npx edgepack convert mobilenet_style.onnx -o mobilenet_style.epk');
     assert.is(await runInput(page, onnxIn), cliRunHex(floatEpk, onnxIn));
