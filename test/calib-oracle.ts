@@ -26,7 +26,7 @@ export function tfliteOf(g: Graph): Uint8Array {
     const x = g.tensors[t];
     const quant = x.quant ? { scale: [...x.quant.scale], zeroPoint: [...x.quant.zeroPoint], axis: x.quant.axis } : undefined;
     const dtype = x.dtype as BuilderDType;
-    const i = x.data ? b.constant(x.name, x.shape, dtype, x.data as ArrayLike<number>, quant) : b.tensor(x.name, x.shape, dtype, quant);
+    const i = x.data ? b.constant(x.name, x.shape, dtype, x.data as ArrayLike<number>, quant) : x.variable ? b.variable(x.name, x.shape, dtype, quant) : b.tensor(x.name, x.shape, dtype, quant);
     index.set(t, i);
     return i;
   };

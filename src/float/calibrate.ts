@@ -41,6 +41,8 @@ export function floatWork(g: Graph): number {
       case 'DEPTHWISE_CONV_2D': { const s = dims(w?.shape); work += spatial(s[s.length - 1]) * (s[1] ?? 1) * (s[2] ?? 1); break; }
       case 'FULLY_CONNECTED': { const s = dims(w?.shape); work += Math.max(outElems * s[s.length - 1], (x ? elementCount(x.shape) : 0) * s[0]); break; }
       case 'TRANSPOSE_CONV': { const f = dims(w?.shape), xin = t(2); work += (xin ? elementCount(xin.shape) : 0) * f[0] * (f[1] ?? 1) * (f[2] ?? 1); break; }
+      case 'UNIDIRECTIONAL_SEQUENCE_LSTM': { const h = t(18); work += outElems * 4 * ((x?.shape[2] ?? 1) + (h?.shape[1] ?? 1)); break; }
+      case 'SVDF': { const f = dims(w?.shape), m = dims(t(2)?.shape); work += (x?.shape[0] ?? 1) * (f[0] ?? 1) * ((f[1] ?? 1) + (m[1] ?? 1)); break; }
       case 'AVERAGE_POOL_2D': case 'MAX_POOL_2D': work += spatial(x?.shape[3] ?? 1) * Math.max(1, o.filterH) * Math.max(1, o.filterW); break;
       default: work += outElems;
     }
@@ -58,6 +60,7 @@ export function calibrate(g: Graph, samples: Float32Array[][], opts: Calibration
   }
   const minMax = new Map<number, Range>();
   const pools = new Map<number, number[]>();
+  const state = new Map<number, Float32Array>(); // recurrent states: the samples are one stream, as a batch in `edgepack run`
   for (const inputs of samples) {
     runFloat(g, inputs, (t, v) => {
       let lo = Infinity, hi = -Infinity;
@@ -73,7 +76,7 @@ export function calibrate(g: Graph, samples: Float32Array[][], opts: Calibration
         for (let i = 0; i < v.length; i += step) pool.push(v[i]);
         pools.set(t, pool);
       }
-    });
+    }, state);
   }
   if (p === 100) return minMax;
   const ranges = new Map<number, Range>();

@@ -7,6 +7,7 @@ import { geometry } from '../ir/geometry.js';
 import { MOVEMENT_KERNELS, pad4, strides4 } from './movement.js';
 import { REDUCE_KERNELS } from './reduce.js';
 import { transposeConv } from './transpose-conv.js';
+import { lstm, svdf } from './recurrent.js';
 
 /** Called with every tensor value as it is produced (graph inputs included). */
 export type Observer = (tensor: number, value: Float32Array) => void;
@@ -15,7 +16,7 @@ type Kernel = (ctx: FloatOp) => Float32Array;
 
 /** One op being run: its inputs' values and shapes, its options. */
 export class FloatOp {
-  constructor(readonly g: Graph, readonly op: Op, readonly values: (Float32Array | undefined)[]) {}
+  constructor(readonly g: Graph, readonly op: Op, readonly values: (Float32Array | undefined)[], readonly observe?: Observer) {}
 
   fail(msg: string): never {
     throw new ConvertError(`${this.g.source}: float reference, ${describeOp(this.op)}: ${msg}`);
@@ -292,6 +293,8 @@ export const FLOAT_KERNELS: Record<string, Kernel> = {
   MINIMUM: (c) => binary(c, (a, b) => Math.min(a, b)),
   SQUARED_DIFFERENCE: (c) => binary(c, (a, b) => (a - b) * (a - b)),
   TRANSPOSE_CONV: transposeConv,
+  UNIDIRECTIONAL_SEQUENCE_LSTM: lstm,
+  SVDF: svdf,
   ...MOVEMENT_KERNELS,
   ...REDUCE_KERNELS,
   SOFTMAX: softmax,
@@ -326,10 +329,13 @@ export const FLOAT_KERNELS: Record<string, Kernel> = {
 
 /**
  * Runs the float graph on one set of inputs (graph-input order) and returns the
- * outputs. `observe` sees every activation tensor, for calibration and SQNR.
+ * outputs. `observe` sees every activation tensor, for calibration and SQNR. `state` holds
+ * the variable tensors (recurrent states) from one run to the next: absent, each run starts
+ * from zero state, as a freshly loaded model.
  */
-export function runFloat(g: Graph, inputs: Float32Array[], observe?: Observer): Float32Array[] {
+export function runFloat(g: Graph, inputs: Float32Array[], observe?: Observer, state?: Map<number, Float32Array>): Float32Array[] {
   const values: (Float32Array | undefined)[] = g.tensors.map(constValue);
+  if (state) for (const [t, v] of state) values[t] = v;
   if (inputs.length !== g.inputs.length) throw new ConvertError(`${g.source}: float reference needs ${g.inputs.length} inputs, got ${inputs.length}`);
   g.inputs.forEach((t, k) => {
     const want = elementCount(g.tensors[t].shape);
@@ -339,12 +345,13 @@ export function runFloat(g: Graph, inputs: Float32Array[], observe?: Observer): 
   });
   for (const op of g.ops) {
     const kernel = FLOAT_KERNELS[op.type];
-    const ctx = new FloatOp(g, op, values);
+    const ctx = new FloatOp(g, op, values, observe);
     if (!kernel) ctx.fail(`the float reference has no kernel for ${op.type}`);
     const out = kernel(ctx);
     if (out.length !== elementCount(ctx.y.shape)) ctx.fail(`produced ${out.length} values for output shape ${JSON.stringify(ctx.y.shape)}`);
     values[op.outputs[0]] = out;
     observe?.(op.outputs[0], out);
   }
+  if (state) g.tensors.forEach((t, k) => t.variable && values[k] && state.set(k, values[k]!));
   return g.outputs.map((t) => values[t] as Float32Array);
 }

@@ -13,6 +13,7 @@ import { calibrate, Range } from '../float/calibrate.js';
 import { constValue } from '../float/interpret.js';
 import { ConvertError, Graph, Op, Quant, Tensor, cloneGraph, describeOp, isConst } from '../ir/graph.js';
 import { roundHalfAway } from './quant-math.js';
+import { quantizeLstm, quantizeSvdf } from './quantize-recurrent.js';
 import { replaceUses } from './rewrite.js';
 
 export interface QuantizeOptions {
@@ -288,6 +289,8 @@ class Quantizer {
         op.inputs.forEach((_, k) => this.constOperand(op, k));
         this.concatInputs(op, extra);
       } else if (LUT_FUNCTIONS[op.type]) this.lut(op);
+      else if (op.type === 'UNIDIRECTIONAL_SEQUENCE_LSTM') quantizeLstm(this, op);
+      else if (op.type === 'SVDF') quantizeSvdf(this, op);
       ops.push(...extra, op);
     }
     ops.push(...back);

@@ -41,7 +41,7 @@ export function prepareLstm(ctx: PrepareContext): void {
   const timeMajor = opts.timeMajor === true;
   checkShapes(ctx, x, h, c, y, wx, wh, bias, timeMajor);
   checkTypes(ctx, x, h, c, y, wx, wh, bias);
-  const xq = ctx.quant(x, 'input'), hq = ctx.quant(h, 'hidden state'), cq = ctx.quant(c, 'cell state');
+  const xq = f32Quant(ctx, x, 'input'), hq = f32Quant(ctx, h, 'hidden state'), cq = f32Quant(ctx, c, 'cell state');
   const gateMultipliers = (ws: Tensor[], inScale: number, role: string) => ws.flatMap((w, k) => {
     const wq = weightQuant(ctx, w, `${role}-to-${GATES[k]} weights`);
     return pair(ctx, (inScale * wq) / GATE_SCALE, w);
@@ -121,9 +121,15 @@ function checkTypes(ctx: PrepareContext, x: Tensor, h: Tensor, c: Tensor, y: Ten
   });
 }
 
+/** A per-tensor quantization with the scale as the .tflite and the .epk hold it (float32; a calibrated scale is a double until written). */
+export function f32Quant(ctx: PrepareContext, t: Tensor, role: string): { scale: number; zeroPoint: number } {
+  const q = ctx.quant(t, role);
+  return { scale: Math.fround(q.scale), zeroPoint: q.zeroPoint };
+}
+
 /** Per-tensor weight scale; zero point 0 (TFLM's integer FC assumes symmetric weights). */
 export function weightQuant(ctx: PrepareContext, w: Tensor, role: string): number {
-  const q = ctx.quant(w, role);
+  const q = f32Quant(ctx, w, role);
   if (q.zeroPoint !== 0) ctx.fail(`${role} "${w.name}" has zero point ${q.zeroPoint}; weights must be symmetric (zero point 0)`);
   return q.scale;
 }

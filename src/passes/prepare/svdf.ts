@@ -11,6 +11,7 @@ import { OpCode } from '../../format/constants.js';
 import { quantizeMultiplier } from '../quant-math.js';
 import { Tensor } from '../../ir/graph.js';
 import { PrepareContext } from './context.js';
+import { f32Quant } from './lstm.js';
 
 export function prepareSvdf(ctx: PrepareContext): void {
   ctx.expectCounts(5, 5);
@@ -31,8 +32,8 @@ export function prepareSvdf(ctx: PrepareContext): void {
   ctx.expectConst(wt, 'time weights');
   ctx.expectConst(b, 'bias');
   checkSvdfShapes(ctx, x, wf, wt, b, st, y, rank);
-  const xq = ctx.quant(x, 'input'), wfq = ctx.quant(wf, 'feature weights'), wtq = ctx.quant(wt, 'time weights');
-  const sq = ctx.quant(st, 'state'), yq = ctx.quant(y, 'output'), bq = ctx.quant(b, 'bias');
+  const xq = f32Quant(ctx, x, 'input'), wfq = f32Quant(ctx, wf, 'feature weights'), wtq = f32Quant(ctx, wt, 'time weights');
+  const sq = f32Quant(ctx, st, 'state'), yq = f32Quant(ctx, y, 'output'), bq = f32Quant(ctx, b, 'bias');
   if (sdt === 'int16' && sq.zeroPoint !== 0) ctx.fail(`state "${st.name}" has zero point ${sq.zeroPoint}; int16 state must have zero point 0`);
   const f = Math.fround;
   const feature = f(f(xq.scale * wfq.scale) / sq.scale); // float32 arithmetic, as TFLM

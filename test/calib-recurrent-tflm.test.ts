@@ -1,0 +1,158 @@
+// Calibration (--calibrate) of float32 recurrent models: UNIDIRECTIONAL_SEQUENCE_LSTM and SVDF
+// become TFLite's integer forms (src/passes/quantize-recurrent.ts). Models are built in code
+// with random shapes; each converts with a stream of float calibration samples; the graph
+// after quantize-int8 is written back as an int8 .tflite (variable tensors kept variable) and
+// run by tflm-run as a stream of invokes: the .epk's bytes in simd, scalar and streamed must
+// equal it invoke by invoke (the states carry over), and reset() restarts the stream. The
+// quantization must also be faithful: the dequantized int8 outputs against the float model's
+// own outputs (the float reference's) reach a minimum SQNR. The float reference's
+// LSTM and SVDF, which calibration runs, are checked against tflm-run's float kernels.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { convertModel, importModel } from '../src/convert.js';
+import { runFloat } from '../src/float/interpret.js';
+import { Graph } from '../src/ir/graph.js';
+import { lstmInputShape, LstmSpec } from '../src/testing/lstm-model.js';
+import { buildLstmF32Model } from '../src/testing/lstm-typed-models.js';
+import { OnnxBuilder } from '../src/testing/onnx-builder.js';
+import { svdfF32Model } from '../src/testing/svdf-f32-model.js';
+import { tfliteOf } from './calib-oracle.js';
+import { assertStream } from './stream-harness.js';
+import { hasTflm, randInt, rng, runTflm } from './tflm-oracle.js';
+
+function skip(): boolean {
+  if (!hasTflm) console.log('  (skipped: needs ../shared/tools/tflm-run/tflm-run, which is absent)');
+  return !hasTflm;
+}
+
+const CALIBRATION = 24, INVOKES = 6;
+const f32 = (b: Uint8Array) => new Float32Array(Uint8Array.from(b).buffer);
+const floats = (r: () => number, n: number, span: number) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * span);
+
+/** Signal-to-quantization-noise of `got` against `want`, in dB. */
+function sqnr(got: Float32Array, want: Float32Array): number {
+  let s = 0, e = 0;
+  want.forEach((w, k) => { s += w * w; e += (got[k] - w) ** 2; });
+  return e === 0 ? Infinity : 10 * Math.log10(s / e);
+}
+
+interface Calibrated { quantized: Graph; epk: Uint8Array; db: number }
+
+/** Converts with the samples as one calibration stream; checks the int8 stream against tflm-run on the quantized graph, and its fidelity to the float model. */
+async function calibratedStream(name: string, model: Uint8Array, samples: Float32Array[], invokes: Float32Array[], minSqnr: number): Promise<Calibrated> {
+  const { epk, after } = convertModel(model, name, { quantize: { samples: samples.map((s) => [s]) }, log: () => {} });
+  const quantized = after['quantize-int8'];
+  const inputs = invokes.map((v) => [new Uint8Array(v.buffer)]);
+  const want = runTflm(tfliteOf(quantized), inputs);
+  await assertStream(epk, inputs, want, name);
+  // the float model's outputs from the float reference (checked against tflm-run's float kernels above; tflm-run refuses a float SVDF without bias)
+  const g = importModel(model, name), state = new Map<number, Float32Array>();
+  const exact = invokes.map((v) => runFloat(g, [v], undefined, state)[0]);
+  const got = f32(new Uint8Array(Buffer.concat(want))), ref = Float32Array.from(exact.flatMap((v) => Array.from(v)));
+  const db = sqnr(got, ref);
+  assert.ok(db >= minSqnr, `${name}: int8 output SQNR ${db.toFixed(1)} dB against the float model, below ${minSqnr} dB`);
+  return { quantized, epk, db };
+}
+
+function lstmSpec(r: () => number, layers: number): LstmSpec {
+  return {
+    batch: randInt(r, 1, 3), steps: randInt(r, 1, 6), nIn: randInt(r, 1, 10),
+    cells: Array.from({ length: layers }, () => randInt(r, 1, 9)), timeMajor: r() < 0.5, cellClip: [0, 0, 0.8, 3][randInt(r, 0, 3)], cellScaleLog2: 0,
+  };
+}
+
+const describe = (s: LstmSpec) => `LSTM batch ${s.batch}, steps ${s.steps}, in ${s.nIn}, units ${s.cells.join('+')}, ${s.timeMajor ? 'time major' : 'batch major'}, clip ${s.cellClip}`;
+
+test('the float reference LSTM and SVDF follow tflm-run\'s float kernels over a stream (states carried)', () => {
+  if (skip()) return;
+  const r = rng(7001);
+  for (let c = 0; c < 6; c++) {
+    const spec = lstmSpec(r, 1 + (c % 2));
+    const model = buildLstmF32Model(spec, r);
+    const n = lstmInputShape(spec).reduce((a, d) => a * d, 1);
+    const invokes = Array.from({ length: INVOKES }, () => floats(r, n, 2));
+    const svdf = svdfF32Model(r, { second: c % 2 === 1, activation: c % 3 === 0 ? 'RELU' : 'NONE' });
+    for (const [what, m, ins] of [[describe(spec), model, invokes], [`SVDF ${svdf.what}`, svdf.model, svdf.inputs.map((i) => f32(i[0]))]] as const) {
+      const g = importModel(m, 'case.tflite');
+      const want = runTflm(m, ins.map((v) => [new Uint8Array(v.buffer, v.byteOffset, v.byteLength)]));
+      const state = new Map<number, Float32Array>();
+      ins.forEach((v, i) => {
+        const [got] = runFloat(g, [v], undefined, state);
+        const w = f32(want[i]);
+        got.forEach((x, k) => assert.ok(Math.abs(x - w[k]) <= 1e-4 * Math.max(1, Math.abs(w[k])), `${what}, invoke ${i}, element ${k}: ${x} vs tflm-run ${w[k]}`));
+      });
+    }
+  }
+});
+
+test('float LSTM --calibrate: TFLite\'s integer LSTM, bit-exact with tflm-run over a stream in every build, faithful to the float model', async () => {
+  if (skip()) return;
+  const r = rng(7002);
+  let lowest = Infinity;
+  for (let c = 0; c < 10; c++) {
+    const spec = lstmSpec(r, c % 3 === 2 ? 2 : 1);
+    const model = buildLstmF32Model(spec, r);
+    const n = lstmInputShape(spec).reduce((a, d) => a * d, 1);
+    const samples = Array.from({ length: CALIBRATION }, () => floats(r, n, 2));
+    const invokes = Array.from({ length: INVOKES }, () => floats(r, n, 2));
+    const { quantized, db } = await calibratedStream(describe(spec), model, samples, invokes, 15);
+    lowest = Math.min(lowest, db);
+    for (const op of quantized.ops.filter((o) => o.type === 'UNIDIRECTIONAL_SEQUENCE_LSTM')) {
+      const t = (k: number) => quantized.tensors[op.inputs[k]];
+      const y = quantized.tensors[op.outputs[0]], h = t(18), cell = t(19);
+      assert.is(h.dtype, 'int8');
+      assert.equal([h.quant!.scale[0], h.quant!.zeroPoint[0]], [y.quant!.scale[0], y.quant!.zeroPoint[0]], 'hidden state at the output\'s quantization');
+      assert.is(cell.dtype, 'int16');
+      assert.is(cell.quant!.zeroPoint[0], 0);
+      assert.ok(Number.isInteger(Math.log2(cell.quant!.scale[0])), `cell scale ${cell.quant!.scale[0]} a power of two`);
+      for (let k = 1; k <= 8; k++) {
+        assert.is(t(k).dtype, 'int8');
+        assert.equal([t(k).quant!.scale.length, t(k).quant!.zeroPoint[0]], [1, 0], 'weights symmetric per tensor');
+        assert.ok((t(k).data as Int8Array).some((v) => Math.abs(v) === 127), 'weights use the full range');
+      }
+      for (let k = 12; k < 16; k++) assert.is(t(k).dtype, 'int32');
+    }
+  }
+  console.log(`  float LSTM -> int8: lowest output SQNR ${lowest.toFixed(1)} dB of 10 random models`);
+});
+
+test('float SVDF --calibrate: int8 with int16 time weights and state, bit-exact with tflm-run over a stream in every build, faithful', async () => {
+  if (skip()) return;
+  const r = rng(7003);
+  let lowest = Infinity;
+  for (let c = 0; c < 10; c++) {
+    const svdf = svdfF32Model(r, { second: c % 3 === 1, activation: c % 2 === 0 ? 'RELU' : 'NONE', noBias: c % 4 === 3 });
+    const n = f32(svdf.inputs[0][0]).length;
+    const samples = Array.from({ length: CALIBRATION }, () => floats(r, n, 3));
+    const invokes = Array.from({ length: INVOKES }, () => floats(r, n, 3));
+    const { quantized, db } = await calibratedStream(`SVDF ${svdf.what}`, svdf.model, samples, invokes, 15);
+    lowest = Math.min(lowest, db);
+    for (const op of quantized.ops.filter((o) => o.type === 'SVDF')) {
+      const t = (k: number) => quantized.tensors[op.inputs[k]];
+      assert.equal([t(1).dtype, t(2).dtype, t(3).dtype, t(4).dtype], ['int8', 'int16', 'int32', 'int16']);
+      assert.is(t(3).quant!.scale[0], Math.fround(t(4).quant!.scale[0] * t(2).quant!.scale[0]), 'bias at state x time weight scale');
+    }
+  }
+  console.log(`  float SVDF -> int8: lowest output SQNR ${lowest.toFixed(1)} dB of 10 random models`);
+});
+
+test('recurrent ops without an integer form are refused by name under --calibrate', () => {
+  const r = rng(7004);
+  const svdf = svdfF32Model(r, { activation: 'TANH' });
+  const n = f32(svdf.inputs[0][0]).length;
+  const samples = [[floats(r, n, 1)]];
+  assert.throws(() => convertModel(svdf.model, 'svdf.tflite', { quantize: { samples }, log: () => {} }), /op 0 \(SVDF\): fused activation TANH has no integer form/);
+  // an ONNX LSTM starts from zero state every invoke: TFLM's integer LSTM carries it
+  const b = new OnnxBuilder();
+  const x = b.input('x', [3, 1, 2]);
+  const w = b.init([1, 16, 2], floats(r, 32, 0.5)), rw = b.init([1, 16, 4], floats(r, 64, 0.5));
+  const y = b.node('LSTM', [x, w, rw], { hidden_size: 4 });
+  b.output(y, [3, 1, 1, 4]);
+  const onnx = b.build();
+  assert.throws(() => convertModel(onnx, 'lstm.onnx', { quantize: { samples: [[floats(r, 6, 1)]] }, log: () => {} }), /UNIDIRECTIONAL_SEQUENCE_LSTM\): this LSTM starts from zero state at every invoke/);
+  // without --calibrate it runs as float32
+  assert.ok(convertModel(onnx, 'lstm.onnx', { log: () => {} }).epk.length > 0);
+});
+
+test.run();
