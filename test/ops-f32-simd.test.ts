@@ -1,6 +1,7 @@
 // Float32 f32x4 kernels (simd build) against the scalar build on the same models: CONV_2D
 // (1x1, groups, strides, dilation, padding), DEPTHWISE_CONV_2D (depth multipliers 1, 2, 4, 8),
-// FULLY_CONNECTED (batches) and the pools, with channel counts on and off multiples of 4 so
+// FULLY_CONNECTED (batches), the pools, and the clamp activations and LEAKY_RELU (edge values:
+// -0, NaN, infinities), with channel counts on and off multiples of 4 so
 // every quad, tail and repeated-pixel tile runs. The simd, scalar and streamed builds must
 // give the same bytes, and those bytes must equal a JS sum in TFLM's reference order (each
 // product and partial sum rounded to f32 by Math.fround), so neither build can drift alone.
@@ -120,6 +121,22 @@ function poolCase(r: R, isMax: boolean): Case {
   return { what: `${isMax ? 'MAX' : 'AVERAGE'}_POOL_2D [${n},${h},${w},${c}] f${fh}x${fw} s${sh}x${sw} ${padding} ${act}`, model: b.finish(), x, want };
 }
 
+/** Standalone RELU / RELU6 / RELU_N1_TO_1 / LEAKY_RELU over n elements with the edge values (-0, NaN, +-Inf, the bounds) among random ones. */
+function activationCase(r: R): Case {
+  const kind = pick(r, ['RELU', 'RELU6', 'RELU_N1_TO_1', 'LEAKY_RELU']);
+  const n = randInt(r, 1, 41), alpha = fr(r() * 0.5);
+  const edges = [-0, 0, NaN, Infinity, -Infinity, 6, -1, 1, 6.000001, -1.000001];
+  const x = Float32Array.from({ length: n }, () => (r() < 0.3 ? pick(r, edges) : (r() * 2 - 1) * 8));
+  // TFLM's float RELU clamps above at FLT_MAX (the converter's ACTIVATION bounds)
+  const [lo, hi] = ({ RELU: [0, 3.4028234663852886e38], RELU6: [0, 6], RELU_N1_TO_1: [-1, 1] } as Record<string, [number, number]>)[kind] ?? [0, 0];
+  const f = (v: number) => (kind === 'LEAKY_RELU' ? (v > 0 ? v : fr(v * alpha)) : v > hi ? hi : v < lo ? lo : v);
+  const b = new TfliteBuilder();
+  const xt = b.tensor('x', [1, n], 'float32'), yt = b.tensor('y', [1, n], 'float32');
+  b.op(kind, [xt], [yt], kind === 'LEAKY_RELU' ? { alpha } : {});
+  b.io([xt], [yt]);
+  return { what: `${kind} over ${n} elements`, model: b.finish(), x, want: Float32Array.from(x, f) };
+}
+
 /** Runs a case in the simd, scalar and streamed builds; every output byte equal, and equal to the JS sum. */
 async function check(c: Case): Promise<void> {
   const { epk } = convertModel(c.model, 'f32simd.tflite', { log: () => {} });
@@ -158,6 +175,11 @@ test('FULLY_CONNECTED float32 (batches, depth and outputs off multiples of 4): s
 test('AVERAGE_POOL_2D, MAX_POOL_2D float32: simd == scalar == streamed == the ordered sum', async () => {
   const r = rng(1004);
   for (let k = 0; k < CASES; k++) await check(poolCase(r, k % 2 === 1));
+});
+
+test('RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU float32 (-0, NaN, infinities, the bounds; tails of 1-3): simd f32x4 == scalar == streamed == the scalar form', async () => {
+  const r = rng(1005);
+  for (let k = 0; k < 2 * CASES; k++) await check(activationCase(r));
 });
 
 test.run();

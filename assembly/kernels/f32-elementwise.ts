@@ -1,7 +1,8 @@
 // Float32 elementwise kernels (group f32): ADD, SUB, MUL, MAXIMUM, MINIMUM with 4-D
 // broadcasting, LEAKY_RELU and the standalone activations (ACTIVATION: clamp, logistic, tanh,
 // hard swish, exp, rsqrt), each as TFLM's reference float kernel computes one element. Same-shape binary
-// ops run four lanes at a time in the SIMD build (each lane the scalar's exact f32 operation).
+// ops, the clamp activations and LEAKY_RELU run four lanes at a time in the SIMD build (each lane
+// the scalar's exact f32 operation).
 
 import { Broadcast4 } from './elementwise';
 import { clampF32 } from './f32-conv';
@@ -75,17 +76,38 @@ const LOGISTIC_LOWER: f32 = -9.0;
   return (v * relu6) / 6;
 }
 
-/** activation_f32: y[i] = f(x[i]) for ACTIVATION's kind (params: kind, lo, hi). */
+/** activation_f32: y[i] = f(x[i]) for ACTIVATION's kind (params: kind, lo, hi); the clamp four lanes at a time in the SIMD build. */
 export function activation_f32(x: usize, y: usize, n: i32, kind: i32, lo: f32, hi: f32): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    if (kind == F.ACT_CLAMP) {
+      // v > hi ? hi : v < lo ? lo : v, per lane: pmax(v, lo) = v < lo ? lo : v, then pmin(., hi) =
+      // hi < . ? hi : . (lo <= hi, so v > hi leaves . = v); NaN and -0 pass as in the scalar form
+      const vlo = f32x4.splat(lo), vhi = f32x4.splat(hi);
+      for (; i + 4 <= n; i += 4) {
+        const o = <usize>i << 2;
+        v128.store(y + o, f32x4.pmin(f32x4.pmax(v128.load(x + o), vlo), vhi));
+      }
+    }
+  }
+  for (; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(y + o, activation(kind, load<f32>(x + o), lo, hi));
   }
 }
 
-/** leaky_relu_f32: y = x > 0 ? x : x * alpha. */
+/** leaky_relu_f32: y = x > 0 ? x : x * alpha (four lanes at a time in the SIMD build: the same select per lane). */
 export function leaky_relu_f32(x: usize, y: usize, n: i32, alpha: f32): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const va = f32x4.splat(alpha), zero = f32x4.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const v = v128.load(x + o);
+      v128.store(y + o, v128.bitselect(v, f32x4.mul(v, va), f32x4.gt(v, zero)));
+    }
+  }
+  for (; i < n; i++) {
     const o = <usize>i << 2;
     const v = load<f32>(x + o);
     store<f32>(y + o, v > 0 ? v : v * alpha);
