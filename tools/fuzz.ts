@@ -5,7 +5,8 @@
 // quantization, op indices and options, graph I/O; for .onnx, decoded edits of attributes,
 // dims, raw_data lengths, node inputs and graph I/O shapes; for all, a quarter byte, 32-bit
 // and truncation edits. Each mutant runs in a worker: .epk -> inspect (summarize), load + one inference in simd,
-// scalar and streamed; .tflite/.onnx -> convert (calibrated when float), then the same as .epk.
+// scalar and streamed; .tflite/.onnx -> convert (a float model calibrated for half the mutants,
+// by a hash of their bytes, and run as float32 for the other half), then the same as .epk.
 // Classes: ok, clean (a documented error), raw (any other JS exception), trap (a wasm trap),
 // hang (> 5 s: the worker is killed), disagree (builds that all load give different bytes).
 // Reproducers of every class but ok/clean go to OUT/<class>/ with a .txt saying what happened.
@@ -25,7 +26,8 @@ import { ModelF, OperatorCodeF, OperatorF, QuantF, SubGraphF, TensorF } from '..
 export type Target = 'epk' | 'tflite' | 'onnx';
 /**
  * unloadable: a .tflite/.onnx mutant converts, but no build loads the .epk (convert should have refused).
- * big: a valid float model whose float reference costs more than BIG_WORK per sample: not calibrated here.
+ * big: a valid float model whose float reference costs more than BIG_WORK per sample (not calibrated
+ * here), or a valid model every build refuses by name as above the host's memory limit.
  */
 export type Outcome = 'ok' | 'clean' | 'raw' | 'trap' | 'hang' | 'slow' | 'disagree' | 'unloadable' | 'big';
 export const OUTCOMES: Outcome[] = ['ok', 'clean', 'raw', 'trap', 'hang', 'slow', 'disagree', 'unloadable', 'big'];
@@ -71,7 +73,8 @@ async function seeds(target: Target): Promise<Uint8Array[]> {
   const { buildInt16Net, buildInt16MoveNet } = await import('../src/testing/int16-models.js');
   const { buildRank5Net } = await import('../src/testing/rank5-model.js');
   if (target === 'tflite') return [buildTinyCnn(), buildTinyCnn(3), buildOpsNet(), buildSvdfNet(), buildF32Net(), buildOpsBNet(), buildLstmNet(), buildOpsANet(), buildInt16Net(), buildInt16MoveNet(), buildRank5Net(), buildLstmF32Net(), buildLstmS16Net(), buildF32BNet(), ...shared(['hello_world_int8.tflite', 'hello_world_float32.tflite', 'kws_dscnn_int8.tflite'])];
-  if (target === 'onnx') return [mobileNetStyle(1, 8, 4), resNetStyle(2, 8, 4)];
+  const { onnxLstmNet } = await import('../src/testing/onnx-recurrent.js');
+  if (target === 'onnx') return [mobileNetStyle(1, 8, 4), resNetStyle(2, 8, 4), onnxLstmNet()];
   const { convertModel } = await import('../src/convert.js');
   const tiny = buildTinyCnn();
   const out = [
@@ -282,6 +285,14 @@ export function mutate(target: Target, seed: Uint8Array, r: () => number): Uint8
 // --- worker: one mutant through every path --------------------------------------------------
 
 interface Job { target: Target; bytes: Uint8Array }
+
+/**
+ * A float model is calibrated to int8 for half the mutants and runs as float32 for the other
+ * half, chosen by the mutant's own bytes (so --replay repeats the choice).
+ */
+export function calibrateFloat(bytes: Uint8Array): boolean {
+  return createHash('sha1').update(bytes).digest()[0] % 2 === 0;
+}
 interface Result { outcome: Outcome; message: string }
 
 async function runJob(job: Job): Promise<Result> {
@@ -305,7 +316,7 @@ async function runJob(job: Job): Promise<Result> {
     try {
       const g = importModel(job.bytes, `mutant.${job.target}`);
       let samples: Float32Array[][] | undefined;
-      if (isFloatGraph(g)) {
+      if (isFloatGraph(g) && calibrateFloat(job.bytes)) {
         if (floatWork(g) > BIG_WORK) return { outcome: 'big', message: `float reference ${floatWork(g)} multiply-adds per sample` };
         samples = [g.inputs.map((t) => new Float32Array(g.tensors[t].shape.reduce((a, d) => a * d, 1)).fill(0.25))];
       }
@@ -322,6 +333,7 @@ async function runJob(job: Job): Promise<Result> {
   }
   const outputs: [string, Uint8Array[] | null][] = [];
   let lastClean: Result | undefined;
+  const refusals: string[] = [];
   for (const build of ['simd', 'scalar', 'streamed'] as const) {
     try {
       const m = build === 'streamed' ? await loadModelStreamed(epk) : await loadModelNode(epk, build);
@@ -333,11 +345,14 @@ async function runJob(job: Job): Promise<Result> {
       const r = classify(e, build);
       if (r.outcome !== 'clean') return r;
       lastClean = r;
+      refusals.push(r.message);
       outputs.push([build, null]);
     }
   }
   const loaded = outputs.filter(([, o]) => o !== null) as [string, Uint8Array[]][];
   const accepted = new Set(outputs.map(([, o]) => o !== null));
+  // a valid model larger than this host's memory limit: every build says so by name (a host may raise the limit)
+  if (loaded.length === 0 && refusals.length && refusals.every((m) => /OUT_OF_MEMORY: .* above the host memory limit/.test(m))) return { outcome: 'big', message: refusals[0] };
   if (job.target !== 'epk' && loaded.length === 0 && lastClean) return { outcome: 'unloadable', message: lastClean.message };
   if (accepted.size > 1) return { outcome: 'disagree', message: `builds disagree on loading: ${outputs.map(([b, o]) => `${b} ${o ? 'loads' : 'refuses'}`).join(', ')}${lastClean ? ` (${lastClean.message})` : ''}` };
   const float = floatOutputs(epk);
