@@ -335,6 +335,31 @@ test('rank 5 float32 model (broadcast ADD, TRANSPOSE, SOFTMAX, MEAN) runs as flo
   }
 });
 
+test('a float rank-5 model with both alternating patterns (two-input ADD, MEAN) calibrates to int8 and stays within 2 output steps of tflm-run float32', async () => {
+  if (!hasTflm) { console.log('  (skipped: needs ../shared/tools/tflm-run/tflm-run, which is absent)'); return; }
+  const r = rng(600);
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [2, 1, 3, 1, 4], 'float32'), c = b.tensor('c', [1, 5, 3, 6, 1], 'float32');
+  const a = b.tensor('a', [2, 5, 3, 6, 4], 'float32'), m = b.tensor('m', [5, 6], 'float32');
+  b.op('ADD', [x, c], [a]);
+  b.op('MEAN', [a, b.constant('axes', [3], 'int32', [0, 2, 4])], [m], { keepDims: false });
+  b.io([x, c], [m]);
+  const model = b.finish();
+  const sample = () => [Float32Array.from({ length: 24 }, () => r() * 2 - 1), Float32Array.from({ length: 90 }, () => r() * 2 - 1)];
+  const samples = Array.from({ length: 16 }, sample);
+  const { epk } = convertModel(model, 'calibrated5', { log: () => {}, quantize: { samples } });
+  const e = readEpk(epk);
+  const out = e.tensors[e.ops[e.ops.length - 1].inputs[0]]; // the int8 MEAN output before the DEQUANTIZE
+  assert.ok(out.bytes === 30 && out.scale > 0, 'an int8 graph: one byte an element, with a scale');
+  const step = out.scale;
+  const xin = samples[3].map((v) => new Uint8Array(v.buffer));
+  const want = new Float32Array(Uint8Array.from(runTflm(model, [xin])[0]).buffer);
+  const got = (await loadModelNode(epk, 'scalar')).run(...xin)[0];
+  const f = new Float32Array(Uint8Array.from(got).buffer);
+  assert.is(f.length, 30);
+  f.forEach((v, i) => assert.ok(Math.abs(v - want[i]) <= 2 * step, `[${i}]: ${v} vs ${want[i]} (step ${step})`));
+});
+
 test('a constant broadcast over alternating axes is repeated along one of them (the model stores it once, tiled)', () => {
   const b = new TfliteBuilder();
   const x = b.tensor('x', [2, 3, 4, 5, 6], 'int8', q(0.05, 1));

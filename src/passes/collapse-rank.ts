@@ -6,6 +6,9 @@
 // merges axes reduced (or kept) together. This pass gives each such op those merged shapes
 // through RESHAPE aliases (no bytes move), and stores every high-rank tensor with its leading
 // dims merged ([d0 * ... * d(r-4), d(r-3), .., d(r-1)]: the same bytes in the same order).
+// Where merging leaves more than 4 axes, a broadcast operand is repeated along an axis (a
+// constant in the model, a run-time input by a GATHER before the op) and a reduction gets a
+// TRANSPOSE before it; both write new tensors the memory planner places like any other.
 //
 // Guarantees: after the pass no tensor has rank above 4 and every op computes what it did
 // on the original shapes; an op whose shapes cannot be merged to 4 dims (or that has no
