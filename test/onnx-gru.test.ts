@@ -110,6 +110,30 @@ test('ONNX GRU (linear_before_reset 0 and 1, initial_h absent/constant/input, Y 
   console.log(`  largest |edgepack - float64 reference| over 24 GRUs: ${worst.toExponential(2)} (budget ${GRU_BUDGET})`);
 });
 
+/** Largest |int8 GRU - float64 reference| allowed after --calibrate: ~19 int8 requantizations a step (outputs in (-1, 1), steps of ~1/128), 4 steps deep (seen: 0.019). */
+const GRU_INT8_BUDGET = 0.05;
+
+test('ONNX GRU calibrates to int8 (every op has an int8 kernel) and stays within GRU_INT8_BUDGET of the equations', async () => {
+  const r = rng(1012);
+  let worst = 0;
+  for (let c = 0; c < 6; c++) {
+    const spec: Spec = { steps: 4, batch: randInt(r, 1, 2), nIn: randInt(r, 2, 6), hidden: randInt(r, 2, 6), withBias: true, lbr: c % 2 === 0 ? 0 : 1, init: 'absent', yh: false };
+    const g = build(r, spec);
+    const n = spec.steps * spec.batch * spec.nIn;
+    const samples = Array.from({ length: 32 }, () => [Float32Array.from({ length: n }, () => (r() * 2 - 1) * 2)]);
+    const { epk } = convertModel(g.model, 'gru.onnx', { log: () => {}, quantize: { samples } });
+    const m = await loadModelNode(epk, 'scalar');
+    for (const [X] of samples.slice(0, 4)) {
+      const want = reference(g, X, undefined);
+      f32(m.run(bytes(X))[0]).forEach((v, i) => {
+        worst = Math.max(worst, Math.abs(v - want[i]));
+        assert.ok(Math.abs(v - want[i]) <= GRU_INT8_BUDGET, `${JSON.stringify(spec)} Y[${i}]: ${v} vs ${want[i]}`);
+      });
+    }
+  }
+  console.log(`  largest |int8 - float64 reference| over 6 calibrated GRUs: ${worst.toFixed(4)} (budget ${GRU_INT8_BUDGET})`);
+});
+
 test('ONNX GRU: reverse/bidirectional, layout 1, clip, sequence_lens: refused by name', () => {
   const r = rng(1011);
   const spec: Spec = { steps: 2, batch: 1, nIn: 3, hidden: 2, withBias: true, lbr: 0, init: 'absent', yh: false };

@@ -69,7 +69,7 @@ export const gru: Handler = (c) => {
   const tmp = (what: string, shape = [batch, hidden]) => c.temp(what, shape, shape, false);
   const op = (type: string, inputs: number[], what: string, options: Record<string, unknown> = {}, shape?: number[]) => {
     const y = tmp(what, shape);
-    c.emit(type, inputs, [y], options);
+    c.emit(type, inputs, [y], type === 'ADD' || type === 'SUB' || type === 'MUL' ? { activation: 'NONE', ...options } : options);
     return y;
   };
   const fc = (input: number, weights: number, b: number, what: string) => op('FULLY_CONNECTED', [input, weights, b], what, { activation: 'NONE', weightsFormat: 0, keepNumDims: false });
