@@ -1,8 +1,10 @@
 // ONNX GRU (forward, layout 0, default activations, linear_before_reset 0 and 1) -> float32
 // ops unrolled over the sequence (src/import/onnx/gru.ts). Compared with a plain TypeScript
 // reference of ONNX's GRU equations in float64 on the same f32 weights and inputs, in the simd,
-// scalar and streamed builds, within GRU_BUDGET. Also Y_h, initial_h (constant or a graph
-// input), and the refusals by name.
+// scalar and streamed builds, within GRU_BUDGET; the imported (unrolled) graph written back as a
+// .tflite runs in tflm-run within GRU_BUDGET too (most outputs bit-equal: the float LOGISTIC and
+// TANH differ from glibc's by an ulp at times, as in test/ops-f32-tflm.test.ts). Also Y_h, initial_h (constant or a graph
+// input), calibration to int8, and the refusals by name.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -11,7 +13,10 @@ import { ConvertError } from '../src/ir/graph.js';
 import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed } from '../src/runtime/streamed.js';
 import { Attr, OnnxBuilder } from '../src/testing/onnx-builder.js';
-import { randInt, rng } from './tflm-oracle.js';
+import { importOnnx } from '../src/import/onnx/index.js';
+import { Graph } from '../src/ir/graph.js';
+import { TfliteBuilder } from '../src/testing/tflite-builder.js';
+import { hasTflm, randInt, rng, runTflm } from './tflm-oracle.js';
 
 /**
  * Largest |edgepack - reference| allowed: f32 sums of up to 8 products (FULLY_CONNECTED) and
@@ -108,6 +113,42 @@ test('ONNX GRU (linear_before_reset 0 and 1, initial_h absent/constant/input, Y 
     }
   }
   console.log(`  largest |edgepack - float64 reference| over 24 GRUs: ${worst.toExponential(2)} (budget ${GRU_BUDGET})`);
+});
+
+/** The imported graph (before any pass) as a .tflite: the unrolled GRU as TFLite ops, for tflm-run. */
+function toTflite(g: Graph): Uint8Array {
+  const b = new TfliteBuilder();
+  const ids = g.tensors.map((t) => (t.data ? b.constant(t.name, t.shape, t.dtype as 'float32' | 'int32', t.data as Float32Array | Int32Array) : b.tensor(t.name, t.shape, t.dtype as 'float32')));
+  for (const op of g.ops) b.op(op.type, op.inputs.map((t) => (t < 0 ? -1 : ids[t])), op.outputs.map((t) => ids[t]), op.options);
+  b.io(g.inputs.map((t) => ids[t]), g.outputs.map((t) => ids[t]));
+  return b.finish();
+}
+
+test('the unrolled ONNX GRU, written as a .tflite, runs in tflm-run within GRU_BUDGET of the .epk in simd, scalar, streamed (LOGISTIC, TANH: Mathf vs glibc, the rest bit-equal)', async () => {
+  if (!hasTflm) { console.log('  (skipped: needs ../shared/tools/tflm-run/tflm-run, which is absent)'); return; }
+  const r = rng(1013);
+  let worst = 0, equal = 0, compared = 0;
+  for (let c = 0; c < 12; c++) {
+    const spec = randomSpec(r);
+    const g = build(r, spec);
+    const what = JSON.stringify(spec);
+    const tflite = toTflite(importOnnx(g.model, 'gru.onnx'));
+    const { epk } = convertModel(g.model, 'gru.onnx', { log: () => {} });
+    const X = Float32Array.from({ length: spec.steps * spec.batch * spec.nIn }, () => (r() * 2 - 1) * 2);
+    const inputs = spec.init === 'input' ? [bytes(X), bytes(Float32Array.from({ length: spec.batch * spec.hidden }, () => r() * 2 - 1))] : [bytes(X)];
+    const want = runTflm(tflite, [inputs])[0];
+    for (const [build, m] of [['simd', await loadModelNode(epk, 'simd')], ['scalar', await loadModelNode(epk, 'scalar')], ['streamed', await loadModelStreamed(epk)]] as const) {
+      const got = f32(Buffer.concat(m.run(...inputs))), w = f32(want);
+      assert.is(got.length, w.length, what);
+      got.forEach((v, i) => {
+        worst = Math.max(worst, Math.abs(v - w[i]));
+        assert.ok(Math.abs(v - w[i]) <= GRU_BUDGET, `${what} ${build} [${i}]: ${v} vs tflm-run ${w[i]}`);
+        if (v === w[i]) equal++;
+        compared++;
+      });
+    }
+  }
+  console.log(`  vs tflm-run: ${equal} of ${compared} outputs bit-equal, largest difference ${worst.toExponential(2)}`);
 });
 
 /** Largest |int8 GRU - float64 reference| allowed after --calibrate: ~19 int8 requantizations a step (outputs in (-1, 1), steps of ~1/128), 4 steps deep (seen: 0.019). */
