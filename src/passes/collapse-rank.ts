@@ -6,6 +6,9 @@
 // merges axes reduced (or kept) together. This pass gives each such op those merged shapes
 // through RESHAPE aliases (no bytes move), and stores every high-rank tensor with its leading
 // dims merged ([d0 * ... * d(r-4), d(r-3), .., d(r-1)]: the same bytes in the same order).
+// Where merging leaves more than 4 axes, a broadcast operand is repeated along an axis (a
+// constant in the model, a run-time input by a GATHER before the op) and a reduction gets a
+// TRANSPOSE before it; both write new tensors the memory planner places like any other.
 //
 // Guarantees: after the pass no tensor has rank above 4 and every op computes what it did
 // on the original shapes; an op whose shapes cannot be merged to 4 dims (or that has no
@@ -40,7 +43,17 @@ interface Collapsed {
   /** Constant operands replaced by a copy repeated along some axes (a broadcast made less sparse). */
   tiled?: Record<number, { data: TensorData; shape: number[] }>;
   options?: Record<string, unknown>;
+  /** Run-time operands moved into a new buffer before the op, by input slot (see Stage). */
+  staged?: Record<number, Stage[]>;
 }
+
+/**
+ * One data-movement op put before an op whose axes cannot merge otherwise: the operand, viewed as
+ * `view` (4 dims at most), becomes a new planned tensor of `shape`. GATHER with indices all 0
+ * repeats a broadcast axis of size 1 (a run-time operand made less sparse); TRANSPOSE [0,2,1,3]
+ * swaps two neighbouring runs of axes (a reduced run moved after a kept one).
+ */
+interface Stage { type: 'GATHER' | 'TRANSPOSE'; view: number[]; shape: number[]; param: number[]; options: Record<string, unknown> }
 
 const product = (s: number[]) => s.reduce((a, d) => a * d, 1);
 
@@ -103,12 +116,26 @@ function hasRule(op: Op): boolean {
  */
 function rewire(g: Graph, op: Op, c: Collapsed, storedShapes: number[][], fail: Fail): Op[] {
   const before: Op[] = [], after: Op[] = [];
-  const stored = (t: number) => storedShapes[t];
+  const stored = (t: number) => storedShapes[t] ?? g.tensors[t].shape; // tensors made here are at most 4-D
   const same = (a: number[], b: number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
   const view = (t: number, shape: number[], suffix: string) => {
     const x = g.tensors[t];
     if (x.quant && x.quant.scale.length > 1) fail(`tensor "${x.name}" has per-channel quantization; it cannot be viewed as ${JSON.stringify(shape)}`);
     g.tensors.push({ name: `${x.name}/${suffix}`, shape, dtype: x.dtype, quant: x.quant, data: x.data });
+    return g.tensors.length - 1;
+  };
+  /** t seen as `shape`: itself, a constant's alias, or a RESHAPE alias before the op. */
+  const input = (t: number, shape: number[]) => {
+    if (same(shape, stored(t))) return t;
+    const v = view(t, shape, `r${shape.length}`);
+    if (!isConst(g.tensors[t])) before.push({ type: 'RESHAPE', inputs: [t], outputs: [v], options: {}, sourceIndex: op.sourceIndex });
+    return v;
+  };
+  const stage = (t: number, s: Stage, k: number) => {
+    const x = g.tensors[t], v = input(t, s.view);
+    g.tensors.push({ name: `${op.type.toLowerCase()}${op.sourceIndex}/param${k}/${s.type.toLowerCase()}`, shape: [s.param.length], dtype: 'int32', data: Int32Array.from(s.param) });
+    g.tensors.push({ name: `${x.name}/${s.type.toLowerCase()}`, shape: s.shape, dtype: x.dtype, quant: x.quant });
+    before.push({ type: s.type, inputs: [v, g.tensors.length - 2], outputs: [g.tensors.length - 1], options: s.options, sourceIndex: op.sourceIndex });
     return g.tensors.length - 1;
   };
   const slots = Math.max(op.inputs.length, ...Object.keys(c.constants ?? {}).map((k) => Number(k) + 1));
@@ -124,12 +151,9 @@ function rewire(g: Graph, op: Op, c: Collapsed, storedShapes: number[][], fail: 
       g.tensors.push({ name: `${op.type.toLowerCase()}${op.sourceIndex}/param${k}`, shape: constant.shape, dtype: 'int32', data: Int32Array.from(constant.values) });
       return g.tensors.length - 1;
     }
+    if (t >= 0) for (const s of c.staged?.[k] ?? []) t = stage(t, s, k);
     const want = c.inputs[k];
-    if (t < 0 || !want || same(want, stored(t))) return t;
-    if (isConst(g.tensors[t])) return view(t, want, `r${want.length}`);
-    const v = view(t, want, `r${want.length}`);
-    before.push({ type: 'RESHAPE', inputs: [t], outputs: [v], options: {}, sourceIndex: op.sourceIndex });
-    return v;
+    return t < 0 || !want ? t : input(t, want);
   });
   op.outputs = op.outputs.map((t, k) => {
     const want = c.outputs[k];
@@ -211,9 +235,37 @@ function collapseBroadcast(g: Graph, op: Op, fail: Fail): Collapsed {
     return groupAxes(kept.length, (j) => pattern(kept[j]) === pattern(kept[j - 1]));
   };
   const tiled = tileConstants(g, op, ins, y, kept, groupsOf);
+  const staged = repeatInputs(ins, y, kept, groupsOf);
   const groups = checkGroups(groupsOf(ins), `output "${g.tensors[op.outputs[0]].name}"`, fail);
   const pick = (s: number[]) => groups.map(([a, b]) => product(kept.slice(a, b).map((i) => s[i])));
-  return { inputs: ins.map(pick), outputs: [pick(y)], tiled };
+  return { inputs: ins.map(pick), outputs: [pick(y)], tiled, staged };
+}
+
+/**
+ * While a broadcast between run-time operands still keeps more than 4 axes apart, repeats one
+ * operand along one of its broadcast axes with a GATHER (indices all 0) into a planned buffer:
+ * the axis that merges most, the smallest copy among equals. Each output element then reads the
+ * same operand values as before, so the op's arithmetic is unchanged; `ins` is updated.
+ */
+function repeatInputs(ins: number[][], y: number[], kept: number[], groupsOf: (s: number[][]) => Groups): Collapsed['staged'] {
+  const staged: NonNullable<Collapsed['staged']> = {};
+  while (groupsOf(ins).length > MAX_RANK) {
+    let best: { k: number; axis: number; groups: number; size: number } | undefined;
+    ins.forEach((s, k) => {
+      for (const i of kept) {
+        if (s[i] !== 1) continue;
+        const to = s.map((d, a) => (a === i ? y[i] : d));
+        const n = groupsOf(ins.map((o, j) => (j === k ? to : o))).length, size = product(to);
+        if (!best || n < best.groups || (n === best.groups && size < best.size)) best = { k, axis: i, groups: n, size };
+      }
+    });
+    if (!best) break;
+    const { k, axis } = best, from = ins[k];
+    const outer = product(from.slice(0, axis)), inner = product(from.slice(axis + 1));
+    (staged[k] ??= []).push({ type: 'GATHER', view: [outer, 1, inner], shape: [outer, y[axis], inner], param: new Array(y[axis]).fill(0), options: { axis: 1, batchDims: 0 } });
+    ins[k] = from.map((d, a) => (a === axis ? y[axis] : d));
+  }
+  return Object.keys(staged).length ? staged : undefined;
 }
 
 /**
@@ -305,14 +357,32 @@ function collapsePad(g: Graph, op: Op, fail: Fail): Collapsed {
   };
 }
 
-/** Reduced axes merge with reduced neighbours, kept with kept; the op keeps dims, a RESHAPE gives the output its shape. */
+/**
+ * Reduced axes merge with reduced neighbours, kept with kept; the op keeps dims, a RESHAPE gives
+ * the output its shape. When reduced and kept runs alternate over more than 4 groups, TRANSPOSEs
+ * before the op move the first reduced run that a kept run follows after it, until 4 remain: the
+ * kept axes keep their order (the output's bytes) and so do the reduced ones, so each output
+ * element still sums (or compares) its inputs in the order TFLM's raster walk visits them, which
+ * keeps float sums bit-exact; int8 MEAN and SUM add in int32 and rescale once, as before.
+ */
 function collapseReduce(g: Graph, op: Op, fail: Fail): Collapsed {
   const x = g.tensors[op.inputs[0]].shape, rank = x.length;
   const axes = new Set(constInts(g, op.inputs[1], 'axis', fail).map((a) => axisOf(a, rank, fail)));
   const kept = [...Array(rank).keys()].filter((i) => x[i] !== 1);
-  const groups = checkGroups(groupAxes(kept.length, (j) => axes.has(kept[j]) === axes.has(kept[j - 1])), `input "${g.tensors[op.inputs[0]].name}"`, fail);
-  const xs = kept.map((i) => x[i]);
-  const reduced = groups.map(([a]) => kept.length > 0 && axes.has(kept[a]));
+  let xs = kept.map((i) => x[i]), red = kept.map((i) => axes.has(i));
+  const groupsNow = () => groupAxes(xs.length, (j) => red[j] === red[j - 1]);
+  const staged: Stage[] = [];
+  for (let groups = groupsNow(); groups.length > MAX_RANK; groups = groupsNow()) {
+    const j = groups.findIndex(([a], n) => red[a] && n + 1 < groups.length); // runs alternate: the next one is kept
+    const [a, m] = groups[j], b = groups[j + 1][1];
+    const swap = <T>(v: T[]) => [...v.slice(0, a), ...v.slice(m, b), ...v.slice(a, m), ...v.slice(b)];
+    const view = [product(xs.slice(0, a)), product(xs.slice(a, m)), product(xs.slice(m, b)), product(xs.slice(b))];
+    staged.push({ type: 'TRANSPOSE', view, shape: [view[0], view[2], view[1], view[3]], param: [0, 2, 1, 3], options: {} });
+    xs = swap(xs);
+    red = swap(red);
+  }
+  const groups = checkGroups(groupsNow(), `input "${g.tensors[op.inputs[0]].name}"`, fail);
+  const reduced = groups.map(([a]) => xs.length > 0 && red[a]);
   const view = merge(xs, groups);
   if (!reduced.some((r) => r)) { // every reduced axis has size 1: reduce a size-1 axis after the kept ones (at most one group)
     view.push(1);
@@ -324,6 +394,7 @@ function collapseReduce(g: Graph, op: Op, fail: Fail): Collapsed {
     outputs: [view.map((d, i) => (reduced[i] ? 1 : d))],
     constants: { 1: { values: newAxes, shape: [newAxes.length] } },
     options: { keepDims: true },
+    staged: staged.length ? { 0: staged } : undefined,
   };
 }
 

@@ -6,6 +6,7 @@
 import { geometry } from '../../ir/geometry.js';
 import { TensorData } from '../../ir/graph.js';
 import { lstm } from './lstm.js';
+import { gru } from './gru.js';
 import { ImportContext, NCHW_TO_NHWC, NHWC_TO_NCHW, permute } from './context.js';
 
 type Handler = (c: ImportContext) => void;
@@ -448,4 +449,5 @@ export const HANDLERS: Record<string, Handler> = {
   QuantizeLinear: quantizeLinear,
   DequantizeLinear: dequantizeLinear,
   LSTM: lstm, // lstm.ts: forward, float32
+  GRU: gru, // gru.ts: forward, float32, unrolled into float ops
 };

@@ -1,0 +1,110 @@
+// ONNX GRU -> float32 ops unrolled over the sequence (forward direction, layout 0, the default
+// activations Sigmoid and Tanh, linear_before_reset 0 or 1). ONNX's gate order is z, r, h in
+// W [1, 3H, I], R [1, 3H, H] and B [1, 6H] (Wb then Rb). Per step t, with x_t = X[t] ([B, I],
+// a STRIDED_SLICE) and H the previous state ([B, H]; initial_h, or zeros):
+//   z  = Sigmoid(FC(x_t, Wz, Wbz + Rbz) + FC(H, Rz))
+//   r  = Sigmoid(FC(x_t, Wr, Wbr + Rbr) + FC(H, Rr))
+//   lbr 0: h~ = Tanh(FC(x_t, Wh, Wbh + Rbh) + FC(r * H, Rh))
+//   lbr 1: h~ = Tanh(FC(x_t, Wh, Wbh) + r * FC(H, Rh, Rbh))
+//   H' = (1 - z) * h~ + z * H
+// (the two biases summed in f32 where they meet, so results match the equations within float
+// rounding, not bit for bit). Y [T, 1, B, H] is the CONCATENATION of every H' (a reshape of
+// [T, B, H]); Y_h [1, B, H] the last one. About 19 ops and four [B, H] tensors a step, so the
+// sequence length is bounded by the op limit of an .epk.
+
+import { ImportContext } from './context.js';
+
+type Handler = (c: ImportContext) => void;
+
+const GATE = { z: 0, r: 1, h: 2 };
+const DEFAULT_ACTIVATIONS = ['Sigmoid', 'Tanh'];
+
+function stringsAttr(c: ImportContext, name: string): string[] | undefined {
+  const a = c.node.attribute?.find((x) => x.name === name);
+  if (!a) return undefined;
+  return (a.strings ?? []).map((s) => new TextDecoder().decode(s));
+}
+
+export const gru: Handler = (c) => {
+  const direction = c.attr('direction', 'forward') as string;
+  if (direction !== 'forward') c.fail(`direction "${direction}" is not supported (forward only)`);
+  if ((c.attr('layout', 0) as number) !== 0) c.fail('layout 1 (batch first) is not supported (layout 0: [seq, batch, input])');
+  if (c.attrs.has('clip')) c.fail('clip (on the gates\' pre-activations) is not supported');
+  const lbr = c.attr('linear_before_reset', 0) as number;
+  if (lbr !== 0 && lbr !== 1) c.fail(`linear_before_reset ${lbr} is not 0 or 1`);
+  const acts = stringsAttr(c, 'activations');
+  if (acts && acts.join() !== DEFAULT_ACTIVATIONS.join()) c.fail(`activations ${JSON.stringify(acts)} are not supported (the default ${DEFAULT_ACTIVATIONS.join(', ')} only)`);
+  if (c.attrs.has('activation_alpha') || c.attrs.has('activation_beta')) c.fail('activation_alpha / activation_beta are not supported');
+  const x = c.required(0, 'X'), wi = c.required(1, 'W'), ri = c.required(2, 'R'), bi = c.input(3);
+  if (c.input(4) >= 0) c.fail('sequence_lens (input 4) is not supported: every sequence runs all steps');
+  if (c.tensor(x).dtype !== 'float32') c.fail(`X "${c.tensor(x).name}" is ${c.tensor(x).dtype}; GRU runs on float32`);
+  const xs = c.shapeOf(x);
+  if (xs.length !== 3) c.fail(`X "${c.tensor(x).name}" has shape ${JSON.stringify(xs)}; expected [seq_length, batch, input_size]`);
+  const [steps, batch, nIn] = xs;
+  const ws = c.shapeOf(wi), rs = c.shapeOf(ri);
+  const hidden = c.attr('hidden_size', ws[1] / 3) as number;
+  if (ws.length !== 3 || ws[0] !== 1 || ws[1] !== 3 * hidden || ws[2] !== nIn) c.fail(`W "${c.tensor(wi).name}" has shape ${JSON.stringify(ws)}; expected [1, ${3 * hidden}, ${nIn}]`);
+  if (rs.length !== 3 || rs[0] !== 1 || rs[1] !== 3 * hidden || rs[2] !== hidden) c.fail(`R "${c.tensor(ri).name}" has shape ${JSON.stringify(rs)}; expected [1, ${3 * hidden}, ${hidden}]`);
+  const W = c.constFloats(wi, 'W'), R = c.constFloats(ri, 'R');
+  const B = bi >= 0 ? c.constFloats(bi, 'B') : new Float32Array(6 * hidden);
+  if (B.length !== 6 * hidden) c.fail(`B "${c.tensor(bi).name}" holds ${B.length} values; expected ${6 * hidden}`);
+  if (!c.node.output?.[0] && !c.node.output?.[1]) c.fail('neither Y nor Y_h is used');
+  const name = c.node.output?.[0] || c.node.output?.[1] || `gru${c.nodeIndex}`;
+
+  const rows = (m: Float32Array, gate: number, cols: number) => m.slice(gate * hidden * cols, (gate + 1) * hidden * cols);
+  const bias = (gate: number, recurrent: boolean) => B.slice((recurrent ? 3 + gate : gate) * hidden, (recurrent ? 4 + gate : gate + 1) * hidden);
+  const sum = (a: Float32Array, b: Float32Array) => a.map((v, u) => Math.fround(v + b[u]));
+  const konst = (what: string, shape: number[], data: Float32Array) => c.addConst(`${name}/${what}`, 'float32', shape, data);
+  const wx = Object.fromEntries(Object.entries(GATE).map(([g, k]) => [g, konst(`w_${g}`, [hidden, nIn], rows(W, k, nIn))]));
+  const wh = Object.fromEntries(Object.entries(GATE).map(([g, k]) => [g, konst(`r_${g}`, [hidden, hidden], rows(R, k, hidden))]));
+  const bx = {
+    z: konst('b_z', [hidden], sum(bias(GATE.z, false), bias(GATE.z, true))),
+    r: konst('b_r', [hidden], sum(bias(GATE.r, false), bias(GATE.r, true))),
+    h: konst('b_h', [hidden], lbr ? bias(GATE.h, false) : sum(bias(GATE.h, false), bias(GATE.h, true))),
+  };
+  const rbh = lbr ? konst('rb_h', [hidden], bias(GATE.h, true)) : -1;
+  const ones = konst('ones', [batch, hidden], new Float32Array(batch * hidden).fill(1));
+
+  const int32 = (v: number[], what: string) => c.addConst(`${name}/${what}`, 'int32', [v.length], Int32Array.from(v));
+  const tmp = (what: string, shape = [batch, hidden]) => c.temp(what, shape, shape, false);
+  const op = (type: string, inputs: number[], what: string, options: Record<string, unknown> = {}, shape?: number[]) => {
+    const y = tmp(what, shape);
+    c.emit(type, inputs, [y], type === 'ADD' || type === 'SUB' || type === 'MUL' ? { activation: 'NONE', ...options } : options);
+    return y;
+  };
+  const fc = (input: number, weights: number, b: number, what: string) => op('FULLY_CONNECTED', [input, weights, b], what, { activation: 'NONE', weightsFormat: 0, keepNumDims: false });
+
+  let h = initialState(c, batch, hidden, konst);
+  const states: number[] = [];
+  for (let t = 0; t < steps; t++) {
+    const s = `t${t}`;
+    const xt = op('STRIDED_SLICE', [x, int32([t, 0, 0], `${s}/begin`), int32([t + 1, batch, nIn], `${s}/end`), int32([1, 1, 1], `${s}/strides`)], `${s}/x`,
+      { beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 1, offset: false }, [batch, nIn]);
+    const gate = (g: 'z' | 'r') => op('LOGISTIC', [op('ADD', [fc(xt, wx[g], bx[g], `${s}/x${g}`), fc(h, wh[g], -1, `${s}/h${g}`)], `${s}/${g}_in`)], `${s}/${g}`);
+    const z = gate('z'), r = gate('r');
+    const recurrent = lbr
+      ? op('MUL', [r, fc(h, wh.h, rbh, `${s}/hh`)], `${s}/r_hh`)
+      : fc(op('MUL', [r, h], `${s}/r_h`), wh.h, -1, `${s}/hh`);
+    const cand = op('TANH', [op('ADD', [fc(xt, wx.h, bx.h, `${s}/xh`), recurrent], `${s}/h_in`)], `${s}/cand`);
+    const keep = op('MUL', [op('SUB', [ones, z], `${s}/1-z`), cand], `${s}/new`);
+    h = op('ADD', [keep, op('MUL', [z, h], `${s}/old`)], `${s}/h`);
+    states.push(h);
+  }
+  if (c.node.output?.[0]) {
+    const seq = steps === 1 ? states[0] : op('CONCATENATION', states, 'sequence', { axis: 0, activation: 'NONE' }, [steps * batch, hidden]);
+    c.emit('RESHAPE', [seq], [c.output(0, [steps, 1, batch, hidden])]);
+  }
+  if (c.node.output?.[1]) c.emit('RESHAPE', [h], [c.output(1, [1, batch, hidden])]);
+};
+
+/** initial_h [1, B, H] as the [B, H] state of step 0: a constant, a RESHAPE of a run-time tensor, or zeros when absent. */
+function initialState(c: ImportContext, batch: number, hidden: number, konst: (what: string, shape: number[], data: Float32Array) => number): number {
+  const i = c.input(5);
+  if (i < 0) return konst('initial_h', [batch, hidden], new Float32Array(batch * hidden));
+  const s = c.shapeOf(i);
+  if (s.length !== 3 || s[0] !== 1 || s[1] !== batch || s[2] !== hidden) c.fail(`initial_h "${c.tensor(i).name}" has shape ${JSON.stringify(s)}; expected [1, ${batch}, ${hidden}]`);
+  if (c.isConst(i)) return konst('initial_h', [batch, hidden], Float32Array.from(c.constFloats(i, 'initial_h')));
+  const h = c.temp('initial_h', [batch, hidden], [batch, hidden], false);
+  c.emit('RESHAPE', [i], [h]);
+  return h;
+}
