@@ -1,4 +1,4 @@
-// ONNX GRU (forward, layout 0, default activations, linear_before_reset 0 and 1) -> float32
+// ONNX GRU (forward, reverse, bidirectional; layout 0, default activations, linear_before_reset 0 and 1) -> float32
 // ops unrolled over the sequence (src/import/onnx/gru.ts). Compared with a plain TypeScript
 // reference of ONNX's GRU equations in float64 on the same f32 weights and inputs, in the simd,
 // scalar and streamed builds, within GRU_BUDGET; the imported (unrolled) graph written back as a
@@ -175,14 +175,91 @@ test('ONNX GRU calibrates to int8 (every op has an int8 kernel) and stays within
   console.log(`  largest |int8 - float64 reference| over 6 calibrated GRUs: ${worst.toFixed(4)} (budget ${GRU_INT8_BUDGET})`);
 });
 
-test('ONNX GRU: reverse/bidirectional, layout 1, clip, sequence_lens: refused by name', () => {
+interface DirGru { model: Uint8Array; D: number; W: Float32Array; R: Float32Array; B: Float32Array; h0?: Float32Array }
+
+/** An ONNX GRU of `direction` with Y and Y_h; initial_h [D, B, H] absent, constant or a graph input. */
+function buildDirection(r: () => number, spec: Spec, direction: 'reverse' | 'bidirectional'): DirGru {
+  const { steps, batch, nIn, hidden: H } = spec;
+  const D = direction === 'bidirectional' ? 2 : 1;
+  const u = (n: number, s: number) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * s);
+  const W = u(D * 3 * H * nIn, 1.5 / Math.sqrt(nIn)), R = u(D * 3 * H * H, 1.5 / Math.sqrt(H)), B = u(D * 6 * H, 0.5);
+  const o = new OnnxBuilder();
+  const x = o.input('x', [steps, batch, nIn]);
+  const ins = [x, o.init([D, 3 * H, nIn], W), o.init([D, 3 * H, H], R), o.init([D, 6 * H], B)];
+  let h0: Float32Array | undefined;
+  if (spec.init === 'constant') { h0 = u(D * batch * H, 0.9); ins.push('', o.init([D, batch, H], h0)); }
+  if (spec.init === 'input') ins.push('', o.input('h0', [D, batch, H]));
+  const y = o.node('GRU', ins, { hidden_size: H, linear_before_reset: spec.lbr, direction }, 2);
+  o.output(y, [steps, D, batch, H]);
+  o.output(`gru_${Number(y.split('_')[1]) + 1}`, [D, batch, H]);
+  return { model: o.build(), D, W, R, B, h0 };
+}
+
+/** ONNX GRU of any direction in float64: Y [T, D, B, H] and Y_h [D, B, H] (direction 1 runs T-1 down to 0). */
+function referenceDirections(g: DirGru, spec: Spec, X: Float32Array, h0: Float32Array | undefined): { y: Float64Array; yh: Float64Array } {
+  const { steps: T, batch: Bn, nIn: I, hidden: H, lbr } = spec;
+  const { D, W, R, B } = g;
+  const reverseOf = (d: number) => D === 1 || d === 1;
+  const sig = (v: number) => 1 / (1 + Math.exp(-v));
+  const y = new Float64Array(T * D * Bn * H), yh = new Float64Array(D * Bn * H);
+  for (let d = 0; d < D; d++) {
+    for (let b = 0; b < Bn; b++) {
+      let h = Array.from({ length: H }, (_, k) => (h0 ? h0[(d * Bn + b) * H + k] : 0));
+      for (let k = 0; k < T; k++) {
+        const t = reverseOf(d) ? T - 1 - k : k;
+        const xw = (gate: number, j: number) => { let v = B[(d * 6 + gate) * H + j]; for (let i = 0; i < I; i++) v += X[(t * Bn + b) * I + i] * W[((d * 3 + gate) * H + j) * I + i]; return v; };
+        const hr = (gate: number, j: number, v: (q: number) => number) => { let a = 0; for (let q = 0; q < H; q++) a += v(q) * R[((d * 3 + gate) * H + j) * H + q]; return a; };
+        const rb = (gate: number, j: number) => B[(d * 6 + 3 + gate) * H + j];
+        const z = Array.from({ length: H }, (_, j) => sig(xw(0, j) + hr(0, j, (q) => h[q]) + rb(0, j)));
+        const rr = Array.from({ length: H }, (_, j) => sig(xw(1, j) + hr(1, j, (q) => h[q]) + rb(1, j)));
+        h = Array.from({ length: H }, (_, j) => {
+          const cand = Math.tanh(lbr ? xw(2, j) + rr[j] * (hr(2, j, (q) => h[q]) + rb(2, j)) : xw(2, j) + hr(2, j, (q) => rr[q] * h[q]) + rb(2, j));
+          return (1 - z[j]) * cand + z[j] * h[j];
+        });
+        h.forEach((v, j) => (y[((t * D + d) * Bn + b) * H + j] = v));
+      }
+      h.forEach((v, j) => (yh[(d * Bn + b) * H + j] = v));
+    }
+  }
+  return { y, yh };
+}
+
+test('ONNX GRU reverse and bidirectional (linear_before_reset 0 and 1, initial_h absent/constant/input) match the float64 equations within GRU_BUDGET in simd, scalar, streamed', async () => {
+  const r = rng(1014);
+  let worst = 0;
+  for (let c = 0; c < 16; c++) {
+    const spec = { ...randomSpec(r), yh: true, withBias: true };
+    const direction = c % 2 === 0 ? 'bidirectional' : 'reverse';
+    const g = buildDirection(r, spec, direction);
+    const what = `${direction} ${JSON.stringify(spec)}`;
+    const { epk } = convertModel(g.model, 'gru.onnx', { log: () => {} });
+    const { steps: T, batch: Bn, nIn, hidden: H } = spec;
+    const X = Float32Array.from({ length: T * Bn * nIn }, () => (r() * 2 - 1) * 2);
+    const h0 = spec.init === 'input' ? Float32Array.from({ length: g.D * Bn * H }, () => r() * 2 - 1) : g.h0;
+    const want = referenceDirections(g, spec, X, h0);
+    const inputs = spec.init === 'input' ? [bytes(X), bytes(h0!)] : [bytes(X)];
+    for (const [build, m] of [['simd', await loadModelNode(epk, 'simd')], ['scalar', await loadModelNode(epk, 'scalar')], ['streamed', await loadModelStreamed(epk)]] as const) {
+      const [yOut, yhOut] = m.run(...inputs).map(f32);
+      // Y comes out NHWC [T, B, H, D]; the reference is ONNX's [T, D, B, H]
+      for (let t = 0; t < T; t++) for (let d = 0; d < g.D; d++) for (let b = 0; b < Bn; b++) for (let j = 0; j < H; j++) {
+        const v = yOut[((t * Bn + b) * H + j) * g.D + d], w = want.y[((t * g.D + d) * Bn + b) * H + j];
+        worst = Math.max(worst, Math.abs(v - w));
+        assert.ok(Math.abs(v - w) <= GRU_BUDGET, `${what} ${build} Y[${t}, ${d}, ${b}, ${j}]: ${v} vs ${w}`);
+      }
+      yhOut.forEach((v, k) => assert.ok(Math.abs(v - want.yh[k]) <= GRU_BUDGET, `${what} ${build} Y_h[${k}]: ${v} vs ${want.yh[k]}`));
+    }
+  }
+  console.log(`  largest |edgepack - float64 reference| over 16 reverse/bidirectional GRUs: ${worst.toExponential(2)} (budget ${GRU_BUDGET})`);
+});
+
+test('ONNX GRU: an unknown direction, weights of the wrong direction count, layout 1, clip, sequence_lens: refused by name', () => {
   const r = rng(1011);
   const spec: Spec = { steps: 2, batch: 1, nIn: 3, hidden: 2, withBias: true, lbr: 0, init: 'absent', yh: false };
   const refused = (attrs: Record<string, Attr>, re: RegExp) => assert.throws(() => convertModel(build(r, spec, attrs).model, 'gru.onnx', { log: () => {} }),
     (e: unknown) => (e instanceof ConvertError && re.test(e.message)) || (console.log(String(e)), false));
   const head = 'gru\\.onnx: node 0 "GRU_0" \\(GRU\\): ';
-  refused({ direction: 'reverse' }, new RegExp(head + 'direction "reverse" is not supported \\(forward only\\)$'));
-  refused({ direction: 'bidirectional' }, new RegExp(head + 'direction "bidirectional" is not supported'));
+  refused({ direction: 'sideways' }, new RegExp(head + 'direction "sideways" is not supported \\(forward, reverse, bidirectional\\)$'));
+  refused({ direction: 'bidirectional' }, new RegExp(head + 'W "w_\\d+" has shape \\[1,6,3\\]; expected \\[2, 6, 3\\] \\(direction bidirectional\\)$'));
   refused({ layout: 1 }, new RegExp(head + 'layout 1 \\(batch first\\) is not supported'));
   refused({ clip: 3 }, new RegExp(head + 'clip'));
   const o = new OnnxBuilder();
