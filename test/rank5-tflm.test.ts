@@ -2,8 +2,9 @@
 // and give tflm-run's bytes in the simd, scalar and streamed builds. Random shapes (sizes 1-4),
 // broadcasts (of a constant or of two run-time inputs over alternating axes), permutations,
 // paddings, axes (alternating reduced and kept ones too) and quantization, int8 and float32, each
-// model built in code; every case is one TFLM runs at rank 5. Also: what cannot be merged to 4
-// dims (a TRANSPOSE of five separate runs) fails naming the op.
+// model built in code; every case is one TFLM runs at rank 5 (transposes of five separate runs
+// and pads of all five axes too, through staged TRANSPOSE / PAD ops). Also: an op without a
+// merge rule fails naming the op.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -98,9 +99,9 @@ function concatCase(r: R): Case {
 }
 
 function transposeCase(r: R): Case {
-  const s = shape5(r);
-  s[randInt(r, 0, 4)] = 1; // one size-1 axis: at most 4 runs
-  const perm = [0, 1, 2, 3, 4].sort(() => r() - 0.5);
+  const s = shape5(r).map((d) => d + 1);
+  if (r() < 0.3) s[randInt(r, 0, 4)] = 1; // a size-1 axis: at most 4 runs; else up to 5 (TRANSPOSEs staged before the op)
+  const perm = r() < 0.25 ? [4, 3, 2, 1, 0] : [0, 1, 2, 3, 4].sort(() => r() - 0.5);
   return single(r, (b, x) => {
     const y = b.tensor('y', perm.map((p) => s[p]), 'int8', b.quantOf(x));
     b.op('TRANSPOSE', [x, b.constant('perm', [5], 'int32', perm)], [y]);
@@ -111,8 +112,10 @@ function transposeCase(r: R): Case {
 function padCase(r: R, op: 'PAD' | 'PADV2' | 'MIRROR_PAD'): Case {
   const s = shape5(r).map((d) => d + 1);
   const flat = mergeablePattern(r); // true: this axis is not padded
-  if (op !== 'MIRROR_PAD') flat[randInt(r, 1, 4)] = true; // an unpadded axis joins the one before it
-  if (op === 'MIRROR_PAD') { const j = flat.findIndex((f, i) => i < 4 && f === flat[i + 1]); flat[j] = flat[j + 1] = true; }
+  const apart = r() < 0.4; // else every axis padded: a first PAD is staged before the op
+  if (!apart) flat.fill(false);
+  else if (op !== 'MIRROR_PAD') flat[randInt(r, 1, 4)] = true; // an unpadded axis joins the one before it
+  else { const j = flat.findIndex((f, i) => i < 4 && f === flat[i + 1]); flat[j] = flat[j + 1] = true; }
   const mode = randInt(r, 0, 1);
   const pads = s.flatMap((d, i) => (flat[i] ? [0, 0] : [randInt(r, 0, mode === 0 ? d - 1 : d), randInt(r, 0, mode === 0 ? d - 1 : d)]));
   return single(r, (b, x) => {
@@ -407,18 +410,32 @@ test('a reduction over alternating axes gets one TRANSPOSE (kept runs first, eac
   assert.equal(epk.tensors[epk.ops[0].outputs[0]].shape, [1, 3, 2, 120]);
 });
 
-test('a rank-5 TRANSPOSE whose axes cannot merge to 4 fails naming the op and the tensor', () => {
+test('a rank-5 TRANSPOSE of five separate runs gets TRANSPOSEs of 4 runs before it, each moving one axis into place (bit-exactness: the oracle test above)', () => {
   const b = new TfliteBuilder();
   const x = b.tensor('x', [2, 3, 4, 5, 6], 'int8', q(0.05, 1));
   const y = b.tensor('y', [6, 5, 4, 3, 2], 'int8', q(0.05, 1));
   b.op('TRANSPOSE', [x, b.constant('perm', [5], 'int32', [4, 3, 2, 1, 0])], [y]);
   b.io([x], [y]);
-  try {
-    convertModel(b.finish(), 'reversed.tflite', { log: () => {} });
-    assert.unreachable('converted');
-  } catch (e) {
-    assert.instance(e, ConvertError);
-    assert.match((e as Error).message, /reversed\.tflite: op 0 \(TRANSPOSE\): input "x" cannot be merged to 4 dims \(5 axes stay apart\)/);
+  const epk = readEpk(convertModel(b.finish(), 'reversed.tflite', { log: () => {} }).epk);
+  // axis 4 moved to the front ([before, block, axis, after] = [1, 120, 6, 1]), then axis 3 after it
+  // ([6, 24, 5, 1]); the op then reverses the last three in 4 groups
+  assert.equal(epk.ops.map((o) => o.opcode), [OpCode.Transpose, OpCode.Transpose, OpCode.Transpose]);
+  assert.equal(epk.tensors[epk.ops[0].inputs[0]].shape, [1, 120, 6, 1]);
+  assert.equal(epk.tensors[epk.ops[0].outputs[0]].shape, [1, 6, 120, 1]);
+  assert.equal(epk.tensors[epk.ops[1].inputs[0]].shape, [6, 24, 5, 1]);
+});
+
+test('a rank-5 PAD of all five axes gets a PAD of the leading ones before it; MIRROR_PAD too', () => {
+  for (const op of ['PAD', 'MIRROR_PAD'] as const) {
+    const b = new TfliteBuilder();
+    const x = b.tensor('x', [2, 3, 4, 5, 6], 'int8', q(0.05, 1));
+    const y = b.tensor('y', [4, 5, 6, 7, 8], 'int8', q(0.05, 1));
+    b.op(op, [x, b.constant('paddings', [5, 2], 'int32', [1, 1, 1, 1, 1, 1, 1, 1, 1, 1])], [y], op === 'MIRROR_PAD' ? { mode: 1 } : {});
+    b.io([x], [y]);
+    const epk = readEpk(convertModel(b.finish(), 'padded.tflite', { log: () => {} }).epk);
+    const code = op === 'PAD' ? OpCode.Pad : OpCode.TableCopy; // MIRROR_PAD runs as a TABLE_COPY
+    assert.equal(epk.ops.map((o) => o.opcode), [code, code], op);
+    assert.ok(epk.ops.every((o) => epk.tensors[o.inputs[0]].shape.length <= 4), `${op}: both 4-D at most`);
   }
 });
 

@@ -7,8 +7,9 @@
 // through RESHAPE aliases (no bytes move), and stores every high-rank tensor with its leading
 // dims merged ([d0 * ... * d(r-4), d(r-3), .., d(r-1)]: the same bytes in the same order).
 // Where merging leaves more than 4 axes, a broadcast operand is repeated along an axis (a
-// constant in the model, a run-time input by a GATHER before the op) and a reduction gets a
-// TRANSPOSE before it; both write new tensors the memory planner places like any other.
+// constant in the model, a run-time input by a GATHER before the op), a reduction or a
+// TRANSPOSE gets TRANSPOSEs before it and a PAD a first PAD of its leading padded axes; each
+// writes a new tensor the memory planner places like any other.
 //
 // Guarantees: after the pass no tensor has rank above 4 and every op computes what it did
 // on the original shapes; an op whose shapes cannot be merged to 4 dims (or that has no
@@ -53,7 +54,17 @@ interface Collapsed {
  * repeats a broadcast axis of size 1 (a run-time operand made less sparse); TRANSPOSE [0,2,1,3]
  * swaps two neighbouring runs of axes (a reduced run moved after a kept one).
  */
-interface Stage { type: 'GATHER' | 'TRANSPOSE'; view: number[]; shape: number[]; param: number[]; options: Record<string, unknown> }
+interface Stage {
+  type: 'GATHER' | 'TRANSPOSE' | 'PAD' | 'PADV2' | 'MIRROR_PAD';
+  view: number[];
+  shape: number[];
+  param: number[];
+  /** The param tensor's shape ([param.length] when absent; PAD's paddings are [4, 2]). */
+  paramShape?: number[];
+  /** Inputs after the param, by the op's own slots (PADV2's constant value). */
+  extra?: number[];
+  options: Record<string, unknown>;
+}
 
 const product = (s: number[]) => s.reduce((a, d) => a * d, 1);
 
@@ -133,9 +144,9 @@ function rewire(g: Graph, op: Op, c: Collapsed, storedShapes: number[][], fail: 
   };
   const stage = (t: number, s: Stage, k: number) => {
     const x = g.tensors[t], v = input(t, s.view);
-    g.tensors.push({ name: `${op.type.toLowerCase()}${op.sourceIndex}/param${k}/${s.type.toLowerCase()}`, shape: [s.param.length], dtype: 'int32', data: Int32Array.from(s.param) });
-    g.tensors.push({ name: `${x.name}/${s.type.toLowerCase()}`, shape: s.shape, dtype: x.dtype, quant: x.quant });
-    before.push({ type: s.type, inputs: [v, g.tensors.length - 2], outputs: [g.tensors.length - 1], options: s.options, sourceIndex: op.sourceIndex });
+    g.tensors.push({ name: `${op.type.toLowerCase()}${op.sourceIndex}/param${k}/${s.type.toLowerCase()}${before.length}`, shape: s.paramShape ?? [s.param.length], dtype: 'int32', data: Int32Array.from(s.param) });
+    g.tensors.push({ name: `${x.name}/${s.type.toLowerCase()}${before.length}`, shape: s.shape, dtype: x.dtype, quant: x.quant });
+    before.push({ type: s.type, inputs: [v, g.tensors.length - 2, ...(s.extra ?? [])], outputs: [g.tensors.length - 1], options: s.options, sourceIndex: op.sourceIndex });
     return g.tensors.length - 1;
   };
   const slots = Math.max(op.inputs.length, ...Object.keys(c.constants ?? {}).map((k) => Number(k) + 1));
@@ -318,42 +329,95 @@ function collapseConcat(g: Graph, op: Op, fail: Fail): Collapsed {
 }
 
 /** Output axes that stay neighbours in the input (perm[j] = perm[j-1] + 1) merge; size-1 axes drop. */
+/**
+ * Axes that stay neighbours merge. A permutation with more than 4 such runs first moves axes
+ * into place with TRANSPOSEs before the op, each of 4 runs ([before, block, axis, after] ->
+ * [before, axis, block, after]: the axis that belongs at the first wrong position), until the
+ * rest merges; pure data movement, so the bytes are the same.
+ */
 function collapseTranspose(g: Graph, op: Op, fail: Fail): Collapsed {
   const x = g.tensors[op.inputs[0]].shape, rank = x.length;
   const perm = constInts(g, op.inputs[1], 'perm', fail);
   if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) fail(`perm ${JSON.stringify(perm)} is not a permutation of ${rank} axes`);
   const keptIn = [...Array(rank).keys()].filter((i) => x[i] !== 1);
   const renumber = new Map(keptIn.map((a, i) => [a, i]));
-  const p = perm.filter((a) => x[a] !== 1).map((a) => renumber.get(a)!);
-  const outGroups = checkGroups(groupAxes(p.length, (j) => p[j] === p[j - 1] + 1), `input "${g.tensors[op.inputs[0]].name}"`, fail);
-  if (!p.length) return { inputs: [[1], undefined], outputs: [[1]], constants: { 1: { values: [0], shape: [1] } } };
+  const want = perm.filter((a) => x[a] !== 1).map((a) => renumber.get(a)!);
+  if (!want.length) return { inputs: [[1], undefined], outputs: [[1]], constants: { 1: { values: [0], shape: [1] } } };
+  const sizes = keptIn.map((a) => x[a]);
+  // cur: the kept axes in the order the (staged) input holds them
+  let cur = [...want.keys()];
+  const runsOf = () => {
+    const p = want.map((a) => cur.indexOf(a));
+    return { p, groups: groupAxes(p.length, (j) => p[j] === p[j - 1] + 1) };
+  };
+  const staged: Stage[] = [];
+  for (let { groups } = runsOf(); groups.length > MAX_RANK; ({ groups } = runsOf())) {
+    const i = want.findIndex((a, k) => cur[k] !== a), j = cur.indexOf(want[i]);
+    const xs = cur.map((a) => sizes[a]);
+    const view = [product(xs.slice(0, i)), product(xs.slice(i, j)), xs[j], product(xs.slice(j + 1))];
+    staged.push({ type: 'TRANSPOSE', view, shape: [view[0], view[2], view[1], view[3]], param: [0, 2, 1, 3], options: {} });
+    cur = [...cur.slice(0, i), cur[j], ...cur.slice(i, j), ...cur.slice(j + 1)];
+  }
+  const { p, groups } = runsOf();
+  const outGroups = checkGroups(groups, `input "${g.tensors[op.inputs[0]].name}"`, fail);
   // input groups: the same runs, in input order
   const runs = outGroups.map(([a, b]) => [p[a], p[b - 1] + 1] as [number, number]);
   const inOrder = [...runs].sort((a, b) => a[0] - b[0]);
-  const xs = keptIn.map((a) => x[a]);
+  const xs = cur.map((a) => sizes[a]);
   const newPerm = runs.map((r) => inOrder.indexOf(r));
   return {
     inputs: [inOrder.map(([a, b]) => product(xs.slice(a, b))), undefined],
     outputs: [runs.map(([a, b]) => product(xs.slice(a, b)))],
     constants: { 1: { values: newPerm, shape: [newPerm.length] } },
+    staged: staged.length ? { 0: staged } : undefined,
   };
 }
 
-/** An axis merges into the one before it when it is not padded (MIRROR_PAD: only unpadded runs merge). */
+/**
+ * An axis merges into the one before it when it is not padded (MIRROR_PAD: only unpadded runs
+ * merge). When the padded axes keep more than 4 groups apart, a PAD of the same kind (same
+ * value, same mode) before the op pads the leading padded axes and the op pads the rest: each
+ * output index maps to an input index axis by axis in TFLM's PAD and MIRROR_PAD, so padding in
+ * two steps gives the same bytes.
+ */
 function collapsePad(g: Graph, op: Op, fail: Fail): Collapsed {
   const x = g.tensors[op.inputs[0]].shape, rank = x.length;
   const pads = constInts(g, op.inputs[1], 'paddings', fail);
   if (pads.length !== 2 * rank) fail(`paddings hold ${pads.length} values, expected ${rank}x2`);
-  const padded = (i: number) => pads[2 * i] !== 0 || pads[2 * i + 1] !== 0;
   const mirror = op.type === 'MIRROR_PAD';
-  const groups = checkGroups(groupAxes(rank, (i) => !padded(i) && (!mirror || !padded(i - 1))), `input "${g.tensors[op.inputs[0]].name}"`, fail);
-  const inner = (a: number, b: number) => product(x.slice(a + 1, b));
-  const newPads = groups.flatMap(([a, b]) => [pads[2 * a] * inner(a, b), pads[2 * a + 1] * inner(a, b)]);
-  const out = groups.map(([a, b]) => (x[a] + pads[2 * a] + pads[2 * a + 1]) * inner(a, b));
+  const groupsOf = (pd: number[]) => {
+    const padded = (i: number) => pd[2 * i] !== 0 || pd[2 * i + 1] !== 0;
+    return groupAxes(rank, (i) => !padded(i) && (!mirror || !padded(i - 1)));
+  };
+  const plan = (shape: number[], pd: number[], groups: Groups) => {
+    const inner = (a: number, b: number) => product(shape.slice(a + 1, b));
+    return {
+      view: merge(shape, groups),
+      pads: groups.flatMap(([a, b]) => [pd[2 * a] * inner(a, b), pd[2 * a + 1] * inner(a, b)]),
+      out: groups.map(([a, b]) => (shape[a] + pd[2 * a] + pd[2 * a + 1]) * inner(a, b)),
+    };
+  };
+  let shape = x, rest = pads;
+  const staged: Stage[] = [];
+  if (groupsOf(pads).length > MAX_RANK) {
+    // the first step pads the leading padded axes while it still merges to 4 groups
+    const paddedAxes = [...Array(rank).keys()].filter((i) => pads[2 * i] !== 0 || pads[2 * i + 1] !== 0);
+    let k = paddedAxes.length - 1;
+    const first = (n: number) => pads.map((v, i) => (paddedAxes.indexOf(Math.floor(i / 2)) < n ? v : 0));
+    while (k > 1 && groupsOf(first(k)).length > MAX_RANK) k--;
+    const step = first(k), stepGroups = groupsOf(step);
+    const s = plan(shape, step, stepGroups);
+    staged.push({ type: op.type as Stage['type'], view: s.view, shape: s.out, param: s.pads, paramShape: [stepGroups.length, 2], extra: op.inputs.slice(2), options: op.options });
+    shape = x.map((d, i) => d + step[2 * i] + step[2 * i + 1]);
+    rest = pads.map((v, i) => v - step[i]);
+  }
+  const groups = checkGroups(groupsOf(rest), `input "${g.tensors[op.inputs[0]].name}"`, fail);
+  const last = plan(shape, rest, groups);
   return {
-    inputs: [merge(x, groups), undefined, ...op.inputs.slice(2).map(() => undefined)],
-    outputs: [out],
-    constants: { 1: { values: newPads, shape: [groups.length, 2] } },
+    inputs: [last.view, undefined, ...op.inputs.slice(2).map(() => undefined)],
+    outputs: [last.out],
+    constants: { 1: { values: last.pads, shape: [groups.length, 2] } },
+    staged: staged.length ? { 0: staged } : undefined,
   };
 }
 
