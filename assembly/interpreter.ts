@@ -241,9 +241,13 @@ function runOpB(r: usize, code: u32, y: u32, yp: usize, p: usize): void {
 /** LSTM inputs [x, 4 input weights, 4 recurrent weights, 4 biases, hidden state, cell state, sigmoid table]; int8 or (input int16) 16x8. */
 function runLstm(r: usize, yp: usize, p: LstmParams): void {
   for (let k: u32 = 0; k < 12; k++) store<usize>(lstmWeights + (<usize>k) * sizeof<usize>(), M.dataOf(O.input(r, 1 + k)));
-  const x = O.input(r, 0), major = p.timeMajor != 0;
+  const x = O.input(r, 0), major = (p.timeMajor & 1) != 0;
   const xp = M.dataOf(x), h = M.dataOf(O.input(r, 13)), c = M.dataOf(O.input(r, 14)), table = M.dataOf(O.input(r, 15));
   const steps = M.dim(x, major ? 0 : 1), batch = M.dim(x, major ? 1 : 0), nIn = M.dim(x, 2), nCell = M.dim(O.input(r, 1), 0);
+  if ((p.timeMajor & 2) != 0) { // int8 fresh state (an ONNX LSTM): both states as reset() leaves them, at every invoke
+    M.resetVariable(O.input(r, 13));
+    M.resetVariable(O.input(r, 14));
+  }
   if (M.dtype(x) == F.DT_INT16) { if (HAS_LSTM_S16) lstm_s16(xp, lstmWeights, h, c, yp, table, steps, batch, nIn, nCell, p); } // 16x8: checks in ops-lstm.ts
   else if (HAS_LSTM) lstm_s8_s16(xp, lstmWeights, h, c, yp, table, steps, batch, nIn, nCell, p);
 }

@@ -260,10 +260,14 @@ function variableOverlap(): i32 {
  */
 export function resetVariables(): void {
   for (let t: u32 = 0; t < tensorCount; t++) {
-    if (kind(t) != F.KIND_VARIABLE) continue;
-    const fill = dtype(t) == F.DT_INT8 ? <u8>load<i32>(rec(t) + F.T_ZERO_POINT) : <u8>0;
-    memory.fill(dataOf(t), fill, <usize>byteCount(t));
+    if (kind(t) == F.KIND_VARIABLE) resetVariable(t);
   }
+}
+
+/** One variable tensor to its initial value (resetVariables; an int8 LSTM with fresh state at every invoke). */
+export function resetVariable(t: u32): void {
+  const fill = dtype(t) == F.DT_INT8 ? <u8>load<i32>(rec(t) + F.T_ZERO_POINT) : <u8>0;
+  memory.fill(dataOf(t), fill, <usize>byteCount(t));
 }
 
 export function loadIO(): i32 {

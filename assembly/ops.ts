@@ -517,10 +517,10 @@ function validateLstm(r: usize, y: u32): i32 {
   for (let k: u32 = 9; k < 13; k++) typed = typed && has(r, k, F.DT_INT32, -1);
   if (!typed) return opFail(F.E_BAD_SHAPE, 'expects rank-3 int8 input and output, rank-2 int8 weights, int32 biases, rank-2 int8 hidden and int16 cell state, a 256-entry int16 table');
   const x = input(r, 0), h = input(r, 13), c = input(r, 14);
-  if (param(r, 0) != 0 && param(r, 0) != 1) return opFail(F.E_BAD_OP, 'time major (param 0) not 0 or 1');
+  if (param(r, 0) < 0 || param(r, 0) > 3) return opFail(F.E_BAD_OP, 'flags (param 0: bit 0 time major, bit 1 fresh state) not in 0 to 3');
   if (M.kind(h) != F.KIND_VARIABLE || M.kind(c) != F.KIND_VARIABLE) return opFail(F.E_BAD_OP, 'hidden and cell state must be variable tensors');
   if (load<i32>(M.rec(h) + F.T_ZERO_POINT) != param(r, 2)) return opFail(F.E_BAD_OP, 'hidden state zero point differs from param 2');
-  const nCell = M.dim(input(r, 1), 0), nInput = M.dim(x, 2), batch = M.dim(x, param(r, 0) != 0 ? 1 : 0);
+  const nCell = M.dim(input(r, 1), 0), nInput = M.dim(x, 2), batch = M.dim(x, (param(r, 0) & 1) != 0 ? 1 : 0);
   let fits = M.dim(y, 0) == M.dim(x, 0) && M.dim(y, 1) == M.dim(x, 1) && M.dim(y, 2) == nCell
     && M.dim(h, 0) == batch && M.dim(h, 1) == nCell && M.dim(c, 0) == batch && M.dim(c, 1) == nCell;
   for (let k: u32 = 1; k < 5; k++) fits = fits && M.dim(input(r, k), 0) == nCell && M.dim(input(r, k), 1) == nInput;

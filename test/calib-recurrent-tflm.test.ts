@@ -6,7 +6,9 @@
 // equal it invoke by invoke (the states carry over), and reset() restarts the stream. The
 // quantization must also be faithful: the dequantized int8 outputs against the float model's
 // own outputs (the float reference's) reach a minimum SQNR. The float reference's
-// LSTM and SVDF, which calibration runs, are checked against tflm-run's float kernels.
+// LSTM and SVDF, which calibration runs, are checked against tflm-run's float kernels. An ONNX
+// LSTM (zero state at every invoke) becomes the int8 LSTM with its fresh-state flag: each invoke
+// equals tflm-run --fresh on the quantized graph.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -18,7 +20,7 @@ import { buildLstmF32Model } from '../src/testing/lstm-typed-models.js';
 import { OnnxBuilder } from '../src/testing/onnx-builder.js';
 import { svdfF32Model } from '../src/testing/svdf-f32-model.js';
 import { tfliteOf } from './calib-oracle.js';
-import { assertStream } from './stream-harness.js';
+import { assertStream, builds, bytes } from './stream-harness.js';
 import { hasTflm, randInt, rng, runTflm } from './tflm-oracle.js';
 
 function skip(): boolean {
@@ -143,16 +145,44 @@ test('recurrent ops without an integer form are refused by name under --calibrat
   const n = f32(svdf.inputs[0][0]).length;
   const samples = [[floats(r, n, 1)]];
   assert.throws(() => convertModel(svdf.model, 'svdf.tflite', { quantize: { samples }, log: () => {} }), /op 0 \(SVDF\): fused activation TANH has no integer form/);
-  // an ONNX LSTM starts from zero state every invoke: TFLM's integer LSTM carries it
-  const b = new OnnxBuilder();
-  const x = b.input('x', [3, 1, 2]);
-  const w = b.init([1, 16, 2], floats(r, 32, 0.5)), rw = b.init([1, 16, 4], floats(r, 64, 0.5));
-  const y = b.node('LSTM', [x, w, rw], { hidden_size: 4 });
-  b.output(y, [3, 1, 1, 4]);
-  const onnx = b.build();
-  assert.throws(() => convertModel(onnx, 'lstm.onnx', { quantize: { samples: [[floats(r, 6, 1)]] }, log: () => {} }), /UNIDIRECTIONAL_SEQUENCE_LSTM\): this LSTM starts from zero state at every invoke/);
-  // without --calibrate it runs as float32
-  assert.ok(convertModel(onnx, 'lstm.onnx', { log: () => {} }).epk.length > 0);
+});
+
+test('ONNX LSTM --calibrate (forward, reverse, bidirectional): the int8 LSTM with fresh state, bit-exact with tflm-run --fresh on the quantized graph in every build, faithful', async () => {
+  if (skip()) return;
+  const r = rng(7005);
+  let lowest = Infinity;
+  for (let c = 0; c < 6; c++) {
+    const direction = ['forward', 'reverse', 'bidirectional'][c % 3], D = direction === 'bidirectional' ? 2 : 1;
+    const T = randInt(r, 2, 5), B = randInt(r, 1, 2), I = randInt(r, 2, 6), H = randInt(r, 2, 6);
+    const b = new OnnxBuilder();
+    const x = b.input('x', [T, B, I]);
+    const y = b.node('LSTM', [x, b.init([D, 4 * H, I], floats(r, D * 4 * H * I, 0.8)), b.init([D, 4 * H, H], floats(r, D * 4 * H * H, 0.8)), b.init([D, 8 * H], floats(r, D * 8 * H, 0.4))], { hidden_size: H, direction });
+    b.output(y, [T, D, B, H]);
+    const onnx = b.build();
+    const what = `ONNX LSTM ${direction}, T ${T}, batch ${B}, in ${I}, hidden ${H}`;
+    // each invoke starts from zero: a sample covers one sequence, so more of them than for a stream
+    const samples = Array.from({ length: 4 * CALIBRATION }, () => [floats(r, T * B * I, 2)]);
+    const { epk, after } = convertModel(onnx, 'lstm.onnx', { quantize: { samples }, log: () => {} });
+    const quantized = after['quantize-int8'];
+    const lstms = quantized.ops.filter((o) => o.type === 'UNIDIRECTIONAL_SEQUENCE_LSTM');
+    assert.is(lstms.length, D, what);
+    assert.ok(lstms.every((o) => quantized.tensors[o.outputs[0]].dtype === 'int8' && o.options.freshState === true), `${what}: int8, fresh state`);
+    const invokes = Array.from({ length: 8 }, () => floats(r, T * B * I, 2));
+    const inputs = invokes.map((v) => [new Uint8Array(v.buffer)]);
+    const want = runTflm(tfliteOf(quantized), inputs, true);
+    for (const [build, m] of await builds(epk)) {
+      // each invoke from zero state: the same as tflm-run --fresh, and the same input twice gives the same bytes
+      inputs.forEach((inv, i) => assert.equal(bytes(m.run(...inv)), Array.from(want[i]), `${what}, ${build}, invoke ${i}: differs from tflm-run --fresh`));
+      assert.equal(bytes(m.run(...inputs[0])), Array.from(want[0]), `${what}, ${build}: no state carried`);
+    }
+    const g = importModel(onnx, 'lstm.onnx');
+    const ref = Float32Array.from(invokes.flatMap((v) => Array.from(runFloat(g, [v])[0])));
+    const got = f32(new Uint8Array(Buffer.concat(want)));
+    const db = sqnr(got, ref);
+    lowest = Math.min(lowest, db);
+    assert.ok(db >= 15, `${what}: int8 output SQNR ${db.toFixed(1)} dB against the float model`);
+  }
+  console.log(`  ONNX LSTM -> int8: lowest output SQNR ${lowest.toFixed(1)} dB of 6 random models`);
 });
 
 test.run();

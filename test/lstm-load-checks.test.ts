@@ -42,9 +42,10 @@ test('the unedited model: 16 inputs, hidden and cell state variable tensors, eve
   for (const [, load] of builds) await load(epk);
 });
 
-test('LSTM params out of range: time major, zero points, multipliers, shifts, clip, tanh scaling: BAD_OP everywhere', async () => {
+test('LSTM params out of range: flags, zero points, multipliers, shifts, clip, tanh scaling: BAD_OP everywhere', async () => {
   const bad = (k: number, v: number, re: string) => refusedEverywhere(edited([[k, v]]), ErrorCode.BadOp, new RegExp(`${OP}.*${re}`));
-  await bad(0, 2, 'time major \\(param 0\\) not 0 or 1');
+  await bad(0, 4, 'flags \\(param 0: bit 0 time major, bit 1 fresh state\\) not in 0 to 3');
+  await bad(0, -1, 'flags \\(param 0: bit 0 time major, bit 1 fresh state\\) not in 0 to 3');
   await bad(1, 128, 'zero points out of int8 range');
   await bad(2, e.tensors[lstm.inputs[13]].zeroPoint + 1, 'hidden state zero point differs from param 2');
   await bad(3, 5, 'multiplier not 0 nor in');

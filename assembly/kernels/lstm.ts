@@ -118,7 +118,7 @@ export function lstm_s8_s16(x: usize, w: usize, h: usize, c: usize, y: usize, si
   for (let b = 0; b < batch; b++) {
     const hb = h + <usize>(b * nCell), cb = c + (<usize>(b * nCell) << 1);
     for (let t = 0; t < steps; t++) {
-      const row = p.timeMajor != 0 ? t * batch + b : b * steps + t;
+      const row = (p.timeMajor & 1) != 0 ? t * batch + b : b * steps + t; // param 0: bit 0 time major, bit 1 fresh state
       step(x + <usize>(row * nIn), hb, cb, y + <usize>(row * nCell), w, nIn, nCell, p);
     }
   }

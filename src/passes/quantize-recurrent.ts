@@ -9,6 +9,8 @@
 // that gate's input-weight scale; the cell state int16 at the power-of-two scale
 // 2^ceil(log2 max|c|) / 2^15 from its calibrated range (TFLM's kernel needs a power of two),
 // zero point 0. Gate scales are fixed by the kernel (Q3.12 in, Q0.15 out): nothing to choose.
+// An LSTM that starts from zero state at every invoke (ONNX's) keeps that as the int8 op's
+// fresh-state flag: both states reset (as reset() and TFLM's ResetVariableTensors) before each run.
 //
 // SVDF: input and output int8 from their ranges; feature weights int8 symmetric per tensor;
 // time weights int16 symmetric per tensor, at a scale that keeps the kernel's int32 sums from
@@ -89,9 +91,6 @@ function retypeState(q: RecurrentQuantizer, t: number, dtype: 'int8' | 'int16', 
 }
 
 export function quantizeLstm(q: RecurrentQuantizer, op: Op): void {
-  if (op.options.freshState === true) {
-    q.fail(op, 'this LSTM starts from zero state at every invoke (an ONNX LSTM); TFLM\'s integer LSTM carries its state from one invoke to the next, so there is no int8 form to match: convert without --calibrate to run it as float32');
-  }
   const { xq, yq } = activations(q, op);
   const gates = ['input', 'forget', 'cell', 'output'];
   const inScales = gates.map((g, k) => symmetricWeights(q, op, LSTM_INPUT_WEIGHTS + k, `input-to-${g} weights`, 8));

@@ -54,7 +54,7 @@ export function prepareLstm(ctx: PrepareContext): void {
   ctx.op.kernel = {
     opcode: OpCode.UnidirectionalSequenceLstm,
     params: [
-      timeMajor ? 1 : 0, xq.zeroPoint, hq.zeroPoint,
+      (timeMajor ? 1 : 0) | (opts.freshState === true ? 2 : 0), xq.zeroPoint, hq.zeroPoint, // flags: bit 1 fresh state (an ONNX LSTM)
       ...gateMultipliers(wx, xq.scale, 'input'), ...gateMultipliers(wh, hq.scale, 'recurrent'),
       ...product(GATE_OUT_SCALE, cq.scale, cq.scale, 'forget x cell state'),
       ...product(GATE_OUT_SCALE, GATE_OUT_SCALE, cq.scale, 'input x cell gate'),
