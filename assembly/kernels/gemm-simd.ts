@@ -37,9 +37,10 @@ export function gemm2_s8_simd(
     for (let k = 0; k < k8; k += 8) {
       const x0 = v128.load8x8_s(p0 + <usize>k);
       const x1 = v128.load8x8_s(p1 + <usize>k);
-      const w01 = v128.load(wp), w23 = v128.load(wp, 16);
-      const w0 = i16x8.extend_low_i8x16_s(w01), w1 = i16x8.extend_high_i8x16_s(w01);
-      const w2 = i16x8.extend_low_i8x16_s(w23), w3 = i16x8.extend_high_i8x16_s(w23);
+      // one sign-extending load per channel row (x64: pmovsxbw from memory) instead of two
+      // 16-byte loads and four extends (an extend of the high half is two instructions)
+      const w0 = v128.load8x8_s(wp), w1 = v128.load8x8_s(wp, 8);
+      const w2 = v128.load8x8_s(wp, 16), w3 = v128.load8x8_s(wp, 24);
       a00 = i32x4.add(a00, i32x4.dot_i16x8_s(x0, w0));
       a10 = i32x4.add(a10, i32x4.dot_i16x8_s(x0, w1));
       a20 = i32x4.add(a20, i32x4.dot_i16x8_s(x0, w2));
