@@ -192,6 +192,20 @@ for (const [kind, make] of [['conv', convCase], ['depthwise', depthwiseCase], ['
   });
 }
 
+test('conv: 3x3 over 3 channels (the SIMD build RGB patch by shuffles) == _ref on 12 random shapes', async () => {
+  // conv_s8_simd builds an inside pixel's K = 27 patch from three 16-byte row loads; random
+  // shapes rarely pick this layer, so these are drawn until 12 of them do
+  const r = rng(2727);
+  let n = 0;
+  for (let i = 0; n < 12 && i < 100000; i++) {
+    const c = convCase(r, i);
+    if (!/x\[\d+,\d+,\d+,3\] k3x3 .*"dilationW":1/.test(c.name)) continue;
+    assert.ok((await runAll(c, 3000 + i)).packedOps === 1, `${c.name}: packed`);
+    n++;
+  }
+  assert.is(n, 12);
+});
+
 test('packed conv needs its scratch: a file that states too little is refused at load', async () => {
   const r = rng(5);
   let c = convCase(r, 0);

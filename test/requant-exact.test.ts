@@ -22,7 +22,8 @@
 // srdhm as a floor with a logical 64-bit shift, then the f32 rounding where |q| <= 2^21 and the f64
 // one elsewhere (a test below aims at that boundary);
 // and through the kernels' f64 one-rounding path (requantF4 from rqfPrepare's records, taken where
-// the accumulator lies in [-B, B), B = 2^(21 - left) or 2^(20 - left); a test aims at B).
+// the accumulator lies in [-B, B), B = 2^(21 - left) or 2^(20 - left); a test aims at B);
+// and ADD's input rescale in i32 lanes (mbqmSmall4) over its whole guarded domain of t.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -272,6 +273,40 @@ test('SIMD f64 path: both sides of its bound B = 2^(21 - left) (2^(20 - left) fo
   const before = simd.fastQuads();
   simd.flush();
   assert.ok(simd.fastQuads() > before, 'cases inside the bound took the f64 path');
+});
+
+test('SIMD ADD input rescale (mbqmSmall4): every t in [-511, 511] for every (left shift, shift) its guard accepts', () => {
+  // ADD's mbqm((a + offset) << ls, m, s) in i32 lanes (requant-simd.ts): exact where
+  // addSmallFits holds, which needs |offset| <= 383; checked here against gemmlowp in BigInt.
+  const probe = buildProbe().exports as { memory: WebAssembly.Memory; heapBase(): number; smallFits(off: number, ls: number, m: number, s: number): number; smallQuads(x: number, y: number, n: number, ls: number, m: number, s: number): void };
+  const X = probe.heapBase(), Y = X + 1024 * 4;
+  const mem = () => new Int32Array(probe.memory.buffer);
+  for (let t = -511; t <= 511; t++) mem()[X / 4 + t + 511] = t;
+  mem()[X / 4 + 1023] = 0;
+  const next = rng(77);
+  let pairs = 0, cases = 0;
+  for (let ls = 0; ls <= 31; ls++) {
+    for (let s = -31; s <= 31; s++) {
+      const ms = [...EDGE_M, 1623821475, 1073741824, ...Array.from({ length: 6 }, () => next() >>> 1)];
+      let any = false;
+      for (const m of ms) {
+        if (!probe.smallFits(0, ls, m, s)) continue;
+        any = true;
+        assert.ok(probe.smallFits(383, ls, m, s) && probe.smallFits(-383, ls, m, s) && !probe.smallFits(384, ls, m, s) && !probe.smallFits(-384, ls, m, s), `offset bound, ls ${ls} s ${s}`);
+        probe.smallQuads(X, Y, 1024, ls, m, s);
+        const y = mem();
+        for (let t = -511; t <= 511; t++) {
+          const want = mbqmRef(t << ls, m, s);
+          if (y[Y / 4 + t + 511] !== want) assert.unreachable(`t=${t} ls=${ls} m=${m} s=${s}: ref ${want}, mbqmSmall4 ${y[Y / 4 + t + 511]}`);
+          cases++;
+        }
+      }
+      if (any) pairs++;
+      else assert.ok(ls + Math.max(s, 0) < 10 || ls + Math.max(s, 0) > 22 || Math.max(-s, 0) > ls + Math.max(s, 0) - 10, `ls ${ls} s ${s} refused`);
+    }
+  }
+  assert.ok(!probe.smallFits(0, 20, -1, -2), 'negative multiplier refused');
+  assert.ok(pairs > 150 && cases > 2_000_000, `${pairs} (ls, s) pairs, ${cases} cases`);
 });
 
 test('SIMD: every case of this file ran through the vector code, a third of them through the f64 path', () => {

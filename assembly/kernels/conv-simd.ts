@@ -5,7 +5,7 @@
 // patches than in the GEMM. Bit-exact with conv_s8: same patches, same gemm2_s8_simd.
 
 import { ConvParams } from './conv';
-import { gemm2_s8_simd } from './gemm-simd';
+import { gemm2_s8_simd, gemm2_s8_simd_rows } from './gemm-simd';
 import { copyBytesSimd, fillBytesSimd } from './copy-simd';
 import { rqfPrepare } from './requant-simd';
 
@@ -37,6 +37,19 @@ import { rqfPrepare } from './requant-simd';
   }
 }
 
+/** Slices (8 bytes of K each) of the largest patch read in place: K8 <= 2048 (3x3 over 224 channels). */
+const SLICE_OFFS_MAX = 256;
+/** Byte offset of each slice of a patch within the input, for gemm2_s8_simd_rows (SIMD build only; 0 bytes elsewhere). */
+const SLICE_OFFS: usize = ASC_FEATURE_SIMD ? memory.data(SLICE_OFFS_MAX * 4, 16) : 0;
+
+/** The 32-byte patch of a 3x3 kernel over 3 channels whose rows start at r, r + stride, r + 2 stride. */
+// @ts-ignore: decorator
+@inline function patch27(r: usize, stride: usize, dst: usize): void {
+  const r0 = v128.load(r), r1 = v128.load(r + stride), r2 = v128.load(r + (stride << 1));
+  v128.store(dst, i8x16.shuffle(r0, r1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 16, 17, 18, 19, 20, 21, 22));
+  v128.store(dst, i8x16.shuffle(r1, r2, 7, 8, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29), 16);
+}
+
 /** conv.ts conv_s8 (same arguments and contract) for the SIMD build. */
 export function conv_s8_simd(
   x: usize, inH: i32, inW: i32, inC: i32,
@@ -57,6 +70,29 @@ export function conv_s8_simd(
     fillBytesSimd(scratch + <usize>kk, 0, k8 - kk);
     fillBytesSimd(scratch + <usize>(k8 + kk), 0, k8 - kk);
   }
+  // Kernel rows of kw * inC bytes (a multiple of 8, so K8 = K and the rows meet the packed
+  // weights' 8-deep slices) are read in place for pixels whose taps all lie inside the image:
+  // the same bytes im2col would copy (bit-exact), without the copy (ic_resnet8's 3x3 layers over
+  // 16-64 channels spent ~20% of their time copying patches).
+  const rowC = kw * inC;
+  const inPlace = !direct && dW == 1 && (rowC & 7) == 0 && (k8 >> 3) <= SLICE_OFFS_MAX;
+  const iyMax = inH - 1 - (kh - 1) * dH, ixMax = inW - kw; // last top-left tap inside the image
+  if (inPlace) { // slice s of a patch: kernel row 8s / rowC, byte 8s % rowC of it
+    const rowStride = dH * inW * inC;
+    for (let s = 0, ky = 0, c = 0; s < (k8 >> 3); s++) {
+      store<u32>(SLICE_OFFS + (<usize>s << 2), <u32>(ky * rowStride + c));
+      c += 8;
+      if (c == rowC) { c = 0; ky++; }
+    }
+  }
+  // 3x3 over 3 channels (RGB first layers, K = 27, K8 = 32): an inside pixel's patch is built in
+  // two vector registers from three 16-byte row loads and stored as two whole 16-byte stores.
+  // Copied 9 bytes at a time (two overlapping 8-byte moves), the GEMM's 8-byte loads straddled
+  // the copies' stores, which the CPU cannot forward. The loads read up to 7 bytes past the
+  // row (the same allowance as a GEMM row read in place); patch bytes 27..31 then hold input
+  // bytes instead of zeros, against zero weights (im2colSimd rewrites only bytes 0..26).
+  const rgb3x3 = !direct && inC == 3 && kh == 3 && kw == 3 && dW == 1 && k8 == 32;
+  const rowStride3 = <usize>(dH * inW * 3);
   let b0 = 0, oy0 = 0, ox0 = 0; // pixel n
   for (let n = 0; n < total; n += 2) {
     let b1 = b0, oy1 = oy0, ox1 = ox0; // pixel n + 1, or n again at the end
@@ -66,7 +102,30 @@ export function conv_s8_simd(
       if (ox1 == outW) { ox1 = 0; oy1++; if (oy1 == outH) { oy1 = 0; b1++; } }
     }
     let p0: usize, p1: usize;
-    if (direct) {
+    const y0 = y + <usize>(n * yStride), y1 = two ? y0 + <usize>yStride : y0;
+    if (inPlace) { // both pixels' taps inside the image: the GEMM reads the kernel rows in place
+      const iy0 = oy0 * sH - padTop, ix0 = ox0 * sW - padLeft, iy1 = oy1 * sH - padTop, ix1 = ox1 * sW - padLeft;
+      if (iy0 >= 0 && iy0 <= iyMax && ix0 >= 0 && ix0 <= ixMax && iy1 >= 0 && iy1 <= iyMax && ix1 >= 0 && ix1 <= ixMax) {
+        p0 = x + <usize>(((b0 * inH + iy0) * inW + ix0) * inC);
+        p1 = two ? x + <usize>(((b1 * inH + iy1) * inW + ix1) * inC) : p0;
+        gemm2_s8_simd_rows(p0, p1, SLICE_OFFS, k8, w, outC, bias, rq, rqf, y0, y1, outOff, lo, hi);
+        b0 = b1; oy0 = oy1; ox0 = ox1 + 1;
+        if (ox0 == outW) { ox0 = 0; oy0++; if (oy0 == outH) { oy0 = 0; b0++; } }
+        continue;
+      }
+    }
+    if (rgb3x3) { // 3x3 over 3 channels: an inside pixel's patch from three 16-byte row loads
+      p0 = scratch;
+      p1 = two ? scratch + 32 : p0;
+      const iy0 = oy0 * sH - padTop, ix0 = ox0 * sW - padLeft;
+      if (iy0 >= 0 && iy0 <= iyMax && ix0 >= 0 && ix0 <= ixMax) patch27(x + <usize>(((b0 * inH + iy0) * inW + ix0) * 3), rowStride3, p0);
+      else im2colSimd(x, inH, inW, inC, kh, kw, b0, oy0, ox0, sH, sW, padTop, padLeft, dH, dW, zp, p0);
+      if (two) {
+        const iy1 = oy1 * sH - padTop, ix1 = ox1 * sW - padLeft;
+        if (iy1 >= 0 && iy1 <= iyMax && ix1 >= 0 && ix1 <= ixMax) patch27(x + <usize>(((b1 * inH + iy1) * inW + ix1) * 3), rowStride3, p1);
+        else im2colSimd(x, inH, inW, inC, kh, kw, b1, oy1, ox1, sH, sW, padTop, padLeft, dH, dW, zp, p1);
+      }
+    } else if (direct) {
       p0 = x + <usize>(((b0 * inH + oy0 * sH) * inW + ox0 * sW) * inC);
       p1 = x + <usize>(((b1 * inH + oy1 * sH) * inW + ox1 * sW) * inC);
     } else {
@@ -75,7 +134,6 @@ export function conv_s8_simd(
       im2colSimd(x, inH, inW, inC, kh, kw, b0, oy0, ox0, sH, sW, padTop, padLeft, dH, dW, zp, p0);
       if (two) im2colSimd(x, inH, inW, inC, kh, kw, b1, oy1, ox1, sH, sW, padTop, padLeft, dH, dW, zp, p1);
     }
-    const y0 = y + <usize>(n * yStride), y1 = two ? y0 + <usize>yStride : y0;
     gemm2_s8_simd(p0, two ? p1 : p0, k8, w, outC, bias, rq, rqf, y0, y1, outOff, lo, hi);
     // pixel n + 2
     b0 = b1; oy0 = oy1; ox0 = ox1 + 1;

@@ -37,9 +37,66 @@ export function gemm2_s8_simd(
     for (let k = 0; k < k8; k += 8) {
       const x0 = v128.load8x8_s(p0 + <usize>k);
       const x1 = v128.load8x8_s(p1 + <usize>k);
-      const w01 = v128.load(wp), w23 = v128.load(wp, 16);
-      const w0 = i16x8.extend_low_i8x16_s(w01), w1 = i16x8.extend_high_i8x16_s(w01);
-      const w2 = i16x8.extend_low_i8x16_s(w23), w3 = i16x8.extend_high_i8x16_s(w23);
+      // one sign-extending load per channel row (x64: pmovsxbw from memory) instead of two
+      // 16-byte loads and four extends (an extend of the high half is two instructions)
+      const w0 = v128.load8x8_s(wp), w1 = v128.load8x8_s(wp, 8);
+      const w2 = v128.load8x8_s(wp, 16), w3 = v128.load8x8_s(wp, 24);
+      a00 = i32x4.add(a00, i32x4.dot_i16x8_s(x0, w0));
+      a10 = i32x4.add(a10, i32x4.dot_i16x8_s(x0, w1));
+      a20 = i32x4.add(a20, i32x4.dot_i16x8_s(x0, w2));
+      a30 = i32x4.add(a30, i32x4.dot_i16x8_s(x0, w3));
+      a01 = i32x4.add(a01, i32x4.dot_i16x8_s(x1, w0));
+      a11 = i32x4.add(a11, i32x4.dot_i16x8_s(x1, w1));
+      a21 = i32x4.add(a21, i32x4.dot_i16x8_s(x1, w2));
+      a31 = i32x4.add(a31, i32x4.dot_i16x8_s(x1, w3));
+      wp += 32;
+    }
+    const b = v128.load(bias + (<usize>o << 2));
+    const s0 = i32x4.add(hsum4(a00, a10, a20, a30), b), s1 = i32x4.add(hsum4(a01, a11, a21, a31), b);
+    const n = min(4, oc - o);
+    let r0: v128, r1: v128;
+    if (rqf != 0 && rqfFits2(s0, s1, fBias, fOutside)) {
+      const f = rqf + (<usize>o << 4); // 64 bytes per quad of channels
+      r0 = requantF4(s0, f, magic, lo, hi);
+      r1 = requantF4(s1, f, magic, lo, hi);
+    } else {
+      const q = rq + <usize>o * 12; // 48 bytes per quad of channels
+      r0 = requant4(s0, q, outOff, lo, hi);
+      r1 = requant4(s1, q, outOff, lo, hi);
+    }
+    storeQuad(y0 + <usize>o, r0, n);
+    if (twoRows) storeQuad(y1 + <usize>o, r1, n);
+    wb += blockBytes;
+  }
+}
+
+/**
+ * gemm2_s8_simd over patches read in place: 8-deep slice s of row 0 is the 8 bytes at
+ * p0 + offs[s] (u32 table of k8 / 8 entries; row 1 likewise from p1): a conv's kernel rows
+ * over its input, where every tap is inside the image. The same sums as gemm2_s8_simd over the
+ * im2col copy of those bytes, without the copy; one flat loop (a loop per kernel row was
+ * slower: its exits at 6-24 slices).
+ */
+export function gemm2_s8_simd_rows(
+  p0: usize, p1: usize, offs: usize, k8: i32,
+  w: usize, oc: i32, bias: usize, rq: usize, rqf: usize,
+  y0: usize, y1: usize, outOffset: i32, actMin: i32, actMax: i32,
+): void {
+  const outOff = i32x4.splat(outOffset), lo = i32x4.splat(actMin), hi = i32x4.splat(actMax);
+  const magic = rqfMagic(outOffset), fBias = i32x4.splat(rqfBias), fOutside = i32x4.splat(~(rqfBias * 2 - 1));
+  const blockBytes = <usize>k8 << 2;
+  const twoRows = p1 != p0;
+  let wb = w;
+  for (let o = 0; o < oc; o += 4) {
+    let a00 = i32x4.splat(0), a10 = i32x4.splat(0), a20 = i32x4.splat(0), a30 = i32x4.splat(0);
+    let a01 = i32x4.splat(0), a11 = i32x4.splat(0), a21 = i32x4.splat(0), a31 = i32x4.splat(0);
+    let wp = wb;
+    for (let k = 0; k < k8; k += 8) {
+      const off = <usize>load<u32>(offs + (<usize>k >> 1));
+      const x0 = v128.load8x8_s(p0 + off);
+      const x1 = v128.load8x8_s(p1 + off);
+      const w0 = v128.load8x8_s(wp), w1 = v128.load8x8_s(wp, 8);
+      const w2 = v128.load8x8_s(wp, 16), w3 = v128.load8x8_s(wp, 24);
       a00 = i32x4.add(a00, i32x4.dot_i16x8_s(x0, w0));
       a10 = i32x4.add(a10, i32x4.dot_i16x8_s(x0, w1));
       a20 = i32x4.add(a20, i32x4.dot_i16x8_s(x0, w2));

@@ -104,6 +104,45 @@ const RQ_F32 = memory.data<i32>([
   return i32x4.sub(i32x4.shr_s(q, right), i32x4.gt_s(v128.and(q, mask), threshold));
 }
 
+/**
+ * ADD's input rescale mbqm(t << ls, m, s) for 4 lanes of int8 + offset, in i32 only (no i64
+ * lanes). With L = ls + max(s, 0), e = max(-s, 0), D = 31 - L, the one-rounding form
+ * (test/requant-exact.test.ts) divided through by 2^L is
+ *   floor((t m + 2^(D-1) + [e > 0] (2^(D-1+e) - [t < 0] 2^D)) / 2^(D+e)),
+ * and with m = mh 2^(D+e) + ml (0 <= ml < 2^(D+e)) it is t mh + ((t ml + c) >> (D+e)).
+ * Exact (no i32 wrap, and t << L itself fits i32 as mbqm needs) for |t| <= 511, m in [0, 2^31),
+ * 10 <= L <= 22 and e <= L - 10: addSmallParams checks this; every case of that domain
+ * (m from edge values and 300 random ones, t in [-511, 511]) was compared with gemmlowp's
+ * two roundings in BigInt, and kernel-variants compares add_s8 with add_s8_ref.
+ * Lanes: mh, ml, cPos = 2^(D-1) + [e > 0] 2^(D-1+e), negD = [e > 0] (-2^D); de = D + e.
+ */
+// @ts-ignore: decorator
+@inline export function mbqmSmall4(t: v128, mh: v128, ml: v128, cPos: v128, negD: v128, de: i32): v128 {
+  const c = i32x4.add(cPos, v128.and(i32x4.shr_s(t, 31), negD));
+  return i32x4.add(i32x4.mul(t, mh), i32x4.shr_s(i32x4.add(i32x4.mul(t, ml), c), de));
+}
+
+// mbqmSmall4's per-tensor constants from ADD's left shift ls and an input's multiplier m and shift s.
+// @ts-ignore: decorator
+@inline export function smallDe(ls: i32, s: i32): i32 { return 31 - ls - max(s, 0) + max(-s, 0); }
+// @ts-ignore: decorator
+@inline export function smallMh(ls: i32, m: i32, s: i32): v128 { return i32x4.splat(<i32>(<u32>m >> smallDe(ls, s))); }
+// @ts-ignore: decorator
+@inline export function smallMl(ls: i32, m: i32, s: i32): v128 { return i32x4.splat(m & ((1 << smallDe(ls, s)) - 1)); }
+// @ts-ignore: decorator
+@inline export function smallCPos(ls: i32, s: i32): v128 {
+  const d = 31 - ls - max(s, 0), e = max(-s, 0);
+  return i32x4.splat((1 << (d - 1)) + (e > 0 ? 1 << (d - 1 + e) : 0));
+}
+// @ts-ignore: decorator
+@inline export function smallNegD(ls: i32, s: i32): v128 { return i32x4.splat(s < 0 ? -(1 << (31 - ls - max(s, 0))) : 0); }
+
+/** Whether mbqmSmall4 is exact for inputs offset by off in [-383, 383], shift ls, multiplier m, shift s. */
+export function addSmallFits(off: i32, ls: i32, m: i32, s: i32): bool {
+  const L = ls + max(s, 0), e = max(-s, 0);
+  return off >= -383 && off <= 383 && ls >= 0 && ls <= 22 && s <= 22 && m >= 0 && L >= 10 && L <= 22 && e <= L - 10;
+}
+
 // ---------------------------------------------------------------------------------------
 // One-rounding requantization in f64, for an op's accumulators in a known range.
 //

@@ -2,7 +2,7 @@
 // arrays, so test/requant-exact.test.ts can run millions of cases through the compiled code.
 // Compiled by the test with asc --enable simd.
 
-import { requant4, mbqmUniform4, requantF4, rqfBias, rqfFits2, rqfMagic, rqfPrepare } from '../kernels/requant-simd';
+import { requant4, mbqmUniform4, requantF4, rqfBias, rqfFits2, rqfMagic, rqfPrepare, addSmallFits, mbqmSmall4, smallCPos, smallDe, smallMh, smallMl, smallNegD } from '../kernels/requant-simd';
 
 /** First 16-aligned free byte. */
 export function heapBase(): usize { return (__heap_base + 15) & ~15; }
@@ -44,4 +44,15 @@ export function requantQuadsF64(x: usize, rq: usize, y: usize, n: i32): i32 {
     v128.store(y + (<usize>i << 4), r);
   }
   return fast;
+}
+
+/** ADD's addSmallFits (the domain of mbqmSmall4). */
+export function smallFits(off: i32, ls: i32, m: i32, s: i32): bool { return addSmallFits(off, ls, m, s); }
+
+/** n i32 values t at x through mbqmSmall4 with ADD's constants of (ls, m, s) -> mbqm(t << ls, m, s) at y (a multiple of 4). */
+export function smallQuads(x: usize, y: usize, n: i32, ls: i32, m: i32, s: i32): void {
+  const mh = smallMh(ls, m, s), ml = smallMl(ls, m, s), c = smallCPos(ls, s), nd = smallNegD(ls, s), de = smallDe(ls, s);
+  for (let i = 0; i < n; i += 4) {
+    v128.store(y + (<usize>i << 2), mbqmSmall4(v128.load(x + (<usize>i << 2)), mh, ml, c, nd, de));
+  }
 }
