@@ -20,6 +20,7 @@ import { EvalAccumulator, formatEval, parseLabels } from '../src/compress/evalua
 import { cholesky, inverseFromCholesky, solveSpd } from '../src/compress/linalg.js';
 import { sweepRow, targetRows } from '../src/compress/compensate.js';
 import { loadInt8Calibration } from '../src/io/calibration.js';
+import { weightRefs } from '../src/passes/weights.js';
 import { main } from '../src/cli/index.js';
 import { buildSmallModel, randomBytes } from './compression-model.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
@@ -95,6 +96,25 @@ test('calibrated compression is exact (== decoded weights, corrected biases) in 
   // OBS pruning: exactly floor(0.3 n) zeros at least, per filter of more than 2^bits weights per row
   const w = a.result.graph.tensors.find((t) => t.name === 'fc/w')!.data as Int8Array;
   assert.ok(w.filter((v) => v === 0).length >= Math.floor(0.3 * w.length));
+});
+
+test('fewer centroids than 2^bits (the size budget\'s finer grid): at most that many values per filter, exact in every build, fewer bytes', async () => {
+  const ops = weightRefs(preparedGraph(src, 'small', {})).map((r) => r.op.sourceIndex);
+  const at = (levels: number) => convertCalibrated(src, 'small', { compress: { codebook: 3, codebookLayers: Object.fromEntries(ops.map((o) => [o, 3])), levelsLayers: Object.fromEntries(ops.map((o) => [o, levels])), huffman: true } }, calib);
+  const eight = await at(8), five = await at(5);
+  // a filter whose data-free result (2^bits centroids) has the lower error keeps that one
+  const compensated = weightRefs(five.result.graph).filter((ref) => five.outcome.get(ref.op.sourceIndex)?.method === 'compensated');
+  assert.ok(compensated.length > 0, 'some filter compensated');
+  for (const ref of compensated) assert.ok(new Set(ref.tensor.data as Int8Array).size <= 5, ref.tensor.name);
+  assert.ok(five.result.epk.length < eight.result.epk.length, `${five.result.epk.length} < ${eight.result.epk.length}`);
+  const plain = decodedPlain(five.result);
+  const builds: [string, (epk: Uint8Array) => Promise<{ run(...x: Uint8Array[]): Uint8Array[] }>][] = [
+    ['scalar', (e) => loadModelNode(e, 'scalar')], ['simd', (e) => loadModelNode(e, 'simd')], ['streamed', (e) => loadModelStreamed(e)],
+  ];
+  for (const [target, load] of builds) {
+    const m = await load(five.result.epk), p = await load(plain);
+    for (const x of heldOut.slice(0, 4)) assert.equal(Array.from(m.run(x)[0]), Array.from(p.run(x)[0]), target);
+  }
 });
 
 test('targetRows: the int8 weights when the compressed inputs equal the int8 ones (cross = H); else w + (H + damping)^-1 (C - H) w', () => {

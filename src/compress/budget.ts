@@ -1,5 +1,5 @@
 // Size budget (--size-budget): per layer, the representation (int8 + Huffman, lossless, or a
-// calibrated codebook of 8..2 bits + Huffman) so the .epk fits the budget with the least
+// calibrated codebook of 256..3 centroids + Huffman) so the .epk fits the budget with the least
 // measured output error. Every layer is compressed at every width once (compensate-weights
 // on the calibration statistics) to learn its stored bytes and its output error energy on
 // the calibration data (relative to the layer's output energy); each layer's sensitivity
@@ -21,6 +21,18 @@ import { collectLayerStats } from './layer-stats.js';
 
 /** Widths tried per layer: 0 = int8 (+ Huffman), lossless. */
 export const WIDTHS = [0, 8, 7, 6, 5, 4, 3, 2];
+/**
+ * The options tried per layer, wide to narrow: codebooks of `levels` centroids in a table of
+ * 2^bits entries. With Huffman the stored bits follow the index entropy, not the table width,
+ * so 24, 12, 6, 5 and 3 levels fill the gaps between the powers of two (op 9 of ic_resnet8:
+ * 13054 B at 8 levels, 9163 B at 4).
+ */
+export const GRID: { bits: number; levels: number }[] = [
+  { bits: 0, levels: 0 }, ...WIDTHS.slice(1).flatMap((bits) => {
+    const half = 3 << (bits - 2); // 1.5 x 2^(bits-1): 24 for 5 bits, 12 for 4, 6 for 3, 3 for 2
+    return bits <= 5 ? [{ bits, levels: 1 << bits }, { bits, levels: half }, ...(bits === 3 ? [{ bits, levels: 5 }] : [])] : [{ bits, levels: 1 << bits }];
+  }),
+];
 /** Calibration inputs run per layer to measure its sensitivity. */
 export const SENSITIVITY_INPUTS = 64;
 /** Final conversions tried while tightening the target. */
@@ -32,6 +44,8 @@ export class BudgetError extends ConvertError {}
 
 export interface LayerOption {
   bits: number;
+  /** Centroids in the table (<= 2^bits; 0 for int8). */
+  levels: number;
   bytes: number;
   /** Layer output error energy / layer output energy on the calibration data. */
   relError: number;
@@ -71,18 +85,18 @@ export async function convertToBudget(
   const stats = await collectLayerStats(prepared, samples, log);
   const ops = weightRefs(prepared).map((r) => r.op.sourceIndex);
   const cache = new Map<string, Compressed>(); // every (filter, width) is compressed once
-  const convert = (layers: Record<number, number>, outcome?: Map<number, LayerOutcome>) =>
-    convertModel(bytes, name, { ...opts, log: () => {}, compress: { ...opts.compress, huffman: true, codebookLayers: layers, calibration: { stats, outcome, cache } } });
+  const convert = (layers: Record<number, number>, outcome?: Map<number, LayerOutcome>, levels?: Record<number, number>) =>
+    convertModel(bytes, name, { ...opts, log: () => {}, compress: { ...opts.compress, huffman: true, codebookLayers: layers, levelsLayers: levels, calibration: { stats, outcome, cache } } });
   const plans: LayerPlan[] = ops.map((op) => ({ op, options: [], sensitivity: 0, chosen: 0 }));
-  for (const bits of WIDTHS) {
+  for (const { bits, levels } of GRID) {
     const outcome = new Map<number, LayerOutcome>();
-    const r = convert(allAt(ops, bits), outcome);
+    const r = convert(allAt(ops, bits), outcome, allAt(ops, levels));
     const stored = storedBytes(r);
     for (const p of plans) {
       const o = outcome.get(p.op);
-      p.options.push({ bits, bytes: stored.get(p.op)!, relError: o && o.signal > 0 ? o.error / o.signal : 0 });
+      p.options.push({ bits, levels, bytes: stored.get(p.op)!, relError: o && o.signal > 0 ? o.error / o.signal : 0 });
     }
-    log(`size budget: every layer at ${bits ? `${bits}-bit codebook` : 'int8'}: ${r.epk.length} B`);
+    log(`size budget: every layer at ${bits ? `${levels} levels (${bits}-bit codebook)` : 'int8'}: ${r.epk.length} B`);
   }
   const lossless = convert(allAt(ops, 0)).epk.length;
   const floor = lossless - plans.reduce((s, p) => s + p.options[0].bytes - Math.min(...p.options.map((o) => o.bytes)), 0);
@@ -93,8 +107,10 @@ export async function convertToBudget(
   for (let round = 0, sequentialRounds = 0; round < MAX_FIT_ROUNDS; round++) {
     const estimate = allocate(plans, lossless, target);
     const layers = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].bits]));
+    const levels = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].levels]));
     const plannedOutcome = new Map<number, LayerOutcome>();
-    const planned = convert(layers, plannedOutcome);
+    const planned = convert(layers, plannedOutcome, levels);
+    log(`size budget: widths ${plans.map((p) => `${p.op}:${p.options[p.chosen].levels}`).join(' ')} (op: levels, 0 = int8)`);
     log(`size budget: target ${target} B, estimate ${estimate} B, .epk ${planned.epk.length} B (budget ${budget} B)`);
     if (planned.epk.length <= budget && !sequential) return { result: planned, stats, outcome: plannedOutcome, budget, layers: plans };
     if (planned.epk.length > budget) {
@@ -105,15 +121,15 @@ export async function convertToBudget(
     // the chosen widths, compressed again on sequential statistics (each layer on the inputs
     // the already-compressed earlier layers give); kept when it still fits
     const seqCache = new Map<string, Compressed>();
-    const seqStats = await sequentialStats(prepared, samples, { layers }, seqCache, log);
+    const seqStats = await sequentialStats(prepared, samples, { layers, levelsLayers: levels }, seqCache, log);
     const outcome = new Map<number, LayerOutcome>();
-    const result = convertModel(bytes, name, { ...opts, log: () => {}, compress: { ...opts.compress, huffman: true, codebookLayers: layers, calibration: { stats: seqStats, outcome, cache: seqCache } } });
+    const result = convertModel(bytes, name, { ...opts, log: () => {}, compress: { ...opts.compress, huffman: true, codebookLayers: layers, levelsLayers: levels, calibration: { stats: seqStats, outcome, cache: seqCache } } });
     log(`size budget: sequential statistics at those widths: .epk ${result.epk.length} B (budget ${budget} B)`);
     if (result.epk.length <= budget) return { result, stats: seqStats, outcome, budget, layers: plans };
     if (++sequentialRounds >= MAX_SEQUENTIAL_ROUNDS) {
       log('size budget: the sequential result does not fit; keeping the plain-statistics one');
       const plainOutcome = new Map<number, LayerOutcome>();
-      return { result: convert(layers, plainOutcome), stats, outcome: plainOutcome, budget, layers: plans };
+      return { result: convert(layers, plainOutcome, levels), stats, outcome: plainOutcome, budget, layers: plans };
     }
     target -= result.epk.length - budget;
   }
@@ -134,7 +150,7 @@ async function measureSensitivity(
 ): Promise<void> {
   const plain = await load(convert(allAt(ops, 0)).epk);
   const reference = inputs.map((x) => plain.run(...x).map((o) => new Int8Array(o.buffer, o.byteOffset, o.length)));
-  const probeBits = 3, col = WIDTHS.indexOf(probeBits);
+  const probeBits = 3, col = GRID.findIndex((o) => o.bits === probeBits && o.levels === 1 << probeBits);
   for (const p of plans) {
     const rel = p.options[col].relError;
     if (rel === 0) continue;

@@ -34,6 +34,8 @@ export interface CompensateOptions {
   bits: number;
   /** Fraction of the filter's weights set to 0 (OBS saliency). */
   prune: number;
+  /** Centroids per table (<= 2^bits; default 2^bits): fewer levels cost fewer Huffman bits per index. */
+  levels?: number;
 }
 
 export interface Compensated {
@@ -115,7 +117,8 @@ export function compensateFilter(data: Int8Array, f: FilterRows, stats: LayerSta
   const w = targetRows(data, f, stats);
   const mask = opts.prune > 0 ? obsMask(w, f, opts.prune, (r) => prep(r).invDiag) : null;
   const keepZero = mask !== null;
-  let centroids = opts.bits ? initialCentroids(data, mask, f, 1 << opts.bits, keepZero) : null;
+  const levels = Math.min(opts.levels ?? 1 << opts.bits, 1 << opts.bits);
+  let centroids = opts.bits ? initialCentroids(data, mask, f, levels, keepZero) : null;
   let best: { q: Int8Array[]; error: number; centroids: number[] | null } | null = null;
   for (let round = 0; round < (centroids ? ROUNDS : 1); round++) {
     const c = centroids;
