@@ -33,7 +33,7 @@ function cli(...args: string[]): { stdout: string; stderr: string; status: numbe
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
 
-function inspectJson(epk: string): { arenaBytes: number; modelBytes: number; macs: number; layers: unknown[] } {
+function inspectJson(epk: string): { arenaBytes: number; modelBytes: number; macs: number; layers: unknown[]; inputs: { dtype: string }[] } {
   const r = cli('inspect', epk, '--json');
   assert.is(r.status, 0, r.stderr);
   return JSON.parse(r.stdout);
