@@ -6,7 +6,7 @@
 // Accumulator bound: |(x + in_offset) * w| <= 255 * 128 = 32640 per tap, so i32 holds
 // 65793 taps (e.g. 3x3x7310 channels) before overflow -- far above any real layer.
 
-import { clamp, clampS8, mbqm_ref, mbqmRq, mbqmTable, rqMult, rqPow2At, rqRight } from './quant';
+import { clamp, clampB8, mbqm_ref, mbqmRq, mbqmTable, rqMult, rqPow2At, rqRight } from './quant';
 import { conv_s8_rows } from './rows';
 import { gemm1_s8, gemm2_s8, sb0, sb1, sb2, sb3 } from './gemm';
 import { gemm2_s8_simd } from './gemm-simd';
@@ -197,7 +197,7 @@ export function conv_s8(
 // One channel's requantized int8 value in bits 0-7 (mbqmRq; m and f = 1023 - e from its record).
 // @ts-ignore: decorator
 @inline function dwLane(a: i32, m: i32, f: i32, pow2At: usize, outOff: i32, sat: bool, lo: i32, hi: i32): i32 {
-  return clampS8(mbqmRq(a, m, 1023 - f, pow2At) + outOff, sat, lo, hi) & 0xff;
+  return clampB8(mbqmRq(a, m, 1023 - f, pow2At), sat, outOff, lo, hi);
 }
 
 // dwQuad's body, inlined twice: multipliers and shifts read as 8-byte pairs (4 accesses,
@@ -205,10 +205,11 @@ export function conv_s8(
 // @ts-ignore: decorator
 @inline function dwQuadWith(a0: i32, a1: i32, a2: i32, a3: i32, q: usize, outOff: i32, sat: bool, lo: i32, hi: i32): i32 {
   const m01 = load<i64>(q), m23 = load<i64>(q, 8), f01 = load<i64>(q, 32), f23 = load<i64>(q, 40);
-  return dwLane(a0, <i32>m01, <i32>f01, rqPow2At(q, 0), outOff, sat, lo, hi)
-    | dwLane(a1, <i32>(m01 >>> 32), <i32>(f01 >>> 32), rqPow2At(q, 1), outOff, sat, lo, hi) << 8
-    | dwLane(a2, <i32>m23, <i32>f23, rqPow2At(q, 2), outOff, sat, lo, hi) << 16
-    | dwLane(a3, <i32>(m23 >>> 32), <i32>(f23 >>> 32), rqPow2At(q, 3), outOff, sat, lo, hi) << 24;
+  const oo = sat ? outOff + 128 : outOff; // clampB8
+  return (sat ? 0x80808080 : 0) ^ (dwLane(a0, <i32>m01, <i32>f01, rqPow2At(q, 0), oo, sat, lo, hi)
+    | dwLane(a1, <i32>(m01 >>> 32), <i32>(f01 >>> 32), rqPow2At(q, 1), oo, sat, lo, hi) << 8
+    | dwLane(a2, <i32>m23, <i32>f23, rqPow2At(q, 2), oo, sat, lo, hi) << 16
+    | dwLane(a3, <i32>(m23 >>> 32), <i32>(f23 >>> 32), rqPow2At(q, 3), oo, sat, lo, hi) << 24);
 }
 
 // Four channels' requantized int8 values packed little-endian in an i32 (multipliers and
@@ -217,6 +218,21 @@ export function conv_s8(
 export function dwQuad(a0: i32, a1: i32, a2: i32, a3: i32, q: usize, outOff: i32, lo: i32, hi: i32): i32 {
   if (lo == -128 && hi == 127) return dwQuadWith(a0, a1, a2, a3, q, outOff, true, -128, 127);
   return dwQuadWith(a0, a1, a2, a3, q, outOff, false, lo, hi);
+}
+
+/**
+ * dwQuad where the caller knows the activation spans the whole int8 range (lo, hi = -128, 127):
+ * 6 arguments, not 8 (on the Cortex-M4 two fewer stack slots written and read per call) and no
+ * test of lo, hi per call.
+ */
+export function dwQuadFull(a0: i32, a1: i32, a2: i32, a3: i32, q: usize, outOff: i32): i32 {
+  return dwQuadWith(a0, a1, a2, a3, q, outOff, true, -128, 127);
+}
+
+// dwQuad or dwQuadFull by full (the caller's test of lo, hi, hoisted out of its pixel loops).
+// @ts-ignore: decorator
+@inline export function dwQuadBy(full: bool, a0: i32, a1: i32, a2: i32, a3: i32, q: usize, outOff: i32, lo: i32, hi: i32): i32 {
+  return full ? dwQuadFull(a0, a1, a2, a3, q, outOff) : dwQuad(a0, a1, a2, a3, q, outOff, lo, hi);
 }
 
 /**
@@ -258,6 +274,7 @@ export function dwconv_s8(
   }
   // Quantization params in locals: each read of p is a memory access (a bounds check in C).
   const inOff = p.inputOffset, outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
+  const full = lo == -128 && hi == 127; // dwQuadBy
   const strideH = p.strideH, strideW = p.strideW, padTop = p.padTop, padLeft = p.padLeft;
   const rowBytes = inW * stride;
   const dH = p.dilationH, dW = p.dilationW;
@@ -373,8 +390,8 @@ export function dwconv_s8(
             }
           }
           const q = rq + ch * 12; // 48 bytes per quad, ch a multiple of 4
-          const lo4 = dwQuad(a0, a1, a2, a3, q, outOff, lo, hi);
-          const hi4 = dwQuad(a4, a5, a6, a7, q + 48, outOff, lo, hi);
+          const lo4 = dwQuadBy(full, a0, a1, a2, a3, q, outOff, lo, hi);
+          const hi4 = dwQuadBy(full, a4, a5, a6, a7, q + 48, outOff, lo, hi);
           store<i64>(out + ch, <i64><u32>lo4 | (<i64>hi4 << 32)); // 8 outputs, one access
         }
         for (; ch + 4 <= cs; ch += 4) {
@@ -439,7 +456,7 @@ export function dwconv_s8(
               }
             }
           }
-          store<i32>(out + ch, dwQuad(a0, a1, a2, a3, rq + ch * 12, outOff, lo, hi));
+          store<i32>(out + ch, dwQuadBy(full, a0, a1, a2, a3, rq + ch * 12, outOff, lo, hi));
         }
         for (; ch < cs; ch++) {
           let acc = load<i32>(bias + (ch << 2));

@@ -75,13 +75,23 @@
 }
 
 /**
- * clamp(v, lo, hi) where the caller knows lo <= hi (sat: lo, hi are -128, 127): a min then a
- * max of the same value, which gcc turns into one SSAT on the Cortex-M4 (clamp's form, which
- * compares v twice, became two compares and branches per value). Equal to clamp when lo <= hi.
+ * clamp(v + outOffset, lo, hi) & 0xff. With sat (lo, hi are -128, 127) the caller passes
+ * oo = outOffset + 128 and XORs the packed bytes with 0x80: the biased byte max(min(v + oo, ...))
+ * is a BIC (max with 0) and one compare (min with 255) on the Cortex-M4 with no mask, where the
+ * signed clamp took two compares, two branches and a UXTB. Equal to clamp's byte unless
+ * v + outOffset lies in [2^31 - 128, 2^31): there v + oo wraps (the byte is -128, clamp's 127).
+ * Requantized values come nowhere near: |v| <= 2^30 + 1 whenever e >= 1 (mbqmRq), and with
+ * e = 0 only an accumulator times 2^left within 2^-23 of i32's limit, times a multiplier within
+ * 2^-23 of 2^31, reaches that window (TFLite's own acc + output_offset overflows at 2^31).
+ * Otherwise oo = outOffset and clamp(v + oo, lo, hi) & 0xff.
  */
 // @ts-ignore: decorator
-@inline export function clampS8(v: i32, sat: bool, lo: i32, hi: i32): i32 {
-  return sat ? max(min(v, 127), -128) : clamp(v, lo, hi);
+@inline export function clampB8(v: i32, sat: bool, oo: i32, lo: i32, hi: i32): i32 {
+  if (sat) {
+    const u = v + oo, t = u < 0 ? 0 : u;
+    return t > 255 ? 255 : t;
+  }
+  return clamp(v + oo, lo, hi) & 0xff;
 }
 
 // The packed ops' requant table (assembly/kernels/requant-simd.ts: 48 bytes per quad of
