@@ -221,21 +221,6 @@ export function dwQuad(a0: i32, a1: i32, a2: i32, a3: i32, q: usize, outOff: i32
 }
 
 /**
- * dwQuad where the caller knows the activation spans the whole int8 range (lo, hi = -128, 127):
- * 6 arguments, not 8 (on the Cortex-M4 two fewer stack slots written and read per call) and no
- * test of lo, hi per call.
- */
-export function dwQuadFull(a0: i32, a1: i32, a2: i32, a3: i32, q: usize, outOff: i32): i32 {
-  return dwQuadWith(a0, a1, a2, a3, q, outOff, true, -128, 127);
-}
-
-// dwQuad or dwQuadFull by full (the caller's test of lo, hi, hoisted out of its pixel loops).
-// @ts-ignore: decorator
-@inline export function dwQuadBy(full: bool, a0: i32, a1: i32, a2: i32, a3: i32, q: usize, outOff: i32, lo: i32, hi: i32): i32 {
-  return full ? dwQuadFull(a0, a1, a2, a3, q, outOff) : dwQuad(a0, a1, a2, a3, q, outOff, lo, hi);
-}
-
-/**
  * dwconv_s8 for depth multiplier 1 (bias required): SIMD build -> dwconv_s8_simd; scalar build
  * -> per pixel, tap bounds hoisted out of the channel loop, 3x3 interior taps unrolled, 8 then 4
  * channels per step (one 8- or 4-byte load of inputs and of weights per tap), then single bytes.
@@ -274,7 +259,6 @@ export function dwconv_s8(
   }
   // Quantization params in locals: each read of p is a memory access (a bounds check in C).
   const inOff = p.inputOffset, outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
-  const full = lo == -128 && hi == 127; // dwQuadBy
   const strideH = p.strideH, strideW = p.strideW, padTop = p.padTop, padLeft = p.padLeft;
   const rowBytes = inW * stride;
   const dH = p.dilationH, dW = p.dilationW;
@@ -390,8 +374,8 @@ export function dwconv_s8(
             }
           }
           const q = rq + ch * 12; // 48 bytes per quad, ch a multiple of 4
-          const lo4 = dwQuadBy(full, a0, a1, a2, a3, q, outOff, lo, hi);
-          const hi4 = dwQuadBy(full, a4, a5, a6, a7, q + 48, outOff, lo, hi);
+          const lo4 = dwQuad(a0, a1, a2, a3, q, outOff, lo, hi);
+          const hi4 = dwQuad(a4, a5, a6, a7, q + 48, outOff, lo, hi);
           store<i64>(out + ch, <i64><u32>lo4 | (<i64>hi4 << 32)); // 8 outputs, one access
         }
         for (; ch + 4 <= cs; ch += 4) {
@@ -456,7 +440,7 @@ export function dwconv_s8(
               }
             }
           }
-          store<i32>(out + ch, dwQuadBy(full, a0, a1, a2, a3, rq + ch * 12, outOff, lo, hi));
+          store<i32>(out + ch, dwQuad(a0, a1, a2, a3, rq + ch * 12, outOff, lo, hi));
         }
         for (; ch < cs; ch++) {
           let acc = load<i32>(bias + (ch << 2));

@@ -9,7 +9,7 @@
 // but a 1.6 KB stack peak (over the firmware's 75% of 2 KB reserved): not done.
 // Computes channels [0, c8) of dwconv_s8 (c8 a multiple of 8, wTap its c); same arguments otherwise.
 
-import { ConvParams, dwQuadBy } from './conv';
+import { ConvParams, dwQuad } from './conv';
 import { sb0, sb1, sb2, sb3 } from './gemm';
 
 export function dwconv3x3_s8_oct(
@@ -19,7 +19,6 @@ export function dwconv3x3_s8_oct(
   p: ConvParams, stride: i32,
 ): void {
   const inOff = p.inputOffset, outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
-  const full = lo == -128 && hi == 127; // dwQuadFull
   const strideH = p.strideH, strideW = p.strideW, padTop = p.padTop, padLeft = p.padLeft;
   const dH = p.dilationH, dW = p.dilationW;
   const rowBytes = inW * stride;
@@ -108,8 +107,8 @@ export function dwconv3x3_s8_oct(
               }
             }
           }
-          const lo4 = dwQuadBy(full, a0, a1, a2, a3, qa, outOff, lo, hi);
-          const hi4 = dwQuadBy(full, a4, a5, a6, a7, qb, outOff, lo, hi);
+          const lo4 = dwQuad(a0, a1, a2, a3, qa, outOff, lo, hi);
+          const hi4 = dwQuad(a4, a5, a6, a7, qb, outOff, lo, hi);
           store<i64>(out, <i64><u32>lo4 | (<i64>hi4 << 32)); // 8 outputs, one access
           out += <usize>stride;
         }
