@@ -45,17 +45,24 @@ function mbqmIssue(x: number, m: number, shift: number): number {
   return Number((P + c) >> B(31 + e));
 }
 
-/** quant.ts mbqm step by step (i32/i64 wasm semantics), checking that nothing wraps. */
+/** quant.ts mbqm step by step (i32/i64 wasm semantics), checking that nothing wraps: shift >= 0
+ *  (e = 0) rounds the 64-bit product once at bit 31; shift < 0 takes mbqmRq's form (hi32 of
+ *  x * m + c, c = 2^30 + j 2^31, j = 2^(e-1) - [x < 0], then an i32 shift by e - 1). */
 function mbqmRuntime(x: number, m: number, shift: number): number {
-  const left = shift > 0 ? shift : 0, e = shift > 0 ? 0 : -shift;
-  const p = B(x << left) * B(m);
-  const half = ((1 << e) >>> 1); // 2^(e-1), 0 for e = 0
-  const j = half - ((x >>> 31) & (e !== 0 ? 1 : 0));
-  const t = p + (1n << 30n) + (B(j) << 31n);
+  if (shift >= 0) {
+    const t = B(x << shift) * B(m) + (1n << 30n);
+    const r = t >> 31n;
+    if (BigInt.asIntN(32, r) !== r) throw new Error(`i32 overflow at ${x} ${m} ${shift}`);
+    return Number(r);
+  }
+  const s = -shift - 1;
+  const j = ((1 << s) + (x >> 31)) | 0;
+  const c = (B(j >>> 1) << 32n) | B(((j << 31) | (1 << 30)) >>> 0);
+  const t = B(x) * B(m) + c;
   if (BigInt.asIntN(64, t) !== t) throw new Error(`i64 overflow at ${x} ${m} ${shift}`);
-  const r = t >> B(31 + e);
-  if (BigInt.asIntN(32, r) !== r) throw new Error(`i32 overflow at ${x} ${m} ${shift}`);
-  return Number(r);
+  const hi = t >> 32n;
+  if (BigInt.asIntN(32, hi) !== hi) throw new Error(`i32 overflow at ${x} ${m} ${shift}`);
+  return Number(hi) >> s;
 }
 
 /** quant.ts mbqmRq (the requant table's 2^left and e; the constant from two 32-bit halves). */

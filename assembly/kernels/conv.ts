@@ -6,7 +6,7 @@
 // Accumulator bound: |(x + in_offset) * w| <= 255 * 128 = 32640 per tap, so i32 holds
 // 65793 taps (e.g. 3x3x7310 channels) before overflow -- far above any real layer.
 
-import { clamp, mbqm_ref, mbqmRq, mbqmTable, rqMult, rqPow2At, rqRight } from './quant';
+import { clamp, clampB8, mbqm_ref, mbqmRq, mbqmTable, rqMult, rqPow2At, rqRight } from './quant';
 import { conv_s8_rows } from './rows';
 import { gemm1_s8, gemm2_s8, sb0, sb1, sb2, sb3 } from './gemm';
 import { gemm2_s8_simd } from './gemm-simd';
@@ -196,27 +196,28 @@ export function conv_s8(
 
 // One channel's requantized int8 value in bits 0-7 (mbqmRq; m and f = 1023 - e from its record).
 // @ts-ignore: decorator
-@inline function dwLane(a: i32, m: i32, f: i32, pow2At: usize, outOff: i32, lo: i32, hi: i32): i32 {
-  return clamp(mbqmRq(a, m, 1023 - f, pow2At) + outOff, lo, hi) & 0xff;
+@inline function dwLane(a: i32, m: i32, f: i32, pow2At: usize, outOff: i32, sat: bool, lo: i32, hi: i32): i32 {
+  return clampB8(mbqmRq(a, m, 1023 - f, pow2At), sat, outOff, lo, hi);
 }
 
 // dwQuad's body, inlined twice: multipliers and shifts read as 8-byte pairs (4 accesses,
 // not 8); with lo, hi the constants -128, 127 the clamp is one SSAT on the Cortex-M4.
 // @ts-ignore: decorator
-@inline function dwQuadWith(a0: i32, a1: i32, a2: i32, a3: i32, q: usize, outOff: i32, lo: i32, hi: i32): i32 {
+@inline function dwQuadWith(a0: i32, a1: i32, a2: i32, a3: i32, q: usize, outOff: i32, sat: bool, lo: i32, hi: i32): i32 {
   const m01 = load<i64>(q), m23 = load<i64>(q, 8), f01 = load<i64>(q, 32), f23 = load<i64>(q, 40);
-  return dwLane(a0, <i32>m01, <i32>f01, rqPow2At(q, 0), outOff, lo, hi)
-    | dwLane(a1, <i32>(m01 >>> 32), <i32>(f01 >>> 32), rqPow2At(q, 1), outOff, lo, hi) << 8
-    | dwLane(a2, <i32>m23, <i32>f23, rqPow2At(q, 2), outOff, lo, hi) << 16
-    | dwLane(a3, <i32>(m23 >>> 32), <i32>(f23 >>> 32), rqPow2At(q, 3), outOff, lo, hi) << 24;
+  const oo = sat ? outOff + 128 : outOff; // clampB8
+  return (sat ? 0x80808080 : 0) ^ (dwLane(a0, <i32>m01, <i32>f01, rqPow2At(q, 0), oo, sat, lo, hi)
+    | dwLane(a1, <i32>(m01 >>> 32), <i32>(f01 >>> 32), rqPow2At(q, 1), oo, sat, lo, hi) << 8
+    | dwLane(a2, <i32>m23, <i32>f23, rqPow2At(q, 2), oo, sat, lo, hi) << 16
+    | dwLane(a3, <i32>(m23 >>> 32), <i32>(f23 >>> 32), rqPow2At(q, 3), oo, sat, lo, hi) << 24);
 }
 
 // Four channels' requantized int8 values packed little-endian in an i32 (multipliers and
 // shifts from the quad's 48-byte requant record q, quant.ts mbqmRq). A call, not inlined
 // (as gemm.ts requantQuad): Cortex-M4 kws 18.63 M -> 18.58 M instructions, 1.2 KB less code.
 export function dwQuad(a0: i32, a1: i32, a2: i32, a3: i32, q: usize, outOff: i32, lo: i32, hi: i32): i32 {
-  if (lo == -128 && hi == 127) return dwQuadWith(a0, a1, a2, a3, q, outOff, -128, 127);
-  return dwQuadWith(a0, a1, a2, a3, q, outOff, lo, hi);
+  if (lo == -128 && hi == 127) return dwQuadWith(a0, a1, a2, a3, q, outOff, true, -128, 127);
+  return dwQuadWith(a0, a1, a2, a3, q, outOff, false, lo, hi);
 }
 
 /**

@@ -6,7 +6,8 @@
 // In place: the planner may let y alias an input of y's shape (IN_PLACE_OPCODES), so
 // element i of each input must be read before element i of y is written.
 
-import { clamp, mbqm, mbqm_ref } from './quant';
+import { clamp, mbqm, mbqm_ref, mbqmRight } from './quant';
+import { sb0, sb1, sb2, sb3 } from './gemm';
 import { addSmallFits, mbqmSmall4, mbqmUniform4, smallCPos, smallDe, smallMh, smallMl, smallNegD } from './requant-simd';
 import { Broadcast4, broadcast_s8 } from './broadcast';
 
@@ -109,6 +110,14 @@ function add_s8_small(a: usize, b: usize, y: usize, n: i32, p: AddParams, mo: v1
   return i;
 }
 
+// One ADD value with every shift to the right (add_s8's fast path), in bits 0-7.
+// @ts-ignore: decorator
+@inline function addRight(x1: i32, x2: i32, o1: i32, o2: i32, ls: i32, m1: i32, e1: i32, h1: i32, m2: i32, e2: i32, h2: i32, mo: i32, eo: i32, ho: i32, oo: i32, lo: i32, hi: i32): i32 {
+  const sa = mbqmRight((x1 + o1) << ls, m1, e1, h1);
+  const sb = mbqmRight((x2 + o2) << ls, m2, e2, h2);
+  return clamp(mbqmRight(sa + sb, mo, eo, ho) + oo, lo, hi) & 0xff;
+}
+
 /** ADD of two same-shape int8 tensors of n values (no broadcast). */
 export function add_s8(a: usize, b: usize, y: usize, n: i32, p: AddParams): void {
   let i = 0;
@@ -136,6 +145,20 @@ export function add_s8(a: usize, b: usize, y: usize, n: i32, p: AddParams): void
   const o1 = p.input1Offset, o2 = p.input2Offset, oo = p.outputOffset, ls = p.leftShift;
   const m1 = p.input1Multiplier, s1 = p.input1Shift, m2 = p.input2Multiplier, s2 = p.input2Shift;
   const mo = p.outputMultiplier, so = p.outputShift, lo = p.actMin, hi = p.actMax;
+  if (!ASC_FEATURE_SIMD && s1 < 0 && s2 < 0 && so < 0) {
+    // every shift to the right (TFLite's ADD: input shifts <= 0 after its left shift of 20):
+    // mbqmRight with each tensor's e - 1 and 2^(e - 2) hoisted, no branch per value
+    const e1 = -s1 - 1, e2 = -s2 - 1, eo = -so - 1;
+    const h1 = 1 << e1, h2 = 1 << e2, ho = 1 << eo;
+    for (; i + 4 <= n; i += 4) {
+      const va = load<i32>(a + <usize>i), vb = load<i32>(b + <usize>i);
+      const r = addRight(sb0(va), sb0(vb), o1, o2, ls, m1, e1, h1, m2, e2, h2, mo, eo, ho, oo, lo, hi)
+        | addRight(sb1(va), sb1(vb), o1, o2, ls, m1, e1, h1, m2, e2, h2, mo, eo, ho, oo, lo, hi) << 8
+        | addRight(sb2(va), sb2(vb), o1, o2, ls, m1, e1, h1, m2, e2, h2, mo, eo, ho, oo, lo, hi) << 16
+        | addRight(sb3(va), sb3(vb), o1, o2, ls, m1, e1, h1, m2, e2, h2, mo, eo, ho, oo, lo, hi) << 24;
+      store<i32>(y + <usize>i, r);
+    }
+  }
   if (!ASC_FEATURE_SIMD) {
     for (; i + 4 <= n; i += 4) {
       const va = load<i32>(a + <usize>i), vb = load<i32>(b + <usize>i);

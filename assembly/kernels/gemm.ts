@@ -6,7 +6,7 @@
 // gemm2_s8 shares each weight word between two rows. Bit-exact with the _ref kernels
 // given the folded bias (|x*w| <= 2^14 per tap; the exact sum fits i32, see conv.ts).
 
-import { clamp, mbqmRq, rqMult, rqPow2At, rqRight } from './quant';
+import { clamp, clampB8, mbqmRq, rqMult, rqPow2At, rqRight } from './quant';
 
 // Byte i (0-3, little-endian) of a 32-bit word, sign-extended (one SXTB with rotation on ARMv7E-M).
 // @ts-ignore: decorator
@@ -19,8 +19,8 @@ import { clamp, mbqmRq, rqMult, rqPow2At, rqRight } from './quant';
 @inline export function sb3(v: i32): i32 { return v >> 24; }
 
 // @ts-ignore: decorator
-@inline function rq1(acc: i32, b: i32, m: i32, e: i32, pow2At: usize, outOffset: i32, actMin: i32, actMax: i32): i32 {
-  return clamp(mbqmRq(acc + b, m, e, pow2At) + outOffset, actMin, actMax) & 0xff;
+@inline function rq1(acc: i32, b: i32, m: i32, e: i32, pow2At: usize, outOffset: i32, sat: bool, actMin: i32, actMax: i32): i32 {
+  return clampB8(mbqmRq(acc + b, m, e, pow2At), sat, outOffset, actMin, actMax);
 }
 
 /**
@@ -31,23 +31,24 @@ import { clamp, mbqmRq, rqMult, rqPow2At, rqRight } from './quant';
  * room for the 8 accumulators of the hot loop (ic_resnet8 73.5 M -> 69.4 M instructions).
  */
 function requantQuad(y: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32, bias: usize, rq: usize, outOffset: i32, actMin: i32, actMax: i32): void {
-  if (actMin == -128 && actMax == 127) requantQuadWith(y, o, oc, a0, a1, a2, a3, bias, rq, outOffset, -128, 127);
-  else requantQuadWith(y, o, oc, a0, a1, a2, a3, bias, rq, outOffset, actMin, actMax);
+  if (actMin == -128 && actMax == 127) requantQuadWith(y, o, oc, a0, a1, a2, a3, bias, rq, outOffset, true, -128, 127);
+  else requantQuadWith(y, o, oc, a0, a1, a2, a3, bias, rq, outOffset, false, actMin, actMax);
 }
 
 // requantQuad's body, inlined twice: with actMin, actMax the constants -128, 127 (no fused
 // activation, or a ReLU whose zero point is -128) the clamp is one SSAT on the Cortex-M4.
 // @ts-ignore: decorator
-@inline function requantQuadWith(y: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32, bias: usize, rq: usize, outOffset: i32, actMin: i32, actMax: i32): void {
+@inline function requantQuadWith(y: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32, bias: usize, rq: usize, outOffset: i32, sat: bool, actMin: i32, actMax: i32): void {
   const c = <usize>o << 2;
+  const oo = sat ? outOffset + 128 : outOffset; // clampB8
   const b01 = load<i64>(bias + c), b23 = load<i64>(bias + c, 8);
   const q = rq + <usize>o * 12; // 48 bytes per quad
   // multipliers and 1023 - e read as 8-byte pairs; 2^left only where e = 0 (mbqmRq)
   const m01 = load<i64>(q), m23 = load<i64>(q, 8), f01 = load<i64>(q, 32), f23 = load<i64>(q, 40);
-  const r = rq1(a0, <i32>b01, <i32>m01, 1023 - <i32>f01, rqPow2At(q, 0), outOffset, actMin, actMax)
-    | rq1(a1, <i32>(b01 >>> 32), <i32>(m01 >>> 32), 1023 - <i32>(f01 >>> 32), rqPow2At(q, 1), outOffset, actMin, actMax) << 8
-    | rq1(a2, <i32>b23, <i32>m23, 1023 - <i32>f23, rqPow2At(q, 2), outOffset, actMin, actMax) << 16
-    | rq1(a3, <i32>(b23 >>> 32), <i32>(m23 >>> 32), 1023 - <i32>(f23 >>> 32), rqPow2At(q, 3), outOffset, actMin, actMax) << 24;
+  const r = (sat ? 0x80808080 : 0) ^ (rq1(a0, <i32>b01, <i32>m01, 1023 - <i32>f01, rqPow2At(q, 0), oo, sat, actMin, actMax)
+    | rq1(a1, <i32>(b01 >>> 32), <i32>(m01 >>> 32), 1023 - <i32>(f01 >>> 32), rqPow2At(q, 1), oo, sat, actMin, actMax) << 8
+    | rq1(a2, <i32>b23, <i32>m23, 1023 - <i32>f23, rqPow2At(q, 2), oo, sat, actMin, actMax) << 16
+    | rq1(a3, <i32>(b23 >>> 32), <i32>(m23 >>> 32), 1023 - <i32>(f23 >>> 32), rqPow2At(q, 3), oo, sat, actMin, actMax) << 24);
   const yo = y + <usize>o;
   if (o + 4 <= oc) store<i32>(yo, r);
   else {
@@ -60,7 +61,7 @@ function requantQuad(y: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i
 // Both rows' lane of one channel with its parameters read and prepared once (mbqmRq's two
 // forms, the same arithmetic per value): the byte of a in bits 0-7, the byte of b in bits 8-15.
 // @ts-ignore: decorator
-@inline function rqPair(a: i32, b: i32, bv: i32, m: i32, e: i32, pow2At: usize, outOffset: i32, actMin: i32, actMax: i32): i32 {
+@inline function rqPair(a: i32, b: i32, bv: i32, m: i32, e: i32, pow2At: usize, outOffset: i32, sat: bool, actMin: i32, actMax: i32): i32 {
   const xa = a + bv, xb = b + bv;
   let va: i32, vb: i32;
   if (e == 0) {
@@ -75,7 +76,7 @@ function requantQuad(y: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i
     va = <i32>((<i64>xa * <i64>m + ca) >> 32) >> s;
     vb = <i32>((<i64>xb * <i64>m + cb) >> 32) >> s;
   }
-  return (clamp(va + outOffset, actMin, actMax) & 0xff) | (clamp(vb + outOffset, actMin, actMax) & 0xff) << 8;
+  return clampB8(va, sat, outOffset, actMin, actMax) | clampB8(vb, sat, outOffset, actMin, actMax) << 8;
 }
 
 /**
@@ -83,23 +84,25 @@ function requantQuad(y: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i
  * and shift read and prepared once for both of its values (rqPair; mbqmRq per value).
  */
 function requantQuad2(y0: usize, y1: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32, b0: i32, b1: i32, b2: i32, b3: i32, bias: usize, rq: usize, outOffset: i32, actMin: i32, actMax: i32): void {
-  if (actMin == -128 && actMax == 127) requantQuad2With(y0, y1, o, oc, a0, a1, a2, a3, b0, b1, b2, b3, bias, rq, outOffset, -128, 127);
-  else requantQuad2With(y0, y1, o, oc, a0, a1, a2, a3, b0, b1, b2, b3, bias, rq, outOffset, actMin, actMax);
+  if (actMin == -128 && actMax == 127) requantQuad2With(y0, y1, o, oc, a0, a1, a2, a3, b0, b1, b2, b3, bias, rq, outOffset, true, -128, 127);
+  else requantQuad2With(y0, y1, o, oc, a0, a1, a2, a3, b0, b1, b2, b3, bias, rq, outOffset, false, actMin, actMax);
 }
 
 // requantQuad2's body, inlined twice as requantQuadWith.
 // @ts-ignore: decorator
-@inline function requantQuad2With(y0: usize, y1: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32, b0: i32, b1: i32, b2: i32, b3: i32, bias: usize, rq: usize, outOffset: i32, actMin: i32, actMax: i32): void {
+@inline function requantQuad2With(y0: usize, y1: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32, b0: i32, b1: i32, b2: i32, b3: i32, bias: usize, rq: usize, outOffset: i32, sat: bool, actMin: i32, actMax: i32): void {
   const c = <usize>o << 2;
+  const oo = sat ? outOffset + 128 : outOffset; // clampB8
   const v01 = load<i64>(bias + c), v23 = load<i64>(bias + c, 8);
   const q = rq + <usize>o * 12; // 48 bytes per quad
   const m01 = load<i64>(q), m23 = load<i64>(q, 8), f01 = load<i64>(q, 32), f23 = load<i64>(q, 40);
-  const p0 = rqPair(a0, b0, <i32>v01, <i32>m01, 1023 - <i32>f01, rqPow2At(q, 0), outOffset, actMin, actMax);
-  const p1 = rqPair(a1, b1, <i32>(v01 >>> 32), <i32>(m01 >>> 32), 1023 - <i32>(f01 >>> 32), rqPow2At(q, 1), outOffset, actMin, actMax);
-  const p2 = rqPair(a2, b2, <i32>v23, <i32>m23, 1023 - <i32>f23, rqPow2At(q, 2), outOffset, actMin, actMax);
-  const p3 = rqPair(a3, b3, <i32>(v23 >>> 32), <i32>(m23 >>> 32), 1023 - <i32>(f23 >>> 32), rqPow2At(q, 3), outOffset, actMin, actMax);
-  const r0 = (p0 & 0xff) | (p1 & 0xff) << 8 | (p2 & 0xff) << 16 | p3 << 24;
-  const r1 = (p0 >>> 8) | (p1 & 0xff00) | (p2 & 0xff00) << 8 | (p3 >>> 8) << 24;
+  const p0 = rqPair(a0, b0, <i32>v01, <i32>m01, 1023 - <i32>f01, rqPow2At(q, 0), oo, sat, actMin, actMax);
+  const p1 = rqPair(a1, b1, <i32>(v01 >>> 32), <i32>(m01 >>> 32), 1023 - <i32>(f01 >>> 32), rqPow2At(q, 1), oo, sat, actMin, actMax);
+  const p2 = rqPair(a2, b2, <i32>v23, <i32>m23, 1023 - <i32>f23, rqPow2At(q, 2), oo, sat, actMin, actMax);
+  const p3 = rqPair(a3, b3, <i32>(v23 >>> 32), <i32>(m23 >>> 32), 1023 - <i32>(f23 >>> 32), rqPow2At(q, 3), oo, sat, actMin, actMax);
+  const x8 = sat ? 0x80808080 : 0;
+  const r0 = x8 ^ ((p0 & 0xff) | (p1 & 0xff) << 8 | (p2 & 0xff) << 16 | p3 << 24);
+  const r1 = x8 ^ ((p0 >>> 8) | (p1 & 0xff00) | (p2 & 0xff00) << 8 | (p3 >>> 8) << 24);
   const z0 = y0 + <usize>o, z1 = y1 + <usize>o;
   if (o + 4 <= oc) {
     store<i32>(z0, r0);

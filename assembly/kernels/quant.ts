@@ -48,17 +48,50 @@
  */
 // @ts-ignore: decorator
 @inline export function mbqm(x: i32, m: i32, shift: i32): i32 {
-  const left = shift > 0 ? shift : 0;
-  const e = shift > 0 ? 0 : -shift;
-  const p = <i64>(x << left) * <i64>m;
-  // c = 2^30 + j 2^31, j = 2^(e-1) - [x < 0] for e >= 1, j = 0 for e = 0
-  const j = (<i32>(<u32>(1 << e) >>> 1)) - ((x >>> 31) & <i32>(e != 0));
-  return <i32>((p + ((<i64>1 << 30) + (<i64>j << 31))) >> (31 + e));
+  // left = shift, e = 0: (P + 2^30) >> 31, a shift by a constant.
+  if (shift >= 0) return <i32>((<i64>(x << shift) * <i64>m + (1 << 30)) >> 31);
+  // e = -shift >= 1, left = 0: mbqmRq's form (hi32 of the sum, then an i32 shift by e - 1): a
+  // 32-bit core needs no 64-bit shift by a variable amount (Cortex-M4: ~11 instructions, not ~25).
+  const s = -shift - 1;
+  const j = (1 << s) + (x >> 31);
+  const c = (<i64>(<u32>j >>> 1) << 32) | <i64><u32>((j << 31) | (1 << 30));
+  return <i32>((<i64>x * <i64>m + c) >> 32) >> s;
+}
+
+/**
+ * mbqm(x, m, shift) for shift <= -1 with s = -shift - 1 and h = 1 << s computed by the caller
+ * (once per tensor: ADD's per-tensor multipliers): mbqm's e >= 1 branch, without the branch.
+ */
+// @ts-ignore: decorator
+@inline export function mbqmRight(x: i32, m: i32, s: i32, h: i32): i32 {
+  const j = h + (x >> 31);
+  const c = (<i64>(<u32>j >>> 1) << 32) | <i64><u32>((j << 31) | (1 << 30));
+  return <i32>((<i64>x * <i64>m + c) >> 32) >> s;
 }
 
 // @ts-ignore: decorator
 @inline export function clamp(v: i32, lo: i32, hi: i32): i32 {
   return v < lo ? lo : v > hi ? hi : v;
+}
+
+/**
+ * clamp(v + outOffset, lo, hi) & 0xff. With sat (lo, hi are -128, 127) the caller passes
+ * oo = outOffset + 128 and XORs the packed bytes with 0x80: the biased byte max(min(v + oo, ...))
+ * is a BIC (max with 0) and one compare (min with 255) on the Cortex-M4 with no mask, where the
+ * signed clamp took two compares, two branches and a UXTB. Equal to clamp's byte unless
+ * v + outOffset lies in [2^31 - 128, 2^31): there v + oo wraps (the byte is -128, clamp's 127).
+ * Requantized values come nowhere near: |v| <= 2^30 + 1 whenever e >= 1 (mbqmRq), and with
+ * e = 0 only an accumulator times 2^left within 2^-23 of i32's limit, times a multiplier within
+ * 2^-23 of 2^31, reaches that window (TFLite's own acc + output_offset overflows at 2^31).
+ * Otherwise oo = outOffset and clamp(v + oo, lo, hi) & 0xff.
+ */
+// @ts-ignore: decorator
+@inline export function clampB8(v: i32, sat: bool, oo: i32, lo: i32, hi: i32): i32 {
+  if (sat) {
+    const u = v + oo, t = u < 0 ? 0 : u;
+    return t > 255 ? 255 : t;
+  }
+  return clamp(v + oo, lo, hi) & 0xff;
 }
 
 // The packed ops' requant table (assembly/kernels/requant-simd.ts: 48 bytes per quad of
