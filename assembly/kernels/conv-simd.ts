@@ -47,7 +47,10 @@ const SLICE_OFFS: usize = ASC_FEATURE_SIMD ? memory.data(SLICE_OFFS_MAX * 4, 16)
 @inline function patch27(r: usize, stride: usize, dst: usize): void {
   const r0 = v128.load(r), r1 = v128.load(r + stride), r2 = v128.load(r + (stride << 1));
   v128.store(dst, i8x16.shuffle(r0, r1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 16, 17, 18, 19, 20, 21, 22));
-  v128.store(dst, i8x16.shuffle(r1, r2, 7, 8, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29), 16);
+  // bytes 27-31 zero, as im2col leaves the K8 - K tail: whatever the padding weights hold
+  // (zero from the converter; any value in an edited file), both builds then sum the same
+  const tail = i8x16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0);
+  v128.store(dst, v128.and(i8x16.shuffle(r1, r2, 7, 8, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29), tail), 16);
 }
 
 /** conv.ts conv_s8 (same arguments and contract) for the SIMD build. */
