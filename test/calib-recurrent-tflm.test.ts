@@ -14,7 +14,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { convertModel, importModel } from '../src/convert.js';
 import { runFloat } from '../src/float/interpret.js';
-import { Graph } from '../src/ir/graph.js';
+import { ConvertError, Graph } from '../src/ir/graph.js';
+import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { lstmInputShape, LstmSpec } from '../src/testing/lstm-model.js';
 import { buildLstmF32Model } from '../src/testing/lstm-typed-models.js';
 import { OnnxBuilder } from '../src/testing/onnx-builder.js';
@@ -145,6 +146,19 @@ test('recurrent ops without an integer form are refused by name under --calibrat
   const n = f32(svdf.inputs[0][0]).length;
   const samples = [[floats(r, n, 1)]];
   assert.throws(() => convertModel(svdf.model, 'svdf.tflite', { quantize: { samples }, log: () => {} }), /op 0 \(SVDF\): fused activation TANH has no integer form/);
+  // a hostile file: an LSTM without its state tensors stops in the float reference, named
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [2, 1, 3], 'float32');
+  const ins = [x];
+  for (let k = 0; k < 8; k++) ins.push(b.constant(`w${k}`, [4, k < 4 ? 3 : 4], 'float32', new Array(k < 4 ? 12 : 16).fill(0.1)));
+  ins.push(-1, -1, -1);
+  for (let k = 0; k < 4; k++) ins.push(b.constant(`b${k}`, [4], 'float32', [0, 0, 0, 0]));
+  ins.push(-1, -1, -1, -1, -1, -1, -1, -1);
+  const y = b.tensor('y', [2, 1, 4], 'float32');
+  b.op('UNIDIRECTIONAL_SEQUENCE_LSTM', ins, [y], { activation: 'TANH', cellClip: 0, timeMajor: true });
+  b.io([x], [y]);
+  assert.throws(() => convertModel(b.finish(), 'stateless.tflite', { quantize: { samples: [[new Float32Array(6)]] }, log: () => {} }),
+    (e: unknown) => e instanceof ConvertError && /stateless\.tflite: float reference, op 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\): a state \(input 18\) is absent/.test((e as Error).message));
 });
 
 test('ONNX LSTM --calibrate (forward, reverse, bidirectional): the int8 LSTM with fresh state, bit-exact with tflm-run --fresh on the quantized graph in every build, faithful', async () => {

@@ -30,9 +30,20 @@ function stateOf(ctx: FloatOp, k: number): Float32Array {
   return have ? Float32Array.from(have) : new Float32Array(elementCount(ctx.g.tensors[t].shape));
 }
 
+/** Inputs `slots` present, each of rank `rank` (a hostile file may leave any out). */
+function requireInputs(ctx: FloatOp, slots: number[], rank: number, what: string): void {
+  for (const k of slots) {
+    if (!ctx.has(k)) ctx.fail(`${what} (input ${k}) is absent`);
+    if (ctx.shape(k).length !== rank) ctx.fail(`${what} (input ${k}) "${ctx.t(k).name}" has rank ${ctx.shape(k).length}, expected ${rank}`);
+  }
+}
+
 export function lstm(ctx: FloatOp): Float32Array {
   for (const k of LSTM_VARIANT_SLOTS) if (ctx.has(k)) ctx.fail(`input ${k} "${ctx.t(k).name}" makes an LSTM variant the float reference does not run (peephole, projection or layer norm)`);
   if (!ctx.has(LSTM_INPUT_WEIGHTS) || !ctx.has(LSTM_RECURRENT_WEIGHTS)) ctx.fail('a CIFG LSTM (no input gate weights) is not supported');
+  requireInputs(ctx, [0], 3, 'the input');
+  requireInputs(ctx, [1, 2, 3, 4, 5, 6, 7, 8], 2, 'a weight matrix');
+  requireInputs(ctx, [LSTM_HIDDEN, LSTM_CELL], 2, 'a state');
   if ((ctx.o.activation ?? 'TANH') !== 'TANH') ctx.fail(`cell activation ${ctx.o.activation} is not supported (TANH only)`);
   const timeMajor = ctx.o.timeMajor === true, clip = (ctx.o.cellClip as number) || 0;
   const [d0, d1, nIn] = ctx.shape(0);
@@ -64,7 +75,7 @@ export function lstm(ctx: FloatOp): Float32Array {
         hNew[u] = sigmoid(gate[3]) * Math.tanh(cell);
       }
       h.set(hNew, b * nCell);
-      y.set(hNew, xAt / nIn * nCell);
+      y.set(hNew, (timeMajor ? t * batch + b : b * steps + t) * nCell);
     }
     ctx.observe?.(ctx.op.inputs[LSTM_CELL], c);
   }
@@ -80,6 +91,7 @@ export function lstm(ctx: FloatOp): Float32Array {
  * sums its `rank` filters' time-weighted memories, plus the bias, through the activation.
  */
 export function svdf(ctx: FloatOp): Float32Array {
+  requireInputs(ctx, [0, 1, 2, 4], 2, 'the input, weights or state');
   const [batch, nIn] = ctx.shape(0);
   const [nFilter, nMemory] = ctx.shape(2);
   const rank = ctx.o.rank as number;

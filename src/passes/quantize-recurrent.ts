@@ -92,6 +92,7 @@ function retypeState(q: RecurrentQuantizer, t: number, dtype: 'int8' | 'int16', 
 
 export function quantizeLstm(q: RecurrentQuantizer, op: Op): void {
   const { xq, yq } = activations(q, op);
+  if (!(op.inputs[LSTM_HIDDEN] >= 0 && op.inputs[LSTM_CELL] >= 0)) q.fail(op, 'the hidden and cell states (inputs 18, 19) must both be present');
   const gates = ['input', 'forget', 'cell', 'output'];
   const inScales = gates.map((g, k) => symmetricWeights(q, op, LSTM_INPUT_WEIGHTS + k, `input-to-${g} weights`, 8));
   gates.forEach((g, k) => symmetricWeights(q, op, LSTM_RECURRENT_WEIGHTS + k, `recurrent-to-${g} weights`, 8));
@@ -126,6 +127,7 @@ export function quantizeSvdf(q: RecurrentQuantizer, op: Op): void {
   const activation = (op.options.activation as string | undefined) ?? 'NONE';
   if (activation !== 'NONE' && activation !== 'RELU') q.fail(op, `fused activation ${activation} has no integer form (TFLM's int8 SVDF applies none; NONE and RELU can be quantized)`);
   activations(q, op);
+  if (!(op.inputs[SVDF_STATE] >= 0)) q.fail(op, 'the state (input 4) must be present');
   symmetricWeights(q, op, SVDF_FEATURE, 'feature weights', 8);
   const timeScale = symmetricWeights(q, op, SVDF_TIME, 'time weights', 16, timeHeadroomScale(q, op));
   const state = op.inputs[SVDF_STATE];
