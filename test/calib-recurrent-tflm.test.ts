@@ -159,6 +159,19 @@ test('recurrent ops without an integer form are refused by name under --calibrat
   b.io([x], [y]);
   assert.throws(() => convertModel(b.finish(), 'stateless.tflite', { quantize: { samples: [[new Float32Array(6)]] }, log: () => {} }),
     (e: unknown) => e instanceof ConvertError && /stateless\.tflite: float reference, op 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\): a state \(input 18\) is absent/.test((e as Error).message));
+  // a state wider than the weights (a fuzz finding: the loops ran on the state's 65535 units)
+  const w = new TfliteBuilder();
+  const wx = w.tensor('x', [2, 1, 3], 'float32');
+  const wins = [wx];
+  for (let k = 0; k < 8; k++) wins.push(w.constant(`w${k}`, [4, k < 4 ? 3 : 4], 'float32', new Array(k < 4 ? 12 : 16).fill(0.1)));
+  wins.push(-1, -1, -1);
+  for (let k = 0; k < 4; k++) wins.push(w.constant(`b${k}`, [4], 'float32', [0, 0, 0, 0]));
+  wins.push(-1, -1, w.variable('h', [1, 65535], 'float32'), w.variable('c', [1, 4], 'float32'), -1, -1, -1, -1);
+  const wy = w.tensor('y', [2, 1, 4], 'float32');
+  w.op('UNIDIRECTIONAL_SEQUENCE_LSTM', wins, [wy], { activation: 'TANH', cellClip: 0, timeMajor: true });
+  w.io([wx], [wy]);
+  assert.throws(() => convertModel(w.finish(), 'wide.tflite', { quantize: { samples: [[new Float32Array(6)]] }, log: () => {} }),
+    (e: unknown) => e instanceof ConvertError && /wide\.tflite: .*op 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\): .*"h" has shape \[1,65535\]/.test((e as Error).message) || (console.log(String(e)), false));
 });
 
 test('ONNX LSTM --calibrate (forward, reverse, bidirectional): the int8 LSTM with fresh state, bit-exact with tflm-run --fresh on the quantized graph in every build, faithful', async () => {

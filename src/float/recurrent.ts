@@ -48,7 +48,17 @@ export function lstm(ctx: FloatOp): Float32Array {
   const timeMajor = ctx.o.timeMajor === true, clip = (ctx.o.cellClip as number) || 0;
   const [d0, d1, nIn] = ctx.shape(0);
   const steps = timeMajor ? d0 : d1, batch = timeMajor ? d1 : d0;
-  const nCell = ctx.shape(LSTM_HIDDEN)[1];
+  const nCell = ctx.shape(1)[0];
+  // shapes as TFLM's kernel checks them: the loops below run on these sizes (a hostile file's
+  // state of [B, 65535] beside [4, 5] weights would otherwise spin for hours)
+  const fits = (k: number, want: number[]) => ctx.shape(k).length === want.length && ctx.shape(k).every((d, i) => d === want[i]);
+  const wanted: [number, number[]][] = [
+    ...[1, 2, 3, 4].map((k): [number, number[]] => [k, [nCell, nIn]]), ...[5, 6, 7, 8].map((k): [number, number[]] => [k, [nCell, nCell]]),
+    ...[0, 1, 2, 3].filter((g) => ctx.has(LSTM_BIASES + g)).map((g): [number, number[]] => [LSTM_BIASES + g, [nCell]]),
+    [LSTM_HIDDEN, [batch, nCell]], [LSTM_CELL, [batch, nCell]],
+  ];
+  for (const [k, want] of wanted) if (!fits(k, want)) ctx.fail(`input ${k} "${ctx.t(k).name}" has shape ${JSON.stringify(ctx.shape(k))}, expected ${JSON.stringify(want)}`);
+  if (elementCount(ctx.y.shape) !== steps * batch * nCell) ctx.fail(`output shape ${JSON.stringify(ctx.y.shape)} does not hold ${steps} x ${batch} x ${nCell} values`);
   const x = ctx.x(0);
   const wx = [0, 1, 2, 3].map((g) => ctx.x(LSTM_INPUT_WEIGHTS + g));
   const wh = [0, 1, 2, 3].map((g) => ctx.x(LSTM_RECURRENT_WEIGHTS + g));
@@ -99,6 +109,14 @@ export function svdf(ctx: FloatOp): Float32Array {
   const act = ACTIVATIONS[(ctx.o.activation as string | undefined) ?? 'NONE'];
   if (!act) ctx.fail(`fused activation ${ctx.o.activation} is not supported`);
   const nUnit = nFilter / rank;
+  const want = (k: number, shape: number[]) => {
+    const got = ctx.shape(k);
+    if (got.length !== shape.length || got.some((d, i) => d !== shape[i])) ctx.fail(`input ${k} "${ctx.t(k).name}" has shape ${JSON.stringify(got)}, expected ${JSON.stringify(shape)}`);
+  };
+  want(1, [nFilter, nIn]);
+  want(4, [batch, nFilter * nMemory]);
+  if (ctx.has(3) && elementCount(ctx.shape(3)) !== nUnit) ctx.fail(`bias "${ctx.t(3).name}" must hold ${nUnit} values`);
+  if (elementCount(ctx.y.shape) !== batch * nUnit) ctx.fail(`output shape ${JSON.stringify(ctx.y.shape)} does not hold ${batch} x ${nUnit} values`);
   const x = ctx.x(0), wf = ctx.x(1), wt = ctx.x(2);
   const bias = ctx.has(3) ? ctx.x(3) : new Float32Array(nUnit);
   const state = stateOf(ctx, 4);
