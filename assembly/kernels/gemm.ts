@@ -1,9 +1,10 @@
-// Scalar int8 GEMM micro-kernel for 32-bit microcontrollers (no SIMD, no i64 outside mbqmRq).
+// Scalar int8 GEMM micro-kernel for 32-bit microcontrollers (no SIMD; i64 only where a 32-bit
+// core has it in one instruction: 8-byte loads, 32 x 32 -> 64-bit multiply-adds, mbqmRq).
 // Matches: one row of K8 int8 values times packed weights [oc4/4][K8/8][4 oc][8 k]
 // (src/passes/layout-weights.ts); emits oc int8 values. 4 i32 accumulators, the 8 inputs of a
 // slice loaded once (2 i32 words) for 4 channels, weights read 4 bytes per access, 32 MACs
 // unrolled per slice: 5 memory accesses (8-byte words) per 32 MACs (40 with byte loads);
-// gemm2_s8 shares each weight word between two rows. Bit-exact with the _ref kernels
+// gemm2_s8 shares each weight word between two rows and each multiply too (pair, below). Bit-exact with the _ref kernels
 // given the folded bias (|x*w| <= 2^14 per tap; the exact sum fits i32, see conv.ts).
 
 import { clamp, clampB8, mbqmRq, rqMult, rqPow2At, rqRight } from './quant';
@@ -149,9 +150,33 @@ export function gemm1_s8(
   }
 }
 
+// Two rows in one multiply: X = x0 + x1 * 2^23 is exact in an i32 (|x| <= 128), and one
+// 32 x 32 -> 64-bit multiply-accumulate (SMLAL on the Cortex-M4, one instruction) adds
+// w * x0 + 2^23 * w * x1. Over at most PAIR_TAPS taps |sum w * x0| <= 248 * 2^14 < 2^22, so the
+// sum's low 23 bits, sign-extended, are sum w * x0 exactly and the rest is sum w * x1.
+const PAIR_TAPS: i32 = 248;
+
+// @ts-ignore: decorator
+@inline function pair(x: i32, z: i32): i32 { return x + (z << 23); }
+
+// s + the four taps of one weight word against the paired taps X0..X3.
+// @ts-ignore: decorator
+@inline function mac4p(s: i64, X0: i32, X1: i32, X2: i32, X3: i32, w: i32): i64 {
+  s += <i64>X0 * <i64>sb0(w); s += <i64>X1 * <i64>sb1(w); s += <i64>X2 * <i64>sb2(w); s += <i64>X3 * <i64>sb3(w);
+  return s;
+}
+
+// The first row's sum in a paired sum (its low 23 bits, sign-extended).
+// @ts-ignore: decorator
+@inline function pairLo(s: i64): i32 { return (<i32>s << 9) >> 9; }
+// The second row's sum, given the first's.
+// @ts-ignore: decorator
+@inline function pairHi(s: i64, lo: i32): i32 { return <i32>((s - <i64>lo) >> 23); }
+
 /**
- * Two rows p0, p1 (K8 bytes each) times all oc outputs -> y0, y1: each 8-byte weight word is
- * read once for both rows (6 accesses per 64 MACs). 8 i32 accumulators.
+ * Two rows p0, p1 (K8 bytes each) times all oc outputs -> y0, y1: each weight multiplies both
+ * rows' taps at once (pair), four 64-bit sums per quad of channels, split into the eight i32
+ * accumulators every PAIR_TAPS taps. The same exact sums as the _ref kernels.
  */
 export function gemm2_s8(
   p0: usize, p1: usize, k8: i32,
@@ -162,16 +187,30 @@ export function gemm2_s8(
   for (let o = 0; o < oc; o += 4) {
     let a0: i32 = 0, a1: i32 = 0, a2: i32 = 0, a3: i32 = 0;
     let b0: i32 = 0, b1: i32 = 0, b2: i32 = 0, b3: i32 = 0;
-    for (let k = 0; k < k8; k += 8) {
-      const xv = load<i64>(p0 + <usize>k), zv = load<i64>(p1 + <usize>k);
-      const xa = <i32>xv, xb = <i32>(xv >>> 32), za = <i32>zv, zb = <i32>(zv >>> 32);
-      const w0 = load<i64>(wp), w1 = load<i64>(wp, 8);
-      a0 = mac8w(a0, xa, xb, w0); b0 = mac8w(b0, za, zb, w0);
-      a1 = mac8w(a1, xa, xb, w1); b1 = mac8w(b1, za, zb, w1);
-      const w2 = load<i64>(wp, 16), w3 = load<i64>(wp, 24);
-      a2 = mac8w(a2, xa, xb, w2); b2 = mac8w(b2, za, zb, w2);
-      a3 = mac8w(a3, xa, xb, w3); b3 = mac8w(b3, za, zb, w3);
-      wp += 32;
+    let k = 0;
+    while (k < k8) {
+      const kEnd = min(k8, k + PAIR_TAPS);
+      let s0: i64 = 0, s1: i64 = 0, s2: i64 = 0, s3: i64 = 0;
+      do {
+        const xv = load<i64>(p0 + <usize>k), zv = load<i64>(p1 + <usize>k);
+        const xa = <i32>xv, za = <i32>zv, xb = <i32>(xv >>> 32), zb = <i32>(zv >>> 32);
+        const X0 = pair(sb0(xa), sb0(za)), X1 = pair(sb1(xa), sb1(za)), X2 = pair(sb2(xa), sb2(za)), X3 = pair(sb3(xa), sb3(za));
+        const X4 = pair(sb0(xb), sb0(zb)), X5 = pair(sb1(xb), sb1(zb)), X6 = pair(sb2(xb), sb2(zb)), X7 = pair(sb3(xb), sb3(zb));
+        let wv = load<i64>(wp);
+        s0 = mac4p(mac4p(s0, X0, X1, X2, X3, <i32>wv), X4, X5, X6, X7, <i32>(wv >>> 32));
+        wv = load<i64>(wp, 8);
+        s1 = mac4p(mac4p(s1, X0, X1, X2, X3, <i32>wv), X4, X5, X6, X7, <i32>(wv >>> 32));
+        wv = load<i64>(wp, 16);
+        s2 = mac4p(mac4p(s2, X0, X1, X2, X3, <i32>wv), X4, X5, X6, X7, <i32>(wv >>> 32));
+        wv = load<i64>(wp, 24);
+        s3 = mac4p(mac4p(s3, X0, X1, X2, X3, <i32>wv), X4, X5, X6, X7, <i32>(wv >>> 32));
+        wp += 32;
+        k += 8;
+      } while (k < kEnd);
+      let l = pairLo(s0); a0 += l; b0 += pairHi(s0, l);
+      l = pairLo(s1); a1 += l; b1 += pairHi(s1, l);
+      l = pairLo(s2); a2 += l; b2 += pairHi(s2, l);
+      l = pairLo(s3); a3 += l; b3 += pairHi(s3, l);
     }
     requantQuad2(y0, y1, o, oc, a0, a1, a2, a3, b0, b1, b2, b3, bias, rq, outOffset, actMin, actMax);
   }
