@@ -15,34 +15,19 @@
 // direction, so the sequence length is bounded by the op limit of an .epk.
 
 import { ImportContext } from './context.js';
+import { recurrentDirections } from './recurrent-attrs.js';
 
 type Handler = (c: ImportContext) => void;
 
 const GATE = { z: 0, r: 1, h: 2 };
 const DEFAULT_ACTIVATIONS = ['Sigmoid', 'Tanh'];
 
-function stringsAttr(c: ImportContext, name: string): string[] | undefined {
-  const a = c.node.attribute?.find((x) => x.name === name);
-  if (!a) return undefined;
-  return (a.strings ?? []).map((s) => new TextDecoder().decode(s));
-}
-
-const DIRECTIONS: Record<string, boolean[]> = { forward: [false], reverse: [true], bidirectional: [false, true] };
-
 interface Sizes { steps: number; batch: number; nIn: number; hidden: number; lbr: number }
 
 export const gru: Handler = (c) => {
-  const dirName = c.attr('direction', 'forward') as string;
-  const dirs = DIRECTIONS[dirName];
-  if (!dirs) c.fail(`direction "${dirName}" is not supported (forward, reverse, bidirectional)`);
-  if ((c.attr('layout', 0) as number) !== 0) c.fail('layout 1 (batch first) is not supported (layout 0: [seq, batch, input])');
-  if (c.attrs.has('clip')) c.fail('clip (on the gates\' pre-activations) is not supported');
+  const { dirName, dirs } = recurrentDirections(c, DEFAULT_ACTIVATIONS);
   const lbr = c.attr('linear_before_reset', 0) as number;
   if (lbr !== 0 && lbr !== 1) c.fail(`linear_before_reset ${lbr} is not 0 or 1`);
-  const acts = stringsAttr(c, 'activations');
-  const want = dirs.flatMap(() => DEFAULT_ACTIVATIONS);
-  if (acts && acts.join() !== want.join()) c.fail(`activations ${JSON.stringify(acts)} are not supported (the default ${want.join(', ')} only)`);
-  if (c.attrs.has('activation_alpha') || c.attrs.has('activation_beta')) c.fail('activation_alpha / activation_beta are not supported');
   const x = c.required(0, 'X'), wi = c.required(1, 'W'), ri = c.required(2, 'R'), bi = c.input(3);
   if (c.input(4) >= 0) c.fail('sequence_lens (input 4) is not supported: every sequence runs all steps');
   if (c.tensor(x).dtype !== 'float32') c.fail(`X "${c.tensor(x).name}" is ${c.tensor(x).dtype}; GRU runs on float32`);

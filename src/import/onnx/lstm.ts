@@ -13,6 +13,7 @@
 // final cell state) is refused when named.
 
 import { ImportContext } from './context.js';
+import { recurrentDirections } from './recurrent-attrs.js';
 
 type Handler = (c: ImportContext) => void;
 
@@ -20,19 +21,11 @@ const ONNX_GATE = { input: 0, output: 1, forget: 2, cell: 3 };
 const TFLITE_ORDER = [ONNX_GATE.input, ONNX_GATE.forget, ONNX_GATE.cell, ONNX_GATE.output];
 const DEFAULT_ACTIVATIONS = ['Sigmoid', 'Tanh', 'Tanh'];
 
-function stringsAttr(c: ImportContext, name: string): string[] | undefined {
-  const a = c.node.attribute?.find((x) => x.name === name);
-  if (!a) return undefined;
-  return (a.strings ?? []).map((s) => new TextDecoder().decode(s));
-}
-
 function zeroOrAbsent(c: ImportContext, k: number, what: string): void {
   const i = c.input(k);
   if (i < 0) return;
   if (!c.isConst(i) || c.constFloats(i, what).some((v) => v !== 0)) c.fail(`${what} (input ${k}) must be absent or a constant of zeros: edgepack starts every run of an ONNX LSTM from zero state`);
 }
-
-const DIRECTIONS: Record<string, boolean[]> = { forward: [false], reverse: [true], bidirectional: [false, true] };
 
 interface Sizes { steps: number; batch: number; nIn: number; hidden: number }
 
@@ -82,16 +75,8 @@ function direction(c: ImportContext, x: number, W: Float32Array, R: Float32Array
 }
 
 export const lstm: Handler = (c) => {
-  const dirName = c.attr('direction', 'forward') as string;
-  const dirs = DIRECTIONS[dirName];
-  if (!dirs) c.fail(`direction "${dirName}" is not supported (forward, reverse, bidirectional)`);
-  if ((c.attr('layout', 0) as number) !== 0) c.fail('layout 1 (batch first) is not supported (layout 0: [seq, batch, input])');
+  const { dirName, dirs } = recurrentDirections(c, DEFAULT_ACTIVATIONS);
   if ((c.attr('input_forget', 0) as number) !== 0) c.fail('input_forget 1 (coupled input and forget gates) is not supported');
-  if (c.attrs.has('clip')) c.fail('clip (on the gates\' pre-activations) is not supported');
-  const acts = stringsAttr(c, 'activations');
-  const want = dirs.flatMap(() => DEFAULT_ACTIVATIONS);
-  if (acts && acts.join() !== want.join()) c.fail(`activations ${JSON.stringify(acts)} are not supported (the default ${want.join(', ')} only)`);
-  if (c.attrs.has('activation_alpha') || c.attrs.has('activation_beta')) c.fail('activation_alpha / activation_beta are not supported');
   const x = c.required(0, 'X'), wi = c.required(1, 'W'), ri = c.required(2, 'R'), bi = c.input(3);
   if (c.input(4) >= 0) c.fail('sequence_lens (input 4) is not supported: every sequence runs all steps');
   zeroOrAbsent(c, 5, 'initial_h');
