@@ -51,21 +51,7 @@ export function gemm2_s8_simd(
       a31 = i32x4.add(a31, i32x4.dot_i16x8_s(x1, w3));
       wp += 32;
     }
-    const b = v128.load(bias + (<usize>o << 2));
-    const s0 = i32x4.add(hsum4(a00, a10, a20, a30), b), s1 = i32x4.add(hsum4(a01, a11, a21, a31), b);
-    const n = min(4, oc - o);
-    let r0: v128, r1: v128;
-    if (rqf != 0 && rqfFits2(s0, s1, fBias, fOutside)) {
-      const f = rqf + (<usize>o << 4); // 64 bytes per quad of channels
-      r0 = requantF4(s0, f, magic, lo, hi);
-      r1 = requantF4(s1, f, magic, lo, hi);
-    } else {
-      const q = rq + <usize>o * 12; // 48 bytes per quad of channels
-      r0 = requant4(s0, q, outOff, lo, hi);
-      r1 = requant4(s1, q, outOff, lo, hi);
-    }
-    storeQuad(y0 + <usize>o, r0, n);
-    if (twoRows) storeQuad(y1 + <usize>o, r1, n);
+    quadOut(a00, a10, a20, a30, a01, a11, a21, a31, bias, rq, rqf, o, oc, y0, y1, twoRows, outOff, magic, fBias, fOutside, lo, hi);
     wb += blockBytes;
   }
 }
@@ -107,6 +93,22 @@ export function gemm2_s8_simd_rows(
       a31 = i32x4.add(a31, i32x4.dot_i16x8_s(x1, w3));
       wp += 32;
     }
+    quadOut(a00, a10, a20, a30, a01, a11, a21, a31, bias, rq, rqf, o, oc, y0, y1, twoRows, outOff, magic, fBias, fOutside, lo, hi);
+    wb += blockBytes;
+  }
+}
+
+/**
+ * The epilogue of both GEMMs for output channels o..o+3: each accumulator's lanes summed, the
+ * bias added, both rows requantized (requantF4 where the sums lie in its range, else requant4)
+ * and stored (row 1 only when it differs from row 0).
+ */
+// @ts-ignore: decorator
+@inline function quadOut(
+  a00: v128, a10: v128, a20: v128, a30: v128, a01: v128, a11: v128, a21: v128, a31: v128,
+  bias: usize, rq: usize, rqf: usize, o: i32, oc: i32, y0: usize, y1: usize, twoRows: bool,
+  outOff: v128, magic: v128, fBias: v128, fOutside: v128, lo: v128, hi: v128,
+): void {
     const b = v128.load(bias + (<usize>o << 2));
     const s0 = i32x4.add(hsum4(a00, a10, a20, a30), b), s1 = i32x4.add(hsum4(a01, a11, a21, a31), b);
     const n = min(4, oc - o);
@@ -122,8 +124,6 @@ export function gemm2_s8_simd_rows(
     }
     storeQuad(y0 + <usize>o, r0, n);
     if (twoRows) storeQuad(y1 + <usize>o, r1, n);
-    wb += blockBytes;
-  }
 }
 
 /** Stores the first n (1..4) lanes of a clamped i32x4 as int8 at y. */

@@ -120,6 +120,7 @@ export function compensateFilter(data: Int8Array, f: FilterRows, stats: LayerSta
   const levels = Math.min(opts.levels ?? 1 << opts.bits, 1 << opts.bits);
   let centroids = opts.bits ? initialCentroids(data, mask, f, levels, keepZero) : null;
   let best: { q: Int8Array[]; error: number; centroids: number[] | null } | null = null;
+  let hw: Float64Array[] | null = null; // H w per row: the same in every refit round
   for (let round = 0; round < (centroids ? ROUNDS : 1); round++) {
     const c = centroids;
     const quant = c ? (v: number) => nearestSorted(c, v) : (v: number) => Math.max(-128, Math.min(127, Math.round(v)));
@@ -127,9 +128,25 @@ export function compensateFilter(data: Int8Array, f: FilterRows, stats: LayerSta
     const error = filterError(w, q, f, stats);
     if (!best || error < best.error) best = { q, error, centroids: c };
     if (!c) break;
-    centroids = refitCentroids(w, q, c, f, stats, keepZero);
+    hw ??= gramTimesRows(w, f, stats);
+    centroids = refitCentroids(hw, q, c, f, stats, keepZero);
   }
-  return finish(data, f, stats, opts.bits, best!.q, best!.centroids, w);
+  return finish(data, f, stats, opts.bits, best!.q, best!.centroids, w, best!.error);
+}
+
+/** H w_r for every row r (its own Gram matrix), each entry summed in column order. */
+function gramTimesRows(w: Float64Array[], f: FilterRows, stats: LayerStats): Float64Array[] {
+  const k = f.k;
+  return w.map((wr, r) => {
+    const h = statsForRow(stats, r).gram, out = new Float64Array(k);
+    for (let i = 0; i < k; i++) {
+      const hr = i * k;
+      let s = 0;
+      for (let j = 0; j < k; j++) s += h[hr + j] * wr[j];
+      out[i] = s;
+    }
+    return out;
+  });
 }
 
 /**
@@ -202,24 +219,20 @@ export function filterError(w: Float64Array[], q: ArrayLike<number>[], f: Filter
  * over c (A_r: one-hot assignment of row r): normal equations (sum A^T H A) c = sum A^T H w.
  * Results are rounded to int8; 0 stays when kept; unused centroids keep their value.
  */
-function refitCentroids(w: Float64Array[], q: Int8Array[], c: number[], f: FilterRows, stats: LayerStats, keepZero: boolean): number[] {
+function refitCentroids(hw: Float64Array[], q: Int8Array[], c: number[], f: FilterRows, stats: LayerStats, keepZero: boolean): number[] {
   const m = c.length, k = f.k;
   const slot = new Map(c.map((v, j) => [v, j]));
   const mat = new Float64Array(m * m), rhs = new Float64Array(m);
   const g = new Float64Array(k * m);
   const a = new Int32Array(k);
   q.forEach((row, r) => {
-    const h = statsForRow(stats, r).gram, s2 = f.scales[r] ** 2;
+    const h = statsForRow(stats, r).gram, s2 = f.scales[r] ** 2, hwr = hw[r];
     for (let i = 0; i < k; i++) a[i] = slot.get(row[i])!;
     g.fill(0);
     for (let i = 0; i < k; i++) {
       const hr = i * k, gr = i * m;
-      let hw = 0;
-      for (let j = 0; j < k; j++) {
-        g[gr + a[j]] += h[hr + j];
-        hw += h[hr + j] * w[r][j];
-      }
-      rhs[a[i]] += s2 * hw;
+      for (let j = 0; j < k; j++) g[gr + a[j]] += h[hr + j];
+      rhs[a[i]] += s2 * hwr[i];
     }
     for (let i = 0; i < k; i++) {
       const row = a[i] * m, gr = i * m;
@@ -250,12 +263,11 @@ function refitCentroids(w: Float64Array[], q: Int8Array[], c: number[], f: Filte
 }
 
 /** Writes the quantized rows back in the tensor's layout, with the codebook and the bias shifts. */
-function finish(data: Int8Array, f: FilterRows, stats: LayerStats, bits: number, q: Int8Array[], centroids: number[] | null, w: Float64Array[]): Compensated {
+function finish(data: Int8Array, f: FilterRows, stats: LayerStats, bits: number, q: Int8Array[], centroids: number[] | null, w: Float64Array[], error: number): Compensated {
   const values = new Int8Array(data.length);
   q.forEach((row, r) => row.forEach((v, i) => (values[f.index(r, i)] = v)));
   let signal = 0;
   w.forEach((row, r) => (signal += f.scales[r] ** 2 * quadForm(statsForRow(stats, r).gram, row, f.k)));
-  const error = filterError(w, q, f, stats);
   return { values, codebook: centroids ? codebookOf(values, centroids, bits) : null, error, signal };
 }
 
