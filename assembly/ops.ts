@@ -114,6 +114,8 @@ export function validateOps(): i32 {
     }
     const y = output(r, 0);
     if (y == F.NO_TENSOR || M.kind(y) != F.KIND_ARENA) return opFail(F.E_BAD_OP, 'output must be an arena tensor');
+    // only later inputs are ever optional: every check below may read input 0's record
+    if (nIn(r) < 1 || input(r, 0) == F.NO_TENSOR) return opFail(F.E_BAD_OP, 'input 0 is absent');
     for (let k: u32 = 0; k < nIn(r); k++) {
       if (input(r, k) == y) return opFail(F.E_BAD_OP, 'output tensor is also one of its inputs'); // never emitted; streamed tiling narrows both
     }

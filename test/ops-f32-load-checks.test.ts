@@ -69,7 +69,7 @@ test('an absent required input (tensor index 0xffff) is refused by name everywhe
   const inputAt = (o: EpkOp, k: number) => o.at + 8 + 2 * k;
   const absent = (o: EpkOp, k: number) => edited([], [[inputAt(o, k), 0xff], [inputAt(o, k) + 1, 0xff]]);
   await refusedEverywhere(absent(op(OpCode.Add), 1), ErrorCode.BadShape, /op 2 \(ADD\).*expects two float32 inputs/);
-  await refusedEverywhere(absent(op(OpCode.Add), 0), ErrorCode.BadShape, /op 2 \(ADD\).*expects two float32 inputs/);
+  await refusedEverywhere(absent(op(OpCode.Add), 0), ErrorCode.BadOp, /op 2 \(ADD\).*input 0 is absent/);
   await refusedEverywhere(absent(op(OpCode.Activation), 0), ErrorCode.BadOp, /op 3 \(ACTIVATION\).*input 0 is absent/);
   await refusedEverywhere(absent(op(OpCode.Softmax), 0), ErrorCode.BadOp, /op 6 \(SOFTMAX\).*input 0 is absent/);
 });
