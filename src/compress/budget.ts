@@ -12,12 +12,12 @@
 // when that result fits too.
 
 import { ConvertOptions, ConvertResult, convertModel } from '../convert.js';
-import { ConvertError } from '../ir/graph.js';
-import { Compressed, LayerOutcome } from '../passes/compensate-weights.js';
+import { ConvertError, Graph } from '../ir/graph.js';
+import { Compressed, LayerOutcome, compensateWeights } from '../passes/compensate-weights.js';
 import { weightRefs } from '../passes/weights.js';
 import { load } from '../runtime/loader.js';
 import { Calibrated, SEQUENTIAL_DEFAULT, preparedGraph, sequentialStats } from './calibrated.js';
-import { collectLayerStats } from './layer-stats.js';
+import { LayerStats, collectLayerStats } from './layer-stats.js';
 
 /** Widths tried per layer: 0 = int8 (+ Huffman), lossless. */
 export const WIDTHS = [0, 8, 7, 6, 5, 4, 3, 2];
@@ -77,10 +77,23 @@ export function parseBudget(spec: string, sourceBytes: number): number | null {
 
 const allAt = (ops: number[], bits: number) => Object.fromEntries(ops.map((o) => [o, bits]));
 
-export async function convertToBudget(
-  bytes: Uint8Array, name: string, opts: ConvertOptions, samples: Uint8Array[][], budget: number, log: (l: string) => void = () => {},
-  { sequential = SEQUENTIAL_DEFAULT } = {},
-): Promise<BudgetResult> {
+/** Everything the allocation chooses from: every layer's options, measured once. */
+export interface BudgetSearch {
+  prepared: Graph;
+  stats: Map<number, LayerStats>;
+  ops: number[];
+  plans: LayerPlan[];
+  /** .epk bytes with every filter lossless (int8 + Huffman). */
+  lossless: number;
+  /** About the smallest .epk reachable (every filter at its smallest option). */
+  floor: number;
+  cache: Map<string, Compressed>;
+  /** Converts with per-layer bits and levels on the plain statistics. */
+  convert: (layers: Record<number, number>, outcome?: Map<number, LayerOutcome>, levels?: Record<number, number>) => ConvertResult;
+}
+
+/** Compresses every filter at every option of GRID once, to learn its stored bytes and relative error. */
+export async function budgetSearch(bytes: Uint8Array, name: string, opts: ConvertOptions, samples: Uint8Array[][], log: (l: string) => void): Promise<BudgetSearch> {
   const prepared = preparedGraph(bytes, name, opts);
   const stats = await collectLayerStats(prepared, samples, log);
   const ops = weightRefs(prepared).map((r) => r.op.sourceIndex);
@@ -100,6 +113,21 @@ export async function convertToBudget(
   }
   const lossless = convert(allAt(ops, 0)).epk.length;
   const floor = lossless - plans.reduce((s, p) => s + p.options[0].bytes - Math.min(...p.options.map((o) => o.bytes)), 0);
+  return { prepared, stats, ops, plans, lossless, floor, cache, convert };
+}
+
+/** The prepared graph with each layer at its chosen option (what the .epk decodes to, before packing). */
+export function compressedGraph(s: BudgetSearch, plans: LayerPlan[] = s.plans): Graph {
+  const layers = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].bits]));
+  const levelsLayers = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].levels]));
+  return compensateWeights({ stats: s.stats, layers, levelsLayers, cache: s.cache })(s.prepared);
+}
+
+export async function convertToBudget(
+  bytes: Uint8Array, name: string, opts: ConvertOptions, samples: Uint8Array[][], budget: number, log: (l: string) => void = () => {},
+  { sequential = SEQUENTIAL_DEFAULT } = {},
+): Promise<BudgetResult> {
+  const { prepared, stats, ops, plans, lossless, floor, convert } = await budgetSearch(bytes, name, opts, samples, log);
   const impossible = () => new BudgetError(`${name}: --size-budget ${budget} B cannot be met: the smallest .epk reachable (every filter at its smallest, 2 bits + Huffman) is about ${floor} B`);
   if (budget < floor) throw impossible();
   await measureSensitivity(plans, samples.slice(0, SENSITIVITY_INPUTS), convert, ops, log);
@@ -144,7 +172,7 @@ function storedBytes(r: ConvertResult): Map<number, number> {
 }
 
 /** Sensitivity of each layer: model output MSE with that layer alone at 3 bits (64 inputs; 4 bits on 32 measured 0.9 points worse at 0.35 on ic_resnet8), per unit of its relative error. */
-async function measureSensitivity(
+export async function measureSensitivity(
   plans: LayerPlan[], inputs: Uint8Array[][],
   convert: (layers: Record<number, number>) => ConvertResult, ops: number[], log: (l: string) => void,
 ): Promise<void> {

@@ -1,0 +1,195 @@
+// Size-budget allocation rules measured on ic_resnet8_int8 (docs/compression.md "Fifth
+// round"): every layer's options are measured once (budgetSearch: statistics and GRID on the
+// 200 calibration images, i % 5 == 0 of the shared CIFAR-10 dev set), then each rule allocates
+// at each budget; a line per result gives the widths, the .epk bytes, the whole-model output
+// error against the int8 model (output-error.ts: softmax KL, or total variation with --tv) on
+// the calibration images and, for the record only, on the 800 held-out ones, and top-1
+// accuracy, agreement and SQNR on those 800.
+// Usage: node dist/tools/budget-experiment.js [FRACTIONS, default 0.35,0.3] [--kl: also the
+// sensitivity probed by KL at 4 levels on all calibration inputs] [--fill: fill-back after the
+// greedy] [--no-refine | --no-plain: only without / with the refinement on measured error]
+// [--tv] [--options-only: print every layer's options (bytes, layer SQNR) and stop]
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { convertModel } from '../src/convert.js';
+import { GRID, LayerPlan, allocate, budgetSearch, compressedGraph, measureSensitivity } from '../src/compress/budget.js';
+import { meanError, outputErrorMeasure } from '../src/compress/output-error.js';
+import { EvalAccumulator, realOutput } from '../src/compress/evaluate.js';
+import { loadModelNode } from '../src/runtime/node.js';
+
+const SHARED = join(process.cwd(), '..', 'shared');
+const read = (p: string) => new Uint8Array(readFileSync(join(SHARED, p)));
+const log = (l: string) => process.stderr.write(l + '\n');
+const fractions = (process.argv[2] ?? '0.35,0.3').split(',').map(Number);
+
+const bin = read('data/cifar10/cifar10_test_dev1000_u8_rgb_hwc.bin');
+const labelsAll = new TextDecoder().decode(read('data/cifar10/labels.csv')).trim().split('\n').slice(1).map((l) => Number(l.split(',')[2]));
+const image = (i: number) => Uint8Array.from(bin.subarray(i * 3072, (i + 1) * 3072), (v) => (v - 128) & 0xff);
+const idx = Array.from({ length: 1000 }, (_, i) => i);
+const calib = idx.filter((i) => i % 5 === 0).map((i) => [image(i)]);
+const evalInputs = idx.filter((i) => i % 5 !== 0).map(image);
+const labels = idx.filter((i) => i % 5 !== 0).map((i) => labelsAll[i]);
+
+const src = read('models/ic_resnet8_int8.tflite');
+const plain = convertModel(src, 'r8').epk;
+const plainModel = await loadModelNode(plain);
+const rp = realOutput(plain);
+const plainOut = evalInputs.map((x) => rp(plainModel.run(x)[0]));
+
+async function heldOut(epk: Uint8Array): Promise<string> {
+  const m = await loadModelNode(epk);
+  const ry = realOutput(epk);
+  const a = new EvalAccumulator(labels, true);
+  evalInputs.forEach((x, i) => a.add(ry(m.run(x)[0]), plainOut[i]));
+  const r = a.result();
+  return `top-1 ${(100 * r.correct! / r.inputs).toFixed(2)}% agree ${(100 * r.reference!.agree / r.inputs).toFixed(2)}% sqnr ${r.reference!.sqnrDb.toFixed(1)}`;
+}
+
+/**
+ * Fill-back (not kept): the greedy's last step may overshoot the target by a big layer's step
+ * (op 9: ~2 KB); spend those bytes on the wider options that fit, most weighted error removed first.
+ */
+function fillBack(plans: LayerPlan[], size: number, target: number): number {
+  const cost = (p: LayerPlan, o: LayerPlan['options'][number]) => p.sensitivity * o.relError;
+  for (;;) {
+    let best: { p: LayerPlan; j: number; gain: number } | null = null;
+    for (const p of plans) {
+      const cur = p.options[p.chosen];
+      p.options.forEach((o, j) => {
+        const gain = cost(p, cur) - cost(p, o);
+        if (o.bytes > cur.bytes && size + o.bytes - cur.bytes <= target && gain > 0 && (!best || gain > best.gain)) best = { p, j, gain };
+      });
+    }
+    if (!best) return size;
+    const b: { p: LayerPlan; j: number } = best;
+    size += b.p.options[b.j].bytes - b.p.options[b.p.chosen].bytes;
+    b.p.chosen = b.j;
+  }
+}
+
+/** Measurements the local search may spend (each ~0.2 s for ic_resnet8 on 200 inputs). */
+const REFINE_EVALS = 400;
+/** Relative drop in output error a refinement move must bring on each half of the inputs. */
+const REFINE_GAIN = 0.002;
+
+/** Whole-model output error of an allocation (the plans' chosen options), per calibration input. */
+type AllocationError = (plans: LayerPlan[]) => Promise<Float64Array>;
+
+/** Options of a layer no other option beats in both bytes and error, by index, fewest bytes last. */
+function efficientOptions(p: LayerPlan): number[] {
+  const idx = p.options.map((_, j) => j).sort((a, b) => p.options[b].bytes - p.options[a].bytes || a - b);
+  return idx.filter((j) => !idx.some((k) => k !== j && p.options[k].bytes <= p.options[j].bytes && p.options[k].relError < p.options[j].relError));
+}
+
+/**
+ * Refinement (not kept): local search on the measured output error: from the greedy's allocation, each round
+ * measures every move that keeps the estimate within the target -- one layer to a larger
+ * option with the bytes the greedy left over, or one layer one option larger and another
+ * smaller by as little as pays for it -- and takes the one of least error while it lowers
+ * the error by more than REFINE_GAIN. At most REFINE_EVALS measurements. Returns the estimate.
+ */
+async function refineAllocation(plans: LayerPlan[], lossless: number, target: number, measure: AllocationError, log: (l: string) => void = () => {}): Promise<number> {
+  const eff = plans.map(efficientOptions);
+  // a chosen option the efficient list lacks (the greedy walks GRID order) stays where it is until moved
+  const size = () => lossless - plans.reduce((s, p) => s + p.options[0].bytes - p.options[p.chosen].bytes, 0);
+  // a move must lower the error on both halves of the inputs (even, odd): one that helps
+  // only through a few inputs is noise of this calibration set, not a better allocation
+  const halves = (e: Float64Array) => [meanError(e, 2, 0), meanError(e, 2, 1)];
+  let best = halves(await measure(plans)), evals = 1;
+  const start = best;
+  for (let round = 0; evals < REFINE_EVALS; round++) {
+    const free = target - size();
+    const moves: [number, number][][] = [];
+    plans.forEach((a, i) => {
+      const cur = a.options[a.chosen].bytes;
+      const wider = eff[i].filter((j) => a.options[j].bytes > cur);
+      for (const j of wider) if (a.options[j].bytes - cur <= free) moves.push([[i, j]]);
+      const up = wider[wider.length - 1]; // the next larger efficient option
+      if (up === undefined) return;
+      const need = a.options[up].bytes - cur - free;
+      if (need <= 0) return;
+      plans.forEach((b, k) => {
+        if (k === i) return;
+        const curB = b.options[b.chosen].bytes;
+        const down = eff[k].find((j) => curB - b.options[j].bytes >= need);
+        if (down !== undefined) moves.push([[i, up], [k, down]]);
+      });
+    });
+    let pick: { move: [number, number][]; err: number[] } | null = null;
+    for (const move of moves) {
+      if (evals >= REFINE_EVALS) break;
+      const saved = move.map(([i]) => plans[i].chosen);
+      for (const [i, j] of move) plans[i].chosen = j;
+      const err = halves(await measure(plans));
+      evals++;
+      move.forEach(([i], n) => (plans[i].chosen = saved[n]));
+      if (err.every((e, h) => e < best[h] * (1 - REFINE_GAIN)) && (!pick || err[0] + err[1] < pick.err[0] + pick.err[1])) pick = { move, err };
+    }
+    if (!pick) break;
+    for (const [i, j] of pick.move) plans[i].chosen = j;
+    best = pick.err;
+    log(`size budget: refine round ${round + 1}: ${pick.move.map(([i, j]) => `op ${plans[i].op} -> ${plans[i].options[j].levels || 'int8'}`).join(', ')}: output error ${best.map((e) => e.toFixed(4)).join(' / ')}`);
+  }
+  log(`size budget: output error on the calibration inputs (even / odd) ${start.map((e) => e.toFixed(4)).join(' / ')} -> ${best.map((e) => e.toFixed(4)).join(' / ')} (${evals} allocations measured)`);
+  return size();
+}
+
+let t = Date.now();
+const s = await budgetSearch(src, 'r8', {}, calib, log);
+for (const p of s.plans) log(`op ${p.op}: ${p.options.map((o) => `${o.levels}:${o.bytes}B/${(-10 * Math.log10(o.relError || 1e-30)).toFixed(1)}dB`).join(' ')}`);
+log(`options measured in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+if (process.argv.includes('--options-only')) process.exit(0);
+t = Date.now();
+const divergence = process.argv.includes('--tv') ? 'tv' : 'kl';
+const measureAll = await outputErrorMeasure(s.prepared, calib, divergence);
+const measure = async (g: Parameters<typeof measureAll>[0]) => meanError(await measureAll(g));
+const heldAll = await outputErrorMeasure(s.prepared, evalInputs.map((x) => [x]), divergence); // the record only
+const heldMeasure = async (g: Parameters<typeof heldAll>[0]) => meanError(await heldAll(g));
+log(`reference run ${((Date.now() - t) / 1000).toFixed(1)} s`);
+const clone = (ps: LayerPlan[]) => ps.map((p) => ({ ...p }));
+
+// sensitivities
+const sens: Record<string, number[]> = {};
+t = Date.now();
+await measureSensitivity(s.plans, calib.slice(0, 64), s.convert, s.ops, log);
+sens.probe3 = s.plans.map((p) => p.sensitivity);
+log(`probe3 ${((Date.now() - t) / 1000).toFixed(1)} s`);
+for (const levels of process.argv.includes('--kl') ? [4] : []) {
+  t = Date.now();
+  const col = GRID.findIndex((o) => o.levels === levels);
+  const v: number[] = [];
+  for (const p of s.plans) {
+    const ps = clone(s.plans).map((q) => ({ ...q, chosen: q.op === p.op ? col : 0 }));
+    const kl = await measure(compressedGraph(s, ps));
+    v.push(Math.max(kl, 1e-6) / Math.max(p.options[col].relError, 1e-12));
+  }
+  sens[`kl${levels}`] = v;
+  log(`kl probe ${levels} levels: ${v.map((x) => x.toFixed(2)).join(' ')} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+}
+
+for (const f of fractions) {
+  const budget = Math.floor(f * src.length);
+  for (const [name, v] of Object.entries(sens)) for (const refine of process.argv.includes('--no-plain') ? [true] : process.argv.includes('--no-refine') ? [false] : [false, true]) {
+    const ps = clone(s.plans).map((p, i) => ({ ...p, sensitivity: v[i] }));
+    let target = budget;
+    for (let round = 0; round < 6; round++) {
+      let est = allocate(ps, s.lossless, target);
+      if (process.argv.includes('--fill')) est = fillBack(ps, est, target);
+      const greedyKl = await measure(compressedGraph(s, ps));
+      const greedyHeld = await heldMeasure(compressedGraph(s, ps));
+      const t0 = Date.now();
+      if (refine) est = await refineAllocation(ps, s.lossless, target, (q) => measureAll(compressedGraph(s, q)), log);
+      const refineS = (Date.now() - t0) / 1000;
+      const layers = Object.fromEntries(ps.map((p) => [p.op, p.options[p.chosen].bits]));
+      const levels = Object.fromEntries(ps.map((p) => [p.op, p.options[p.chosen].levels]));
+      const epk = s.convert(layers, undefined, levels).epk;
+      if (epk.length > budget) { target -= epk.length - budget; continue; }
+      t = Date.now();
+      const kl = await measure(compressedGraph(s, ps));
+      const dt = (Date.now() - t) / 1000;
+      console.log(`${f} ${name}${refine ? '+refine' : ''} (greedy ${greedyKl.toFixed(4)}, refine ${refineS.toFixed(1)} s): ${ps.map((p) => `${p.op}:${p.options[p.chosen].levels}`).join(' ')} est ${est} epk ${epk.length} calib ${divergence} ${kl.toFixed(4)} held-out ${divergence} ${(await heldMeasure(compressedGraph(s, ps))).toFixed(4)} (greedy ${greedyHeld.toFixed(4)}) (${dt.toFixed(1)} s) | ${await heldOut(epk)}`);
+      break;
+    }
+  }
+}
