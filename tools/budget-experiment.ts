@@ -8,7 +8,9 @@
 // Usage: node dist/tools/budget-experiment.js [FRACTIONS, default 0.35,0.3] [--kl: also the
 // sensitivity probed by KL at 4 levels on all calibration inputs] [--fill: fill-back after the
 // greedy] [--no-refine | --no-plain: only without / with the refinement on measured error]
-// [--tv] [--options-only: print every layer's options (bytes, layer SQNR) and stop]
+// [--tv] [--options-only: print every layer's options (bytes, layer SQNR) and stop] [--split:
+// options and statistics from 150 calibration images, allocations measured on the other 50,
+// the chosen widths compressed on all 200]
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +19,8 @@ import { GRID, LayerPlan, allocate, budgetSearch, compressedGraph, measureSensit
 import { meanError, outputErrorMeasure } from '../src/compress/output-error.js';
 import { EvalAccumulator, realOutput } from '../src/compress/evaluate.js';
 import { loadModelNode } from '../src/runtime/node.js';
+import { collectLayerStats } from '../src/compress/layer-stats.js';
+import { compensateWeights } from '../src/passes/compensate-weights.js';
 
 const SHARED = join(process.cwd(), '..', 'shared');
 const read = (p: string) => new Uint8Array(readFileSync(join(SHARED, p)));
@@ -136,13 +140,27 @@ async function refineAllocation(plans: LayerPlan[], lossless: number, target: nu
 }
 
 let t = Date.now();
-const s = await budgetSearch(src, 'r8', {}, calib, log);
+// --split: options and statistics from 150 of the calibration images, allocations measured on
+// the other 50 (out of sample for every compensated layer), the chosen widths compressed on all 200
+const split = process.argv.includes('--split');
+const fitSet = split ? calib.filter((_, i) => i % 4 !== 3) : calib, scoreSet = split ? calib.filter((_, i) => i % 4 === 3) : calib;
+const s = await budgetSearch(src, 'r8', {}, fitSet, log);
+const statsAll = split ? await collectLayerStats(s.prepared, calib) : null;
+const widths = (ps: LayerPlan[]) => ({
+  layers: Object.fromEntries(ps.map((p) => [p.op, p.options[p.chosen].bits])),
+  levelsLayers: Object.fromEntries(ps.map((p) => [p.op, p.options[p.chosen].levels])),
+});
+const finalGraph = (ps: LayerPlan[]) => (statsAll ? compensateWeights({ stats: statsAll, ...widths(ps) })(s.prepared) : compressedGraph(s, ps));
+const finalEpk = (ps: LayerPlan[]) => {
+  const w = widths(ps);
+  return statsAll ? convertModel(src, 'r8', { log: () => {}, compress: { huffman: true, codebookLayers: w.layers, levelsLayers: w.levelsLayers, calibration: { stats: statsAll } } }).epk : s.convert(w.layers, undefined, w.levelsLayers).epk;
+};
 for (const p of s.plans) log(`op ${p.op}: ${p.options.map((o) => `${o.levels}:${o.bytes}B/${(-10 * Math.log10(o.relError || 1e-30)).toFixed(1)}dB`).join(' ')}`);
 log(`options measured in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 if (process.argv.includes('--options-only')) process.exit(0);
 t = Date.now();
 const divergence = process.argv.includes('--tv') ? 'tv' : 'kl';
-const measureAll = await outputErrorMeasure(s.prepared, calib, divergence);
+const measureAll = await outputErrorMeasure(s.prepared, scoreSet, divergence);
 const measure = async (g: Parameters<typeof measureAll>[0]) => meanError(await measureAll(g));
 const heldAll = await outputErrorMeasure(s.prepared, evalInputs.map((x) => [x]), divergence); // the record only
 const heldMeasure = async (g: Parameters<typeof heldAll>[0]) => meanError(await heldAll(g));
@@ -152,7 +170,7 @@ const clone = (ps: LayerPlan[]) => ps.map((p) => ({ ...p }));
 // sensitivities
 const sens: Record<string, number[]> = {};
 t = Date.now();
-await measureSensitivity(s.plans, calib.slice(0, 64), s.convert, s.ops, log);
+await measureSensitivity(s.plans, fitSet.slice(0, 64), s.convert, s.ops, log);
 sens.probe3 = s.plans.map((p) => p.sensitivity);
 log(`probe3 ${((Date.now() - t) / 1000).toFixed(1)} s`);
 for (const levels of process.argv.includes('--kl') ? [4] : []) {
@@ -177,18 +195,16 @@ for (const f of fractions) {
       let est = allocate(ps, s.lossless, target);
       if (process.argv.includes('--fill')) est = fillBack(ps, est, target);
       const greedyKl = await measure(compressedGraph(s, ps));
-      const greedyHeld = await heldMeasure(compressedGraph(s, ps));
+      const greedyHeld = await heldMeasure(finalGraph(ps));
       const t0 = Date.now();
       if (refine) est = await refineAllocation(ps, s.lossless, target, (q) => measureAll(compressedGraph(s, q)), log);
       const refineS = (Date.now() - t0) / 1000;
-      const layers = Object.fromEntries(ps.map((p) => [p.op, p.options[p.chosen].bits]));
-      const levels = Object.fromEntries(ps.map((p) => [p.op, p.options[p.chosen].levels]));
-      const epk = s.convert(layers, undefined, levels).epk;
+      const epk = finalEpk(ps);
       if (epk.length > budget) { target -= epk.length - budget; continue; }
       t = Date.now();
       const kl = await measure(compressedGraph(s, ps));
       const dt = (Date.now() - t) / 1000;
-      console.log(`${f} ${name}${refine ? '+refine' : ''} (greedy ${greedyKl.toFixed(4)}, refine ${refineS.toFixed(1)} s): ${ps.map((p) => `${p.op}:${p.options[p.chosen].levels}`).join(' ')} est ${est} epk ${epk.length} calib ${divergence} ${kl.toFixed(4)} held-out ${divergence} ${(await heldMeasure(compressedGraph(s, ps))).toFixed(4)} (greedy ${greedyHeld.toFixed(4)}) (${dt.toFixed(1)} s) | ${await heldOut(epk)}`);
+      console.log(`${f} ${name}${refine ? '+refine' : ''} (greedy ${greedyKl.toFixed(4)}, refine ${refineS.toFixed(1)} s): ${ps.map((p) => `${p.op}:${p.options[p.chosen].levels}`).join(' ')} est ${est} epk ${epk.length} calib ${divergence} ${kl.toFixed(4)} held-out ${divergence} ${(await heldMeasure(finalGraph(ps))).toFixed(4)} (greedy ${greedyHeld.toFixed(4)}) (${dt.toFixed(1)} s) | ${await heldOut(epk)}`);
       break;
     }
   }
