@@ -10,7 +10,8 @@
 // greedy] [--no-refine | --no-plain: only without / with the refinement on measured error]
 // [--tv] [--options-only: print every layer's options (bytes, layer SQNR) and stop] [--split:
 // options and statistics from 150 calibration images, allocations measured on the other 50,
-// the chosen widths compressed on all 200]
+// the chosen widths compressed on all 200] [--probe-from N: the sensitivity probe on calibration
+// images N..N+63 instead of 0..63] [--probe-count N: on N images instead of 64]
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -170,7 +171,9 @@ const clone = (ps: LayerPlan[]) => ps.map((p) => ({ ...p }));
 // sensitivities
 const sens: Record<string, number[]> = {};
 t = Date.now();
-await measureSensitivity(s.plans, fitSet.slice(0, 64), s.convert, s.ops, log);
+const probeAt = Number(process.argv[process.argv.indexOf('--probe-from') + 1] ?? 0) || 0; // --probe-from N: probe images N..N+63
+const probeCount = Number(process.argv[process.argv.indexOf('--probe-count') + 1] ?? 0) || 64; // --probe-count N
+await measureSensitivity(s.plans, fitSet.slice(probeAt, probeAt + probeCount), s.convert, s.ops, log);
 sens.probe3 = s.plans.map((p) => p.sensitivity);
 log(`probe3 ${((Date.now() - t) / 1000).toFixed(1)} s`);
 for (const levels of process.argv.includes('--kl') ? [4] : []) {
