@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { convertModel } from '../src/convert.js';
-import { GRID, LayerPlan, allocate, budgetSearch, compressedGraph, measureSensitivity } from '../src/compress/budget.js';
+import { GRID, LayerPlan, allocate, budgetSearch, compressedGraph, measureSensitivity, refineAllocation } from '../src/compress/budget.js';
 import { meanError, outputErrorMeasure } from '../src/compress/output-error.js';
 import { EvalAccumulator, realOutput } from '../src/compress/evaluate.js';
 import { loadModelNode } from '../src/runtime/node.js';
@@ -71,73 +71,6 @@ function fillBack(plans: LayerPlan[], size: number, target: number): number {
     size += b.p.options[b.j].bytes - b.p.options[b.p.chosen].bytes;
     b.p.chosen = b.j;
   }
-}
-
-/** Measurements the local search may spend (each ~0.2 s for ic_resnet8 on 200 inputs). */
-const REFINE_EVALS = 400;
-/** Relative drop in output error a refinement move must bring on each half of the inputs. */
-const REFINE_GAIN = 0.002;
-
-/** Whole-model output error of an allocation (the plans' chosen options), per calibration input. */
-type AllocationError = (plans: LayerPlan[]) => Promise<Float64Array>;
-
-/** Options of a layer no other option beats in both bytes and error, by index, fewest bytes last. */
-function efficientOptions(p: LayerPlan): number[] {
-  const idx = p.options.map((_, j) => j).sort((a, b) => p.options[b].bytes - p.options[a].bytes || a - b);
-  return idx.filter((j) => !idx.some((k) => k !== j && p.options[k].bytes <= p.options[j].bytes && p.options[k].relError < p.options[j].relError));
-}
-
-/**
- * Refinement (not kept): local search on the measured output error: from the greedy's allocation, each round
- * measures every move that keeps the estimate within the target -- one layer to a larger
- * option with the bytes the greedy left over, or one layer one option larger and another
- * smaller by as little as pays for it -- and takes the one of least error while it lowers
- * the error by more than REFINE_GAIN. At most REFINE_EVALS measurements. Returns the estimate.
- */
-async function refineAllocation(plans: LayerPlan[], lossless: number, target: number, measure: AllocationError, log: (l: string) => void = () => {}): Promise<number> {
-  const eff = plans.map(efficientOptions);
-  // a chosen option the efficient list lacks (the greedy walks GRID order) stays where it is until moved
-  const size = () => lossless - plans.reduce((s, p) => s + p.options[0].bytes - p.options[p.chosen].bytes, 0);
-  // a move must lower the error on both halves of the inputs (even, odd): one that helps
-  // only through a few inputs is noise of this calibration set, not a better allocation
-  const halves = (e: Float64Array) => [meanError(e, 2, 0), meanError(e, 2, 1)];
-  let best = halves(await measure(plans)), evals = 1;
-  const start = best;
-  for (let round = 0; evals < REFINE_EVALS; round++) {
-    const free = target - size();
-    const moves: [number, number][][] = [];
-    plans.forEach((a, i) => {
-      const cur = a.options[a.chosen].bytes;
-      const wider = eff[i].filter((j) => a.options[j].bytes > cur);
-      for (const j of wider) if (a.options[j].bytes - cur <= free) moves.push([[i, j]]);
-      const up = wider[wider.length - 1]; // the next larger efficient option
-      if (up === undefined) return;
-      const need = a.options[up].bytes - cur - free;
-      if (need <= 0) return;
-      plans.forEach((b, k) => {
-        if (k === i) return;
-        const curB = b.options[b.chosen].bytes;
-        const down = eff[k].find((j) => curB - b.options[j].bytes >= need);
-        if (down !== undefined) moves.push([[i, up], [k, down]]);
-      });
-    });
-    let pick: { move: [number, number][]; err: number[] } | null = null;
-    for (const move of moves) {
-      if (evals >= REFINE_EVALS) break;
-      const saved = move.map(([i]) => plans[i].chosen);
-      for (const [i, j] of move) plans[i].chosen = j;
-      const err = halves(await measure(plans));
-      evals++;
-      move.forEach(([i], n) => (plans[i].chosen = saved[n]));
-      if (err.every((e, h) => e < best[h] * (1 - REFINE_GAIN)) && (!pick || err[0] + err[1] < pick.err[0] + pick.err[1])) pick = { move, err };
-    }
-    if (!pick) break;
-    for (const [i, j] of pick.move) plans[i].chosen = j;
-    best = pick.err;
-    log(`size budget: refine round ${round + 1}: ${pick.move.map(([i, j]) => `op ${plans[i].op} -> ${plans[i].options[j].levels || 'int8'}`).join(', ')}: output error ${best.map((e) => e.toFixed(4)).join(' / ')}`);
-  }
-  log(`size budget: output error on the calibration inputs (even / odd) ${start.map((e) => e.toFixed(4)).join(' / ')} -> ${best.map((e) => e.toFixed(4)).join(' / ')} (${evals} allocations measured)`);
-  return size();
 }
 
 let t = Date.now();
