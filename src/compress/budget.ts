@@ -20,7 +20,7 @@ import { ConvertError, Graph } from '../ir/graph.js';
 import { Compressed, LayerOutcome, compensateWeights } from '../passes/compensate-weights.js';
 import { weightRefs } from '../passes/weights.js';
 import { load } from '../runtime/loader.js';
-import { Calibrated, SEQUENTIAL_DEFAULT, preparedGraph, sequentialStats } from './calibrated.js';
+import { Calibrated, SEQUENTIAL_DEFAULT, filterMacs, preparedGraph, sequentialStats } from './calibrated.js';
 import { LayerStats, collectLayerStats } from './layer-stats.js';
 import { meanError, outputErrorMeasure } from './output-error.js';
 
@@ -150,11 +150,13 @@ export async function convertToBudget(
     ? (layers: Record<number, number>, outcome?: Map<number, LayerOutcome>, levels?: Record<number, number>) =>
       convertModel(bytes, name, { ...opts, log: () => {}, compress: { ...opts.compress, huffman: true, codebookLayers: layers, levelsLayers: levels, calibration: { stats, outcome, cache } } })
     : search.convert;
-  const scoreError = split ? await outputErrorMeasure(prepared, samples.filter((_, i) => i % 4 === 3), 'tv') : null;
+  const scored = samples.filter((_, i) => i % 4 === 3);
+  const scoreError = split ? await outputErrorMeasure(prepared, scored, 'tv') : null;
+  const refineEvals = Math.max(1, Math.min(REFINE_EVALS, Math.floor(REFINE_MACS / Math.max(1, filterMacs(prepared) * scored.length))));
   let target = budget;
   for (let round = 0, sequentialRounds = 0; round < MAX_FIT_ROUNDS; round++) {
     let estimate = allocate(plans, lossless, target);
-    if (scoreError) estimate = await refineAllocation(plans, lossless, target, (q) => scoreError(compressedGraph(search, q)), log);
+    if (scoreError) estimate = await refineAllocation(plans, lossless, target, (q) => scoreError(compressedGraph(search, q)), log, refineEvals);
     const layers = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].bits]));
     const levels = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].levels]));
     const plannedOutcome = new Map<number, LayerOutcome>();
@@ -245,8 +247,13 @@ export function allocate(plans: LayerPlan[], lossless: number, target: number): 
   return size;
 }
 
-/** Measurements the local search may spend (each ~0.2 s for ic_resnet8 on 200 inputs). */
+/** Measurements the local search may spend at most (each ~0.1 s for ic_resnet8 on 50 inputs). */
 export const REFINE_EVALS = 400;
+/**
+ * Filter multiply-adds x measured inputs the local search may spend in all: ic_resnet8 (12.5 M
+ * MACs, 50 inputs) keeps REFINE_EVALS; mobilenet_v2 (300 M) gets 17 measurements.
+ */
+export const REFINE_MACS = 2.6e11;
 /** Relative drop in output error a refinement move must bring on each half of the inputs. */
 export const REFINE_GAIN = 0.002;
 
@@ -265,9 +272,9 @@ function efficientOptions(p: LayerPlan): number[] {
  * measures every move that keeps the estimate within the target -- one layer to a larger
  * option with the bytes the greedy left over, or one layer one option larger and another
  * smaller by as little as pays for it -- and takes the one of least error while it lowers
- * the error by more than REFINE_GAIN. At most REFINE_EVALS measurements. Returns the estimate.
+ * the error by more than REFINE_GAIN. At most maxEvals measurements. Returns the estimate.
  */
-export async function refineAllocation(plans: LayerPlan[], lossless: number, target: number, measure: AllocationError, log: (l: string) => void = () => {}): Promise<number> {
+export async function refineAllocation(plans: LayerPlan[], lossless: number, target: number, measure: AllocationError, log: (l: string) => void = () => {}, maxEvals = REFINE_EVALS): Promise<number> {
   const eff = plans.map(efficientOptions);
   // a chosen option the efficient list lacks (the greedy walks GRID order) stays where it is until moved
   const size = () => lossless - plans.reduce((s, p) => s + p.options[0].bytes - p.options[p.chosen].bytes, 0);
@@ -276,7 +283,7 @@ export async function refineAllocation(plans: LayerPlan[], lossless: number, tar
   const halves = (e: Float64Array) => [meanError(e, 2, 0), meanError(e, 2, 1)];
   let best = halves(await measure(plans)), evals = 1;
   const start = best;
-  for (let round = 0; evals < REFINE_EVALS; round++) {
+  for (let round = 0; evals < maxEvals; round++) {
     const free = target - size();
     const moves: [number, number][][] = [];
     plans.forEach((a, i) => {
@@ -296,7 +303,7 @@ export async function refineAllocation(plans: LayerPlan[], lossless: number, tar
     });
     let pick: { move: [number, number][]; err: number[] } | null = null;
     for (const move of moves) {
-      if (evals >= REFINE_EVALS) break;
+      if (evals >= maxEvals) break;
       const saved = move.map(([i]) => plans[i].chosen);
       for (const [i, j] of move) plans[i].chosen = j;
       const err = halves(await measure(plans));
