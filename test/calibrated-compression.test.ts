@@ -15,7 +15,7 @@ import { loadModelNode } from '../src/runtime/node.js';
 import { convertCalibrated, preparedGraph, sequentialStats } from '../src/compress/calibrated.js';
 import { collectLayerStats } from '../src/compress/layer-stats.js';
 import { loadModelStreamed } from '../src/runtime/streamed.js';
-import { BudgetError, convertToBudget, parseBudget } from '../src/compress/budget.js';
+import { BudgetError, SPLIT_MIN_SAMPLES, convertToBudget, parseBudget } from '../src/compress/budget.js';
 import { EvalAccumulator, formatEval, parseLabels } from '../src/compress/evaluate.js';
 import { cholesky, inverseFromCholesky, solveSpd } from '../src/compress/linalg.js';
 import { sweepRow, targetRows } from '../src/compress/compensate.js';
@@ -144,6 +144,15 @@ test("sequential statistics: the first filter's are the int8 model's; later ones
     assert.is(a.refMeans !== undefined, a.cross !== undefined, `filter ${t}: int8 means with the cross moments`);
   }
   assert.ok(later.some((t) => seq.get(t)!.cross), 'some filter has cross moments');
+});
+
+test('size budget with SPLIT_MIN_SAMPLES inputs: options from 3/4 of them, the allocation refined on the other 1/4; the .epk fits', async () => {
+  const many = Array.from({ length: SPLIT_MIN_SAMPLES }, (_, i) => [randomBytes(INPUT_BYTES, 300 + i)]);
+  const budget = Math.floor(convertModel(src, 'small', { compress: { huffman: true } }).epk.length * 0.55);
+  const lines: string[] = [];
+  const r = await convertToBudget(src, 'small', {}, many, budget, (l) => lines.push(l));
+  assert.ok(r.result.epk.length <= budget, `${r.result.epk.length} <= ${budget}`);
+  assert.ok(lines.some((l) => /output error on the calibration inputs .* allocations measured/.test(l)), 'the allocation was refined');
 });
 
 test('--size-budget parsing: fraction of the source, NNNk, bytes; refusals', () => {

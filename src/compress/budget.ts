@@ -6,18 +6,23 @@
 // is measured by running the model with that layer alone at 3 bits on the first
 // SENSITIVITY_INPUTS calibration inputs (model output mean squared difference in output
 // steps per unit of relative layer error). Greedy: take the step (any layer, any smaller
-// width) with the least added weighted error per byte saved until the estimate fits, then
-// convert and check the real .epk size, tightening the target by any excess until it fits;
-// the widths that fit are compressed again on sequential statistics (calibrated.ts), kept
-// when that result fits too.
+// width) with the least added weighted error per byte saved until the estimate fits. With at
+// least SPLIT_MIN_SAMPLES inputs, the options and sensitivities come from 3/4 of them and the
+// greedy's result is refined by local search on the model's output error (softmax total
+// variation against the int8 model, output-error.ts) over the other 1/4, which no compensated
+// layer was fitted on; the chosen widths are then compressed on all the inputs. Then convert
+// and check the real .epk size, tightening the target by any excess until it fits; the widths
+// that fit are compressed again on sequential statistics (calibrated.ts), kept when that
+// result fits too.
 
 import { ConvertOptions, ConvertResult, convertModel } from '../convert.js';
-import { ConvertError } from '../ir/graph.js';
-import { Compressed, LayerOutcome } from '../passes/compensate-weights.js';
+import { ConvertError, Graph } from '../ir/graph.js';
+import { Compressed, LayerOutcome, compensateWeights } from '../passes/compensate-weights.js';
 import { weightRefs } from '../passes/weights.js';
 import { load } from '../runtime/loader.js';
-import { Calibrated, SEQUENTIAL_DEFAULT, preparedGraph, sequentialStats } from './calibrated.js';
-import { collectLayerStats } from './layer-stats.js';
+import { Calibrated, SEQUENTIAL_DEFAULT, filterMacs, preparedGraph, sequentialStats } from './calibrated.js';
+import { LayerStats, collectLayerStats } from './layer-stats.js';
+import { meanError, outputErrorMeasure } from './output-error.js';
 
 /** Widths tried per layer: 0 = int8 (+ Huffman), lossless. */
 export const WIDTHS = [0, 8, 7, 6, 5, 4, 3, 2];
@@ -33,6 +38,8 @@ export const GRID: { bits: number; levels: number }[] = [
     return bits <= 5 ? [{ bits, levels: 1 << bits }, { bits, levels: half }, ...(bits === 3 ? [{ bits, levels: 5 }] : [])] : [{ bits, levels: 1 << bits }];
   }),
 ];
+/** Calibration inputs from which a quarter is kept out of the option measurement to refine the allocation on. */
+export const SPLIT_MIN_SAMPLES = 40;
 /** Calibration inputs run per layer to measure its sensitivity. */
 export const SENSITIVITY_INPUTS = 64;
 /** Final conversions tried while tightening the target. */
@@ -77,10 +84,23 @@ export function parseBudget(spec: string, sourceBytes: number): number | null {
 
 const allAt = (ops: number[], bits: number) => Object.fromEntries(ops.map((o) => [o, bits]));
 
-export async function convertToBudget(
-  bytes: Uint8Array, name: string, opts: ConvertOptions, samples: Uint8Array[][], budget: number, log: (l: string) => void = () => {},
-  { sequential = SEQUENTIAL_DEFAULT } = {},
-): Promise<BudgetResult> {
+/** Everything the allocation chooses from: every layer's options, measured once. */
+export interface BudgetSearch {
+  prepared: Graph;
+  stats: Map<number, LayerStats>;
+  ops: number[];
+  plans: LayerPlan[];
+  /** .epk bytes with every filter lossless (int8 + Huffman). */
+  lossless: number;
+  /** About the smallest .epk reachable (every filter at its smallest option). */
+  floor: number;
+  cache: Map<string, Compressed>;
+  /** Converts with per-layer bits and levels on the plain statistics. */
+  convert: (layers: Record<number, number>, outcome?: Map<number, LayerOutcome>, levels?: Record<number, number>) => ConvertResult;
+}
+
+/** Compresses every filter at every option of GRID once, to learn its stored bytes and relative error. */
+export async function budgetSearch(bytes: Uint8Array, name: string, opts: ConvertOptions, samples: Uint8Array[][], log: (l: string) => void): Promise<BudgetSearch> {
   const prepared = preparedGraph(bytes, name, opts);
   const stats = await collectLayerStats(prepared, samples, log);
   const ops = weightRefs(prepared).map((r) => r.op.sourceIndex);
@@ -100,12 +120,43 @@ export async function convertToBudget(
   }
   const lossless = convert(allAt(ops, 0)).epk.length;
   const floor = lossless - plans.reduce((s, p) => s + p.options[0].bytes - Math.min(...p.options.map((o) => o.bytes)), 0);
+  return { prepared, stats, ops, plans, lossless, floor, cache, convert };
+}
+
+/** The prepared graph with each layer at its chosen option (what the .epk decodes to, before packing). */
+export function compressedGraph(s: BudgetSearch, plans: LayerPlan[] = s.plans): Graph {
+  const layers = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].bits]));
+  const levelsLayers = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].levels]));
+  return compensateWeights({ stats: s.stats, layers, levelsLayers, cache: s.cache })(s.prepared);
+}
+
+export async function convertToBudget(
+  bytes: Uint8Array, name: string, opts: ConvertOptions, samples: Uint8Array[][], budget: number, log: (l: string) => void = () => {},
+  { sequential = SEQUENTIAL_DEFAULT } = {},
+): Promise<BudgetResult> {
+  // with enough images, the options and sensitivities come from 3/4 of them and the greedy's
+  // allocation is refined on the output error over the other 1/4 (out of sample for every
+  // compensated layer); the chosen widths are then compressed on all of them
+  const split = samples.length >= SPLIT_MIN_SAMPLES;
+  const fitSet = split ? samples.filter((_, i) => i % 4 !== 3) : samples;
+  const search = await budgetSearch(bytes, name, opts, fitSet, log);
+  const { prepared, ops, plans, lossless, floor } = search;
   const impossible = () => new BudgetError(`${name}: --size-budget ${budget} B cannot be met: the smallest .epk reachable (every filter at its smallest, 2 bits + Huffman) is about ${floor} B`);
   if (budget < floor) throw impossible();
-  await measureSensitivity(plans, samples.slice(0, SENSITIVITY_INPUTS), convert, ops, log);
+  await measureSensitivity(plans, fitSet.slice(0, SENSITIVITY_INPUTS), search.convert, ops, log);
+  const stats = split ? await collectLayerStats(prepared, samples, log) : search.stats;
+  const cache = new Map<string, Compressed>();
+  const convert = split
+    ? (layers: Record<number, number>, outcome?: Map<number, LayerOutcome>, levels?: Record<number, number>) =>
+      convertModel(bytes, name, { ...opts, log: () => {}, compress: { ...opts.compress, huffman: true, codebookLayers: layers, levelsLayers: levels, calibration: { stats, outcome, cache } } })
+    : search.convert;
+  const scored = samples.filter((_, i) => i % 4 === 3);
+  const scoreError = split ? await outputErrorMeasure(prepared, scored, 'tv') : null;
+  const refineEvals = Math.max(1, Math.min(REFINE_EVALS, Math.floor(REFINE_MACS / Math.max(1, filterMacs(prepared) * scored.length))));
   let target = budget;
   for (let round = 0, sequentialRounds = 0; round < MAX_FIT_ROUNDS; round++) {
-    const estimate = allocate(plans, lossless, target);
+    let estimate = allocate(plans, lossless, target);
+    if (scoreError) estimate = await refineAllocation(plans, lossless, target, (q) => scoreError(compressedGraph(search, q)), log, refineEvals);
     const layers = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].bits]));
     const levels = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].levels]));
     const plannedOutcome = new Map<number, LayerOutcome>();
@@ -144,7 +195,7 @@ function storedBytes(r: ConvertResult): Map<number, number> {
 }
 
 /** Sensitivity of each layer: model output MSE with that layer alone at 3 bits (64 inputs; 4 bits on 32 measured 0.9 points worse at 0.35 on ic_resnet8), per unit of its relative error. */
-async function measureSensitivity(
+export async function measureSensitivity(
   plans: LayerPlan[], inputs: Uint8Array[][],
   convert: (layers: Record<number, number>) => ConvertResult, ops: number[], log: (l: string) => void,
 ): Promise<void> {
@@ -194,4 +245,77 @@ export function allocate(plans: LayerPlan[], lossless: number, target: number): 
     b.p.chosen = b.j;
   }
   return size;
+}
+
+/** Measurements the local search may spend at most (each ~0.1 s for ic_resnet8 on 50 inputs). */
+export const REFINE_EVALS = 400;
+/**
+ * Filter multiply-adds x measured inputs the local search may spend in all: ic_resnet8 (12.5 M
+ * MACs, 50 inputs) keeps REFINE_EVALS; mobilenet_v2 (300 M) gets 17 measurements.
+ */
+export const REFINE_MACS = 2.6e11;
+/** Relative drop in output error a refinement move must bring on each half of the inputs. */
+export const REFINE_GAIN = 0.002;
+
+/** Whole-model output error of an allocation (the plans' chosen options), per calibration input. */
+export type AllocationError = (plans: LayerPlan[]) => Promise<Float64Array>;
+
+/** Options of a layer no other option beats in both bytes and error, by index, fewest bytes last. */
+function efficientOptions(p: LayerPlan): number[] {
+  const idx = p.options.map((_, j) => j).sort((a, b) => p.options[b].bytes - p.options[a].bytes || a - b);
+  return idx.filter((j) => !idx.some((k) => k !== j && p.options[k].bytes <= p.options[j].bytes && p.options[k].relError < p.options[j].relError));
+}
+
+/**
+ * Refinement: local search on the measured output error (outside the calibration images the
+ * options were measured on: convertToBudget): from the greedy's allocation, each round
+ * measures every move that keeps the estimate within the target -- one layer to a larger
+ * option with the bytes the greedy left over, or one layer one option larger and another
+ * smaller by as little as pays for it -- and takes the one of least error while it lowers
+ * the error by more than REFINE_GAIN. At most maxEvals measurements. Returns the estimate.
+ */
+export async function refineAllocation(plans: LayerPlan[], lossless: number, target: number, measure: AllocationError, log: (l: string) => void = () => {}, maxEvals = REFINE_EVALS): Promise<number> {
+  const eff = plans.map(efficientOptions);
+  // a chosen option the efficient list lacks (the greedy walks GRID order) stays where it is until moved
+  const size = () => lossless - plans.reduce((s, p) => s + p.options[0].bytes - p.options[p.chosen].bytes, 0);
+  // a move must lower the error on both halves of the inputs (even, odd): one that helps
+  // only through a few inputs is noise of this calibration set, not a better allocation
+  const halves = (e: Float64Array) => [meanError(e, 2, 0), meanError(e, 2, 1)];
+  let best = halves(await measure(plans)), evals = 1;
+  const start = best;
+  for (let round = 0; evals < maxEvals; round++) {
+    const free = target - size();
+    const moves: [number, number][][] = [];
+    plans.forEach((a, i) => {
+      const cur = a.options[a.chosen].bytes;
+      const wider = eff[i].filter((j) => a.options[j].bytes > cur);
+      for (const j of wider) if (a.options[j].bytes - cur <= free) moves.push([[i, j]]);
+      const up = wider[wider.length - 1]; // the next larger efficient option
+      if (up === undefined) return;
+      const need = a.options[up].bytes - cur - free;
+      if (need <= 0) return;
+      plans.forEach((b, k) => {
+        if (k === i) return;
+        const curB = b.options[b.chosen].bytes;
+        const down = eff[k].find((j) => curB - b.options[j].bytes >= need);
+        if (down !== undefined) moves.push([[i, up], [k, down]]);
+      });
+    });
+    let pick: { move: [number, number][]; err: number[] } | null = null;
+    for (const move of moves) {
+      if (evals >= maxEvals) break;
+      const saved = move.map(([i]) => plans[i].chosen);
+      for (const [i, j] of move) plans[i].chosen = j;
+      const err = halves(await measure(plans));
+      evals++;
+      move.forEach(([i], n) => (plans[i].chosen = saved[n]));
+      if (err.every((e, h) => e < best[h] * (1 - REFINE_GAIN)) && (!pick || err[0] + err[1] < pick.err[0] + pick.err[1])) pick = { move, err };
+    }
+    if (!pick) break;
+    for (const [i, j] of pick.move) plans[i].chosen = j;
+    best = pick.err;
+    log(`size budget: refine round ${round + 1}: ${pick.move.map(([i, j]) => `op ${plans[i].op} -> ${plans[i].options[j].levels || 'int8'}`).join(', ')}: output error ${best.map((e) => e.toFixed(4)).join(' / ')}`);
+  }
+  log(`size budget: output error on the calibration inputs (even / odd) ${start.map((e) => e.toFixed(4)).join(' / ')} -> ${best.map((e) => e.toFixed(4)).join(' / ')} (${evals} allocations measured)`);
+  return size();
 }
