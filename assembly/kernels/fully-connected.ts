@@ -39,8 +39,8 @@ export function fc_s8(
     if (ASC_FEATURE_SIMD) {
       gemm2_s8_simd(p0, p1, k8, w, outC, bias, rq, rqf, y0, y1, outputOffset, actMin, actMax);
     } else {
-      gemm1_s8(p0, k8, w, outC, bias, rq, y0, outputOffset, actMin, actMax);
-      if (b1 != b) gemm1_s8(p1, k8, w, outC, bias, rq, y1, outputOffset, actMin, actMax);
+      if (b1 != b) gemm2_s8(p0, p1, k8, w, outC, bias, rq, y0, y1, outputOffset, actMin, actMax);
+      else gemm1_s8(p0, k8, w, outC, bias, rq, y0, outputOffset, actMin, actMax);
     }
   }
 }
