@@ -146,33 +146,31 @@ test('recurrent ops without an integer form are refused by name under --calibrat
   const n = f32(svdf.inputs[0][0]).length;
   const samples = [[floats(r, n, 1)]];
   assert.throws(() => convertModel(svdf.model, 'svdf.tflite', { quantize: { samples }, log: () => {} }), /op 0 \(SVDF\): fused activation TANH has no integer form/);
+  const refused = (model: Uint8Array, name: string, message: RegExp) =>
+    assert.throws(() => convertModel(model, name, { quantize: { samples: [[new Float32Array(6)]] }, log: () => {} }),
+      (e: unknown) => e instanceof ConvertError && message.test((e as Error).message));
   // a hostile file: an LSTM without its state tensors stops in the float reference, named
+  refused(floatLstmWithStates(() => [-1, -1]), 'stateless.tflite',
+    /stateless\.tflite: float reference, op 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\): a state \(input 18\) is absent/);
+  // a state wider than the weights (a fuzz finding: the loops ran on the state's 65535 units)
+  refused(floatLstmWithStates((b) => [b.variable('h', [1, 65535], 'float32'), b.variable('c', [1, 4], 'float32')]), 'wide.tflite',
+    /wide\.tflite: .*op 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\): .*"h" has shape \[1,65535\]/);
+});
+
+/** A float LSTM (input 3, 4 units, 2 steps) whose hidden and cell state inputs (18, 19) `states` gives. */
+function floatLstmWithStates(states: (b: TfliteBuilder) => number[]): Uint8Array {
   const b = new TfliteBuilder();
   const x = b.tensor('x', [2, 1, 3], 'float32');
   const ins = [x];
   for (let k = 0; k < 8; k++) ins.push(b.constant(`w${k}`, [4, k < 4 ? 3 : 4], 'float32', new Array(k < 4 ? 12 : 16).fill(0.1)));
   ins.push(-1, -1, -1);
   for (let k = 0; k < 4; k++) ins.push(b.constant(`b${k}`, [4], 'float32', [0, 0, 0, 0]));
-  ins.push(-1, -1, -1, -1, -1, -1, -1, -1);
+  ins.push(-1, -1, ...states(b), -1, -1, -1, -1);
   const y = b.tensor('y', [2, 1, 4], 'float32');
   b.op('UNIDIRECTIONAL_SEQUENCE_LSTM', ins, [y], { activation: 'TANH', cellClip: 0, timeMajor: true });
   b.io([x], [y]);
-  assert.throws(() => convertModel(b.finish(), 'stateless.tflite', { quantize: { samples: [[new Float32Array(6)]] }, log: () => {} }),
-    (e: unknown) => e instanceof ConvertError && /stateless\.tflite: float reference, op 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\): a state \(input 18\) is absent/.test((e as Error).message));
-  // a state wider than the weights (a fuzz finding: the loops ran on the state's 65535 units)
-  const w = new TfliteBuilder();
-  const wx = w.tensor('x', [2, 1, 3], 'float32');
-  const wins = [wx];
-  for (let k = 0; k < 8; k++) wins.push(w.constant(`w${k}`, [4, k < 4 ? 3 : 4], 'float32', new Array(k < 4 ? 12 : 16).fill(0.1)));
-  wins.push(-1, -1, -1);
-  for (let k = 0; k < 4; k++) wins.push(w.constant(`b${k}`, [4], 'float32', [0, 0, 0, 0]));
-  wins.push(-1, -1, w.variable('h', [1, 65535], 'float32'), w.variable('c', [1, 4], 'float32'), -1, -1, -1, -1);
-  const wy = w.tensor('y', [2, 1, 4], 'float32');
-  w.op('UNIDIRECTIONAL_SEQUENCE_LSTM', wins, [wy], { activation: 'TANH', cellClip: 0, timeMajor: true });
-  w.io([wx], [wy]);
-  assert.throws(() => convertModel(w.finish(), 'wide.tflite', { quantize: { samples: [[new Float32Array(6)]] }, log: () => {} }),
-    (e: unknown) => e instanceof ConvertError && /wide\.tflite: .*op 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\): .*"h" has shape \[1,65535\]/.test((e as Error).message) || (console.log(String(e)), false));
-});
+  return b.finish();
+}
 
 test('ONNX LSTM --calibrate (forward, reverse, bidirectional): the int8 LSTM with fresh state, bit-exact with tflm-run --fresh on the quantized graph in every build, faithful', async () => {
   if (skip()) return;

@@ -9,6 +9,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { importModel } from '../src/convert.js';
 import { writeAtomic } from '../src/cli/io.js';
 
@@ -31,10 +32,9 @@ function toInput(rgb: Uint8Array, scale: number, zeroPoint: number): Uint8Array 
 }
 
 function main(): void {
-  const [outPath] = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--count');
-  if (!outPath) throw new Error('usage: node dist/tools/mobilenet-calibration.js OUT.bin [--count N]');
-  const ci = process.argv.indexOf('--count');
-  const count = ci > 0 ? Number(process.argv[ci + 1]) : 200;
+  const { values, positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { count: { type: 'string', default: '200' } } });
+  const [outPath] = positionals, count = Number(values.count);
+  if (!outPath || !(count >= 1)) throw new Error('usage: node dist/tools/mobilenet-calibration.js OUT.bin [--count N]');
   const model = importModel(readFileSync(join(SHARED, 'models', 'mobilenet_v2_224_nchw_int8.tflite')), 'mobilenet_v2_224_nchw_int8.tflite');
   const input = model.tensors[model.inputs[0]];
   const scale = input.quant!.scale[0], zeroPoint = input.quant!.zeroPoint[0];

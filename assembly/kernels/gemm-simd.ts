@@ -25,35 +25,7 @@ export function gemm2_s8_simd(
   w: usize, oc: i32, bias: usize, rq: usize, rqf: usize,
   y0: usize, y1: usize, outOffset: i32, actMin: i32, actMax: i32,
 ): void {
-  const outOff = i32x4.splat(outOffset), lo = i32x4.splat(actMin), hi = i32x4.splat(actMax);
-  const magic = rqfMagic(outOffset), fBias = i32x4.splat(rqfBias), fOutside = i32x4.splat(~(rqfBias * 2 - 1));
-  const blockBytes = <usize>k8 << 2;
-  const twoRows = p1 != p0;
-  let wb = w;
-  for (let o = 0; o < oc; o += 4) {
-    let a00 = i32x4.splat(0), a10 = i32x4.splat(0), a20 = i32x4.splat(0), a30 = i32x4.splat(0);
-    let a01 = i32x4.splat(0), a11 = i32x4.splat(0), a21 = i32x4.splat(0), a31 = i32x4.splat(0);
-    let wp = wb;
-    for (let k = 0; k < k8; k += 8) {
-      const x0 = v128.load8x8_s(p0 + <usize>k);
-      const x1 = v128.load8x8_s(p1 + <usize>k);
-      // one sign-extending load per channel row (x64: pmovsxbw from memory) instead of two
-      // 16-byte loads and four extends (an extend of the high half is two instructions)
-      const w0 = v128.load8x8_s(wp), w1 = v128.load8x8_s(wp, 8);
-      const w2 = v128.load8x8_s(wp, 16), w3 = v128.load8x8_s(wp, 24);
-      a00 = i32x4.add(a00, i32x4.dot_i16x8_s(x0, w0));
-      a10 = i32x4.add(a10, i32x4.dot_i16x8_s(x0, w1));
-      a20 = i32x4.add(a20, i32x4.dot_i16x8_s(x0, w2));
-      a30 = i32x4.add(a30, i32x4.dot_i16x8_s(x0, w3));
-      a01 = i32x4.add(a01, i32x4.dot_i16x8_s(x1, w0));
-      a11 = i32x4.add(a11, i32x4.dot_i16x8_s(x1, w1));
-      a21 = i32x4.add(a21, i32x4.dot_i16x8_s(x1, w2));
-      a31 = i32x4.add(a31, i32x4.dot_i16x8_s(x1, w3));
-      wp += 32;
-    }
-    quadOut(a00, a10, a20, a30, a01, a11, a21, a31, bias, rq, rqf, o, oc, y0, y1, twoRows, outOff, magic, fBias, fOutside, lo, hi);
-    wb += blockBytes;
-  }
+  gemm2Body(p0, p1, 0, k8, w, oc, bias, rq, rqf, y0, y1, outOffset, actMin, actMax, false);
 }
 
 /**
@@ -68,6 +40,21 @@ export function gemm2_s8_simd_rows(
   w: usize, oc: i32, bias: usize, rq: usize, rqf: usize,
   y0: usize, y1: usize, outOffset: i32, actMin: i32, actMax: i32,
 ): void {
+  gemm2Body(p0, p1, offs, k8, w, oc, bias, rq, rqf, y0, y1, outOffset, actMin, actMax, true);
+}
+
+/**
+ * Both GEMMs, inlined into each with `inPlace` a constant: slice k of a row at p + k, or at
+ * p + offs[k / 8] (inPlace). Per quad of channels the dot loop, then the lanes summed, the
+ * bias added, both rows requantized (requantF4 where the sums lie in its range, else
+ * requant4) and stored (row 1 only when it differs from row 0).
+ */
+// @ts-ignore: decorator
+@inline function gemm2Body(
+  p0: usize, p1: usize, offs: usize, k8: i32,
+  w: usize, oc: i32, bias: usize, rq: usize, rqf: usize,
+  y0: usize, y1: usize, outOffset: i32, actMin: i32, actMax: i32, inPlace: bool,
+): void {
   const outOff = i32x4.splat(outOffset), lo = i32x4.splat(actMin), hi = i32x4.splat(actMax);
   const magic = rqfMagic(outOffset), fBias = i32x4.splat(rqfBias), fOutside = i32x4.splat(~(rqfBias * 2 - 1));
   const blockBytes = <usize>k8 << 2;
@@ -78,9 +65,11 @@ export function gemm2_s8_simd_rows(
     let a01 = i32x4.splat(0), a11 = i32x4.splat(0), a21 = i32x4.splat(0), a31 = i32x4.splat(0);
     let wp = wb;
     for (let k = 0; k < k8; k += 8) {
-      const off = <usize>load<u32>(offs + (<usize>k >> 1));
+      const off = inPlace ? <usize>load<u32>(offs + (<usize>k >> 1)) : <usize>k;
       const x0 = v128.load8x8_s(p0 + off);
       const x1 = v128.load8x8_s(p1 + off);
+      // one sign-extending load per channel row (x64: pmovsxbw from memory) instead of two
+      // 16-byte loads and four extends (an extend of the high half is two instructions)
       const w0 = v128.load8x8_s(wp), w1 = v128.load8x8_s(wp, 8);
       const w2 = v128.load8x8_s(wp, 16), w3 = v128.load8x8_s(wp, 24);
       a00 = i32x4.add(a00, i32x4.dot_i16x8_s(x0, w0));
@@ -93,22 +82,6 @@ export function gemm2_s8_simd_rows(
       a31 = i32x4.add(a31, i32x4.dot_i16x8_s(x1, w3));
       wp += 32;
     }
-    quadOut(a00, a10, a20, a30, a01, a11, a21, a31, bias, rq, rqf, o, oc, y0, y1, twoRows, outOff, magic, fBias, fOutside, lo, hi);
-    wb += blockBytes;
-  }
-}
-
-/**
- * The epilogue of both GEMMs for output channels o..o+3: each accumulator's lanes summed, the
- * bias added, both rows requantized (requantF4 where the sums lie in its range, else requant4)
- * and stored (row 1 only when it differs from row 0).
- */
-// @ts-ignore: decorator
-@inline function quadOut(
-  a00: v128, a10: v128, a20: v128, a30: v128, a01: v128, a11: v128, a21: v128, a31: v128,
-  bias: usize, rq: usize, rqf: usize, o: i32, oc: i32, y0: usize, y1: usize, twoRows: bool,
-  outOff: v128, magic: v128, fBias: v128, fOutside: v128, lo: v128, hi: v128,
-): void {
     const b = v128.load(bias + (<usize>o << 2));
     const s0 = i32x4.add(hsum4(a00, a10, a20, a30), b), s1 = i32x4.add(hsum4(a01, a11, a21, a31), b);
     const n = min(4, oc - o);
@@ -124,6 +97,8 @@ export function gemm2_s8_simd_rows(
     }
     storeQuad(y0 + <usize>o, r0, n);
     if (twoRows) storeQuad(y1 + <usize>o, r1, n);
+    wb += blockBytes;
+  }
 }
 
 /** Stores the first n (1..4) lanes of a clamped i32x4 as int8 at y. */

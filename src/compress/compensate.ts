@@ -12,7 +12,7 @@
 
 import { Codebook } from '../format/packed.js';
 import { histogram, kmeansInt8 } from './kmeans.js';
-import { damped, inverseFromCholesky, cholesky, quadForm, solveSpd, upperCholesky } from './linalg.js';
+import { damped, inverseFromCholesky, cholesky, matVec, quadForm, solveSpd, upperCholesky } from './linalg.js';
 import { LayerStats, statsForRow } from './layer-stats.js';
 
 /** Damping added to H: 1% of its mean diagonal (GPTQ's default; trades fit for stability). */
@@ -134,19 +134,9 @@ export function compensateFilter(data: Int8Array, f: FilterRows, stats: LayerSta
   return finish(data, f, stats, opts.bits, best!.q, best!.centroids, w, best!.error);
 }
 
-/** H w_r for every row r (its own Gram matrix), each entry summed in column order. */
+/** H w_r for every row r (its own Gram matrix). */
 function gramTimesRows(w: Float64Array[], f: FilterRows, stats: LayerStats): Float64Array[] {
-  const k = f.k;
-  return w.map((wr, r) => {
-    const h = statsForRow(stats, r).gram, out = new Float64Array(k);
-    for (let i = 0; i < k; i++) {
-      const hr = i * k;
-      let s = 0;
-      for (let j = 0; j < k; j++) s += h[hr + j] * wr[j];
-      out[i] = s;
-    }
-    return out;
-  });
+  return w.map((wr, r) => matVec(statsForRow(stats, r).gram, wr, f.k));
 }
 
 /**

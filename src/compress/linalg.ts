@@ -102,3 +102,15 @@ export function quadForm(a: Float64Array, x: ArrayLike<number>, n: number): numb
   }
   return s;
 }
+
+/** a x for the n x n matrix a (row-major), each entry summed in column order. */
+export function matVec(a: Float64Array, x: ArrayLike<number>, n: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const row = i * n;
+    let s = 0;
+    for (let j = 0; j < n; j++) s += a[row + j] * x[j];
+    out[i] = s;
+  }
+  return out;
+}
