@@ -72,7 +72,23 @@ export function dwconv_s8_simd(
       const iy0 = oy * p.strideH - p.padTop;
       const ky0 = iy0 >= 0 ? 0 : (-iy0 + dH - 1) / dH;
       const ky1 = min(kh, (inH - iy0 + dH - 1) / dH);
+      // 3x3 rows whose three kernel rows lie inside the image: the pixels whose three columns
+      // do too are swept one channel group at a time (dwInteriorSpan)
+      let spanA = outW, spanB = outW;
+      if (fast3 && folded != 0 && ky0 == 0 && ky1 == 3) {
+        spanA = min(outW, (padLeft + strideW - 1) / strideW);
+        spanB = min(outW, inW - 1 - kxSpan + padLeft >= 0 ? (inW - 1 - kxSpan + padLeft) / strideW + 1 : 0);
+        if (spanB - spanA < 2) spanA = spanB = outW;
+      }
       for (let ox = 0; ox < outW; ox++) {
+        if (ox == spanA) {
+          const xs = xb + <usize>(iy0 * <i32>rowBytes + (spanA * strideW - padLeft) * stride);
+          dwInteriorSpan(xs, w, folded, c, c8, tapW, tapH, <usize>(strideW * stride), spanB - spanA, out, <usize>stride, rq, rqf, magic, fBias, fOutside, outOff, lo, hi);
+          if (c8 < c) dwSpanTail(xs, w, bias, rq, c, c8, tapW, tapH, <usize>(strideW * stride), spanB - spanA, out, <usize>stride, p);
+          out += <usize>(spanB - spanA) * <usize>stride;
+          ox = spanB - 1;
+          continue;
+        }
         const ix0 = ox * strideW - padLeft;
         let kx0 = 0, kx1 = kw; // every column inside without a division, as for most pixels
         if (ix0 < 0 || ix0 + kxSpan >= inW) {
@@ -147,6 +163,76 @@ export function dwconv_s8_simd(
         }
         out += <usize>stride;
       }
+    }
+  }
+}
+
+/**
+ * 3x3 interior pixels n of one output row (every tap inside the image), one group of 8
+ * channels at a time: the group's 9 weight rows and folded bias are loaded once for the n
+ * pixels. x: tap (0, 0) of the first pixel; step: input bytes between pixels; y: the first
+ * pixel's output, yStep apart. The same sums, requantization and stores as the per-pixel
+ * loop (safe over the input: every store lies in this output row, below every input row the
+ * row reads; docs/FORMAT.md "Output over input").
+ */
+function dwInteriorSpan(
+  x: usize, w: usize, folded: usize, c: i32, c8: i32, tapW: usize, tapH: usize, step: usize, n: i32,
+  y: usize, yStep: usize, rq: usize, rqf: usize, magic: v128, fBias: v128, fOutside: v128, outOff: v128, lo: v128, hi: v128,
+): void {
+  const c1 = <usize>c, k256 = i16x8.splat(256);
+  for (let ch = 0; ch < c8; ch += 8) {
+    const wc = w + <usize>ch;
+    const w0 = v128.load8x8_s(wc), w1 = v128.load8x8_s(wc + c1), w2 = v128.load8x8_s(wc + 2 * c1);
+    const w3 = v128.load8x8_s(wc + 3 * c1), w4 = v128.load8x8_s(wc + 4 * c1), w5 = v128.load8x8_s(wc + 5 * c1);
+    const w6 = v128.load8x8_s(wc + 6 * c1), w7 = v128.load8x8_s(wc + 7 * c1), w8 = v128.load8x8_s(wc + 8 * c1);
+    const fb = folded + (<usize>ch << 2);
+    const f = rqf + (<usize>ch << 4), q = rq + <usize>ch * 12;
+    let xc = x + <usize>ch, yc = y + <usize>ch;
+    for (let i = 0; i < n; i++) {
+      const x1 = xc + tapH, x2 = xc + 2 * tapH;
+      const s01 = i16x8.sub(i16x8.add(i16x8.mul(v128.load8x8_s(xc), w0), i16x8.mul(v128.load8x8_s(xc + tapW), w1)), k256);
+      const s23 = i16x8.sub(i16x8.add(i16x8.mul(v128.load8x8_s(xc + 2 * tapW), w2), i16x8.mul(v128.load8x8_s(x1), w3)), k256);
+      const s45 = i16x8.sub(i16x8.add(i16x8.mul(v128.load8x8_s(x1 + tapW), w4), i16x8.mul(v128.load8x8_s(x1 + 2 * tapW), w5)), k256);
+      const s67 = i16x8.sub(i16x8.add(i16x8.mul(v128.load8x8_s(x2), w6), i16x8.mul(v128.load8x8_s(x2 + tapW), w7)), k256);
+      const s8 = i16x8.mul(v128.load8x8_s(x2 + 2 * tapW), w8);
+      const a0 = i32x4.add(v128.load(fb), i32x4.add(
+        i32x4.add(i32x4.extend_low_i16x8_s(s01), i32x4.extend_low_i16x8_s(s23)),
+        i32x4.add(i32x4.add(i32x4.extend_low_i16x8_s(s45), i32x4.extend_low_i16x8_s(s67)), i32x4.extend_low_i16x8_s(s8))));
+      const a1 = i32x4.add(v128.load(fb, 16), i32x4.add(
+        i32x4.add(i32x4.extend_high_i16x8_s(s01), i32x4.extend_high_i16x8_s(s23)),
+        i32x4.add(i32x4.add(i32x4.extend_high_i16x8_s(s45), i32x4.extend_high_i16x8_s(s67)), i32x4.extend_high_i16x8_s(s8))));
+      let r0: v128, r1: v128;
+      if (rqf != 0 && rqfFits2(a0, a1, fBias, fOutside)) {
+        r0 = requantF4(a0, f, magic, lo, hi);
+        r1 = requantF4(a1, f + 64, magic, lo, hi);
+      } else {
+        r0 = requant4(a0, q, outOff, lo, hi);
+        r1 = requant4(a1, q + 48, outOff, lo, hi);
+      }
+      v128.store64_lane(yc, narrow8(r0, r1), 0);
+      xc += step;
+      yc += yStep;
+    }
+  }
+}
+
+/** The channels past c8 of dwInteriorSpan's n pixels, as the per-pixel loop's scalar tail. */
+function dwSpanTail(
+  x: usize, w: usize, bias: usize, rq: usize, c: i32, c8: i32, tapW: usize, tapH: usize, step: usize, n: i32,
+  y: usize, yStep: usize, p: ConvParams,
+): void {
+  for (let i = 0; i < n; i++) {
+    const base = x + <usize>i * step, out = y + <usize>i * yStep;
+    for (let ch = c8; ch < c; ch++) {
+      let acc = load<i32>(bias + (<usize>ch << 2));
+      for (let ky = 0; ky < 3; ky++) {
+        for (let kx = 0; kx < 3; kx++) {
+          const xv = <i32>load<i8>(base + <usize>ky * tapH + <usize>kx * tapW + <usize>ch);
+          acc += (xv + p.inputOffset) * <i32>load<i8>(w + <usize>((ky * 3 + kx) * c + ch));
+        }
+      }
+      acc = mbqmTable(acc, rq, <usize>ch) + p.outputOffset;
+      store<i8>(out + <usize>ch, <i8>clamp(acc, p.actMin, p.actMax));
     }
   }
 }
