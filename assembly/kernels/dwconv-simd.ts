@@ -150,17 +150,7 @@ export function dwconv_s8_simd(
           }
           v128.store64_lane(out + <usize>ch, narrow8(r0, r1), 0);
         }
-        for (let ch = c8; ch < c; ch++) {
-          let acc = load<i32>(bias + (<usize>ch << 2));
-          for (let ky = ky0; ky < ky1; ky++) {
-            for (let kx = kx0; kx < kx1; kx++) {
-              const xv = <i32>load<i8>(base + <usize>ky * tapH + <usize>kx * tapW + <usize>ch);
-              acc += (xv + p.inputOffset) * <i32>load<i8>(w + <usize>((ky * kw + kx) * c + ch));
-            }
-          }
-          acc = mbqmTable(acc, rq, <usize>ch) + p.outputOffset;
-          store<i8>(out + <usize>ch, <i8>clamp(acc, p.actMin, p.actMax));
-        }
+        dwTailPixel(base, w, bias, rq, c, c8, kw, tapW, tapH, ky0, ky1, kx0, kx1, out, p);
         out += <usize>stride;
       }
     }
@@ -221,18 +211,24 @@ function dwSpanTail(
   x: usize, w: usize, bias: usize, rq: usize, c: i32, c8: i32, tapW: usize, tapH: usize, step: usize, n: i32,
   y: usize, yStep: usize, p: ConvParams,
 ): void {
-  for (let i = 0; i < n; i++) {
-    const base = x + <usize>i * step, out = y + <usize>i * yStep;
-    for (let ch = c8; ch < c; ch++) {
-      let acc = load<i32>(bias + (<usize>ch << 2));
-      for (let ky = 0; ky < 3; ky++) {
-        for (let kx = 0; kx < 3; kx++) {
-          const xv = <i32>load<i8>(base + <usize>ky * tapH + <usize>kx * tapW + <usize>ch);
-          acc += (xv + p.inputOffset) * <i32>load<i8>(w + <usize>((ky * 3 + kx) * c + ch));
-        }
+  for (let i = 0; i < n; i++) dwTailPixel(x + <usize>i * step, w, bias, rq, c, c8, 3, tapW, tapH, 0, 3, 0, 3, y + <usize>i * yStep, p);
+}
+
+/** Channels [c8, c) of one output pixel, scalar, over the taps [ky0, ky1) x [kx0, kx1); base: tap (0, 0) of channel 0. */
+// @ts-ignore: decorator
+@inline function dwTailPixel(
+  base: usize, w: usize, bias: usize, rq: usize, c: i32, c8: i32, kw: i32, tapW: usize, tapH: usize,
+  ky0: i32, ky1: i32, kx0: i32, kx1: i32, out: usize, p: ConvParams,
+): void {
+  for (let ch = c8; ch < c; ch++) {
+    let acc = load<i32>(bias + (<usize>ch << 2));
+    for (let ky = ky0; ky < ky1; ky++) {
+      for (let kx = kx0; kx < kx1; kx++) {
+        const xv = <i32>load<i8>(base + <usize>ky * tapH + <usize>kx * tapW + <usize>ch);
+        acc += (xv + p.inputOffset) * <i32>load<i8>(w + <usize>((ky * kw + kx) * c + ch));
       }
-      acc = mbqmTable(acc, rq, <usize>ch) + p.outputOffset;
-      store<i8>(out + <usize>ch, <i8>clamp(acc, p.actMin, p.actMax));
     }
+    acc = mbqmTable(acc, rq, <usize>ch) + p.outputOffset;
+    store<i8>(out + <usize>ch, <i8>clamp(acc, p.actMin, p.actMax));
   }
 }
