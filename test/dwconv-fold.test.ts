@@ -92,4 +92,18 @@ test('-128 and 127 mixed, random over the int8 range, channel counts 8 to 40 wit
   }
 });
 
+test('a bias near the f64 path\'s bound: the interior sweep with its range check, some quads on requant4', () => {
+  // One channel's bias of ~2^21 keeps the folded bias plus 9 * 128^2 above rqfBias (2^21 for
+  // these right shifts), so the sweep checks every group's range; the others' accumulators stay
+  // inside it. Biases of +-2^21 +- 2^18 put some quads outside (requant4).
+  const r = rng(21);
+  for (let t = 0; t < 60; t++) {
+    const c = 8 * (1 + (t % 4)) + (t % 3 === 0 ? 5 : 0);
+    const v = () => (r() % 256) - 128;
+    const k = makeCase(r, c, v, v, (r() % 256) - 127);
+    k.bias[t % c] = (t % 2 ? 1 : -1) * (2 ** 21 - (t % 4 === 0 ? 2 ** 17 : -(2 ** 18)));
+    assert.equal(run(k), reference(k), `case ${t}`);
+  }
+});
+
 test.run();
