@@ -147,7 +147,7 @@ export function conv_s8_simd(
   const outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
   const kk = kh * kw * inC;
   const rqf = rqfPrepare(rq, (outC + 3) >> 2);
-  // Few taps (K <= 40): output channels in the lanes of gemm2_s8_lanes, no horizontal sums
+  // Few taps (<= 16 pairs, K <= 32): output channels in the lanes of gemm2_s8_lanes, no horizontal sums
   if (direct || dW == 1) {
     const rows = direct ? 1 : kh, taps = direct ? inC : kw * inC; // per row
     if (rows * ((taps + 7) & ~7) <= LANES_PATCH_BYTES && lanesPrepare(w, k8, outC, rows, taps)) {

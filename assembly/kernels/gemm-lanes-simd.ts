@@ -19,10 +19,18 @@
 import { requant4, requantF4, rqfFits2 } from './requant-simd';
 import { storeQuad } from './gemm-simd';
 
-/** Most pairs (K <= 40 taps) the kernel takes: beyond, gemm2_s8_simd's 8-deep slices win. */
-export const LANES_PAIRS_MAX = 20;
-/** Bytes of re-laid weights (256 pairs x quads: 1x1 over 16 channels to 128 outputs); an op with more uses gemm2_s8_simd. */
-const LANES_W_BYTES = 4096;
+/**
+ * Most pairs (K <= 32 taps) the kernel takes. Measured: 1x1 over 8-24 channels and 3x3 over
+ * 1-3 channels gain 5-20%, 1x1 over 32 channels 1-5%; kws's first conv (10x4 over 1 channel,
+ * 20 pairs over 125 pixels) lost 11% (its per-call re-lay and padded patches).
+ */
+export const LANES_PAIRS_MAX = 16;
+/**
+ * Bytes of re-laid weights: 448 pairs x quads (1x1 over 24 channels to 144 outputs, mobilenet_v2's
+ * op 7: 6912 bytes); an op with more uses gemm2_s8_simd. With it the SIMD build's statics end
+ * at ~62.5 KiB.
+ */
+const LANES_W_BYTES = 7168;
 // Only the SIMD build reserves them (every file's statics are laid out in every build); the
 // SIMD build's static data stays within its first 64 KiB page.
 const LANES_W: usize = ASC_FEATURE_SIMD ? memory.data(LANES_W_BYTES, 16) : 0;
