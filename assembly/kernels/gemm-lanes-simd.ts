@@ -44,8 +44,26 @@ const LANES_X: usize = ASC_FEATURE_SIMD ? memory.data((LANES_PAIRS_MAX + 3) * 32
 export function lanesPrepare(w: usize, k8: i32, oc: i32, rows: i32, rowC: i32): bool {
   const quads = (oc + 3) >> 2, rp = (rowC + 1) >> 1, pairs = rows * rp;
   if (pairs > LANES_PAIRS_MAX || quads * pairs * 16 > LANES_W_BYTES) return false;
-  const quadBytes = <usize>k8 << 2;
-  let d = LANES_W;
+  const quadBytes = <usize>k8 << 2, pairBytes = <usize>quads << 4;
+  if ((rowC & 1) == 0) { // pair p is taps 2p, 2p + 1: a 4x4 transpose of i32 (tap pairs) per 8-tap slice
+    for (let q = 0; q < quads; q++) {
+      const wq = w + <usize>q * quadBytes;
+      let d = LANES_W + (<usize>q << 4);
+      for (let p = 0; p < pairs; p += 4) {
+        const src = wq + (<usize>p << 3); // slice p / 4: 32 bytes, 8 taps of lanes 0..3
+        const r0 = v128.load8x8_s(src), r1 = v128.load8x8_s(src, 8), r2 = v128.load8x8_s(src, 16), r3 = v128.load8x8_s(src, 24);
+        const lo01 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), lo23 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+        const hi01 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), hi23 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+        v128.store(d, i32x4.shuffle(lo01, lo23, 0, 1, 4, 5));
+        if (p + 1 < pairs) v128.store(d + pairBytes, i32x4.shuffle(lo01, lo23, 2, 3, 6, 7));
+        if (p + 2 < pairs) v128.store(d + 2 * pairBytes, i32x4.shuffle(hi01, hi23, 0, 1, 4, 5));
+        if (p + 3 < pairs) v128.store(d + 3 * pairBytes, i32x4.shuffle(hi01, hi23, 2, 3, 6, 7));
+        d += pairBytes << 2;
+      }
+    }
+    return true;
+  }
+  let d = LANES_W; // odd rows: a pair's taps may lie in two slices; byte by byte
   for (let r = 0; r < rows; r++) {
     for (let t = 0; t < rp; t++) {
       const k = r * rowC + 2 * t, second = 2 * t + 1 < rowC;
