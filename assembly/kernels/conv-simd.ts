@@ -67,16 +67,21 @@ function lanesPatch(
   x: usize, inH: i32, inW: i32, inC: i32, kh: i32, kw: i32,
   b: i32, iy0: i32, ix0: i32, dH: i32, zp: u8, dst: usize, rowBytes: usize,
 ): void {
+  const rowC = kw * inC, colsInside = ix0 >= 0 && ix0 + kw <= inW;
   let d = dst;
   for (let ky = 0; ky < kh; ky++) {
     const iy = iy0 + ky * dH;
     const row = x + <usize>((b * inH + iy) * inW) * <usize>inC;
-    let e = d;
-    for (let kx = 0; kx < kw; kx++) {
-      const ix = ix0 + kx;
-      if (iy < 0 || iy >= inH || ix < 0 || ix >= inW) fillBytesSimd(e, zp, inC);
-      else copyBytesSimd(e, row + <usize>(ix * inC), inC);
-      e += <usize>inC;
+    if (iy < 0 || iy >= inH) {
+      fillBytesSimd(d, zp, rowC);
+    } else if (colsInside) {
+      copyBytesSimd(d, row + <usize>(ix0 * inC), rowC);
+    } else {
+      for (let kx = 0, e = d; kx < kw; kx++, e += <usize>inC) {
+        const ix = ix0 + kx;
+        if (ix < 0 || ix >= inW) fillBytesSimd(e, zp, inC);
+        else copyBytesSimd(e, row + <usize>(ix * inC), inC);
+      }
     }
     d += rowBytes;
   }
@@ -147,7 +152,7 @@ export function conv_s8_simd(
   const outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
   const kk = kh * kw * inC;
   const rqf = rqfPrepare(rq, (outC + 3) >> 2);
-  // Few taps (<= 16 pairs, K <= 32): output channels in the lanes of gemm2_s8_lanes, no horizontal sums
+  // Few taps (<= 20 pairs, K <= 40): output channels in the lanes of gemm2_s8_lanes, no horizontal sums
   if (direct || dW == 1) {
     const rows = direct ? 1 : kh, taps = direct ? inC : kw * inC; // per row
     if (rows * ((taps + 7) & ~7) <= LANES_PATCH_BYTES && lanesPrepare(w, k8, outC, rows, taps)) {

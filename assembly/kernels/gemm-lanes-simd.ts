@@ -1,6 +1,6 @@
 // Channels-in-lanes int8 GEMM on WebAssembly SIMD128 for convs of few taps (SIMD build only).
 // Matches: conv patches of K <= 2 * LANES_PAIRS_MAX taps (first layers: 3x3 over 1 or 3
-// channels; 1x1 over 8-16 channels) times the op's packed weights [oc4/4][K8/8][4 oc][8 k].
+// channels, 10x4 over 1; 1x1 over up to 40 channels) times the packed weights [oc4/4][K8/8][4 oc][8 k].
 // Emits: the int8 rows gemm2_s8_simd emits. Output channels sit in the i32 lanes: a pixel's
 // taps 2j, 2j+1 repeated in every lane, dotted (i32x4.dot_i16x8_s) with [w[o][2j], w[o][2j+1]]
 // for 4 channels o, add 4 channels x 2 taps to the sums with no horizontal sum, and a pair
@@ -20,11 +20,11 @@ import { requant4, requantF4, rqfFits2 } from './requant-simd';
 import { storeQuad } from './gemm-simd';
 
 /**
- * Most pairs (K <= 32 taps) the kernel takes. Measured: 1x1 over 8-24 channels and 3x3 over
- * 1-3 channels gain 5-20%, 1x1 over 32 channels 1-5%; kws's first conv (10x4 over 1 channel,
- * 20 pairs over 125 pixels) lost 11% (its per-call re-lay and padded patches).
+ * Most pairs (K <= 40 taps) the kernel takes. Measured against gemm2_s8_simd (per-op, same
+ * run): 1x1 over 8-32 channels and 3x3 over 1-3 channels 0.80-0.97x, kws's first conv (10x4
+ * over 1 channel, 20 pairs) 0.91x.
  */
-export const LANES_PAIRS_MAX = 16;
+export const LANES_PAIRS_MAX = 20;
 /**
  * Bytes of re-laid weights: 448 pairs x quads (1x1 over 24 channels to 144 outputs, mobilenet_v2's
  * op 7: 6912 bytes); an op with more uses gemm2_s8_simd. With it the SIMD build's statics end
