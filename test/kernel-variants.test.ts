@@ -153,9 +153,9 @@ function addExpected(epk: Uint8Array, a: Uint8Array, b: Uint8Array): number[] {
   });
 }
 
-async function runAll(c: Case, seed: number): Promise<{ packedOps: number }> {
+async function runAll(c: Case, seed: number, given?: Uint8Array[]): Promise<{ packedOps: number }> {
   const r = rng(seed);
-  const inputs = c.inputs.map((n) => Uint8Array.from(int8s(r, n), (v) => v & 0xff));
+  const inputs = given ?? c.inputs.map((n) => Uint8Array.from(int8s(r, n), (v) => v & 0xff));
   const packed = convertModel(c.tflite, 'case.tflite', { log: () => {} });
   const ref = referenceEpk(c.tflite);
   const isAdd = c.name.startsWith('add#');
@@ -204,6 +204,46 @@ test('conv: 3x3 over 3 channels (the SIMD build RGB patch by shuffles) == _ref o
     n++;
   }
   assert.is(n, 12);
+});
+
+/**
+ * A conv of few taps, as the SIMD build's channels-in-lanes GEMM (gemm-lanes-simd.ts) takes
+ * it: 1x1 over ic channels or kh x kw over ic. extreme: weights of -128 / 127 only.
+ */
+function smallKCase(r: Rng, i: number, ic: number, kh: number, kw: number, oc: number, extreme: boolean): Case {
+  const b = new TfliteBuilder();
+  const o = { strideH: r.int(1, 2), strideW: r.int(1, 2), dilationH: kh > 1 ? r.pick([1, 1, 2]) : 1, dilationW: 1, padding: r.pick(['SAME', 'VALID']), activation: r.pick(ACTS) };
+  const [n, h, w] = [r.int(1, 2), r.int(Math.max(3, (kh - 1) * o.dilationH + 1), 12), r.int(Math.max(3, kw), 12)];
+  const oh = o.padding === 'SAME' ? Math.ceil(h / o.strideH) : Math.floor((h - ((kh - 1) * o.dilationH + 1)) / o.strideH) + 1;
+  const ow = o.padding === 'SAME' ? Math.ceil(w / o.strideW) : Math.floor((w - kw) / o.strideW) + 1;
+  const x = act(r, b, 'x', [n, h, w, ic]);
+  const scales = Array.from({ length: oc }, () => r.real(0.002, 0.05));
+  const wv = Array.from({ length: oc * kh * kw * ic }, () => (extreme ? r.pick([-128, 127]) : r.int(-127, 127)));
+  const wt = b.constant('w', [oc, kh, kw, ic], 'int8', wv, { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 });
+  const bias = b.constant('b', [oc], 'int32', Array.from({ length: oc }, () => r.int(-20000, 20000)), { scale: scales.map((s) => s * 0.1), zeroPoint: scales.map(() => 0) });
+  const y = act(r, b, 'y', [n, oh, ow, oc]);
+  b.op('CONV_2D', [x, wt, r.int(0, 3) ? bias : -1], [y], o);
+  b.io([x], [y]);
+  return { name: `small-K conv#${i} x${JSON.stringify([n, h, w, ic])} k${kh}x${kw} oc${oc} ${JSON.stringify(o)}${extreme ? ' extreme' : ''}`, tflite: b.finish(), inputs: [n * h * w * ic] };
+}
+
+test('conv: small K (the SIMD build\'s channels-in-lanes GEMM) == _ref, K = 1..40 (and 42, past its threshold), oc 1..96, extreme values', async () => {
+  // conv_s8_simd runs these with gemm2_s8_lanes (output channels in the lanes, weights re-laid
+  // per call, border pixels from a padded patch); _ref and the scalar GEMM sum them otherwise
+  const r = rng(909);
+  const ocs = [1, 3, 4, 5, 8, 13, 16, 96];
+  const shapes: [number, number, number][] = []; // [ic, kh, kw]
+  for (let k = 1; k <= 32; k++) shapes.push([k, 1, 1]); // 1x1 (direct: the pixel is the patch)
+  shapes.push([1, 3, 3], [3, 3, 3], [2, 3, 3], [2, 2, 2], [1, 1, 3], [1, 3, 1], [1, 5, 5], [5, 2, 3], [1, 10, 4], [3, 1, 3], [4, 2, 2], [3, 3, 1], [1, 6, 7]);
+  let i = 0;
+  for (const [ic, kh, kw] of shapes) {
+    for (const extreme of [false, true]) {
+      const c = smallKCase(r, i, ic, kh, kw, ocs[i % ocs.length], extreme);
+      const given = extreme ? [Uint8Array.from({ length: c.inputs[0] }, () => (r.int(0, 1) ? 127 : 0x80))] : undefined;
+      assert.ok((await runAll(c, 4000 + i, given)).packedOps === 1, `${c.name}: packed`);
+      i++;
+    }
+  }
 });
 
 test('packed conv needs its scratch: a file that states too little is refused at load', async () => {

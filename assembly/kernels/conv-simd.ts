@@ -7,7 +7,8 @@
 import { ConvParams } from './conv';
 import { gemm2_s8_simd, gemm2_s8_simd_rows } from './gemm-simd';
 import { copyBytesSimd, fillBytesSimd } from './copy-simd';
-import { rqfPrepare } from './requant-simd';
+import { rqfBias, rqfMagic, rqfPrepare } from './requant-simd';
+import { gemm2_s8_lanes, lanesPrepare } from './gemm-lanes-simd';
 
 /** Writes the K-byte patch of output pixel (b, oy, ox) at dst exactly as conv.ts im2col does. */
 // @ts-ignore: decorator
@@ -53,6 +54,88 @@ const SLICE_OFFS: usize = ASC_FEATURE_SIMD ? memory.data(SLICE_OFFS_MAX * 4, 16)
   v128.store(dst, v128.and(i8x16.shuffle(r1, r2, 7, 8, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29), tail), 16);
 }
 
+/** Bytes of a border pixel's patch for gemm2_s8_lanes: kh rows of kw * inC taps, each row rounded up to 8 bytes. */
+const LANES_PATCH_BYTES = 256;
+/** Two such patches (SIMD build only). */
+const LANES_PATCH: usize = ASC_FEATURE_SIMD ? memory.data(2 * LANES_PATCH_BYTES, 16) : 0;
+
+/**
+ * Writes the patch of output pixel (b, oy, ox) for gemm2_s8_lanes at dst: kh rows of kw * inC
+ * taps (dilationW 1), rowBytes apart, padding taps the input zero point.
+ */
+function lanesPatch(
+  x: usize, inH: i32, inW: i32, inC: i32, kh: i32, kw: i32,
+  b: i32, iy0: i32, ix0: i32, dH: i32, zp: u8, dst: usize, rowBytes: usize,
+): void {
+  const rowC = kw * inC, colsInside = ix0 >= 0 && ix0 + kw <= inW;
+  let d = dst;
+  for (let ky = 0; ky < kh; ky++) {
+    const iy = iy0 + ky * dH;
+    const row = x + <usize>((b * inH + iy) * inW) * <usize>inC;
+    if (iy < 0 || iy >= inH) {
+      fillBytesSimd(d, zp, rowC);
+    } else if (colsInside) {
+      copyBytesSimd(d, row + <usize>(ix0 * inC), rowC);
+    } else {
+      for (let kx = 0, e = d; kx < kw; kx++, e += <usize>inC) {
+        const ix = ix0 + kx;
+        if (ix < 0 || ix >= inW) fillBytesSimd(e, zp, inC);
+        else copyBytesSimd(e, row + <usize>(ix * inC), inC);
+      }
+    }
+    d += rowBytes;
+  }
+}
+
+/**
+ * conv_s8_simd for the layers gemm2_s8_lanes takes (its weights laid out by lanesPrepare):
+ * 1x1 direct (one row of inC taps per pixel) or dilationW 1 (kh rows of kw * inC taps), two
+ * pixels per step; a pixel whose taps all lie inside the image is read in place, any other
+ * from a patch in LANES_PATCH.
+ */
+function convLanes(
+  x: usize, inH: i32, inW: i32, inC: i32, kh: i32, kw: i32, direct: bool,
+  bias: usize, rq: usize, rqf: usize,
+  y: usize, batches: i32, outH: i32, outW: i32, outC: i32, p: ConvParams, yStride: i32,
+): void {
+  const rows = direct ? 1 : kh, rowC = direct ? inC : kw * inC;
+  const sH = p.strideH, sW = p.strideW, padTop = p.padTop, padLeft = p.padLeft, dH = p.dilationH;
+  const zp = <u8>(-p.inputOffset), outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
+  const inStride = <usize>(dH * inW * inC), patchStride = <usize>((rowC + 7) & ~7);
+  const iyMax = inH - 1 - (kh - 1) * dH, ixMax = inW - kw; // last top-left tap inside the image
+  const total = batches * outH * outW;
+  const outOffV = i32x4.splat(outOff), loV = i32x4.splat(lo), hiV = i32x4.splat(hi); // gemm2Body's splats
+  const magic = rqfMagic(outOff), fBias = i32x4.splat(rqfBias), fOutside = i32x4.splat(~(rqfBias * 2 - 1));
+  let b0 = 0, oy0 = 0, ox0 = 0; // pixel n
+  for (let n = 0; n < total; n += 2) {
+    let b1 = b0, oy1 = oy0, ox1 = ox0; // pixel n + 1, or n again at the end
+    const two = n + 1 < total;
+    if (two) {
+      ox1++;
+      if (ox1 == outW) { ox1 = 0; oy1++; if (oy1 == outH) { oy1 = 0; b1++; } }
+    }
+    const y0 = y + <usize>(n * yStride), y1 = two ? y0 + <usize>yStride : y0;
+    const iy0 = oy0 * sH - padTop, ix0 = ox0 * sW - padLeft, iy1 = oy1 * sH - padTop, ix1 = ox1 * sW - padLeft;
+    let p0 = x + <usize>(((b0 * inH + iy0) * inW + ix0) * inC), s0 = inStride;
+    if (!direct && !(iy0 >= 0 && iy0 <= iyMax && ix0 >= 0 && ix0 <= ixMax)) {
+      p0 = LANES_PATCH; s0 = patchStride;
+      lanesPatch(x, inH, inW, inC, kh, kw, b0, iy0, ix0, dH, zp, p0, patchStride);
+    }
+    let p1 = p0, s1 = s0;
+    if (two) {
+      p1 = x + <usize>(((b1 * inH + iy1) * inW + ix1) * inC); s1 = inStride;
+      if (!direct && !(iy1 >= 0 && iy1 <= iyMax && ix1 >= 0 && ix1 <= ixMax)) {
+        p1 = LANES_PATCH + LANES_PATCH_BYTES; s1 = patchStride;
+        lanesPatch(x, inH, inW, inC, kh, kw, b1, iy1, ix1, dH, zp, p1, patchStride);
+      }
+    }
+    gemm2_s8_lanes(p0, s0, p1, s1, rows, rowC, outC, bias, rq, rqf, y0, y1, outOffV, loV, hiV, magic, fBias, fOutside);
+    // pixel n + 2
+    b0 = b1; oy0 = oy1; ox0 = ox1 + 1;
+    if (ox0 == outW) { ox0 = 0; oy0++; if (oy0 == outH) { oy0 = 0; b0++; } }
+  }
+}
+
 /** conv.ts conv_s8 (same arguments and contract) for the SIMD build. */
 export function conv_s8_simd(
   x: usize, inH: i32, inW: i32, inC: i32,
@@ -69,6 +152,14 @@ export function conv_s8_simd(
   const outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
   const kk = kh * kw * inC;
   const rqf = rqfPrepare(rq, (outC + 3) >> 2);
+  // Few taps (<= 20 pairs, K <= 40): output channels in the lanes of gemm2_s8_lanes, no horizontal sums
+  if (direct || dW == 1) {
+    const rows = direct ? 1 : kh, taps = direct ? inC : kw * inC; // per row
+    if (rows * ((taps + 7) & ~7) <= LANES_PATCH_BYTES && lanesPrepare(w, k8, outC, rows, taps)) {
+      convLanes(x, inH, inW, inC, kh, kw, direct, bias, rq, rqf, y, batches, outH, outW, outC, p, yStride);
+      return;
+    }
+  }
   if (!direct) { // the K8 - K <= 7 tail bytes of both patches: zero (their weights are zero)
     fillBytesSimd(scratch + <usize>kk, 0, k8 - kk);
     fillBytesSimd(scratch + <usize>(k8 + kk), 0, k8 - kk);

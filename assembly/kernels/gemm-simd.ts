@@ -103,7 +103,7 @@ export function gemm2_s8_simd_rows(
 
 /** Stores the first n (1..4) lanes of a clamped i32x4 as int8 at y. */
 // @ts-ignore: decorator
-@inline function storeQuad(y: usize, v: v128, n: i32): void {
+@inline export function storeQuad(y: usize, v: v128, n: i32): void {
   const h = i16x8.narrow_i32x4_s(v, v);
   const b = i8x16.narrow_i16x8_s(h, h);
   if (n == 4) {

@@ -1,0 +1,197 @@
+// Channels-in-lanes int8 GEMM on WebAssembly SIMD128 for convs of few taps (SIMD build only).
+// Matches: conv patches of K <= 2 * LANES_PAIRS_MAX taps (first layers: 3x3 over 1 or 3
+// channels, 10x4 over 1; 1x1 over up to 40 channels) times the packed weights [oc4/4][K8/8][4 oc][8 k].
+// Emits: the int8 rows gemm2_s8_simd emits. Output channels sit in the i32 lanes: a pixel's
+// taps 2j, 2j+1 repeated in every lane, dotted (i32x4.dot_i16x8_s) with [w[o][2j], w[o][2j+1]]
+// for 4 channels o, add 4 channels x 2 taps to the sums with no horizontal sum, and a pair
+// pads a patch row (not a K8 slice) to even taps: K = 9 is 5 or 6 pairs against 8 (2 slices).
+// Guarantees: bit-exact with gemm2_s8_simd: the same exact i32 sums (i8 * i8 products, pair
+// sums <= 2^15; see gemm-simd.ts), the same folded bias, requantized by the same calls.
+//
+// Per call, lanesPrepare re-lays the packed weights as i16 pairs into LANES_W:
+//   LANES_W [pair p][quad q][4 oc][2 taps] i16 (16 bytes per pair and quad), pair p = row r,
+//           step t of a patch of `rows` rows of rowC taps: taps r * rowC + 2t and + 1, the
+//           second with weight 0 where 2t + 1 = rowC (odd rows).
+// Per step of two pixels, lanesExpand writes each pixel's pairs into LANES_X:
+//   LANES_X [pair p][pixel 0, 1] i16x8: the pixel's two taps of pair p in each i32 lane.
+// O(K * oc) per call against O(pixels * K * oc) for the op.
+
+import { requant4, requantF4, rqfFits2 } from './requant-simd';
+import { storeQuad } from './gemm-simd';
+
+/**
+ * Most pairs (K <= 40 taps) the kernel takes. Measured against gemm2_s8_simd (per-op, same
+ * run): 1x1 over 8-32 channels and 3x3 over 1-3 channels 0.80-0.97x, kws's first conv (10x4
+ * over 1 channel, 20 pairs) 0.91x.
+ */
+export const LANES_PAIRS_MAX = 20;
+/**
+ * Bytes of re-laid weights: 448 pairs x quads (1x1 over 24 channels to 144 outputs, mobilenet_v2's
+ * op 7: 6912 bytes); an op with more uses gemm2_s8_simd. With it the SIMD build's statics end
+ * at ~62.5 KiB.
+ */
+const LANES_W_BYTES = 7168;
+// Only the SIMD build reserves them (every file's statics are laid out in every build); the
+// SIMD build's static data stays within its first 64 KiB page.
+const LANES_W: usize = ASC_FEATURE_SIMD ? memory.data(LANES_W_BYTES, 16) : 0;
+/** lanesExpand writes 4 pairs per 8-tap load: up to 3 pairs past the last one. */
+const LANES_X: usize = ASC_FEATURE_SIMD ? memory.data((LANES_PAIRS_MAX + 3) * 32, 16) : 0;
+
+/**
+ * Lays the packed weights w (k8 taps per channel, oc channels) out in LANES_W for patches of
+ * `rows` rows of rowC taps (rows * rowC = K); false (nothing written) when they do not fit.
+ */
+export function lanesPrepare(w: usize, k8: i32, oc: i32, rows: i32, rowC: i32): bool {
+  const quads = (oc + 3) >> 2, rp = (rowC + 1) >> 1, pairs = rows * rp;
+  if (pairs > LANES_PAIRS_MAX || quads * pairs * 16 > LANES_W_BYTES) return false;
+  const quadBytes = <usize>k8 << 2, pairBytes = <usize>quads << 4;
+  if ((rowC & 1) == 0) { // pair p is taps 2p, 2p + 1: a 4x4 transpose of i32 (tap pairs) per 8-tap slice
+    for (let q = 0; q < quads; q++) {
+      const wq = w + <usize>q * quadBytes;
+      let d = LANES_W + (<usize>q << 4);
+      for (let p = 0; p < pairs; p += 4) {
+        const src = wq + (<usize>p << 3); // slice p / 4: 32 bytes, 8 taps of lanes 0..3
+        const r0 = v128.load8x8_s(src), r1 = v128.load8x8_s(src, 8), r2 = v128.load8x8_s(src, 16), r3 = v128.load8x8_s(src, 24);
+        const lo01 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), lo23 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+        const hi01 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), hi23 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+        v128.store(d, i32x4.shuffle(lo01, lo23, 0, 1, 4, 5));
+        if (p + 1 < pairs) v128.store(d + pairBytes, i32x4.shuffle(lo01, lo23, 2, 3, 6, 7));
+        if (p + 2 < pairs) v128.store(d + 2 * pairBytes, i32x4.shuffle(hi01, hi23, 0, 1, 4, 5));
+        if (p + 3 < pairs) v128.store(d + 3 * pairBytes, i32x4.shuffle(hi01, hi23, 2, 3, 6, 7));
+        d += pairBytes << 2;
+      }
+    }
+    return true;
+  }
+  let d = LANES_W; // odd rows: a pair's taps may lie in two slices; byte by byte
+  for (let r = 0; r < rows; r++) {
+    for (let t = 0; t < rp; t++) {
+      const k = r * rowC + 2 * t, second = 2 * t + 1 < rowC;
+      const k1 = k + 1; // packed byte of tap k of lane l: slice k / 8, row l, column k % 8
+      const o0 = <usize>(((k >> 3) << 5) + (k & 7)), o1 = <usize>(((k1 >> 3) << 5) + (k1 & 7));
+      for (let q = 0; q < quads; q++) {
+        const wq = w + <usize>q * quadBytes;
+        for (let l: usize = 0; l < 4; l++) {
+          store<i16>(d + (l << 2), <i16>load<i8>(wq + o0 + (l << 3)));
+          store<i16>(d + (l << 2), second ? <i16>load<i8>(wq + o1 + (l << 3)) : 0, 2);
+        }
+        d += 16;
+      }
+    }
+  }
+  return true;
+}
+
+/**
+ * Writes the pairs of one pixel's patch into LANES_X at xb (LANES_X + 16 * pixel): `rows` rows
+ * of rowC taps, row r at px + r * rowStride, each read as ceil(rowC / 8) 8-byte loads: up to 7
+ * bytes past a row, which land in pairs of weight 0 or in pairs the next row rewrites.
+ */
+// @ts-ignore: decorator
+@inline function lanesExpand(px: usize, rows: i32, rowStride: usize, rowC: i32, xb: usize): void {
+  const rp = (rowC + 1) >> 1, rowBytes = <usize>rp << 5;
+  let row = px, d = xb;
+  for (let r = 0; r < rows; r++) {
+    for (let s = 0; s < rowC; s += 8) {
+      const v = v128.load8x8_s(row + <usize>s);
+      const e = d + (<usize>s << 4); // 4 pairs, 32 bytes each, per 8 taps
+      v128.store(e, i32x4.shuffle(v, v, 0, 0, 0, 0));
+      v128.store(e, i32x4.shuffle(v, v, 1, 1, 1, 1), 32);
+      v128.store(e, i32x4.shuffle(v, v, 2, 2, 2, 2), 64);
+      v128.store(e, i32x4.shuffle(v, v, 3, 3, 3, 3), 96);
+    }
+    row += rowStride;
+    d += rowBytes;
+  }
+}
+
+/** Requantizes one quad of channels (o..o + 3) of both pixels and stores oc - o (<= 4) of them, as gemm2Body does. */
+// @ts-ignore: decorator
+@inline function lanesStore(
+  s0: v128, s1: v128, o: i32, oc: i32, rq: usize, rqf: usize, y0: usize, y1: usize, twoRows: bool,
+  outOff: v128, lo: v128, hi: v128, magic: v128, fBias: v128, fOutside: v128,
+): void {
+  let r0: v128, r1: v128;
+  if (rqf != 0 && rqfFits2(s0, s1, fBias, fOutside)) {
+    const f = rqf + (<usize>o << 4); // 64 bytes per quad of channels
+    r0 = requantF4(s0, f, magic, lo, hi);
+    r1 = requantF4(s1, f, magic, lo, hi);
+  } else {
+    const q = rq + <usize>o * 12; // 48 bytes per quad of channels
+    r0 = requant4(s0, q, outOff, lo, hi);
+    r1 = requant4(s1, q, outOff, lo, hi);
+  }
+  const n = min(4, oc - o);
+  storeQuad(y0 + <usize>o, r0, n);
+  if (twoRows) storeQuad(y1 + <usize>o, r1, n);
+}
+
+/**
+ * nq (1, 2 or 4, a constant) quads of channels from quad q on, both pixels of LANES_X:
+ * 2 * nq accumulators started at the bias, one dot per pair, quad and pixel.
+ */
+// @ts-ignore: decorator
+@inline function lanesBlock(
+  q: i32, nq: i32, quads: i32, pairs: i32, oc: i32, bias: usize, rq: usize, rqf: usize,
+  y0: usize, y1: usize, twoRows: bool, outOff: v128, lo: v128, hi: v128, magic: v128, fBias: v128, fOutside: v128,
+): void {
+  const o = q << 2, bq = bias + (<usize>o << 2);
+  let a0 = v128.load(bq), a1 = a0, a2 = a0, a3 = a0;
+  if (nq > 1) a1 = v128.load(bq, 16);
+  if (nq > 2) { a2 = v128.load(bq, 32); a3 = v128.load(bq, 48); }
+  let b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+  const pairBytes = <usize>quads << 4;
+  let wp = LANES_W + (<usize>q << 4), xp = LANES_X;
+  for (let p = 0; p < pairs; p++) {
+    const x0 = v128.load(xp), x1 = v128.load(xp, 16);
+    const w0 = v128.load(wp);
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(x0, w0));
+    b0 = i32x4.add(b0, i32x4.dot_i16x8_s(x1, w0));
+    if (nq > 1) {
+      const w1 = v128.load(wp, 16);
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(x0, w1));
+      b1 = i32x4.add(b1, i32x4.dot_i16x8_s(x1, w1));
+    }
+    if (nq > 2) {
+      const w2 = v128.load(wp, 32), w3 = v128.load(wp, 48);
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(x0, w2));
+      b2 = i32x4.add(b2, i32x4.dot_i16x8_s(x1, w2));
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(x0, w3));
+      b3 = i32x4.add(b3, i32x4.dot_i16x8_s(x1, w3));
+    }
+    xp += 32;
+    wp += pairBytes;
+  }
+  lanesStore(a0, b0, o, oc, rq, rqf, y0, y1, twoRows, outOff, lo, hi, magic, fBias, fOutside);
+  if (nq > 1) lanesStore(a1, b1, o + 4, oc, rq, rqf, y0, y1, twoRows, outOff, lo, hi, magic, fBias, fOutside);
+  if (nq > 2) {
+    lanesStore(a2, b2, o + 8, oc, rq, rqf, y0, y1, twoRows, outOff, lo, hi, magic, fBias, fOutside);
+    lanesStore(a3, b3, o + 12, oc, rq, rqf, y0, y1, twoRows, outOff, lo, hi, magic, fBias, fOutside);
+  }
+}
+
+/**
+ * Two pixels (p1 may equal p0: then y1 is not written) times all oc outputs with the weights
+ * of the last lanesPrepare(w, k8, oc, rows, rowC): pixel i's patch is `rows` rows of rowC
+ * taps at pi + r * strideI; rows are read up to 7 bytes past their end (times zero weights).
+ * rqf: the op's f64 requant records (requant-simd.ts rqfPrepare), or 0 to use requant4 only;
+ * outOff, lo, hi, magic, fBias, fOutside: gemm2Body's splats (lanesConstants), made once per op.
+ */
+// @ts-ignore: decorator
+@inline export function gemm2_s8_lanes(
+  p0: usize, stride0: usize, p1: usize, stride1: usize, rows: i32, rowC: i32,
+  oc: i32, bias: usize, rq: usize, rqf: usize, y0: usize, y1: usize,
+  outOff: v128, lo: v128, hi: v128, magic: v128, fBias: v128, fOutside: v128,
+): void {
+  const twoRows = p1 != p0;
+  lanesExpand(p0, rows, stride0, rowC, LANES_X);
+  lanesExpand(p1, rows, stride1, rowC, LANES_X + 16);
+  const quads = (oc + 3) >> 2, pairs = rows * ((rowC + 1) >> 1);
+  let q = 0;
+  for (; q + 4 <= quads; q += 4) lanesBlock(q, 4, quads, pairs, oc, bias, rq, rqf, y0, y1, twoRows, outOff, lo, hi, magic, fBias, fOutside);
+  if (q + 2 <= quads) {
+    lanesBlock(q, 2, quads, pairs, oc, bias, rq, rqf, y0, y1, twoRows, outOff, lo, hi, magic, fBias, fOutside);
+    q += 2;
+  }
+  if (q < quads) lanesBlock(q, 1, quads, pairs, oc, bias, rq, rqf, y0, y1, twoRows, outOff, lo, hi, magic, fBias, fOutside);
+}
