@@ -11,7 +11,8 @@
 // [--tv] [--options-only: print every layer's options (bytes, layer SQNR) and stop] [--split:
 // options and statistics from 150 calibration images, allocations measured on the other 50,
 // the chosen widths compressed on all 200] [--probe-from N: the sensitivity probe on calibration
-// images N..N+63 instead of 0..63] [--probe-count N: on N images instead of 64]
+// images N..N+63 instead of 0..63] [--probe-count N: on N images instead of 64] [--phase P:
+// calibrate on the images i % 5 == P] [--widths "OP:LEVELS ...": no allocation, those widths]
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +23,7 @@ import { EvalAccumulator, realOutput } from '../src/compress/evaluate.js';
 import { loadModelNode } from '../src/runtime/node.js';
 import { collectLayerStats } from '../src/compress/layer-stats.js';
 import { compensateWeights } from '../src/passes/compensate-weights.js';
+import { preparedGraph } from '../src/compress/calibrated.js';
 
 const SHARED = join(process.cwd(), '..', 'shared');
 const read = (p: string) => new Uint8Array(readFileSync(join(SHARED, p)));
@@ -32,9 +34,11 @@ const bin = read('data/cifar10/cifar10_test_dev1000_u8_rgb_hwc.bin');
 const labelsAll = new TextDecoder().decode(read('data/cifar10/labels.csv')).trim().split('\n').slice(1).map((l) => Number(l.split(',')[2]));
 const image = (i: number) => Uint8Array.from(bin.subarray(i * 3072, (i + 1) * 3072), (v) => (v - 128) & 0xff);
 const idx = Array.from({ length: 1000 }, (_, i) => i);
-const calib = idx.filter((i) => i % 5 === 0).map((i) => [image(i)]);
-const evalInputs = idx.filter((i) => i % 5 !== 0).map(image);
-const labels = idx.filter((i) => i % 5 !== 0).map((i) => labelsAll[i]);
+// --phase P: calibrate on the images i % 5 == P (default 0, the official split), evaluate on the rest
+const phase = process.argv.includes('--phase') ? Number(process.argv[process.argv.indexOf('--phase') + 1]) : 0;
+const calib = idx.filter((i) => i % 5 === phase).map((i) => [image(i)]);
+const evalInputs = idx.filter((i) => i % 5 !== phase).map(image);
+const labels = idx.filter((i) => i % 5 !== phase).map((i) => labelsAll[i]);
 
 const src = read('models/ic_resnet8_int8.tflite');
 const plain = convertModel(src, 'r8').epk;
@@ -71,6 +75,24 @@ function fillBack(plans: LayerPlan[], size: number, target: number): number {
     size += b.p.options[b.j].bytes - b.p.options[b.p.chosen].bytes;
     b.p.chosen = b.j;
   }
+}
+
+// --widths "0:0 1:24 ...": no allocation; the given widths (op:levels, 0 = int8) compressed on the
+// calibration images, and the result measured on the held-out ones (compression changes judged
+// at a fixed allocation, free of the allocation's own noise)
+if (process.argv.includes('--widths')) {
+  const spec = process.argv[process.argv.indexOf('--widths') + 1].trim().split(/\s+/).map((w) => w.split(':').map(Number));
+  const layers = Object.fromEntries(spec.map(([op, l]) => [op, l ? Math.ceil(Math.log2(l)) : 0]));
+  const levelsLayers = Object.fromEntries(spec.map(([op, l]) => [op, l]));
+  const prepared = preparedGraph(src, 'r8', {});
+  const stats = await collectLayerStats(prepared, calib);
+  const epk = convertModel(src, 'r8', { log: () => {}, compress: { huffman: true, codebookLayers: layers, levelsLayers, calibration: { stats } } }).epk;
+  const g = compensateWeights({ stats, layers, levelsLayers })(prepared);
+  const held = evalInputs.map((x) => [x]);
+  const tv = meanError(await (await outputErrorMeasure(prepared, held, 'tv'))(g));
+  const kl = meanError(await (await outputErrorMeasure(prepared, held, 'kl'))(g));
+  console.log(`widths ${process.argv[process.argv.indexOf('--widths') + 1]} phase ${phase}: epk ${epk.length} held-out tv ${tv.toFixed(4)} kl ${kl.toFixed(4)} | ${await heldOut(epk)}`);
+  process.exit(0);
 }
 
 let t = Date.now();
