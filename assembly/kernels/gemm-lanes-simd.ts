@@ -16,8 +16,7 @@
 //   LANES_X [pair p][pixel 0, 1] i16x8: the pixel's two taps of pair p in each i32 lane.
 // O(K * oc) per call against O(pixels * K * oc) for the op.
 
-import { requant4, requantF4, rqfFits2 } from './requant-simd';
-import { storeQuad } from './gemm-simd';
+import { requantStore2 } from './gemm-simd';
 
 /**
  * Most pairs (K <= 40 taps) the kernel takes. Measured against gemm2_s8_simd (per-op, same
@@ -105,27 +104,6 @@ export function lanesPrepare(w: usize, k8: i32, oc: i32, rows: i32, rowC: i32): 
   }
 }
 
-/** Requantizes one quad of channels (o..o + 3) of both pixels and stores oc - o (<= 4) of them, as gemm2Body does. */
-// @ts-ignore: decorator
-@inline function lanesStore(
-  s0: v128, s1: v128, o: i32, oc: i32, rq: usize, rqf: usize, y0: usize, y1: usize, twoRows: bool,
-  outOff: v128, lo: v128, hi: v128, magic: v128, fBias: v128, fOutside: v128,
-): void {
-  let r0: v128, r1: v128;
-  if (rqf != 0 && rqfFits2(s0, s1, fBias, fOutside)) {
-    const f = rqf + (<usize>o << 4); // 64 bytes per quad of channels
-    r0 = requantF4(s0, f, magic, lo, hi);
-    r1 = requantF4(s1, f, magic, lo, hi);
-  } else {
-    const q = rq + <usize>o * 12; // 48 bytes per quad of channels
-    r0 = requant4(s0, q, outOff, lo, hi);
-    r1 = requant4(s1, q, outOff, lo, hi);
-  }
-  const n = min(4, oc - o);
-  storeQuad(y0 + <usize>o, r0, n);
-  if (twoRows) storeQuad(y1 + <usize>o, r1, n);
-}
-
 /**
  * nq (1, 2 or 4, a constant) quads of channels from quad q on, both pixels of LANES_X:
  * 2 * nq accumulators started at the bias, one dot per pair, quad and pixel.
@@ -162,11 +140,11 @@ export function lanesPrepare(w: usize, k8: i32, oc: i32, rows: i32, rowC: i32): 
     xp += 32;
     wp += pairBytes;
   }
-  lanesStore(a0, b0, o, oc, rq, rqf, y0, y1, twoRows, outOff, lo, hi, magic, fBias, fOutside);
-  if (nq > 1) lanesStore(a1, b1, o + 4, oc, rq, rqf, y0, y1, twoRows, outOff, lo, hi, magic, fBias, fOutside);
+  requantStore2(a0, b0, o, oc, rq, rqf, y0, y1, twoRows, outOff, lo, hi, magic, fBias, fOutside);
+  if (nq > 1) requantStore2(a1, b1, o + 4, oc, rq, rqf, y0, y1, twoRows, outOff, lo, hi, magic, fBias, fOutside);
   if (nq > 2) {
-    lanesStore(a2, b2, o + 8, oc, rq, rqf, y0, y1, twoRows, outOff, lo, hi, magic, fBias, fOutside);
-    lanesStore(a3, b3, o + 12, oc, rq, rqf, y0, y1, twoRows, outOff, lo, hi, magic, fBias, fOutside);
+    requantStore2(a2, b2, o + 8, oc, rq, rqf, y0, y1, twoRows, outOff, lo, hi, magic, fBias, fOutside);
+    requantStore2(a3, b3, o + 12, oc, rq, rqf, y0, y1, twoRows, outOff, lo, hi, magic, fBias, fOutside);
   }
 }
 

@@ -84,21 +84,34 @@ export function gemm2_s8_simd_rows(
     }
     const b = v128.load(bias + (<usize>o << 2));
     const s0 = i32x4.add(hsum4(a00, a10, a20, a30), b), s1 = i32x4.add(hsum4(a01, a11, a21, a31), b);
-    const n = min(4, oc - o);
-    let r0: v128, r1: v128;
-    if (rqf != 0 && rqfFits2(s0, s1, fBias, fOutside)) {
-      const f = rqf + (<usize>o << 4); // 64 bytes per quad of channels
-      r0 = requantF4(s0, f, magic, lo, hi);
-      r1 = requantF4(s1, f, magic, lo, hi);
-    } else {
-      const q = rq + <usize>o * 12; // 48 bytes per quad of channels
-      r0 = requant4(s0, q, outOff, lo, hi);
-      r1 = requant4(s1, q, outOff, lo, hi);
-    }
-    storeQuad(y0 + <usize>o, r0, n);
-    if (twoRows) storeQuad(y1 + <usize>o, r1, n);
+    requantStore2(s0, s1, o, oc, rq, rqf, y0, y1, twoRows, outOff, lo, hi, magic, fBias, fOutside);
     wb += blockBytes;
   }
+}
+
+/**
+ * Requantizes one quad of channels (o..o + 3) of both rows' sums s0, s1 (bias added) and stores
+ * min(4, oc - o) of them at y0 + o and (twoRows) y1 + o: requantF4 where the sums lie in its
+ * range, else requant4. The GEMMs' epilogue (gemm2Body, gemm-lanes-simd.ts).
+ */
+// @ts-ignore: decorator
+@inline export function requantStore2(
+  s0: v128, s1: v128, o: i32, oc: i32, rq: usize, rqf: usize, y0: usize, y1: usize, twoRows: bool,
+  outOff: v128, lo: v128, hi: v128, magic: v128, fBias: v128, fOutside: v128,
+): void {
+  let r0: v128, r1: v128;
+  if (rqf != 0 && rqfFits2(s0, s1, fBias, fOutside)) {
+    const f = rqf + (<usize>o << 4); // 64 bytes per quad of channels
+    r0 = requantF4(s0, f, magic, lo, hi);
+    r1 = requantF4(s1, f, magic, lo, hi);
+  } else {
+    const q = rq + <usize>o * 12; // 48 bytes per quad of channels
+    r0 = requant4(s0, q, outOff, lo, hi);
+    r1 = requant4(s1, q, outOff, lo, hi);
+  }
+  const n = min(4, oc - o);
+  storeQuad(y0 + <usize>o, r0, n);
+  if (twoRows) storeQuad(y1 + <usize>o, r1, n);
 }
 
 /** Stores the first n (1..4) lanes of a clamped i32x4 as int8 at y. */
