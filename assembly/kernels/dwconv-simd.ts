@@ -194,8 +194,8 @@ function dwInteriorSpan(
 
 /**
  * dwInteriorSpan when every accumulator is known to lie in requantF4's range (the op's largest
- * folded bias plus DW_TAPS_MAX below rqfBias): no range check per group (5% of mobilenet_v2's
- * and person_detect's time in an A/B, the check and its branch in the loop).
+ * folded bias plus DW_TAPS_MAX below rqfBias): no range check per group (3-4% of mobilenet_v2's
+ * time per inference in interleaved A/Bs, the check and its branch in the loop).
  */
 function dwInteriorSpanFits(
   x: usize, w: usize, folded: usize, c: i32, c8: i32, tapW: usize, tapH: usize, step: usize, n: i32,
