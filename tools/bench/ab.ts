@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel, Model } from '../../src/runtime/loader.js';
 import { SHARED_MODELS } from './paths.js';
-import { convert, emittedOps, opLabel } from './edgepack.js';
+import { convert, emittedOps, opLabel, quantile } from './edgepack.js';
 
 const DEFAULT_MODELS = ['person_detect', 'ic_resnet8_int8', 'kws_dscnn_int8', 'sww_dscnn_int8', 'mobilenet_v2_224_nchw_int8'];
 
@@ -35,11 +35,6 @@ function parse(argv: string[]): Args {
   }
   if (a.wasms.length < 2) throw new Error('usage: ab.js [--models a,b] [--rounds N] [--ops] BASE.wasm NEW.wasm [MORE.wasm ...]');
   return a;
-}
-
-function quantile(v: number[], q: number): number {
-  const s = [...v].sort((x, y) => x - y);
-  return s[Math.min(s.length - 1, Math.floor(s.length * q))];
 }
 
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((v, i) => v === b[i]);
