@@ -3,7 +3,8 @@
 // Checked through the compiled kernel (assembly/probes/dwconv-probe.ts) against the reference
 // sum of (x + in_offset) * w and gemmlowp's requantization, on the values that stress it: every
 // input and weight -128 (a pair sums to 32768, one past i16), every mix of -128 and 127, and
-// random values over the whole int8 range, with padding so border pixels take the other path.
+// random values over the whole int8 range, with padding: border pixels sum their padding taps as
+// the input zero point (DW_ZP), and a wrong zero point there fails every case.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
