@@ -31,7 +31,12 @@ export function pool_s8(
         const ix0 = ox * p.strideW - p.padLeft;
         const fx0 = max(0, -ix0);
         const fx1 = min(p.filterW, inW - ix0);
-        for (let c = 0; c < channels; c++) {
+        let c = 0;
+        if (ASC_FEATURE_SIMD) {
+          c = poolGroups16(isMax, x, b, inH, inW, channels, iy0, ix0, fy0, fy1, fx0, fx1, out, p.actMin, p.actMax);
+          out += <usize>c;
+        }
+        for (; c < channels; c++) {
           let acc: i32 = isMax ? -128 : 0;
           let count: i32 = 0;
           for (let fy = fy0; fy < fy1; fy++) {
@@ -54,4 +59,57 @@ export function pool_s8(
       }
     }
   }
+}
+
+/** Window pixels whose 16 channel sums fit i16 lanes: 256 * -128 = i16.MIN, 256 * 127 < i16.MAX. */
+const POOL_I16_PIXELS = 256;
+/** 16 channel sums of poolGroups16 (SIMD build only). */
+const POOL_SUMS: usize = ASC_FEATURE_SIMD ? memory.data(64, 16) : 0;
+
+/**
+ * SIMD build: pool_s8's output pixel for channels [0, 16k) in groups of 16, the window
+ * [fy0, fy1) x [fx0, fx1) from (iy0, ix0): max in i8x16 lanes, clamped to [actMin, actMax]
+ * (values within int8: the same bytes as the scalar clamp); average summed in i16 lanes, then
+ * each channel divided and clamped as pool_s8 does. Returns the first channel left to pool_s8's
+ * scalar loop (all of them for an average over more than POOL_I16_PIXELS pixels). Stores
+ * 16 bytes inside the output pixel after reading its window, as pool_s8 (docs/FORMAT.md
+ * "Output over input").
+ */
+function poolGroups16(
+  isMax: bool, x: usize, b: i32, inH: i32, inW: i32, channels: i32,
+  iy0: i32, ix0: i32, fy0: i32, fy1: i32, fx0: i32, fx1: i32, out: usize, actMin: i32, actMax: i32,
+): i32 {
+  const count = max(0, fy1 - fy0) * max(0, fx1 - fx0);
+  if (!isMax && count > POOL_I16_PIXELS) return 0;
+  if (isMax && (actMin < -128 || actMax > 127)) return 0; // clamp bounds outside int8: scalar loop
+  const rowStride = <usize>(inW * channels), pixStride = <usize>channels;
+  let c = 0;
+  for (; c + 16 <= channels; c += 16) {
+    const first = x + <usize>(((b * inH + iy0 + fy0) * inW + ix0 + fx0) * channels + c);
+    if (isMax) {
+      let m = i8x16.splat(-128);
+      for (let fy = fy0, row = first; fy < fy1; fy++, row += rowStride) {
+        for (let fx = fx0, q = row; fx < fx1; fx++, q += pixStride) m = i8x16.max_s(m, v128.load(q));
+      }
+      v128.store(out + <usize>c, i8x16.min_s(i8x16.max_s(m, i8x16.splat(<i8>actMin)), i8x16.splat(<i8>actMax)));
+    } else {
+      let lo = i16x8.splat(0), hi = lo;
+      for (let fy = fy0, row = first; fy < fy1; fy++, row += rowStride) {
+        for (let fx = fx0, q = row; fx < fx1; fx++, q += pixStride) {
+          const v = v128.load(q);
+          lo = i16x8.add(lo, i16x8.extend_low_i8x16_s(v));
+          hi = i16x8.add(hi, i16x8.extend_high_i8x16_s(v));
+        }
+      }
+      const t = POOL_SUMS;
+      v128.store(t, i32x4.extend_low_i16x8_s(lo)); v128.store(t, i32x4.extend_high_i16x8_s(lo), 16);
+      v128.store(t, i32x4.extend_low_i16x8_s(hi), 32); v128.store(t, i32x4.extend_high_i16x8_s(hi), 48);
+      for (let k = 0; k < 16; k++) {
+        const acc = load<i32>(t + (<usize>k << 2));
+        const v = count == 0 ? 0 : acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+        store<i8>(out + <usize>(c + k), <i8>clamp(v, actMin, actMax));
+      }
+    }
+  }
+  return c;
 }
