@@ -1,6 +1,5 @@
-// Both builds' pooling (assembly/kernels/pool.ts: the SIMD build's poolGroups16, 16 channels per
-// step, max in i8x16 lanes, average summed in i16 lanes; the scalar build's poolGroups4, 4
-// channels per word load; both leave the last channels to pool_s8's per-channel loop) against a
+// The SIMD build's pooling (assembly/kernels/pool.ts poolGroups16: 16 channels per step, max in
+// i8x16 lanes, average summed in i16 lanes) against the scalar build's per-channel loop and a
 // JavaScript reference of TFLite's int8 pooling (windows clipped to the image, the average
 // rounded half away from zero over the clipped count), on random shapes, paddings, strides and
 // activations, and on the values that stress the i16 sums: 256 pixels of -128 (i16's minimum)

@@ -3,7 +3,6 @@
 // rounding half away from zero.
 
 import { clamp } from './quant';
-import { sb0, sb1, sb2, sb3 } from './gemm';
 
 @unmanaged export class PoolParams {
   strideH: i32;
@@ -33,9 +32,10 @@ export function pool_s8(
         const fx0 = max(0, -ix0);
         const fx1 = min(p.filterW, inW - ix0);
         let c = 0;
-        if (ASC_FEATURE_SIMD) c = poolGroups16(isMax, x, b, inH, inW, channels, iy0, ix0, fy0, fy1, fx0, fx1, out, p.actMin, p.actMax);
-        else c = poolGroups4(isMax, x, b, inH, inW, channels, iy0, ix0, fy0, fy1, fx0, fx1, out, p.actMin, p.actMax);
-        out += <usize>c;
+        if (ASC_FEATURE_SIMD) {
+          c = poolGroups16(isMax, x, b, inH, inW, channels, iy0, ix0, fy0, fy1, fx0, fx1, out, p.actMin, p.actMax);
+          out += <usize>c;
+        }
         for (; c < channels; c++) {
           let acc: i32 = isMax ? -128 : 0;
           let count: i32 = 0;
@@ -110,43 +110,6 @@ function poolGroups16(
         store<i8>(out + <usize>(c + k), <i8>clamp(v, actMin, actMax));
       }
     }
-  }
-  return c;
-}
-
-// The average of a window's sum acc over count values, rounded half away from zero (pool_s8).
-// @ts-ignore: decorator
-@inline function poolAverage(acc: i32, count: i32): i32 {
-  return count == 0 ? 0 : acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-}
-
-/**
- * Scalar build: pool_s8's output pixel for channels [0, 4k) in groups of 4, each window pixel
- * read as one 4-byte word (one bounds check on a Cortex-M4, where pool_s8's loop checked
- * every byte), 4 sums or maxima, then the 4 results stored as one word. The same values and
- * the same order of reads and stores per output pixel as pool_s8 (docs/FORMAT.md "Output over
- * input"). Returns the first channel left to pool_s8's loop.
- */
-function poolGroups4(
-  isMax: bool, x: usize, b: i32, inH: i32, inW: i32, channels: i32,
-  iy0: i32, ix0: i32, fy0: i32, fy1: i32, fx0: i32, fx1: i32, out: usize, actMin: i32, actMax: i32,
-): i32 {
-  const count = max(0, fy1 - fy0) * max(0, fx1 - fx0);
-  const rowStride = <usize>(inW * channels), pixStride = <usize>channels;
-  let c = 0;
-  for (; c + 4 <= channels; c += 4) {
-    const first = x + <usize>(((b * inH + iy0 + fy0) * inW + ix0 + fx0) * channels + c);
-    let a0: i32 = isMax ? -128 : 0, a1 = a0, a2 = a0, a3 = a0;
-    for (let fy = fy0, row = first; fy < fy1; fy++, row += rowStride) {
-      for (let fx = fx0, q = row; fx < fx1; fx++, q += pixStride) {
-        const v = load<i32>(q);
-        if (isMax) { a0 = max(a0, sb0(v)); a1 = max(a1, sb1(v)); a2 = max(a2, sb2(v)); a3 = max(a3, sb3(v)); }
-        else { a0 += sb0(v); a1 += sb1(v); a2 += sb2(v); a3 += sb3(v); }
-      }
-    }
-    if (!isMax) { a0 = poolAverage(a0, count); a1 = poolAverage(a1, count); a2 = poolAverage(a2, count); a3 = poolAverage(a3, count); }
-    store<i32>(out + <usize>c, (clamp(a0, actMin, actMax) & 0xff) | (clamp(a1, actMin, actMax) & 0xff) << 8
-      | (clamp(a2, actMin, actMax) & 0xff) << 16 | clamp(a3, actMin, actMax) << 24);
   }
   return c;
 }
