@@ -15,7 +15,9 @@ import { loadModelNode } from '../src/runtime/node.js';
 import { convertCalibrated, preparedGraph, sequentialStats } from '../src/compress/calibrated.js';
 import { collectLayerStats } from '../src/compress/layer-stats.js';
 import { loadModelStreamed } from '../src/runtime/streamed.js';
-import { BudgetError, SPLIT_MIN_SAMPLES, convertToBudget, parseBudget } from '../src/compress/budget.js';
+import { BudgetError, FOLDS, SPLIT_MIN_SAMPLES, budgetSearch, convertToBudget, crossValidation, parseBudget } from '../src/compress/budget.js';
+import { outputErrorMeasure } from '../src/compress/output-error.js';
+import { compensateWeights } from '../src/passes/compensate-weights.js';
 import { EvalAccumulator, formatEval, parseLabels } from '../src/compress/evaluate.js';
 import { cholesky, inverseFromCholesky, solveSpd } from '../src/compress/linalg.js';
 import { sweepRow, targetRows } from '../src/compress/compensate.js';
@@ -146,13 +148,39 @@ test("sequential statistics: the first filter's are the int8 model's; later ones
   assert.ok(later.some((t) => seq.get(t)!.cross), 'some filter has cross moments');
 });
 
-test('size budget with SPLIT_MIN_SAMPLES inputs: options from 3/4 of them, the allocation refined on the other 1/4; the .epk fits', async () => {
+test('size budget with SPLIT_MIN_SAMPLES inputs: cross-validated sensitivities and refinement; the .epk fits', async () => {
   const many = Array.from({ length: SPLIT_MIN_SAMPLES }, (_, i) => [randomBytes(INPUT_BYTES, 300 + i)]);
   const budget = Math.floor(convertModel(src, 'small', { compress: { huffman: true } }).epk.length * 0.55);
   const lines: string[] = [];
   const r = await convertToBudget(src, 'small', {}, many, budget, (l) => lines.push(l));
   assert.ok(r.result.epk.length <= budget, `${r.result.epk.length} <= ${budget}`);
+  assert.ok(lines.some((l) => l.includes(`cross-validation fold ${FOLDS}/${FOLDS}`)), 'cross-validated');
+  assert.ok(lines.some((l) => /sensitivity \(cross-validated output error/.test(l)), 'sensitivities from the cross-validated error');
   assert.ok(lines.some((l) => /output error on the calibration inputs .* allocations measured/.test(l)), 'the allocation was refined');
+  const again = await convertToBudget(src, 'small', {}, many, budget);
+  assert.equal(again.result.epk, r.result.epk, 'deterministic');
+});
+
+test('cross-validation: each fold\'s inputs are scored on layers compressed on the other folds\' statistics only', async () => {
+  const many = Array.from({ length: SPLIT_MIN_SAMPLES }, (_, i) => [randomBytes(INPUT_BYTES, 300 + i)]);
+  const s = await budgetSearch(src, 'small', {}, many, () => {});
+  const cv = await crossValidation(s.prepared, many);
+  // every layer lossless: the int8 model itself, no error on any input
+  assert.ok((await cv.measure(s.plans.map((p) => ({ ...p, chosen: 0 })))).every((e) => e === 0), 'lossless: zero error');
+  const col = s.plans[0].options.findIndex((o) => o.levels === 4);
+  const narrow = s.plans.map((p) => ({ ...p, chosen: col }));
+  const e = await cv.measure(narrow);
+  assert.ok(e.every((v) => v > 0), '4 levels everywhere: error on every input');
+  // fold 1 by hand: statistics of the inputs i % FOLDS != 1, scored on the inputs i % FOLDS == 1
+  const layers = Object.fromEntries(narrow.map((p) => [p.op, p.options[col].bits]));
+  const levelsLayers = Object.fromEntries(narrow.map((p) => [p.op, p.options[col].levels]));
+  const outside = await collectLayerStats(s.prepared, many.filter((_, i) => i % FOLDS !== 1));
+  const inside = many.filter((_, i) => i % FOLDS === 1);
+  const byHand = await (await outputErrorMeasure(s.prepared, inside, 'tv'))(compensateWeights({ stats: outside, layers, levelsLayers })(s.prepared));
+  assert.equal(Array.from(byHand), Array.from(e.filter((_, i) => i % FOLDS === 1)));
+  // in sample (statistics of all the inputs) the same inputs score differently
+  const inSample = await (await outputErrorMeasure(s.prepared, inside, 'tv'))(compensateWeights({ stats: s.stats, layers, levelsLayers })(s.prepared));
+  assert.not.equal(Array.from(inSample), Array.from(byHand), 'out of sample differs from in sample');
 });
 
 test('--size-budget parsing: fraction of the source, NNNk, bytes; refusals', () => {

@@ -7,13 +7,14 @@
 // SENSITIVITY_INPUTS calibration inputs (model output mean squared difference in output
 // steps per unit of relative layer error). Greedy: take the step (any layer, any smaller
 // width) with the least added weighted error per byte saved until the estimate fits. With at
-// least SPLIT_MIN_SAMPLES inputs, the options and sensitivities come from 3/4 of them and the
-// greedy's result is refined by local search on the model's output error (softmax total
-// variation against the int8 model, output-error.ts) over the other 1/4, which no compensated
-// layer was fitted on; the chosen widths are then compressed on all the inputs. Then convert
-// and check the real .epk size, tightening the target by any excess until it fits; the widths
-// that fit are compressed again on sequential statistics (calibrated.ts), kept when that
-// result fits too.
+// least SPLIT_MIN_SAMPLES inputs the allocation is cross-validated instead (seventh round):
+// the inputs split into FOLDS folds, each fold's inputs are scored (softmax total variation
+// against the int8 model, output-error.ts) on layers compressed on the statistics of the other
+// folds only, so every input is out of sample; the sensitivities come from that error with one
+// layer alone at PROBE_LEVELS, and the greedy's result is refined by local search on it. The
+// options and the chosen widths are compressed on all the inputs. Then convert and check the
+// real .epk size, tightening the target by any excess until it fits; the widths that fit are
+// compressed again on sequential statistics (calibrated.ts), kept when that result fits too.
 
 import { ConvertOptions, ConvertResult, convertModel } from '../convert.js';
 import { ConvertError, Graph } from '../ir/graph.js';
@@ -38,7 +39,7 @@ export const GRID: { bits: number; levels: number }[] = [
     return bits <= 5 ? [{ bits, levels: 1 << bits }, { bits, levels: half }, ...(bits === 3 ? [{ bits, levels: 5 }] : [])] : [{ bits, levels: 1 << bits }];
   }),
 ];
-/** Calibration inputs from which a quarter is kept out of the option measurement to refine the allocation on. */
+/** Calibration inputs from which the allocation is cross-validated (FOLDS folds) and refined. */
 export const SPLIT_MIN_SAMPLES = 40;
 /** Calibration inputs run per layer to measure its sensitivity. */
 export const SENSITIVITY_INPUTS = 64;
@@ -130,33 +131,64 @@ export function compressedGraph(s: BudgetSearch, plans: LayerPlan[] = s.plans): 
   return compensateWeights({ stats: s.stats, layers, levelsLayers, cache: s.cache })(s.prepared);
 }
 
+/**
+ * What the allocation of any budget needs, measured once: every layer's options (bytes and
+ * relative error on all the calibration inputs), the sensitivities and, with at least
+ * SPLIT_MIN_SAMPLES inputs, the cross-validated output error the refinement minimises.
+ */
+export interface BudgetPlanner {
+  search: BudgetSearch;
+  samples: Uint8Array[][];
+  /** Cross-validation over FOLDS folds of the inputs; null with fewer than SPLIT_MIN_SAMPLES inputs. */
+  cv: CrossValidation | null;
+  /** Measurements the refinement may spend. */
+  refineEvals: number;
+}
+
+/**
+ * Options on all the inputs; then, with at least SPLIT_MIN_SAMPLES inputs, sensitivities and
+ * the refinement's error from FOLDS-fold cross-validation (every input scored on layers
+ * compressed without it), else the 3-bit probe on the first SENSITIVITY_INPUTS inputs.
+ */
+export async function budgetPlanner(search: BudgetSearch, samples: Uint8Array[][], log: (l: string) => void): Promise<BudgetPlanner> {
+  const { prepared, plans, ops } = search;
+  if (samples.length < SPLIT_MIN_SAMPLES) {
+    await measureSensitivity(plans, samples.slice(0, SENSITIVITY_INPUTS), search.convert, ops, log);
+    return { search, samples, cv: null, refineEvals: 0 };
+  }
+  const cv = await crossValidation(prepared, samples, log);
+  await crossValidatedSensitivity(plans, cv, log);
+  const refineEvals = Math.max(1, Math.min(REFINE_EVALS, Math.floor(REFINE_MACS / Math.max(1, filterMacs(prepared) * samples.length))));
+  return { search, samples, cv, refineEvals };
+}
+
 export async function convertToBudget(
   bytes: Uint8Array, name: string, opts: ConvertOptions, samples: Uint8Array[][], budget: number, log: (l: string) => void = () => {},
   { sequential = SEQUENTIAL_DEFAULT } = {},
 ): Promise<BudgetResult> {
-  // with enough images, the options and sensitivities come from 3/4 of them and the greedy's
-  // allocation is refined on the output error over the other 1/4 (out of sample for every
-  // compensated layer); the chosen widths are then compressed on all of them
-  const split = samples.length >= SPLIT_MIN_SAMPLES;
-  const fitSet = split ? samples.filter((_, i) => i % 4 !== 3) : samples;
-  const search = await budgetSearch(bytes, name, opts, fitSet, log);
-  const { prepared, ops, plans, lossless, floor } = search;
-  const impossible = () => new BudgetError(`${name}: --size-budget ${budget} B cannot be met: the smallest .epk reachable (every filter at its smallest, 2 bits + Huffman) is about ${floor} B`);
-  if (budget < floor) throw impossible();
-  await measureSensitivity(plans, fitSet.slice(0, SENSITIVITY_INPUTS), search.convert, ops, log);
-  const stats = split ? await collectLayerStats(prepared, samples, log) : search.stats;
-  const cache = new Map<string, Compressed>();
-  const convert = split
-    ? (layers: Record<number, number>, outcome?: Map<number, LayerOutcome>, levels?: Record<number, number>) =>
-      convertModel(bytes, name, { ...opts, log: () => {}, compress: { ...opts.compress, huffman: true, codebookLayers: layers, levelsLayers: levels, calibration: { stats, outcome, cache } } })
-    : search.convert;
-  const scored = samples.filter((_, i) => i % 4 === 3);
-  const scoreError = split ? await outputErrorMeasure(prepared, scored, 'tv') : null;
-  const refineEvals = Math.max(1, Math.min(REFINE_EVALS, Math.floor(REFINE_MACS / Math.max(1, filterMacs(prepared) * scored.length))));
+  const search = await budgetSearch(bytes, name, opts, samples, log);
+  if (budget < search.floor) throw impossibleBudget(name, budget, search.floor);
+  return fitBudget(await budgetPlanner(search, samples, log), bytes, name, opts, budget, log, { sequential });
+}
+
+const impossibleBudget = (name: string, budget: number, floor: number) =>
+  new BudgetError(`${name}: --size-budget ${budget} B cannot be met: the smallest .epk reachable (every filter at its smallest, 2 bits + Huffman) is about ${floor} B`);
+
+/**
+ * Allocates the budget (greedy, then the cross-validated refinement when the planner has it),
+ * converts, and tightens the target by any excess until the .epk fits.
+ */
+export async function fitBudget(
+  planner: BudgetPlanner, bytes: Uint8Array, name: string, opts: ConvertOptions, budget: number, log: (l: string) => void = () => {},
+  { sequential = SEQUENTIAL_DEFAULT, refine = true } = {},
+): Promise<BudgetResult> {
+  const { search, samples, cv } = planner;
+  const { prepared, plans, lossless, floor, stats, convert } = search;
+  if (budget < floor) throw impossibleBudget(name, budget, floor);
   let target = budget;
   for (let round = 0, sequentialRounds = 0; round < MAX_FIT_ROUNDS; round++) {
     let estimate = allocate(plans, lossless, target);
-    if (scoreError) estimate = await refineAllocation(plans, lossless, target, (q) => scoreError(compressedGraph(search, q)), log, refineEvals);
+    if (cv && refine) estimate = await refineAllocation(plans, lossless, target, cv.measure, log, planner.refineEvals);
     const layers = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].bits]));
     const levels = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].levels]));
     const plannedOutcome = new Map<number, LayerOutcome>();
@@ -184,7 +216,64 @@ export async function convertToBudget(
     }
     target -= result.epk.length - budget;
   }
-  throw impossible();
+  throw impossibleBudget(name, budget, floor);
+}
+
+/** Folds of the calibration inputs the allocation is cross-validated on: input i is in fold i % FOLDS. */
+export const FOLDS = 4;
+/** Options (centroids) each layer is probed at, alone, for its sensitivity. */
+export const PROBE_LEVELS = [8, 4];
+
+export interface CrossValidation {
+  /**
+   * Whole-model output error (softmax total variation against the int8 model) per calibration
+   * input, in input order, of the plans' chosen options: each fold's inputs run on the model
+   * whose layers were compressed on the statistics of the other folds only.
+   */
+  measure: AllocationError;
+}
+
+/** Per fold, the statistics of the inputs outside it and the output error on the inputs in it. */
+export async function crossValidation(prepared: Graph, samples: Uint8Array[][], log: (l: string) => void = () => {}): Promise<CrossValidation> {
+  const folds: { stats: Map<number, LayerStats>; cache: Map<string, Compressed>; error: (g: Graph) => Promise<Float64Array> }[] = [];
+  for (let f = 0; f < FOLDS; f++) {
+    const stats = await collectLayerStats(prepared, samples.filter((_, i) => i % FOLDS !== f));
+    folds.push({ stats, cache: new Map(), error: await outputErrorMeasure(prepared, samples.filter((_, i) => i % FOLDS === f), 'tv') });
+    log(`size budget: cross-validation fold ${f + 1}/${FOLDS}: statistics of the inputs outside it`);
+  }
+  const measure: AllocationError = async (plans) => {
+    const layers = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].bits]));
+    const levelsLayers = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].levels]));
+    const out = new Float64Array(samples.length);
+    for (let f = 0; f < FOLDS; f++) {
+      const e = await folds[f].error(compensateWeights({ stats: folds[f].stats, layers, levelsLayers, cache: folds[f].cache })(prepared));
+      e.forEach((v, j) => (out[f + j * FOLDS] = v));
+    }
+    return out;
+  };
+  return { measure };
+}
+
+/**
+ * Sensitivity of each layer from the cross-validated output error: that layer alone at each of
+ * PROBE_LEVELS (the others int8), the mean error over every calibration input (each scored on
+ * the layer compressed without it) summed over the probes, per unit of the options' relative
+ * error summed likewise.
+ */
+export async function crossValidatedSensitivity(plans: LayerPlan[], cv: CrossValidation, log: (l: string) => void = () => {}): Promise<void> {
+  const cols = PROBE_LEVELS.map((levels) => GRID.findIndex((o) => o.levels === levels));
+  for (const p of plans) {
+    let err = 0, rel = 0;
+    for (const col of cols) {
+      if (p.options[col].relError === 0) continue;
+      const probe = plans.map((q) => ({ ...q, chosen: q === p ? col : 0 }));
+      err += meanError(await cv.measure(probe));
+      rel += p.options[col].relError;
+    }
+    // a floor keeps layers whose probed error does not show on these inputs from looking free
+    p.sensitivity = rel > 0 ? Math.max(err, 1e-6) / rel : 0;
+  }
+  log(`size budget: sensitivity (cross-validated output error per unit of relative layer error, ${FOLDS} folds, probes at ${PROBE_LEVELS.join(' and ')} levels): ${plans.map((p) => `op ${p.op} ${p.sensitivity.toPrecision(3)}`).join(', ')}`);
 }
 
 /** Stored bytes of every filter by source op (its packed blob, else its int8 bytes). */
