@@ -15,7 +15,7 @@ import { loadModelNode } from '../src/runtime/node.js';
 import { convertCalibrated, preparedGraph, sequentialStats } from '../src/compress/calibrated.js';
 import { collectLayerStats } from '../src/compress/layer-stats.js';
 import { loadModelStreamed } from '../src/runtime/streamed.js';
-import { BudgetError, FOLDS, SPLIT_MIN_SAMPLES, budgetSearch, convertToBudget, crossValidation, parseBudget } from '../src/compress/budget.js';
+import { BudgetError, FOLDS, LayerPlan, SPLIT_MIN_SAMPLES, allocate, allocateExact, budgetSearch, convertToBudget, crossValidation, parseBudget } from '../src/compress/budget.js';
 import { outputErrorMeasure } from '../src/compress/output-error.js';
 import { compensateWeights } from '../src/passes/compensate-weights.js';
 import { EvalAccumulator, formatEval, parseLabels } from '../src/compress/evaluate.js';
@@ -181,6 +181,30 @@ test('cross-validation: each fold\'s inputs are scored on layers compressed on t
   // in sample (statistics of all the inputs) the same inputs score differently
   const inSample = await (await outputErrorMeasure(s.prepared, inside, 'tv'))(compensateWeights({ stats: s.stats, layers, levelsLayers })(s.prepared));
   assert.not.equal(Array.from(inSample), Array.from(byHand), 'out of sample differs from in sample');
+});
+
+test('allocateExact: the least summed cost within the target where the greedy overshoots; never over the target', () => {
+  const plans = (): LayerPlan[] => [
+    { op: 1, sensitivity: 1, chosen: 0, options: [{ bits: 0, levels: 0, bytes: 96, relError: 0 }, { bits: 3, levels: 8, bytes: 56, relError: 1 }, { bits: 2, levels: 4, bytes: 16, relError: 10 }] },
+    { op: 2, sensitivity: 1, chosen: 0, options: [{ bits: 0, levels: 0, bytes: 96, relError: 0 }, { bits: 3, levels: 8, bytes: 48, relError: 3 }] },
+  ];
+  const cost = (ps: LayerPlan[]) => ps.reduce((s, p) => s + p.sensitivity * p.options[p.chosen].relError, 0);
+  // lossless 192 B (no other bytes), target 144: the greedy takes layer 1's cheap step first, then must take layer 2's too
+  const g = plans(), e = plans();
+  assert.is(allocate(g, 192, 144), 104);
+  assert.equal([g.map((p) => p.chosen), cost(g)], [[1, 1], 4]);
+  assert.is(allocateExact(e, 192, 144), 144);
+  assert.equal([e.map((p) => p.chosen), cost(e)], [[0, 1], 3]);
+  // 200 B of other bytes: the same choice at a target 200 B higher; a target below every option falls back to the greedy's answer
+  const f = plans();
+  assert.is(allocateExact(f, 392, 344), 344);
+  assert.equal(f.map((p) => p.chosen), [0, 1]);
+  for (const target of [100, 150, 170, 191, 192, 300]) {
+    const x = plans();
+    const est = allocateExact(x, 192, target);
+    assert.ok(est <= Math.max(target, 64), `target ${target}: estimate ${est}`);
+    assert.is(est, 192 - x.reduce((s, p) => s + p.options[0].bytes - p.options[p.chosen].bytes, 0));
+  }
 });
 
 test('--size-budget parsing: fraction of the source, NNNk, bytes; refusals', () => {

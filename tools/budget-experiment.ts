@@ -14,7 +14,8 @@
 // images N..N+63 instead of 0..63] [--probe-count N: on N images instead of 64] [--phase P:
 // calibrate on the images i % 5 == P] [--widths "OP:LEVELS ...": no allocation, those widths]
 // [--cv: the size budget's own path (budgetPlanner + fitBudget: options on all the calibration
-// images, sensitivities and refinement on the cross-validated error), the greedy alone and refined]
+// images, sensitivities and refinement on the cross-validated error), the greedy alone and refined;
+// with --exact also the knapsack allocation (allocateExact) alone and refined]
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -107,13 +108,14 @@ if (process.argv.includes('--cv')) {
   const held = evalInputs.map((x) => [x]);
   const heldTv = await outputErrorMeasure(s.prepared, held, 'tv'), heldKl = await outputErrorMeasure(s.prepared, held, 'kl');
   for (const f of fractions) {
-    for (const refine of process.argv.includes('--no-refine') ? [false] : [false, true]) {
+    for (const [exact, refine] of [[false, false], [false, true], ...(process.argv.includes('--exact') ? [[true, false], [true, true]] : [])]) {
+      if (refine && process.argv.includes('--no-refine')) continue;
       t = Date.now();
-      const r = await fitBudget(planner, src, 'r8', {}, Math.floor(f * src.length), log, { refine });
+      const r = await fitBudget(planner, src, 'r8', {}, Math.floor(f * src.length), log, { refine, exact });
       const dt = (Date.now() - t) / 1000;
       const g = compressedGraph(s, r.layers);
       const cv = meanError(await planner.cv!.measure(r.layers));
-      console.log(`${f} cv${refine ? '+refine' : ''} phase ${phase} (${dt.toFixed(1)} s): ${r.layers.map((p) => `${p.op}:${p.options[p.chosen].levels}`).join(' ')} epk ${r.result.epk.length} cv tv ${cv.toFixed(4)} held-out tv ${meanError(await heldTv(g)).toFixed(4)} kl ${meanError(await heldKl(g)).toFixed(4)} | ${await heldOut(r.result.epk)}`);
+      console.log(`${f} cv${exact ? '+exact' : ''}${refine ? '+refine' : ''} phase ${phase} (${dt.toFixed(1)} s): ${r.layers.map((p) => `${p.op}:${p.options[p.chosen].levels}`).join(' ')} epk ${r.result.epk.length} cv tv ${cv.toFixed(4)} held-out tv ${meanError(await heldTv(g)).toFixed(4)} kl ${meanError(await heldKl(g)).toFixed(4)} | ${await heldOut(r.result.epk)}`);
     }
   }
   process.exit(0);

@@ -180,14 +180,14 @@ const impossibleBudget = (name: string, budget: number, floor: number) =>
  */
 export async function fitBudget(
   planner: BudgetPlanner, bytes: Uint8Array, name: string, opts: ConvertOptions, budget: number, log: (l: string) => void = () => {},
-  { sequential = SEQUENTIAL_DEFAULT, refine = true } = {},
+  { sequential = SEQUENTIAL_DEFAULT, refine = true, exact = false } = {},
 ): Promise<BudgetResult> {
   const { search, samples, cv } = planner;
   const { prepared, plans, lossless, floor, stats, convert } = search;
   if (budget < floor) throw impossibleBudget(name, budget, floor);
   let target = budget;
   for (let round = 0, sequentialRounds = 0; round < MAX_FIT_ROUNDS; round++) {
-    let estimate = allocate(plans, lossless, target);
+    let estimate = exact ? allocateExact(plans, lossless, target) : allocate(plans, lossless, target);
     if (cv && refine) estimate = await refineAllocation(plans, lossless, target, cv.measure, log, planner.refineEvals);
     const layers = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].bits]));
     const levels = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].levels]));
@@ -334,6 +334,43 @@ export function allocate(plans: LayerPlan[], lossless: number, target: number): 
     b.p.chosen = b.j;
   }
   return size;
+}
+
+/**
+ * Exact allocation under the same additive model as `allocate` (the sum over layers of
+ * sensitivity x relative error, least within the target): a multiple-choice knapsack solved by
+ * dynamic programming over the bytes, in steps of `step` bytes (each option's bytes rounded
+ * up, so the estimate never exceeds the target). Unlike the greedy it spends the bytes its
+ * last step would leave over. Ties keep the wider option. Returns the estimate, or the
+ * greedy's when no allocation fits.
+ */
+export function allocateExact(plans: LayerPlan[], lossless: number, target: number): number {
+  const fixed = lossless - plans.reduce((s, p) => s + p.options[0].bytes, 0); // bytes that are not filters
+  const room = target - fixed;
+  const step = Math.max(8, Math.ceil(room / 20000));
+  const cap = Math.floor(room / step);
+  if (cap < 0) return allocate(plans, lossless, target);
+  const cost = (p: LayerPlan, j: number) => p.sensitivity * p.options[j].relError;
+  let best = new Float64Array(cap + 1); // least cost of the layers so far within c steps
+  const choice = plans.map(() => new Int16Array(cap + 1).fill(-1));
+  plans.forEach((p, n) => {
+    const next = new Float64Array(cap + 1).fill(Infinity);
+    p.options.forEach((o, j) => {
+      const w = Math.ceil(o.bytes / step), c0 = cost(p, j);
+      for (let c = w; c <= cap; c++) {
+        const v = best[c - w] + c0;
+        if (v < next[c]) { next[c] = v; choice[n][c] = j; }
+      }
+    });
+    best = next;
+  });
+  if (!Number.isFinite(best[cap])) return allocate(plans, lossless, target);
+  for (let n = plans.length - 1, c = cap; n >= 0; n--) {
+    const j = choice[n][c];
+    plans[n].chosen = j;
+    c -= Math.ceil(plans[n].options[j].bytes / step);
+  }
+  return lossless - plans.reduce((s, p) => s + p.options[0].bytes - p.options[p.chosen].bytes, 0);
 }
 
 /** Measurements the local search may spend at most (each ~0.1 s for ic_resnet8 on 50 inputs). */
