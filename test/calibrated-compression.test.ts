@@ -20,7 +20,7 @@ import { outputErrorMeasure } from '../src/compress/output-error.js';
 import { compensateWeights } from '../src/passes/compensate-weights.js';
 import { EvalAccumulator, formatEval, parseLabels } from '../src/compress/evaluate.js';
 import { cholesky, inverseFromCholesky, solveSpd } from '../src/compress/linalg.js';
-import { sweepRow, targetRows } from '../src/compress/compensate.js';
+import { descendRow, sweepRow, targetRows } from '../src/compress/compensate.js';
 import { loadInt8Calibration } from '../src/io/calibration.js';
 import { weightRefs } from '../src/passes/weights.js';
 import { main } from '../src/cli/index.js';
@@ -59,6 +59,30 @@ test('sweepRow: the rounding error of column 0 moves to column 1 through U', () 
   assert.equal(Array.from(sweepRow(Float64Array.from([0.4, 0.4]), Float64Array.from([1, -2, 0, 1]), 2, null, Math.round)), [0, 1]);
   // a pruned column is 0 whatever its value
   assert.equal(Array.from(sweepRow(Float64Array.from([5, 0]), Float64Array.from([1, 0, 0, 1]), 2, Uint8Array.from([1, 0]), Math.round)), [0, 0]);
+});
+
+test('descendRow: each weight moves to its 1-D minimiser while that lowers (q - w)^T Hd (q - w); returns the undamped error', () => {
+  const h = Float64Array.from([1, 0.9, 0.9, 1]);
+  // w = [0.6, -0.6], q = [1, 0]: d = [0.4, 0.6], g = H d = [0.94, 0.96]; weight 0's minimiser
+  // 1 - 0.94 = 0.06 rounds to 0 (error 0.952 -> 0.072 = d^T H d at d = [-0.6, 0.6]); then nothing moves
+  const q = Int8Array.from([1, 0]);
+  const e = descendRow(Float64Array.from([0.6, -0.6]), q, h, h, 2, null, Math.round, 8);
+  assert.equal(Array.from(q), [0, 0]);
+  assert.ok(Math.abs(e - 0.072) < 1e-12, `error ${e}`);
+  // damped Hd = H + 0.1 I: the same moves, and the error returned is still d^T H d
+  const qd = Int8Array.from([1, 0]);
+  const ed = descendRow(Float64Array.from([0.6, -0.6]), qd, h, Float64Array.from([1.1, 0.9, 0.9, 1.1]), 2, null, Math.round, 8);
+  assert.equal(Array.from(qd), [0, 0]);
+  assert.ok(Math.abs(ed - 0.072) < 1e-12, `damped: error ${ed}`);
+  // w = [1.4, 0.1] from q = [0, 0]: free, weight 0 takes 1; with weight 0 pruned, weight 1 takes 1 instead (its correlated neighbour's loss)
+  const free = Int8Array.from([0, 0]), pruned = Int8Array.from([0, 0]);
+  descendRow(Float64Array.from([1.4, 0.1]), free, h, h, 2, null, Math.round, 8);
+  descendRow(Float64Array.from([1.4, 0.1]), pruned, h, h, 2, Uint8Array.from([1, 0]), Math.round, 8);
+  assert.equal([Array.from(free), Array.from(pruned)], [[1, 0], [0, 1]]);
+  // no passes: q unchanged, its error returned
+  const q0 = Int8Array.from([1, 0]);
+  assert.ok(Math.abs(descendRow(Float64Array.from([0.6, -0.6]), q0, h, h, 2, null, Math.round, 0) - 0.952) < 1e-12);
+  assert.equal(Array.from(q0), [1, 0]);
 });
 
 test('calibrated 3-bit and 2-bit codebooks: lower output error than data-free on held-out inputs; every layer compensated', async () => {
@@ -148,7 +172,7 @@ test("sequential statistics: the first filter's are the int8 model's; later ones
   assert.ok(later.some((t) => seq.get(t)!.cross), 'some filter has cross moments');
 });
 
-test('size budget with SPLIT_MIN_SAMPLES inputs: cross-validated sensitivities and refinement; the .epk fits', async () => {
+test('size budget with SPLIT_MIN_SAMPLES inputs: cross-validated sensitivities, the knapsack, no refinement; the .epk fits', async () => {
   const many = Array.from({ length: SPLIT_MIN_SAMPLES }, (_, i) => [randomBytes(INPUT_BYTES, 300 + i)]);
   const budget = Math.floor(convertModel(src, 'small', { compress: { huffman: true } }).epk.length * 0.55);
   const lines: string[] = [];
@@ -156,7 +180,8 @@ test('size budget with SPLIT_MIN_SAMPLES inputs: cross-validated sensitivities a
   assert.ok(r.result.epk.length <= budget, `${r.result.epk.length} <= ${budget}`);
   assert.ok(lines.some((l) => l.includes(`cross-validation fold ${FOLDS}/${FOLDS}`)), 'cross-validated');
   assert.ok(lines.some((l) => /sensitivity \(cross-validated output error/.test(l)), 'sensitivities from the cross-validated error');
-  assert.ok(lines.some((l) => /output error on the calibration inputs .* allocations measured/.test(l)), 'the allocation was refined');
+  assert.ok(lines.some((l) => /^size budget: widths .*; knapsack\)$/.test(l)), 'the knapsack allocation');
+  assert.not.ok(lines.some((l) => /allocations measured|refine round/.test(l)), 'no refinement unless asked');
   const again = await convertToBudget(src, 'small', {}, many, budget);
   assert.equal(again.result.epk, r.result.epk, 'deterministic');
 });

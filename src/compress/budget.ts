@@ -11,10 +11,13 @@
 // the inputs split into FOLDS folds, each fold's inputs are scored (softmax total variation
 // against the int8 model, output-error.ts) on layers compressed on the statistics of the other
 // folds only, so every input is out of sample; the sensitivities come from that error with one
-// layer alone at PROBE_LEVELS, and the greedy's result is refined by local search on it. The
-// options and the chosen widths are compressed on all the inputs. Then convert and check the
-// real .epk size, tightening the target by any excess until it fits; the widths that fit are
-// compressed again on sequential statistics (calibrated.ts), kept when that result fits too.
+// layer alone at PROBE_LEVELS, and the allocation is the exact knapsack on them
+// (allocateExact), which spends the bytes the greedy's last step leaves over. A local search
+// on the cross-validated error (refineAllocation) is there on request only: it lowered that
+// error and raised the held-out one. The options and the chosen widths are compressed on all
+// the inputs. Then convert and check the real .epk size, tightening the target by any excess
+// until it fits; the widths that fit are compressed again on sequential statistics
+// (calibrated.ts), kept when that result fits too.
 
 import { ConvertOptions, ConvertResult, convertModel } from '../convert.js';
 import { ConvertError, Graph } from '../ir/graph.js';
@@ -175,12 +178,16 @@ const impossibleBudget = (name: string, budget: number, floor: number) =>
   new BudgetError(`${name}: --size-budget ${budget} B cannot be met: the smallest .epk reachable (every filter at its smallest, 2 bits + Huffman) is about ${floor} B`);
 
 /**
- * Allocates the budget (greedy, then the cross-validated refinement when the planner has it),
- * converts, and tightens the target by any excess until the .epk fits.
+ * Allocates the budget, converts, and tightens the target by any excess until the .epk fits.
+ * With the planner's cross-validation (at least SPLIT_MIN_SAMPLES inputs) the allocation is
+ * the exact knapsack on the cross-validated sensitivities (`allocateExact`); without it, the
+ * greedy on the probe's. `refine`: then the local search on the cross-validated error
+ * (measured in the seventh round: it lowers that error and raises the held-out one, so it is
+ * off unless asked for).
  */
 export async function fitBudget(
   planner: BudgetPlanner, bytes: Uint8Array, name: string, opts: ConvertOptions, budget: number, log: (l: string) => void = () => {},
-  { sequential = SEQUENTIAL_DEFAULT, refine = true, exact = false } = {},
+  { sequential = SEQUENTIAL_DEFAULT, refine = false, exact = planner.cv !== null } = {},
 ): Promise<BudgetResult> {
   const { search, samples, cv } = planner;
   const { prepared, plans, lossless, floor, stats, convert } = search;
@@ -193,7 +200,7 @@ export async function fitBudget(
     const levels = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].levels]));
     const plannedOutcome = new Map<number, LayerOutcome>();
     const planned = convert(layers, plannedOutcome, levels);
-    log(`size budget: widths ${plans.map((p) => `${p.op}:${p.options[p.chosen].levels}`).join(' ')} (op: levels, 0 = int8)`);
+    log(`size budget: widths ${plans.map((p) => `${p.op}:${p.options[p.chosen].levels}`).join(' ')} (op: levels, 0 = int8; ${exact ? 'knapsack' : 'greedy'}${cv && refine ? ', refined' : ''})`);
     log(`size budget: target ${target} B, estimate ${estimate} B, .epk ${planned.epk.length} B (budget ${budget} B)`);
     if (planned.epk.length <= budget && !sequential) return { result: planned, stats, outcome: plannedOutcome, budget, layers: plans };
     if (planned.epk.length > budget) {
