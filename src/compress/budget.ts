@@ -400,8 +400,9 @@ function efficientOptions(p: LayerPlan): number[] {
 }
 
 /**
- * Refinement: local search on the measured output error (outside the calibration images the
- * options were measured on: convertToBudget): from the greedy's allocation, each round
+ * Refinement (fitBudget's `refine`, off by default since the seventh round: on the
+ * cross-validated error it lowered that error and raised the held-out one): local search on
+ * the measured output error, from the given allocation; each round
  * measures every move that keeps the estimate within the target -- one layer to a larger
  * option with the bytes the greedy left over, or one layer one option larger and another
  * smaller by as little as pays for it -- and takes the one of least error while it lowers
