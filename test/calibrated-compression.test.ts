@@ -15,10 +15,12 @@ import { loadModelNode } from '../src/runtime/node.js';
 import { convertCalibrated, preparedGraph, sequentialStats } from '../src/compress/calibrated.js';
 import { collectLayerStats } from '../src/compress/layer-stats.js';
 import { loadModelStreamed } from '../src/runtime/streamed.js';
-import { BudgetError, SPLIT_MIN_SAMPLES, convertToBudget, parseBudget } from '../src/compress/budget.js';
+import { BudgetError, FOLDS, LayerPlan, SPLIT_MIN_SAMPLES, allocate, allocateExact, budgetSearch, convertToBudget, crossValidation, parseBudget } from '../src/compress/budget.js';
+import { outputErrorMeasure } from '../src/compress/output-error.js';
+import { compensateWeights } from '../src/passes/compensate-weights.js';
 import { EvalAccumulator, formatEval, parseLabels } from '../src/compress/evaluate.js';
 import { cholesky, inverseFromCholesky, solveSpd } from '../src/compress/linalg.js';
-import { sweepRow, targetRows } from '../src/compress/compensate.js';
+import { descendRow, sweepRow, targetRows } from '../src/compress/compensate.js';
 import { loadInt8Calibration } from '../src/io/calibration.js';
 import { weightRefs } from '../src/passes/weights.js';
 import { main } from '../src/cli/index.js';
@@ -57,6 +59,30 @@ test('sweepRow: the rounding error of column 0 moves to column 1 through U', () 
   assert.equal(Array.from(sweepRow(Float64Array.from([0.4, 0.4]), Float64Array.from([1, -2, 0, 1]), 2, null, Math.round)), [0, 1]);
   // a pruned column is 0 whatever its value
   assert.equal(Array.from(sweepRow(Float64Array.from([5, 0]), Float64Array.from([1, 0, 0, 1]), 2, Uint8Array.from([1, 0]), Math.round)), [0, 0]);
+});
+
+test('descendRow: each weight moves to its 1-D minimiser while that lowers (q - w)^T Hd (q - w); returns the undamped error', () => {
+  const h = Float64Array.from([1, 0.9, 0.9, 1]);
+  // w = [0.6, -0.6], q = [1, 0]: d = [0.4, 0.6], g = H d = [0.94, 0.96]; weight 0's minimiser
+  // 1 - 0.94 = 0.06 rounds to 0 (error 0.952 -> 0.072 = d^T H d at d = [-0.6, 0.6]); then nothing moves
+  const q = Int8Array.from([1, 0]);
+  const e = descendRow(Float64Array.from([0.6, -0.6]), q, h, h, 2, null, Math.round, 8);
+  assert.equal(Array.from(q), [0, 0]);
+  assert.ok(Math.abs(e - 0.072) < 1e-12, `error ${e}`);
+  // damped Hd = H + 0.1 I: the same moves, and the error returned is still d^T H d
+  const qd = Int8Array.from([1, 0]);
+  const ed = descendRow(Float64Array.from([0.6, -0.6]), qd, h, Float64Array.from([1.1, 0.9, 0.9, 1.1]), 2, null, Math.round, 8);
+  assert.equal(Array.from(qd), [0, 0]);
+  assert.ok(Math.abs(ed - 0.072) < 1e-12, `damped: error ${ed}`);
+  // w = [1.4, 0.1] from q = [0, 0]: free, weight 0 takes 1; with weight 0 pruned, weight 1 takes 1 instead (its correlated neighbour's loss)
+  const free = Int8Array.from([0, 0]), pruned = Int8Array.from([0, 0]);
+  descendRow(Float64Array.from([1.4, 0.1]), free, h, h, 2, null, Math.round, 8);
+  descendRow(Float64Array.from([1.4, 0.1]), pruned, h, h, 2, Uint8Array.from([1, 0]), Math.round, 8);
+  assert.equal([Array.from(free), Array.from(pruned)], [[1, 0], [0, 1]]);
+  // no passes: q unchanged, its error returned
+  const q0 = Int8Array.from([1, 0]);
+  assert.ok(Math.abs(descendRow(Float64Array.from([0.6, -0.6]), q0, h, h, 2, null, Math.round, 0) - 0.952) < 1e-12);
+  assert.equal(Array.from(q0), [1, 0]);
 });
 
 test('calibrated 3-bit and 2-bit codebooks: lower output error than data-free on held-out inputs; every layer compensated', async () => {
@@ -146,13 +172,64 @@ test("sequential statistics: the first filter's are the int8 model's; later ones
   assert.ok(later.some((t) => seq.get(t)!.cross), 'some filter has cross moments');
 });
 
-test('size budget with SPLIT_MIN_SAMPLES inputs: options from 3/4 of them, the allocation refined on the other 1/4; the .epk fits', async () => {
+test('size budget with SPLIT_MIN_SAMPLES inputs: cross-validated sensitivities, the knapsack, no refinement; the .epk fits', async () => {
   const many = Array.from({ length: SPLIT_MIN_SAMPLES }, (_, i) => [randomBytes(INPUT_BYTES, 300 + i)]);
   const budget = Math.floor(convertModel(src, 'small', { compress: { huffman: true } }).epk.length * 0.55);
   const lines: string[] = [];
   const r = await convertToBudget(src, 'small', {}, many, budget, (l) => lines.push(l));
   assert.ok(r.result.epk.length <= budget, `${r.result.epk.length} <= ${budget}`);
-  assert.ok(lines.some((l) => /output error on the calibration inputs .* allocations measured/.test(l)), 'the allocation was refined');
+  assert.ok(lines.some((l) => l.includes(`cross-validation fold ${FOLDS}/${FOLDS}`)), 'cross-validated');
+  assert.ok(lines.some((l) => /sensitivity \(cross-validated output error/.test(l)), 'sensitivities from the cross-validated error');
+  assert.ok(lines.some((l) => /^size budget: widths .*; knapsack\)$/.test(l)), 'the knapsack allocation');
+  assert.not.ok(lines.some((l) => /allocations measured|refine round/.test(l)), 'no refinement unless asked');
+  const again = await convertToBudget(src, 'small', {}, many, budget);
+  assert.equal(again.result.epk, r.result.epk, 'deterministic');
+});
+
+test('cross-validation: each fold\'s inputs are scored on layers compressed on the other folds\' statistics only', async () => {
+  const many = Array.from({ length: SPLIT_MIN_SAMPLES }, (_, i) => [randomBytes(INPUT_BYTES, 300 + i)]);
+  const s = await budgetSearch(src, 'small', {}, many, () => {});
+  const cv = await crossValidation(s.prepared, many);
+  // every layer lossless: the int8 model itself, no error on any input
+  assert.ok((await cv.measure(s.plans.map((p) => ({ ...p, chosen: 0 })))).every((e) => e === 0), 'lossless: zero error');
+  const col = s.plans[0].options.findIndex((o) => o.levels === 4);
+  const narrow = s.plans.map((p) => ({ ...p, chosen: col }));
+  const e = await cv.measure(narrow);
+  assert.ok(e.every((v) => v > 0), '4 levels everywhere: error on every input');
+  // fold 1 by hand: statistics of the inputs i % FOLDS != 1, scored on the inputs i % FOLDS == 1
+  const layers = Object.fromEntries(narrow.map((p) => [p.op, p.options[col].bits]));
+  const levelsLayers = Object.fromEntries(narrow.map((p) => [p.op, p.options[col].levels]));
+  const outside = await collectLayerStats(s.prepared, many.filter((_, i) => i % FOLDS !== 1));
+  const inside = many.filter((_, i) => i % FOLDS === 1);
+  const byHand = await (await outputErrorMeasure(s.prepared, inside, 'tv'))(compensateWeights({ stats: outside, layers, levelsLayers })(s.prepared));
+  assert.equal(Array.from(byHand), Array.from(e.filter((_, i) => i % FOLDS === 1)));
+  // in sample (statistics of all the inputs) the same inputs score differently
+  const inSample = await (await outputErrorMeasure(s.prepared, inside, 'tv'))(compensateWeights({ stats: s.stats, layers, levelsLayers })(s.prepared));
+  assert.not.equal(Array.from(inSample), Array.from(byHand), 'out of sample differs from in sample');
+});
+
+test('allocateExact: the least summed cost within the target where the greedy overshoots; never over the target', () => {
+  const plans = (): LayerPlan[] => [
+    { op: 1, sensitivity: 1, chosen: 0, options: [{ bits: 0, levels: 0, bytes: 96, relError: 0 }, { bits: 3, levels: 8, bytes: 56, relError: 1 }, { bits: 2, levels: 4, bytes: 16, relError: 10 }] },
+    { op: 2, sensitivity: 1, chosen: 0, options: [{ bits: 0, levels: 0, bytes: 96, relError: 0 }, { bits: 3, levels: 8, bytes: 48, relError: 3 }] },
+  ];
+  const cost = (ps: LayerPlan[]) => ps.reduce((s, p) => s + p.sensitivity * p.options[p.chosen].relError, 0);
+  // lossless 192 B (no other bytes), target 144: the greedy takes layer 1's cheap step first, then must take layer 2's too
+  const g = plans(), e = plans();
+  assert.is(allocate(g, 192, 144), 104);
+  assert.equal([g.map((p) => p.chosen), cost(g)], [[1, 1], 4]);
+  assert.is(allocateExact(e, 192, 144), 144);
+  assert.equal([e.map((p) => p.chosen), cost(e)], [[0, 1], 3]);
+  // 200 B of other bytes: the same choice at a target 200 B higher; a target below every option falls back to the greedy's answer
+  const f = plans();
+  assert.is(allocateExact(f, 392, 344), 344);
+  assert.equal(f.map((p) => p.chosen), [0, 1]);
+  for (const target of [100, 150, 170, 191, 192, 300]) {
+    const x = plans();
+    const est = allocateExact(x, 192, target);
+    assert.ok(est <= Math.max(target, 64), `target ${target}: estimate ${est}`);
+    assert.is(est, 192 - x.reduce((s, p) => s + p.options[0].bytes - p.options[p.chosen].bytes, 0));
+  }
 });
 
 test('--size-budget parsing: fraction of the source, NNNk, bytes; refusals', () => {

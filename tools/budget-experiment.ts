@@ -13,11 +13,14 @@
 // the chosen widths compressed on all 200] [--probe-from N: the sensitivity probe on calibration
 // images N..N+63 instead of 0..63] [--probe-count N: on N images instead of 64] [--phase P:
 // calibrate on the images i % 5 == P] [--widths "OP:LEVELS ...": no allocation, those widths]
+// [--cv: the size budget's own path (budgetPlanner + fitBudget: options on all the calibration
+// images, sensitivities and refinement on the cross-validated error), the greedy alone and refined;
+// with --exact also the knapsack allocation (allocateExact) alone and refined]
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { convertModel } from '../src/convert.js';
-import { GRID, LayerPlan, allocate, budgetSearch, compressedGraph, measureSensitivity, refineAllocation } from '../src/compress/budget.js';
+import { GRID, LayerPlan, allocate, budgetPlanner, budgetSearch, compressedGraph, fitBudget, measureSensitivity, refineAllocation } from '../src/compress/budget.js';
 import { meanError, outputErrorMeasure } from '../src/compress/output-error.js';
 import { EvalAccumulator, realOutput } from '../src/compress/evaluate.js';
 import { loadModelNode } from '../src/runtime/node.js';
@@ -92,6 +95,29 @@ if (process.argv.includes('--widths')) {
   const tv = meanError(await (await outputErrorMeasure(prepared, held, 'tv'))(g));
   const kl = meanError(await (await outputErrorMeasure(prepared, held, 'kl'))(g));
   console.log(`widths ${process.argv[process.argv.indexOf('--widths') + 1]} phase ${phase}: epk ${epk.length} held-out tv ${tv.toFixed(4)} kl ${kl.toFixed(4)} | ${await heldOut(epk)}`);
+  process.exit(0);
+}
+
+// --cv: the size budget exactly as convertToBudget runs it (the greedy alone, then refined);
+// "cv" is the cross-validated error on the calibration images it minimises
+if (process.argv.includes('--cv')) {
+  let t = Date.now();
+  const s = await budgetSearch(src, 'r8', {}, calib, log);
+  const planner = await budgetPlanner(s, calib, log);
+  log(`options, cross-validation and sensitivities ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  const held = evalInputs.map((x) => [x]);
+  const heldTv = await outputErrorMeasure(s.prepared, held, 'tv'), heldKl = await outputErrorMeasure(s.prepared, held, 'kl');
+  for (const f of fractions) {
+    for (const [exact, refine] of [[false, false], [false, true], ...(process.argv.includes('--exact') ? [[true, false], [true, true]] : [])]) {
+      if (refine && process.argv.includes('--no-refine')) continue;
+      t = Date.now();
+      const r = await fitBudget(planner, src, 'r8', {}, Math.floor(f * src.length), log, { refine, exact });
+      const dt = (Date.now() - t) / 1000;
+      const g = compressedGraph(s, r.layers);
+      const cv = meanError(await planner.cv!.measure(r.layers));
+      console.log(`${f} cv${exact ? '+exact' : ''}${refine ? '+refine' : ''} phase ${phase} (${dt.toFixed(1)} s): ${r.layers.map((p) => `${p.op}:${p.options[p.chosen].levels}`).join(' ')} epk ${r.result.epk.length} cv tv ${cv.toFixed(4)} held-out tv ${meanError(await heldTv(g)).toFixed(4)} kl ${meanError(await heldKl(g)).toFixed(4)} | ${await heldOut(r.result.epk)}`);
+    }
+  }
   process.exit(0);
 }
 

@@ -7,13 +7,17 @@
 // SENSITIVITY_INPUTS calibration inputs (model output mean squared difference in output
 // steps per unit of relative layer error). Greedy: take the step (any layer, any smaller
 // width) with the least added weighted error per byte saved until the estimate fits. With at
-// least SPLIT_MIN_SAMPLES inputs, the options and sensitivities come from 3/4 of them and the
-// greedy's result is refined by local search on the model's output error (softmax total
-// variation against the int8 model, output-error.ts) over the other 1/4, which no compensated
-// layer was fitted on; the chosen widths are then compressed on all the inputs. Then convert
-// and check the real .epk size, tightening the target by any excess until it fits; the widths
-// that fit are compressed again on sequential statistics (calibrated.ts), kept when that
-// result fits too.
+// least SPLIT_MIN_SAMPLES inputs the allocation is cross-validated instead (seventh round):
+// the inputs split into FOLDS folds, each fold's inputs are scored (softmax total variation
+// against the int8 model, output-error.ts) on layers compressed on the statistics of the other
+// folds only, so every input is out of sample; the sensitivities come from that error with one
+// layer alone at PROBE_LEVELS, and the allocation is the exact knapsack on them
+// (allocateExact), which spends the bytes the greedy's last step leaves over. A local search
+// on the cross-validated error (refineAllocation) is there on request only: it lowered that
+// error and raised the held-out one. The options and the chosen widths are compressed on all
+// the inputs. Then convert and check the real .epk size, tightening the target by any excess
+// until it fits; the widths that fit are compressed again on sequential statistics
+// (calibrated.ts), kept when that result fits too.
 
 import { ConvertOptions, ConvertResult, convertModel } from '../convert.js';
 import { ConvertError, Graph } from '../ir/graph.js';
@@ -38,7 +42,7 @@ export const GRID: { bits: number; levels: number }[] = [
     return bits <= 5 ? [{ bits, levels: 1 << bits }, { bits, levels: half }, ...(bits === 3 ? [{ bits, levels: 5 }] : [])] : [{ bits, levels: 1 << bits }];
   }),
 ];
-/** Calibration inputs from which a quarter is kept out of the option measurement to refine the allocation on. */
+/** Calibration inputs from which the allocation is cross-validated (FOLDS folds) and refined. */
 export const SPLIT_MIN_SAMPLES = 40;
 /** Calibration inputs run per layer to measure its sensitivity. */
 export const SENSITIVITY_INPUTS = 64;
@@ -130,38 +134,73 @@ export function compressedGraph(s: BudgetSearch, plans: LayerPlan[] = s.plans): 
   return compensateWeights({ stats: s.stats, layers, levelsLayers, cache: s.cache })(s.prepared);
 }
 
+/**
+ * What the allocation of any budget needs, measured once: every layer's options (bytes and
+ * relative error on all the calibration inputs), the sensitivities and, with at least
+ * SPLIT_MIN_SAMPLES inputs, the cross-validated output error the refinement minimises.
+ */
+export interface BudgetPlanner {
+  search: BudgetSearch;
+  samples: Uint8Array[][];
+  /** Cross-validation over FOLDS folds of the inputs; null with fewer than SPLIT_MIN_SAMPLES inputs. */
+  cv: CrossValidation | null;
+  /** Measurements the refinement may spend. */
+  refineEvals: number;
+}
+
+/**
+ * Options on all the inputs; then, with at least SPLIT_MIN_SAMPLES inputs, sensitivities and
+ * the refinement's error from FOLDS-fold cross-validation (every input scored on layers
+ * compressed without it), else the 3-bit probe on the first SENSITIVITY_INPUTS inputs.
+ */
+export async function budgetPlanner(search: BudgetSearch, samples: Uint8Array[][], log: (l: string) => void): Promise<BudgetPlanner> {
+  const { prepared, plans, ops } = search;
+  if (samples.length < SPLIT_MIN_SAMPLES) {
+    await measureSensitivity(plans, samples.slice(0, SENSITIVITY_INPUTS), search.convert, ops, log);
+    return { search, samples, cv: null, refineEvals: 0 };
+  }
+  const cv = await crossValidation(prepared, samples, log);
+  await crossValidatedSensitivity(plans, cv, log);
+  const refineEvals = Math.max(1, Math.min(REFINE_EVALS, Math.floor(REFINE_MACS / Math.max(1, filterMacs(prepared) * samples.length))));
+  return { search, samples, cv, refineEvals };
+}
+
 export async function convertToBudget(
   bytes: Uint8Array, name: string, opts: ConvertOptions, samples: Uint8Array[][], budget: number, log: (l: string) => void = () => {},
   { sequential = SEQUENTIAL_DEFAULT } = {},
 ): Promise<BudgetResult> {
-  // with enough images, the options and sensitivities come from 3/4 of them and the greedy's
-  // allocation is refined on the output error over the other 1/4 (out of sample for every
-  // compensated layer); the chosen widths are then compressed on all of them
-  const split = samples.length >= SPLIT_MIN_SAMPLES;
-  const fitSet = split ? samples.filter((_, i) => i % 4 !== 3) : samples;
-  const search = await budgetSearch(bytes, name, opts, fitSet, log);
-  const { prepared, ops, plans, lossless, floor } = search;
-  const impossible = () => new BudgetError(`${name}: --size-budget ${budget} B cannot be met: the smallest .epk reachable (every filter at its smallest, 2 bits + Huffman) is about ${floor} B`);
-  if (budget < floor) throw impossible();
-  await measureSensitivity(plans, fitSet.slice(0, SENSITIVITY_INPUTS), search.convert, ops, log);
-  const stats = split ? await collectLayerStats(prepared, samples, log) : search.stats;
-  const cache = new Map<string, Compressed>();
-  const convert = split
-    ? (layers: Record<number, number>, outcome?: Map<number, LayerOutcome>, levels?: Record<number, number>) =>
-      convertModel(bytes, name, { ...opts, log: () => {}, compress: { ...opts.compress, huffman: true, codebookLayers: layers, levelsLayers: levels, calibration: { stats, outcome, cache } } })
-    : search.convert;
-  const scored = samples.filter((_, i) => i % 4 === 3);
-  const scoreError = split ? await outputErrorMeasure(prepared, scored, 'tv') : null;
-  const refineEvals = Math.max(1, Math.min(REFINE_EVALS, Math.floor(REFINE_MACS / Math.max(1, filterMacs(prepared) * scored.length))));
+  const search = await budgetSearch(bytes, name, opts, samples, log);
+  if (budget < search.floor) throw impossibleBudget(name, budget, search.floor);
+  return fitBudget(await budgetPlanner(search, samples, log), bytes, name, opts, budget, log, { sequential });
+}
+
+const impossibleBudget = (name: string, budget: number, floor: number) =>
+  new BudgetError(`${name}: --size-budget ${budget} B cannot be met: the smallest .epk reachable (every filter at its smallest, 2 bits + Huffman) is about ${floor} B`);
+
+/**
+ * Allocates the budget, converts, and tightens the target by any excess until the .epk fits.
+ * With the planner's cross-validation (at least SPLIT_MIN_SAMPLES inputs) the allocation is
+ * the exact knapsack on the cross-validated sensitivities (`allocateExact`); without it, the
+ * greedy on the probe's. `refine`: then the local search on the cross-validated error
+ * (measured in the seventh round: it lowers that error and raises the held-out one, so it is
+ * off unless asked for).
+ */
+export async function fitBudget(
+  planner: BudgetPlanner, bytes: Uint8Array, name: string, opts: ConvertOptions, budget: number, log: (l: string) => void = () => {},
+  { sequential = SEQUENTIAL_DEFAULT, refine = false, exact = planner.cv !== null } = {},
+): Promise<BudgetResult> {
+  const { search, samples, cv } = planner;
+  const { prepared, plans, lossless, floor, stats, convert } = search;
+  if (budget < floor) throw impossibleBudget(name, budget, floor);
   let target = budget;
   for (let round = 0, sequentialRounds = 0; round < MAX_FIT_ROUNDS; round++) {
-    let estimate = allocate(plans, lossless, target);
-    if (scoreError) estimate = await refineAllocation(plans, lossless, target, (q) => scoreError(compressedGraph(search, q)), log, refineEvals);
+    let estimate = exact ? allocateExact(plans, lossless, target) : allocate(plans, lossless, target);
+    if (cv && refine) estimate = await refineAllocation(plans, lossless, target, cv.measure, log, planner.refineEvals);
     const layers = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].bits]));
     const levels = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].levels]));
     const plannedOutcome = new Map<number, LayerOutcome>();
     const planned = convert(layers, plannedOutcome, levels);
-    log(`size budget: widths ${plans.map((p) => `${p.op}:${p.options[p.chosen].levels}`).join(' ')} (op: levels, 0 = int8)`);
+    log(`size budget: widths ${plans.map((p) => `${p.op}:${p.options[p.chosen].levels}`).join(' ')} (op: levels, 0 = int8; ${exact ? 'knapsack' : 'greedy'}${cv && refine ? ', refined' : ''})`);
     log(`size budget: target ${target} B, estimate ${estimate} B, .epk ${planned.epk.length} B (budget ${budget} B)`);
     if (planned.epk.length <= budget && !sequential) return { result: planned, stats, outcome: plannedOutcome, budget, layers: plans };
     if (planned.epk.length > budget) {
@@ -184,7 +223,64 @@ export async function convertToBudget(
     }
     target -= result.epk.length - budget;
   }
-  throw impossible();
+  throw impossibleBudget(name, budget, floor);
+}
+
+/** Folds of the calibration inputs the allocation is cross-validated on: input i is in fold i % FOLDS. */
+export const FOLDS = 4;
+/** Options (centroids) each layer is probed at, alone, for its sensitivity. */
+export const PROBE_LEVELS = [8, 4];
+
+export interface CrossValidation {
+  /**
+   * Whole-model output error (softmax total variation against the int8 model) per calibration
+   * input, in input order, of the plans' chosen options: each fold's inputs run on the model
+   * whose layers were compressed on the statistics of the other folds only.
+   */
+  measure: AllocationError;
+}
+
+/** Per fold, the statistics of the inputs outside it and the output error on the inputs in it. */
+export async function crossValidation(prepared: Graph, samples: Uint8Array[][], log: (l: string) => void = () => {}): Promise<CrossValidation> {
+  const folds: { stats: Map<number, LayerStats>; cache: Map<string, Compressed>; error: (g: Graph) => Promise<Float64Array> }[] = [];
+  for (let f = 0; f < FOLDS; f++) {
+    const stats = await collectLayerStats(prepared, samples.filter((_, i) => i % FOLDS !== f));
+    folds.push({ stats, cache: new Map(), error: await outputErrorMeasure(prepared, samples.filter((_, i) => i % FOLDS === f), 'tv') });
+    log(`size budget: cross-validation fold ${f + 1}/${FOLDS}: statistics of the inputs outside it`);
+  }
+  const measure: AllocationError = async (plans) => {
+    const layers = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].bits]));
+    const levelsLayers = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].levels]));
+    const out = new Float64Array(samples.length);
+    for (let f = 0; f < FOLDS; f++) {
+      const e = await folds[f].error(compensateWeights({ stats: folds[f].stats, layers, levelsLayers, cache: folds[f].cache })(prepared));
+      e.forEach((v, j) => (out[f + j * FOLDS] = v));
+    }
+    return out;
+  };
+  return { measure };
+}
+
+/**
+ * Sensitivity of each layer from the cross-validated output error: that layer alone at each of
+ * PROBE_LEVELS (the others int8), the mean error over every calibration input (each scored on
+ * the layer compressed without it) summed over the probes, per unit of the options' relative
+ * error summed likewise.
+ */
+export async function crossValidatedSensitivity(plans: LayerPlan[], cv: CrossValidation, log: (l: string) => void = () => {}): Promise<void> {
+  const cols = PROBE_LEVELS.map((levels) => GRID.findIndex((o) => o.levels === levels));
+  for (const p of plans) {
+    let err = 0, rel = 0;
+    for (const col of cols) {
+      if (p.options[col].relError === 0) continue;
+      const probe = plans.map((q) => ({ ...q, chosen: q === p ? col : 0 }));
+      err += meanError(await cv.measure(probe));
+      rel += p.options[col].relError;
+    }
+    // a floor keeps layers whose probed error does not show on these inputs from looking free
+    p.sensitivity = rel > 0 ? Math.max(err, 1e-6) / rel : 0;
+  }
+  log(`size budget: sensitivity (cross-validated output error per unit of relative layer error, ${FOLDS} folds, probes at ${PROBE_LEVELS.join(' and ')} levels): ${plans.map((p) => `op ${p.op} ${p.sensitivity.toPrecision(3)}`).join(', ')}`);
 }
 
 /** Stored bytes of every filter by source op (its packed blob, else its int8 bytes). */
@@ -247,6 +343,43 @@ export function allocate(plans: LayerPlan[], lossless: number, target: number): 
   return size;
 }
 
+/**
+ * Exact allocation under the same additive model as `allocate` (the sum over layers of
+ * sensitivity x relative error, least within the target): a multiple-choice knapsack solved by
+ * dynamic programming over the bytes, in steps of `step` bytes (each option's bytes rounded
+ * up, so the estimate never exceeds the target). Unlike the greedy it spends the bytes its
+ * last step would leave over. Ties keep the wider option. Returns the estimate, or the
+ * greedy's when no allocation fits.
+ */
+export function allocateExact(plans: LayerPlan[], lossless: number, target: number): number {
+  const fixed = lossless - plans.reduce((s, p) => s + p.options[0].bytes, 0); // bytes that are not filters
+  const room = target - fixed;
+  const step = Math.max(8, Math.ceil(room / 20000));
+  const cap = Math.floor(room / step);
+  if (cap < 0) return allocate(plans, lossless, target);
+  const cost = (p: LayerPlan, j: number) => p.sensitivity * p.options[j].relError;
+  let best = new Float64Array(cap + 1); // least cost of the layers so far within c steps
+  const choice = plans.map(() => new Int16Array(cap + 1).fill(-1));
+  plans.forEach((p, n) => {
+    const next = new Float64Array(cap + 1).fill(Infinity);
+    p.options.forEach((o, j) => {
+      const w = Math.ceil(o.bytes / step), c0 = cost(p, j);
+      for (let c = w; c <= cap; c++) {
+        const v = best[c - w] + c0;
+        if (v < next[c]) { next[c] = v; choice[n][c] = j; }
+      }
+    });
+    best = next;
+  });
+  if (!Number.isFinite(best[cap])) return allocate(plans, lossless, target);
+  for (let n = plans.length - 1, c = cap; n >= 0; n--) {
+    const j = choice[n][c];
+    plans[n].chosen = j;
+    c -= Math.ceil(plans[n].options[j].bytes / step);
+  }
+  return lossless - plans.reduce((s, p) => s + p.options[0].bytes - p.options[p.chosen].bytes, 0);
+}
+
 /** Measurements the local search may spend at most (each ~0.1 s for ic_resnet8 on 50 inputs). */
 export const REFINE_EVALS = 400;
 /**
@@ -267,8 +400,9 @@ function efficientOptions(p: LayerPlan): number[] {
 }
 
 /**
- * Refinement: local search on the measured output error (outside the calibration images the
- * options were measured on: convertToBudget): from the greedy's allocation, each round
+ * Refinement (fitBudget's `refine`, off by default since the seventh round: on the
+ * cross-validated error it lowered that error and raised the held-out one): local search on
+ * the measured output error, from the given allocation; each round
  * measures every move that keeps the estimate within the target -- one layer to a larger
  * option with the bytes the greedy left over, or one layer one option larger and another
  * smaller by as little as pays for it -- and takes the one of least error while it lowers
