@@ -15,6 +15,8 @@ import { withinLimit } from './memory-limit';
 import { checkRequantConstants } from './const-check';
 
 export { ep_set_memory_limit, ep_memory_high_water } from './memory-limit';
+export { ep_set_wide_gemm, ep_wide_tensor_count } from './wide';
+import { WIDE_GEMM, prepareWide } from './wide';
 
 const ALIGN: usize = 16;
 
@@ -60,6 +62,7 @@ export function ep_load(ptr: usize, len: u32): i32 {
   memory.fill(arena, 0, <usize>M.arenaBytes);
   M.markLoaded(arena);
   M.resetVariables();
+  if (WIDE_GEMM) prepareWide(arena + <usize>M.arenaBytes + <usize>M.scratchBytes);
   return F.E_OK;
 }
 

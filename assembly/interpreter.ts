@@ -6,6 +6,8 @@ import * as M from './model';
 import * as O from './ops';
 import { conv_s8, conv_s8_ref, dwconv_s8, dwconv_s8_ref, ConvParams } from './kernels/conv';
 import { fc_s8, fc_s8_ref } from './kernels/fully-connected';
+import { conv_s8_wide, fc_s8_wide } from './kernels/gemm-wide';
+import { WIDE_GEMM, wideOf, wideRow } from './wide';
 import { pool_s8, PoolParams } from './kernels/pool';
 import { add_s8, add_s8_ref, mul_s8_ref, AddParams, MulParams, Broadcast4 } from './kernels/elementwise';
 import { softmax_s8 } from './kernels/softmax';
@@ -98,7 +100,10 @@ export function runOp(r: usize): i32 {
     if (O.isPacked(r)) { // inputs [x, w, bias, requant table]
       const rq = M.dataOf(O.input(r, 3));
       if (code == F.OP_CONV_2D) {
-        if (HAS_CONV_BLOCKED) conv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, O.param(r, 11), O.param(r, 12), M.dim(w, 1),
+        const ww = WIDE_GEMM ? wideOf(w) : 0;
+        if (ww != 0) conv_s8_wide(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), ww, O.param(r, 11), O.param(r, 12), M.dim(w, 1),
+          bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp, M.scratchPtr, wideRow);
+        else if (HAS_CONV_BLOCKED) conv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, O.param(r, 11), O.param(r, 12), M.dim(w, 1),
           bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp, M.scratchPtr);
       } else {
         if (HAS_DWCONV_BLOCKED) dwconv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2),
@@ -118,7 +123,10 @@ export function runOp(r: usize): i32 {
     const x = O.input(r, 0), w = O.input(r, 1);
     const depth = O.param(r, 5);
     const batches = M.elements(x) / depth;
-    if (HAS_FC_BLOCKED) fc_s8(M.dataOf(x), batches, depth, M.dim(w, 1), M.dataOf(w), M.elements(y) / batches,
+    const ww = WIDE_GEMM ? wideOf(w) : 0;
+    if (ww != 0) fc_s8_wide(M.dataOf(x), batches, depth, M.dim(w, 1), ww, M.elements(y) / batches,
+      M.dataOf(O.input(r, 2)), M.dataOf(O.input(r, 3)), yp, O.param(r, 1), O.param(r, 2), O.param(r, 3), wideRow);
+    else if (HAS_FC_BLOCKED) fc_s8(M.dataOf(x), batches, depth, M.dim(w, 1), M.dataOf(w), M.elements(y) / batches,
       M.dataOf(O.input(r, 2)), M.dataOf(O.input(r, 3)), yp,
       O.param(r, 1), O.param(r, 2), O.param(r, 3));
   } else if (code == F.OP_FULLY_CONNECTED) {

@@ -27,3 +27,9 @@ export function withinLimit(end: u64): bool {
   if (end > highWater) highWater = end;
   return true;
 }
+
+/** True when [0, end) lies inside the host's grant, without raising the high-water mark: for
+ * what a load may add beyond the model's needs and drop when refused (wide.ts). */
+export function withinGrant(end: u64): bool {
+  return end <= limit;
+}

@@ -23,6 +23,8 @@ import { loadModel } from '../src/runtime/loader.js';
 import { runtimeForKernels } from '../tools/firmware/build.js';
 import { readFileSync } from 'node:fs';
 
+const K_CONV_BLOCKED = kernelBit('CONV_BLOCKED'), K_FC_BLOCKED = kernelBit('FC_BLOCKED');
+
 /** Small deterministic PRNG (mulberry32), so a failure names a reproducible case. */
 function rng(seed: number) {
   let s = seed >>> 0;
@@ -165,6 +167,15 @@ async function runAll(c: Case, seed: number, given?: Uint8Array[]): Promise<{ pa
     assert.equal(Array.from((await loadModelNode(ref, target)).run(...inputs)[0]), Array.from(want), `${c.name}: reference kernels, ${target} build`);
     assert.equal(Array.from((await loadModelNode(packed.epk, target)).run(...inputs)[0]), Array.from(want), `${c.name}: packed kernels, ${target} build`);
   }
+  // the scalar build runs blocked GEMMs two ways: widened weights (a JIT host, the default of
+  // loadModelNode above, kernels/gemm-wide.ts) and the blocked bytes (the firmware's gemm.ts)
+  const blocked = await loadModelNode(packed.epk, 'scalar', undefined, false);
+  assert.equal(Array.from(blocked.run(...inputs)[0]), Array.from(want), `${c.name}: packed kernels, scalar build without widened weights`);
+  assert.equal(blocked.exports.ep_wide_tensor_count!(), 0, `${c.name}: nothing widened when not asked`);
+  const wide = await loadModelNode(packed.epk, 'scalar');
+  const ops = wide.exports as unknown as { ep_op_count(): number; ep_op_kernel(i: number): number };
+  const gemms = Array.from({ length: ops.ep_op_count() }, (_, i) => ops.ep_op_kernel(i)).filter((k) => k === K_CONV_BLOCKED || k === K_FC_BLOCKED).length;
+  assert.equal(wide.exports.ep_wide_tensor_count!(), gemms, `${c.name}: every blocked conv / FC widened`);
   // streamed build at its smallest stage (one quad of output channels per tile; a packed FC
   // splits K too) and halfway to the whole stage (several quads per tile): the kernels write
   // a channel range of a wider output (conv/FC yStride, depthwise stride)

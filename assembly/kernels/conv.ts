@@ -92,7 +92,7 @@ export function dwconv_s8_ref(
  * order, padding taps filled with the input zero point (so x + in_offset == 0 there, exactly
  * as the reference skips them). Bytes K..K8 are zeroed once per conv_s8 call (never written here).
  */
-function im2col(
+export function im2col(
   x: usize, inH: i32, inW: i32, inC: i32, kh: i32, kw: i32,
   b: i32, oy: i32, ox: i32, sH: i32, sW: i32, padTop: i32, padLeft: i32, dH: i32, dW: i32, zp: u8, dst: usize,
 ): void {
@@ -123,6 +123,12 @@ function im2col(
 @inline function copyBytes(d: usize, s: usize, n: i32): void {
   if (n >= 32) memory.copy(d, s, <usize>n);
   else for (let i: usize = 0; i < <usize>n; i++) store<u8>(d + i, load<u8>(s + i));
+}
+
+/** Zeroes bytes [kk, k8) of a patch at p: the K8 - K <= 7 taps whose weights are zero. */
+// @ts-ignore: decorator
+@inline export function zeroTail(p: usize, kk: i32, k8: i32): void {
+  fillBytes(p + <usize>kk, 0, k8 - kk);
 }
 
 // @ts-ignore: decorator
@@ -161,8 +167,8 @@ export function conv_s8(
   const outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
   const kk = kh * kw * inC;
   if (!direct) { // the K8 - K <= 7 tail bytes of both patches: zero (their weights are zero)
-    fillBytes(scratch + <usize>kk, 0, k8 - kk);
-    fillBytes(scratch + <usize>(k8 + kk), 0, k8 - kk);
+    zeroTail(scratch, kk, k8);
+    zeroTail(scratch + <usize>k8, kk, k8);
   }
   for (let n = 0; n < total; n += 2) {
     const n1 = min(n + 1, total - 1);

@@ -31,7 +31,7 @@ import { clamp, clampB8, mbqmRq, rqMult, rqPow2At, rqRight } from './quant';
  * A call, not inlined: inlined twice into gemm2_s8 it left the Cortex-M4 compiler less
  * room for the 8 accumulators of the hot loop (ic_resnet8 73.5 M -> 69.4 M instructions).
  */
-function requantQuad(y: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32, bias: usize, rq: usize, outOffset: i32, actMin: i32, actMax: i32): void {
+export function requantQuad(y: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32, bias: usize, rq: usize, outOffset: i32, actMin: i32, actMax: i32): void {
   if (actMin == -128 && actMax == 127) requantQuadWith(y, o, oc, a0, a1, a2, a3, bias, rq, outOffset, true, -128, 127);
   else requantQuadWith(y, o, oc, a0, a1, a2, a3, bias, rq, outOffset, false, actMin, actMax);
 }
@@ -84,7 +84,7 @@ function requantQuad(y: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i
  * requantQuad for two rows at once (gemm2_s8): one call, and each channel's bias, multiplier
  * and shift read and prepared once for both of its values (rqPair; mbqmRq per value).
  */
-function requantQuad2(y0: usize, y1: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32, b0: i32, b1: i32, b2: i32, b3: i32, bias: usize, rq: usize, outOffset: i32, actMin: i32, actMax: i32): void {
+export function requantQuad2(y0: usize, y1: usize, o: i32, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32, b0: i32, b1: i32, b2: i32, b3: i32, bias: usize, rq: usize, outOffset: i32, actMin: i32, actMax: i32): void {
   if (actMin == -128 && actMax == 127) requantQuad2With(y0, y1, o, oc, a0, a1, a2, a3, b0, b1, b2, b3, bias, rq, outOffset, true, -128, 127);
   else requantQuad2With(y0, y1, o, oc, a0, a1, a2, a3, b0, b1, b2, b3, bias, rq, outOffset, false, actMin, actMax);
 }

@@ -22,6 +22,7 @@ export function runtimeModule(target: Target): WebAssembly.Module {
   return m;
 }
 
-export function loadModelNode(epk: Bytes, target: Target = 'simd', maxMemory?: number): Promise<Model> {
-  return loadModel(runtimeModule(target), epk, maxMemory);
+/** Loads into a built module; the scalar build widens its GEMM weights (loadModel's wideGemm) unless `wideGemm` is false. */
+export function loadModelNode(epk: Bytes, target: Target = 'simd', maxMemory?: number, wideGemm = true): Promise<Model> {
+  return loadModel(runtimeModule(target), epk, maxMemory, wideGemm);
 }
