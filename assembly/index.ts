@@ -16,7 +16,8 @@ import { checkRequantConstants } from './const-check';
 
 export { ep_set_memory_limit, ep_memory_high_water } from './memory-limit';
 export { ep_set_wide_gemm, ep_wide_tensor_count } from './wide';
-import { WIDE_GEMM, prepareWide } from './wide';
+import { prepareWide } from './wide';
+import { WIDE_GEMM } from './wide-table';
 
 const ALIGN: usize = 16;
 

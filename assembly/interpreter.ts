@@ -7,7 +7,7 @@ import * as O from './ops';
 import { conv_s8, conv_s8_ref, dwconv_s8, dwconv_s8_ref, ConvParams } from './kernels/conv';
 import { fc_s8, fc_s8_ref } from './kernels/fully-connected';
 import { conv_s8_wide, fc_s8_wide } from './kernels/gemm-wide';
-import { WIDE_GEMM, wideOf, wideRow } from './wide';
+import { WIDE_GEMM, wideOf, wideRow } from './wide-table';
 import { pool_s8, PoolParams } from './kernels/pool';
 import { add_s8, add_s8_ref, mul_s8_ref, AddParams, MulParams, Broadcast4 } from './kernels/elementwise';
 import { softmax_s8 } from './kernels/softmax';

@@ -14,25 +14,17 @@ import * as K from './kernel-table';
 import { kernelOf } from './dispatch';
 import { withinGrant } from './memory-limit';
 import { WIDE_MAX_K8, wideBytes, widenWeights } from './kernels/gemm-wide';
-
-/** Compiled into the full scalar build only: not into SIMD builds, nor model-specific firmware runtimes. */
-// @ts-ignore: EP_KERNELS exists only when given with --use
-export const WIDE_GEMM: bool = !ASC_FEATURE_SIMD && !isDefined(EP_KERNELS);
-
-let wanted = false;
-/** One u32 per tensor: its widened copy, or 0 (0 when nothing was widened). */
-let table: usize = 0;
-/** The two packed rows and four sums of gemm-wide.ts: 8 * K8 + 16 bytes for the widest op. */
-export let wideRow: usize = 0;
+import { WIDE_GEMM, setWide, wanted, wantWide, wideTable } from './wide-table';
 
 /** Host: widen GEMM weights at the next loads (on != 0) or not. Returns 1 when this build can. */
 export function ep_set_wide_gemm(on: i32): i32 {
-  wanted = WIDE_GEMM && on != 0;
+  wantWide(WIDE_GEMM && on != 0);
   return WIDE_GEMM ? 1 : 0;
 }
 
 /** Tensors widened by the last load (for tests and the bench). */
 export function ep_wide_tensor_count(): u32 {
+  const table = wideTable();
   if (table == 0) return 0;
   let n: u32 = 0;
   for (let t: u32 = 0; t < M.tensorCount; t++) if (load<u32>(table + (<usize>t << 2)) != 0) n++;
@@ -58,8 +50,7 @@ function wideCandidate(r: usize): u32 {
  * blocked kernels (table 0) when it cannot. `end`: the first byte past the model's scratch.
  */
 export function prepareWide(end: usize): void {
-  table = 0;
-  wideRow = 0;
+  setWide(0, 0);
   if (!WIDE_GEMM || !wanted) return;
   // sizes first: table, row, then each weight tensor once
   let need: u64 = align16(<u64>M.tensorCount * 4);
@@ -86,14 +77,7 @@ export function prepareWide(end: usize): void {
     store<u32>(t + (<usize>w << 2), <u32>at);
     at += wideBytes(M.dim(w, 0), M.dim(w, 1));
   }
-  wideRow = at;
-  table = t;
-}
-
-/** The widened copy of weight tensor w, or 0 (the blocked kernels then run). */
-// @ts-ignore: decorator
-@inline export function wideOf(w: u32): usize {
-  return table == 0 ? 0 : <usize>load<u32>(table + (<usize>w << 2));
+  setWide(t, at);
 }
 
 function grow(end: u64): bool {

@@ -167,8 +167,8 @@ export function conv_s8(
   const outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
   const kk = kh * kw * inC;
   if (!direct) { // the K8 - K <= 7 tail bytes of both patches: zero (their weights are zero)
-    zeroTail(scratch, kk, k8);
-    zeroTail(scratch + <usize>k8, kk, k8);
+    fillBytes(scratch + <usize>kk, 0, k8 - kk);
+    fillBytes(scratch + <usize>(k8 + kk), 0, k8 - kk);
   }
   for (let n = 0; n < total; n += 2) {
     const n1 = min(n + 1, total - 1);
