@@ -13,7 +13,7 @@ export const WIDE_GEMM: bool = !ASC_FEATURE_SIMD && !isDefined(EP_KERNELS) && !i
 export let wanted = false;
 /** One u32 per tensor: its widened copy, or 0; 0 when nothing was widened. */
 let table: usize = 0;
-/** The two packed rows and four sums of gemm-wide.ts: 8 * K8 + 16 bytes for the widest op. */
+/** The packed pixel pair and sums of gemm-wide.ts: 8 * K8 + 128 bytes for the widest op. */
 export let wideRow: usize = 0;
 
 export function wantWide(on: bool): void { wanted = on; }

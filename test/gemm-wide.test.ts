@@ -1,6 +1,7 @@
 // The scalar build's widened GEMM weights (assembly/wide.ts, kernels/gemm-wide.ts): exact at
-// the pair trick's bound, refused beyond it, and optional -- a host grant too small for them
-// keeps the blocked kernels, and the high-water mark (what a firmware must back) leaves them out.
+// the largest K8 widened with sums near 2^30, not used beyond it nor for an FC over one row,
+// and optional -- a host grant too small for them keeps the blocked kernels, and the
+// high-water mark (what a firmware must back) leaves them out.
 // test/kernel-variants.test.ts compares both scalar paths with the _ref kernels on random
 // conv and fully connected shapes.
 
@@ -18,12 +19,13 @@ import { buildTinyCnn } from '../src/testing/models.js';
 const WIDE_MAX_K8 = 1 << 16;
 
 /**
- * FC over `depth` taps whose channel 0 has every weight -127 and channel 1 every weight +127
- * (channels 2, 3: alternating signs), input x given, and biases that cancel each channel's
- * exact sum but for a small remainder: the output (one accumulator step per output step) then
- * shows the accumulator to the unit although the sum passed 2^30 in magnitude.
+ * FC over two input rows of `depth` taps whose channel 0 has every weight -127 and channel 1
+ * every weight +127 (channels 2, 3: alternating signs) but tap 1, weight 1 in every channel;
+ * row 0 is x, row 1 is x with tap 1 raised by 5. The biases cancel each channel's exact sum of
+ * row 0 but for a small remainder: the outputs (one accumulator step per output step) show
+ * both rows' sums to the unit, although those lie near 2^30 in magnitude.
  */
-function extremeFc(depth: number, x: Int8Array): { tflite: Uint8Array; want: number[] } {
+function extremeFc(depth: number, x: Int8Array): { tflite: Uint8Array; input: Uint8Array; want: number[] } {
   const oc = 4;
   const w = new Int8Array(oc * depth);
   for (let k = 0; k < depth; k++) {
@@ -32,6 +34,9 @@ function extremeFc(depth: number, x: Int8Array): { tflite: Uint8Array; want: num
     w[2 * depth + k] = k % 2 ? 127 : -127;
     w[3 * depth + k] = (k >> 1) % 2 ? -127 : 127;
   }
+  for (let o = 0; o < oc; o++) w[o * depth + 1] = 1;
+  const x1 = x.slice();
+  x1[1] = x[1] + 5;
   const sums = Array.from({ length: oc }, (_, o) => {
     let s = 0;
     for (let k = 0; k < depth; k++) s += x[k] * w[o * depth + k];
@@ -39,14 +44,17 @@ function extremeFc(depth: number, x: Int8Array): { tflite: Uint8Array; want: num
   });
   const rest = [38, -42, 12, -90];
   const b = new TfliteBuilder();
-  const xt = b.tensor('x', [1, depth], 'int8', { scale: [1], zeroPoint: [0] });
+  const xt = b.tensor('x', [2, depth], 'int8', { scale: [1], zeroPoint: [0] });
   const wt = b.constant('w', [oc, depth], 'int8', w, { scale: [0.01], zeroPoint: [0] });
   const bt = b.constant('b', [oc], 'int32', sums.map((s, o) => rest[o] - s), { scale: [0.01], zeroPoint: [0] });
-  const yt = b.tensor('y', [1, oc], 'int8', { scale: [0.01], zeroPoint: [3] });
+  const yt = b.tensor('y', [2, oc], 'int8', { scale: [0.01], zeroPoint: [3] });
   b.op('FULLY_CONNECTED', [xt, wt, bt], [yt], { activation: 'NONE' });
   b.io([xt], [yt]);
-  // acc = rest, times 0.01 / 0.01, plus the zero point 3
-  return { tflite: b.finish(), want: rest.map((r) => r + 3) };
+  const input = new Uint8Array(2 * depth);
+  input.set(new Uint8Array(x.buffer, x.byteOffset, depth));
+  input.set(new Uint8Array(x1.buffer, x1.byteOffset, depth), depth);
+  // accumulators rest (row 0) and rest + 5 (row 1), times 0.01 / 0.01, plus the zero point 3
+  return { tflite: b.finish(), input, want: [...rest.map((r) => r + 3), ...rest.map((r) => r + 8)] };
 }
 
 function referenceEpk(tflite: Uint8Array): Uint8Array {
@@ -56,13 +64,13 @@ function referenceEpk(tflite: Uint8Array): Uint8Array {
 
 const asInt8 = (u: Uint8Array) => Array.from(new Int8Array(u.buffer, u.byteOffset, u.length));
 
-test('widened FC at K8 = 2^16 (|sums| above 2^30, both signs) is exact; one slice more keeps the blocked kernel', async () => {
+test('widened FC at K8 = 2^16 (sums near 2^30, both signs, 64 blocks of f64 sums) is exact; one slice more keeps the blocked kernel', async () => {
   for (const depth of [WIDE_MAX_K8, WIDE_MAX_K8 + 1]) {
     for (const fill of [-128, 127]) {
       const x = new Int8Array(depth).fill(fill);
       for (let k = 0; k < depth; k += 97) x[k] = k % 3 ? 127 : -128; // not all equal
-      const { tflite, want } = extremeFc(depth, x);
-      const input = new Uint8Array(x.buffer);
+      x[1] = 0; // room for row 1's +5
+      const { tflite, input, want } = extremeFc(depth, x);
       const packed = convertModel(tflite, 'fc.tflite', { log: () => {} }).epk;
       const ref = await loadModelNode(referenceEpk(tflite), 'scalar');
       assert.equal(asInt8(ref.run(input)[0]), want, `depth ${depth}, fill ${fill}: _ref kernel`);
@@ -73,6 +81,20 @@ test('widened FC at K8 = 2^16 (|sums| above 2^30, both signs) is exact; one slic
       assert.equal(asInt8(blocked.run(input)[0]), want, `depth ${depth}, fill ${fill}: scalar build, blocked kernel`);
     }
   }
+});
+
+test('an FC over one input row keeps the blocked kernel (its weights are read once)', async () => {
+  const b = new TfliteBuilder();
+  const xt = b.tensor('x', [1, 40], 'int8', { scale: [0.1], zeroPoint: [2] });
+  const wt = b.constant('w', [6, 40], 'int8', Array.from({ length: 240 }, (_, i) => ((i * 37) % 255) - 127), { scale: [0.02], zeroPoint: [0] });
+  const yt = b.tensor('y', [1, 6], 'int8', { scale: [0.5], zeroPoint: [-1] });
+  b.op('FULLY_CONNECTED', [xt, wt, -1], [yt], { activation: 'NONE' });
+  b.io([xt], [yt]);
+  const tflite = b.finish();
+  const input = Uint8Array.from({ length: 40 }, (_, i) => (i * 91) & 0xff);
+  const m = await loadModelNode(convertModel(tflite, 'fc1.tflite', { log: () => {} }).epk, 'scalar');
+  assert.is(m.exports.ep_wide_tensor_count!(), 0);
+  assert.equal(Array.from(m.run(input)[0]), Array.from((await loadModelNode(referenceEpk(tflite), 'scalar')).run(input)[0]));
 });
 
 /** Instantiates the scalar build by hand: a grant (0: none) and the widening asked for, then the load. */

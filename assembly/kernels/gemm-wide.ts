@@ -1,117 +1,134 @@
 // Scalar int8 GEMM for 64-bit JIT hosts (V8 and other engines that run the scalar build on a
-// 64-bit CPU): two multiply-accumulates per 64-bit multiply, over weights widened at load
-// (assembly/wide.ts). Never used by the firmware runtimes: a 32-bit core pays three multiplies
-// for one i64.mul, and its weights stay in flash as the .epk packs them.
+// 64-bit CPU): two multiply-accumulates per f64 multiply, over weights widened at load
+// (assembly/wide.ts). Never used by the firmware runtimes: a microcontroller has no double-
+// precision unit to spare, and its weights stay in flash as the .epk packs them.
 //
-// The pair trick. A row's taps a0, a1 (raw int8) become X = a0 * 2^32 + a1 and the weights
-// w0, w1 of a channel become W = w0 + w1 * 2^32 (both as i64). Modulo 2^64,
-//   X * W = a1 w0 + (a0 w0 + a1 w1) * 2^32            (a0 w1 * 2^64 vanishes)
-// so over the K8 / 2 pairs of a row T = L + D * 2^32 (mod 2^64) with D = sum a w, the dot
-// product, and L = sum a1 w0. |a w| <= 2^14, so for K8 <= WIDE_MAX_K8 both |L| and |D| stay
-// below 2^31: the low 32 bits of T, as an i32, are L, and the high 32 bits are D + floor(L / 2^32)
-// = D - [L < 0]; D = hi + (lo >>> 31) exactly (test/gemm-wide.test.ts checks the kernels against
-// the _ref ones, at the bound too). The sums are the scalar GEMM's (gemm.ts), so the bias
-// folding and requantQuad are shared.
+// The pair trick. Two pixels' taps x0, x1 (raw int8) become one f64 X = x0 + x1 2^26 and each
+// weight w one f64; X w = x0 w + x1 w 2^26 is exact (below 2^40 in magnitude), and so is the sum
+// S = L + H 2^26 of up to WIDE_BLOCK taps, L = sum x0 w and H = sum x1 w (every partial sum is an
+// integer below 2^53). |x w| <= 2^14, so |L| <= 2^24 < 2^25: H = nearest(S / 2^26) (no tie:
+// S / 2^26 lies within 2^-2 of H) and L = S - H 2^26, both exact; longer rows add block by
+// block in i32. The sums are the scalar GEMM's (gemm.ts), so the bias folding and
+// requantQuad/requantQuad2 are shared; test/gemm-wide.test.ts checks them against the _ref
+// kernels, past 2^30 too. Why f64: an x86-64 core issues two f64 multiplies and two adds per
+// cycle against one 64-bit integer multiply; 8 channels' sums stay in 8 xmm registers.
 //
-// Layouts: a row is packed into K8 / 2 i64 (packRow; two rows at a time: `row` holds 8 * K8
-// bytes); weights [oc4/4][K8/2][4 oc] i64, widened from the blocked [oc4/4][K8/8][4][8] bytes by
-// widenWeights (4x the bytes).
+// Layouts: a pixel pair's patch packed into K8 f64 (packPair; `row`: 8 * K8 + 128 bytes with the
+// 16 i32 sums and 8 f64 block sums after it); weights [oc8/8][K8][8 oc] f64 (oc8: oc4 rounded up to 8, the extra
+// channels zero), widened from the blocked [oc4/4][K8/8][4][8] bytes by widenWeights (8x the bytes).
 
 import { requantQuad, requantQuad2 } from './gemm';
 import { ConvParams, im2col, zeroTail } from './conv';
 
-/** Largest K8 whose sums the pair trick keeps exact: K8 * 2^14 < 2^31. */
+/** Largest K8 widened (any K8 is exact; this bounds the memory a row needs). */
 export const WIDE_MAX_K8: i32 = 1 << 16;
+/** Taps summed in f64 before the sums move to i32: 1024 * 2^14 = 2^24 < 2^25. */
+const WIDE_BLOCK: i32 = 1024;
+const TWO26: f64 = 67108864.0;
+
+// @ts-ignore: decorator
+@inline function oc8Of(oc4: i32): i32 { return (oc4 + 7) & ~7; }
 
 /** Bytes widenWeights writes for blocked weights of oc4 channels (a multiple of 4) by k8. */
 // @ts-ignore: decorator
-@inline export function wideBytes(oc4: i32, k8: i32): usize { return <usize>oc4 * <usize>k8 * 4; }
+@inline export function wideBytes(oc4: i32, k8: i32): usize { return <usize>oc8Of(oc4) * <usize>k8 * 8; }
 
-/** Blocked weights [oc4/4][K8/8][4][8] at w -> [oc4/4][K8/2][4] i64 pairs w_k + w_(k+1) 2^32 at dst. */
+/** Blocked weights [oc4/4][K8/8][4][8] at w -> [oc8/8][K8][8] f64 at dst (channels oc4..oc8 zero). */
 export function widenWeights(w: usize, oc4: i32, k8: i32, dst: usize): void {
-  const slices = k8 >> 3;
-  let src = w, d = dst;
-  for (let q = 0; q < oc4; q += 4) {
-    for (let s = 0; s < slices; s++) {
-      for (let l: usize = 0; l < 4; l++) {
-        const v = load<i64>(src + (l << 3));
-        for (let j: usize = 0; j < 4; j++) { // pair j of the slice: bytes 2j, 2j + 1 of lane l
-          const w0 = <i64>(<i8>(v >> (j << 4))), w1 = <i64>(<i8>(v >> ((j << 4) + 8)));
-          store<i64>(d + (j << 5) + (l << 3), w0 + (w1 << 32));
-        }
-      }
-      src += 32;
-      d += 128;
+  const slices = k8 >> 3, oc8 = oc8Of(oc4);
+  for (let c = 0; c < oc8; c++) {
+    const d = dst + ((<usize>(c >> 3) * <usize>k8) << 6) + (<usize>(c & 7) << 3);
+    const src = w + <usize>(c >> 2) * <usize>slices * 32 + (<usize>(c & 3) << 3);
+    for (let k = 0; k < k8; k++) {
+      const v = c < oc4 ? <f64>load<i8>(src + (<usize>(k >> 3) << 5) + <usize>(k & 7)) : 0;
+      store<f64>(d + (<usize>k << 6), v);
     }
   }
 }
 
-/** K8 bytes of a row at p -> K8 / 2 pairs a_k 2^32 + a_(k+1) at dst (sign-extending byte loads: one instruction each on x86-64). */
+/** K8 taps of pixels p0 and p1 -> K8 f64 x0 + x1 2^26 at dst. */
 // @ts-ignore: decorator
-@inline function packRow(p: usize, k8: i32, dst: usize): void {
-  let d = dst;
-  const end = p + <usize>k8;
-  for (let s = p; s < end; s += 2) {
-    store<i64>(d, (<i64>load<i8>(s) << 32) + <i64>load<i8>(s, 1));
-    d += 8;
+@inline function packPair(p0: usize, p1: usize, k8: i32, dst: usize): void {
+  for (let k: usize = 0; k < <usize>k8; k++) {
+    store<f64>(dst + (k << 3), <f64>(<i64>load<i8>(p0 + k) + (<i64>load<i8>(p1 + k) << 26)));
   }
 }
 
-// D of T = L + D 2^32 (header).
+// The f64 block sum s = L + H 2^26 as i32: L at t, H at t + 32 (splitTo), or added there (split).
 // @ts-ignore: decorator
-@inline function dotOf(t: i64): i32 { return <i32>(t >>> 32) + (<i32>t >>> 31); }
+@inline function hiOf(s: f64): f64 { return Math.round(s * (1.0 / TWO26)); } // f64.nearest: no tie (header)
+// @ts-ignore: decorator
+@inline function splitTo(s: f64, t: usize): void {
+  const h = hiOf(s);
+  store<i32>(t, <i32>(s - h * TWO26));
+  store<i32>(t, <i32>h, 32);
+}
+// @ts-ignore: decorator
+@inline function split(s: f64, t: usize): void {
+  const h = hiOf(s);
+  store<i32>(t, load<i32>(t) + <i32>(s - h * TWO26));
+  store<i32>(t, load<i32>(t, 32) + <i32>h, 32);
+}
 
-/** One packed row (kp = K8 / 2 pairs at x) times all oc outputs -> y, requantized per quad. sums: 16 bytes. */
-function gemmWide(x: usize, kp: i32, ww: usize, oc: i32, bias: usize, rq: usize, y: usize, outOffset: i32, actMin: i32, actMax: i32, sums: usize): void {
-  const span = <usize>kp << 5;
-  let wq = ww;
-  for (let o = 0; o < oc; o += 4) {
-    quadSums(x, kp, wq, sums);
-    requantQuad(y, o, oc, load<i32>(sums), load<i32>(sums, 4), load<i32>(sums, 8), load<i32>(sums, 12), bias, rq, outOffset, actMin, actMax);
-    wq += span;
+/**
+ * The 8 channels' dot products of the packed pair at x (k8 taps) with an 8-channel group's
+ * widened weights at wg -> sums: 8 i32 of the first pixel, then 8 of the second (64 bytes;
+ * the f64 block sums pass through sums + 64, 64 bytes more).
+ */
+function groupSums(x: usize, k8: i32, wg: usize, sums: usize): void {
+  const blockSums = sums + 64;
+  if (k8 <= WIDE_BLOCK) { // one block: its sums are the i32 sums
+    blockDot(x, k8, wg, blockSums);
+    for (let j: usize = 0; j < 8; j++) splitTo(load<f64>(blockSums + (j << 3)), sums + (j << 2));
+    return;
+  }
+  memory.fill(sums, 0, 64);
+  for (let k0 = 0; k0 < k8; k0 += WIDE_BLOCK) {
+    blockDot(x + (<usize>k0 << 3), min(k8 - k0, WIDE_BLOCK), wg + (<usize>k0 << 6), blockSums);
+    for (let j: usize = 0; j < 8; j++) split(load<f64>(blockSums + (j << 3)), sums + (j << 2));
   }
 }
 
 /**
- * Two packed rows x0, x1 times all oc outputs -> y0, y1: per quad, the first row's four sums
- * (kept at sums: with 8 accumulators live V8 spills on x86-64) and then the second's, and
- * requantQuad2 prepares each channel once for both rows. sums: 16 bytes.
+ * n taps of the packed pair at x times the 8 channels' weights at wp -> 8 f64 sums at out. A
+ * function of its own with nothing else live: V8 then keeps the 8 sums in xmm registers (with
+ * the block loop around it, it kept one on the stack).
  */
-function gemmWide2(x0: usize, x1: usize, kp: i32, ww: usize, oc: i32, bias: usize, rq: usize, y0: usize, y1: usize, outOffset: i32, actMin: i32, actMax: i32, sums: usize): void {
-  const span = <usize>kp << 5; // weight bytes of one quad
-  let wq = ww;
-  for (let o = 0; o < oc; o += 4) {
-    quadSums(x0, kp, wq, sums);
-    const a0 = load<i32>(sums), a1 = load<i32>(sums, 4), a2 = load<i32>(sums, 8), a3 = load<i32>(sums, 12);
-    quadSums(x1, kp, wq, sums);
-    requantQuad2(y0, y1, o, oc, a0, a1, a2, a3, load<i32>(sums), load<i32>(sums, 4), load<i32>(sums, 8), load<i32>(sums, 12),
-      bias, rq, outOffset, actMin, actMax);
-    wq += span;
-  }
-}
-
-/**
- * The four dot products of packed row x (kp pairs) with the quad's widened weights wq -> 4 i32
- * at out. A function of its own: inlined into its callers, V8 kept the weight pointer on the
- * stack (x86-64).
- */
-function quadSums(x: usize, kp: i32, wq: usize, out: usize): void {
-  let s0: i64 = 0, s1: i64 = 0, s2: i64 = 0, s3: i64 = 0;
-  let wp = wq;
-  const end = x + (<usize>kp << 3);
+function blockDot(x: usize, n: i32, wp: usize, out: usize): void {
+  let s0: f64 = 0, s1: f64 = 0, s2: f64 = 0, s3: f64 = 0, s4: f64 = 0, s5: f64 = 0, s6: f64 = 0, s7: f64 = 0;
+  let w = wp;
+  const end = x + (<usize>n << 3);
   for (let xp = x; xp < end; xp += 8) {
-    const a = load<i64>(xp);
-    // the loaded weight on the left: V8 multiplies into its register, with `a` on the left it copied `a` first
-    s0 += load<i64>(wp) * a; s1 += load<i64>(wp, 8) * a; s2 += load<i64>(wp, 16) * a; s3 += load<i64>(wp, 24) * a;
-    wp += 32;
+    const a = load<f64>(xp);
+    s0 += load<f64>(w) * a; s1 += load<f64>(w, 8) * a; s2 += load<f64>(w, 16) * a; s3 += load<f64>(w, 24) * a;
+    s4 += load<f64>(w, 32) * a; s5 += load<f64>(w, 40) * a; s6 += load<f64>(w, 48) * a; s7 += load<f64>(w, 56) * a;
+    w += 64;
   }
-  store<i32>(out, dotOf(s0)); store<i32>(out, dotOf(s1), 4); store<i32>(out, dotOf(s2), 8); store<i32>(out, dotOf(s3), 12);
+  store<f64>(out, s0); store<f64>(out, s1, 8); store<f64>(out, s2, 16); store<f64>(out, s3, 24);
+  store<f64>(out, s4, 32); store<f64>(out, s5, 40); store<f64>(out, s6, 48); store<f64>(out, s7, 56);
+}
+
+/** A packed pair (x, k8 taps) times all oc outputs -> y0, and y1 when `two` (else the second pixel is all zero). */
+function gemmPair(x: usize, k8: i32, ww: usize, oc: i32, bias: usize, rq: usize, y0: usize, y1: usize, two: bool, outOffset: i32, actMin: i32, actMax: i32, sums: usize): void {
+  const span = <usize>k8 << 6; // weight bytes of one 8-channel group
+  let wg = ww;
+  for (let o = 0; o < oc; o += 8) {
+    groupSums(x, k8, wg, sums);
+    for (let q = 0; q < 8 && o + q < oc; q += 4) {
+      const t = sums + (<usize>q << 2);
+      if (two) requantQuad2(y0, y1, o + q, oc, load<i32>(t), load<i32>(t, 4), load<i32>(t, 8), load<i32>(t, 12),
+        load<i32>(t, 32), load<i32>(t, 36), load<i32>(t, 40), load<i32>(t, 44), bias, rq, outOffset, actMin, actMax);
+      else requantQuad(y0, o + q, oc, load<i32>(t), load<i32>(t, 4), load<i32>(t, 8), load<i32>(t, 12), bias, rq, outOffset, actMin, actMax);
+    }
+    wg += span;
+  }
 }
 
 /**
- * conv_s8 (conv.ts) over widened weights ww: the same pixels, patches and sums, two pixels at a
- * time; row: 8 * K8 + 16 bytes (two packed rows, four sums). Each patch is packed before any output byte of
- * its pixel is written, so an output laid over the input (docs/FORMAT.md) reads what conv_s8 reads.
+ * conv_s8 (conv.ts) over widened weights ww: the same pixels, patches and sums, two pixels at
+ * a time (im2col patches in scratch, 2 * K8 bytes); row: 8 * K8 + 128 bytes. Both patches are
+ * packed before any output byte of the pair is written, so an output laid over the input
+ * (docs/FORMAT.md) reads what conv_s8 reads.
  */
 export function conv_s8_wide(
   x: usize, inH: i32, inW: i32, inC: i32,
@@ -126,32 +143,31 @@ export function conv_s8_wide(
   const sH = p.strideH, sW = p.strideW, padTop = p.padTop, padLeft = p.padLeft;
   const dH = p.dilationH, dW = p.dilationW, zp = <u8>(-p.inputOffset);
   const outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
-  if (!direct) zeroTail(scratch, kh * kw * inC, k8);
-  const row1 = row + (<usize>k8 << 2), sums = row + (<usize>k8 << 3);
+  const sums = row + (<usize>k8 << 3), patch1 = scratch + <usize>k8;
+  if (!direct) { // the K8 - K tail taps of both patches (their weights are zero)
+    zeroTail(scratch, kh * kw * inC, k8);
+    zeroTail(patch1, kh * kw * inC, k8);
+  }
   for (let n = 0; n < total; n += 2) {
-    packPixel(x, inH, inW, inC, kh, kw, k8, direct, n, hw, outW, sH, sW, padTop, padLeft, dH, dW, zp, scratch, row);
+    const two = n + 1 < total;
+    const p0 = patchAt(x, inH, inW, inC, kh, kw, direct, n, hw, outW, sH, sW, padTop, padLeft, dH, dW, zp, scratch);
+    const p1 = two ? patchAt(x, inH, inW, inC, kh, kw, direct, n + 1, hw, outW, sH, sW, padTop, padLeft, dH, dW, zp, patch1) : p0; // alone: its second sums go unused
+    packPair(p0, p1, k8, row);
     const y0 = y + <usize>(n * outC);
-    if (n + 1 < total) {
-      packPixel(x, inH, inW, inC, kh, kw, k8, direct, n + 1, hw, outW, sH, sW, padTop, padLeft, dH, dW, zp, scratch, row1);
-      gemmWide2(row, row1, k8 >> 1, ww, outC, bias, rq, y0, y0 + <usize>outC, outOff, lo, hi, sums);
-    } else {
-      gemmWide(row, k8 >> 1, ww, outC, bias, rq, y0, outOff, lo, hi, sums);
-    }
+    gemmPair(row, k8, ww, outC, bias, rq, y0, y0 + <usize>outC, two, outOff, lo, hi, sums);
   }
 }
 
-// The patch of output pixel n packed at dst (through the im2col scratch unless direct).
+// Where output pixel n's K8 taps lie: in place (direct) or built by im2col at dst.
 // @ts-ignore: decorator
-@inline function packPixel(
-  x: usize, inH: i32, inW: i32, inC: i32, kh: i32, kw: i32, k8: i32, direct: bool, n: i32, hw: i32, outW: i32,
-  sH: i32, sW: i32, padTop: i32, padLeft: i32, dH: i32, dW: i32, zp: u8, scratch: usize, dst: usize,
-): void {
+@inline function patchAt(
+  x: usize, inH: i32, inW: i32, inC: i32, kh: i32, kw: i32, direct: bool, n: i32, hw: i32, outW: i32,
+  sH: i32, sW: i32, padTop: i32, padLeft: i32, dH: i32, dW: i32, zp: u8, dst: usize,
+): usize {
   const b = n / hw, r = n % hw, oy = r / outW, ox = r % outW;
-  if (direct) packRow(x + <usize>(((b * inH + oy * sH) * inW + ox * sW) * inC), k8, dst);
-  else {
-    im2col(x, inH, inW, inC, kh, kw, b, oy, ox, sH, sW, padTop, padLeft, dH, dW, zp, scratch);
-    packRow(scratch, k8, dst);
-  }
+  if (direct) return x + <usize>(((b * inH + oy * sH) * inW + ox * sW) * inC);
+  im2col(x, inH, inW, inC, kh, kw, b, oy, ox, sH, sW, padTop, padLeft, dH, dW, zp, dst);
+  return dst;
 }
 
 /** fc_s8 (fully-connected.ts) over widened weights ww, two input rows at a time; row as conv_s8_wide's. */
@@ -159,15 +175,11 @@ export function fc_s8_wide(
   x: usize, batches: i32, depth: i32, k8: i32, ww: usize, outC: i32, bias: usize, rq: usize, y: usize,
   outputOffset: i32, actMin: i32, actMax: i32, row: usize,
 ): void {
-  const row1 = row + (<usize>k8 << 2), sums = row + (<usize>k8 << 3);
+  const sums = row + (<usize>k8 << 3);
   for (let b = 0; b < batches; b += 2) {
-    packRow(x + <usize>(b * depth), k8, row);
+    const two = b + 1 < batches;
+    packPair(x + <usize>(b * depth), two ? x + <usize>((b + 1) * depth) : x + <usize>(b * depth), k8, row);
     const y0 = y + <usize>(b * outC);
-    if (b + 1 < batches) {
-      packRow(x + <usize>((b + 1) * depth), k8, row1);
-      gemmWide2(row, row1, k8 >> 1, ww, outC, bias, rq, y0, y0 + <usize>outC, outputOffset, actMin, actMax, sums);
-    } else {
-      gemmWide(row, k8 >> 1, ww, outC, bias, rq, y0, outputOffset, actMin, actMax, sums);
-    }
+    gemmPair(row, k8, ww, outC, bias, rq, y0, y0 + <usize>outC, two, outputOffset, actMin, actMax, sums);
   }
 }
