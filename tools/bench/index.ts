@@ -1,6 +1,8 @@
 // npm run bench [-- --models a,b] [--time MS] [--rounds N] [--json FILE] [--profile MODEL] [--svg FILE] [--no-peer] [--smoke]
 //                 [--baseline-wasm FILE]  (an older runtime build, timed beside simd: before/after in one run)
-// Latency of edgepack simd and scalar (packed kernels) and of the _ref kernels (the "before"),
+// Latency of edgepack simd and scalar (packed kernels; the scalar build both with its GEMM weights
+// widened, as a JIT host loads it, and on the blocked weights, as a firmware runs it) and of the
+// _ref kernels (the "before"),
 // side by side with TFLite's own wasm runtime (@tensorflow/tfjs-tflite, one thread) on the same
 // .tflite and the same input, in one process; MAC/s; a per-layer profile with an SVG chart;
 // and the roofline of i32x4.dot_i16x8_s. Timings are reported, never asserted.
@@ -14,6 +16,7 @@ import { Model, loadModel } from '../../src/runtime/loader.js';
 import { SHARED_MODELS } from './paths.js';
 import { convert, emittedOps, load, modelMacs, opLabel, opMacs, profileOps, quantile } from './edgepack.js';
 import { loadPeerModel } from './peer-tflite.js';
+import { loadModelNode } from '../../src/runtime/node.js';
 import { measureRoofline } from './roofline.js';
 import { OpProfileRow, profileSvg } from './chart.js';
 
@@ -84,7 +87,10 @@ interface ModelResult {
   scratchBytes: number;
   arenaBytes: number;
   edgepackSimd: Timing;
+  /** The scalar build with its GEMM weights widened at load (a JIT host's default, docs/ABI.md). */
   edgepackScalar: Timing;
+  /** The same build on the blocked weights: the kernels a firmware runs. */
+  edgepackScalarBlocked: Timing;
   edgepackRef: Timing;
   peer: Timing | null;
   baseline?: Timing;
@@ -134,19 +140,21 @@ async function benchModel(name: string, args: Args): Promise<{ result: ModelResu
   const ref = convert(tflite, `${name}.tflite`, true);
   const simd = await load(packed.epk, 'simd');
   const scalar = await load(packed.epk, 'scalar');
+  const blocked = await loadModelNode(packed.epk, 'scalar', undefined, false);
   const refModel = await load(ref.epk, 'scalar');
   const input = inputBytes(simd.inputBytes(0), 0x5eed);
   const a = simd.run(input)[0], b = scalar.run(input)[0], c = refModel.run(input)[0];
-  if (!equal(a, b) || !equal(a, c)) throw new Error(`${name}: simd, scalar and reference outputs differ`);
+  if (!equal(a, b) || !equal(a, c) || !equal(a, blocked.run(input)[0])) throw new Error(`${name}: simd, scalar (widened, blocked) and reference outputs differ`);
 
   const tasks: [string, () => void][] = [
     ['edgepack simd', () => void simd.run(input)],
     ['edgepack scalar', () => void scalar.run(input)],
+    ['edgepack scalar blocked', () => void blocked.run(input)],
     ['edgepack ref', () => void refModel.run(input)],
   ];
   const result: ModelResult = {
     model: name, outputBytes: a.length, macs: modelMacs(packed.graph), scratchBytes: packed.scratchBytes, arenaBytes: packed.arenaBytes,
-    edgepackSimd: null!, edgepackScalar: null!, edgepackRef: null!, peer: null,
+    edgepackSimd: null!, edgepackScalar: null!, edgepackScalarBlocked: null!, edgepackRef: null!, peer: null,
   };
   if (args.baseline) {
     const base = await loadModel(new WebAssembly.Module(readFileSync(args.baseline)), packed.epk);
@@ -168,6 +176,7 @@ async function benchModel(name: string, args: Args): Promise<{ result: ModelResu
   const t = await timeTasks(tasks, args.timeMs, args.rounds);
   result.edgepackSimd = t.get('edgepack simd')!;
   result.edgepackScalar = t.get('edgepack scalar')!;
+  result.edgepackScalarBlocked = t.get('edgepack scalar blocked')!;
   result.edgepackRef = t.get('edgepack ref')!;
   result.peer = t.get('tflite-wasm') ?? null;
   result.baseline = t.get('baseline');
@@ -185,13 +194,14 @@ const f2 = (n: number) => n.toFixed(n < 1 ? 3 : 2);
 const gmacs = (macs: number, ms: number) => (macs / (ms / 1000) / 1e9).toFixed(2);
 
 function printTable(rows: ModelResult[]): void {
-  const head = ['model', 'MMAC', 'simd med', 'simd p90', 'scalar med', 'scalar p90', 'ref med', 'tflite med', 'tflite p90', 'simd/tflite', 'scalar/simd', 'ref/simd', 'simd GMAC/s', 'scalar GMAC/s', 'tflite GMAC/s'];
+  const head = ['model', 'MMAC', 'simd med', 'simd p90', 'scalar med', 'scalar p90', 'blocked med', 'ref med', 'tflite med', 'tflite p90', 'simd/tflite', 'scalar/simd', 'blocked/simd', 'ref/simd', 'simd GMAC/s', 'scalar GMAC/s', 'tflite GMAC/s'];
   const lines = rows.map((r) => [
     r.model, (r.macs / 1e6).toFixed(2),
-    f2(r.edgepackSimd.medianMs), f2(r.edgepackSimd.p90Ms), f2(r.edgepackScalar.medianMs), f2(r.edgepackScalar.p90Ms), f2(r.edgepackRef.medianMs),
+    f2(r.edgepackSimd.medianMs), f2(r.edgepackSimd.p90Ms), f2(r.edgepackScalar.medianMs), f2(r.edgepackScalar.p90Ms), f2(r.edgepackScalarBlocked.medianMs), f2(r.edgepackRef.medianMs),
     r.peer ? f2(r.peer.medianMs) : 'n/a', r.peer ? f2(r.peer.p90Ms) : 'n/a',
     r.peer ? (r.edgepackSimd.medianMs / r.peer.medianMs).toFixed(2) : 'n/a',
     (r.edgepackScalar.medianMs / r.edgepackSimd.medianMs).toFixed(2),
+    (r.edgepackScalarBlocked.medianMs / r.edgepackSimd.medianMs).toFixed(2),
     (r.edgepackRef.medianMs / r.edgepackSimd.medianMs).toFixed(2),
     gmacs(r.macs, r.edgepackSimd.medianMs), gmacs(r.macs, r.edgepackScalar.medianMs), r.peer ? gmacs(r.macs, r.peer.medianMs) : 'n/a',
   ]);
@@ -200,7 +210,7 @@ function printTable(rows: ModelResult[]): void {
   console.log(fmt(head));
   console.log('|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
   for (const l of lines) console.log(fmt(l));
-  console.log('latencies in ms (median and p90 of tinybench samples); ratios are of medians; ref = _ref kernels, scalar build');
+  console.log('latencies in ms (median and p90 of tinybench samples); ratios are of medians; scalar = scalar build with GEMM weights widened at load (a JIT host), blocked = the same build on the blocked weights (the firmware kernels); ref = _ref kernels, scalar build');
 }
 
 function writeAtomic(path: string, text: string): void {
