@@ -45,6 +45,8 @@ export interface CompressOptions {
   perChannelCodebook?: boolean;
   /** With calibration: centroids per codebook table by source op index (<= 2^bits; chosen by the size budget). */
   levelsLayers?: Record<number, number>;
+  /** With calibration: rate weight of the entropy-constrained assignment by source op index (chosen by the size budget). */
+  ratesLayers?: Record<number, number>;
   /** Allow Huffman coding (--huffman). */
   huffman?: boolean;
   /** Force a representation for every filter (--pack). */
@@ -123,7 +125,7 @@ export function passesFor(opts: ConvertOptions = {}): Pass[] {
   if (c.prune && !cal) prune.push(['prune', magnitudePrune(c.prune)]);
   if (c.structuredPrune) prune.push(['structured-prune', structuredPrune(c.structuredPrune)]);
   if (cal && (c.prune || c.codebook || c.codebookLayers)) {
-    share.push(['compensate-weights', compensateWeights({ stats: cal.stats, bits: c.codebook, layers: c.codebookLayers, levelsLayers: c.levelsLayers, prune: c.prune, outcome: cal.outcome, cache: cal.cache, log: opts.log })]);
+    share.push(['compensate-weights', compensateWeights({ stats: cal.stats, bits: c.codebook, layers: c.codebookLayers, levelsLayers: c.levelsLayers, ratesLayers: c.ratesLayers, prune: c.prune, outcome: cal.outcome, cache: cal.cache, log: opts.log })]);
   } else if (c.codebook || c.codebookLayers) {
     share.push(['share-weights', shareWeights({ bits: c.codebook, layers: c.codebookLayers, perChannel: c.perChannelCodebook, keepZero: !!c.prune })]);
   }

@@ -22,6 +22,7 @@ import { EvalAccumulator, formatEval, parseLabels } from '../src/compress/evalua
 import { cholesky, inverseFromCholesky, solveSpd } from '../src/compress/linalg.js';
 import { compensateFilter, descendRow, DESCENT_MIN_PATCHES_PER_WEIGHT, sweepRow, targetRows } from '../src/compress/compensate.js';
 import { loadInt8Calibration } from '../src/io/calibration.js';
+import { codeLengths as huffmanLengths } from '../src/compress/huffman.js';
 import { weightRefs } from '../src/passes/weights.js';
 import { main } from '../src/cli/index.js';
 import { buildSmallModel, randomBytes } from './compression-model.js';
@@ -159,6 +160,54 @@ test('fewer centroids than 2^bits (the size budget\'s finer grid): at most that 
   ];
   for (const [target, load] of builds) {
     const m = await load(five.result.epk), p = await load(plain);
+    for (const x of heldOut.slice(0, 4)) assert.equal(Array.from(m.run(x)[0]), Array.from(p.run(x)[0]), target);
+  }
+});
+
+test('entropy-constrained assignment of one filter: rate 0 is the nearest-centroid result; rate > 0 a smaller Huffman payload at the same codebook, more error', () => {
+  const k = 24, rows = 16, n = 96;
+  let seed = 777;
+  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) - 0.5;
+  const gram = new Float64Array(k * k);
+  for (let p = 0; p < n; p++) {
+    const x = Array.from({ length: k }, () => 40 * rand());
+    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) gram[i * k + j] += x[i] * x[j];
+  }
+  // bell-shaped weights (sum of three uniforms), as trained filters are: the middle indices are common
+  const data = Int8Array.from({ length: rows * k }, () => Math.round(120 * (rand() + rand() + rand())));
+  const f = { rows, k, index: (r: number, i: number) => r * k + i, scales: Array.from({ length: rows }, () => 0.01) };
+  const stats = { k, grams: [gram], means: [new Float64Array(k)], rowsPerGram: 0, patches: n };
+  const run = (rate?: number) => compensateFilter(data, f, stats, { bits: 3, prune: 0, levels: 8, rate });
+  const payload = (idx: Uint8Array) => {
+    const freq = new Array(256).fill(0);
+    idx.forEach((v) => freq[v]++);
+    return huffmanLengths(freq).reduce((s, l, j) => s + l * freq[j], 0);
+  };
+  const base = run(), zero = run(0), rated = run(1.5);
+  assert.equal([Array.from(zero.values), zero.error], [Array.from(base.values), base.error], 'rate 0: the same values and error');
+  const bits0 = payload(base.codebook!.indices), bits1 = payload(rated.codebook!.indices);
+  assert.ok(bits1 < bits0, `Huffman payload ${bits1} < ${bits0} bits`);
+  // the error may even drop: the rate passes refit the centroids again
+  assert.ok(rated.error < 1.25 * base.error, `error ${rated.error} against ${base.error}`);
+  assert.ok(new Set(rated.values).size <= 8);
+});
+
+test('entropy-constrained assignment in a conversion: rate weight 0 gives the same .epk to the byte; > 0 is exact (== decoded weights) in every build', async () => {
+  const ops = weightRefs(preparedGraph(src, 'small', {})).map((r) => r.op.sourceIndex);
+  const all = (v: number) => Object.fromEntries(ops.map((o) => [o, v]));
+  const at = (ratesLayers?: Record<number, number>) => convertCalibrated(src, 'small', { compress: { codebook: 3, codebookLayers: all(3), levelsLayers: all(6), ratesLayers, huffman: true } }, calib);
+  // only the FC keeps its compensated result here (the others' data-free one has less error), and its
+  // random weights are about uniform: a large rate weight is needed to move indices
+  const base = await at(), zero = await at(all(0)), rated = await at(all(20));
+  assert.equal(zero.result.epk, base.result.epk, 'rate weight 0: the same bytes');
+  assert.ok(rated.result.epk.length < base.result.epk.length, `${rated.result.epk.length} < ${base.result.epk.length}`);
+  assert.not.equal(rated.result.epk, base.result.epk, 'rate weight 20 changed nothing: the case does not test exactness');
+  const plain = decodedPlain(rated.result);
+  const builds: [string, (epk: Uint8Array) => Promise<{ run(...x: Uint8Array[]): Uint8Array[] }>][] = [
+    ['scalar', (e) => loadModelNode(e, 'scalar')], ['simd', (e) => loadModelNode(e, 'simd')], ['streamed', (e) => loadModelStreamed(e)],
+  ];
+  for (const [target, load] of builds) {
+    const m = await load(rated.result.epk), p = await load(plain);
     for (const x of heldOut.slice(0, 4)) assert.equal(Array.from(m.run(x)[0]), Array.from(p.run(x)[0]), target);
   }
 });

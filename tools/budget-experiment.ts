@@ -15,12 +15,13 @@
 // calibrate on the images i % 5 == P] [--widths "OP:LEVELS ...": no allocation, those widths]
 // [--cv: the size budget's own path (budgetPlanner + fitBudget: options on all the calibration
 // images, sensitivities and refinement on the cross-validated error), the greedy alone and refined;
-// with --exact also the knapsack allocation (allocateExact) alone and refined]
+// with --exact also the knapsack allocation (allocateExact) alone and refined] [--rates 1.5,3:
+// with --cv, the options also at those rate weights of the entropy-constrained assignment]
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { convertModel } from '../src/convert.js';
-import { GRID, LayerPlan, allocate, budgetPlanner, budgetSearch, compressedGraph, fitBudget, measureSensitivity, refineAllocation } from '../src/compress/budget.js';
+import { GRID, LayerPlan, allocate, optionName, budgetPlanner, budgetSearch, compressedGraph, fitBudget, measureSensitivity, refineAllocation } from '../src/compress/budget.js';
 import { meanError, outputErrorMeasure } from '../src/compress/output-error.js';
 import { EvalAccumulator, realOutput } from '../src/compress/evaluate.js';
 import { loadModelNode } from '../src/runtime/node.js';
@@ -102,7 +103,8 @@ if (process.argv.includes('--widths')) {
 // "cv" is the cross-validated error on the calibration images it minimises
 if (process.argv.includes('--cv')) {
   let t = Date.now();
-  const s = await budgetSearch(src, 'r8', {}, calib, log);
+  const rates = process.argv.includes('--rates') ? process.argv[process.argv.indexOf('--rates') + 1].split(',').map(Number) : undefined;
+  const s = await budgetSearch(src, 'r8', {}, calib, log, rates);
   const planner = await budgetPlanner(s, calib, log);
   log(`options, cross-validation and sensitivities ${((Date.now() - t) / 1000).toFixed(1)} s`);
   const held = evalInputs.map((x) => [x]);
@@ -115,7 +117,7 @@ if (process.argv.includes('--cv')) {
       const dt = (Date.now() - t) / 1000;
       const g = compressedGraph(s, r.layers);
       const cv = meanError(await planner.cv!.measure(r.layers));
-      console.log(`${f} cv${exact ? '+exact' : ''}${refine ? '+refine' : ''} phase ${phase} (${dt.toFixed(1)} s): ${r.layers.map((p) => `${p.op}:${p.options[p.chosen].levels}`).join(' ')} epk ${r.result.epk.length} cv tv ${cv.toFixed(4)} held-out tv ${meanError(await heldTv(g)).toFixed(4)} kl ${meanError(await heldKl(g)).toFixed(4)} | ${await heldOut(r.result.epk)}`);
+      console.log(`${f} cv${exact ? '+exact' : ''}${refine ? '+refine' : ''} phase ${phase} (${dt.toFixed(1)} s): ${r.layers.map((p) => `${p.op}:${optionName(p.options[p.chosen])}`).join(' ')} epk ${r.result.epk.length} cv tv ${cv.toFixed(4)} held-out tv ${meanError(await heldTv(g)).toFixed(4)} kl ${meanError(await heldKl(g)).toFixed(4)} | ${await heldOut(r.result.epk)}`);
     }
   }
   process.exit(0);
@@ -137,7 +139,7 @@ const finalEpk = (ps: LayerPlan[]) => {
   const w = widths(ps);
   return statsAll ? convertModel(src, 'r8', { log: () => {}, compress: { huffman: true, codebookLayers: w.layers, levelsLayers: w.levelsLayers, calibration: { stats: statsAll } } }).epk : s.convert(w.layers, undefined, w.levelsLayers).epk;
 };
-for (const p of s.plans) log(`op ${p.op}: ${p.options.map((o) => `${o.levels}:${o.bytes}B/${(-10 * Math.log10(o.relError || 1e-30)).toFixed(1)}dB`).join(' ')}`);
+for (const p of s.plans) log(`op ${p.op}: ${p.options.map((o) => `${optionName(o)}:${o.bytes}B/${(-10 * Math.log10(o.relError || 1e-30)).toFixed(1)}dB`).join(' ')}`);
 log(`options measured in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 if (process.argv.includes('--options-only')) process.exit(0);
 t = Date.now();

@@ -6,7 +6,8 @@
 // held-out column lowers the error per byte for real; the calibration column alone flatters.
 // --gain: each row also scaled by its least-squares gain on the calibration statistics (what a
 // per-channel multiplier refit would give; measured, not built: docs/compression.md "Sixth round").
-// Usage: node dist/tools/layer-experiment.js [--phase P] [--levels 16,8,6,4,3] [--gain]
+// --rate MU: the entropy-constrained assignment (compensate.ts `rate`) at rate weight MU.
+// Usage: node dist/tools/layer-experiment.js [--phase P] [--levels 16,8,6,4,3] [--gain] [--rate MU]
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +23,7 @@ const read = (p: string) => new Uint8Array(readFileSync(join(SHARED, p)));
 const arg = (name: string, d: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : d);
 const phase = Number(arg('--phase', '0'));
 const levelsList = arg('--levels', '16,8,6,4,3').split(',').map(Number);
+const rate = Number(arg('--rate', '0'));
 
 const bin = read('data/cifar10/cifar10_test_dev1000_u8_rgb_hwc.bin');
 const image = (i: number) => Uint8Array.from(bin.subarray(i * 3072, (i + 1) * 3072), (v) => (v - 128) & 0xff);
@@ -73,10 +75,11 @@ for (const levels of levelsList) {
   const bits = Math.ceil(Math.log2(levels));
   const layers = Object.fromEntries(refs.map((r) => [r.op.sourceIndex, bits]));
   const levelsLayers = Object.fromEntries(refs.map((r) => [r.op.sourceIndex, levels]));
+  const ratesLayers = Object.fromEntries(refs.map((r) => [r.op.sourceIndex, rate]));
   const outcome = new Map<number, LayerOutcome>();
   const cache = new Map<string, Compressed>();
-  const out = compensateWeights({ stats: cs, layers, levelsLayers, outcome, cache })(g);
-  const conv = convertModel(src, 'r8', { log: () => {}, compress: { huffman: true, codebookLayers: layers, levelsLayers, calibration: { stats: cs, cache } } });
+  const out = compensateWeights({ stats: cs, layers, levelsLayers, ratesLayers, outcome, cache })(g);
+  const conv = convertModel(src, 'r8', { log: () => {}, compress: { huffman: true, codebookLayers: layers, levelsLayers, ratesLayers, calibration: { stats: cs, cache } } });
   const stored = new Map(weightRefs(conv.graph).map((r) => [r.op.sourceIndex, r.tensor.packed ? r.tensor.packed.blob.length : (r.tensor.data as Int8Array).length]));
   const line: string[] = [];
   for (const ref of refs) {

@@ -28,6 +28,16 @@ import { Calibrated, SEQUENTIAL_DEFAULT, filterMacs, preparedGraph, sequentialSt
 import { LayerStats, collectLayerStats } from './layer-stats.js';
 import { meanError, outputErrorMeasure } from './output-error.js';
 
+/**
+ * Rate weights (compensate.ts `rate`: one index bit worth mu x the filter's mean error per
+ * weight) offered beside the nearest-centroid assignment at every codebook of at most
+ * RATE_MAX_LEVELS centroids (`gridWith`). None by default: per layer the entropy-constrained
+ * options cost less held-out error per byte (op 9 at 4 levels: 552 B fewer for 0.19 dB), but
+ * with [1.5, 3] the knapsack re-drew the allocation and the held-out result was no better on
+ * average and worse on the official split (docs/compression.md "Eighth round").
+ */
+export const RATES: number[] = [];
+export const RATE_MAX_LEVELS = 32;
 /** Widths tried per layer: 0 = int8 (+ Huffman), lossless. */
 export const WIDTHS = [0, 8, 7, 6, 5, 4, 3, 2];
 /**
@@ -36,12 +46,18 @@ export const WIDTHS = [0, 8, 7, 6, 5, 4, 3, 2];
  * so 24, 12, 6, 5 and 3 levels fill the gaps between the powers of two (op 9 of ic_resnet8:
  * 13054 B at 8 levels, 9163 B at 4).
  */
-export const GRID: { bits: number; levels: number }[] = [
-  { bits: 0, levels: 0 }, ...WIDTHS.slice(1).flatMap((bits) => {
-    const half = 3 << (bits - 2); // 1.5 x 2^(bits-1): 24 for 5 bits, 12 for 4, 6 for 3, 3 for 2
-    return bits <= 5 ? [{ bits, levels: 1 << bits }, { bits, levels: half }, ...(bits === 3 ? [{ bits, levels: 5 }] : [])] : [{ bits, levels: 1 << bits }];
-  }),
-];
+export const GRID = gridWith(RATES);
+
+/** The options of GRID, each codebook of at most RATE_MAX_LEVELS centroids also at each rate weight (after it). */
+export function gridWith(rates: number[]): { bits: number; levels: number; rate: number }[] {
+  return [
+    { bits: 0, levels: 0, rate: 0 }, ...WIDTHS.slice(1).flatMap((bits) => {
+      const half = 3 << (bits - 2); // 1.5 x 2^(bits-1): 24 for 5 bits, 12 for 4, 6 for 3, 3 for 2
+      const counts = bits <= 5 ? [1 << bits, half, ...(bits === 3 ? [5] : [])] : [1 << bits];
+      return counts.flatMap((levels) => [0, ...(levels <= RATE_MAX_LEVELS ? rates : [])].map((rate) => ({ bits, levels, rate })));
+    }),
+  ];
+}
 /** Calibration inputs from which the allocation is cross-validated (FOLDS folds) and refined. */
 export const SPLIT_MIN_SAMPLES = 40;
 /** Calibration inputs run per layer to measure its sensitivity. */
@@ -57,6 +73,8 @@ export interface LayerOption {
   bits: number;
   /** Centroids in the table (<= 2^bits; 0 for int8). */
   levels: number;
+  /** Rate weight of the assignment (0 or absent: nearest centroid). */
+  rate?: number;
   bytes: number;
   /** Layer output error energy / layer output energy on the calibration data. */
   relError: number;
@@ -88,6 +106,15 @@ export function parseBudget(spec: string, sourceBytes: number): number | null {
 
 const allAt = (ops: number[], bits: number) => Object.fromEntries(ops.map((o) => [o, bits]));
 
+/** Per-layer bits, levels and rate weights of the plans' chosen options, by source op index. */
+export function chosenWidths(plans: LayerPlan[]): { layers: Record<number, number>; levelsLayers: Record<number, number>; ratesLayers: Record<number, number> } {
+  const of = (key: 'bits' | 'levels' | 'rate') => Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen][key] ?? 0]));
+  return { layers: of('bits'), levelsLayers: of('levels'), ratesLayers: of('rate') };
+}
+
+/** An option as the logs print it: levels (0 = int8), and the rate weight when there is one. */
+export const optionName = (o: LayerOption) => `${o.levels}${o.rate ? `r${o.rate}` : ''}`;
+
 /** Everything the allocation chooses from: every layer's options, measured once. */
 export interface BudgetSearch {
   prepared: Graph;
@@ -100,27 +127,27 @@ export interface BudgetSearch {
   floor: number;
   cache: Map<string, Compressed>;
   /** Converts with per-layer bits and levels on the plain statistics. */
-  convert: (layers: Record<number, number>, outcome?: Map<number, LayerOutcome>, levels?: Record<number, number>) => ConvertResult;
+  convert: (layers: Record<number, number>, outcome?: Map<number, LayerOutcome>, levels?: Record<number, number>, rates?: Record<number, number>) => ConvertResult;
 }
 
-/** Compresses every filter at every option of GRID once, to learn its stored bytes and relative error. */
-export async function budgetSearch(bytes: Uint8Array, name: string, opts: ConvertOptions, samples: Uint8Array[][], log: (l: string) => void): Promise<BudgetSearch> {
+/** Compresses every filter at every option of GRID (with `rates`: gridWith's) once, to learn its stored bytes and relative error. */
+export async function budgetSearch(bytes: Uint8Array, name: string, opts: ConvertOptions, samples: Uint8Array[][], log: (l: string) => void, rates = RATES): Promise<BudgetSearch> {
   const prepared = preparedGraph(bytes, name, opts);
   const stats = await collectLayerStats(prepared, samples, log);
   const ops = weightRefs(prepared).map((r) => r.op.sourceIndex);
   const cache = new Map<string, Compressed>(); // every (filter, width) is compressed once
-  const convert = (layers: Record<number, number>, outcome?: Map<number, LayerOutcome>, levels?: Record<number, number>) =>
-    convertModel(bytes, name, { ...opts, log: () => {}, compress: { ...opts.compress, huffman: true, codebookLayers: layers, levelsLayers: levels, calibration: { stats, outcome, cache } } });
+  const convert = (layers: Record<number, number>, outcome?: Map<number, LayerOutcome>, levels?: Record<number, number>, rates?: Record<number, number>) =>
+    convertModel(bytes, name, { ...opts, log: () => {}, compress: { ...opts.compress, huffman: true, codebookLayers: layers, levelsLayers: levels, ratesLayers: rates, calibration: { stats, outcome, cache } } });
   const plans: LayerPlan[] = ops.map((op) => ({ op, options: [], sensitivity: 0, chosen: 0 }));
-  for (const { bits, levels } of GRID) {
+  for (const { bits, levels, rate } of gridWith(rates)) {
     const outcome = new Map<number, LayerOutcome>();
-    const r = convert(allAt(ops, bits), outcome, allAt(ops, levels));
+    const r = convert(allAt(ops, bits), outcome, allAt(ops, levels), allAt(ops, rate));
     const stored = storedBytes(r);
     for (const p of plans) {
       const o = outcome.get(p.op);
-      p.options.push({ bits, levels, bytes: stored.get(p.op)!, relError: o && o.signal > 0 ? o.error / o.signal : 0 });
+      p.options.push({ bits, levels, rate, bytes: stored.get(p.op)!, relError: o && o.signal > 0 ? o.error / o.signal : 0 });
     }
-    log(`size budget: every layer at ${bits ? `${levels} levels (${bits}-bit codebook)` : 'int8'}: ${r.epk.length} B`);
+    log(`size budget: every layer at ${bits ? `${levels} levels (${bits}-bit codebook${rate ? `, rate weight ${rate}` : ''})` : 'int8'}: ${r.epk.length} B`);
   }
   const lossless = convert(allAt(ops, 0)).epk.length;
   const floor = lossless - plans.reduce((s, p) => s + p.options[0].bytes - Math.min(...p.options.map((o) => o.bytes)), 0);
@@ -129,9 +156,7 @@ export async function budgetSearch(bytes: Uint8Array, name: string, opts: Conver
 
 /** The prepared graph with each layer at its chosen option (what the .epk decodes to, before packing). */
 export function compressedGraph(s: BudgetSearch, plans: LayerPlan[] = s.plans): Graph {
-  const layers = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].bits]));
-  const levelsLayers = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].levels]));
-  return compensateWeights({ stats: s.stats, layers, levelsLayers, cache: s.cache })(s.prepared);
+  return compensateWeights({ stats: s.stats, ...chosenWidths(plans), cache: s.cache })(s.prepared);
 }
 
 /**
@@ -196,11 +221,10 @@ export async function fitBudget(
   for (let round = 0, sequentialRounds = 0; round < MAX_FIT_ROUNDS; round++) {
     let estimate = exact ? allocateExact(plans, lossless, target) : allocate(plans, lossless, target);
     if (cv && refine) estimate = await refineAllocation(plans, lossless, target, cv.measure, log, planner.refineEvals);
-    const layers = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].bits]));
-    const levels = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].levels]));
+    const { layers, levelsLayers: levels, ratesLayers: rates } = chosenWidths(plans);
     const plannedOutcome = new Map<number, LayerOutcome>();
-    const planned = convert(layers, plannedOutcome, levels);
-    log(`size budget: widths ${plans.map((p) => `${p.op}:${p.options[p.chosen].levels}`).join(' ')} (op: levels, 0 = int8; ${exact ? 'knapsack' : 'greedy'}${cv && refine ? ', refined' : ''})`);
+    const planned = convert(layers, plannedOutcome, levels, rates);
+    log(`size budget: widths ${plans.map((p) => `${p.op}:${optionName(p.options[p.chosen])}`).join(' ')} (op: levels, 0 = int8, rN: rate weight N; ${exact ? 'knapsack' : 'greedy'}${cv && refine ? ', refined' : ''})`);
     log(`size budget: target ${target} B, estimate ${estimate} B, .epk ${planned.epk.length} B (budget ${budget} B)`);
     if (planned.epk.length <= budget && !sequential) return { result: planned, stats, outcome: plannedOutcome, budget, layers: plans };
     if (planned.epk.length > budget) {
@@ -211,15 +235,15 @@ export async function fitBudget(
     // the chosen widths, compressed again on sequential statistics (each layer on the inputs
     // the already-compressed earlier layers give); kept when it still fits
     const seqCache = new Map<string, Compressed>();
-    const seqStats = await sequentialStats(prepared, samples, { layers, levelsLayers: levels }, seqCache, log);
+    const seqStats = await sequentialStats(prepared, samples, { layers, levelsLayers: levels, ratesLayers: rates }, seqCache, log);
     const outcome = new Map<number, LayerOutcome>();
-    const result = convertModel(bytes, name, { ...opts, log: () => {}, compress: { ...opts.compress, huffman: true, codebookLayers: layers, levelsLayers: levels, calibration: { stats: seqStats, outcome, cache: seqCache } } });
+    const result = convertModel(bytes, name, { ...opts, log: () => {}, compress: { ...opts.compress, huffman: true, codebookLayers: layers, levelsLayers: levels, ratesLayers: rates, calibration: { stats: seqStats, outcome, cache: seqCache } } });
     log(`size budget: sequential statistics at those widths: .epk ${result.epk.length} B (budget ${budget} B)`);
     if (result.epk.length <= budget) return { result, stats: seqStats, outcome, budget, layers: plans };
     if (++sequentialRounds >= MAX_SEQUENTIAL_ROUNDS) {
       log('size budget: the sequential result does not fit; keeping the plain-statistics one');
       const plainOutcome = new Map<number, LayerOutcome>();
-      return { result: convert(layers, plainOutcome, levels), stats, outcome: plainOutcome, budget, layers: plans };
+      return { result: convert(layers, plainOutcome, levels, rates), stats, outcome: plainOutcome, budget, layers: plans };
     }
     target -= result.epk.length - budget;
   }
@@ -249,11 +273,9 @@ export async function crossValidation(prepared: Graph, samples: Uint8Array[][], 
     log(`size budget: cross-validation fold ${f + 1}/${FOLDS}: statistics of the inputs outside it`);
   }
   const measure: AllocationError = async (plans) => {
-    const layers = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].bits]));
-    const levelsLayers = Object.fromEntries(plans.map((p) => [p.op, p.options[p.chosen].levels]));
     const out = new Float64Array(samples.length);
     for (let f = 0; f < FOLDS; f++) {
-      const e = await folds[f].error(compensateWeights({ stats: folds[f].stats, layers, levelsLayers, cache: folds[f].cache })(prepared));
+      const e = await folds[f].error(compensateWeights({ stats: folds[f].stats, ...chosenWidths(plans), cache: folds[f].cache })(prepared));
       e.forEach((v, j) => (out[f + j * FOLDS] = v));
     }
     return out;
@@ -268,8 +290,8 @@ export async function crossValidation(prepared: Graph, samples: Uint8Array[][], 
  * error summed likewise.
  */
 export async function crossValidatedSensitivity(plans: LayerPlan[], cv: CrossValidation, log: (l: string) => void = () => {}): Promise<void> {
-  const cols = PROBE_LEVELS.map((levels) => GRID.findIndex((o) => o.levels === levels));
   for (const p of plans) {
+    const cols = PROBE_LEVELS.map((levels) => p.options.findIndex((o) => o.levels === levels && !o.rate));
     let err = 0, rel = 0;
     for (const col of cols) {
       if (p.options[col].relError === 0) continue;
@@ -297,8 +319,9 @@ export async function measureSensitivity(
 ): Promise<void> {
   const plain = await load(convert(allAt(ops, 0)).epk);
   const reference = inputs.map((x) => plain.run(...x).map((o) => new Int8Array(o.buffer, o.byteOffset, o.length)));
-  const probeBits = 3, col = GRID.findIndex((o) => o.bits === probeBits && o.levels === 1 << probeBits);
+  const probeBits = 3;
   for (const p of plans) {
+    const col = p.options.findIndex((o) => o.bits === probeBits && o.levels === 1 << probeBits && !o.rate);
     const rel = p.options[col].relError;
     if (rel === 0) continue;
     const model = await load(convert({ ...allAt(ops, 0), [p.op]: probeBits }).epk);
@@ -448,7 +471,7 @@ export async function refineAllocation(plans: LayerPlan[], lossless: number, tar
     if (!pick) break;
     for (const [i, j] of pick.move) plans[i].chosen = j;
     best = pick.err;
-    log(`size budget: refine round ${round + 1}: ${pick.move.map(([i, j]) => `op ${plans[i].op} -> ${plans[i].options[j].levels || 'int8'}`).join(', ')}: output error ${best.map((e) => e.toFixed(4)).join(' / ')}`);
+    log(`size budget: refine round ${round + 1}: ${pick.move.map(([i, j]) => `op ${plans[i].op} -> ${optionName(plans[i].options[j]) || 'int8'}`).join(', ')}: output error ${best.map((e) => e.toFixed(4)).join(' / ')}`);
   }
   log(`size budget: output error on the calibration inputs (even / odd) ${start.map((e) => e.toFixed(4)).join(' / ')} -> ${best.map((e) => e.toFixed(4)).join(' / ')} (${evals} allocations measured)`);
   return size();

@@ -64,7 +64,7 @@ export function filterMacs(g: Graph): number {
  * int8 model, so a layer's weights take back the output error of the layers before it.
  */
 export async function sequentialStats(
-  prepared: Graph, samples: Uint8Array[][], compress: { bits?: number; layers?: Record<number, number>; levelsLayers?: Record<number, number>; prune?: number },
+  prepared: Graph, samples: Uint8Array[][], compress: { bits?: number; layers?: Record<number, number>; levelsLayers?: Record<number, number>; ratesLayers?: Record<number, number>; prune?: number },
   cache: Map<string, Compressed>, log?: (l: string) => void,
 ): Promise<Map<number, LayerStats>> {
   const refs = weightRefs(prepared);

@@ -38,6 +38,12 @@ export interface CompensateOptions {
   prune: number;
   /** Centroids per table (<= 2^bits; default 2^bits): fewer levels cost fewer Huffman bits per index. */
   levels?: number;
+  /**
+   * Rate weight mu (0 or undefined: nearest-centroid assignment). With mu > 0 the assignment
+   * minimises error + lambda x index bits (entropy-constrained quantization), lambda = mu x the
+   * filter's mean error per weight at mu = 0: see `rateConstrained`.
+   */
+  rate?: number;
 }
 
 export interface Compensated {
@@ -192,7 +198,151 @@ export function compensateFilter(data: Int8Array, f: FilterRows, stats: LayerSta
     hw ??= gramTimesRows(w, f, stats);
     centroids = refitCentroids(hw, q, c, f, stats, keepZero);
   }
+  if (opts.rate && best!.centroids) best = rateConstrained(w, f, stats, prep, mask, passes, best as RateStart, opts.rate, hw ?? gramTimesRows(w, f, stats), keepZero);
   return finish(data, f, stats, opts.bits, best!.q, best!.centroids, w, best!.error);
+}
+
+/** Passes of the entropy-constrained assignment, each with the code lengths of the one before. */
+export const RATE_PASSES = 3;
+
+interface RateStart { q: Int8Array[]; error: number; centroids: number[] }
+
+/**
+ * Entropy-constrained assignment (rate-distortion optimised quantization, as video codecs'
+ * RDOQ): the stored indices are Huffman-coded, so an index costs about -log2 p(index) bits,
+ * and the nearest centroid is not the cheapest one when a rarer index buys little error.
+ * From the nearest-centroid result, each pass takes the code lengths from the current
+ * histogram (one table per filter, as pack's Huffman code) and re-runs the sweep and the
+ * descent on error + lambda x length, with lambda = mu x the filter's mean error per weight
+ * at mu = 0 (so mu is the same for every layer and width: one bit is worth mu times the
+ * typical weight's error). The centroids stay the start's. The pass of least error +
+ * lambda x bits is kept; the returned error is the distortion alone, in filterError's units.
+ */
+function rateConstrained(
+  w: Float64Array[], f: FilterRows, stats: LayerStats, prep: (r: number) => Prepared, mask: Uint8Array[] | null, passes: number, start: RateStart, mu: number,
+  hw: Float64Array[], keepZero: boolean,
+): RateStart {
+  const lambda = (mu * start.error) / (f.rows * f.k);
+  if (!(lambda > 0) || start.centroids.length < 2) return start;
+  let best = { ...start, cost: start.error + lambda * indexBits(start.q, start.centroids) };
+  let q = start.q, c = start.centroids;
+  for (let pass = 0; pass < RATE_PASSES; pass++) {
+    const len = codeLengths(q, c), cc = c;
+    let error = 0;
+    q = w.map((row, r) => {
+      const p = prep(r), m = mask?.[r] ?? null, lam = lambda / f.scales[r] ** 2; // in the row's units: s_r^2 is outside
+      const slots = sweepRowRate(row, p.u, f.k, m, cc, len, lam);
+      error += f.scales[r] ** 2 * descendRowRate(row, slots, statsForRow(stats, r).gram, p.hd, f.k, m, cc, len, lam, passes);
+      return Int8Array.from(slots, (j) => cc[j]);
+    });
+    const cost = error + lambda * indexBits(q, c);
+    if (cost < best.cost) best = { q, error, centroids: c, cost };
+    // the least-squares centroids of this assignment start the next pass (as in the rounds above)
+    c = refitCentroids(hw, q, c, f, stats, keepZero);
+  }
+  return { q: best.q, error: best.error, centroids: best.centroids };
+}
+
+/** Code length in bits of each centroid's index, -log2 of its share of the filter's weights (a never-used one: as if used half a time). */
+export function codeLengths(q: Int8Array[], c: number[]): Float64Array {
+  const count = new Float64Array(c.length);
+  const slot = slotOf(c);
+  let n = 0;
+  for (const row of q) for (const v of row) { count[slot(v)]++; n++; }
+  return Float64Array.from(count, (m) => -Math.log2(Math.max(m, 0.5) / n));
+}
+
+/** The filter's index entropy in bits (its Huffman payload, to within a bit per symbol). */
+function indexBits(q: Int8Array[], c: number[]): number {
+  const len = codeLengths(q, c), slot = slotOf(c);
+  let bits = 0;
+  for (const row of q) for (const v of row) bits += len[slot(v)];
+  return bits;
+}
+
+/** Index of a value's centroid: its own, or the nearest after a refit moved the centroids. */
+function slotOf(c: number[]): (v: number) => number {
+  const exact = new Map(c.map((v, j) => [v, j]));
+  return (v) => exact.get(v) ?? c.indexOf(nearestSorted(c, v));
+}
+
+/** Index of the largest centroid <= v (0 when none is). */
+function floorSlot(c: ArrayLike<number>, v: number): number {
+  let lo = 0, hi = c.length - 1;
+  if (c[hi] <= v) return hi;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (c[mid] <= v) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The centroid index of least (c_j - t)^2 x a + lam x len_j among the two on each side of t
+ * (a rate term moves a weight by one or two levels at most: a farther centroid costs more
+ * error than any index saves at the lambdas used).
+ */
+function cheapestSlot(c: ArrayLike<number>, len: Float64Array, t: number, a: number, lam: number): number {
+  const lo = floorSlot(c, t);
+  let best = -1, bestCost = Infinity;
+  for (let j = Math.max(0, lo - 1); j <= Math.min(c.length - 1, lo + 2); j++) {
+    const cost = (c[j] - t) ** 2 * a + lam * len[j];
+    if (cost < bestCost) { bestCost = cost; best = j; }
+  }
+  return best;
+}
+
+/**
+ * sweepRow with the rate term: column i takes the centroid of least (x_i - c)^2 / U_ii^2 +
+ * lam x len(c), the error this column adds to (q - w)^T Hd (q - w) (GPTQ's OBS step) plus its
+ * bits. Returns centroid indices.
+ */
+function sweepRowRate(w: Float64Array, u: Float64Array, k: number, pruned: Uint8Array | null, c: number[], len: Float64Array, lam: number): Int32Array {
+  const x = Float64Array.from(w);
+  const slots = new Int32Array(k);
+  const zero = c.indexOf(0);
+  for (let i = 0; i < k; i++) {
+    const uii = u[i * k + i];
+    const j = pruned?.[i] ? zero : cheapestSlot(c, len, x[i], 1 / (uii * uii), lam);
+    slots[i] = j;
+    const e = (x[i] - c[j]) / uii;
+    if (e === 0) continue;
+    const row = i * k;
+    for (let l = i + 1; l < k; l++) x[l] -= e * u[row + l];
+  }
+  return slots;
+}
+
+/**
+ * descendRow with the rate term: weight i moves to the centroid of least change in
+ * (q - w)^T Hd (q - w) + lam x bits among those around its 1-D minimiser, while that change is
+ * negative. Returns the row's undamped error (q - w)^T H (q - w), as descendRow does.
+ */
+function descendRowRate(w: Float64Array, slots: Int32Array, h: Float64Array, hd: Float64Array, k: number, pruned: Uint8Array | null, c: number[], len: Float64Array, lam: number, passes: number): number {
+  const d = new Float64Array(k);
+  for (let i = 0; i < k; i++) d[i] = c[slots[i]] - w[i];
+  const g = matVec(hd, d, k);
+  for (let pass = 0; pass < passes; pass++) {
+    let changed = 0;
+    for (let i = 0; i < k; i++) {
+      if (pruned?.[i]) continue;
+      const hii = hd[i * k + i], qi = c[slots[i]];
+      // change of the objective for q_i -> v: (v - q_i)(2 g_i + (v - q_i) Hd_ii) = Hd_ii (v - t)^2 - const, t the minimiser
+      const j = cheapestSlot(c, len, qi - g[i] / hii, hii, lam);
+      const delta = c[j] - qi;
+      if (j === slots[i] || delta * (2 * g[i] + delta * hii) + lam * (len[j] - len[slots[i]]) >= 0) continue;
+      slots[i] = j;
+      d[i] += delta;
+      changed++;
+      const row = i * k;
+      for (let l = 0; l < k; l++) g[l] += delta * hd[row + l];
+    }
+    if (!changed) break;
+  }
+  let e = 0;
+  for (let i = 0; i < k; i++) e += d[i] * g[i] - (hd[i * k + i] - h[i * k + i]) * d[i] * d[i];
+  return e;
 }
 
 /** H w_r for every row r (its own Gram matrix). */

@@ -25,6 +25,8 @@ export interface CompensateWeightsOptions {
   prune?: number;
   /** Centroids per table by source op index (<= 2^bits; default 2^bits): the size budget's finer grid. */
   levelsLayers?: Record<number, number>;
+  /** Rate weight of the entropy-constrained assignment by source op index (compensate.ts `rate`; 0 or absent: nearest centroid). */
+  ratesLayers?: Record<number, number>;
   /** Per-filter outcome, by source op index, for reports and the size budget. */
   outcome?: Map<number, LayerOutcome>;
   /** Results by filter tensor, bits and prune fraction: the size budget converts many times with the same statistics. */
@@ -71,10 +73,11 @@ export function compensateWeights(opts: CompensateWeightsOptions): (g: Graph) =>
         continue;
       }
       const levels = bits ? Math.min(opts.levelsLayers?.[ref.op.sourceIndex] ?? 1 << bits, 1 << bits) : 0;
-      const key = `${ref.t}:${bits}:${prune}${levels < 1 << bits ? `:${levels}` : ''}`;
+      const rate = bits ? opts.ratesLayers?.[ref.op.sourceIndex] ?? 0 : 0;
+      const key = `${ref.t}:${bits}:${prune}${levels < 1 << bits ? `:${levels}` : ''}${rate ? `:r${rate}` : ''}`;
       let done = opts.cache?.get(key);
       if (!done) {
-        done = compress(ref.tensor.data as Int8Array, f, stats, bits, prune, free, levels);
+        done = compress(ref.tensor.data as Int8Array, f, stats, bits, prune, free, levels, rate);
         opts.cache?.set(key, done);
         if (opts.log && Date.now() - shown > 2000) {
           shown = Date.now();
@@ -90,8 +93,8 @@ export function compensateWeights(opts: CompensateWeightsOptions): (g: Graph) =>
 }
 
 /** Compensated or data-free, whichever has the lower output error on the calibration data. */
-function compress(data: Int8Array, f: FilterRows, stats: LayerStats, bits: number, prune: number, free: Pick<Compensated, 'values' | 'codebook'>, levels?: number): Compressed {
-  const comp = compensateFilter(data, f, stats, { bits, prune, levels });
+function compress(data: Int8Array, f: FilterRows, stats: LayerStats, bits: number, prune: number, free: Pick<Compensated, 'values' | 'codebook'>, levels?: number, rate?: number): Compressed {
+  const comp = compensateFilter(data, f, stats, { bits, prune, levels, rate });
   const freeError = filterError(targetRows(data, f, stats), rowsOf(free.values, f), f, stats);
   const chosen = comp.error <= freeError ? comp : free;
   return {
