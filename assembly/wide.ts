@@ -4,10 +4,9 @@
 // weights of every conv, and of every fully connected op over two input rows or more, of the
 // blocked layout (K_CONV_BLOCKED, K_FC_BLOCKED) into memory grown past the scratch: 8 bytes per
 // weight byte (one f64 each), a table of one address per tensor, and room for a packed pixel
-// pair. Nothing of it is needed:
-// when the memory cannot grow (or the host's grant is smaller) the ops keep the blocked
-// kernels, and the high-water mark (memory-limit.ts), which states what the model needs,
-// leaves it out.
+// pair. Nothing of it is needed: when the memory cannot grow (or the host's grant is smaller)
+// the ops keep the blocked kernels, and the high-water mark (memory-limit.ts), which states
+// what the model needs, leaves it out.
 
 import * as F from './format';
 import * as M from './model';
@@ -33,7 +32,7 @@ export function ep_wide_tensor_count(): u32 {
   return n;
 }
 
-// The weight tensor of op r when its kernel is a blocked GEMM the pair trick keeps exact, else NO_TENSOR.
+// The weight tensor of op r when it runs a blocked GEMM worth widening, else NO_TENSOR.
 function wideCandidate(r: usize): u32 {
   const v = kernelOf(r);
   if (v != K.K_CONV_BLOCKED && v != K.K_FC_BLOCKED) return F.NO_TENSOR;
@@ -64,7 +63,7 @@ export function prepareWide(end: usize): void {
     const w = wideCandidate(r);
     if (w == F.NO_TENSOR) continue;
     maxK8 = max(maxK8, M.dim(w, 1));
-    need += <u64>wideBytes(M.dim(w, 0), M.dim(w, 1)); // a multiple of 16; a shared tensor counted twice at most wastes bytes
+    need += wideBytes(M.dim(w, 0), M.dim(w, 1)); // a multiple of 16; a shared tensor counted twice at most wastes bytes
   }
   if (maxK8 == 0) return;
   need += <u64>maxK8 * 8 + 128; // a packed pixel pair, 16 i32 and 8 f64 sums
@@ -79,7 +78,7 @@ export function prepareWide(end: usize): void {
     if (w == F.NO_TENSOR || load<u32>(t + (<usize>w << 2)) != 0) continue;
     widenWeights(M.dataOf(w), M.dim(w, 0), M.dim(w, 1), at);
     store<u32>(t + (<usize>w << 2), <u32>at);
-    at += wideBytes(M.dim(w, 0), M.dim(w, 1));
+    at += <usize>wideBytes(M.dim(w, 0), M.dim(w, 1)); // below 4 GiB: grow() took them all
   }
   setWide(t, at);
 }

@@ -10,12 +10,13 @@
 // S / 2^26 lies within 2^-2 of H) and L = S - H 2^26, both exact; longer rows add block by
 // block in i32. The sums are the scalar GEMM's (gemm.ts), so the bias folding and
 // requantQuad/requantQuad2 are shared; test/gemm-wide.test.ts checks them against the _ref
-// kernels, past 2^30 too. Why f64: an x86-64 core issues two f64 multiplies and two adds per
+// kernels with sums near 2^30. Why f64: an x86-64 core issues two f64 multiplies and two adds per
 // cycle against one 64-bit integer multiply; 8 channels' sums stay in 8 xmm registers.
 //
-// Layouts: a pixel pair's patch packed into K8 f64 (packPair; `row`: 8 * K8 + 128 bytes with the
-// 16 i32 sums and 8 f64 block sums after it); weights [oc8/8][K8][8 oc] f64 (oc8: oc4 rounded up to 8, the extra
-// channels zero), widened from the blocked [oc4/4][K8/8][4][8] bytes by widenWeights (8x the bytes).
+// Layouts: a pixel pair's patch packed into K8 f64 (packPair; `row`: 8 * K8 + 128 bytes with
+// the 16 i32 sums and 8 f64 block sums after it); weights [oc8/8][K8][8 oc] f64 (oc8: oc4
+// rounded up to 8, the extra channels zero), widened from the blocked [oc4/4][K8/8][4][8]
+// bytes by widenWeights (8x the bytes).
 
 import { requantQuad, requantQuad2 } from './gemm';
 import { ConvParams, im2col, zeroTail } from './conv';
@@ -29,9 +30,9 @@ const TWO26: f64 = 67108864.0;
 // @ts-ignore: decorator
 @inline function oc8Of(oc4: i32): i32 { return (oc4 + 7) & ~7; }
 
-/** Bytes widenWeights writes for blocked weights of oc4 channels (a multiple of 4) by k8. */
+/** Bytes widenWeights writes for blocked weights of oc4 channels (a multiple of 4) by k8 (u64: 8x a large tensor passes 4 GiB). */
 // @ts-ignore: decorator
-@inline export function wideBytes(oc4: i32, k8: i32): usize { return <usize>oc8Of(oc4) * <usize>k8 * 8; }
+@inline export function wideBytes(oc4: i32, k8: i32): u64 { return <u64>oc8Of(oc4) * <u64>k8 * 8; }
 
 /** Blocked weights [oc4/4][K8/8][4][8] at w -> [oc8/8][K8][8] f64 at dst (channels oc4..oc8 zero). */
 export function widenWeights(w: usize, oc4: i32, k8: i32, dst: usize): void {
@@ -108,7 +109,7 @@ function blockDot(x: usize, n: i32, wp: usize, out: usize): void {
   store<f64>(out, s4, 32); store<f64>(out, s5, 40); store<f64>(out, s6, 48); store<f64>(out, s7, 56);
 }
 
-/** A packed pair (x, k8 taps) times all oc outputs -> y0, and y1 when `two` (else the second pixel is all zero). */
+/** A packed pair (x, k8 taps) times all oc outputs -> y0, and y1 when `two` (else the pair's second pixel is a copy, its sums unused). */
 function gemmPair(x: usize, k8: i32, ww: usize, oc: i32, bias: usize, rq: usize, y0: usize, y1: usize, two: bool, outOffset: i32, actMin: i32, actMax: i32, sums: usize): void {
   const span = <usize>k8 << 6; // weight bytes of one 8-channel group
   let wg = ww;
