@@ -190,7 +190,8 @@ async function measure(epk: Uint8Array, board: Board): Promise<Need[]> {
   }
   // whole pages: what WAMR, wasm3 and the JS engines allocate for the memory the runtime grows
   const pages = (n: number) => Math.ceil(n / 65536) * 65536;
-  const resident = await loadModelNode(epk, board.simd ? 'simd' : 'scalar');
+  // as the board's wasm runtime loads it: no widened GEMM weights (a JIT host's cache, docs/ABI.md)
+  const resident = await loadModelNode(epk, board.simd ? 'simd' : 'scalar', undefined, false);
   return [
     {
       mode: 'resident', flashBytes: flash, ramBytes: resident.memoryBytes + board.reserveRamBytes, firmwareBytes: 0,

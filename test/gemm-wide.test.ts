@@ -15,6 +15,13 @@ import { loadModelNode, runtimeModule } from '../src/runtime/node.js';
 import { RuntimeExports } from '../src/runtime/loader.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { buildTinyCnn } from '../src/testing/models.js';
+import { H } from '../src/format/constants.js';
+import { fitModel, loadBoard } from '../src/fit.js';
+import { REPO } from './helpers.js';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const WIDE_MAX_K8 = 1 << 16;
 
@@ -130,6 +137,52 @@ test('widening is optional: a grant of exactly what the model needs keeps the bl
   const tight = await loadWith(epk, need);
   assert.is(tight.ep_wide_tensor_count!(), 0, 'no room: nothing widened');
   assert.equal(runRaw(tight, input), want, 'blocked kernels');
+});
+
+/** One 1x1 conv of 64 -> 128 channels: 8 KiB of blocked weights, 64 KiB widened (a page more). */
+function wideConv(): Uint8Array {
+  const b = new TfliteBuilder();
+  const xt = b.tensor('x', [1, 8, 8, 64], 'int8', { scale: [0.05], zeroPoint: [4] });
+  const wt = b.constant('w', [128, 1, 1, 64], 'int8', Array.from({ length: 8192 }, (_, i) => ((i * 53) % 255) - 127), { scale: [0.01], zeroPoint: [0] });
+  const yt = b.tensor('y', [1, 8, 8, 128], 'int8', { scale: [0.5], zeroPoint: [-3] });
+  b.op('CONV_2D', [xt, wt, -1], [yt], { strideH: 1, strideW: 1, padding: 'VALID', activation: 'NONE' });
+  b.io([xt], [yt]);
+  return b.finish();
+}
+
+test('the host memory limit bounds the widened weights too (maxMemory / --max-memory)', async () => {
+  const epk = convertModel(wideConv(), 'conv.tflite', { log: () => {} }).epk;
+  const v = new DataView(epk.buffer, epk.byteOffset, epk.byteLength);
+  const declared = epk.length + v.getUint32(H.arenaBytes, true) + v.getUint32(H.scratchBytes, true); // what checkDeclaredMemory counts
+  const input = Uint8Array.from({ length: 4096 }, (_, i) => (i * 29 + 7) & 0xff);
+  const plain = await loadModelNode(epk, 'scalar', undefined, false);
+  const wide = await loadModelNode(epk, 'scalar');
+  assert.is(wide.exports.ep_wide_tensor_count!(), 1);
+  assert.ok(wide.memoryBytes > plain.memoryBytes, 'widening grows the memory');
+  const capped = await loadModelNode(epk, 'scalar', declared);
+  assert.is(capped.exports.ep_wide_tensor_count!(), 0, 'a limit of what the file declares leaves no room for it');
+  assert.is(capped.memoryBytes, plain.memoryBytes);
+  assert.equal(Array.from(capped.run(input)[0]), Array.from(plain.run(input)[0]));
+  assert.equal(Array.from(wide.run(input)[0]), Array.from(plain.run(input)[0]));
+});
+
+test('inspect and fit state the memory a device backs: without the widened weights', async () => {
+  const tflite = wideConv();
+  const dir = mkdtempSync(join(tmpdir(), 'ep-wide-'));
+  try {
+    const epkPath = join(dir, 'conv.epk');
+    writeFileSync(epkPath, convertModel(tflite, 'conv.tflite', { log: () => {} }).epk);
+    const r = spawnSync(process.execPath, [join(REPO, 'bin', 'edgepack.js'), 'inspect', epkPath, '--json'], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    assert.is(s.wasmPages, Math.ceil(s.peakRamResidentBytes / 65536));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // a board whose wasm runtime allocates whole pages, without SIMD (ESP32-S3: WAMR or wasm3)
+  const f = await fitModel(tflite, 'conv', loadBoard('esp32s3'));
+  const resident = f.options.find((o) => o.mode === 'resident')!;
+  assert.is(resident.linearMemoryBytes, (await loadModelNode(f.epk, 'scalar', undefined, false)).memoryBytes);
 });
 
 test('the SIMD build never widens', async () => {

@@ -11,8 +11,9 @@ export async function inspectCommand(argv: string[]): Promise<void> {
   if (positionals.length !== 1) throw new UsageError(`usage: ${usage}`);
   const bytes = readInput(positionals[0], 'model');
   const summary = summarize(bytes);
-  // Load it once in the scalar build to state the memory a device would need.
-  const model = await load(bytes, { target: 'scalar', maxMemory: maxMemoryFlag(values['max-memory']) });
+  // Load it once in the scalar build to state the memory a device would need (as a device
+  // loads it: without the widened GEMM weights of a JIT host, docs/ABI.md).
+  const model = await load(bytes, { target: 'scalar', maxMemory: maxMemoryFlag(values['max-memory']), wideGemm: false });
   const memory = {
     staticsBytes: model.staticsBytes,
     peakRamResidentBytes: model.staticsBytes + summary.modelBytes + summary.arenaBytes + summary.scratchBytes,

@@ -129,7 +129,8 @@ function check(e: RuntimeExports, code: number, messages: readonly string[]): vo
  * Instantiates a runtime module (its bytes) and loads `epk` into it. `wideGemm`: let a scalar
  * build widen its GEMM weights at load (4 bytes of extra memory per weight byte, two
  * multiply-accumulates per 64-bit multiply: a JIT host on a 64-bit CPU runs its convolutions
- * ~1.7x faster); off here, so that a memory plan measured with this function is the firmware's.
+ * ~1.7x faster), within `maxMemory` with the rest; off here, so that a memory plan measured with
+ * this function is the firmware's (inspect and fit load without it too).
  */
 export async function loadModel(wasm: BufferSource | WebAssembly.Module, input: Bytes, maxMemory = DEFAULT_MAX_MEMORY, wideGemm = false): Promise<Model> {
   const epk = toBytes(input, '.epk bytes');
@@ -138,7 +139,12 @@ export async function loadModel(wasm: BufferSource | WebAssembly.Module, input: 
   const instance = await WebAssembly.instantiate(module, {});
   const e = instance.exports as unknown as RuntimeExports;
   const messages = messageTable(module);
-  e.ep_set_wide_gemm?.(wideGemm ? 1 : 0);
+  if (wideGemm && e.ep_set_wide_gemm) {
+    e.ep_set_wide_gemm(1);
+    // the widened weights stay within the host limit too: statics + maxMemory (+ alignment) is
+    // above what any load the check above let through needs, so it refuses only the widening
+    e.ep_set_memory_limit(Math.min(0xffff0000, e.ep_statics_bytes() + maxMemory + 64));
+  }
   const ptr = e.ep_model_buffer(epk.length) >>> 0;
   if (ptr === 0) check(e, ErrorCode.OutOfMemory, messages);
   new Uint8Array(e.memory.buffer, ptr, epk.length).set(epk);
