@@ -7,6 +7,7 @@ import * as O from './ops';
 import { conv_s8, conv_s8_ref, dwconv_s8, dwconv_s8_ref, ConvParams } from './kernels/conv';
 import { fc_s8, fc_s8_ref } from './kernels/fully-connected';
 import { conv_s8_wide, fc_s8_wide } from './kernels/gemm-wide';
+import { dwconv_s8_wide } from './kernels/dwconv-wide';
 import { WIDE_GEMM, wideOf, wideRow } from './wide-table';
 import { pool_s8, PoolParams } from './kernels/pool';
 import { add_s8, add_s8_ref, mul_s8_ref, AddParams, MulParams, Broadcast4 } from './kernels/elementwise';
@@ -106,7 +107,10 @@ export function runOp(r: usize): i32 {
         else if (HAS_CONV_BLOCKED) conv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, O.param(r, 11), O.param(r, 12), M.dim(w, 1),
           bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp, M.scratchPtr);
       } else {
-        if (HAS_DWCONV_BLOCKED) dwconv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2),
+        const ww = WIDE_GEMM ? wideOf(w) : 0;
+        if (ww != 0) dwconv_s8_wide(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), ww, M.dim(w, 1), M.dim(w, 2),
+          bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), cp, wideRow);
+        else if (HAS_DWCONV_BLOCKED) dwconv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, M.dim(w, 1), M.dim(w, 2),
           bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), cp);
       }
       return F.E_OK;

@@ -4,7 +4,9 @@
 // weights of every conv, and of every fully connected op over two input rows or more, of the
 // blocked layout (K_CONV_BLOCKED, K_FC_BLOCKED) into memory grown past the scratch: 8 bytes per
 // weight byte (one f64 each), a table of one address per tensor, and room for a packed pixel
-// pair. Nothing of it is needed: when the memory cannot grow (or the host's grant is smaller)
+// pair. So does every depthwise conv of the blocked layout (K_DWCONV_BLOCKED,
+// kernels/dwconv-wide.ts) with at most WIDE_DW_MAX_TAPS taps: its weights one f64 each plus
+// each channel's sum, and the same room holds its ring of packed input rows. Nothing of it is needed: when the memory cannot grow (or the host's grant is smaller)
 // the ops keep the blocked kernels, and the high-water mark (memory-limit.ts), which states
 // what the model needs, leaves it out.
 
@@ -15,6 +17,7 @@ import * as K from './kernel-table';
 import { kernelOf } from './dispatch';
 import { withinGrant } from './memory-limit';
 import { WIDE_MAX_K8, wideBytes, widenWeights } from './kernels/gemm-wide';
+import { WIDE_DW_MAX_TAPS, dwRingBytes, wideDwBytes, widenDwWeights } from './kernels/dwconv-wide';
 import { WIDE_GEMM, setWide, wanted, wantWide, wideTable } from './wide-table';
 
 /** Host: widen GEMM weights at the next loads (on != 0) or not. Returns 1 when this build can. */
@@ -32,9 +35,10 @@ export function ep_wide_tensor_count(): u32 {
   return n;
 }
 
-// The weight tensor of op r when it runs a blocked GEMM worth widening, else NO_TENSOR.
+// The weight tensor of op r when it runs a blocked GEMM or depthwise worth widening, else NO_TENSOR.
 function wideCandidate(r: usize): u32 {
   const v = kernelOf(r);
+  if (v == K.K_DWCONV_BLOCKED) return dwRingOf(r) != 0 ? O.input(r, 1) : F.NO_TENSOR;
   if (v != K.K_CONV_BLOCKED && v != K.K_FC_BLOCKED) return F.NO_TENSOR;
   // an FC over one input row reads each weight once: 8 bytes instead of 1 made it 1.5x slower
   if (v == K.K_FC_BLOCKED && <i64>M.elements(O.input(r, 0)) < 2 * <i64>O.param(r, 5)) return F.NO_TENSOR;
@@ -43,6 +47,31 @@ function wideCandidate(r: usize): u32 {
   if (k8 <= 0 || k8 > WIDE_MAX_K8 || (k8 & 7) != 0 || oc4 <= 0 || (oc4 & 3) != 0) return F.NO_TENSOR;
   if (<u64>oc4 * <u64>k8 != <u64>M.byteCount(w)) return F.NO_TENSOR;
   return w;
+}
+
+// The ring bytes of blocked depthwise op r (weights [1, kh, kw, c] over c input and output
+// channels, at most WIDE_DW_MAX_TAPS taps), or 0 when it is not widened.
+function dwRingOf(r: usize): u64 {
+  const x = O.input(r, 0), w = O.input(r, 1), y = O.output(r, 0);
+  const kh = M.dim(w, 1), kw = M.dim(w, 2), c = M.dim(x, 3);
+  // rank 4 with a leading 1: never a GEMM's [oc4, K8] (oc4 a multiple of 4), so a tensor is widened one way only
+  if (M.rank(w) != 4 || M.rank(x) != 4 || M.rank(y) != 4 || M.dim(w, 0) != 1 || M.dim(w, 3) != c) return 0;
+  if (kh <= 0 || kw <= 0 || <i64>kh * <i64>kw > <i64>WIDE_DW_MAX_TAPS || M.dim(y, 3) != c) return 0;
+  if (<u64>kh * <u64>kw * <u64>c != <u64>M.byteCount(w)) return 0;
+  // params: 0 strideH, 1 strideW, 2 dilationH, 3 dilationW (ConvParams)
+  return dwRingBytes(c, kh, kw, M.dim(x, 2), M.dim(y, 1), M.dim(y, 2), O.param(r, 0), O.param(r, 1), O.param(r, 2), O.param(r, 3));
+}
+
+// Bytes of op r's widened weights (its candidate tensor w).
+function widenedBytes(r: usize, w: u32): u64 {
+  if (kernelOf(r) == K.K_DWCONV_BLOCKED) return align16(wideDwBytes(M.dim(w, 3), M.dim(w, 1) * M.dim(w, 2)));
+  return wideBytes(M.dim(w, 0), M.dim(w, 1));
+}
+
+// Op r's widened weights of tensor w -> dst.
+function widen(r: usize, w: u32, dst: usize): void {
+  if (kernelOf(r) == K.K_DWCONV_BLOCKED) widenDwWeights(M.dataOf(w), M.dim(w, 3), M.dim(w, 1) * M.dim(w, 2), dst);
+  else widenWeights(M.dataOf(w), M.dim(w, 0), M.dim(w, 1), dst);
 }
 
 // @ts-ignore: decorator
@@ -57,16 +86,18 @@ export function prepareWide(end: usize): void {
   if (!WIDE_GEMM || !wanted) return;
   // sizes first: table, row, then each weight tensor once
   let need: u64 = align16(<u64>M.tensorCount * 4);
-  let maxK8: i32 = 0;
+  let rowBytes: u64 = 0;
   let r = M.firstOp;
   for (let i: u32 = 0; i < M.opCount; i++, r = O.next(r)) {
     const w = wideCandidate(r);
     if (w == F.NO_TENSOR) continue;
-    maxK8 = max(maxK8, M.dim(w, 1));
-    need += wideBytes(M.dim(w, 0), M.dim(w, 1)); // a multiple of 16; a shared tensor counted twice at most wastes bytes
+    // GEMM: a packed pixel pair, 16 i32 and 8 f64 sums; depthwise: its ring of packed rows
+    const row = kernelOf(r) == K.K_DWCONV_BLOCKED ? dwRingOf(r) : <u64>M.dim(w, 1) * 8 + 128;
+    if (row > rowBytes) rowBytes = row;
+    need += widenedBytes(r, w); // a multiple of 16; a shared tensor counted twice at most wastes bytes
   }
-  if (maxK8 == 0) return;
-  need += <u64>maxK8 * 8 + 128; // a packed pixel pair, 16 i32 and 8 f64 sums
+  if (rowBytes == 0) return;
+  need += align16(rowBytes);
   const start = align16(<u64>end);
   if (!grow(start + need)) return;
   const t = <usize>start;
@@ -76,9 +107,9 @@ export function prepareWide(end: usize): void {
   for (let i: u32 = 0; i < M.opCount; i++, r = O.next(r)) {
     const w = wideCandidate(r);
     if (w == F.NO_TENSOR || load<u32>(t + (<usize>w << 2)) != 0) continue;
-    widenWeights(M.dataOf(w), M.dim(w, 0), M.dim(w, 1), at);
+    widen(r, w, at);
     store<u32>(t + (<usize>w << 2), <u32>at);
-    at += <usize>wideBytes(M.dim(w, 0), M.dim(w, 1)); // below 4 GiB: grow() took them all
+    at += <usize>widenedBytes(r, w); // below 4 GiB: grow() took them all
   }
   setWide(t, at);
 }

@@ -23,7 +23,7 @@ import { loadModel } from '../src/runtime/loader.js';
 import { runtimeForKernels } from '../tools/firmware/build.js';
 import { readFileSync } from 'node:fs';
 
-const K_CONV_BLOCKED = kernelBit('CONV_BLOCKED'), K_FC_BLOCKED = kernelBit('FC_BLOCKED');
+const K_CONV_BLOCKED = kernelBit('CONV_BLOCKED'), K_FC_BLOCKED = kernelBit('FC_BLOCKED'), K_DWCONV_BLOCKED = kernelBit('DWCONV_BLOCKED');
 
 /** Small deterministic PRNG (mulberry32), so a failure names a reproducible case. */
 function rng(seed: number) {
@@ -88,8 +88,9 @@ function depthwiseCase(r: Rng, i: number): Case {
   const kind = r.int(0, 4); // 0-2: multiplier 1 (packed), 3: 1 input channel (as conv), 4: multiplier 2 (reference)
   const ic = kind === 3 ? 1 : r.pick([1, 3, 8, 9, 16, 21, 32]);
   const dm = kind === 3 ? r.int(2, 9) : kind === 4 ? 2 : 1;
-  const [n, h, w] = [r.int(1, 2), r.int(3, 12), r.int(3, 12)];
-  const [kh, kw] = r.pick([[3, 3], [3, 3], [5, 5], [1, 1], [2, 3]]);
+  const [kh, kw] = r.pick([[3, 3], [3, 3], [5, 5], [1, 1], [2, 3], [3, 1], [5, 1]]);
+  // a column (w = kw = 1, a 1-D model over H) runs as a row in the widened kernel
+  const [n, h, w] = [r.int(1, 2), r.int(3, 12), kw === 1 && r.int(0, 1) ? 1 : r.int(3, 12)];
   const o = { strideH: r.int(1, 2), strideW: r.int(1, 2), dilationH: r.pick([1, 1, 2]), dilationW: r.pick([1, 1, 2]), padding: r.pick(['SAME', 'VALID']), activation: r.pick(ACTS), depthMultiplier: dm };
   if ((kh - 1) * o.dilationH + 1 > h || (kw - 1) * o.dilationW + 1 > w) o.padding = 'SAME';
   const oc = ic * dm;
@@ -167,8 +168,9 @@ async function runAll(c: Case, seed: number, given?: Uint8Array[]): Promise<{ pa
     assert.equal(Array.from((await loadModelNode(ref, target)).run(...inputs)[0]), Array.from(want), `${c.name}: reference kernels, ${target} build`);
     assert.equal(Array.from((await loadModelNode(packed.epk, target)).run(...inputs)[0]), Array.from(want), `${c.name}: packed kernels, ${target} build`);
   }
-  // the scalar build runs blocked GEMMs two ways: widened weights (a JIT host, the default of
-  // loadModelNode above, kernels/gemm-wide.ts) and the blocked bytes (the firmware's gemm.ts)
+  // the scalar build runs blocked GEMMs and depthwise two ways: widened weights (a JIT host, the
+  // default of loadModelNode above, kernels/gemm-wide.ts and dwconv-wide.ts) and the blocked
+  // bytes (the firmware's gemm.ts and conv.ts)
   const blocked = await loadModelNode(packed.epk, 'scalar', undefined, false);
   assert.equal(Array.from(blocked.run(...inputs)[0]), Array.from(want), `${c.name}: packed kernels, scalar build without widened weights`);
   assert.equal(blocked.exports.ep_wide_tensor_count!(), 0, `${c.name}: nothing widened when not asked`);
@@ -176,8 +178,8 @@ async function runAll(c: Case, seed: number, given?: Uint8Array[]): Promise<{ pa
   const ops = wide.exports as unknown as { ep_op_count(): number; ep_op_kernel(i: number): number };
   const kernels = Array.from({ length: ops.ep_op_count() }, (_, i) => ops.ep_op_kernel(i));
   const fcRows = c.name.startsWith('fc#') ? Number(/batches (\d+)/.exec(c.name)![1]) : 0; // an FC over one row stays blocked
-  const gemms = kernels.filter((k) => k === K_CONV_BLOCKED || (k === K_FC_BLOCKED && fcRows >= 2)).length;
-  assert.equal(wide.exports.ep_wide_tensor_count!(), gemms, `${c.name}: every blocked conv, and FC over 2 rows or more, widened`);
+  const widened = kernels.filter((k) => k === K_CONV_BLOCKED || k === K_DWCONV_BLOCKED || (k === K_FC_BLOCKED && fcRows >= 2)).length;
+  assert.equal(wide.exports.ep_wide_tensor_count!(), widened, `${c.name}: every blocked conv and depthwise, and FC over 2 rows or more, widened`);
   // streamed build at its smallest stage (one quad of output channels per tile; a packed FC
   // splits K too) and halfway to the whole stage (several quads per tile): the kernels write
   // a channel range of a wider output (conv/FC yStride, depthwise stride)

@@ -6,9 +6,9 @@
 // The pair trick. Two pixels' taps x0, x1 (raw int8) become one f64 X = x0 + x1 2^26 and each
 // weight w one f64; X w = x0 w + x1 w 2^26 is exact (below 2^40 in magnitude), and so is the sum
 // S = L + H 2^26 of up to WIDE_BLOCK taps, L = sum x0 w and H = sum x1 w (every partial sum is an
-// integer below 2^53). |x w| <= 2^14, so |L| <= 2^24 < 2^25: H = nearest(S / 2^26) (no tie:
-// S / 2^26 lies within 2^-2 of H) and L = S - H 2^26, both exact; longer rows add block by
-// block in i32. The sums are the scalar GEMM's (gemm.ts), so the bias folding and
+// integer below 2^53). |x w| <= 2^14, so |L| <= 2^24 < 2^25 and |S| < 2^51: S is read back as
+// an i64 exactly (exactI64), L is its low 26 bits sign-extended and H = (S - L) / 2^26; longer
+// rows add block by block in i32. The sums are the scalar GEMM's (gemm.ts), so the bias folding and
 // requantQuad/requantQuad2 are shared; test/gemm-wide.test.ts checks them against the _ref
 // kernels with sums near 2^30. Why f64: an x86-64 core issues two f64 multiplies and two adds per
 // cycle against one 64-bit integer multiply; 8 channels' sums stay in 8 xmm registers.
@@ -55,20 +55,29 @@ export function widenWeights(w: usize, oc4: i32, k8: i32, dst: usize): void {
   }
 }
 
-// The f64 block sum s = L + H 2^26 as i32: L at t, H at t + 32 (splitTo), or added there (split).
+// The f64 block sum s = L + H 2^26 (an integer, |s| < 2^51) as i32: L at t, H at t + 32
+// (splitTo), or added there (split). s + 1.5 2^52 lies in [2^52, 2^53), where the f64 step is
+// 1, so it is exact and its bits less those of 1.5 2^52 are s as an i64; |L| < 2^25 is the low
+// 26 bits sign-extended, and H the rest. (Math.round and a checked f64 -> i32 conversion cost
+// V8 two compares and branches each.)
+const EXACT: f64 = 6755399441055744.0; // 1.5 2^52
 // @ts-ignore: decorator
-@inline function hiOf(s: f64): f64 { return Math.round(s * (1.0 / TWO26)); } // f64.nearest: no tie (header)
+@inline export function exactI64(s: f64): i64 { return reinterpret<i64>(s + EXACT) - reinterpret<i64>(EXACT); }
+// @ts-ignore: decorator
+@inline export function lowOf(v: i64): i32 { return (<i32>v << 6) >> 6; }
+// @ts-ignore: decorator
+@inline export function highOf(v: i64, low: i32): i32 { return <i32>((v - <i64>low) >> 26); }
 // @ts-ignore: decorator
 @inline function splitTo(s: f64, t: usize): void {
-  const h = hiOf(s);
-  store<i32>(t, <i32>(s - h * TWO26));
-  store<i32>(t, <i32>h, 32);
+  const v = exactI64(s), l = lowOf(v);
+  store<i32>(t, l);
+  store<i32>(t, highOf(v, l), 32);
 }
 // @ts-ignore: decorator
 @inline function split(s: f64, t: usize): void {
-  const h = hiOf(s);
-  store<i32>(t, load<i32>(t) + <i32>(s - h * TWO26));
-  store<i32>(t, load<i32>(t, 32) + <i32>h, 32);
+  const v = exactI64(s), l = lowOf(v);
+  store<i32>(t, load<i32>(t) + l);
+  store<i32>(t, load<i32>(t, 32) + highOf(v, l), 32);
 }
 
 /**

@@ -2,13 +2,14 @@
 // change, stricter than `npm run bench --baseline-wasm` on a shared machine (short samples,
 // the builds alternating sample by sample, their order rotating each round).
 //
-//   node dist/tools/bench/ab.js [--models a,b] [--rounds N] [--ops] [--unchecked] BASE.wasm NEW.wasm [MORE.wasm ...]
+//   node dist/tools/bench/ab.js [--models a,b] [--rounds N] [--ops] [--unchecked] [--wide] BASE.wasm NEW.wasm [MORE.wasm ...]
 //
 // Whole inferences: per model and build the median and 10th percentile of ~2 ms samples, and
 // each build's ratio to the first. --ops: each op alone instead (ep_invoke_op, as the bench's
 // profile), per op the medians of BASE and NEW and their ratio, then the sums. Every build must
 // give the first one's outputs (checked before timing; --unchecked skips that, for stand-in
-// builds that measure what a part of a kernel costs and give wrong outputs). Prints ratios only from one process:
+// builds that measure what a part of a kernel costs and give wrong outputs). --wide loads with
+// the widened weights (wide.ts), as Node's loader does for a scalar build. Prints ratios only from one process:
 // this machine's level moves by tens of percent between processes.
 
 import { readFileSync } from 'node:fs';
@@ -19,10 +20,10 @@ import { convert, emittedOps, opLabel, quantile } from './edgepack.js';
 
 const DEFAULT_MODELS = ['person_detect', 'ic_resnet8_int8', 'kws_dscnn_int8', 'sww_dscnn_int8', 'mobilenet_v2_224_nchw_int8'];
 
-interface Args { models: string[]; rounds: number; ops: boolean; unchecked: boolean; wasms: string[] }
+interface Args { models: string[]; rounds: number; ops: boolean; unchecked: boolean; wide: boolean; wasms: string[] }
 
 function parse(argv: string[]): Args {
-  const a: Args = { models: DEFAULT_MODELS, rounds: 80, ops: false, unchecked: false, wasms: [] };
+  const a: Args = { models: DEFAULT_MODELS, rounds: 80, ops: false, unchecked: false, wide: false, wasms: [] };
   for (let i = 0; i < argv.length; i++) {
     const v = () => {
       if (i + 1 >= argv.length) throw new Error(`${argv[i]} needs a value`);
@@ -32,10 +33,11 @@ function parse(argv: string[]): Args {
     else if (argv[i] === '--rounds') a.rounds = Math.max(3, Number(v()));
     else if (argv[i] === '--ops') a.ops = true;
     else if (argv[i] === '--unchecked') a.unchecked = true;
+    else if (argv[i] === '--wide') a.wide = true;
     else if (argv[i].startsWith('--')) throw new Error(`unknown option ${argv[i]}`);
     else a.wasms.push(argv[i]);
   }
-  if (a.wasms.length < 2) throw new Error('usage: ab.js [--models a,b] [--rounds N] [--ops] [--unchecked] BASE.wasm NEW.wasm [MORE.wasm ...]');
+  if (a.wasms.length < 2) throw new Error('usage: ab.js [--models a,b] [--rounds N] [--ops] [--unchecked] [--wide] BASE.wasm NEW.wasm [MORE.wasm ...]');
   return a;
 }
 
@@ -101,7 +103,7 @@ async function main(): Promise<void> {
   const labels = args.wasms.map((w, j) => `${j}:${w.split('/').pop()}`);
   for (const name of args.models) {
     const packed = convert(new Uint8Array(readFileSync(join(SHARED_MODELS, `${name}.tflite`))), `${name}.tflite`);
-    const builds = await Promise.all(modules.map((m) => loadModel(m, packed.epk)));
+    const builds = await Promise.all(modules.map((m) => loadModel(m, packed.epk, undefined, args.wide)));
     const input = inputFor(builds[0]);
     const want = builds[0].run(input)[0];
     for (const b of builds) { const t0 = performance.now(); while (performance.now() - t0 < 200) b.run(input); } // past V8's tier-up

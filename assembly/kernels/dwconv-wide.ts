@@ -1,0 +1,241 @@
+// Scalar int8 depthwise conv for 64-bit JIT hosts: the f64 pixel pair of gemm-wide.ts applied
+// to depthwise, over weights widened at load (assembly/wide.ts). Never used by the firmware
+// runtimes (see gemm-wide.ts).
+//
+// Two horizontally adjacent output pixels of a channel share each of its weights: their taps
+// x0, x1 (raw int8) become one f64 X = x0 + x1 2^26, so one f64 multiply-add does both
+// pixels' products exactly (gemm-wide.ts header: with T = kh * kw <= WIDE_DW_MAX_TAPS taps the
+// first pixel's sum L stays below 2^25 and S = L + H 2^26 splits exactly). The pairs are
+// packed once per input row, channel by channel ([c][Wp] f64, P[j] = x[j - padLeft] +
+// x[j - padLeft + strideW] 2^26), in a ring of (kh - 1) * dilationH + 1 rows, so a row read by
+// three output rows (3x3, stride 1) is packed once. Taps outside the image pack the input zero
+// point zp: (zp + inOffset) w = 0 is exactly the reference's skipped tap, so every pixel starts
+// from bias + inOffset * sum(w) and takes all T taps, with no border case.
+//
+// Output over input (docs/FORMAT.md): output row oy is stored after every input row it reads
+// is packed, and the rows packed later are those the pixel-order kernels read after row oy's
+// stores too, so an output laid over its input reads what dwconv_s8 reads.
+//
+// Layouts: weights [c][T + 1] f64 (the T taps of channel ch, then their sum), widened from the
+// blocked [kh, kw, c] bytes by widenDwWeights. Ring (dwRingBytes): R i32 tags (the input row
+// each slot holds) and kh u32 slot addresses, 16-byte aligned, then R slots of c * Wp f64.
+
+import { ConvParams } from './conv';
+import { clamp, mbqmRq, rqPow2At, rqRight } from './quant';
+import { exactI64, highOf, lowOf } from './gemm-wide';
+
+/** Largest kh * kw widened: 1024 * 2^14 = 2^24 < 2^25 keeps the split exact (one block). */
+export const WIDE_DW_MAX_TAPS: i32 = 1024;
+const TWO26: f64 = 67108864.0;
+
+// @ts-ignore: decorator
+@inline function align16(n: u64): u64 { return (n + 15) & ~15; }
+
+/** Bytes widenDwWeights writes for c channels of `taps` weights each. */
+// @ts-ignore: decorator
+@inline export function wideDwBytes(c: i32, taps: i32): u64 { return (<u64>c * <u64>(taps + 1)) << 3; }
+
+/** Blocked depthwise weights [taps][c] bytes at w -> [c][taps + 1] f64 at dst (taps, then their sum). */
+export function widenDwWeights(w: usize, c: i32, taps: i32, dst: usize): void {
+  for (let ch = 0; ch < c; ch++) {
+    const d = dst + ((<usize>ch * <usize>(taps + 1)) << 3);
+    let sum: f64 = 0;
+    for (let t = 0; t < taps; t++) {
+      const v = <f64>load<i8>(w + <usize>t * <usize>c + <usize>ch);
+      store<f64>(d + (<usize>t << 3), v);
+      sum += v;
+    }
+    store<f64>(d + (<usize>taps << 3), sum);
+  }
+}
+
+/** Packed positions per row: the pairs' first taps 2 m strideW, m < ceil(outW / 2), plus the filter's width. */
+// @ts-ignore: decorator
+@inline function packWidth(outW: i32, kw: i32, sW: i32, dW: i32): i64 {
+  return 2 * <i64>(((outW + 1) >> 1) - 1) * <i64>sW + <i64>(kw - 1) * <i64>dW + 1;
+}
+// @ts-ignore: decorator
+@inline function ringRows(kh: i32, dH: i32): i64 { return <i64>(kh - 1) * <i64>dH + 1; }
+// @ts-ignore: decorator
+@inline function headerBytes(kh: i32, dH: i32): u64 { return align16(<u64>(ringRows(kh, dH) + <i64>kh) << 2); }
+
+// A column (inW = outW = kw = 1: a 1-D model over H) is run as a row: with one of H and W of
+// size 1 NHWC holds the same bytes either way, and [kh, 1, c] weights are [1, kh, c] ones, so
+// the pairs run along H instead of pairing every pixel with nothing.
+// @ts-ignore: decorator
+@inline function isColumn(inW: i32, outW: i32, kw: i32): bool { return inW == 1 && outW == 1 && kw == 1; }
+
+/** Bytes of the ring dwconv_s8_wide packs into (0 when the geometry has none: it is not widened then). */
+export function dwRingBytes(c: i32, kh: i32, kw: i32, inW: i32, outH: i32, outW: i32, sH: i32, sW: i32, dH: i32, dW: i32): u64 {
+  if (isColumn(inW, outW, kw)) return dwRingBytes(c, 1, kh, outH, 1, outH, 1, sH, 1, dH);
+  if (c <= 0 || kh <= 0 || kw <= 0 || outW <= 0 || sW <= 0 || dW <= 0 || dH <= 0) return 0;
+  const wp = packWidth(outW, kw, sW, dW), r = ringRows(kh, dH);
+  if (wp <= 0 || wp > 1 << 24 || r > 1 << 16) return 0;
+  return headerBytes(kh, dH) + <u64>r * <u64>c * <u64>wp * 8;
+}
+
+/**
+ * dwconv_s8 (conv.ts, depth multiplier 1, pixels c bytes apart) over widened weights ww; ring:
+ * dwRingBytes bytes. Same arguments as dwconv_s8 otherwise.
+ */
+export function dwconv_s8_wide(
+  x: usize, inH: i32, inW: i32, c: i32,
+  ww: usize, kh: i32, kw: i32,
+  bias: usize, rq: usize,
+  y: usize, batches: i32, outH: i32, outW: i32,
+  p: ConvParams, ring: usize,
+): void {
+  if (isColumn(inW, outW, kw)) {
+    dwRows(x, 1, inH, c, ww, 1, kh, bias, rq, y, batches, 1, outH, 1, p.strideH, 1, p.dilationH, 0, p.padTop, p, ring);
+  } else {
+    dwRows(x, inH, inW, c, ww, kh, kw, bias, rq, y, batches, outH, outW,
+      p.strideH, p.strideW, p.dilationH, p.dilationW, p.padTop, p.padLeft, p, ring);
+  }
+}
+
+// dwconv_s8_wide with the geometry given apart (a column swapped to a row); p for the offsets
+// and the activation range only.
+function dwRows(
+  x: usize, inH: i32, inW: i32, c: i32,
+  ww: usize, kh: i32, kw: i32,
+  bias: usize, rq: usize,
+  y: usize, batches: i32, outH: i32, outW: i32,
+  sH: i32, sW: i32, dH: i32, dW: i32, padTop: i32, padLeft: i32,
+  p: ConvParams, ring: usize,
+): void {
+  const r = <i32>ringRows(kh, dH), wp = <i32>packWidth(outW, kw, sW, dW);
+  const slotAt = ring + <usize>(r << 2); // kh u32: the slot of each filter row, for this output row
+  const slots = ring + <usize>headerBytes(kh, dH);
+  const slotBytes = <usize>c * <usize>wp * 8;
+  const rowIn = <usize>inW * <usize>c, rowOut = <usize>outW * <usize>c;
+  for (let b = 0; b < batches; b++) {
+    for (let s = 0; s < r; s++) store<i32>(ring + (<usize>s << 2), i32.MIN_VALUE); // nothing packed
+    const xb = x + <usize>b * <usize>inH * rowIn, yb = y + <usize>b * <usize>outH * rowOut;
+    for (let oy = 0; oy < outH; oy++) {
+      const iy0 = oy * sH - padTop;
+      for (let ky = 0; ky < kh; ky++) {
+        const iy = iy0 + ky * dH, s = ((iy % r) + r) % r;
+        const slot = slots + <usize>s * slotBytes;
+        if (load<i32>(ring + (<usize>s << 2)) != iy) {
+          packRow(xb, iy, inH, inW, c, wp, sW, padLeft, -p.inputOffset, slot);
+          store<i32>(ring + (<usize>s << 2), iy);
+        }
+        store<u32>(slotAt + (<usize>ky << 2), <u32>slot);
+      }
+      const yr = yb + <usize>oy * rowOut;
+      if (kh == 3 && kw == 3) row3x3(slotAt, wp, ww, c, bias, rq, yr, outW, sW, dW, p);
+      else rowAny(slotAt, wp, ww, c, kh, kw, bias, rq, yr, outW, sW, dW, p);
+    }
+  }
+}
+
+/** Input row iy (zp outside the image) -> [c][wp] packed pairs at dst. */
+function packRow(xb: usize, iy: i32, inH: i32, inW: i32, c: i32, wp: i32, sW: i32, padLeft: i32, zp: i32, dst: usize): void {
+  const zf = <f64>zp;
+  if (iy < 0 || iy >= inH) {
+    const both = zf + zf * TWO26;
+    const end = dst + <usize>c * <usize>wp * 8;
+    for (let d = dst; d < end; d += 8) store<f64>(d, both);
+    return;
+  }
+  const xr = xb + <usize>iy * <usize>inW * <usize>c, cs = <usize>c;
+  // j in [j0, j1): both taps inside the row (ix = j - padLeft >= 0, ix + sW < inW)
+  const j0 = <i32>min(max(<i64>padLeft, 0), <i64>wp);
+  const j1 = <i32>max(min(<i64>inW - <i64>sW + <i64>padLeft, <i64>wp), <i64>j0);
+  for (let ch = 0; ch < c; ch++) {
+    const d = dst + <usize>ch * <usize>wp * 8, xc = xr + <usize>ch;
+    for (let j = 0; j < j0; j++) store<f64>(d + (<usize>j << 3), edgePair(xc, cs, j - padLeft, sW, inW, zf));
+    let xp = xc + <usize>(j0 - padLeft) * cs;
+    const far = <usize>sW * cs;
+    for (let j = j0; j < j1; j++) {
+      store<f64>(d + (<usize>j << 3), <f64>load<i8>(xp) + <f64>load<i8>(xp + far) * TWO26);
+      xp += cs;
+    }
+    for (let j = j1; j < wp; j++) store<f64>(d + (<usize>j << 3), edgePair(xc, cs, j - padLeft, sW, inW, zf));
+  }
+}
+
+// The pair at input column ix (and ix + sW) of a channel's row, zp outside [0, inW).
+// @ts-ignore: decorator
+@inline function edgePair(xc: usize, cs: usize, ix: i32, sW: i32, inW: i32, zf: f64): f64 {
+  const ix1 = ix + sW;
+  const v0 = <u32>ix < <u32>inW ? <f64>load<i8>(xc + <usize>ix * cs) : zf;
+  const v1 = <u32>ix1 < <u32>inW ? <f64>load<i8>(xc + <usize>ix1 * cs) : zf;
+  return v0 + v1 * TWO26;
+}
+
+// Channel ch's requantized byte of sum s (bias and inOffset * sum(w) in base).
+// @ts-ignore: decorator
+@inline function outByte(acc: i32, m: i32, e: i32, pow2At: usize, outOff: i32, lo: i32, hi: i32): u8 {
+  return <u8>clamp(mbqmRq(acc, m, e, pow2At) + outOff, lo, hi);
+}
+
+// Stores the pair (pixel at out, its right neighbour when `two`) from the packed sum s.
+// @ts-ignore: decorator
+@inline function storePair(s: f64, base: i32, out: usize, cs: usize, two: bool, m: i32, e: i32, pow2At: usize, outOff: i32, lo: i32, hi: i32): void {
+  const v = exactI64(s), l = lowOf(v); // gemm-wide.ts: S = L + H 2^26
+  store<u8>(out, outByte(l + base, m, e, pow2At, outOff, lo, hi));
+  if (two) store<u8>(out + cs, outByte(highOf(v, l) + base, m, e, pow2At, outOff, lo, hi));
+}
+
+/** One output row of a 3x3 filter: per channel its 9 weights in locals, the pairs along the row. */
+function row3x3(slotAt: usize, wp: i32, ww: usize, c: i32, bias: usize, rq: usize, yr: usize, outW: i32, sW: i32, dW: i32, p: ConvParams): void {
+  const inOff = p.inputOffset, outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
+  const plane = <usize>wp << 3, cs = <usize>c;
+  const step = <usize>sW << 4, t1 = <usize>dW << 3, t2 = t1 << 1;
+  const pairs = outW >> 1, odd = (outW & 1) != 0;
+  const s0 = <usize>load<u32>(slotAt), s1 = <usize>load<u32>(slotAt, 4), s2 = <usize>load<u32>(slotAt, 8);
+  for (let ch = 0; ch < c; ch++) {
+    const wc = ww + <usize>ch * 80;
+    const w0 = load<f64>(wc), w1 = load<f64>(wc, 8), w2 = load<f64>(wc, 16);
+    const w3 = load<f64>(wc, 24), w4 = load<f64>(wc, 32), w5 = load<f64>(wc, 40);
+    const w6 = load<f64>(wc, 48), w7 = load<f64>(wc, 56), w8 = load<f64>(wc, 64);
+    const base = load<i32>(bias + (<usize>ch << 2)) + inOff * <i32>load<f64>(wc, 72);
+    const q = rq + <usize>(ch >> 2) * 48, l = <usize>(ch & 3);
+    const m = load<i32>(q + (l << 2)), e = rqRight(q, l), pow2At = rqPow2At(q, l);
+    const off = <usize>ch * plane;
+    let a = s0 + off, b = s1 + off, d = s2 + off;
+    let out = yr + <usize>ch;
+    for (let k = 0; k < pairs; k++) {
+      const s = load<f64>(a) * w0 + load<f64>(a + t1) * w1 + load<f64>(a + t2) * w2
+        + load<f64>(b) * w3 + load<f64>(b + t1) * w4 + load<f64>(b + t2) * w5
+        + load<f64>(d) * w6 + load<f64>(d + t1) * w7 + load<f64>(d + t2) * w8;
+      storePair(s, base, out, cs, true, m, e, pow2At, outOff, lo, hi);
+      a += step; b += step; d += step; out += cs << 1;
+    }
+    if (odd) {
+      const s = load<f64>(a) * w0 + load<f64>(a + t1) * w1 + load<f64>(a + t2) * w2
+        + load<f64>(b) * w3 + load<f64>(b + t1) * w4 + load<f64>(b + t2) * w5
+        + load<f64>(d) * w6 + load<f64>(d + t1) * w7 + load<f64>(d + t2) * w8;
+      storePair(s, base, out, cs, false, m, e, pow2At, outOff, lo, hi);
+    }
+  }
+}
+
+/** One output row of any kh x kw filter (taps <= WIDE_DW_MAX_TAPS): weights read per tap. */
+function rowAny(slotAt: usize, wp: i32, ww: usize, c: i32, kh: i32, kw: i32, bias: usize, rq: usize, yr: usize, outW: i32, sW: i32, dW: i32, p: ConvParams): void {
+  const inOff = p.inputOffset, outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
+  const plane = <usize>wp << 3, cs = <usize>c, taps = kh * kw;
+  const step = <usize>sW << 4, tW = <usize>dW << 3;
+  for (let ch = 0; ch < c; ch++) {
+    const wc = ww + ((<usize>ch * <usize>(taps + 1)) << 3);
+    const base = load<i32>(bias + (<usize>ch << 2)) + inOff * <i32>load<f64>(wc + (<usize>taps << 3));
+    const q = rq + <usize>(ch >> 2) * 48, l = <usize>(ch & 3);
+    const m = load<i32>(q + (l << 2)), e = rqRight(q, l), pow2At = rqPow2At(q, l);
+    const off = <usize>ch * plane;
+    let out = yr + <usize>ch, at: usize = 0;
+    for (let ox = 0; ox < outW; ox += 2) {
+      let s: f64 = 0;
+      let wt = wc;
+      for (let ky = 0; ky < kh; ky++) {
+        let a = <usize>load<u32>(slotAt + (<usize>ky << 2)) + off + at;
+        for (let kx = 0; kx < kw; kx++) {
+          s += load<f64>(a) * load<f64>(wt);
+          a += tW; wt += 8;
+        }
+      }
+      storePair(s, base, out, cs, ox + 1 < outW, m, e, pow2At, outOff, lo, hi);
+      at += step; out += cs << 1;
+    }
+  }
+}
