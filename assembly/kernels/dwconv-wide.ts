@@ -2,13 +2,15 @@
 // to depthwise, over weights widened at load (assembly/wide.ts). Never used by the firmware
 // runtimes (see gemm-wide.ts).
 //
-// Two horizontally adjacent output pixels of a channel share each of its weights: their taps
-// x0, x1 (raw int8) become one f64 X = x0 + x1 2^26, so one f64 multiply-add does both
-// pixels' products exactly (gemm-wide.ts header: with T = kh * kw <= WIDE_DW_MAX_TAPS taps the
-// first pixel's sum L stays below 2^25 and S = L + H 2^26 splits exactly). The pairs are
-// packed once per input row, channel by channel ([c][Wp] f64, P[j] = x[j - padLeft] +
-// x[j - padLeft + strideW] 2^26), in a ring of (kh - 1) * dilationH + 1 rows, so a row read by
-// three output rows (3x3, stride 1) is packed once. Taps outside the image pack the input zero
+// Two output pixels of a row, k and k + half (half = ceil(outW / 2)), share each weight of a
+// channel: their taps x0, x1 (raw int8) become one f64 X = x0 + x1 2^26, so one f64
+// multiply-add does both pixels' products exactly (gemm-wide.ts header: with T = kh * kw <=
+// WIDE_DW_MAX_TAPS taps the first pixel's sum L stays below 2^25 and S = L + H 2^26 splits
+// exactly). The pairs are packed once per input row, channel by channel ([c][Wp] f64, P[j] =
+// x[j - padLeft] + x[j - padLeft + half * strideW] 2^26; pair k's taps at j = k strideW +
+// kx dilationW, so Wp is about half the row whatever the stride), in a ring of
+// (kh - 1) * dilationH + 1 rows, so a row read by three output rows (3x3, stride 1) is packed
+// once. Taps outside the image pack the input zero
 // point zp: (zp + inOffset) w = 0 is exactly the reference's skipped tap, so every pixel starts
 // from bias + inOffset * sum(w) and takes all T taps, with no border case.
 //
@@ -18,7 +20,8 @@
 //
 // Layouts: weights [c][T + 1] f64 (the T taps of channel ch, then their sum), widened from the
 // blocked [kh, kw, c] bytes by widenDwWeights. Ring (dwRingBytes): R i32 tags (the input row
-// each slot holds) and kh u32 slot addresses, 16-byte aligned, then R slots of c * Wp f64.
+// each slot holds) and kh u32 slot addresses, 16-byte aligned; a WideRq (48 bytes); a channel's
+// pair sums along a row (half f64, 16-byte aligned); then R slots of c * Wp f64.
 
 import { ConvParams } from './conv';
 import { clamp, mbqmRq, rqPow2At, rqRight } from './quant';
@@ -49,15 +52,20 @@ export function widenDwWeights(w: usize, c: i32, taps: i32, dst: usize): void {
   }
 }
 
-/** Packed positions per row: the pairs' first taps 2 m strideW, m < ceil(outW / 2), plus the filter's width. */
+/** Packed positions per row: the pairs' first taps k strideW, k < half, plus the filter's width. */
 // @ts-ignore: decorator
 @inline function packWidth(outW: i32, kw: i32, sW: i32, dW: i32): i64 {
-  return 2 * <i64>(((outW + 1) >> 1) - 1) * <i64>sW + <i64>(kw - 1) * <i64>dW + 1;
+  return <i64>(halfOf(outW) - 1) * <i64>sW + <i64>(kw - 1) * <i64>dW + 1;
 }
+// @ts-ignore: decorator
+@inline function halfOf(outW: i32): i32 { return (outW + 1) >> 1; }
 // @ts-ignore: decorator
 @inline function ringRows(kh: i32, dH: i32): i64 { return <i64>(kh - 1) * <i64>dH + 1; }
 // @ts-ignore: decorator
-@inline function headerBytes(kh: i32, dH: i32): u64 { return align16(<u64>(ringRows(kh, dH) + <i64>kh) << 2); }
+@inline function tagBytes(kh: i32, dH: i32): u64 { return align16(<u64>(ringRows(kh, dH) + <i64>kh) << 2); }
+const RQ_BYTES: u64 = 48; // a WideRq
+// @ts-ignore: decorator
+@inline function headerBytes(kh: i32, dH: i32, outW: i32): u64 { return tagBytes(kh, dH) + RQ_BYTES + align16(<u64>halfOf(outW) << 3); }
 
 // A column (inW = outW = kw = 1: a 1-D model over H) is run as a row: with one of H and W of
 // size 1 NHWC holds the same bytes either way, and [kh, 1, c] weights are [1, kh, c] ones, so
@@ -71,7 +79,7 @@ export function dwRingBytes(c: i32, kh: i32, kw: i32, inW: i32, outH: i32, outW:
   if (c <= 0 || kh <= 0 || kw <= 0 || outW <= 0 || sW <= 0 || dW <= 0 || dH <= 0) return 0;
   const wp = packWidth(outW, kw, sW, dW), r = ringRows(kh, dH);
   if (wp <= 0 || wp > 1 << 24 || r > 1 << 16) return 0;
-  return headerBytes(kh, dH) + <u64>r * <u64>c * <u64>wp * 8;
+  return headerBytes(kh, dH, outW) + <u64>r * <u64>c * <u64>wp * 8;
 }
 
 /**
@@ -103,34 +111,34 @@ function dwRows(
   sH: i32, sW: i32, dH: i32, dW: i32, padTop: i32, padLeft: i32,
   p: ConvParams, ring: usize,
 ): void {
-  const r = <i32>ringRows(kh, dH), wp = <i32>packWidth(outW, kw, sW, dW);
-  const slotAt = ring + <usize>(r << 2); // kh u32: the slot of each filter row, for this output row
-  const slots = ring + <usize>headerBytes(kh, dH);
+  const rows = <i32>ringRows(kh, dH), wp = <i32>packWidth(outW, kw, sW, dW);
+  const slotAt = ring + <usize>(rows << 2); // kh u32: the slot of each filter row, for this output row
+  const r = changetype<WideRq>(ring + <usize>tagBytes(kh, dH));
+  const buf = ring + <usize>(tagBytes(kh, dH) + RQ_BYTES); // a channel's pair sums along the row: half f64
+  const slots = ring + <usize>headerBytes(kh, dH, outW);
   const slotBytes = <usize>c * <usize>wp * 8;
   const rowIn = <usize>inW * <usize>c, rowOut = <usize>outW * <usize>c;
   for (let b = 0; b < batches; b++) {
-    for (let s = 0; s < r; s++) store<i32>(ring + (<usize>s << 2), i32.MIN_VALUE); // nothing packed
+    for (let s = 0; s < rows; s++) store<i32>(ring + (<usize>s << 2), i32.MIN_VALUE); // nothing packed
     const xb = x + <usize>b * <usize>inH * rowIn, yb = y + <usize>b * <usize>outH * rowOut;
     for (let oy = 0; oy < outH; oy++) {
       const iy0 = oy * sH - padTop;
       for (let ky = 0; ky < kh; ky++) {
-        const iy = iy0 + ky * dH, s = ((iy % r) + r) % r;
+        const iy = iy0 + ky * dH, s = ((iy % rows) + rows) % rows;
         const slot = slots + <usize>s * slotBytes;
         if (load<i32>(ring + (<usize>s << 2)) != iy) {
-          packRow(xb, iy, inH, inW, c, wp, sW, padLeft, -p.inputOffset, slot);
+          packRow(xb, iy, inH, inW, c, wp, halfOf(outW) * sW, padLeft, -p.inputOffset, slot);
           store<i32>(ring + (<usize>s << 2), iy);
         }
         store<u32>(slotAt + (<usize>ky << 2), <u32>slot);
       }
-      const yr = yb + <usize>oy * rowOut;
-      if (kh == 3 && kw == 3) row3x3(slotAt, wp, ww, c, bias, rq, yr, outW, sW, dW, p);
-      else rowAny(slotAt, wp, ww, c, kh, kw, bias, rq, yr, outW, sW, dW, p);
+      row(slotAt, wp, ww, c, kh, kw, bias, rq, yb + <usize>oy * rowOut, outW, sW, dW, p, buf, r);
     }
   }
 }
 
 /** Input row iy (zp outside the image) -> [c][wp] packed pairs at dst. */
-function packRow(xb: usize, iy: i32, inH: i32, inW: i32, c: i32, wp: i32, sW: i32, padLeft: i32, zp: i32, dst: usize): void {
+function packRow(xb: usize, iy: i32, inH: i32, inW: i32, c: i32, wp: i32, span: i32, padLeft: i32, zp: i32, dst: usize): void {
   const zf = <f64>zp;
   if (iy < 0 || iy >= inH) {
     const both = zf + zf * TWO26;
@@ -139,103 +147,125 @@ function packRow(xb: usize, iy: i32, inH: i32, inW: i32, c: i32, wp: i32, sW: i3
     return;
   }
   const xr = xb + <usize>iy * <usize>inW * <usize>c, cs = <usize>c;
-  // j in [j0, j1): both taps inside the row (ix = j - padLeft >= 0, ix + sW < inW)
+  // j in [j0, j1): both taps inside the row (ix = j - padLeft >= 0, ix + span < inW)
   const j0 = <i32>min(max(<i64>padLeft, 0), <i64>wp);
-  const j1 = <i32>max(min(<i64>inW - <i64>sW + <i64>padLeft, <i64>wp), <i64>j0);
+  const j1 = <i32>max(min(<i64>inW - <i64>span + <i64>padLeft, <i64>wp), <i64>j0);
   for (let ch = 0; ch < c; ch++) {
     const d = dst + <usize>ch * <usize>wp * 8, xc = xr + <usize>ch;
-    for (let j = 0; j < j0; j++) store<f64>(d + (<usize>j << 3), edgePair(xc, cs, j - padLeft, sW, inW, zf));
+    for (let j = 0; j < j0; j++) store<f64>(d + (<usize>j << 3), edgePair(xc, cs, j - padLeft, span, inW, zf));
     let xp = xc + <usize>(j0 - padLeft) * cs;
-    const far = <usize>sW * cs;
+    const far = <usize>span * cs;
     for (let j = j0; j < j1; j++) {
       store<f64>(d + (<usize>j << 3), <f64>load<i8>(xp) + <f64>load<i8>(xp + far) * TWO26);
       xp += cs;
     }
-    for (let j = j1; j < wp; j++) store<f64>(d + (<usize>j << 3), edgePair(xc, cs, j - padLeft, sW, inW, zf));
+    for (let j = j1; j < wp; j++) store<f64>(d + (<usize>j << 3), edgePair(xc, cs, j - padLeft, span, inW, zf));
   }
 }
 
-// The pair at input column ix (and ix + sW) of a channel's row, zp outside [0, inW).
+// The pair at input column ix (and ix + span) of a channel's row, zp outside [0, inW).
 // @ts-ignore: decorator
-@inline function edgePair(xc: usize, cs: usize, ix: i32, sW: i32, inW: i32, zf: f64): f64 {
-  const ix1 = ix + sW;
+@inline function edgePair(xc: usize, cs: usize, ix: i32, span: i32, inW: i32, zf: f64): f64 {
+  const ix1 = ix + span;
   const v0 = <u32>ix < <u32>inW ? <f64>load<i8>(xc + <usize>ix * cs) : zf;
   const v1 = <u32>ix1 < <u32>inW ? <f64>load<i8>(xc + <usize>ix1 * cs) : zf;
   return v0 + v1 * TWO26;
 }
 
-// Channel ch's requantized byte of sum s (bias and inOffset * sum(w) in base).
+// A channel's requantization, exactly mbqmRq (quant.ts) over the validated table (const-check.ts:
+// e in [0, 31], 2^left > 1 only where e = 0) in one form for both shifts, with no branch:
+// floor((x 2^left m + c) / 2^(31 + e)), c = 2^30 + [e > 0] (2^(30 + e) - [x < 0] 2^31), in i64
+// (|x m| < 2^62, c <= 2^61 + 2^30). A 64-bit host's form; the firmware keeps mbqmRq's 32-bit one.
+@unmanaged class WideRq { m: i64; c: i64; neg: i64; shift: i64; p2: i32; outOff: i32; lo: i32; hi: i32; }
+
+// The requantization of lane l of record q into r.
 // @ts-ignore: decorator
-@inline function outByte(acc: i32, m: i32, e: i32, pow2At: usize, outOff: i32, lo: i32, hi: i32): u8 {
-  return <u8>clamp(mbqmRq(acc, m, e, pow2At) + outOff, lo, hi);
+@inline function wideRq(r: WideRq, q: usize, l: usize, p: ConvParams): void {
+  const e = rqRight(q, l);
+  r.m = <i64>load<i32>(q + (l << 2));
+  r.p2 = e == 0 ? load<i32>(rqPow2At(q, l)) : 1;
+  r.c = e == 0 ? <i64>(1 << 30) : (<i64>1 << 30) + (<i64>1 << <i64>(30 + e));
+  r.neg = e == 0 ? 0 : -(<i64>1 << 31);
+  r.shift = <i64>(31 + e);
+  r.outOff = p.outputOffset; r.lo = p.actMin; r.hi = p.actMax;
 }
 
-// Stores the pair (pixel at out, its right neighbour when `two`) from the packed sum s.
+// The output byte of accumulator x (bias included).
 // @ts-ignore: decorator
-@inline function storePair(s: f64, base: i32, out: usize, cs: usize, two: bool, m: i32, e: i32, pow2At: usize, outOff: i32, lo: i32, hi: i32): void {
-  const v = exactI64(s), l = lowOf(v); // gemm-wide.ts: S = L + H 2^26
-  store<u8>(out, outByte(l + base, m, e, pow2At, outOff, lo, hi));
-  if (two) store<u8>(out + cs, outByte(highOf(v, l) + base, m, e, pow2At, outOff, lo, hi));
+@inline function rqByte(x: i32, m: i64, c: i64, neg: i64, shift: i64, p2: i32, outOff: i32, lo: i32, hi: i32): u8 {
+  const v = <i32>((<i64>(x * p2) * m + c + (<i64>(x >> 31) & neg)) >> shift);
+  return <u8>clamp(v + outOff, lo, hi);
 }
 
-/** One output row of a 3x3 filter: per channel its 9 weights in locals, the pairs along the row. */
-function row3x3(slotAt: usize, wp: i32, ww: usize, c: i32, bias: usize, rq: usize, yr: usize, outW: i32, sW: i32, dW: i32, p: ConvParams): void {
-  const inOff = p.inputOffset, outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
-  const plane = <usize>wp << 3, cs = <usize>c;
-  const step = <usize>sW << 4, t1 = <usize>dW << 3, t2 = t1 << 1;
-  const pairs = outW >> 1, odd = (outW & 1) != 0;
-  const s0 = <usize>load<u32>(slotAt), s1 = <usize>load<u32>(slotAt, 4), s2 = <usize>load<u32>(slotAt, 8);
-  for (let ch = 0; ch < c; ch++) {
-    const wc = ww + <usize>ch * 80;
-    const w0 = load<f64>(wc), w1 = load<f64>(wc, 8), w2 = load<f64>(wc, 16);
-    const w3 = load<f64>(wc, 24), w4 = load<f64>(wc, 32), w5 = load<f64>(wc, 40);
-    const w6 = load<f64>(wc, 48), w7 = load<f64>(wc, 56), w8 = load<f64>(wc, 64);
-    const base = load<i32>(bias + (<usize>ch << 2)) + inOff * <i32>load<f64>(wc, 72);
-    const q = rq + <usize>(ch >> 2) * 48, l = <usize>(ch & 3);
-    const m = load<i32>(q + (l << 2)), e = rqRight(q, l), pow2At = rqPow2At(q, l);
-    const off = <usize>ch * plane;
-    let a = s0 + off, b = s1 + off, d = s2 + off;
-    let out = yr + <usize>ch;
-    for (let k = 0; k < pairs; k++) {
-      const s = load<f64>(a) * w0 + load<f64>(a + t1) * w1 + load<f64>(a + t2) * w2
-        + load<f64>(b) * w3 + load<f64>(b + t1) * w4 + load<f64>(b + t2) * w5
-        + load<f64>(d) * w6 + load<f64>(d + t1) * w7 + load<f64>(d + t2) * w8;
-      storePair(s, base, out, cs, true, m, e, pow2At, outOff, lo, hi);
-      a += step; b += step; d += step; out += cs << 1;
-    }
-    if (odd) {
-      const s = load<f64>(a) * w0 + load<f64>(a + t1) * w1 + load<f64>(a + t2) * w2
-        + load<f64>(b) * w3 + load<f64>(b + t1) * w4 + load<f64>(b + t2) * w5
-        + load<f64>(d) * w6 + load<f64>(d + t1) * w7 + load<f64>(d + t2) * w8;
-      storePair(s, base, out, cs, false, m, e, pow2At, outOff, lo, hi);
-    }
+/**
+ * A channel's row of n pair sums at buf (f64) -> its output bytes: the pair k's first pixel at
+ * out + k cs, its partner `far` bytes on, for the first `full` pairs (then one pixel alone).
+ */
+function storeRow(buf: usize, n: i32, full: i32, base: i32, out: usize, cs: usize, far: usize, r: WideRq): void {
+  const m = r.m, c = r.c, neg = r.neg, shift = r.shift, p2 = r.p2, outOff = r.outOff, lo = r.lo, hi = r.hi;
+  const end = buf + (<usize>full << 3);
+  let o = out;
+  for (let b = buf; b < end; b += 8) {
+    const v = exactI64(load<f64>(b)), l = lowOf(v); // gemm-wide.ts: S = L + H 2^26
+    store<u8>(o, rqByte(l + base, m, c, neg, shift, p2, outOff, lo, hi));
+    store<u8>(o + far, rqByte(highOf(v, l) + base, m, c, neg, shift, p2, outOff, lo, hi));
+    o += cs;
+  }
+  if (n > full) store<u8>(o, rqByte(lowOf(exactI64(load<f64>(end))) + base, m, c, neg, shift, p2, outOff, lo, hi));
+}
+
+/**
+ * n pair sums of a channel's 3x3 taps (weights at wc; packed rows a, b, d; pairs `step` bytes
+ * apart, taps t1) -> f64 at buf, the 9 weights in locals. Apart from the requantization
+ * (storeRow), so that neither loop holds the other's constants.
+ */
+function sums3x3(a: usize, b: usize, d: usize, step: usize, t1: usize, n: i32, wc: usize, buf: usize): void {
+  const w0 = load<f64>(wc), w1 = load<f64>(wc, 8), w2 = load<f64>(wc, 16);
+  const w3 = load<f64>(wc, 24), w4 = load<f64>(wc, 32), w5 = load<f64>(wc, 40);
+  const w6 = load<f64>(wc, 48), w7 = load<f64>(wc, 56), w8 = load<f64>(wc, 64);
+  const t2 = t1 << 1, end = buf + (<usize>n << 3);
+  for (let o = buf; o < end; o += 8) {
+    store<f64>(o, load<f64>(a) * w0 + load<f64>(a + t1) * w1 + load<f64>(a + t2) * w2
+      + load<f64>(b) * w3 + load<f64>(b + t1) * w4 + load<f64>(b + t2) * w5
+      + load<f64>(d) * w6 + load<f64>(d + t1) * w7 + load<f64>(d + t2) * w8);
+    a += step; b += step; d += step;
   }
 }
 
-/** One output row of any kh x kw filter (taps <= WIDE_DW_MAX_TAPS): weights read per tap. */
-function rowAny(slotAt: usize, wp: i32, ww: usize, c: i32, kh: i32, kw: i32, bias: usize, rq: usize, yr: usize, outW: i32, sW: i32, dW: i32, p: ConvParams): void {
-  const inOff = p.inputOffset, outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
-  const plane = <usize>wp << 3, cs = <usize>c, taps = kh * kw;
-  const step = <usize>sW << 4, tW = <usize>dW << 3;
+/** n pair sums of a channel's kh x kw taps (weights at wc, row slots at slotAt + off) -> f64 at buf. */
+function sumsAny(slotAt: usize, off: usize, kh: i32, kw: i32, step: usize, tW: usize, n: i32, wc: usize, buf: usize): void {
+  let at: usize = off;
+  for (let k = 0; k < n; k++) {
+    let s: f64 = 0;
+    let wt = wc;
+    for (let ky = 0; ky < kh; ky++) {
+      let a = <usize>load<u32>(slotAt + (<usize>ky << 2)) + at;
+      for (let kx = 0; kx < kw; kx++) {
+        s += load<f64>(a) * load<f64>(wt);
+        a += tW; wt += 8;
+      }
+    }
+    store<f64>(buf + (<usize>k << 3), s);
+    at += step;
+  }
+}
+
+/**
+ * One output row: per channel its pair sums into buf (sums3x3 or sumsAny), then its bytes
+ * (storeRow); rq: room for a WideRq.
+ */
+function row(slotAt: usize, wp: i32, ww: usize, c: i32, kh: i32, kw: i32, bias: usize, rq: usize, yr: usize, outW: i32, sW: i32, dW: i32, p: ConvParams, buf: usize, r: WideRq): void {
+  const inOff = p.inputOffset, taps = kh * kw, three = kh == 3 && kw == 3;
+  const plane = <usize>wp << 3, cs = <usize>c;
+  const step = <usize>sW << 3, tW = <usize>dW << 3, half = halfOf(outW), far = <usize>half * cs, full = outW >> 1;
+  const s0 = <usize>load<u32>(slotAt), s1 = three ? <usize>load<u32>(slotAt, 4) : 0, s2 = three ? <usize>load<u32>(slotAt, 8) : 0;
   for (let ch = 0; ch < c; ch++) {
     const wc = ww + ((<usize>ch * <usize>(taps + 1)) << 3);
-    const base = load<i32>(bias + (<usize>ch << 2)) + inOff * <i32>load<f64>(wc + (<usize>taps << 3));
-    const q = rq + <usize>(ch >> 2) * 48, l = <usize>(ch & 3);
-    const m = load<i32>(q + (l << 2)), e = rqRight(q, l), pow2At = rqPow2At(q, l);
     const off = <usize>ch * plane;
-    let out = yr + <usize>ch, at: usize = 0;
-    for (let ox = 0; ox < outW; ox += 2) {
-      let s: f64 = 0;
-      let wt = wc;
-      for (let ky = 0; ky < kh; ky++) {
-        let a = <usize>load<u32>(slotAt + (<usize>ky << 2)) + off + at;
-        for (let kx = 0; kx < kw; kx++) {
-          s += load<f64>(a) * load<f64>(wt);
-          a += tW; wt += 8;
-        }
-      }
-      storePair(s, base, out, cs, ox + 1 < outW, m, e, pow2At, outOff, lo, hi);
-      at += step; out += cs << 1;
-    }
+    if (three) sums3x3(s0 + off, s1 + off, s2 + off, step, tW, half, wc, buf);
+    else sumsAny(slotAt, off, kh, kw, step, tW, half, wc, buf);
+    wideRq(r, rq + <usize>(ch >> 2) * 48, <usize>(ch & 3), p);
+    const base = load<i32>(bias + (<usize>ch << 2)) + inOff * <i32>load<f64>(wc + (<usize>taps << 3));
+    storeRow(buf, half, full, base, yr + <usize>ch, cs, far, r);
   }
 }
