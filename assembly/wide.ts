@@ -16,7 +16,7 @@ import * as O from './ops';
 import * as K from './kernel-table';
 import { kernelOf } from './dispatch';
 import { withinGrant } from './memory-limit';
-import { WIDE_MAX_K8, wideBytes, widenWeights } from './kernels/gemm-wide';
+import { WIDE_MAX_K8, wideBytes, wideRowBytes, widenWeights } from './kernels/gemm-wide';
 import { WIDE_DW_MAX_TAPS, dwRingBytes, wideDwBytes, widenDwWeights } from './kernels/dwconv-wide';
 import { WIDE_GEMM, setWide, wanted, wantWide, wideTable } from './wide-table';
 
@@ -91,8 +91,8 @@ export function prepareWide(end: usize): void {
   for (let i: u32 = 0; i < M.opCount; i++, r = O.next(r)) {
     const w = wideCandidate(r);
     if (w == F.NO_TENSOR) continue;
-    // GEMM: a packed pixel pair, 16 i32 and 8 f64 sums; depthwise: its ring of packed rows
-    const row = kernelOf(r) == K.K_DWCONV_BLOCKED ? dwRingOf(r) : <u64>M.dim(w, 1) * 8 + 128;
+    // GEMM: a packed pixel pair, sums and requant records; depthwise: its ring of packed rows
+    const row = kernelOf(r) == K.K_DWCONV_BLOCKED ? dwRingOf(r) : wideRowBytes(M.dim(w, 0), M.dim(w, 1));
     if (row > rowBytes) rowBytes = row;
     need += widenedBytes(r, w); // a multiple of 16; a shared tensor counted twice at most wastes bytes
   }

@@ -20,11 +20,11 @@
 //
 // Layouts: weights [c][T + 1] f64 (the T taps of channel ch, then their sum), widened from the
 // blocked [kh, kw, c] bytes by widenDwWeights. Ring (dwRingBytes): R i32 tags (the input row
-// each slot holds) and kh u32 slot addresses, 16-byte aligned; a WideRq (48 bytes); a channel's
+// each slot holds) and kh u32 slot addresses, 16-byte aligned; a requant-wide.ts record; a channel's
 // pair sums along a row (half f64, 16-byte aligned); then R slots of c * Wp f64.
 
 import { ConvParams } from './conv';
-import { clamp, mbqmRq, rqPow2At, rqRight } from './quant';
+import { RQ_WIDE_BYTES, rqWide, rqWideRecord } from './requant-wide';
 import { exactI64, highOf, lowOf } from './gemm-wide';
 
 /** Largest kh * kw widened: 1024 * 2^14 = 2^24 < 2^25 keeps the split exact (one block). */
@@ -63,7 +63,7 @@ export function widenDwWeights(w: usize, c: i32, taps: i32, dst: usize): void {
 @inline function ringRows(kh: i32, dH: i32): i64 { return <i64>(kh - 1) * <i64>dH + 1; }
 // @ts-ignore: decorator
 @inline function tagBytes(kh: i32, dH: i32): u64 { return align16(<u64>(ringRows(kh, dH) + <i64>kh) << 2); }
-const RQ_BYTES: u64 = 48; // a WideRq
+const RQ_BYTES: u64 = <u64>RQ_WIDE_BYTES;
 // @ts-ignore: decorator
 @inline function headerBytes(kh: i32, dH: i32, outW: i32): u64 { return tagBytes(kh, dH) + RQ_BYTES + align16(<u64>halfOf(outW) << 3); }
 
@@ -113,7 +113,7 @@ function dwRows(
 ): void {
   const rows = <i32>ringRows(kh, dH), wp = <i32>packWidth(outW, kw, sW, dW);
   const slotAt = ring + <usize>(rows << 2); // kh u32: the slot of each filter row, for this output row
-  const r = changetype<WideRq>(ring + <usize>tagBytes(kh, dH));
+  const r = ring + <usize>tagBytes(kh, dH);
   const buf = ring + <usize>(tagBytes(kh, dH) + RQ_BYTES); // a channel's pair sums along the row: half f64
   const slots = ring + <usize>headerBytes(kh, dH, outW);
   const slotBytes = <usize>c * <usize>wp * 8;
@@ -172,46 +172,23 @@ function packRow(xb: usize, iy: i32, inH: i32, inW: i32, c: i32, wp: i32, span: 
   return v0 + v1 * TWO26;
 }
 
-// A channel's requantization, exactly mbqmRq (quant.ts) over the validated table (const-check.ts:
-// e in [0, 31], 2^left > 1 only where e = 0) in one form for both shifts, with no branch:
-// floor((x 2^left m + c) / 2^(31 + e)), c = 2^30 + [e > 0] (2^(30 + e) - [x < 0] 2^31), in i64
-// (|x m| < 2^62, c <= 2^61 + 2^30). A 64-bit host's form; the firmware keeps mbqmRq's 32-bit one.
-@unmanaged class WideRq { m: i64; c: i64; neg: i64; shift: i64; p2: i32; outOff: i32; lo: i32; hi: i32; }
-
-// The requantization of lane l of record q into r.
-// @ts-ignore: decorator
-@inline function wideRq(r: WideRq, q: usize, l: usize, p: ConvParams): void {
-  const e = rqRight(q, l);
-  r.m = <i64>load<i32>(q + (l << 2));
-  r.p2 = e == 0 ? load<i32>(rqPow2At(q, l)) : 1;
-  r.c = e == 0 ? <i64>(1 << 30) : (<i64>1 << 30) + (<i64>1 << <i64>(30 + e));
-  r.neg = e == 0 ? 0 : -(<i64>1 << 31);
-  r.shift = <i64>(31 + e);
-  r.outOff = p.outputOffset; r.lo = p.actMin; r.hi = p.actMax;
-}
-
-// The output byte of accumulator x (bias included).
-// @ts-ignore: decorator
-@inline function rqByte(x: i32, m: i64, c: i64, neg: i64, shift: i64, p2: i32, outOff: i32, lo: i32, hi: i32): u8 {
-  const v = <i32>((<i64>(x * p2) * m + c + (<i64>(x >> 31) & neg)) >> shift);
-  return <u8>clamp(v + outOff, lo, hi);
-}
-
 /**
  * A channel's row of n pair sums at buf (f64) -> its output bytes: the pair k's first pixel at
- * out + k cs, its partner `far` bytes on, for the first `full` pairs (then one pixel alone).
+ * out + k cs, its partner `far` bytes on, for the first `full` pairs (then one pixel alone);
+ * r: the channel's requant-wide.ts record, its bias + inOffset * sum(w) as the bias.
  */
-function storeRow(buf: usize, n: i32, full: i32, base: i32, out: usize, cs: usize, far: usize, r: WideRq): void {
-  const m = r.m, c = r.c, neg = r.neg, shift = r.shift, p2 = r.p2, outOff = r.outOff, lo = r.lo, hi = r.hi;
+function storeRow(buf: usize, n: i32, full: i32, out: usize, cs: usize, far: usize, r: usize, outOff: i32, lo: i32, hi: i32): void {
+  const m = load<i64>(r), c = load<i64>(r, 8), neg = load<i64>(r, 16), shift = load<i64>(r, 24);
+  const p2 = load<i32>(r, 32), base = load<i32>(r, 36);
   const end = buf + (<usize>full << 3);
   let o = out;
   for (let b = buf; b < end; b += 8) {
     const v = exactI64(load<f64>(b)), l = lowOf(v); // gemm-wide.ts: S = L + H 2^26
-    store<u8>(o, rqByte(l + base, m, c, neg, shift, p2, outOff, lo, hi));
-    store<u8>(o + far, rqByte(highOf(v, l) + base, m, c, neg, shift, p2, outOff, lo, hi));
+    store<u8>(o, rqWide(l + base, m, c, neg, shift, p2, outOff, lo, hi));
+    store<u8>(o + far, rqWide(highOf(v, l) + base, m, c, neg, shift, p2, outOff, lo, hi));
     o += cs;
   }
-  if (n > full) store<u8>(o, rqByte(lowOf(exactI64(load<f64>(end))) + base, m, c, neg, shift, p2, outOff, lo, hi));
+  if (n > full) store<u8>(o, rqWide(lowOf(exactI64(load<f64>(end))) + base, m, c, neg, shift, p2, outOff, lo, hi));
 }
 
 /**
@@ -252,10 +229,10 @@ function sumsAny(slotAt: usize, off: usize, kh: i32, kw: i32, step: usize, tW: u
 
 /**
  * One output row: per channel its pair sums into buf (sums3x3 or sumsAny), then its bytes
- * (storeRow); rq: room for a WideRq.
+ * (storeRow); r: room for a requant-wide.ts record.
  */
-function row(slotAt: usize, wp: i32, ww: usize, c: i32, kh: i32, kw: i32, bias: usize, rq: usize, yr: usize, outW: i32, sW: i32, dW: i32, p: ConvParams, buf: usize, r: WideRq): void {
-  const inOff = p.inputOffset, taps = kh * kw, three = kh == 3 && kw == 3;
+function row(slotAt: usize, wp: i32, ww: usize, c: i32, kh: i32, kw: i32, bias: usize, rq: usize, yr: usize, outW: i32, sW: i32, dW: i32, p: ConvParams, buf: usize, r: usize): void {
+  const inOff = p.inputOffset, outOff = p.outputOffset, lo = p.actMin, hi = p.actMax, taps = kh * kw, three = kh == 3 && kw == 3;
   const plane = <usize>wp << 3, cs = <usize>c;
   const step = <usize>sW << 3, tW = <usize>dW << 3, half = halfOf(outW), far = <usize>half * cs, full = outW >> 1;
   const s0 = <usize>load<u32>(slotAt), s1 = three ? <usize>load<u32>(slotAt, 4) : 0, s2 = three ? <usize>load<u32>(slotAt, 8) : 0;
@@ -264,8 +241,8 @@ function row(slotAt: usize, wp: i32, ww: usize, c: i32, kh: i32, kw: i32, bias: 
     const off = <usize>ch * plane;
     if (three) sums3x3(s0 + off, s1 + off, s2 + off, step, tW, half, wc, buf);
     else sumsAny(slotAt, off, kh, kw, step, tW, half, wc, buf);
-    wideRq(r, rq + <usize>(ch >> 2) * 48, <usize>(ch & 3), p);
     const base = load<i32>(bias + (<usize>ch << 2)) + inOff * <i32>load<f64>(wc + (<usize>taps << 3));
-    storeRow(buf, half, full, base, yr + <usize>ch, cs, far, r);
+    rqWideRecord(rq + <usize>(ch >> 2) * 48, <usize>(ch & 3), base, r);
+    storeRow(buf, half, full, yr + <usize>ch, cs, far, r, outOff, lo, hi);
   }
 }

@@ -8,17 +8,18 @@
 // S = L + H 2^26 of up to WIDE_BLOCK taps, L = sum x0 w and H = sum x1 w (every partial sum is an
 // integer below 2^53). |x w| <= 2^14, so |L| <= 2^24 < 2^25 and |S| < 2^51: S is read back as
 // an i64 exactly (exactI64), L is its low 26 bits sign-extended and H = (S - L) / 2^26; longer
-// rows add block by block in i32. The sums are the scalar GEMM's (gemm.ts), so the bias folding and
-// requantQuad/requantQuad2 are shared; test/gemm-wide.test.ts checks them against the _ref
+// rows add block by block in i32. The sums are the scalar GEMM's (gemm.ts), so the bias folding
+// is shared; requant-wide.ts's form of mbqmRq requantizes them, from per-channel records
+// prepared once per call. test/gemm-wide.test.ts checks them against the _ref
 // kernels with sums near 2^30. Why f64: an x86-64 core issues two f64 multiplies and two adds per
 // cycle against one 64-bit integer multiply; 8 channels' sums stay in 8 xmm registers.
 //
-// Layouts: a pixel pair's patch packed into K8 f64 (packPair; `row`: 8 * K8 + 128 bytes with
-// the 16 i32 sums and 8 f64 block sums after it); weights [oc8/8][K8][8 oc] f64 (oc8: oc4
+// Layouts: a pixel pair's patch packed into K8 f64 (packPair; `row`: wideRowBytes, with the 16
+// i32 sums, the 8 f64 block sums and the channels' requant records after it); weights [oc8/8][K8][8 oc] f64 (oc8: oc4
 // rounded up to 8, the extra channels zero), widened from the blocked [oc4/4][K8/8][4][8]
 // bytes by widenWeights (8x the bytes).
 
-import { requantQuad, requantQuad2 } from './gemm';
+import { RQ_WIDE_BYTES, rqWide, rqWideRecord } from './requant-wide';
 import { ConvParams, im2col, zeroTail } from './conv';
 
 /** Largest K8 widened (any K8 is exact; this bounds the memory a row needs). */
@@ -29,6 +30,10 @@ const TWO26: f64 = 67108864.0;
 
 // @ts-ignore: decorator
 @inline function oc8Of(oc4: i32): i32 { return (oc4 + 7) & ~7; }
+
+/** Bytes of the row conv_s8_wide and fc_s8_wide work in: the packed pair, sums, oc8 requant records. */
+// @ts-ignore: decorator
+@inline export function wideRowBytes(oc4: i32, k8: i32): u64 { return <u64>k8 * 8 + 128 + <u64>oc8Of(oc4) * <u64>RQ_WIDE_BYTES; }
 
 /** Bytes widenWeights writes for blocked weights of oc4 channels (a multiple of 4) by k8 (u64: 8x a large tensor passes 4 GiB). */
 // @ts-ignore: decorator
@@ -118,25 +123,38 @@ function blockDot(x: usize, n: i32, wp: usize, out: usize): void {
   store<f64>(out, s4, 32); store<f64>(out, s5, 40); store<f64>(out, s6, 48); store<f64>(out, s7, 56);
 }
 
-/** A packed pair (x, k8 taps) times all oc outputs -> y0, and y1 when `two` (else the pair's second pixel is a copy, its sums unused). */
-function gemmPair(x: usize, k8: i32, ww: usize, oc: i32, bias: usize, rq: usize, y0: usize, y1: usize, two: bool, outOffset: i32, actMin: i32, actMax: i32, sums: usize): void {
+/**
+ * A packed pair (x, k8 taps) times all oc outputs -> y0, and y1 when `two` (else the pair's
+ * second pixel is a copy, its sums unused); recs: the channels' requant-wide.ts records.
+ */
+function gemmPair(x: usize, k8: i32, ww: usize, oc: i32, recs: usize, y0: usize, y1: usize, two: bool, outOff: i32, lo: i32, hi: i32, sums: usize): void {
   const span = <usize>k8 << 6; // weight bytes of one 8-channel group
   let wg = ww;
   for (let o = 0; o < oc; o += 8) {
     groupSums(x, k8, wg, sums);
-    for (let q = 0; q < 8 && o + q < oc; q += 4) {
-      const t = sums + (<usize>q << 2);
-      if (two) requantQuad2(y0, y1, o + q, oc, load<i32>(t), load<i32>(t, 4), load<i32>(t, 8), load<i32>(t, 12),
-        load<i32>(t, 32), load<i32>(t, 36), load<i32>(t, 40), load<i32>(t, 44), bias, rq, outOffset, actMin, actMax);
-      else requantQuad(y0, o + q, oc, load<i32>(t), load<i32>(t, 4), load<i32>(t, 8), load<i32>(t, 12), bias, rq, outOffset, actMin, actMax);
+    const n = min(8, oc - o);
+    for (let j = 0; j < n; j++) {
+      const r = recs + <usize>(o + j) * RQ_WIDE_BYTES;
+      const m = load<i64>(r), c = load<i64>(r, 8), neg = load<i64>(r, 16), shift = load<i64>(r, 24);
+      const p2 = load<i32>(r, 32), b = load<i32>(r, 36);
+      const t = sums + (<usize>j << 2);
+      store<u8>(y0 + <usize>(o + j), rqWide(load<i32>(t) + b, m, c, neg, shift, p2, outOff, lo, hi));
+      if (two) store<u8>(y1 + <usize>(o + j), rqWide(load<i32>(t, 32) + b, m, c, neg, shift, p2, outOff, lo, hi));
     }
     wg += span;
   }
 }
 
+/** oc channels' requant-wide.ts records at recs, from the blocked requant table rq and bias (oc4 values). */
+function prepareRecords(rq: usize, bias: usize, oc: i32, recs: usize): void {
+  for (let ch = 0; ch < oc; ch++) {
+    rqWideRecord(rq + <usize>(ch >> 2) * 48, <usize>(ch & 3), load<i32>(bias + (<usize>ch << 2)), recs + <usize>ch * RQ_WIDE_BYTES);
+  }
+}
+
 /**
  * conv_s8 (conv.ts) over widened weights ww: the same pixels, patches and sums, two pixels at
- * a time (im2col patches in scratch, 2 * K8 bytes); row: 8 * K8 + 128 bytes. Both patches are
+ * a time (im2col patches in scratch, 2 * K8 bytes); row: wideRowBytes. Both patches are
  * packed before any output byte of the pair is written, so an output laid over the input
  * (docs/FORMAT.md) reads what conv_s8 reads.
  */
@@ -153,7 +171,8 @@ export function conv_s8_wide(
   const sH = p.strideH, sW = p.strideW, padTop = p.padTop, padLeft = p.padLeft;
   const dH = p.dilationH, dW = p.dilationW, zp = <u8>(-p.inputOffset);
   const outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
-  const sums = row + (<usize>k8 << 3), patch1 = scratch + <usize>k8;
+  const sums = row + (<usize>k8 << 3), recs = sums + 128, patch1 = scratch + <usize>k8;
+  prepareRecords(rq, bias, outC, recs);
   if (!direct) { // the K8 - K tail taps of both patches (their weights are zero)
     zeroTail(scratch, kh * kw * inC, k8);
     zeroTail(patch1, kh * kw * inC, k8);
@@ -164,7 +183,7 @@ export function conv_s8_wide(
     const p1 = two ? patchAt(x, inH, inW, inC, kh, kw, direct, n + 1, hw, outW, sH, sW, padTop, padLeft, dH, dW, zp, patch1) : p0; // alone: its second sums go unused
     packPair(p0, p1, k8, row);
     const y0 = y + <usize>(n * outC);
-    gemmPair(row, k8, ww, outC, bias, rq, y0, y0 + <usize>outC, two, outOff, lo, hi, sums);
+    gemmPair(row, k8, ww, outC, recs, y0, y0 + <usize>outC, two, outOff, lo, hi, sums);
   }
 }
 
@@ -185,11 +204,12 @@ export function fc_s8_wide(
   x: usize, batches: i32, depth: i32, k8: i32, ww: usize, outC: i32, bias: usize, rq: usize, y: usize,
   outputOffset: i32, actMin: i32, actMax: i32, row: usize,
 ): void {
-  const sums = row + (<usize>k8 << 3);
+  const sums = row + (<usize>k8 << 3), recs = sums + 128;
+  prepareRecords(rq, bias, outC, recs);
   for (let b = 0; b < batches; b += 2) {
     const two = b + 1 < batches;
     packPair(x + <usize>(b * depth), two ? x + <usize>((b + 1) * depth) : x + <usize>(b * depth), k8, row);
     const y0 = y + <usize>(b * outC);
-    gemmPair(row, k8, ww, outC, bias, rq, y0, y0 + <usize>outC, two, outputOffset, actMin, actMax, sums);
+    gemmPair(row, k8, ww, outC, recs, y0, y0 + <usize>outC, two, outputOffset, actMin, actMax, sums);
   }
 }
