@@ -306,9 +306,18 @@ export async function crossValidatedSensitivity(plans: LayerPlan[], cv: CrossVal
 }
 
 /** Stored bytes of every filter by source op (its packed blob, else its int8 bytes). */
+/**
+ * Bytes each layer stores at an option: its filter (the blob, or raw int8) and its shifts, which
+ * are int8 beside a packed filter and int32 beside a raw one (narrow-shifts.ts), so an option
+ * that packs a filter the lossless .epk keeps raw also saves 3 bytes per channel.
+ */
 function storedBytes(r: ConvertResult): Map<number, number> {
   const m = new Map<number, number>();
-  for (const ref of weightRefs(r.graph)) m.set(ref.op.sourceIndex, ref.tensor.packed ? ref.tensor.packed.blob.length : (ref.tensor.data as Int8Array).length);
+  for (const ref of weightRefs(r.graph)) {
+    const shift = ref.op.inputs.length === 5 && ref.op.inputs[4] >= 0 ? r.graph.tensors[ref.op.inputs[4]] : null;
+    const shiftBytes = shift ? (shift.data as Int8Array | Int32Array).byteLength : 0;
+    m.set(ref.op.sourceIndex, (ref.tensor.packed ? ref.tensor.packed.blob.length : (ref.tensor.data as Int8Array).length) + shiftBytes);
+  }
   return m;
 }
 
