@@ -217,7 +217,7 @@ export async function fitBudget(
   const { search, samples, cv } = planner;
   const { prepared, plans, lossless, floor, stats, convert } = search;
   if (budget < floor) throw impossibleBudget(name, budget, floor);
-  let target = budget;
+  let target = budget, lastChoice = '';
   for (let round = 0, sequentialRounds = 0; round < MAX_FIT_ROUNDS; round++) {
     let estimate = exact ? allocateExact(plans, lossless, target) : allocate(plans, lossless, target);
     if (cv && refine) estimate = await refineAllocation(plans, lossless, target, cv.measure, log, planner.refineEvals);
@@ -229,7 +229,12 @@ export async function fitBudget(
     if (planned.epk.length <= budget && !sequential) return { result: planned, stats, outcome: plannedOutcome, budget, layers: plans };
     if (planned.epk.length > budget) {
       if (estimate > target) break;
-      target -= planned.epk.length - budget;
+      // Tighten by the excess; when that left the widths as they were (the knapsack moves in
+      // steps of 8 B, and the .epk runs 30-80 B above the estimate: each constant is 16-aligned),
+      // aim under the budget by the estimate's whole miss, or the rounds run out 1 B at a time.
+      const choice = plans.map((p) => p.chosen).join(',');
+      target = choice === lastChoice ? Math.min(target - (planned.epk.length - budget), budget - (planned.epk.length - estimate)) : target - (planned.epk.length - budget);
+      lastChoice = choice;
       continue;
     }
     // the chosen widths, compressed again on sequential statistics (each layer on the inputs
