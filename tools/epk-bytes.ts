@@ -9,7 +9,7 @@
 
 import { readFileSync } from 'node:fs';
 import { readEpk, EpkTensor } from '../src/format/reader.js';
-import { DType, Encoding, HUF, OpCode, P, SECTION_ALIGN, Section, TENSOR_RECORD_BYTES, align, hufTileBitsOffset } from '../src/format/constants.js';
+import { DType, Encoding, HUF, OpCode, P, Section, TENSOR_RECORD_BYTES, align, hufTileBitsOffset } from '../src/format/constants.js';
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: epk-bytes FILE.epk [--layers]');
@@ -46,7 +46,7 @@ for (const op of epk.ops) {
 const byOffset = new Map<number, EpkTensor>();
 for (const t of epk.tensors) if (t.kind === 1 && !byOffset.has(t.offset)) byOffset.set(t.offset, t);
 const consts = [...byOffset.values()].sort((a, b) => a.offset - b.offset);
-let at = 0, compact = 0, compactAlignFree = 0, channels = 0, biasCompact = 0;
+let at = 0, compact = 0, aligned4 = 0, channels = 0, biasCompact = 0;
 const blobLines: string[] = [];
 for (const t of consts) {
   add('data alignment (16 B)', t.offset - at);
@@ -85,7 +85,7 @@ for (const t of consts) {
     }
   }
   at = t.offset + t.storedBytes;
-  compactAlignFree += align(t.storedBytes, 4);
+  aligned4 += align(t.storedBytes, 4);
 }
 add('data alignment (16 B)', dataSec.size - at);
 
@@ -100,7 +100,6 @@ console.log(`filter bytes ${filter} (${pct(filter)}%): weight indices/values + c
 const shiftBytes = [...lines].filter(([k]) => k.startsWith('shift')).reduce((a, [, n]) => a + n, 0);
 const biasBytes = [...lines].filter(([k]) => k.startsWith('bias')).reduce((a, [, n]) => a + n, 0);
 const align16 = lines.get('data alignment (16 B)') ?? 0;
-const align4 = compactAlignFree - consts.reduce((a, t) => a + t.storedBytes, 0);
+const align4 = aligned4 - consts.reduce((a, t) => a + t.storedBytes, 0);
 console.log(`lossless estimates: shift int32 -> int8 saves ${shiftBytes - compact} B (${channels} channels); bias at the narrowest width per tensor saves ${biasBytes - biasCompact} B; constants aligned to 4 not 16 saves ${align16 - align4} B`);
 if (process.argv.includes('--layers')) console.log(blobLines.join('\n'));
-void SECTION_ALIGN;
