@@ -3,7 +3,7 @@
 // the packed layouts' requant table (48 bytes per quad of channels, kernels/requant-simd.ts).
 // The converter emits (src/passes/quant-math.ts quantizeMultiplier, layout-weights.ts
 // requantTable) only:
-//   mult  0 or in [2^30, 2^31)               shift in [-31, 31]
+//   mult  0 or in [2^30, 2^31)               shift in [-31, 31] (int32, or int8 beside a compressed filter)
 //   table lane c < channels: m as above, 2^left with left in [0, 31] (2^31 stored as i32.MIN),
 //         1023 - e with e in [0, 31], left = 0 or e = 0 (shift = left - e);
 //         padding lanes (c >= channels): m 0, 2^0, 1023.
@@ -32,6 +32,7 @@ export const WORDS_MULT: u32 = 0;
 export const WORDS_SHIFT: u32 = 1;
 export const WORDS_TABLE: u32 = 2;
 export const WORDS_SHIFT_S16: u32 = 3; // an int16 op's shifts: [-31, 7] (ops.ts S16_SHIFT_MAX)
+export const BYTES_SHIFT: u32 = 4; // a compressed filter's int8 shifts (src/passes/narrow-shifts.ts): [-31, 31]
 
 function quadProblem(q: usize, first: u32, channels: u32): Msg {
   for (let l: u32 = 0; l < 4; l++) {
@@ -48,13 +49,17 @@ function quadProblem(q: usize, first: u32, channels: u32): Msg {
   return NO_MESSAGE;
 }
 
-/** Checks n bytes at p: words of a requant constant of `kind`, starting at channel `first` (tables: whole quads). */
+/** Checks n bytes at p: words (int8 shifts: bytes) of a requant constant of `kind`, starting at channel `first` (tables: whole quads). */
 export function wordsProblem(kind: u32, p: usize, first: u32, n: u32, channels: u32): Msg {
   if (kind == WORDS_TABLE) {
     for (let k: u32 = 0; k < n; k += RQ_QUAD_BYTES) {
       const problem = quadProblem(p + k, first + (k / RQ_QUAD_BYTES) * 4, channels);
       if (problem != NO_MESSAGE) return problem;
     }
+    return NO_MESSAGE;
+  }
+  if (kind == BYTES_SHIFT) {
+    for (let k: u32 = 0; k < n; k++) if (!shiftOk(<i32>load<i8>(p + k))) return 'requantization shift is not in [-31, 31]';
     return NO_MESSAGE;
   }
   for (let k: u32 = 0; k < n; k += 4) {
@@ -87,6 +92,7 @@ export function requantInput(r: usize, s: u32): u32 {
 
 export function requantKind(r: usize, s: u32): u32 {
   if (s == 1 && isS16(r, O.opcode(r))) return WORDS_SHIFT_S16;
+  if (s == 1 && M.dtype(O.input(r, 4)) == F.DT_INT8) return BYTES_SHIFT; // validateOps allowed it for a compressed filter only
   return O.isPacked(r) ? WORDS_TABLE : s == 0 ? WORDS_MULT : WORDS_SHIFT;
 }
 

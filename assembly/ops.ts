@@ -6,7 +6,7 @@ import * as F from './format';
 import * as M from './model';
 import * as msg from './message';
 import { Msg, NO_MESSAGE } from './message';
-import { checkPackedInputs } from './packed';
+import { checkPackedInputs, isPacked as isCompressed } from './packed';
 import { overlapProblem } from './overlap';
 import { kernelOf, isS16, HAS_S16 } from './dispatch';
 import {
@@ -155,7 +155,9 @@ function has(r: usize, k: u32, dt: u8, rk: i32): bool {
 function perChannel(r: usize, channels: i32): bool {
   const b = input(r, 2);
   if (b != F.NO_TENSOR && (M.dtype(b) != F.DT_INT32 || M.elements(b) != channels)) return false;
-  return has(r, 3, F.DT_INT32, -1) && M.elements(input(r, 3)) == channels && has(r, 4, F.DT_INT32, -1) && M.elements(input(r, 4)) == channels;
+  // a compressed filter's shifts may be int8 (packed.ts widens them per call; checkPackedInputs sizes the scratch)
+  const shiftType = input(r, 4) != F.NO_TENSOR && M.dtype(input(r, 4)) == F.DT_INT8 && isCompressed(input(r, 1)) ? F.DT_INT8 : F.DT_INT32;
+  return has(r, 3, F.DT_INT32, -1) && M.elements(input(r, 3)) == channels && has(r, 4, shiftType, -1) && M.elements(input(r, 4)) == channels;
 }
 
 function positiveGeometry(r: usize): bool {

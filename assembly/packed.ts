@@ -54,6 +54,35 @@ function tileBytes(b: usize): u64 {
   return huffman(b) ? <u64>u32at(b, F.P_ROWS_PER_TILE) * <u64>u32at(b, F.P_ROW_ELEMS) : 0;
 }
 
+// Narrow shifts (src/passes/narrow-shifts.ts): a compressed filter's op may store its per-channel
+// shifts as int8. Before its kernels run, the shifts of the channels one call computes are
+// widened to int32 in scratch, after that call's decoded tile:
+//
+//   scratch: [ decoded tile: rowsPerTile * rowElems, rounded up to 16 | i32 shift[channels of the call] ]
+//
+// a Huffman call covers one tile's rows, a codebook-index call every output channel (no tile).
+
+/** Scratch offset of the widened shifts of an op whose filter is blob b. */
+// @ts-ignore: decorator
+@inline function shiftScratchAt(b: usize): u64 { return (tileBytes(b) + 15) & ~15; }
+
+/** Scratch an op with int8 shifts needs: its tile (16-aligned) and one i32 per channel of a call. */
+function narrowShiftScratch(b: usize): u64 {
+  return shiftScratchAt(b) + 4 * <u64>(huffman(b) ? u32at(b, F.P_ROWS_PER_TILE) : u32at(b, F.P_ROWS));
+}
+
+/**
+ * The int32 shifts of channels [o0, o1) of op r whose filter is blob b: the shift tensor's own
+ * bytes when int32, else its int8 values widened into scratch (the kernels index them from o0).
+ */
+function shiftsFor(r: usize, b: usize, o0: i32, o1: i32): usize {
+  const t = O.input(r, 4), p = M.dataOf(t);
+  if (M.dtype(t) != F.DT_INT8) return p + (<usize>o0 << 2);
+  const at = M.scratchPtr + <usize>shiftScratchAt(b);
+  for (let c = o0; c < o1; c++) store<i32>(at + (<usize>(c - o0) << 2), <i32>load<i8>(p + <usize>c));
+  return at;
+}
+
 /** True when packed tensor t is Huffman-coded (its blob header must be readable). */
 export function isHuffmanCoded(t: u32): bool { return huffman(blob(t)); }
 
@@ -124,6 +153,11 @@ export function checkPackedInputs(r: usize, code: u32): Msg {
     if (!weightOp || k != 1) return 'packed weights are only readable as the filter of CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED';
     const oc = code == F.OP_DEPTHWISE_CONV_2D ? M.dim(t, 3) : M.dim(t, 0);
     if (<i32>u32at(blob(t), F.P_ROWS) != oc) return 'packed weights must have one row per output channel';
+    if (O.nIn(r) == 5 && O.input(r, 4) != F.NO_TENSOR && M.dtype(O.input(r, 4)) == F.DT_INT8) {
+      const need = narrowShiftScratch(blob(t));
+      if (need > <u64>M.scratchBytes) return 'scratch is smaller than a tile and its widened int8 shifts';
+      M.needScratch(need);
+    }
   }
   return NO_MESSAGE;
 }
@@ -148,7 +182,7 @@ export function runPacked(r: usize, code: u32): void {
 function runLut(r: usize, code: u32, w: u32, b: usize): void {
   const x = O.input(r, 0), y = O.output(r, 0);
   const xp = M.dataOf(x), yp = M.dataOf(y);
-  const bias = optionalData(O.input(r, 2)), mult = M.dataOf(O.input(r, 3)), shift = M.dataOf(O.input(r, 4));
+  const bias = optionalData(O.input(r, 2)), mult = M.dataOf(O.input(r, 3)), shift = shiftsFor(r, b, 0, <i32>u32at(b, F.P_ROWS));
   const bits = bitsOf(b);
   const tables = b + F.P_HEADER_BYTES, stride = tablesOf(b) == 1 ? 0 : <i32>(1 << bits);
   const idx = payload(b);
@@ -196,14 +230,14 @@ export function huffmanStreamStart(b: usize): u32 {
 export function runHuffmanTile(r: usize, code: u32, w: u32, b: usize, i: i32): void {
   const x = O.input(r, 0), y = O.output(r, 0);
   const xp = M.dataOf(x), yp = M.dataOf(y);
-  const bias = optionalData(O.input(r, 2)), mult = M.dataOf(O.input(r, 3)), shift = M.dataOf(O.input(r, 4));
+  const bias = optionalData(O.input(r, 2)), mult = M.dataOf(O.input(r, 3));
   const rows = <i32>u32at(b, F.P_ROWS), rpt = <i32>u32at(b, F.P_ROWS_PER_TILE);
   const s = M.scratchPtr;
   const cp = changetype<ConvParams>(O.params(r));
   const o0 = i * rpt, o1 = min(rows, o0 + rpt);
   decodeTile(b, i, o0, o1);
   const c = <usize>o0 << 2; // the rows kernels read the tile's channels [o0, o1) of bias, mult, shift
-  const biasT = bias ? bias + c : 0, multT = mult + c, shiftT = shift + c;
+  const biasT = bias ? bias + c : 0, multT = mult + c, shiftT = shiftsFor(r, b, o0, o1);
   if (code == F.OP_CONV_2D) {
     if (HAS_CONV_HUFFMAN) conv_s8_rows(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), s, M.dim(w, 1), M.dim(w, 2), M.dim(w, 3),
       biasT, multT, shiftT, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), o0, o1, cp);

@@ -23,6 +23,7 @@ import { shareWeights } from './passes/share-weights.js';
 import { Compressed, LayerOutcome, compensateWeights } from './passes/compensate-weights.js';
 import type { LayerStats } from './compress/layer-stats.js';
 import { pack, packScratchBytes } from './passes/pack-huffman.js';
+import { narrowShiftScratch, narrowShifts } from './passes/narrow-shifts.js';
 import { layoutWeights, scratchBytes } from './passes/layout-weights.js';
 import { MemoryPlan, PlanOptions, planMemory } from './passes/plan-memory.js';
 import { verifyGraph } from './passes/verify.js';
@@ -129,7 +130,7 @@ export function passesFor(opts: ConvertOptions = {}): Pass[] {
   } else if (c.codebook || c.codebookLayers) {
     share.push(['share-weights', shareWeights({ bits: c.codebook, layers: c.codebookLayers, perChannel: c.perChannelCodebook, keepZero: !!c.prune })]);
   }
-  if (c.codebook || c.codebookLayers || c.huffman || c.pack) share.push(['pack', pack({ huffman: c.huffman, force: c.pack })]);
+  if (c.codebook || c.codebookLayers || c.huffman || c.pack) share.push(['pack', pack({ huffman: c.huffman, force: c.pack })], ['narrow-shifts', narrowShifts]);
   const prepare = PASSES.findIndex(([name]) => name === 'prepare-kernels');
   const layouts = opts.weightLayouts ?? !compressing(c);
   const rest = PASSES.slice(prepare + 1).filter(([name]) => name !== 'layout-weights' || layouts);
@@ -174,7 +175,7 @@ export function inPass<T>(pass: string, source: string, run: () => T): T {
 export function emit(g: Graph, names: NameMode = 'all', planOptions: PlanOptions = {}): { plan: MemoryPlan; epk: Uint8Array } {
   const plan = planMemory(g, planOptions);
   // Huffman tiles (packed filters) and im2col patches (layout-packed convs) never share an op.
-  const epk = writeEpk(g, plan, { scratchBytes: Math.max(packScratchBytes(g), scratchBytes(g)), names });
+  const epk = writeEpk(g, plan, { scratchBytes: Math.max(packScratchBytes(g), scratchBytes(g), narrowShiftScratch(g)), names });
   return { plan, epk };
 }
 

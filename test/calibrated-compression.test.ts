@@ -4,6 +4,7 @@
 // (compressed == decoded weights and corrected biases converted plainly, both builds),
 // determinism, the budget honoured to the byte, eval numbers checked by hand, clear errors.
 
+import { wideShifts } from '../src/passes/narrow-shifts.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
@@ -122,7 +123,7 @@ test('calibrated 3-bit and 2-bit codebooks: lower output error than data-free on
 /** The same graph with every packed tensor stored as its decoded int8 values (biases as corrected). */
 function decodedPlain(r: ConvertResult): Uint8Array {
   const g: Graph = { ...r.graph, tensors: r.graph.tensors.map((t) => ({ ...t, packed: undefined, codebook: undefined })) };
-  return emit(g).epk;
+  return emit(wideShifts(g)).epk; // a raw filter's op reads int32 shifts
 }
 
 test('calibrated compression is exact (== decoded weights, corrected biases) in both builds, and deterministic', async () => {

@@ -2,6 +2,7 @@
 // (a compressed .epk gives the same bytes as its decoded weights converted plainly) on a
 // project-built model and on every shared model, both builds; hostile packed blobs.
 
+import { wideShifts } from '../src/passes/narrow-shifts.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
@@ -64,7 +65,7 @@ test('magnitude pruning zeros exactly the smallest |w|, ties by index', () => {
 /** The same graph with every packed tensor stored as its decoded int8 values. */
 function decodedPlain(r: ConvertResult): Uint8Array {
   const g: Graph = { ...r.graph, tensors: r.graph.tensors.map((t) => ({ ...t, packed: undefined, codebook: undefined })) };
-  return emit(g).epk;
+  return emit(wideShifts(g)).epk; // a raw filter's op reads int32 shifts
 }
 
 /** The .epk's packed tensors decode (TS reference decoder) to the graph's int8 values. */
@@ -145,13 +146,14 @@ test('structured pruning removes channels and rewires depthwise and the next con
   await assertExact(c, [randomBytes(1152, 3)], 'structured + codebook');
 });
 
-test('scratch bytes: the largest Huffman tile, stated in the header', () => {
+test('scratch bytes: the largest Huffman tile and its widened int8 shifts, stated in the header', () => {
   const r = convertNamed(buildSmallModel(), 'small', { compress: { huffman: true, pack: 'huffman' } });
   const e = readEpk(r.epk);
   const tiles = e.tensors.filter((t) => t.packed).map((t) => t.packed!.tileBytes);
-  // FC rows are 864 weights: floor(4096 / 864) = 4 rows = 3456 bytes per tile.
+  // FC rows are 864 weights: floor(4096 / 864) = 4 rows = 3456 bytes per tile (16-aligned),
+  // then the tile's 4 shifts widened to int32: 16 bytes.
   assert.is(Math.max(...tiles), 3456);
-  assert.is(e.scratchBytes, 3456);
+  assert.is(e.scratchBytes, 3456 + 16);
 });
 
 // --- hostile packed blobs ---------------------------------------------------------------

@@ -5,7 +5,7 @@
 // error against the int8 model (output-error.ts: softmax KL, or total variation with --tv) on
 // the calibration images and, for the record only, on the 800 held-out ones, and top-1
 // accuracy, agreement and SQNR on those 800.
-// Usage: node dist/tools/budget-experiment.js [FRACTIONS, default 0.35,0.3] [--kl: also the
+// Usage: node dist/tools/budget-experiment.js [FRACTIONS, default 0.35,0.3; above 1: bytes] [--kl: also the
 // sensitivity probed by KL at 4 levels on all calibration inputs] [--fill: fill-back after the
 // greedy] [--no-refine | --no-plain: only without / with the refinement on measured error]
 // [--tv] [--options-only: print every layer's options (bytes, layer SQNR) and stop] [--split:
@@ -33,6 +33,8 @@ const SHARED = join(process.cwd(), '..', 'shared');
 const read = (p: string) => new Uint8Array(readFileSync(join(SHARED, p)));
 const log = (l: string) => process.stderr.write(l + '\n');
 const fractions = (process.argv[2] ?? '0.35,0.3').split(',').map(Number);
+// a budget above 1 is a byte count (e.g. 0.35 of the .tflite plus the bytes a compact format would free)
+const budgetBytes = (f: number) => (f > 1 ? f : Math.floor(f * src.length));
 
 const bin = read('data/cifar10/cifar10_test_dev1000_u8_rgb_hwc.bin');
 const labelsAll = new TextDecoder().decode(read('data/cifar10/labels.csv')).trim().split('\n').slice(1).map((l) => Number(l.split(',')[2]));
@@ -113,7 +115,7 @@ if (process.argv.includes('--cv')) {
     for (const [exact, refine] of [[false, false], [false, true], ...(process.argv.includes('--exact') ? [[true, false], [true, true]] : [])]) {
       if (refine && process.argv.includes('--no-refine')) continue;
       t = Date.now();
-      const r = await fitBudget(planner, src, 'r8', {}, Math.floor(f * src.length), log, { refine, exact });
+      const r = await fitBudget(planner, src, 'r8', {}, budgetBytes(f), log, { refine, exact });
       const dt = (Date.now() - t) / 1000;
       const g = compressedGraph(s, r.layers);
       const cv = meanError(await planner.cv!.measure(r.layers));
@@ -173,7 +175,7 @@ for (const levels of process.argv.includes('--kl') ? [4] : []) {
 }
 
 for (const f of fractions) {
-  const budget = Math.floor(f * src.length);
+  const budget = budgetBytes(f);
   for (const [name, v] of Object.entries(sens)) for (const refine of process.argv.includes('--no-plain') ? [true] : process.argv.includes('--no-refine') ? [false] : [false, true]) {
     const ps = clone(s.plans).map((p, i) => ({ ...p, sensitivity: v[i] }));
     let target = budget;

@@ -217,7 +217,7 @@ export async function fitBudget(
   const { search, samples, cv } = planner;
   const { prepared, plans, lossless, floor, stats, convert } = search;
   if (budget < floor) throw impossibleBudget(name, budget, floor);
-  let target = budget;
+  let target = budget, lastChoice = '';
   for (let round = 0, sequentialRounds = 0; round < MAX_FIT_ROUNDS; round++) {
     let estimate = exact ? allocateExact(plans, lossless, target) : allocate(plans, lossless, target);
     if (cv && refine) estimate = await refineAllocation(plans, lossless, target, cv.measure, log, planner.refineEvals);
@@ -229,7 +229,12 @@ export async function fitBudget(
     if (planned.epk.length <= budget && !sequential) return { result: planned, stats, outcome: plannedOutcome, budget, layers: plans };
     if (planned.epk.length > budget) {
       if (estimate > target) break;
-      target -= planned.epk.length - budget;
+      // Tighten by the excess; when that left the widths as they were (the knapsack moves in
+      // steps of 8 B, and the .epk runs 30-80 B above the estimate: each constant is 16-aligned),
+      // aim under the budget by the estimate's whole miss, or the rounds run out 1 B at a time.
+      const choice = plans.map((p) => p.chosen).join(',');
+      target = choice === lastChoice ? Math.min(target - (planned.epk.length - budget), budget - (planned.epk.length - estimate)) : target - (planned.epk.length - budget);
+      lastChoice = choice;
       continue;
     }
     // the chosen widths, compressed again on sequential statistics (each layer on the inputs
@@ -306,9 +311,18 @@ export async function crossValidatedSensitivity(plans: LayerPlan[], cv: CrossVal
 }
 
 /** Stored bytes of every filter by source op (its packed blob, else its int8 bytes). */
+/**
+ * Bytes each layer stores at an option: its filter (the blob, or raw int8) and its shifts, which
+ * are int8 beside a packed filter and int32 beside a raw one (narrow-shifts.ts), so an option
+ * that packs a filter the lossless .epk keeps raw also saves 3 bytes per channel.
+ */
 function storedBytes(r: ConvertResult): Map<number, number> {
   const m = new Map<number, number>();
-  for (const ref of weightRefs(r.graph)) m.set(ref.op.sourceIndex, ref.tensor.packed ? ref.tensor.packed.blob.length : (ref.tensor.data as Int8Array).length);
+  for (const ref of weightRefs(r.graph)) {
+    const shift = ref.op.inputs.length === 5 && ref.op.inputs[4] >= 0 ? r.graph.tensors[ref.op.inputs[4]] : null;
+    const shiftBytes = shift ? (shift.data as Int8Array | Int32Array).byteLength : 0;
+    m.set(ref.op.sourceIndex, (ref.tensor.packed ? ref.tensor.packed.blob.length : (ref.tensor.data as Int8Array).length) + shiftBytes);
+  }
   return m;
 }
 
