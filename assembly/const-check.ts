@@ -19,6 +19,7 @@ import * as M from './model';
 import * as O from './ops';
 import { Msg, NO_MESSAGE } from './message';
 import { isS16 } from './dispatch';
+import { HAS_COMPRESSED } from './packed';
 
 export const RQ_QUAD_BYTES: u32 = F.RQ_QUAD_BYTES; // bytes per quad of a requant table (format.ts)
 const MULT_MIN: i32 = 1 << 30;
@@ -58,7 +59,7 @@ export function wordsProblem(kind: u32, p: usize, first: u32, n: u32, channels: 
     }
     return NO_MESSAGE;
   }
-  if (kind == BYTES_SHIFT) {
+  if (HAS_COMPRESSED && kind == BYTES_SHIFT) {
     for (let k: u32 = 0; k < n; k++) if (!shiftOk(<i32>load<i8>(p + k))) return 'requantization shift is not in [-31, 31]';
     return NO_MESSAGE;
   }
@@ -92,7 +93,7 @@ export function requantInput(r: usize, s: u32): u32 {
 
 export function requantKind(r: usize, s: u32): u32 {
   if (s == 1 && isS16(r, O.opcode(r))) return WORDS_SHIFT_S16;
-  if (s == 1 && M.dtype(O.input(r, 4)) == F.DT_INT8) return BYTES_SHIFT; // validateOps allowed it for a compressed filter only
+  if (HAS_COMPRESSED && s == 1 && M.dtype(O.input(r, 4)) == F.DT_INT8) return BYTES_SHIFT; // validateOps allowed it for a compressed filter only
   return O.isPacked(r) ? WORDS_TABLE : s == 0 ? WORDS_MULT : WORDS_SHIFT;
 }
 

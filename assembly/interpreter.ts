@@ -33,14 +33,13 @@ import { resize_bilinear_s8, ResizeBilinearParams } from './kernels/resize-bilin
 import { arg_max_min_s8, reduce_max_s8 } from './kernels/arg-reduce';
 import { gather_s8 } from './kernels/gather';
 import * as msg from './message';
-import { runPacked, usesPacked } from './packed';
+import { HAS_COMPRESSED, runPacked, usesPacked } from './packed';
 import { runFloat32 } from './run-f32';
 import { float32Variant } from './dispatch';
 import { runS16 } from './run-s16';
 import { isS16, HAS_S16 } from './dispatch';
 import {
   HAS_CONV_BLOCKED, HAS_CONV_REF, HAS_DWCONV_BLOCKED, HAS_DWCONV_REF, HAS_FC_BLOCKED, HAS_FC_REF,
-  HAS_CONV_CODEBOOK, HAS_DWCONV_CODEBOOK, HAS_FC_CODEBOOK, HAS_CONV_HUFFMAN, HAS_DWCONV_HUFFMAN, HAS_FC_HUFFMAN,
   HAS_POOL, HAS_ADD_SAME, HAS_ADD_BROADCAST, HAS_MUL, HAS_SOFTMAX, HAS_PAD, HAS_MEAN, HAS_TRANSPOSE, HAS_CONCAT,
   HAS_REQUANTIZE, HAS_QUANTIZE, HAS_DEQUANTIZE, HAS_LUT, HAS_SUB, HAS_LEAKY_RELU, HAS_STRIDED_SLICE, HAS_TRANSPOSE_CONV, HAS_MAXIMUM_MINIMUM, HAS_SVDF, HAS_LSTM,
   KERNEL_VARIANT_COUNT,
@@ -81,8 +80,6 @@ function optionalData(t: u32): usize {
 // Every kernel call is guarded by its variant's HAS_ constant (kernel-table.ts): a build for
 // one model (asc --use EP_KERNELS=<mask>) compiles only the kernels in its mask, and
 // validateOps has already refused an op whose variant is not in (kernelOf, dispatch.ts).
-const HAS_COMPRESSED: bool = HAS_CONV_CODEBOOK || HAS_DWCONV_CODEBOOK || HAS_FC_CODEBOOK ||
-  HAS_CONV_HUFFMAN || HAS_DWCONV_HUFFMAN || HAS_FC_HUFFMAN;
 
 /** Runs op r: E_OK, or an error a kernel found in the data (a GATHER index outside its axis). */
 export function runOp(r: usize): i32 {

@@ -6,7 +6,7 @@ import * as F from './format';
 import * as M from './model';
 import * as msg from './message';
 import { Msg, NO_MESSAGE } from './message';
-import { checkPackedInputs, isPacked as isCompressed } from './packed';
+import { HAS_COMPRESSED, checkPackedInputs, isPacked as isCompressed } from './packed';
 import { overlapProblem } from './overlap';
 import { kernelOf, isS16, HAS_S16 } from './dispatch';
 import {
@@ -156,7 +156,7 @@ function perChannel(r: usize, channels: i32): bool {
   const b = input(r, 2);
   if (b != F.NO_TENSOR && (M.dtype(b) != F.DT_INT32 || M.elements(b) != channels)) return false;
   // a compressed filter's shifts may be int8 (packed.ts widens them per call; checkPackedInputs sizes the scratch)
-  const shiftType = input(r, 4) != F.NO_TENSOR && M.dtype(input(r, 4)) == F.DT_INT8 && isCompressed(input(r, 1)) ? F.DT_INT8 : F.DT_INT32;
+  const shiftType = HAS_COMPRESSED && input(r, 4) != F.NO_TENSOR && M.dtype(input(r, 4)) == F.DT_INT8 && isCompressed(input(r, 1)) ? F.DT_INT8 : F.DT_INT32;
   return has(r, 3, F.DT_INT32, -1) && M.elements(input(r, 3)) == channels && has(r, 4, shiftType, -1) && M.elements(input(r, 4)) == channels;
 }
 

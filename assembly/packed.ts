@@ -25,6 +25,8 @@ import {
 
 // Kernel guards (kernel-table.ts): a build without a variant never compiles its kernel.
 const HAS_HUFFMAN: bool = HAS_CONV_HUFFMAN || HAS_DWCONV_HUFFMAN || HAS_FC_HUFFMAN;
+/** Any compressed-filter kernel: a build without one (a model-specific firmware runtime of a plain model) compiles none of this file's paths, int8 shifts included. */
+export const HAS_COMPRESSED: bool = HAS_CONV_CODEBOOK || HAS_DWCONV_CODEBOOK || HAS_FC_CODEBOOK || HAS_HUFFMAN;
 
 // @ts-ignore: decorator
 @inline export function isPacked(t: u32): bool { return load<u8>(M.rec(t) + F.T_ENCODING) == F.ENC_PACKED; }
@@ -153,7 +155,7 @@ export function checkPackedInputs(r: usize, code: u32): Msg {
     if (!weightOp || k != 1) return 'packed weights are only readable as the filter of CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED';
     const oc = code == F.OP_DEPTHWISE_CONV_2D ? M.dim(t, 3) : M.dim(t, 0);
     if (<i32>u32at(blob(t), F.P_ROWS) != oc) return 'packed weights must have one row per output channel';
-    if (O.nIn(r) == 5 && O.input(r, 4) != F.NO_TENSOR && M.dtype(O.input(r, 4)) == F.DT_INT8) {
+    if (HAS_COMPRESSED && O.nIn(r) == 5 && O.input(r, 4) != F.NO_TENSOR && M.dtype(O.input(r, 4)) == F.DT_INT8) {
       const need = narrowShiftScratch(blob(t));
       if (need > <u64>M.scratchBytes) return 'scratch is smaller than a tile and its widened int8 shifts';
       M.needScratch(need);
