@@ -75,16 +75,19 @@ const RQ_BYTES: u64 = <u64>RQ_WIDE_BYTES;
 
 /** Bytes of the ring dwconv_s8_wide packs into (0 when the geometry has none: it is not widened then). */
 export function dwRingBytes(c: i32, kh: i32, kw: i32, inW: i32, outH: i32, outW: i32, sH: i32, sW: i32, dH: i32, dW: i32): u64 {
-  if (isColumn(inW, outW, kw)) return dwRingBytes(c, 1, kh, outH, 1, outH, 1, sH, 1, dH);
-  if (c <= 0 || kh <= 0 || kw <= 0 || outW <= 0 || sW <= 0 || dW <= 0 || dH <= 0) return 0;
-  const wp = packWidth(outW, kw, sW, dW), r = ringRows(kh, dH);
+  const col = isColumn(inW, outW, kw);
+  const rh = col ? 1 : kh, rw = col ? kh : kw, ow = col ? outH : outW, sw = col ? sH : sW, dh = col ? 1 : dH, dw = col ? dH : dW;
+  if (c <= 0 || rh <= 0 || rw <= 0 || ow <= 0 || sw <= 0 || dw <= 0 || dh <= 0) return 0;
+  const wp = packWidth(ow, rw, sw, dw), r = ringRows(rh, dh);
   if (wp <= 0 || wp > 1 << 24 || r > 1 << 16) return 0;
-  return headerBytes(kh, dH, outW) + <u64>r * <u64>c * <u64>wp * 8;
+  return headerBytes(rh, dh, ow) + <u64>r * <u64>c * <u64>wp * 8;
 }
 
 /**
  * dwconv_s8 (conv.ts, depth multiplier 1, pixels c bytes apart) over widened weights ww; ring:
- * dwRingBytes bytes. Same arguments as dwconv_s8 otherwise.
+ * dwRingBytes bytes. Same arguments as dwconv_s8 otherwise. (At most 20 parameters: the
+ * firmware's wasm2c host registers no longer signature, and this file is in the full scalar
+ * build it translates.)
  */
 export function dwconv_s8_wide(
   x: usize, inH: i32, inW: i32, c: i32,
@@ -93,24 +96,11 @@ export function dwconv_s8_wide(
   y: usize, batches: i32, outH: i32, outW: i32,
   p: ConvParams, ring: usize,
 ): void {
-  if (isColumn(inW, outW, kw)) {
-    dwRows(x, 1, inH, c, ww, 1, kh, bias, rq, y, batches, 1, outH, 1, p.strideH, 1, p.dilationH, 0, p.padTop, p, ring);
-  } else {
-    dwRows(x, inH, inW, c, ww, kh, kw, bias, rq, y, batches, outH, outW,
-      p.strideH, p.strideW, p.dilationH, p.dilationW, p.padTop, p.padLeft, p, ring);
+  let sH = p.strideH, sW = p.strideW, dH = p.dilationH, dW = p.dilationW, padTop = p.padTop, padLeft = p.padLeft;
+  if (isColumn(inW, outW, kw)) { // H becomes W
+    inW = inH; inH = 1; outW = outH; outH = 1; kw = kh; kh = 1;
+    sW = sH; sH = 1; dW = dH; dH = 1; padLeft = padTop; padTop = 0;
   }
-}
-
-// dwconv_s8_wide with the geometry given apart (a column swapped to a row); p for the offsets
-// and the activation range only.
-function dwRows(
-  x: usize, inH: i32, inW: i32, c: i32,
-  ww: usize, kh: i32, kw: i32,
-  bias: usize, rq: usize,
-  y: usize, batches: i32, outH: i32, outW: i32,
-  sH: i32, sW: i32, dH: i32, dW: i32, padTop: i32, padLeft: i32,
-  p: ConvParams, ring: usize,
-): void {
   const rows = <i32>ringRows(kh, dH), wp = <i32>packWidth(outW, kw, sW, dW);
   const slotAt = ring + <usize>(rows << 2); // kh u32: the slot of each filter row, for this output row
   const r = ring + <usize>tagBytes(kh, dH);
