@@ -10,9 +10,9 @@
 // x[j - padLeft] + x[j - padLeft + half * strideW] 2^26; pair k's taps at j = k strideW +
 // kx dilationW, so Wp is about half the row whatever the stride), in a ring of
 // (kh - 1) * dilationH + 1 rows, so a row read by three output rows (3x3, stride 1) is packed
-// once. Taps outside the image pack the input zero
-// point zp: (zp + inOffset) w = 0 is exactly the reference's skipped tap, so every pixel starts
-// from bias + inOffset * sum(w) and takes all T taps, with no border case.
+// once. Taps outside the image pack the input zero point zp: (zp + inOffset) w = 0 is exactly
+// the reference's skipped tap, so every pixel starts from bias + inOffset * sum(w) and takes
+// all T taps, with no border case.
 //
 // Output over input (docs/FORMAT.md): output row oy is stored after every input row it reads
 // is packed, and the rows packed later are those the pixel-order kernels read after row oy's
