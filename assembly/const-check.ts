@@ -19,7 +19,7 @@ import * as M from './model';
 import * as O from './ops';
 import { Msg, NO_MESSAGE } from './message';
 import { isS16 } from './dispatch';
-import { HAS_COMPRESSED } from './packed';
+import { HAS_COMPRESSED, isPacked as isCompressed } from './packed';
 
 export const RQ_QUAD_BYTES: u32 = F.RQ_QUAD_BYTES; // bytes per quad of a requant table (format.ts)
 const MULT_MIN: i32 = 1 << 30;
@@ -97,7 +97,7 @@ export function requantKind(r: usize, s: u32): u32 {
   return O.isPacked(r) ? WORDS_TABLE : s == 0 ? WORDS_MULT : WORDS_SHIFT;
 }
 
-/** Resident builds: walks the validated op list and checks every requant constant in place. */
+/** Resident builds: walks the validated op list and checks every requant constant and blocked filter tail in place. */
 export function checkRequantConstants(): i32 {
   let r = M.firstOp;
   for (let i: u32 = 0; i < M.opCount; i++) {
@@ -108,9 +108,60 @@ export function checkRequantConstants(): i32 {
       if (problem == NO_MESSAGE) problem = wordsProblem(requantKind(r, s), M.dataOf(t), 0, M.byteCount(t), channelsOf(r, O.opcode(r)));
       if (problem != NO_MESSAGE) return O.failOp(i, r, F.E_BAD_OP, problem);
     }
+    let problem = blockedFilterProblem(r);
+    const pad = problem == NO_MESSAGE ? paddedTaps(r) : 0;
+    if (pad != 0) {
+      const w = O.input(r, 1), k8 = <u32>M.dim(w, 1), quads = <u32>M.dim(w, 0) >> 2;
+      for (let q: u32 = 0; problem == NO_MESSAGE && q < quads; q++) problem = tailProblem(M.dataOf(w) + <usize>lastSliceAt(q, k8), pad);
+    }
+    if (problem != NO_MESSAGE) return O.failOp(i, r, F.E_BAD_OP, problem);
     r = O.next(r);
   }
   return F.E_OK;
+}
+
+// Blocked filters (CONV_2D and FULLY_CONNECTED in the packed layout, [oc4/4][K8/8][4][8]) pad
+// each channel's row from K to K8 taps. The converter writes zeros there, and the kernels rely
+// on it: a direct GEMM row runs up to 7 bytes past a pixel, into its neighbour, while the SIMD
+// lanes GEMM stops at K. A file with nonzero padding taps would make the builds disagree, so
+// every build refuses it (BAD_OP).
+
+function hasBlockedFilter(r: usize): bool {
+  const code = O.opcode(r);
+  return O.isPacked(r) && (code == F.OP_CONV_2D || code == F.OP_FULLY_CONNECTED);
+}
+
+/** A blocked filter is a raw constant (the converter lays out nothing else; the kernels read it whole, once). */
+export function blockedFilterProblem(r: usize): Msg {
+  if (!hasBlockedFilter(r)) return NO_MESSAGE;
+  const w = O.input(r, 1);
+  if (M.kind(w) != F.KIND_CONST) return 'blocked filter must be a constant tensor';
+  if (HAS_COMPRESSED && isCompressed(w)) return 'blocked filter must be stored raw (compressed filters use the plain layout)';
+  return NO_MESSAGE;
+}
+
+/** Taps op r's blocked filter pads each row with, K8 - K in [0, 7]: 0 for any other op. */
+export function paddedTaps(r: usize): u32 {
+  if (!hasBlockedFilter(r)) return 0;
+  const code = O.opcode(r);
+  const x = O.input(r, 0), k8 = <i64>M.dim(O.input(r, 1), 1);
+  const k = code == F.OP_FULLY_CONNECTED ? <i64>O.param(r, 5) : <i64>O.param(r, 11) * <i64>O.param(r, 12) * <i64>M.dim(x, 3);
+  return <u32>(k8 - k); // validatePacked: K8 = K rounded up to 8
+}
+
+/** Byte offset of quad q's last 8-tap slice (4 channels x 8 taps, 32 bytes) in a blocked filter of k8 taps per row. */
+export function lastSliceAt(q: u32, k8: u32): u32 {
+  return (q * k8 + k8 - 8) << 2;
+}
+
+/** The last slice at p: its 4 rows' final `pad` taps must be zero. */
+export function tailProblem(p: usize, pad: u32): Msg {
+  for (let l: u32 = 0; l < 4; l++) {
+    for (let k: u32 = 8 - pad; k < 8; k++) {
+      if (load<u8>(p + (<usize>l << 3) + k) != 0) return 'blocked filter holds a nonzero weight in the taps that pad a row from K to K8';
+    }
+  }
+  return NO_MESSAGE;
 }
 
 /** Requant constants are constant tensors (the converter never plans them in the arena). */

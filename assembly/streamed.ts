@@ -31,7 +31,7 @@ import { checkBlob, isPacked } from './packed';
 import { fetch, fileOffset, read, readU32, setLayout, setStage } from './stream-io';
 import { TILE_NONE, runTiled, smallestTile, tileKind } from './stream-tiles';
 import { withinLimit } from './memory-limit';
-import { RQ_QUAD_BYTES, channelsOf, constKindProblem, requantInput, requantKind, wordsProblem } from './const-check';
+import { RQ_QUAD_BYTES, channelsOf, blockedFilterProblem, constKindProblem, lastSliceAt, paddedTaps, requantInput, requantKind, tailProblem, wordsProblem } from './const-check';
 
 export {
   ep_input_count, ep_output_count, ep_input_ptr, ep_input_bytes, ep_output_ptr, ep_output_bytes,
@@ -192,7 +192,8 @@ function checkStreamedBlobs(temp: usize): i32 {
 
 /**
  * const-check.ts's checks of every requant constant, read from flash through `buf`
- * (bufBytes >= 48) in chunks of whole 48-byte quads.
+ * (bufBytes >= 48) in chunks of whole 48-byte quads, and of every blocked filter's
+ * padding taps, one 32-byte slice per quad of channels.
  */
 function checkStreamedRequant(buf: usize, bufBytes: u32): i32 {
   const step = bufBytes - bufBytes % RQ_QUAD_BYTES;
@@ -210,6 +211,17 @@ function checkStreamedRequant(buf: usize, bufBytes: u32): i32 {
       }
       if (problem != msg.NO_MESSAGE) return O.failOp(i, r, F.E_BAD_OP, problem);
     }
+    let problem = blockedFilterProblem(r);
+    const pad = problem == msg.NO_MESSAGE ? paddedTaps(r) : 0;
+    if (pad != 0) {
+      const w = O.input(r, 1), k8 = <u32>M.dim(w, 1), quads = <u32>M.dim(w, 0) >> 2;
+      for (let q: u32 = 0; problem == msg.NO_MESSAGE && q < quads; q++) {
+        const at = fileOffset(w) + lastSliceAt(q, k8);
+        if (!read(at, buf, 32)) return M.failAt(F.E_TRUNCATED, 'host could not read a constant tensor', at);
+        problem = tailProblem(buf, pad);
+      }
+    }
+    if (problem != msg.NO_MESSAGE) return O.failOp(i, r, F.E_BAD_OP, problem);
     r = O.next(r);
   }
   return F.E_OK;

@@ -14,6 +14,7 @@ import { RuntimeError } from '../src/runtime/loader.js';
 import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed, streamedModule } from '../src/runtime/streamed.js';
 import { buildTinyCnn } from '../src/testing/models.js';
+import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 
 const epk = convertModel(buildTinyCnn(), 'tiny').epk;
 const e = readEpk(epk);
@@ -145,6 +146,95 @@ test('flags and reserved fields: the same answer in every build', async () => {
   await refusedEverywhere(edited((v) => v.setUint32(32 + 12, 7, true)), ErrorCode.BadSection, /reserved/);
   await refusedEverywhere(edited((v) => v.setUint8(tensorAt(0) + 3, 1)), ErrorCode.BadTensor, /flags/);
   await refusedEverywhere(edited((v) => v.setUint8(tensorAt(0) + T.encoding + 2, 1)), ErrorCode.BadTensor, /reserved/);
+});
+
+// Blocked filters ([oc4/4][K8/8][4][8]) pad each row from K to K8 taps with zeros. The kernels
+// rely on it (a direct GEMM row runs into the next pixel's bytes, the SIMD lanes GEMM stops at
+// K), so an edited file with nonzero padding taps is refused, as is a blocked filter that is not
+// a raw constant.
+
+/** File offset of the byte holding tap k of channel o in blocked filter t ([oc4/4][K8/8][4][8]). */
+function blockedAt(x: Epk, t: number, o: number, k: number): number {
+  const k8 = x.tensors[t].shape[1];
+  return x.sections.find((s) => s.kind === Section.Data)!.offset + x.tensors[t].offset + Math.floor(o / 4) * 4 * k8 + Math.floor(k / 8) * 32 + (o % 4) * 8 + (k % 8);
+}
+
+const quiet = { log: () => {} };
+const PADDING = /nonzero weight in the taps that pad a row from K to K8/;
+
+/** x [1, depth] -> FC to 6 outputs, converted to the blocked layout. */
+function blockedFc(depth: number): Uint8Array {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, depth], 'int8', { scale: [0.02], zeroPoint: [-3] });
+  const w = b.constant('w', [6, depth], 'int8', Array.from({ length: 6 * depth }, (_, i) => ((i * 37) % 251) - 125), { scale: [0.01], zeroPoint: [0] });
+  const y = b.tensor('y', [1, 6], 'int8', { scale: [0.05], zeroPoint: [3] });
+  b.op('FULLY_CONNECTED', [x, w], [y], { activation: 'NONE' });
+  b.io([x], [y]);
+  return convertModel(b.finish(), 'fc.tflite', quiet).epk;
+}
+
+/** A 3x3 conv over 3 channels (K 27, K8 32), SAME: inside pixels take the SIMD build's RGB patch path. */
+function rgbConv(stride: number, oc: number): Uint8Array {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 9, 9, 3], 'int8', { scale: [0.02], zeroPoint: [-3] });
+  const w = b.constant('w', [oc, 3, 3, 3], 'int8', Array.from({ length: oc * 27 }, (_, i) => ((i * 53) % 253) - 126), { scale: Array(oc).fill(0.01), zeroPoint: Array(oc).fill(0), axis: 0 });
+  const side = Math.ceil(9 / stride);
+  const y = b.tensor('y', [1, side, side, oc], 'int8', { scale: [0.05], zeroPoint: [3] });
+  b.op('CONV_2D', [x, w], [y], { padding: 'SAME', strideH: stride, strideW: stride, activation: 'NONE' });
+  b.io([x], [y]);
+  return convertModel(b.finish(), 'rgb.tflite', quiet).epk;
+}
+
+test('a blocked conv rewired to an input of fewer channels, its padding taps now nonzero: BAD_OP everywhere (fuzz finding; was: simd and scalar disagreed)', async () => {
+  // op 3, a 1x1 conv packed for K = 8 (stem, 1x8x8x8), rewired to the 3-channel image: K 3, K8 still 8
+  const shortcut = e.ops[3];
+  assert.is(shortcut.opcode, OpCode.Conv2D);
+  assert.equal(e.tensors[0].shape, [1, 16, 16, 3]);
+  await refusedEverywhere(edited((v) => v.setUint16(shortcut.at + 8, 0, true)), ErrorCode.BadOp, /op 3 \(CONV_2D\).*nonzero weight in the taps/);
+});
+
+test('blocked conv and FC with a nonzero padding tap: BAD_OP everywhere; the last real tap edited still loads and the builds agree', async () => {
+  for (const [stride, oc] of [[1, 8], [2, 5], [1, 3]]) {
+    const file = rgbConv(stride, oc), x = readEpk(file);
+    const conv = x.ops.find((o) => o.opcode === OpCode.Conv2D && o.inputs.length === 4)!;
+    for (const [o, k] of [[0, 27], [oc - 1, 31], [Math.min(2, oc - 1), 29]]) {
+      await refusedEverywhere(edited((v) => v.setInt8(blockedAt(x, conv.inputs[1], o, k), 1), file), ErrorCode.BadOp, PADDING);
+    }
+  }
+  for (const depth of [12, 1, 17]) {
+    const file = blockedFc(depth), x = readEpk(file);
+    const fc = x.ops.find((o) => o.opcode === OpCode.FullyConnected)!;
+    assert.is(fc.inputs.length, 4, 'the converter chose the blocked layout');
+    const k8 = Math.ceil(depth / 8) * 8;
+    await refusedEverywhere(edited((v) => v.setInt8(blockedAt(x, fc.inputs[1], 5, k8 - 1), -1), file), ErrorCode.BadOp, /op 0 \(FULLY_CONNECTED\).*nonzero weight in the taps/);
+    const real = edited((v) => v.setInt8(blockedAt(x, fc.inputs[1], 5, depth - 1), 77), file);
+    const input = Uint8Array.from({ length: depth }, (_, i) => (i * 91) & 255);
+    const outs = await Promise.all(builds.map(async ([, load]) => Array.from(((await load(real)) as { run(x: Uint8Array): Uint8Array[] }).run(input)[0])));
+    outs.forEach((out, i) => assert.equal(out, outs[0], `${builds[i][0]}: output of the file with the last real tap edited`));
+  }
+});
+
+test('a blocked filter that is compressed or not a constant: BAD_OP everywhere (was: a divide-by-zero trap)', async () => {
+  // a codebook blob of the same shape ([8, 32], from an FC converted with --codebook 4) in place of the stem's blocked filter
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 32], 'int8', { scale: [0.02], zeroPoint: [-3] });
+  const w = b.constant('w', [8, 32], 'int8', Array.from({ length: 256 }, (_, i) => ((i * 37) % 255) - 127), { scale: [0.01], zeroPoint: [0] });
+  const y = b.tensor('y', [1, 8], 'int8', { scale: [0.05], zeroPoint: [3] });
+  b.op('FULLY_CONNECTED', [x, w], [y], { activation: 'NONE' });
+  b.io([x], [y]);
+  const fc = convertModel(b.finish(), 'fc.tflite', { ...quiet, compress: { codebook: 4 } }).epk, ef = readEpk(fc);
+  const packed = ef.tensors.findIndex((t) => t.encoding === 1);
+  const from = ef.sections.find((s) => s.kind === Section.Data)!.offset + ef.tensors[packed].offset;
+  const blob = fc.subarray(from, from + new DataView(fc.buffer, fc.byteOffset).getUint32(from, true));
+  const stem = e.ops[0].inputs[1];
+  assert.equal([e.tensors[stem].shape, ef.tensors[packed].shape], [[8, 32], [8, 32]]);
+  assert.ok(blob.length <= 256, 'the blob fits in place');
+  await refusedEverywhere(edited((v) => {
+    new Uint8Array(v.buffer).fill(0, dataAt(stem), dataAt(stem) + 256).set(blob, dataAt(stem));
+    v.setUint8(tensorAt(stem) + T.encoding, 1);
+  }), ErrorCode.BadOp, /op 0 \(CONV_2D\).*blocked filter must be stored raw/);
+  // the same filter as an arena tensor (kind 0) at arena offset 0
+  await refusedEverywhere(edited((v) => { v.setUint8(tensorAt(stem) + T.kind, 0); v.setUint32(tensorAt(stem) + T.offset, 0, true); }), ErrorCode.BadOp, /op 0 \(CONV_2D\).*blocked filter must be a constant tensor/);
 });
 
 test.run();
