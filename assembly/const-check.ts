@@ -143,10 +143,9 @@ export function blockedFilterProblem(r: usize): Msg {
 /** Taps op r's blocked filter pads each row with, K8 - K in [0, 7]: 0 for any other op. */
 export function paddedTaps(r: usize): u32 {
   if (!hasBlockedFilter(r)) return 0;
-  const code = O.opcode(r);
-  const x = O.input(r, 0), k8 = <i64>M.dim(O.input(r, 1), 1);
-  const k = code == F.OP_FULLY_CONNECTED ? <i64>O.param(r, 5) : <i64>O.param(r, 11) * <i64>O.param(r, 12) * <i64>M.dim(x, 3);
-  return <u32>(k8 - k); // validatePacked: K8 = K rounded up to 8
+  // validatePacked: K8 = K rounded up to 8 and an i32, so K = kh * kw * C (FC: depth) fits one too
+  const k = O.opcode(r) == F.OP_FULLY_CONNECTED ? O.param(r, 5) : O.param(r, 11) * O.param(r, 12) * M.dim(O.input(r, 0), 3);
+  return <u32>(M.dim(O.input(r, 1), 1) - k);
 }
 
 /** Byte offset of quad q's last 8-tap slice (4 channels x 8 taps, 32 bytes) in a blocked filter of k8 taps per row. */
@@ -154,12 +153,11 @@ export function lastSliceAt(q: u32, k8: u32): u32 {
   return (q * k8 + k8 - 8) << 2;
 }
 
-/** The last slice at p: its 4 rows' final `pad` taps must be zero. */
+/** The last slice at p: its 4 rows' final `pad` taps (the high bytes of each row's 8) must be zero. */
 export function tailProblem(p: usize, pad: u32): Msg {
-  for (let l: u32 = 0; l < 4; l++) {
-    for (let k: u32 = 8 - pad; k < 8; k++) {
-      if (load<u8>(p + (<usize>l << 3) + k) != 0) return 'blocked filter holds a nonzero weight in the taps that pad a row from K to K8';
-    }
+  const padding = <u64>-1 << (<u64>(8 - pad) << 3);
+  for (let l: usize = 0; l < 4; l++) {
+    if ((load<u64>(p + (l << 3)) & padding) != 0) return 'blocked filter holds a nonzero weight in the taps that pad a row from K to K8';
   }
   return NO_MESSAGE;
 }
