@@ -10,7 +10,10 @@ import { convertModel } from '../src/convert.js';
 import { ErrorCode, H, OpCode, Section, T } from '../src/format/constants.js';
 import { crc32 } from '../src/format/crc32.js';
 import { readEpk, type Epk, type EpkOp } from '../src/format/reader.js';
-import { RuntimeError } from '../src/runtime/loader.js';
+import { RuntimeError, loadModel } from '../src/runtime/loader.js';
+import { readFileSync } from 'node:fs';
+import { kernelMask, kernelNames } from '../src/format/kernels.js';
+import { runtimeForKernels } from '../tools/firmware/build.js';
 import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed, streamedModule } from '../src/runtime/streamed.js';
 import { buildTinyCnn } from '../src/testing/models.js';
@@ -229,10 +232,25 @@ test('a blocked filter that is compressed or not a constant: BAD_OP everywhere (
   const stem = e.ops[0].inputs[1];
   assert.equal([e.tensors[stem].shape, ef.tensors[packed].shape], [[8, 32], [8, 32]]);
   assert.ok(blob.length <= 256, 'the blob fits in place');
-  await refusedEverywhere(edited((v) => {
+  const spliced = edited((v) => {
     new Uint8Array(v.buffer).fill(0, dataAt(stem), dataAt(stem) + 256).set(blob, dataAt(stem));
     v.setUint8(tensorAt(stem) + T.encoding, 1);
-  }), ErrorCode.BadOp, /op 0 \(CONV_2D\).*blocked filter must be stored raw/);
+  });
+  await refusedEverywhere(spliced, ErrorCode.BadOp, /op 0 \(CONV_2D\).*blocked filter must be stored raw/);
+  // a runtime built for the tiny CNN's own kernels has no compressed-filter kernel: it refuses the op by name first
+  const mask = kernelMask(e);
+  assert.not.ok(kernelNames(mask).some((k) => /codebook|huffman/.test(k)));
+  for (const mode of ['resident', 'streamed'] as const) {
+    const wasm = readFileSync(runtimeForKernels(mode, mask));
+    try {
+      await (mode === 'resident' ? loadModel(wasm, spliced) : loadModelStreamed(spliced, 0, new WebAssembly.Module(wasm)));
+      assert.unreachable(`the ${mode} runtime of the tiny CNN's kernels loaded it`);
+    } catch (err) {
+      assert.instance(err, RuntimeError, String(err));
+      assert.is((err as RuntimeError).code, ErrorCode.UnsupportedOp, (err as Error).message);
+      assert.match((err as Error).message, /op 0 \(CONV_2D\).*needs kernel variant \d+/);
+    }
+  }
   // the same filter as an arena tensor (kind 0) at arena offset 0
   await refusedEverywhere(edited((v) => { v.setUint8(tensorAt(stem) + T.kind, 0); v.setUint32(tensorAt(stem) + T.offset, 0, true); }), ErrorCode.BadOp, /op 0 \(CONV_2D\).*blocked filter must be a constant tensor/);
 });
