@@ -19,7 +19,7 @@ import * as M from './model';
 import * as O from './ops';
 import { Msg, NO_MESSAGE } from './message';
 import { isS16 } from './dispatch';
-import { HAS_COMPRESSED, isPacked as isCompressed } from './packed';
+import { HAS_COMPRESSED } from './packed';
 
 export const RQ_QUAD_BYTES: u32 = F.RQ_QUAD_BYTES; // bytes per quad of a requant table (format.ts)
 const MULT_MIN: i32 = 1 << 30;
@@ -131,13 +131,10 @@ function hasBlockedFilter(r: usize): bool {
   return O.isPacked(r) && (code == F.OP_CONV_2D || code == F.OP_FULLY_CONNECTED);
 }
 
-/** A blocked filter is a raw constant (the converter lays out nothing else; the kernels read it whole, once). */
+/** A blocked filter is a constant (the converter lays out nothing else); validateOps has refused a compressed one (packed.ts checkPackedInputs). */
 export function blockedFilterProblem(r: usize): Msg {
   if (!hasBlockedFilter(r)) return NO_MESSAGE;
-  const w = O.input(r, 1);
-  if (M.kind(w) != F.KIND_CONST) return 'blocked filter must be a constant tensor';
-  if (HAS_COMPRESSED && isCompressed(w)) return 'blocked filter must be stored raw (compressed filters use the plain layout)';
-  return NO_MESSAGE;
+  return M.kind(O.input(r, 1)) == F.KIND_CONST ? NO_MESSAGE : 'blocked filter must be a constant tensor';
 }
 
 /** Taps op r's blocked filter pads each row with, K8 - K in [0, 7]: 0 for any other op. */

@@ -153,6 +153,8 @@ export function checkPackedInputs(r: usize, code: u32): Msg {
     if (t == F.NO_TENSOR || !isPacked(t)) continue;
     const weightOp = code == F.OP_CONV_2D || code == F.OP_DEPTHWISE_CONV_2D || code == F.OP_FULLY_CONNECTED;
     if (!weightOp || k != 1) return 'packed weights are only readable as the filter of CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED';
+    // the compressed-filter kernels read bias, mult and shift tensors: the packed layout's requant table is not one
+    if (O.isPacked(r)) return 'a compressed filter needs the plain layout (inputs x, filter, bias, mult, shift), not the packed one';
     const oc = code == F.OP_DEPTHWISE_CONV_2D ? M.dim(t, 3) : M.dim(t, 0);
     if (<i32>u32at(blob(t), F.P_ROWS) != oc) return 'packed weights must have one row per output channel';
     if (HAS_COMPRESSED && O.nIn(r) == 5 && O.input(r, 4) != F.NO_TENSOR && M.dtype(O.input(r, 4)) == F.DT_INT8) {

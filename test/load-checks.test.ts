@@ -18,6 +18,7 @@ import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed, streamedModule } from '../src/runtime/streamed.js';
 import { buildTinyCnn } from '../src/testing/models.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
+import { encodeBlob } from '../src/format/packed.js';
 
 const epk = convertModel(buildTinyCnn(), 'tiny').epk;
 const e = readEpk(epk);
@@ -217,27 +218,43 @@ test('blocked conv and FC with a nonzero padding tap: BAD_OP everywhere; the las
   }
 });
 
-test('a blocked filter that is compressed or not a constant: BAD_OP everywhere (was: a divide-by-zero trap)', async () => {
-  // a codebook blob of the same shape ([8, 32], from an FC converted with --codebook 4) in place of the stem's blocked filter
+/** x [1, 6, 6, 8] -> 3x3 depthwise, depth multiplier 1: converted to the packed layout (bias + requant table). */
+function packedDepthwise(): Uint8Array {
   const b = new TfliteBuilder();
-  const x = b.tensor('x', [1, 32], 'int8', { scale: [0.02], zeroPoint: [-3] });
-  const w = b.constant('w', [8, 32], 'int8', Array.from({ length: 256 }, (_, i) => ((i * 37) % 255) - 127), { scale: [0.01], zeroPoint: [0] });
-  const y = b.tensor('y', [1, 8], 'int8', { scale: [0.05], zeroPoint: [3] });
-  b.op('FULLY_CONNECTED', [x, w], [y], { activation: 'NONE' });
+  const x = b.tensor('x', [1, 6, 6, 8], 'int8', { scale: [0.02], zeroPoint: [-3] });
+  const w = b.constant('w', [1, 3, 3, 8], 'int8', Array.from({ length: 72 }, (_, i) => ((i * 29) % 201) - 100), { scale: Array(8).fill(0.01), zeroPoint: Array(8).fill(0), axis: 3 });
+  const y = b.tensor('y', [1, 6, 6, 8], 'int8', { scale: [0.05], zeroPoint: [3] });
+  b.op('DEPTHWISE_CONV_2D', [x, w], [y], { padding: 'SAME', strideH: 1, strideW: 1, depthMultiplier: 1, activation: 'NONE' });
   b.io([x], [y]);
-  const fc = convertModel(b.finish(), 'fc.tflite', { ...quiet, compress: { codebook: 4 } }).epk, ef = readEpk(fc);
-  const packed = ef.tensors.findIndex((t) => t.encoding === 1);
-  const from = ef.sections.find((s) => s.kind === Section.Data)!.offset + ef.tensors[packed].offset;
-  const blob = fc.subarray(from, from + new DataView(fc.buffer, fc.byteOffset).getUint32(from, true));
+  return convertModel(b.finish(), 'dw.tflite', quiet).epk;
+}
+
+/** `file` with tensor t's bytes replaced by `blob` (zero-padded) and its encoding set to packed (1). */
+function withBlob(file: Uint8Array, t: number, blob: Uint8Array): Uint8Array {
+  const x = readEpk(file), at = x.sections.find((s) => s.kind === Section.Data)!.offset + x.tensors[t].offset;
+  assert.ok(blob.length <= x.tensors[t].bytes, 'the blob fits in place');
+  return edited((v) => {
+    new Uint8Array(v.buffer).fill(0, at, at + x.tensors[t].bytes).set(blob, at);
+    v.setUint8(x.sections.find((s) => s.kind === Section.Tensors)!.offset + 48 * t + T.encoding, 1);
+  }, file);
+}
+
+test('a compressed filter in the packed layout (conv, FC, depthwise), or a blocked filter not a constant: BAD_OP everywhere (was: a divide-by-zero trap; the depthwise ran on its requant table as multipliers)', async () => {
+  const COMPRESSED = /needs the plain layout/;
+  // a codebook blob of the stem's shape ([8, 32], one row per output channel) in place of its blocked filter
   const stem = e.ops[0].inputs[1];
-  assert.equal([e.tensors[stem].shape, ef.tensors[packed].shape], [[8, 32], [8, 32]]);
-  assert.ok(blob.length <= 256, 'the blob fits in place');
-  const spliced = edited((v) => {
-    new Uint8Array(v.buffer).fill(0, dataAt(stem), dataAt(stem) + 256).set(blob, dataAt(stem));
-    v.setUint8(tensorAt(stem) + T.encoding, 1);
-  });
-  await refusedEverywhere(spliced, ErrorCode.BadOp, /op 0 \(CONV_2D\).*blocked filter must be stored raw/);
-  // a runtime built for the tiny CNN's own kernels has no compressed-filter kernel: it refuses the op by name first
+  assert.equal(e.tensors[stem].shape, [8, 32]);
+  const cb = (rows: number, n: number) => encodeBlob({ rows, rowElems: n / rows, channelLast: false }, new Int8Array(n), { bits: 2, tables: Int8Array.from([1, -1, 2, -2]), tableCount: 1, indices: Uint8Array.from({ length: n }, (_, i) => i % 4) }, false);
+  const spliced = withBlob(epk, stem, cb(8, 256));
+  await refusedEverywhere(spliced, ErrorCode.BadOp, /op 0 \(CONV_2D\).*needs the plain layout/);
+  // the same for the blocked FC (logits, [12, 16]) and a packed-layout depthwise ([1, 3, 3, 8], channel last)
+  const logits = e.ops.find((o) => o.opcode === OpCode.FullyConnected)!;
+  await refusedEverywhere(withBlob(epk, logits.inputs[1], cb(12, 192)), ErrorCode.BadOp, COMPRESSED);
+  const dw = packedDepthwise(), xd = readEpk(dw), dwOp = xd.ops.find((o) => o.opcode === OpCode.DepthwiseConv2D)!;
+  assert.is(dwOp.inputs.length, 4, 'the converter chose the packed layout');
+  const dwBlob = encodeBlob({ rows: 8, rowElems: 9, channelLast: true }, new Int8Array(72), { bits: 2, tables: Int8Array.from([1, -1, 2, -2]), tableCount: 1, indices: Uint8Array.from({ length: 72 }, (_, i) => i % 4) }, false);
+  await refusedEverywhere(withBlob(dw, dwOp.inputs[1], dwBlob), ErrorCode.BadOp, /op 0 \(DEPTHWISE_CONV_2D\).*needs the plain layout/);
+  // runtimes built for the tiny CNN's own kernels (no compressed-filter kernel) refuse it the same way
   const mask = kernelMask(e);
   assert.not.ok(kernelNames(mask).some((k) => /codebook|huffman/.test(k)));
   for (const mode of ['resident', 'streamed'] as const) {
@@ -247,11 +264,11 @@ test('a blocked filter that is compressed or not a constant: BAD_OP everywhere (
       assert.unreachable(`the ${mode} runtime of the tiny CNN's kernels loaded it`);
     } catch (err) {
       assert.instance(err, RuntimeError, String(err));
-      assert.is((err as RuntimeError).code, ErrorCode.UnsupportedOp, (err as Error).message);
-      assert.match((err as Error).message, /op 0 \(CONV_2D\).*needs kernel variant \d+/);
+      assert.is((err as RuntimeError).code, ErrorCode.BadOp, (err as Error).message);
+      assert.match((err as Error).message, COMPRESSED);
     }
   }
-  // the same filter as an arena tensor (kind 0) at arena offset 0
+  // the stem's filter as an arena tensor (kind 0) at arena offset 0
   await refusedEverywhere(edited((v) => { v.setUint8(tensorAt(stem) + T.kind, 0); v.setUint32(tensorAt(stem) + T.offset, 0, true); }), ErrorCode.BadOp, /op 0 \(CONV_2D\).*blocked filter must be a constant tensor/);
 });
 
