@@ -36,8 +36,11 @@ export function ep_wide_tensor_count(): u32 {
 }
 
 // The weight tensor of op r when it runs a blocked GEMM or depthwise worth widening, else NO_TENSOR.
+// Only constants: a filter in the arena (a depthwise's may be) changes after load, and its
+// widened copy would not.
 function wideCandidate(r: usize): u32 {
   const v = kernelOf(r);
+  if ((v == K.K_DWCONV_BLOCKED || v == K.K_CONV_BLOCKED || v == K.K_FC_BLOCKED) && M.kind(O.input(r, 1)) != F.KIND_CONST) return F.NO_TENSOR;
   if (v == K.K_DWCONV_BLOCKED) return dwRingOf(r) != 0 ? O.input(r, 1) : F.NO_TENSOR;
   if (v != K.K_CONV_BLOCKED && v != K.K_FC_BLOCKED) return F.NO_TENSOR;
   // an FC over one input row reads each weight once: 8 bytes instead of 1 made it 1.5x slower

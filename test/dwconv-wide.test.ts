@@ -12,6 +12,9 @@ import { prepareKernels } from '../src/passes/prepare-kernels.js';
 import { planMemory } from '../src/passes/plan-memory.js';
 import { loadModelNode } from '../src/runtime/node.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
+import { readEpk } from '../src/format/reader.js';
+import { crc32 } from '../src/format/crc32.js';
+import { H, Section, T, TensorKind } from '../src/format/constants.js';
 
 const MAX_TAPS = 1024;
 
@@ -59,6 +62,31 @@ test('widened depthwise at 1024 taps (first pixel sum 2^24, multiplier 1 by a le
     const blocked = await loadModelNode(packed, 'scalar', undefined, false);
     assert.equal(asInt8(blocked.run(input)[0]), want, `${kh} x 32: scalar build, blocked kernel`);
   }
+});
+
+test('a depthwise whose filter is an arena tensor (its bytes change after load) is not widened: the scalar build agrees with the blocked and SIMD kernels', async () => {
+  // an edited file: the packed depthwise's filter record points into the arena, at the input x
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 6, 6, 8], 'int8', { scale: [0.02], zeroPoint: [-3] });
+  const w = b.constant('w', [1, 3, 3, 8], 'int8', Array.from({ length: 72 }, (_, i) => ((i * 29) % 201) - 100), { scale: Array(8).fill(0.01), zeroPoint: Array(8).fill(0), axis: 3 });
+  const y = b.tensor('y', [1, 6, 6, 8], 'int8', { scale: [0.05], zeroPoint: [3] });
+  b.op('DEPTHWISE_CONV_2D', [x, w], [y], { padding: 'SAME', strideH: 1, strideW: 1, depthMultiplier: 1, activation: 'NONE' });
+  b.io([x], [y]);
+  const epk = convertModel(b.finish(), 'dw.tflite', { log: () => {} }).epk, e = readEpk(epk);
+  const op = e.ops[0];
+  assert.is(op.inputs.length, 4, 'the packed layout');
+  const edited = epk.slice(), v = new DataView(edited.buffer);
+  const rec = e.sections.find((s) => s.kind === Section.Tensors)!.offset + 48 * op.inputs[1];
+  v.setUint8(rec + T.kind, TensorKind.Arena);
+  v.setUint32(rec + T.offset, e.tensors[op.inputs[0]].offset, true);
+  v.setUint32(H.crc32, crc32(edited, 16), true);
+  const input = Uint8Array.from({ length: 288 }, (_, i) => (i * 37) & 255);
+  const want = Array.from((await loadModelNode(edited, 'simd')).run(input)[0]);
+  assert.ok(want.some((q) => q !== want[0]), 'the outputs depend on the filter read at run time');
+  const scalar = await loadModelNode(edited, 'scalar');
+  assert.is(scalar.exports.ep_wide_tensor_count!(), 0, 'not widened');
+  assert.equal(Array.from(scalar.run(input)[0]), want, 'scalar (JIT host) = simd');
+  assert.equal(Array.from((await loadModelNode(edited, 'scalar', undefined, false)).run(input)[0]), want, 'scalar blocked = simd');
 });
 
 test.run();
