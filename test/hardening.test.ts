@@ -140,6 +140,19 @@ test('float calibration: stride 0 refused at import; an absurd pool filter refus
   assert.ok(convertModel(floatPool({ padding: 'SAME', strideH: 1, strideW: 1, filterH: 2, filterW: 2 }), 'ok.tflite', { quantize: { samples } }).epk.length > 0);
 });
 
+test('float calibration: a global average pool over a large map is counted as its input, not input x filter (was refused at 1.0e10)', () => {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 112, 112, 64], 'float32');
+  const y = b.tensor('y', [1, 1, 1, 64], 'float32');
+  b.op('AVERAGE_POOL_2D', [x], [y], { padding: 'VALID', strideH: 1, strideW: 1, filterH: 112, filterW: 112 });
+  b.io([x], [y]);
+  const g = importModel(b.finish(), 'gap.tflite');
+  assert.is(floatWork(g), 3 * 112 * 112 * 64); // the graph input scanned, read by the op, and every pool tap once
+  assert.ok(convertModel(b.finish(), 'gap.tflite', { log: () => {}, quantize: { samples: [[new Float32Array(112 * 112 * 64).fill(0.5)]] } }).epk.length > 0);
+  // a VALID filter past the input (no output pixel) keeps the input-sized bound: refused as before
+  refused(floatPool({ padding: 'VALID', strideH: 1, strideW: 1, filterH: 1 << 20, filterW: 1 << 20 }, [1, 1, 1, 2]), 'f-valid.tflite', /calibration refused: one float inference would take/, [[new Float32Array(128).fill(0.5)]]);
+});
+
 test('float calibration: a graph input no op reads still counts (a 2^30-element input was scanned for 3-15 s)', () => {
   const b = new TfliteBuilder();
   const x = b.tensor('x', [1, 8, 8, 2], 'float32');

@@ -26,8 +26,9 @@ import { ModelF, OperatorCodeF, OperatorF, QuantF, SubGraphF, TensorF } from '..
 export type Target = 'epk' | 'tflite' | 'onnx';
 /**
  * unloadable: a .tflite/.onnx mutant converts, but no build loads the .epk (convert should have refused).
- * big: a valid float model whose float reference costs more than BIG_WORK per sample (not calibrated
- * here), or a valid model every build refuses by name as above the host's memory limit.
+ * big: a valid float model whose float reference costs more than BIG_WORK per sample (neither
+ * calibrated nor run here: kept float, each build would run that work), or a valid model every
+ * build refuses by name as above the host's memory limit.
  */
 export type Outcome = 'ok' | 'clean' | 'raw' | 'trap' | 'hang' | 'slow' | 'disagree' | 'unloadable' | 'big';
 export const OUTCOMES: Outcome[] = ['ok', 'clean', 'raw', 'trap', 'hang', 'slow', 'disagree', 'unloadable', 'big'];
@@ -316,8 +317,9 @@ async function runJob(job: Job): Promise<Result> {
     try {
       const g = importModel(job.bytes, `mutant.${job.target}`);
       let samples: Float32Array[][] | undefined;
+      // a float model costs its float work per sample to calibrate, and to run when kept float
+      if (isFloatGraph(g) && floatWork(g) > BIG_WORK) return { outcome: 'big', message: `float reference ${floatWork(g)} multiply-adds per sample` };
       if (isFloatGraph(g) && calibrateFloat(job.bytes)) {
-        if (floatWork(g) > BIG_WORK) return { outcome: 'big', message: `float reference ${floatWork(g)} multiply-adds per sample` };
         samples = [g.inputs.map((t) => new Float32Array(g.tensors[t].shape.reduce((a, d) => a * d, 1)).fill(0.25))];
       }
       epk = convertModel(job.bytes, `mutant.${job.target}`, { quantize: { samples } }).epk;

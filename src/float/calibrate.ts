@@ -5,6 +5,7 @@
 
 import { ConvertError, Graph, elementCount } from '../ir/graph.js';
 import { runFloat } from './interpret.js';
+import { geometry } from '../ir/geometry.js';
 
 export type Range = [lo: number, hi: number];
 
@@ -43,11 +44,26 @@ export function floatWork(g: Graph): number {
       case 'TRANSPOSE_CONV': { const f = dims(w?.shape), xin = t(2); work += (xin ? elementCount(xin.shape) : 0) * f[0] * (f[1] ?? 1) * (f[2] ?? 1); break; }
       case 'UNIDIRECTIONAL_SEQUENCE_LSTM': { const h = t(18); work += outElems * 4 * ((x?.shape[2] ?? 1) + (h?.shape[1] ?? 1)); break; }
       case 'SVDF': { const f = dims(w?.shape), m = dims(t(2)?.shape); work += (x?.shape[0] ?? 1) * (f[0] ?? 1) * ((f[1] ?? 1) + (m[1] ?? 1)); break; }
-      case 'AVERAGE_POOL_2D': case 'MAX_POOL_2D': work += spatial(x?.shape[3] ?? 1) * Math.max(1, o.filterH) * Math.max(1, o.filterW); break;
+      case 'AVERAGE_POOL_2D': case 'MAX_POOL_2D': work += poolTaps(x?.shape, o) ?? spatial(x?.shape[3] ?? 1) * Math.max(1, o.filterH) * Math.max(1, o.filterW); break;
       default: work += outElems;
     }
   }
   return work;
+}
+
+/**
+ * Taps the float reference's pool visits (interpret.ts pool: every output pixel of the
+ * geometry, every filter tap): n * outH * outW * C * filterH * filterW, or undefined when the
+ * shapes or options give no finite count. A global pool over a large map is its input's size,
+ * where the input-sized bound in floatWork counts it filterH * filterW times over.
+ */
+function poolTaps(shape: number[] | undefined, o: Record<string, number>): number | undefined {
+  if (!shape || shape.length !== 4) return undefined;
+  const [n, inH, inW, c] = shape;
+  const g = geometry(o, inH, inW, o.filterH, o.filterW);
+  if (!(g.outH >= 1 && g.outW >= 1)) return undefined; // no output pixel (a filter past the input): floatWork's bound decides
+  const taps = n * g.outH * g.outW * c * Math.max(1, o.filterH) * Math.max(1, o.filterW);
+  return Number.isFinite(taps) ? taps : undefined;
 }
 
 /** Range per tensor index, for every tensor the float graph produces or takes in. */
