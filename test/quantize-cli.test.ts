@@ -52,4 +52,27 @@ test('convert --calibrate raw f32 file --percentile 99.9 writes the .epk and pri
   }
 });
 
+test('convert --max-float-work: the calibration limit named in the refusal, and raised or lowered by the flag', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ep-cli-'));
+  try {
+    writeFileSync(join(dir, 'net.onnx'), resNetStyle(2, 8));
+    writeFileSync(join(dir, 'calib.f32'), new Uint8Array(new Float32Array(2 * 3 * 8 * 8).fill(0.5).buffer));
+    const args = (n: string, out: string) => ['convert', join(dir, 'net.onnx'), '-o', join(dir, out), '--calibrate', join(dir, 'calib.f32'), '--max-float-work', n];
+    const low = await capture(args('1000', 'low.epk'));
+    assert.is(low.code, 1);
+    assert.match(low.err, /calibration refused: one float inference would take ~.* multiply-adds, above the limit of 1000 .*--max-float-work N/);
+    assert.not.ok(existsSync(join(dir, 'low.epk')));
+    const high = await capture(args('10000000000', 'high.epk'));
+    assert.is(high.code, 0, high.err);
+    const plain = await capture(['convert', join(dir, 'net.onnx'), '-o', join(dir, 'plain.epk'), '--calibrate', join(dir, 'calib.f32')]);
+    assert.is(plain.code, 0, plain.err);
+    assert.equal(readFileSync(join(dir, 'high.epk')), readFileSync(join(dir, 'plain.epk')), 'the limit changes nothing else');
+    const bad = await capture(args('0', 'zero.epk'));
+    assert.is(bad.code, 2);
+    assert.match(bad.err, /--max-float-work must be a positive integer, not 0/);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
 test.run();

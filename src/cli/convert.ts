@@ -16,7 +16,7 @@ import { formatFidelity, fidelityReport } from '../compress/report.js';
 import { UsageError, readInput, refuseSameFile, writeAtomic } from './io.js';
 
 export const usage =
-  'edgepack convert MODEL.(tflite|onnx) -o OUT.epk [--calibrate DIR_OR_FILE [--calibrate-count N] [--calibrate-raw int8|u8|f32] [--percentile P] [--int8-io]] ' +
+  'edgepack convert MODEL.(tflite|onnx) -o OUT.epk [--calibrate DIR_OR_FILE [--calibrate-count N] [--calibrate-raw int8|u8|f32] [--percentile P] [--max-float-work N] [--int8-io]] ' +
   '[--prune F] [--structured-prune F] [--codebook B] [--codebook-layer OP=B]... [--per-channel-codebook] [--huffman] ' +
   '[--pack raw|codebook|huffman|codebook+huffman] [--size-budget FRACTION|NNNk|BYTES] [--sequential] [--names all|io] [--stage-bytes N] [--report] [--dump-after PASS]... [--quiet]';
 
@@ -83,6 +83,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
       'calibrate-count': { type: 'string' },
       'calibrate-raw': { type: 'string' },
       percentile: { type: 'string' },
+      'max-float-work': { type: 'string' },
       'int8-io': { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
       report: { type: 'boolean' },
@@ -115,7 +116,8 @@ export async function convertCommand(argv: string[]): Promise<void> {
   if (percentile !== undefined && !(percentile > 50 && percentile <= 100)) throw new UsageError(`--percentile must lie in (50, 100], not ${values.percentile}`);
   // the streamed stage the model is planned for: ops whose constants fit it may write over their input
   const stageBytes = values['stage-bytes'] === undefined ? undefined : positiveInt(values['stage-bytes'], '--stage-bytes');
-  const plainOptions: ConvertOptions = { quantize: { samples, percentile, int8Io: values['int8-io'] }, stageBytes };
+  const maxFloatWork = values['max-float-work'] === undefined ? undefined : positiveInt(values['max-float-work'], '--max-float-work');
+  const plainOptions: ConvertOptions = { quantize: { samples, percentile, int8Io: values['int8-io'], maxFloatWork }, stageBytes };
   const options: ConvertOptions = { ...plainOptions, dumpAfter: values['dump-after'], compress };
   const log = values.quiet ? undefined : (l: string) => process.stderr.write(l + '\n');
   const budget = sizeBudget(values, bytes.length);

@@ -12,6 +12,8 @@ export type Range = [lo: number, hi: number];
 export interface CalibrationOptions {
   /** Percentile in (50, 100]; 100 or absent = plain min/max. */
   percentile?: number;
+  /** Most multiply-adds (floatWork) one float inference may take; default MAX_FLOAT_WORK. */
+  maxWork?: number;
 }
 
 const SAMPLE_PER_RUN = 1024;
@@ -70,9 +72,9 @@ function poolTaps(shape: number[] | undefined, o: Record<string, number>): numbe
 export function calibrate(g: Graph, samples: Float32Array[][], opts: CalibrationOptions = {}): Map<number, Range> {
   const p = opts.percentile ?? 100;
   if (!(p > 50 && p <= 100)) throw new Error(`percentile ${p} must lie in (50, 100]`);
-  const work = floatWork(g);
-  if (!(work <= MAX_FLOAT_WORK)) {
-    throw new ConvertError(`${g.source}: calibration refused: one float inference would take ~${work.toExponential(2)} multiply-adds, above the limit of ${MAX_FLOAT_WORK} (absurd shapes or pool filter sizes)`);
+  const work = floatWork(g), limit = opts.maxWork ?? MAX_FLOAT_WORK;
+  if (!(work <= limit)) {
+    throw new ConvertError(`${g.source}: calibration refused: one float inference would take ~${work.toExponential(2)} multiply-adds, above the limit of ${limit} (absurd shapes or pool filter sizes; for a model this large, raise it with --max-float-work N: the float reference runs ~70 M per second per sample)`);
   }
   const minMax = new Map<number, Range>();
   const pools = new Map<number, number[]>();

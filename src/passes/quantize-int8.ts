@@ -23,6 +23,8 @@ export interface QuantizeOptions {
   percentile?: number;
   /** Keep graph inputs and outputs int8 (no QUANTIZE / DEQUANTIZE at the boundary). */
   int8Io?: boolean;
+  /** Most multiply-adds one float inference may take to be calibrated (`--max-float-work`; default MAX_FLOAT_WORK). */
+  maxFloatWork?: number;
 }
 
 /**
@@ -311,6 +313,6 @@ export function quantizeInt8(g: Graph, opts: QuantizeOptions = {}): Graph {
   if (!isFloatGraph(g)) return g;
   const qdq = g.ops.some((o) => o.type === 'FAKE_QUANT');
   if ((!opts.samples || opts.samples.length === 0) && !qdq) return g; // no calibration: the model runs as float32 (prepare/float.ts)
-  const ranges = opts.samples?.length ? calibrate(g, opts.samples, { percentile: opts.percentile }) : new Map<number, Range>();
+  const ranges = opts.samples?.length ? calibrate(g, opts.samples, { percentile: opts.percentile, maxWork: opts.maxFloatWork }) : new Map<number, Range>();
   return new Quantizer(g, ranges, opts.int8Io).run();
 }
