@@ -153,6 +153,19 @@ test('float calibration: a global average pool over a large map is counted as it
   refused(floatPool({ padding: 'VALID', strideH: 1, strideW: 1, filterH: 1 << 20, filterW: 1 << 20 }, [1, 1, 1, 2]), 'f-valid.tflite', /calibration refused: one float inference would take/, [[new Float32Array(128).fill(0.5)]]);
 });
 
+test('float calibration: a strided patch conv is counted as its own multiply-adds, not input-sized (a 16x16 stride-16 conv over 224x224 was refused at 7.4e9)', () => {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 224, 224, 3], 'float32');
+  const w = b.constant('w', [192, 16, 16, 3], 'float32', new Float32Array(192 * 768).fill(0.001));
+  const y = b.tensor('y', [1, 14, 14, 192], 'float32');
+  b.op('CONV_2D', [x, w, -1], [y], { padding: 'VALID', strideH: 16, strideW: 16 });
+  b.io([x], [y]);
+  const g = importModel(b.finish(), 'patch.tflite');
+  // the graph input scanned and read, the filter read, 14 x 14 x 192 outputs of 768 taps each
+  assert.is(floatWork(g), 2 * 224 * 224 * 3 + 192 * 768 + 14 * 14 * 192 * 768);
+  assert.ok(convertModel(b.finish(), 'patch.tflite', { log: () => {}, quantize: { samples: [[new Float32Array(224 * 224 * 3).fill(0.5)]] } }).epk.length > 0);
+});
+
 test('float calibration: a graph input no op reads still counts (a 2^30-element input was scanned for 3-15 s)', () => {
   const b = new TfliteBuilder();
   const x = b.tensor('x', [1, 8, 8, 2], 'float32');

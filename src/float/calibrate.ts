@@ -40,13 +40,13 @@ export function floatWork(g: Graph): number {
     const spatial = (c: number) => Math.max(outElems, x && x.shape.length === 4 ? x.shape[0] * x.shape[1] * x.shape[2] * c : 0);
     const dims = (s: number[] | undefined) => (s && s.length ? s : [1]);
     switch (op.type) {
-      case 'CONV_2D': { const [oc, kh = 1, kw = 1, ic = 1] = dims(w?.shape); work += spatial(oc) * kh * kw * ic; break; }
-      case 'DEPTHWISE_CONV_2D': { const s = dims(w?.shape); work += spatial(s[s.length - 1]) * (s[1] ?? 1) * (s[2] ?? 1); break; }
+      case 'CONV_2D': { const [oc, kh = 1, kw = 1, ic = 1] = dims(w?.shape); work += windowTaps(x?.shape, o, kh, kw, oc * ic) ?? spatial(oc) * kh * kw * ic; break; }
+      case 'DEPTHWISE_CONV_2D': { const s = dims(w?.shape), kh = s[1] ?? 1, kw = s[2] ?? 1; work += windowTaps(x?.shape, o, kh, kw, s[s.length - 1]) ?? spatial(s[s.length - 1]) * kh * kw; break; }
       case 'FULLY_CONNECTED': { const s = dims(w?.shape); work += Math.max(outElems * s[s.length - 1], (x ? elementCount(x.shape) : 0) * s[0]); break; }
       case 'TRANSPOSE_CONV': { const f = dims(w?.shape), xin = t(2); work += (xin ? elementCount(xin.shape) : 0) * f[0] * (f[1] ?? 1) * (f[2] ?? 1); break; }
       case 'UNIDIRECTIONAL_SEQUENCE_LSTM': { const h = t(18); work += outElems * 4 * ((x?.shape[2] ?? 1) + (h?.shape[1] ?? 1)); break; }
       case 'SVDF': { const f = dims(w?.shape), m = dims(t(2)?.shape); work += (x?.shape[0] ?? 1) * (f[0] ?? 1) * ((f[1] ?? 1) + (m[1] ?? 1)); break; }
-      case 'AVERAGE_POOL_2D': case 'MAX_POOL_2D': work += poolTaps(x?.shape, o) ?? spatial(x?.shape[3] ?? 1) * Math.max(1, o.filterH) * Math.max(1, o.filterW); break;
+      case 'AVERAGE_POOL_2D': case 'MAX_POOL_2D': work += windowTaps(x?.shape, o, o.filterH, o.filterW, x?.shape[3] ?? 1) ?? spatial(x?.shape[3] ?? 1) * Math.max(1, o.filterH) * Math.max(1, o.filterW); break;
       default: work += outElems;
     }
   }
@@ -54,17 +54,19 @@ export function floatWork(g: Graph): number {
 }
 
 /**
- * Taps the float reference's pool visits (interpret.ts pool: every output pixel of the
- * geometry, every filter tap): n * outH * outW * C * filterH * filterW, or undefined when the
- * shapes or options give no finite count. A global pool over a large map is its input's size,
- * where the input-sized bound in floatWork counts it filterH * filterW times over.
+ * Multiply-adds (pool: taps) of a window op as the float reference runs it (interpret.ts conv
+ * and pool: every output pixel of the geometry, every filter tap, `perTap` products per tap:
+ * conv oc * ic, depthwise oc, pool C), or undefined when the shapes or options give no
+ * output pixel or no finite count. A strided or global window is its own size, where the
+ * input-sized bound in floatWork counts it stride^2 times over (a 16x16 stride-16 patch conv
+ * over 224x224: 256x) or filter-area times over (a global pool).
  */
-function poolTaps(shape: number[] | undefined, o: Record<string, number>): number | undefined {
+function windowTaps(shape: number[] | undefined, o: Record<string, number>, kh: number, kw: number, perTap: number): number | undefined {
   if (!shape || shape.length !== 4) return undefined;
-  const [n, inH, inW, c] = shape;
-  const g = geometry(o, inH, inW, o.filterH, o.filterW);
+  const [n, inH, inW] = shape;
+  const g = geometry(o, inH, inW, kh, kw);
   if (!(g.outH >= 1 && g.outW >= 1)) return undefined; // no output pixel (a filter past the input): floatWork's bound decides
-  const taps = n * g.outH * g.outW * c * Math.max(1, o.filterH) * Math.max(1, o.filterW);
+  const taps = n * g.outH * g.outW * Math.max(1, kh) * Math.max(1, kw) * perTap;
   return Number.isFinite(taps) ? taps : undefined;
 }
 
