@@ -149,4 +149,21 @@ test('every pair of unequal params of an op swapped', async () => {
   assert.ok(n > 500, `${n} edits`);
 });
 
+test('every I/O entry pointed at every other arena tensor', async () => {
+  let n = 0, loaded = 0;
+  for (const [what, file] of MODELS) {
+    const e = readEpk(file), io = e.sections.find((s) => s.kind === Section.IO)!.offset, edits: [string, Edit][] = [];
+    const entries = e.inputs.length + e.outputs.length;
+    for (let i = 0; i < entries; i++) {
+      const t0 = i < e.inputs.length ? e.inputs[i] : e.outputs[i - e.inputs.length];
+      for (let t = 0; t < e.tensors.length; t++) {
+        if (t !== t0 && e.tensors[t].kind === TensorKind.Arena) edits.push([`I/O entry ${i} -> tensor ${t}`, (v) => v.setUint32(io + 8 + 4 * i, t, true)]);
+      }
+    }
+    n += edits.length;
+    loaded += await sweep(what, file, edits);
+  }
+  assert.ok(n > 30 && loaded > 0, `${n} edits, ${loaded} loaded`);
+});
+
 test.run();
