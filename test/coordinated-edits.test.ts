@@ -61,36 +61,36 @@ async function answers(file: Uint8Array): Promise<string[]> {
   return out;
 }
 
-/** Every edit of `edits` gets one answer from every build; returns how many loaded. */
-async function sweep(what: string, file: Uint8Array, edits: [string, Edit][]): Promise<number> {
-  let loaded = 0;
-  for (const [name, edit] of edits) {
-    const a = await answers(edited(file, edit));
-    if (new Set(a).size !== 1) assert.unreachable(`${what}, ${name}: ${BUILDS.map(([b], i) => `${b} ${a[i] === 'refused' ? 'refused' : 'loaded'}`).join(', ')}${a.includes('refused') ? '' : ' (different bytes)'}`);
-    if (a[0] !== 'refused') loaded++;
+/** Every edit `editsOf` gives for each model gets one answer from every build; returns how many edits, and how many loaded. */
+async function sweep(editsOf: (e: Epk) => [string, Edit][]): Promise<{ n: number; loaded: number }> {
+  let n = 0, loaded = 0;
+  for (const [what, file] of MODELS) {
+    for (const [name, edit] of editsOf(readEpk(file))) {
+      const a = await answers(edited(file, edit));
+      if (new Set(a).size !== 1) assert.unreachable(`${what}, ${name}: ${BUILDS.map(([b], i) => `${b} ${a[i] === 'refused' ? 'refused' : 'loaded'}`).join(', ')}${a.includes('refused') ? '' : ' (different bytes)'}`);
+      n++;
+      if (a[0] !== 'refused') loaded++;
+    }
   }
-  return loaded;
+  return { n, loaded };
 }
 
 const tensorsAt = (e: Epk) => e.sections.find((s) => s.kind === Section.Tensors)!.offset;
 
 test('every op input and output rewired to every other tensor', async () => {
-  let n = 0, loaded = 0;
-  for (const [what, file] of MODELS) {
-    const e = readEpk(file), edits: [string, Edit][] = [];
+  const { n, loaded } = await sweep((e) => {
+    const edits: [string, Edit][] = [];
     e.ops.forEach((op, i) => [...op.inputs, ...op.outputs].forEach((t0, k) => {
       for (let t = 0; t < e.tensors.length; t++) if (t !== t0) edits.push([`op ${i} tensor slot ${k} -> ${t}`, (v) => v.setUint16(op.at + 8 + 2 * k, t, true)]);
     }));
-    n += edits.length;
-    loaded += await sweep(what, file, edits);
-  }
+    return edits;
+  });
   assert.ok(n > 2000 && loaded > 50, `${n} edits, ${loaded} loaded`);
 });
 
 test('every constant input of an op moved into the arena (offset 0 or 16)', async () => {
-  let n = 0;
-  for (const [what, file] of MODELS) {
-    const e = readEpk(file), rec = (t: number) => tensorsAt(e) + 48 * t, edits: [string, Edit][] = [];
+  const { n } = await sweep((e) => {
+    const rec = (t: number) => tensorsAt(e) + 48 * t, edits: [string, Edit][] = [];
     e.ops.forEach((op, i) => op.inputs.forEach((t, k) => {
       if (k === 0 || t === 0xffff || e.tensors[t].kind !== TensorKind.Const) return;
       for (const off of [0, 16]) {
@@ -101,16 +101,14 @@ test('every constant input of an op moved into the arena (offset 0 or 16)', asyn
         }]);
       }
     }));
-    n += edits.length;
-    await sweep(what, file, edits);
-  }
+    return edits;
+  });
   assert.ok(n > 100, `${n} edits`);
 });
 
 test('every tensor\'s dims swapped in pairs, or a factor 2 or 3 moved between two of them', async () => {
-  let n = 0;
-  for (const [what, file] of MODELS) {
-    const e = readEpk(file), edits: [string, Edit][] = [];
+  const { n } = await sweep((e) => {
+    const edits: [string, Edit][] = [];
     e.tensors.forEach((tt, t) => {
       const r = tt.shape.length, seen = new Set([tt.shape.join('x')]);
       for (let i = 0; i < r; i++) for (let j = 0; j < r; j++) {
@@ -126,16 +124,14 @@ test('every tensor\'s dims swapped in pairs, or a factor 2 or 3 moved between tw
         }
       }
     });
-    n += edits.length;
-    await sweep(what, file, edits);
-  }
+    return edits;
+  });
   assert.ok(n > 300, `${n} edits`);
 });
 
 test('every pair of unequal params of an op swapped', async () => {
-  let n = 0;
-  for (const [what, file] of MODELS) {
-    const e = readEpk(file), edits: [string, Edit][] = [];
+  const { n } = await sweep((e) => {
+    const edits: [string, Edit][] = [];
     for (const [i, op] of e.ops.entries()) {
       const at = (k: number) => op.at + 8 + ((2 * (op.inputs.length + op.outputs.length) + 3) & ~3) + 4 * k;
       for (let a = 0; a < op.params.length; a++) for (let b = a + 1; b < op.params.length; b++) {
@@ -143,16 +139,14 @@ test('every pair of unequal params of an op swapped', async () => {
         edits.push([`op ${i} params ${a} <-> ${b}`, (v) => { v.setInt32(at(a), op.params[b], true); v.setInt32(at(b), op.params[a], true); }]);
       }
     }
-    n += edits.length;
-    await sweep(what, file, edits);
-  }
+    return edits;
+  });
   assert.ok(n > 500, `${n} edits`);
 });
 
 test('every I/O entry pointed at every other arena tensor', async () => {
-  let n = 0, loaded = 0;
-  for (const [what, file] of MODELS) {
-    const e = readEpk(file), io = e.sections.find((s) => s.kind === Section.IO)!.offset, edits: [string, Edit][] = [];
+  const { n, loaded } = await sweep((e) => {
+    const io = e.sections.find((s) => s.kind === Section.IO)!.offset, edits: [string, Edit][] = [];
     const entries = e.inputs.length + e.outputs.length;
     for (let i = 0; i < entries; i++) {
       const t0 = i < e.inputs.length ? e.inputs[i] : e.outputs[i - e.inputs.length];
@@ -160,9 +154,8 @@ test('every I/O entry pointed at every other arena tensor', async () => {
         if (t !== t0 && e.tensors[t].kind === TensorKind.Arena) edits.push([`I/O entry ${i} -> tensor ${t}`, (v) => v.setUint32(io + 8 + 4 * i, t, true)]);
       }
     }
-    n += edits.length;
-    loaded += await sweep(what, file, edits);
-  }
+    return edits;
+  });
   assert.ok(n > 30 && loaded > 0, `${n} edits, ${loaded} loaded`);
 });
 

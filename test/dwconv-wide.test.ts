@@ -12,6 +12,7 @@ import { prepareKernels } from '../src/passes/prepare-kernels.js';
 import { planMemory } from '../src/passes/plan-memory.js';
 import { loadModelNode } from '../src/runtime/node.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
+import { buildDepthwise8 } from '../src/testing/models.js';
 import { readEpk } from '../src/format/reader.js';
 import { crc32 } from '../src/format/crc32.js';
 import { H, Section, T, TensorKind } from '../src/format/constants.js';
@@ -66,13 +67,7 @@ test('widened depthwise at 1024 taps (first pixel sum 2^24, multiplier 1 by a le
 
 test('a depthwise whose filter is an arena tensor (its bytes change after load) is not widened: the scalar build agrees with the blocked and SIMD kernels', async () => {
   // an edited file: the packed depthwise's filter record points into the arena, at the input x
-  const b = new TfliteBuilder();
-  const x = b.tensor('x', [1, 6, 6, 8], 'int8', { scale: [0.02], zeroPoint: [-3] });
-  const w = b.constant('w', [1, 3, 3, 8], 'int8', Array.from({ length: 72 }, (_, i) => ((i * 29) % 201) - 100), { scale: Array(8).fill(0.01), zeroPoint: Array(8).fill(0), axis: 3 });
-  const y = b.tensor('y', [1, 6, 6, 8], 'int8', { scale: [0.05], zeroPoint: [3] });
-  b.op('DEPTHWISE_CONV_2D', [x, w], [y], { padding: 'SAME', strideH: 1, strideW: 1, depthMultiplier: 1, activation: 'NONE' });
-  b.io([x], [y]);
-  const epk = convertModel(b.finish(), 'dw.tflite', { log: () => {} }).epk, e = readEpk(epk);
+  const epk = convertModel(buildDepthwise8(), 'dw.tflite', { log: () => {} }).epk, e = readEpk(epk);
   const op = e.ops[0];
   assert.is(op.inputs.length, 4, 'the packed layout');
   const edited = epk.slice(), v = new DataView(edited.buffer);

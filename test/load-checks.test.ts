@@ -16,7 +16,7 @@ import { kernelMask, kernelNames } from '../src/format/kernels.js';
 import { runtimeForKernels } from '../tools/firmware/build.js';
 import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed, streamedModule } from '../src/runtime/streamed.js';
-import { buildTinyCnn } from '../src/testing/models.js';
+import { buildDepthwise8, buildTinyCnn } from '../src/testing/models.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 import { encodeBlob } from '../src/format/packed.js';
 
@@ -218,17 +218,6 @@ test('blocked conv and FC with a nonzero padding tap: BAD_OP everywhere; the las
   }
 });
 
-/** x [1, 6, 6, 8] -> 3x3 depthwise, depth multiplier 1: converted to the packed layout (bias + requant table). */
-function packedDepthwise(): Uint8Array {
-  const b = new TfliteBuilder();
-  const x = b.tensor('x', [1, 6, 6, 8], 'int8', { scale: [0.02], zeroPoint: [-3] });
-  const w = b.constant('w', [1, 3, 3, 8], 'int8', Array.from({ length: 72 }, (_, i) => ((i * 29) % 201) - 100), { scale: Array(8).fill(0.01), zeroPoint: Array(8).fill(0), axis: 3 });
-  const y = b.tensor('y', [1, 6, 6, 8], 'int8', { scale: [0.05], zeroPoint: [3] });
-  b.op('DEPTHWISE_CONV_2D', [x, w], [y], { padding: 'SAME', strideH: 1, strideW: 1, depthMultiplier: 1, activation: 'NONE' });
-  b.io([x], [y]);
-  return convertModel(b.finish(), 'dw.tflite', quiet).epk;
-}
-
 /** `file` with tensor t's bytes replaced by `blob` (zero-padded) and its encoding set to packed (1). */
 function withBlob(file: Uint8Array, t: number, blob: Uint8Array): Uint8Array {
   const x = readEpk(file), at = x.sections.find((s) => s.kind === Section.Data)!.offset + x.tensors[t].offset;
@@ -250,7 +239,7 @@ test('a compressed filter in the packed layout (conv, FC, depthwise), or a block
   // the same for the blocked FC (logits, [12, 16]) and a packed-layout depthwise ([1, 3, 3, 8], channel last)
   const logits = e.ops.find((o) => o.opcode === OpCode.FullyConnected)!;
   await refusedEverywhere(withBlob(epk, logits.inputs[1], cb(12, 192)), ErrorCode.BadOp, COMPRESSED);
-  const dw = packedDepthwise(), xd = readEpk(dw), dwOp = xd.ops.find((o) => o.opcode === OpCode.DepthwiseConv2D)!;
+  const dw = convertModel(buildDepthwise8(), 'dw.tflite', quiet).epk, xd = readEpk(dw), dwOp = xd.ops.find((o) => o.opcode === OpCode.DepthwiseConv2D)!;
   assert.is(dwOp.inputs.length, 4, 'the converter chose the packed layout');
   const dwBlob = encodeBlob({ rows: 8, rowElems: 9, channelLast: true }, new Int8Array(72), { bits: 2, tables: Int8Array.from([1, -1, 2, -2]), tableCount: 1, indices: Uint8Array.from({ length: 72 }, (_, i) => i % 4) }, false);
   await refusedEverywhere(withBlob(dw, dwOp.inputs[1], dwBlob), ErrorCode.BadOp, /op 0 \(DEPTHWISE_CONV_2D\).*needs the plain layout/);

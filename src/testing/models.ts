@@ -145,3 +145,17 @@ export function buildRowNet(layers: RowLayer[], inShape = [1, 12, 12, 4], seed =
   b.io([image], [x]);
   return b.finish();
 }
+
+/**
+ * x [1, 6, 6, 8] -> 3x3 depthwise (SAME, depth multiplier 1) -> y: the converter gives it the
+ * packed layout (bias + requant table), what the load-check and widening tests edit.
+ */
+export function buildDepthwise8(): Uint8Array {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 6, 6, 8], 'int8', { scale: [0.02], zeroPoint: [-3] });
+  const w = b.constant('w', [1, 3, 3, 8], 'int8', Array.from({ length: 72 }, (_, i) => ((i * 29) % 201) - 100), { scale: Array(8).fill(0.01), zeroPoint: Array(8).fill(0), axis: 3 });
+  const y = b.tensor('y', [1, 6, 6, 8], 'int8', { scale: [0.05], zeroPoint: [3] });
+  b.op('DEPTHWISE_CONV_2D', [x, w], [y], { padding: 'SAME', strideH: 1, strideW: 1, depthMultiplier: 1, activation: 'NONE' });
+  b.io([x], [y]);
+  return b.finish();
+}
