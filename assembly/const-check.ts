@@ -4,6 +4,7 @@
 // The converter emits (src/passes/quant-math.ts quantizeMultiplier, layout-weights.ts
 // requantTable) only:
 //   mult  0 or in [2^30, 2^31)               shift in [-31, 31] (int32, or int8 beside a compressed filter)
+//   (int8 mults beside a compressed filter: v in {0} u [64, 127], the multiplier v << 24)
 //   table lane c < channels: m as above, 2^left with left in [0, 31] (2^31 stored as i32.MIN),
 //         1023 - e with e in [0, 31], left = 0 or e = 0 (shift = left - e);
 //         padding lanes (c >= channels): m 0, 2^0, 1023.
@@ -34,6 +35,7 @@ export const WORDS_SHIFT: u32 = 1;
 export const WORDS_TABLE: u32 = 2;
 export const WORDS_SHIFT_S16: u32 = 3; // an int16 op's shifts: [-31, 7] (ops.ts S16_SHIFT_MAX)
 export const BYTES_SHIFT: u32 = 4; // a compressed filter's int8 shifts (src/passes/narrow-shifts.ts): [-31, 31]
+export const BYTES_MULT: u32 = 5; // a compressed filter's int8 multipliers v (v << 24): 0 or [64, 127]
 
 function quadProblem(q: usize, first: u32, channels: u32): Msg {
   for (let l: u32 = 0; l < 4; l++) {
@@ -61,6 +63,10 @@ export function wordsProblem(kind: u32, p: usize, first: u32, n: u32, channels: 
   }
   if (HAS_COMPRESSED && kind == BYTES_SHIFT) {
     for (let k: u32 = 0; k < n; k++) if (!shiftOk(<i32>load<i8>(p + k))) return 'requantization shift is not in [-31, 31]';
+    return NO_MESSAGE;
+  }
+  if (HAS_COMPRESSED && kind == BYTES_MULT) {
+    for (let k: u32 = 0; k < n; k++) if (!multOk(<i32>load<i8>(p + k) << 24)) return 'int8 requantization multiplier is not 0 nor in [64, 127]';
     return NO_MESSAGE;
   }
   for (let k: u32 = 0; k < n; k += 4) {
@@ -94,6 +100,7 @@ export function requantInput(r: usize, s: u32): u32 {
 export function requantKind(r: usize, s: u32): u32 {
   if (s == 1 && isS16(r, O.opcode(r))) return WORDS_SHIFT_S16;
   if (HAS_COMPRESSED && s == 1 && M.dtype(O.input(r, 4)) == F.DT_INT8) return BYTES_SHIFT; // validateOps allowed it for a compressed filter only
+  if (HAS_COMPRESSED && s == 0 && !O.isPacked(r) && M.dtype(O.input(r, 3)) == F.DT_INT8) return BYTES_MULT; // likewise
   return O.isPacked(r) ? WORDS_TABLE : s == 0 ? WORDS_MULT : WORDS_SHIFT;
 }
 

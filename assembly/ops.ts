@@ -154,10 +154,16 @@ function has(r: usize, k: u32, dt: u8, rk: i32): bool {
 
 function perChannel(r: usize, channels: i32): bool {
   const b = input(r, 2);
-  if (b != F.NO_TENSOR && (M.dtype(b) != F.DT_INT32 || M.elements(b) != channels)) return false;
-  // a compressed filter's shifts may be int8 (packed.ts widens them per call; checkPackedInputs sizes the scratch)
-  const shiftType = HAS_COMPRESSED && input(r, 4) != F.NO_TENSOR && M.dtype(input(r, 4)) == F.DT_INT8 && isCompressed(input(r, 1)) ? F.DT_INT8 : F.DT_INT32;
-  return has(r, 3, F.DT_INT32, -1) && M.elements(input(r, 3)) == channels && has(r, 4, shiftType, -1) && M.elements(input(r, 4)) == channels;
+  // a compressed filter's shifts and multipliers may be int8 and its biases int16 (packed.ts widens them per call; checkPackedInputs sizes the scratch)
+  const biasType = narrowAllowed(r, 2, F.DT_INT16) ? F.DT_INT16 : F.DT_INT32;
+  if (b != F.NO_TENSOR && (M.dtype(b) != biasType || M.elements(b) != channels)) return false;
+  const multType = narrowAllowed(r, 3, F.DT_INT8) ? F.DT_INT8 : F.DT_INT32, shiftType = narrowAllowed(r, 4, F.DT_INT8) ? F.DT_INT8 : F.DT_INT32;
+  return has(r, 3, multType, -1) && M.elements(input(r, 3)) == channels && has(r, 4, shiftType, -1) && M.elements(input(r, 4)) == channels;
+}
+
+/** True when op r's input k (2 bias, 3 mult, 4 shift) has the narrow type dt beside a compressed filter: the one place a narrow per-channel constant is read. */
+function narrowAllowed(r: usize, k: u32, dt: u8): bool {
+  return HAS_COMPRESSED && input(r, k) != F.NO_TENSOR && M.dtype(input(r, k)) == dt && isCompressed(input(r, 1));
 }
 
 function positiveGeometry(r: usize): bool {

@@ -56,21 +56,30 @@ function tileBytes(b: usize): u64 {
   return huffman(b) ? <u64>u32at(b, F.P_ROWS_PER_TILE) * <u64>u32at(b, F.P_ROW_ELEMS) : 0;
 }
 
-// Narrow shifts (src/passes/narrow-shifts.ts): a compressed filter's op may store its per-channel
-// shifts as int8. Before its kernels run, the shifts of the channels one call computes are
-// widened to int32 in scratch, after that call's decoded tile:
+// Narrow per-channel constants (src/passes/narrow-shifts.ts): a compressed filter's op may store
+// its per-channel shifts as int8, its multipliers as int8 too (v meaning the multiplier v << 24:
+// 0 or in [2^30, 2^31) for v in {0} u [64, 127], calibrated compression's multipliers of 7
+// significant bits) and its biases as int16 (the same values, when they fit). Before its kernels
+// run, the narrow constants of the channels one call computes are widened to int32 in scratch,
+// after that call's decoded tile, each in its own slot:
 //
-//   scratch: [ decoded tile: rowsPerTile * rowElems, rounded up to 16 | i32 shift[channels of the call] ]
+//   scratch: [ decoded tile: rowsPerTile * rowElems, rounded up to 16 | i32 shift[C] | i32 bias[C] | i32 mult[C] ]
 //
-// a Huffman call covers one tile's rows, a codebook-index call every output channel (no tile).
+// C: the channels of one call -- a tile's rows for Huffman, every output channel for codebook
+// indices (no tile). The slots end with the last narrow constant's.
 
-/** Scratch offset of the widened shifts of an op whose filter is blob b. */
+/** Output channels one call of an op whose filter is blob b computes. */
 // @ts-ignore: decorator
-@inline function shiftScratchAt(b: usize): u64 { return (tileBytes(b) + 15) & ~15; }
+@inline function callChannels(b: usize): u64 { return <u64>(huffman(b) ? u32at(b, F.P_ROWS_PER_TILE) : u32at(b, F.P_ROWS)); }
 
-/** Scratch an op with int8 shifts needs: its tile (16-aligned) and one i32 per channel of a call. */
-function narrowShiftScratch(b: usize): u64 {
-  return shiftScratchAt(b) + 4 * <u64>(huffman(b) ? u32at(b, F.P_ROWS_PER_TILE) : u32at(b, F.P_ROWS));
+/** Scratch offset of the widened constants' slot `slot` (0 shift, 1 bias, 2 mult) of an op whose filter is blob b. */
+// @ts-ignore: decorator
+@inline function slotAt(b: usize, slot: u32): u64 { return ((tileBytes(b) + 15) & ~15) + 4 * <u64>slot * callChannels(b); }
+
+/** Scratch op r with a compressed filter b needs for its narrow constants: up to the end of the last narrow one's slot (0: none). */
+function narrowScratch(r: usize, b: usize): u64 {
+  const slots: u32 = narrowInput(r, 3, F.DT_INT8) ? 3 : narrowInput(r, 2, F.DT_INT16) ? 2 : narrowInput(r, 4, F.DT_INT8) ? 1 : 0;
+  return slots == 0 ? 0 : slotAt(b, slots);
 }
 
 /**
@@ -80,8 +89,28 @@ function narrowShiftScratch(b: usize): u64 {
 function shiftsFor(r: usize, b: usize, o0: i32, o1: i32): usize {
   const t = O.input(r, 4), p = M.dataOf(t);
   if (M.dtype(t) != F.DT_INT8) return p + (<usize>o0 << 2);
-  const at = M.scratchPtr + <usize>shiftScratchAt(b);
+  const at = M.scratchPtr + <usize>slotAt(b, 0);
   for (let c = o0; c < o1; c++) store<i32>(at + (<usize>(c - o0) << 2), <i32>load<i8>(p + <usize>c));
+  return at;
+}
+
+/** The int32 multipliers of channels [o0, o1) of op r: in place when int32, else int8 v widened to v << 24 in scratch. */
+function multsFor(r: usize, b: usize, o0: i32, o1: i32): usize {
+  const t = O.input(r, 3), p = M.dataOf(t);
+  if (M.dtype(t) != F.DT_INT8) return p + (<usize>o0 << 2);
+  const at = M.scratchPtr + <usize>slotAt(b, 2);
+  for (let c = o0; c < o1; c++) store<i32>(at + (<usize>(c - o0) << 2), <i32>load<i8>(p + <usize>c) << 24);
+  return at;
+}
+
+/** The int32 biases of channels [o0, o1) of op r (0: none): in place when int32, else int16 values widened in scratch. */
+function biasesFor(r: usize, b: usize, o0: i32, o1: i32): usize {
+  const t = O.input(r, 2);
+  if (t == F.NO_TENSOR) return 0;
+  const p = M.dataOf(t);
+  if (M.dtype(t) != F.DT_INT16) return p + (<usize>o0 << 2);
+  const at = M.scratchPtr + <usize>slotAt(b, 1);
+  for (let c = o0; c < o1; c++) store<i32>(at + (<usize>(c - o0) << 2), <i32>load<i16>(p + (<usize>c << 1)));
   return at;
 }
 
@@ -157,23 +186,25 @@ export function checkPackedInputs(r: usize, code: u32): Msg {
     if (O.isPacked(r)) return 'a compressed filter needs the plain layout (inputs x, filter, bias, mult, shift), not the packed one';
     const oc = code == F.OP_DEPTHWISE_CONV_2D ? M.dim(t, 3) : M.dim(t, 0);
     if (<i32>u32at(blob(t), F.P_ROWS) != oc) return 'packed weights must have one row per output channel';
-    if (HAS_COMPRESSED && O.nIn(r) == 5 && O.input(r, 4) != F.NO_TENSOR && M.dtype(O.input(r, 4)) == F.DT_INT8) {
-      const need = narrowShiftScratch(blob(t));
-      if (need > <u64>M.scratchBytes) return 'scratch is smaller than a tile and its widened int8 shifts';
+    const need = HAS_COMPRESSED && O.nIn(r) == 5 ? narrowScratch(r, blob(t)) : 0;
+    if (need != 0) {
+      if (need > <u64>M.scratchBytes) return 'scratch is smaller than a tile and its widened narrow shifts, multipliers and biases';
       M.needScratch(need);
     }
   }
   return NO_MESSAGE;
 }
 
+/** True when op r's input k (2 bias, 3 mult, 4 shift) is a tensor of the narrow type dt. */
+function narrowInput(r: usize, k: u32, dt: u8): bool {
+  const t = O.input(r, k);
+  return t != F.NO_TENSOR && M.dtype(t) == dt;
+}
+
 /** True when op r's filter is packed: the interpreter then hands the op to runPacked. */
 export function usesPacked(r: usize, code: u32): bool {
   if (code != F.OP_CONV_2D && code != F.OP_DEPTHWISE_CONV_2D && code != F.OP_FULLY_CONNECTED) return false;
   return isPacked(O.input(r, 1));
-}
-
-function optionalData(t: u32): usize {
-  return t == F.NO_TENSOR ? 0 : M.dataOf(t);
 }
 
 export function runPacked(r: usize, code: u32): void {
@@ -186,7 +217,8 @@ export function runPacked(r: usize, code: u32): void {
 function runLut(r: usize, code: u32, w: u32, b: usize): void {
   const x = O.input(r, 0), y = O.output(r, 0);
   const xp = M.dataOf(x), yp = M.dataOf(y);
-  const bias = optionalData(O.input(r, 2)), mult = M.dataOf(O.input(r, 3)), shift = shiftsFor(r, b, 0, <i32>u32at(b, F.P_ROWS));
+  const rows = <i32>u32at(b, F.P_ROWS);
+  const bias = biasesFor(r, b, 0, rows), mult = multsFor(r, b, 0, rows), shift = shiftsFor(r, b, 0, rows);
   const bits = bitsOf(b);
   const tables = b + F.P_HEADER_BYTES, stride = tablesOf(b) == 1 ? 0 : <i32>(1 << bits);
   const idx = payload(b);
@@ -234,14 +266,13 @@ export function huffmanStreamStart(b: usize): u32 {
 export function runHuffmanTile(r: usize, code: u32, w: u32, b: usize, i: i32): void {
   const x = O.input(r, 0), y = O.output(r, 0);
   const xp = M.dataOf(x), yp = M.dataOf(y);
-  const bias = optionalData(O.input(r, 2)), mult = M.dataOf(O.input(r, 3));
   const rows = <i32>u32at(b, F.P_ROWS), rpt = <i32>u32at(b, F.P_ROWS_PER_TILE);
   const s = M.scratchPtr;
   const cp = changetype<ConvParams>(O.params(r));
   const o0 = i * rpt, o1 = min(rows, o0 + rpt);
   decodeTile(b, i, o0, o1);
-  const c = <usize>o0 << 2; // the rows kernels read the tile's channels [o0, o1) of bias, mult, shift
-  const biasT = bias ? bias + c : 0, multT = mult + c, shiftT = shiftsFor(r, b, o0, o1);
+  // the rows kernels read the tile's channels [o0, o1) of bias, mult, shift from these pointers
+  const biasT = biasesFor(r, b, o0, o1), multT = multsFor(r, b, o0, o1), shiftT = shiftsFor(r, b, o0, o1);
   if (code == F.OP_CONV_2D) {
     if (HAS_CONV_HUFFMAN) conv_s8_rows(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), s, M.dim(w, 1), M.dim(w, 2), M.dim(w, 3),
       biasT, multT, shiftT, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), o0, o1, cp);

@@ -310,18 +310,21 @@ export async function crossValidatedSensitivity(plans: LayerPlan[], cv: CrossVal
   log(`size budget: sensitivity (cross-validated output error per unit of relative layer error, ${FOLDS} folds, probes at ${PROBE_LEVELS.join(' and ')} levels): ${plans.map((p) => `op ${p.op} ${p.sensitivity.toPrecision(3)}`).join(', ')}`);
 }
 
-/** Stored bytes of every filter by source op (its packed blob, else its int8 bytes). */
 /**
- * Bytes each layer stores at an option: its filter (the blob, or raw int8) and its shifts, which
- * are int8 beside a packed filter and int32 beside a raw one (narrow-shifts.ts), so an option
- * that packs a filter the lossless .epk keeps raw also saves 3 bytes per channel.
+ * Bytes each layer stores at an option: its filter (the blob, or raw int8), its bias, multipliers
+ * and shifts. The shifts are int8 beside a packed filter and int32 beside a raw one, and so are
+ * the multipliers of a filter compressed with calibration (row-gain.ts) and, int16, the biases
+ * that fit (narrow-shifts.ts), so an option that packs a filter the lossless .epk keeps raw
+ * also saves 3 to 8 bytes per channel.
  */
 function storedBytes(r: ConvertResult): Map<number, number> {
   const m = new Map<number, number>();
+  const inputBytes = (op: { inputs: number[] }, k: number) => {
+    const t = op.inputs.length === 5 && op.inputs[k] >= 0 ? r.graph.tensors[op.inputs[k]] : null;
+    return t ? (t.data as Int8Array | Int16Array | Int32Array).byteLength : 0;
+  };
   for (const ref of weightRefs(r.graph)) {
-    const shift = ref.op.inputs.length === 5 && ref.op.inputs[4] >= 0 ? r.graph.tensors[ref.op.inputs[4]] : null;
-    const shiftBytes = shift ? (shift.data as Int8Array | Int32Array).byteLength : 0;
-    m.set(ref.op.sourceIndex, (ref.tensor.packed ? ref.tensor.packed.blob.length : (ref.tensor.data as Int8Array).length) + shiftBytes);
+    m.set(ref.op.sourceIndex, (ref.tensor.packed ? ref.tensor.packed.blob.length : (ref.tensor.data as Int8Array).length) + inputBytes(ref.op, 2) + inputBytes(ref.op, 3) + inputBytes(ref.op, 4));
   }
   return m;
 }

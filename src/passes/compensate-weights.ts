@@ -3,13 +3,17 @@
 // has layer-input statistics; emits the filter pruned (OBS saliency) and/or snapped to a
 // per-tensor codebook with error compensation (src/compress/compensate.ts), keeping the
 // data-free result (magnitude pruning, balanced k-means) when that has the lower output
-// error on the calibration data, and the bias corrected by the remaining mean accumulator
-// error. Filters without statistics get the data-free treatment. Guarantees: tensor.data is
-// exactly what tensor.codebook decodes to; biases stay int32 (clamped).
+// error on the calibration data; each row's least-squares gain then moves into the op's
+// per-channel multiplier, rounded to 7 significant bits (src/compress/row-gain.ts), and the
+// bias is divided by that gain and corrected by the remaining mean accumulator error. Filters
+// without statistics get the data-free treatment. Guarantees: tensor.data is exactly what
+// tensor.codebook decodes to; biases stay int32 (clamped); multipliers stay in [2^30, 2^31)
+// or 0, shifts in [-31, 31].
 
 import { Graph, Tensor, cloneGraph, consumers } from '../ir/graph.js';
 import { LayerStats } from '../compress/layer-stats.js';
 import { Compensated, FilterRows, compensateFilter, filterError, targetRows } from '../compress/compensate.js';
+import { Requant, gridMultiplier, realMultiplier, rowGains } from '../compress/row-gain.js';
 import { pruneSmallest } from './prune.js';
 import { shareTensor } from './share-weights.js';
 import { WeightRef, weightRefs } from './weights.js';
@@ -37,11 +41,15 @@ export interface CompensateWeightsOptions {
   log?: (line: string) => void;
 }
 
-/** One filter's result: its values and codebook, the bias shifts and the outcome. */
+/** One filter's result: its values and codebook, the rows' gains, the bias terms and the outcome. */
 export interface Compressed {
   values: Int8Array;
   codebook: Compensated['codebook'];
-  shifts: number[];
+  /** Per row: the least-squares gain (row-gain.ts), before the multiplier's rounding. */
+  gains: number[];
+  /** Per row: q . mean patch and w . mean int8 patch (biasTerms). */
+  qMeans: number[];
+  wMeans: number[];
   outcome: LayerOutcome;
 }
 
@@ -86,20 +94,29 @@ export function compensateWeights(opts: CompensateWeightsOptions): (g: Graph) =>
       }
       opts.outcome?.set(ref.op.sourceIndex, done.outcome);
       g.tensors[ref.t] = { ...ref.tensor, data: done.values, codebook: done.codebook ?? undefined };
-      correctBias(g, ref, readers, done.shifts);
+      const gains = applyGains(g, ref, readers, done.gains);
+      correctBias(g, ref, readers, gains, done.qMeans, done.wMeans);
     }
     return g;
   };
 }
 
-/** Compensated or data-free, whichever has the lower output error on the calibration data. */
+/**
+ * Compensated or data-free, whichever has the lower output error on the calibration data;
+ * then each row's gain, and the error with it (the multiplier's rounding left out: 1/128 at most).
+ */
 function compress(data: Int8Array, f: FilterRows, stats: LayerStats, bits: number, prune: number, free: Pick<Compensated, 'values' | 'codebook'>, levels?: number, rate?: number): Compressed {
   const comp = compensateFilter(data, f, stats, { bits, prune, levels, rate });
-  const freeError = filterError(targetRows(data, f, stats), rowsOf(free.values, f), f, stats);
+  const w = targetRows(data, f, stats);
+  const freeError = filterError(w, rowsOf(free.values, f), f, stats);
   const chosen = comp.error <= freeError ? comp : free;
+  const q = rowsOf(chosen.values, f);
+  const gains = rowGains(w, q, f, stats);
+  const error = filterError(w, q.map((row, r) => row.map((v) => v * gains[r])), f, stats);
+  const { qMeans, wMeans } = biasTerms(data, chosen.values, f, stats);
   return {
-    values: chosen.values, codebook: chosen.codebook, shifts: biasShifts(data, chosen.values, f, stats),
-    outcome: { method: chosen === comp ? 'compensated' : 'data-free', bits, error: Math.min(comp.error, freeError), signal: comp.signal },
+    values: chosen.values, codebook: chosen.codebook, gains, qMeans, wMeans,
+    outcome: { method: chosen === comp ? 'compensated' : 'data-free', bits, error, signal: comp.signal },
   };
 }
 
@@ -126,33 +143,84 @@ function dataFree(ref: WeightRef, bits: number, prune: number): Pick<Compensated
 }
 
 /**
- * Per row: the mean accumulator error the bias takes back, q . mean patch - w . mean int8
- * patch (the two means differ under sequential statistics: the earlier layers' mean error too).
+ * Per row: q . mean patch and w . mean int8 patch, whose difference (q scaled by its gain) is
+ * the mean accumulator error the bias takes back (the two means differ under sequential
+ * statistics: the earlier layers' mean error too).
  */
-function biasShifts(w: Int8Array, q: Int8Array, f: FilterRows, stats: LayerStats): number[] {
-  return Array.from({ length: f.rows }, (_, r) => {
+function biasTerms(w: Int8Array, q: Int8Array, f: FilterRows, stats: LayerStats): { qMeans: number[]; wMeans: number[] } {
+  const qMeans: number[] = [], wMeans: number[] = [];
+  for (let r = 0; r < f.rows; r++) {
     const g = stats.rowsPerGram ? Math.floor(r / stats.rowsPerGram) : 0;
     const mean = stats.means[g], refMean = stats.refMeans?.[g] ?? mean;
-    let s = 0;
-    for (let i = 0; i < f.k; i++) s += q[f.index(r, i)] * mean[i] - w[f.index(r, i)] * refMean[i];
-    return s;
+    let sq = 0, sw = 0;
+    for (let i = 0; i < f.k; i++) {
+      sq += q[f.index(r, i)] * mean[i];
+      sw += w[f.index(r, i)] * refMean[i];
+    }
+    qMeans.push(sq);
+    wMeans.push(sw);
+  }
+  return { qMeans, wMeans };
+}
+
+const MULT_INPUT = 3, SHIFT_INPUT = 4;
+
+/**
+ * Multiplies each output channel's requantization multiplier by its row's gain, rounded to 7
+ * significant bits (row-gain.ts gridMultiplier); returns the gains the rounded multipliers
+ * realise (1 for a channel left as it was: a zero multiplier, or one the grid cannot hold).
+ * New multiplier and shift tensors when another op reads the old ones.
+ */
+function applyGains(g: Graph, ref: WeightRef, readers: number[][], gains: number[]): number[] {
+  const m = ref.op.inputs[MULT_INPUT], s = ref.op.inputs[SHIFT_INPUT];
+  if (ref.op.inputs.length !== 5 || m < 0 || s < 0) return gains.map(() => 1);
+  const mult = g.tensors[m].data, shift = g.tensors[s].data;
+  if (!(mult instanceof Int32Array) || !(shift instanceof Int32Array) || mult.length !== gains.length || shift.length !== gains.length) return gains.map(() => 1);
+  const newMult = new Int32Array(mult.length), newShift = new Int32Array(shift.length);
+  const realised = gains.map((a, r) => {
+    const old: Requant = { multiplier: mult[r], shift: shift[r] };
+    const next = old.multiplier > 0 ? gridMultiplier(realMultiplier(old) * a) : null;
+    const kept = next && next.multiplier > 0 ? next : old;
+    newMult[r] = kept.multiplier;
+    newShift[r] = kept.shift;
+    return kept === old ? 1 : realMultiplier(kept) / realMultiplier(old);
   });
+  replaceInput(g, ref, readers, MULT_INPUT, newMult, 'multiplier');
+  replaceInput(g, ref, readers, SHIFT_INPUT, newShift, 'shift');
+  return realised;
+}
+
+/** Op input k's int32 data replaced: in place when the op is its only reader, else a new tensor. */
+function replaceInput(g: Graph, ref: WeightRef, readers: number[][], k: number, data: Int32Array, what: string): void {
+  const t = ref.op.inputs[k];
+  if (readers[t].length === 1) {
+    g.tensors[t] = { ...g.tensors[t], data };
+    return;
+  }
+  g.tensors.push({ ...g.tensors[t], name: `${ref.tensor.name}/${what}`, data });
+  ref.op.inputs = ref.op.inputs.map((v, i) => (i === k ? g.tensors.length - 1 : v));
 }
 
 const INT32_MIN = -2147483648, INT32_MAX = 2147483647;
 
-/** bias[r] -= round(shift[r]); a new bias tensor when the op has none or shares it. */
-function correctBias(g: Graph, ref: WeightRef, readers: number[][], shift: number[]): void {
-  const rounded = shift.map((s) => Math.round(s));
-  if (rounded.every((s) => s === 0)) return;
+/**
+ * bias[r] <- round((bias[r] - (a_r q . mean - w . mean)) / a_r), a_r the realised gain (with
+ * a_r = 1: bias[r] - round(q . mean - w . mean)); a new bias tensor when the op has none or shares it.
+ */
+function correctBias(g: Graph, ref: WeightRef, readers: number[][], gains: number[], qMeans: number[], wMeans: number[]): void {
   const b = ref.op.inputs[2];
-  const old = b >= 0 ? (g.tensors[b].data as Int32Array) : new Int32Array(shift.length);
-  const data = Int32Array.from(old, (v, r) => Math.max(INT32_MIN, Math.min(INT32_MAX, v - rounded[r])));
+  const old = b >= 0 ? (g.tensors[b].data as Int32Array) : new Int32Array(gains.length);
+  const next = (v: number, r: number) => {
+    const a = gains[r];
+    return a === 1 ? v - Math.round(qMeans[r] - wMeans[r]) : Math.round((v - (a * qMeans[r] - wMeans[r])) / a);
+  };
+  const data = Int32Array.from(old, (v, r) => Math.max(INT32_MIN, Math.min(INT32_MAX, next(v, r))));
+  if (data.every((v, r) => v === old[r])) return;
   if (b >= 0 && readers[b].length === 1) {
     g.tensors[b] = { ...g.tensors[b], data };
     return;
   }
-  const tensor: Tensor = { name: `${ref.tensor.name}/bias`, shape: [shift.length], dtype: 'int32', data };
+  const tensor: Tensor = { name: `${ref.tensor.name}/bias`, shape: [gains.length], dtype: 'int32', data };
   g.tensors.push(tensor);
   ref.op.inputs = ref.op.inputs.map((t, i) => (i === 2 ? g.tensors.length - 1 : t));
 }
