@@ -1,6 +1,6 @@
 // Coordinated edits of valid .epk files: changes that need two fields to agree, which the random
 // mutator of tools/fuzz.ts rarely makes (its epk target edits a few bytes at a time). Each class
-// is swept in full over four small models built in code, and every edited file must get one
+// is swept in full over five small models built in code, and every edited file must get one
 // answer from every build: all refuse it, or all load it and give the same bytes. Sweeping op
 // rewires this way finds the fuzz finding of docs/FUZZ.md (a blocked conv rewired to an input
 // of fewer channels) on the builds before d29ca34; the classes and counts are in docs/FUZZ.md.
@@ -14,7 +14,8 @@ import { readEpk, type Epk } from '../src/format/reader.js';
 import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed } from '../src/runtime/streamed.js';
 import { buildTinyCnn } from '../src/testing/models.js';
-import { buildSmallModel } from './compression-model.js';
+import { buildSmallModel, randomBytes } from './compression-model.js';
+import { convertCalibrated } from '../src/compress/calibrated.js';
 
 const quiet = { log: () => {} };
 const MODELS: [string, Uint8Array][] = [
@@ -22,6 +23,9 @@ const MODELS: [string, Uint8Array][] = [
   ['small', convertModel(buildSmallModel(), 'small', quiet).epk],
   ['small, 4-bit codebook', convertModel(buildSmallModel(), 'small', { ...quiet, compress: { codebook: 4 } }).epk],
   ['small, codebook + Huffman', convertModel(buildSmallModel(), 'small', { ...quiet, compress: { codebook: 4, huffman: true } }).epk],
+  // int8 multipliers and int16 biases beside compressed filters (calibrated compression)
+  ['small, calibrated codebook + Huffman', (await convertCalibrated(buildSmallModel(), 'small', { ...quiet, compress: { codebook: 3, pack: 'codebook+huffman' } },
+    Array.from({ length: 16 }, (_, i) => [randomBytes(12 * 12 * 8, 100 + i)]))).result.epk],
 ];
 
 interface Runner { run(...x: Uint8Array[]): Uint8Array[]; inputCount: number; inputBytes(i: number): number }
