@@ -11,7 +11,7 @@ import { loadModelNode } from '../src/runtime/node.js';
 import { RuntimeError } from '../src/runtime/loader.js';
 import { readEpk } from '../src/format/reader.js';
 import { crc32 } from '../src/format/crc32.js';
-import { ErrorCode, H, P, Section, T, TENSOR_RECORD_BYTES } from '../src/format/constants.js';
+import { DType, ErrorCode, H, P, Section, T, TENSOR_RECORD_BYTES } from '../src/format/constants.js';
 import { Graph } from '../src/ir/graph.js';
 import { buildCode, canonicalCode, codeLengths, decodeSymbols, BitWriter, MAX_CODE_BITS } from '../src/compress/huffman.js';
 import { histogram, kmeansInt8 } from '../src/compress/kmeans.js';
@@ -146,14 +146,16 @@ test('structured pruning removes channels and rewires depthwise and the next con
   await assertExact(c, [randomBytes(1152, 3)], 'structured + codebook');
 });
 
-test('scratch bytes: the largest Huffman tile and its widened int8 shifts, stated in the header', () => {
+test('scratch bytes: the largest Huffman tile and its widened int8 shifts and int16 biases, stated in the header', () => {
   const r = convertNamed(buildSmallModel(), 'small', { compress: { huffman: true, pack: 'huffman' } });
   const e = readEpk(r.epk);
   const tiles = e.tensors.filter((t) => t.packed).map((t) => t.packed!.tileBytes);
   // FC rows are 864 weights: floor(4096 / 864) = 4 rows = 3456 bytes per tile (16-aligned),
-  // then the tile's 4 shifts widened to int32: 16 bytes.
+  // then the tile's 4 shifts widened to int32 (16 bytes) and its 4 int16 biases (16 bytes:
+  // within the eighth narrow-shifts allows over the shifts alone)
   assert.is(Math.max(...tiles), 3456);
-  assert.is(e.scratchBytes, 3456 + 16);
+  assert.is(e.tensors.find((t) => t.name === 'fc/b')!.dtype, DType.Int16);
+  assert.is(e.scratchBytes, 3456 + 16 + 16);
 });
 
 // --- hostile packed blobs ---------------------------------------------------------------

@@ -77,8 +77,13 @@ async function seeds(target: Target): Promise<Uint8Array[]> {
   const { onnxLstmNet } = await import('../src/testing/onnx-recurrent.js');
   if (target === 'onnx') return [mobileNetStyle(1, 8, 4), resNetStyle(2, 8, 4), onnxLstmNet()];
   const { convertModel } = await import('../src/convert.js');
+  const { convertCalibrated } = await import('../src/compress/calibrated.js');
   const tiny = buildTinyCnn();
+  // calibrated compression: int8 multipliers and int16 biases beside the compressed filters
+  const calib = Array.from({ length: 8 }, (_, i) => [Uint8Array.from({ length: 16 * 16 * 3 }, (_, k) => (k * 37 + i * 101 + 13) & 0xff)]);
+  const calibrated = (await convertCalibrated(tiny, 'tiny', { log: () => {}, compress: { codebook: 3, pack: 'codebook+huffman' } }, calib, () => {})).result.epk;
   const out = [
+    calibrated,
     convertModel(tiny, 'tiny').epk,
     convertModel(tiny, 'tiny', { compress: { huffman: true } }).epk,
     convertModel(tiny, 'tiny', { compress: { codebook: 4 } }).epk,
