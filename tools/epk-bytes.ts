@@ -4,7 +4,7 @@
 // other) plus the 16-byte alignment between constants. Lines sum to the file size (checked).
 // Beside each non-filter line, what a lossless compact form would take (an estimate, not a
 // format): shifts as int8, biases at the narrowest of 1/2/3/4 bytes per tensor, constants
-// aligned to 4 instead of 16.
+// aligned to 4 instead of 16 (shifts and biases already narrow count as they are).
 // Usage: node dist/tools/epk-bytes.js FILE.epk [--layers]
 
 import { readFileSync } from 'node:fs';
@@ -76,8 +76,12 @@ for (const t of consts) {
   else {
     add(`${r} (${DType[t.dtype]})`, t.storedBytes);
     const n = t.storedBytes / 4;
-    if (r === 'shift') { compact += n; channels += n; }
-    else if (r === 'bias' && t.dtype === DType.Int32) {
+    if (r === 'shift' && t.dtype === DType.Int32) { compact += n; channels += n; }
+    else if (r === 'shift' || (r === 'bias' && t.dtype !== DType.Int32)) {
+      // already narrow (int8 shifts, int16 biases beside compressed filters): nothing to save
+      if (r === 'shift') compact += t.storedBytes;
+      else biasCompact += t.storedBytes;
+    } else if (r === 'bias' && t.dtype === DType.Int32) {
       const vals = new Int32Array(epk.data.buffer.slice(epk.data.byteOffset + t.offset, epk.data.byteOffset + t.offset + t.storedBytes));
       const m = Math.max(...Array.from(vals, (x) => (x < 0 ? -x - 1 : x)));
       const w = m < 128 ? 1 : m < 32768 ? 2 : m < 1 << 23 ? 3 : 4;
