@@ -6,7 +6,7 @@ import * as F from './format';
 import * as M from './model';
 import * as msg from './message';
 import { Msg, NO_MESSAGE } from './message';
-import { HAS_COMPRESSED, checkPackedInputs, isPacked as isCompressed } from './packed';
+import { HAS_COMPRESSED, checkPackedInputs, isPacked as isCompressed, narrowInput } from './packed';
 import { overlapProblem } from './overlap';
 import { kernelOf, isS16, HAS_S16 } from './dispatch';
 import {
@@ -163,7 +163,7 @@ function perChannel(r: usize, channels: i32): bool {
 
 /** True when op r's input k (2 bias, 3 mult, 4 shift) has the narrow type dt beside a compressed filter: the one place a narrow per-channel constant is read. */
 function narrowAllowed(r: usize, k: u32, dt: u8): bool {
-  return HAS_COMPRESSED && input(r, k) != F.NO_TENSOR && M.dtype(input(r, k)) == dt && isCompressed(input(r, 1));
+  return HAS_COMPRESSED && narrowInput(r, k, dt) && isCompressed(input(r, 1));
 }
 
 function positiveGeometry(r: usize): bool {

@@ -83,34 +83,21 @@ function narrowScratch(r: usize, b: usize): u64 {
 }
 
 /**
- * The int32 shifts of channels [o0, o1) of op r whose filter is blob b: the shift tensor's own
- * bytes when int32, else its int8 values widened into scratch (the kernels index them from o0).
+ * The int32 values of channels [o0, o1) of op r's per-channel constant k (2 bias, 3 mult,
+ * 4 shift) whose filter is blob b, for the kernels to index from o0: the tensor's own bytes
+ * when int32, else its narrow values widened into its scratch slot -- an int16 bias as it is,
+ * an int8 shift as it is, an int8 multiplier v as v << 24. 0 for an absent bias.
  */
-function shiftsFor(r: usize, b: usize, o0: i32, o1: i32): usize {
-  const t = O.input(r, 4), p = M.dataOf(t);
-  if (M.dtype(t) != F.DT_INT8) return p + (<usize>o0 << 2);
-  const at = M.scratchPtr + <usize>slotAt(b, 0);
-  for (let c = o0; c < o1; c++) store<i32>(at + (<usize>(c - o0) << 2), <i32>load<i8>(p + <usize>c));
-  return at;
-}
-
-/** The int32 multipliers of channels [o0, o1) of op r: in place when int32, else int8 v widened to v << 24 in scratch. */
-function multsFor(r: usize, b: usize, o0: i32, o1: i32): usize {
-  const t = O.input(r, 3), p = M.dataOf(t);
-  if (M.dtype(t) != F.DT_INT8) return p + (<usize>o0 << 2);
-  const at = M.scratchPtr + <usize>slotAt(b, 2);
-  for (let c = o0; c < o1; c++) store<i32>(at + (<usize>(c - o0) << 2), <i32>load<i8>(p + <usize>c) << 24);
-  return at;
-}
-
-/** The int32 biases of channels [o0, o1) of op r (0: none): in place when int32, else int16 values widened in scratch. */
-function biasesFor(r: usize, b: usize, o0: i32, o1: i32): usize {
-  const t = O.input(r, 2);
+function constantsFor(r: usize, b: usize, k: u32, o0: i32, o1: i32): usize {
+  const t = O.input(r, k);
   if (t == F.NO_TENSOR) return 0;
-  const p = M.dataOf(t);
-  if (M.dtype(t) != F.DT_INT16) return p + (<usize>o0 << 2);
-  const at = M.scratchPtr + <usize>slotAt(b, 1);
-  for (let c = o0; c < o1; c++) store<i32>(at + (<usize>(c - o0) << 2), <i32>load<i16>(p + (<usize>c << 1)));
+  const p = M.dataOf(t), dt = M.dtype(t);
+  if (dt == F.DT_INT32) return p + (<usize>o0 << 2);
+  const at = M.scratchPtr + <usize>slotAt(b, k == 4 ? 0 : k == 2 ? 1 : 2), up: i32 = k == 3 ? 24 : 0;
+  for (let c = o0; c < o1; c++) {
+    const v = dt == F.DT_INT16 ? <i32>load<i16>(p + (<usize>c << 1)) : <i32>load<i8>(p + <usize>c);
+    store<i32>(at + (<usize>(c - o0) << 2), v << up);
+  }
   return at;
 }
 
@@ -196,7 +183,7 @@ export function checkPackedInputs(r: usize, code: u32): Msg {
 }
 
 /** True when op r's input k (2 bias, 3 mult, 4 shift) is a tensor of the narrow type dt. */
-function narrowInput(r: usize, k: u32, dt: u8): bool {
+export function narrowInput(r: usize, k: u32, dt: u8): bool {
   const t = O.input(r, k);
   return t != F.NO_TENSOR && M.dtype(t) == dt;
 }
@@ -218,7 +205,7 @@ function runLut(r: usize, code: u32, w: u32, b: usize): void {
   const x = O.input(r, 0), y = O.output(r, 0);
   const xp = M.dataOf(x), yp = M.dataOf(y);
   const rows = <i32>u32at(b, F.P_ROWS);
-  const bias = biasesFor(r, b, 0, rows), mult = multsFor(r, b, 0, rows), shift = shiftsFor(r, b, 0, rows);
+  const bias = constantsFor(r, b, 2, 0, rows), mult = constantsFor(r, b, 3, 0, rows), shift = constantsFor(r, b, 4, 0, rows);
   const bits = bitsOf(b);
   const tables = b + F.P_HEADER_BYTES, stride = tablesOf(b) == 1 ? 0 : <i32>(1 << bits);
   const idx = payload(b);
@@ -272,7 +259,7 @@ export function runHuffmanTile(r: usize, code: u32, w: u32, b: usize, i: i32): v
   const o0 = i * rpt, o1 = min(rows, o0 + rpt);
   decodeTile(b, i, o0, o1);
   // the rows kernels read the tile's channels [o0, o1) of bias, mult, shift from these pointers
-  const biasT = biasesFor(r, b, o0, o1), multT = multsFor(r, b, o0, o1), shiftT = shiftsFor(r, b, o0, o1);
+  const biasT = constantsFor(r, b, 2, o0, o1), multT = constantsFor(r, b, 3, o0, o1), shiftT = constantsFor(r, b, 4, o0, o1);
   if (code == F.OP_CONV_2D) {
     if (HAS_CONV_HUFFMAN) conv_s8_rows(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), s, M.dim(w, 1), M.dim(w, 2), M.dim(w, 3),
       biasT, multT, shiftT, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), o0, o1, cp);

@@ -1,5 +1,5 @@
 // Narrow per-channel constants beside compressed filters (src/passes/narrow-shifts.ts,
-// assembly/packed.ts `shiftsFor`, `multsFor`, `biasesFor`): the converter stores a compressed
+// assembly/packed.ts `constantsFor`): the converter stores a compressed
 // filter's per-channel shifts in 1 byte, its biases in 2 when they fit, and its multipliers in 1
 // when calibrated compression has put them on the 7-bit grid (src/compress/row-gain.ts); every
 // build widens them per call into scratch after the decoded tile, and the outputs equal the same
@@ -24,7 +24,8 @@ import { loadModelStreamed } from '../src/runtime/streamed.js';
 import { RuntimeError } from '../src/runtime/loader.js';
 import { SCRATCH_ALLOWANCE, multsFitInt8, narrowShiftScratch, narrowShifts, wideShifts } from '../src/passes/narrow-shifts.js';
 import { convertCalibrated } from '../src/compress/calibrated.js';
-import { gridMultiplier, realMultiplier } from '../src/compress/row-gain.js';
+import { gridMultiplier, realMultiplier, rowGains } from '../src/compress/row-gain.js';
+import { filterError } from '../src/compress/compensate.js';
 import { buildSmallModel, randomBytes } from './compression-model.js';
 import { REPO } from './helpers.js';
 
@@ -184,6 +185,21 @@ function gridGraph(g: Graph): Graph {
   }
   return h;
 }
+
+test('rowGains: the least-squares gain per row, clamped to [1/2, 2], and the filter error with the gains as signal less the reduction', () => {
+  // H = diag(2, 1); rows w = (2, 1) and (3, 1) against q = (1, 1): q^T H w = 5 and 7, q^T H q = 3
+  const stats = { k: 2, grams: [Float64Array.from([2, 0, 0, 1])], means: [new Float64Array(2)], rowsPerGram: 0, patches: 10 };
+  const f = { rows: 3, k: 2, index: (r: number, i: number) => r * 2 + i, scales: [1, 0.5, 2] };
+  const w = [Float64Array.from([2, 1]), Float64Array.from([3, 1]), Float64Array.from([1, 0])];
+  const q = [[1, 1], [1, 1], [0, 0]]; // the last row vanished: no gain (1)
+  const { gains, reduction } = rowGains(w, q, f, stats);
+  assert.equal(gains, [5 / 3, 2, 1], '7/3 clamped to 2');
+  const scaled = q.map((row, r) => row.map((v) => v * gains[r]));
+  const signal = filterError(w, q.map((row) => row.map(() => 0)), f, stats); // sum s^2 w^T H w
+  const direct = filterError(w, scaled, f, stats);
+  assert.ok(Math.abs(direct - (signal - reduction)) < 1e-12, `${direct} against ${signal} - ${reduction}`);
+  assert.ok(direct < filterError(w, q, f, stats), 'the gains lower the error');
+});
 
 test('int8 multipliers: the 7-bit grid, narrowed beside packed filters only, the outputs of int32 multipliers in every build', async () => {
   assert.equal(gridMultiplier(0.75), { multiplier: 96 * 2 ** 24, shift: 0 });

@@ -22,6 +22,7 @@
 import { ConvertOptions, ConvertResult, convertModel } from '../convert.js';
 import { ConvertError, Graph } from '../ir/graph.js';
 import { Compressed, LayerOutcome, compensateWeights } from '../passes/compensate-weights.js';
+import { BIAS_INPUT, MULT_INPUT, SHIFT_INPUT } from '../passes/narrow-shifts.js';
 import { weightRefs } from '../passes/weights.js';
 import { load } from '../runtime/loader.js';
 import { Calibrated, SEQUENTIAL_DEFAULT, filterMacs, preparedGraph, sequentialStats } from './calibrated.js';
@@ -324,7 +325,7 @@ function storedBytes(r: ConvertResult): Map<number, number> {
     return t ? (t.data as Int8Array | Int16Array | Int32Array).byteLength : 0;
   };
   for (const ref of weightRefs(r.graph)) {
-    m.set(ref.op.sourceIndex, (ref.tensor.packed ? ref.tensor.packed.blob.length : (ref.tensor.data as Int8Array).length) + inputBytes(ref.op, 2) + inputBytes(ref.op, 3) + inputBytes(ref.op, 4));
+    m.set(ref.op.sourceIndex, (ref.tensor.packed ? ref.tensor.packed.blob.length : (ref.tensor.data as Int8Array).length) + inputBytes(ref.op, BIAS_INPUT) + inputBytes(ref.op, MULT_INPUT) + inputBytes(ref.op, SHIFT_INPUT));
   }
   return m;
 }

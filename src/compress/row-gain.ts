@@ -16,10 +16,16 @@ import { frexp } from '../passes/quant-math.js';
 /** Gains outside [1/GAIN_LIMIT, GAIN_LIMIT] are clamped (a row that nearly vanished has no stable gain). */
 export const GAIN_LIMIT = 2;
 
-/** alpha_r = q_r^T H w_r / q_r^T H q_r per row (1 where q_r^T H q_r is 0), clamped to [1/2, 2]. */
-export function rowGains(w: Float64Array[], q: ArrayLike<number>[], f: FilterRows, stats: LayerStats): number[] {
+/**
+ * Per row alpha_r = q_r^T H w_r / q_r^T H q_r (1 where q_r^T H q_r or q_r^T H w_r is not
+ * positive), clamped to [1/2, 2]; and the error those gains remove, sum_r s_r^2 (2 alpha_r
+ * q_r^T H w_r - alpha_r^2 q_r^T H q_r): the filter's error with the gains is then
+ * sum_r s_r^2 w_r^T H w_r less it, with no second K x K product per row.
+ */
+export function rowGains(w: Float64Array[], q: ArrayLike<number>[], f: FilterRows, stats: LayerStats): { gains: number[]; reduction: number } {
   const hq = new Float64Array(f.k);
-  return w.map((wr, r) => {
+  let reduction = 0;
+  const gains = w.map((wr, r) => {
     const h = statsForRow(stats, r).gram, qr = q[r], k = f.k;
     for (let i = 0; i < k; i++) {
       let s = 0;
@@ -32,9 +38,11 @@ export function rowGains(w: Float64Array[], q: ArrayLike<number>[], f: FilterRow
       qhq += hq[i] * qr[i];
       qhw += hq[i] * wr[i];
     }
-    if (!(qhq > 0) || !(qhw > 0)) return 1;
-    return Math.min(GAIN_LIMIT, Math.max(1 / GAIN_LIMIT, qhw / qhq));
+    const a = !(qhq > 0) || !(qhw > 0) ? 1 : Math.min(GAIN_LIMIT, Math.max(1 / GAIN_LIMIT, qhw / qhq));
+    reduction += f.scales[r] ** 2 * (2 * a * qhw - a * a * qhq);
+    return a;
   });
+  return { gains, reduction };
 }
 
 /** A requantization multiplier and shift (real = multiplier x 2^(shift - 31)), as prepare-kernels stores them. */

@@ -14,6 +14,7 @@ import { Graph, Tensor, cloneGraph, consumers } from '../ir/graph.js';
 import { LayerStats } from '../compress/layer-stats.js';
 import { Compensated, FilterRows, compensateFilter, filterError, targetRows } from '../compress/compensate.js';
 import { Requant, gridMultiplier, realMultiplier, rowGains } from '../compress/row-gain.js';
+import { BIAS_INPUT, MULT_INPUT, SHIFT_INPUT } from './narrow-shifts.js';
 import { pruneSmallest } from './prune.js';
 import { shareTensor } from './share-weights.js';
 import { WeightRef, weightRefs } from './weights.js';
@@ -110,13 +111,12 @@ function compress(data: Int8Array, f: FilterRows, stats: LayerStats, bits: numbe
   const w = targetRows(data, f, stats);
   const freeError = filterError(w, rowsOf(free.values, f), f, stats);
   const chosen = comp.error <= freeError ? comp : free;
-  const q = rowsOf(chosen.values, f);
-  const gains = rowGains(w, q, f, stats);
-  const error = filterError(w, q.map((row, r) => row.map((v) => v * gains[r])), f, stats);
+  const { gains, reduction } = rowGains(w, rowsOf(chosen.values, f), f, stats);
   const { qMeans, wMeans } = biasTerms(data, chosen.values, f, stats);
   return {
     values: chosen.values, codebook: chosen.codebook, gains, qMeans, wMeans,
-    outcome: { method: chosen === comp ? 'compensated' : 'data-free', bits, error, signal: comp.signal },
+    // sum s^2 (a q - w)^T H (a q - w) = signal - reduction (comp.signal: sum s^2 w^T H w, the same w and H)
+    outcome: { method: chosen === comp ? 'compensated' : 'data-free', bits, error: Math.max(0, comp.signal - reduction), signal: comp.signal },
   };
 }
 
@@ -163,8 +163,6 @@ function biasTerms(w: Int8Array, q: Int8Array, f: FilterRows, stats: LayerStats)
   return { qMeans, wMeans };
 }
 
-const MULT_INPUT = 3, SHIFT_INPUT = 4;
-
 /**
  * Multiplies each output channel's requantization multiplier by its row's gain, rounded to 7
  * significant bits (row-gain.ts gridMultiplier); returns the gains the rounded multipliers
@@ -208,7 +206,7 @@ const INT32_MIN = -2147483648, INT32_MAX = 2147483647;
  * a_r = 1: bias[r] - round(q . mean - w . mean)); a new bias tensor when the op has none or shares it.
  */
 function correctBias(g: Graph, ref: WeightRef, readers: number[][], gains: number[], qMeans: number[], wMeans: number[]): void {
-  const b = ref.op.inputs[2];
+  const b = ref.op.inputs[BIAS_INPUT];
   const old = b >= 0 ? (g.tensors[b].data as Int32Array) : new Int32Array(gains.length);
   const next = (v: number, r: number) => {
     const a = gains[r];
@@ -222,5 +220,5 @@ function correctBias(g: Graph, ref: WeightRef, readers: number[][], gains: numbe
   }
   const tensor: Tensor = { name: `${ref.tensor.name}/bias`, shape: [gains.length], dtype: 'int32', data };
   g.tensors.push(tensor);
-  ref.op.inputs = ref.op.inputs.map((t, i) => (i === 2 ? g.tensors.length - 1 : t));
+  ref.op.inputs = ref.op.inputs.map((t, i) => (i === BIAS_INPUT ? g.tensors.length - 1 : t));
 }

@@ -5,14 +5,15 @@
 // multiplier is v << 24 with v in {0} u [64, 127] (calibrated compression rounds its refit
 // multipliers so: src/compress/row-gain.ts), and their bias tensor as int16 when every bias
 // fits. Guarantees: the same values; the runtime widens them into scratch before the op's
-// kernels run (assembly/packed.ts `shiftsFor`, `multsFor`, `biasesFor`), so every output is
+// kernels run (assembly/packed.ts `constantsFor`), so every output is
 // unchanged. A tensor another op also reads stays int32.
 
 import { Graph, Op, cloneGraph, consumers } from '../ir/graph.js';
 import { blobInfo } from '../format/packed.js';
 import { WEIGHT_OPS } from './weights.js';
 
-const BIAS_INPUT = 2, MULT_INPUT = 3, SHIFT_INPUT = 4;
+/** Inputs of a conv / depthwise / FC after prepare-kernels: [x, w, bias (or -1), mult, shift]. */
+export const BIAS_INPUT = 2, MULT_INPUT = 3, SHIFT_INPUT = 4;
 /** Narrow biases and multipliers may raise the scratch the narrow shifts need by at most 1 / SCRATCH_ALLOWANCE. */
 export const SCRATCH_ALLOWANCE = 8;
 
@@ -79,8 +80,8 @@ function opScratch(g: Graph, op: Op, slots: number): number {
 }
 
 /**
- * Scratch an op with narrow constants needs (assembly/packed.ts `shiftsFor`, `biasesFor`,
- * `multsFor`): after that call's decoded Huffman tile (16-aligned), the widened int32 shifts
+ * Scratch an op with narrow constants needs (assembly/packed.ts
+ * `constantsFor`): after that call's decoded Huffman tile (16-aligned), the widened int32 shifts
  * of one call, then its biases, then its multipliers, up to the last narrow one -- a call
  * covers a tile's rows (Huffman) or every output channel (codebook indices, no tile).
  */
