@@ -13,6 +13,7 @@ import { KERNEL_VARIANT_COUNT } from './kernel-table';
 import { invoke, invokeOp } from './interpreter';
 import { withinLimit } from './memory-limit';
 import { checkRequantConstants } from './const-check';
+import { accFitsOf, markAccFits } from './acc-bound';
 
 export { ep_set_memory_limit, ep_memory_high_water } from './memory-limit';
 export { ep_set_wide_gemm, ep_wide_tensor_count } from './wide';
@@ -63,8 +64,14 @@ export function ep_load(ptr: usize, len: u32): i32 {
   memory.fill(arena, 0, <usize>M.arenaBytes);
   M.markLoaded(arena);
   M.resetVariables();
+  if (ASC_FEATURE_SIMD) markAccFits();
   if (WIDE_GEMM) prepareWide(arena + <usize>M.arenaBytes + <usize>M.scratchBytes);
   return F.E_OK;
+}
+
+/** 1 when op i's accumulators were proven inside the SIMD requantization's range at load (acc-bound.ts; tests, bench). */
+export function ep_acc_fits(i: u32): i32 {
+  return accFitsOf(i) ? 1 : 0;
 }
 
 export function ep_invoke(): i32 {

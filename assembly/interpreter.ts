@@ -38,6 +38,8 @@ import { runFloat32 } from './run-f32';
 import { float32Variant } from './dispatch';
 import { runS16 } from './run-s16';
 import { isS16, HAS_S16 } from './dispatch';
+import { accFitsOf } from './acc-bound';
+import { setRqfAccFits } from './kernels/requant-simd';
 import {
   HAS_CONV_BLOCKED, HAS_CONV_REF, HAS_DWCONV_BLOCKED, HAS_DWCONV_REF, HAS_FC_BLOCKED, HAS_FC_REF,
   HAS_POOL, HAS_ADD_SAME, HAS_ADD_BROADCAST, HAS_MUL, HAS_SOFTMAX, HAS_PAD, HAS_MEAN, HAS_TRANSPOSE, HAS_CONCAT,
@@ -305,11 +307,20 @@ export function invoke(): i32 {
   if (!M.loaded) return M.fail(F.E_NOT_LOADED, 'no model loaded');
   let r = M.firstOp;
   for (let i: u32 = 0; i < M.opCount; i++) {
-    const err = runOp(r);
+    const err = runOpAt(r, i);
     if (err != F.E_OK) return err;
     r = O.next(r);
   }
   return F.E_OK;
+}
+
+/** runOp for op i (at r), with its load-time accumulator bound handed to the SIMD kernels (acc-bound.ts). */
+function runOpAt(r: usize, i: u32): i32 {
+  if (!ASC_FEATURE_SIMD) return runOp(r);
+  setRqfAccFits(accFitsOf(i));
+  const err = runOp(r);
+  setRqfAccFits(false);
+  return err;
 }
 
 /** Runs op i alone, for per-layer profiling; the ops before it must have run. */
@@ -318,5 +329,5 @@ export function invokeOp(i: u32): i32 {
   if (i >= M.opCount) return M.fail(F.E_BAD_OP, 'op index beyond the op list');
   let r = M.firstOp;
   for (let k: u32 = 0; k < i; k++) r = O.next(r);
-  return runOp(r);
+  return runOpAt(r, i);
 }

@@ -54,7 +54,10 @@ function weights(r: Rng, b: TfliteBuilder, shape: number[], channels: number, ax
   const scales = Array.from({ length: channels }, () => r.real(0.002, 0.05));
   const n = shape.reduce((a, d) => a * d, 1);
   const w = b.constant('w', shape, 'int8', int8s(r, n).map((v) => (v === -128 ? -127 : v)), { scale: scales, zeroPoint: scales.map(() => 0), axis });
-  const bias = b.constant('b', [channels], 'int32', Array.from({ length: channels }, () => r.int(-20000, 20000)), {
+  // one case in four has some biases past 2^21, so that the SIMD build's blocked GEMMs run both
+  // epilogues: accumulators proven in the f64 range at load, and checked per quad (acc-bound.ts)
+  const wide = r.int(0, 3) === 0;
+  const bias = b.constant('b', [channels], 'int32', Array.from({ length: channels }, () => (wide && r.int(0, 1) ? r.int(-3_000_000, 3_000_000) : r.int(-20000, 20000))), {
     scale: scales.map((s) => s * inScale), zeroPoint: scales.map(() => 0),
   });
   return { w, bias };
@@ -156,7 +159,10 @@ function addExpected(epk: Uint8Array, a: Uint8Array, b: Uint8Array): number[] {
   });
 }
 
-async function runAll(c: Case, seed: number, given?: Uint8Array[]): Promise<{ packedOps: number }> {
+/** Blocked conv / FC ops of the SIMD build with and without the load-time accumulator bound (acc-bound.ts). */
+interface Epilogues { fits: number; checked: number }
+
+async function runAll(c: Case, seed: number, given?: Uint8Array[]): Promise<{ packedOps: number } & Epilogues> {
   const r = rng(seed);
   const inputs = given ?? c.inputs.map((n) => Uint8Array.from(int8s(r, n), (v) => v & 0xff));
   const packed = convertModel(c.tflite, 'case.tflite', { log: () => {} });
@@ -164,9 +170,18 @@ async function runAll(c: Case, seed: number, given?: Uint8Array[]): Promise<{ pa
   const isAdd = c.name.startsWith('add#');
   const want = (isAdd ? await loadModel(addRefRuntime(), ref) : await loadModelNode(ref, 'scalar')).run(...inputs)[0];
   if (isAdd) assert.equal(Array.from(want), addExpected(ref, inputs[0], inputs[1]), `${c.name}: TFLite's ADD in JS`);
+  const epilogues: Epilogues = { fits: 0, checked: 0 };
   for (const target of ['scalar', 'simd'] as const) {
     assert.equal(Array.from((await loadModelNode(ref, target)).run(...inputs)[0]), Array.from(want), `${c.name}: reference kernels, ${target} build`);
-    assert.equal(Array.from((await loadModelNode(packed.epk, target)).run(...inputs)[0]), Array.from(want), `${c.name}: packed kernels, ${target} build`);
+    const m = await loadModelNode(packed.epk, target);
+    assert.equal(Array.from(m.run(...inputs)[0]), Array.from(want), `${c.name}: packed kernels, ${target} build`);
+    const e = m.exports as unknown as { ep_op_count(): number; ep_op_kernel(i: number): number; ep_acc_fits(i: number): number };
+    for (let i = 0; i < e.ep_op_count(); i++) {
+      const gemm = e.ep_op_kernel(i) === K_CONV_BLOCKED || e.ep_op_kernel(i) === K_FC_BLOCKED;
+      if (target === 'scalar') assert.is(e.ep_acc_fits(i), 0, `${c.name}: the scalar build records no bound`);
+      else if (gemm) epilogues[e.ep_acc_fits(i) ? 'fits' : 'checked']++;
+      else assert.is(e.ep_acc_fits(i), 0, `${c.name}: op ${i} is no blocked GEMM`);
+    }
   }
   // the scalar build runs blocked GEMMs and depthwise two ways: widened weights (a JIT host, the
   // default of loadModelNode above, kernels/gemm-wide.ts and dwconv-wide.ts) and the blocked
@@ -189,7 +204,7 @@ async function runAll(c: Case, seed: number, given?: Uint8Array[]): Promise<{ pa
   }
   const packedOps = packed.graph.ops.filter((o) => o.kernel && [OpCode.Conv2D, OpCode.DepthwiseConv2D, OpCode.FullyConnected].includes(o.kernel.opcode) &&
     o.kernel.params.length !== { [OpCode.Conv2D]: 10, [OpCode.DepthwiseConv2D]: 11, [OpCode.FullyConnected]: 4 }[o.kernel.opcode as 1 | 2 | 3]).length;
-  return { packedOps };
+  return { packedOps, ...epilogues };
 }
 
 const CASES_PER_KIND = 40;
@@ -197,13 +212,16 @@ const CASES_PER_KIND = 40;
 for (const [kind, make] of [['conv', convCase], ['depthwise', depthwiseCase], ['fully connected', fullyConnectedCase], ['add', addCase]] as const) {
   test(`${kind}: fast variants (scalar, simd) == _ref on ${CASES_PER_KIND} random shapes`, async () => {
     const r = rng(kind.length * 7919);
-    let packed = 0;
+    let packed = 0, fits = 0, checked = 0;
     for (let i = 0; i < CASES_PER_KIND; i++) {
       const c = make(r, i);
-      packed += (await runAll(c, 1000 + i)).packedOps;
+      const got = await runAll(c, 1000 + i);
+      packed += got.packedOps; fits += got.fits; checked += got.checked;
     }
     // the packed path really ran (grouped / multiplier-2 depthwise cases keep the reference)
     if (kind !== 'add') assert.ok(packed >= CASES_PER_KIND / 2, `only ${packed} of ${CASES_PER_KIND} ${kind} cases used packed weights`);
+    // both SIMD GEMM epilogues ran: the op's accumulators proven in range at load, and checked per quad
+    if (kind === 'conv' || kind === 'fully connected') assert.ok(fits >= 5 && checked >= 5, `${kind}: ${fits} ops with the load-time bound, ${checked} checked per quad`);
   });
 }
 

@@ -7,7 +7,7 @@
 import { ConvParams } from './conv';
 import { gemm2_s8_simd, gemm2_s8_simd_rows } from './gemm-simd';
 import { copyBytesSimd, fillBytesSimd } from './copy-simd';
-import { rqfBias, rqfMagic, rqfPrepare } from './requant-simd';
+import { rqfBias, rqfMagic, rqfPrepare, splat8 } from './requant-simd';
 import { gemm2_s8_lanes, lanesPrepare } from './gemm-lanes-simd';
 
 /** Writes the K-byte patch of output pixel (b, oy, ox) at dst exactly as conv.ts im2col does. */
@@ -104,7 +104,7 @@ function convLanes(
   const inStride = <usize>(dH * inW * inC), patchStride = <usize>((rowC + 7) & ~7);
   const iyMax = inH - 1 - (kh - 1) * dH, ixMax = inW - kw; // last top-left tap inside the image
   const total = batches * outH * outW;
-  const outOffV = i32x4.splat(outOff), loV = i32x4.splat(lo), hiV = i32x4.splat(hi); // gemm2Body's splats
+  const outOffV = i32x4.splat(outOff), loV = splat8(lo), hiV = splat8(hi); // gemm2Body's splats
   const magic = rqfMagic(outOff), fBias = i32x4.splat(rqfBias), fOutside = i32x4.splat(~(rqfBias * 2 - 1));
   let b0 = 0, oy0 = 0, ox0 = 0; // pixel n
   for (let n = 0; n < total; n += 2) {

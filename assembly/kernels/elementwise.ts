@@ -8,7 +8,7 @@
 
 import { clamp, mbqm, mbqm_ref, mbqmRight } from './quant';
 import { sb0, sb1, sb2, sb3 } from './gemm';
-import { addSmallFits, mbqmSmall4, mbqmUniform4, smallCPos, smallDe, smallMh, smallMl, smallNegD } from './requant-simd';
+import { addSmallFits, mbqmSmall4, mbqmUniform4, mbqmUniform4Pre, smallCPos, smallDe, smallMh, smallMl, smallNegD, splat8 } from './requant-simd';
 import { Broadcast4, broadcast_s8 } from './broadcast';
 
 export { Broadcast4 };
@@ -79,33 +79,37 @@ export function mul_s8_ref(a: usize, b: usize, y: usize, s: Broadcast4, p: MulPa
 // @ts-ignore: decorator
 @inline function addQuadSmall(
   a: v128, b: v128, mh1: v128, ml1: v128, c1: v128, nd1: v128, de1: i32, mh2: v128, ml2: v128, c2: v128, nd2: v128, de2: i32,
-  lo_: i32, ro: i32, mo: v128, off1: v128, off2: v128, outOff: v128, lo: v128, hi: v128,
+  lo_: i32, ro: i32, maskO: v128, halfO: v128, mo: v128, off1: v128, off2: v128, outOff: v128,
 ): v128 {
   const sa = mbqmSmall4(i32x4.add(a, off1), mh1, ml1, c1, nd1, de1);
   const sb = mbqmSmall4(i32x4.add(b, off2), mh2, ml2, c2, nd2, de2);
-  const r = i32x4.add(mbqmUniform4(i32x4.add(sa, sb), mo, lo_, ro), outOff);
-  return i32x4.min_s(i32x4.max_s(r, lo), hi);
+  return i32x4.add(mbqmUniform4Pre(i32x4.add(sa, sb), mo, lo_, ro, maskO, halfO), outOff); // unclamped: narrowed, then clamped as int8
 }
 
 /**
  * add_s8's SIMD loop with both input rescales by mbqmSmall4 (requant-simd.ts; ls, m and s as
- * addSmallFits accepts them); returns the count of values done (a multiple of 16).
+ * addSmallFits accepts them); returns the count of values done (a multiple of 16). Every
+ * per-tensor vector is made before the loop; the 16 results are narrowed with saturation and
+ * clamped once as int8 (the same bytes as clamping each i32 lane: [lo, hi] lies in [-128, 127]).
  */
-function add_s8_small(a: usize, b: usize, y: usize, n: i32, p: AddParams, mo: v128, off1: v128, off2: v128, outOff: v128, lo: v128, hi: v128): i32 {
+function add_s8_small(a: usize, b: usize, y: usize, n: i32, p: AddParams, mo: v128, off1: v128, off2: v128, outOff: v128): i32 {
   const ls = p.leftShift, m1 = p.input1Multiplier, s1 = p.input1Shift, m2 = p.input2Multiplier, s2 = p.input2Shift;
   const mh1 = smallMh(ls, m1, s1), ml1 = smallMl(ls, m1, s1), c1 = smallCPos(ls, s1), nd1 = smallNegD(ls, s1), de1 = smallDe(ls, s1);
   const mh2 = smallMh(ls, m2, s2), ml2 = smallMl(ls, m2, s2), c2 = smallCPos(ls, s2), nd2 = smallNegD(ls, s2), de2 = smallDe(ls, s2);
   const lo_ = max(p.outputShift, 0), ro = max(-p.outputShift, 0);
+  const maskO = i32x4.splat((1 << ro) - 1), halfO = i32x4.shr_s(maskO, 1);
+  const lo8 = splat8(p.actMin), hi8 = splat8(p.actMax);
   let i = 0;
   for (; i + 16 <= n; i += 16) {
     const va = v128.load(a + <usize>i), vb = v128.load(b + <usize>i);
     const a0 = i16x8.extend_low_i8x16_s(va), a1 = i16x8.extend_high_i8x16_s(va);
     const b0 = i16x8.extend_low_i8x16_s(vb), b1 = i16x8.extend_high_i8x16_s(vb);
-    const q0 = addQuadSmall(i32x4.extend_low_i16x8_s(a0), i32x4.extend_low_i16x8_s(b0), mh1, ml1, c1, nd1, de1, mh2, ml2, c2, nd2, de2, lo_, ro, mo, off1, off2, outOff, lo, hi);
-    const q1 = addQuadSmall(i32x4.extend_high_i16x8_s(a0), i32x4.extend_high_i16x8_s(b0), mh1, ml1, c1, nd1, de1, mh2, ml2, c2, nd2, de2, lo_, ro, mo, off1, off2, outOff, lo, hi);
-    const q2 = addQuadSmall(i32x4.extend_low_i16x8_s(a1), i32x4.extend_low_i16x8_s(b1), mh1, ml1, c1, nd1, de1, mh2, ml2, c2, nd2, de2, lo_, ro, mo, off1, off2, outOff, lo, hi);
-    const q3 = addQuadSmall(i32x4.extend_high_i16x8_s(a1), i32x4.extend_high_i16x8_s(b1), mh1, ml1, c1, nd1, de1, mh2, ml2, c2, nd2, de2, lo_, ro, mo, off1, off2, outOff, lo, hi);
-    v128.store(y + <usize>i, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)));
+    const q0 = addQuadSmall(i32x4.extend_low_i16x8_s(a0), i32x4.extend_low_i16x8_s(b0), mh1, ml1, c1, nd1, de1, mh2, ml2, c2, nd2, de2, lo_, ro, maskO, halfO, mo, off1, off2, outOff);
+    const q1 = addQuadSmall(i32x4.extend_high_i16x8_s(a0), i32x4.extend_high_i16x8_s(b0), mh1, ml1, c1, nd1, de1, mh2, ml2, c2, nd2, de2, lo_, ro, maskO, halfO, mo, off1, off2, outOff);
+    const q2 = addQuadSmall(i32x4.extend_low_i16x8_s(a1), i32x4.extend_low_i16x8_s(b1), mh1, ml1, c1, nd1, de1, mh2, ml2, c2, nd2, de2, lo_, ro, maskO, halfO, mo, off1, off2, outOff);
+    const q3 = addQuadSmall(i32x4.extend_high_i16x8_s(a1), i32x4.extend_high_i16x8_s(b1), mh1, ml1, c1, nd1, de1, mh2, ml2, c2, nd2, de2, lo_, ro, maskO, halfO, mo, off1, off2, outOff);
+    const v = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3));
+    v128.store(y + <usize>i, i8x16.min_s(i8x16.max_s(v, lo8), hi8));
   }
   return i;
 }
@@ -127,7 +131,7 @@ export function add_s8(a: usize, b: usize, y: usize, n: i32, p: AddParams): void
     const lo = i32x4.splat(p.actMin), hi = i32x4.splat(p.actMax);
     if (addSmallFits(p.input1Offset, p.leftShift, p.input1Multiplier, p.input1Shift)
       && addSmallFits(p.input2Offset, p.leftShift, p.input2Multiplier, p.input2Shift)) {
-      i = add_s8_small(a, b, y, n, p, mo, off1, off2, outOff, lo, hi); // the input rescales in i32 lanes
+      i = add_s8_small(a, b, y, n, p, mo, off1, off2, outOff); // the input rescales in i32 lanes
     }
     for (; i + 16 <= n; i += 16) {
       const va = v128.load(a + <usize>i), vb = v128.load(b + <usize>i);

@@ -5,7 +5,7 @@
 // bias'[o] = bias[o] + in_offset * sum_k w[o,k]: i8*i8 products <= 2^14, pair sums <= 2^15,
 // and the exact i32 result fits (see conv.ts), so wrapping i32 adds give the same value.
 
-import { requant4, requantF4, rqfBias, rqfFits2, rqfMagic } from './requant-simd';
+import { requant4Raw, requantF4Raw, rqfAccFits, rqfBias, rqfFits2, rqfMagic, splat8 } from './requant-simd';
 
 /** Sums the 4 lanes of each of a, b, c, d into one i32x4 [sum a, sum b, sum c, sum d]. */
 // @ts-ignore: decorator
@@ -55,10 +55,10 @@ export function gemm2_s8_simd_rows(
   w: usize, oc: i32, bias: usize, rq: usize, rqf: usize,
   y0: usize, y1: usize, outOffset: i32, actMin: i32, actMax: i32, inPlace: bool,
 ): void {
-  const outOff = i32x4.splat(outOffset), lo = i32x4.splat(actMin), hi = i32x4.splat(actMax);
+  const outOff = i32x4.splat(outOffset), lo = splat8(actMin), hi = splat8(actMax);
   const magic = rqfMagic(outOffset), fBias = i32x4.splat(rqfBias), fOutside = i32x4.splat(~(rqfBias * 2 - 1));
   const blockBytes = <usize>k8 << 2;
-  const twoRows = p1 != p0;
+  const twoRows = p1 != p0, fits = rqfAccFits;
   let wb = w;
   for (let o = 0; o < oc; o += 4) {
     let a00 = i32x4.splat(0), a10 = i32x4.splat(0), a20 = i32x4.splat(0), a30 = i32x4.splat(0);
@@ -84,7 +84,7 @@ export function gemm2_s8_simd_rows(
     }
     const b = v128.load(bias + (<usize>o << 2));
     const s0 = i32x4.add(hsum4(a00, a10, a20, a30), b), s1 = i32x4.add(hsum4(a01, a11, a21, a31), b);
-    requantStore2(s0, s1, o, oc, rq, rqf, y0, y1, twoRows, outOff, lo, hi, magic, fBias, fOutside);
+    requantStore2(s0, s1, o, oc, rq, rqf, y0, y1, twoRows, fits, outOff, lo, hi, magic, fBias, fOutside);
     wb += blockBytes;
   }
 }
@@ -92,38 +92,45 @@ export function gemm2_s8_simd_rows(
 /**
  * Requantizes one quad of channels (o..o + 3) of both rows' sums s0, s1 (bias added) and stores
  * min(4, oc - o) of them at y0 + o and (twoRows) y1 + o: requantF4 where the sums lie in its
- * range, else requant4. The GEMMs' epilogue (gemm2Body, gemm-lanes-simd.ts).
+ * range (fits: the op's sums all do, proven at load, acc-bound.ts), else requant4. Both rows are
+ * narrowed together with saturation and clamped once as int8 (lo, hi: i8x16 splats), the same
+ * bytes as clamping each row's i32 lanes. The GEMMs' epilogue (gemm2Body, gemm-lanes-simd.ts).
  */
 // @ts-ignore: decorator
 @inline export function requantStore2(
-  s0: v128, s1: v128, o: i32, oc: i32, rq: usize, rqf: usize, y0: usize, y1: usize, twoRows: bool,
+  s0: v128, s1: v128, o: i32, oc: i32, rq: usize, rqf: usize, y0: usize, y1: usize, twoRows: bool, fits: bool,
   outOff: v128, lo: v128, hi: v128, magic: v128, fBias: v128, fOutside: v128,
 ): void {
   let r0: v128, r1: v128;
-  if (rqf != 0 && rqfFits2(s0, s1, fBias, fOutside)) {
+  if (rqf != 0 && (fits || rqfFits2(s0, s1, fBias, fOutside))) {
     const f = rqf + (<usize>o << 4); // 64 bytes per quad of channels
-    r0 = requantF4(s0, f, magic, lo, hi);
-    r1 = requantF4(s1, f, magic, lo, hi);
+    r0 = requantF4Raw(s0, f, magic);
+    r1 = requantF4Raw(s1, f, magic);
   } else {
     const q = rq + <usize>o * 12; // 48 bytes per quad of channels
-    r0 = requant4(s0, q, outOff, lo, hi);
-    r1 = requant4(s1, q, outOff, lo, hi);
+    r0 = requant4Raw(s0, q, outOff);
+    r1 = requant4Raw(s1, q, outOff);
   }
+  const h = i16x8.narrow_i32x4_s(r0, r1);
+  const b = i8x16.min_s(i8x16.max_s(i8x16.narrow_i16x8_s(h, h), lo), hi); // row 0 in bytes 0..3, row 1 in 4..7
   const n = min(4, oc - o);
-  storeQuad(y0 + <usize>o, r0, n);
-  if (twoRows) storeQuad(y1 + <usize>o, r1, n);
+  storeQuad(y0 + <usize>o, b, 0, n);
+  if (twoRows) storeQuad(y1 + <usize>o, b, 4, n);
 }
 
-/** Stores the first n (1..4) lanes of a clamped i32x4 as int8 at y. */
+/** Stores n (1..4) int8 lanes of b from lane `first` (0 or 4, a constant) at y. */
 // @ts-ignore: decorator
-@inline export function storeQuad(y: usize, v: v128, n: i32): void {
-  const h = i16x8.narrow_i32x4_s(v, v);
-  const b = i8x16.narrow_i16x8_s(h, h);
+@inline export function storeQuad(y: usize, b: v128, first: i32, n: i32): void {
   if (n == 4) {
-    v128.store32_lane(y, b, 0);
-  } else {
+    if (first == 0) v128.store32_lane(y, b, 0);
+    else v128.store32_lane(y, b, 1);
+  } else if (first == 0) {
     store<i8>(y, i8x16.extract_lane_s(b, 0));
     if (n > 1) store<i8>(y, i8x16.extract_lane_s(b, 1), 1);
     if (n > 2) store<i8>(y, i8x16.extract_lane_s(b, 2), 2);
+  } else {
+    store<i8>(y, i8x16.extract_lane_s(b, 4));
+    if (n > 1) store<i8>(y, i8x16.extract_lane_s(b, 5), 1);
+    if (n > 2) store<i8>(y, i8x16.extract_lane_s(b, 6), 2);
   }
 }

@@ -82,9 +82,20 @@ const RQ_F32 = memory.data<i32>([
 /** mbqm for 4 lanes, then + outOff and clamp to [lo, hi] (i32x4 splats). */
 // @ts-ignore: decorator
 @inline export function requant4(acc: v128, rq: usize, outOff: v128, lo: v128, hi: v128): v128 {
+  return i32x4.min_s(i32x4.max_s(requant4Raw(acc, rq, outOff), lo), hi);
+}
+
+/** requant4 before its clamp: mbqm + outOff of each lane (an i32; narrowing saturates, as requantF4Raw). */
+// @ts-ignore: decorator
+@inline export function requant4Raw(acc: v128, rq: usize, outOff: v128): v128 {
   const q = srdhm4(i32x4.mul(acc, v128.load(rq, 16)), v128.load(rq));
-  const r = rdbpot4(q, v128.load(rq, 32));
-  return i32x4.min_s(i32x4.max_s(i32x4.add(r, outOff), lo), hi);
+  return i32x4.add(rdbpot4(q, v128.load(rq, 32)), outOff);
+}
+
+/** The i8x16 splat of an int8 activation bound (validated in [-128, 127]): the clamp after narrowing. */
+// @ts-ignore: decorator
+@inline export function splat8(v: i32): v128 {
+  return i8x16.splat(<i8>v);
 }
 
 /** Two requantized quads -> 8 int8 values in the low half of a v128 (already in [-128, 127]). */
@@ -97,9 +108,18 @@ const RQ_F32 = memory.data<i32>([
 /** mbqm for 4 lanes with one multiplier m >= 0 and one shift for all lanes (per-tensor scales). */
 // @ts-ignore: decorator
 @inline export function mbqmUniform4(x: v128, m: v128, left: i32, right: i32): v128 {
-  const q = srdhm4(i32x4.shl(x, left), m);
   const mask = i32x4.splat((1 << right) - 1);
-  const threshold = i32x4.add(i32x4.shr_s(mask, 1), i32x4.shr_u(q, 31));
+  return mbqmUniform4Pre(x, m, left, right, mask, i32x4.shr_s(mask, 1));
+}
+
+/**
+ * mbqmUniform4 with its per-tensor vectors made by the caller, once per op (V8 does not hoist
+ * them out of a loop): mask = splat(2^right - 1), half = splat((2^right - 1) >> 1).
+ */
+// @ts-ignore: decorator
+@inline export function mbqmUniform4Pre(x: v128, m: v128, left: i32, right: i32, mask: v128, half: v128): v128 {
+  const q = srdhm4(i32x4.shl(x, left), m);
+  const threshold = i32x4.add(half, i32x4.shr_u(q, 31));
   // rdbpot: (q >> right) + (remainder > threshold); gt_s gives -1 for true
   return i32x4.sub(i32x4.shr_s(q, right), i32x4.gt_s(v128.and(q, mask), threshold));
 }
@@ -174,6 +194,12 @@ const RQF: usize = ASC_FEATURE_SIMD ? memory.data(RQF_MAX_QUADS * 64, 16) : 0;
 const RQF_K: usize = ASC_FEATURE_SIMD ? memory.data<i64>([0x8000000000000000, 0x8000000000000000, 0x3fe0000000000000, 0x3fe0000000000000], 16) : 0;
 /** Accumulators x in [-rqfBias, rqfBias) take the f64 path (rqfBias = B above, for the op's largest left and e). */
 export let rqfBias: i32 = 0;
+/**
+ * True while an op runs whose accumulators were proven inside [-rqfBias, rqfBias) at load
+ * (acc-bound.ts): its GEMM epilogues skip rqfFits2. Set by the interpreter per op.
+ */
+export let rqfAccFits: bool = false;
+export function setRqfAccFits(on: bool): void { rqfAccFits = on; }
 
 /**
  * Builds RQF from `quads` 48-byte requant records at rq; returns RQF, or 0 when the op
@@ -230,9 +256,20 @@ export function rqfPrepare(rq: usize, quads: i32): usize {
  */
 // @ts-ignore: decorator
 @inline export function requantF4(acc: v128, f: usize, magic: v128, lo: v128, hi: v128): v128 {
+  return i32x4.min_s(i32x4.max_s(requantF4Raw(acc, f, magic), lo), hi);
+}
+
+/**
+ * requantF4 before its clamp: out + outOff of each lane as an i32 (|y| < 2^20, so the low 32
+ * bits of the f64 hold it exactly). Narrowed with saturation to int8 and then clamped to
+ * [lo, hi] (within [-128, 127]) it gives requantF4's bytes: an epilogue narrows 16 lanes at once
+ * and clamps them as i8x16 (gemm-lanes-simd.ts).
+ */
+// @ts-ignore: decorator
+@inline export function requantF4Raw(acc: v128, f: usize, magic: v128): v128 {
   const r01 = roundPairF64(f64x2.convert_low_i32x4_s(acc), f, magic);
   const r23 = roundPairF64(f64x2.convert_low_i32x4_s(i32x4.shuffle(acc, acc, 2, 3, 2, 3)), f + 16, magic);
-  return i32x4.min_s(i32x4.max_s(i32x4.shuffle(r01, r23, 0, 2, 4, 6), lo), hi);
+  return i32x4.shuffle(r01, r23, 0, 2, 4, 6);
 }
 
 /** The magic f64x2 of requantF4 for an output offset. */

@@ -56,6 +56,7 @@ export interface RuntimeExports {
   /** The scalar build's widened GEMM weights for 64-bit JIT hosts (assembly/wide.ts); absent from older builds. */
   ep_set_wide_gemm?(on: number): number;
   ep_wide_tensor_count?(): number;
+  ep_acc_fits?(i: number): number;
 }
 
 export class RuntimeError extends Error {
