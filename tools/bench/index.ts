@@ -112,7 +112,11 @@ function machine(): string {
 
 /**
  * Runs the tasks in `rounds` interleaved tinybench runs of timeMs / rounds each and pools the
- * samples, so load from other processes on a shared machine falls on every task alike.
+ * samples, so load from other processes on a shared machine falls on every task alike. The
+ * order (reversed every other round) keeps 'edgepack simd' next to the peer, the baseline build
+ * and the scalar build, whose ratios to it the report gives: this 2-vCPU machine switches
+ * between speed levels about 1.6x apart every 0.5-3 s (tools/bench/levels.ts), so samples taken
+ * seconds apart can fall on different levels.
  */
 async function timeTasks(tasks: [string, () => void][], timeMs: number, rounds: number): Promise<Map<string, Timing>> {
   const pooled = new Map<string, number[]>(tasks.map(([n]) => [n, []]));
@@ -159,7 +163,7 @@ async function benchModel(name: string, args: Args): Promise<{ result: ModelResu
   if (args.baseline) {
     const base = await loadModel(new WebAssembly.Module(readFileSync(args.baseline)), packed.epk);
     if (!equal(base.run(input)[0], a)) throw new Error(`${name}: the baseline build's output differs`);
-    tasks.push(['baseline', () => void base.run(input)]);
+    tasks.unshift(['baseline', () => void base.run(input)]); // next to simd: see timeTasks
   }
   if (args.peer) {
     try {
@@ -167,7 +171,7 @@ async function benchModel(name: string, args: Args): Promise<{ result: ModelResu
       const p = peer.run(input);
       result.peerPatchedTensors = peer.patched;
       result.peerOutputBytesDiffering = p.length === a.length ? p.reduce((n, v, i) => n + (v !== a[i] ? 1 : 0), 0) : -1;
-      tasks.push(['tflite-wasm', () => void peer.run(input)]);
+      tasks.unshift(['tflite-wasm', () => void peer.run(input)]); // next to simd: see timeTasks
       if (!peerBuild) peerBuild = peer.build;
     } catch (e) {
       result.peerError = (e as Error).message;
