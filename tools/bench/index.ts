@@ -36,7 +36,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { models: DEFAULT_MODELS, timeMs: 2000, profile: 'mobilenet_v2_224_nchw_int8', peer: true, smoke: false, rounds: 5 };
+  const a: Args = { models: DEFAULT_MODELS, timeMs: 2000, profile: 'mobilenet_v2_224_nchw_int8', peer: true, smoke: false, rounds: 20 };
   for (let i = 0; i < argv.length; i++) {
     const v = () => {
       if (i + 1 >= argv.length) throw new Error(`${argv[i]} needs a value`);
@@ -116,7 +116,9 @@ function machine(): string {
  * order (reversed every other round) keeps 'edgepack simd' next to the peer, the baseline build
  * and the scalar build, whose ratios to it the report gives: this 2-vCPU machine switches
  * between speed levels about 1.6x apart every 0.5-3 s (tools/bench/levels.ts), so samples taken
- * seconds apart can fall on different levels.
+ * seconds apart can fall on different levels. Hence also 20 rounds by default (100 ms slices at
+ * the default 2000 ms): with 5, two runs minutes apart gave person_detect's scalar / simd 5.05 and
+ * 4.39 where an interleaved A/B gives 3.7; with 20, 3.74 and 3.87.
  */
 async function timeTasks(tasks: [string, () => void][], timeMs: number, rounds: number): Promise<Map<string, Timing>> {
   const pooled = new Map<string, number[]>(tasks.map(([n]) => [n, []]));
