@@ -8,7 +8,7 @@
 
 import { clamp, mbqm, mbqm_ref, mbqmRight } from './quant';
 import { sb0, sb1, sb2, sb3 } from './gemm';
-import { addSmallFits, mbqmSmall4, mbqmUniform4, mbqmUniform4Pre, smallCPos, smallDe, smallMh, smallMl, smallNegD, splat8 } from './requant-simd';
+import { addSmallFits, mbqmSmall4, mbqmUniform4, mbqmUniform4Pre, smallCPos, smallDe, smallMh, smallMl, smallNegD, splat8, narrowClamp8 } from './requant-simd';
 import { Broadcast4, broadcast_s8 } from './broadcast';
 
 export { Broadcast4 };
@@ -108,8 +108,7 @@ function add_s8_small(a: usize, b: usize, y: usize, n: i32, p: AddParams, mo: v1
     const q1 = addQuadSmall(i32x4.extend_high_i16x8_s(a0), i32x4.extend_high_i16x8_s(b0), mh1, ml1, c1, nd1, de1, mh2, ml2, c2, nd2, de2, lo_, ro, maskO, halfO, mo, off1, off2, outOff);
     const q2 = addQuadSmall(i32x4.extend_low_i16x8_s(a1), i32x4.extend_low_i16x8_s(b1), mh1, ml1, c1, nd1, de1, mh2, ml2, c2, nd2, de2, lo_, ro, maskO, halfO, mo, off1, off2, outOff);
     const q3 = addQuadSmall(i32x4.extend_high_i16x8_s(a1), i32x4.extend_high_i16x8_s(b1), mh1, ml1, c1, nd1, de1, mh2, ml2, c2, nd2, de2, lo_, ro, maskO, halfO, mo, off1, off2, outOff);
-    const v = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3));
-    v128.store(y + <usize>i, i8x16.min_s(i8x16.max_s(v, lo8), hi8));
+    v128.store(y + <usize>i, narrowClamp8(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3), lo8, hi8));
   }
   return i;
 }

@@ -17,7 +17,7 @@
 // until this change, person_detect's first conv (3x3 over 1 channel) ran 1.16x slower.
 
 import { requantStore2 } from './gemm-simd';
-import { requantF4Raw, rqfAccFits } from './requant-simd';
+import { narrowClamp8, requantF4Raw, rqfAccFits } from './requant-simd';
 
 /**
  * Most pairs (K <= 40 taps) the kernel takes. Measured against gemm2_s8_simd (per-op, same
@@ -151,16 +151,16 @@ export function lanesPrepare(w: usize, k8: i32, oc: i32, rows: i32, rowC: i32): 
   const r0 = requantF4Raw(a0, f, magic);
   if (nq == 1) {
     const h = i16x8.narrow_i32x4_s(r0, r0);
-    v128.store32_lane(y, i8x16.min_s(i8x16.max_s(i8x16.narrow_i16x8_s(h, h), lo8), hi8), 0);
+    v128.store32_lane(y, narrowClamp8(h, h, lo8, hi8), 0);
     return;
   }
   const h01 = i16x8.narrow_i32x4_s(r0, requantF4Raw(a1, f + 64, magic));
   if (nq == 2) {
-    v128.store64_lane(y, i8x16.min_s(i8x16.max_s(i8x16.narrow_i16x8_s(h01, h01), lo8), hi8), 0);
+    v128.store64_lane(y, narrowClamp8(h01, h01, lo8, hi8), 0);
     return;
   }
   const h23 = i16x8.narrow_i32x4_s(requantF4Raw(a2, f + 128, magic), requantF4Raw(a3, f + 192, magic));
-  v128.store(y, i8x16.min_s(i8x16.max_s(i8x16.narrow_i16x8_s(h01, h23), lo8), hi8));
+  v128.store(y, narrowClamp8(h01, h23, lo8, hi8));
 }
 
 /**

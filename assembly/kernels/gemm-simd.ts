@@ -5,7 +5,7 @@
 // bias'[o] = bias[o] + in_offset * sum_k w[o,k]: i8*i8 products <= 2^14, pair sums <= 2^15,
 // and the exact i32 result fits (see conv.ts), so wrapping i32 adds give the same value.
 
-import { requant4Raw, requantF4Raw, rqfAccFits, rqfBias, rqfFits2, rqfMagic, splat8 } from './requant-simd';
+import { narrowClamp8, requant4Raw, requantF4Raw, rqfAccFits, rqfBias, rqfFits2, rqfMagic, splat8 } from './requant-simd';
 
 /** Sums the 4 lanes of each of a, b, c, d into one i32x4 [sum a, sum b, sum c, sum d]. */
 // @ts-ignore: decorator
@@ -112,7 +112,7 @@ export function gemm2_s8_simd_rows(
     r1 = requant4Raw(s1, q, outOff);
   }
   const h = i16x8.narrow_i32x4_s(r0, r1);
-  const b = i8x16.min_s(i8x16.max_s(i8x16.narrow_i16x8_s(h, h), lo), hi); // row 0 in bytes 0..3, row 1 in 4..7
+  const b = narrowClamp8(h, h, lo, hi); // row 0 in bytes 0..3, row 1 in 4..7
   const n = min(4, oc - o);
   storeQuad(y0 + <usize>o, b, 0, n);
   if (twoRows) storeQuad(y1 + <usize>o, b, 4, n);

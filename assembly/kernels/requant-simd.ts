@@ -98,6 +98,15 @@ const RQ_F32 = memory.data<i32>([
   return i8x16.splat(<i8>v);
 }
 
+/**
+ * Two i16x8 of unclamped outputs (out + outOff, narrowed from the raw requantizations) narrowed
+ * with saturation to int8 and clamped to [lo, hi] (splat8s): the same bytes as clamping each i32.
+ */
+// @ts-ignore: decorator
+@inline export function narrowClamp8(a: v128, b: v128, lo: v128, hi: v128): v128 {
+  return i8x16.min_s(i8x16.max_s(i8x16.narrow_i16x8_s(a, b), lo), hi);
+}
+
 /** Two requantized quads -> 8 int8 values in the low half of a v128 (already in [-128, 127]). */
 // @ts-ignore: decorator
 @inline export function narrow8(a: v128, b: v128): v128 {
