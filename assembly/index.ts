@@ -19,6 +19,8 @@ export { ep_set_memory_limit, ep_memory_high_water } from './memory-limit';
 export { ep_set_wide_gemm, ep_wide_tensor_count } from './wide';
 import { prepareWide } from './wide';
 import { WIDE_GEMM } from './wide-table';
+export { ep_set_winograd, ep_winograd_op_count } from './winograd';
+import { WINOGRAD, prepareWinograd } from './winograd';
 
 const ALIGN: usize = 16;
 
@@ -66,6 +68,7 @@ export function ep_load(ptr: usize, len: u32): i32 {
   M.resetVariables();
   if (ASC_FEATURE_SIMD) markAccFits();
   if (WIDE_GEMM) prepareWide(arena + <usize>M.arenaBytes + <usize>M.scratchBytes);
+  if (WINOGRAD) prepareWinograd(arena + <usize>M.arenaBytes + <usize>M.scratchBytes);
   return F.E_OK;
 }
 

@@ -56,6 +56,9 @@ export interface RuntimeExports {
   /** The scalar build's widened GEMM weights for 64-bit JIT hosts (assembly/wide.ts); absent from older builds. */
   ep_set_wide_gemm?(on: number): number;
   ep_wide_tensor_count?(): number;
+  /** The SIMD build's Winograd filters for 3x3 stride-1 convs (assembly/winograd.ts); absent from older builds. */
+  ep_set_winograd?(on: number): number;
+  ep_winograd_op_count?(): number;
   ep_acc_fits?(i: number): number;
 }
 
@@ -131,19 +134,24 @@ function check(e: RuntimeExports, code: number, messages: readonly string[]): vo
  * build widen its GEMM weights at load (4 bytes of extra memory per weight byte, two
  * multiply-accumulates per 64-bit multiply: a JIT host on a 64-bit CPU runs its convolutions
  * ~1.7x faster), within `maxMemory` with the rest; off here, so that a memory plan measured with
- * this function is the firmware's (inspect and fit load without it too).
+ * this function is the firmware's (inspect and fit load without it too). `winograd`: let a SIMD
+ * build transform the filters of its 3x3 stride-1 convs at load (32 bytes per input and output
+ * channel, 3.6x the int8 filter; those convs run 1.4-1.8x faster), within `maxMemory` with the
+ * rest; on by default (no firmware runs the SIMD build, and the memory plan leaves it out).
  */
-export async function loadModel(wasm: BufferSource | WebAssembly.Module, input: Bytes, maxMemory = DEFAULT_MAX_MEMORY, wideGemm = false): Promise<Model> {
+export async function loadModel(wasm: BufferSource | WebAssembly.Module, input: Bytes, maxMemory = DEFAULT_MAX_MEMORY, wideGemm = false, winograd = true): Promise<Model> {
   const epk = toBytes(input, '.epk bytes');
   checkDeclaredMemory(epk, epk.length, maxMemory);
   const module = wasm instanceof WebAssembly.Module ? wasm : await WebAssembly.compile(wasm);
   const instance = await WebAssembly.instantiate(module, {});
   const e = instance.exports as unknown as RuntimeExports;
   const messages = messageTable(module);
-  if (wideGemm && e.ep_set_wide_gemm) {
-    e.ep_set_wide_gemm(1);
-    // the widened weights stay within the host limit too: statics + maxMemory (+ alignment) is
-    // above what any load the check above let through needs, so it refuses only the widening
+  const wide = wideGemm && e.ep_set_wide_gemm !== undefined && e.ep_set_wide_gemm(1) === 1;
+  const wg = e.ep_set_winograd !== undefined && e.ep_set_winograd(winograd ? 1 : 0) === 1 && winograd;
+  if (wide || wg) {
+    // the widened weights and Winograd filters stay within the host limit too: statics +
+    // maxMemory (+ alignment) is above what any load the check above let through needs, so it
+    // refuses only them
     e.ep_set_memory_limit(Math.min(0xffff0000, e.ep_statics_bytes() + maxMemory + 64));
   }
   const ptr = e.ep_model_buffer(epk.length) >>> 0;
@@ -162,6 +170,8 @@ export interface LoadOptions {
   maxMemory?: number;
   /** Scalar build: widen the GEMM weights at load (loadModel); default true, since a page or Node process is a JIT host. */
   wideGemm?: boolean;
+  /** SIMD build: transform the filters of 3x3 stride-1 convs for Winograd at load (loadModel); default true. */
+  winograd?: boolean;
 }
 
 /** Where a page finds a runtime build when `load` is given no `wasm` (see setRuntimeModules). */
@@ -194,5 +204,5 @@ export async function load(input: Bytes, opts: LoadOptions = {}): Promise<Model>
     if (!res.ok) throw new Error(`cannot fetch the runtime module ${String(wasm)}: HTTP ${res.status}`);
     wasm = await res.arrayBuffer();
   }
-  return loadModel(wasm, epk, opts.maxMemory, opts.wideGemm ?? true);
+  return loadModel(wasm, epk, opts.maxMemory, opts.wideGemm ?? true, opts.winograd ?? true);
 }

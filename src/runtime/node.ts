@@ -22,7 +22,7 @@ export function runtimeModule(target: Target): WebAssembly.Module {
   return m;
 }
 
-/** Loads into a built module; the scalar build widens its GEMM weights (loadModel's wideGemm) unless `wideGemm` is false. */
-export function loadModelNode(epk: Bytes, target: Target = 'simd', maxMemory?: number, wideGemm = true): Promise<Model> {
-  return loadModel(runtimeModule(target), epk, maxMemory, wideGemm);
+/** Loads into a built module; the scalar build widens its GEMM weights (loadModel's wideGemm) unless `wideGemm` is false, the SIMD build transforms 3x3 filters (loadModel's winograd) unless `winograd` is false. */
+export function loadModelNode(epk: Bytes, target: Target = 'simd', maxMemory?: number, wideGemm = true, winograd = true): Promise<Model> {
+  return loadModel(runtimeModule(target), epk, maxMemory, wideGemm, winograd);
 }
