@@ -67,8 +67,10 @@ export function ep_load(ptr: usize, len: u32): i32 {
   M.markLoaded(arena);
   M.resetVariables();
   if (ASC_FEATURE_SIMD) markAccFits();
-  if (WIDE_GEMM) prepareWide(arena + <usize>M.arenaBytes + <usize>M.scratchBytes);
-  if (WINOGRAD) prepareWinograd(arena + <usize>M.arenaBytes + <usize>M.scratchBytes);
+  // Winograd filters first: the scalar build widens the other weights after them
+  let end = arena + <usize>M.arenaBytes + <usize>M.scratchBytes;
+  if (WINOGRAD) end = prepareWinograd(end);
+  if (WIDE_GEMM) prepareWide(end);
   return F.E_OK;
 }
 

@@ -40,8 +40,9 @@ import { runS16 } from './run-s16';
 import { isS16, HAS_S16 } from './dispatch';
 import { accFitsOf } from './acc-bound';
 import { setRqfAccFits } from './kernels/requant-simd';
-import { WINOGRAD, winogradOf, wgScratch } from './winograd';
+import { WINOGRAD, apart, winogradOf, wgScratch } from './winograd';
 import { conv3x3_wg_simd, wgEligible } from './kernels/winograd-simd';
+import { conv3x3_wg_wide } from './kernels/winograd-wide';
 import {
   HAS_CONV_BLOCKED, HAS_CONV_REF, HAS_DWCONV_BLOCKED, HAS_DWCONV_REF, HAS_FC_BLOCKED, HAS_FC_REF,
   HAS_POOL, HAS_ADD_SAME, HAS_ADD_BROADCAST, HAS_MUL, HAS_SOFTMAX, HAS_PAD, HAS_MEAN, HAS_TRANSPOSE, HAS_CONCAT,
@@ -104,8 +105,10 @@ export function runOp(r: usize): i32 {
       if (code == F.OP_CONV_2D) {
         const ww = WIDE_GEMM ? wideOf(w) : 0;
         const wg = WINOGRAD ? winogradOf(w) : 0;
-        if (WINOGRAD && wg != 0 && wgEligible(M.dim(x, 3), O.param(r, 11), O.param(r, 12), M.dim(w, 1), M.dim(y, 3), cp)) {
-          conv3x3_wg_simd(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wg, bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3),
+        if (WINOGRAD && wg != 0 && wgEligible(M.dim(x, 3), O.param(r, 11), O.param(r, 12), M.dim(w, 1), M.dim(y, 3), cp) && apart(x, y)) {
+          if (ASC_FEATURE_SIMD) conv3x3_wg_simd(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wg, bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3),
+            cp, M.dim(y, 3), wgScratch);
+          else conv3x3_wg_wide(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wg, bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3),
             cp, M.dim(y, 3), wgScratch);
         } else if (ww != 0) conv_s8_wide(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), ww, O.param(r, 11), O.param(r, 12), M.dim(w, 1),
           bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp, M.scratchPtr, wideRow);

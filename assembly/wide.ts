@@ -19,6 +19,7 @@ import { withinGrant } from './memory-limit';
 import { WIDE_MAX_K8, wideBytes, wideRowBytes, widenWeights } from './kernels/gemm-wide';
 import { WIDE_DW_MAX_TAPS, dwRingBytes, wideDwBytes, widenDwWeights } from './kernels/dwconv-wide';
 import { WIDE_GEMM, setWide, wanted, wantWide, wideTable } from './wide-table';
+import { WINOGRAD, winogradOf } from './winograd';
 
 /** Host: widen GEMM weights at the next loads (on != 0) or not. Returns 1 when this build can. */
 export function ep_set_wide_gemm(on: i32): i32 {
@@ -43,6 +44,7 @@ function wideCandidate(r: usize): u32 {
   if ((v == K.K_DWCONV_BLOCKED || v == K.K_CONV_BLOCKED || v == K.K_FC_BLOCKED) && M.kind(O.input(r, 1)) != F.KIND_CONST) return F.NO_TENSOR;
   if (v == K.K_DWCONV_BLOCKED) return dwRingOf(r) != 0 ? O.input(r, 1) : F.NO_TENSOR;
   if (v != K.K_CONV_BLOCKED && v != K.K_FC_BLOCKED) return F.NO_TENSOR;
+  if (WINOGRAD && winogradOf(O.input(r, 1)) != 0) return F.NO_TENSOR; // transformed for Winograd instead (winograd.ts)
   // an FC over one input row reads each weight once: 8 bytes instead of 1 made it 1.5x slower
   if (v == K.K_FC_BLOCKED && <i64>M.elements(O.input(r, 0)) < 2 * <i64>O.param(r, 5)) return F.NO_TENSOR;
   const w = O.input(r, 1);

@@ -5,7 +5,9 @@
 // The host may turn it off before a load with ep_set_winograd(0). Nothing of it is needed: when
 // the memory cannot grow (or the host's grant is smaller) the ops keep the blocked GEMM, and
 // the high-water mark (memory-limit.ts), which states what the model needs, leaves it out.
-// The scalar, streamed, WASI and firmware builds compile none of it (WINOGRAD false).
+// The full scalar build does the same for a host that asked for widened weights (a 64-bit JIT
+// host: kernels/winograd-wide.ts, its own filter layout), before widening the other weights;
+// the streamed, WASI and firmware builds compile none of it (WINOGRAD false).
 
 import * as F from './format';
 import * as M from './model';
@@ -15,9 +17,15 @@ import { kernelOf } from './dispatch';
 import { withinGrant } from './memory-limit';
 import { ConvParams } from './kernels/conv';
 import { wgEligible, wgFilterBytes, wgScratchBytes, wgTransformFilter } from './kernels/winograd-simd';
+import { wgWideFilterBytes, wgWideScratchBytes, wgWideTransformFilter } from './kernels/winograd-wide';
+import { WIDE_GEMM, wanted as wideWanted } from './wide-table';
 
+/**
+ * The SIMD build (not a model-specific one), and the full scalar build, where only a host that
+ * asked for widened weights (a 64-bit JIT host, ep_set_wide_gemm) gets it (winograd-wide.ts).
+ */
 // @ts-ignore: EP_KERNELS exists only when given with --use
-export const WINOGRAD: bool = ASC_FEATURE_SIMD && K.HAS_CONV_BLOCKED && !isDefined(EP_KERNELS);
+export const WINOGRAD: bool = ASC_FEATURE_SIMD ? K.HAS_CONV_BLOCKED && !isDefined(EP_KERNELS) : WIDE_GEMM;
 
 let wanted = true;
 /** One u32 per tensor: its transformed filter, or 0; 0 when nothing was transformed. */
@@ -25,7 +33,7 @@ let table: usize = 0;
 /** The scratch of the widest op (V and M of winograd-simd.ts). */
 export let wgScratch: usize = 0;
 
-/** Host: transform 3x3 filters at the next loads (on != 0, the default) or not. Returns 1 when this build can. */
+/** Host: transform 3x3 filters at the next loads (on != 0, the default; the scalar build also needs ep_set_wide_gemm(1)) or not. Returns 1 when this build can. */
 export function ep_set_winograd(on: i32): i32 {
   wanted = on != 0;
   return WINOGRAD ? 1 : 0;
@@ -37,10 +45,22 @@ export function ep_set_winograd(on: i32): i32 {
   return table == 0 ? 0 : <usize>load<u32>(table + (<usize>w << 2));
 }
 
-/** Whether op r, a blocked conv, runs Winograd (its filter transformed and its geometry eligible). */
+/** Whether op r, a blocked conv, runs Winograd (its filter transformed, its geometry eligible, its output apart from its input). */
 export function runsWinograd(r: usize): bool {
   if (!WINOGRAD || table == 0 || kernelOf(r) != K.K_CONV_BLOCKED) return false;
-  return winogradOf(O.input(r, 1)) != 0 && fits(r);
+  return winogradOf(O.input(r, 1)) != 0 && fits(r) && apart(O.input(r, 0), O.output(r, 0));
+}
+
+/**
+ * True when tensors x and y share no byte. The memory plan may lay a conv's output over its
+ * input (docs/FORMAT.md "Output over input 0"), safe for kernels that store at most two pixels
+ * ahead of what they read; the Winograd kernels store two rows of a chunk of tiles at once, so
+ * such an op keeps the blocked GEMM.
+ */
+// @ts-ignore: decorator
+@inline export function apart(x: u32, y: u32): bool {
+  const xp = <u64>M.dataOf(x), yp = <u64>M.dataOf(y);
+  return yp + <u64>M.byteCount(y) <= xp || xp + <u64>M.byteCount(x) <= yp;
 }
 
 /** Ops of the loaded model that run Winograd (tests, the bench). */
@@ -78,15 +98,15 @@ function candidate(r: usize): u32 {
  */
 export function prepareWinograd(end: usize): usize {
   table = 0; wgScratch = 0;
-  if (!WINOGRAD || !wanted) return end;
+  if (!WINOGRAD || !wanted || (!ASC_FEATURE_SIMD && !wideWanted)) return end;
   let need: u64 = align16(<u64>M.tensorCount * 4), scratch: u64 = 0;
   let r = M.firstOp;
   for (let i: u32 = 0; i < M.opCount; i++, r = O.next(r)) {
     const w = candidate(r);
     if (w == F.NO_TENSOR) continue;
     const inC = M.dim(O.input(r, 0), 3), outC = M.dim(O.output(r, 0), 3);
-    need += wgFilterBytes(inC, outC); // a multiple of 16; a shared tensor counted twice at most wastes bytes
-    const s = wgScratchBytes(inC, outC);
+    need += filterBytes(inC, outC); // a multiple of 16; a shared tensor counted twice at most wastes bytes
+    const s = ASC_FEATURE_SIMD ? wgScratchBytes(inC, outC) : wgWideScratchBytes(inC, outC);
     if (s > scratch) scratch = s;
   }
   if (scratch == 0) return end;
@@ -101,13 +121,19 @@ export function prepareWinograd(end: usize): usize {
     const w = candidate(r);
     if (w == F.NO_TENSOR || load<u32>(t + (<usize>w << 2)) != 0) continue;
     const inC = M.dim(O.input(r, 0), 3), outC = M.dim(O.output(r, 0), 3);
-    wgTransformFilter(M.dataOf(w), inC, outC, at);
+    if (ASC_FEATURE_SIMD) wgTransformFilter(M.dataOf(w), inC, outC, at);
+    else wgWideTransformFilter(M.dataOf(w), inC, outC, at);
     store<u32>(t + (<usize>w << 2), <u32>at);
-    at += <usize>wgFilterBytes(inC, outC);
+    at += <usize>filterBytes(inC, outC);
   }
   table = t;
   wgScratch = at;
   return at + <usize>scratch;
+}
+
+// Bytes of one transformed filter in this build (a multiple of 16).
+function filterBytes(inC: i32, outC: i32): u64 {
+  return ASC_FEATURE_SIMD ? wgFilterBytes(inC, outC) : wgWideFilterBytes(inC, outC);
 }
 
 function grow(end: u64): bool {

@@ -1,6 +1,7 @@
-// The SIMD build's Winograd F(2x2, 3x3) convs (assembly/kernels/winograd-simd.ts) against the
-// blocked GEMM of the same build (ep_set_winograd(0): another kernel) and the scalar build's
-// _ref kernels, byte for byte: random 3x3 stride-1 convs over 8k input channels (odd and even
+// The Winograd F(2x2, 3x3) convs of the SIMD build (assembly/kernels/winograd-simd.ts) and of
+// the scalar build on a JIT host (winograd-wide.ts) against the blocked GEMM of the same builds
+// (ep_set_winograd(0): another kernel), the scalar build's widened GEMM and its _ref kernels,
+// byte for byte: random 3x3 stride-1 convs over 8k input channels (odd and even
 // sizes, both paddings, 1-37 output channels, biases past the f64 requantization's range), and
 // the largest sums the exactness argument allows (1024 input channels of -128 times -128), where
 // the transformed sums wrap in i32 before the output transform.
@@ -13,6 +14,7 @@ import { prepareKernels } from '../src/passes/prepare-kernels.js';
 import { planMemory } from '../src/passes/plan-memory.js';
 import { loadModelNode } from '../src/runtime/node.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
+import { readEpk } from '../src/format/reader.js';
 
 function rng(seed: number) {
   let s = seed >>> 0;
@@ -84,6 +86,19 @@ async function check(c: Conv): Promise<void> {
   assert.equal(Array.from(gemm.run(c.input)[0]), want, `${c.name}: blocked GEMM`);
   assert.equal(Array.from(wg.run(c.input)[0]), want, `${c.name}: Winograd`);
   assert.equal(Array.from(wg.run(c.input)[0]), want, `${c.name}: Winograd, second run`);
+  // the scalar build: Winograd with two tiles per i64 on a JIT host (widened weights asked for),
+  // the widened GEMM when Winograd is turned off, the blocked GEMM without either
+  const scalarWg = await loadModelNode(packed, 'scalar', undefined, true, true);
+  const scalarWide = await loadModelNode(packed, 'scalar', undefined, true, false);
+  const scalarBlocked = await loadModelNode(packed, 'scalar', undefined, false, true);
+  assert.is((scalarWg.exports as unknown as Ops).ep_winograd_op_count(), 1, `${c.name}: scalar runs Winograd`);
+  assert.is(scalarWg.exports.ep_wide_tensor_count!(), 0, `${c.name}: its filter is not widened too`);
+  assert.is((scalarWide.exports as unknown as Ops).ep_winograd_op_count(), 0, `${c.name}: scalar, widened GEMM`);
+  assert.is(scalarWide.exports.ep_wide_tensor_count!(), 1, `${c.name}: scalar, widened filter`);
+  assert.is((scalarBlocked.exports as unknown as Ops).ep_winograd_op_count(), 0, `${c.name}: scalar without widening: no Winograd`);
+  assert.equal(Array.from(scalarWg.run(c.input)[0]), want, `${c.name}: scalar Winograd`);
+  assert.equal(Array.from(scalarWide.run(c.input)[0]), want, `${c.name}: scalar widened GEMM`);
+  assert.equal(Array.from(scalarBlocked.run(c.input)[0]), want, `${c.name}: scalar blocked GEMM`);
 }
 
 test('random 3x3 stride-1 convs: Winograd, the blocked GEMM and the _ref kernels agree', async () => {
@@ -103,13 +118,45 @@ test('the largest sums: 1024 channels of -128 x -128, biases cancelling all but 
   assert.equal(Array.from(out.slice(0, oc), (v) => (v << 24) >> 24), Array.from({ length: oc }, (_, o) => o - 40 + 3));
 });
 
-test('ep_set_winograd: the SIMD build can, the scalar build cannot', async () => {
+test('a conv whose output the plan lays over its input keeps the blocked GEMM; the chain still agrees', async () => {
+  // four 3x3 convs in a chain: the plan lays y2 over y1 (docs/FORMAT.md "Output over input 0"),
+  // and the Winograd kernels store two rows of a chunk of tiles at once
+  const b = new TfliteBuilder();
+  const q = (s: number, z: number) => ({ scale: [s], zeroPoint: [z] });
+  const [H, W] = [10, 12];
+  const input = b.tensor('x', [1, H, W, 8], 'int8', q(0.1, 3));
+  let x = input;
+  const chans = [8, 16, 16, 8, 16];
+  for (let i = 1; i < chans.length; i++) {
+    const [ic, oc] = [chans[i - 1], chans[i]];
+    const scales = Array.from({ length: oc }, (_, j) => 0.01 + 0.001 * j);
+    const w = b.constant(`w${i}`, [oc, 3, 3, ic], 'int8', Array.from({ length: oc * 9 * ic }, (_, k) => ((k * 37 + i) % 255) - 127), { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 });
+    const bias = b.constant(`b${i}`, [oc], 'int32', Array.from({ length: oc }, (_, j) => j * 100 - 300), { scale: scales.map((v) => v * 0.1), zeroPoint: scales.map(() => 0) });
+    const y = b.tensor(`y${i}`, [1, H, W, oc], 'int8', q(0.5, -2));
+    b.op('CONV_2D', [x, w, bias], [y], { strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padding: 'SAME', activation: 'RELU' });
+    x = y;
+  }
+  b.io([input], [x]);
+  const tflite = b.finish();
+  const epk = convertModel(tflite, 'chain.tflite', { log: () => {} }).epk;
+  const arena = readEpk(epk).tensors.filter((t) => /^y\d$/.test(t.name)).sort((a, b) => a.name.localeCompare(b.name)).map((t) => [t.offset, t.offset + t.bytes]);
+  const overlaps = arena.slice(1).filter(([s, e], i) => s < arena[i][1] && arena[i][0] < e).length;
+  assert.ok(overlaps >= 1, 'the plan lays some output over its input');
+  const c = { name: 'chain', tflite, input: Uint8Array.from({ length: H * W * 8 }, (_, i) => (i * 73 + 5) & 0xff) };
+  const want = Array.from((await loadModelNode(referenceEpk(tflite), 'scalar')).run(c.input)[0]);
+  for (const target of ['simd', 'scalar'] as const) {
+    const m = await loadModelNode(epk, target);
+    assert.is((m.exports as unknown as Ops).ep_winograd_op_count(), 4 - overlaps, `${target}: every conv but those over their input`);
+    assert.equal(Array.from(m.run(c.input)[0]), want, target);
+  }
+});
+
+test('ep_set_winograd: the SIMD and full scalar builds can', async () => {
   const c = randomConv(rng(7), 0);
   const packed = convertModel(c.tflite, 'case.tflite', { log: () => {} }).epk;
   const simd = await loadModelNode(packed, 'simd'), scalar = await loadModelNode(packed, 'scalar');
   assert.is(simd.exports.ep_set_winograd!(1), 1);
-  assert.is(scalar.exports.ep_set_winograd!(1), 0);
-  assert.is((scalar.exports as unknown as Ops).ep_winograd_op_count(), 0);
+  assert.is(scalar.exports.ep_set_winograd!(1), 1);
 });
 
 test.run();

@@ -109,7 +109,7 @@ function groupSums(x: usize, k8: i32, wg: usize, sums: usize): void {
  * function of its own with nothing else live: V8 then keeps the 8 sums in xmm registers (with
  * the block loop around it, it kept one on the stack).
  */
-function blockDot(x: usize, n: i32, wp: usize, out: usize): void {
+export function blockDot(x: usize, n: i32, wp: usize, out: usize): void {
   let s0: f64 = 0, s1: f64 = 0, s2: f64 = 0, s3: f64 = 0, s4: f64 = 0, s5: f64 = 0, s6: f64 = 0, s7: f64 = 0;
   let w = wp;
   const end = x + (<usize>n << 3);
@@ -146,7 +146,7 @@ function gemmPair(x: usize, k8: i32, ww: usize, oc: i32, recs: usize, y0: usize,
 }
 
 /** oc channels' requant-wide.ts records at recs, from the blocked requant table rq and bias (oc4 values). */
-function prepareRecords(rq: usize, bias: usize, oc: i32, recs: usize): void {
+export function prepareRecords(rq: usize, bias: usize, oc: i32, recs: usize): void {
   for (let ch = 0; ch < oc; ch++) {
     rqWideRecord(rq + <usize>(ch >> 2) * 48, <usize>(ch & 3), load<i32>(bias + (<usize>ch << 2)), recs + <usize>ch * RQ_WIDE_BYTES);
   }

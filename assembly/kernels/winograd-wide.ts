@@ -1,0 +1,224 @@
+// Winograd F(2x2, 3x3) for the full scalar build on a 64-bit JIT host (the widened weights'
+// hosts, wide.ts): the transforms and exactness argument of winograd-simd.ts, with two tiles'
+// transformed inputs packed in one f64, V0 + 2^26 V1, and the transformed filter widened to one
+// f64 per value, so that one f64 multiply-add does both tiles' products (as gemm-wide.ts packs
+// two pixels). Over a block of WGW_BLOCK input channels each tile's sum is below
+// 32 * 512 * 1152 < 2^25 in magnitude, so the packed sum S = M0 + 2^26 M1 is an integer below
+// 2^51: every partial sum is exact, S reads back exactly as an i64 (exactI64), M0 is its low 26
+// bits sign-extended and M1 = (S - M0) >> 26. The blocks' M add up in i32 (wrapping: the output
+// transform works modulo 2^32 and its result fits). 16 f64 multiply-adds per two tiles, input
+// and output channel against the widened GEMM's 36 (two pixels each).
+//
+// Layouts: U [16 xi][oc8 / 8][inC][8 oc] f64 (wgWideFilterBytes: gemm-wide.ts blockDot's
+// weights); scratch: V [WGW_PAIRS][16][inC] f64, then M [2 WGW_PAIRS][16][oc8] i32, then the
+// channels' requant-wide.ts records, then 24 i32 of transform work and 8 f64 sums
+// (wgWideScratchBytes).
+
+import { ConvParams } from './conv';
+import { blockDot, exactI64, prepareRecords } from './gemm-wide';
+import { RQ_WIDE_BYTES, rqWide } from './requant-wide';
+
+/** Input channels per exact block of f64 sums (see the header). */
+const WGW_BLOCK: i32 = 32;
+
+/** Tile pairs per chunk. */
+const WGW_PAIRS: i32 = 4;
+
+// @ts-ignore: decorator
+@inline function oc8Of(outC: i32): i32 { return (outC + 7) & ~7; }
+
+/** Bytes of a transformed filter: 16 positions x oc8 x inC f64. */
+export function wgWideFilterBytes(inC: i32, outC: i32): u64 { return <u64>128 * <u64>inC * <u64>oc8Of(outC); }
+
+/** Scratch bytes of one op: V, M, Y and the work above. */
+export function wgWideScratchBytes(inC: i32, outC: i32): u64 {
+  const oc8 = <u64>oc8Of(outC);
+  return <u64>WGW_PAIRS * 16 * 8 * <u64>inC + <u64>(2 * WGW_PAIRS) * 16 * 4 * oc8 + <u64>RQ_WIDE_BYTES * oc8 + 96 + 64;
+}
+
+// The packed byte of (o, k) of weights [oc4/4][K8/8][4][8].
+// @ts-ignore: decorator
+@inline function wAt(w: usize, k8: i32, o: i32, k: i32): i32 {
+  return <i32>load<i8>(w + <usize>((((o >> 2) * (k8 >> 3) + (k >> 3)) << 5) + ((o & 3) << 3) + (k & 7)));
+}
+
+/** Packed weights -> U [16][oc8 / 8][inC][8] f64: (2G) g (2G)^T per filter, as winograd-simd.ts. */
+export function wgWideTransformFilter(w: usize, inC: i32, outC: i32, u: usize): void {
+  const oc8 = oc8Of(outC), oc4 = (outC + 3) & ~3, k8 = 9 * inC;
+  const xiBytes = <usize>oc8 * <usize>inC * 8;
+  memory.fill(u, 0, <usize>16 * xiBytes);
+  for (let o = 0; o < oc4; o++) {
+    for (let ic = 0; ic < inC; ic++) {
+      const dst = u + (<usize>(((o >> 3) * inC + ic) * 8 + (o & 7)) << 3);
+      const g00 = wAt(w, k8, o, ic), g01 = wAt(w, k8, o, inC + ic), g02 = wAt(w, k8, o, 2 * inC + ic);
+      const g10 = wAt(w, k8, o, 3 * inC + ic), g11 = wAt(w, k8, o, 4 * inC + ic), g12 = wAt(w, k8, o, 5 * inC + ic);
+      const g20 = wAt(w, k8, o, 6 * inC + ic), g21 = wAt(w, k8, o, 7 * inC + ic), g22 = wAt(w, k8, o, 8 * inC + ic);
+      for (let r = 0; r < 4; r++) {
+        let a0: i32, a1: i32, a2: i32; // row r of (2G) g
+        if (r == 0) { a0 = 2 * g00; a1 = 2 * g01; a2 = 2 * g02; }
+        else if (r == 1) { a0 = g00 + g10 + g20; a1 = g01 + g11 + g21; a2 = g02 + g12 + g22; }
+        else if (r == 2) { a0 = g00 - g10 + g20; a1 = g01 - g11 + g21; a2 = g02 - g12 + g22; }
+        else { a0 = 2 * g20; a1 = 2 * g21; a2 = 2 * g22; }
+        const at = dst + <usize>(r * 4) * xiBytes;
+        store<f64>(at, <f64>(2 * a0));
+        store<f64>(at + xiBytes, <f64>(a0 + a1 + a2));
+        store<f64>(at + 2 * xiBytes, <f64>(a0 - a1 + a2));
+        store<f64>(at + 3 * xiBytes, <f64>(2 * a2));
+      }
+    }
+  }
+}
+
+// Pixel (iy, ix) channel c, or the zero point outside the image (inside: known to lie in it).
+// @ts-ignore: decorator
+@inline function px(x: usize, inH: i32, inW: i32, inC: i32, iy: i32, ix: i32, c: i32, zp: i32, inside: bool): i32 {
+  if (inside || (<u32>iy < <u32>inH && <u32>ix < <u32>inW)) return <i32>load<i8>(x + <usize>((iy * inW + ix) * inC + c));
+  return zp;
+}
+
+// Two tiles' values as one f64 V0 + 2^26 V1 (exact: |V| <= 512).
+// @ts-ignore: decorator
+@inline function pack(a: i32, b: i32): f64 { return <f64>a + <f64>b * 67108864.0; }
+
+/**
+ * Two tiles' V packed as V0 + 2^26 V1 per position and channel: [16][inC] f64 at v. The tiles'
+ * patches start at columns ix0 and ix0 + 2 (adjacent tiles: 6 input columns; `same`: the second
+ * tile is the first again, a chunk's odd last tile). t: 24 i32 of work (B^T d of the 6 columns).
+ */
+// @ts-ignore: decorator
+@inline function inputPair(x: usize, inH: i32, inW: i32, inC: i32, iy0: i32, ix0: i32, same: bool, zp: i32, v: usize, t: usize, inside: bool): void {
+  const rowBytes = <usize>inC << 3;
+  const second = same ? 0 : 2; // the second tile's first column among the 6
+  for (let c = 0; c < inC; c++) {
+    for (let j = 0; j < 6; j++) { // columns: B^T d, t [4 rows][6 columns]
+      const d0 = px(x, inH, inW, inC, iy0, ix0 + j, c, zp, inside), d1 = px(x, inH, inW, inC, iy0 + 1, ix0 + j, c, zp, inside);
+      const d2 = px(x, inH, inW, inC, iy0 + 2, ix0 + j, c, zp, inside), d3 = px(x, inH, inW, inC, iy0 + 3, ix0 + j, c, zp, inside);
+      store<i32>(t + (<usize>j << 2), d0 - d2);
+      store<i32>(t + (<usize>(6 + j) << 2), d1 + d2);
+      store<i32>(t + (<usize>(12 + j) << 2), d2 - d1);
+      store<i32>(t + (<usize>(18 + j) << 2), d1 - d3);
+      if (same && j == 3) break;
+    }
+    const vc = v + (<usize>c << 3);
+    for (let i = 0; i < 4; i++) { // rows: (B^T d) B of both tiles, packed
+      const r = t + (<usize>(6 * i) << 2), r1 = r + (<usize>second << 2);
+      const a0 = load<i32>(r), a1 = load<i32>(r, 4), a2 = load<i32>(r, 8), a3 = load<i32>(r, 12);
+      const b0 = load<i32>(r1), b1 = load<i32>(r1, 4), b2 = load<i32>(r1, 8), b3 = load<i32>(r1, 12);
+      const at = vc + <usize>(4 * i) * rowBytes;
+      store<f64>(at, pack(a0 - a2, b0 - b2));
+      store<f64>(at + rowBytes, pack(a1 + a2, b1 + b2));
+      store<f64>(at + 2 * rowBytes, pack(a2 - a1, b2 - b1));
+      store<f64>(at + 3 * rowBytes, pack(a1 - a3, b1 - b3));
+    }
+  }
+}
+
+/** M [2 pairs tiles][16][oc8]: per position, pair and group of 8 channels, blockDot's 8 f64 sums per block of WGW_BLOCK input channels. */
+function wideGemm(u: usize, v: usize, m: usize, pairs: i32, inC: i32, oc8: i32, sums: usize): void {
+  const pairV = <usize>inC << 7, rowV = <usize>inC << 3; // 16 positions of inC f64
+  const tileM = <usize>oc8 << 6, rowM = <usize>oc8 << 2;
+  const groupU = <usize>inC << 6, xiU = <usize>oc8 * (<usize>inC << 3);
+  for (let xi = 0; xi < 16; xi++) {
+    for (let p = 0; p < pairs; p++) {
+      const vp = v + <usize>p * pairV + <usize>xi * rowV;
+      const mp = m + <usize>(2 * p) * tileM + <usize>xi * rowM;
+      let ug = u + <usize>xi * xiU;
+      for (let o = 0; o < oc8; o += 8) {
+        const mo = mp + (<usize>o << 2);
+        for (let c0 = 0; c0 < inC; c0 += WGW_BLOCK) {
+          blockDot(vp + (<usize>c0 << 3), min(WGW_BLOCK, inC - c0), ug + (<usize>c0 << 6), sums);
+          const first = c0 == 0;
+          for (let j: usize = 0; j < 8; j++) splitAdd(mo + (j << 2), load<f64>(sums + (j << 3)), tileM, first);
+        }
+        ug += groupU;
+      }
+    }
+  }
+}
+
+// A pair's block sum S = M0 + 2^26 M1: M0 to mo, M1 to mo + tileM (stored when first, else added).
+// @ts-ignore: decorator
+@inline function splitAdd(mo: usize, s: f64, tileM: usize, first: bool): void {
+  const si = exactI64(s);
+  const lo = (si << 38) >> 38;
+  const m0 = <i32>lo, m1 = <i32>((si - lo) >> 26);
+  if (first) { store<i32>(mo, m0); store<i32>(mo + tileM, m1); }
+  else { store<i32>(mo, load<i32>(mo) + m0); store<i32>(mo + tileM, load<i32>(mo + tileM) + m1); }
+}
+
+/**
+ * One tile's outputs: per channel A^T M A >> 2 (M at m, [16][oc8] i32), its bias added and
+ * requantized with its record (recs), stored at y00 (+ pxStride when twoCols, + rowStride when
+ * twoRows).
+ */
+function outputTile(
+  m: usize, oc8: i32, outC: i32, recs: usize, y00: usize, pxStride: usize, rowStride: usize, twoCols: bool, twoRows: bool,
+  outOff: i32, lo: i32, hi: i32,
+): void {
+  const rowM = <usize>oc8 << 2;
+  for (let o = 0; o < outC; o++) {
+    const mo = m + (<usize>o << 2);
+    let b00 = 0, b01 = 0, b02 = 0, b03 = 0, b10 = 0, b11 = 0, b12 = 0, b13 = 0;
+    for (let j = 0; j < 4; j++) {
+      const m0 = load<i32>(mo + <usize>j * rowM), m1 = load<i32>(mo + <usize>(4 + j) * rowM);
+      const m2 = load<i32>(mo + <usize>(8 + j) * rowM), m3 = load<i32>(mo + <usize>(12 + j) * rowM);
+      const r0 = m0 + m1 + m2, r1 = m1 - m2 - m3;
+      if (j == 0) { b00 = r0; b10 = r1; } else if (j == 1) { b01 = r0; b11 = r1; } else if (j == 2) { b02 = r0; b12 = r1; } else { b03 = r0; b13 = r1; }
+    }
+    const r = recs + <usize>o * RQ_WIDE_BYTES;
+    const mm = load<i64>(r), c = load<i64>(r, 8), neg = load<i64>(r, 16), shift = load<i64>(r, 24);
+    const p2 = load<i32>(r, 32), b = load<i32>(r, 36);
+    const y = y00 + <usize>o;
+    store<u8>(y, rqWide(((b00 + b01 + b02) >> 2) + b, mm, c, neg, shift, p2, outOff, lo, hi));
+    if (twoCols) store<u8>(y + pxStride, rqWide(((b01 - b02 - b03) >> 2) + b, mm, c, neg, shift, p2, outOff, lo, hi));
+    if (twoRows) {
+      store<u8>(y + rowStride, rqWide(((b10 + b11 + b12) >> 2) + b, mm, c, neg, shift, p2, outOff, lo, hi));
+      if (twoCols) store<u8>(y + rowStride + pxStride, rqWide(((b11 - b12 - b13) >> 2) + b, mm, c, neg, shift, p2, outOff, lo, hi));
+    }
+  }
+}
+
+/** conv_s8 (conv.ts: same contract) of a 3x3 stride-1 conv (wgEligible) for the scalar build on a JIT host. */
+export function conv3x3_wg_wide(
+  x: usize, inH: i32, inW: i32, inC: i32, u: usize,
+  bias: usize, rq: usize,
+  y: usize, batches: i32, outH: i32, outW: i32, outC: i32,
+  p: ConvParams, yStride: i32, scratch: usize,
+): void {
+  const oc8 = oc8Of(outC);
+  const v = scratch, m = v + <usize>WGW_PAIRS * (<usize>inC << 7);
+  const recs = m + <usize>(2 * WGW_PAIRS) * (<usize>oc8 << 6);
+  const t = recs + <usize>oc8 * RQ_WIDE_BYTES, sums = t + 96; // 96 bytes of transform work, 64 of sums
+  prepareRecords(rq, bias, outC, recs);
+  const outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
+  const tileM = <usize>oc8 << 6;
+  const zp = -p.inputOffset, padTop = p.padTop, padLeft = p.padLeft;
+  const tilesH = (outH + 1) >> 1, tilesW = (outW + 1) >> 1;
+  const pxStride = <usize>yStride, rowStride = <usize>outW * pxStride;
+  const chunk = 2 * WGW_PAIRS;
+  for (let b = 0; b < batches; b++) {
+    const xb = x + <usize>b * <usize>inH * <usize>inW * <usize>inC;
+    const yb = y + <usize>b * <usize>outH * rowStride;
+    for (let ty = 0; ty < tilesH; ty++) {
+      const iy0 = 2 * ty - padTop;
+      const twoRows = 2 * ty + 1 < outH;
+      for (let tx0 = 0; tx0 < tilesW; tx0 += chunk) {
+        const tiles = min(chunk, tilesW - tx0), pairs = (tiles + 1) >> 1;
+        for (let q = 0; q < pairs; q++) {
+          const ix0 = 2 * (tx0 + 2 * q) - padLeft;
+          const same = 2 * q + 1 >= tiles;
+          const vq = v + <usize>q * (<usize>inC << 7);
+          if (!same && iy0 >= 0 && iy0 + 4 <= inH && ix0 >= 0 && ix0 + 6 <= inW) inputPair(xb, inH, inW, inC, iy0, ix0, false, zp, vq, t, true);
+          else inputPair(xb, inH, inW, inC, iy0, ix0, same, zp, vq, t, false);
+        }
+        wideGemm(u, v, m, pairs, inC, oc8, sums);
+        for (let k = 0; k < tiles; k++) {
+          const ox = 2 * (tx0 + k);
+          const y00 = yb + <usize>(2 * ty) * rowStride + <usize>ox * pxStride;
+          const two = ox + 1 < outW;
+          outputTile(m + <usize>k * tileM, oc8, outC, recs, y00, pxStride, rowStride, two, twoRows, outOff, lo, hi);
+        }
+      }
+    }
+  }
+}
