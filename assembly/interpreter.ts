@@ -105,11 +105,12 @@ export function runOp(r: usize): i32 {
       if (code == F.OP_CONV_2D) {
         const ww = WIDE_GEMM ? wideOf(w) : 0;
         const wg = WINOGRAD ? winogradOf(w) : 0;
-        if (WINOGRAD && wg != 0 && wgEligible(M.dim(x, 3), O.param(r, 11), O.param(r, 12), M.dim(w, 1), M.dim(y, 3), cp) && apart(x, y)) {
+        if (WINOGRAD && wg != 0 && wgEligible(M.dim(x, 3), O.param(r, 11), O.param(r, 12), M.dim(w, 1), M.dim(y, 3), cp)) {
+          const over = !apart(x, y);
           if (ASC_FEATURE_SIMD) conv3x3_wg_simd(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wg, bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3),
-            cp, M.dim(y, 3), wgScratch);
+            cp, M.dim(y, 3), wgScratch, over);
           else conv3x3_wg_wide(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wg, bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3),
-            cp, M.dim(y, 3), wgScratch);
+            cp, M.dim(y, 3), wgScratch, over);
         } else if (ww != 0) conv_s8_wide(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), ww, O.param(r, 11), O.param(r, 12), M.dim(w, 1),
           bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp, M.scratchPtr, wideRow);
         else if (HAS_CONV_BLOCKED) conv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, O.param(r, 11), O.param(r, 12), M.dim(w, 1),

@@ -20,6 +20,7 @@ import { WIDE_MAX_K8, wideBytes, wideRowBytes, widenWeights } from './kernels/ge
 import { WIDE_DW_MAX_TAPS, dwRingBytes, wideDwBytes, widenDwWeights } from './kernels/dwconv-wide';
 import { WIDE_GEMM, setWide, wanted, wantWide, wideTable } from './wide-table';
 import { WINOGRAD, winogradOf } from './winograd';
+import { ADD_LUT_BYTES } from './kernels/elementwise';
 
 /** Host: widen GEMM weights at the next loads (on != 0) or not. Returns 1 when this build can. */
 export function ep_set_wide_gemm(on: i32): i32 {
@@ -102,6 +103,7 @@ export function prepareWide(end: usize): void {
     need += widenedBytes(r, w); // a multiple of 16; a shared tensor counted twice at most wastes bytes
   }
   if (rowBytes == 0) return;
+  if (rowBytes < ADD_LUT_BYTES) rowBytes = ADD_LUT_BYTES; // add_s8's tables (kernels/elementwise.ts) use it too
   need += align16(rowBytes);
   const start = align16(<u64>end);
   if (!grow(start + need)) return;

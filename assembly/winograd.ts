@@ -48,14 +48,14 @@ export function ep_set_winograd(on: i32): i32 {
 /** Whether op r, a blocked conv, runs Winograd (its filter transformed, its geometry eligible, its output apart from its input). */
 export function runsWinograd(r: usize): bool {
   if (!WINOGRAD || table == 0 || kernelOf(r) != K.K_CONV_BLOCKED) return false;
-  return winogradOf(O.input(r, 1)) != 0 && fits(r) && apart(O.input(r, 0), O.output(r, 0));
+  return winogradOf(O.input(r, 1)) != 0 && fits(r);
 }
 
 /**
  * True when tensors x and y share no byte. The memory plan may lay a conv's output over its
  * input (docs/FORMAT.md "Output over input 0"), safe for kernels that store at most two pixels
  * ahead of what they read; the Winograd kernels store two rows of a chunk of tiles at once, so
- * such an op keeps the blocked GEMM.
+ * for such an op they write each row of tiles to their scratch first (kernels/winograd-simd.ts).
  */
 // @ts-ignore: decorator
 @inline export function apart(x: u32, y: u32): bool {
@@ -106,7 +106,8 @@ export function prepareWinograd(end: usize): usize {
     if (w == F.NO_TENSOR) continue;
     const inC = M.dim(O.input(r, 0), 3), outC = M.dim(O.output(r, 0), 3);
     need += filterBytes(inC, outC); // a multiple of 16; a shared tensor counted twice at most wastes bytes
-    const s = ASC_FEATURE_SIMD ? wgScratchBytes(inC, outC) : wgWideScratchBytes(inC, outC);
+    const outW = M.dim(O.output(r, 0), 2);
+    const s = ASC_FEATURE_SIMD ? wgScratchBytes(inC, outC, outW) : wgWideScratchBytes(inC, outC, outW);
     if (s > scratch) scratch = s;
   }
   if (scratch == 0) return end;

@@ -10,6 +10,51 @@ import { clamp, mbqm, mbqm_ref, mbqmRight } from './quant';
 import { sb0, sb1, sb2, sb3 } from './gemm';
 import { addSmallFits, mbqmSmall4, mbqmUniform4, mbqmUniform4Pre, smallCPos, smallDe, smallMh, smallMl, smallNegD, splat8, narrowClamp8 } from './requant-simd';
 import { Broadcast4, broadcast_s8 } from './broadcast';
+import { WIDE_GEMM, wideRow } from '../wide-table';
+
+/** Bytes of add_s8_lut's two tables (256 i32 each): wide.ts keeps its work area at least this big. */
+export const ADD_LUT_BYTES: u64 = 2048;
+/** Values from which add_s8_lut's 512 table entries pay for themselves. */
+const ADD_LUT_MIN = 1024;
+
+/**
+ * add_s8 for the full scalar build on a JIT host (WIDE_GEMM, widened weights asked for): each
+ * input's rescale mbqm((x + offset) << leftShift, m, s) depends on one int8 value, so both are
+ * looked up in tables of 256 built per call in the wide work area t (the same mbqm, so the same
+ * values); only the output's requantization stays per value. Returns the values done.
+ */
+// Byte j / 8 of va and vb through the tables at t, summed and requantized: bits 0-7.
+// @ts-ignore: decorator
+@inline function addLut(t: usize, va: i32, vb: i32, j: i32, mo: i32, eo: i32, ho: i32, so: i32, oo: i32, lo: i32, hi: i32, right: bool): i32 {
+  const x = load<i32>(t + (<usize>((va >>> j) & 255) << 2)) + load<i32>(t + (<usize>((vb >>> j) & 255) << 2), 1024);
+  return clamp((right ? mbqmRight(x, mo, eo, ho) : mbqm(x, mo, so)) + oo, lo, hi) & 0xff;
+}
+
+function add_s8_lut(a: usize, b: usize, y: usize, n: i32, p: AddParams, t: usize): i32 {
+  const o1 = p.input1Offset, o2 = p.input2Offset, oo = p.outputOffset, ls = p.leftShift;
+  const m1 = p.input1Multiplier, s1 = p.input1Shift, m2 = p.input2Multiplier, s2 = p.input2Shift;
+  const mo = p.outputMultiplier, so = p.outputShift, lo = p.actMin, hi = p.actMax;
+  for (let v = -128; v < 128; v++) {
+    const at = t + (<usize>(v & 255) << 2);
+    store<i32>(at, mbqm((v + o1) << ls, m1, s1));
+    store<i32>(at, mbqm((v + o2) << ls, m2, s2), 1024);
+  }
+  let i = 0;
+  const eo = so < 0 ? -so - 1 : 0, ho = 1 << eo;
+  if (so < 0) { // the output shift to the right, as add_s8's fast path
+    for (; i + 4 <= n; i += 4) {
+      const va = load<i32>(a + <usize>i), vb = load<i32>(b + <usize>i);
+      store<i32>(y + <usize>i, addLut(t, va, vb, 0, mo, eo, ho, so, oo, lo, hi, true) | addLut(t, va, vb, 8, mo, eo, ho, so, oo, lo, hi, true) << 8
+        | addLut(t, va, vb, 16, mo, eo, ho, so, oo, lo, hi, true) << 16 | addLut(t, va, vb, 24, mo, eo, ho, so, oo, lo, hi, true) << 24);
+    }
+  }
+  for (; i + 4 <= n; i += 4) {
+    const va = load<i32>(a + <usize>i), vb = load<i32>(b + <usize>i);
+    store<i32>(y + <usize>i, addLut(t, va, vb, 0, mo, eo, ho, so, oo, lo, hi, false) | addLut(t, va, vb, 8, mo, eo, ho, so, oo, lo, hi, false) << 8
+      | addLut(t, va, vb, 16, mo, eo, ho, so, oo, lo, hi, false) << 16 | addLut(t, va, vb, 24, mo, eo, ho, so, oo, lo, hi, false) << 24);
+  }
+  return i;
+}
 
 export { Broadcast4 };
 
@@ -148,6 +193,7 @@ export function add_s8(a: usize, b: usize, y: usize, n: i32, p: AddParams): void
   const o1 = p.input1Offset, o2 = p.input2Offset, oo = p.outputOffset, ls = p.leftShift;
   const m1 = p.input1Multiplier, s1 = p.input1Shift, m2 = p.input2Multiplier, s2 = p.input2Shift;
   const mo = p.outputMultiplier, so = p.outputShift, lo = p.actMin, hi = p.actMax;
+  if (!ASC_FEATURE_SIMD && WIDE_GEMM && wideRow != 0 && n >= ADD_LUT_MIN) i = add_s8_lut(a, b, y, n, p, wideRow);
   if (!ASC_FEATURE_SIMD && s1 < 0 && s2 < 0 && so < 0) {
     // every shift to the right (TFLite's ADD: input shifts <= 0 after its left shift of 20):
     // mbqmRight with each tensor's e - 1 and 2^(e - 2) hoisted, no branch per value

@@ -39,9 +39,9 @@ export const WG_MAX_OUT_C: i32 = 4096;
 /** Bytes of a transformed filter: 16 positions x inC x oc8 i16. */
 export function wgFilterBytes(inC: i32, outC: i32): u64 { return <u64>32 * <u64>inC * <u64>wgOc8(outC); }
 
-/** Scratch bytes of one op: V [WG_TILES][16][inC] i16, then M [WG_TILES][16][oc8] i32. */
-export function wgScratchBytes(inC: i32, outC: i32): u64 {
-  return <u64>WG_TILES * 16 * (<u64>inC * 2 + <u64>wgOc8(outC) * 4);
+/** Scratch bytes of one op: V [WG_TILES][16][inC] i16, then M [WG_TILES][16][oc8] i32, then two output rows (outW pixels of outC). */
+export function wgScratchBytes(inC: i32, outC: i32, outW: i32): u64 {
+  return <u64>WG_TILES * 16 * (<u64>inC * 2 + <u64>wgOc8(outC) * 4) + 2 * <u64>outW * <u64>outC;
 }
 
 /** Whether a packed conv runs here: 3x3, stride and dilation 1, inC a multiple of 8 up to WG_MAX_IN_C, K8 = 9 inC. */
@@ -227,18 +227,22 @@ function wgGemm(u: usize, v: usize, m: usize, tiles: i32, inC: i32, oc8: i32): v
 
 /**
  * conv_s8 (conv.ts: same contract) of a 3x3 stride-1 conv (wgEligible) by Winograd F(2x2, 3x3):
- * u the op's transformed filter (wgTransformFilter), scratch wgScratchBytes(inC, outC) bytes
- * (16-byte aligned).
+ * u the op's transformed filter (wgTransformFilter), scratch wgScratchBytes(inC, outC, outW)
+ * bytes (16-byte aligned). `over`: the output may lie over the input (docs/FORMAT.md "Output
+ * over input 0", yStride = outC): each row of tiles is then written to the scratch and copied
+ * out when the row is done, which the plan's rule makes safe (the rows it ends at lie above
+ * every input row the next row of tiles reads); a chunk's own stores would not be.
  */
 export function conv3x3_wg_simd(
   x: usize, inH: i32, inW: i32, inC: i32, u: usize,
   bias: usize, rq: usize,
   y: usize, batches: i32, outH: i32, outW: i32, outC: i32,
-  p: ConvParams, yStride: i32, scratch: usize,
+  p: ConvParams, yStride: i32, scratch: usize, over: bool,
 ): void {
   const oc8 = wgOc8(outC);
   const v = scratch, m = scratch + <usize>WG_TILES * (<usize>inC << 5);
   const tileV = <usize>inC << 5, tileM = <usize>oc8 << 6;
+  const rowBuf = m + <usize>WG_TILES * tileM;
   const padTop = p.padTop, padLeft = p.padLeft;
   const zpv = i16x8.splat(<i16>(<i8>(-p.inputOffset)));
   const outOff = i32x4.splat(p.outputOffset), lo = splat8(p.actMin), hi = splat8(p.actMax);
@@ -255,6 +259,7 @@ export function conv3x3_wg_simd(
       const iy0 = 2 * ty - padTop;
       const rowsIn = iy0 >= 0 && iy0 + 4 <= inH;
       const twoRows = 2 * ty + 1 < outH;
+      const rowOut = yb + <usize>(2 * ty) * rowStride, dst = over ? rowBuf : rowOut;
       for (let tx0 = 0; tx0 < tilesW; tx0 += WG_TILES) {
         const tiles = min(WG_TILES, tilesW - tx0);
         for (let t = 0; t < tiles; t++) {
@@ -266,11 +271,12 @@ export function conv3x3_wg_simd(
         wgGemm(u, v, m, tiles, inC, oc8);
         for (let t = 0; t < tiles; t++) {
           const ox = 2 * (tx0 + t);
-          const y00 = yb + <usize>(2 * ty) * rowStride + <usize>ox * pxStride;
+          const y00 = dst + <usize>ox * pxStride;
           outputTile(m + <usize>t * tileM, oc8, outC, bias, rq, rqf, fits, y00, pxStride, rowStride, ox + 1 < outW, twoRows,
             outOff, lo, hi, magic, fBias, fOutside);
         }
       }
+      if (over) memory.copy(rowOut, rowBuf, twoRows ? rowStride << 1 : rowStride);
     }
   }
 }

@@ -11,8 +11,8 @@
 //
 // Layouts: U [16 xi][oc8 / 8][inC][8 oc] f64 (wgWideFilterBytes: gemm-wide.ts blockDot's
 // weights); scratch: V [WGW_PAIRS][16][inC] f64, then M [2 WGW_PAIRS][16][oc8] i32, then the
-// channels' requant-wide.ts records, then 24 i32 of transform work and 8 f64 sums
-// (wgWideScratchBytes).
+// channels' requant-wide.ts records, then 24 i32 of transform work and 8 f64 sums, then two
+// output rows (wgWideScratchBytes).
 
 import { ConvParams } from './conv';
 import { blockDot, exactI64, prepareRecords } from './gemm-wide';
@@ -31,9 +31,9 @@ const WGW_PAIRS: i32 = 4;
 export function wgWideFilterBytes(inC: i32, outC: i32): u64 { return <u64>128 * <u64>inC * <u64>oc8Of(outC); }
 
 /** Scratch bytes of one op: V, M, Y and the work above. */
-export function wgWideScratchBytes(inC: i32, outC: i32): u64 {
+export function wgWideScratchBytes(inC: i32, outC: i32, outW: i32): u64 {
   const oc8 = <u64>oc8Of(outC);
-  return <u64>WGW_PAIRS * 16 * 8 * <u64>inC + <u64>(2 * WGW_PAIRS) * 16 * 4 * oc8 + <u64>RQ_WIDE_BYTES * oc8 + 96 + 64;
+  return <u64>WGW_PAIRS * 16 * 8 * <u64>inC + <u64>(2 * WGW_PAIRS) * 16 * 4 * oc8 + <u64>RQ_WIDE_BYTES * oc8 + 96 + 64 + 2 * <u64>outW * <u64>outC;
 }
 
 // The packed byte of (o, k) of weights [oc4/4][K8/8][4][8].
@@ -178,17 +178,18 @@ function outputTile(
   }
 }
 
-/** conv_s8 (conv.ts: same contract) of a 3x3 stride-1 conv (wgEligible) for the scalar build on a JIT host. */
+/** conv_s8 (conv.ts: same contract) of a 3x3 stride-1 conv (wgEligible) for the scalar build on a JIT host; `over` as conv3x3_wg_simd. */
 export function conv3x3_wg_wide(
   x: usize, inH: i32, inW: i32, inC: i32, u: usize,
   bias: usize, rq: usize,
   y: usize, batches: i32, outH: i32, outW: i32, outC: i32,
-  p: ConvParams, yStride: i32, scratch: usize,
+  p: ConvParams, yStride: i32, scratch: usize, over: bool,
 ): void {
   const oc8 = oc8Of(outC);
   const v = scratch, m = v + <usize>WGW_PAIRS * (<usize>inC << 7);
   const recs = m + <usize>(2 * WGW_PAIRS) * (<usize>oc8 << 6);
   const t = recs + <usize>oc8 * RQ_WIDE_BYTES, sums = t + 96; // 96 bytes of transform work, 64 of sums
+  const rowBuf = sums + 64;
   prepareRecords(rq, bias, outC, recs);
   const outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
   const tileM = <usize>oc8 << 6;
@@ -202,6 +203,7 @@ export function conv3x3_wg_wide(
     for (let ty = 0; ty < tilesH; ty++) {
       const iy0 = 2 * ty - padTop;
       const twoRows = 2 * ty + 1 < outH;
+      const rowOut = yb + <usize>(2 * ty) * rowStride, dst = over ? rowBuf : rowOut;
       for (let tx0 = 0; tx0 < tilesW; tx0 += chunk) {
         const tiles = min(chunk, tilesW - tx0), pairs = (tiles + 1) >> 1;
         for (let q = 0; q < pairs; q++) {
@@ -214,11 +216,12 @@ export function conv3x3_wg_wide(
         wideGemm(u, v, m, pairs, inC, oc8, sums);
         for (let k = 0; k < tiles; k++) {
           const ox = 2 * (tx0 + k);
-          const y00 = yb + <usize>(2 * ty) * rowStride + <usize>ox * pxStride;
+          const y00 = dst + <usize>ox * pxStride;
           const two = ox + 1 < outW;
           outputTile(m + <usize>k * tileM, oc8, outC, recs, y00, pxStride, rowStride, two, twoRows, outOff, lo, hi);
         }
       }
+      if (over) memory.copy(rowOut, rowBuf, twoRows ? rowStride << 1 : rowStride);
     }
   }
 }
