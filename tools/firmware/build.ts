@@ -449,16 +449,25 @@ export function mergeDataSegments(wasm: Uint8Array, maxGap = 32): Uint8Array {
       merged.push({ offset: s.offset, parts: [s], end: s.offset + s.bytes.length });
     }
   }
-  const body: number[] = [...encU(merged.length)];
+  // parts joined as Uint8Arrays: a section spread into push() arguments overflows the call
+  // stack once it is large (a code section past ~120 KiB)
+  const body: Uint8Array[] = [Uint8Array.from(encU(merged.length))];
   for (const m of merged) {
     const bytes = new Uint8Array(m.end - m.offset);
     for (const p of m.parts) bytes.set(p.bytes, p.offset - m.offset);
-    body.push(0, 0x41, ...encS(m.offset), 0x0b, ...encU(bytes.length), ...bytes);
+    body.push(Uint8Array.from([0, 0x41, ...encS(m.offset), 0x0b, ...encU(bytes.length)]), bytes);
   }
-  const out: number[] = [...wasm.subarray(0, 8)];
+  const out: Uint8Array[] = [wasm.subarray(0, 8)];
   for (const s of sections) {
-    const payload = s.id === 11 ? body : s.id === 12 ? encU(merged.length) : [...wasm.subarray(s.start, s.end)];
-    out.push(s.id, ...encU(payload.length), ...payload);
+    const payload = s.id === 11 ? concat(body) : s.id === 12 ? Uint8Array.from(encU(merged.length)) : wasm.subarray(s.start, s.end);
+    out.push(Uint8Array.from([s.id, ...encU(payload.length)]), payload);
   }
-  return new Uint8Array(out);
+  return concat(out);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
 }
