@@ -113,6 +113,37 @@ export function wgWideTransformFilter(w: usize, inC: i32, outC: i32, u: usize): 
   }
 }
 
+// Row i of both tiles' V from row i of B^T d over the 6 columns (e0..e5; tile 1 is columns 2..5), packed.
+// @ts-ignore: decorator
+@inline function storeRows(at: usize, rowBytes: usize, e0: i32, e1: i32, e2: i32, e3: i32, e4: i32, e5: i32): void {
+  store<f64>(at, pack(e0 - e2, e2 - e4));
+  store<f64>(at + rowBytes, pack(e1 + e2, e3 + e4));
+  store<f64>(at + 2 * rowBytes, pack(e2 - e1, e4 - e3));
+  store<f64>(at + 3 * rowBytes, pack(e1 - e3, e3 - e5));
+}
+
+// @ts-ignore: decorator
+@inline function ld(p: usize): i32 { return <i32>load<i8>(p); }
+
+/**
+ * inputPair for two adjacent tiles whose 4x6 patch lies inside the image (most of them): p the
+ * patch's top-left pixel, rows rowStride apart, the 24 values of a channel in locals.
+ */
+function inputPairInside(p: usize, rowStride: usize, inC: i32, v: usize): void {
+  const rowBytes = <usize>inC << 3;
+  const c1 = <usize>inC, c2 = c1 << 1, c3 = c1 + c2, c4 = c2 << 1, c5 = c4 + c1;
+  for (let c = 0; c < inC; c++, p++) {
+    const q1 = p + rowStride, q2 = q1 + rowStride, q3 = q2 + rowStride;
+    const r10 = ld(q1), r11 = ld(q1 + c1), r12 = ld(q1 + c2), r13 = ld(q1 + c3), r14 = ld(q1 + c4), r15 = ld(q1 + c5);
+    const r20 = ld(q2), r21 = ld(q2 + c1), r22 = ld(q2 + c2), r23 = ld(q2 + c3), r24 = ld(q2 + c4), r25 = ld(q2 + c5);
+    const vc = v + (<usize>c << 3);
+    storeRows(vc, rowBytes, ld(p) - r20, ld(p + c1) - r21, ld(p + c2) - r22, ld(p + c3) - r23, ld(p + c4) - r24, ld(p + c5) - r25);
+    storeRows(vc + 4 * rowBytes, rowBytes, r10 + r20, r11 + r21, r12 + r22, r13 + r23, r14 + r24, r15 + r25);
+    storeRows(vc + 8 * rowBytes, rowBytes, r20 - r10, r21 - r11, r22 - r12, r23 - r13, r24 - r14, r25 - r15);
+    storeRows(vc + 12 * rowBytes, rowBytes, r10 - ld(q3), r11 - ld(q3 + c1), r12 - ld(q3 + c2), r13 - ld(q3 + c3), r14 - ld(q3 + c4), r15 - ld(q3 + c5));
+  }
+}
+
 /** M [2 pairs tiles][16][oc8]: per position, pair and group of 8 channels, blockDot's 8 f64 sums per block of WGW_BLOCK input channels. */
 function wideGemm(u: usize, v: usize, m: usize, pairs: i32, inC: i32, oc8: i32, sums: usize): void {
   const pairV = <usize>inC << 7, rowV = <usize>inC << 3; // 16 positions of inC f64
@@ -210,8 +241,9 @@ export function conv3x3_wg_wide(
           const ix0 = 2 * (tx0 + 2 * q) - padLeft;
           const same = 2 * q + 1 >= tiles;
           const vq = v + <usize>q * (<usize>inC << 7);
-          if (!same && iy0 >= 0 && iy0 + 4 <= inH && ix0 >= 0 && ix0 + 6 <= inW) inputPair(xb, inH, inW, inC, iy0, ix0, false, zp, vq, t, true);
-          else inputPair(xb, inH, inW, inC, iy0, ix0, same, zp, vq, t, false);
+          if (!same && iy0 >= 0 && iy0 + 4 <= inH && ix0 >= 0 && ix0 + 6 <= inW) {
+            inputPairInside(xb + <usize>((iy0 * inW + ix0) * inC), <usize>inW * <usize>inC, inC, vq);
+          } else inputPair(xb, inH, inW, inC, iy0, ix0, same, zp, vq, t, false);
         }
         wideGemm(u, v, m, pairs, inC, oc8, sums);
         for (let k = 0; k < tiles; k++) {
