@@ -33,3 +33,14 @@ export function withinLimit(end: u64): bool {
 export function withinGrant(end: u64): bool {
   return end <= limit;
 }
+
+/**
+ * Grows linear memory so that [0, end) is addressable, within the grant and without raising the
+ * high-water mark: for caches a load may add and drop when refused (wide.ts, winograd.ts).
+ */
+export function growWithinGrant(end: u64): bool {
+  if (!withinGrant(end)) return false;
+  const have = <u64>memory.size() << 16;
+  if (end <= have) return true;
+  return memory.grow(<i32>((end - have + 0xffff) >> 16)) >= 0;
+}

@@ -15,7 +15,7 @@ import * as M from './model';
 import * as O from './ops';
 import * as K from './kernel-table';
 import { kernelOf } from './dispatch';
-import { withinGrant } from './memory-limit';
+import { growWithinGrant } from './memory-limit';
 import { WIDE_MAX_K8, wideBytes, wideRowBytes, widenWeights } from './kernels/gemm-wide';
 import { WIDE_DW_MAX_TAPS, dwRingBytes, wideDwBytes, widenDwWeights } from './kernels/dwconv-wide';
 import { WIDE_GEMM, setWide, wanted, wantWide, wideTable } from './wide-table';
@@ -106,7 +106,7 @@ export function prepareWide(end: usize): void {
   if (rowBytes < ADD_LUT_BYTES) rowBytes = ADD_LUT_BYTES; // add_s8's tables (kernels/elementwise.ts) use it too
   need += align16(rowBytes);
   const start = align16(<u64>end);
-  if (!grow(start + need)) return;
+  if (!growWithinGrant(start + need)) return;
   const t = <usize>start;
   memory.fill(t, 0, <usize>M.tensorCount * 4);
   let at = t + <usize>align16(<u64>M.tensorCount * 4);
@@ -116,14 +116,7 @@ export function prepareWide(end: usize): void {
     if (w == F.NO_TENSOR || load<u32>(t + (<usize>w << 2)) != 0) continue;
     widen(r, w, at);
     store<u32>(t + (<usize>w << 2), <u32>at);
-    at += <usize>widenedBytes(r, w); // below 4 GiB: grow() took them all
+    at += <usize>widenedBytes(r, w); // below 4 GiB: growWithinGrant took them all
   }
   setWide(t, at);
-}
-
-function grow(end: u64): bool {
-  if (!withinGrant(end)) return false;
-  const have = <u64>memory.size() << 16;
-  if (end <= have) return true;
-  return memory.grow(<i32>((end - have + 0xffff) >> 16)) >= 0;
 }

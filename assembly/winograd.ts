@@ -14,7 +14,7 @@ import * as M from './model';
 import * as O from './ops';
 import * as K from './kernel-table';
 import { kernelOf } from './dispatch';
-import { withinGrant } from './memory-limit';
+import { growWithinGrant } from './memory-limit';
 import { ConvParams } from './kernels/conv';
 import { wgEligible, wgFilterBytes, wgScratchBytes, wgTransformFilter } from './kernels/winograd-simd';
 import { wgWideFilterBytes, wgWideScratchBytes, wgWideTransformFilter } from './kernels/winograd-wide';
@@ -113,7 +113,7 @@ export function prepareWinograd(end: usize): usize {
   if (scratch == 0) return end;
   need += scratch;
   const start = align16(<u64>end);
-  if (!grow(start + need)) return end;
+  if (!growWithinGrant(start + need)) return end;
   const t = <usize>start;
   memory.fill(t, 0, <usize>M.tensorCount * 4);
   let at = t + <usize>align16(<u64>M.tensorCount * 4);
@@ -135,11 +135,4 @@ export function prepareWinograd(end: usize): usize {
 // Bytes of one transformed filter in this build (a multiple of 16).
 function filterBytes(inC: i32, outC: i32): u64 {
   return ASC_FEATURE_SIMD ? wgFilterBytes(inC, outC) : wgWideFilterBytes(inC, outC);
-}
-
-function grow(end: u64): bool {
-  if (!withinGrant(end)) return false;
-  const have = <u64>memory.size() << 16;
-  if (end <= have) return true;
-  return memory.grow(<i32>((end - have + 0xffff) >> 16)) >= 0;
 }

@@ -12,17 +12,8 @@ import { prepareKernels } from '../src/passes/prepare-kernels.js';
 import { planMemory } from '../src/passes/plan-memory.js';
 import { loadModelNode } from '../src/runtime/node.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
+import { rng } from './helpers.js';
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** x -> 1x1 conv -> t; y = ADD(t, z): [1, h, w, 8] int8, h * w * 8 values. */
 function model(r: () => number, h: number, w: number): Uint8Array {
@@ -48,7 +39,7 @@ function referenceEpk(tflite: Uint8Array): Uint8Array {
 }
 
 test('ADD through tables: the same bytes as per-value mbqm, the SIMD build and the _ref kernels', async () => {
-  const r = rng(77);
+  const r = rng(77).next;
   for (let i = 0; i < 24; i++) {
     const [h, w] = [8 + Math.floor(r() * 8), 16 + Math.floor(r() * 8)]; // 1024 values or more
     const tflite = model(r, h, w);

@@ -49,3 +49,22 @@ export function readBytes(path: string): Uint8Array {
 export function skipNotice(what: string): void {
   if (!hasShared) console.log(`  (skipped: ${what} needs ../shared, which is absent)`);
 }
+
+/** Small deterministic PRNG (mulberry32), so a failure names a reproducible case. */
+export function rng(seed: number) {
+  let s = seed >>> 0;
+  const next = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    next,
+    int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
+    pick: <T>(xs: T[]) => xs[Math.floor(next() * xs.length)],
+    real: (lo: number, hi: number) => lo + next() * (hi - lo),
+  };
+}
+export type Rng = ReturnType<typeof rng>;

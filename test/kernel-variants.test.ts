@@ -15,6 +15,7 @@ import { planMemory } from '../src/passes/plan-memory.js';
 import { loadModelNode } from '../src/runtime/node.js';
 import { loadModelStreamed } from '../src/runtime/streamed.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
+import { rng, Rng } from './helpers.js';
 import { OpCode } from '../src/format/constants.js';
 import { readEpk } from '../src/format/reader.js';
 import { mbqmRef } from './gemmlowp.js';
@@ -25,23 +26,6 @@ import { readFileSync } from 'node:fs';
 
 const K_CONV_BLOCKED = kernelBit('CONV_BLOCKED'), K_FC_BLOCKED = kernelBit('FC_BLOCKED'), K_DWCONV_BLOCKED = kernelBit('DWCONV_BLOCKED');
 
-/** Small deterministic PRNG (mulberry32), so a failure names a reproducible case. */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
-    pick: <T>(xs: T[]) => xs[Math.floor(next() * xs.length)],
-    real: (lo: number, hi: number) => lo + next() * (hi - lo),
-  };
-}
-type Rng = ReturnType<typeof rng>;
 
 const ACTS = ['NONE', 'RELU', 'RELU6'];
 const int8s = (r: Rng, n: number) => Array.from({ length: n }, () => r.int(-128, 127));

@@ -14,24 +14,9 @@ import { prepareKernels } from '../src/passes/prepare-kernels.js';
 import { planMemory } from '../src/passes/plan-memory.js';
 import { loadModelNode } from '../src/runtime/node.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
+import { rng, Rng } from './helpers.js';
 import { readEpk } from '../src/format/reader.js';
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
-    pick: <T>(xs: T[]) => xs[Math.floor(next() * xs.length)],
-    real: (lo: number, hi: number) => lo + next() * (hi - lo),
-  };
-}
-type Rng = ReturnType<typeof rng>;
 
 interface Conv {
   name: string;

@@ -64,9 +64,15 @@ export function wgTransformFilter(w: usize, inC: i32, outC: i32, u: usize): void
   for (let o = 0; o < oc4; o++) {
     for (let ic = 0; ic < inC; ic++) {
       const dst = u + <usize>((((o >> 3) * (inC >> 1) + (ic >> 1)) << 5) + (((o >> 2) & 1) << 4) + ((o & 3) << 2) + ((ic & 1) << 1));
-      transformOne(w, k8, o, ic, inC, dst, xiBytes);
+      wgTransformOne(w, k8, o, ic, inC, dst, xiBytes, false);
     }
   }
+}
+
+// @ts-ignore: decorator
+@inline function wgStore(at: usize, v: i32, asF64: bool): void {
+  if (asF64) store<f64>(at, <f64>v);
+  else store<i16>(at, <i16>v);
 }
 
 // The packed byte of (o, k).
@@ -75,8 +81,9 @@ export function wgTransformFilter(w: usize, inC: i32, outC: i32, u: usize): void
   return <i32>load<i8>(w + <usize>((((o >> 2) * (k8 >> 3) + (k >> 3)) << 5) + ((o & 3) << 3) + (k & 7)));
 }
 
-// (2G) g (2G)^T of one filter (o, ic): 16 i16 at dst + xi * xiBytes.
-function transformOne(w: usize, k8: i32, o: i32, ic: i32, inC: i32, dst: usize, xiBytes: usize): void {
+/** (2G) g (2G)^T of one filter (o, ic) of packed weights: 16 values at dst + xi * xiBytes, i16 or (asF64, a constant: winograd-wide.ts) f64. */
+// @ts-ignore: decorator
+@inline export function wgTransformOne(w: usize, k8: i32, o: i32, ic: i32, inC: i32, dst: usize, xiBytes: usize, asF64: bool): void {
   // rows: h[r][c] = (2G) applied down each column c of g
   const g00 = wAt(w, k8, o, ic), g01 = wAt(w, k8, o, inC + ic), g02 = wAt(w, k8, o, 2 * inC + ic);
   const g10 = wAt(w, k8, o, 3 * inC + ic), g11 = wAt(w, k8, o, 4 * inC + ic), g12 = wAt(w, k8, o, 5 * inC + ic);
@@ -88,10 +95,10 @@ function transformOne(w: usize, k8: i32, o: i32, ic: i32, inC: i32, dst: usize, 
     else if (r == 2) { a0 = g00 - g10 + g20; a1 = g01 - g11 + g21; a2 = g02 - g12 + g22; }
     else { a0 = 2 * g20; a1 = 2 * g21; a2 = 2 * g22; }
     const at = dst + <usize>(r * 4) * xiBytes;
-    store<i16>(at, <i16>(2 * a0));
-    store<i16>(at + xiBytes, <i16>(a0 + a1 + a2));
-    store<i16>(at + 2 * xiBytes, <i16>(a0 - a1 + a2));
-    store<i16>(at + 3 * xiBytes, <i16>(2 * a2));
+    wgStore(at, 2 * a0, asF64);
+    wgStore(at + xiBytes, a0 + a1 + a2, asF64);
+    wgStore(at + 2 * xiBytes, a0 - a1 + a2, asF64);
+    wgStore(at + 3 * xiBytes, 2 * a2, asF64);
   }
 }
 

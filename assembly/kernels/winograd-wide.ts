@@ -17,6 +17,7 @@
 import { ConvParams } from './conv';
 import { blockDot, exactI64, prepareRecords } from './gemm-wide';
 import { RQ_WIDE_BYTES, rqWide } from './requant-wide';
+import { wgTransformOne } from './winograd-simd';
 
 /** Input channels per exact block of f64 sums (see the header). */
 const WGW_BLOCK: i32 = 32;
@@ -36,12 +37,6 @@ export function wgWideScratchBytes(inC: i32, outC: i32, outW: i32): u64 {
   return <u64>WGW_PAIRS * 16 * 8 * <u64>inC + <u64>(2 * WGW_PAIRS) * 16 * 4 * oc8 + <u64>RQ_WIDE_BYTES * oc8 + 96 + 64 + 2 * <u64>outW * <u64>outC;
 }
 
-// The packed byte of (o, k) of weights [oc4/4][K8/8][4][8].
-// @ts-ignore: decorator
-@inline function wAt(w: usize, k8: i32, o: i32, k: i32): i32 {
-  return <i32>load<i8>(w + <usize>((((o >> 2) * (k8 >> 3) + (k >> 3)) << 5) + ((o & 3) << 3) + (k & 7)));
-}
-
 /** Packed weights -> U [16][oc8 / 8][inC][8] f64: (2G) g (2G)^T per filter, as winograd-simd.ts. */
 export function wgWideTransformFilter(w: usize, inC: i32, outC: i32, u: usize): void {
   const oc8 = oc8Of(outC), oc4 = (outC + 3) & ~3, k8 = 9 * inC;
@@ -49,22 +44,7 @@ export function wgWideTransformFilter(w: usize, inC: i32, outC: i32, u: usize): 
   memory.fill(u, 0, <usize>16 * xiBytes);
   for (let o = 0; o < oc4; o++) {
     for (let ic = 0; ic < inC; ic++) {
-      const dst = u + (<usize>(((o >> 3) * inC + ic) * 8 + (o & 7)) << 3);
-      const g00 = wAt(w, k8, o, ic), g01 = wAt(w, k8, o, inC + ic), g02 = wAt(w, k8, o, 2 * inC + ic);
-      const g10 = wAt(w, k8, o, 3 * inC + ic), g11 = wAt(w, k8, o, 4 * inC + ic), g12 = wAt(w, k8, o, 5 * inC + ic);
-      const g20 = wAt(w, k8, o, 6 * inC + ic), g21 = wAt(w, k8, o, 7 * inC + ic), g22 = wAt(w, k8, o, 8 * inC + ic);
-      for (let r = 0; r < 4; r++) {
-        let a0: i32, a1: i32, a2: i32; // row r of (2G) g
-        if (r == 0) { a0 = 2 * g00; a1 = 2 * g01; a2 = 2 * g02; }
-        else if (r == 1) { a0 = g00 + g10 + g20; a1 = g01 + g11 + g21; a2 = g02 + g12 + g22; }
-        else if (r == 2) { a0 = g00 - g10 + g20; a1 = g01 - g11 + g21; a2 = g02 - g12 + g22; }
-        else { a0 = 2 * g20; a1 = 2 * g21; a2 = 2 * g22; }
-        const at = dst + <usize>(r * 4) * xiBytes;
-        store<f64>(at, <f64>(2 * a0));
-        store<f64>(at + xiBytes, <f64>(a0 + a1 + a2));
-        store<f64>(at + 2 * xiBytes, <f64>(a0 - a1 + a2));
-        store<f64>(at + 3 * xiBytes, <f64>(2 * a2));
-      }
+      wgTransformOne(w, k8, o, ic, inC, u + (<usize>(((o >> 3) * inC + ic) * 8 + (o & 7)) << 3), xiBytes, true);
     }
   }
 }
