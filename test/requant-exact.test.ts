@@ -22,7 +22,11 @@
 // srdhm as a floor with a logical 64-bit shift, then the f32 rounding where |q| <= 2^21 and the f64
 // one elsewhere (a test below aims at that boundary);
 // and through the kernels' f64 one-rounding path (requantF4 from rqfPrepare's records, taken where
-// the accumulator lies in [-B, B), B = 2^(21 - left) or 2^(20 - left); a test aims at B);
+// the accumulator lies in [-B, B), B = 2^(21 - left) or 2^(20 - left); a test aims at B), both
+// with its floor (every i32 exact) and as the kernels round without it, to nearest where
+// rqfPrepare finds no half-integer that could change an int8 output and by the nudge G elsewhere
+// (compared as int8 outputs at output offsets 0, -128 and 127; forcing the nearest rounding on
+// every record fails, and cases one grid step below a half-integer catch a nudge that is too big);
 // and ADD's input rescale in i32 lanes (mbqmSmall4) over its whole guarded domain of t.
 
 import { test } from 'uvu';
@@ -97,15 +101,18 @@ function buildProbe(): WebAssembly.Instance {
 /** Cases queued for the SIMD code, run in batches of QUADS quads (4 cases per requant4 quad). */
 const simd = (() => {
   const QUADS = 1 << 15, CASES = QUADS * 4;
-  const probe = buildProbe().exports as { memory: WebAssembly.Memory; heapBase(): number; requantQuads(x: number, rq: number, y: number, n: number): void; uniformQuads(x: number, p: number, y: number, n: number): void; requantQuadsF64(x: number, rq: number, y: number, n: number): number };
+  const probe = buildProbe().exports as { memory: WebAssembly.Memory; heapBase(): number; requantQuads(x: number, rq: number, y: number, n: number): void; uniformQuads(x: number, p: number, y: number, n: number): void; requantQuadsF64(x: number, rq: number, y: number, n: number, mode: number, outOffset: number): number; lastNearestQuads(): number };
   const base = probe.heapBase();
   // requant4: x 16 B, record 48 B, y 16 B per quad; mbqmUniform4: one case per quad, x 16 B, params 16 B, y 16 B
   const X = base, RQ = X + QUADS * 16, Y = RQ + QUADS * 48, UX = Y + QUADS * 16, UP = UX + CASES * 16, UY = UP + CASES * 16;
   const YF = UY + CASES * 16; // requantF4 (or requant4 outside its range), 16 B per quad
-  const need = YF + QUADS * 16 - probe.memory.buffer.byteLength;
+  const YF1 = YF + QUADS * 16, YF2 = YF1 + QUADS * 16; // requantF4 always with its floor, always without
+  const YLO = YF2 + QUADS * 16, YHI = YLO + QUADS * 16; // as YF with output offsets -128 and 127
+  const YN = YHI + QUADS * 16; // requantF4 always by the nudge, output offset -128
+  const need = YN + QUADS * 16 - probe.memory.buffer.byteLength;
   if (need > 0) probe.memory.grow(Math.ceil(need / 65536));
   const cases = { x: new Int32Array(CASES), m: new Int32Array(CASES), shift: new Int32Array(CASES), want: new Int32Array(CASES) };
-  let n = 0, total = 0, fastQuads = 0;
+  let n = 0, total = 0, fastQuads = 0, tieFreeQuads = 0, floorlessWrong = 0, nudged = 0;
   function flush() {
     if (n === 0) return;
     const mem = new Int32Array(probe.memory.buffer);
@@ -125,11 +132,29 @@ const simd = (() => {
     }
     probe.requantQuads(X, RQ, Y, quads);
     probe.uniformQuads(UX, UP, UY, n);
-    fastQuads += probe.requantQuadsF64(X, RQ, YF, quads);
+    fastQuads += probe.requantQuadsF64(X, RQ, YF, quads, -1, 0);
+    tieFreeQuads += probe.lastNearestQuads();
+    probe.requantQuadsF64(X, RQ, YF1, quads, 0, 0);
+    probe.requantQuadsF64(X, RQ, YF2, quads, 2, 0);
+    probe.requantQuadsF64(X, RQ, YLO, quads, -1, -128);
+    probe.requantQuadsF64(X, RQ, YHI, quads, -1, 127);
+    probe.requantQuadsF64(X, RQ, YN, quads, 1, -128);
     for (let i = 0; i < n; i++) {
-      const got = mem[Y / 4 + i], uni = mem.subarray(UY / 4 + i * 4, UY / 4 + i * 4 + 4), f64 = mem[YF / 4 + i];
-      if (got !== cases.want[i] || f64 !== cases.want[i] || uni.some((v) => v !== cases.want[i])) {
-        assert.unreachable(`x=${cases.x[i]} m=${cases.m[i]} shift=${cases.shift[i]}: ref ${cases.want[i]}, SIMD requant4 ${got}, requantF4 ${f64}, mbqmUniform4 ${Array.from(uni)}`);
+      const got = mem[Y / 4 + i], uni = mem.subarray(UY / 4 + i * 4, UY / 4 + i * 4 + 4), f64 = mem[YF / 4 + i], f64floor = mem[YF1 / 4 + i];
+      const want8 = Math.min(127, Math.max(-128, cases.want[i])); // the kernels' int8 output, offset 0
+      const byte = (off: number) => Math.min(127, Math.max(-128, (cases.want[i] + off) | 0)); // int8 output at offset off (i32 sum, as TFLite's)
+      if (got !== cases.want[i] || f64 !== want8 || f64floor !== cases.want[i] || uni.some((v) => v !== cases.want[i])) {
+        assert.unreachable(`x=${cases.x[i]} m=${cases.m[i]} shift=${cases.shift[i]}: ref ${cases.want[i]}, SIMD requant4 ${got}, requantF4 ${f64} as int8 (with the floor ${f64floor}), mbqmUniform4 ${Array.from(uni)}`);
+      }
+      if (mem[YLO / 4 + i] !== byte(-128) || mem[YHI / 4 + i] !== byte(127)) {
+        assert.unreachable(`x=${cases.x[i]} m=${cases.m[i]} shift=${cases.shift[i]}: ref ${cases.want[i]}, requantF4 as int8 at offsets -128, 127: ${mem[YLO / 4 + i]}, ${mem[YHI / 4 + i]}`);
+      }
+      if (mem[YF2 / 4 + i] !== want8) floorlessWrong++;
+      // the nudge, forced: right for every record whose quad has e <= 12 (the padded last quad's too)
+      const q0 = i & ~3, eMax = Math.max(...[0, 1, 2, 3].map((l) => Math.max(-cases.shift[Math.min(q0 + l, n - 1)], 0)));
+      if (eMax <= 12) {
+        if (mem[YN / 4 + i] !== byte(-128)) assert.unreachable(`x=${cases.x[i]} m=${cases.m[i]} shift=${cases.shift[i]}: ref ${cases.want[i]}, requantF4 by the nudge ${mem[YN / 4 + i]} at offset -128`);
+        nudged++;
       }
     }
     total += n;
@@ -144,6 +169,12 @@ const simd = (() => {
     flush(): number { flush(); return total; },
     /** Quads (4 cases each) that took requantF4 so far. */
     fastQuads(): number { return fastQuads; },
+    /** Of those, the quads whose records rqfPrepare found tie-free (rounded to nearest; the others by the nudge). */
+    tieFreeQuads(): number { return tieFreeQuads; },
+    /** Cases that requantF4 without the floor, forced on every record, got wrong. */
+    floorlessWrong(): number { return floorlessWrong; },
+    /** Cases checked through requantF4 by the nudge, forced on records of e <= 12. */
+    nudged(): number { return nudged; },
   };
 })();
 
@@ -321,6 +352,73 @@ test('SIMD: every case of this file ran through the vector code, a third of them
   assert.ok(total > 3_000_000, `${total} cases`);
   // many cases are aimed at extreme accumulators, which take requant4
   assert.ok(simd.fastQuads() * 4 > total / 4, `${simd.fastQuads()} f64 quads of ${total / 4}`);
+  // most f64 quads rounded to nearest; the exact half-way cases (m = 2^b, b >= 10) need the nudge
+  // (or the floor): rounding them to nearest, as if their records were tie-free, gets some wrong
+  console.log(`  f64 quads ${simd.fastQuads()}, to nearest ${simd.tieFreeQuads()}`);
+  assert.ok(simd.tieFreeQuads() * 10 > simd.fastQuads() * 9, `${simd.tieFreeQuads()} tie-free of ${simd.fastQuads()} f64 quads`);
+  assert.ok(simd.tieFreeQuads() < simd.fastQuads(), 'some f64 quads took the nudge');
+  assert.ok(simd.floorlessWrong() > 0, 'without the tie-free check some half-way case fails');
+  assert.ok(simd.nudged() > 500_000, `${simd.nudged()} cases by the nudge`);
+});
+
+test('SIMD f64 path without the floor: accumulators near each half-integer (m with 9 trailing zeros) and on them (more zeros, saturating)', () => {
+  // the largest tie-free v2(m): P = x m 2^left has 30 factors of two only for |x| >= 2^21 >> left,
+  // outside the range; half-integers of y + copysign(H, y) are then never met
+  const r = rng(909);
+  let n = 0;
+  for (const shift of [-1, -2, -5, -9, -12, -20, 0, 1, 3]) {
+    const left = Math.max(shift, 0), e = Math.max(-shift, 0);
+    const bound = 2 ** ((e > 21 ? 20 : 21) - left);
+    for (let k = 0; k < 6; k++) {
+      const m = (((2 ** 21 + (r() >>> 11)) | 1) * 2 ** 9); // odd part times 2^9, in [2^30, 2^31)
+      // x nearest the half-way points of the output: |out| up to 200
+      for (let out = -200; out <= 200; out++) {
+        const x0 = Math.round(((out + 0.5) * 2 ** (31 + e)) / (m * 2 ** left));
+        for (let d = -3; d <= 3; d++) {
+          const x = x0 + d;
+          if (x >= -bound && x < bound) { check(x, m, shift); n++; }
+        }
+      }
+    }
+  }
+  // ten or more trailing zeros (z), accumulators on exact half-integers: P = x m with
+  // P + sign(P) 2^30 an odd multiple of 2^(30+e), which x = +-2^(30-z) meets when
+  // odd(m) = -1 + 2^e mod 2^(e+1): where the int8 output saturates (odd(m) >= 511 2^e: no floor)
+  // and, at e = 12 (odd(m) < 511 2^e: |y| from 128, the floor kept), where it need not
+  let ties = 0;
+  for (const [z, e] of [[10, 1], [10, 5], [11, 4], [12, 2], [13, 3], [10, 10], [10, 12]]) {
+    const lo = 2 ** (30 - z), step = 2 ** (e + 1);
+    const first = lo + ((((2 ** e - 1 - lo) % step) + step) % step);
+    for (let k = 0; k < 8; k++) {
+      const odd = first + step * (r() % Math.floor((2 * lo - first) / step)); // in [2^(30-z), 2^(31-z))
+      const m = odd * 2 ** z, T = 30 - z;
+      for (const x of [2 ** T, -(2 ** T), 3 * 2 ** T, -3 * 2 ** T]) {
+        if (Math.abs(x) >= 2 ** 21) continue;
+        const P = B(x) * B(m), D = 1n << B(31 + e), c = (P < 0n ? -1n : 1n) << 30n;
+        if ((((P + c) % D) + D) % D === 1n << B(30 + e)) ties++;
+        for (let d = -2; d <= 2; d++) { check(x + d, m, -e); n++; }
+      }
+    }
+  }
+  // one grid step below a half-integer, t = k + 1/2 - 2^-(31+e) (k odd: round-to-nearest-even of
+  // t + G goes up if G reaches the step): x m = (2k + 1) 2^(30+e) - 2^30 - 1, factored with
+  // x < 2^21 and m in [2^30, 2^31)
+  let below = 0;
+  for (let e = 1; e <= 12; e++) {
+    for (let k = 1, got = 0; k < 400 && got < 2; k += 2) {
+      const N = (2 * k + 1) * 2 ** (30 + e) - 2 ** 30 - 1;
+      for (let x = 3; x < 2 ** 21; x += 2) {
+        if (N % x !== 0 || N / x < 2 ** 30 || N / x >= 2 ** 31) continue;
+        for (const sx of [x, -x]) for (let d = -1; d <= 1; d++) { check(sx + d, N / x, -e); n++; }
+        got++; below++;
+        break;
+      }
+    }
+  }
+  assert.ok(n > 100_000 && ties >= 7 * 8 * 2 && below >= 20, `${n} cases, ${ties} half-integers, ${below} just below one`);
+  const before = simd.tieFreeQuads();
+  simd.flush();
+  assert.ok(simd.tieFreeQuads() > before, 'they ran without the floor');
 });
 
 test.run();

@@ -17,7 +17,7 @@
 // widened and multiplied each tap as i16 -> i32).
 
 import { ConvParams } from './conv';
-import { requant4, narrow8, requantF4, rqfBias, rqfFits2, rqfMagic, rqfPrepare } from './requant-simd';
+import { requant4, narrow8, narrowClamp8, requantF4Raw, rqfBias, rqfFits2, rqfMagic, rqfPrepare, rqfNearest, splat8 } from './requant-simd';
 import { clamp, mbqmTable } from './quant';
 
 /** Channels whose folded 3x3 bias DW_BIAS holds; wider ops use the unfolded taps. */
@@ -91,7 +91,8 @@ export function dwconv_s8_simd(
   const dH = p.dilationH, dW = p.dilationW;
   const tapW = <usize>(dW * stride), tapH = <usize>dH * rowBytes;
   const fast3 = kh == 3 && kw == 3;
-  const rqf = rqfPrepare(rq, c8 >> 2);
+  const rqf = rqfPrepare(rq, c8 >> 2), near = rqfNearest;
+  const lo8 = splat8(p.actMin), hi8 = splat8(p.actMax);
   const magic = rqfMagic(p.outputOffset), fBias = i32x4.splat(rqfBias), fOutside = i32x4.splat(~(rqfBias * 2 - 1));
   const kxSpan = (kw - 1) * dW, strideW = p.strideW, padLeft = p.padLeft;
   const folded = fast3 ? dwFoldBias(w, bias, c, c8, p.inputOffset) : 0;
@@ -121,8 +122,8 @@ export function dwconv_s8_simd(
           for (let a = spanA; a < spanB; a += DW_SPAN_CHUNK) {
             const n = min(DW_SPAN_CHUNK, spanB - a);
             const xs = xb + <usize>(iy0 * <i32>rowBytes + (a * strideW - padLeft) * stride);
-            if (spanFits) dwInteriorSpanFits(xs, w, folded, c, c8, tapW, tapH, <usize>(strideW * stride), n, out, <usize>stride, rq, rqf, magic, fBias, fOutside, outOff, lo, hi);
-            else dwInteriorSpan(xs, w, folded, c, c8, tapW, tapH, <usize>(strideW * stride), n, out, <usize>stride, rq, rqf, magic, fBias, fOutside, outOff, lo, hi);
+            if (spanFits) dwInteriorSpanFits(xs, w, folded, c, c8, tapW, tapH, <usize>(strideW * stride), n, out, <usize>stride, rq, rqf, near, magic, fBias, fOutside, outOff, lo, hi, lo8, hi8);
+            else dwInteriorSpan(xs, w, folded, c, c8, tapW, tapH, <usize>(strideW * stride), n, out, <usize>stride, rq, rqf, near, magic, fBias, fOutside, outOff, lo, hi, lo8, hi8);
             if (c8 < c) dwSpanTail(xs, w, bias, rq, c, c8, tapW, tapH, <usize>(strideW * stride), n, out, <usize>stride, p);
             out += <usize>n * <usize>stride;
           }
@@ -188,17 +189,8 @@ export function dwconv_s8_simd(
               }
             }
           }
-          let r0: v128, r1: v128;
-          if (rqf != 0 && rqfFits2(a0, a1, fBias, fOutside)) {
-            const f = rqf + (<usize>ch << 4); // 64 bytes per quad of channels
-            r0 = requantF4(a0, f, magic, lo, hi);
-            r1 = requantF4(a1, f + 64, magic, lo, hi);
-          } else {
-            const q = rq + <usize>ch * 12; // 48 bytes per quad of channels
-            r0 = requant4(a0, q, outOff, lo, hi);
-            r1 = requant4(a1, q + 48, outOff, lo, hi);
-          }
-          v128.store64_lane(out + <usize>ch, narrow8(r0, r1), 0);
+          // 64 bytes per quad of channels in rqf, 48 in rq
+          dwStore8(out + <usize>ch, a0, a1, rqf != 0 && rqfFits2(a0, a1, fBias, fOutside), rqf + (<usize>ch << 4), rq + <usize>ch * 12, near, magic, outOff, lo, hi, lo8, hi8);
         }
         dwTailPixel(base, w, bias, rq, c, c8, kw, tapW, tapH, ky0, ky1, kx0, kx1, out, p);
         out += <usize>stride;
@@ -217,9 +209,9 @@ export function dwconv_s8_simd(
  */
 function dwInteriorSpan(
   x: usize, w: usize, folded: usize, c: i32, c8: i32, tapW: usize, tapH: usize, step: usize, n: i32,
-  y: usize, yStep: usize, rq: usize, rqf: usize, magic: v128, fBias: v128, fOutside: v128, outOff: v128, lo: v128, hi: v128,
+  y: usize, yStep: usize, rq: usize, rqf: usize, near: bool, magic: v128, fBias: v128, fOutside: v128, outOff: v128, lo: v128, hi: v128, lo8: v128, hi8: v128,
 ): void {
-  dwInteriorSpanBody(x, w, folded, c, c8, tapW, tapH, step, n, y, yStep, rq, rqf, magic, fBias, fOutside, outOff, lo, hi, false);
+  dwInteriorSpanBody(x, w, folded, c, c8, tapW, tapH, step, n, y, yStep, rq, rqf, near, magic, fBias, fOutside, outOff, lo, hi, lo8, hi8, false);
 }
 
 /**
@@ -229,16 +221,16 @@ function dwInteriorSpan(
  */
 function dwInteriorSpanFits(
   x: usize, w: usize, folded: usize, c: i32, c8: i32, tapW: usize, tapH: usize, step: usize, n: i32,
-  y: usize, yStep: usize, rq: usize, rqf: usize, magic: v128, fBias: v128, fOutside: v128, outOff: v128, lo: v128, hi: v128,
+  y: usize, yStep: usize, rq: usize, rqf: usize, near: bool, magic: v128, fBias: v128, fOutside: v128, outOff: v128, lo: v128, hi: v128, lo8: v128, hi8: v128,
 ): void {
-  dwInteriorSpanBody(x, w, folded, c, c8, tapW, tapH, step, n, y, yStep, rq, rqf, magic, fBias, fOutside, outOff, lo, hi, true);
+  dwInteriorSpanBody(x, w, folded, c, c8, tapW, tapH, step, n, y, yStep, rq, rqf, near, magic, fBias, fOutside, outOff, lo, hi, lo8, hi8, true);
 }
 
 // @ts-ignore: decorator
 @inline function dwInteriorSpanBody(
   x: usize, w: usize, folded: usize, c: i32, c8: i32, tapW: usize, tapH: usize, step: usize, n: i32,
-  y: usize, yStep: usize, rq: usize, rqf: usize, magic: v128, fBias: v128, fOutside: v128, outOff: v128, lo: v128, hi: v128,
-  fits: bool,
+  y: usize, yStep: usize, rq: usize, rqf: usize, near: bool, magic: v128, fBias: v128, fOutside: v128, outOff: v128, lo: v128, hi: v128,
+  lo8: v128, hi8: v128, fits: bool,
 ): void {
   const c1 = <usize>c, k256 = i16x8.splat(256);
   for (let ch = 0; ch < c8; ch += 8) {
@@ -262,18 +254,29 @@ function dwInteriorSpanFits(
       const a1 = i32x4.add(v128.load(fb, 16), i32x4.add(
         i32x4.add(i32x4.extend_high_i16x8_s(s01), i32x4.extend_high_i16x8_s(s23)),
         i32x4.add(i32x4.add(i32x4.extend_high_i16x8_s(s45), i32x4.extend_high_i16x8_s(s67)), i32x4.extend_high_i16x8_s(s8))));
-      let r0: v128, r1: v128;
-      if (fits || rqf != 0 && rqfFits2(a0, a1, fBias, fOutside)) {
-        r0 = requantF4(a0, f, magic, lo, hi);
-        r1 = requantF4(a1, f + 64, magic, lo, hi);
-      } else {
-        r0 = requant4(a0, q, outOff, lo, hi);
-        r1 = requant4(a1, q + 48, outOff, lo, hi);
-      }
-      v128.store64_lane(yc, narrow8(r0, r1), 0);
+      dwStore8(yc, a0, a1, fits || rqf != 0 && rqfFits2(a0, a1, fBias, fOutside), f, q, near, magic, outOff, lo, hi, lo8, hi8);
       xc += step;
       yc += yStep;
     }
+  }
+}
+
+/**
+ * Sums a0, a1 of 8 channels (bias added) requantized and stored as 8 bytes at y: by requantF4
+ * when `f64` (inside its range; f: the first quad's RQF record, near: requantF4Raw's), the two quads
+ * narrowed with saturation and clamped once as int8 (lo8, hi8: i8x16 splats), else by requant4
+ * (q: the first quad's requant record; lo, hi: i32x4 splats). The same bytes either way.
+ */
+// @ts-ignore: decorator
+@inline function dwStore8(
+  y: usize, a0: v128, a1: v128, f64: bool, f: usize, q: usize, near: bool,
+  magic: v128, outOff: v128, lo: v128, hi: v128, lo8: v128, hi8: v128,
+): void {
+  if (f64) {
+    const h = i16x8.narrow_i32x4_s(requantF4Raw(a0, f, magic, near), requantF4Raw(a1, f + 64, magic, near));
+    v128.store64_lane(y, narrowClamp8(h, h, lo8, hi8), 0);
+  } else {
+    v128.store64_lane(y, narrow8(requant4(a0, q, outOff, lo, hi), requant4(a1, q + 48, outOff, lo, hi)), 0);
   }
 }
 

@@ -17,7 +17,7 @@
 // until this change, person_detect's first conv (3x3 over 1 channel) ran 1.16x slower.
 
 import { requantStore2 } from './gemm-simd';
-import { narrowClamp8, requantF4Raw, rqfAccFits } from './requant-simd';
+import { narrowClamp8, requantF4Raw, rqfAccFits, rqfNearest } from './requant-simd';
 
 /**
  * Most pairs (K <= 40 taps) the kernel takes. Measured against gemm2_s8_simd (per-op, same
@@ -96,7 +96,7 @@ export function lanesPrepare(w: usize, k8: i32, oc: i32, rows: i32, rowC: i32): 
 @inline function lanesBlock(
   q: i32, nq: i32, quads: i32, rows: i32, rp: i32, p0: usize, s0: usize, p1: usize, s1: usize,
   oc: i32, bias: usize, rq: usize, rqf: usize,
-  y0: usize, y1: usize, twoRows: bool, fits: bool, outOff: v128, lo: v128, hi: v128, magic: v128, fBias: v128, fOutside: v128,
+  y0: usize, y1: usize, twoRows: bool, fits: bool, near: bool, outOff: v128, lo: v128, hi: v128, magic: v128, fBias: v128, fOutside: v128,
 ): void {
   const o = q << 2, bq = bias + (<usize>o << 2);
   let a0 = v128.load(bq), a1 = a0, a2 = a0, a3 = a0;
@@ -129,15 +129,15 @@ export function lanesPrepare(w: usize, k8: i32, oc: i32, rows: i32, rowC: i32): 
   }
   if (fits && rqf != 0 && o + (nq << 2) <= oc) { // every channel of the block stored whole
     const f = rqf + (<usize>o << 4);
-    storeBlock(y0 + <usize>o, a0, a1, a2, a3, nq, f, magic, lo, hi);
-    if (twoRows) storeBlock(y1 + <usize>o, b0, b1, b2, b3, nq, f, magic, lo, hi);
+    storeBlock(y0 + <usize>o, a0, a1, a2, a3, nq, f, magic, lo, hi, near);
+    if (twoRows) storeBlock(y1 + <usize>o, b0, b1, b2, b3, nq, f, magic, lo, hi, near);
     return;
   }
-  requantStore2(a0, b0, o, oc, rq, rqf, y0, y1, twoRows, fits, outOff, lo, hi, magic, fBias, fOutside);
-  if (nq > 1) requantStore2(a1, b1, o + 4, oc, rq, rqf, y0, y1, twoRows, fits, outOff, lo, hi, magic, fBias, fOutside);
+  requantStore2(a0, b0, o, oc, rq, rqf, y0, y1, twoRows, fits, near, outOff, lo, hi, magic, fBias, fOutside);
+  if (nq > 1) requantStore2(a1, b1, o + 4, oc, rq, rqf, y0, y1, twoRows, fits, near, outOff, lo, hi, magic, fBias, fOutside);
   if (nq > 2) {
-    requantStore2(a2, b2, o + 8, oc, rq, rqf, y0, y1, twoRows, fits, outOff, lo, hi, magic, fBias, fOutside);
-    requantStore2(a3, b3, o + 12, oc, rq, rqf, y0, y1, twoRows, fits, outOff, lo, hi, magic, fBias, fOutside);
+    requantStore2(a2, b2, o + 8, oc, rq, rqf, y0, y1, twoRows, fits, near, outOff, lo, hi, magic, fBias, fOutside);
+    requantStore2(a3, b3, o + 12, oc, rq, rqf, y0, y1, twoRows, fits, near, outOff, lo, hi, magic, fBias, fOutside);
   }
 }
 
@@ -147,19 +147,19 @@ export function lanesPrepare(w: usize, k8: i32, oc: i32, rows: i32, rowC: i32): 
  * clamped as i8x16 (requantF4Raw), one store.
  */
 // @ts-ignore: decorator
-@inline function storeBlock(y: usize, a0: v128, a1: v128, a2: v128, a3: v128, nq: i32, f: usize, magic: v128, lo8: v128, hi8: v128): void {
-  const r0 = requantF4Raw(a0, f, magic);
+@inline function storeBlock(y: usize, a0: v128, a1: v128, a2: v128, a3: v128, nq: i32, f: usize, magic: v128, lo8: v128, hi8: v128, near: bool): void {
+  const r0 = requantF4Raw(a0, f, magic, near);
   if (nq == 1) {
     const h = i16x8.narrow_i32x4_s(r0, r0);
     v128.store32_lane(y, narrowClamp8(h, h, lo8, hi8), 0);
     return;
   }
-  const h01 = i16x8.narrow_i32x4_s(r0, requantF4Raw(a1, f + 64, magic));
+  const h01 = i16x8.narrow_i32x4_s(r0, requantF4Raw(a1, f + 64, magic, near));
   if (nq == 2) {
     v128.store64_lane(y, narrowClamp8(h01, h01, lo8, hi8), 0);
     return;
   }
-  const h23 = i16x8.narrow_i32x4_s(requantF4Raw(a2, f + 128, magic), requantF4Raw(a3, f + 192, magic));
+  const h23 = i16x8.narrow_i32x4_s(requantF4Raw(a2, f + 128, magic, near), requantF4Raw(a3, f + 192, magic, near));
   v128.store(y, narrowClamp8(h01, h23, lo8, hi8));
 }
 
@@ -176,13 +176,13 @@ export function lanesPrepare(w: usize, k8: i32, oc: i32, rows: i32, rowC: i32): 
   oc: i32, bias: usize, rq: usize, rqf: usize, y0: usize, y1: usize,
   outOff: v128, lo: v128, hi: v128, magic: v128, fBias: v128, fOutside: v128,
 ): void {
-  const twoRows = p1 != p0, fits = rqfAccFits;
+  const twoRows = p1 != p0, fits = rqfAccFits, near = rqfNearest;
   const quads = (oc + 3) >> 2, rp = (rowC + 1) >> 1;
   let q = 0;
-  for (; q + 4 <= quads; q += 4) lanesBlock(q, 4, quads, rows, rp, p0, stride0, p1, stride1, oc, bias, rq, rqf, y0, y1, twoRows, fits, outOff, lo, hi, magic, fBias, fOutside);
+  for (; q + 4 <= quads; q += 4) lanesBlock(q, 4, quads, rows, rp, p0, stride0, p1, stride1, oc, bias, rq, rqf, y0, y1, twoRows, fits, near, outOff, lo, hi, magic, fBias, fOutside);
   if (q + 2 <= quads) {
-    lanesBlock(q, 2, quads, rows, rp, p0, stride0, p1, stride1, oc, bias, rq, rqf, y0, y1, twoRows, fits, outOff, lo, hi, magic, fBias, fOutside);
+    lanesBlock(q, 2, quads, rows, rp, p0, stride0, p1, stride1, oc, bias, rq, rqf, y0, y1, twoRows, fits, near, outOff, lo, hi, magic, fBias, fOutside);
     q += 2;
   }
-  if (q < quads) lanesBlock(q, 1, quads, rows, rp, p0, stride0, p1, stride1, oc, bias, rq, rqf, y0, y1, twoRows, fits, outOff, lo, hi, magic, fBias, fOutside);
+  if (q < quads) lanesBlock(q, 1, quads, rows, rp, p0, stride0, p1, stride1, oc, bias, rq, rqf, y0, y1, twoRows, fits, near, outOff, lo, hi, magic, fBias, fOutside);
 }

@@ -5,7 +5,7 @@
 // bias'[o] = bias[o] + in_offset * sum_k w[o,k]: i8*i8 products <= 2^14, pair sums <= 2^15,
 // and the exact i32 result fits (see conv.ts), so wrapping i32 adds give the same value.
 
-import { narrowClamp8, requant4Raw, requantF4Raw, rqfAccFits, rqfBias, rqfFits2, rqfMagic, splat8 } from './requant-simd';
+import { narrowClamp8, requant4Raw, requantF4Raw, rqfAccFits, rqfBias, rqfFits2, rqfMagic, rqfNearest, splat8 } from './requant-simd';
 
 /** Sums the 4 lanes of each of a, b, c, d into one i32x4 [sum a, sum b, sum c, sum d]. */
 // @ts-ignore: decorator
@@ -58,7 +58,7 @@ export function gemm2_s8_simd_rows(
   const outOff = i32x4.splat(outOffset), lo = splat8(actMin), hi = splat8(actMax);
   const magic = rqfMagic(outOffset), fBias = i32x4.splat(rqfBias), fOutside = i32x4.splat(~(rqfBias * 2 - 1));
   const blockBytes = <usize>k8 << 2;
-  const twoRows = p1 != p0, fits = rqfAccFits;
+  const twoRows = p1 != p0, fits = rqfAccFits, near = rqfNearest;
   let wb = w;
   for (let o = 0; o < oc; o += 4) {
     let a00 = i32x4.splat(0), a10 = i32x4.splat(0), a20 = i32x4.splat(0), a30 = i32x4.splat(0);
@@ -84,7 +84,7 @@ export function gemm2_s8_simd_rows(
     }
     const b = v128.load(bias + (<usize>o << 2));
     const s0 = i32x4.add(hsum4(a00, a10, a20, a30), b), s1 = i32x4.add(hsum4(a01, a11, a21, a31), b);
-    requantStore2(s0, s1, o, oc, rq, rqf, y0, y1, twoRows, fits, outOff, lo, hi, magic, fBias, fOutside);
+    requantStore2(s0, s1, o, oc, rq, rqf, y0, y1, twoRows, fits, near, outOff, lo, hi, magic, fBias, fOutside);
     wb += blockBytes;
   }
 }
@@ -94,18 +94,19 @@ export function gemm2_s8_simd_rows(
  * min(4, oc - o) of them at y0 + o and (twoRows) y1 + o: requantF4 where the sums lie in its
  * range (fits: the op's sums all do, proven at load, acc-bound.ts), else requant4. Both rows are
  * narrowed together with saturation and clamped once as int8 (lo, hi: i8x16 splats), the same
- * bytes as clamping each row's i32 lanes. The GEMMs' epilogue (gemm2Body, gemm-lanes-simd.ts).
+ * bytes as clamping each row's i32 lanes. near: the op's rqfNearest (requantF4Raw).
+ * The GEMMs' epilogue (gemm2Body, gemm-lanes-simd.ts, winograd-simd.ts).
  */
 // @ts-ignore: decorator
 @inline export function requantStore2(
-  s0: v128, s1: v128, o: i32, oc: i32, rq: usize, rqf: usize, y0: usize, y1: usize, twoRows: bool, fits: bool,
+  s0: v128, s1: v128, o: i32, oc: i32, rq: usize, rqf: usize, y0: usize, y1: usize, twoRows: bool, fits: bool, near: bool,
   outOff: v128, lo: v128, hi: v128, magic: v128, fBias: v128, fOutside: v128,
 ): void {
   let r0: v128, r1: v128;
   if (rqf != 0 && (fits || rqfFits2(s0, s1, fBias, fOutside))) {
     const f = rqf + (<usize>o << 4); // 64 bytes per quad of channels
-    r0 = requantF4Raw(s0, f, magic);
-    r1 = requantF4Raw(s1, f, magic);
+    r0 = requantF4Raw(s0, f, magic, near);
+    r1 = requantF4Raw(s1, f, magic, near);
   } else {
     const q = rq + <usize>o * 12; // 48 bytes per quad of channels
     r0 = requant4Raw(s0, q, outOff);

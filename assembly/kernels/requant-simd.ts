@@ -189,6 +189,27 @@ export function addSmallFits(off: i32, ls: i32, m: i32, s: i32): bool {
 // floor is one f64x2.floor; adding 1.5 * 2^52 + outOff leaves out + outOff in the low 32 bits
 // of the f64 (no float-to-int conversion). Per quad ~20 vector operations against requant4's ~35.
 //
+// Rounding without the floor (issue 14, fifth pass): y + copysign(H, y) is a multiple of
+// g = 2^-(31+e) (it is (P +- 2^30) / 2^(31+e)), so floor(t + 1/2) and round-to-nearest of
+// t = y + copysign(H, y) differ only where t is a half-integer, i.e. P +- 2^30 an odd multiple
+// of 2^(30+e): where P = x m 2^left has exactly 30 factors of two (for e = 0 too). With
+// |x| < B = 2^(21 - left_max) x has at most 20 - left_max of them, so a channel whose m has at
+// most 9 (or m = 0) never meets a half-integer for any x of the f64 path: for such an op
+// (rqfNearest, every channel so) out = round(t), which the magic add already does: two
+// operations less per f64 pair (no + 1/2, no floor). A channel with more trailing zeros has
+// half-integers only at |y| >= odd(m) 2^-(1+e); where that is at least 255.5 the int8 output
+// saturates either way (tieLanes). Other ops (person_detect's float32-derived multipliers have
+// 10-24 trailing zeros in 12 of its 28 requantizing ops) break the ties upwards instead: out =
+// round(t + G), G = 2^-(32 + e_max) for the op's largest e, one add less than the floor. For
+// channel c, t is a multiple of g_c = 2^-(31+e_c) >= 2G, so t + G is never a half-integer and
+// lies below the next multiple: round(t + G) = floor(t + 1/2). t + G is exact where
+// |t| < 2^(21 - e_max) (an integer times G below 2^53). Past it (|t| < 2^(21 - e_c) + H, so
+// ulp(t) <= g_c) fl(t + G) lies in [t, t + g_c), which holds no half-integer but t itself: a
+// channel without harmful half-integers is right, and where t is one, |t| >= 2^(21 - e_max)
+// >= 512 if e_max <= 12, and the int8 output saturates whatever the rounding. So the nudge
+// serves an op with e_max <= 12; rqfPrepare sends any other op with harmful half-integers to
+// requant4 (none of the five benchmark models has one: their e_max are 5-11 where it matters).
+//
 // M and H are per channel: rqfPrepare builds them once per op call from the requant table
 // into RQF (64 bytes per quad: f64 M of lanes 0..3, f64 H of lanes 0..3), and the range
 // bound from the op's largest left shift. Accumulators outside it (rare: far outside the
@@ -199,8 +220,8 @@ const RQF_MAX_QUADS = 256;
 export const RQF_RECORD_BYTES: usize = 64;
 // Only the SIMD build reserves it (every file's statics are laid out in every build).
 const RQF: usize = ASC_FEATURE_SIMD ? memory.data(RQF_MAX_QUADS * 64, 16) : 0;
-/** +0 f64x2 sign bits, +16 f64x2 0.5 */
-const RQF_K: usize = ASC_FEATURE_SIMD ? memory.data<i64>([0x8000000000000000, 0x8000000000000000, 0x3fe0000000000000, 0x3fe0000000000000], 16) : 0;
+/** +0 f64x2 sign bits, +16 f64x2 0.5, +32 f64x2 rqfNudge (written by rqfPrepare) */
+const RQF_K: usize = ASC_FEATURE_SIMD ? memory.data<i64>([0x8000000000000000, 0x8000000000000000, 0x3fe0000000000000, 0x3fe0000000000000, 0, 0], 16) : 0;
 /** Accumulators x in [-rqfBias, rqfBias) take the f64 path (rqfBias = B above, for the op's largest left and e). */
 export let rqfBias: i32 = 0;
 /**
@@ -209,17 +230,49 @@ export let rqfBias: i32 = 0;
  */
 export let rqfAccFits: bool = false;
 export function setRqfAccFits(on: bool): void { rqfAccFits = on; }
+/**
+ * Set by rqfPrepare: true where no channel has a half-integer t that could change an int8
+ * output (tieLanes: m is 0 or has at most 9 trailing zero bits, or its half-integers all lie
+ * where the output saturates): requantF4 rounds t to nearest; false: it rounds t + rqfNudge.
+ * Either gives floor(t + 1/2)'s int8 bytes after the kernels' saturating narrow and clamp. Read
+ * once per op call by the kernels.
+ */
+export let rqfNearest: bool = false;
+/** G = 2^-(32 + e_max) of the nudged rounding (also at RQF_K + 32). */
+export let rqfNudge: f64 = 0;
+
+/**
+ * Lanes (all ones) of a quad's requant record (m, ex = 1023 - e) where rounding without the floor
+ * could change an int8 output: m != 0 with ten or more trailing zero bits (z), whose half-integers
+ * (at |x| = (2j + 1) 2^(30 - z - left)) do not all lie where the output saturates, i.e. where
+ * |t| >= |y| = (2j + 1) odd(m) 2^-(1+e) may be below 255.5: m < 511 2^e lsb(m). A half-integer
+ * t = +-(k + 1/2) with k >= 255 rounds to k or k + 1 in magnitude, and out + outOff is then
+ * >= 127 or <= -128 for every offset in [-128, 127] either way: the same byte after the kernels'
+ * saturating narrow and clamp. (Compared in f64, exactly: lsb <= 2^30, 511 2^e < 2^41.)
+ */
+// @ts-ignore: decorator
+@inline function tieLanes(m: v128, ex: v128): v128 {
+  const zero = i32x4.splat(0), k511 = f64x2.splat(511);
+  const many = v128.andnot(i32x4.eq(v128.and(m, i32x4.splat(1023)), zero), i32x4.eq(m, zero));
+  const lsb = v128.and(m, i32x4.sub(zero, m));
+  const e2 = i32x4.sub(i32x4.splat(2046), ex); // f64 exponent field of 2^e
+  const m23 = i32x4.shuffle(m, m, 2, 3, 2, 3), l23 = i32x4.shuffle(lsb, lsb, 2, 3, 2, 3);
+  const sat01 = f64x2.ge(f64x2.convert_low_i32x4_s(m), f64x2.mul(f64x2.mul(f64x2.convert_low_i32x4_u(lsb), k511), i64x2.shl(i64x2.extend_low_i32x4_u(e2), 52)));
+  const sat23 = f64x2.ge(f64x2.convert_low_i32x4_s(m23), f64x2.mul(f64x2.mul(f64x2.convert_low_i32x4_u(l23), k511), i64x2.shl(i64x2.extend_high_i32x4_u(e2), 52)));
+  return v128.andnot(many, i32x4.shuffle(sat01, sat23, 0, 2, 4, 6));
+}
 
 /**
  * Builds RQF from `quads` 48-byte requant records at rq; returns RQF, or 0 when the op
  * cannot use it (too many channels, or a record outside the converter's domain: m < 0,
- * 2^left not a power of two <= 2^20, e outside [0, 31]).
+ * 2^left not a power of two <= 2^20, e outside [0, 31]). Sets rqfBias, rqfNearest, rqfNudge
+ * and rqfNudgeFits.
  */
-export function rqfPrepare(rq: usize, quads: i32): usize {
+export function rqfBuild(rq: usize, quads: i32): usize {
   if (quads > RQF_MAX_QUADS) return 0;
   // a per-call cost, vectorised: ops over few pixels (sww's 1-D layers) pay it on every call
   const one = i32x4.splat(1), p2Top = i32x4.splat((1 << 20) - 1), exLow = i32x4.splat(1023 - 31), k31 = i32x4.splat(31), exZero = i32x4.splat(1023);
-  let bad = i32x4.splat(0), maxP2 = i32x4.splat(1), minEx = exZero;
+  let bad = i32x4.splat(0), ties = i32x4.splat(0), maxP2 = i32x4.splat(1), minEx = exZero;
   for (let i = 0; i < quads; i++) {
     const q = rq + <usize>i * RQ_RECORD_BYTES, f = RQF + <usize>i * RQF_RECORD_BYTES;
     const m = v128.load(q), p2 = v128.load(q, 16), ex = v128.load(q, 32); // ex = 1023 - e
@@ -227,6 +280,7 @@ export function rqfPrepare(rq: usize, quads: i32): usize {
     // m < 0; 2^left not a power of two in [1, 2^20]; e outside [0, 31]
     bad = v128.or(bad, v128.or(v128.or(i32x4.shr_s(m, 31), v128.and(p2, p2m1)),
       v128.or(i32x4.gt_u(p2m1, p2Top), i32x4.gt_u(i32x4.sub(ex, exLow), k31))));
+    ties = v128.or(ties, tieLanes(m, ex));
     maxP2 = i32x4.max_u(maxP2, p2);
     minEx = i32x4.min_s(minEx, ex);
     const scaleEx = i32x4.sub(ex, k31); // f64 exponent field of 2^-(31+e)
@@ -242,7 +296,24 @@ export function rqfPrepare(rq: usize, quads: i32): usize {
   const exMin = min(min(i32x4.extract_lane(minEx, 0), i32x4.extract_lane(minEx, 1)), min(i32x4.extract_lane(minEx, 2), i32x4.extract_lane(minEx, 3)));
   const bigShift = exMin < 1023 - 21; // some e > 21
   rqfBias = 1 << (21 - ctz(p2Max) - (bigShift ? 1 : 0));
+  const eMax = 1023 - exMin;
+  rqfNudge = reinterpret<f64>(<i64>(1023 - 32 - eMax) << 52);
+  v128.store(RQF_K, f64x2.splat(rqfNudge), 32);
+  rqfNearest = !v128.any_true(ties);
+  rqfNudgeFits = rqfNearest || eMax <= 12;
   return RQF;
+}
+
+/** Whether the last rqfBuild's op may round by the nudge (see above); rqfPrepare refuses it otherwise. */
+export let rqfNudgeFits: bool = false;
+
+/**
+ * rqfBuild, or 0 when the op can round neither to nearest nor by the nudge (the kernels then
+ * requantize it with requant4).
+ */
+export function rqfPrepare(rq: usize, quads: i32): usize {
+  const f = rqfBuild(rq, quads);
+  return f != 0 && rqfNudgeFits ? f : 0;
 }
 
 /** True when every lane of a and b lies in [-rqfBias, rqfBias) (bias = splat(rqfBias), outside = splat(~(2 rqfBias - 1))). */
@@ -251,12 +322,24 @@ export function rqfPrepare(rq: usize, quads: i32): usize {
   return !v128.any_true(v128.and(v128.or(i32x4.add(a, bias), i32x4.add(b, bias)), outside));
 }
 
-/** floor(y + copysign(H, y) + 1/2) + magic for the 2 lanes of xf (f64x2), M at f, H at f + 32. */
+/** y + copysign(H, y) for the 2 lanes of xf (f64x2), M at f, H at f + 32: exact (see above). */
+// @ts-ignore: decorator
+@inline function nudgedPairF64(xf: v128, f: usize): v128 {
+  const y = f64x2.mul(xf, v128.load(f));
+  return f64x2.add(y, v128.or(v128.load(f, 32), v128.and(y, v128.load(RQF_K))));
+}
+
+/** floor(y + copysign(H, y) + 1/2) + magic for the 2 lanes of xf. */
 // @ts-ignore: decorator
 @inline function roundPairF64(xf: v128, f: usize, magic: v128): v128 {
-  const y = f64x2.mul(xf, v128.load(f));
-  const h = v128.or(v128.load(f, 32), v128.and(y, v128.load(RQF_K)));
-  return f64x2.add(f64x2.floor(f64x2.add(f64x2.add(y, h), v128.load(RQF_K, 16))), magic);
+  return f64x2.add(f64x2.floor(f64x2.add(nudgedPairF64(xf, f), v128.load(RQF_K, 16))), magic);
+}
+
+/** roundPairF64's value by rounding to nearest (the magic add does) t, or t + rqfNudge with `nudge`. */
+// @ts-ignore: decorator
+@inline function roundPairF64Nearest(xf: v128, f: usize, magic: v128, nudge: bool): v128 {
+  const t = nudgedPairF64(xf, f);
+  return f64x2.add(nudge ? f64x2.add(t, v128.load(RQF_K, 32)) : t, magic);
 }
 
 /**
@@ -264,21 +347,30 @@ export function rqfPrepare(rq: usize, quads: i32): usize {
  * magic = f64x2.splat(1.5 * 2^52 + outOff), lo/hi i32x4 splats.
  */
 // @ts-ignore: decorator
-@inline export function requantF4(acc: v128, f: usize, magic: v128, lo: v128, hi: v128): v128 {
-  return i32x4.min_s(i32x4.max_s(requantF4Raw(acc, f, magic), lo), hi);
+@inline export function requantF4(acc: v128, f: usize, magic: v128, lo: v128, hi: v128, near: bool): v128 {
+  return i32x4.min_s(i32x4.max_s(requantF4Raw(acc, f, magic, near), lo), hi);
 }
 
 /**
  * requantF4 before its clamp: out + outOff of each lane as an i32 (|y| < 2^20, so the low 32
  * bits of the f64 hold it exactly). Narrowed with saturation to int8 and then clamped to
  * [lo, hi] (within [-128, 127]) it gives requantF4's bytes: an epilogue narrows 16 lanes at once
- * and clamps them as i8x16 (gemm-lanes-simd.ts).
+ * and clamps them as i8x16 (gemm-lanes-simd.ts). near: the op's rqfNearest (the lanes may
+ * differ from mbqm's where the int8 output saturates, never in bytes). One branch per quad on it:
+ * a third arm (the floor, kept for the probe) made every kernel slower (1.00-1.03x against 0.94x).
  */
 // @ts-ignore: decorator
-@inline export function requantF4Raw(acc: v128, f: usize, magic: v128): v128 {
-  const r01 = roundPairF64(f64x2.convert_low_i32x4_s(acc), f, magic);
-  const r23 = roundPairF64(f64x2.convert_low_i32x4_s(i32x4.shuffle(acc, acc, 2, 3, 2, 3)), f + 16, magic);
-  return i32x4.shuffle(r01, r23, 0, 2, 4, 6);
+@inline export function requantF4Raw(acc: v128, f: usize, magic: v128, near: bool): v128 {
+  const x01 = f64x2.convert_low_i32x4_s(acc), x23 = f64x2.convert_low_i32x4_s(i32x4.shuffle(acc, acc, 2, 3, 2, 3));
+  if (near) return i32x4.shuffle(roundPairF64Nearest(x01, f, magic, false), roundPairF64Nearest(x23, f + 16, magic, false), 0, 2, 4, 6);
+  return i32x4.shuffle(roundPairF64Nearest(x01, f, magic, true), roundPairF64Nearest(x23, f + 16, magic, true), 0, 2, 4, 6);
+}
+
+/** requantF4 by the floor of the original formula (the probe's reference; the kernels round as above). */
+// @ts-ignore: decorator
+@inline export function requantF4Floor(acc: v128, f: usize, magic: v128, lo: v128, hi: v128): v128 {
+  const x01 = f64x2.convert_low_i32x4_s(acc), x23 = f64x2.convert_low_i32x4_s(i32x4.shuffle(acc, acc, 2, 3, 2, 3));
+  return i32x4.min_s(i32x4.max_s(i32x4.shuffle(roundPairF64(x01, f, magic), roundPairF64(x23, f + 16, magic), 0, 2, 4, 6), lo), hi);
 }
 
 /** The magic f64x2 of requantF4 for an output offset. */

@@ -23,7 +23,7 @@
 
 import { ConvParams } from './conv';
 import { requantStore2 } from './gemm-simd';
-import { rqfAccFits, rqfBias, rqfMagic, rqfPrepare, splat8 } from './requant-simd';
+import { rqfAccFits, rqfBias, rqfMagic, rqfPrepare, rqfNearest, splat8 } from './requant-simd';
 
 /** Tiles per chunk: a multiple of 4 (the GEMM's tile block; a chunk's last block may run over stale tiles whose sums are never read). */
 export const WG_TILES: i32 = 8;
@@ -204,7 +204,7 @@ function wgGemm(u: usize, v: usize, m: usize, tiles: i32, inC: i32, oc8: i32): v
  */
 // @ts-ignore: decorator
 @inline function outputTile(
-  m: usize, oc8: i32, outC: i32, bias: usize, rq: usize, rqf: usize, fits: bool,
+  m: usize, oc8: i32, outC: i32, bias: usize, rq: usize, rqf: usize, fits: bool, near: bool,
   y00: usize, yStride: usize, rowStride: usize, twoCols: bool, twoRows: bool,
   outOff: v128, lo: v128, hi: v128, magic: v128, fBias: v128, fOutside: v128,
 ): void {
@@ -227,8 +227,8 @@ function wgGemm(u: usize, v: usize, m: usize, tiles: i32, inC: i32, oc8: i32): v
     const y1 = i32x4.add(i32x4.shr_s(i32x4.sub(i32x4.sub(b01, b02), b03), 2), bv);
     const y2 = i32x4.add(i32x4.shr_s(i32x4.add(b10, s12b), 2), bv);
     const y3 = i32x4.add(i32x4.shr_s(i32x4.sub(i32x4.sub(b11, b12), b13), 2), bv);
-    requantStore2(y0, y1, o, outC, rq, rqf, y00, y00 + yStride, twoCols, fits, outOff, lo, hi, magic, fBias, fOutside);
-    if (twoRows) requantStore2(y2, y3, o, outC, rq, rqf, y00 + rowStride, y00 + rowStride + yStride, twoCols, fits, outOff, lo, hi, magic, fBias, fOutside);
+    requantStore2(y0, y1, o, outC, rq, rqf, y00, y00 + yStride, twoCols, fits, near, outOff, lo, hi, magic, fBias, fOutside);
+    if (twoRows) requantStore2(y2, y3, o, outC, rq, rqf, y00 + rowStride, y00 + rowStride + yStride, twoCols, fits, near, outOff, lo, hi, magic, fBias, fOutside);
   }
 }
 
@@ -255,7 +255,7 @@ export function conv3x3_wg_simd(
   const outOff = i32x4.splat(p.outputOffset), lo = splat8(p.actMin), hi = splat8(p.actMax);
   const rqf = rqfPrepare(rq, (outC + 3) >> 2);
   const magic = rqfMagic(p.outputOffset), fBias = i32x4.splat(rqfBias), fOutside = i32x4.splat(~(rqfBias * 2 - 1));
-  const fits = rqfAccFits;
+  const fits = rqfAccFits, near = rqfNearest;
   const tilesH = (outH + 1) >> 1, tilesW = (outW + 1) >> 1;
   const pxStride = <usize>yStride, rowStride = <usize>outW * pxStride;
   const imageBytes = <usize>inH * <usize>inW * <usize>inC;
@@ -279,7 +279,7 @@ export function conv3x3_wg_simd(
         for (let t = 0; t < tiles; t++) {
           const ox = 2 * (tx0 + t);
           const y00 = dst + <usize>ox * pxStride;
-          outputTile(m + <usize>t * tileM, oc8, outC, bias, rq, rqf, fits, y00, pxStride, rowStride, ox + 1 < outW, twoRows,
+          outputTile(m + <usize>t * tileM, oc8, outC, bias, rq, rqf, fits, near, y00, pxStride, rowStride, ox + 1 < outW, twoRows,
             outOff, lo, hi, magic, fBias, fOutside);
         }
       }
