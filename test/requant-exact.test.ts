@@ -415,6 +415,15 @@ test('SIMD f64 path without the floor: accumulators near each half-integer (m wi
       }
     }
   }
+  // an op of mixed shifts past e_max = 12 (requant-simd.ts: the nudge over a narrower range): a
+  // harmful half-integer t = 126.5 at e = 1 (m = 101 2^23, x = 640) beside channels at e = 16,
+  // where G = 2^-48 is a quarter of t's ulp: t + G would round back to t, and to 126 (floor: 127).
+  // The range 2^(20 - left - (e_max - e_min)) = 32 sends x = 640 to requant4. Repeated so that a
+  // quad of the batch holds the four cases in some order whatever the batch's alignment.
+  for (let k = 0; k < 3; k++) {
+    check(640, 101 * 2 ** 23, -1); check(0, 2 ** 30 + 1, -16); check(5, 2 ** 30 + 1, -16); check(-7, 2 ** 30 + 1, -16);
+    n += 4;
+  }
   assert.ok(n > 100_000 && ties >= 7 * 8 * 2 && below >= 20, `${n} cases, ${ties} half-integers, ${below} just below one`);
   const before = simd.tieFreeQuads();
   simd.flush();

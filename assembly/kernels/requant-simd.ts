@@ -207,7 +207,11 @@ export function addSmallFits(off: i32, ls: i32, m: i32, s: i32): bool {
 // ulp(t) <= g_c) fl(t + G) lies in [t, t + g_c), which holds no half-integer but t itself: a
 // channel without harmful half-integers is right, and where t is one, |t| >= 2^(21 - e_max)
 // >= 512 if e_max <= 12, and the int8 output saturates whatever the rounding. So the nudge
-// serves an op with e_max <= 12; rqfPrepare sends any other op with harmful half-integers to
+// serves an op with e_max <= 12 over the whole range. For 12 < e_max <= 20 it serves a narrower
+// one, |x| < 2^b with b = 20 - left_max - (e_max - e_min) (e_min over channels with m != 0):
+// then |y_c| < 2^b 2^(left_c - e_c) <= 2^(20 - e_max) and (|t| + G) / G < 2^52 + 2^(31 + e_max)
+// + 1 < 2^53, so t + G is exact for every channel, and larger accumulators take requant4 by the
+// range check. rqfPrepare sends any other op with harmful half-integers (e_max > 20, or b < 1) to
 // requant4 (none of the five benchmark models has one: their e_max are 5-11 where it matters).
 //
 // M and H are per channel: rqfPrepare builds them once per op call from the requant table
@@ -272,7 +276,7 @@ export function rqfBuild(rq: usize, quads: i32): usize {
   if (quads > RQF_MAX_QUADS) return 0;
   // a per-call cost, vectorised: ops over few pixels (sww's 1-D layers) pay it on every call
   const one = i32x4.splat(1), p2Top = i32x4.splat((1 << 20) - 1), exLow = i32x4.splat(1023 - 31), k31 = i32x4.splat(31), exZero = i32x4.splat(1023);
-  let bad = i32x4.splat(0), ties = i32x4.splat(0), maxP2 = i32x4.splat(1), minEx = exZero;
+  let bad = i32x4.splat(0), ties = i32x4.splat(0), maxP2 = i32x4.splat(1), minEx = exZero, maxExM = i32x4.splat(0);
   for (let i = 0; i < quads; i++) {
     const q = rq + <usize>i * RQ_RECORD_BYTES, f = RQF + <usize>i * RQF_RECORD_BYTES;
     const m = v128.load(q), p2 = v128.load(q, 16), ex = v128.load(q, 32); // ex = 1023 - e
@@ -283,6 +287,7 @@ export function rqfBuild(rq: usize, quads: i32): usize {
     ties = v128.or(ties, tieLanes(m, ex));
     maxP2 = i32x4.max_u(maxP2, p2);
     minEx = i32x4.min_s(minEx, ex);
+    maxExM = i32x4.max_s(maxExM, v128.andnot(ex, i32x4.eq(m, i32x4.splat(0)))); // the smallest e where m != 0
     const scaleEx = i32x4.sub(ex, k31); // f64 exponent field of 2^-(31+e)
     const hEx = i32x4.sub(ex, one), hKeep = i32x4.ne(ex, exZero); // 2^-(1+e), 0 where e = 0
     const m23 = i32x4.shuffle(m, m, 2, 3, 2, 3), p23 = i32x4.shuffle(p2, p2, 2, 3, 2, 3);
@@ -301,6 +306,15 @@ export function rqfBuild(rq: usize, quads: i32): usize {
   v128.store(RQF_K, f64x2.splat(rqfNudge), 32);
   rqfNearest = !v128.any_true(ties);
   rqfNudgeFits = rqfNearest || eMax <= 12;
+  if (!rqfNudgeFits && eMax <= 20) {
+    // a narrower range instead: |x| < 2^b keeps every |t| + G below 2^(21 - e_max), t + G exact
+    const exMaxM = max(max(i32x4.extract_lane(maxExM, 0), i32x4.extract_lane(maxExM, 1)), max(i32x4.extract_lane(maxExM, 2), i32x4.extract_lane(maxExM, 3)));
+    const b = 20 - ctz(p2Max) - (eMax - (1023 - exMaxM));
+    if (b >= 1) {
+      rqfBias = min(rqfBias, 1 << b);
+      rqfNudgeFits = true;
+    }
+  }
   return RQF;
 }
 
