@@ -347,20 +347,6 @@ test('SIMD ADD input rescale (mbqmSmall4): every t in [-511, 511] for every (lef
   assert.ok(pairs > 150 && cases > 2_000_000, `${pairs} (ls, s) pairs, ${cases} cases`);
 });
 
-test('SIMD: every case of this file ran through the vector code, a third of them through the f64 path', () => {
-  const total = simd.flush();
-  assert.ok(total > 3_000_000, `${total} cases`);
-  // many cases are aimed at extreme accumulators, which take requant4
-  assert.ok(simd.fastQuads() * 4 > total / 4, `${simd.fastQuads()} f64 quads of ${total / 4}`);
-  // most f64 quads rounded to nearest; the exact half-way cases (m = 2^b, b >= 10) need the nudge
-  // (or the floor): rounding them to nearest, as if their records were tie-free, gets some wrong
-  console.log(`  f64 quads ${simd.fastQuads()}, to nearest ${simd.tieFreeQuads()}`);
-  assert.ok(simd.tieFreeQuads() * 10 > simd.fastQuads() * 9, `${simd.tieFreeQuads()} tie-free of ${simd.fastQuads()} f64 quads`);
-  assert.ok(simd.tieFreeQuads() < simd.fastQuads(), 'some f64 quads took the nudge');
-  assert.ok(simd.floorlessWrong() > 0, 'without the tie-free check some half-way case fails');
-  assert.ok(simd.nudged() > 500_000, `${simd.nudged()} cases by the nudge`);
-});
-
 test('SIMD f64 path without the floor: accumulators near each half-integer (m with 9 trailing zeros) and on them (more zeros, saturating)', () => {
   // the largest tie-free v2(m): P = x m 2^left has 30 factors of two only for |x| >= 2^21 >> left,
   // outside the range; half-integers of y + copysign(H, y) are then never met
@@ -428,6 +414,19 @@ test('SIMD f64 path without the floor: accumulators near each half-integer (m wi
   const before = simd.tieFreeQuads();
   simd.flush();
   assert.ok(simd.tieFreeQuads() > before, 'they ran without the floor');
+});
+
+test('SIMD: every case of this file ran through the vector code, a third of them through the f64 path', () => {
+  const total = simd.flush();
+  assert.ok(total > 3_000_000, `${total} cases`);
+  // many cases are aimed at extreme accumulators, which take requant4
+  assert.ok(simd.fastQuads() * 4 > total / 4, `${simd.fastQuads()} f64 quads of ${total / 4}`);
+  // most f64 quads rounded to nearest; the exact half-way cases (m = 2^b, b >= 10) need the nudge
+  // (or the floor): rounding them to nearest, as if their records were tie-free, gets some wrong
+  assert.ok(simd.tieFreeQuads() * 10 > simd.fastQuads() * 9, `${simd.tieFreeQuads()} tie-free of ${simd.fastQuads()} f64 quads`);
+  assert.ok(simd.tieFreeQuads() < simd.fastQuads(), 'some f64 quads took the nudge');
+  assert.ok(simd.floorlessWrong() > 0, 'without the tie-free check some half-way case fails');
+  assert.ok(simd.nudged() > 500_000, `${simd.nudged()} cases by the nudge`);
 });
 
 test.run();

@@ -72,27 +72,21 @@ const DW_TAPS_MAX: u32 = 9 * 128 * 128;
 }
 
 /**
- * Channels 0-3 (low) or 4-7 of the folded 9-tap sum from its four i16 pair sums and the ninth
- * tap: two pair sums interleaved per channel (one unpack) and added into i32 lanes by a dot
- * product with ones, the ninth widened; fb: the folded bias. Exact (every lane is the i16 value
- * the pair sums hold). Against widening each pair sum (two instructions for a high half) and
- * adding, 17 vector instructions instead of 25 per 8 channels.
+ * Channels 0-3 (high false) or 4-7 (high true, a constant) of the folded 9-tap sum from its
+ * four i16 pair sums and the ninth tap: two pair sums interleaved per channel (one unpack) and
+ * added into i32 lanes by a dot product with ones, the ninth widened; fb: the folded bias.
+ * Exact (every lane is the i16 value the pair sums hold). Against widening each pair sum (two
+ * instructions for a high half) and adding, 17 vector instructions instead of 25 per 8 channels.
  */
 // @ts-ignore: decorator
-@inline function foldedLow(s01: v128, s23: v128, s45: v128, s67: v128, s8: v128, fb: v128): v128 {
+@inline function foldedHalf(s01: v128, s23: v128, s45: v128, s67: v128, s8: v128, fb: v128, high: bool): v128 {
   const ones = i16x8.splat(1);
-  return i32x4.add(i32x4.add(fb, i32x4.extend_low_i16x8_s(s8)), i32x4.add(
-    i32x4.dot_i16x8_s(i8x16.shuffle(s01, s23, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23), ones),
-    i32x4.dot_i16x8_s(i8x16.shuffle(s45, s67, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23), ones)));
-}
-
-/** foldedLow for channels 4-7. */
-// @ts-ignore: decorator
-@inline function foldedHigh(s01: v128, s23: v128, s45: v128, s67: v128, s8: v128, fb: v128): v128 {
-  const ones = i16x8.splat(1);
-  return i32x4.add(i32x4.add(fb, i32x4.extend_high_i16x8_s(s8)), i32x4.add(
-    i32x4.dot_i16x8_s(i8x16.shuffle(s01, s23, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31), ones),
-    i32x4.dot_i16x8_s(i8x16.shuffle(s45, s67, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31), ones)));
+  const p0 = high ? i8x16.shuffle(s01, s23, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31)
+    : i8x16.shuffle(s01, s23, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+  const p1 = high ? i8x16.shuffle(s45, s67, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31)
+    : i8x16.shuffle(s45, s67, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+  const s8w = high ? i32x4.extend_high_i16x8_s(s8) : i32x4.extend_low_i16x8_s(s8);
+  return i32x4.add(i32x4.add(fb, s8w), i32x4.add(i32x4.dot_i16x8_s(p0, ones), i32x4.dot_i16x8_s(p1, ones)));
 }
 
 /** Two taps' products summed in i16, minus 256 (exact: see the header). */
@@ -184,8 +178,8 @@ export function dwconv_s8_simd(
             const s67 = tapPair(t6 + k, w6, t7 + k, w6 + c1, k256);
             const s8 = tapProduct(t8 + k, w6 + 2 * c1);
             const fb = folded + (<usize>ch << 2);
-            a0 = foldedLow(s01, s23, s45, s67, s8, v128.load(fb));
-            a1 = foldedHigh(s01, s23, s45, s67, s8, v128.load(fb, 16));
+            a0 = foldedHalf(s01, s23, s45, s67, s8, v128.load(fb), false);
+            a1 = foldedHalf(s01, s23, s45, s67, s8, v128.load(fb, 16), true);
           } else {
             a0 = v128.load(bias + (<usize>ch << 2));
             a1 = v128.load(bias + (<usize>ch << 2), 16);
@@ -268,8 +262,8 @@ function dwInteriorSpanFits(
       const s45 = i16x8.sub(i16x8.add(i16x8.mul(v128.load8x8_s(x1 + tapW), w4), i16x8.mul(v128.load8x8_s(x1 + 2 * tapW), w5)), k256);
       const s67 = i16x8.sub(i16x8.add(i16x8.mul(v128.load8x8_s(x2), w6), i16x8.mul(v128.load8x8_s(x2 + tapW), w7)), k256);
       const s8 = i16x8.mul(v128.load8x8_s(x2 + 2 * tapW), w8);
-      const a0 = foldedLow(s01, s23, s45, s67, s8, v128.load(fb));
-      const a1 = foldedHigh(s01, s23, s45, s67, s8, v128.load(fb, 16));
+      const a0 = foldedHalf(s01, s23, s45, s67, s8, v128.load(fb), false);
+      const a1 = foldedHalf(s01, s23, s45, s67, s8, v128.load(fb, 16), true);
       dwStore8(yc, a0, a1, fits || rqf != 0 && rqfFits2(a0, a1, fBias, fOutside), f, q, near, magic, outOff, lo, hi, lo8, hi8);
       xc += step;
       yc += yStep;

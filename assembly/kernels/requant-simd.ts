@@ -224,7 +224,7 @@ const RQF_MAX_QUADS = 256;
 export const RQF_RECORD_BYTES: usize = 64;
 // Only the SIMD build reserves it (every file's statics are laid out in every build).
 const RQF: usize = ASC_FEATURE_SIMD ? memory.data(RQF_MAX_QUADS * 64, 16) : 0;
-/** +0 f64x2 sign bits, +16 f64x2 0.5, +32 f64x2 rqfNudge (written by rqfPrepare) */
+/** +0 f64x2 sign bits, +16 f64x2 0.5, +32 f64x2 the nudge G = 2^-(32 + e_max) (written by rqfBuild) */
 const RQF_K: usize = ASC_FEATURE_SIMD ? memory.data<i64>([0x8000000000000000, 0x8000000000000000, 0x3fe0000000000000, 0x3fe0000000000000, 0, 0], 16) : 0;
 /** Accumulators x in [-rqfBias, rqfBias) take the f64 path (rqfBias = B above, for the op's largest left and e). */
 export let rqfBias: i32 = 0;
@@ -237,16 +237,16 @@ export function setRqfAccFits(on: bool): void { rqfAccFits = on; }
 /**
  * Set by rqfPrepare: true where no channel has a half-integer t that could change an int8
  * output (tieLanes: m is 0 or has at most 9 trailing zero bits, or its half-integers all lie
- * where the output saturates): requantF4 rounds t to nearest; false: it rounds t + rqfNudge.
+ * where the output saturates): requantF4 rounds t to nearest; false: it rounds t + G (the nudge).
  * Either gives floor(t + 1/2)'s int8 bytes after the kernels' saturating narrow and clamp. Read
  * once per op call by the kernels.
  */
 export let rqfNearest: bool = false;
-/** G = 2^-(32 + e_max) of the nudged rounding (also at RQF_K + 32). */
-export let rqfNudge: f64 = 0;
+/** Set by rqfBuild: whether its op may round by the nudge (see above); rqfPrepare refuses the op otherwise. */
+let rqfNudgeFits: bool = false;
 
 /**
- * Lanes (all ones) of a quad's requant record (m, ex = 1023 - e) where rounding without the floor
+ * Lanes (all ones) of a quad's requant record (m, ex = 1023 - e; m23: m's lanes 2, 3 in 0, 1) where rounding without the floor
  * could change an int8 output: m != 0 with ten or more trailing zero bits (z), whose half-integers
  * (at |x| = (2j + 1) 2^(30 - z - left)) do not all lie where the output saturates, i.e. where
  * |t| >= |y| = (2j + 1) odd(m) 2^-(1+e) may be below 255.5: m < 511 2^e lsb(m). A half-integer
@@ -255,12 +255,12 @@ export let rqfNudge: f64 = 0;
  * saturating narrow and clamp. (Compared in f64, exactly: lsb <= 2^30, 511 2^e < 2^41.)
  */
 // @ts-ignore: decorator
-@inline function tieLanes(m: v128, ex: v128): v128 {
+@inline function tieLanes(m: v128, m23: v128, ex: v128): v128 {
   const zero = i32x4.splat(0), k511 = f64x2.splat(511);
   const many = v128.andnot(i32x4.eq(v128.and(m, i32x4.splat(1023)), zero), i32x4.eq(m, zero));
   const lsb = v128.and(m, i32x4.sub(zero, m));
   const e2 = i32x4.sub(i32x4.splat(2046), ex); // f64 exponent field of 2^e
-  const m23 = i32x4.shuffle(m, m, 2, 3, 2, 3), l23 = i32x4.shuffle(lsb, lsb, 2, 3, 2, 3);
+  const l23 = i32x4.shuffle(lsb, lsb, 2, 3, 2, 3);
   const sat01 = f64x2.ge(f64x2.convert_low_i32x4_s(m), f64x2.mul(f64x2.mul(f64x2.convert_low_i32x4_u(lsb), k511), i64x2.shl(i64x2.extend_low_i32x4_u(e2), 52)));
   const sat23 = f64x2.ge(f64x2.convert_low_i32x4_s(m23), f64x2.mul(f64x2.mul(f64x2.convert_low_i32x4_u(l23), k511), i64x2.shl(i64x2.extend_high_i32x4_u(e2), 52)));
   return v128.andnot(many, i32x4.shuffle(sat01, sat23, 0, 2, 4, 6));
@@ -269,8 +269,8 @@ export let rqfNudge: f64 = 0;
 /**
  * Builds RQF from `quads` 48-byte requant records at rq; returns RQF, or 0 when the op
  * cannot use it (too many channels, or a record outside the converter's domain: m < 0,
- * 2^left not a power of two <= 2^20, e outside [0, 31]). Sets rqfBias, rqfNearest, rqfNudge
- * and rqfNudgeFits.
+ * 2^left not a power of two <= 2^20, e outside [0, 31]). Sets rqfBias, rqfNearest, the nudge
+ * at RQF_K + 32 and rqfNudgeFits.
  */
 export function rqfBuild(rq: usize, quads: i32): usize {
   if (quads > RQF_MAX_QUADS) return 0;
@@ -284,13 +284,13 @@ export function rqfBuild(rq: usize, quads: i32): usize {
     // m < 0; 2^left not a power of two in [1, 2^20]; e outside [0, 31]
     bad = v128.or(bad, v128.or(v128.or(i32x4.shr_s(m, 31), v128.and(p2, p2m1)),
       v128.or(i32x4.gt_u(p2m1, p2Top), i32x4.gt_u(i32x4.sub(ex, exLow), k31))));
-    ties = v128.or(ties, tieLanes(m, ex));
+    const m23 = i32x4.shuffle(m, m, 2, 3, 2, 3), p23 = i32x4.shuffle(p2, p2, 2, 3, 2, 3);
+    ties = v128.or(ties, tieLanes(m, m23, ex));
     maxP2 = i32x4.max_u(maxP2, p2);
     minEx = i32x4.min_s(minEx, ex);
     maxExM = i32x4.max_s(maxExM, v128.andnot(ex, i32x4.eq(m, i32x4.splat(0)))); // the smallest e where m != 0
     const scaleEx = i32x4.sub(ex, k31); // f64 exponent field of 2^-(31+e)
     const hEx = i32x4.sub(ex, one), hKeep = i32x4.ne(ex, exZero); // 2^-(1+e), 0 where e = 0
-    const m23 = i32x4.shuffle(m, m, 2, 3, 2, 3), p23 = i32x4.shuffle(p2, p2, 2, 3, 2, 3);
     v128.store(f, f64x2.mul(f64x2.mul(f64x2.convert_low_i32x4_s(m), f64x2.convert_low_i32x4_s(p2)), i64x2.shl(i64x2.extend_low_i32x4_u(scaleEx), 52)));
     v128.store(f, f64x2.mul(f64x2.mul(f64x2.convert_low_i32x4_s(m23), f64x2.convert_low_i32x4_s(p23)), i64x2.shl(i64x2.extend_high_i32x4_u(scaleEx), 52)), 16);
     v128.store(f, v128.and(i64x2.shl(i64x2.extend_low_i32x4_u(hEx), 52), i64x2.extend_low_i32x4_s(hKeep)), 32);
@@ -302,8 +302,7 @@ export function rqfBuild(rq: usize, quads: i32): usize {
   const bigShift = exMin < 1023 - 21; // some e > 21
   rqfBias = 1 << (21 - ctz(p2Max) - (bigShift ? 1 : 0));
   const eMax = 1023 - exMin;
-  rqfNudge = reinterpret<f64>(<i64>(1023 - 32 - eMax) << 52);
-  v128.store(RQF_K, f64x2.splat(rqfNudge), 32);
+  v128.store(RQF_K, i64x2.splat(<i64>(1023 - 32 - eMax) << 52), 32); // G = 2^-(32 + e_max)
   rqfNearest = !v128.any_true(ties);
   rqfNudgeFits = rqfNearest || eMax <= 12;
   if (!rqfNudgeFits && eMax <= 20) {
@@ -317,9 +316,6 @@ export function rqfBuild(rq: usize, quads: i32): usize {
   }
   return RQF;
 }
-
-/** Whether the last rqfBuild's op may round by the nudge (see above); rqfPrepare refuses it otherwise. */
-export let rqfNudgeFits: bool = false;
 
 /**
  * rqfBuild, or 0 when the op can round neither to nearest nor by the nudge (the kernels then
@@ -349,7 +345,7 @@ export function rqfPrepare(rq: usize, quads: i32): usize {
   return f64x2.add(f64x2.floor(f64x2.add(nudgedPairF64(xf, f), v128.load(RQF_K, 16))), magic);
 }
 
-/** roundPairF64's value by rounding to nearest (the magic add does) t, or t + rqfNudge with `nudge`. */
+/** roundPairF64's value by rounding to nearest (the magic add does) t, or t + G with `nudge`. */
 // @ts-ignore: decorator
 @inline function roundPairF64Nearest(xf: v128, f: usize, magic: v128, nudge: bool): v128 {
   const t = nudgedPairF64(xf, f);
@@ -371,7 +367,8 @@ export function rqfPrepare(rq: usize, quads: i32): usize {
  * [lo, hi] (within [-128, 127]) it gives requantF4's bytes: an epilogue narrows 16 lanes at once
  * and clamps them as i8x16 (gemm-lanes-simd.ts). near: the op's rqfNearest (the lanes may
  * differ from mbqm's where the int8 output saturates, never in bytes). One branch per quad on it:
- * a third arm (the floor, kept for the probe) made every kernel slower (1.00-1.03x against 0.94x).
+ * a third arm (the floor, kept for the probe) took 0.97-1.04x of the time before the change
+ * against 0.93-0.99x with two (docs/speed.md).
  */
 // @ts-ignore: decorator
 @inline export function requantF4Raw(acc: v128, f: usize, magic: v128, near: bool): v128 {
