@@ -362,9 +362,12 @@ test('conv: extreme sums over several 248-tap blocks (the scalar GEMM pairs two 
   // gemm2_s8 adds w * (x0 + 2^23 x1) and splits the sum every 248 taps, where |sum w x0| may
   // reach 248 * 2^14 < 2^22; a longer block (or a wrong split) moves a sum by 2^23, which these
   // scales show as tens of output steps. Inputs and weights at -128 / 127 give the largest sums.
-  for (const ic of [504, 760]) {
+  // the widened scalar kernel (gemm-wide.ts) runs four pixels at a time while three or more
+  // are left, then a pair: 5, 6 and 7 pixels end in one, two and three; past 1024 taps its f64
+  // sums move to i32 block by block
+  for (const [ic, px] of [[504, 5], [760, 5], [1100, 7], [2100, 6]]) {
     const b = new TfliteBuilder();
-    const oc = 9, px = 5; // 5 pixels: two pairs and one single row (gemm1_s8)
+    const oc = 9; // 5 pixels: two pairs and one single row (gemm1_s8)
     const x = b.tensor('x', [1, 1, px, ic], 'int8', { scale: [0.01], zeroPoint: [3] });
     const pattern = (o: number, k: number) => [-128, 127, k % 2 ? -128 : 127, k % 3 ? 127 : -128, -128, 127, (k * 7) % 256 - 128, -128, k < ic / 2 ? -128 : 127][o];
     const wv = Array.from({ length: oc * ic }, (_, i) => pattern(Math.floor(i / ic), i % ic));
@@ -374,7 +377,8 @@ test('conv: extreme sums over several 248-tap blocks (the scalar GEMM pairs two 
     b.op('CONV_2D', [x, w, -1], [y], { strideH: 1, strideW: 1, padding: 'VALID', activation: 'NONE' });
     b.io([x], [y]);
     const tflite = b.finish();
-    const rows = [(k: number) => -128, (k: number) => 127, (k: number) => (k % 2 ? -128 : 127), (k: number) => -128, (k: number) => ((k * 13) % 256) - 128];
+    const rows = [(k: number) => -128, (k: number) => 127, (k: number) => (k % 2 ? -128 : 127), (k: number) => -128, (k: number) => ((k * 13) % 256) - 128,
+      (k: number) => 127, (k: number) => (k % 3 ? 127 : -128)];
     const input = Uint8Array.from({ length: px * ic }, (_, i) => rows[Math.floor(i / ic)](i % ic) & 0xff);
     const want = (await loadModelNode(referenceEpk(tflite), 'scalar')).run(input)[0];
     assert.ok(new Set(want).size > 10, 'the outputs are not saturated');

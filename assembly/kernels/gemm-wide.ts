@@ -14,13 +14,15 @@
 // kernels with sums near 2^30. Why f64: an x86-64 core issues two f64 multiplies and two adds per
 // cycle against one 64-bit integer multiply; 8 channels' sums stay in 8 xmm registers.
 //
-// Layouts: a pixel pair's patch packed into K8 f64 (packPair; `row`: wideRowBytes, with the 16
-// i32 sums, the 8 f64 block sums and the channels' requant records after it); weights [oc8/8][K8][8 oc] f64 (oc8: oc4
+// Layouts: two pixel pairs' patches packed into K8 f64 each (packPair; `row`: wideRowBytes,
+// with 32 i32 sums, 16 f64 block sums, the channels' requant records and the third and fourth
+// pixels' im2col patches after them: conv_s8_wide runs four pixels at a time, gemmQuad, so that
+// pairDot loads each weight once for four pixels); weights [oc8/8][K8][8 oc] f64 (oc8: oc4
 // rounded up to 8, the extra channels zero), widened from the blocked [oc4/4][K8/8][4][8]
 // bytes by widenWeights (8x the bytes).
 
 import { RQ_WIDE_BYTES, rqWide, rqWideRecord } from './requant-wide';
-import { ConvParams, im2col, zeroTail } from './conv';
+import { ConvParams, im2col } from './conv';
 
 /** Largest K8 widened (any K8 is exact; this bounds the memory a row needs). */
 export const WIDE_MAX_K8: i32 = 1 << 16;
@@ -31,9 +33,13 @@ const TWO26: f64 = 67108864.0;
 // @ts-ignore: decorator
 @inline function oc8Of(oc4: i32): i32 { return (oc4 + 7) & ~7; }
 
-/** Bytes of the row conv_s8_wide and fc_s8_wide work in: the packed pair, sums, oc8 requant records. */
+/**
+ * Bytes of the row conv_s8_wide and fc_s8_wide work in: two packed pairs (16 K8), the sums
+ * (256: 32 i32, 16 f64), oc8 requant records, then two im2col patches (2 K8) of a quad's
+ * third and fourth pixels.
+ */
 // @ts-ignore: decorator
-@inline export function wideRowBytes(oc4: i32, k8: i32): u64 { return <u64>k8 * 8 + 128 + <u64>oc8Of(oc4) * <u64>RQ_WIDE_BYTES; }
+@inline export function wideRowBytes(oc4: i32, k8: i32): u64 { return <u64>k8 * 18 + 256 + <u64>oc8Of(oc4) * <u64>RQ_WIDE_BYTES; }
 
 /** Bytes widenWeights writes for blocked weights of oc4 channels (a multiple of 4) by k8 (u64: 8x a large tensor passes 4 GiB). */
 // @ts-ignore: decorator
@@ -52,10 +58,10 @@ export function widenWeights(w: usize, oc4: i32, k8: i32, dst: usize): void {
   }
 }
 
-/** K8 taps of pixels p0 and p1 -> K8 f64 x0 + x1 2^26 at dst. */
+/** k taps of pixels p0 and p1 -> k f64 x0 + x1 2^26 at dst. */
 // @ts-ignore: decorator
-@inline function packPair(p0: usize, p1: usize, k8: i32, dst: usize): void {
-  for (let k: usize = 0; k < <usize>k8; k++) {
+@inline function packPair(p0: usize, p1: usize, taps: i32, dst: usize): void {
+  for (let k: usize = 0; k < <usize>taps; k++) {
     store<f64>(dst + (k << 3), <f64>(<i64>load<i8>(p0 + k) + (<i64>load<i8>(p1 + k) << 26)));
   }
 }
@@ -124,14 +130,91 @@ export function blockDot(x: usize, n: i32, wp: usize, out: usize): void {
 }
 
 /**
+ * Two packed pairs (n taps at x and at x + pairV) times 4 channels' weights (wp, rows of the
+ * 8-channel group 64 bytes apart) -> 8 f64 sums at out (the first pair's 4, then the second's):
+ * 6 loads per 8 multiply-adds where blockDot takes 9 (winograd-wide.ts's GEMM too). A
+ * function of its own, as blockDot; its callers call it from two sites so that it stays one.
+ */
+export function pairDot(x: usize, pairV: usize, n: i32, wp: usize, out: usize): void {
+  let s0: f64 = 0, s1: f64 = 0, s2: f64 = 0, s3: f64 = 0, t0: f64 = 0, t1: f64 = 0, t2: f64 = 0, t3: f64 = 0;
+  let w = wp;
+  const end = x + (<usize>n << 3);
+  for (let xp = x; xp < end; xp += 8) {
+    const a = load<f64>(xp), b = load<f64>(xp + pairV);
+    const w0 = load<f64>(w); s0 += w0 * a; t0 += w0 * b;
+    const w1 = load<f64>(w, 8); s1 += w1 * a; t1 += w1 * b;
+    const w2 = load<f64>(w, 16); s2 += w2 * a; t2 += w2 * b;
+    const w3 = load<f64>(w, 24); s3 += w3 * a; t3 += w3 * b;
+    w += 64;
+  }
+  store<f64>(out, s0); store<f64>(out, s1, 8); store<f64>(out, s2, 16); store<f64>(out, s3, 24);
+  store<f64>(out, t0, 32); store<f64>(out, t1, 40); store<f64>(out, t2, 48); store<f64>(out, t3, 56);
+}
+
+/**
+ * groupSums for two packed pairs (x and x + pairV): 32 i32 at sums, the four pixels' 8 channels
+ * in turn (the f64 block sums pass through sums + 128, 128 bytes more).
+ */
+function quadSums(x: usize, pairV: usize, k8: i32, wg: usize, sums: usize): void {
+  const blockSums = sums + 128;
+  if (k8 <= WIDE_BLOCK) { // one block: its sums are the i32 sums
+    pairDot(x, pairV, k8, wg, blockSums);
+    pairDot(x, pairV, k8, wg + 32, blockSums + 64);
+    for (let j: usize = 0; j < 8; j++) {
+      const at = blockSums + ((j & 3) << 3) + ((j >> 2) << 6);
+      splitTo(load<f64>(at), sums + (j << 2));
+      splitTo(load<f64>(at, 32), sums + 64 + (j << 2));
+    }
+    return;
+  }
+  memory.fill(sums, 0, 128);
+  for (let k0 = 0; k0 < k8; k0 += WIDE_BLOCK) {
+    const n = min(k8 - k0, WIDE_BLOCK), xk = x + (<usize>k0 << 3), wk = wg + (<usize>k0 << 6);
+    pairDot(xk, pairV, n, wk, blockSums);
+    pairDot(xk, pairV, n, wk + 32, blockSums + 64);
+    for (let j: usize = 0; j < 8; j++) {
+      const at = blockSums + ((j & 3) << 3) + ((j >> 2) << 6);
+      split(load<f64>(at), sums + (j << 2));
+      split(load<f64>(at, 32), sums + 64 + (j << 2));
+    }
+  }
+}
+
+/**
+ * Two packed pairs (x, x + pairV; k8 taps) times all oc outputs -> pixels y0, y0 + yStride,
+ * y0 + 2 yStride and, when `four`, y0 + 3 yStride (else the second pair's second pixel is a
+ * copy, its sums unused); recs as gemmPair's.
+ */
+function gemmQuad(x: usize, pairV: usize, taps: i32, k8: i32, ww: usize, oc: i32, recs: usize, y0: usize, yStride: usize, four: bool, outOff: i32, lo: i32, hi: i32, sums: usize): void {
+  const span = <usize>k8 << 6; // weight bytes of one 8-channel group
+  const y1 = y0 + yStride, y2 = y1 + yStride, y3 = y2 + yStride;
+  let wg = ww;
+  for (let o = 0; o < oc; o += 8) {
+    quadSums(x, pairV, taps, wg, sums);
+    const n = min(8, oc - o);
+    for (let j = 0; j < n; j++) {
+      const r = recs + <usize>(o + j) * RQ_WIDE_BYTES;
+      const m = load<i64>(r), c = load<i64>(r, 8), neg = load<i64>(r, 16), shift = load<i64>(r, 24);
+      const p2 = load<i32>(r, 32), b = load<i32>(r, 36);
+      const t = sums + (<usize>j << 2), at = <usize>(o + j);
+      store<u8>(y0 + at, rqWide(load<i32>(t) + b, m, c, neg, shift, p2, outOff, lo, hi));
+      store<u8>(y1 + at, rqWide(load<i32>(t, 32) + b, m, c, neg, shift, p2, outOff, lo, hi));
+      store<u8>(y2 + at, rqWide(load<i32>(t, 64) + b, m, c, neg, shift, p2, outOff, lo, hi));
+      if (four) store<u8>(y3 + at, rqWide(load<i32>(t, 96) + b, m, c, neg, shift, p2, outOff, lo, hi));
+    }
+    wg += span;
+  }
+}
+
+/**
  * A packed pair (x, k8 taps) times all oc outputs -> y0, and y1 when `two` (else the pair's
  * second pixel is a copy, its sums unused); recs: the channels' requant-wide.ts records.
  */
-function gemmPair(x: usize, k8: i32, ww: usize, oc: i32, recs: usize, y0: usize, y1: usize, two: bool, outOff: i32, lo: i32, hi: i32, sums: usize): void {
+function gemmPair(x: usize, taps: i32, k8: i32, ww: usize, oc: i32, recs: usize, y0: usize, y1: usize, two: bool, outOff: i32, lo: i32, hi: i32, sums: usize): void {
   const span = <usize>k8 << 6; // weight bytes of one 8-channel group
   let wg = ww;
   for (let o = 0; o < oc; o += 8) {
-    groupSums(x, k8, wg, sums);
+    groupSums(x, taps, wg, sums);
     const n = min(8, oc - o);
     for (let j = 0; j < n; j++) {
       const r = recs + <usize>(o + j) * RQ_WIDE_BYTES;
@@ -171,24 +254,35 @@ export function conv_s8_wide(
   const sH = p.strideH, sW = p.strideW, padTop = p.padTop, padLeft = p.padLeft;
   const dH = p.dilationH, dW = p.dilationW, zp = <u8>(-p.inputOffset);
   const outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
-  const sums = row + (<usize>k8 << 3), recs = sums + 128, patch1 = scratch + <usize>k8;
+  const pairV = <usize>k8 << 3, sums = row + (pairV << 1), recs = sums + 256;
+  const patch1 = scratch + <usize>k8, patch2 = recs + <usize>oc8Of((outC + 3) & ~3) * RQ_WIDE_BYTES, patch3 = patch2 + <usize>k8;
   prepareRecords(rq, bias, outC, recs);
-  if (!direct) { // the K8 - K tail taps of both patches (their weights are zero)
-    zeroTail(scratch, kh * kw * inC, k8);
-    zeroTail(patch1, kh * kw * inC, k8);
-  }
+  // the dot products run over the K taps alone (the K8 - K tail weights are zero: a first
+  // layer of 3x3 over 3 channels has 27 of 32, over 1 channel 9 of 16)
+  const taps = kh * kw * inC;
   // pixel n is (b, oy, ox), counted forward: no division per pixel (four before; whole
-  // inferences 0.99x on person_detect, unchanged on ic_resnet8 and kws in an interleaved A/B)
+  // inferences 0.99x on person_detect, unchanged on ic_resnet8 and kws in an interleaved A/B).
+  // Four pixels at a time (two packed pairs, gemmQuad) while three or more are left, every
+  // patch read before any of their outputs is written.
   let b = 0, oy = 0, ox = 0;
-  for (let n = 0; n < total; n += 2) {
-    const two = n + 1 < total;
+  for (let n = 0; n < total;) {
+    const left = total - n, y0 = y + <usize>(n * outC);
     const p0 = patchAt(x, inH, inW, inC, kh, kw, direct, b, oy, ox, sH, sW, padTop, padLeft, dH, dW, zp, scratch);
     if (++ox == outW) { ox = 0; if (++oy == outH) { oy = 0; b++; } }
-    const p1 = two ? patchAt(x, inH, inW, inC, kh, kw, direct, b, oy, ox, sH, sW, padTop, padLeft, dH, dW, zp, patch1) : p0; // alone: its second sums go unused
+    const p1 = left > 1 ? patchAt(x, inH, inW, inC, kh, kw, direct, b, oy, ox, sH, sW, padTop, padLeft, dH, dW, zp, patch1) : p0; // alone: its second sums go unused
     if (++ox == outW) { ox = 0; if (++oy == outH) { oy = 0; b++; } }
-    packPair(p0, p1, k8, row);
-    const y0 = y + <usize>(n * outC);
-    gemmPair(row, k8, ww, outC, recs, y0, y0 + <usize>outC, two, outOff, lo, hi, sums);
+    packPair(p0, p1, taps, row);
+    if (left < 3) {
+      gemmPair(row, taps, k8, ww, outC, recs, y0, y0 + <usize>outC, left > 1, outOff, lo, hi, sums);
+      break;
+    }
+    const p2 = patchAt(x, inH, inW, inC, kh, kw, direct, b, oy, ox, sH, sW, padTop, padLeft, dH, dW, zp, patch2);
+    if (++ox == outW) { ox = 0; if (++oy == outH) { oy = 0; b++; } }
+    const p3 = left > 3 ? patchAt(x, inH, inW, inC, kh, kw, direct, b, oy, ox, sH, sW, padTop, padLeft, dH, dW, zp, patch3) : p2;
+    if (++ox == outW) { ox = 0; if (++oy == outH) { oy = 0; b++; } }
+    packPair(p2, p3, taps, row + pairV);
+    gemmQuad(row, pairV, taps, k8, ww, outC, recs, y0, <usize>outC, left > 3, outOff, lo, hi, sums);
+    n += 4;
   }
 }
 
@@ -208,12 +302,12 @@ export function fc_s8_wide(
   x: usize, batches: i32, depth: i32, k8: i32, ww: usize, outC: i32, bias: usize, rq: usize, y: usize,
   outputOffset: i32, actMin: i32, actMax: i32, row: usize,
 ): void {
-  const sums = row + (<usize>k8 << 3), recs = sums + 128;
+  const sums = row + (<usize>k8 << 4), recs = sums + 256;
   prepareRecords(rq, bias, outC, recs);
   for (let b = 0; b < batches; b += 2) {
     const two = b + 1 < batches;
-    packPair(x + <usize>(b * depth), two ? x + <usize>((b + 1) * depth) : x + <usize>(b * depth), k8, row);
+    packPair(x + <usize>(b * depth), two ? x + <usize>((b + 1) * depth) : x + <usize>(b * depth), depth, row);
     const y0 = y + <usize>(b * outC);
-    gemmPair(row, k8, ww, outC, recs, y0, y0 + <usize>outC, two, outputOffset, actMin, actMax, sums);
+    gemmPair(row, depth, k8, ww, outC, recs, y0, y0 + <usize>outC, two, outputOffset, actMin, actMax, sums);
   }
 }

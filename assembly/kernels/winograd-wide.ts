@@ -10,12 +10,19 @@
 // and output channel against the widened GEMM's 36 (two pixels each).
 //
 // Layouts: U [16 xi][oc8 / 8][inC][8 oc] f64 (wgWideFilterBytes: gemm-wide.ts blockDot's
-// weights); scratch: V [WGW_PAIRS][16][inC] f64, then M [2 WGW_PAIRS][16][oc8] i32, then the
-// channels' requant-wide.ts records, then 24 i32 of transform work and 8 f64 sums, then two
-// output rows (wgWideScratchBytes).
+// weights); scratch: V [WGW_PAIRS][16][inC] f64, then M [2 WGW_PAIRS][oc8][16] i32 (a
+// channel's 16 positions together for outputTile), then the channels' requant-wide.ts records,
+// then 16 f64 sums, then two output rows, then a [4][6][inC] patch of an edge tile pair
+// (wgWideScratchBytes).
+//
+// Speed (scalar ic_resnet8, `node dist/tools/bench/ab.js --wide --ops`): two pairs against four
+// channels per pass (pairDot: 6 loads per 8 multiply-adds, not 9), M laid out per channel so
+// the output transform reads 16 constant offsets, and edge pairs copied into a patch then run
+// through inputPairInside (not a bounds check per value) took its 3x3 stride-1 convs to
+// 0.81-0.90x of their time.
 
 import { ConvParams } from './conv';
-import { blockDot, exactI64, prepareRecords } from './gemm-wide';
+import { blockDot, exactI64, pairDot, prepareRecords } from './gemm-wide';
 import { RQ_WIDE_BYTES, rqWide } from './requant-wide';
 import { wgTransformOne } from './winograd-simd';
 
@@ -34,7 +41,7 @@ export function wgWideFilterBytes(inC: i32, outC: i32): u64 { return <u64>128 * 
 /** Scratch bytes of one op: V, M, Y and the work above. */
 export function wgWideScratchBytes(inC: i32, outC: i32, outW: i32): u64 {
   const oc8 = <u64>oc8Of(outC);
-  return <u64>WGW_PAIRS * 16 * 8 * <u64>inC + <u64>(2 * WGW_PAIRS) * 16 * 4 * oc8 + <u64>RQ_WIDE_BYTES * oc8 + 96 + 64 + 2 * <u64>outW * <u64>outC;
+  return <u64>WGW_PAIRS * 16 * 8 * <u64>inC + <u64>(2 * WGW_PAIRS) * 16 * 4 * oc8 + <u64>RQ_WIDE_BYTES * oc8 + 128 + 2 * <u64>outW * <u64>outC + 24 * <u64>inC;
 }
 
 /** Packed weights -> U [16][oc8 / 8][inC][8] f64: (2G) g (2G)^T per filter, as winograd-simd.ts. */
@@ -49,49 +56,9 @@ export function wgWideTransformFilter(w: usize, inC: i32, outC: i32, u: usize): 
   }
 }
 
-// Pixel (iy, ix) channel c, or the zero point outside the image (inside: known to lie in it).
-// @ts-ignore: decorator
-@inline function px(x: usize, inH: i32, inW: i32, inC: i32, iy: i32, ix: i32, c: i32, zp: i32, inside: bool): i32 {
-  if (inside || (<u32>iy < <u32>inH && <u32>ix < <u32>inW)) return <i32>load<i8>(x + <usize>((iy * inW + ix) * inC + c));
-  return zp;
-}
-
 // Two tiles' values as one f64 V0 + 2^26 V1 (exact: |V| <= 512).
 // @ts-ignore: decorator
 @inline function pack(a: i32, b: i32): f64 { return <f64>a + <f64>b * 67108864.0; }
-
-/**
- * Two tiles' V packed as V0 + 2^26 V1 per position and channel: [16][inC] f64 at v. The tiles'
- * patches start at columns ix0 and ix0 + 2 (adjacent tiles: 6 input columns; `same`: the second
- * tile is the first again, a chunk's odd last tile). t: 24 i32 of work (B^T d of the 6 columns).
- */
-// @ts-ignore: decorator
-@inline function inputPair(x: usize, inH: i32, inW: i32, inC: i32, iy0: i32, ix0: i32, same: bool, zp: i32, v: usize, t: usize, inside: bool): void {
-  const rowBytes = <usize>inC << 3;
-  const second = same ? 0 : 2; // the second tile's first column among the 6
-  for (let c = 0; c < inC; c++) {
-    for (let j = 0; j < 6; j++) { // columns: B^T d, t [4 rows][6 columns]
-      const d0 = px(x, inH, inW, inC, iy0, ix0 + j, c, zp, inside), d1 = px(x, inH, inW, inC, iy0 + 1, ix0 + j, c, zp, inside);
-      const d2 = px(x, inH, inW, inC, iy0 + 2, ix0 + j, c, zp, inside), d3 = px(x, inH, inW, inC, iy0 + 3, ix0 + j, c, zp, inside);
-      store<i32>(t + (<usize>j << 2), d0 - d2);
-      store<i32>(t + (<usize>(6 + j) << 2), d1 + d2);
-      store<i32>(t + (<usize>(12 + j) << 2), d2 - d1);
-      store<i32>(t + (<usize>(18 + j) << 2), d1 - d3);
-      if (same && j == 3) break;
-    }
-    const vc = v + (<usize>c << 3);
-    for (let i = 0; i < 4; i++) { // rows: (B^T d) B of both tiles, packed
-      const r = t + (<usize>(6 * i) << 2), r1 = r + (<usize>second << 2);
-      const a0 = load<i32>(r), a1 = load<i32>(r, 4), a2 = load<i32>(r, 8), a3 = load<i32>(r, 12);
-      const b0 = load<i32>(r1), b1 = load<i32>(r1, 4), b2 = load<i32>(r1, 8), b3 = load<i32>(r1, 12);
-      const at = vc + <usize>(4 * i) * rowBytes;
-      store<f64>(at, pack(a0 - a2, b0 - b2));
-      store<f64>(at + rowBytes, pack(a1 + a2, b1 + b2));
-      store<f64>(at + 2 * rowBytes, pack(a2 - a1, b2 - b1));
-      store<f64>(at + 3 * rowBytes, pack(a1 - a3, b1 - b3));
-    }
-  }
-}
 
 // Row i of both tiles' V from row i of B^T d over the 6 columns (e0..e5; tile 1 is columns 2..5), packed.
 // @ts-ignore: decorator
@@ -124,27 +91,86 @@ function inputPairInside(p: usize, rowStride: usize, inC: i32, v: usize): void {
   }
 }
 
-/** M [2 pairs tiles][16][oc8]: per position, pair and group of 8 channels, blockDot's 8 f64 sums per block of WGW_BLOCK input channels. */
+/**
+ * The 4x6 patch of two tiles at (iy0, ix0) copied to dst ([4][6][inC] bytes), the zero point
+ * where it leaves the image: inputPairInside then transforms it as an inside patch (a chunk's
+ * odd last tile reads columns 4 and 5 too; its second tile's sums go unused).
+ */
+function edgePatch(x: usize, inH: i32, inW: i32, inC: i32, iy0: i32, ix0: i32, zp: i32, dst: usize): void {
+  const pxBytes = <usize>inC, words = pxBytes >> 3, fill = <u64>(<u8>zp) * 0x0101010101010101;
+  let d = dst;
+  for (let i = 0; i < 4; i++) {
+    const iy = iy0 + i;
+    for (let j = 0; j < 6; j++, d += pxBytes) {
+      const ix = ix0 + j;
+      if (<u32>iy < <u32>inH && <u32>ix < <u32>inW) {
+        const src = x + <usize>(iy * inW + ix) * pxBytes;
+        for (let k: usize = 0; k < words; k++) store<u64>(d + (k << 3), load<u64>(src + (k << 3)));
+        for (let k = words << 3; k < pxBytes; k++) store<u8>(d + k, load<u8>(src + k));
+      } else {
+        for (let k: usize = 0; k < words; k++) store<u64>(d + (k << 3), fill);
+        for (let k = words << 3; k < pxBytes; k++) store<u8>(d + k, <u8>zp);
+      }
+    }
+  }
+}
+
+/** M [2 pairs tiles][oc8][16] i32: per position, pair and group of 8 channels, the f64 sums of each block of WGW_BLOCK input channels (two pairs at a time: pairDot). */
 function wideGemm(u: usize, v: usize, m: usize, pairs: i32, inC: i32, oc8: i32, sums: usize): void {
   const pairV = <usize>inC << 7, rowV = <usize>inC << 3; // 16 positions of inC f64
-  const tileM = <usize>oc8 << 6, rowM = <usize>oc8 << 2;
+  const tileM = <usize>oc8 << 6;
   const groupU = <usize>inC << 6, xiU = <usize>oc8 * (<usize>inC << 3);
   for (let xi = 0; xi < 16; xi++) {
-    for (let p = 0; p < pairs; p++) {
+    for (let p = 0; p < pairs; p += 2) {
+      const two = p + 1 < pairs;
       const vp = v + <usize>p * pairV + <usize>xi * rowV;
-      const mp = m + <usize>(2 * p) * tileM + <usize>xi * rowM;
+      const mp = m + <usize>(2 * p) * tileM + (<usize>xi << 2);
       let ug = u + <usize>xi * xiU;
       for (let o = 0; o < oc8; o += 8) {
-        const mo = mp + (<usize>o << 2);
+        const mo = mp + (<usize>o << 6);
         for (let c0 = 0; c0 < inC; c0 += WGW_BLOCK) {
-          blockDot(vp + (<usize>c0 << 3), min(WGW_BLOCK, inC - c0), ug + (<usize>c0 << 6), sums);
-          const first = c0 == 0;
-          for (let j: usize = 0; j < 8; j++) splitAdd(mo + (j << 2), load<f64>(sums + (j << 3)), tileM, first);
+          const n = min(WGW_BLOCK, inC - c0), first = c0 == 0;
+          const vc = vp + (<usize>c0 << 3), uc = ug + (<usize>c0 << 6);
+          if (two) {
+            // channels o .. o + 3, then o + 4 .. o + 7, of both pairs (two call sites: pairDot stays a function)
+            pairDot(vc, pairV, n, uc, sums);
+            pairDot(vc, pairV, n, uc + 32, sums + 64);
+            const m1 = mo + tileM, m2 = m1 + tileM, m3 = m2 + tileM;
+            if (first) splitQuad(sums, mo, m1, m2, m3, true); // straight code per case: no branch per sum
+            else splitQuad(sums, mo, m1, m2, m3, false);
+          } else {
+            blockDot(vc, n, uc, sums);
+            for (let j: usize = 0; j < 8; j++) splitAdd(mo + (j << 6), load<f64>(sums + (j << 3)), tileM, first);
+          }
         }
         ug += groupU;
       }
     }
   }
+}
+
+// Two pairs' sums of 8 channels (pairDot's two calls at sums) to M: pair A's tiles at m0 and m1,
+// pair B's at m2 and m3 (channel j 64 bytes on), stored (first block) or added.
+// @ts-ignore: decorator
+@inline function splitQuad(sums: usize, m0: usize, m1: usize, m2: usize, m3: usize, first: bool): void {
+  splitTo(load<f64>(sums), m0, m1, first); splitTo(load<f64>(sums, 32), m2, m3, first);
+  splitTo(load<f64>(sums, 8), m0 + 64, m1 + 64, first); splitTo(load<f64>(sums, 40), m2 + 64, m3 + 64, first);
+  splitTo(load<f64>(sums, 16), m0 + 128, m1 + 128, first); splitTo(load<f64>(sums, 48), m2 + 128, m3 + 128, first);
+  splitTo(load<f64>(sums, 24), m0 + 192, m1 + 192, first); splitTo(load<f64>(sums, 56), m2 + 192, m3 + 192, first);
+  splitTo(load<f64>(sums, 64), m0 + 256, m1 + 256, first); splitTo(load<f64>(sums, 96), m2 + 256, m3 + 256, first);
+  splitTo(load<f64>(sums, 72), m0 + 320, m1 + 320, first); splitTo(load<f64>(sums, 104), m2 + 320, m3 + 320, first);
+  splitTo(load<f64>(sums, 80), m0 + 384, m1 + 384, first); splitTo(load<f64>(sums, 112), m2 + 384, m3 + 384, first);
+  splitTo(load<f64>(sums, 88), m0 + 448, m1 + 448, first); splitTo(load<f64>(sums, 120), m2 + 448, m3 + 448, first);
+}
+
+// S = M0 + 2^26 M1: M0 to a, M1 to b (stored when first, else added).
+// @ts-ignore: decorator
+@inline function splitTo(s: f64, a: usize, b: usize, first: bool): void {
+  const si = exactI64(s);
+  const lo = (si << 38) >> 38;
+  const m0 = <i32>lo, m1 = <i32>((si - lo) >> 26);
+  if (first) { store<i32>(a, m0); store<i32>(b, m1); }
+  else { store<i32>(a, load<i32>(a) + m0); store<i32>(b, load<i32>(b) + m1); }
 }
 
 // A pair's block sum S = M0 + 2^26 M1: M0 to mo, M1 to mo + tileM (stored when first, else added).
@@ -158,28 +184,25 @@ function wideGemm(u: usize, v: usize, m: usize, pairs: i32, inC: i32, oc8: i32, 
 }
 
 /**
- * One tile's outputs: per channel A^T M A >> 2 (M at m, [16][oc8] i32), its bias added and
+ * One tile's outputs: per channel A^T M A >> 2 (M at m, [oc8][16] i32), its bias added and
  * requantized with its record (recs), stored at y00 (+ pxStride when twoCols, + rowStride when
  * twoRows).
  */
 function outputTile(
-  m: usize, oc8: i32, outC: i32, recs: usize, y00: usize, pxStride: usize, rowStride: usize, twoCols: bool, twoRows: bool,
+  m: usize, outC: i32, recs: usize, y00: usize, pxStride: usize, rowStride: usize, twoCols: bool, twoRows: bool,
   outOff: i32, lo: i32, hi: i32,
 ): void {
-  const rowM = <usize>oc8 << 2;
-  for (let o = 0; o < outC; o++) {
-    const mo = m + (<usize>o << 2);
-    let b00 = 0, b01 = 0, b02 = 0, b03 = 0, b10 = 0, b11 = 0, b12 = 0, b13 = 0;
-    for (let j = 0; j < 4; j++) {
-      const m0 = load<i32>(mo + <usize>j * rowM), m1 = load<i32>(mo + <usize>(4 + j) * rowM);
-      const m2 = load<i32>(mo + <usize>(8 + j) * rowM), m3 = load<i32>(mo + <usize>(12 + j) * rowM);
-      const r0 = m0 + m1 + m2, r1 = m1 - m2 - m3;
-      if (j == 0) { b00 = r0; b10 = r1; } else if (j == 1) { b01 = r0; b11 = r1; } else if (j == 2) { b02 = r0; b12 = r1; } else { b03 = r0; b13 = r1; }
-    }
-    const r = recs + <usize>o * RQ_WIDE_BYTES;
+  let mo = m, r = recs, y = y00;
+  for (let o = 0; o < outC; o++, mo += 64, r += RQ_WIDE_BYTES, y++) {
+    // M[i][j] at mo + 16 i + 4 j; A^T over rows, then A over columns
+    const m4 = load<i32>(mo, 16), m5 = load<i32>(mo, 20), m6 = load<i32>(mo, 24), m7 = load<i32>(mo, 28);
+    const m8 = load<i32>(mo, 32), m9 = load<i32>(mo, 36), m10 = load<i32>(mo, 40), m11 = load<i32>(mo, 44);
+    const b00 = load<i32>(mo) + m4 + m8, b01 = load<i32>(mo, 4) + m5 + m9;
+    const b02 = load<i32>(mo, 8) + m6 + m10, b03 = load<i32>(mo, 12) + m7 + m11;
+    const b10 = m4 - m8 - load<i32>(mo, 48), b11 = m5 - m9 - load<i32>(mo, 52);
+    const b12 = m6 - m10 - load<i32>(mo, 56), b13 = m7 - m11 - load<i32>(mo, 60);
     const mm = load<i64>(r), c = load<i64>(r, 8), neg = load<i64>(r, 16), shift = load<i64>(r, 24);
     const p2 = load<i32>(r, 32), b = load<i32>(r, 36);
-    const y = y00 + <usize>o;
     store<u8>(y, rqWide(((b00 + b01 + b02) >> 2) + b, mm, c, neg, shift, p2, outOff, lo, hi));
     if (twoCols) store<u8>(y + pxStride, rqWide(((b01 - b02 - b03) >> 2) + b, mm, c, neg, shift, p2, outOff, lo, hi));
     if (twoRows) {
@@ -199,8 +222,8 @@ export function conv3x3_wg_wide(
   const oc8 = oc8Of(outC);
   const v = scratch, m = v + <usize>WGW_PAIRS * (<usize>inC << 7);
   const recs = m + <usize>(2 * WGW_PAIRS) * (<usize>oc8 << 6);
-  const t = recs + <usize>oc8 * RQ_WIDE_BYTES, sums = t + 96; // 96 bytes of transform work, 64 of sums
-  const rowBuf = sums + 64;
+  const sums = recs + <usize>oc8 * RQ_WIDE_BYTES; // 128 bytes of f64 sums
+  const rowBuf = sums + 128, patch = rowBuf + <usize>(2 * outW * outC);
   prepareRecords(rq, bias, outC, recs);
   const outOff = p.outputOffset, lo = p.actMin, hi = p.actMax;
   const tileM = <usize>oc8 << 6;
@@ -223,14 +246,17 @@ export function conv3x3_wg_wide(
           const vq = v + <usize>q * (<usize>inC << 7);
           if (!same && iy0 >= 0 && iy0 + 4 <= inH && ix0 >= 0 && ix0 + 6 <= inW) {
             inputPairInside(xb + <usize>((iy0 * inW + ix0) * inC), <usize>inW * <usize>inC, inC, vq);
-          } else inputPair(xb, inH, inW, inC, iy0, ix0, same, zp, vq, t, false);
+          } else {
+            edgePatch(xb, inH, inW, inC, iy0, ix0, zp, patch);
+            inputPairInside(patch, <usize>(6 * inC), inC, vq);
+          }
         }
         wideGemm(u, v, m, pairs, inC, oc8, sums);
         for (let k = 0; k < tiles; k++) {
           const ox = 2 * (tx0 + k);
           const y00 = dst + <usize>ox * pxStride;
           const two = ox + 1 < outW;
-          outputTile(m + <usize>k * tileM, oc8, outC, recs, y00, pxStride, rowStride, two, twoRows, outOff, lo, hi);
+          outputTile(m + <usize>k * tileM, outC, recs, y00, pxStride, rowStride, two, twoRows, outOff, lo, hi);
         }
       }
       if (over) memory.copy(rowOut, rowBuf, twoRows ? rowStride << 1 : rowStride);
