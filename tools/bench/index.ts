@@ -3,8 +3,9 @@
 // Latency of edgepack simd and scalar (packed kernels; the scalar build both with its GEMM weights
 // widened, as a JIT host loads it, and on the blocked weights, as a firmware runs it) and of the
 // _ref kernels (the "before"),
-// side by side with TFLite's own wasm runtime (@tensorflow/tfjs-tflite, one thread) on the same
-// .tflite and the same input, in one process; MAC/s; a per-layer profile with an SVG chart;
+// side by side with TFLite's own wasm runtime (@tensorflow/tfjs-tflite, one thread) and LiteRT.js
+// (@litertjs/core, one thread) on the same .tflite and the same input, in one process; MAC/s; a
+// per-layer profile with an SVG chart;
 // and the roofline of i32x4.dot_i16x8_s. Timings are reported, never asserted.
 
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { Model, loadModel } from '../../src/runtime/loader.js';
 import { SHARED_MODELS } from './paths.js';
 import { convert, emittedOps, load, modelMacs, opLabel, opMacs, profileOps, quantile } from './edgepack.js';
 import { loadPeerModel } from './peer-tflite.js';
+import { loadLitertModel } from './peer-litert.js';
 import { loadModelNode } from '../../src/runtime/node.js';
 import { measureRoofline } from './roofline.js';
 import { OpProfileRow, profileSvg } from './chart.js';
@@ -93,8 +95,12 @@ interface ModelResult {
   edgepackScalarBlocked: Timing;
   edgepackRef: Timing;
   peer: Timing | null;
+  /** LiteRT.js (peer-litert.ts). */
+  litert: Timing | null;
   baseline?: Timing;
   peerError?: string;
+  litertError?: string;
+  litertOutputBytesDiffering?: number;
   peerPatchedTensors?: number;
   peerOutputBytesDiffering?: number;
   outputBytes: number;
@@ -160,7 +166,7 @@ async function benchModel(name: string, args: Args): Promise<{ result: ModelResu
   ];
   const result: ModelResult = {
     model: name, outputBytes: a.length, macs: modelMacs(packed.graph), scratchBytes: packed.scratchBytes, arenaBytes: packed.arenaBytes,
-    edgepackSimd: null!, edgepackScalar: null!, edgepackScalarBlocked: null!, edgepackRef: null!, peer: null,
+    edgepackSimd: null!, edgepackScalar: null!, edgepackScalarBlocked: null!, edgepackRef: null!, peer: null, litert: null,
   };
   if (args.baseline) {
     const base = await loadModel(new WebAssembly.Module(readFileSync(args.baseline)), packed.epk);
@@ -168,6 +174,15 @@ async function benchModel(name: string, args: Args): Promise<{ result: ModelResu
     tasks.unshift(['baseline', () => void base.run(input)]); // next to simd: see timeTasks
   }
   if (args.peer) {
+    try {
+      const lite = await loadLitertModel(tflite, input.length);
+      const p = lite.run(input);
+      result.litertOutputBytesDiffering = p.length === a.length ? p.reduce((n, v, i) => n + (v !== a[i] ? 1 : 0), 0) : -1;
+      tasks.unshift(['litert-wasm', () => void lite.run(input)]); // next to simd: see timeTasks
+      if (!litertBuild) litertBuild = lite.build;
+    } catch (e) {
+      result.litertError = (e as Error).message.split('\n')[0];
+    }
     try {
       const peer = await loadPeerModel(tflite);
       const p = peer.run(input);
@@ -185,12 +200,13 @@ async function benchModel(name: string, args: Args): Promise<{ result: ModelResu
   result.edgepackScalarBlocked = t.get('edgepack scalar blocked')!;
   result.edgepackRef = t.get('edgepack ref')!;
   result.peer = t.get('tflite-wasm') ?? null;
+  result.litert = t.get('litert-wasm') ?? null;
   result.baseline = t.get('baseline');
   const ops = emittedOps(packed.graph);
   return { result, simd, scalar, input, macs: ops.map((o) => opMacs(packed.graph, o)), labels: ops.map(opLabel) };
 }
 
-let peerBuild = '';
+let peerBuild = '', litertBuild = '';
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
@@ -200,12 +216,13 @@ const f2 = (n: number) => n.toFixed(n < 1 ? 3 : 2);
 const gmacs = (macs: number, ms: number) => (macs / (ms / 1000) / 1e9).toFixed(2);
 
 function printTable(rows: ModelResult[]): void {
-  const head = ['model', 'MMAC', 'simd med', 'simd p90', 'scalar med', 'scalar p90', 'blocked med', 'ref med', 'tflite med', 'tflite p90', 'simd/tflite', 'scalar/simd', 'blocked/simd', 'ref/simd', 'simd GMAC/s', 'scalar GMAC/s', 'tflite GMAC/s'];
+  const head = ['model', 'MMAC', 'simd med', 'simd p90', 'scalar med', 'scalar p90', 'blocked med', 'ref med', 'tflite med', 'tflite p90', 'litert med', 'simd/tflite', 'simd/litert', 'scalar/simd', 'blocked/simd', 'ref/simd', 'simd GMAC/s', 'scalar GMAC/s', 'tflite GMAC/s'];
   const lines = rows.map((r) => [
     r.model, (r.macs / 1e6).toFixed(2),
     f2(r.edgepackSimd.medianMs), f2(r.edgepackSimd.p90Ms), f2(r.edgepackScalar.medianMs), f2(r.edgepackScalar.p90Ms), f2(r.edgepackScalarBlocked.medianMs), f2(r.edgepackRef.medianMs),
-    r.peer ? f2(r.peer.medianMs) : 'n/a', r.peer ? f2(r.peer.p90Ms) : 'n/a',
+    r.peer ? f2(r.peer.medianMs) : 'n/a', r.peer ? f2(r.peer.p90Ms) : 'n/a', r.litert ? f2(r.litert.medianMs) : 'n/a',
     r.peer ? (r.edgepackSimd.medianMs / r.peer.medianMs).toFixed(2) : 'n/a',
+    r.litert ? (r.edgepackSimd.medianMs / r.litert.medianMs).toFixed(2) : 'n/a',
     (r.edgepackScalar.medianMs / r.edgepackSimd.medianMs).toFixed(2),
     (r.edgepackScalarBlocked.medianMs / r.edgepackSimd.medianMs).toFixed(2),
     (r.edgepackRef.medianMs / r.edgepackSimd.medianMs).toFixed(2),
@@ -242,6 +259,7 @@ async function main(): Promise<void> {
     const r = await benchModel(name, args);
     rows.push(r.result);
     if (r.result.peerError) console.log(`${name}: the peer (tfjs-tflite) could not run: ${r.result.peerError}`);
+    if (r.result.litertError) console.log(`${name}: the peer LiteRT.js could not run: ${r.result.litertError}`);
     if (name === args.profile) {
       const rounds = args.smoke ? 2 : 30;
       const ms = profileOps(r.simd, r.input, rounds), scalarMs = profileOps(r.scalar, r.input, rounds);
@@ -249,11 +267,13 @@ async function main(): Promise<void> {
     }
   }
   if (args.peer && peerBuild) console.log(`peer: @tensorflow/tfjs-tflite, one thread, scripts: ${peerBuild}`);
+  if (args.peer && litertBuild) console.log(`peer: @litertjs/core, one thread, 'wasm' accelerator, script: ${litertBuild}`);
   if (!args.peer) console.log('peer: skipped (--no-peer)');
   printTable(rows);
   for (const r of rows) {
     if (r.peerPatchedTensors) console.log(`${r.model}: peer copy has quantized_dimension set to 0 on ${r.peerPatchedTensors} bias tensors`);
     if (r.peerOutputBytesDiffering) console.log(`${r.model}: tflite-wasm output differs from edgepack (= TFLM) in ${r.peerOutputBytesDiffering} of ${r.outputBytes} bytes`);
+    if (r.litertOutputBytesDiffering) console.log(`${r.model}: litert-wasm output differs from edgepack (= TFLM) in ${r.litertOutputBytesDiffering} of ${r.outputBytes} bytes`);
   }
   if (args.baseline) {
     console.log(`\nbefore/after in this run: baseline ${args.baseline} vs current simd build (medians, ms)`);
@@ -277,7 +297,7 @@ async function main(): Promise<void> {
     }
   }
   if (args.json) {
-    writeAtomic(args.json, JSON.stringify({ machine: env, timeMsPerTask: args.timeMs, roofline: roof, peerBuild, models: rows, profile: profileRows && { model: args.profile, ops: profileRows } }, null, 2) + '\n');
+    writeAtomic(args.json, JSON.stringify({ machine: env, timeMsPerTask: args.timeMs, roofline: roof, peerBuild, litertBuild, models: rows, profile: profileRows && { model: args.profile, ops: profileRows } }, null, 2) + '\n');
     console.log(`wrote ${args.json}`);
   }
 }
