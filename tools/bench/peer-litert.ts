@@ -17,7 +17,9 @@ import { zeroBiasQuantizedDimension } from './peer-tflite.js';
 const require = createRequire(import.meta.url);
 
 interface Deletable { delete(): void }
-interface TensorType extends Deletable { bytes(): number }
+interface IntVector { size(): number; get(i: number): number; push_back(v: number): void }
+interface Layout extends Deletable { dimensions(): IntVector }
+interface TensorType extends Deletable { bytes(): number; layout(): Layout; elementType(): unknown }
 interface TensorBuffer extends Deletable { lock(mode: unknown): number; unlock(): void; size(): number }
 interface LiteRtWasm {
   HEAPU8: Uint8Array;
@@ -28,6 +30,9 @@ interface LiteRtWasm {
   LiteRtTensorBuffer: { createManaged(env: unknown, type: unknown, tensorType: TensorType, bytes: number): TensorBuffer };
   LiteRtTensorBufferType: { HOST_MEMORY: unknown };
   LiteRtTensorBufferLockMode: { READ: unknown; WRITE: unknown };
+  LiteRtLayout: { create(dims: IntVector): Layout };
+  LiteRtRankedTensorType: { create(elementType: unknown, layout: Layout): TensorType };
+  VectorInt32: new () => IntVector;
 }
 interface CompiledModel extends Deletable { run(signature: number, inputs: TensorBuffer[]): TensorBuffer[] | Promise<TensorBuffer[]> }
 
@@ -87,7 +92,7 @@ export async function loadLitertModel(tfliteBytes: Uint8Array, inputBytes: numbe
   const compiled = await wasm.compileModel(env.liteRtEnvironment, model, {
     environment: env, accelerator: 'wasm', cpuOptions: { numThreads: 1 }, gpuOptions: {}, webNNOptions: {},
   }) as CompiledModel;
-  const input = wasm.LiteRtTensorBuffer.createManaged(env.liteRtEnvironment, wasm.LiteRtTensorBufferType.HOST_MEMORY, model.getInputTensorType(0, 0), inputBytes);
+  const input = wasm.LiteRtTensorBuffer.createManaged(env.liteRtEnvironment, wasm.LiteRtTensorBufferType.HOST_MEMORY, rankedInputType(wasm, model.getInputTensorType(0, 0), inputBytes), inputBytes);
   return {
     patched,
     build: litertBuild,
@@ -105,4 +110,20 @@ export async function loadLitertModel(tfliteBytes: Uint8Array, inputBytes: numbe
       return y;
     },
   };
+}
+
+/**
+ * The input's tensor type with every dynamic dimension (-1 in the file's shape signature, a
+ * batch: sww_dscnn_int8) set to 1, as edgepack and tfjs-tflite run it; its buffer refuses the
+ * type as the model states it ("Failed to get num packed bytes").
+ */
+function rankedInputType(wasm: LiteRtWasm, t: TensorType, inputBytes: number): TensorType {
+  const d = t.layout().dimensions();
+  const dims = Array.from({ length: d.size() }, (_, i) => d.get(i));
+  if (dims.every((v) => v >= 0)) return t;
+  const v = new wasm.VectorInt32();
+  for (const x of dims) v.push_back(x < 0 ? 1 : x);
+  const ranked = wasm.LiteRtRankedTensorType.create(t.elementType(), wasm.LiteRtLayout.create(v));
+  if (ranked.bytes() !== inputBytes) throw new Error(`input shape [${dims.join(', ')}]: ${ranked.bytes()} bytes with batch 1, the model's input is ${inputBytes}`);
+  return ranked;
 }
