@@ -92,20 +92,20 @@ const EXACT: f64 = 6755399441055744.0; // 1.5 2^52
 }
 
 /**
- * The 8 channels' dot products of the packed pair at x (k8 taps) with an 8-channel group's
+ * The 8 channels' dot products of the packed pair at x (`taps` of them) with an 8-channel group's
  * widened weights at wg -> sums: 8 i32 of the first pixel, then 8 of the second (64 bytes;
  * the f64 block sums pass through sums + 64, 64 bytes more).
  */
-function groupSums(x: usize, k8: i32, wg: usize, sums: usize): void {
+function groupSums(x: usize, taps: i32, wg: usize, sums: usize): void {
   const blockSums = sums + 64;
-  if (k8 <= WIDE_BLOCK) { // one block: its sums are the i32 sums
-    blockDot(x, k8, wg, blockSums);
+  if (taps <= WIDE_BLOCK) { // one block: its sums are the i32 sums
+    blockDot(x, taps, wg, blockSums);
     for (let j: usize = 0; j < 8; j++) splitTo(load<f64>(blockSums + (j << 3)), sums + (j << 2));
     return;
   }
   memory.fill(sums, 0, 64);
-  for (let k0 = 0; k0 < k8; k0 += WIDE_BLOCK) {
-    blockDot(x + (<usize>k0 << 3), min(k8 - k0, WIDE_BLOCK), wg + (<usize>k0 << 6), blockSums);
+  for (let k0 = 0; k0 < taps; k0 += WIDE_BLOCK) {
+    blockDot(x + (<usize>k0 << 3), min(taps - k0, WIDE_BLOCK), wg + (<usize>k0 << 6), blockSums);
     for (let j: usize = 0; j < 8; j++) split(load<f64>(blockSums + (j << 3)), sums + (j << 2));
   }
 }
@@ -152,14 +152,14 @@ export function pairDot(x: usize, pairV: usize, n: i32, wp: usize, out: usize): 
 }
 
 /**
- * groupSums for two packed pairs (x and x + pairV): 32 i32 at sums, the four pixels' 8 channels
- * in turn (the f64 block sums pass through sums + 128, 128 bytes more).
+ * groupSums for two packed pairs (x and x + pairV, `taps` each): 32 i32 at sums, the four
+ * pixels' 8 channels in turn (the f64 block sums pass through sums + 128, 128 bytes more).
  */
-function quadSums(x: usize, pairV: usize, k8: i32, wg: usize, sums: usize): void {
+function quadSums(x: usize, pairV: usize, taps: i32, wg: usize, sums: usize): void {
   const blockSums = sums + 128;
-  if (k8 <= WIDE_BLOCK) { // one block: its sums are the i32 sums
-    pairDot(x, pairV, k8, wg, blockSums);
-    pairDot(x, pairV, k8, wg + 32, blockSums + 64);
+  if (taps <= WIDE_BLOCK) { // one block: its sums are the i32 sums
+    pairDot(x, pairV, taps, wg, blockSums);
+    pairDot(x, pairV, taps, wg + 32, blockSums + 64);
     for (let j: usize = 0; j < 8; j++) {
       const at = blockSums + ((j & 3) << 3) + ((j >> 2) << 6);
       splitTo(load<f64>(at), sums + (j << 2));
@@ -168,8 +168,8 @@ function quadSums(x: usize, pairV: usize, k8: i32, wg: usize, sums: usize): void
     return;
   }
   memory.fill(sums, 0, 128);
-  for (let k0 = 0; k0 < k8; k0 += WIDE_BLOCK) {
-    const n = min(k8 - k0, WIDE_BLOCK), xk = x + (<usize>k0 << 3), wk = wg + (<usize>k0 << 6);
+  for (let k0 = 0; k0 < taps; k0 += WIDE_BLOCK) {
+    const n = min(taps - k0, WIDE_BLOCK), xk = x + (<usize>k0 << 3), wk = wg + (<usize>k0 << 6);
     pairDot(xk, pairV, n, wk, blockSums);
     pairDot(xk, pairV, n, wk + 32, blockSums + 64);
     for (let j: usize = 0; j < 8; j++) {
@@ -181,7 +181,7 @@ function quadSums(x: usize, pairV: usize, k8: i32, wg: usize, sums: usize): void
 }
 
 /**
- * Two packed pairs (x, x + pairV; k8 taps) times all oc outputs -> pixels y0, y0 + yStride,
+ * Two packed pairs (x, x + pairV; `taps` each, weight rows of k8) times all oc outputs -> pixels y0, y0 + yStride,
  * y0 + 2 yStride and, when `four`, y0 + 3 yStride (else the second pair's second pixel is a
  * copy, its sums unused); recs as gemmPair's.
  */
@@ -207,7 +207,7 @@ function gemmQuad(x: usize, pairV: usize, taps: i32, k8: i32, ww: usize, oc: i32
 }
 
 /**
- * A packed pair (x, k8 taps) times all oc outputs -> y0, and y1 when `two` (else the pair's
+ * A packed pair (x, `taps`; weight rows of k8) times all oc outputs -> y0, and y1 when `two` (else the pair's
  * second pixel is a copy, its sums unused); recs: the channels' requant-wide.ts records.
  */
 function gemmPair(x: usize, taps: i32, k8: i32, ww: usize, oc: i32, recs: usize, y0: usize, y1: usize, two: bool, outOff: i32, lo: i32, hi: i32, sums: usize): void {
