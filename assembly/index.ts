@@ -18,7 +18,7 @@ import { accFitsOf, markAccFits } from './acc-bound';
 export { ep_set_memory_limit, ep_memory_high_water } from './memory-limit';
 export { ep_set_wide_gemm, ep_wide_tensor_count } from './wide';
 import { prepareWide } from './wide';
-import { WIDE_GEMM } from './wide-table';
+import { WIDE_GEMM, WIDE_GEMM16 } from './wide-table';
 export { ep_set_winograd, ep_winograd_op_count } from './winograd';
 import { WINOGRAD, prepareWinograd } from './winograd';
 
@@ -70,7 +70,7 @@ export function ep_load(ptr: usize, len: u32): i32 {
   // Winograd filters first: the scalar build widens the other weights after them
   let end = arena + <usize>M.arenaBytes + <usize>M.scratchBytes;
   if (WINOGRAD) end = prepareWinograd(end);
-  if (WIDE_GEMM) prepareWide(end);
+  if (WIDE_GEMM || WIDE_GEMM16) prepareWide(end);
   return F.E_OK;
 }
 

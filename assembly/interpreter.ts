@@ -8,7 +8,7 @@ import { conv_s8, conv_s8_ref, dwconv_s8, dwconv_s8_ref, ConvParams } from './ke
 import { fc_s8, fc_s8_ref } from './kernels/fully-connected';
 import { conv_s8_wide, fc_s8_wide } from './kernels/gemm-wide';
 import { dwconv_s8_wide } from './kernels/dwconv-wide';
-import { WIDE_GEMM, wideOf, wideRow } from './wide-table';
+import { WIDE_GEMM, WIDE_GEMM16, wideOf, wideRow } from './wide-table';
 import { pool_s8, PoolParams } from './kernels/pool';
 import { add_s8, add_s8_ref, mul_s8_ref, AddParams, MulParams, Broadcast4 } from './kernels/elementwise';
 import { softmax_s8 } from './kernels/softmax';
@@ -114,7 +114,7 @@ export function runOp(r: usize): i32 {
         } else if (ww != 0) conv_s8_wide(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), ww, O.param(r, 11), O.param(r, 12), M.dim(w, 1),
           bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp, M.scratchPtr, wideRow);
         else if (HAS_CONV_BLOCKED) conv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, O.param(r, 11), O.param(r, 12), M.dim(w, 1),
-          bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp, M.scratchPtr);
+          bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp, M.scratchPtr, M.dim(y, 3), WIDE_GEMM16 ? wideOf(w) : 0, wideRow);
       } else {
         const ww = WIDE_GEMM ? wideOf(w) : 0;
         if (ww != 0) dwconv_s8_wide(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), ww, M.dim(w, 1), M.dim(w, 2),

@@ -9,6 +9,13 @@
 // @ts-ignore: EP_KERNELS and EP_NO_WIDE exist only when given with --use
 export const WIDE_GEMM: bool = !ASC_FEATURE_SIMD && !isDefined(EP_KERNELS) && !isDefined(EP_NO_WIDE);
 
+/**
+ * The SIMD build's form (kernels/gemm16-simd.ts): blocked conv weights widened to int16 pairs,
+ * 2 bytes per weight, when the host asks (ep_set_wide_gemm) as for WIDE_GEMM.
+ */
+// @ts-ignore: EP_KERNELS and EP_NO_WIDE exist only when given with --use
+export const WIDE_GEMM16: bool = ASC_FEATURE_SIMD && !isDefined(EP_KERNELS) && !isDefined(EP_NO_WIDE);
+
 /** Whether the host asked for widened weights (ep_set_wide_gemm). */
 export let wanted = false;
 /** One u32 per tensor: its widened copy, or 0; 0 when nothing was widened. */

@@ -1,14 +1,21 @@
-// Widened GEMM weights for the scalar build on a 64-bit JIT host (kernels/gemm-wide.ts).
-// The host asks for them with ep_set_wide_gemm(1) before ep_load (the Node and browser
-// loader does for the scalar build; firmware and WASI hosts never do). ep_load then widens the
-// weights of every conv, and of every fully connected op over two input rows or more, of the
-// blocked layout (K_CONV_BLOCKED, K_FC_BLOCKED) into memory grown past the scratch: 8 bytes per
-// weight byte (one f64 each), a table of one address per tensor, and room for a packed pixel
-// pair. So does every depthwise conv of the blocked layout (K_DWCONV_BLOCKED,
-// kernels/dwconv-wide.ts) with at most WIDE_DW_MAX_TAPS taps: its weights one f64 each plus
-// each channel's sum, and the same room holds its ring of packed input rows. Nothing of it is needed: when the memory cannot grow (or the host's grant is smaller)
-// the ops keep the blocked kernels, and the high-water mark (memory-limit.ts), which states
-// what the model needs, leaves it out.
+// Widened GEMM weights for JIT hosts. The host asks for them with ep_set_wide_gemm(1) before
+// ep_load (the Node and browser loader does; firmware and WASI hosts never do).
+//
+// Scalar build (kernels/gemm-wide.ts): ep_load widens the weights of every conv, and of every
+// fully connected op over two input rows or more, of the blocked layout (K_CONV_BLOCKED,
+// K_FC_BLOCKED) into memory grown past the scratch: 8 bytes per weight byte (one f64 each), a
+// table of one address per tensor, and room for a packed pixel pair. So does every depthwise
+// conv of the blocked layout (K_DWCONV_BLOCKED, kernels/dwconv-wide.ts) with at most
+// WIDE_DW_MAX_TAPS taps: its weights one f64 each plus each channel's sum, and the same room
+// holds its ring of packed input rows.
+//
+// SIMD build (kernels/gemm16-simd.ts): every blocked conv of more than WIDE16_MIN_K8 taps (fewer
+// run the channels-in-lanes GEMM, gemm-lanes-simd.ts) gets its weights as int16 pairs, 2 bytes
+// per weight byte, and the room is two rows of int16 taps.
+//
+// Nothing of it is needed: when the memory cannot grow (or the host's grant is smaller) the
+// ops keep the blocked kernels, and the high-water mark (memory-limit.ts), which states what
+// the model needs, leaves it out.
 
 import * as F from './format';
 import * as M from './model';
@@ -18,15 +25,22 @@ import { kernelOf } from './dispatch';
 import { growWithinGrant } from './memory-limit';
 import { WIDE_MAX_K8, wideBytes, wideRowBytes, widenWeights } from './kernels/gemm-wide';
 import { WIDE_DW_MAX_TAPS, dwRingBytes, wideDwBytes, widenDwWeights } from './kernels/dwconv-wide';
-import { WIDE_GEMM, setWide, wanted, wantWide, wideTable } from './wide-table';
+import { WIDE_GEMM, WIDE_GEMM16, setWide, wanted, wantWide, wideTable } from './wide-table';
+import { wide16Bytes, wide16RowBytes, widen16Weights } from './kernels/gemm16-simd';
 import { WINOGRAD, winogradOf } from './winograd';
 import { ADD_LUT_BYTES } from './kernels/elementwise';
 
 /** Host: widen GEMM weights at the next loads (on != 0) or not. Returns 1 when this build can. */
 export function ep_set_wide_gemm(on: i32): i32 {
-  wantWide(WIDE_GEMM && on != 0);
-  return WIDE_GEMM ? 1 : 0;
+  wantWide((WIDE_GEMM || WIDE_GEMM16) && on != 0);
+  return WIDE_GEMM || WIDE_GEMM16 ? 1 : 0;
 }
+
+/**
+ * K8 at or below which the SIMD build keeps a conv's blocked weights: K <= 40 taps run the
+ * channels-in-lanes GEMM (gemm-lanes-simd.ts LANES_PAIRS_MAX), which re-lays them per call.
+ */
+const WIDE16_MIN_K8 = 40;
 
 /** Tensors widened by the last load (for tests and the bench). */
 export function ep_wide_tensor_count(): u32 {
@@ -43,6 +57,7 @@ export function ep_wide_tensor_count(): u32 {
 function wideCandidate(r: usize): u32 {
   const v = kernelOf(r);
   if ((v == K.K_DWCONV_BLOCKED || v == K.K_CONV_BLOCKED || v == K.K_FC_BLOCKED) && M.kind(O.input(r, 1)) != F.KIND_CONST) return F.NO_TENSOR;
+  if (WIDE_GEMM16 && v != K.K_CONV_BLOCKED) return F.NO_TENSOR; // the SIMD build widens convs only
   if (v == K.K_DWCONV_BLOCKED) return dwRingOf(r) != 0 ? O.input(r, 1) : F.NO_TENSOR;
   if (v != K.K_CONV_BLOCKED && v != K.K_FC_BLOCKED) return F.NO_TENSOR;
   if (WINOGRAD && winogradOf(O.input(r, 1)) != 0) return F.NO_TENSOR; // transformed for Winograd instead (winograd.ts)
@@ -52,6 +67,7 @@ function wideCandidate(r: usize): u32 {
   const k8 = M.dim(w, 1), oc4 = M.dim(w, 0);
   if (k8 <= 0 || k8 > WIDE_MAX_K8 || (k8 & 7) != 0 || oc4 <= 0 || (oc4 & 3) != 0) return F.NO_TENSOR;
   if (<u64>oc4 * <u64>k8 != <u64>M.byteCount(w)) return F.NO_TENSOR;
+  if (WIDE_GEMM16 && k8 <= WIDE16_MIN_K8) return F.NO_TENSOR;
   return w;
 }
 
@@ -70,13 +86,15 @@ function dwRingOf(r: usize): u64 {
 
 // Bytes of op r's widened weights (its candidate tensor w).
 function widenedBytes(r: usize, w: u32): u64 {
+  if (WIDE_GEMM16) return wide16Bytes(M.dim(w, 0), M.dim(w, 1)); // a multiple of 16 (oc16 of them, K8 a multiple of 8)
   if (kernelOf(r) == K.K_DWCONV_BLOCKED) return align16(wideDwBytes(M.dim(w, 3), M.dim(w, 1) * M.dim(w, 2)));
   return wideBytes(M.dim(w, 0), M.dim(w, 1));
 }
 
 // Op r's widened weights of tensor w -> dst.
 function widen(r: usize, w: u32, dst: usize): void {
-  if (kernelOf(r) == K.K_DWCONV_BLOCKED) widenDwWeights(M.dataOf(w), M.dim(w, 3), M.dim(w, 1) * M.dim(w, 2), dst);
+  if (WIDE_GEMM16) widen16Weights(M.dataOf(w), M.dim(w, 0), M.dim(w, 1), dst);
+  else if (kernelOf(r) == K.K_DWCONV_BLOCKED) widenDwWeights(M.dataOf(w), M.dim(w, 3), M.dim(w, 1) * M.dim(w, 2), dst);
   else widenWeights(M.dataOf(w), M.dim(w, 0), M.dim(w, 1), dst);
 }
 
@@ -89,7 +107,7 @@ function widen(r: usize, w: u32, dst: usize): void {
  */
 export function prepareWide(end: usize): void {
   setWide(0, 0);
-  if (!WIDE_GEMM || !wanted) return;
+  if (!(WIDE_GEMM || WIDE_GEMM16) || !wanted) return;
   // sizes first: table, row, then each weight tensor once
   let need: u64 = align16(<u64>M.tensorCount * 4);
   let rowBytes: u64 = 0;
@@ -98,12 +116,12 @@ export function prepareWide(end: usize): void {
     const w = wideCandidate(r);
     if (w == F.NO_TENSOR) continue;
     // GEMM: a packed pixel pair, sums and requant records; depthwise: its ring of packed rows
-    const row = kernelOf(r) == K.K_DWCONV_BLOCKED ? dwRingOf(r) : wideRowBytes(M.dim(w, 0), M.dim(w, 1));
+    const row = WIDE_GEMM16 ? wide16RowBytes(M.dim(w, 1)) : kernelOf(r) == K.K_DWCONV_BLOCKED ? dwRingOf(r) : wideRowBytes(M.dim(w, 0), M.dim(w, 1));
     if (row > rowBytes) rowBytes = row;
     need += widenedBytes(r, w); // a multiple of 16; a shared tensor counted twice at most wastes bytes
   }
   if (rowBytes == 0) return;
-  if (rowBytes < ADD_LUT_BYTES) rowBytes = ADD_LUT_BYTES; // add_s8's tables (kernels/elementwise.ts) use it too
+  if (WIDE_GEMM && rowBytes < ADD_LUT_BYTES) rowBytes = ADD_LUT_BYTES; // the scalar add_s8's tables (kernels/elementwise.ts) use it too
   need += align16(rowBytes);
   const start = align16(<u64>end);
   if (!growWithinGrant(start + need)) return;

@@ -185,11 +185,4 @@ test('inspect and fit state the memory a device backs: without the widened weigh
   assert.is(resident.linearMemoryBytes, (await loadModelNode(f.epk, 'scalar', undefined, false)).memoryBytes);
 });
 
-test('the SIMD build never widens', async () => {
-  const epk = convertModel(buildTinyCnn(), 'tiny', { log: () => {} }).epk;
-  const m = await loadModelNode(epk, 'simd');
-  assert.is(m.exports.ep_set_wide_gemm!(1), 0);
-  assert.is(m.exports.ep_wide_tensor_count!(), 0);
-});
-
 test.run();

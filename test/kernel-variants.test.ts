@@ -181,6 +181,17 @@ async function runAll(c: Case, seed: number, given?: Uint8Array[]): Promise<{ pa
   // but a 3x3 stride-1 conv over 8k channels, whose filter is transformed for Winograd instead (test/winograd.test.ts)
   const winograd = wide.exports.ep_winograd_op_count!();
   assert.equal(wide.exports.ep_wide_tensor_count!(), widened - winograd, `${c.name}: every blocked conv and depthwise, and FC over 2 rows or more, widened`);
+  // so does the SIMD build: a conv of K8 > 40 taps (fewer run the channels-in-lanes GEMM) on
+  // int16 weights widened at load (a JIT host, loadModelNode's default above: gemm16-simd.ts)
+  // and on the blocked bytes (gemm2_s8_simd)
+  const simdBlocked = await loadModelNode(packed.epk, 'simd', undefined, false);
+  assert.equal(Array.from(simdBlocked.run(...inputs)[0]), Array.from(want), `${c.name}: packed kernels, SIMD build without widened weights`);
+  assert.equal(simdBlocked.exports.ep_wide_tensor_count!(), 0, `${c.name}: SIMD, nothing widened when not asked`);
+  const simdWide = await loadModelNode(packed.epk, 'simd');
+  const widened16 = packed.graph.ops.filter((o) => o.kernel?.opcode === OpCode.Conv2D && o.kernel.params.length !== 10 &&
+    packed.graph.tensors[o.inputs[1]].shape.length === 2 && packed.graph.tensors[o.inputs[1]].shape[1] > 40).length;
+  assert.equal(simdWide.exports.ep_wide_tensor_count!(), widened16 - simdWide.exports.ep_winograd_op_count!(), `${c.name}: SIMD, every blocked conv over K8 > 40 widened`);
+  gemm16Ops += widened16 - simdWide.exports.ep_winograd_op_count!();
   // streamed build at its smallest stage (one quad of output channels per tile; a packed FC
   // splits K too) and halfway to the whole stage (several quads per tile): the kernels write
   // a channel range of a wider output (conv/FC yStride, depthwise stride)
@@ -194,11 +205,14 @@ async function runAll(c: Case, seed: number, given?: Uint8Array[]): Promise<{ pa
 }
 
 const CASES_PER_KIND = 40;
+/** Ops that ran on int16 weights (gemm16-simd.ts) in runAll so far. */
+let gemm16Ops = 0;
 
 for (const [kind, make] of [['conv', convCase], ['depthwise', depthwiseCase], ['fully connected', fullyConnectedCase], ['add', addCase]] as const) {
   test(`${kind}: fast variants (scalar, simd) == _ref on ${CASES_PER_KIND} random shapes`, async () => {
     const r = rng(kind.length * 7919);
     let packed = 0, fits = 0, checked = 0;
+    const gemm16Before = gemm16Ops;
     for (let i = 0; i < CASES_PER_KIND; i++) {
       const c = make(r, i);
       const got = await runAll(c, 1000 + i);
@@ -208,6 +222,7 @@ for (const [kind, make] of [['conv', convCase], ['depthwise', depthwiseCase], ['
     if (kind !== 'add') assert.ok(packed >= CASES_PER_KIND / 2, `only ${packed} of ${CASES_PER_KIND} ${kind} cases used packed weights`);
     // both SIMD GEMM epilogues ran: the op's accumulators proven in range at load, and checked per quad
     if (kind === 'conv' || kind === 'fully connected') assert.ok(fits >= 5 && checked >= 5, `${kind}: ${fits} ops with the load-time bound, ${checked} checked per quad`);
+    if (kind === 'conv') assert.ok(gemm16Ops - gemm16Before >= 10, `conv: only ${gemm16Ops - gemm16Before} cases ran the SIMD build's int16-weight GEMM`);
   });
 }
 

@@ -9,6 +9,7 @@ import { gemm2_s8_simd, gemm2_s8_simd_rows } from './gemm-simd';
 import { copyBytesSimd, fillBytesSimd } from './copy-simd';
 import { rqfBias, rqfMagic, rqfPrepare, splat8 } from './requant-simd';
 import { gemm2_s8_lanes, lanesPrepare } from './gemm-lanes-simd';
+import { gemm16_s8_simd, widenRow16 } from './gemm16-simd';
 
 /** Writes the K-byte patch of output pixel (b, oy, ox) at dst exactly as conv.ts im2col does. */
 // @ts-ignore: decorator
@@ -158,13 +159,39 @@ function convLanes(
   return p.strideH == 1 && p.strideW == 1 && outH == inH && outW == inW;
 }
 
-/** conv.ts conv_s8 (same arguments and contract) for the SIMD build. */
+/**
+ * One GEMM call over the rows p0 and p1 (== p0: one row) -> y0, y1: gemm16_s8_simd on their taps
+ * widened into row16 when the op's weights were widened (w16 != 0), else gemm2_s8_simd on the
+ * blocked weights w; offs != 0: the rows are read in place through that slice table
+ * (gemm2_s8_simd_rows).
+ */
+// @ts-ignore: decorator
+@inline function gemmRows(
+  p0: usize, p1: usize, offs: usize, k8: i32, w: usize, w16: usize, row16: usize, outC: i32,
+  bias: usize, rq: usize, rqf: usize, y0: usize, y1: usize, outOff: i32, lo: i32, hi: i32,
+): void {
+  if (w16 != 0) {
+    const two = p1 != p0, r1 = two ? row16 + (<usize>k8 << 1) : row16;
+    widenRow16(p0, offs, k8, row16);
+    if (two) widenRow16(p1, offs, k8, r1);
+    gemm16_s8_simd(row16, r1, two, k8, w16, outC, bias, rq, rqf, y0, y1, outOff, lo, hi);
+  } else if (offs != 0) {
+    gemm2_s8_simd_rows(p0, p1, offs, k8, w, outC, bias, rq, rqf, y0, y1, outOff, lo, hi);
+  } else {
+    gemm2_s8_simd(p0, p1, k8, w, outC, bias, rq, rqf, y0, y1, outOff, lo, hi);
+  }
+}
+
+/**
+ * conv.ts conv_s8 (same arguments and contract) for the SIMD build. w16: the weights widened at
+ * load (gemm16-simd.ts; 0: none), row16: 4 K8 bytes for the widened rows.
+ */
 export function conv_s8_simd(
   x: usize, inH: i32, inW: i32, inC: i32,
   w: usize, kh: i32, kw: i32, k8: i32,
   bias: usize, rq: usize,
   y: usize, batches: i32, outH: i32, outW: i32, outC: i32,
-  p: ConvParams, scratch: usize, yStride: i32,
+  p: ConvParams, scratch: usize, yStride: i32, w16: usize = 0, row16: usize = 0,
 ): void {
   const direct = kh == 1 && kw == 1 && p.padTop == 0 && p.padLeft == 0
     && <i64>(outH - 1) * <i64>p.strideH < <i64>inH && <i64>(outW - 1) * <i64>p.strideW < <i64>inW;
@@ -211,10 +238,10 @@ export function conv_s8_simd(
     const step = <usize>inC, yStep = <usize>yStride;
     let p0 = x, y0 = y, n = 0;
     for (; n + 2 <= total; n += 2) {
-      gemm2_s8_simd(p0, p0 + step, k8, w, outC, bias, rq, rqf, y0, y0 + yStep, outOff, lo, hi);
+      gemmRows(p0, p0 + step, 0, k8, w, w16, row16, outC, bias, rq, rqf, y0, y0 + yStep, outOff, lo, hi);
       p0 += step << 1; y0 += yStep << 1;
     }
-    if (n < total) gemm2_s8_simd(p0, p0, k8, w, outC, bias, rq, rqf, y0, y0, outOff, lo, hi);
+    if (n < total) gemmRows(p0, p0, 0, k8, w, w16, row16, outC, bias, rq, rqf, y0, y0, outOff, lo, hi);
     return;
   }
   const rgb3x3 = !direct && inC == 3 && kh == 3 && kw == 3 && dW == 1 && k8 == 32;
@@ -234,7 +261,7 @@ export function conv_s8_simd(
       if (iy0 >= 0 && iy0 <= iyMax && ix0 >= 0 && ix0 <= ixMax && iy1 >= 0 && iy1 <= iyMax && ix1 >= 0 && ix1 <= ixMax) {
         p0 = x + <usize>(((b0 * inH + iy0) * inW + ix0) * inC);
         p1 = two ? x + <usize>(((b1 * inH + iy1) * inW + ix1) * inC) : p0;
-        gemm2_s8_simd_rows(p0, p1, SLICE_OFFS, k8, w, outC, bias, rq, rqf, y0, y1, outOff, lo, hi);
+        gemmRows(p0, p1, SLICE_OFFS, k8, w, w16, row16, outC, bias, rq, rqf, y0, y1, outOff, lo, hi);
         b0 = b1; oy0 = oy1; ox0 = ox1 + 1;
         if (ox0 == outW) { ox0 = 0; oy0++; if (oy0 == outH) { oy0 = 0; b0++; } }
         continue;
@@ -260,7 +287,7 @@ export function conv_s8_simd(
       im2colSimd(x, inH, inW, inC, kh, kw, b0, oy0, ox0, sH, sW, padTop, padLeft, dH, dW, zp, p0);
       if (two) im2colSimd(x, inH, inW, inC, kh, kw, b1, oy1, ox1, sH, sW, padTop, padLeft, dH, dW, zp, p1);
     }
-    gemm2_s8_simd(p0, two ? p1 : p0, k8, w, outC, bias, rq, rqf, y0, y1, outOff, lo, hi);
+    gemmRows(p0, two ? p1 : p0, 0, k8, w, w16, row16, outC, bias, rq, rqf, y0, y1, outOff, lo, hi);
     // pixel n + 2
     b0 = b1; oy0 = oy1; ox0 = ox1 + 1;
     if (ox0 == outW) { ox0 = 0; oy0++; if (oy0 == outH) { oy0 = 0; b0++; } }
