@@ -42,6 +42,7 @@ import { accFitsOf } from './acc-bound';
 import { setRqfAccFits } from './kernels/requant-simd';
 import { WINOGRAD, apart, winogradOf, wgScratch } from './winograd';
 import { conv3x3_wg_simd, wgEligible } from './kernels/winograd-simd';
+import { conv_s8_simd } from './kernels/conv-simd';
 import { conv3x3_wg_wide } from './kernels/winograd-wide';
 import {
   HAS_CONV_BLOCKED, HAS_CONV_REF, HAS_DWCONV_BLOCKED, HAS_DWCONV_REF, HAS_FC_BLOCKED, HAS_FC_REF,
@@ -113,8 +114,10 @@ export function runOp(r: usize): i32 {
             cp, M.dim(y, 3), wgScratch, over);
         } else if (ww != 0) conv_s8_wide(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), ww, O.param(r, 11), O.param(r, 12), M.dim(w, 1),
           bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp, M.scratchPtr, wideRow);
+        else if (WIDE_GEMM16 && wideOf(w) != 0) conv_s8_simd(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, O.param(r, 11), O.param(r, 12), M.dim(w, 1),
+          bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp, M.scratchPtr, M.dim(y, 3), wideOf(w), wideRow); // int16 weights (gemm16-simd.ts)
         else if (HAS_CONV_BLOCKED) conv_s8(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), wp, O.param(r, 11), O.param(r, 12), M.dim(w, 1),
-          bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp, M.scratchPtr, M.dim(y, 3), WIDE_GEMM16 ? wideOf(w) : 0, wideRow);
+          bias, rq, yp, M.dim(y, 0), M.dim(y, 1), M.dim(y, 2), M.dim(y, 3), cp, M.scratchPtr);
       } else {
         const ww = WIDE_GEMM ? wideOf(w) : 0;
         if (ww != 0) dwconv_s8_wide(xp, M.dim(x, 1), M.dim(x, 2), M.dim(x, 3), ww, M.dim(w, 1), M.dim(w, 2),

@@ -145,17 +145,16 @@ export function im2col(
  * run K8 - K <= 7 bytes past it (times zero weights); the load-time check keeps them in memory.
  * Output pixels lie yStride >= outC bytes apart: the streamed runtime computes channels
  * [c0, c0 + outC) of a wider output with y at channel c0 and yStride its channel count.
- * SIMD build: w16, row16 as conv_s8_simd (weights widened at load; the scalar build ignores them).
  */
 export function conv_s8(
   x: usize, inH: i32, inW: i32, inC: i32,
   w: usize, kh: i32, kw: i32, k8: i32,
   bias: usize, rq: usize,
   y: usize, batches: i32, outH: i32, outW: i32, outC: i32,
-  p: ConvParams, scratch: usize, yStride: i32 = outC, w16: usize = 0, row16: usize = 0,
+  p: ConvParams, scratch: usize, yStride: i32 = outC,
 ): void {
   if (ASC_FEATURE_SIMD) {
-    conv_s8_simd(x, inH, inW, inC, w, kh, kw, k8, bias, rq, y, batches, outH, outW, outC, p, scratch, yStride, w16, row16);
+    conv_s8_simd(x, inH, inW, inC, w, kh, kw, k8, bias, rq, y, batches, outH, outW, outC, p, scratch, yStride);
     return;
   }
   const direct = kh == 1 && kw == 1 && p.padTop == 0 && p.padLeft == 0
