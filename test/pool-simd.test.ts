@@ -1,5 +1,6 @@
 // The SIMD build's pooling (assembly/kernels/pool.ts poolGroups16: 16 channels per step, max in
-// i8x16 lanes, average summed in i16 lanes) against the scalar build's per-channel loop and a
+// i8x16 lanes, average summed in i16 lanes), the full scalar build's (poolGroups4: 4 channels per
+// i32 load) and the streamed build's per-channel loop (which the firmware runtimes run) against a
 // JavaScript reference of TFLite's int8 pooling (windows clipped to the image, the average
 // rounded half away from zero over the clipped count), on random shapes, paddings, strides and
 // activations, and on the values that stress the i16 sums: 256 pixels of -128 (i16's minimum)
@@ -9,6 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { convertModel } from '../src/convert.js';
 import { loadModelNode } from '../src/runtime/node.js';
+import { loadModelStreamed } from '../src/runtime/streamed.js';
 import { TfliteBuilder } from '../src/testing/tflite-builder.js';
 
 interface PoolCase { type: 'AVERAGE_POOL_2D' | 'MAX_POOL_2D'; h: number; w: number; c: number; fh: number; fw: number; sh: number; sw: number; padding: 'SAME' | 'VALID'; activation: string; x: Int8Array }
@@ -57,6 +59,8 @@ async function check(k: PoolCase, name: string): Promise<void> {
     const [y] = m.run(new Uint8Array(k.x.buffer));
     assert.equal(Array.from(new Int8Array(y.buffer, y.byteOffset, y.length)), want, `${name} (${target})`);
   }
+  const [y] = (await loadModelStreamed(epk)).run(new Uint8Array(k.x.buffer));
+  assert.equal(Array.from(new Int8Array(y.buffer, y.byteOffset, y.length)), want, `${name} (streamed: the per-channel loop)`);
 }
 
 /** Small deterministic PRNG (mulberry32), so a failure names a reproducible case. */
@@ -71,7 +75,7 @@ function rng(seed: number): (lo: number, hi: number) => number {
   };
 }
 
-test('pooling: SIMD groups of 16 channels == scalar loop == reference, 60 random cases', async () => {
+test('pooling: SIMD groups of 16 channels == scalar groups of 4 == per-channel loop == reference, 60 random cases', async () => {
   const r = rng(1234);
   for (let i = 0; i < 60; i++) {
     const [h, w] = [r(1, 12), r(1, 12)];
