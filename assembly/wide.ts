@@ -27,6 +27,7 @@ import { WIDE_MAX_K8, wideBytes, wideRowBytes, widenWeights } from './kernels/ge
 import { WIDE_DW_MAX_TAPS, dwRingBytes, wideDwBytes, widenDwWeights } from './kernels/dwconv-wide';
 import { WIDE_GEMM, WIDE_GEMM16, setWide, wanted, wantWide, wideTable } from './wide-table';
 import { wide16Bytes, wide16RowBytes, widen16Weights } from './kernels/gemm16-simd';
+import { LANES_PAIRS_MAX } from './kernels/gemm-lanes-simd';
 import { WINOGRAD, winogradOf } from './winograd';
 import { ADD_LUT_BYTES } from './kernels/elementwise';
 
@@ -37,10 +38,10 @@ export function ep_set_wide_gemm(on: i32): i32 {
 }
 
 /**
- * K8 at or below which the SIMD build keeps a conv's blocked weights: K <= 40 taps run the
- * channels-in-lanes GEMM (gemm-lanes-simd.ts LANES_PAIRS_MAX), which re-lays them per call.
+ * K8 at or below which the SIMD build keeps a conv's blocked weights: up to LANES_PAIRS_MAX tap
+ * pairs run the channels-in-lanes GEMM (gemm-lanes-simd.ts), which re-lays them per call.
  */
-const WIDE16_MIN_K8 = 40;
+const WIDE16_MIN_K8 = 2 * LANES_PAIRS_MAX;
 
 /** Tensors widened by the last load (for tests and the bench). */
 export function ep_wide_tensor_count(): u32 {

@@ -120,7 +120,6 @@ test('widened only where it runs: a conv of K8 <= 40, a depthwise and an FC keep
   const plain = await loadModelNode(epk, 'simd', undefined, false);
   const wide = await loadModelNode(epk, 'simd');
   assert.is(wide.exports.ep_wide_tensor_count!(), 1, 'the K = 48 conv only');
-  assert.ok(wide.memoryBytes >= plain.memoryBytes);
   assert.is(wide.exports.ep_memory_high_water(), plain.exports.ep_memory_high_water(), 'the high-water mark leaves the widened weights out');
   assert.equal(Array.from(wide.run(input)[0]), want);
   assert.equal(Array.from(plain.run(input)[0]), want);

@@ -16,6 +16,16 @@ import { WIDE_GEMM } from '../wide-table';
   actMax: i32;
 }
 
+/**
+ * The rounded average of acc over count pixels, half away from zero; 0 for an empty window:
+ * pool_s8's per-channel loop in one expression (that loop keeps its own form, which the
+ * firmware runtimes are compiled from).
+ */
+// @ts-ignore: decorator
+@inline function average(acc: i32, count: i32): i32 {
+  return count == 0 ? 0 : acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+}
+
 export function pool_s8(
   isMax: bool,
   x: usize, inH: i32, inW: i32, channels: i32,
@@ -110,18 +120,11 @@ function poolGroups16(
       v128.store(t, i32x4.extend_low_i16x8_s(hi), 32); v128.store(t, i32x4.extend_high_i16x8_s(hi), 48);
       for (let k = 0; k < 16; k++) {
         const acc = load<i32>(t + (<usize>k << 2));
-        const v = count == 0 ? 0 : acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-        store<i8>(out + <usize>(c + k), <i8>clamp(v, actMin, actMax));
+        store<i8>(out + <usize>(c + k), <i8>clamp(average(acc, count), actMin, actMax));
       }
     }
   }
   return c;
-}
-
-/** pool_s8's rounded average of acc over count pixels (0 for an empty window). */
-// @ts-ignore: decorator
-@inline function average(acc: i32, count: i32): i32 {
-  return count == 0 ? 0 : acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
 }
 
 /**
